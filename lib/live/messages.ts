@@ -1,0 +1,74 @@
+/**
+ * What the collector tells the dashboard: the JSON shapes of `/api/instances` rows and of
+ * every WebSocket frame on `/ws`. Shared by the hub (server) and `static/` (page), so both
+ * sides change together. All times are the collector's clock, ms since the epoch.
+ *
+ * @module
+ */
+
+/** Liveness of an instance: live while it reports, stale after 3 missed intervals. */
+export type InstanceStatus = "live" | "stale";
+
+/** One instance as the API and the page see it. */
+export interface InstanceView {
+  /** Stable, URL-safe id: `encodeURIComponent(service) + "/" + encodeURIComponent(instance)`. */
+  id: string;
+  service: string;
+  instance: string;
+  pid: number | null;
+  host: string | null;
+  /** A safe CSS colour to draw with (the requested one if valid, else from the palette). */
+  color: string;
+  /** The colour the app asked for, verbatim; display as text only. */
+  requestedColor: string | null;
+  status: InstanceStatus;
+  firstSeen: number;
+  lastSeen: number;
+  /** Collector clock minus agent clock, ms (positive: the agent's clock is behind). */
+  clockOffsetMs: number;
+  intervalMs: number;
+  /** Samples received and samples lost to sequence gaps. */
+  received: number;
+  lost: number;
+  /** Latest value of each metric. */
+  latest: Record<string, number>;
+}
+
+/** Points of one instance: `[collector time, value]` pairs per metric. */
+export type SeriesPoints = Record<string, Array<[number, number]>>;
+
+/** First frame on connect: everything a late page needs to draw the last window at once. */
+export interface HelloFrame {
+  type: "hello";
+  /** Collector clock when the frame was built, so the page can place points on it. */
+  now: number;
+  windowMs: number;
+  instances: InstanceView[];
+  /** Instance id -> recent points of the requested metrics. */
+  series: Record<string, SeriesPoints>;
+}
+
+/** New samples from one instance. */
+export interface SamplesFrame {
+  type: "samples";
+  now: number;
+  id: string;
+  points: SeriesPoints;
+}
+
+/** An instance appeared or changed (status, colour, pid, loss). */
+export interface InstanceFrame {
+  type: "instance";
+  now: number;
+  instance: InstanceView;
+}
+
+/** Sent when the server had to drop frames for this client because it read too slowly. */
+export interface DroppedFrame {
+  type: "dropped";
+  now: number;
+  count: number;
+}
+
+/** Every frame the server sends on `/ws`. */
+export type LiveFrame = HelloFrame | SamplesFrame | InstanceFrame | DroppedFrame;

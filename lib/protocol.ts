@@ -1,0 +1,329 @@
+/**
+ * Wire protocol v1: the one contract between agents and the collector.
+ *
+ * One JSON object per ZMQ frame, self-contained (it names the instance it comes from), in
+ * one of two forms:
+ *
+ * - single: identity fields + `seq`, `ts`, `metrics`
+ * - batch:  identity fields + `sent` + `samples: [{ seq, ts, metrics }, ...]` (backlog)
+ *
+ * It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
+ * `decode` never throws: it returns a message or a typed error with a reason. This is the
+ * only module that knows the JSON shape; see docs/protocol.md.
+ *
+ * @module
+ */
+
+/** Current protocol version, sent as `v`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Standard metric names; units are part of the name. */
+export const METRICS = {
+  cpuPercent: "cpu.percent",
+  rssBytes: "mem.rss_bytes",
+  heapUsedBytes: "mem.heap_used_bytes",
+  loopLagMs: "loop.lag_ms",
+} as const;
+
+/** Limits the decoder enforces; every one of them is a reject reason when exceeded. */
+export const LIMITS = {
+  /** Largest accepted frame, in bytes (the ZMQ socket enforces it too). */
+  maxMessageBytes: 1024 * 1024,
+  /** Longest service, instance, host or colour string, in UTF-16 code units. */
+  maxNameLength: 128,
+  /** Most metrics in one sample. */
+  maxMetricsPerSample: 256,
+  /** Most samples in one batch. */
+  maxSamplesPerBatch: 1000,
+} as const;
+
+/** Who sent a message. An instance is identified by (service, instance). */
+export interface Identity {
+  service: string;
+  instance: string;
+  pid: number | null;
+  host: string | null;
+  /** Requested display colour, as sent (validated later for display; never trusted). */
+  color: string | null;
+  /** The agent's reporting interval in ms, used to judge staleness. */
+  intervalMs: number | null;
+}
+
+/** One point in time for one instance: metric name -> value. */
+export interface Sample {
+  /** Per-instance sequence number, or null for legacy senders that have none. */
+  seq: number | null;
+  /** The agent's clock, ms since the epoch. */
+  ts: number;
+  /** Metric name -> finite number. A null-prototype object: names are never keys of Object. */
+  metrics: Record<string, number>;
+}
+
+/** A decoded, validated message: one identity, one or more samples in send order. */
+export interface Message {
+  identity: Identity;
+  /** The agent's clock when the frame was sent, ms since the epoch (clock-offset estimate). */
+  sent: number;
+  samples: Sample[];
+  /** True when the frame was the seed prototype's legacy JSON. */
+  legacy: boolean;
+}
+
+/** Why a frame was rejected. Counted per reason by the collector. */
+export type RejectReason =
+  | "too_large"
+  | "invalid_utf8"
+  | "invalid_json"
+  | "not_object"
+  | "unknown_version"
+  | "missing_field"
+  | "wrong_type"
+  | "invalid_number"
+  | "invalid_name"
+  | "too_many";
+
+/** All reject reasons, for stats tables that list zeros too. */
+export const REJECT_REASONS: readonly RejectReason[] = [
+  "too_large",
+  "invalid_utf8",
+  "invalid_json",
+  "not_object",
+  "unknown_version",
+  "missing_field",
+  "wrong_type",
+  "invalid_number",
+  "invalid_name",
+  "too_many",
+];
+
+/** A typed decode failure: the reason (for counting) and a human detail (for the log). */
+export interface DecodeError {
+  reason: RejectReason;
+  detail: string;
+}
+
+/** Result of {@link decode}. */
+export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
+
+/** Metric names: lower-case dotted words with units in the name, e.g. `mem.rss_bytes`. */
+const METRIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+const MAX_METRIC_NAME = 100;
+/** Control characters are never accepted in names: they hide text in logs and pages. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+class Reject extends Error {
+  constructor(readonly reason: RejectReason, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/**
+ * Decode one frame. Never throws: every input yields a message or a typed error.
+ * Accepts bytes (from the socket) or a string (tests, HTTP).
+ */
+export function decode(frame: Uint8Array | string): DecodeResult {
+  try {
+    return { ok: true, message: decodeOrThrow(frame) };
+  } catch (e) {
+    if (e instanceof Reject) return { ok: false, error: { reason: e.reason, detail: e.detail } };
+    // JSON.parse on pathological nesting can throw RangeError; anything else is a bug we
+    // still must not let stop collection.
+    return { ok: false, error: { reason: "invalid_json", detail: String(e) } };
+  }
+}
+
+function decodeOrThrow(frame: Uint8Array | string): Message {
+  const size = typeof frame === "string" ? frame.length : frame.byteLength;
+  if (size > LIMITS.maxMessageBytes) {
+    throw new Reject("too_large", `frame of ${size} bytes exceeds ${LIMITS.maxMessageBytes}`);
+  }
+  if (size === 0) throw new Reject("invalid_json", "empty frame");
+  let text: string;
+  if (typeof frame === "string") {
+    text = frame;
+  } else {
+    try {
+      text = utf8.decode(frame);
+    } catch {
+      throw new Reject("invalid_utf8", "frame is not valid UTF-8");
+    }
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Reject("invalid_json", `not JSON: ${(e as Error).message.slice(0, 80)}`);
+  }
+  if (!isPlainObject(raw)) throw new Reject("not_object", "message must be a JSON object");
+  if (!Object.hasOwn(raw, "v")) {
+    if (Object.hasOwn(raw, "color") && Object.hasOwn(raw, "cpu")) return decodeLegacy(raw);
+    throw new Reject("missing_field", "missing field: v (protocol version)");
+  }
+  if (raw.v !== PROTOCOL_VERSION) {
+    throw new Reject("unknown_version", `unsupported protocol version ${String(raw.v)}`);
+  }
+  const identity = decodeIdentity(raw);
+  if (Object.hasOwn(raw, "samples")) {
+    const list = raw.samples;
+    if (!Array.isArray(list)) throw new Reject("wrong_type", "samples must be an array");
+    if (list.length === 0) throw new Reject("missing_field", "samples is empty");
+    if (list.length > LIMITS.maxSamplesPerBatch) {
+      throw new Reject("too_many", `${list.length} samples exceed ${LIMITS.maxSamplesPerBatch}`);
+    }
+    const samples = list.map((s, i) => {
+      if (!isPlainObject(s)) throw new Reject("wrong_type", `samples[${i}] must be an object`);
+      return decodeSample(s, `samples[${i}].`);
+    });
+    const sent = timestamp(raw, "sent");
+    return { identity, sent, samples, legacy: false };
+  }
+  const sample = decodeSample(raw, "");
+  const sent = Object.hasOwn(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
+  return { identity, sent, samples: [sample], legacy: false };
+}
+
+/** The seed's `{"color": "red", "timestamp": ISO-8601, "cpu": %, "mem": MiB}`. */
+function decodeLegacy(raw: Record<string, unknown>): Message {
+  const color = name(raw, "color", true)!;
+  if (typeof raw.timestamp !== "string") {
+    throw new Reject("wrong_type", "timestamp must be an ISO 8601 string");
+  }
+  const ts = Date.parse(raw.timestamp);
+  if (!Number.isFinite(ts)) throw new Reject("invalid_number", "timestamp is not a valid date");
+  const cpu = finite(raw.cpu, "cpu");
+  const mem = finite(raw.mem, "mem");
+  const metrics: Record<string, number> = Object.create(null);
+  metrics[METRICS.cpuPercent] = cpu;
+  metrics[METRICS.rssBytes] = mem * 1024 * 1024;
+  return {
+    identity: {
+      service: "legacy",
+      instance: color,
+      pid: null,
+      host: null,
+      color,
+      intervalMs: null,
+    },
+    sent: ts,
+    samples: [{ seq: null, ts, metrics }],
+    legacy: true,
+  };
+}
+
+function decodeIdentity(raw: Record<string, unknown>): Identity {
+  const intervalMs = optionalNumber(raw, "interval");
+  if (intervalMs !== null && (intervalMs <= 0 || intervalMs > 86_400_000)) {
+    throw new Reject("invalid_number", "interval must be in (0, 86400000] ms");
+  }
+  const pid = optionalNumber(raw, "pid");
+  if (pid !== null && (!Number.isSafeInteger(pid) || pid < 0)) {
+    throw new Reject("invalid_number", "pid must be a non-negative integer");
+  }
+  return {
+    service: name(raw, "service", true)!,
+    instance: name(raw, "instance", true)!,
+    pid,
+    host: name(raw, "host", false),
+    color: name(raw, "color", false),
+    intervalMs,
+  };
+}
+
+function decodeSample(raw: Record<string, unknown>, where: string): Sample {
+  let seq: number | null = null;
+  if (Object.hasOwn(raw, "seq")) {
+    const s = raw.seq;
+    if (typeof s !== "number") throw new Reject("wrong_type", `${where}seq must be a number`);
+    if (!Number.isSafeInteger(s) || s < 0) {
+      throw new Reject("invalid_number", `${where}seq must be a non-negative integer`);
+    }
+    seq = s;
+  }
+  const ts = timestamp(raw, "ts", where);
+  if (!Object.hasOwn(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
+  const m = raw.metrics;
+  if (!isPlainObject(m)) throw new Reject("wrong_type", `${where}metrics must be an object`);
+  const names = Object.keys(m);
+  if (names.length > LIMITS.maxMetricsPerSample) {
+    throw new Reject("too_many", `${names.length} metrics exceed ${LIMITS.maxMetricsPerSample}`);
+  }
+  const metrics: Record<string, number> = Object.create(null);
+  for (const key of names) {
+    if (key.length > MAX_METRIC_NAME || !METRIC_NAME.test(key)) {
+      throw new Reject("invalid_name", `metric name ${JSON.stringify(key.slice(0, 40))} invalid`);
+    }
+    metrics[key] = finite(m[key], `${where}metrics.${key}`);
+  }
+  return { seq, ts, metrics };
+}
+
+function name(raw: Record<string, unknown>, key: string, required: boolean): string | null {
+  if (!Object.hasOwn(raw, key) || raw[key] === null) {
+    if (required) throw new Reject("missing_field", `missing field: ${key}`);
+    return null;
+  }
+  const v = raw[key];
+  if (typeof v !== "string") throw new Reject("wrong_type", `${key} must be a string`);
+  if (v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)) {
+    throw new Reject(
+      "invalid_name",
+      `${key} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+    );
+  }
+  return v;
+}
+
+function timestamp(raw: Record<string, unknown>, key: string, where = ""): number {
+  if (!Object.hasOwn(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
+  const t = finite(raw[key], where + key);
+  if (t < 0 || t > 8.64e15) throw new Reject("invalid_number", `${where}${key} is out of range`);
+  return t;
+}
+
+function optionalNumber(raw: Record<string, unknown>, key: string): number | null {
+  if (!Object.hasOwn(raw, key) || raw[key] === null) return null;
+  return finite(raw[key], key);
+}
+
+function finite(v: unknown, what: string): number {
+  if (typeof v !== "number") throw new Reject("wrong_type", `${what} must be a number`);
+  if (!Number.isFinite(v)) throw new Reject("invalid_number", `${what} must be finite`);
+  return v;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** What an agent puts on the wire; the encoder's input. */
+export interface OutgoingSample {
+  seq: number;
+  ts: number;
+  metrics: Record<string, number>;
+}
+
+/**
+ * Encode samples from one instance as one frame: the single form for one sample, the
+ * batch form for more. `sent` is the agent's clock at send time.
+ */
+export function encode(identity: Identity, samples: OutgoingSample[], sent: number): Uint8Array {
+  const head: Record<string, unknown> = {
+    v: PROTOCOL_VERSION,
+    service: identity.service,
+    instance: identity.instance,
+  };
+  if (identity.pid !== null) head.pid = identity.pid;
+  if (identity.host !== null) head.host = identity.host;
+  if (identity.color !== null) head.color = identity.color;
+  if (identity.intervalMs !== null) head.interval = identity.intervalMs;
+  head.sent = sent;
+  if (samples.length === 1) {
+    const [s] = samples;
+    return encoder.encode(JSON.stringify({ ...head, seq: s.seq, ts: s.ts, metrics: s.metrics }));
+  }
+  return encoder.encode(JSON.stringify({ ...head, samples }));
+}
