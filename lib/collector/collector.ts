@@ -1,0 +1,117 @@
+/**
+ * The collector, assembled: ZMQ receivers -> ingest -> recent store + live hub, and the HTTP
+ * server over them. `startCollector(opts)` returns a running collector with resolved
+ * addresses; `stop()` stops taking connections, drains what the sockets hold, and closes.
+ *
+ * @module
+ */
+import { bindPull, connectSub, type Receiver } from "../zmq.ts";
+import { Instances } from "./instances.ts";
+import { CollectorStats } from "./stats.ts";
+import { createIngest } from "./ingest.ts";
+import { RecentStore } from "../store/recent.ts";
+import { Hub } from "../live/hub.ts";
+import { createHandler } from "../http/handler.ts";
+import { DEFAULTS } from "../config.ts";
+
+/** Options for {@link startCollector}; every one has a default. */
+export interface CollectorOptions {
+  httpHost?: string;
+  /** 0 picks a free port. */
+  httpPort?: number;
+  /** `tcp://127.0.0.1:*` picks a free port. */
+  zmq?: string;
+  sub?: string | null;
+  windowMs?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+  staticDir?: URL;
+  maxInstances?: number;
+}
+
+/** A running collector. */
+export interface Collector {
+  readonly httpUrl: string;
+  readonly zmqEndpoint: string;
+  /** Stop serving, drain the sockets, close. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Start a collector. */
+export async function startCollector(opts: CollectorOptions = {}): Promise<Collector> {
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const windowMs = opts.windowMs ?? DEFAULTS.windowMs;
+  const instances = new Instances({ maxInstances: opts.maxInstances });
+  const recent = new RecentStore({ windowMs });
+  const stats = new CollectorStats({ now, log });
+  const hub: Hub = new Hub({
+    now,
+    hello: (metrics) => {
+      const t = now();
+      const list = instances.list();
+      const series = Object.fromEntries(
+        list.map((v) => [v.id, recent.read(v.id, t, metrics ?? undefined)]),
+      );
+      return { type: "hello", now: t, windowMs, instances: list, series };
+    },
+  });
+  const ingest = createIngest({ instances, recent, hub, stats, now });
+  const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
+
+  const receivers: Receiver[] = [];
+  receivers.push(await bindPull(opts.zmq ?? DEFAULTS.zmq, { onFrame: ingest, onError }));
+  if (opts.sub) receivers.push(connectSub(opts.sub, { onFrame: ingest, onError }));
+
+  const handler = createHandler({
+    instances,
+    stats,
+    hub,
+    now,
+    staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
+  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: opts.httpHost ?? DEFAULTS.httpHost,
+      port: opts.httpPort ?? DEFAULTS.httpPort,
+      onListen: () => {},
+      onError: (e) => {
+        log(`http: ${(e as Error)?.message ?? e}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  } catch (e) {
+    await Promise.all(receivers.map((r) => r.close()));
+    throw new Error(
+      `cannot listen on HTTP ${opts.httpHost ?? DEFAULTS.httpHost}:${
+        opts.httpPort ?? DEFAULTS.httpPort
+      }: ${(e as Error).message}`,
+    );
+  }
+
+  const sweep: ReturnType<typeof setInterval> = setInterval(() => {
+    const t = now();
+    const { changed, forgotten } = instances.sweep(t, windowMs);
+    for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
+    for (const id of forgotten) recent.forget(id);
+    recent.trim(t);
+  }, 1000);
+
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  let stopping: Promise<void> | null = null;
+  return {
+    httpUrl: `http://${host}:${addr.port}`,
+    zmqEndpoint: receivers[0].endpoint,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(sweep);
+        hub.closeAll();
+        await server.shutdown();
+        await Promise.all(receivers.map((r) => r.close()));
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Ingest: the one path every frame takes. Decode and validate once, account the instance,
+ * place samples on the collector clock, keep them in the recent window and publish them
+ * live. A bad frame is counted and logged (rate-limited) and never stops collection.
+ *
+ * @module
+ */
+import { decode } from "../protocol.ts";
+import type { Instances } from "./instances.ts";
+import type { CollectorStats } from "./stats.ts";
+import type { RecentStore } from "../store/recent.ts";
+import type { Hub } from "../live/hub.ts";
+import type { SeriesPoints } from "../live/messages.ts";
+
+/** What ingest writes to. */
+export interface IngestDeps {
+  instances: Instances;
+  recent: RecentStore;
+  hub: Hub;
+  stats: CollectorStats;
+  now: () => number;
+  /** Most metric series per instance; new names beyond it are refused (default 512). */
+  maxSeriesPerInstance?: number;
+}
+
+/** Build the frame handler: `(frame) => void`, safe to call with any bytes. */
+export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => void {
+  const { instances, recent, hub, stats, now } = deps;
+  const maxSeries = deps.maxSeriesPerInstance ?? 512;
+
+  return (frame) => {
+    stats.bytes += typeof frame === "string" ? frame.length : frame.byteLength;
+    const decoded = decode(frame);
+    if (!decoded.ok) {
+      stats.refuse(decoded.error.reason, decoded.error.detail);
+      return;
+    }
+    const message = decoded.message;
+    const arrival = now();
+    const obs = instances.observe(message, arrival);
+    if (!obs.ok) {
+      const { service, instance } = message.identity;
+      stats.refuse(obs.reason, `new instance ${service}/${instance} over the instance limit`);
+      return;
+    }
+    stats.messages++;
+    stats.samples += obs.samples.length;
+    const points: SeriesPoints = Object.create(null);
+    for (const s of obs.samples) {
+      for (const name in s.metrics) {
+        if (!recent.has(obs.id, name) && recent.seriesCount(obs.id) >= maxSeries) {
+          stats.refuse("series_limit", `${obs.id} has ${maxSeries} series; ${name} refused`);
+          continue;
+        }
+        const v = s.metrics[name];
+        recent.push(obs.id, name, s.t, v);
+        (points[name] ??= []).push([s.t, v]);
+      }
+    }
+    const view = instances.get(obs.id)!;
+    if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });
+    if (obs.samples.length > 0) hub.publish({ type: "samples", now: arrival, id: obs.id, points });
+  };
+}

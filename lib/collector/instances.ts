@@ -1,0 +1,198 @@
+/**
+ * The instance registry: identity, liveness, clock offset and loss accounting for every
+ * (service, instance) that reports. It decides where each sample sits on the collector's
+ * clock and which samples are new; it holds no points (the recent store does).
+ *
+ * @module
+ */
+import type { Identity, Message } from "../protocol.ts";
+import type { InstanceStatus, InstanceView } from "../live/messages.ts";
+import { displayColor } from "../colors.ts";
+
+/** Stable, URL-safe id of an instance. Two apps with the same colour are still two ids. */
+export function instanceId(service: string, instance: string): string {
+  return `${encodeURIComponent(service)}/${encodeURIComponent(instance)}`;
+}
+
+/** A sample accepted for storage, placed on the collector's clock. */
+export interface PlacedSample {
+  t: number;
+  metrics: Record<string, number>;
+}
+
+/** What {@link Instances.observe} made of one message. */
+export type Observation =
+  | { ok: true; id: string; samples: PlacedSample[]; created: boolean; changed: boolean }
+  | { ok: false; reason: "instance_limit" };
+
+/** Options for {@link Instances}. */
+export interface InstancesOptions {
+  /** Most instances tracked at once; a new one beyond it is refused (and counted). */
+  maxInstances?: number;
+  /** Assumed reporting interval when an agent does not say, ms. */
+  defaultIntervalMs?: number;
+}
+
+interface State {
+  view: InstanceView;
+  lastSeq: number | null;
+  duplicates: number;
+}
+
+/** Every instance that has reported, keyed by id. */
+export class Instances {
+  readonly maxInstances: number;
+  readonly defaultIntervalMs: number;
+  #byId = new Map<string, State>();
+
+  constructor(opts: InstancesOptions = {}) {
+    this.maxInstances = opts.maxInstances ?? 10_000;
+    this.defaultIntervalMs = opts.defaultIntervalMs ?? 1000;
+  }
+
+  /** Number of instances tracked. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /**
+   * Account for one decoded message that arrived at collector time `arrival`.
+   * Each sample is placed at `ts + (arrival - sent)`: the agent's own spacing of samples,
+   * on the collector's clock, so a skewed agent clock neither hides nor shifts a line.
+   * Samples whose sequence number was already seen are dropped as duplicates; gaps in the
+   * sequence are counted as lost.
+   */
+  observe(message: Message, arrival: number): Observation {
+    const { identity } = message;
+    const id = instanceId(identity.service, identity.instance);
+    let state = this.#byId.get(id);
+    let created = false;
+    let changed = false;
+    if (!state) {
+      if (this.#byId.size >= this.maxInstances) return { ok: false, reason: "instance_limit" };
+      state = { view: this.#newView(id, identity, arrival), lastSeq: null, duplicates: 0 };
+      this.#byId.set(id, state);
+      created = true;
+    } else {
+      changed = this.#updateIdentity(state, identity);
+    }
+    const view = state.view;
+    const offset = arrival - message.sent;
+    view.clockOffsetMs = offset;
+    view.lastSeen = arrival;
+    if (view.status !== "live") {
+      view.status = "live";
+      changed = true;
+    }
+    const lostBefore = view.lost;
+    const samples: PlacedSample[] = [];
+    for (const s of message.samples) {
+      if (s.seq !== null) {
+        const last = state.lastSeq;
+        if (last !== null && s.seq <= last) {
+          if (s.seq <= 1) {
+            state.lastSeq = null; // the agent started over (same pid, new agent)
+          } else {
+            state.duplicates++;
+            continue;
+          }
+        }
+        if (state.lastSeq !== null && s.seq > state.lastSeq + 1) {
+          view.lost += s.seq - state.lastSeq - 1;
+        }
+        state.lastSeq = s.seq;
+      }
+      view.received++;
+      Object.assign(view.latest, s.metrics);
+      samples.push({ t: Math.min(s.ts + offset, arrival), metrics: s.metrics });
+    }
+    if (view.lost !== lostBefore) changed = true;
+    return { ok: true, id, samples, created, changed };
+  }
+
+  /**
+   * Mark instances stale that missed 3 intervals, and forget those silent for longer than
+   * `forgetAfterMs`. Returns the views whose status changed and the ids forgotten.
+   */
+  sweep(now: number, forgetAfterMs: number): { changed: InstanceView[]; forgotten: string[] } {
+    const changed: InstanceView[] = [];
+    const forgotten: string[] = [];
+    for (const [id, { view }] of this.#byId) {
+      const silent = now - view.lastSeen;
+      if (silent > forgetAfterMs) {
+        this.#byId.delete(id);
+        forgotten.push(id);
+        continue;
+      }
+      const status: InstanceStatus = silent > 3 * view.intervalMs ? "stale" : "live";
+      if (status !== view.status) {
+        view.status = status;
+        changed.push(view);
+      }
+    }
+    return { changed, forgotten };
+  }
+
+  /** One instance's view (a live object: copy before keeping it). */
+  get(id: string): InstanceView | undefined {
+    return this.#byId.get(id)?.view;
+  }
+
+  /** All views, ordered by service then instance. */
+  list(): InstanceView[] {
+    return [...this.#byId.values()].map((s) => s.view).sort((a, b) =>
+      a.service < b.service ? -1 : a.service > b.service ? 1 : a.instance < b.instance ? -1 : 1
+    );
+  }
+
+  /** Samples dropped because their sequence number had been seen, per instance id. */
+  duplicates(): Map<string, number> {
+    return new Map([...this.#byId].map(([id, s]) => [id, s.duplicates]));
+  }
+
+  #newView(id: string, identity: Identity, arrival: number): InstanceView {
+    return {
+      id,
+      service: identity.service,
+      instance: identity.instance,
+      pid: identity.pid,
+      host: identity.host,
+      color: displayColor(id, identity.color),
+      requestedColor: identity.color,
+      status: "live",
+      firstSeen: arrival,
+      lastSeen: arrival,
+      clockOffsetMs: 0,
+      intervalMs: identity.intervalMs ?? this.defaultIntervalMs,
+      received: 0,
+      lost: 0,
+      latest: Object.create(null),
+    };
+  }
+
+  /** Apply identity fields that may change between messages; true when any did. */
+  #updateIdentity(state: State, identity: Identity): boolean {
+    const v = state.view;
+    let changed = false;
+    if (identity.pid !== v.pid) {
+      v.pid = identity.pid;
+      state.lastSeq = null; // a new process under the same name: its sequence starts over
+      changed = true;
+    }
+    if (identity.host !== v.host) {
+      v.host = identity.host;
+      changed = true;
+    }
+    if (identity.color !== v.requestedColor) {
+      v.requestedColor = identity.color;
+      v.color = displayColor(v.id, identity.color);
+      changed = true;
+    }
+    const interval = identity.intervalMs ?? this.defaultIntervalMs;
+    if (interval !== v.intervalMs) {
+      v.intervalMs = interval;
+      changed = true;
+    }
+    return changed;
+  }
+}

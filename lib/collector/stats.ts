@@ -1,0 +1,68 @@
+/**
+ * Counters about the collector itself: what it received, what it refused and why, and a
+ * rate-limited log of refusals, so one bad sender can neither stop collection nor flood
+ * the terminal.
+ *
+ * @module
+ */
+import { REJECT_REASONS, type RejectReason } from "../protocol.ts";
+
+/** Why the collector refused something it could decode, or a frame it could not. */
+export type RefusalReason = RejectReason | "instance_limit" | "series_limit";
+
+/** All refusal reasons, listed with zeros in `/api/stats`. */
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  ...REJECT_REASONS,
+  "instance_limit",
+  "series_limit",
+];
+
+/** Options for {@link CollectorStats}. */
+export interface StatsOptions {
+  now: () => number;
+  log: (line: string) => void;
+  /** Log each reason at most once per this many ms (default one minute). */
+  logEveryMs?: number;
+}
+
+/** Collector-wide counters. */
+export class CollectorStats {
+  readonly started: number;
+  messages = 0;
+  samples = 0;
+  bytes = 0;
+  refused: Record<RefusalReason, number>;
+  #lastLog = new Map<RefusalReason, number>();
+  #suppressed = new Map<RefusalReason, number>();
+
+  constructor(private readonly opts: StatsOptions) {
+    this.started = opts.now();
+    this.refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<
+      RefusalReason,
+      number
+    >;
+  }
+
+  /** Count a refusal and log it unless this reason was logged within the last minute. */
+  refuse(reason: RefusalReason, detail: string, count = 1): void {
+    this.refused[reason] += count;
+    const now = this.opts.now();
+    const last = this.#lastLog.get(reason);
+    if (last !== undefined && now - last < (this.opts.logEveryMs ?? 60_000)) {
+      this.#suppressed.set(reason, (this.#suppressed.get(reason) ?? 0) + count);
+      return;
+    }
+    const more = this.#suppressed.get(reason) ?? 0;
+    this.#suppressed.delete(reason);
+    this.#lastLog.set(reason, now);
+    const tail = more > 0 ? ` (+${more} more since last report)` : "";
+    this.opts.log(`refused ${reason}: ${detail}${tail}`);
+  }
+
+  /** Total refusals over all reasons. */
+  get refusedTotal(): number {
+    let n = 0;
+    for (const r of REFUSAL_REASONS) n += this.refused[r];
+    return n;
+  }
+}

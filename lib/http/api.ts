@@ -1,0 +1,64 @@
+/**
+ * JSON endpoints: `/api/instances`, `/api/stats`, `/healthz`. Read-only views over the
+ * collector's state; they compute nothing that ingest has not already computed.
+ *
+ * @module
+ */
+import type { Instances } from "../collector/instances.ts";
+import type { CollectorStats } from "../collector/stats.ts";
+import type { Hub } from "../live/hub.ts";
+
+/** What the API reads. */
+export interface ApiDeps {
+  instances: Instances;
+  stats: CollectorStats;
+  hub: Hub;
+  now: () => number;
+}
+
+/** A JSON response that is never sniffed or cached. */
+export function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
+}
+
+/** GET /api/instances: every instance with status, last seen and latest values. */
+export function listInstances(deps: ApiDeps): Response {
+  return json(deps.instances.list());
+}
+
+/** GET /api/stats: received, refused by reason, lost by sequence gap, per instance and total. */
+export function collectorStats(deps: ApiDeps): Response {
+  const { stats, instances, hub, now } = deps;
+  const duplicates = instances.duplicates();
+  const perInstance = instances.list().map((v) => ({
+    id: v.id,
+    received: v.received,
+    lost: v.lost,
+    duplicates: duplicates.get(v.id) ?? 0,
+  }));
+  const lost = perInstance.reduce((n, i) => n + i.lost, 0);
+  return json({
+    uptimeMs: now() - stats.started,
+    received: { messages: stats.messages, samples: stats.samples, bytes: stats.bytes },
+    rejected: { total: stats.refusedTotal, byReason: stats.refused },
+    lost: { total: lost },
+    instances: { total: instances.size, list: perInstance },
+    live: { clients: hub.size, droppedFrames: hub.dropped, closedStuck: hub.closedStuck },
+  });
+}
+
+/** GET /healthz: cheap liveness for probes. */
+export function health(deps: ApiDeps): Response {
+  return json({
+    ok: true,
+    uptimeMs: deps.now() - deps.stats.started,
+    instances: deps.instances.size,
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * The collector's HTTP surface as one function, `(Request) => Promise<Response>`, so tests
+ * call it in-process with `new Request()` and `Deno.serve` runs it for real.
+ *
+ * @module
+ */
+import { type ApiDeps, collectorStats, health, json, listInstances } from "./api.ts";
+import { serveStatic } from "./static.ts";
+import { upgrade } from "./ws.ts";
+
+/** What the handler needs. */
+export interface HandlerDeps extends ApiDeps {
+  /** The dashboard folder (a file: URL ending in `/`). */
+  staticDir: URL;
+}
+
+type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<Response>;
+
+const ROUTES: Record<string, Route> = {
+  "/api/instances": (d) => listInstances(d),
+  "/api/stats": (d) => collectorStats(d),
+  "/healthz": (d) => health(d),
+  "/ws": (d, req, url) => upgrade(req, url, d.hub),
+};
+
+/** Build the request handler. */
+export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
+  return async (req) => {
+    const url = new URL(req.url);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return json({ error: `method ${req.method} not allowed` }, 405);
+    }
+    const route = Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname] : undefined;
+    if (route) return await route(deps, req, url);
+    return (await serveStatic(url.pathname, deps.staticDir)) ??
+      json({ error: `no such path: ${url.pathname}` }, 404);
+  };
+}

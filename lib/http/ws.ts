@@ -1,0 +1,44 @@
+/**
+ * `/ws`: upgrade to a WebSocket and hand the socket to the hub. Cross-origin pages are
+ * refused (a page elsewhere must not read the metrics through the user's browser).
+ *
+ * @module
+ */
+import type { Hub } from "../live/hub.ts";
+
+/** Default metrics sent in a hello: the two charts. `?metrics=a,b` asks for others. */
+export const CHART_METRICS = ["cpu.percent", "mem.rss_bytes"] as const;
+
+/** True when the request has no Origin (not a browser) or comes from this same host. */
+export function sameOrigin(req: Request): boolean {
+  const origin = req.headers.get("origin");
+  if (origin === null) return true;
+  try {
+    return new URL(origin).host === req.headers.get("host");
+  } catch {
+    return false;
+  }
+}
+
+/** Upgrade `/ws` and register the socket with the hub once it opens. */
+export function upgrade(req: Request, url: URL, hub: Hub): Response {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("expected a WebSocket upgrade\n", { status: 426 });
+  }
+  if (!sameOrigin(req)) return new Response("cross-origin WebSocket refused\n", { status: 403 });
+  const asked = url.searchParams.get("metrics");
+  const metrics = asked === null
+    ? [...CHART_METRICS]
+    : asked === "*"
+    ? null
+    : asked.split(",").filter((m) => m.length > 0).slice(0, 64);
+  const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 60 });
+  let remove = () => {};
+  socket.onopen = () => {
+    remove = hub.add(socket, metrics);
+  };
+  socket.onclose = () => remove();
+  socket.onerror = () => remove();
+  socket.onmessage = () => {}; // the page sends nothing; anything it sends is ignored
+  return response;
+}

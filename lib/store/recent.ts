@@ -1,0 +1,157 @@
+/**
+ * Recent windows: the last few minutes of every series in memory, so live charts and a
+ * page opened late draw at once. One growable ring of (time, value) per series, bounded by
+ * time (the window) and by points (so a fast sender cannot grow it without limit).
+ *
+ * @module
+ */
+
+/** A time-ordered ring of points, trimmed to a time window and a point cap. */
+export class Ring {
+  #t: Float64Array;
+  #v: Float64Array;
+  #head = 0;
+  #len = 0;
+
+  constructor(readonly maxPoints: number, initial = 64) {
+    const cap = Math.min(initial, maxPoints);
+    this.#t = new Float64Array(cap);
+    this.#v = new Float64Array(cap);
+  }
+
+  /** Number of points held. */
+  get length(): number {
+    return this.#len;
+  }
+
+  /** Time of the newest point, or -Infinity when empty. */
+  get lastTime(): number {
+    return this.#len === 0 ? -Infinity : this.#t[(this.#head + this.#len - 1) % this.#t.length];
+  }
+
+  /** Add a point; a point older than the newest is inserted in time order. */
+  push(t: number, v: number): void {
+    if (this.#len === this.#t.length) {
+      if (this.#len < this.maxPoints) this.#grow();
+      else this.#dropOldest();
+    }
+    const cap = this.#t.length;
+    let i = this.#len;
+    // Walk back over newer points (rare: only out-of-order arrivals).
+    while (i > 0 && this.#t[(this.#head + i - 1) % cap] > t) {
+      const from = (this.#head + i - 1) % cap;
+      const to = (this.#head + i) % cap;
+      this.#t[to] = this.#t[from];
+      this.#v[to] = this.#v[from];
+      i--;
+    }
+    const at = (this.#head + i) % cap;
+    this.#t[at] = t;
+    this.#v[at] = v;
+    this.#len++;
+  }
+
+  /** Drop points older than `since`. */
+  trimBefore(since: number): void {
+    while (this.#len > 0 && this.#t[this.#head] < since) this.#dropOldest();
+  }
+
+  /** Points with time >= since, oldest first. */
+  points(since = -Infinity): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    const cap = this.#t.length;
+    for (let i = 0; i < this.#len; i++) {
+      const k = (this.#head + i) % cap;
+      if (this.#t[k] >= since) out.push([this.#t[k], this.#v[k]]);
+    }
+    return out;
+  }
+
+  #dropOldest(): void {
+    this.#head = (this.#head + 1) % this.#t.length;
+    this.#len--;
+  }
+
+  #grow(): void {
+    const cap = Math.min(this.#t.length * 2, this.maxPoints);
+    const t = new Float64Array(cap);
+    const v = new Float64Array(cap);
+    for (let i = 0; i < this.#len; i++) {
+      const k = (this.#head + i) % this.#t.length;
+      t[i] = this.#t[k];
+      v[i] = this.#v[k];
+    }
+    this.#t = t;
+    this.#v = v;
+    this.#head = 0;
+  }
+}
+
+/** Options for {@link RecentStore}. */
+export interface RecentOptions {
+  /** How much history to keep, ms (default 15 minutes). */
+  windowMs?: number;
+  /** Most points per series (default: the window at 10 Hz). */
+  maxPointsPerSeries?: number;
+}
+
+/** The recent window of every (instance id, metric) series. */
+export class RecentStore {
+  readonly windowMs: number;
+  readonly maxPointsPerSeries: number;
+  #series = new Map<string, Map<string, Ring>>();
+
+  constructor(opts: RecentOptions = {}) {
+    this.windowMs = opts.windowMs ?? 15 * 60_000;
+    this.maxPointsPerSeries = opts.maxPointsPerSeries ?? Math.ceil(this.windowMs / 100);
+  }
+
+  /** Number of metric series held for an instance. */
+  seriesCount(id: string): number {
+    return this.#series.get(id)?.size ?? 0;
+  }
+
+  /** True when the instance already has a series for this metric. */
+  has(id: string, metric: string): boolean {
+    return this.#series.get(id)?.has(metric) ?? false;
+  }
+
+  /** Add one point of one series at collector time `t`. */
+  push(id: string, metric: string, t: number, v: number): void {
+    let byMetric = this.#series.get(id);
+    if (!byMetric) this.#series.set(id, byMetric = new Map());
+    let ring = byMetric.get(metric);
+    if (!ring) byMetric.set(metric, ring = new Ring(this.maxPointsPerSeries));
+    ring.push(t, v);
+  }
+
+  /** Points of an instance within the window ending at `now`, for the given metrics (all if omitted). */
+  read(
+    id: string,
+    now: number,
+    metrics?: readonly string[],
+  ): Record<string, Array<[number, number]>> {
+    const out: Record<string, Array<[number, number]>> = Object.create(null);
+    const byMetric = this.#series.get(id);
+    if (!byMetric) return out;
+    const since = now - this.windowMs;
+    for (const name of metrics ?? byMetric.keys()) {
+      const ring = byMetric.get(name);
+      if (ring) out[name] = ring.points(since);
+    }
+    return out;
+  }
+
+  /** Drop points older than the window. */
+  trim(now: number): void {
+    const since = now - this.windowMs;
+    for (const byMetric of this.#series.values()) {
+      for (const ring of byMetric.values()) ring.trimBefore(since);
+    }
+  }
+
+  /** Forget every series of an instance. */
+  forget(id: string): void {
+    this.#series.delete(id);
+  }
+}
