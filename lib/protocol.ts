@@ -108,9 +108,9 @@ export type DecodeResult = { ok: true; message: Message } | { ok: false; error: 
 /** Metric names: lower-case dotted words with units in the name, e.g. `mem.rss_bytes`. */
 const METRIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 const MAX_METRIC_NAME = 100;
-/** Control characters are never accepted in names: they hide text in logs and pages. */
+/** Control characters (C0, DEL, C1) are never accepted in names: they hide text in logs. */
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -137,7 +137,10 @@ export function decode(frame: Uint8Array | string): DecodeResult {
 }
 
 function decodeOrThrow(frame: Uint8Array | string): Message {
-  const size = typeof frame === "string" ? frame.length : frame.byteLength;
+  // A string is measured in UTF-8 bytes, as it would arrive on the socket.
+  const size = typeof frame === "string"
+    ? (frame.length > LIMITS.maxMessageBytes ? frame.length : encoder.encode(frame).byteLength)
+    : frame.byteLength;
   if (size > LIMITS.maxMessageBytes) {
     throw new Reject("too_large", `frame of ${size} bytes exceeds ${LIMITS.maxMessageBytes}`);
   }
@@ -198,7 +201,7 @@ function decodeLegacy(raw: Record<string, unknown>): Message {
   const mem = finite(raw.mem, "mem");
   const metrics: Record<string, number> = Object.create(null);
   metrics[METRICS.cpuPercent] = cpu;
-  metrics[METRICS.rssBytes] = mem * 1024 * 1024;
+  metrics[METRICS.rssBytes] = finite(mem * 1024 * 1024, "mem (as bytes)");
   return {
     identity: {
       service: "legacy",
@@ -249,12 +252,18 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
   if (!isPlainObject(m)) throw new Reject("wrong_type", `${where}metrics must be an object`);
   const names = Object.keys(m);
   if (names.length > LIMITS.maxMetricsPerSample) {
-    throw new Reject("too_many", `${names.length} metrics exceed ${LIMITS.maxMetricsPerSample}`);
+    throw new Reject(
+      "too_many",
+      `${where}metrics: ${names.length} metrics exceed ${LIMITS.maxMetricsPerSample}`,
+    );
   }
   const metrics: Record<string, number> = Object.create(null);
   for (const key of names) {
-    if (key.length > MAX_METRIC_NAME || !METRIC_NAME.test(key)) {
-      throw new Reject("invalid_name", `metric name ${JSON.stringify(key.slice(0, 40))} invalid`);
+    if (key.length > MAX_METRIC_NAME || !METRIC_NAME.test(key) || key in Object.prototype) {
+      throw new Reject(
+        "invalid_name",
+        `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
+      );
     }
     metrics[key] = finite(m[key], `${where}metrics.${key}`);
   }
