@@ -1,0 +1,105 @@
+/**
+ * Test support: a WebSocket client that records every frame and lets a test wait for a
+ * condition to hold, re-checked on each frame (an event), with a deadline for failure.
+ *
+ * @module
+ */
+import type { LiveFrame } from "../../lib/live/messages.ts";
+
+/** What a truthy check returns. */
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | "">;
+
+/** Wait until `check()` is truthy, re-checking every `everyMs`; throws `what` at the deadline. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const v = await check();
+    if (v) return v as Truthy<T>;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A live client on a collector's `/ws`. */
+export class LiveClient {
+  readonly frames: LiveFrame[] = [];
+  #ws: WebSocket;
+  #waiters = new Set<() => void>();
+  closed: Promise<void>;
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.onmessage = (e) => {
+      this.frames.push(JSON.parse(e.data as string));
+      for (const w of this.#waiters) w();
+    };
+    this.closed = new Promise((r) => ws.addEventListener("close", () => r()));
+  }
+
+  /** Connect and wait for the socket to open. */
+  static async connect(httpUrl: string, query = ""): Promise<LiveClient> {
+    const ws = new WebSocket(`${httpUrl.replace(/^http/, "ws")}/ws${query}`);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("websocket failed to open"));
+    });
+    return new LiveClient(ws);
+  }
+
+  /** Resolve when `check(frames)` holds, checked on every frame; reject after `timeoutMs`. */
+  until<T>(
+    check: (frames: LiveFrame[]) => T,
+    what: string,
+    timeoutMs = 10_000,
+  ): Promise<Truthy<T>> {
+    return new Promise((resolve, reject) => {
+      const tryIt = () => {
+        const v = check(this.frames);
+        if (!v) return false;
+        cleanup();
+        resolve(v as Truthy<T>);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(waiter);
+      };
+      const waiter = () => void tryIt();
+      if (!tryIt()) this.#waiters.add(waiter);
+    });
+  }
+
+  /** Close and wait for the close to complete. */
+  async close(): Promise<void> {
+    this.#ws.close();
+    await this.closed;
+  }
+}
+
+/** Points per instance id seen in `samples` frames, for one metric. */
+export function pointsByInstance(
+  frames: LiveFrame[],
+  metric: string,
+): Map<string, Array<[number, number]>> {
+  const out = new Map<string, Array<[number, number]>>();
+  for (const f of frames) {
+    if (f.type !== "samples") continue;
+    const pts = f.points[metric];
+    if (!pts) continue;
+    const list = out.get(f.id) ?? [];
+    list.push(...pts);
+    out.set(f.id, list);
+  }
+  return out;
+}
