@@ -25,7 +25,11 @@ function spawn(script: string, args: string[]): Deno.ChildProcess {
 }
 
 /** Poll `/healthz` until the collector answers or the deadline passes. */
-async function waitHealthy(url: string, child: Deno.ChildProcess, timeoutMs: number): Promise<void> {
+async function waitHealthy(
+  url: string,
+  child: Deno.ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.status.then(() => exited = true);
@@ -37,7 +41,9 @@ async function waitHealthy(url: string, child: Deno.ChildProcess, timeoutMs: num
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(exited ? "the collector exited during start-up" : `no answer from ${url} in ${timeoutMs} ms`);
+  throw new Error(
+    exited ? "the collector exited during start-up" : `no answer from ${url} in ${timeoutMs} ms`,
+  );
 }
 
 /** Run the demo until a signal; returns the exit code. */

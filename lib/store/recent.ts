@@ -33,6 +33,7 @@ export class Ring {
   push(t: number, v: number): void {
     if (this.#len === this.#t.length) {
       if (this.#len < this.maxPoints) this.#grow();
+      else if (this.#len > 0 && t < this.#t[this.#head]) return; // it would be the oldest: drop it
       else this.#dropOldest();
     }
     const cap = this.#t.length;
