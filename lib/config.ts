@@ -98,7 +98,8 @@ function parseHostPort(v: string | undefined, flag: string): { host: string; por
 }
 
 function endpoint(v: string, flag: string): string {
-  if (!/^(tcp:\/\/[^\s]+:(\d+|\*)|ipc:\/\/\S+|inproc:\/\/\S+)$/.test(v)) {
+  const m = /^(?:tcp:\/\/[^\s]+:(\d+|\*)|ipc:\/\/\S+|inproc:\/\/\S+)$/.exec(v);
+  if (!m || (m[1] !== undefined && m[1] !== "*" && Number(m[1]) > 65535)) {
     throw new ConfigError(`${flag} must be a ZMQ endpoint such as tcp://127.0.0.1:5555, got ${v}`);
   }
   return v;

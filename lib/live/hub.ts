@@ -80,7 +80,10 @@ export class Hub {
         this.#drop(c);
         continue;
       }
-      if (c.overSince !== null) this.#recover(c);
+      if (c.overSince !== null) {
+        this.#recover(c); // the fresh hello already holds this frame's points
+        continue;
+      }
       c.socket.send(data);
     }
   }

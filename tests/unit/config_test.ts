@@ -1,0 +1,131 @@
+/** Config: defaults, flags over environment, and a ConfigError naming the option for each mistake. */
+import assert from "node:assert/strict";
+import { type Config, ConfigError, DEFAULTS, resolveConfig, USAGE } from "../../lib/config.ts";
+
+function config(args: string[], env: Record<string, string | undefined> = {}): Config {
+  const r = resolveConfig(args, env);
+  assert.equal(r.help, false);
+  return (r as { help: false; config: Config }).config;
+}
+
+function fails(args: string[], option: string | RegExp, env: Record<string, string> = {}) {
+  assert.throws(
+    () => resolveConfig(args, env),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, `not a ConfigError: ${e}`);
+      if (typeof option === "string") assert.ok(e.message.includes(option), e.message);
+      else assert.match(e.message, option);
+      return true;
+    },
+    `${args.join(" ")} should fail`,
+  );
+}
+
+Deno.test("config defaults listen on loopback with the seed's ports", () => {
+  assert.deepEqual(config([]), {
+    httpHost: "127.0.0.1",
+    httpPort: 8000,
+    zmq: "tcp://127.0.0.1:5555",
+    sub: null,
+    windowMs: 15 * 60_000,
+  });
+  assert.deepEqual(config([]), DEFAULTS);
+});
+
+Deno.test("config reads the environment", () => {
+  const c = config([], {
+    ZEROAPM_HTTP: "0.0.0.0:9000",
+    ZEROAPM_ZMQ: "tcp://0.0.0.0:6000",
+    ZEROAPM_SUB: "tcp://127.0.0.1:5556",
+  });
+  assert.equal(c.httpHost, "0.0.0.0");
+  assert.equal(c.httpPort, 9000);
+  assert.equal(c.zmq, "tcp://0.0.0.0:6000");
+  assert.equal(c.sub, "tcp://127.0.0.1:5556");
+});
+
+Deno.test("config flags win over the environment", () => {
+  const env = {
+    ZEROAPM_HTTP: "0.0.0.0:9000",
+    ZEROAPM_ZMQ: "tcp://0.0.0.0:6000",
+    ZEROAPM_SUB: "ipc:///tmp/x",
+  };
+  const c = config(
+    ["--http", "127.0.0.1:8080", "--zmq", "tcp://127.0.0.1:7000", "--sub", "tcp://127.0.0.1:7001"],
+    env,
+  );
+  assert.equal(c.httpHost, "127.0.0.1");
+  assert.equal(c.httpPort, 8080);
+  assert.equal(c.zmq, "tcp://127.0.0.1:7000");
+  assert.equal(c.sub, "tcp://127.0.0.1:7001");
+  assert.equal(config(["--http=localhost:1"], env).httpHost, "localhost");
+});
+
+Deno.test("config accepts a bracketed IPv6 host", () => {
+  const c = config(["--http", "[::1]:8000"]);
+  assert.equal(c.httpHost, "::1");
+  assert.equal(c.httpPort, 8000);
+});
+
+Deno.test("config accepts ipc, inproc and wildcard-port zmq endpoints", () => {
+  assert.equal(config(["--zmq", "ipc:///tmp/zeroapm.sock"]).zmq, "ipc:///tmp/zeroapm.sock");
+  assert.equal(config(["--zmq", "inproc://x"]).zmq, "inproc://x");
+  assert.equal(config(["--zmq", "tcp://127.0.0.1:*"]).zmq, "tcp://127.0.0.1:*");
+});
+
+Deno.test("config --window sets minutes of history", () => {
+  assert.equal(config(["--window", "5"]).windowMs, 5 * 60_000);
+  assert.equal(config(["--window", "1440"]).windowMs, 1440 * 60_000);
+});
+
+Deno.test("a bad HOST:PORT is a ConfigError naming --http", () => {
+  for (const v of ["8000", "localhost", "localhost:", ":8000", "::1:8000", "a b:1", "host:port"]) {
+    fails(["--http", v], "--http");
+  }
+  fails([], "--http", { ZEROAPM_HTTP: "nonsense" });
+});
+
+Deno.test("port 70000 is a ConfigError naming --http", () => {
+  fails(["--http", "127.0.0.1:70000"], "--http");
+  fails(["--http", "127.0.0.1:65536"], "--http");
+  assert.equal(config(["--http", "127.0.0.1:65535"]).httpPort, 65535);
+});
+
+Deno.test("a bad zmq endpoint is a ConfigError naming --zmq", () => {
+  for (
+    const v of [
+      "127.0.0.1:5555",
+      "tcp://127.0.0.1",
+      "udp://127.0.0.1:5555",
+      "tcp://h:abc",
+      "tcp://127.0.0.1:70000",
+    ]
+  ) {
+    fails(["--zmq", v], "--zmq");
+  }
+  fails([], "--zmq", { ZEROAPM_ZMQ: "nope" });
+  fails(["--sub", "nope"], "--sub");
+});
+
+Deno.test("an unknown flag is a ConfigError naming it", () => {
+  fails(["--colour", "red"], "--colour");
+  fails(["--nope"], "--nope");
+});
+
+Deno.test("a positional argument is a ConfigError", () => {
+  fails(["extra"], /extra/);
+});
+
+Deno.test("--window 0 and other out-of-range windows are a ConfigError naming --window", () => {
+  for (const v of ["0", "-1", "abc", "1441", "Infinity", ""]) fails(["--window", v], "--window");
+});
+
+Deno.test("--help and -h ask for help, and the usage names every option", () => {
+  assert.deepEqual(resolveConfig(["--help"], {}), { help: true });
+  assert.deepEqual(resolveConfig(["-h"], {}), { help: true });
+  for (
+    const o of ["--http", "--zmq", "--sub", "--window", "--help", "ZEROAPM_HTTP", "ZEROAPM_ZMQ"]
+  ) {
+    assert.ok(USAGE.includes(o), o);
+  }
+});

@@ -1,0 +1,230 @@
+/** HTTP in-process: `createHandler(deps)(new Request(...))` for the API, the page and `/ws`. */
+import assert from "node:assert/strict";
+import { createHandler, type HandlerDeps } from "../../lib/http/handler.ts";
+import { sameOrigin } from "../../lib/http/ws.ts";
+import { Instances } from "../../lib/collector/instances.ts";
+import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
+import { Hub } from "../../lib/live/hub.ts";
+import type { Identity, Message } from "../../lib/protocol.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+
+const BASE = "http://127.0.0.1:8000";
+const T0 = 1_700_000_000_000;
+
+async function staticDir(files: Record<string, string>): Promise<URL> {
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm_http_test_" });
+  for (const [name, body] of Object.entries(files)) {
+    const path = `${dir}/${name}`;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(path, body);
+  }
+  return new URL(`file://${dir}/`);
+}
+
+function msg(instance: string, seq: number, over: Partial<Identity> = {}): Message {
+  const metrics: Record<string, number> = Object.create(null);
+  metrics["cpu.percent"] = 5;
+  return {
+    identity: {
+      service: "svc",
+      instance,
+      pid: 1,
+      host: "h",
+      color: null,
+      intervalMs: 1000,
+      ...over,
+    },
+    sent: T0,
+    samples: [{ seq, ts: T0, metrics }],
+    legacy: false,
+  };
+}
+
+async function setup(
+  files: Record<string, string> = { "index.html": "<!doctype html><p>zeroapm" },
+) {
+  let t = T0;
+  const now = () => t;
+  const instances = new Instances();
+  const stats = new CollectorStats({ now, log: () => {} });
+  const hub = new Hub({
+    now,
+    hello: () => ({ type: "hello", now: t, windowMs: 1, instances: [], series: {} }),
+  });
+  const dir = await staticDir(files);
+  const deps: HandlerDeps = { instances, stats, hub, now, staticDir: dir };
+  const handle = createHandler(deps);
+  const get = (path: string, init?: RequestInit) => handle(new Request(BASE + path, init));
+  return {
+    handle,
+    get,
+    instances,
+    stats,
+    advance: (ms: number) => (t += ms),
+    [Symbol.asyncDispose]: () => Deno.remove(new URL(dir), { recursive: true }),
+  };
+}
+
+Deno.test("/api/instances lists every instance as JSON", async () => {
+  await using s = await setup();
+  s.instances.observe(msg("b", 0), T0);
+  s.instances.observe(msg("a", 0, { color: "<script>" }), T0);
+  const res = await s.get("/api/instances");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type")!, /^application\/json/);
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  const list = (await res.json()) as InstanceView[];
+  assert.deepEqual(list.map((v) => v.id), ["svc/a", "svc/b"]);
+  assert.equal(list[0].requestedColor, "<script>");
+  assert.equal(list[0].status, "live");
+  assert.equal(list[0].latest["cpu.percent"], 5);
+});
+
+Deno.test("/api/instances is an empty list before anything reported", async () => {
+  await using s = await setup();
+  assert.deepEqual(await (await s.get("/api/instances")).json(), []);
+});
+
+Deno.test("/api/stats reports received, rejected by reason with zeros, and lost per instance and total", async () => {
+  await using s = await setup();
+  s.stats.messages = 4;
+  s.stats.samples = 4;
+  s.stats.bytes = 400;
+  s.stats.refuse("invalid_json", "x");
+  s.stats.refuse("invalid_json", "y");
+  s.stats.refuse("series_limit", "z");
+  s.instances.observe(msg("a", 0), T0);
+  s.instances.observe(msg("a", 4), T0); // 3 lost
+  s.instances.observe(msg("a", 4), T0); // duplicate
+  s.instances.observe(msg("b", 0), T0);
+  s.instances.observe(msg("b", 2), T0); // 1 lost
+  s.advance(5000);
+  const body = await (await s.get("/api/stats")).json();
+  assert.equal(body.uptimeMs, 5000);
+  assert.deepEqual(body.received, { messages: 4, samples: 4, bytes: 400 });
+  assert.equal(body.rejected.total, 3);
+  assert.deepEqual(Object.keys(body.rejected.byReason).sort(), [...REFUSAL_REASONS].sort());
+  assert.equal(body.rejected.byReason.invalid_json, 2);
+  assert.equal(body.rejected.byReason.series_limit, 1);
+  assert.equal(body.rejected.byReason.too_large, 0);
+  assert.equal(body.rejected.byReason.instance_limit, 0);
+  assert.equal(body.lost.total, 4);
+  assert.equal(body.instances.total, 2);
+  assert.deepEqual(body.instances.list, [
+    { id: "svc/a", received: 2, lost: 3, duplicates: 1 },
+    { id: "svc/b", received: 2, lost: 1, duplicates: 0 },
+  ]);
+  assert.deepEqual(body.live, { clients: 0, droppedFrames: 0, closedStuck: 0 });
+});
+
+Deno.test("/healthz answers ok with uptime and instance count", async () => {
+  await using s = await setup();
+  s.instances.observe(msg("a", 0), T0);
+  s.advance(1234);
+  const res = await s.get("/healthz");
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { ok: true, uptimeMs: 1234, instances: 1 });
+});
+
+Deno.test("an unknown path is a 404 JSON error", async () => {
+  await using s = await setup();
+  for (
+    const path of ["/nope", "/api", "/api/instances/", "/constructor", "/__proto__", "/toString"]
+  ) {
+    const res = await s.get(path);
+    assert.equal(res.status, 404, path);
+    assert.match(res.headers.get("content-type")!, /^application\/json/);
+    assert.ok(typeof (await res.json()).error === "string");
+  }
+});
+
+Deno.test("POST (or any method but GET and HEAD) is a 405", async () => {
+  await using s = await setup();
+  for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+    for (const path of ["/api/instances", "/", "/nope"]) {
+      const res = await s.get(path, { method, body: method === "DELETE" ? undefined : "{}" });
+      assert.equal(res.status, 405, `${method} ${path}`);
+      await res.body?.cancel();
+    }
+  }
+  const head = await s.get("/api/instances", { method: "HEAD" });
+  assert.equal(head.status, 200);
+  await head.body?.cancel();
+});
+
+Deno.test("/ serves index.html with a Content-Security-Policy and nosniff", async () => {
+  await using s = await setup();
+  for (const path of ["/", "/index.html"]) {
+    const res = await s.get(path);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "<!doctype html><p>zeroapm");
+    assert.match(res.headers.get("content-type")!, /^text\/html/);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  }
+});
+
+Deno.test("dist/app.js is served as JavaScript when built", async () => {
+  await using s = await setup({ "index.html": "x", "dist/app.js": "console.log(1)" });
+  const res = await s.get("/dist/app.js");
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type")!, /^text\/javascript/);
+  assert.equal(await res.text(), "console.log(1)");
+});
+
+Deno.test("a missing dist/app.js is a 503 that says to run deno task build", async () => {
+  await using s = await setup();
+  const res = await s.get("/dist/app.js");
+  assert.equal(res.status, 503);
+  assert.match(await res.text(), /deno task build/);
+});
+
+Deno.test("/ws without an upgrade header is 426", async () => {
+  await using s = await setup();
+  const res = await s.get("/ws", { headers: { host: "127.0.0.1:8000" } });
+  assert.equal(res.status, 426);
+  await res.body?.cancel();
+});
+
+Deno.test("a cross-origin /ws is 403", async () => {
+  await using s = await setup();
+  for (const origin of ["http://evil.example", "http://127.0.0.1:8001", "null", "not a url"]) {
+    const res = await s.get("/ws", {
+      headers: { host: "127.0.0.1:8000", origin, upgrade: "websocket", connection: "Upgrade" },
+    });
+    assert.equal(res.status, 403, origin);
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("sameOrigin accepts no Origin or the same host, and refuses others", () => {
+  const req = (headers: Record<string, string>) => new Request(BASE + "/ws", { headers });
+  assert.equal(sameOrigin(req({ host: "127.0.0.1:8000" })), true);
+  assert.equal(sameOrigin(req({ host: "127.0.0.1:8000", origin: "http://127.0.0.1:8000" })), true);
+  assert.equal(sameOrigin(req({ host: "127.0.0.1:8000", origin: "http://evil.example" })), false);
+  assert.equal(sameOrigin(req({ host: "127.0.0.1:8000", origin: "http://localhost:8000" })), false);
+});
+
+Deno.test("paths outside the dashboard's file list are not served", async () => {
+  await using s = await setup();
+  for (
+    const path of [
+      "/../deno.json",
+      "/static/../server.ts",
+      "/%2e%2e/deno.json",
+      "/..%2fdeno.json",
+      "/index.html/../../deno.json",
+      "/dist/../../server.ts",
+      "/static/index.html",
+    ]
+  ) {
+    const res = await s.get(path);
+    assert.ok(res.status === 404 || res.status === 503, `${path}: ${res.status}`);
+    const text = await res.text();
+    assert.doesNotMatch(text, /"tasks"|startCollector|import /, path);
+  }
+});

@@ -1,0 +1,230 @@
+/** Live hub: fan-out with a bounded per-client queue, recovery, stuck clients, limits. */
+import assert from "node:assert/strict";
+import { Hub, type HubOptions, type LiveSocket } from "../../lib/live/hub.ts";
+import type { HelloFrame, LiveFrame } from "../../lib/live/messages.ts";
+
+class FakeSocket implements LiveSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: string[] = [];
+  closed: { code?: number; reason?: string } | null = null;
+  send(data: string): void {
+    this.sent.push(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.closed = { code, reason };
+    this.readyState = 3;
+  }
+  closeCode(): number | undefined {
+    return this.closed?.code;
+  }
+  frames(): LiveFrame[] {
+    return this.sent.map((s) => JSON.parse(s));
+  }
+  types(): string[] {
+    return this.frames().map((f) => f.type);
+  }
+}
+
+function setup(opts: Partial<HubOptions> = {}) {
+  let t = 1000;
+  const helloCalls: Array<readonly string[] | null> = [];
+  const hub = new Hub({
+    now: () => t,
+    hello: (metrics): HelloFrame => {
+      helloCalls.push(metrics);
+      return { type: "hello", now: t, windowMs: 60_000, instances: [], series: {} };
+    },
+    ...opts,
+  });
+  return { hub, helloCalls, advance: (ms: number) => (t += ms) };
+}
+
+function samples(n: number): LiveFrame {
+  return { type: "samples", now: n, id: "svc/a", points: { "cpu.percent": [[n, n]] } };
+}
+
+Deno.test("hub sends every client a hello on add, built for its metrics", () => {
+  const { hub, helloCalls } = setup();
+  const a = new FakeSocket();
+  const b = new FakeSocket();
+  hub.add(a, ["cpu.percent"]);
+  hub.add(b, null);
+  assert.deepEqual(a.types(), ["hello"]);
+  assert.deepEqual(b.types(), ["hello"]);
+  assert.deepEqual(helloCalls, [["cpu.percent"], null]);
+  assert.equal(hub.size, 2);
+});
+
+Deno.test("hub publish serialises once and reaches every open client", () => {
+  const { hub } = setup();
+  const socks = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
+  for (const s of socks) hub.add(s, null);
+  const frame = samples(1);
+  const realStringify = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...args: Parameters<typeof realStringify>) => {
+    calls++;
+    return realStringify(...args);
+  }) as typeof JSON.stringify;
+  try {
+    hub.publish(frame);
+  } finally {
+    JSON.stringify = realStringify;
+  }
+  assert.equal(calls, 1);
+  for (const s of socks) {
+    assert.equal(s.sent.length, 2);
+    assert.deepEqual(JSON.parse(s.sent[1]), frame);
+    assert.equal(s.sent[1], socks[0].sent[1], "the very same string");
+  }
+});
+
+Deno.test("hub skips clients that are not open", () => {
+  const { hub } = setup();
+  const open = new FakeSocket();
+  const closing = new FakeSocket();
+  hub.add(open, null);
+  hub.add(closing, null);
+  closing.readyState = 2;
+  hub.publish(samples(1));
+  assert.equal(open.sent.length, 2);
+  assert.equal(closing.sent.length, 1);
+  assert.equal(hub.dropped, 0);
+});
+
+Deno.test("the remove function returned by add stops delivery to that client", () => {
+  const { hub } = setup();
+  const s = new FakeSocket();
+  const remove = hub.add(s, null);
+  remove();
+  assert.equal(hub.size, 0);
+  hub.publish(samples(1));
+  assert.equal(s.sent.length, 1);
+});
+
+Deno.test("a client over maxBufferedBytes gets nothing more while others keep receiving", () => {
+  const { hub } = setup({ maxBufferedBytes: 1000 });
+  const slow = new FakeSocket();
+  const fast = new FakeSocket();
+  hub.add(slow, null);
+  hub.add(fast, null);
+  slow.bufferedAmount = 1000; // at the bound: still sent
+  hub.publish(samples(1));
+  assert.equal(slow.sent.length, 2);
+  slow.bufferedAmount = 1001;
+  for (let i = 2; i <= 5; i++) hub.publish(samples(i));
+  assert.equal(slow.sent.length, 2);
+  assert.equal(fast.sent.length, 6);
+  assert.equal(hub.dropped, 4);
+  assert.equal(slow.closed, null);
+});
+
+Deno.test("a client that drains gets a dropped frame and a fresh hello instead of the frame the hello holds", () => {
+  const { hub, helloCalls } = setup({ maxBufferedBytes: 100 });
+  const s = new FakeSocket();
+  hub.add(s, ["mem.rss_bytes"]);
+  s.bufferedAmount = 500;
+  hub.publish(samples(1));
+  hub.publish(samples(2));
+  hub.publish(samples(3));
+  s.bufferedAmount = 0;
+  hub.publish(samples(4));
+  const frames = s.frames();
+  // The hello is built after ingest stored frame 4's points, so frame 4 itself is not sent
+  // (it would draw those points twice).
+  assert.deepEqual(frames.map((f) => f.type), ["hello", "dropped", "hello"]);
+  assert.equal((frames[1] as { count: number }).count, 3);
+  assert.deepEqual(helloCalls, [["mem.rss_bytes"], ["mem.rss_bytes"]]);
+  // Recovered: the next frame is plain again, and a later episode counts from zero.
+  hub.publish(samples(5));
+  assert.deepEqual(s.types().slice(3), ["samples"]);
+  s.bufferedAmount = 500;
+  hub.publish(samples(6));
+  s.bufferedAmount = 0;
+  hub.publish(samples(7));
+  const last = s.frames().slice(4);
+  assert.deepEqual(last.map((f) => f.type), ["dropped", "hello"]);
+  assert.equal((last[0] as { count: number }).count, 1);
+  assert.equal(hub.dropped, 4);
+});
+
+Deno.test("a client stuck longer than stuckCloseMs is closed with 1008 and removed", () => {
+  const { hub, advance } = setup({ maxBufferedBytes: 100, stuckCloseMs: 5000 });
+  const stuck = new FakeSocket();
+  const ok = new FakeSocket();
+  hub.add(stuck, null);
+  hub.add(ok, null);
+  stuck.bufferedAmount = 1_000_000;
+  hub.publish(samples(1));
+  advance(5000);
+  hub.publish(samples(2));
+  assert.equal(stuck.closed, null, "not yet: exactly at the bound");
+  advance(1);
+  hub.publish(samples(3));
+  assert.equal(stuck.closeCode(), 1008);
+  assert.equal(hub.size, 1);
+  assert.equal(hub.closedStuck, 1);
+  stuck.readyState = 1; // even if it claimed to be open, it is no longer a client
+  stuck.bufferedAmount = 0;
+  hub.publish(samples(4));
+  assert.equal(stuck.sent.length, 1);
+  assert.equal(ok.sent.length, 5);
+});
+
+Deno.test("a client that recovers in time is not closed later for an old episode", () => {
+  const { hub, advance } = setup({ maxBufferedBytes: 100, stuckCloseMs: 5000 });
+  const s = new FakeSocket();
+  hub.add(s, null);
+  s.bufferedAmount = 500;
+  hub.publish(samples(1));
+  advance(4000);
+  s.bufferedAmount = 0;
+  hub.publish(samples(2)); // recovers
+  advance(4000);
+  s.bufferedAmount = 500;
+  hub.publish(samples(3)); // a new episode starts now
+  advance(2000);
+  hub.publish(samples(4));
+  assert.equal(s.closed, null);
+  assert.equal(hub.size, 1);
+});
+
+Deno.test("hub refuses clients beyond maxClients with 1013 and sends them nothing", () => {
+  const { hub } = setup({ maxClients: 2 });
+  const a = new FakeSocket();
+  const b = new FakeSocket();
+  const c = new FakeSocket();
+  hub.add(a, null);
+  hub.add(b, null);
+  const remove = hub.add(c, null);
+  assert.equal(c.closeCode(), 1013);
+  assert.equal(c.sent.length, 0);
+  assert.equal(hub.size, 2);
+  remove(); // harmless
+  assert.equal(hub.size, 2);
+  hub.publish(samples(1));
+  assert.equal(c.sent.length, 0);
+});
+
+Deno.test("hub closeAll closes every client with 1001 and forgets them", () => {
+  const { hub } = setup();
+  const a = new FakeSocket();
+  const b = new FakeSocket();
+  b.close = () => {
+    throw new Error("already closed");
+  };
+  hub.add(a, null);
+  hub.add(b, null);
+  hub.closeAll();
+  assert.equal(a.closeCode(), 1001);
+  assert.equal(hub.size, 0);
+  hub.publish(samples(1));
+  assert.equal(a.sent.length, 1);
+});
+
+Deno.test("hub publish with no clients does nothing", () => {
+  const { hub } = setup();
+  hub.publish(samples(1));
+  assert.equal(hub.dropped, 0);
+});

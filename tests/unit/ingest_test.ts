@@ -1,0 +1,222 @@
+/** Ingest: one path for every frame; bad frames are counted and never stop collection. */
+import assert from "node:assert/strict";
+import { createIngest } from "../../lib/collector/ingest.ts";
+import { Instances } from "../../lib/collector/instances.ts";
+import { CollectorStats } from "../../lib/collector/stats.ts";
+import { RecentStore } from "../../lib/store/recent.ts";
+import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
+import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/messages.ts";
+import { encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
+
+const T0 = 1_700_000_000_000;
+
+class FakeSocket implements LiveSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: string[] = [];
+  send(data: string): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = {}) {
+  let t = T0;
+  const now = () => t;
+  const logs: string[] = [];
+  const instances = new Instances({ maxInstances: opts.maxInstances });
+  const recent = new RecentStore({ windowMs: 60_000 });
+  const stats = new CollectorStats({ now, log: (l) => logs.push(l) });
+  const hub = new Hub({
+    now,
+    hello: () => ({ type: "hello", now: t, windowMs: 60_000, instances: [], series: {} }),
+  });
+  const socket = new FakeSocket();
+  hub.add(socket, null);
+  const ingest = createIngest({
+    instances,
+    recent,
+    hub,
+    stats,
+    now,
+    ...(opts.maxSeriesPerInstance === undefined
+      ? {}
+      : { maxSeriesPerInstance: opts.maxSeriesPerInstance }),
+  });
+  /** Frames published since the hello. */
+  const published = (): LiveFrame[] => socket.sent.slice(1).map((s) => JSON.parse(s));
+  return {
+    ingest,
+    instances,
+    recent,
+    stats,
+    hub,
+    logs,
+    published,
+    advance: (ms: number) => (t += ms),
+  };
+}
+
+function ident(over: Partial<Identity> = {}): Identity {
+  return {
+    service: "svc",
+    instance: "h:1",
+    pid: 1,
+    host: "h",
+    color: "red",
+    intervalMs: 1000,
+    ...over,
+  };
+}
+
+function frame(
+  seq: number,
+  ts: number,
+  metrics: Record<string, number>,
+  over: Partial<Identity> = {},
+) {
+  return encode(ident(over), [{ seq, ts, metrics }], ts);
+}
+
+Deno.test("ingest counts bad frames by reason and keeps collecting the next good frame", () => {
+  const { ingest, stats, recent, instances } = setup();
+  ingest(new TextEncoder().encode("{}"));
+  ingest(new Uint8Array([0xff, 0xfe, 0x00, 0x80]));
+  ingest("not json at all");
+  ingest("[1,2,3]");
+  ingest(new Uint8Array(0));
+  ingest(frame(0, T0, { "cpu.percent": 12 }));
+  assert.equal(stats.refused.missing_field, 1);
+  assert.equal(stats.refused.invalid_utf8, 1);
+  assert.equal(stats.refused.invalid_json, 2);
+  assert.equal(stats.refused.not_object, 1);
+  assert.equal(stats.refusedTotal, 5);
+  assert.equal(stats.messages, 1);
+  assert.equal(stats.samples, 1);
+  assert.equal(instances.size, 1);
+  assert.deepEqual(recent.read("svc/h%3A1", T0)["cpu.percent"], [[T0, 12]]);
+});
+
+Deno.test("ingest does not stop on a bad frame between good ones", () => {
+  const { ingest, stats, instances, advance } = setup();
+  ingest(frame(0, T0, { "cpu.percent": 1 }));
+  advance(1000);
+  ingest("{");
+  ingest(frame(1, T0 + 1000, { "cpu.percent": 2 }));
+  assert.equal(stats.messages, 2);
+  const v = instances.list()[0];
+  assert.equal(v.received, 2);
+  assert.equal(v.lost, 0);
+  assert.equal(v.latest["cpu.percent"], 2);
+});
+
+Deno.test("ingest logs a flood of bad frames once, rate-limited", () => {
+  const { ingest, stats, logs } = setup();
+  for (let i = 0; i < 1000; i++) ingest("{}");
+  assert.equal(stats.refused.missing_field, 1000);
+  assert.equal(logs.length, 1);
+});
+
+Deno.test("ingest counts the bytes it received, good and bad", () => {
+  const { ingest, stats } = setup();
+  const good = frame(0, T0, { "cpu.percent": 1 });
+  ingest(good);
+  ingest(new Uint8Array([1, 2, 3]));
+  assert.equal(stats.bytes, good.byteLength + 3);
+});
+
+Deno.test("ingest publishes an instance frame on first sight, then samples with points", () => {
+  const { ingest, published } = setup();
+  ingest(frame(0, T0, { "cpu.percent": 12, "mem.rss_bytes": 1024 }));
+  const frames = published();
+  assert.deepEqual(frames.map((f) => f.type), ["instance", "samples"]);
+  const inst = frames[0] as InstanceFrame;
+  assert.equal(inst.instance.id, "svc/h%3A1");
+  assert.equal(inst.instance.color, "red");
+  assert.equal(inst.now, T0);
+  const s = frames[1] as SamplesFrame;
+  assert.equal(s.id, "svc/h%3A1");
+  assert.deepEqual(s.points, { "cpu.percent": [[T0, 12]], "mem.rss_bytes": [[T0, 1024]] });
+});
+
+Deno.test("ingest publishes only samples while nothing about the instance changes", () => {
+  const { ingest, published, advance } = setup();
+  ingest(frame(0, T0, { "cpu.percent": 1 }));
+  advance(1000);
+  ingest(frame(1, T0 + 1000, { "cpu.percent": 2 }));
+  assert.deepEqual(published().map((f) => f.type), ["instance", "samples", "samples"]);
+});
+
+Deno.test("ingest publishes an instance frame when the instance changes (colour, loss)", () => {
+  const { ingest, published, advance } = setup();
+  ingest(frame(0, T0, { "cpu.percent": 1 }));
+  advance(1000);
+  ingest(frame(1, T0 + 1000, { "cpu.percent": 1 }, { color: "blue" }));
+  advance(1000);
+  ingest(frame(5, T0 + 2000, { "cpu.percent": 1 }, { color: "blue" }));
+  const frames = published();
+  assert.deepEqual(frames.map((f) => f.type), [
+    "instance",
+    "samples",
+    "instance",
+    "samples",
+    "instance",
+    "samples",
+  ]);
+  assert.equal((frames[2] as InstanceFrame).instance.color, "blue");
+  assert.equal((frames[4] as InstanceFrame).instance.lost, 3);
+});
+
+Deno.test("ingest publishes a batch's points in one samples frame, on the collector clock", () => {
+  const { ingest, published, recent } = setup();
+  const samples: OutgoingSample[] = [
+    { seq: 0, ts: 1000, metrics: { "cpu.percent": 1 } },
+    { seq: 1, ts: 2000, metrics: { "cpu.percent": 2 } },
+    { seq: 2, ts: 3000, metrics: { "cpu.percent": 3 } },
+  ];
+  ingest(encode(ident(), samples, 3000)); // agent clock far behind: placed relative to arrival
+  const s = published()[1] as SamplesFrame;
+  assert.deepEqual(s.points["cpu.percent"], [[T0 - 2000, 1], [T0 - 1000, 2], [T0, 3]]);
+  assert.deepEqual(recent.read(s.id, T0)["cpu.percent"], s.points["cpu.percent"]);
+});
+
+Deno.test("ingest publishes no samples frame for a message of duplicates only", () => {
+  const { ingest, published, stats } = setup();
+  const f = frame(3, T0, { "cpu.percent": 1 });
+  ingest(f);
+  ingest(f);
+  assert.deepEqual(published().map((x) => x.type), ["instance", "samples"]);
+  assert.equal(stats.messages, 2);
+  assert.equal(stats.samples, 1);
+});
+
+Deno.test("ingest refuses new metric names over the series limit while existing series continue", () => {
+  const { ingest, recent, stats, published, advance } = setup({ maxSeriesPerInstance: 2 });
+  ingest(frame(0, T0, { "a.x": 1, "b.x": 2 }));
+  advance(1000);
+  ingest(frame(1, T0 + 1000, { "a.x": 3, "b.x": 4, "c.x": 5 }));
+  const id = "svc/h%3A1";
+  assert.equal(recent.seriesCount(id), 2);
+  assert.equal(recent.has(id, "c.x"), false);
+  assert.equal(stats.refused.series_limit, 1);
+  assert.deepEqual(recent.read(id, T0 + 1000)["a.x"], [[T0, 1], [T0 + 1000, 3]]);
+  const last = published().at(-1) as SamplesFrame;
+  assert.deepEqual(Object.keys(last.points).sort(), ["a.x", "b.x"]);
+  // Another instance has its own budget.
+  ingest(frame(0, T0 + 1000, { "c.x": 1 }, { instance: "h:2", pid: 2 }));
+  assert.equal(recent.has("svc/h%3A2", "c.x"), true);
+  assert.equal(stats.refused.series_limit, 1);
+});
+
+Deno.test("ingest counts instance_limit refusals and keeps existing instances", () => {
+  const { ingest, stats, instances, published } = setup({ maxInstances: 1 });
+  ingest(frame(0, T0, { "cpu.percent": 1 }));
+  ingest(frame(0, T0, { "cpu.percent": 1 }, { instance: "h:2", pid: 2 }));
+  ingest(frame(1, T0, { "cpu.percent": 1 }));
+  assert.equal(stats.refused.instance_limit, 1);
+  assert.equal(instances.size, 1);
+  assert.equal(stats.messages, 2);
+  assert.ok(published().every((f) => f.type !== "instance" || f.instance.instance === "h:1"));
+});

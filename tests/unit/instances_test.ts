@@ -1,0 +1,326 @@
+/** Instance registry: identity, sequence accounting, clock placement, liveness, limits. */
+import assert from "node:assert/strict";
+import { instanceId, Instances } from "../../lib/collector/instances.ts";
+import type { Identity, Message, Sample } from "../../lib/protocol.ts";
+import { PALETTE } from "../../lib/colors.ts";
+
+const T0 = 1_700_000_000_000;
+
+function identity(over: Partial<Identity> = {}): Identity {
+  return {
+    service: "svc",
+    instance: "host:1",
+    pid: 1,
+    host: "host",
+    color: null,
+    intervalMs: 1000,
+    ...over,
+  };
+}
+
+function metrics(v = 1): Record<string, number> {
+  const m: Record<string, number> = Object.create(null);
+  m["cpu.percent"] = v;
+  return m;
+}
+
+/** A single-sample message sent at `ts` (agent clock). */
+function msg(seq: number | null, ts: number, over: Partial<Identity> = {}): Message {
+  return {
+    identity: identity(over),
+    sent: ts,
+    samples: [{ seq, ts, metrics: metrics() }],
+    legacy: false,
+  };
+}
+
+function batch(samples: Sample[], sent: number, over: Partial<Identity> = {}): Message {
+  return { identity: identity(over), sent, samples, legacy: false };
+}
+
+function ok(o: ReturnType<Instances["observe"]>) {
+  assert.ok(o.ok, "observation refused");
+  return o;
+}
+
+Deno.test("instance ids are URL-safe and unique for tricky names", () => {
+  const pairs: Array<[string, string]> = [
+    ["a/b", "x"],
+    ["a%2Fb", "x"],
+    ["a", "b/x"],
+    ["a/b/x", ""],
+    ["__proto__", "constructor"],
+    ["constructor", "__proto__"],
+    ["svc", "__proto__"],
+    ["svc", "constructor"],
+    ["svc", "toString"],
+    ["s p a c e", "ü?#&=%"],
+  ];
+  const ids = pairs.map(([s, i]) => instanceId(s, i));
+  assert.equal(new Set(ids).size, ids.length, `ids collide: ${ids.join(" ")}`);
+  for (const id of ids) {
+    assert.match(id, /^[A-Za-z0-9\-_.!~*'()%]+\/[A-Za-z0-9\-_.!~*'()%]*$/, id);
+    assert.equal(id.split("/").length, 2, `${id} has exactly one separator`);
+  }
+  assert.notEqual(instanceId("a/b", "x"), instanceId("a%2Fb", "x"));
+  assert.notEqual(instanceId("a", "b/c"), instanceId("a/b", "c"));
+});
+
+Deno.test("instances keyed by prototype names are tracked like any other", () => {
+  const reg = new Instances();
+  for (const name of ["__proto__", "constructor", "hasOwnProperty"]) {
+    const o = ok(reg.observe(msg(0, T0, { service: name, instance: name }), T0));
+    assert.equal(o.created, true);
+    assert.equal(reg.get(o.id)?.service, name);
+  }
+  assert.equal(reg.size, 3);
+  assert.deepEqual(reg.list().map((v) => v.service), [
+    "__proto__",
+    "constructor",
+    "hasOwnProperty",
+  ]);
+});
+
+Deno.test("two instances with the same colour are two ids", () => {
+  const reg = new Instances();
+  const a = ok(reg.observe(msg(0, T0, { instance: "h:1", pid: 1, color: "red" }), T0));
+  const b = ok(reg.observe(msg(0, T0, { instance: "h:2", pid: 2, color: "red" }), T0));
+  assert.notEqual(a.id, b.id);
+  assert.equal(reg.size, 2);
+  assert.equal(reg.get(a.id)?.color, "red");
+  assert.equal(reg.get(b.id)?.color, "red");
+});
+
+Deno.test("instances count a sequence gap as lost samples", () => {
+  const reg = new Instances();
+  ok(reg.observe(msg(0, T0), T0));
+  ok(reg.observe(msg(1, T0 + 1000), T0 + 1000));
+  const o = ok(reg.observe(msg(5, T0 + 5000), T0 + 5000));
+  const v = reg.get(o.id)!;
+  assert.equal(v.lost, 3);
+  assert.equal(v.received, 3);
+  assert.equal(o.changed, true, "a change in loss is a change to publish");
+  const o2 = ok(reg.observe(msg(6, T0 + 6000), T0 + 6000));
+  assert.equal(reg.get(o2.id)!.lost, 3);
+  assert.equal(o2.changed, false);
+});
+
+Deno.test("instances count a gap inside a batch as lost", () => {
+  const reg = new Instances();
+  const o = ok(reg.observe(
+    batch([
+      { seq: 0, ts: T0, metrics: metrics() },
+      { seq: 1, ts: T0 + 1, metrics: metrics() },
+      { seq: 4, ts: T0 + 2, metrics: metrics() },
+    ], T0 + 2),
+    T0 + 2,
+  ));
+  assert.equal(reg.get(o.id)!.lost, 2);
+  assert.equal(o.samples.length, 3);
+});
+
+Deno.test("instances drop and count duplicates (seq <= last)", () => {
+  const reg = new Instances();
+  ok(reg.observe(msg(5, T0), T0));
+  ok(reg.observe(msg(6, T0 + 1000), T0 + 1000));
+  const dupe = ok(reg.observe(msg(6, T0 + 1000), T0 + 1100));
+  assert.equal(dupe.samples.length, 0);
+  const older = ok(reg.observe(msg(3, T0 + 1000), T0 + 1200));
+  assert.equal(older.samples.length, 0);
+  const v = reg.get(dupe.id)!;
+  assert.equal(v.received, 2);
+  assert.equal(v.lost, 0);
+  assert.equal(reg.duplicates().get(dupe.id), 2);
+  // And the sequence continues without a false gap.
+  ok(reg.observe(msg(7, T0 + 2000), T0 + 2000));
+  assert.equal(reg.get(dupe.id)!.lost, 0);
+  assert.equal(reg.get(dupe.id)!.received, 3);
+});
+
+Deno.test("a new pid resets the sequence without counting loss", () => {
+  const reg = new Instances();
+  ok(reg.observe(msg(0, T0, { pid: 100 }), T0));
+  ok(reg.observe(msg(1, T0 + 1000, { pid: 100 }), T0 + 1000));
+  ok(reg.observe(msg(500, T0 + 2000, { pid: 100 }), T0 + 2000)); // lost 498
+  // Restarted process, same name: starts at 0 again (and a first seq of 3 is no loss either).
+  const o = ok(reg.observe(msg(3, T0 + 3000, { pid: 200 }), T0 + 3000));
+  assert.equal(o.samples.length, 1, "not taken for a duplicate");
+  assert.equal(o.changed, true);
+  const v = reg.get(o.id)!;
+  assert.equal(v.pid, 200);
+  assert.equal(v.lost, 498);
+  assert.equal(reg.duplicates().get(o.id), 0);
+  ok(reg.observe(msg(4, T0 + 4000, { pid: 200 }), T0 + 4000));
+  assert.equal(reg.get(o.id)!.lost, 498);
+});
+
+Deno.test("a sequence restart at 0 or 1 with the same pid resets the sequence", () => {
+  for (const restart of [0, 1]) {
+    const reg = new Instances();
+    for (let s = 0; s <= 10; s++) ok(reg.observe(msg(s, T0 + s), T0 + s));
+    const o = ok(reg.observe(msg(restart, T0 + 20), T0 + 20));
+    assert.equal(o.samples.length, 1, `restart at ${restart} is accepted`);
+    ok(reg.observe(msg(restart + 1, T0 + 21), T0 + 21));
+    const v = reg.get(o.id)!;
+    assert.equal(v.lost, 0, `restart at ${restart}: no false loss`);
+    assert.equal(reg.duplicates().get(o.id), 0);
+    assert.equal(v.received, 13);
+  }
+});
+
+Deno.test("samples are placed at ts + (arrival - sent), clamped to arrival", () => {
+  const reg = new Instances();
+  // Agent clock 5 s behind the collector; a batch of backlog sent at agent time 10_000.
+  const o = ok(reg.observe(
+    batch([
+      { seq: 0, ts: 7_000, metrics: metrics() },
+      { seq: 1, ts: 8_000, metrics: metrics() },
+      { seq: 2, ts: 20_000, metrics: metrics() }, // claims to be from the future
+    ], 10_000),
+    15_000,
+  ));
+  assert.deepEqual(o.samples.map((s) => s.t), [12_000, 13_000, 15_000]);
+  assert.equal(reg.get(o.id)!.clockOffsetMs, 5_000);
+});
+
+Deno.test("an agent whose clock is an hour ahead or behind lands at arrival time", () => {
+  const hour = 3_600_000;
+  for (const skew of [hour, -hour]) {
+    const reg = new Instances();
+    const arrival = T0;
+    const o = ok(reg.observe(msg(0, arrival + skew), arrival));
+    assert.equal(o.samples[0].t, arrival, `skew ${skew}`);
+    assert.equal(reg.get(o.id)!.clockOffsetMs, -skew);
+    const o2 = ok(reg.observe(msg(1, arrival + 1000 + skew), arrival + 1000));
+    assert.equal(o2.samples[0].t, arrival + 1000);
+  }
+});
+
+Deno.test("legacy messages (seq null) never count loss or duplicates", () => {
+  const reg = new Instances();
+  let id = "";
+  for (let i = 0; i < 5; i++) {
+    const m: Message = {
+      identity: identity({
+        service: "legacy",
+        instance: "red",
+        pid: null,
+        host: null,
+        color: "red",
+        intervalMs: null,
+      }),
+      sent: T0 + i,
+      samples: [{ seq: null, ts: T0 + i, metrics: metrics(i) }],
+      legacy: true,
+    };
+    const o = ok(reg.observe(m, T0 + i));
+    assert.equal(o.samples.length, 1);
+    id = o.id;
+  }
+  const v = reg.get(id)!;
+  assert.equal(v.received, 5);
+  assert.equal(v.lost, 0);
+  assert.equal(reg.duplicates().get(id), 0);
+  assert.equal(v.latest["cpu.percent"], 4);
+});
+
+Deno.test("sweep marks an instance stale after 3 missed intervals, live again on a new sample", () => {
+  const reg = new Instances();
+  const o = ok(reg.observe(msg(0, T0, { intervalMs: 1000 }), T0));
+  let r = reg.sweep(T0 + 3000, 60_000);
+  assert.deepEqual(r.changed, []);
+  assert.equal(reg.get(o.id)!.status, "live");
+  r = reg.sweep(T0 + 3001, 60_000);
+  assert.deepEqual(r.changed.map((v) => v.id), [o.id]);
+  assert.equal(reg.get(o.id)!.status, "stale");
+  r = reg.sweep(T0 + 4000, 60_000);
+  assert.deepEqual(r.changed, [], "a status change is reported once");
+  const back = ok(reg.observe(msg(1, T0 + 5000), T0 + 5000));
+  assert.equal(back.changed, true);
+  assert.equal(reg.get(o.id)!.status, "live");
+});
+
+Deno.test("sweep uses the default interval when the agent does not say", () => {
+  const reg = new Instances({ defaultIntervalMs: 2000 });
+  const o = ok(reg.observe(msg(0, T0, { intervalMs: null }), T0));
+  assert.equal(reg.sweep(T0 + 6000, 60_000).changed.length, 0);
+  assert.equal(reg.sweep(T0 + 6001, 60_000).changed.length, 1);
+  assert.equal(reg.get(o.id)!.status, "stale");
+});
+
+Deno.test("sweep forgets an instance silent longer than the bound", () => {
+  const reg = new Instances();
+  const a = ok(reg.observe(msg(0, T0, { instance: "a" }), T0));
+  const b = ok(reg.observe(msg(0, T0 + 50_000, { instance: "b" }), T0 + 50_000));
+  assert.deepEqual(reg.sweep(T0 + 60_000, 60_000).forgotten, []);
+  const r = reg.sweep(T0 + 60_001, 60_000);
+  assert.deepEqual(r.forgotten, [a.id]);
+  assert.equal(reg.get(a.id), undefined);
+  assert.ok(reg.get(b.id));
+  assert.equal(reg.size, 1);
+  // It comes back as a new instance.
+  const again = ok(reg.observe(msg(9, T0 + 70_000, { instance: "a" }), T0 + 70_000));
+  assert.equal(again.created, true);
+  assert.equal(reg.get(again.id)!.lost, 0);
+});
+
+Deno.test("the instance limit refuses new instances but keeps existing ones reporting", () => {
+  const reg = new Instances({ maxInstances: 2 });
+  ok(reg.observe(msg(0, T0, { instance: "a" }), T0));
+  ok(reg.observe(msg(0, T0, { instance: "b" }), T0));
+  const refused = reg.observe(msg(0, T0, { instance: "c" }), T0);
+  assert.deepEqual(refused, { ok: false, reason: "instance_limit" });
+  assert.equal(reg.size, 2);
+  const a = ok(reg.observe(msg(1, T0 + 1000, { instance: "a" }), T0 + 1000));
+  assert.equal(a.samples.length, 1);
+  assert.equal(reg.get(a.id)!.received, 2);
+});
+
+Deno.test("a hostile colour gets a palette colour and requestedColor is kept verbatim", () => {
+  const reg = new Instances();
+  for (const hostile of ["red;background:url(x)", "__proto__", "constructor", "<img src=x>"]) {
+    const o = ok(reg.observe(msg(0, T0, { instance: hostile, color: hostile }), T0));
+    const v = reg.get(o.id)!;
+    assert.ok(PALETTE.includes(v.color), `${hostile} -> ${v.color}`);
+    assert.equal(v.requestedColor, hostile);
+  }
+  const good = ok(reg.observe(msg(0, T0, { instance: "good", color: "Blue" }), T0));
+  assert.equal(reg.get(good.id)!.color, "blue");
+  assert.equal(reg.get(good.id)!.requestedColor, "Blue");
+});
+
+Deno.test("a colour change is an instance change with a new safe colour", () => {
+  const reg = new Instances();
+  ok(reg.observe(msg(0, T0, { color: "red" }), T0));
+  const o = ok(reg.observe(msg(1, T0 + 1, { color: "javascript:alert(1)" }), T0 + 1));
+  assert.equal(o.changed, true);
+  const v = reg.get(o.id)!;
+  assert.ok(PALETTE.includes(v.color));
+  assert.equal(v.requestedColor, "javascript:alert(1)");
+});
+
+Deno.test("observe reports created on first sight and changed only when something changed", () => {
+  const reg = new Instances();
+  const first = ok(reg.observe(msg(0, T0), T0));
+  assert.equal(first.created, true);
+  const second = ok(reg.observe(msg(1, T0 + 1000), T0 + 1000));
+  assert.equal(second.created, false);
+  assert.equal(second.changed, false);
+  const v = reg.get(first.id)!;
+  assert.equal(v.firstSeen, T0);
+  assert.equal(v.lastSeen, T0 + 1000);
+  assert.equal(v.latest["cpu.percent"], 1);
+});
+
+Deno.test("list is ordered by service then instance", () => {
+  const reg = new Instances();
+  for (const [s, i] of [["b", "2"], ["a", "9"], ["b", "1"], ["a", "10"]]) {
+    ok(reg.observe(msg(0, T0, { service: s, instance: i }), T0));
+  }
+  assert.deepEqual(reg.list().map((v) => `${v.service}/${v.instance}`), [
+    "a/10",
+    "a/9",
+    "b/1",
+    "b/2",
+  ]);
+});
