@@ -1,0 +1,332 @@
+/**
+ * The chunk codec: one series' points as a compact, self-checking byte string for the
+ * durable store.
+ *
+ * Layout (version 1): a header byte `version << 4 | mode` (bit 0: scaled values, bit 1: grid
+ * times), varint count, then (count > 0) zigzag varints of the first time and of
+ * lastTime - firstTime (so {@link chunkInfo} reads them without decoding), the times, the
+ * values, and a 4-byte FNV-1a checksum of all that. At most {@link MAX_POINTS} points.
+ *
+ * - Times are integer ms: a non-integer input is rounded with `Math.round` (half up). They
+ *   are stored either as the first delta then zigzag delta-of-deltas, or as offsets from a
+ *   regular grid `t0 + i * step`, whichever is smaller, in a patched frame-of-reference bit
+ *   stream (see bits.ts): a steady 1 s tick costs 0 bits, 0-3 ms of arrival jitter 2 bits,
+ *   and irregular, duplicate, out-of-order times or huge gaps stay exact (as wide exceptions).
+ * - Values, mode "scaled" (the usual case): when every value is exactly `s / 10^d` for
+ *   integers s (|s| < 2^49) and one d in 0..6 (verified value by value, bit for bit, with the
+ *   decoder's own arithmetic), the s are stored as `s0 + q * gcd` and the q as raw offsets,
+ *   deltas or delta-of-deltas, whichever packs smallest. Integer bytes in 4096 steps cost a
+ *   few bits, a constant 0 bits.
+ * - Values, mode "xor": anything else (-0, huge or unrounded floats) uses Gorilla XOR
+ *   compression of the raw float64 bits (gorilla.ts), exact for every finite double.
+ *
+ * @module
+ */
+
+import {
+  BitReader,
+  BitWriter,
+  chooseWidth,
+  fnv1a,
+  readInts,
+  unzigzag,
+  writeInts,
+  zigzag,
+} from "./bits.ts";
+import { readXor, writeXor } from "./gorilla.ts";
+
+const VERSION = 1;
+/** How the values of a chunk are stored. */
+export type ValueMode = "xor" | "scaled";
+const MODE_XOR = 0;
+const MODE_SCALED = 1;
+const MODE_TIME_GRID = 2; // flag bit: times stored as offsets from a regular grid
+const MAX_GRID_STEP = 2 ** 28; // ms (3 days): i * step stays exact for MAX_POINTS points
+const MAX_TIME = 2 ** 48; // |time| in ms (year ~10900): keeps delta-of-deltas below 2^51
+const MAX_SCALED = 2 ** 49; // |s|: keeps q deltas-of-deltas, zigzagged, below 2^53
+const MAX_DECIMALS = 6;
+/** Most points in one chunk (a day at 100 Hz fits); bounds what a decoder allocates. */
+export const MAX_POINTS = 2 ** 24;
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+
+/** Encode one series' points (times in ms since epoch, ascending or not; values finite float64). */
+export function encodeChunk(times: ArrayLike<number>, values: ArrayLike<number>): Uint8Array {
+  return encodeChunkAs(times, values, "auto");
+}
+
+/**
+ * {@link encodeChunk} with the value mode forced ("xor") or chosen ("auto": scaled when it is
+ * exact, else xor). For benchmarks and tests; the store calls encodeChunk.
+ */
+export function encodeChunkAs(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  mode: "auto" | ValueMode,
+): Uint8Array {
+  const n = times.length;
+  if (n > MAX_POINTS) throw new RangeError(`${n} points exceed the chunk limit of ${MAX_POINTS}`);
+  if (values.length !== n) {
+    throw new RangeError(`times and values differ in length (${n} vs ${values.length})`);
+  }
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = Math.round(times[i]);
+    if (!(Math.abs(x) <= MAX_TIME)) {
+      throw new RangeError(`time ${times[i]} at ${i} is not a finite ms time within ±2^48`);
+    }
+    t[i] = x + 0; // -0 -> 0
+  }
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = values[i];
+    if (!Number.isFinite(x)) throw new RangeError(`value ${x} at ${i} is not finite`);
+    v[i] = x;
+  }
+  const scaled = mode === "xor" ? null : scaleOf(v);
+  if (mode === "scaled" && !scaled) {
+    throw new RangeError("values cannot be stored exactly as scaled integers");
+  }
+
+  const w = new BitWriter(64 + n * 3);
+  const plan = planTimes(t);
+  w.byte(VERSION << 4 | (scaled ? MODE_SCALED : MODE_XOR) | (plan.grid ? MODE_TIME_GRID : 0));
+  w.varint(n);
+  if (n > 0) {
+    w.varint(zigzag(t[0]));
+    w.varint(zigzag(t[n - 1] - t[0]));
+    writeTimes(w, t, plan);
+    if (scaled) writeScaled(w, scaled);
+    else writeXor(w, v);
+  }
+  const body = w.bytes();
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  new DataView(out.buffer).setUint32(body.length, fnv1a(body, 0, body.length), true);
+  return out;
+}
+
+/** Decode a chunk back: exact values (bit-for-bit, including -0 and subnormals) and times. */
+export function decodeChunk(bytes: Uint8Array): { times: Float64Array; values: Float64Array } {
+  if (bytes.length < 6) throw new Error(`corrupt chunk: ${bytes.length} bytes is too short`);
+  const end = bytes.length - 4;
+  const sum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(end, true);
+  if (sum !== fnv1a(bytes, 0, end)) throw new Error("corrupt chunk: checksum mismatch");
+  const r = new BitReader(bytes, 0, end);
+  const { mode, n, first, last } = readHeader(r);
+  if (n > MAX_POINTS) throw new Error(`corrupt chunk: count ${n} > ${MAX_POINTS}`);
+  const times = new Float64Array(n);
+  const values = new Float64Array(n);
+  if (n > 0) {
+    readTimes(r, times, first, (mode & MODE_TIME_GRID) !== 0);
+    if (times[n - 1] !== last) throw new Error("corrupt chunk: last time does not match header");
+    if ((mode & MODE_SCALED) !== 0) readScaled(r, values);
+    else readXor(r, values);
+  }
+  r.align();
+  if (r.pos !== end) throw new Error(`corrupt chunk: ${end - r.pos} unexpected trailing bytes`);
+  return { times, values };
+}
+
+/**
+ * Cheap header read without decoding all points: count, first and last time (in stored
+ * order; NaN for an empty chunk). Does not verify the checksum: decodeChunk does.
+ */
+export function chunkInfo(
+  bytes: Uint8Array,
+): { count: number; firstTime: number; lastTime: number } {
+  if (bytes.length < 6) throw new Error(`corrupt chunk: ${bytes.length} bytes is too short`);
+  const h = readHeader(new BitReader(bytes, 0, bytes.length - 4));
+  return { count: h.n, firstTime: h.first, lastTime: h.last };
+}
+
+function readHeader(r: BitReader): { mode: number; n: number; first: number; last: number } {
+  const head = r.byte();
+  if (head >> 4 !== VERSION) throw new Error(`corrupt chunk: unknown version ${head >> 4}`);
+  const mode = head & 15;
+  if (mode > (MODE_SCALED | MODE_TIME_GRID)) {
+    throw new Error(`corrupt chunk: unknown mode ${mode}`);
+  }
+  const n = r.varint();
+  if (n === 0) return { mode, n, first: NaN, last: NaN };
+  const first = unzigzag(r.varint());
+  const last = first + unzigzag(r.varint());
+  if (Math.abs(first) > MAX_TIME || Math.abs(last) > MAX_TIME) {
+    throw new Error("corrupt chunk: time out of range");
+  }
+  return { mode, n, first, last };
+}
+
+/**
+ * How the times go: as delta-of-deltas ("dod": best with gaps or drift), or as offsets from
+ * a regular grid t0 + i * step ("grid": best for steady ticks with arrival jitter, whose
+ * delta-of-deltas span twice the jitter). Whichever packs smaller.
+ */
+interface TimePlan {
+  grid: boolean;
+  step: number;
+  min: number;
+  xs: Float64Array;
+}
+
+function planTimes(t: Float64Array): TimePlan {
+  const n = t.length;
+  const dod = new Float64Array(Math.max(0, n - 2));
+  for (let i = 2; i < n; i++) dod[i - 2] = zigzag(t[i] - 2 * t[i - 1] + t[i - 2]);
+  const plan = { grid: false, step: 0, min: 0, xs: dod };
+  if (n < 3) return plan;
+  const step = Math.round((t[n - 1] - t[0]) / (n - 1));
+  if (!(Math.abs(step) <= MAX_GRID_STEP)) return plan;
+  const off = new Float64Array(n - 1);
+  let min = 0;
+  for (let i = 1; i < n; i++) {
+    const r = t[i] - t[0] - i * step;
+    if (!(Math.abs(r) < MAX_TIME * 4)) return plan;
+    off[i - 1] = r;
+    if (r < min) min = r;
+  }
+  for (let i = 0; i < n - 1; i++) off[i] -= min;
+  // dod also pays a varint for the first delta: ~2 bytes for a 1 s tick.
+  if (chooseWidth(off, n - 1).bits + 8 >= chooseWidth(dod, n - 2).bits + 16) return plan;
+  return { grid: true, step, min, xs: off };
+}
+
+function writeTimes(w: BitWriter, t: Float64Array, plan: TimePlan): void {
+  const n = t.length;
+  if (n < 2) return;
+  if (plan.grid) {
+    w.varint(zigzag(plan.step));
+    w.varint(-plan.min);
+    writeInts(w, plan.xs, n - 1);
+  } else {
+    w.varint(zigzag(t[1] - t[0]));
+    writeInts(w, plan.xs, n - 2);
+  }
+}
+
+function readTimes(r: BitReader, t: Float64Array, first: number, grid: boolean): void {
+  const n = t.length;
+  t[0] = first;
+  if (n < 2) return;
+  if (grid) {
+    const step = unzigzag(r.varint());
+    const min = -r.varint();
+    if (n < 3 || Math.abs(step) > MAX_GRID_STEP) throw new Error("corrupt chunk: bad time grid");
+    readInts(r, t.subarray(1), n - 1);
+    for (let i = 1; i < n; i++) {
+      t[i] = first + i * step + (t[i] + min);
+      if (!(Math.abs(t[i]) <= MAX_TIME)) throw new Error("corrupt chunk: time out of range");
+    }
+    return;
+  }
+  let delta = unzigzag(r.varint());
+  t[1] = first + delta;
+  if (n < 3) return;
+  readInts(r, t.subarray(2), n - 2);
+  for (let i = 2; i < n; i++) {
+    delta += unzigzag(t[i]);
+    t[i] = t[i - 1] + delta;
+    if (!(Math.abs(t[i]) <= MAX_TIME)) throw new Error("corrupt chunk: time out of range");
+  }
+}
+
+interface Scaled {
+  decimals: number;
+  base: number;
+  gcd: number;
+  q: Float64Array;
+}
+
+function gcdOf(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** The decimal scale and gcd that store `v` exactly as integers, or null when none does. */
+function scaleOf(v: Float64Array): Scaled | null {
+  const n = v.length;
+  if (n === 0) return null;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    while (!exactAt(v[i], d)) if (++d > MAX_DECIMALS) return null;
+  }
+  const p = POW10[d];
+  const s = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s[i] = Math.round(v[i] * p);
+    if (!exactAt(v[i], d)) return null; // a later d must still hold for earlier values
+  }
+  const base = s[0];
+  let g = 0;
+  for (let i = 1; i < n && g !== 1; i++) g = gcdOf(Math.abs(s[i] - base), g);
+  if (g === 0) g = 1;
+  for (let i = 0; i < n; i++) s[i] = (s[i] - base) / g;
+  return { decimals: d, base, gcd: g, q: s };
+}
+
+/** True when the decoder's `s / 10^d` reproduces `x` bit for bit (so never for -0). */
+function exactAt(x: number, d: number): boolean {
+  const s = Math.round(x * POW10[d]);
+  // The decoder rebuilds s by integer arithmetic, which never yields -0.
+  return Math.abs(s) < MAX_SCALED && Object.is((s + 0) / POW10[d], x);
+}
+
+const RAW = 0;
+const DELTA = 1;
+const DOD = 2;
+
+function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
+  const n = q.length;
+  let min = 0;
+  for (let i = 0; i < n; i++) if (q[i] < min) min = q[i];
+  const raw = new Float64Array(n);
+  for (let i = 0; i < n; i++) raw[i] = q[i] - min;
+  const delta = new Float64Array(n);
+  const dod = new Float64Array(n);
+  for (let i = 1; i < n; i++) {
+    delta[i - 1] = zigzag(q[i] - q[i - 1]);
+    dod[i - 1] = zigzag(q[i] - q[i - 1] - (i > 1 ? q[i - 1] - q[i - 2] : 0));
+  }
+  const costs = [
+    chooseWidth(raw, n).bits,
+    chooseWidth(delta, n - 1).bits,
+    chooseWidth(dod, n - 1).bits,
+  ];
+  const kind = costs.indexOf(Math.min(...costs));
+  w.byte(decimals | kind << 4);
+  w.varint(zigzag(base));
+  w.varint(gcd);
+  if (kind === RAW) {
+    w.varint(-min);
+    writeInts(w, raw, n);
+  } else writeInts(w, kind === DELTA ? delta : dod, n - 1);
+}
+
+function readScaled(r: BitReader, out: Float64Array): void {
+  const n = out.length;
+  const b = r.byte();
+  const decimals = b & 15;
+  const kind = b >> 4;
+  if (decimals > MAX_DECIMALS || kind > DOD) throw new Error(`corrupt chunk: bad value scale ${b}`);
+  const base = unzigzag(r.varint());
+  const gcd = r.varint();
+  const q = out;
+  if (kind === RAW) {
+    const min = -r.varint();
+    readInts(r, q, n);
+    for (let i = 0; i < n; i++) q[i] += min;
+  } else {
+    q[0] = 0;
+    readInts(r, q.subarray(1), n - 1);
+    let delta = 0;
+    for (let i = 1; i < n; i++) {
+      delta = kind === DELTA ? unzigzag(q[i]) : delta + unzigzag(q[i]);
+      q[i] = q[i - 1] + delta;
+    }
+  }
+  const p = POW10[decimals];
+  for (let i = 0; i < n; i++) {
+    const s = base + q[i] * gcd;
+    if (!(Math.abs(s) < MAX_SCALED)) throw new Error("corrupt chunk: scaled value out of range");
+    out[i] = s / p;
+  }
+}

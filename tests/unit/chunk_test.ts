@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import { chunkInfo, decodeChunk, encodeChunk, encodeChunkAs } from "../../lib/store/chunk.ts";
+
+const T0 = 1_700_000_000_000;
+
+/** Mulberry32: a small seeded PRNG so failures reproduce. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function ticks(n: number, step = 1000): number[] {
+  return Array.from({ length: n }, (_, i) => T0 + i * step);
+}
+
+/** Encode, decode and compare bit for bit (Object.is tells -0 from 0); returns the bytes. */
+function roundTrip(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  mode: "auto" | "xor" = "auto",
+): Uint8Array {
+  const bytes = encodeChunkAs(times, values, mode);
+  const out = decodeChunk(bytes);
+  assert.equal(out.times.length, times.length);
+  assert.equal(out.values.length, values.length);
+  for (let i = 0; i < values.length; i++) {
+    if (!Object.is(out.values[i], values[i])) {
+      assert.fail(`value ${i}: got ${out.values[i]}, want ${values[i]} (mode ${mode})`);
+    }
+    if (out.times[i] !== Math.round(times[i])) {
+      assert.fail(`time ${i}: got ${out.times[i]}, want ${times[i]}`);
+    }
+  }
+  const info = chunkInfo(bytes);
+  assert.equal(info.count, times.length);
+  if (times.length > 0) {
+    assert.equal(info.firstTime, out.times[0]);
+    assert.equal(info.lastTime, out.times[times.length - 1]);
+  }
+  return bytes;
+}
+
+const EDGES = [
+  0,
+  -0,
+  Number.MIN_VALUE,
+  -Number.MIN_VALUE,
+  2.2250738585072014e-308, // smallest normal
+  2.225073858507201e-308, // largest subnormal
+  1e308,
+  -1e308,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 2,
+  -Number.MAX_SAFE_INTEGER - 2,
+  2 ** 49,
+  2 ** 49 - 1,
+  0.1,
+  0.1 + 0.2,
+  1 / 3,
+  123.456789,
+  1e-7,
+  12.345,
+  Math.PI,
+];
+
+Deno.test("chunk round-trips edge values bit for bit, in both value modes", () => {
+  for (const mode of ["auto", "xor"] as const) {
+    roundTrip(ticks(EDGES.length), EDGES, mode);
+    roundTrip(ticks(EDGES.length), [...EDGES].reverse(), mode);
+    for (const v of EDGES) roundTrip(ticks(3), [v, v, v], mode);
+  }
+});
+
+Deno.test("chunk keeps -0 apart from 0 even among scaled integers", () => {
+  const values = [1, 2, -0, 3, 0, -0];
+  const out = decodeChunk(encodeChunk(ticks(6), values));
+  assert.ok(Object.is(out.values[2], -0));
+  assert.ok(Object.is(out.values[4], 0));
+  assert.ok(Object.is(out.values[5], -0));
+});
+
+Deno.test("chunk stores repeats, steps and sawtooth exactly and compactly", () => {
+  const n = 3600;
+  const constant = new Array(n).fill(42.5);
+  const steps = Array.from({ length: n }, (_, i) => Math.floor(i / 100) * 7.25);
+  const saw = Array.from({ length: n }, (_, i) => 50_000_000 + (i % 300) * 4096 * 3);
+  assert.ok(roundTrip(ticks(n), constant).length < 40, "a constant costs a few bytes");
+  assert.ok(roundTrip(ticks(n), steps).length < n * 0.5);
+  assert.ok(roundTrip(ticks(n), saw).length < n * 0.5);
+});
+
+Deno.test("chunk picks scaled integers for rounded data and stays exact", () => {
+  const rnd = prng(1);
+  const n = 600;
+  const cpu = Array.from({ length: n }, () => Math.round(rnd() * 10_000) / 100);
+  const scaled = roundTrip(ticks(n), cpu);
+  const xor = roundTrip(ticks(n), cpu, "xor");
+  assert.ok(scaled.length < xor.length / 2, `${scaled.length} vs xor ${xor.length}`);
+  for (let d = 0; d <= 6; d++) {
+    const p = 10 ** d;
+    roundTrip(ticks(n), Array.from({ length: n }, () => Math.round((rnd() - 0.5) * 1e7) / p));
+  }
+});
+
+Deno.test("chunk falls back to xor for unrounded floats and values beyond 2^49", () => {
+  const rnd = prng(2);
+  roundTrip(ticks(500), Array.from({ length: 500 }, () => (rnd() - 0.5) * 1e6));
+  roundTrip(ticks(4), [2 ** 60, 2 ** 60 + 256, 1, 2]);
+  roundTrip(ticks(3), [1.0000001, 2, 3]); // 7 decimals: one more than the scaled mode tries
+  assert.throws(() => encodeChunkAs(ticks(2), [0.1 + 0.2, 1], "scaled"), RangeError);
+});
+
+Deno.test("chunk keeps irregular, duplicate, out-of-order times and huge gaps exactly", () => {
+  const times = [T0, T0, T0 + 1, T0 - 5000, T0 + 86_400_000 * 365, T0 + 3, T0 + 3, 0, -1, 2 ** 48];
+  const values = times.map((_, i) => i);
+  const out = decodeChunk(roundTrip(times, values));
+  assert.deepEqual([...out.times], times);
+  assert.deepEqual(chunkInfo(encodeChunk(times, values)), {
+    count: times.length,
+    firstTime: T0,
+    lastTime: 2 ** 48,
+  });
+});
+
+Deno.test("chunk stores 1 s ticks with 0-3 ms of jitter in about 2 bits per time", () => {
+  const rnd = prng(5);
+  const times = ticks(3600).map((t) => t + Math.floor(rnd() * 4));
+  const bytes = roundTrip(times, new Array(3600).fill(7));
+  assert.ok(bytes.length < 3600 * 2 / 8 + 40, `${bytes.length} bytes`);
+});
+
+Deno.test("chunk rounds non-integer ms times to the nearest ms", () => {
+  const out = decodeChunk(encodeChunk([T0 + 0.4, T0 + 1000.5, T0 + 1999.6, -0.2], [1, 2, 3, 4]));
+  assert.deepEqual([...out.times], [T0, T0 + 1001, T0 + 2000, 0]);
+  assert.ok(Object.is(out.times[3], 0), "a time rounded to -0 is stored as 0");
+});
+
+Deno.test("chunk handles a single point and an empty chunk", () => {
+  roundTrip([T0], [-0]);
+  roundTrip([T0], [Number.MIN_VALUE]);
+  const empty = encodeChunk([], []);
+  assert.deepEqual(decodeChunk(empty), { times: new Float64Array(0), values: new Float64Array(0) });
+  const info = chunkInfo(empty);
+  assert.equal(info.count, 0);
+  assert.ok(Number.isNaN(info.firstTime) && Number.isNaN(info.lastTime));
+});
+
+Deno.test("chunk round-trips large chunks of 10 000 points", () => {
+  const rnd = prng(3);
+  const n = 10_000;
+  const times = ticks(n).map((t) => t + Math.floor(rnd() * 4));
+  roundTrip(times, Array.from({ length: n }, () => Math.round(rnd() * 1e4) / 100));
+  roundTrip(times, Array.from({ length: n }, () => rnd() * 1e9));
+  roundTrip(times, Array.from({ length: n }, (_, i) => 1e8 + 4096 * (i % 977)));
+});
+
+Deno.test("encodeChunk rejects non-finite values and times with a RangeError", () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    assert.throws(() => encodeChunk([T0, T0 + 1], [1, bad]), RangeError);
+    assert.throws(() => encodeChunk([T0, bad], [1, 2]), RangeError);
+  }
+  assert.throws(() => encodeChunk([2 ** 49], [1]), RangeError);
+  assert.throws(() => encodeChunk([T0, T0 + 1], [1]), RangeError);
+});
+
+/** A random series of one of several shapes, as the property test draws them. */
+function randomSeries(rnd: () => number): { times: number[]; values: number[] } {
+  const n = Math.floor(rnd() ** 2 * 300);
+  const times: number[] = [];
+  let t = Math.floor((rnd() - 0.5) * 2 ** 47);
+  const timeShape = Math.floor(rnd() * 4);
+  for (let i = 0; i < n; i++) {
+    if (timeShape === 0) t += 1000;
+    else if (timeShape === 1) t += 1000 + Math.floor(rnd() * 4);
+    else if (timeShape === 2) t += Math.floor((rnd() - 0.3) * 10_000);
+    else t += rnd() < 0.05 ? Math.floor(rnd() * 1e10) : Math.floor(rnd() * 3) - 1;
+    times.push(Math.max(-(2 ** 48), Math.min(2 ** 48, t)));
+  }
+  const shape = Math.floor(rnd() * 6);
+  const d = Math.floor(rnd() * 8);
+  const scale = 10 ** Math.floor(rnd() * 12);
+  const values = Array.from({ length: n }, (_, i) => {
+    if (shape === 0) return Math.round((rnd() - 0.5) * scale * 10 ** d) / 10 ** d;
+    if (shape === 1) return EDGES[Math.floor(rnd() * EDGES.length)];
+    if (shape === 2) return (rnd() - 0.5) * scale;
+    if (shape === 3) return 4096 * Math.floor(rnd() * 1e6) + (i % 7 === 0 ? 1 : 0);
+    if (shape === 4) return i * 17 + (rnd() < 0.1 ? -0 : 0);
+    const bits = new Float64Array(1);
+    const u = new Uint32Array(bits.buffer);
+    do {
+      u[0] = rnd() * 2 ** 32;
+      u[1] = rnd() * 2 ** 32;
+    } while (!Number.isFinite(bits[0]));
+    return bits[0];
+  });
+  return { times, values };
+}
+
+Deno.test("chunk round-trips thousands of seeded random series exactly", () => {
+  const rnd = prng(20240601);
+  for (let c = 0; c < 3000; c++) {
+    const { times, values } = randomSeries(rnd);
+    roundTrip(times, values);
+    if (c % 3 === 0) roundTrip(times, values, "xor");
+  }
+});
+
+Deno.test("decodeChunk throws a clear Error on any truncation or flipped bit", () => {
+  const rnd = prng(4);
+  const cpu = Array.from({ length: 120 }, () => Math.round(rnd() * 1e4) / 100);
+  const floats = Array.from({ length: 120 }, () => rnd());
+  for (const bytes of [encodeChunk(ticks(120), cpu), encodeChunk(ticks(120), floats)]) {
+    for (let len = 0; len < bytes.length; len++) {
+      assert.throws(() => decodeChunk(bytes.subarray(0, len)), /corrupt chunk/);
+    }
+    for (let i = 0; i < bytes.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const bad = bytes.slice();
+        bad[i] ^= 1 << bit;
+        assert.throws(() => decodeChunk(bad), /corrupt chunk/);
+      }
+    }
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    assert.throws(() => decodeChunk(longer), /corrupt chunk/);
+  }
+  assert.throws(() => chunkInfo(new Uint8Array(3)), /corrupt chunk/);
+  assert.throws(() => chunkInfo(new Uint8Array([0xf0, 1, 2, 3, 4, 5])), /unknown version/);
+});
+
+Deno.test("decodeChunk reads a chunk stored inside a larger buffer", () => {
+  const bytes = encodeChunk(ticks(5), [1.5, 2.5, -0, 4, 5]);
+  const big = new Uint8Array(bytes.length + 16);
+  big.set(bytes, 7);
+  const out = decodeChunk(big.subarray(7, 7 + bytes.length));
+  assert.ok(Object.is(out.values[2], -0));
+  assert.equal(out.values[4], 5);
+});
