@@ -1,0 +1,200 @@
+/// <reference lib="dom" />
+/**
+ * The live strip charts (Smoothie). One chart per metric, one line per instance id, drawn
+ * in the instance's colour. The y axis starts at 0 and grows with the data: there is no
+ * upper clamp, so CPU above 100 % (several cores) and memory above 100 MiB are shown.
+ *
+ * Smoothie normally draws at the browser's `Date.now()`; here each frame is rendered at the
+ * collector's clock (`clock.now()`), so points stamped with collector times sit in place even
+ * when the browser's clock is off. The time window (1/5/15 min) sets `millisPerPixel` from the
+ * canvas width, re-read on every frame so resizing just works.
+ *
+ * @module
+ */
+import { SmoothieChart, TimeSeries } from "smoothie";
+import type { Charted, Point, Store } from "./store.ts";
+import type { ClockSync } from "./clock.ts";
+import { formatAxis, niceCeil } from "./format.ts";
+
+/** What differs between the CPU and the memory chart. */
+export interface ChartKind {
+  metric: Charted;
+  /** Wire value -> plotted value (bytes -> MiB). */
+  scale: (v: number) => number;
+  /** Unit appended to axis labels. */
+  unit: string;
+  /** Smallest top of the y axis, so an idle line is not magnified into noise. */
+  floor: number;
+  /** Reference lines, e.g. 100 % = one core. */
+  marks?: number[];
+}
+
+/** What the debug object reports per line. */
+export interface LineInfo {
+  id: string;
+  color: string;
+  points: number;
+  oldest: number | null;
+  newest: number | null;
+  max: number | null;
+}
+
+/** Lines are drawn this long after their newest point arrives, so they reach the edge. */
+const DELAY_MS = 1000;
+
+interface Line {
+  series: TimeSeries;
+  color: string;
+}
+
+/** One live chart bound to a canvas. */
+export class LiveChart {
+  readonly chart: SmoothieChart;
+  readonly #lines = new Map<string, Line>();
+  #windowMs: number;
+
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    readonly kind: ChartKind,
+    windowMs: number,
+    theme: { grid: string; text: string; background: string; mark: string; font: string },
+  ) {
+    this.#windowMs = windowMs;
+    this.chart = new SmoothieChart({
+      responsive: true,
+      interpolation: "linear",
+      millisPerPixel: 100,
+      minValue: 0,
+      maxValueScale: 1.08,
+      scaleSmoothing: 0.2,
+      yRangeFunction: (r) => ({ min: 0, max: niceCeil(r.max, kind.floor) }),
+      grid: {
+        fillStyle: theme.background,
+        strokeStyle: theme.grid,
+        lineWidth: 1,
+        verticalSections: 4,
+        millisPerLine: gridStep(windowMs),
+        borderVisible: false,
+      },
+      labels: {
+        fillStyle: theme.text,
+        fontSize: 11,
+        fontFamily: theme.font,
+        showIntermediateLabels: true,
+        precision: 1,
+      },
+      yMaxFormatter: (v) => `${formatAxis(v)} ${kind.unit}`,
+      yMinFormatter: (v) => `${formatAxis(v)}`,
+      yIntermediateFormatter: (v) => `${formatAxis(v)}`,
+      timestampFormatter: clockText,
+      horizontalLines: (kind.marks ?? []).map((value) => ({
+        value,
+        color: theme.mark,
+        lineWidth: 1,
+      })),
+    });
+    // streamTo binds the canvas; we then drive frames ourselves at the collector's clock.
+    this.chart.streamTo(canvas, DELAY_MS);
+    this.chart.stop();
+  }
+
+  /** The visible window in ms. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
+
+  /** Change the visible window and redraw the lines from the store (Smoothie drops data it no longer shows). */
+  setWindow(ms: number, store: Store): void {
+    this.#windowMs = ms;
+    this.chart.options.grid!.millisPerLine = gridStep(ms);
+    this.rebuild(store);
+  }
+
+  /** Replace every line with what the store holds. */
+  rebuild(store: Store): void {
+    for (const line of this.#lines.values()) this.chart.removeTimeSeries(line.series);
+    this.#lines.clear();
+    for (const [id, entry] of store.entries) {
+      this.ensure(id, entry.color);
+      this.append(id, entry.points.get(this.kind.metric) ?? []);
+    }
+  }
+
+  /** Make sure a line exists for `id` and is drawn in `color`. */
+  ensure(id: string, color: string): void {
+    const line = this.#lines.get(id);
+    if (line) {
+      if (line.color !== color) {
+        const opts = this.chart.getTimeSeriesOptions(line.series);
+        opts.strokeStyle = color;
+        line.color = color;
+      }
+      return;
+    }
+    const series = new TimeSeries({ resetBounds: true, resetBoundsInterval: 2000 });
+    this.chart.addTimeSeries(series, {
+      strokeStyle: color,
+      lineWidth: 2,
+    });
+    this.#lines.set(id, { series, color });
+  }
+
+  /** Add points (collector time, wire value) to the line of `id`. */
+  append(id: string, points: readonly Point[]): void {
+    const line = this.#lines.get(id);
+    if (!line) return;
+    for (const [t, v] of points) line.series.append(t, this.kind.scale(v));
+  }
+
+  /** Draw one frame at collector time `now`. */
+  render(now: number): void {
+    const width = this.canvas.clientWidth;
+    if (width > 0) this.chart.options.millisPerPixel = this.#windowMs / width;
+    this.chart.render(this.canvas, now);
+  }
+
+  /** Lines as the debug object reports them. */
+  lines(): LineInfo[] {
+    const out: LineInfo[] = [];
+    for (const [id, line] of this.#lines) {
+      const data = (line.series as unknown as { data: Point[] }).data;
+      out.push({
+        id,
+        color: line.color,
+        points: data.length,
+        oldest: data.length ? data[0][0] : null,
+        newest: data.length ? data[data.length - 1][0] : null,
+        max: Number.isFinite(line.series.maxValue) ? line.series.maxValue : null,
+      });
+    }
+    return out;
+  }
+
+  /** The y range the chart is heading for (its axis labels show it). */
+  valueRange(): { min: number; max: number } | null {
+    const r = (this.chart as unknown as { valueRange?: { min: number; max: number } }).valueRange;
+    return r && Number.isFinite(r.max) ? { min: r.min, max: r.max } : null;
+  }
+}
+
+/** A vertical grid line every 10 s, 1 min or 3 min, by window. */
+function gridStep(windowMs: number): number {
+  if (windowMs <= 60_000) return 10_000;
+  if (windowMs <= 5 * 60_000) return 60_000;
+  return 3 * 60_000;
+}
+
+function clockText(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Render both charts every animation frame at the collector's clock. */
+export function startRenderLoop(charts: readonly LiveChart[], clock: ClockSync): void {
+  const frame = () => {
+    const now = clock.now();
+    for (const c of charts) c.render(now);
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}

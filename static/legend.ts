@@ -1,0 +1,69 @@
+/// <reference lib="dom" />
+/**
+ * The legend under a chart: one chip per instance line with its colour, name and latest
+ * value, so a line can be told from another without looking at the table.
+ *
+ * @module
+ */
+import type { Entry } from "./store.ts";
+import { el, setText } from "./dom.ts";
+import { statusOf } from "./status.ts";
+
+interface Chip {
+  li: HTMLLIElement;
+  swatch: HTMLSpanElement;
+  name: HTMLSpanElement;
+  value: HTMLSpanElement;
+}
+
+/** A chart's legend, keyed by instance id. */
+export class Legend {
+  readonly #chips = new Map<string, Chip>();
+
+  constructor(
+    readonly list: HTMLElement,
+    readonly value: (entry: Entry) => string,
+  ) {}
+
+  /** Remove every chip. */
+  clear(): void {
+    this.list.replaceChildren();
+    this.#chips.clear();
+  }
+
+  /** Add or update the chip of an entry. */
+  upsert(id: string, entry: Entry, now: number): void {
+    let chip = this.#chips.get(id);
+    if (!chip) {
+      const li = el("li", "chip");
+      li.dataset.id = id;
+      const swatch = el("span", "swatch");
+      const name = el("span", "chip-name");
+      const value = el("span", "chip-value num");
+      li.append(swatch, name, value);
+      chip = { li, swatch, name, value };
+      this.#chips.set(id, chip);
+      this.list.append(li);
+    }
+    fill(chip, entry, this.value(entry), now);
+  }
+
+  /** Refresh values of every chip. */
+  refresh(entries: ReadonlyMap<string, Entry>, now: number): void {
+    for (const [id, chip] of this.#chips) {
+      const e = entries.get(id);
+      if (e) fill(chip, e, this.value(e), now);
+    }
+  }
+}
+
+function fill(chip: Chip, e: Entry, value: string, now: number): void {
+  if (chip.swatch.dataset.color !== e.color) {
+    chip.swatch.dataset.color = e.color;
+    chip.swatch.style.backgroundColor = e.color;
+  }
+  setText(chip.name, `${e.view.service} · ${e.view.instance}`);
+  chip.name.title = `${e.view.service} · ${e.view.instance}`;
+  setText(chip.value, value);
+  chip.li.classList.toggle("is-stale", statusOf(e.view, now) === "stale");
+}

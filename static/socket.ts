@@ -1,0 +1,122 @@
+/// <reference lib="dom" />
+/**
+ * The live connection to the collector's `/ws`: parses frames, reconnects by itself with
+ * capped exponential back-off plus jitter, and reports its state so the page can show it
+ * (connecting → live → reconnecting → live ...). The state is "live" only once the
+ * collector's `hello` has arrived, i.e. the charts are whole.
+ *
+ * @module
+ */
+import type { LiveFrame } from "../lib/live/messages.ts";
+
+/** Connection state as shown in the header. */
+export type ConnectionState = "connecting" | "live" | "reconnecting";
+
+/** Options for {@link connectLive}. */
+export interface LiveOptions {
+  url: string;
+  onFrame(frame: LiveFrame): void;
+  onState(state: ConnectionState, detail: { attempt: number; retryInMs: number | null }): void;
+  /** First retry delay, ms (default 500). */
+  minDelayMs?: number;
+  /** Longest retry delay, ms (default 10 s). */
+  maxDelayMs?: number;
+}
+
+/** A running connection; `close()` stops reconnecting. */
+export interface LiveConnection {
+  close(): void;
+  /** Drop the current socket and reconnect now (e.g. when the tab wakes up). */
+  reconnectNow(): void;
+}
+
+const KINDS = new Set(["hello", "samples", "instance", "dropped"]);
+
+/** The `/ws` URL on the page's own origin. */
+export function liveUrl(loc: Location, metrics: readonly string[]): string {
+  const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
+  const q = metrics.length ? `?metrics=${encodeURIComponent(metrics.join(","))}` : "";
+  return `${scheme}//${loc.host}/ws${q}`;
+}
+
+/** Connect and keep connected. */
+export function connectLive(opts: LiveOptions): LiveConnection {
+  const minDelay = opts.minDelayMs ?? 500;
+  const maxDelay = opts.maxDelayMs ?? 10_000;
+  let attempt = 0;
+  let socket: WebSocket | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let closed = false;
+  let everLive = false;
+
+  const schedule = () => {
+    if (closed) return;
+    const base = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 10));
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    attempt++;
+    opts.onState("reconnecting", { attempt, retryInMs: delay });
+    timer = setTimeout(open, delay);
+  };
+
+  const open = () => {
+    timer = null;
+    if (closed) return;
+    if (!everLive && attempt === 0) opts.onState("connecting", { attempt, retryInMs: null });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(opts.url);
+    } catch {
+      schedule();
+      return;
+    }
+    socket = ws;
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== "string") return;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch {
+        return; // one bad frame never stops the page
+      }
+      if (!frame || typeof frame !== "object") return;
+      const type = (frame as { type?: unknown }).type;
+      if (typeof type !== "string" || !KINDS.has(type)) return;
+      if (type === "hello") {
+        attempt = 0;
+        everLive = true;
+        opts.onState("live", { attempt: 0, retryInMs: null });
+      }
+      try {
+        opts.onFrame(frame as LiveFrame);
+      } catch (e) {
+        console.error("zeroapm: frame handler failed", e);
+      }
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      schedule();
+    };
+    ws.onerror = () => {
+      // onclose follows and schedules the retry
+    };
+  };
+
+  open();
+  return {
+    close() {
+      closed = true;
+      if (timer !== null) clearTimeout(timer);
+      socket?.close();
+      socket = null;
+    },
+    reconnectNow() {
+      if (closed) return;
+      if (timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+        open();
+      }
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/// <reference lib="dom" />
+/**
+ * What the page knows: one entry per instance, in a `Map` keyed by the instance id (never a
+ * plain object keyed by names, so `__proto__` or `constructor` are just ids). Each entry
+ * holds the latest {@link InstanceView} and the recent points of the charted metrics, on
+ * the collector's clock, trimmed to the longest chart window.
+ *
+ * @module
+ */
+import type { InstanceView, SeriesPoints } from "../lib/live/messages.ts";
+import { METRICS } from "../lib/protocol.ts";
+import { displayColor, paletteColor } from "../lib/colors.ts";
+
+/** The metrics the dashboard charts. */
+export const CHARTED = [METRICS.cpuPercent, METRICS.rssBytes] as const;
+/** One charted metric name. */
+export type Charted = typeof CHARTED[number];
+
+/** A point: [collector time ms, value]. */
+export type Point = [number, number];
+
+/** Everything the page keeps about one instance. */
+export interface Entry {
+  view: InstanceView;
+  /** The colour actually drawn: the view's colour if it is safe, else a palette colour. */
+  color: string;
+  points: Map<Charted, Point[]>;
+}
+
+/** Points kept per instance beyond which the oldest go (15 min at 10 Hz, with slack). */
+const MAX_POINTS = 12_000;
+
+/** The page's instance registry. */
+export class Store {
+  readonly entries = new Map<string, Entry>();
+  /** How much history to keep, ms. */
+  retentionMs: number;
+
+  constructor(retentionMs = 15 * 60_000) {
+    this.retentionMs = retentionMs;
+  }
+
+  /** Forget everything (a new hello is coming). */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /**
+   * Add or update an instance. Returns the entry and whether it is new or changed colour.
+   * The view is copied; a colour that is not safe CSS is replaced by a palette colour.
+   */
+  upsert(view: InstanceView): { entry: Entry; created: boolean; recolored: boolean } {
+    const id = String(view.id);
+    const color = displayColor(id, typeof view.color === "string" ? view.color : null);
+    const copy: InstanceView = { ...view, id, latest: copyLatest(view.latest) };
+    const old = this.entries.get(id);
+    if (old) {
+      // Samples may have moved lastSeen/latest past what this (older) view says.
+      if (old.view.lastSeen > copy.lastSeen) {
+        copy.lastSeen = old.view.lastSeen;
+        copy.latest = { ...copy.latest, ...old.view.latest };
+      }
+      const recolored = old.color !== color;
+      old.view = copy;
+      old.color = color;
+      return { entry: old, created: false, recolored };
+    }
+    const entry: Entry = { view: copy, color, points: new Map() };
+    for (const m of CHARTED) entry.points.set(m, []);
+    this.entries.set(id, entry);
+    return { entry, created: true, recolored: false };
+  }
+
+  /**
+   * Append points of one instance (an unknown id gets a placeholder entry until its
+   * `instance` frame arrives). Returns the points accepted per charted metric, in time order.
+   */
+  append(
+    id: string,
+    points: SeriesPoints,
+  ): { entry: Entry; created: boolean; added: Map<Charted, Point[]> } {
+    let created = false;
+    let entry = this.entries.get(id);
+    if (!entry) {
+      entry = this.upsert(placeholder(id)).entry;
+      created = true;
+    }
+    const added = new Map<Charted, Point[]>();
+    if (!points || typeof points !== "object") return { entry, created, added };
+    for (const metric of Object.keys(points)) {
+      const list = points[metric];
+      if (!Array.isArray(list)) continue;
+      const clean: Point[] = [];
+      for (const p of list) {
+        if (Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1])) {
+          clean.push([p[0], p[1]]);
+        }
+      }
+      if (clean.length === 0) continue;
+      clean.sort((a, b) => a[0] - b[0]);
+      const last = clean[clean.length - 1];
+      if (last[0] >= entry.view.lastSeen) {
+        entry.view.latest[metric] = last[1];
+        entry.view.lastSeen = last[0];
+      }
+      const target = entry.points.get(metric as Charted);
+      if (!target) continue;
+      const tail = target.length ? target[target.length - 1][0] : -Infinity;
+      for (const p of clean) {
+        if (p[0] >= tail) target.push(p);
+        else insertSorted(target, p);
+      }
+      if (target.length > MAX_POINTS) target.splice(0, target.length - MAX_POINTS);
+      added.set(metric as Charted, clean);
+    }
+    return { entry, created, added };
+  }
+
+  /** Drop points older than the retention before `now` (collector clock). */
+  trim(now: number): void {
+    const oldest = now - this.retentionMs;
+    for (const e of this.entries.values()) {
+      for (const list of e.points.values()) {
+        let n = 0;
+        while (n < list.length && list[n][0] < oldest) n++;
+        if (n > 0) list.splice(0, n);
+      }
+    }
+  }
+}
+
+function copyLatest(latest: unknown): Record<string, number> {
+  const out: Record<string, number> = Object.create(null);
+  if (latest && typeof latest === "object") {
+    for (const [k, v] of Object.entries(latest)) if (typeof v === "number") out[k] = v;
+  }
+  return out;
+}
+
+function insertSorted(list: Point[], p: Point): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1][0] > p[0]) i--;
+  list.splice(i, 0, p);
+}
+
+/** A minimal view for samples that arrive before their instance frame. */
+function placeholder(id: string): InstanceView {
+  const [s, i] = id.split("/");
+  const dec = (x: string | undefined) => {
+    try {
+      return decodeURIComponent(x ?? "");
+    } catch {
+      return x ?? "";
+    }
+  };
+  return {
+    id,
+    service: dec(s),
+    instance: dec(i),
+    pid: null,
+    host: null,
+    color: paletteColor(id),
+    requestedColor: null,
+    status: "live",
+    firstSeen: 0,
+    lastSeen: 0,
+    clockOffsetMs: 0,
+    intervalMs: 1000,
+    received: 0,
+    lost: 0,
+    latest: Object.create(null),
+  };
+}
