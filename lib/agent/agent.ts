@@ -1,0 +1,218 @@
+/**
+ * The in-app agent: `createAgent({ service })` samples this process once per interval
+ * (CPU %, RSS, heap, event-loop lag), keeps samples in a bounded backlog and pushes them
+ * to the collector in order over ZMQ. It never throws into the host app, never blocks it
+ * and never keeps it alive: every timer is unref'd and errors go to `onError`.
+ *
+ * @module
+ */
+import os from "node:os";
+import process from "node:process";
+import { clearInterval, setInterval } from "node:timers";
+import { encode, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
+import { connectPush } from "../zmq.ts";
+import { createBacklog } from "./backlog.ts";
+import { createProcessReaders, type ProcessReaders } from "./process.ts";
+import { rateLimitedReporter } from "./report.ts";
+import { startSendLoop, type Transport } from "./sender.ts";
+
+/** Default collector endpoint: loopback, as the collector binds by default. */
+export const DEFAULT_COLLECTOR = "tcp://127.0.0.1:5555";
+/** Default backlog: one hour of samples at 1 Hz. */
+export const DEFAULT_BACKLOG_LIMIT = 3600;
+/** Smallest backlog accepted: five minutes at 1 Hz, so a collector restart loses nothing. */
+export const MIN_BACKLOG_LIMIT = 300;
+/** Most samples in one batch frame. */
+export const BATCH_SIZE = 100;
+/** How long `stop()` keeps trying to flush the backlog, ms. */
+export const STOP_FLUSH_MS = 500;
+
+/** Options for {@link createAgent}. Only `service` is required. */
+export interface AgentOptions {
+  /** Service name, e.g. "bookings": one line per (service, instance) on the dashboard. */
+  service: string;
+  /** Collector ZMQ endpoint (default {@link DEFAULT_COLLECTOR}). Unused with `transport`. */
+  collector?: string;
+  /** Requested display colour (the collector validates it; never the identity). */
+  color?: string;
+  /** Instance id (default `host:pid`). */
+  instance?: string;
+  /** Sampling interval, ms (default 1000). */
+  intervalMs?: number;
+  /** Samples kept while the collector is away (default 3600, at least 300). */
+  backlogLimit?: number;
+  /** Clock for sample timestamps, ms since the epoch (default `Date.now`). */
+  now?: () => number;
+  /** Where frames go (default `connectPush(collector)`). Closed by `stop()`. */
+  transport?: Transport;
+  /** What is measured (default: this process). Closed by `stop()`. */
+  readers?: ProcessReaders;
+  /** Errors (transport, readers, dropped samples); default: console.error, 1 line/minute. */
+  onError?: (error: unknown) => void;
+}
+
+/** Counters of one agent. Invariant: `seq === sent + dropped + backlog`. */
+export interface AgentStats {
+  /** Samples taken so far; also the sequence number of the next sample (first is 0). */
+  seq: number;
+  /** Samples the transport accepted. */
+  sent: number;
+  /** Samples dropped because the backlog was full. */
+  dropped: number;
+  /** Samples not yet accepted (waiting or in the send now pending). */
+  backlog: number;
+}
+
+/** A running agent. */
+export interface Agent {
+  /** Who this agent reports as. */
+  readonly identity: Identity;
+  /** Stop sampling, flush for at most ~500 ms, close the transport. Never rejects. */
+  stop(): Promise<void>;
+  /** Current counters. */
+  stats(): AgentStats;
+  /** Take one sample now (tests, or an app that wants a point at a given moment). */
+  sampleNow(): void;
+}
+
+/**
+ * Start an agent for this process. Throws only for invalid options (at creation, so a
+ * typo fails at startup); once running it never throws into the host app.
+ */
+export function createAgent(options: AgentOptions): Agent {
+  const identity = resolveIdentity(options);
+  const backlogLimit = options.backlogLimit ?? DEFAULT_BACKLOG_LIMIT;
+  if (!Number.isSafeInteger(backlogLimit) || backlogLimit < MIN_BACKLOG_LIMIT) {
+    throw new RangeError(`backlogLimit must be an integer >= ${MIN_BACKLOG_LIMIT}`);
+  }
+  const now = options.now ?? Date.now;
+  const report = safe(
+    options.onError ??
+      rateLimitedReporter({ prefix: `zeroapm agent ${identity.service}/${identity.instance}` }),
+  );
+  const transport = options.transport ?? connect(options.collector ?? DEFAULT_COLLECTOR);
+  const readers = options.readers ?? createProcessReaders();
+  const backlog = createBacklog<OutgoingSample>(backlogLimit);
+  const sender = startSendLoop<OutgoingSample>({
+    backlog,
+    transport,
+    encode: (samples) => encode(identity, samples, now()),
+    onError: report,
+    batchSize: BATCH_SIZE,
+  });
+
+  let seq = 0;
+  let stopped: Promise<void> | null = null;
+  let warnedDropAtSent = -1;
+
+  /** Read, stamp and queue one sample; runs in a timer callback, so it never throws. */
+  const sampleNow = () => {
+    if (stopped) return;
+    try {
+      const r = readers.read();
+      const metrics = finiteOnly({
+        [METRICS.cpuPercent]: r.cpuPercent,
+        [METRICS.rssBytes]: r.rssBytes,
+        [METRICS.heapUsedBytes]: r.heapUsedBytes,
+        [METRICS.loopLagMs]: r.loopLagMs,
+      });
+      const ts = now();
+      if (backlog.push({ seq: seq++, ts, metrics }) && warnedDropAtSent !== sender.sent) {
+        // Once per outage: the next warning needs a successful send in between.
+        warnedDropAtSent = sender.sent;
+        report(new Error(`backlog full (${backlogLimit} samples): dropping the oldest`));
+      }
+      sender.wake();
+    } catch (e) {
+      report(e); // a failed read skips the sample without using a sequence number
+    }
+  };
+
+  const timer = setInterval(sampleNow, identity.intervalMs!);
+  timer.unref();
+
+  return {
+    identity,
+    sampleNow,
+    stats: () => ({
+      seq,
+      sent: sender.sent,
+      dropped: backlog.dropped,
+      backlog: backlog.size + sender.inFlight,
+    }),
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(timer);
+        try {
+          readers.close();
+        } catch (e) {
+          report(e);
+        }
+        await sender.stop(STOP_FLUSH_MS);
+        try {
+          transport.close();
+        } catch (e) {
+          report(e);
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+function connect(endpoint: string): Transport {
+  try {
+    return connectPush(endpoint);
+  } catch (e) {
+    throw new TypeError(`cannot use collector endpoint "${endpoint}": ${(e as Error).message}`);
+  }
+}
+
+function resolveIdentity(o: AgentOptions): Identity {
+  const host = os.hostname();
+  const intervalMs = o.intervalMs ?? 1000;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > 86_400_000) {
+    throw new RangeError("intervalMs must be in (0, 86400000]");
+  }
+  return {
+    service: checkName("service", o.service),
+    instance: checkName("instance", o.instance ?? `${host}:${process.pid}`),
+    pid: process.pid,
+    host: host ? host.slice(0, LIMITS.maxNameLength) : null,
+    color: o.color === undefined ? null : checkName("color", o.color),
+    intervalMs,
+  };
+}
+
+/** Control characters: the collector rejects names with them (see lib/protocol.ts). */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The collector rejects names it cannot show safely; fail at startup instead of silently. */
+function checkName(what: string, v: unknown): string {
+  if (
+    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)
+  ) {
+    throw new TypeError(
+      `${what} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+    );
+  }
+  return v;
+}
+
+/** A NaN or Infinity would make the collector reject the whole frame: leave it out. */
+function finiteOnly(metrics: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) if (Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
+function safe(f: (e: unknown) => void): (e: unknown) => void {
+  return (e) => {
+    try {
+      f(e);
+    } catch {
+      // A throwing onError must not break sampling or sending.
+    }
+  };
+}

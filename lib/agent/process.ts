@@ -1,0 +1,89 @@
+/**
+ * Process readers: what the agent measures about its own process, behind one small
+ * interface so tests inject fake readings. Built on `node:process`, so the same code runs
+ * under Deno and Node.
+ *
+ * @module
+ */
+import process from "node:process";
+import { type LagProbe, startLagProbe } from "./lag.ts";
+
+/** One reading of the process. CPU and lag cover the time since the previous reading. */
+export interface ProcessReading {
+  /** CPU time over wall time, in %; above 100 when several cores are busy. */
+  cpuPercent: number;
+  /** Resident set size, bytes. */
+  rssBytes: number;
+  /** V8 heap in use, bytes. */
+  heapUsedBytes: number;
+  /** Worst event-loop lag since the previous reading, ms. */
+  loopLagMs: number;
+}
+
+/** Reads the process; the agent calls `read()` once per sample and `close()` on stop. */
+export interface ProcessReaders {
+  /** Read now. May throw; the agent reports the error and skips that sample. */
+  read(): ProcessReading;
+  /** Stop background probes (the lag timer). */
+  close(): void;
+}
+
+/** Where readings come from; injectable so the arithmetic is testable. */
+export interface ProcessSources {
+  /** Cumulative process CPU time in µs, as `process.cpuUsage()`. */
+  cpuUsage(): { user: number; system: number };
+  /** Memory, as `process.memoryUsage()`. */
+  memoryUsage(): { rss: number; heapUsed: number };
+  /** Monotonic wall clock in ms, as `performance.now()`. */
+  clock(): number;
+}
+
+/** Options for {@link createProcessReaders}. */
+export interface ProcessReadersOptions {
+  /** Loop-lag probe period in ms (default 100). */
+  lagProbeMs?: number;
+  /** Replace some sources (tests). */
+  sources?: Partial<ProcessSources>;
+}
+
+/** CPU % from a CPU-time delta (µs) over a wall-time delta (ms); 0 when no time passed. */
+export function cpuPercent(cpuMicros: number, wallMs: number): number {
+  if (!(wallMs > 0) || !(cpuMicros >= 0)) return 0;
+  return cpuMicros / 1000 / wallMs * 100;
+}
+
+/** Readers for the current process. Starts the lag probe; the baseline is taken now. */
+export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessReaders {
+  const src: ProcessSources = {
+    cpuUsage: () => process.cpuUsage(),
+    memoryUsage: () => process.memoryUsage(),
+    clock: () => performance.now(),
+    ...opts.sources,
+  };
+  const lag: LagProbe = startLagProbe({ intervalMs: opts.lagProbeMs ?? 100, clock: src.clock });
+  const cpuMicros = () => {
+    const u = src.cpuUsage();
+    return u.user + u.system;
+  };
+  let lastCpu = cpuMicros();
+  let lastWall = src.clock();
+  return {
+    read() {
+      const cpu = cpuMicros();
+      const wall = src.clock();
+      const mem = src.memoryUsage();
+      const reading: ProcessReading = {
+        cpuPercent: cpuPercent(cpu - lastCpu, wall - lastWall),
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        loopLagMs: lag.takeMaxLagMs(),
+      };
+      lastCpu = cpu;
+      lastWall = wall;
+      return reading;
+    },
+    close() {
+      lag.close();
+    },
+  };
+}

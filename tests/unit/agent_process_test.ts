@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { startLagProbe } from "../../lib/agent/lag.ts";
+import { cpuPercent, createProcessReaders } from "../../lib/agent/process.ts";
+import { rateLimitedReporter } from "../../lib/agent/report.ts";
+
+const busy = (ms: number) => {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* burn CPU, block the loop */ }
+};
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("cpuPercent is CPU time over wall time and may exceed 100", () => {
+  assert.equal(cpuPercent(500_000, 1000), 50);
+  assert.equal(cpuPercent(3_000_000, 1000), 300);
+  assert.equal(cpuPercent(1000, 0), 0);
+  assert.equal(cpuPercent(-5, 1000), 0);
+});
+
+Deno.test("process readers report CPU and memory since the previous read from their sources", () => {
+  let cpu = 0;
+  let wall = 0;
+  const readers = createProcessReaders({
+    sources: {
+      cpuUsage: () => ({ user: cpu * 0.75, system: cpu * 0.25 }),
+      memoryUsage: () => ({ rss: 123, heapUsed: 45 }),
+      clock: () => wall,
+    },
+  });
+  try {
+    cpu = 2_000_000; // 2 s of CPU in 1 s of wall time: two cores busy
+    wall = 1000;
+    const r = readers.read();
+    assert.equal(r.cpuPercent, 200);
+    assert.equal(r.rssBytes, 123);
+    assert.equal(r.heapUsedBytes, 45);
+    wall = 2000; // idle second
+    assert.equal(readers.read().cpuPercent, 0);
+  } finally {
+    readers.close();
+  }
+});
+
+Deno.test("process readers see a real CPU burst in this process", () => {
+  const readers = createProcessReaders();
+  try {
+    readers.read();
+    busy(200);
+    const r = readers.read();
+    assert.ok(r.cpuPercent > 50, `cpu ${r.cpuPercent}%`);
+    assert.ok(r.rssBytes > 1_000_000, `rss ${r.rssBytes}`);
+    assert.ok(r.heapUsedBytes > 0);
+  } finally {
+    readers.close();
+  }
+});
+
+Deno.test("lag probe reports the worst event-loop stall since the last take, then resets", async () => {
+  const probe = startLagProbe({ intervalMs: 20 });
+  try {
+    await tick(50);
+    probe.takeMaxLagMs();
+    busy(150);
+    await tick(30); // let the late probe fire
+    const lag = probe.takeMaxLagMs();
+    assert.ok(lag >= 100, `lag ${lag} ms after a 150 ms stall`);
+    await tick(60);
+    const calm = probe.takeMaxLagMs();
+    assert.ok(calm < 100, `lag ${calm} ms with no stall`);
+  } finally {
+    probe.close();
+  }
+});
+
+Deno.test("lag probe counts a stall still in progress when read", () => {
+  let now = 0;
+  const probe = startLagProbe({ intervalMs: 100, clock: () => now });
+  try {
+    now = 400; // the probe timer could not fire: the loop was blocked
+    assert.equal(probe.takeMaxLagMs(), 300);
+  } finally {
+    probe.close();
+  }
+});
+
+Deno.test("rate-limited reporter logs the first error, then at most one line per period with a count", () => {
+  let t = 0;
+  const lines: string[] = [];
+  const report = rateLimitedReporter({
+    prefix: "agent",
+    everyMs: 60_000,
+    now: () => t,
+    log: (l) => lines.push(l),
+  });
+  report(new Error("collector away"));
+  t = 1000;
+  report(new Error("again"));
+  report("and again");
+  assert.deepEqual(lines, ["agent: collector away"]);
+  t = 61_000;
+  report(new Error("still away"));
+  assert.deepEqual(lines[1], "agent: still away (2 more since the last report)");
+});
