@@ -36,6 +36,8 @@ export interface ReceiverOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Longest run of back-to-back receives before the loop lets the event loop run, ms. */
+const YIELD_EVERY_MS = 5;
 
 /** Bind a PULL socket (agents PUSH to it) and start its receive loop. */
 export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
@@ -75,9 +77,16 @@ function runReceiver(
   const report = opts.onError ?? (() => {});
   const loop = (async () => {
     let idle = 1;
+    let slice = performance.now();
     while (true) {
       if (socket.readable) {
         idle = 1;
+        // A resolved receive() is only a microtask: without this, a busy socket starves the
+        // event loop (HTTP, WebSocket writes, timers) until the queue is empty.
+        if (performance.now() - slice > YIELD_EVERY_MS) {
+          await sleep(0);
+          slice = performance.now();
+        }
         let frames: Buffer[];
         try {
           frames = await socket.receive();
@@ -99,6 +108,7 @@ function runReceiver(
       }
       if (stopping) break; // nothing left queued: the drain is complete
       await sleep(idle);
+      slice = performance.now();
       idle = Math.min(idle * 2, maxIdle);
     }
     socket.close();

@@ -1,0 +1,174 @@
+/**
+ * Throughput: the raw ZMQ limit and the collector's ingest rate, with the same frames from
+ * the same sender processes, measured the same way (a 10 ms poll of the received count).
+ *
+ * - raw: lib/zmq.ts `bindPull` with an `onFrame` that only counts, in this process;
+ * - collector: a real `startCollector` in this process (decode, instances, recent store,
+ *   live hub) with one WebSocket reader connected from its own process; the count is
+ *   `/api/stats` `received.messages`.
+ *
+ * @module
+ */
+import { bindPull } from "../lib/zmq.ts";
+import { startCollector } from "../lib/collector/collector.ts";
+import { type Form, instanceNames } from "./frames.ts";
+import { Child } from "./procs.ts";
+import type { SenderConfig, SenderResult } from "./sender.ts";
+import type { WsClientConfig, WsClientResult } from "./ws_client.ts";
+
+/** One throughput run's settings. */
+export interface ThroughputOptions {
+  form: Form;
+  batchSize: number;
+  /** Sender processes, each with its own PUSH socket. */
+  senders: number;
+  /** Frames each sender sends. */
+  framesPerSender: number;
+  /** Distinct instances, spread over the senders (each instance belongs to one sender). */
+  instances: number;
+  sendHwm: number;
+  timeoutMs: number;
+  /** Raw runs: distinct frames per sender, sent in a cycle (see SenderConfig.pool). */
+  pool?: number;
+}
+
+/** One run's outcome. */
+export interface ThroughputRun {
+  messages: number;
+  samples: number;
+  /** From `go` to the poll that saw the last frame counted, ms. */
+  ms: number;
+  messagesPerSec: number;
+  samplesPerSec: number;
+  /** Sum of trySend refusals (queue full): many means the receiver was the bottleneck. */
+  refusals: number;
+  /** Slowest sender's time to hand all its frames to ZMQ, ms. */
+  senderMs: number;
+  /** Collector only: frames the WS reader got, frames the hub dropped, refused, lost. */
+  wsFrames?: number;
+  /** Collector only: longest event-loop stall seen by a 5 ms timer in its process, ms. */
+  maxStallMs?: number;
+  hubDropped?: number;
+  refused?: number;
+  lost?: number;
+}
+
+const POLL_MS = 10;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Start senders for `endpoint`, send, and time until `received()` reaches the total. */
+async function drive(
+  endpoint: string,
+  o: ThroughputOptions,
+  received: () => number | Promise<number>,
+): Promise<Omit<ThroughputRun, "wsFrames" | "maxStallMs" | "hubDropped" | "refused" | "lost">> {
+  const names = instanceNames(o.instances);
+  const children: Child[] = [];
+  try {
+    for (let s = 0; s < o.senders; s++) {
+      const cfg: SenderConfig = {
+        endpoint,
+        mode: "burst",
+        instances: names.filter((_, i) => i % o.senders === s),
+        form: o.form,
+        batchSize: o.batchSize,
+        frames: o.framesPerSender,
+        sendHwm: o.sendHwm,
+        pool: o.pool,
+      };
+      children.push(new Child("./sender.ts", cfg));
+    }
+    for (const c of children) await c.next<{ ready: true }>();
+    await sleep(100); // let every PUSH socket finish connecting
+    const total = o.senders * o.framesPerSender;
+    const t0 = performance.now();
+    await Promise.all(children.map((c) => c.say("go")));
+    const results = Promise.all(children.map((c) => c.next<SenderResult>()));
+    let ms = NaN;
+    while (true) {
+      const n = await received();
+      const t = performance.now() - t0;
+      if (n >= total) {
+        ms = t;
+        break;
+      }
+      if (t > o.timeoutMs) throw new Error(`timed out: ${n} of ${total} frames after ${t} ms`);
+      await sleep(POLL_MS);
+    }
+    const rs = await results;
+    const samples = rs.reduce((n, r) => n + r.samples, 0);
+    return {
+      messages: total,
+      samples,
+      ms,
+      messagesPerSec: total / (ms / 1000),
+      samplesPerSec: samples / (ms / 1000),
+      refusals: rs.reduce((n, r) => n + r.refusals, 0),
+      senderMs: Math.max(...rs.map((r) => r.sendMs)),
+    };
+  } finally {
+    await Promise.all(children.map((c) => c.finish()));
+  }
+}
+
+/** The raw limit: PUSH -> PULL with the collector's receive loop and a counting onFrame. */
+export async function runRaw(o: ThroughputOptions): Promise<ThroughputRun> {
+  let count = 0;
+  const pull = await bindPull("tcp://127.0.0.1:*", {
+    onFrame: () => {
+      count++;
+    },
+  });
+  try {
+    return await drive(pull.endpoint, o, () => count);
+  } finally {
+    await pull.close();
+  }
+}
+
+interface StatsBody {
+  received: { messages: number; samples: number };
+  rejected: { total: number };
+  lost: { total: number };
+  live: { clients: number; droppedFrames: number };
+}
+
+/** The collector's ingest rate, with one WebSocket reader connected. */
+export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun> {
+  const logs: string[] = [];
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    log: (l) => logs.push(l),
+  });
+  const stats = async (): Promise<StatsBody> =>
+    await (await fetch(`${c.httpUrl}/api/stats`)).json();
+  const ws = new Child("./ws_client.ts", { httpUrl: c.httpUrl, mode: "count" } as WsClientConfig);
+  try {
+    await ws.next<{ ready: true }>();
+    let last = performance.now();
+    let maxStallMs = 0;
+    const tick = setInterval(() => {
+      const t = performance.now();
+      maxStallMs = Math.max(maxStallMs, t - last - 5);
+      last = t;
+    }, 5);
+    const run = await drive(c.zmqEndpoint, o, async () => (await stats()).received.messages);
+    clearInterval(tick);
+    const s = await stats();
+    if (s.live.clients !== 1) throw new Error(`expected 1 live client, found ${s.live.clients}`);
+    const w = await ws.result<WsClientResult>();
+    return {
+      ...run,
+      wsFrames: w.frames,
+      maxStallMs,
+      hubDropped: s.live.droppedFrames,
+      refused: s.rejected.total,
+      lost: s.lost.total,
+    };
+  } finally {
+    ws.kill();
+    await c.stop();
+    if (logs.length > 0) console.error(`collector log: ${logs.slice(0, 3).join(" | ")}`);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A dashboard stand-in, as its own process: `deno run -A bench/ws_client.ts '<config>'`.
+ * It opens `/ws`, prints `{"ready":true}` after the hello, reads every frame, and when stdin
+ * closes prints one JSON result line.
+ *
+ * - `count`: counts frames and bytes without parsing them (a reader that keeps up, at the
+ *   least CPU cost, so it takes as little as possible from the collector on a small machine).
+ * - `latency`: parses `samples` frames and, for each point of `bench.sent_ms` (whose value
+ *   is the sender's clock at send time), records receive time minus send time, and the
+ *   collector's placement time minus send time (the ingest part of it).
+ *
+ * @module
+ */
+import { readLines } from "./procs.ts";
+import type { LiveFrame } from "../lib/live/messages.ts";
+
+/** What the parent asks. */
+export interface WsClientConfig {
+  httpUrl: string;
+  mode: "count" | "latency";
+}
+
+/** The result line. */
+export interface WsClientResult {
+  frames: number;
+  bytes: number;
+  /** latency mode: end-to-end (WS receive - send), and collector placement - send, ms. */
+  endToEnd: number[];
+  toCollector: number[];
+}
+
+const METRIC = "bench.sent_ms";
+
+async function main() {
+  const cfg = JSON.parse(Deno.args[0]) as WsClientConfig;
+  const ws = new WebSocket(`${cfg.httpUrl.replace(/^http/, "ws")}/ws`);
+  const res: WsClientResult = { frames: 0, bytes: 0, endToEnd: [], toCollector: [] };
+  let hello!: () => void;
+  const gotHello = new Promise<void>((r) => hello = r);
+  ws.onmessage = (e) => {
+    const at = Date.now();
+    const data = e.data as string;
+    if (res.frames++ === 0) return hello();
+    res.bytes += data.length;
+    if (cfg.mode !== "latency") return;
+    const f = JSON.parse(data) as LiveFrame;
+    if (f.type !== "samples") return;
+    for (const [t, sent] of f.points[METRIC] ?? []) {
+      res.endToEnd.push(at - sent);
+      res.toCollector.push(t - sent);
+    }
+  };
+  ws.onerror = () => console.error("ws_client: websocket error");
+  await gotHello;
+  console.log(JSON.stringify({ ready: true }));
+  for await (const _ of readLines(Deno.stdin.readable)) { /* wait for stdin to close */ }
+  console.log(JSON.stringify(res));
+  ws.close();
+}
+
+if (import.meta.main) await main();
