@@ -55,7 +55,7 @@ export interface Sample {
   seq: number | null;
   /** The agent's clock, ms since the epoch. */
   ts: number;
-  /** Metric name -> finite number. A null-prototype object: names are never keys of Object. */
+  /** Metric name -> finite number. Names are validated so none is a key of Object.prototype. */
   metrics: Record<string, number>;
 }
 
@@ -199,7 +199,7 @@ function decodeLegacy(raw: Record<string, unknown>): Message {
   if (!Number.isFinite(ts)) throw new Reject("invalid_number", "timestamp is not a valid date");
   const cpu = finite(raw.cpu, "cpu");
   const mem = finite(raw.mem, "mem");
-  const metrics: Record<string, number> = Object.create(null);
+  const metrics: Record<string, number> = {};
   metrics[METRICS.cpuPercent] = cpu;
   metrics[METRICS.rssBytes] = finite(mem * 1024 * 1024, "mem (as bytes)");
   return {
@@ -257,9 +257,11 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
       `${where}metrics: ${names.length} metrics exceed ${LIMITS.maxMetricsPerSample}`,
     );
   }
-  const metrics: Record<string, number> = Object.create(null);
+  // A plain object keeps V8's fast properties; validMetricName() guarantees that no key can
+  // reach Object.prototype (`__proto__`, `constructor`, ... are all refused).
+  const metrics: Record<string, number> = {};
   for (const key of names) {
-    if (key.length > MAX_METRIC_NAME || !METRIC_NAME.test(key) || key in Object.prototype) {
+    if (!validMetricName(key)) {
       throw new Reject(
         "invalid_name",
         `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
@@ -268,6 +270,18 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     metrics[key] = finite(m[key], `${where}metrics.${key}`);
   }
   return { seq, ts, metrics };
+}
+
+const knownNames = new Set<string>();
+
+/** The metric-name rule, cached: the same few names arrive in every sample. */
+function validMetricName(key: string): boolean {
+  if (knownNames.has(key)) return true;
+  if (key.length > MAX_METRIC_NAME || !METRIC_NAME.test(key) || key in Object.prototype) {
+    return false;
+  }
+  if (knownNames.size < 10_000) knownNames.add(key);
+  return true;
 }
 
 function name(raw: Record<string, unknown>, key: string, required: boolean): string | null {

@@ -45,15 +45,20 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
     }
     stats.messages++;
     stats.samples += obs.samples.length;
-    const points: SeriesPoints = Object.create(null);
+    const points: SeriesPoints = {};
+    const series = recent.seriesOf(obs.id);
     for (const s of obs.samples) {
       for (const name in s.metrics) {
-        if (!recent.has(obs.id, name) && recent.seriesCount(obs.id) >= maxSeries) {
-          stats.refuse("series_limit", `${obs.id} has ${maxSeries} series; ${name} refused`);
-          continue;
+        let ring = series.get(name);
+        if (!ring) {
+          if (series.size >= maxSeries) {
+            stats.refuse("series_limit", `${obs.id} has ${maxSeries} series; ${name} refused`);
+            continue;
+          }
+          series.set(name, ring = recent.newRing());
         }
         const v = s.metrics[name];
-        recent.push(obs.id, name, s.t, v);
+        ring.push(s.t, v);
         (points[name] ??= []).push([s.t, v]);
       }
     }

@@ -103,7 +103,7 @@ export class Instances {
         state.lastSeq = s.seq;
       }
       view.received++;
-      Object.assign(view.latest, s.metrics);
+      for (const name in s.metrics) view.latest[name] = s.metrics[name];
       samples.push({ t: Math.min(s.ts + offset, arrival), metrics: s.metrics });
     }
     if (view.lost !== lostBefore) changed = true;
@@ -166,7 +166,7 @@ export class Instances {
       intervalMs: identity.intervalMs ?? this.defaultIntervalMs,
       received: 0,
       lost: 0,
-      latest: Object.create(null),
+      latest: {},
     };
   }
 

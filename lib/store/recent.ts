@@ -117,12 +117,23 @@ export class RecentStore {
     return this.#series.get(id)?.has(metric) ?? false;
   }
 
-  /** Add one point of one series at collector time `t`. */
-  push(id: string, metric: string, t: number, v: number): void {
+  /** The series of one instance by metric (created empty), for a caller adding many points. */
+  seriesOf(id: string): Map<string, Ring> {
     let byMetric = this.#series.get(id);
     if (!byMetric) this.#series.set(id, byMetric = new Map());
+    return byMetric;
+  }
+
+  /** A new empty ring sized for this store. */
+  newRing(): Ring {
+    return new Ring(this.maxPointsPerSeries);
+  }
+
+  /** Add one point of one series at collector time `t`. */
+  push(id: string, metric: string, t: number, v: number): void {
+    const byMetric = this.seriesOf(id);
     let ring = byMetric.get(metric);
-    if (!ring) byMetric.set(metric, ring = new Ring(this.maxPointsPerSeries));
+    if (!ring) byMetric.set(metric, ring = this.newRing());
     ring.push(t, v);
   }
 

@@ -52,10 +52,6 @@ function ok(r: DecodeResult): Message {
   return r.message;
 }
 
-function nullProto(o: Record<string, number>): Record<string, number> {
-  return Object.assign(Object.create(null), o);
-}
-
 /** A frame padded with JSON whitespace to exactly `bytes` bytes. */
 function padTo(json: string, bytes: number): string {
   return json.slice(0, -1) + " ".repeat(bytes - json.length) + "}";
@@ -91,12 +87,12 @@ Deno.test("decode accepts a full single message with every field", () => {
   assert.deepStrictEqual(m.samples, [{
     seq: 7,
     ts: TS,
-    metrics: nullProto({
+    metrics: {
       "cpu.percent": 250.5,
       "mem.rss_bytes": 104_857_600,
       "mem.heap_used_bytes": 0,
       "loop.lag_ms": -0.5,
-    }),
+    },
   }]);
 });
 
@@ -133,7 +129,7 @@ Deno.test("decode ignores unknown fields (forward compatible)", () => {
 });
 
 Deno.test("decode accepts an empty metrics object", () => {
-  assert.deepStrictEqual(ok(decode(single({ metrics: {} }))).samples[0].metrics, nullProto({}));
+  assert.deepStrictEqual(ok(decode(single({ metrics: {} }))).samples[0].metrics, {});
 });
 
 Deno.test("decode accepts valid metric names", () => {
@@ -153,7 +149,7 @@ Deno.test("decode keeps batch samples in send order", () => {
   assert.equal(m.identity.color, "blue");
   assert.deepStrictEqual(
     m.samples,
-    samples.map((s) => ({ ...s, metrics: nullProto(s.metrics) })),
+    samples.map((s) => ({ ...s, metrics: s.metrics })),
   );
 });
 
@@ -209,7 +205,7 @@ Deno.test("decode maps the seed's legacy message to service legacy, instance = c
   assert.deepStrictEqual(m.samples, [{
     seq: null,
     ts,
-    metrics: nullProto({ [METRICS.cpuPercent]: 12.5, [METRICS.rssBytes]: 34.2 * 1048576 }),
+    metrics: { [METRICS.cpuPercent]: 12.5, [METRICS.rssBytes]: 34.2 * 1048576 },
   }]);
 });
 
@@ -248,7 +244,7 @@ Deno.test("encode -> decode round-trips the single form", () => {
   assert.deepStrictEqual(m, {
     identity: IDENTITY,
     sent: TS + 2,
-    samples: [{ ...sample, metrics: nullProto(sample.metrics) }],
+    samples: [{ ...sample, metrics: sample.metrics }],
     legacy: false,
   });
 });
@@ -265,7 +261,7 @@ Deno.test("encode -> decode round-trips the batch form, order kept", () => {
   assert.deepStrictEqual(m, {
     identity: IDENTITY,
     sent: TS + 100,
-    samples: samples.map((s) => ({ ...s, metrics: nullProto(s.metrics) })),
+    samples: samples.map((s) => ({ ...s, metrics: s.metrics })),
     legacy: false,
   });
 });
@@ -287,15 +283,20 @@ Deno.test("encode -> decode round-trips an identity with only the required field
 // ---------------------------------------------------------------------------------------
 // Names: hostile text is a name, control characters are not; metrics never touch Object
 
-Deno.test("decoded metrics objects have a null prototype", () => {
-  for (
-    const m of [ok(decode(single())), ok(decode(batch(2))), ok(decode(SEED))]
-  ) {
+Deno.test("decoded metrics hold only their own names, and no name can be a key of Object.prototype", () => {
+  for (const m of [ok(decode(single())), ok(decode(batch(2))), ok(decode(SEED))]) {
     for (const s of m.samples) {
-      assert.equal(Object.getPrototypeOf(s.metrics), null);
-      assert.equal("toString" in s.metrics, false);
-      assert.equal("constructor" in s.metrics, false);
+      for (const key of Object.keys(s.metrics)) {
+        assert.equal(key in Object.prototype, false, key);
+        assert.equal(typeof s.metrics[key], "number");
+      }
     }
+  }
+  for (const key of Object.getOwnPropertyNames(Object.prototype)) {
+    const r = decode(
+      JSON.stringify({ v: 1, service: "s", instance: "i", ts: 1, metrics: { [key]: 1 } }),
+    );
+    assert.equal(r.ok, false, `metric named ${key} must be refused`);
   }
 });
 
