@@ -49,7 +49,15 @@ export interface ProcessReadersOptions {
 /** CPU % from a CPU-time delta (µs) over a wall-time delta (ms); 0 when no time passed. */
 export function cpuPercent(cpuMicros: number, wallMs: number): number {
   if (!(wallMs > 0) || !(cpuMicros >= 0)) return 0;
-  return cpuMicros / 1000 / wallMs * 100;
+  return hundredths(cpuMicros / 1000 / wallMs * 100);
+}
+
+/**
+ * Round to 0.01, far below what these readings can resolve. Values that are exact
+ * hundredths compress to about a third of the size of arbitrary floats in storage.
+ */
+export function hundredths(v: number): number {
+  return Math.round(v * 100) / 100;
 }
 
 /** Readers for the current process. Starts the lag probe; the baseline is taken now. */
@@ -76,7 +84,7 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
         cpuPercent: cpuPercent(cpu - lastCpu, wall - lastWall),
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
-        loopLagMs: lag.takeMaxLagMs(),
+        loopLagMs: hundredths(lag.takeMaxLagMs()),
       };
       lastCpu = cpu;
       lastWall = wall;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startLagProbe } from "../../lib/agent/lag.ts";
-import { cpuPercent, createProcessReaders } from "../../lib/agent/process.ts";
+import { cpuPercent, createProcessReaders, hundredths } from "../../lib/agent/process.ts";
 import { rateLimitedReporter } from "../../lib/agent/report.ts";
 
 const busy = (ms: number) => {
@@ -99,4 +99,11 @@ Deno.test("rate-limited reporter logs the first error, then at most one line per
   t = 61_000;
   report(new Error("still away"));
   assert.deepEqual(lines[1], "agent: still away (2 more since the last report)");
+});
+
+Deno.test("cpu percent is rounded to hundredths, so stored history compresses as scaled integers", () => {
+  assert.equal(cpuPercent(123_456, 1000), 12.35);
+  assert.equal(cpuPercent(1, 3), 0.03);
+  assert.equal(hundredths(1.005 * 1000), 1005);
+  assert.equal(hundredths(0.123456), 0.12);
 });
