@@ -30,6 +30,9 @@ export async function main(args: string[]): Promise<number> {
       zmq: config.zmq,
       sub: config.sub,
       windowMs: config.windowMs,
+      dataDir: config.dataDir,
+      retention: config.retention,
+      maxDiskBytes: config.maxDiskBytes,
     });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
@@ -40,10 +43,11 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
   );
+  console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   const signal = await new Promise<Deno.Signal>((resolve) => {
     for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, () => resolve(s));
   });
-  console.log(`${signal}: stopping (draining sockets)...`);
+  console.log(`${signal}: stopping (draining sockets, writing history)...`);
   await collector.stop();
   console.log("stopped");
   return 0;

@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
 
 /** Resolved collector configuration. */
 export interface Config {
@@ -15,6 +16,11 @@ export interface Config {
   sub: string | null;
   /** How much history the live view keeps in memory, ms. */
   windowMs: number;
+  /** Directory for durable history, or null for memory only (`--data none`). */
+  dataDir: string | null;
+  retention: Retention;
+  /** Cap on the history database size, bytes (null: none). */
+  maxDiskBytes: number | null;
 }
 
 /** Defaults: loopback only, the seed's ports. */
@@ -24,6 +30,9 @@ export const DEFAULTS: Config = {
   zmq: "tcp://127.0.0.1:5555",
   sub: null,
   windowMs: 15 * 60_000,
+  dataDir: "./.zeroapm",
+  retention: DEFAULT_RETENTION,
+  maxDiskBytes: null,
 };
 
 /** `--help` text. */
@@ -36,6 +45,12 @@ Options:
   --zmq ENDPOINT     ZMQ PULL endpoint agents push to (env ZEROAPM_ZMQ, default tcp://127.0.0.1:5555)
   --sub ENDPOINT     also subscribe to a PUB endpoint (the seed prototype's apps)  (env ZEROAPM_SUB)
   --window MINUTES   minutes of history kept in memory for live charts (default 15)
+  --data DIR         durable history directory; "none" keeps memory only
+                                                    (env ZEROAPM_DATA, default ./.zeroapm)
+  --retention LIST   how long each tier is kept: raw=3d,1m=90d,1h=2y (the defaults);
+                     name only the tiers to change; units s, m, h, d, w, y
+  --max-disk SIZE    cap the history database, e.g. 500MB or 10GB (default: no cap);
+                     over it, the oldest raw data goes first, then 1m, then 1h buckets
   -h, --help         show this help
 
 Both addresses listen on loopback unless you say otherwise.`;
@@ -57,6 +72,9 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
         zmq: { type: "string" },
         sub: { type: "string" },
         window: { type: "string" },
+        data: { type: "string" },
+        retention: { type: "string" },
+        "max-disk": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -83,6 +101,9 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       zmq,
       sub: subRaw ? endpoint(subRaw, "--sub") : null,
       windowMs: windowMin * 60_000,
+      dataDir: dataDir(values.data ?? env.ZEROAPM_DATA ?? DEFAULTS.dataDir!),
+      retention: values.retention === undefined ? DEFAULTS.retention : retention(values.retention),
+      maxDiskBytes: values["max-disk"] === undefined ? null : size(values["max-disk"]),
     },
   };
 }
@@ -103,4 +124,77 @@ function endpoint(v: string, flag: string): string {
     throw new ConfigError(`${flag} must be a ZMQ endpoint such as tcp://127.0.0.1:5555, got ${v}`);
   }
   return v;
+}
+
+function dataDir(v: string): string | null {
+  if (v === "none") return null;
+  if (v.trim() === "") throw new ConfigError(`--data must be a directory or "none"`);
+  return v;
+}
+
+const UNIT_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/** A duration like `90d` in ms. */
+export function duration(v: string, flag: string): number {
+  const m = /^(\d+)([smhdwy])$/.exec(v.trim());
+  if (!m || Number(m[1]) === 0) {
+    throw new ConfigError(`${flag}: ${JSON.stringify(v)} is not a duration such as 90d or 12h`);
+  }
+  return Number(m[1]) * UNIT_MS[m[2]];
+}
+
+const TIER_KEYS: Record<string, keyof Retention> = {
+  raw: "rawMs",
+  "1m": "minuteMs",
+  "1h": "hourMs",
+};
+
+function retention(v: string): Retention {
+  const out = { ...DEFAULTS.retention };
+  for (const part of v.split(",")) {
+    const [tier, value, extra] = part.split("=");
+    if (value === undefined || extra !== undefined || !Object.hasOwn(TIER_KEYS, tier.trim())) {
+      throw new ConfigError(
+        `--retention: ${JSON.stringify(part)} must be TIER=DURATION with TIER raw, 1m or 1h`,
+      );
+    }
+    out[TIER_KEYS[tier.trim()]] = duration(value, `--retention ${tier.trim()}`);
+  }
+  if (!(out.rawMs <= out.minuteMs && out.minuteMs <= out.hourMs)) {
+    throw new ConfigError(
+      "--retention: each coarser tier must be kept at least as long as a finer one",
+    );
+  }
+  return out;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+function size(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
+  const unit = m ? m[2].toLowerCase() : "";
+  if (!m || !Object.hasOwn(SIZE_UNITS, unit)) {
+    throw new ConfigError(`--max-disk: ${JSON.stringify(v)} is not a size such as 500MB or 10GB`);
+  }
+  const bytes = Number(m[1]) * SIZE_UNITS[unit];
+  if (bytes < 1e6) throw new ConfigError(`--max-disk: at least 1MB, got ${v}`);
+  return bytes;
 }

@@ -13,6 +13,9 @@ import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
 import { DEFAULTS } from "../config.ts";
+import { DurableStore } from "../store/durable.ts";
+import type { Retention } from "../store/query.ts";
+import { recentReader } from "../http/series.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -27,6 +30,12 @@ export interface CollectorOptions {
   log?: (line: string) => void;
   staticDir?: URL;
   maxInstances?: number;
+  /** Directory for durable history; null or absent keeps history in memory only. */
+  dataDir?: string | null;
+  retention?: Retention;
+  maxDiskBytes?: number | null;
+  /** How often a seal round starts, ms (tests shorten it). */
+  sealEveryMs?: number;
 }
 
 /** A running collector. */
@@ -56,11 +65,26 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       return { type: "hello", now: t, windowMs, instances: list, series };
     },
   });
-  const ingest = createIngest({ instances, recent, hub, stats, now });
+  const history = opts.dataDir
+    ? DurableStore.open({
+      dir: opts.dataDir,
+      now,
+      retention: opts.retention,
+      maxDiskBytes: opts.maxDiskBytes,
+      sealEveryMs: opts.sealEveryMs,
+    })
+    : null;
+  if (history) instances.restore(history.instances());
+  const ingest = createIngest({ instances, recent, hub, stats, now, history });
   const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
 
   const receivers: Receiver[] = [];
-  receivers.push(await bindPull(opts.zmq ?? DEFAULTS.zmq, { onFrame: ingest, onError }));
+  try {
+    receivers.push(await bindPull(opts.zmq ?? DEFAULTS.zmq, { onFrame: ingest, onError }));
+  } catch (e) {
+    history?.close();
+    throw e;
+  }
   if (opts.sub) receivers.push(connectSub(opts.sub, { onFrame: ingest, onError }));
 
   const handler = createHandler({
@@ -69,6 +93,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     hub,
     now,
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
+    history: history ?? recentReader(recent, now),
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -90,9 +115,19 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     );
   }
 
+  // Stale instances are kept as long as their history is: the raw retention, or the window.
+  const forgetAfterMs = history ? history.retention.rawMs : windowMs;
   const sweep: ReturnType<typeof setInterval> = setInterval(() => {
     const t = now();
-    const { changed, forgotten } = instances.sweep(t, windowMs);
+    if (history) {
+      try {
+        history.tick();
+      } catch (e) {
+        stats.historyErrors++;
+        log(`history: ${(e as Error).message} (live view continues)`);
+      }
+    }
+    const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
     for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
     for (const id of forgotten) recent.forget(id);
     recent.trim(t);
@@ -110,6 +145,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         hub.closeAll();
         await server.shutdown();
         await Promise.all(receivers.map((r) => r.close()));
+        history?.close(); // after the drain: everything received is flushed and sealed
       })();
       return stopping;
     },

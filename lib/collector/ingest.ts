@@ -10,7 +10,13 @@ import type { Instances } from "./instances.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore } from "../store/recent.ts";
 import type { Hub } from "../live/hub.ts";
-import type { SeriesPoints } from "../live/messages.ts";
+import type { InstanceView, SeriesPoints } from "../live/messages.ts";
+
+/** Where ingest hands points for durable history (the SQLite store, or nothing). */
+export interface HistorySink {
+  append(instance: string, metric: string, t: number, v: number): void;
+  touch(view: InstanceView): void;
+}
 
 /** What ingest writes to. */
 export interface IngestDeps {
@@ -19,6 +25,8 @@ export interface IngestDeps {
   hub: Hub;
   stats: CollectorStats;
   now: () => number;
+  /** Durable history, when the collector has a data directory. */
+  history?: HistorySink | null;
   /** Most metric series per instance; new names beyond it are refused (default 512). */
   maxSeriesPerInstance?: number;
 }
@@ -26,6 +34,7 @@ export interface IngestDeps {
 /** Build the frame handler: `(frame) => void`, safe to call with any bytes. */
 export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => void {
   const { instances, recent, hub, stats, now } = deps;
+  const history = deps.history ?? null;
   const maxSeries = deps.maxSeriesPerInstance ?? 512;
 
   return (frame) => {
@@ -59,10 +68,12 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
         }
         const v = s.metrics[name];
         ring.push(s.t, v);
+        history?.append(obs.id, name, s.t, v);
         (points[name] ??= []).push([s.t, v]);
       }
     }
     const view = instances.get(obs.id)!;
+    history?.touch(view);
     if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });
     if (obs.samples.length > 0) hub.publish({ type: "samples", now: arrival, id: obs.id, points });
   };

@@ -133,6 +133,17 @@ export class Instances {
     return { changed, forgotten };
   }
 
+  /**
+   * Re-list instances known before a restart, as stale until they report again. Their
+   * sequence starts over (the collector cannot know what was sent while it was down).
+   */
+  restore(views: InstanceView[]): void {
+    for (const v of views) {
+      if (this.#byId.has(v.id) || this.#byId.size >= this.maxInstances) continue;
+      this.#byId.set(v.id, { view: { ...v, status: "stale" }, lastSeq: null, duplicates: 0 });
+    }
+  }
+
   /** One instance's view (a live object: copy before keeping it). */
   get(id: string): InstanceView | undefined {
     return this.#byId.get(id)?.view;

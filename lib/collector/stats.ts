@@ -31,6 +31,8 @@ export class CollectorStats {
   messages = 0;
   samples = 0;
   bytes = 0;
+  /** Failed history writes (disk full, read-only): counted, logged; the live view goes on. */
+  historyErrors = 0;
   refused: Record<RefusalReason, number>;
   #lastLog = new Map<RefusalReason, number>();
   #suppressed = new Map<RefusalReason, number>();

@@ -7,11 +7,14 @@
 import { type ApiDeps, collectorStats, health, json, listInstances } from "./api.ts";
 import { serveStatic } from "./static.ts";
 import { upgrade } from "./ws.ts";
+import { type HistoryReader, seriesHandler } from "./series.ts";
 
 /** What the handler needs. */
 export interface HandlerDeps extends ApiDeps {
   /** The dashboard folder (a file: URL ending in `/`). */
   staticDir: URL;
+  /** Answers `/api/series`. */
+  history: HistoryReader;
 }
 
 type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<Response>;
@@ -19,6 +22,7 @@ type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<R
 const ROUTES: Record<string, Route> = {
   "/api/instances": (d) => listInstances(d),
   "/api/stats": (d) => collectorStats(d),
+  "/api/series": (d, _req, url) => seriesHandler(url, d.history, d.now),
   "/healthz": (d) => health(d),
   "/ws": (d, req, url) => upgrade(req, url, d.hub),
 };

@@ -46,7 +46,9 @@ Deno.test("process readers see a real CPU burst in this process", () => {
     readers.read();
     busy(200);
     const r = readers.read();
-    assert.ok(r.cpuPercent > 50, `cpu ${r.cpuPercent}%`);
+    // An idle process reads ~0-2 %; the busy loop gets a full core when the machine is quiet
+    // but may share it with parallel tests on 2 cores, so only "clearly busy" is asserted.
+    assert.ok(r.cpuPercent > 10, `cpu ${r.cpuPercent}%`);
     assert.ok(r.rssBytes > 1_000_000, `rss ${r.rssBytes}`);
     assert.ok(r.heapUsedBytes > 0);
   } finally {

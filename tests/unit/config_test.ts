@@ -28,8 +28,38 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     zmq: "tcp://127.0.0.1:5555",
     sub: null,
     windowMs: 15 * 60_000,
+    dataDir: "./.zeroapm",
+    retention: { rawMs: 3 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 730 * 86_400_000 },
+    maxDiskBytes: null,
   });
   assert.deepEqual(config([]), DEFAULTS);
+});
+
+Deno.test("config reads history options: --data, ZEROAPM_DATA, none, --retention, --max-disk", () => {
+  assert.equal(config(["--data", "/var/lib/zeroapm"]).dataDir, "/var/lib/zeroapm");
+  assert.equal(config([], { ZEROAPM_DATA: "/srv/z" }).dataDir, "/srv/z");
+  assert.equal(config(["--data", "none"]).dataDir, null);
+  assert.deepEqual(config(["--retention", "raw=7d,1h=5y"]).retention, {
+    rawMs: 7 * 86_400_000,
+    minuteMs: 90 * 86_400_000,
+    hourMs: 5 * 365 * 86_400_000,
+  });
+  assert.equal(config(["--max-disk", "500MB"]).maxDiskBytes, 500e6);
+  assert.equal(config(["--max-disk", "2GiB"]).maxDiskBytes, 2 * 1024 ** 3);
+});
+
+Deno.test("config refuses bad history options, naming the option", () => {
+  const bad: Array<[string[], RegExp]> = [
+    [["--retention", "raw=3x"], /--retention raw: "3x" is not a duration/],
+    [["--retention", "5m=1d"], /--retention: "5m=1d" must be TIER=DURATION/],
+    [["--retention", "raw=100d"], /coarser tier must be kept at least as long/],
+    [["--max-disk", "lots"], /--max-disk: "lots" is not a size/],
+    [["--max-disk", "10KB"], /--max-disk: at least 1MB/],
+    [["--data", " "], /--data must be a directory/],
+  ];
+  for (const [args, re] of bad) {
+    assert.throws(() => config(args), (e: Error) => re.test(e.message), args.join(" "));
+  }
 });
 
 Deno.test("config reads the environment", () => {

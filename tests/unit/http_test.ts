@@ -5,6 +5,8 @@ import { sameOrigin } from "../../lib/http/ws.ts";
 import { Instances } from "../../lib/collector/instances.ts";
 import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
 import { Hub } from "../../lib/live/hub.ts";
+import { RecentStore } from "../../lib/store/recent.ts";
+import { recentReader } from "../../lib/http/series.ts";
 import type { Identity, Message } from "../../lib/protocol.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 
@@ -52,10 +54,13 @@ async function setup(
     hello: () => ({ type: "hello", now: t, windowMs: 1, instances: [], series: {} }),
   });
   const dir = await staticDir(files);
-  const deps: HandlerDeps = { instances, stats, hub, now, staticDir: dir };
+  const recent = new RecentStore({ windowMs: 3_600_000 });
+  const history = recentReader(recent, now);
+  const deps: HandlerDeps = { instances, stats, hub, now, staticDir: dir, history };
   const handle = createHandler(deps);
   const get = (path: string, init?: RequestInit) => handle(new Request(BASE + path, init));
   return {
+    recent,
     handle,
     get,
     instances,
@@ -226,5 +231,51 @@ Deno.test("paths outside the dashboard's file list are not served", async () => 
     assert.ok(res.status === 404 || res.status === 503, `${path}: ${res.status}`);
     const text = await res.text();
     assert.doesNotMatch(text, /"tasks"|startCollector|import /, path);
+  }
+});
+
+Deno.test("/api/series answers buckets [ts, min, avg, max] for each instance x metric", async () => {
+  const { get, recent } = await setup();
+  for (let i = 0; i < 60; i++) recent.push("svc/a", "cpu.percent", T0 - 60_000 + i * 1000, i);
+  recent.push("svc/b", "cpu.percent", T0 - 30_000, 7);
+  const res = await get(
+    `/api/series?instance=svc/a&instance=svc/b&metric=cpu.percent&from=${
+      T0 - 60_000
+    }&to=${T0}&points=6`,
+  );
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.tier, "raw");
+  assert.equal(body.bucketMs, 10_000);
+  assert.deepEqual(body.series.map((s: { instance: string }) => s.instance), ["svc/a", "svc/b"]);
+  const a = body.series[0].points;
+  assert.equal(a.length, 6);
+  assert.deepEqual(a[0], [T0 - 60_000, 0, 4.5, 9]);
+  assert.deepEqual(a[5], [T0 - 10_000, 50, 54.5, 59]);
+  assert.deepEqual(body.series[1].points, [[T0 - 30_000, 7, 7, 7]]);
+});
+
+Deno.test("/api/series refuses bad parameters with a 400 that names the parameter", async () => {
+  const { get } = await setup();
+  const cases: Array<[string, RegExp]> = [
+    ["/api/series?metric=cpu.percent", /^instance:/],
+    ["/api/series?instance=a", /^metric:/],
+    ["/api/series?instance=a&metric=m&from=abc", /^from: must be an integer/],
+    ["/api/series?instance=a&metric=m&to=1.5", /^to: must be an integer/],
+    ["/api/series?instance=a&metric=m&from=10&to=5", /^from: must be before to/],
+    ["/api/series?instance=a&metric=m&points=0", /^points: must be 1\.\.5000/],
+    ["/api/series?instance=a&metric=m&points=5001", /^points:/],
+    [
+      `/api/series?${Array.from({ length: 11 }, (_, i) => `instance=i${i}`).join("&")}&${
+        Array.from({ length: 10 }, (_, i) => `metric=m${i}`).join("&")
+      }`,
+      /at most 100 series/,
+    ],
+  ];
+  for (const [path, re] of cases) {
+    const res = await get(path);
+    assert.equal(res.status, 400, path);
+    const { error } = await res.json();
+    assert.match(error, re, path);
   }
 });

@@ -1,0 +1,317 @@
+/**
+ * Durable history in SQLite. Points go to per-series open buffers; `flush()` (every
+ * second) writes everything new as one WAL row, so a killed collector loses at most the
+ * last second. Sealing runs in rounds of small steps: each step compresses a few series'
+ * flushed points into a chunk plus rollup buckets, in one transaction that also records
+ * the WAL row the series is sealed through, so replaying the WAL after a crash never
+ * duplicates a point. When a round is done its WAL rows are deleted. Nothing here blocks
+ * ingest for long: every step is bounded.
+ *
+ * @module
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { decodeChunk, encodeChunk } from "./chunk.ts";
+import {
+  bucketPoints,
+  decodeBuckets,
+  emptyBuckets,
+  encodeBuckets,
+  mergeBuckets,
+  TIERS,
+} from "./rollup.ts";
+import { Bucketizer, chooseTier, DEFAULT_RETENTION, type Point, type Retention } from "./query.ts";
+import { openDatabase } from "./sqlite.ts";
+import { Retainer } from "./retention.ts";
+import type { InstanceView } from "../live/messages.ts";
+
+/** Options for {@link DurableStore.open}. */
+export interface DurableOptions {
+  dir: string;
+  now: () => number;
+  retention?: Retention;
+  /** Cap on the database size in bytes; oldest data goes first (null: no cap). */
+  maxDiskBytes?: number | null;
+  /** Start a seal round this often, ms (default 5 minutes: ~300 points per chunk at 1 Hz). */
+  sealEveryMs?: number;
+  /** Series sealed per step (default 200). */
+  sealBatch?: number;
+}
+
+interface Open {
+  id: number;
+  times: number[];
+  values: number[];
+  /** Points [0, flushed) are in the WAL. */
+  flushed: number;
+  /** Points [0, sealing) belong to the current seal round. */
+  sealing: number;
+}
+
+/** Answer to a history query. */
+export interface SeriesAnswer {
+  tier: number;
+  bucketMs: number;
+  points: Point[];
+}
+
+/** The durable store of one data directory. */
+export class DurableStore {
+  readonly retention: Retention;
+  #db: DatabaseSync;
+  #now: () => number;
+  #open = new Map<string, Map<string, Open>>();
+  #byId = new Map<number, Open>();
+  #dirty = new Map<string, InstanceView>();
+  #round: { cutoff: number; queue: Open[] } | null = null;
+  #lastRound: number;
+  #sealEveryMs: number;
+  #sealBatch: number;
+  #retainer: Retainer;
+  #stmt: Record<string, StatementSync>;
+
+  private constructor(db: DatabaseSync, opts: DurableOptions) {
+    this.#db = db;
+    this.#now = opts.now;
+    this.retention = opts.retention ?? DEFAULT_RETENTION;
+    this.#sealEveryMs = opts.sealEveryMs ?? 5 * 60_000;
+    this.#sealBatch = opts.sealBatch ?? 200;
+    this.#lastRound = opts.now();
+    this.#retainer = new Retainer(db, this.retention, opts.maxDiskBytes ?? null);
+    const p = (sql: string) => db.prepare(sql);
+    this.#stmt = {
+      series: p("INSERT INTO series(instance, metric) VALUES (?, ?) RETURNING id"),
+      wal: p("INSERT INTO wal(data) VALUES (?) RETURNING id"),
+      chunk: p("INSERT INTO chunks(series, start, end, data) VALUES (?, ?, ?, ?)"),
+      sealed: p("UPDATE series SET sealed_wal = ? WHERE id = ?"),
+      rollupGet: p("SELECT data FROM rollups WHERE series = ? AND tier = ? AND start = ?"),
+      rollupPut: p("INSERT OR REPLACE INTO rollups(series, tier, start, data) VALUES (?, ?, ?, ?)"),
+      dropWal: p("DELETE FROM wal WHERE id <= ?"),
+      instance: p("INSERT OR REPLACE INTO instances(id, view) VALUES (?, ?)"),
+      rawRange: p("SELECT data FROM chunks WHERE series = ? AND end >= ? AND start < ?"),
+      rollupRange: p(
+        "SELECT data FROM rollups WHERE series = ? AND tier = ? AND start >= ? AND start < ?",
+      ),
+    };
+  }
+
+  /** Open the store in `dir`, replaying samples that were flushed but not yet sealed. */
+  static open(opts: DurableOptions): DurableStore {
+    const db = openDatabase(opts.dir);
+    const store = new DurableStore(db, opts);
+    store.#recover();
+    return store;
+  }
+
+  /** Record one point; it becomes durable at the next {@link flush}. */
+  append(instance: string, metric: string, t: number, v: number): void {
+    let byMetric = this.#open.get(instance);
+    if (!byMetric) this.#open.set(instance, byMetric = new Map());
+    let open = byMetric.get(metric);
+    if (!open) {
+      const { id } = this.#stmt.series.get(instance, metric) as { id: number };
+      open = this.#track(instance, metric, id);
+    }
+    open.times.push(t);
+    open.values.push(v);
+  }
+
+  /** Remember an instance's latest view; written at the next flush. */
+  touch(view: InstanceView): void {
+    this.#dirty.set(view.id, view);
+  }
+
+  /** Write every point not yet durable as one WAL row, and changed instances. */
+  flush(): void {
+    const parts: Uint8Array[] = [];
+    const flushed: Open[] = [];
+    for (const open of this.#byId.values()) {
+      if (open.flushed === open.times.length) continue;
+      const chunk = encodeChunk(open.times.slice(open.flushed), open.values.slice(open.flushed));
+      const head = new Uint8Array(8);
+      new DataView(head.buffer).setUint32(0, open.id);
+      new DataView(head.buffer).setUint32(4, chunk.byteLength);
+      parts.push(head, chunk);
+      flushed.push(open);
+    }
+    if (parts.length === 0 && this.#dirty.size === 0) return;
+    this.#tx(() => {
+      if (parts.length > 0) this.#stmt.wal.get(concat(parts));
+      for (const view of this.#dirty.values()) {
+        this.#stmt.instance.run(view.id, JSON.stringify(view));
+      }
+    });
+    for (const open of flushed) open.flushed = open.times.length;
+    this.#dirty.clear();
+  }
+
+  /** One bounded step of background work: flush, a seal step, a retention step. */
+  tick(): void {
+    this.flush();
+    if (!this.#round && this.#now() - this.#lastRound >= this.#sealEveryMs) this.#startRound();
+    if (this.#round) this.#sealStep();
+    this.#retainer.step(this.#now());
+  }
+
+  /** Flush and seal everything (a clean stop), then close the database. */
+  close(): void {
+    this.flush();
+    this.#startRound();
+    while (this.#round) this.#sealStep();
+    this.#db.close();
+  }
+
+  /** Points of one series over [from, to) as at most `points` buckets. */
+  query(instance: string, metric: string, from: number, to: number, points: number): SeriesAnswer {
+    const tier = chooseTier(from, to, points, this.#now(), this.retention);
+    const b = new Bucketizer(from, to, points);
+    const open = this.#open.get(instance)?.get(metric);
+    if (!open) return { tier, bucketMs: b.width, points: [] };
+    if (tier === 0) {
+      for (const row of this.#stmt.rawRange.iterate(open.id, from, to)) {
+        const { times, values } = decodeChunk((row as { data: Uint8Array }).data);
+        b.addPoints(times, values);
+      }
+    } else {
+      const t = TIERS[tier - 1];
+      for (const row of this.#stmt.rollupRange.iterate(open.id, tier, from - t.rowMs, to)) {
+        b.addBuckets(decodeBuckets((row as { data: Uint8Array }).data));
+      }
+    }
+    b.addPoints(open.times, open.values);
+    return { tier, bucketMs: b.width, points: b.result() };
+  }
+
+  /** Instances as last persisted (for listing after a restart). */
+  instances(): InstanceView[] {
+    return this.#db.prepare("SELECT view FROM instances").all()
+      .map((r) => JSON.parse((r as { view: string }).view) as InstanceView);
+  }
+
+  /** Series known for an instance (metric names). */
+  metricsOf(instance: string): string[] {
+    return [...(this.#open.get(instance)?.keys() ?? [])];
+  }
+
+  /** Size and backlog figures for `/api/stats`. */
+  stats(): { openPoints: number; series: number; bytes: number } {
+    let openPoints = 0;
+    for (const o of this.#byId.values()) openPoints += o.times.length;
+    return { openPoints, series: this.#byId.size, bytes: this.#retainer.bytes() };
+  }
+
+  #track(instance: string, metric: string, id: number): Open {
+    let byMetric = this.#open.get(instance);
+    if (!byMetric) this.#open.set(instance, byMetric = new Map());
+    const open: Open = { id, times: [], values: [], flushed: 0, sealing: 0 };
+    byMetric.set(metric, open);
+    this.#byId.set(id, open);
+    return open;
+  }
+
+  #recover(): void {
+    const sealed = new Map<number, number>();
+    for (const r of this.#db.prepare("SELECT id, instance, metric, sealed_wal FROM series").all()) {
+      const s = r as { id: number; instance: string; metric: string; sealed_wal: number };
+      this.#track(s.instance, s.metric, s.id);
+      sealed.set(s.id, s.sealed_wal);
+    }
+    for (const r of this.#db.prepare("SELECT id, data FROM wal ORDER BY id").iterate()) {
+      const { id: walId, data } = r as { id: number; data: Uint8Array };
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let at = 0; at < data.byteLength;) {
+        const sid = view.getUint32(at);
+        const len = view.getUint32(at + 4);
+        const open = this.#byId.get(sid);
+        if (open && walId > (sealed.get(sid) ?? 0)) {
+          const { times, values } = decodeChunk(data.subarray(at + 8, at + 8 + len));
+          for (let i = 0; i < times.length; i++) {
+            open.times.push(times[i]);
+            open.values.push(values[i]);
+          }
+          open.flushed = open.times.length;
+        }
+        at += 8 + len;
+      }
+    }
+  }
+
+  #startRound(): void {
+    this.flush();
+    const row = this.#db.prepare("SELECT max(id) AS id FROM wal").get() as { id: number | null };
+    const queue: Open[] = [];
+    for (const open of this.#byId.values()) {
+      if (open.flushed === 0) continue;
+      open.sealing = open.flushed;
+      queue.push(open);
+    }
+    this.#lastRound = this.#now();
+    this.#round = { cutoff: row.id ?? 0, queue };
+  }
+
+  #sealStep(): void {
+    const round = this.#round!;
+    const batch = round.queue.splice(0, this.#sealBatch);
+    this.#tx(() => {
+      for (const open of batch) this.#sealSeries(open, round.cutoff);
+      if (round.queue.length === 0) this.#stmt.dropWal.run(round.cutoff);
+    });
+    for (const open of batch) {
+      open.times.splice(0, open.sealing);
+      open.values.splice(0, open.sealing);
+      open.flushed -= open.sealing;
+      open.sealing = 0;
+    }
+    if (round.queue.length === 0) this.#round = null;
+  }
+
+  #sealSeries(open: Open, cutoff: number): void {
+    const n = open.sealing;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+      open.times[a] - open.times[b]
+    );
+    const times = order.map((i) => open.times[i]);
+    const values = order.map((i) => open.values[i]);
+    this.#stmt.chunk.run(open.id, times[0], times[n - 1], encodeChunk(times, values));
+    for (const tier of TIERS) {
+      const byRow = new Map<
+        number,
+        Map<number, { min: number; max: number; sum: number; count: number }>
+      >();
+      for (const [start, agg] of bucketPoints(times, values, tier.bucketMs)) {
+        const rowStart = Math.floor(start / tier.rowMs) * tier.rowMs;
+        let m = byRow.get(rowStart);
+        if (!m) byRow.set(rowStart, m = new Map());
+        m.set(start, agg);
+      }
+      for (const [rowStart, add] of byRow) {
+        const old = this.#stmt.rollupGet.get(open.id, tier.tier, rowStart) as
+          | { data: Uint8Array }
+          | undefined;
+        const merged = mergeBuckets(old ? decodeBuckets(old.data) : emptyBuckets(), add);
+        this.#stmt.rollupPut.run(open.id, tier.tier, rowStart, encodeBuckets(merged));
+      }
+    }
+    this.#stmt.sealed.run(cutoff, open.id);
+  }
+
+  #tx(fn: () => void): void {
+    this.#db.exec("BEGIN");
+    try {
+      fn();
+      this.#db.exec("COMMIT");
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

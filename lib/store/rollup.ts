@@ -1,0 +1,137 @@
+/**
+ * Rollups: min / sum / max / count per fixed time bucket, the unit of every coarse tier and
+ * of every query answer. Pure functions, and a compact blob form built on the chunk codec.
+ *
+ * @module
+ */
+import { decodeChunk, encodeChunk } from "./chunk.ts";
+
+/** Aggregates of a set of buckets, in parallel arrays ordered by bucket start. */
+export interface Buckets {
+  start: number[];
+  min: number[];
+  max: number[];
+  sum: number[];
+  count: number[];
+}
+
+/** A rollup tier: buckets of `bucketMs`, stored `perRow` buckets to a row. */
+export interface Tier {
+  tier: number;
+  name: string;
+  bucketMs: number;
+  /** Span of one stored row, ms (a whole number of buckets). */
+  rowMs: number;
+}
+
+/** The rollup tiers, finest first. Tier 0 is the raw samples. */
+export const TIERS: readonly Tier[] = [
+  { tier: 1, name: "1m", bucketMs: 60_000, rowMs: 3_600_000 },
+  { tier: 2, name: "1h", bucketMs: 3_600_000, rowMs: 7 * 86_400_000 },
+];
+
+/** Empty buckets. */
+export function emptyBuckets(): Buckets {
+  return { start: [], min: [], max: [], sum: [], count: [] };
+}
+
+/**
+ * Fold raw points into buckets of `bucketMs` aligned to the epoch, keyed by bucket start.
+ * Returns a map so callers can split by row before merging.
+ */
+export function bucketPoints(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  bucketMs: number,
+): Map<number, { min: number; max: number; sum: number; count: number }> {
+  const out = new Map<number, { min: number; max: number; sum: number; count: number }>();
+  for (let i = 0; i < times.length; i++) {
+    const b = Math.floor(times[i] / bucketMs) * bucketMs;
+    const v = values[i];
+    const agg = out.get(b);
+    if (agg) {
+      if (v < agg.min) agg.min = v;
+      if (v > agg.max) agg.max = v;
+      agg.sum += v;
+      agg.count++;
+    } else {
+      out.set(b, { min: v, max: v, sum: v, count: 1 });
+    }
+  }
+  return out;
+}
+
+/** Merge new bucket aggregates into existing buckets (same bucket starts combine). */
+export function mergeBuckets(
+  into: Buckets,
+  add: Map<number, { min: number; max: number; sum: number; count: number }>,
+): Buckets {
+  const all = new Map<number, { min: number; max: number; sum: number; count: number }>();
+  for (let i = 0; i < into.start.length; i++) {
+    all.set(into.start[i], {
+      min: into.min[i],
+      max: into.max[i],
+      sum: into.sum[i],
+      count: into.count[i],
+    });
+  }
+  for (const [b, a] of add) {
+    const e = all.get(b);
+    if (!e) all.set(b, { ...a });
+    else {
+      e.min = Math.min(e.min, a.min);
+      e.max = Math.max(e.max, a.max);
+      e.sum += a.sum;
+      e.count += a.count;
+    }
+  }
+  const out = emptyBuckets();
+  for (const b of [...all.keys()].sort((x, y) => x - y)) {
+    const a = all.get(b)!;
+    out.start.push(b);
+    out.min.push(a.min);
+    out.max.push(a.max);
+    out.sum.push(a.sum);
+    out.count.push(a.count);
+  }
+  return out;
+}
+
+/** Encode buckets as one blob: four chunks (min, max, sum, count) sharing bucket times. */
+export function encodeBuckets(b: Buckets): Uint8Array {
+  const parts = [b.min, b.max, b.sum, b.count].map((v) => encodeChunk(b.start, v));
+  const size = parts.reduce((n, p) => n + 4 + p.byteLength, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const p of parts) {
+    view.setUint32(at, p.byteLength);
+    out.set(p, at + 4);
+    at += 4 + p.byteLength;
+  }
+  return out;
+}
+
+/** Decode a blob made by {@link encodeBuckets}; throws on a corrupt blob. */
+export function decodeBuckets(blob: Uint8Array): Buckets {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const cols: Float64Array[] = [];
+  let times: Float64Array = new Float64Array(0);
+  let at = 0;
+  for (let i = 0; i < 4; i++) {
+    if (at + 4 > blob.byteLength) throw new Error("corrupt rollup: truncated");
+    const len = view.getUint32(at);
+    if (at + 4 + len > blob.byteLength) throw new Error("corrupt rollup: truncated");
+    const c = decodeChunk(blob.subarray(at + 4, at + 4 + len));
+    times = c.times;
+    cols.push(c.values);
+    at += 4 + len;
+  }
+  return {
+    start: Array.from(times),
+    min: Array.from(cols[0]),
+    max: Array.from(cols[1]),
+    sum: Array.from(cols[2]),
+    count: Array.from(cols[3]),
+  };
+}
