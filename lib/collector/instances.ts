@@ -37,6 +37,33 @@ interface State {
   view: InstanceView;
   lastSeq: number | null;
   duplicates: number;
+  offset: OffsetEstimate;
+}
+
+/** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
+const OFFSET_HALF_WINDOW_MS = 30_000;
+
+/**
+ * Clock offset of an agent: the minimum of `arrival - sent` over the last 30-60 s. Transit
+ * delay only ever adds to that difference, so the minimum is the best estimate of the
+ * clocks' difference, and it does not jitter with load (which would reorder samples). Two
+ * half-windows make it follow a clock step within a minute.
+ */
+class OffsetEstimate {
+  #current = Infinity;
+  #previous = Infinity;
+  #since = -Infinity;
+
+  /** Add one observation at collector time `now`; returns the estimate. */
+  observe(delay: number, now: number): number {
+    if (now - this.#since >= OFFSET_HALF_WINDOW_MS) {
+      this.#previous = this.#current;
+      this.#current = Infinity;
+      this.#since = now;
+    }
+    if (delay < this.#current) this.#current = delay;
+    return Math.min(this.#current, this.#previous);
+  }
 }
 
 /** Every instance that has reported, keyed by id. */
@@ -57,8 +84,9 @@ export class Instances {
 
   /**
    * Account for one decoded message that arrived at collector time `arrival`.
-   * Each sample is placed at `ts + (arrival - sent)`: the agent's own spacing of samples,
-   * on the collector's clock, so a skewed agent clock neither hides nor shifts a line.
+   * Each sample is placed at `ts + offset`, where offset estimates the collector clock minus
+   * the agent clock (see OffsetEstimate): the agent's own spacing of samples, on the
+   * collector's clock, so a skewed agent clock neither hides nor shifts a line.
    * Samples whose sequence number was already seen are dropped as duplicates; gaps in the
    * sequence are counted as lost.
    */
@@ -70,14 +98,19 @@ export class Instances {
     let changed = false;
     if (!state) {
       if (this.#byId.size >= this.maxInstances) return { ok: false, reason: "instance_limit" };
-      state = { view: this.#newView(id, identity, arrival), lastSeq: null, duplicates: 0 };
+      state = {
+        view: this.#newView(id, identity, arrival),
+        lastSeq: null,
+        duplicates: 0,
+        offset: new OffsetEstimate(),
+      };
       this.#byId.set(id, state);
       created = true;
     } else {
       changed = this.#updateIdentity(state, identity);
     }
     const view = state.view;
-    const offset = arrival - message.sent;
+    const offset = state.offset.observe(arrival - message.sent, arrival);
     view.clockOffsetMs = offset;
     view.lastSeen = arrival;
     if (view.status !== "live") {
@@ -140,7 +173,12 @@ export class Instances {
   restore(views: InstanceView[]): void {
     for (const v of views) {
       if (this.#byId.has(v.id) || this.#byId.size >= this.maxInstances) continue;
-      this.#byId.set(v.id, { view: { ...v, status: "stale" }, lastSeq: null, duplicates: 0 });
+      this.#byId.set(v.id, {
+        view: { ...v, status: "stale" },
+        lastSeq: null,
+        duplicates: 0,
+        offset: new OffsetEstimate(),
+      });
     }
   }
 
@@ -188,6 +226,7 @@ export class Instances {
     if (identity.pid !== v.pid) {
       v.pid = identity.pid;
       state.lastSeq = null; // a new process under the same name: its sequence starts over
+      state.offset = new OffsetEstimate(); // and maybe on another host, with another clock
       changed = true;
     }
     if (identity.host !== v.host) {

@@ -324,3 +324,36 @@ Deno.test("list is ordered by service then instance", () => {
     "b/2",
   ]);
 });
+
+/** Place one single-sample message and return its collector time. */
+function placeOne(reg: Instances, seq: number, ts: number, arrival: number): number {
+  const obs = reg.observe(msg(seq, ts), arrival);
+  assert.ok(obs.ok);
+  return obs.samples[0].t;
+}
+
+Deno.test("transit jitter does not move samples: the offset is the smallest delay seen", () => {
+  const reg = new Instances();
+  const skew = 5_000; // the agent's clock is 5 s behind
+  const delays = [3, 40, 1, 25, 60, 2, 35];
+  const placed = delays.map((d, i) => placeOne(reg, i, T0 + i * 20, T0 + i * 20 + skew + d));
+  // Once the 3 ms and then the 1 ms frame have been seen, spacing is the agent's own 20 ms.
+  const spacing = placed.slice(3).map((t, i) => t - placed[2 + i]);
+  assert.deepEqual(spacing, [20, 20, 20, 20]);
+  for (let i = 1; i < placed.length; i++) assert.ok(placed[i] > placed[i - 1], "order kept");
+  assert.equal(reg.get(instanceId("svc", "host:1"))!.clockOffsetMs, skew + 1);
+});
+
+Deno.test("the clock offset follows a stepped agent clock within a minute", () => {
+  const reg = new Instances();
+  let arrival = T0;
+  for (let i = 0; i < 10; i++) placeOne(reg, i, (arrival += 1000) - 2, arrival); // offset 2 ms
+  const id = instanceId("svc", "host:1");
+  assert.equal(reg.get(id)!.clockOffsetMs, 2);
+  // The agent's clock jumps 10 s ahead (NTP step): samples are clamped to arrival meanwhile.
+  let seq = 10;
+  let t = 0;
+  for (let i = 0; i < 61; i++) t = placeOne(reg, seq++, (arrival += 1000) + 10_000, arrival);
+  assert.equal(reg.get(id)!.clockOffsetMs, -10_000);
+  assert.equal(t, arrival, "placed at its real time again");
+});
