@@ -16,6 +16,7 @@ import { DEFAULTS } from "../config.ts";
 import { DurableStore } from "../store/durable.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
+import { CHART_METRICS } from "../http/ws.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -74,7 +75,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       sealEveryMs: opts.sealEveryMs,
     })
     : null;
-  if (history) instances.restore(history.instances());
+  if (history) {
+    instances.restore(history.instances());
+    refillWindow(history, instances.list().map((v) => v.id), recent, now());
+  }
   const ingest = createIngest({ instances, recent, hub, stats, now, history });
   const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
 
@@ -123,8 +127,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       try {
         history.tick();
       } catch (e) {
-        stats.historyErrors++;
-        log(`history: ${(e as Error).message} (live view continues)`);
+        // Disk full, read-only directory...: counted always, logged once a minute.
+        if (stats.historyErrors++ % 60 === 0) {
+          log(
+            `history: ${(e as Error).message} (live view continues; ${stats.historyErrors} errors)`,
+          );
+        }
       }
     }
     const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
@@ -150,4 +158,25 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       return stopping;
     },
   };
+}
+
+/**
+ * After a restart, fill the in-memory window from durable history (1-second buckets of the
+ * charted metrics), so live charts and a page opened now show the minutes before the restart.
+ */
+function refillWindow(
+  history: DurableStore,
+  ids: string[],
+  recent: RecentStore,
+  now: number,
+): void {
+  const from = now - recent.windowMs;
+  const points = Math.min(5000, Math.ceil(recent.windowMs / 1000));
+  for (const id of ids) {
+    for (const metric of CHART_METRICS) {
+      for (const [t, , avg] of history.query(id, metric, from, now, points).points) {
+        recent.push(id, metric, t, avg);
+      }
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { createAgent } from "../../lib/agent/mod.ts";
 import type { ProcessReaders } from "../../lib/agent/process.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
-import { waitFor } from "../support/live.ts";
+import { LiveClient, waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
 
 /** Readers whose cpu.percent is a counter, with the wall time each value was taken. */
@@ -81,6 +81,15 @@ Deno.test("a collector stopped with SIGTERM and started again serves every sampl
       assert.equal(restored?.status, "stale", "known before the restart, listed as stale");
       const values = await storedValues(second.httpUrl, id, start - 1000, Date.now() + 1000);
       assert.deepEqual(values, Array.from({ length: sent }, (_, i) => i));
+      // The live view is not empty after a restart: the window is refilled from history.
+      const live = await LiveClient.connect(second.httpUrl);
+      const hello = await live.until((f) => f.find((x) => x.type === "hello"), "hello");
+      await live.close();
+      // 1-second buckets of the earlier run: its first and last seconds are both there.
+      const refilled = hello.type === "hello" ? hello.series[id]?.["cpu.percent"] ?? [] : [];
+      const seconds = Math.floor(readers.takenAt[sent - 1] / 1000) -
+        Math.floor(readers.takenAt[0] / 1000);
+      assert.ok(refilled.length >= seconds, `${refilled.length} refilled points for ${seconds} s`);
     } finally {
       await second.stop();
     }
