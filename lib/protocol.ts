@@ -14,6 +14,9 @@
  * @module
  */
 
+import { canonicalKey } from "./metric_key.ts";
+import { BUCKET_COUNT } from "./histogram.ts";
+
 /** Current protocol version, sent as `v`. */
 export const PROTOCOL_VERSION = 1;
 
@@ -35,6 +38,8 @@ export const LIMITS = {
   maxMetricsPerSample: 256,
   /** Most samples in one batch. */
   maxSamplesPerBatch: 1000,
+  /** Most histograms in one sample. */
+  maxHistogramsPerSample: 64,
 } as const;
 
 /** Who sent a message. An instance is identified by (service, instance). */
@@ -47,6 +52,11 @@ export interface Identity {
   color: string | null;
   /** The agent's reporting interval in ms, used to judge staleness. */
   intervalMs: number | null;
+  /**
+   * When the agent started, ms since the epoch (its clock). With the pid it tells a restart
+   * of the same instance from a duplicate, and gives uptime. Optional: old agents omit it.
+   */
+  start?: number | null;
 }
 
 /** One point in time for one instance: metric name -> value. */
@@ -55,8 +65,19 @@ export interface Sample {
   seq: number | null;
   /** The agent's clock, ms since the epoch. */
   ts: number;
-  /** Metric name -> finite number. Names are validated so none is a key of Object.prototype. */
+  /**
+   * Series key (metric name, optionally with labels, in canonical form; see metric_key.ts)
+   * -> finite number. Keys are validated so none is a key of Object.prototype.
+   */
   metrics: Record<string, number>;
+  /** Histograms by series key: per-bucket counts since the agent started (see histogram.ts). */
+  hist?: Record<string, Histogram>;
+}
+
+/** A histogram on the wire: counts per bucket of BUCKETS (plus overflow) and the sum. */
+export interface Histogram {
+  counts: number[];
+  sum: number;
 }
 
 /** A decoded, validated message: one identity, one or more samples in send order. */
@@ -105,9 +126,6 @@ export interface DecodeError {
 /** Result of {@link decode}. */
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 
-/** Metric names: lower-case dotted words with units in the name, e.g. `mem.rss_bytes`. */
-const METRIC_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
-const MAX_METRIC_NAME = 100;
 /** Control characters (C0, DEL, C1) are never accepted in names: they hide text in logs. */
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -226,6 +244,10 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
   if (pid !== null && (!Number.isSafeInteger(pid) || pid < 0)) {
     throw new Reject("invalid_number", "pid must be a non-negative integer");
   }
+  const start = optionalNumber(raw, "start");
+  if (start !== null && (start < 0 || start > 8.64e15)) {
+    throw new Reject("invalid_number", "start is out of range");
+  }
   return {
     service: name(raw, "service", true)!,
     instance: name(raw, "instance", true)!,
@@ -233,6 +255,7 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
     host: name(raw, "host", false),
     color: name(raw, "color", false),
     intervalMs,
+    start,
   };
 }
 
@@ -257,31 +280,63 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
       `${where}metrics: ${names.length} metrics exceed ${LIMITS.maxMetricsPerSample}`,
     );
   }
-  // A plain object keeps V8's fast properties; validMetricName() guarantees that no key can
+  // A plain object keeps V8's fast properties; seriesKey() guarantees that no key can
   // reach Object.prototype (`__proto__`, `constructor`, ... are all refused).
   const metrics: Record<string, number> = {};
   for (const key of names) {
-    if (!validMetricName(key)) {
-      throw new Reject(
-        "invalid_name",
-        `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
-      );
-    }
-    metrics[key] = finite(m[key], `${where}metrics.${key}`);
+    metrics[seriesKey(key, where)] = finite(m[key], `${where}metrics.${key}`);
   }
-  return { seq, ts, metrics };
+  const sample: Sample = { seq, ts, metrics };
+  if (Object.hasOwn(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
+  return sample;
 }
 
-const knownNames = new Set<string>();
-
-/** The metric-name rule, cached: the same few names arrive in every sample. */
-function validMetricName(key: string): boolean {
-  if (knownNames.has(key)) return true;
-  if (key.length > MAX_METRIC_NAME || !METRIC_NAME.test(key) || key in Object.prototype) {
-    return false;
+function decodeHistograms(h: unknown, where: string): Record<string, Histogram> {
+  if (!isPlainObject(h)) throw new Reject("wrong_type", `${where}hist must be an object`);
+  const keys = Object.keys(h);
+  if (keys.length > LIMITS.maxHistogramsPerSample) {
+    throw new Reject(
+      "too_many",
+      `${where}hist: ${keys.length} exceed ${LIMITS.maxHistogramsPerSample}`,
+    );
   }
-  if (knownNames.size < 10_000) knownNames.add(key);
-  return true;
+  const out: Record<string, Histogram> = {};
+  for (const key of keys) {
+    const what = `${where}hist.${key}`;
+    const v = h[key];
+    if (!isPlainObject(v)) throw new Reject("wrong_type", `${what} must be an object`);
+    if (!Array.isArray(v.counts)) throw new Reject("wrong_type", `${what}.counts must be an array`);
+    if (v.counts.length !== BUCKET_COUNT) {
+      throw new Reject("wrong_type", `${what}.counts must have ${BUCKET_COUNT} entries`);
+    }
+    const counts = v.counts.map((c: unknown) => {
+      const n = finite(c, `${what}.counts`);
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new Reject("invalid_number", `${what}.counts must be non-negative integers`);
+      }
+      return n;
+    });
+    out[seriesKey(key, where)] = { counts, sum: finite(v.sum, `${what}.sum`) };
+  }
+  return out;
+}
+
+/** Canonical keys of keys already seen (bounded): the same few arrive in every sample. */
+const knownKeys = new Map<string, string>();
+
+/** The canonical series key for a wire key, or a typed reject. */
+function seriesKey(key: string, where: string): string {
+  const known = knownKeys.get(key);
+  if (known !== undefined) return known;
+  const canonical = canonicalKey(key);
+  if (canonical === null) {
+    throw new Reject(
+      "invalid_name",
+      `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
+    );
+  }
+  if (knownKeys.size < 10_000) knownKeys.set(key, canonical);
+  return canonical;
 }
 
 function name(raw: Record<string, unknown>, key: string, required: boolean): string | null {
@@ -327,6 +382,7 @@ export interface OutgoingSample {
   seq: number;
   ts: number;
   metrics: Record<string, number>;
+  hist?: Record<string, Histogram>;
 }
 
 /**
@@ -343,10 +399,13 @@ export function encode(identity: Identity, samples: OutgoingSample[], sent: numb
   if (identity.host !== null) head.host = identity.host;
   if (identity.color !== null) head.color = identity.color;
   if (identity.intervalMs !== null) head.interval = identity.intervalMs;
+  if (identity.start != null) head.start = identity.start;
   head.sent = sent;
   if (samples.length === 1) {
     const [s] = samples;
-    return encoder.encode(JSON.stringify({ ...head, seq: s.seq, ts: s.ts, metrics: s.metrics }));
+    const single: Record<string, unknown> = { ...head, seq: s.seq, ts: s.ts, metrics: s.metrics };
+    if (s.hist) single.hist = s.hist;
+    return encoder.encode(JSON.stringify(single));
   }
   return encoder.encode(JSON.stringify({ ...head, samples }));
 }

@@ -15,6 +15,7 @@ import {
   REJECT_REASONS,
   type RejectReason,
 } from "../../lib/protocol.ts";
+import { BUCKET_COUNT } from "../../lib/histogram.ts";
 
 const TS = 1_714_564_800_000;
 
@@ -66,6 +67,7 @@ Deno.test("decode accepts a full single message with every field", () => {
     host: "host-1",
     color: "red",
     interval: 1000,
+    start: TS - 60_000,
     sent: TS + 5,
     metrics: {
       "cpu.percent": 250.5,
@@ -81,6 +83,7 @@ Deno.test("decode accepts a full single message with every field", () => {
     host: "host-1",
     color: "red",
     intervalMs: 1000,
+    start: TS - 60_000,
   });
   assert.equal(m.sent, TS + 5);
   assert.equal(m.legacy, false);
@@ -105,6 +108,7 @@ Deno.test("decode of a minimal single message defaults optional fields to null a
     host: null,
     color: null,
     intervalMs: null,
+    start: null,
   });
   assert.equal(m.sent, TS);
   assert.equal(m.samples[0].seq, null);
@@ -231,6 +235,7 @@ const IDENTITY: Identity = {
   host: "host-2",
   color: "#4e79a7",
   intervalMs: 500,
+  start: TS - 1000,
 };
 
 Deno.test("encode -> decode round-trips the single form", () => {
@@ -274,6 +279,7 @@ Deno.test("encode -> decode round-trips an identity with only the required field
     host: null,
     color: null,
     intervalMs: null,
+    start: null,
   };
   const m = ok(decode(encode(id, [{ seq: 0, ts: 1, metrics: {} }], 2)));
   assert.deepStrictEqual(m.identity, id);
@@ -832,4 +838,73 @@ Deno.test("decode never throws on random corruptions of valid frames", () => {
       }
     }
   }
+});
+
+// ---------------------------------------------------------------------------------------
+// Labels and histograms
+
+Deno.test("decode keeps labelled series keys, canonicalising the label order", () => {
+  const m = ok(decode(single({
+    metrics: {
+      'http.requests_total{status="2xx",route="/users/:id"}': 12,
+      'queue.depth{name="a \\"quoted\\" \\\\ name"}': 3,
+    },
+  })));
+  assert.deepStrictEqual(Object.keys(m.samples[0].metrics), [
+    'http.requests_total{route="/users/:id",status="2xx"}',
+    'queue.depth{name="a \\"quoted\\" \\\\ name"}',
+  ]);
+});
+
+Deno.test("decode rejects malformed labels as invalid_name", () => {
+  for (
+    const key of [
+      "a{}",
+      'a{b="1"',
+      'a{B="1"}',
+      "a{b=1}",
+      'a{b="1",b="2"}',
+      'a{b="x\\y"}',
+      'a{b="1"}x',
+      `a{${Array.from({ length: 9 }, (_, i) => `l${i}="v"`).join(",")}}`,
+      `a{b="${"x".repeat(129)}"}`,
+      'a{b="\u0001"}',
+      'constructor{b="1"}',
+    ]
+  ) {
+    const r = decode(single({ metrics: { [key]: 1 } }));
+    assert.equal(r.ok ? "ok" : r.error.reason, "invalid_name", key);
+  }
+});
+
+Deno.test("decode accepts histograms with one count per bucket and rejects other shapes", () => {
+  const counts = Array.from({ length: BUCKET_COUNT }, (_, i) => i);
+  const m = ok(decode(single({ hist: { 'http.request_ms{route="/"}': { counts, sum: 99.5 } } })));
+  assert.deepStrictEqual(m.samples[0].hist, {
+    'http.request_ms{route="/"}': { counts, sum: 99.5 },
+  });
+  const bad: Array<[unknown, RejectReason]> = [
+    [[], "wrong_type"],
+    [{ x: { counts: counts.slice(1), sum: 0 } }, "wrong_type"],
+    [{ x: { counts: counts.map(() => -1), sum: 0 } }, "invalid_number"],
+    [{ x: { counts: counts.map(() => 0.5), sum: 0 } }, "invalid_number"],
+    [{ x: { counts, sum: "1" } }, "wrong_type"],
+    [{ "X!": { counts, sum: 0 } }, "invalid_name"],
+    [
+      Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, { counts, sum: 0 }])),
+      "too_many",
+    ],
+  ];
+  for (const [hist, reason] of bad) {
+    const r = decode(single({ hist }));
+    assert.equal(r.ok ? "ok" : r.error.reason, reason, JSON.stringify(hist).slice(0, 60));
+  }
+});
+
+Deno.test("encode carries histograms and the agent start time", () => {
+  const counts = Array.from({ length: BUCKET_COUNT }, () => 1);
+  const sample = { seq: 1, ts: TS, metrics: {}, hist: { "job.ms": { counts, sum: 3 } } };
+  const m = ok(decode(encode(IDENTITY, [sample], TS)));
+  assert.deepStrictEqual(m.samples[0].hist, sample.hist);
+  assert.equal(m.identity.start, IDENTITY.start);
 });

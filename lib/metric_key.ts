@@ -1,0 +1,99 @@
+/**
+ * Series keys: a metric name with optional labels, written the Prometheus way and kept in
+ * one canonical form (labels sorted by name), so one series has exactly one key:
+ *
+ *     http.requests_total{route="/users/:id",status="2xx"}
+ *
+ * Names are lower-case dotted words with units in the name; label names are
+ * `[a-z_][a-z0-9_]*`; label values are any text without control characters, with `\` and
+ * `"` escaped. Shared by the agent (formatting) and the decoder (parsing).
+ *
+ * @module
+ */
+
+/** Limits on one key. */
+export const KEY_LIMITS = {
+  maxNameLength: 100,
+  maxLabels: 8,
+  maxLabelNameLength: 64,
+  maxLabelValueLength: 128,
+} as const;
+
+const NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+const LABEL_NAME = /^[a-z_][a-z0-9_]*$/;
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A parsed series key. */
+export interface SeriesKey {
+  name: string;
+  /** Label pairs sorted by label name. */
+  labels: Array<[string, string]>;
+}
+
+/** True when `name` is a valid metric name (and not a key of Object.prototype). */
+export function validName(name: string): boolean {
+  return name.length <= KEY_LIMITS.maxNameLength && NAME.test(name) && !(name in Object.prototype);
+}
+
+/** Format a key canonically. Throws a RangeError for an invalid name or label. */
+export function formatKey(name: string, labels: Record<string, string> = {}): string {
+  if (!validName(name)) throw new RangeError(`invalid metric name ${JSON.stringify(name)}`);
+  const pairs = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (pairs.length === 0) return name;
+  if (pairs.length > KEY_LIMITS.maxLabels) {
+    throw new RangeError(`${name}: at most ${KEY_LIMITS.maxLabels} labels`);
+  }
+  const parts = pairs.map(([k, v]) => {
+    if (!validLabel(k, v)) throw new RangeError(`${name}: invalid label ${JSON.stringify(k)}`);
+    return `${k}="${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  });
+  return `${name}{${parts.join(",")}}`;
+}
+
+/** Parse a key; null when it is not a valid key in any form. */
+export function parseKey(key: string): SeriesKey | null {
+  const brace = key.indexOf("{");
+  if (brace < 0) return validName(key) ? { name: key, labels: [] } : null;
+  const name = key.slice(0, brace);
+  if (!validName(name) || !key.endsWith("}")) return null;
+  const labels: Array<[string, string]> = [];
+  let at = brace + 1;
+  const end = key.length - 1;
+  while (at < end) {
+    const eq = key.indexOf("=", at);
+    if (eq < 0 || key[eq + 1] !== '"') return null;
+    const label = key.slice(at, eq);
+    let value = "";
+    let i = eq + 2;
+    for (; i < end && key[i] !== '"'; i++) {
+      if (key[i] === "\\") {
+        i++;
+        if (key[i] !== "\\" && key[i] !== '"') return null;
+      }
+      value += key[i];
+    }
+    if (key[i] !== '"' || !validLabel(label, value)) return null;
+    labels.push([label, value]);
+    at = i + 1;
+    if (at < end) {
+      if (key[at] !== ",") return null;
+      at++;
+    }
+  }
+  if (labels.length === 0 || labels.length > KEY_LIMITS.maxLabels) return null;
+  labels.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (let i = 1; i < labels.length; i++) if (labels[i][0] === labels[i - 1][0]) return null;
+  return { name, labels };
+}
+
+/** The canonical form of a key, or null when it is invalid. */
+export function canonicalKey(key: string): string | null {
+  const k = parseKey(key);
+  return k && formatKey(k.name, Object.fromEntries(k.labels));
+}
+
+function validLabel(name: string, value: string): boolean {
+  return name.length <= KEY_LIMITS.maxLabelNameLength && LABEL_NAME.test(name) &&
+    value.length <= KEY_LIMITS.maxLabelValueLength && !CONTROL.test(value);
+}
