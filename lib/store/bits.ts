@@ -187,18 +187,27 @@ function varintBits(extraBits: number): number {
   return 8 * Math.max(1, Math.ceil(extraBits / 7));
 }
 
+/** chooseWidth's histogram, reused: the call is synchronous and allocation dominated it. */
+const HIST = new Uint32Array(54);
+
 /**
  * The packing width for `xs[0, n)` with the smallest estimated size, and that size in bits.
  * An exception (a value wider than the width) costs a gap varint (~1 byte) plus its high bits.
  */
 export function chooseWidth(xs: ArrayLike<number>, n: number): { width: number; bits: number } {
-  const hist = new Uint32Array(54);
-  for (let i = 0; i < n; i++) hist[bitLength(xs[i])]++;
+  const hist = HIST.fill(0);
+  let top = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bitLength(xs[i]);
+    hist[b]++;
+    if (b > top) top = b;
+  }
   let width = 0;
   let best = Infinity;
-  for (let w = 0; w <= 53; w++) {
+  // Widths above the widest value only add n bits each and can never win: stop at `top`.
+  for (let w = 0; w <= top; w++) {
     let cost = n * w + 16;
-    for (let b = w + 1; b <= 53; b++) if (hist[b] !== 0) cost += hist[b] * (8 + varintBits(b - w));
+    for (let b = w + 1; b <= top; b++) if (hist[b] !== 0) cost += hist[b] * (8 + varintBits(b - w));
     if (cost < best) {
       best = cost;
       width = w;

@@ -74,7 +74,8 @@ export class Retainer {
       }
       this.deleted.overCap += over;
       n += over;
-      this.#db.exec("PRAGMA incremental_vacuum(2000)");
+      // Each step of the pragma frees one page: all() runs every step, exec() only the first.
+      this.#db.prepare("PRAGMA incremental_vacuum(2000)").all();
       this.#bytes = usedBytes(this.#db);
       this.#measuredAt = now;
     }

@@ -30,6 +30,15 @@ export const TIERS: readonly Tier[] = [
   { tier: 2, name: "1h", bucketMs: 3_600_000, rowMs: 7 * 86_400_000 },
 ];
 
+/**
+ * A sum rounded to 1e-6. Float addition leaves noise (0.1 + 0.2 = 0.30000000000000004) that
+ * turns sums of exact hundredths into arbitrary floats, which compress 3-4x worse; averages
+ * move by less than a millionth.
+ */
+export function tidySum(sum: number): number {
+  return Math.abs(sum) < 1e9 ? Math.round(sum * 1e6) / 1e6 : sum;
+}
+
 /** Empty buckets. */
 export function emptyBuckets(): Buckets {
   return { start: [], min: [], max: [], sum: [], count: [] };
@@ -52,7 +61,7 @@ export function bucketPoints(
     if (agg) {
       if (v < agg.min) agg.min = v;
       if (v > agg.max) agg.max = v;
-      agg.sum += v;
+      agg.sum = tidySum(agg.sum + v);
       agg.count++;
     } else {
       out.set(b, { min: v, max: v, sum: v, count: 1 });
@@ -81,7 +90,7 @@ export function mergeBuckets(
     else {
       e.min = Math.min(e.min, a.min);
       e.max = Math.max(e.max, a.max);
-      e.sum += a.sum;
+      e.sum = tidySum(e.sum + a.sum);
       e.count += a.count;
     }
   }

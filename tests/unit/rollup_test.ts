@@ -1,0 +1,52 @@
+/** Rollup buckets: aggregation, merging, and sums that stay compressible. */
+import assert from "node:assert/strict";
+import {
+  bucketPoints,
+  decodeBuckets,
+  emptyBuckets,
+  encodeBuckets,
+  mergeBuckets,
+  tidySum,
+} from "../../lib/store/rollup.ts";
+import { encodeChunkAs } from "../../lib/store/chunk.ts";
+
+Deno.test("bucketPoints folds points into epoch-aligned buckets with min, max, sum and count", () => {
+  const b = bucketPoints([0, 30_000, 59_999, 60_000], [5, 1, 9, 2], 60_000);
+  assert.deepEqual([...b], [[0, { min: 1, max: 9, sum: 15, count: 3 }], [60_000, {
+    min: 2,
+    max: 2,
+    sum: 2,
+    count: 1,
+  }]]);
+});
+
+Deno.test("mergeBuckets combines a late bucket with the stored one and keeps order", () => {
+  const stored = mergeBuckets(emptyBuckets(), bucketPoints([60_000, 120_000], [4, 6], 60_000));
+  const merged = mergeBuckets(stored, bucketPoints([0, 60_001], [1, 10], 60_000));
+  assert.deepEqual(merged, {
+    start: [0, 60_000, 120_000],
+    min: [1, 4, 6],
+    max: [1, 10, 6],
+    sum: [1, 14, 6],
+    count: [1, 2, 1],
+  });
+  assert.deepEqual(decodeBuckets(encodeBuckets(merged)), merged);
+});
+
+Deno.test("sums of hundredths stay exact hundredths, so rollups compress as scaled integers", () => {
+  const values = Array.from(
+    { length: 600 },
+    (_, i) => Math.round(((i * 37) % 1000) / 10 * 100) / 100 + 0.01,
+  );
+  const b = bucketPoints(values.map((_, i) => i * 1000), values, 60_000);
+  const sums = [...b.values()].map((a) => a.sum);
+  for (const s of sums) {
+    assert.equal(Math.round(s * 100) / 100, s, `${s} is a whole number of hundredths`);
+  }
+  const times = [...b.keys()];
+  assert.ok(
+    encodeChunkAs(times, sums, "auto").byteLength < encodeChunkAs(times, sums, "xor").byteLength,
+  );
+  assert.equal(tidySum(0.1 + 0.2), 0.3);
+  assert.equal(tidySum(1e12 + 0.5), 1e12 + 0.5, "large sums are left alone");
+});
