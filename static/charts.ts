@@ -37,6 +37,8 @@ export interface LineInfo {
   oldest: number | null;
   newest: number | null;
   max: number | null;
+  /** Hidden from the chart (toggled off in the table). */
+  hidden: boolean;
 }
 
 /** Lines are drawn this long after their newest point arrives, so they reach the edge. */
@@ -51,6 +53,7 @@ interface Line {
 export class LiveChart {
   readonly chart: SmoothieChart;
   readonly #lines = new Map<string, Line>();
+  #hidden: ReadonlySet<string> = new Set();
   #windowMs: number;
 
   constructor(
@@ -120,6 +123,12 @@ export class LiveChart {
     }
   }
 
+  /** Hide the lines of these ids (and show every other). */
+  setHidden(ids: ReadonlySet<string>): void {
+    this.#hidden = ids;
+    for (const [id, line] of this.#lines) line.series.disabled = ids.has(id);
+  }
+
   /** Make sure a line exists for `id` and is drawn in `color`. */
   ensure(id: string, color: string): void {
     const line = this.#lines.get(id);
@@ -132,6 +141,7 @@ export class LiveChart {
       return;
     }
     const series = new TimeSeries({ resetBounds: true, resetBoundsInterval: 2000 });
+    series.disabled = this.#hidden.has(id);
     this.chart.addTimeSeries(series, {
       strokeStyle: color,
       lineWidth: 2,
@@ -149,7 +159,8 @@ export class LiveChart {
   /** Draw one frame at collector time `now`. */
   render(now: number): void {
     const width = this.canvas.clientWidth;
-    if (width > 0) this.chart.options.millisPerPixel = this.#windowMs / width;
+    if (width === 0) return; // not shown (the history view is open)
+    this.chart.options.millisPerPixel = this.#windowMs / width;
     this.chart.render(this.canvas, now);
   }
 
@@ -165,6 +176,7 @@ export class LiveChart {
         oldest: data.length ? data[0][0] : null,
         newest: data.length ? data[data.length - 1][0] : null,
         max: Number.isFinite(line.series.maxValue) ? line.series.maxValue : null,
+        hidden: line.series.disabled,
       });
     }
     return out;

@@ -19,6 +19,7 @@ interface Chip {
 /** A chart's legend, keyed by instance id. */
 export class Legend {
   readonly #chips = new Map<string, Chip>();
+  #hidden: ReadonlySet<string> = new Set();
 
   constructor(
     readonly list: HTMLElement,
@@ -46,6 +47,13 @@ export class Legend {
       this.list.append(li);
     }
     fill(chip, entry, this.value(entry), now);
+    chip.li.classList.toggle("is-hidden", this.#hidden.has(id));
+  }
+
+  /** Dim the chips of these ids (hidden from the chart). */
+  setHidden(ids: ReadonlySet<string>): void {
+    this.#hidden = ids;
+    for (const [id, chip] of this.#chips) chip.li.classList.toggle("is-hidden", ids.has(id));
   }
 
   /** Refresh values of every chip. */

@@ -168,6 +168,9 @@ function placeholder(id: string): InstanceView {
     intervalMs: 1000,
     received: 0,
     lost: 0,
+    startedAt: null,
+    restarts: 0,
+    lastRestartAt: null,
     latest: Object.create(null),
   };
 }

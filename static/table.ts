@@ -3,7 +3,9 @@
  * The instance table: one row per instance id (two apps with the same colour are two rows),
  * with its colour swatch, service, instance, pid, latest CPU and memory, last seen, status
  * and notes (requested colour when it was not usable, lost samples, clock skew). Rows are
- * built once with `textContent` and refreshed in place.
+ * built once with `textContent` and refreshed in place. Clicking a row (or its checkbox)
+ * hides or shows that instance in the charts; the page keeps that state, the table only
+ * reflects it.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import { statusOf } from "./status.ts";
 
 interface Row {
   tr: HTMLTableRowElement;
+  show: HTMLInputElement;
   swatch: HTMLSpanElement;
   service: HTMLTableCellElement;
   instance: HTMLSpanElement;
@@ -33,7 +36,11 @@ interface Row {
 export class InstanceTable {
   readonly #rows = new Map<string, Row>();
 
-  constructor(readonly body: HTMLTableSectionElement, readonly empty: HTMLElement) {}
+  constructor(
+    readonly body: HTMLTableSectionElement,
+    readonly empty: HTMLElement,
+    readonly visibility: Visibility = { isHidden: () => false, toggle: () => {} },
+  ) {}
 
   /** Remove every row. */
   clear(): void {
@@ -47,7 +54,7 @@ export class InstanceTable {
     let row = this.#rows.get(id);
     const key = sortKey(entry);
     if (!row) {
-      row = buildRow(id);
+      row = buildRow(id, this.visibility);
       this.#rows.set(id, row);
       this.#place(row, key);
     } else if (row.key !== key) {
@@ -79,6 +86,11 @@ export class InstanceTable {
     this.body.insertBefore(row.tr, before);
   }
 
+  /** Re-read every row's hidden state (after a toggle or a new link). */
+  paintHidden(): void {
+    for (const [id, row] of this.#rows) paintHidden(row, this.visibility.isHidden(id));
+  }
+
   #toggleEmpty(): void {
     this.empty.hidden = this.#rows.size > 0;
   }
@@ -88,9 +100,30 @@ function sortKey(e: Entry): string {
   return `${e.view.service}\u0000${e.view.instance}\u0000${e.view.id}`;
 }
 
-function buildRow(id: string): Row {
-  const tr = el("tr");
+/** Whether an instance is hidden, and how to flip it. */
+export interface Visibility {
+  isHidden(id: string): boolean;
+  toggle(id: string): void;
+}
+
+function buildRow(id: string, visibility: Visibility): Row {
+  const tr = el("tr", "is-toggle");
   tr.dataset.id = id;
+  const showCell = el("td", "c-show");
+  const show = el("input", "show");
+  show.type = "checkbox";
+  show.title = "Show in the charts";
+  show.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    visibility.toggle(id);
+  });
+  showCell.append(show);
+  tr.addEventListener("click", (ev) => {
+    // A click that ends a text selection is not a toggle.
+    if (ev.target instanceof HTMLElement && ev.target.closest("a, button, input")) return;
+    if (String(getSelection() ?? "").length > 0) return;
+    visibility.toggle(id);
+  });
   const swatchCell = el("td", "c-swatch");
   const swatch = el("span", "swatch");
   swatchCell.append(swatch);
@@ -107,8 +140,29 @@ function buildRow(id: string): Row {
   const status = el("span", "badge");
   statusCell.append(status);
   const notes = el("td", "c-notes");
-  tr.append(swatchCell, service, instanceCell, pid, cpu, mem, seen, statusCell, notes);
-  return { tr, swatch, service, instance, host, pid, cpu, mem, seen, status, notes, key: "" };
+  tr.append(showCell, swatchCell, service, instanceCell, pid, cpu, mem, seen, statusCell, notes);
+  const row = {
+    tr,
+    show,
+    swatch,
+    service,
+    instance,
+    host,
+    pid,
+    cpu,
+    mem,
+    seen,
+    status,
+    notes,
+    key: "",
+  };
+  paintHidden(row, visibility.isHidden(id));
+  return row;
+}
+
+function paintHidden(row: Row, hidden: boolean): void {
+  row.show.checked = !hidden;
+  row.tr.classList.toggle("is-hidden", hidden);
 }
 
 function fill(row: Row, entry: Entry, now: number): void {
@@ -116,8 +170,10 @@ function fill(row: Row, entry: Entry, now: number): void {
   if (row.swatch.dataset.color !== entry.color) {
     row.swatch.dataset.color = entry.color;
     row.swatch.style.backgroundColor = entry.color; // CSSOM, safe colours only
+    row.show.style.accentColor = entry.color;
   }
   setText(row.service, v.service);
+  row.show.setAttribute("aria-label", `Show ${v.service} · ${v.instance} in the charts`);
   setText(row.instance, v.instance);
   setText(row.host, v.host && !v.instance.includes(v.host) ? v.host : "");
   setText(row.pid, v.pid === null || v.pid === undefined ? "–" : String(v.pid));

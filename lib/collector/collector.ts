@@ -7,6 +7,7 @@
  */
 import { bindPull, connectSub, type Receiver } from "../zmq.ts";
 import { Instances } from "./instances.ts";
+import { Services } from "./services.ts";
 import { CollectorStats } from "./stats.ts";
 import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
@@ -52,7 +53,11 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const now = opts.now ?? Date.now;
   const log = opts.log ?? ((line: string) => console.error(line));
   const windowMs = opts.windowMs ?? DEFAULTS.windowMs;
-  const instances = new Instances({ maxInstances: opts.maxInstances });
+  const services = new Services();
+  const instances = new Instances({
+    maxInstances: opts.maxInstances,
+    onHistogram: (service, key, counts) => services.addHistogram(service, key, counts),
+  });
   const recent = new RecentStore({ windowMs });
   const stats = new CollectorStats({ now, log });
   const hub: Hub = new Hub({
@@ -93,6 +98,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
 
   const handler = createHandler({
     instances,
+    services,
     stats,
     hub,
     now,
@@ -137,7 +143,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     }
     const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
     for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
+    services.advance();
+    if (hub.size > 0) {
+      hub.publish({ type: "services", now: t, services: services.summarise(instances.list()) });
+    }
     for (const id of forgotten) recent.forget(id);
+    if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
     recent.trim(t);
   }, 1000);
 

@@ -8,6 +8,7 @@
 import type { Identity, Message } from "../protocol.ts";
 import type { InstanceStatus, InstanceView } from "../live/messages.ts";
 import { displayColor } from "../colors.ts";
+import { Deriver } from "./derive.ts";
 
 /** Stable, URL-safe id of an instance. Two apps with the same colour are still two ids. */
 export function instanceId(service: string, instance: string): string {
@@ -31,6 +32,8 @@ export interface InstancesOptions {
   maxInstances?: number;
   /** Assumed reporting interval when an agent does not say, ms. */
   defaultIntervalMs?: number;
+  /** Receives every histogram's counts per interval, by service (see services.ts). */
+  onHistogram?: (service: string, key: string, counts: ArrayLike<number>) => void;
 }
 
 interface State {
@@ -38,7 +41,14 @@ interface State {
   lastSeq: number | null;
   duplicates: number;
   offset: OffsetEstimate;
+  derive: Deriver;
+  /** The agent's start time as it sent it (its clock), to tell a restart. */
+  agentStart: number | null;
 }
+
+/** A silent instance is stale after this many intervals, and gone after this many. */
+export const STALE_AFTER_INTERVALS = 3;
+export const GONE_AFTER_INTERVALS = 60;
 
 /** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
 const OFFSET_HALF_WINDOW_MS = 30_000;
@@ -71,10 +81,17 @@ export class Instances {
   readonly maxInstances: number;
   readonly defaultIntervalMs: number;
   #byId = new Map<string, State>();
+  #onHistogram: InstancesOptions["onHistogram"];
 
   constructor(opts: InstancesOptions = {}) {
     this.maxInstances = opts.maxInstances ?? 10_000;
     this.defaultIntervalMs = opts.defaultIntervalMs ?? 1000;
+    this.#onHistogram = opts.onHistogram;
+  }
+
+  #deriver(service: string): Deriver {
+    const sink = this.#onHistogram;
+    return new Deriver(sink ? (key, counts) => sink(service, key, counts) : null);
   }
 
   /** Number of instances tracked. */
@@ -103,15 +120,18 @@ export class Instances {
         lastSeq: null,
         duplicates: 0,
         offset: new OffsetEstimate(),
+        derive: this.#deriver(identity.service),
+        agentStart: identity.start ?? null,
       };
       this.#byId.set(id, state);
       created = true;
     } else {
-      changed = this.#updateIdentity(state, identity);
+      changed = this.#updateIdentity(state, identity, arrival);
     }
     const view = state.view;
     const offset = state.offset.observe(arrival - message.sent, arrival);
     view.clockOffsetMs = offset;
+    if (state.agentStart !== null) view.startedAt = Math.min(state.agentStart + offset, arrival);
     view.lastSeen = arrival;
     if (view.status !== "live") {
       view.status = "live";
@@ -123,8 +143,10 @@ export class Instances {
       if (s.seq !== null) {
         const last = state.lastSeq;
         if (last !== null && s.seq <= last) {
-          if (s.seq <= 1) {
-            state.lastSeq = null; // the agent started over (same pid, new agent)
+          if (s.seq <= 1 && state.agentStart === null) {
+            // An agent that sends no start time and begins again at 0: take it as a restart.
+            this.#restarted(state, arrival);
+            changed = true;
           } else {
             state.duplicates++;
             continue;
@@ -136,16 +158,19 @@ export class Instances {
         state.lastSeq = s.seq;
       }
       view.received++;
+      const t = Math.min(s.ts + offset, arrival);
+      state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       for (const name in s.metrics) view.latest[name] = s.metrics[name];
-      samples.push({ t: Math.min(s.ts + offset, arrival), metrics: s.metrics });
+      samples.push({ t, metrics: s.metrics });
     }
     if (view.lost !== lostBefore) changed = true;
     return { ok: true, id, samples, created, changed };
   }
 
   /**
-   * Mark instances stale that missed 3 intervals, and forget those silent for longer than
-   * `forgetAfterMs`. Returns the views whose status changed and the ids forgotten.
+   * Mark instances stale after 3 missed intervals and gone after 60, and forget those silent
+   * for longer than `forgetAfterMs`. Returns the views whose status changed and the ids
+   * forgotten.
    */
   sweep(now: number, forgetAfterMs: number): { changed: InstanceView[]; forgotten: string[] } {
     const changed: InstanceView[] = [];
@@ -157,7 +182,11 @@ export class Instances {
         forgotten.push(id);
         continue;
       }
-      const status: InstanceStatus = silent > 3 * view.intervalMs ? "stale" : "live";
+      const status: InstanceStatus = silent > GONE_AFTER_INTERVALS * view.intervalMs
+        ? "gone"
+        : silent > STALE_AFTER_INTERVALS * view.intervalMs
+        ? "stale"
+        : "live";
       if (status !== view.status) {
         view.status = status;
         changed.push(view);
@@ -178,6 +207,8 @@ export class Instances {
         lastSeq: null,
         duplicates: 0,
         offset: new OffsetEstimate(),
+        derive: this.#deriver(v.service),
+        agentStart: null,
       });
     }
   }
@@ -215,19 +246,39 @@ export class Instances {
       intervalMs: identity.intervalMs ?? this.defaultIntervalMs,
       received: 0,
       lost: 0,
+      startedAt: null,
+      restarts: 0,
+      lastRestartAt: null,
       latest: {},
     };
   }
 
+  /**
+   * The same instance started again (new pid or start time): one line, counted as a restart.
+   * Its sequence, clock and counters start over.
+   */
+  #restarted(state: State, arrival: number): void {
+    state.lastSeq = null;
+    state.offset = new OffsetEstimate(); // maybe on another host, with another clock
+    state.derive.reset();
+    state.view.restarts++;
+    state.view.lastRestartAt = arrival;
+    state.view.startedAt = null;
+  }
+
   /** Apply identity fields that may change between messages; true when any did. */
-  #updateIdentity(state: State, identity: Identity): boolean {
+  #updateIdentity(state: State, identity: Identity, arrival: number): boolean {
     const v = state.view;
     let changed = false;
-    if (identity.pid !== v.pid) {
+    const start = identity.start ?? null;
+    const newStart = start !== null && state.agentStart !== null && start !== state.agentStart;
+    if (identity.pid !== v.pid || newStart) {
       v.pid = identity.pid;
-      state.lastSeq = null; // a new process under the same name: its sequence starts over
-      state.offset = new OffsetEstimate(); // and maybe on another host, with another clock
+      state.agentStart = start;
+      this.#restarted(state, arrival);
       changed = true;
+    } else if (start !== null && state.agentStart === null) {
+      state.agentStart = start; // first report after a collector restart
     }
     if (identity.host !== v.host) {
       v.host = identity.host;

@@ -7,10 +7,12 @@
 import type { Instances } from "../collector/instances.ts";
 import type { CollectorStats } from "../collector/stats.ts";
 import type { Hub } from "../live/hub.ts";
+import type { Services } from "../collector/services.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
   instances: Instances;
+  services: Services;
   stats: CollectorStats;
   hub: Hub;
   now: () => number;
@@ -31,6 +33,11 @@ export function json(body: unknown, status = 200): Response {
 /** GET /api/instances: every instance with status, last seen and latest values. */
 export function listInstances(deps: ApiDeps): Response {
   return json(deps.instances.list());
+}
+
+/** GET /api/services: per service, instance counts and HTTP health (rate, errors, latency). */
+export function listServices(deps: ApiDeps): Response {
+  return json(deps.services.summarise(deps.instances.list()));
 }
 
 /** GET /api/stats: received, refused by reason, lost by sequence gap, per instance and total. */

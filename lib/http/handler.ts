@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ApiDeps, collectorStats, health, json, listInstances } from "./api.ts";
+import { type ApiDeps, collectorStats, health, json, listInstances, listServices } from "./api.ts";
 import { serveStatic } from "./static.ts";
 import { upgrade } from "./ws.ts";
 import { type HistoryReader, seriesHandler } from "./series.ts";
@@ -21,6 +21,7 @@ type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<R
 
 const ROUTES: Record<string, Route> = {
   "/api/instances": (d) => listInstances(d),
+  "/api/services": (d) => listServices(d),
   "/api/stats": (d) => collectorStats(d),
   "/api/series": (d, _req, url) => seriesHandler(url, d.history, d.now),
   "/healthz": (d) => health(d),

@@ -17,6 +17,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
   "/dist/app.js": { file: "dist/app.js", type: "text/javascript; charset=utf-8" },
   "/dist/app.js.map": { file: "dist/app.js.map", type: "application/json" },
+  "/dist/uplot.css": { file: "dist/uplot.css", type: "text/css; charset=utf-8" },
 };
 
 /** Serve a dashboard file, or null when the path is not one of them. */

@@ -6,8 +6,11 @@
  * @module
  */
 
-/** Liveness of an instance: live while it reports, stale after 3 missed intervals. */
-export type InstanceStatus = "live" | "stale";
+/**
+ * Liveness of an instance: live while it reports, stale after 3 missed intervals, gone after
+ * 60 (it stopped, or was replaced: kept in the list until its history expires).
+ */
+export type InstanceStatus = "live" | "stale" | "gone";
 
 /** One instance as the API and the page see it. */
 export interface InstanceView {
@@ -30,8 +33,32 @@ export interface InstanceView {
   /** Samples received and samples lost to sequence gaps. */
   received: number;
   lost: number;
+  /** When the agent started, on the collector's clock (null when the agent does not say). */
+  startedAt: number | null;
+  /** Times the same (service, instance) came back with a new pid or start time. */
+  restarts: number;
+  lastRestartAt: number | null;
   /** Latest value of each metric. */
   latest: Record<string, number>;
+}
+
+/** One service: its instances and, when it reports request metrics, its HTTP health. */
+export interface ServiceView {
+  service: string;
+  instances: number;
+  live: number;
+  restarts: number;
+  /** Null when the service reports no request metrics. */
+  http: {
+    requestsPerS: number;
+    errorsPerS: number;
+    /** Share of requests answered 5xx, 0..1. */
+    errorRatio: number;
+    /** Latency percentiles over the last 10 s, ms (null with no requests). */
+    p50: number | null;
+    p95: number | null;
+    p99: number | null;
+  } | null;
 }
 
 /** Points of one instance: `[collector time, value]` pairs per metric. */
@@ -63,6 +90,13 @@ export interface InstanceFrame {
   instance: InstanceView;
 }
 
+/** Every service's summary, once a second. */
+export interface ServicesFrame {
+  type: "services";
+  now: number;
+  services: ServiceView[];
+}
+
 /** Sent when the server had to drop frames for this client because it read too slowly. */
 export interface DroppedFrame {
   type: "dropped";
@@ -71,4 +105,4 @@ export interface DroppedFrame {
 }
 
 /** Every frame the server sends on `/ws`. */
-export type LiveFrame = HelloFrame | SamplesFrame | InstanceFrame | DroppedFrame;
+export type LiveFrame = HelloFrame | SamplesFrame | InstanceFrame | ServicesFrame | DroppedFrame;

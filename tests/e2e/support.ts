@@ -293,3 +293,55 @@ export async function waitForPixels(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** {@link ensureBuilt}, and also the uPlot stylesheet the build copies (static/dist/uplot.css). */
+export async function ensureBuiltWithCss(): Promise<void> {
+  await ensureBuilt();
+  if (await mtime(new URL("static/dist/uplot.css", ROOT)) > 0) return;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build"],
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!r.success) throw new Error("deno task build failed");
+}
+
+/** One sample of a backlog: app-clock time and the two charted values. */
+export interface BacklogSample {
+  ts: number;
+  cpu: number;
+  memMiB: number;
+}
+
+/**
+ * Deliver samples late, the way an agent flushes its backlog after the collector was away:
+ * batch frames of at most 1 000 samples, each stamped `sent` = now, so the collector places
+ * every sample at its own `ts` in the past. Resolves once ZMQ has taken every frame; the
+ * returned `close()` should wait until the collector has them (it lingers 1 s anyway).
+ */
+export async function sendBacklog(
+  endpoint: string,
+  id: Identity,
+  samples: readonly BacklogSample[],
+  opts: { firstSeq?: number; timeoutMs?: number } = {},
+): Promise<{ nextSeq: number; close(): void }> {
+  const sender = connectPush(endpoint, { lingerMs: 1000 });
+  let seq = opts.firstSeq ?? 1;
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  for (let i = 0; i < samples.length; i += 1000) {
+    const batch = samples.slice(i, i + 1000).map((s) => ({
+      seq: seq++,
+      ts: s.ts,
+      metrics: { [METRICS.cpuPercent]: s.cpu, [METRICS.rssBytes]: Math.round(s.memMiB * MIB) },
+    }));
+    while (!await sender.trySend(encode(id, batch, Date.now()))) {
+      if (Date.now() > deadline) {
+        sender.close();
+        throw new Error(`backlog of ${id.service}/${id.instance}: collector did not take it`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return { nextSeq: seq, close: () => sender.close() };
+}

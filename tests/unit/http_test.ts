@@ -6,6 +6,7 @@ import { Instances } from "../../lib/collector/instances.ts";
 import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
 import { Hub } from "../../lib/live/hub.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
+import { Services } from "../../lib/collector/services.ts";
 import { recentReader } from "../../lib/http/series.ts";
 import type { Identity, Message } from "../../lib/protocol.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -56,7 +57,8 @@ async function setup(
   const dir = await staticDir(files);
   const recent = new RecentStore({ windowMs: 3_600_000 });
   const history = recentReader(recent, now);
-  const deps: HandlerDeps = { instances, stats, hub, now, staticDir: dir, history };
+  const services = new Services();
+  const deps: HandlerDeps = { instances, services, stats, hub, now, staticDir: dir, history };
   const handle = createHandler(deps);
   const get = (path: string, init?: RequestInit) => handle(new Request(BASE + path, init));
   return {

@@ -357,3 +357,59 @@ Deno.test("the clock offset follows a stepped agent clock within a minute", () =
   assert.equal(reg.get(id)!.clockOffsetMs, -10_000);
   assert.equal(t, arrival, "placed at its real time again");
 });
+
+Deno.test("an instance that comes back with a new start time is one line with a restart counted", () => {
+  const reg = new Instances();
+  const id = instanceId("svc", "host:1");
+  assert.ok(reg.observe(msg(0, T0, { start: T0 - 5000 }), T0).ok);
+  assert.ok(reg.observe(msg(1, T0 + 1000, { start: T0 - 5000 }), T0 + 1000).ok);
+  assert.equal(reg.get(id)!.startedAt, T0 - 5000);
+  // Same pid (a container restarted with the same pid 1), new start, sequence from 0.
+  const obs = reg.observe(msg(0, T0 + 9000, { start: T0 + 8000 }), T0 + 9000);
+  assert.ok(obs.ok && obs.changed && !obs.created);
+  const v = reg.get(id)!;
+  assert.equal(v.restarts, 1);
+  assert.equal(v.lastRestartAt, T0 + 9000);
+  assert.equal(v.lost, 0, "a restart is not loss");
+  assert.equal(reg.size, 1);
+});
+
+Deno.test("with a start time, an old sequence number is a duplicate, not a restart", () => {
+  const reg = new Instances();
+  const id = instanceId("svc", "host:1");
+  for (let seq = 0; seq < 5; seq++) reg.observe(msg(seq, T0 + seq, { start: T0 }), T0 + seq);
+  const obs = reg.observe(msg(1, T0 + 1, { start: T0 }), T0 + 10);
+  assert.ok(obs.ok);
+  assert.equal(obs.samples.length, 0);
+  assert.equal(reg.get(id)!.restarts, 0);
+  assert.equal(reg.duplicates().get(id), 1);
+});
+
+Deno.test("a silent instance goes live -> stale after 3 intervals -> gone after 60", () => {
+  const reg = new Instances();
+  reg.observe(msg(0, T0), T0);
+  const status = (t: number) => {
+    reg.sweep(t, Infinity);
+    return reg.get(instanceId("svc", "host:1"))!.status;
+  };
+  assert.equal(status(T0 + 3000), "live");
+  assert.equal(status(T0 + 3001), "stale");
+  assert.equal(status(T0 + 60_001), "gone");
+  reg.observe(msg(1, T0 + 70_000), T0 + 70_000);
+  assert.equal(reg.get(instanceId("svc", "host:1"))!.status, "live");
+});
+
+Deno.test("derived series join the sample, so the store and the page see them", () => {
+  const reg = new Instances();
+  const m = (seq: number, ts: number, total: number): Message => ({
+    identity: identity(),
+    sent: ts,
+    samples: [{ seq, ts, metrics: { "jobs_total": total } }],
+    legacy: false,
+  });
+  reg.observe(m(0, T0, 10), T0);
+  const obs = reg.observe(m(1, T0 + 2000, 30), T0 + 2000);
+  assert.ok(obs.ok);
+  assert.deepEqual(obs.samples[0].metrics, { "jobs_total": 30, "jobs.per_s": 10 });
+  assert.equal(reg.get(instanceId("svc", "host:1"))!.latest["jobs.per_s"], 10);
+});

@@ -24,6 +24,9 @@ function view(
     intervalMs: 1000,
     received: 1,
     lost: 0,
+    startedAt: null,
+    restarts: 0,
+    lastRestartAt: null,
     latest: {},
     ...extra,
   };

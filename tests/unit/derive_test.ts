@@ -1,0 +1,83 @@
+/** Derived series: counter rates and histogram percentiles computed at the collector. */
+import assert from "node:assert/strict";
+import { derivedKey, Deriver } from "../../lib/collector/derive.ts";
+import { BUCKET_COUNT, bucketIndex } from "../../lib/histogram.ts";
+import type { Histogram } from "../../lib/protocol.ts";
+
+const REQ = 'http.requests_total{route="/a",status="2xx"}';
+const DUR = 'http.request_duration_ms{route="/a"}';
+
+function run(
+  d: Deriver,
+  t: number,
+  metrics: Record<string, number>,
+  hist?: Record<string, Histogram>,
+) {
+  const out: Record<string, number> = {};
+  d.derive(t, metrics, hist, out);
+  return out;
+}
+
+/** A cumulative histogram after observing `values` on top of `base`. */
+function observe(base: Histogram, values: number[]): Histogram {
+  const counts = [...base.counts];
+  let sum = base.sum;
+  for (const v of values) {
+    counts[bucketIndex(v)]++;
+    sum += v;
+  }
+  return { counts, sum };
+}
+
+Deno.test("a counter becomes a per-second rate named without _total, labels kept", () => {
+  const d = new Deriver();
+  assert.deepEqual(run(d, 1000, { [REQ]: 100 }), {}, "the first sample is only the baseline");
+  assert.deepEqual(run(d, 3000, { [REQ]: 150 }), {
+    'http.requests.per_s{route="/a",status="2xx"}': 25,
+  });
+  assert.equal(derivedKey(REQ, "per_s", true), 'http.requests.per_s{route="/a",status="2xx"}');
+});
+
+Deno.test("a counter that goes down (the app restarted) counts from zero, never negative", () => {
+  const d = new Deriver();
+  run(d, 0, { "jobs_total": 1000 });
+  assert.deepEqual(run(d, 1000, { "jobs_total": 4 }), { "jobs.per_s": 4 });
+});
+
+Deno.test("plain gauges derive nothing", () => {
+  const d = new Deriver();
+  run(d, 0, { "cpu.percent": 5, "queue.depth": 3 });
+  assert.deepEqual(run(d, 1000, { "cpu.percent": 9, "queue.depth": 1 }), {});
+});
+
+Deno.test("a histogram yields percentiles, average and rate of the observations in the interval", () => {
+  const d = new Deriver();
+  const empty = { counts: new Array(BUCKET_COUNT).fill(0), sum: 0 };
+  const first = observe(empty, [3, 3, 3]); // before the baseline: must not count
+  run(d, 0, {}, { [DUR]: first });
+  // In the next 2 s: 90 fast requests (4 ms) and 10 slow ones (400 ms).
+  const second = observe(first, [...new Array(90).fill(4), ...new Array(10).fill(400)]);
+  const out = run(d, 2000, {}, { [DUR]: second });
+  assert.equal(out['http.request_duration_ms.per_s{route="/a"}'], 50);
+  assert.equal(out['http.request_duration_ms.avg{route="/a"}'], (90 * 4 + 10 * 400) / 100);
+  const p50 = out['http.request_duration_ms.p50{route="/a"}'];
+  const p99 = out['http.request_duration_ms.p99{route="/a"}'];
+  assert.ok(p50 > 2 && p50 <= 5, `p50 ${p50} in the 2-5 ms bucket`);
+  assert.ok(p99 > 250 && p99 <= 500, `p99 ${p99} in the 250-500 ms bucket`);
+});
+
+Deno.test("an interval with no observations gives a zero rate and no percentiles", () => {
+  const d = new Deriver();
+  const h = observe({ counts: new Array(BUCKET_COUNT).fill(0), sum: 0 }, [10]);
+  run(d, 0, {}, { [DUR]: h });
+  assert.deepEqual(run(d, 1000, {}, { [DUR]: h }), {
+    'http.request_duration_ms.per_s{route="/a"}': 0,
+  });
+});
+
+Deno.test("reset forgets baselines, so a restarted app's first sample is a baseline again", () => {
+  const d = new Deriver();
+  run(d, 0, { [REQ]: 10 });
+  d.reset();
+  assert.deepEqual(run(d, 1000, { [REQ]: 500 }), {});
+});
