@@ -1,19 +1,23 @@
 /**
  * The in-app agent: `createAgent({ service })` samples this process once per interval
- * (CPU %, RSS, heap, event-loop lag), keeps samples in a bounded backlog and pushes them
- * to the collector in order over ZMQ. It never throws into the host app, never blocks it
- * and never keeps it alive: every timer is unref'd and errors go to `onError`.
+ * (CPU %, RSS, heap, event-loop lag, runtime health from runtime.ts) together with the
+ * app's own metrics (`agent.metrics`, registry.ts), keeps samples in a bounded backlog and
+ * pushes them to the collector in order over ZMQ. It never throws into the host app, never
+ * blocks it and never keeps it alive: every timer is unref'd and errors go to `onError`.
  *
  * @module
  */
 import os from "node:os";
 import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
+import { canonicalKey } from "../metric_key.ts";
 import { encode, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import { connectPush } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
+import { createRegistry, type MetricsRegistry } from "./registry.ts";
 import { rateLimitedReporter } from "./report.ts";
+import { createRuntimeReaders, type RuntimeReaders } from "./runtime.ts";
 import { startSendLoop, type Transport } from "./sender.ts";
 
 /** Default collector endpoint: loopback, as the collector binds by default. */
@@ -37,6 +41,8 @@ export interface AgentOptions {
   color?: string;
   /** Instance id (default `host:pid`). */
   instance?: string;
+  /** Process id to report (default this process): the sidecar reports the process it watches. */
+  pid?: number;
   /** Sampling interval, ms (default 1000). */
   intervalMs?: number;
   /** Samples kept while the collector is away (default 3600, at least 300). */
@@ -47,6 +53,10 @@ export interface AgentOptions {
   transport?: Transport;
   /** What is measured (default: this process). Closed by `stop()`. */
   readers?: ProcessReaders;
+  /** Runtime health (default: this process, see runtime.ts; null: none). Closed by `stop()`. */
+  runtime?: RuntimeReaders | null;
+  /** Bound on the app's own series (`agent.metrics`); default and maximum 284. */
+  maxSeries?: number;
   /** Errors (transport, readers, dropped samples); default: console.error, 1 line/minute. */
   onError?: (error: unknown) => void;
 }
@@ -67,6 +77,8 @@ export interface AgentStats {
 export interface Agent {
   /** Who this agent reports as. */
   readonly identity: Identity;
+  /** The app's own counters, gauges and histograms, sent with every sample. */
+  readonly metrics: MetricsRegistry;
   /** Stop sampling, flush for at most ~500 ms, close the transport. Never rejects. */
   stop(): Promise<void>;
   /** Current counters. */
@@ -80,18 +92,25 @@ export interface Agent {
  * typo fails at startup); once running it never throws into the host app.
  */
 export function createAgent(options: AgentOptions): Agent {
-  const identity = resolveIdentity(options);
+  const now = options.now ?? Date.now;
+  const identity = resolveIdentity(options, now());
   const backlogLimit = options.backlogLimit ?? DEFAULT_BACKLOG_LIMIT;
   if (!Number.isSafeInteger(backlogLimit) || backlogLimit < MIN_BACKLOG_LIMIT) {
     throw new RangeError(`backlogLimit must be an integer >= ${MIN_BACKLOG_LIMIT}`);
   }
-  const now = options.now ?? Date.now;
-  const report = safe(
-    options.onError ??
-      rateLimitedReporter({ prefix: `zeroapm agent ${identity.service}/${identity.instance}` }),
+  const prefix = `zeroapm agent ${identity.service}/${identity.instance}`;
+  const report = safe(options.onError ?? rateLimitedReporter({ prefix }));
+  // The registry and the runtime readers limit their own reports (once a minute per
+  // problem, once per metric): they do not share the transport errors' budget.
+  const reportOwn = safe(
+    options.onError ?? ((e) => console.error(`${prefix}: ${(e as Error).message}`)),
   );
+  const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
   const transport = options.transport ?? connect(options.collector ?? DEFAULT_COLLECTOR);
   const readers = options.readers ?? createProcessReaders();
+  const runtime = options.runtime === undefined
+    ? createRuntimeReaders({ onError: reportOwn })
+    : options.runtime;
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
   const sender = startSendLoop<OutgoingSample>({
     backlog,
@@ -110,14 +129,18 @@ export function createAgent(options: AgentOptions): Agent {
     if (stopped) return;
     try {
       const r = readers.read();
-      const metrics = finiteOnly({
+      const values = finiteOnly({
         [METRICS.cpuPercent]: r.cpuPercent,
         [METRICS.rssBytes]: r.rssBytes,
         [METRICS.heapUsedBytes]: r.heapUsedBytes,
         [METRICS.loopLagMs]: r.loopLagMs,
       });
-      const ts = now();
-      if (backlog.push({ seq: seq++, ts, metrics }) && warnedDropAtSent !== sender.sent) {
+      // The readers' extra metrics (container, sidecar), then runtime health; first wins.
+      addValid(values, r.extra, report);
+      addValid(values, runtime?.read(), report);
+      const sample = withCustom({ seq, ts: now(), metrics: values }, metrics);
+      seq++;
+      if (backlog.push(sample) && warnedDropAtSent !== sender.sent) {
         // Once per outage: the next warning needs a successful send in between.
         warnedDropAtSent = sender.sent;
         report(new Error(`backlog full (${backlogLimit} samples): dropping the oldest`));
@@ -133,6 +156,7 @@ export function createAgent(options: AgentOptions): Agent {
 
   return {
     identity,
+    metrics,
     sampleNow,
     stats: () => ({
       seq,
@@ -143,10 +167,12 @@ export function createAgent(options: AgentOptions): Agent {
     stop() {
       stopped ??= (async () => {
         clearInterval(timer);
-        try {
-          readers.close();
-        } catch (e) {
-          report(e);
+        for (const r of [readers, runtime]) {
+          try {
+            r?.close();
+          } catch (e) {
+            report(e);
+          }
         }
         await sender.stop(STOP_FLUSH_MS);
         try {
@@ -168,19 +194,24 @@ function connect(endpoint: string): Transport {
   }
 }
 
-function resolveIdentity(o: AgentOptions): Identity {
+function resolveIdentity(o: AgentOptions, start: number): Identity {
   const host = os.hostname();
   const intervalMs = o.intervalMs ?? 1000;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > 86_400_000) {
     throw new RangeError("intervalMs must be in (0, 86400000]");
   }
+  const pid = o.pid ?? process.pid;
+  if (!Number.isSafeInteger(pid) || pid < 0) {
+    throw new RangeError("pid must be a non-negative integer");
+  }
   return {
     service: checkName("service", o.service),
-    instance: checkName("instance", o.instance ?? `${host}:${process.pid}`),
-    pid: process.pid,
+    instance: checkName("instance", o.instance ?? `${host}:${pid}`),
+    pid,
     host: host ? host.slice(0, LIMITS.maxNameLength) : null,
     color: o.color === undefined ? null : checkName("color", o.color),
     intervalMs,
+    start,
   };
 }
 
@@ -205,6 +236,49 @@ function finiteOnly(metrics: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) if (Number.isFinite(v)) out[k] = v;
   return out;
+}
+
+/**
+ * Add `more` to `into`: finite values under valid series keys (the collector would reject
+ * the whole frame for one bad key), keys not already there, within the wire's limit.
+ */
+function addValid(
+  into: Record<string, number>,
+  more: Record<string, number> | undefined,
+  report: (e: unknown) => void,
+): void {
+  if (!more) return;
+  let room = LIMITS.maxMetricsPerSample - Object.keys(into).length;
+  for (const [key, v] of Object.entries(more)) {
+    if (Object.hasOwn(into, key) || !Number.isFinite(v) || room <= 0) continue;
+    if (canonicalKey(key) !== key) {
+      report(new Error(`metric key ${JSON.stringify(key.slice(0, 40))} is invalid: left out`));
+      continue;
+    }
+    into[key] = v;
+    room--;
+  }
+}
+
+/**
+ * Add the app's series to a sample. The agent's own metrics win a name clash, and the
+ * wire's LIMITS are kept (the registry's bounds already keep within them).
+ */
+function withCustom(sample: OutgoingSample, registry: MetricsRegistry): OutgoingSample {
+  const { metrics, hist } = registry.snapshot();
+  let room = LIMITS.maxMetricsPerSample - Object.keys(sample.metrics).length;
+  for (const key in metrics) {
+    if (room <= 0) break;
+    if (Object.hasOwn(sample.metrics, key)) continue;
+    sample.metrics[key] = metrics[key];
+    room--;
+  }
+  const keys = Object.keys(hist);
+  if (keys.length > 0) {
+    sample.hist = {};
+    for (const key of keys.slice(0, LIMITS.maxHistogramsPerSample)) sample.hist[key] = hist[key];
+  }
+  return sample;
 }
 
 function safe(f: (e: unknown) => void): (e: unknown) => void {

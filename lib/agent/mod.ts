@@ -1,10 +1,13 @@
 /**
- * zeroapm agent: add one line to an app to report its CPU, memory and event-loop lag to a
- * zeroapm collector.
+ * zeroapm agent: add one line to an app to report its CPU, memory, event-loop lag and
+ * runtime health to a zeroapm collector; add more to send its own metrics and request
+ * metrics (see examples/custom_metrics.ts).
  *
  * ```ts
- * import { createAgent } from "./lib/agent/mod.ts";
+ * import { createAgent, instrument } from "./lib/agent/mod.ts";
  * const agent = createAgent({ service: "bookings" });
+ * agent.metrics.counter("bookings.created_total").inc({ kind: "web" });
+ * Deno.serve(instrument(handler, { metrics: agent.metrics, route: routeTemplateOf }));
  * // ... on shutdown:
  * await agent.stop();
  * ```
@@ -25,6 +28,20 @@ export {
 export { type Backlog, createBacklog } from "./backlog.ts";
 export { type LagProbe, type LagProbeOptions, startLagProbe } from "./lag.ts";
 export {
+  HTTP_METRICS,
+  instrument,
+  instrumentNode,
+  type InstrumentNodeOptions,
+  type InstrumentOptions,
+  methodLabel,
+  type NodeRequestLike,
+  type NodeResponseLike,
+  OTHER_METHOD,
+  OTHER_ROUTE,
+  STANDARD_METHODS,
+  statusClass,
+} from "./middleware.ts";
+export {
   cpuPercent,
   createProcessReaders,
   type ProcessReaders,
@@ -32,5 +49,25 @@ export {
   type ProcessReading,
   type ProcessSources,
 } from "./process.ts";
+export {
+  type Counter,
+  createRegistry,
+  DEFAULT_MAX_SERIES,
+  type Gauge,
+  type HistogramMetric,
+  type Labels,
+  type MetricsRegistry,
+  REGISTRY_LIMITS,
+  type RegistryOptions,
+  type RegistrySnapshot,
+  type RegistryStats,
+} from "./registry.ts";
 export { rateLimitedReporter, type ReporterOptions } from "./report.ts";
+export {
+  createRuntimeReaders,
+  RUNTIME_METRICS,
+  type RuntimeReaders,
+  type RuntimeReadersOptions,
+  type RuntimeSources,
+} from "./runtime.ts";
 export { type SendLoop, type SendLoopOptions, startSendLoop, type Transport } from "./sender.ts";

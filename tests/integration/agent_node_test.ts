@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { RUNTIME_METRICS } from "../../lib/agent/runtime.ts";
 import { decode, type Message, METRICS } from "../../lib/protocol.ts";
 import { bindPull } from "../../lib/zmq.ts";
 
@@ -128,11 +129,22 @@ Deno.test({
         assert.equal(m.identity.instance, `${host}:${run.pid}`);
         assert.equal(m.identity.color, "green");
         assert.equal(m.identity.intervalMs, 50);
+        assert.ok(m.identity.start! > Date.now() - 60_000 && m.identity.start! <= Date.now());
       }
       const samples = messages.flatMap((m) => m.samples);
       assert.deepEqual(samples.map((s) => s.seq), samples.map((_, i) => i));
       for (const s of samples) {
-        assert.deepEqual(Object.keys(s.metrics).sort(), Object.values(METRICS).sort());
+        // The standard metrics and runtime health (lag percentiles need a probe tick first).
+        const names = Object.keys(s.metrics);
+        for (const m of Object.values(METRICS)) assert.ok(names.includes(m), `${m} missing`);
+        for (const m of Object.values(RUNTIME_METRICS)) {
+          if (!m.startsWith("loop.")) assert.ok(names.includes(m), `${m} missing under Node`);
+        }
+        const known = new Set<string>([
+          ...Object.values(METRICS),
+          ...Object.values(RUNTIME_METRICS),
+        ]);
+        assert.ok(names.every((n) => known.has(n)), names.join());
         assert.ok(s.metrics[METRICS.rssBytes] > 1_000_000);
       }
     } finally {

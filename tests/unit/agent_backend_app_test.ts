@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { main, parseFlags, startWork, UsageError } from "../../backend_app.ts";
-import { DEFAULT_COLLECTOR } from "../../lib/agent/mod.ts";
+import { main, parseFlags, startApi, startLoad, startWork, UsageError } from "../../backend_app.ts";
+import { createRegistry, DEFAULT_COLLECTOR, type MetricsRegistry } from "../../lib/agent/mod.ts";
 
 Deno.test("backend_app flags have the seed's defaults", () => {
   assert.deepEqual(parseFlags([]), {
@@ -10,6 +10,8 @@ Deno.test("backend_app flags have the seed's defaults", () => {
     instance: undefined,
     collector: DEFAULT_COLLECTOR,
     intervalMs: 1000,
+    http: 0,
+    load: 0,
   });
 });
 
@@ -26,6 +28,10 @@ Deno.test("backend_app parses every flag", () => {
     "tcp://10.0.0.1:5555",
     "--interval",
     "500",
+    "--http",
+    "8101",
+    "--load",
+    "20",
   ];
   assert.deepEqual(parseFlags(args), {
     color: "green",
@@ -34,6 +40,8 @@ Deno.test("backend_app parses every flag", () => {
     instance: "b-1",
     collector: "tcp://10.0.0.1:5555",
     intervalMs: 500,
+    http: 8101,
+    load: 20,
   });
   assert.equal(parseFlags(["--help"]), null);
   assert.equal(parseFlags(["-h"]), null);
@@ -49,6 +57,10 @@ Deno.test("backend_app rejects bad flags with a usage error naming the flag", ()
       [["--leak", "1e3"], /--leak/],
       [["--interval", "0"], /--interval/],
       [["--color"], /--color/],
+      [["--http", "65536"], /--http/],
+      [["--http", "x"], /--http/],
+      [["--load", "10"], /--load needs --http/],
+      [["--http", "8101", "--load", "-1"], /--load/],
     ] as const
   ) {
     assert.throws(
@@ -87,4 +99,62 @@ Deno.test("backend_app work loop leaks N numbers per iteration and stops promptl
   assert.ok(performance.now() - started < 500, "stop waited out the sleep");
   assert.equal(work.iterations, 1);
   assert.equal(work.leaked, 1000);
+});
+
+const requests = (m: MetricsRegistry, method: string, route: string, status: string) =>
+  m.snapshot()
+    .metrics[`http.requests_total{method="${method}",route="${route}",status="${status}"}`];
+
+Deno.test("backend_app API counts /users/42 under the route template /users/:id", async () => {
+  const metrics = createRegistry();
+  const api = startApi({ port: 0, metrics, random: () => 0.5 });
+  try {
+    const res = await fetch(`${api.url}/users/42`);
+    assert.deepEqual(await res.json(), { id: 42, name: "user 42" });
+    const booked = await fetch(`${api.url}/bookings`, { method: "POST", body: "{}" });
+    assert.equal(booked.status, 201);
+    await booked.body?.cancel();
+    for (const [path, method, status] of [["/users/x", "GET", 404], ["/users/1", "PUT", 405]]) {
+      const r = await fetch(api.url + path, { method: method as string });
+      await r.body?.cancel();
+      assert.equal(r.status, status);
+    }
+    assert.equal(requests(metrics, "GET", "/users/:id", "2xx"), 1);
+    assert.equal(requests(metrics, "POST", "/bookings", "2xx"), 1);
+    assert.equal(requests(metrics, "GET", "other", "4xx"), 1, "unknown paths: other, 404");
+    assert.equal(requests(metrics, "PUT", "/users/:id", "4xx"), 1);
+    assert.ok(!JSON.stringify(metrics.snapshot()).includes("/users/42"));
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("backend_app API fails about 2 % of requests with 500, after a slow or fast wait", async () => {
+  const metrics = createRegistry();
+  const api = startApi({ port: 0, metrics, random: () => 0.01 }); // slow (8 ms), then a 500
+  try {
+    const res = await fetch(`${api.url}/users/1`);
+    await res.body?.cancel();
+    assert.equal(res.status, 500);
+    assert.equal(requests(metrics, "GET", "/users/:id", "5xx"), 1);
+    const h = metrics.snapshot().hist['http.request_duration_ms{method="GET",route="/users/:id"}'];
+    assert.ok(h.sum >= 7, `the slow path waited ${h.sum} ms`);
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("backend_app load loop calls its own API at about the requested rate", async () => {
+  const metrics = createRegistry();
+  const api = startApi({ port: 0, metrics, random: () => 0.5 }); // fast, never a 500
+  const load = startLoad(api.url, 100, () => 0); // every request: GET /users/0
+  try {
+    await new Promise((r) => setTimeout(r, 550));
+  } finally {
+    await load.stop();
+    await api.close();
+  }
+  assert.equal(load.failed, 0);
+  assert.ok(load.answered >= 30 && load.answered <= 60, `${load.answered} answered in ~0.5 s`);
+  assert.equal(requests(metrics, "GET", "/users/:id", "2xx"), load.answered);
 });

@@ -104,6 +104,7 @@ function makeAgent(extra: Partial<Parameters<typeof createAgent>[0]> = {}) {
     intervalMs: 3_600_000, // the tests drive sampling with sampleNow()
     transport: t.transport,
     readers: f.readers,
+    runtime: null, // runtime health has its own tests (agent_registry_test.ts)
     now: () => clock++,
     onError: (e) => errors.push(e),
     ...extra,
@@ -184,6 +185,7 @@ Deno.test("agent samples carry the standard metric names, the identity and the i
     host: agent.identity.host,
     color: "blue",
     intervalMs: 3_600_000,
+    start: 1_700_000_000_000, // the injected clock, read once at createAgent
   });
   assert.deepEqual({ ...m.samples[0].metrics }, {
     [METRICS.cpuPercent]: 151,
@@ -191,7 +193,7 @@ Deno.test("agent samples carry the standard metric names, the identity and the i
     [METRICS.heapUsedBytes]: 500_000,
     [METRICS.loopLagMs]: 3,
   });
-  assert.equal(m.samples[0].ts, 1_700_000_000_000);
+  assert.equal(m.samples[0].ts, 1_700_000_000_001);
   assert.ok(m.sent > m.samples[0].ts, "sent is stamped at send time, after the sample");
   await agent.stop();
 });
@@ -303,4 +305,36 @@ Deno.test("agent rejects invalid options at creation", () => {
   assert.throws(() => createAgent({ ...base, service: "" }), TypeError);
   assert.throws(() => createAgent({ ...base, instance: "a\nb" }), TypeError);
   assert.throws(() => createAgent({ ...base, intervalMs: 0 }), RangeError);
+});
+
+Deno.test("agent sends the readers' extra metrics, leaving out invalid keys and values", async () => {
+  const { agent, t, errors } = makeAgent({
+    readers: {
+      read: () => ({
+        cpuPercent: 1,
+        rssBytes: 2,
+        heapUsedBytes: 3,
+        loopLagMs: 4,
+        extra: {
+          "container.mem.limit_bytes": 512,
+          [METRICS.cpuPercent]: 99, // the reading's own value wins
+          "Bad Key": 1, // would make the collector reject the whole frame
+          "container.cpu.limit_cores": NaN,
+        },
+      }),
+      close() {},
+    },
+  });
+  t.state.accept = true;
+  agent.sampleNow();
+  await t.until(() => t.delivered() === 1);
+  assert.deepEqual({ ...t.messages()[0].samples[0].metrics }, {
+    [METRICS.cpuPercent]: 1,
+    [METRICS.rssBytes]: 2,
+    [METRICS.heapUsedBytes]: 3,
+    [METRICS.loopLagMs]: 4,
+    "container.mem.limit_bytes": 512,
+  });
+  assert.match(String(errors[0]), /"Bad Key" is invalid/);
+  await agent.stop();
 });

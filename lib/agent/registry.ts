@@ -1,0 +1,289 @@
+/**
+ * Application metrics: counters, gauges and histograms an app records itself, sent with
+ * every sample of the agent (`agent.metrics`).
+ *
+ * ```ts
+ * const jobs = agent.metrics.counter("jobs.done_total");
+ * jobs.inc({ queue: "email" });
+ * agent.metrics.gauge("queue.depth").set(12, { queue: "email" });
+ * agent.metrics.histogram("jobs.duration_ms").observe(41.5);
+ * ```
+ *
+ * - Series keys are `formatKey(name, labels)` (lib/metric_key.ts), one canonical key per
+ *   series. Counters are cumulative since the agent started, gauges keep their last value,
+ *   histograms count per bucket of the fixed BUCKETS (lib/histogram.ts) since start.
+ * - A bad metric NAME is a programming error: `counter()`/`gauge()`/`histogram()` throw.
+ *   Everything after that never throws into the app: a bad label or value is counted,
+ *   dropped and logged at most once a minute.
+ * - **Bounded.** Every series is sent in every sample, and one sample must stay within the
+ *   wire's LIMITS (256 metrics, 64 histograms). So the registry holds at most
+ *   {@link REGISTRY_LIMITS} series (224 counter/gauge series, 60 histograms; the rest of
+ *   the wire's room is the agent's own metrics) and at most `maxSeries` in all. An update
+ *   that would create a series beyond a bound is refused and counted, never split across
+ *   frames.
+ *
+ * @module
+ */
+import { BUCKET_COUNT, bucketIndex } from "../histogram.ts";
+import { formatKey, validName } from "../metric_key.ts";
+import { type Histogram, LIMITS, METRICS } from "../protocol.ts";
+import { RUNTIME_METRICS } from "./runtime.ts";
+
+/** Label name -> value, e.g. `{ route: "/users/:id" }`. */
+export type Labels = Record<string, string>;
+
+/** Bounds that keep one sample within the wire's LIMITS. */
+export const REGISTRY_LIMITS = {
+  /** Metrics per sample kept for the agent's own (standard, runtime, container) metrics. */
+  reservedMetrics: 32,
+  /** Counter and gauge series: `LIMITS.maxMetricsPerSample` less the reserved room. */
+  maxValueSeries: LIMITS.maxMetricsPerSample - 32,
+  /** Histogram series: `LIMITS.maxHistogramsPerSample` less room for the agent's own. */
+  maxHistogramSeries: LIMITS.maxHistogramsPerSample - 4,
+} as const;
+
+/** Default bound on custom series of all kinds: everything that fits in one sample. */
+export const DEFAULT_MAX_SERIES = REGISTRY_LIMITS.maxValueSeries +
+  REGISTRY_LIMITS.maxHistogramSeries;
+
+/** Problems are logged at most once per this many ms each (the count is in `stats()`). */
+export const REPORT_EVERY_MS = 60_000;
+
+/** A monotonic count, cumulative since start. */
+export interface Counter {
+  readonly name: string;
+  /** Add `n` (default 1, must be finite and >= 0) to the series of `labels`. */
+  inc(labels?: Labels, n?: number): void;
+}
+
+/** A value that goes up and down; the last one set is sent. */
+export interface Gauge {
+  readonly name: string;
+  /** Set the series of `labels` to `value` (finite). */
+  set(value: number, labels?: Labels): void;
+}
+
+/** A distribution over the fixed BUCKETS of lib/histogram.ts. */
+export interface HistogramMetric {
+  readonly name: string;
+  /** Count `value` (finite) in its bucket and add it to the sum. */
+  observe(value: number, labels?: Labels): void;
+}
+
+/** Counters of the registry itself. */
+export interface RegistryStats {
+  /** Series held now (counter, gauge and histogram). */
+  series: number;
+  /** Updates refused because their new series would exceed a bound (not distinct series). */
+  refusedSeries: number;
+  /** Updates dropped for an invalid label name or value, or too many labels. */
+  invalidLabels: number;
+  /** Updates dropped for a NaN, infinite (or, for a counter, negative) value. */
+  invalidValues: number;
+}
+
+/** What one sample carries: counter/gauge values and histograms, by series key. */
+export interface RegistrySnapshot {
+  metrics: Record<string, number>;
+  hist: Record<string, Histogram>;
+}
+
+/** The registry: create metrics, read them for a sample. */
+export interface MetricsRegistry {
+  /** A counter. `name` must be a valid metric name ending in `_total`; throws otherwise. */
+  counter(name: string): Counter;
+  /** A gauge. `name` must be a valid metric name (not ending in `_total`); throws otherwise. */
+  gauge(name: string): Gauge;
+  /** A histogram. `name` must be a valid metric name (not ending in `_total`); throws otherwise. */
+  histogram(name: string): HistogramMetric;
+  /**
+   * Every series now. Histogram objects are copies (shared between snapshots while they do
+   * not change): a snapshot held in the backlog never changes.
+   */
+  snapshot(): RegistrySnapshot;
+  stats(): RegistryStats;
+}
+
+/** Options for {@link createRegistry}. */
+export interface RegistryOptions {
+  /** Most custom series of all kinds (default and maximum {@link DEFAULT_MAX_SERIES}). */
+  maxSeries?: number;
+  /** Where refusals and dropped updates are reported, at most once a minute per kind. */
+  onError?: (error: unknown) => void;
+  /** Clock for the once-a-minute reports, ms (default `Date.now`). */
+  now?: () => number;
+  /** Names the agent sends itself; registering one throws (default: standard + runtime). */
+  reserved?: Iterable<string>;
+}
+
+type Kind = "counter" | "gauge" | "histogram";
+type Problem = "refused" | "label" | "value";
+
+interface HistSeries {
+  counts: number[];
+  sum: number;
+  /** The copy handed out by the last snapshot; null once an observation changed it. */
+  copy: Histogram | null;
+}
+
+/** Create an empty registry. Throws a RangeError for an invalid `maxSeries`. */
+export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
+  const maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
+  if (!Number.isSafeInteger(maxSeries) || maxSeries < 0 || maxSeries > DEFAULT_MAX_SERIES) {
+    throw new RangeError(
+      `maxSeries must be an integer in [0, ${DEFAULT_MAX_SERIES}]: every series is sent in ` +
+        `every sample, which holds at most ${LIMITS.maxMetricsPerSample} metrics and ` +
+        `${LIMITS.maxHistogramsPerSample} histograms`,
+    );
+  }
+  const now = options.now ?? Date.now;
+  const onError = options.onError ??
+    ((e: unknown) => console.error(`zeroapm metrics: ${(e as Error).message ?? e}`));
+  const reserved = new Set<string>(
+    options.reserved ?? [...Object.values(METRICS), ...Object.values(RUNTIME_METRICS)],
+  );
+
+  const kinds = new Map<string, Kind>();
+  const values = new Map<string, number>();
+  const hists = new Map<string, HistSeries>();
+  const stats = { refusedSeries: 0, invalidLabels: 0, invalidValues: 0 };
+  const lastReport: Record<Problem, number> = {
+    refused: -Infinity,
+    label: -Infinity,
+    value: -Infinity,
+  };
+
+  const report = (problem: Problem, message: string) => {
+    try {
+      const t = now();
+      if (t - lastReport[problem] < REPORT_EVERY_MS) return;
+      lastReport[problem] = t;
+      onError(new Error(message));
+    } catch {
+      // Reporting must never break the app.
+    }
+  };
+
+  const register = (name: string, kind: Kind) => {
+    if (typeof name !== "string" || !validName(name)) {
+      throw new RangeError(
+        `invalid metric name ${
+          JSON.stringify(name)
+        }: lower-case dotted words, e.g. "jobs.done_total"`,
+      );
+    }
+    if (kind === "counter" && !name.endsWith("_total")) {
+      throw new RangeError(`counter name ${JSON.stringify(name)} must end with "_total"`);
+    }
+    if (kind !== "counter" && name.endsWith("_total")) {
+      throw new RangeError(`${kind} name ${JSON.stringify(name)}: "_total" is for counters`);
+    }
+    if (reserved.has(name)) {
+      throw new RangeError(`metric name ${JSON.stringify(name)} is sent by the agent itself`);
+    }
+    const known = kinds.get(name);
+    if (known !== undefined && known !== kind) {
+      throw new TypeError(`metric ${JSON.stringify(name)} is already a ${known}`);
+    }
+    kinds.set(name, kind);
+  };
+
+  /** The series key, or null (counted) when a label is invalid. */
+  const keyOf = (name: string, labels: Labels | undefined): string | null => {
+    if (labels === undefined) return name;
+    try {
+      return formatKey(name, labels);
+    } catch (e) {
+      stats.invalidLabels++;
+      report("label", `${(e as Error).message}: update dropped (${stats.invalidLabels} so far)`);
+      return null;
+    }
+  };
+
+  const badValue = (name: string, value: unknown) => {
+    stats.invalidValues++;
+    report(
+      "value",
+      `${name}: value ${String(value)} ignored (${stats.invalidValues} so far)`,
+    );
+  };
+
+  /** May a new series of this kind be added? Counts and reports a refusal. */
+  const admit = (key: string, histogram: boolean): boolean => {
+    const total = values.size + hists.size;
+    const full = total >= maxSeries ||
+      (histogram
+        ? hists.size >= REGISTRY_LIMITS.maxHistogramSeries
+        : values.size >= REGISTRY_LIMITS.maxValueSeries);
+    if (!full) return true;
+    stats.refusedSeries++;
+    report(
+      "refused",
+      `series ${key} refused: the bound of ${maxSeries} series (${REGISTRY_LIMITS.maxValueSeries}` +
+        ` counter/gauge, ${REGISTRY_LIMITS.maxHistogramSeries} histogram) is reached ` +
+        `(${stats.refusedSeries} updates refused so far)`,
+    );
+    return false;
+  };
+
+  return {
+    counter(name) {
+      register(name, "counter");
+      return {
+        name,
+        inc(labels, n = 1) {
+          if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return badValue(name, n);
+          const key = keyOf(name, labels);
+          if (key === null) return;
+          const old = values.get(key);
+          if (old === undefined && !admit(key, false)) return;
+          values.set(key, (old ?? 0) + n);
+        },
+      };
+    },
+    gauge(name) {
+      register(name, "gauge");
+      return {
+        name,
+        set(value, labels) {
+          if (typeof value !== "number" || !Number.isFinite(value)) return badValue(name, value);
+          const key = keyOf(name, labels);
+          if (key === null) return;
+          if (!values.has(key) && !admit(key, false)) return;
+          values.set(key, value);
+        },
+      };
+    },
+    histogram(name) {
+      register(name, "histogram");
+      return {
+        name,
+        observe(value, labels) {
+          if (typeof value !== "number" || !Number.isFinite(value)) return badValue(name, value);
+          const key = keyOf(name, labels);
+          if (key === null) return;
+          let h = hists.get(key);
+          if (h === undefined) {
+            if (!admit(key, true)) return;
+            h = { counts: new Array<number>(BUCKET_COUNT).fill(0), sum: 0, copy: null };
+            hists.set(key, h);
+          }
+          h.counts[bucketIndex(value)]++;
+          h.sum += value;
+          h.copy = null;
+        },
+      };
+    },
+    snapshot() {
+      const metrics: Record<string, number> = {};
+      for (const [k, v] of values) metrics[k] = v;
+      const hist: Record<string, Histogram> = {};
+      for (const [k, h] of hists) {
+        h.copy ??= { counts: h.counts.slice(), sum: h.sum };
+        hist[k] = h.copy;
+      }
+      return { metrics, hist };
+    },
+    stats: () => ({ series: values.size + hists.size, ...stats }),
+  };
+}
