@@ -1,11 +1,13 @@
 /**
  * Process readers: what the agent measures about its own process, behind one small
- * interface so tests inject fake readings. Built on `node:process`, so the same code runs
- * under Deno and Node.
+ * interface so tests inject fake readings. Built on `node:process` and `node:fs`, so the
+ * same code runs under Deno and Node. On Linux with cgroup v2 the readings also carry the
+ * container's memory and CPU limits, usage and throttling (see lib/proc/container.ts).
  *
  * @module
  */
 import process from "node:process";
+import { createContainerReader } from "../proc/container.ts";
 import { type LagProbe, startLagProbe } from "./lag.ts";
 
 /** One reading of the process. CPU and lag cover the time since the previous reading. */
@@ -18,6 +20,12 @@ export interface ProcessReading {
   heapUsedBytes: number;
   /** Worst event-loop lag since the previous reading, ms. */
   loopLagMs: number;
+  /**
+   * More metrics by series key (e.g. `container.mem.limit_bytes`, see CONTAINER_METRICS in
+   * lib/proc/container.ts), sent alongside the four above. A key is absent when its value
+   * is unknown or unlimited; a non-finite value is dropped like any other.
+   */
+  extra?: Record<string, number>;
 }
 
 /** Reads the process; the agent calls `read()` once per sample and `close()` on stop. */
@@ -44,6 +52,12 @@ export interface ProcessReadersOptions {
   lagProbeMs?: number;
   /** Replace some sources (tests). */
   sources?: Partial<ProcessSources>;
+  /**
+   * Container metrics for `extra`: a function returning them, or false for none. Default:
+   * this process's cgroup v2 on Linux (logs once and carries on where there is none),
+   * nothing elsewhere.
+   */
+  container?: (() => Record<string, number>) | false;
 }
 
 /** CPU % from a CPU-time delta (µs) over a wall-time delta (ms); 0 when no time passed. */
@@ -73,6 +87,8 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
     const u = src.cpuUsage();
     return u.user + u.system;
   };
+  const container = opts.container ??
+    (process.platform === "linux" ? createContainerReader({ pid: "self" }) : false);
   let lastCpu = cpuMicros();
   let lastWall = src.clock();
   return {
@@ -86,6 +102,10 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
         heapUsedBytes: mem.heapUsed,
         loopLagMs: hundredths(lag.takeMaxLagMs()),
       };
+      if (container) {
+        const extra = container();
+        if (Object.keys(extra).length > 0) reading.extra = extra;
+      }
       lastCpu = cpu;
       lastWall = wall;
       return reading;

@@ -1,0 +1,85 @@
+/**
+ * Container metrics from a cgroup v2 reading, under stable names, and a reader that keeps
+ * going on machines without cgroup v2: it says why ONCE (through `log`) and then returns
+ * no metrics instead of failing every sample.
+ *
+ * @module
+ */
+import { type CgroupReading, type Pid, type ProcOptions, readCgroup } from "./read.ts";
+
+/** Metric names for container readings; units are part of the name. */
+export const CONTAINER_METRICS = {
+  /** `memory.max`; absent when unlimited. */
+  memLimitBytes: "container.mem.limit_bytes",
+  /** `memory.current`. */
+  memUsageBytes: "container.mem.usage_bytes",
+  /** `cpu.max` quota / period; absent when unlimited. */
+  cpuLimitCores: "container.cpu.limit_cores",
+  /** `cpu.stat` throttled_usec / 1000, cumulative. */
+  cpuThrottledMs: "container.cpu.throttled_ms",
+} as const;
+
+/** The metrics a cgroup reading supports: limits only when set, values only when present. */
+export function containerMetrics(r: CgroupReading): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof r.memoryLimitBytes === "number") {
+    out[CONTAINER_METRICS.memLimitBytes] = r.memoryLimitBytes;
+  }
+  if (r.memoryUsageBytes !== undefined) out[CONTAINER_METRICS.memUsageBytes] = r.memoryUsageBytes;
+  if (typeof r.cpuLimitCores === "number") {
+    out[CONTAINER_METRICS.cpuLimitCores] = Math.round(r.cpuLimitCores * 1000) / 1000;
+  }
+  if (r.throttledUsec !== undefined) {
+    out[CONTAINER_METRICS.cpuThrottledMs] = Math.round(r.throttledUsec / 10) / 100;
+  }
+  return out;
+}
+
+/** Options for {@link createContainerReader}. */
+export interface ContainerReaderOptions extends ProcOptions {
+  /** Whose cgroup: a pid (the sidecar's child) or "self" (default). */
+  pid?: Pid;
+  /** Where the one "unavailable" line goes (default console.error). */
+  log?: (line: string) => void;
+}
+
+/**
+ * A reader of container metrics for one process. Never throws. When cgroup v2 is not
+ * mounted it logs that once and stops trying (mounts do not come and go under a process);
+ * other failures (process gone, unreadable file) are logged once and retried.
+ */
+export function createContainerReader(
+  opts: ContainerReaderOptions = {},
+): () => Record<string, number> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const pid = opts.pid ?? "self";
+  let said = false;
+  let off = false;
+  const once = (line: string) => {
+    if (said) return;
+    said = true;
+    try {
+      log(`zeroapm: container metrics for process ${pid}: ${line}`);
+    } catch { /* a logger must not break sampling */ }
+  };
+  return () => {
+    if (off) return {};
+    try {
+      const r = readCgroup(pid, opts);
+      if (!r.ok) {
+        if (r.reason.includes("not mounted") || r.reason.includes("no cgroup v2 entry")) {
+          off = true;
+          once(`${r.reason}; carrying on without them`);
+        } else {
+          once(r.reason);
+        }
+        return {};
+      }
+      if (r.value.problems.length > 0) once(r.value.problems.join("; "));
+      return containerMetrics(r.value);
+    } catch (e) {
+      once(`unavailable: ${(e as Error).message}`);
+      return {};
+    }
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * `deno task watch`: report any process to zeroapm without changing it. Runs a command (or
+ * watches `--pid`), reads the process from /proc and its cgroup v2, and reports through a
+ * normal agent (`createAgent` with injected readers: same backlog and send semantics).
+ * Forwards SIGINT, SIGTERM and SIGHUP to the command, stops the agent cleanly, and exits
+ * with the command's status (its exit code, or 128 + signal number).
+ *
+ * @module
+ */
+import os from "node:os";
+import { createAgent, DEFAULT_COLLECTOR } from "../agent/agent.ts";
+import { rateLimitedReporter } from "../agent/report.ts";
+import type { Transport } from "../agent/sender.ts";
+import { connectPush } from "../zmq.ts";
+import { parseWatchArgs, USAGE } from "./args.ts";
+import { createWatchReaders, type WatchReaders } from "./readers.ts";
+
+/** Signals passed on to the command. */
+export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Where main writes its own lines (tests capture them). */
+export interface WatchIo {
+  error(line: string): void;
+}
+
+/** Shell convention for a status: the exit code, or 128 + the signal's number. */
+export function exitCodeOf(status: Deno.CommandStatus): number {
+  if (status.signal) {
+    const n = (os.constants.signals as Record<string, number>)[status.signal];
+    if (n) return 128 + n;
+  }
+  return status.code;
+}
+
+/** Run the watcher; resolves with the exit code for this process. */
+export async function main(argv: string[], io: WatchIo = console): Promise<number> {
+  const args = parseWatchArgs(argv);
+  const usage = (msg: string) => {
+    io.error(`watch: ${msg}\n\n${USAGE}`);
+    return 2;
+  };
+  if (typeof args === "string") return usage(args);
+  const collector = args.collector ?? DEFAULT_COLLECTOR;
+
+  // Check everything the agent would refuse before starting anything.
+  let transport: Transport;
+  try {
+    transport = connectPush(collector);
+  } catch (e) {
+    return usage(`cannot use collector endpoint "${collector}": ${(e as Error).message}`);
+  }
+  const agentOptions = {
+    service: args.service,
+    color: args.color,
+    intervalMs: args.intervalMs,
+    // The agent's runtime health (loop lag, heap, fds, threads) would describe the sidecar.
+    runtime: null,
+    onError: () => {},
+  };
+  try {
+    const dry = createAgent({
+      ...agentOptions,
+      instance: args.instance ?? "check",
+      transport: { trySend: () => Promise.resolve(false), close() {} },
+      readers: {
+        read: () => ({ cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, loopLagMs: 0 }),
+        close() {},
+      },
+    });
+    await dry.stop();
+  } catch (e) {
+    transport.close();
+    return usage((e as Error).message);
+  }
+
+  let child: Deno.ChildProcess | null = null;
+  let pid: number;
+  if (args.command) {
+    const [cmd, ...rest] = args.command;
+    try {
+      child = new Deno.Command(cmd, {
+        args: rest,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (e) {
+      transport.close();
+      io.error(`watch: cannot run "${cmd}": ${(e as Error).message}`);
+      return e instanceof Deno.errors.NotFound ? 127 : 126;
+    }
+    pid = child.pid;
+  } else {
+    pid = args.pid!;
+  }
+
+  // Signals: to the command; with --pid, they end the watch (the process is not ours).
+  let interrupted: (signal: Deno.Signal) => void = () => {};
+  const signalled = new Promise<Deno.Signal>((r) => interrupted = r);
+  const listeners = FORWARDED_SIGNALS.map((signal) => {
+    const listener = () => {
+      if (!child) return interrupted(signal);
+      try {
+        child.kill(signal);
+      } catch { /* already exited */ }
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+
+  let readers: WatchReaders | null = null;
+  try {
+    readers = createWatchReaders({ pid, tree: args.tree });
+  } catch (e) {
+    // A command that exited at once still gives its status; a missing --pid is an error.
+    if (!child) io.error(`watch: ${(e as Error).message}`);
+  }
+  const report = rateLimitedReporter({ prefix: `zeroapm watch ${args.service} (pid ${pid})` });
+  const agent = readers
+    ? createAgent({
+      ...agentOptions,
+      instance: args.instance,
+      pid,
+      readers,
+      transport,
+      onError: (e) => {
+        if (!readers!.gone()) report(e);
+      },
+    })
+    : null;
+  if (!agent) transport.close();
+
+  let code: number;
+  if (child) {
+    code = exitCodeOf(await child.status);
+  } else if (!readers) {
+    code = 1;
+  } else {
+    const r = readers;
+    const exited = new Promise<number>((resolve) => {
+      const timer = setInterval(() => {
+        if (r.alive()) return;
+        clearInterval(timer);
+        resolve(0);
+      }, Math.min(args.intervalMs, 250));
+      signalled.then(() => clearInterval(timer));
+    });
+    code = await Promise.race([
+      exited,
+      signalled.then((s) => 128 + (os.constants.signals as Record<string, number>)[s]),
+    ]);
+  }
+  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  await agent?.stop();
+  return code;
+}
+
+if (import.meta.main) {
+  // Let the event loop finish instead of Deno.exit(): the agent's last frames may be queued.
+  Deno.exitCode = await main(Deno.args);
+}

@@ -1,0 +1,273 @@
+/**
+ * The sidecar (`deno task watch`) as a real subprocess, reporting another real process to a
+ * real collector: its pid, its growing memory, its exit status, forwarded signals, --pid.
+ */
+import assert from "node:assert/strict";
+import { createAgent } from "../../lib/agent/agent.ts";
+import { startCollector } from "../../lib/collector/collector.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+import { descendants, readAllStats } from "../../lib/proc/read.ts";
+import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
+
+const MAIN = new URL("../../lib/sidecar/main.ts", import.meta.url).pathname;
+const quiet = () => {};
+const MiB = 1024 * 1024;
+
+/** A sidecar subprocess whose output lines the test can wait on. */
+function watch(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let buf = "";
+    const decoder = new TextDecoder(); // (TextDecoderStream clashes with the DOM lib's types)
+    for await (const bytes of stream) {
+      buf += decoder.decode(bytes, { stream: true });
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  return {
+    child,
+    lines,
+    /** Wait for a printed line matching `re`; returns its match. */
+    line: (re: RegExp, what: string) =>
+      waitFor(
+        () => lines.map((l) => re.exec(l)).find((m) => m),
+        `${what}; output:\n${lines.join("\n")}`,
+      ),
+    /** The exit code, once output is drained. */
+    async code() {
+      const { code } = await child.status;
+      await pumps;
+      return code;
+    },
+  };
+}
+
+/**
+ * Whether createAgent sends `reading.extra` (the change asked of lib/agent/agent.ts). The
+ * extra-metrics test runs once it does; until then it shows as ignored.
+ */
+async function agentSendsExtra(): Promise<boolean> {
+  const frames: string[] = [];
+  const agent = createAgent({
+    service: "probe",
+    intervalMs: 60_000,
+    runtime: null,
+    onError: () => {},
+    transport: {
+      trySend: (f) => (frames.push(new TextDecoder().decode(f)), Promise.resolve(true)),
+      close() {},
+    },
+    readers: {
+      read: () => ({
+        cpuPercent: 0,
+        rssBytes: 1,
+        heapUsedBytes: 1,
+        loopLagMs: 0,
+        extra: { "probe.x": 1 },
+      }),
+      close() {},
+    },
+  });
+  agent.sampleNow();
+  await agent.stop();
+  return frames.some((f) => f.includes('"probe.x"'));
+}
+
+async function instances(httpUrl: string): Promise<InstanceView[]> {
+  return await (await fetch(`${httpUrl}/api/instances`)).json();
+}
+
+Deno.test("watch reports a python child's growing memory under its own pid and exits with its code", async () => {
+  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const live = await LiveClient.connect(collector.httpUrl);
+  const py = [
+    "import os, time",
+    "print('pid', os.getpid(), flush=True)",
+    "chunks = []",
+    "for _ in range(15):",
+    "    chunks.append(b'x' * (5 * 1024 * 1024))",
+    "    time.sleep(0.2)",
+    "raise SystemExit(3)",
+  ].join("\n");
+  const w = watch([
+    "--service",
+    "pyalloc",
+    "--collector",
+    collector.zmqEndpoint,
+    "--interval",
+    "200",
+    "--",
+    "python3",
+    "-c",
+    py,
+  ]);
+  try {
+    const pyPid = Number((await w.line(/^pid (\d+)$/, "python's pid"))[1]);
+    assert.notEqual(pyPid, w.child.pid, "python is the sidecar's child, not the sidecar");
+    const view = await waitFor(
+      async () => (await instances(collector.httpUrl)).find((v) => v.service === "pyalloc"),
+      "the pyalloc instance",
+    );
+    assert.equal(view.pid, pyPid, "the instance reports python's pid");
+    assert.ok(
+      view.instance.endsWith(`:${pyPid}`),
+      `default instance is host:childpid: ${view.instance}`,
+    );
+    assert.equal(await w.code(), 3, "the sidecar exits with python's exit code");
+    const rss = await live.until((frames) => {
+      const pts = pointsByInstance(frames, "mem.rss_bytes").get(view.id) ?? [];
+      const values = pts.map(([, v]) => v);
+      return values.length >= 5 && values.at(-1)! - values[0] > 25 * MiB && values;
+    }, "5+ memory points growing by 25+ MiB");
+    assert.ok(
+      rss[0] < 48 * MiB,
+      `python's memory, not the sidecar's (Deno's is larger): ${rss[0]}`,
+    );
+    for (let i = 1; i < rss.length; i++) {
+      assert.ok(rss[i] >= rss[i - 1] - MiB, `memory only grows: ${rss.join(", ")}`);
+    }
+    const latest = (await instances(collector.httpUrl)).find((v) => v.id === view.id)!;
+    assert.ok(latest.latest["cpu.percent"] >= 0);
+    for (const own of ["mem.heap_used_bytes", "loop.lag_ms", "loop.lag_ms.p99"]) {
+      assert.ok(!(own in latest.latest), `no ${own}: it would be the sidecar's`);
+    }
+  } finally {
+    try {
+      w.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await w.code();
+    await live.close();
+    await collector.stop();
+  }
+});
+
+Deno.test("watch forwards SIGTERM to its child and exits with the child's code", async () => {
+  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const py = "import signal,sys,time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(7)); " +
+    "print('ready', flush=True); time.sleep(30)";
+  const w = watch([
+    "--service",
+    "sigterm",
+    "--collector",
+    collector.zmqEndpoint,
+    "--interval",
+    "100",
+    "--",
+    "python3",
+    "-c",
+    py,
+  ]);
+  try {
+    await w.line(/^ready$/, "python's SIGTERM handler");
+    await waitFor(
+      async () => (await instances(collector.httpUrl)).some((v) => v.service === "sigterm"),
+      "the sigterm instance",
+    );
+    w.child.kill("SIGTERM");
+    assert.equal(await w.code(), 7);
+  } finally {
+    try {
+      w.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await w.code();
+    await collector.stop();
+  }
+});
+
+Deno.test("watch --pid reports a running process and exits when it exits", async () => {
+  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const sleep = new Deno.Command("sleep", { args: ["30"], stdin: "null" }).spawn();
+  const w = watch([
+    "--service",
+    "sleeper",
+    "--collector",
+    collector.zmqEndpoint,
+    "--interval",
+    "100",
+    "--pid",
+    String(sleep.pid),
+  ]);
+  try {
+    const view = await waitFor(
+      async () =>
+        (await instances(collector.httpUrl)).find((v) =>
+          v.service === "sleeper" && v.latest["mem.rss_bytes"] > 0
+        ),
+      "the sleeper instance with a memory reading",
+    );
+    assert.equal(view.pid, sleep.pid);
+    assert.ok(view.latest["cpu.percent"] < 50, "sleep is idle");
+    sleep.kill("SIGTERM");
+    await sleep.status;
+    assert.equal(await w.code(), 0, "the watch ends when the watched process does");
+  } finally {
+    try {
+      sleep.kill("SIGKILL");
+    } catch { /* exited */ }
+    await sleep.status;
+    try {
+      w.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await w.code();
+    await collector.stop();
+  }
+});
+
+Deno.test({
+  name: "watch --tree sums a shell and its children, with threads and open files",
+  ignore: !(await agentSendsExtra()),
+  async fn() {
+    const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+    const w = watch([
+      "--service",
+      "tree",
+      "--collector",
+      collector.zmqEndpoint,
+      "--interval",
+      "100",
+      "--tree",
+      "--",
+      "sh",
+      "-c",
+      "sleep 30 & sleep 30 & wait",
+    ]);
+    let sleeps: number[] = [];
+    try {
+      const view = await waitFor(
+        async () =>
+          (await instances(collector.httpUrl)).find((v) =>
+            v.service === "tree" && v.latest["process.count"] === 3
+          ),
+        "the shell and its two sleeps",
+      );
+      assert.ok(view.latest["process.threads"] >= 3);
+      assert.ok(view.latest["process.open_fds"] >= 3);
+      sleeps = descendants(view.pid!, readAllStats());
+      assert.equal(sleeps.length, 2);
+      w.child.kill("SIGTERM"); // to sh, which dies of it: 128 + 15
+      assert.equal((await w.child.status).code, 143);
+    } finally {
+      try {
+        w.child.kill("SIGKILL");
+      } catch { /* exited */ }
+      for (const pid of sleeps) {
+        try {
+          Deno.kill(pid, "SIGKILL"); // orphans of the killed shell, holding its output pipes
+        } catch { /* gone */ }
+      }
+      await w.code();
+      await collector.stop();
+    }
+  },
+});
