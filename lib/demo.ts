@@ -1,14 +1,18 @@
 /**
  * `deno task demo`: the seed's demo in one command. Starts the collector, waits until it
- * answers, starts the three seed apps (red; blue leaking 10 000; green leaking 100 000),
- * prints the URL, and on Ctrl-C or SIGTERM stops every child and waits for it.
+ * answers, starts the three seed apps (red, serving and loading a small HTTP API; blue
+ * leaking 10 000; green leaking 100 000), prints the URL, and on Ctrl-C or SIGTERM stops
+ * every child and waits for it.
  *
  * @module
  */
 
-/** The seed's three apps. */
+/**
+ * The seed's three apps. Red also serves a small instrumented HTTP API and drives it, so
+ * the dashboard shows request rate, latency and errors next to CPU and memory.
+ */
 export const SEED_APPS: readonly string[][] = [
-  ["--color", "red"],
+  ["--color", "red", "--http", "8101", "--load", "20"],
   ["--color", "blue", "--leak", "10000"],
   ["--color", "green", "--leak", "100000"],
 ];
