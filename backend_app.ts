@@ -20,6 +20,7 @@ import {
   instrument,
   type MetricsRegistry,
 } from "./lib/agent/mod.ts";
+import { clientKeysFromEnv } from "./lib/keys.ts";
 
 /** Command-line help. */
 export const USAGE = `Usage: deno run -A backend_app.ts [options]
@@ -368,6 +369,7 @@ export async function main(args: string[]): Promise<number> {
       color: options.color,
       instance: options.instance,
       intervalMs: options.intervalMs,
+      curve: await clientKeysFromEnv(Deno.env.toObject()),
     });
   } catch (e) {
     shutdown.dispose();

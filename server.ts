@@ -6,6 +6,8 @@
  */
 import { ConfigError, resolveConfig, USAGE } from "./lib/config.ts";
 import { startCollector } from "./lib/collector/collector.ts";
+import { KeyError, loadServerKeys } from "./lib/keys.ts";
+import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -22,6 +24,16 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { config } = resolved;
+  let curve = null;
+  if (config.curveKey && config.curveAllow) {
+    try {
+      curve = await loadServerKeys(config.curveKey, config.curveAllow);
+    } catch (e) {
+      if (!(e instanceof KeyError)) throw e;
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+  }
   let collector;
   try {
     collector = await startCollector({
@@ -33,6 +45,9 @@ export async function main(args: string[]): Promise<number> {
       dataDir: config.dataDir,
       retention: config.retention,
       maxDiskBytes: config.maxDiskBytes,
+      token: config.token,
+      secureCookie: config.secureCookie,
+      curve,
     });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
@@ -44,6 +59,21 @@ export async function main(args: string[]): Promise<number> {
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
+  if (config.tokenGenerated && config.token) {
+    const wildcard = config.httpHost === "0.0.0.0" || config.httpHost === "::";
+    console.log(`dashboard token generated; open ${loginUrl(collector.httpUrl, config.token)}`);
+    if (wildcard) console.log("(replace the address with this machine's name or address)");
+  }
+  if (curve) {
+    console.log(`CURVE on: give agents the collector's public key ${curve.publicKey}`);
+    if (curve.allow === null) {
+      console.log("warning: --curve-allow any: agents are not authenticated");
+    }
+  } else if (!isLoopback(zmqHost(collector.zmqEndpoint))) {
+    console.log(
+      "warning: ZMQ listens beyond loopback without CURVE: anyone who reaches it can send",
+    );
+  }
   const signal = await new Promise<Deno.Signal>((resolve) => {
     for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, () => resolve(s));
   });
@@ -51,6 +81,10 @@ export async function main(args: string[]): Promise<number> {
   await collector.stop();
   console.log("stopped");
   return 0;
+}
+
+function zmqHost(endpoint: string): string {
+  return /^tcp:\/\/(\[[^\]]+\]|[^:]+):/.exec(endpoint)?.[1] ?? "127.0.0.1";
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
+import { resolveToken, TokenError } from "./http/auth.ts";
 
 /** Resolved collector configuration. */
 export interface Config {
@@ -21,6 +22,15 @@ export interface Config {
   retention: Retention;
   /** Cap on the history database size, bytes (null: none). */
   maxDiskBytes: number | null;
+  /** HTTP token (null: none, allowed only on loopback). */
+  token: string | null;
+  /** True when the token was generated here (the server prints the URL to open). */
+  tokenGenerated: boolean;
+  /** The collector's CURVE secret key file, and the agent allowlist file or "any". */
+  curveKey: string | null;
+  curveAllow: string | null;
+  /** Mark the token cookie Secure (the collector sits behind a TLS proxy). */
+  secureCookie: boolean;
 }
 
 /** Defaults: loopback only, the seed's ports. */
@@ -33,6 +43,11 @@ export const DEFAULTS: Config = {
   dataDir: "./.zeroapm",
   retention: DEFAULT_RETENTION,
   maxDiskBytes: null,
+  token: null,
+  tokenGenerated: false,
+  curveKey: null,
+  curveAllow: null,
+  secureCookie: false,
 };
 
 /** `--help` text. */
@@ -51,9 +66,16 @@ Options:
                      name only the tiers to change; units s, m, h, d, w, y
   --max-disk SIZE    cap the history database, e.g. 500MB or 10GB (default: no cap);
                      over it, the oldest raw data goes first, then 1m, then 1h buckets
+  --token TOKEN      required on the API, the page and /ws (env ZEROAPM_TOKEN); on an
+                     address other than loopback one is generated and printed if not given
+  --secure-cookie    mark the token cookie Secure (behind a TLS proxy)
+  --curve-key FILE   encrypt and authenticate ZMQ with CURVE: the collector's secret key
+                     (env ZEROAPM_CURVE_KEY; make one with deno task keygen)
+  --curve-allow FILE agent public keys allowed to send, one per line, or "any"
+                     (env ZEROAPM_CURVE_ALLOW)
   -h, --help         show this help
 
-Both addresses listen on loopback unless you say otherwise.`;
+Both addresses listen on loopback unless you say otherwise. See docs/security.md.`;
 
 /** A configuration mistake, worded for the person who made it. */
 export class ConfigError extends Error {}
@@ -75,6 +97,10 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
         data: { type: "string" },
         retention: { type: "string" },
         "max-disk": { type: "string" },
+        token: { type: "string" },
+        "secure-cookie": { type: "boolean" },
+        "curve-key": { type: "string" },
+        "curve-allow": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -93,10 +119,25 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
   if (!Number.isFinite(windowMin) || windowMin < 1 || windowMin > 24 * 60) {
     throw new ConfigError(`--window must be minutes between 1 and 1440, got ${values.window}`);
   }
+  const httpHost = http?.host ?? DEFAULTS.httpHost;
+  let token;
+  try {
+    token = resolveToken(httpHost, values.token ?? env.ZEROAPM_TOKEN);
+  } catch (e) {
+    if (e instanceof TokenError) throw new ConfigError(`--token: ${e.message}`);
+    throw e;
+  }
+  const curveKey = values["curve-key"] ?? env.ZEROAPM_CURVE_KEY ?? null;
+  const curveAllow = values["curve-allow"] ?? env.ZEROAPM_CURVE_ALLOW ?? null;
+  if ((curveKey === null) !== (curveAllow === null)) {
+    throw new ConfigError(
+      "--curve-key and --curve-allow go together: give the collector's key and an allowlist file (or any)",
+    );
+  }
   return {
     help: false,
     config: {
-      httpHost: http?.host ?? DEFAULTS.httpHost,
+      httpHost,
       httpPort: http?.port ?? DEFAULTS.httpPort,
       zmq,
       sub: subRaw ? endpoint(subRaw, "--sub") : null,
@@ -104,6 +145,11 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       dataDir: dataDir(values.data ?? env.ZEROAPM_DATA ?? DEFAULTS.dataDir!),
       retention: values.retention === undefined ? DEFAULTS.retention : retention(values.retention),
       maxDiskBytes: values["max-disk"] === undefined ? null : size(values["max-disk"]),
+      token: token.token,
+      tokenGenerated: token.generated,
+      curveKey,
+      curveAllow,
+      secureCookie: values["secure-cookie"] ?? false,
     },
   };
 }

@@ -8,10 +8,64 @@
  *   from one caller (a send that is not awaited is lost);
  * - a short `linger` everywhere, or a process with queued messages never exits.
  *
+ * CURVE (docs/security.md): `bindPull(ep, { curve })` makes the PULL a CURVE server and, with
+ * an allowlist, answers ZAP (lib/zap.ts) from a ROUTER in the same, private context;
+ * `connectPush(ep, { curve })` makes an agent a CURVE client. Without `curve` nothing changes.
+ *
  * @module
  */
 import * as zmq from "zeromq";
 import { LIMITS } from "./protocol.ts";
+import { serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
+
+/** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */
+export const curveAvailable: boolean = zmq.capability.curve === true;
+
+/** A new random CURVE key pair, Z85 text (lib/keys.ts writes it to files). */
+export function curveKeyPair(): { publicKey: string; secretKey: string } {
+  if (!curveAvailable) throw new Error("this libzmq build has no CURVE support");
+  return zmq.curveKeyPair();
+}
+
+/** The collector's side of CURVE. */
+export interface CurveServerOptions {
+  /** The collector's secret key (Z85); agents are given its public key. */
+  secretKey: string;
+  /** The collector's public key (Z85): not needed by libzmq, kept for banners and checks. */
+  publicKey: string;
+  /**
+   * Agent public keys allowed to send (read on every handshake: edit the set to change it,
+   * existing connections stay). null: any client that knows the collector's public key may
+   * send (encrypted, collector authenticated, agents not).
+   */
+  allow: ReadonlySet<string> | null;
+  /** Each ZAP answer (allowed or not), e.g. to log refusals. Must not throw. */
+  onAuth?(d: ZapDecision): void;
+}
+
+/** An agent's side of CURVE. */
+export interface CurveClientOptions {
+  /** The collector's public key (Z85). */
+  serverKey: string;
+  /** This agent's public key (Z85): the collector's allowlist names it. */
+  publicKey: string;
+  /** This agent's secret key (Z85). */
+  secretKey: string;
+}
+
+/** The ZAP domain CURVE receivers use; the handler refuses requests for any other. */
+export const ZAP_DOMAIN = "zeroapm";
+
+const KEY_RE = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
+
+function checkKeys(what: string, keys: Record<string, string>): void {
+  if (!curveAvailable) throw new Error("this libzmq build has no CURVE support");
+  for (const [name, v] of Object.entries(keys)) {
+    if (typeof v !== "string" || !KEY_RE.test(v)) {
+      throw new TypeError(`${what}.${name} must be a 40-character Z85 CURVE key`);
+    }
+  }
+}
 
 /** A bound receiving socket that hands every frame to a callback. */
 export interface Receiver {
@@ -33,26 +87,86 @@ export interface ReceiverOptions {
   receiveHighWaterMark?: number;
   /** Idle back-off cap in ms (starts at 1 ms, doubles while idle). */
   maxIdleMs?: number;
+  /** CURVE server keys and agent allowlist ({@link bindPull} only); absent: plain ZMTP. */
+  curve?: CurveServerOptions;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Longest run of back-to-back receives before the loop lets the event loop run, ms. */
 const YIELD_EVERY_MS = 5;
 
-/** Bind a PULL socket (agents PUSH to it) and start its receive loop. */
+/**
+ * Bind a PULL socket (agents PUSH to it) and start its receive loop. With `curve`, the socket
+ * is a CURVE server in a context of its own: with an allowlist, a ZAP handler is bound in that
+ * context before the socket binds (no handshake is ever answered without it), and
+ * `zapEnforceDomain` makes libzmq refuse every client if the handler is gone. The private
+ * context keeps `inproc://zeromq.zap.01` from clashing between two receivers in one process
+ * and keeps any other ZAP handler in the process from answering for this socket.
+ */
 export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
+  const curve = opts.curve;
+  let context: zmq.Context | undefined;
+  let zap: ZapHandler | null = null;
+  if (curve) {
+    checkKeys("curve", { secretKey: curve.secretKey, publicKey: curve.publicKey });
+    context = new zmq.Context();
+    if (curve.allow) zap = await startZap(context, curve.allow, curve.onAuth, opts.onError);
+  }
   const socket = new zmq.Pull({
     linger: 0,
     maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
     receiveHighWaterMark: opts.receiveHighWaterMark ?? 10_000,
+    ...(curve
+      ? {
+        context,
+        curveServer: true,
+        curveSecretKey: curve.secretKey,
+        ...(curve.allow ? { zapDomain: ZAP_DOMAIN, zapEnforceDomain: true } : {}),
+      }
+      : {}),
   });
   try {
     await socket.bind(endpoint);
   } catch (e) {
     socket.close();
+    await zap?.close();
     throw new Error(`cannot bind ZMQ ${endpoint}: ${(e as Error).message}`);
   }
-  return runReceiver(socket, socket.lastEndpoint ?? endpoint, opts);
+  const receiver = runReceiver(socket, socket.lastEndpoint ?? endpoint, opts);
+  if (!zap) return receiver;
+  return {
+    endpoint: receiver.endpoint,
+    async close() {
+      await receiver.close();
+      await zap.close();
+    },
+  };
+}
+
+async function startZap(
+  context: zmq.Context,
+  allow: ReadonlySet<string>,
+  onDecision: CurveServerOptions["onAuth"],
+  onError: ReceiverOptions["onError"],
+): Promise<ZapHandler> {
+  const router = new zmq.Router({ context, linger: 0 });
+  try {
+    await router.bind(ZAP_ENDPOINT);
+  } catch (e) {
+    router.close();
+    throw new Error(`cannot start the ZAP handler: ${(e as Error).message}`);
+  }
+  return serveZap({
+    get readable() {
+      return router.readable;
+    },
+    get closed() {
+      return router.closed;
+    },
+    receive: () => router.receive(),
+    send: (frames) => router.send(frames),
+    close: () => router.close(),
+  }, { allow, domain: ZAP_DOMAIN, onDecision, onError });
 }
 
 /** Connect a SUB socket to a PUB endpoint (the seed prototype's senders), all topics. */
@@ -134,12 +248,19 @@ export interface Sender {
   close(): void;
 }
 
+/** How often a CURVE agent that never got a frame through dials again, ms. */
+export const CURVE_REDIAL_MS = 10_000;
+
 /** Options for {@link connectPush}. */
 export interface SenderOptions {
   /** Frames ZMQ may queue towards the collector before `trySend` answers false. */
   sendHighWaterMark?: number;
   /** How long close() lets queued frames leave, in ms. */
   lingerMs?: number;
+  /** CURVE client keys; absent: plain ZMTP. */
+  curve?: CurveClientOptions;
+  /** CURVE only: redial period while refused, ms (default {@link CURVE_REDIAL_MS}). */
+  redialMs?: number;
 }
 
 /**
@@ -148,6 +269,8 @@ export interface SenderOptions {
  * instead of a socket buffer that is lost when the connection drops.
  */
 export function connectPush(endpoint: string, opts: SenderOptions = {}): Sender {
+  const curve = opts.curve;
+  if (curve) checkKeys("curve", { ...curve });
   const socket = new zmq.Push({
     linger: opts.lingerMs ?? 200,
     sendTimeout: 0,
@@ -155,17 +278,45 @@ export function connectPush(endpoint: string, opts: SenderOptions = {}): Sender 
     immediate: true,
     reconnectInterval: 100,
     reconnectMaxInterval: 2000,
+    ...(curve
+      ? {
+        curveServerKey: curve.serverKey,
+        curvePublicKey: curve.publicKey,
+        curveSecretKey: curve.secretKey,
+      }
+      : {}),
   });
   socket.connect(endpoint);
+  // A CURVE client the collector refused (ZAP 400) is never redialled by libzmq 4.3.5: it
+  // would stay silent until restarted even once its key is allowed. Until one frame has been
+  // taken since the last dial, dial again every CURVE_REDIAL_MS. (Not after a frame was
+  // taken: a full queue also answers EAGAIN, and redialling would drop the queued frames.)
+  const redialMs = opts.redialMs ?? CURVE_REDIAL_MS;
+  let dialled = performance.now();
+  let takenSinceDial = false;
+  const redial = () => {
+    if (!curve || takenSinceDial || performance.now() - dialled < redialMs) return;
+    dialled = performance.now();
+    try {
+      socket.disconnect(endpoint);
+    } catch {
+      // ENOENT: libzmq already dropped the refused connection
+    }
+    socket.connect(endpoint);
+  };
   return {
     async trySend(frame) {
       if (socket.closed) return false;
       try {
         await socket.send(frame);
+        takenSinceDial = true;
         return true;
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if (code === "EAGAIN" || code === "EBUSY") return false;
+        if (code === "EAGAIN" || code === "EBUSY") {
+          redial();
+          return false;
+        }
         throw e;
       }
     },

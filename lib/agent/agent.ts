@@ -12,7 +12,7 @@ import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
 import { canonicalKey } from "../metric_key.ts";
 import { encode, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
-import { connectPush } from "../zmq.ts";
+import { connectPush, type CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
 import { createRegistry, type MetricsRegistry } from "./registry.ts";
@@ -43,6 +43,8 @@ export interface AgentOptions {
   instance?: string;
   /** Process id to report (default this process): the sidecar reports the process it watches. */
   pid?: number;
+  /** CURVE keys when the collector requires them (load with `loadClientKeys` from lib/keys.ts). */
+  curve?: CurveClientOptions;
   /** Sampling interval, ms (default 1000). */
   intervalMs?: number;
   /** Samples kept while the collector is away (default 3600, at least 300). */
@@ -106,7 +108,8 @@ export function createAgent(options: AgentOptions): Agent {
     options.onError ?? ((e) => console.error(`${prefix}: ${(e as Error).message}`)),
   );
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
-  const transport = options.transport ?? connect(options.collector ?? DEFAULT_COLLECTOR);
+  const transport = options.transport ??
+    connect(options.collector ?? DEFAULT_COLLECTOR, options.curve);
   const readers = options.readers ?? createProcessReaders();
   const runtime = options.runtime === undefined
     ? createRuntimeReaders({ onError: reportOwn })
@@ -186,9 +189,9 @@ export function createAgent(options: AgentOptions): Agent {
   };
 }
 
-function connect(endpoint: string): Transport {
+function connect(endpoint: string, curve: CurveClientOptions | undefined): Transport {
   try {
-    return connectPush(endpoint);
+    return connectPush(endpoint, { curve });
   } catch (e) {
     throw new TypeError(`cannot use collector endpoint "${endpoint}": ${(e as Error).message}`);
   }

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { bindPull, connectSub, type Receiver } from "../zmq.ts";
+import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import { createAuth } from "../http/auth.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
 import { CollectorStats } from "./stats.ts";
@@ -38,6 +39,11 @@ export interface CollectorOptions {
   maxDiskBytes?: number | null;
   /** How often a seal round starts, ms (tests shorten it). */
   sealEveryMs?: number;
+  /** HTTP token required on everything but /healthz (null: open, for loopback). */
+  token?: string | null;
+  secureCookie?: boolean;
+  /** CURVE on the PULL socket: keys and the agent allowlist. */
+  curve?: CurveServerOptions | null;
 }
 
 /** A running collector. */
@@ -89,14 +95,30 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
 
   const receivers: Receiver[] = [];
   try {
-    receivers.push(await bindPull(opts.zmq ?? DEFAULTS.zmq, { onFrame: ingest, onError }));
+    receivers.push(
+      await bindPull(opts.zmq ?? DEFAULTS.zmq, {
+        onFrame: ingest,
+        onError,
+        curve: opts.curve
+          ? {
+            ...opts.curve,
+            onAuth: (d) => {
+              if (!d.allowed) {
+                stats.refuse("unauthorized", `agent key ${d.key ?? "?"} from ${d.address}`);
+              }
+            },
+          }
+          : undefined,
+      }),
+    );
   } catch (e) {
     history?.close();
     throw e;
   }
   if (opts.sub) receivers.push(connectSub(opts.sub, { onFrame: ingest, onError }));
 
-  const handler = createHandler({
+  const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
+  const handler = auth.wrap(createHandler({
     instances,
     services,
     stats,
@@ -104,7 +126,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     now,
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
-  });
+  }));
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({

@@ -8,13 +8,14 @@
 import { REJECT_REASONS, type RejectReason } from "../protocol.ts";
 
 /** Why the collector refused something it could decode, or a frame it could not. */
-export type RefusalReason = RejectReason | "instance_limit" | "series_limit";
+export type RefusalReason = RejectReason | "instance_limit" | "series_limit" | "unauthorized";
 
 /** All refusal reasons, listed with zeros in `/api/stats`. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   ...REJECT_REASONS,
   "instance_limit",
   "series_limit",
+  "unauthorized",
 ];
 
 /** Options for {@link CollectorStats}. */

@@ -14,6 +14,7 @@ import type { Transport } from "../agent/sender.ts";
 import { connectPush } from "../zmq.ts";
 import { parseWatchArgs, USAGE } from "./args.ts";
 import { createWatchReaders, type WatchReaders } from "./readers.ts";
+import { clientKeysFromEnv } from "../keys.ts";
 
 /** Signals passed on to the command. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -45,7 +46,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
   // Check everything the agent would refuse before starting anything.
   let transport: Transport;
   try {
-    transport = connectPush(collector);
+    transport = connectPush(collector, { curve: await clientKeysFromEnv(Deno.env.toObject()) });
   } catch (e) {
     return usage(`cannot use collector endpoint "${collector}": ${(e as Error).message}`);
   }

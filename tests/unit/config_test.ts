@@ -31,6 +31,11 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     dataDir: "./.zeroapm",
     retention: { rawMs: 3 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 730 * 86_400_000 },
     maxDiskBytes: null,
+    token: null,
+    tokenGenerated: false,
+    curveKey: null,
+    curveAllow: null,
+    secureCookie: false,
   });
   assert.deepEqual(config([]), DEFAULTS);
 });
@@ -158,4 +163,27 @@ Deno.test("--help and -h ask for help, and the usage names every option", () => 
   ) {
     assert.ok(USAGE.includes(o), o);
   }
+});
+
+Deno.test("config: beyond loopback a token is required, and generated when not given", () => {
+  const open = config(["--http", "0.0.0.0:8000"]);
+  assert.equal(open.tokenGenerated, true);
+  assert.ok(open.token !== null && open.token.length >= 40);
+  const given = config(["--http", "0.0.0.0:8000"], { ZEROAPM_TOKEN: "a-long-enough-token-1234" });
+  assert.deepEqual([given.token, given.tokenGenerated], ["a-long-enough-token-1234", false]);
+  assert.equal(config([]).token, null, "loopback needs none");
+  assert.throws(() => config(["--token", "short"]), (e: Error) => /--token/.test(e.message));
+});
+
+Deno.test("config: --curve-key and --curve-allow come together", () => {
+  const c = config(["--curve-key", "/k/collector.key", "--curve-allow", "any"]);
+  assert.deepEqual([c.curveKey, c.curveAllow], ["/k/collector.key", "any"]);
+  assert.throws(
+    () => config(["--curve-key", "/k/collector.key"]),
+    (e: Error) => /go together/.test(e.message),
+  );
+  assert.throws(
+    () => config(["--curve-allow", "any"]),
+    (e: Error) => /go together/.test(e.message),
+  );
 });

@@ -1,0 +1,178 @@
+/**
+ * The dashboard's access token. With a token set, every request but `/healthz` needs it,
+ * either as `Authorization: Bearer <token>` (scripts, curl) or as the `zeroapm_token` cookie
+ * (HttpOnly, SameSite=Strict) that a browser gets by opening `/?token=<token>` once: the answer
+ * sets the cookie and redirects to the same page without the token in the URL. Without a token
+ * (the loopback default) nothing is checked. See docs/security.md.
+ *
+ * @module
+ */
+
+/** Cookie that carries the token for the page, its assets, the API and `/ws`. */
+export const TOKEN_COOKIE = "zeroapm_token";
+/** Query parameter the page is opened with once. */
+export const TOKEN_PARAM = "token";
+/** Paths served without a token: liveness probes (it reveals uptime and instance count only). */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz"]);
+
+/** Options for {@link createAuth}. */
+export interface AuthOptions {
+  /** The token; null checks nothing (only for loopback: see {@link resolveToken}). */
+  token: string | null;
+  /**
+   * Mark the cookie `Secure`. Default: when the request URL is https. Behind a TLS reverse
+   * proxy the collector sees http, so set this to true there.
+   */
+  secureCookie?: boolean;
+}
+
+/** A request checker. */
+export interface Auth {
+  /** True when a token is required. */
+  readonly enabled: boolean;
+  /** null when the request may go on; otherwise the response to send instead (401, or 303). */
+  check(req: Request): Response | null;
+  /** `handler` behind {@link Auth.check}. */
+  wrap(
+    handler: (req: Request) => Response | Promise<Response>,
+  ): (req: Request) => Promise<Response>;
+}
+
+/** A token given by a person that cannot be used, worded for them. */
+export class TokenError extends Error {}
+
+/** Smallest token accepted, characters: a guessable token is no token. */
+export const MIN_TOKEN_LENGTH = 16;
+const TOKEN_RE = /^[A-Za-z0-9._~+/=-]+$/;
+
+/** Throw a {@link TokenError} unless `token` is long enough and safe in a header and a cookie. */
+export function validateToken(token: string): string {
+  if (token.length < MIN_TOKEN_LENGTH || token.length > 512 || !TOKEN_RE.test(token)) {
+    throw new TokenError(
+      `the token must be ${MIN_TOKEN_LENGTH}-512 characters of A-Z a-z 0-9 . _ ~ + / = -`,
+    );
+  }
+  return token;
+}
+
+/** A new random token: 32 bytes from crypto.getRandomValues, base64url (43 characters). */
+export function generateToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(
+    /=+$/,
+    "",
+  );
+}
+
+/** True for a host name or address that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The rule for config: a token given (flag or env) is validated and used; none given on a
+ * loopback address means no token; none given on any other address means a new random one,
+ * which the caller must print with {@link loginUrl}.
+ */
+export function resolveToken(
+  httpHost: string,
+  given: string | undefined | null,
+): { token: string | null; generated: boolean } {
+  if (given !== undefined && given !== null && given !== "") {
+    return { token: validateToken(given), generated: false };
+  }
+  if (isLoopback(httpHost)) return { token: null, generated: false };
+  return { token: generateToken(), generated: true };
+}
+
+/** The URL to open once in a browser: `BASE/?token=...`. */
+export function loginUrl(httpUrl: string, token: string): string {
+  return `${httpUrl.replace(/\/+$/, "")}/?${TOKEN_PARAM}=${encodeURIComponent(token)}`;
+}
+
+const encoder = new TextEncoder();
+
+/** Compare in time that depends only on the lengths, not on where the strings differ. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  let diff = x.length ^ y.length;
+  const n = Math.max(x.length, y.length);
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Every value of cookie `name` in a Cookie header (a browser may send duplicates). */
+function cookieValues(header: string | null, name: string): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function unauthorized(message: string): Response {
+  return new Response(JSON.stringify({ error: message }) + "\n", {
+    status: 401,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "www-authenticate": 'Bearer realm="zeroapm"',
+    },
+  });
+}
+
+/** Build the checker. Throws a {@link TokenError} for an unusable token. */
+export function createAuth(opts: AuthOptions): Auth {
+  const token = opts.token === null ? null : validateToken(opts.token);
+  const matches = (candidate: string | undefined) =>
+    candidate !== undefined && token !== null && timingSafeEqual(candidate, token);
+
+  const check = (req: Request): Response | null => {
+    if (token === null) return null;
+    const url = new URL(req.url);
+    if (OPEN_PATHS.has(url.pathname)) return null;
+
+    // The page opened with ?token=: set the cookie, send the browser to the URL without it.
+    const fromQuery = url.searchParams.get(TOKEN_PARAM);
+    if (fromQuery !== null && (url.pathname === "/" || url.pathname === "/index.html")) {
+      if (!matches(fromQuery)) return unauthorized("wrong token");
+      url.searchParams.delete(TOKEN_PARAM);
+      const secure = opts.secureCookie ?? url.protocol === "https:";
+      return new Response(null, {
+        status: 303,
+        headers: {
+          location: url.pathname + url.search,
+          "set-cookie": `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict` +
+            (secure ? "; Secure" : ""),
+          "cache-control": "no-store",
+          "referrer-policy": "no-referrer",
+        },
+      });
+    }
+
+    const authz = req.headers.get("authorization");
+    if (authz !== null) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authz);
+      return m && matches(m[1]) ? null : unauthorized("wrong token");
+    }
+    const cookies = cookieValues(req.headers.get("cookie"), TOKEN_COOKIE);
+    if (cookies.some((c) => matches(c))) return null;
+    return unauthorized(
+      cookies.length > 0
+        ? "wrong token: open the dashboard URL the collector printed at start again"
+        : "a token is required: open the dashboard URL the collector printed at start " +
+          "(/?token=...), or send Authorization: Bearer <token>",
+    );
+  };
+
+  return {
+    enabled: token !== null,
+    check,
+    wrap: (handler) => async (req) => check(req) ?? await handler(req),
+  };
+}
