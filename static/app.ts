@@ -1,10 +1,12 @@
 /// <reference lib="dom" />
 /**
- * The zeroapm dashboard: wires the WebSocket, the collector clock, the page's store,
- * the two live charts, their legends, the instance table and the history view. `hello`
- * rebuilds everything (a late page draws the last minutes at once), `samples` appends,
- * `instance` adds or updates. The view (live or history), the history range and the
- * instances hidden from the charts live in the URL's hash, so a link opens the same page.
+ * The zeroapm dashboard: wires the WebSocket, the collector clock, the page's store, the
+ * service panels, the live charts (CPU, memory against container limits, and one picked
+ * custom metric), their legends, the instance table and the history view. `hello` rebuilds
+ * everything (a late page draws the last minutes at once), `samples` appends, `instance`
+ * adds or updates, `services` feeds the panels. The view (live or history), the history
+ * range, the instances hidden from the charts and the picked metric live in the URL's hash,
+ * so a link opens the same page.
  *
  * @module
  */
@@ -24,12 +26,17 @@ import { InstanceTable } from "./table.ts";
 import { Legend } from "./legend.ts";
 import { type ConnectionState, connectLive, liveUrl } from "./socket.ts";
 import { byId, setText } from "./dom.ts";
-import { formatCpu, formatMiB, formatSkew, MIB } from "./format.ts";
+import { formatCpu, formatMiB, formatSkew, formatValue, MIB } from "./format.ts";
 import { statusOf } from "./status.ts";
 import { readWindow, setupWindowPicker, WINDOWS } from "./window_picker.ts";
 import { defaultState, formatHash, parseHash, type UrlState, type View } from "./url_state.ts";
 import { HistoryChart } from "./history_chart.ts";
 import { type HistoryInfo, type HistoryInstance, HistoryView } from "./history.ts";
+import { ServiceHistory } from "./service_history.ts";
+import { type PanelInfo, ServicePanels } from "./services.ts";
+import { MetricPicker } from "./metric_picker.ts";
+import { unitOf } from "./units.ts";
+import { limitShare, MEM_LIMIT } from "./table.ts";
 
 const clock = new ClockSync();
 const store = new Store(Math.max(...WINDOWS));
@@ -41,11 +48,15 @@ const theme = {
   mark: css.getPropertyValue("--chart-mark").trim() || "#5b6676",
   font: css.getPropertyValue("--font-mono").trim() || "monospace",
 };
+const cssVar = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
 
 const initial = parseHash(location.hash);
 let view: View = initial.view;
 /** Instance ids hidden from every chart; kept across reconnects (and in the URL). */
 let hidden = new Set<string>(initial.hidden);
+/** The custom metric drawn in the third chart (a series key), or null. */
+let metric: string | null = initial.metric ?? null;
+store.track(metric);
 
 let windowMs = readWindow();
 const cpuChart = new LiveChart(
@@ -71,7 +82,19 @@ const memChart = new LiveChart(
   windowMs,
   theme,
 );
-const charts = [cpuChart, memChart];
+/** The live chart of the picked custom metric. */
+const customChart = new LiveChart(
+  byId<HTMLCanvasElement>("custom-chart"),
+  customKind(metric),
+  windowMs,
+  theme,
+);
+const charts = [cpuChart, memChart, customChart];
+
+function customKind(key: string | null) {
+  const u = unitOf(key ?? "");
+  return { metric: key ?? "", scale: u.scale, unit: u.unit, floor: u.floor, sparse: true };
+}
 
 const table = new InstanceTable(
   byId<HTMLTableSectionElement>("instances"),
@@ -80,8 +103,33 @@ const table = new InstanceTable(
 );
 const legends = [
   new Legend(byId("cpu-legend"), (e: Entry) => formatCpu(e.view.latest[METRICS.cpuPercent])),
-  new Legend(byId("mem-legend"), (e: Entry) => formatMiB(e.view.latest[METRICS.rssBytes])),
+  new Legend(byId("mem-legend"), (e: Entry) => {
+    const share = limitShare(e.view.latest);
+    const mib = formatMiB(e.view.latest[METRICS.rssBytes]);
+    return share === null ? mib : `${mib} · ${share} % of limit`;
+  }),
+  new Legend(
+    byId("custom-legend"),
+    (e: Entry) => {
+      if (metric === null) return "–";
+      const v = e.view.latest[metric];
+      return formatValue(
+        typeof v === "number" ? customChart.kind.scale(v) : undefined,
+        customChart.kind.unit,
+      );
+    },
+    (e: Entry) => metric !== null && metric in e.view.latest,
+  ),
 ];
+
+const serviceHistory = new ServiceHistory();
+const panels = new ServicePanels(byId("services"), serviceHistory, {
+  rps: cssVar("--accent", "#5eb1ff"),
+  latency: cssVar("--violet", "#c39bff"),
+  latencyFaint: "rgba(195, 155, 255, 0.45)",
+  errors: cssVar("--bad", "#ff6b6b"),
+  grid: theme.grid,
+});
 
 const historyView = new HistoryView(
   {
@@ -101,6 +149,15 @@ const historyView = new HistoryView(
       (a, b) => historyView.zoom(a, b),
       () => historyView.reset(),
     ),
+    custom: new HistoryChart(
+      byId("hist-custom"),
+      byId("hist-custom-legend"),
+      { ...unitOf(metric ?? ""), canvasId: "hist-custom-canvas" },
+      theme,
+      (a, b) => historyView.zoom(a, b),
+      () => historyView.reset(),
+    ),
+    metric: () => metric,
     els: {
       presets: byId("range"),
       reset: byId<HTMLButtonElement>("history-reset"),
@@ -129,9 +186,93 @@ function historyInstances(): HistoryInstance[] {
       color: e.color,
       intervalMs: e.view.intervalMs,
       hidden: hidden.has(id),
+      memLimit: memLimitOf(e),
     });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The container memory limit an instance reports, bytes, or null. */
+function memLimitOf(e: Entry): number | null {
+  const v = e.view.latest[MEM_LIMIT];
+  return typeof v === "number" && v > 0 ? v : null;
+}
+
+const picker = new MetricPicker(
+  [byId<HTMLSelectElement>("metric-picker"), byId<HTMLSelectElement>("hist-metric-picker")],
+  (key) => setMetric(key),
+);
+picker.set(metric);
+
+/** Draw `key` in the custom charts (null: none). */
+function setMetric(key: string | null, fromUrl = false): void {
+  if (key === metric) return;
+  metric = key;
+  picker.set(key);
+  store.track(key);
+  customChart.setKind(customKind(key), store);
+  historyView.deps.custom.setKind({ ...unitOf(key ?? ""), canvasId: "hist-custom-canvas" });
+  paintCustom();
+  const now = clock.now();
+  legends[2].clear();
+  for (const [id, e] of store.entries) legends[2].upsert(id, e, now);
+  historyView.metricChanged();
+  if (!fromUrl) writeUrl();
+  if (key !== null) void backfill(key);
+}
+
+/** Show the custom charts' unit, or the picker's hint when nothing is picked. */
+function paintCustom(): void {
+  const unit = metric === null ? "" : unitOf(metric).unit;
+  for (const id of ["custom-unit", "hist-custom-unit"]) {
+    const u = byId(id);
+    setText(u, unit);
+    u.hidden = unit === "";
+  }
+  byId("custom-plot").hidden = metric === null;
+  byId("custom-legend").hidden = metric === null;
+  byId("hist-custom-wrap").hidden = metric === null;
+  byId("custom-hint").hidden = metric !== null;
+}
+
+/**
+ * The live `/ws` sends only CPU and memory in its hello; a metric picked later fills from
+ * `samples` frames, and its last minutes come from the history API at once.
+ */
+async function backfill(key: string): Promise<void> {
+  const ids = [...store.entries].filter(([, e]) => key in e.view.latest).map(([id]) => id);
+  if (ids.length === 0) return;
+  const to = Math.round(clock.now());
+  const from = to - Math.max(...WINDOWS);
+  for (let i = 0; i < ids.length; i += 100) {
+    const q = new URLSearchParams();
+    for (const id of ids.slice(i, i + 100)) q.append("instance", id);
+    q.append("metric", key);
+    q.set("from", String(from));
+    q.set("to", String(to));
+    q.set("points", "900");
+    try {
+      const res = await fetch(`/api/series?${q}`, { headers: { accept: "application/json" } });
+      const body = await res.json() as { series?: Array<{ instance: string; points: unknown }> };
+      if (metric !== key || !res.ok || !Array.isArray(body.series)) return;
+      for (const s of body.series) {
+        const entry = store.entries.get(s.instance);
+        if (!entry || !Array.isArray(s.points)) continue;
+        const have = entry.points.get(key) ?? [];
+        const first = have.length ? have[0][0] : Infinity;
+        const pts: Array<[number, number]> = [];
+        for (const p of s.points as unknown[]) {
+          if (Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[2]) && p[0] < first) {
+            pts.push([p[0], p[2]]);
+          }
+        }
+        if (pts.length) store.append(s.instance, { [key]: pts });
+      }
+    } catch {
+      return; // the live samples still fill the chart
+    }
+  }
+  if (metric === key) customChart.rebuild(store);
 }
 
 /** Hide or show an instance in the live and history charts. */
@@ -152,7 +293,9 @@ function applyHidden(): void {
 /** The page's state as the URL holds it. */
 function urlState(): UrlState {
   const h = historyView.info();
-  return { view, range: h.range, abs: h.abs, hidden: [...hidden] };
+  const state: UrlState = { view, range: h.range, abs: h.abs, hidden: [...hidden] };
+  if (metric !== null) state.metric = metric;
+  return state;
 }
 
 function writeUrl(): void {
@@ -171,6 +314,7 @@ function setView(v: View): void {
   byId("history-view").hidden = v !== "history";
   byId("window").hidden = v !== "live";
   byId("range").hidden = v !== "history";
+  byId("services").classList.toggle("is-off", v !== "live");
   document.title = `zeroapm · ${v}`;
   historyView.setActive(v === "history");
   writeUrl();
@@ -187,6 +331,7 @@ addEventListener("hashchange", () => {
   if (
     next.range !== h.range || next.abs?.from !== h.abs?.from || next.abs?.to !== h.abs?.to
   ) historyView.setRange(next.range, next.abs);
+  setMetric(next.metric ?? null, true);
   setView(next.view);
 });
 
@@ -206,7 +351,9 @@ let frames = 0;
 
 function showInstance(id: string, entry: Entry): void {
   const now = clock.now();
-  for (const c of charts) c.ensure(id, entry.color);
+  for (const c of [cpuChart, memChart]) c.ensure(id, entry.color);
+  if (metric !== null && metric in entry.view.latest) customChart.ensure(id, entry.color);
+  memChart.setLimit(id, memLimitOf(entry));
   table.upsert(id, entry, now);
   for (const l of legends) l.upsert(id, entry, now);
 }
@@ -228,6 +375,7 @@ const handlers: { [K in LiveFrame["type"]]: (f: Extract<LiveFrame, { type: K }>)
     store.trim(clock.now());
     for (const c of charts) c.rebuild(store);
     for (const [id, entry] of store.entries) showInstance(id, entry);
+    if (metric !== null) void backfill(metric);
     historyView.setReady();
     historyView.instancesChanged();
     refreshHeader();
@@ -239,11 +387,14 @@ const handlers: { [K in LiveFrame["type"]]: (f: Extract<LiveFrame, { type: K }>)
       showInstance(f.id, entry);
       instancesChanged();
     }
+    if (metric !== null && added.has(metric)) customChart.ensure(f.id, entry.color);
     for (const c of charts) c.append(f.id, added.get(c.kind.metric) ?? []);
   },
   services(f: ServicesFrame) {
-    // Service summaries (request rate, errors, latency): kept for the service panels.
-    if (Array.isArray(f.services)) latestServices = f.services;
+    if (!Array.isArray(f.services)) return;
+    latestServices = f.services;
+    serviceHistory.add(typeof f.now === "number" ? f.now : clock.now(), f.services);
+    panels.render(clock.now());
   },
   instance(f: InstanceFrame) {
     if (!f.instance || typeof f.instance.id !== "string") return;
@@ -284,13 +435,22 @@ function onState(state: ConnectionState, detail: { attempt: number; retryInMs: n
 function refreshHeader(): void {
   const now = clock.now();
   let live = 0;
-  for (const e of store.entries.values()) if (statusOf(e.view, now) === "live") live++;
+  let gone = 0;
+  for (const e of store.entries.values()) {
+    const st = statusOf(e.view, now);
+    if (st === "live") live++;
+    else if (st === "gone") gone++;
+  }
   const total = store.entries.size;
   setText(byId("summary-count"), `${total} instance${total === 1 ? "" : "s"}`);
   setText(byId("summary-live"), `${live} live`);
   const staleEl = byId("summary-stale");
-  setText(staleEl, `${total - live} stale`);
-  staleEl.hidden = total - live === 0;
+  const stale = total - live - gone;
+  setText(
+    staleEl,
+    [stale ? `${stale} stale` : "", gone ? `${gone} gone` : ""].filter(Boolean).join(" · "),
+  );
+  staleEl.hidden = stale + gone === 0;
   const dropEl = byId("dropped");
   dropEl.hidden = dropped === 0;
   setText(dropEl, `${dropped} update${dropped === 1 ? "" : "s"} skipped (slow tab)`);
@@ -309,11 +469,19 @@ setInterval(() => {
   const now = clock.now();
   table.refresh(store.entries, now);
   for (const l of legends) l.refresh(store.entries, now);
+  for (const [id, e] of store.entries) memChart.setLimit(id, memLimitOf(e));
+  picker.update(store.keys());
+  if (metric !== null) {
+    for (const [id, e] of store.entries) {
+      if (metric in e.view.latest) customChart.ensure(id, e.color);
+    }
+  }
   refreshHeader();
 }, 500);
 setInterval(() => store.trim(clock.now()), 10_000);
 
 for (const c of charts) c.setHidden(hidden);
+paintCustom();
 setView(view);
 startRenderLoop(charts, clock);
 connectLive({ url: liveUrl(location, CHARTED), onFrame, onState });
@@ -329,9 +497,13 @@ interface Debug {
     windowMs: number;
     instances: string[];
     charts: Record<
-      "cpu" | "mem",
+      "cpu" | "mem" | "custom",
       { lines: LineInfo[]; range: { min: number; max: number } | null }
     >;
+    /** Instance id -> container memory limit (bytes) drawn on the live memory chart. */
+    memLimits: Record<string, number>;
+    /** The picked custom metric. */
+    metric: string | null;
     collectorNow: number;
     view: View;
     hidden: string[];
@@ -340,6 +512,12 @@ interface Debug {
   history(): HistoryInfo;
   /** The newest service summaries received. */
   services(): ServicesFrame["services"];
+  /** The service panels as shown. */
+  panels(): PanelInfo[];
+  /** The metric picker's options. */
+  picker(): Array<{ key: string; group: string; text: string }>;
+  /** The instance table's group headers. */
+  groups(): Array<{ service: string; text: string }>;
 }
 const debug: Debug = {
   snapshot: () => ({
@@ -352,12 +530,18 @@ const debug: Debug = {
     charts: {
       cpu: { lines: cpuChart.lines(), range: cpuChart.valueRange() },
       mem: { lines: memChart.lines(), range: memChart.valueRange() },
+      custom: { lines: customChart.lines(), range: customChart.valueRange() },
     },
+    memLimits: memChart.limits(),
+    metric,
     collectorNow: clock.now(),
     view,
     hidden: [...hidden],
   }),
   history: () => historyView.info(),
   services: () => latestServices,
+  panels: () => panels.info(),
+  picker: () => picker.options(),
+  groups: () => table.groups(),
 };
 (globalThis as unknown as { __zeroapm: Debug }).__zeroapm = debug;

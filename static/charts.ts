@@ -9,16 +9,20 @@
  * when the browser's clock is off. The time window (1/5/15 min) sets `millisPerPixel` from the
  * canvas width, re-read on every frame so resizing just works.
  *
+ * A chart may also carry per-instance limits (the memory chart: each container's memory
+ * limit), drawn as a dashed line in the instance's colour and kept inside the y axis.
+ *
  * @module
  */
 import { SmoothieChart, TimeSeries } from "smoothie";
-import type { Charted, Point, Store } from "./store.ts";
+import type { Point, Store } from "./store.ts";
 import type { ClockSync } from "./clock.ts";
 import { formatAxis, niceCeil } from "./format.ts";
 
 /** What differs between the CPU and the memory chart. */
 export interface ChartKind {
-  metric: Charted;
+  /** The series key drawn (`cpu.percent`, or a picked custom metric). */
+  metric: string;
   /** Wire value -> plotted value (bytes -> MiB). */
   scale: (v: number) => number;
   /** Unit appended to axis labels. */
@@ -27,6 +31,8 @@ export interface ChartKind {
   floor: number;
   /** Reference lines, e.g. 100 % = one core. */
   marks?: number[];
+  /** Lines only for instances that report the metric (a custom metric), not for all. */
+  sparse?: boolean;
 }
 
 /** What the debug object reports per line. */
@@ -55,13 +61,17 @@ export class LiveChart {
   readonly #lines = new Map<string, Line>();
   #hidden: ReadonlySet<string> = new Set();
   #windowMs: number;
+  /** Instance id -> limit in wire units (e.g. bytes), drawn dashed. */
+  #limits = new Map<string, number>();
+  kind: ChartKind;
 
   constructor(
     readonly canvas: HTMLCanvasElement,
-    readonly kind: ChartKind,
+    kind: ChartKind,
     windowMs: number,
     theme: { grid: string; text: string; background: string; mark: string; font: string },
   ) {
+    this.kind = kind;
     this.#windowMs = windowMs;
     this.chart = new SmoothieChart({
       responsive: true,
@@ -70,7 +80,10 @@ export class LiveChart {
       minValue: 0,
       maxValueScale: 1.08,
       scaleSmoothing: 0.2,
-      yRangeFunction: (r) => ({ min: 0, max: niceCeil(r.max, kind.floor) }),
+      yRangeFunction: (r) => ({
+        min: 0,
+        max: niceCeil(Math.max(r.max, this.#topLimit()), this.kind.floor),
+      }),
       grid: {
         fillStyle: theme.background,
         strokeStyle: theme.grid,
@@ -86,7 +99,7 @@ export class LiveChart {
         showIntermediateLabels: true,
         precision: 1,
       },
-      yMaxFormatter: (v) => `${formatAxis(v)} ${kind.unit}`,
+      yMaxFormatter: (v) => `${formatAxis(v)} ${this.kind.unit}`.trim(),
       yMinFormatter: (v) => `${formatAxis(v)}`,
       yIntermediateFormatter: (v) => `${formatAxis(v)}`,
       timestampFormatter: clockText,
@@ -113,13 +126,29 @@ export class LiveChart {
     this.rebuild(store);
   }
 
+  /** Draw another metric (the custom chart's picker): every line is rebuilt from the store. */
+  setKind(kind: ChartKind, store: Store): void {
+    this.kind = kind;
+    this.rebuild(store);
+  }
+
+  /** Set or clear (null) the limit line of `id`, in wire units. */
+  setLimit(id: string, value: number | null): void {
+    if (value !== null && Number.isFinite(value) && value > 0) this.#limits.set(id, value);
+    else this.#limits.delete(id);
+  }
+
   /** Replace every line with what the store holds. */
   rebuild(store: Store): void {
     for (const line of this.#lines.values()) this.chart.removeTimeSeries(line.series);
     this.#lines.clear();
     for (const [id, entry] of store.entries) {
+      const points = entry.points.get(this.kind.metric) ?? [];
+      if (this.kind.sparse && points.length === 0 && !(this.kind.metric in entry.view.latest)) {
+        continue;
+      }
       this.ensure(id, entry.color);
-      this.append(id, entry.points.get(this.kind.metric) ?? []);
+      this.append(id, points);
     }
   }
 
@@ -161,7 +190,52 @@ export class LiveChart {
     const width = this.canvas.clientWidth;
     if (width === 0) return; // not shown (the history view is open)
     this.chart.options.millisPerPixel = this.#windowMs / width;
+    const c = this.chart as unknown as { lastRenderTimeMillis: number };
+    const before = c.lastRenderTimeMillis;
     this.chart.render(this.canvas, now);
+    // Only over a freshly drawn frame (Smoothie skips frames with nothing new).
+    if (this.#limits.size > 0 && c.lastRenderTimeMillis !== before) this.#drawLimits();
+  }
+
+  /** The highest limit of a shown line, plotted units (0 without any). */
+  #topLimit(): number {
+    let top = 0;
+    for (const [id, v] of this.#limits) {
+      if (this.#lines.has(id) && !this.#hidden.has(id)) top = Math.max(top, this.kind.scale(v));
+    }
+    return top;
+  }
+
+  /** Dashed lines at each shown instance's limit, in its colour, over the drawn frame. */
+  #drawLimits(): void {
+    const c = this.chart as unknown as { currentVisMinValue: number; currentValueRange: number };
+    const range = c.currentValueRange;
+    if (!Number.isFinite(range) || range <= 0) return;
+    const ctx = this.canvas.getContext("2d");
+    if (!ctx) return;
+    const w = this.canvas.clientWidth;
+    const h = this.canvas.clientHeight;
+    ctx.save();
+    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([6, 4]);
+    for (const [id, v] of this.#limits) {
+      const line = this.#lines.get(id);
+      if (!line || this.#hidden.has(id)) continue;
+      const y = Math.round(h * (1 - (this.kind.scale(v) - c.currentVisMinValue) / range)) + 0.5;
+      if (y < 0 || y > h) continue;
+      ctx.strokeStyle = line.color;
+      ctx.beginPath();
+      ctx.moveTo(0, y);
+      ctx.lineTo(w, y);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  /** The limits drawn, for the debug object: id -> wire value. */
+  limits(): Record<string, number> {
+    return Object.fromEntries(this.#limits);
   }
 
   /** Lines as the debug object reports them. */
@@ -201,7 +275,7 @@ function clockText(d: Date): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** Render both charts every animation frame at the collector's clock. */
+/** Render every chart each animation frame at the collector's clock. */
 export function startRenderLoop(charts: readonly LiveChart[], clock: ClockSync): void {
   const frame = () => {
     const now = clock.now();

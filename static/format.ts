@@ -70,3 +70,56 @@ export function niceCeil(value: number, floor = 1): number {
 function isNum(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
+
+/** An uptime, two units at most: `45 s`, `12 min`, `3h 12m`, `2d 4h`. */
+export function formatUptime(ms: number): string {
+  if (!isNum(ms)) return "–";
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** A rate per second: `0.4`, `12.3`, `1234`, or an en dash. */
+export function formatRate(perS: number | null | undefined): string {
+  if (!isNum(perS)) return "–";
+  const a = Math.abs(perS);
+  return a >= 100 ? perS.toFixed(0) : a >= 10 ? perS.toFixed(1) : perS.toFixed(2).replace(/0$/, "");
+}
+
+/** A latency in ms: `0.42 ms`, `18.3 ms`, `175 ms`, `2.5 s`, or an en dash. */
+export function formatLatency(ms: number | null | undefined): string {
+  if (!isNum(ms)) return "–";
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(0)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 1) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+/** A share 0..1 as a percentage: `0 %`, `0.4 %`, `12.5 %`, `100 %`. */
+export function formatShare(share: number | null | undefined): string {
+  if (!isNum(share)) return "–";
+  const p = share * 100;
+  if (p === 0) return "0 %";
+  if (p < 0.1) return "<0.1 %";
+  return `${p >= 10 ? p.toFixed(0) : p.toFixed(1)} %`;
+}
+
+/** A plotted value with its unit for legends and tables: `12.5 ms`, `3 /s`, `1234`. */
+export function formatValue(value: number | undefined, unit: string): string {
+  if (!isNum(value)) return "–";
+  const a = Math.abs(value);
+  const s = a >= 1000
+    ? value.toFixed(0)
+    : a >= 100
+    ? value.toFixed(1)
+    : a >= 1
+    ? value.toFixed(2)
+    : value.toPrecision(2);
+  const n = s.includes(".") && !s.includes("e") ? s.replace(/\.?0+$/, "") : s;
+  return unit ? `${n} ${unit}` : n;
+}

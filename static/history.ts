@@ -5,7 +5,8 @@
  * with about one point per pixel, and draws the answer in two {@link HistoryChart}s. The
  * collector picks the tier (raw, 1 min or 1 h buckets) that fits the range; zooming in asks
  * again, so finer detail appears. Hidden instances are queried too, so showing one again
- * needs no new request. Only the newest request's answer is drawn; a failed one is shown
+ * needs no new request. A picked custom metric is asked for in the same requests and drawn in
+ * a third chart; memory is drawn against each instance's container limit, when it has one. Only the newest request's answer is drawn; a failed one is shown
  * as text.
  *
  * @module
@@ -34,6 +35,8 @@ export interface HistoryInstance {
   color: string;
   intervalMs: number;
   hidden: boolean;
+  /** The container's memory limit in bytes, when the instance reports one. */
+  memLimit: number | null;
 }
 
 /** The page elements the view writes to. */
@@ -51,6 +54,10 @@ export interface HistoryElements {
 export interface HistoryDeps {
   cpu: HistoryChart;
   mem: HistoryChart;
+  /** The picked custom metric's chart. */
+  custom: HistoryChart;
+  /** The picked custom metric (a series key), or null. */
+  metric(): string | null;
   els: HistoryElements;
   /** The collector's clock now. */
   now(): number;
@@ -77,11 +84,13 @@ export interface HistoryInfo {
   answers: number;
   cpu: HistoryChartInfo;
   mem: HistoryChartInfo;
+  custom: HistoryChartInfo;
+  /** The custom metric of the last request. */
+  metric: string | null;
 }
 
-/** Most instances per request (the API allows 100 series: 50 instances x 2 metrics). */
-const PER_REQUEST = 50;
-const METRIC_LIST = [METRICS.cpuPercent, METRICS.rssBytes] as const;
+/** Most series per request (the API's limit). */
+const MAX_SERIES = 100;
 
 /** The history view's controller. */
 export class HistoryView {
@@ -93,6 +102,7 @@ export class HistoryView {
   /** id -> metric -> buckets of the last answer. */
   #data = new Map<string, Map<string, Bucket[]>>();
   #queried = new Set<string>();
+  #metric: string | null = null;
   #tier: string | null = null;
   #bucketMs: number | null = null;
   #loading = false;
@@ -150,8 +160,7 @@ export class HistoryView {
   /** A drag selected `[a, b]` on a chart: show it at once, then ask for its detail. */
   zoom(a: number, b: number): void {
     const r = zoomTo(a, b, this.deps.now());
-    this.deps.cpu.setRange(r.from, r.to);
-    this.deps.mem.setRange(r.from, r.to);
+    for (const c of [this.deps.cpu, this.deps.mem, this.deps.custom]) c.setRange(r.from, r.to);
     this.setRange(this.#range, r);
   }
 
@@ -168,20 +177,36 @@ export class HistoryView {
     else this.redraw();
   }
 
+  /** The custom metric changed: ask again (the old answer lacks it). */
+  metricChanged(): void {
+    if (this.deps.metric() !== this.#metric) this.load();
+  }
+
   /** Draw the last answer again (an instance was hidden or shown, or recoloured). */
   redraw(): void {
     if (!this.#shown) return;
-    const lines = (metric: string): DrawLine[] =>
-      this.deps.instances().filter((i) => !i.hidden && this.#data.has(i.id)).map((i) => ({
+    const lines = (metric: string, limit = false): DrawLine[] =>
+      this.deps.instances().filter((i) => !i.hidden && this.#data.get(i.id)?.has(metric)).map((
+        i,
+      ) => ({
         id: i.id,
         name: i.name,
         color: i.color,
         buckets: this.#data.get(i.id)?.get(metric) ?? [],
         gapMs: gapFor(this.#bucketMs ?? 0, i.intervalMs),
+        limit: limit ? i.memLimit : null,
       }));
     const { from, to } = this.#shown;
     this.deps.cpu.draw(lines(METRICS.cpuPercent), from, to);
-    this.deps.mem.draw(lines(METRICS.rssBytes), from, to);
+    this.deps.mem.draw(lines(METRICS.rssBytes, true), from, to);
+    // Only instances that reported the metric in the range get a line.
+    if (this.#metric) {
+      this.deps.custom.draw(
+        lines(this.#metric).filter((l) => l.buckets.length > 0),
+        from,
+        to,
+      );
+    }
   }
 
   /** Ask for the current range now (when active and ready). */
@@ -194,18 +219,23 @@ export class HistoryView {
     const { from, to } = resolveRange(this.#range, this.#abs, this.deps.now());
     const points = pointsFor(this.deps.cpu.plotWidth() || this.deps.els.section.clientWidth / 2);
     const ids = this.deps.instances().map((i) => i.id);
-    if (!this.#shown) {
+    const metric = this.deps.metric();
+    const metrics: string[] = [METRICS.cpuPercent, METRICS.rssBytes];
+    if (metric !== null && !metrics.includes(metric)) metrics.push(metric);
+    const perRequest = Math.floor(MAX_SERIES / metrics.length);
+    if (!this.#shown || metric !== this.#metric) {
       // Nothing drawn yet: show the axes of the range being fetched, not an empty epoch.
       this.deps.cpu.setRange(from, to);
       this.deps.mem.setRange(from, to);
+      this.deps.custom.setRange(from, to);
     }
     this.#setLoading(true);
     this.#queries++;
     const urls: string[] = [];
-    for (let i = 0; i < ids.length; i += PER_REQUEST) {
+    for (let i = 0; i < ids.length; i += perRequest) {
       const q = new URLSearchParams();
-      for (const id of ids.slice(i, i + PER_REQUEST)) q.append("instance", id);
-      for (const m of METRIC_LIST) q.append("metric", m);
+      for (const id of ids.slice(i, i + perRequest)) q.append("instance", id);
+      for (const m of metrics) q.append("metric", m); // URLSearchParams encodes `{`, `"`, `=`
       q.set("from", String(from));
       q.set("to", String(to));
       q.set("points", String(points));
@@ -226,6 +256,7 @@ export class HistoryView {
         this.#answers++;
         this.#data = result.data;
         this.#queried = new Set(ids);
+        this.#metric = metric;
         this.#tier = result.tier;
         this.#bucketMs = result.bucketMs;
         this.#shown = { from, to };
@@ -332,6 +363,8 @@ export class HistoryView {
       answers: this.#answers,
       cpu: this.deps.cpu.info(),
       mem: this.deps.mem.info(),
+      custom: this.deps.custom.info(),
+      metric: this.#metric,
     };
   }
 }

@@ -6,7 +6,8 @@
  * (no 0..100 clamp). Dragging across the plot selects a range and hands it to `onZoom`
  * (the page re-asks the API for it, so finer tiers appear); a double click hands back to
  * `onReset`. A legend under the chart shows each line's value under the cursor, or its
- * latest value.
+ * latest value. A line may carry a limit (the container's memory limit): it is drawn as a
+ * dashed horizontal line in the line's colour, and the y axis reaches it.
  *
  * @module
  */
@@ -47,6 +48,8 @@ export interface DrawLine {
   buckets: readonly Bucket[];
   /** Steps longer than this (ms) break the line. */
   gapMs: number;
+  /** A limit in wire units (bytes), drawn dashed in the line's colour; null for none. */
+  limit?: number | null;
 }
 
 /** What the debug object reports per chart. */
@@ -56,6 +59,9 @@ export interface HistoryChartInfo {
   xMax: number | null;
   yMax: number | null;
   canvasId: string;
+  /** Limits drawn: id -> plotted value. */
+  limits: Record<string, number>;
+  unit: string;
 }
 
 interface Chip {
@@ -77,7 +83,7 @@ export class HistoryChart {
   constructor(
     readonly host: HTMLElement,
     readonly legend: HTMLElement,
-    readonly kind: HistoryKind,
+    public kind: HistoryKind,
     readonly theme: Theme,
     readonly onZoom: (a: number, b: number) => void,
     readonly onReset: () => void,
@@ -93,6 +99,12 @@ export class HistoryChart {
     return Math.max(0, w);
   }
 
+  /** Draw another metric (the custom chart): scale and unit change, the chart is rebuilt. */
+  setKind(kind: HistoryKind): void {
+    this.kind = kind;
+    this.#sig = "";
+  }
+
   /** Show `[from, to]` at once (e.g. right after a drag), before the new data arrives. */
   setRange(from: number, to: number): void {
     this.#range = { from, to };
@@ -104,7 +116,7 @@ export class HistoryChart {
     this.#lines = lines;
     this.#range = { from, to };
     const data = this.#data();
-    const sig = lines.map((l) => `${l.id}\u0000${l.color}`).join("\u0001");
+    const sig = lines.map((l) => `${l.id}\u0000${l.color}\u0000${l.limit ?? ""}`).join("\u0001");
     if (this.#u && sig === this.#sig) {
       this.#u.setData(data, true);
     } else {
@@ -132,6 +144,12 @@ export class HistoryChart {
       xMax: num(u?.scales.x.max),
       yMax: num(u?.scales.y.max),
       canvasId: this.kind.canvasId,
+      limits: Object.fromEntries(
+        this.#lines.filter((l) => typeof l.limit === "number" && l.limit > 0).map((
+          l,
+        ) => [l.id, this.kind.scale(l.limit!)]),
+      ),
+      unit: this.kind.unit,
     };
   }
 
@@ -187,7 +205,10 @@ export class HistoryChart {
         y: {
           range: (_u, _min, max) => [
             0,
-            niceCeil(Number.isFinite(max) ? max * 1.04 : 0, this.kind.floor),
+            niceCeil(
+              Math.max(Number.isFinite(max) ? max * 1.04 : 0, this.#topLimit()),
+              this.kind.floor,
+            ),
           ],
         },
       },
@@ -239,8 +260,18 @@ export class HistoryChart {
     this.#buildLegend();
   }
 
-  /** Dashed reference lines (100 % = one core) when inside the y range. */
+  /** The highest limit of a drawn line, plotted units (0 without any). */
+  #topLimit(): number {
+    let top = 0;
+    for (const l of this.#lines) {
+      if (typeof l.limit === "number" && l.limit > 0) top = Math.max(top, this.kind.scale(l.limit));
+    }
+    return top;
+  }
+
+  /** Dashed reference lines (100 % = one core) when inside the y range, and each limit. */
   #marks(u: uPlot): void {
+    this.#limits(u);
     const marks = this.kind.marks ?? [];
     const max = u.scales.y.max ?? 0;
     const ctx = u.ctx;
@@ -251,6 +282,26 @@ export class HistoryChart {
       ctx.strokeStyle = this.theme.mark;
       ctx.lineWidth = devicePixelRatio;
       ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+      ctx.beginPath();
+      ctx.moveTo(u.bbox.left, y);
+      ctx.lineTo(u.bbox.left + u.bbox.width, y);
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+
+  #limits(u: uPlot): void {
+    const ctx = u.ctx;
+    const max = u.scales.y.max ?? 0;
+    for (const l of this.#lines) {
+      if (!(typeof l.limit === "number" && l.limit > 0)) continue;
+      const v = this.kind.scale(l.limit);
+      if (v > max) continue;
+      const y = Math.round(u.valToPos(v, "y", true)) + 0.5;
+      ctx.save();
+      ctx.strokeStyle = l.color;
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
       ctx.beginPath();
       ctx.moveTo(u.bbox.left, y);
       ctx.lineTo(u.bbox.left + u.bbox.width, y);
@@ -297,7 +348,7 @@ export class HistoryChart {
       const v = k >= 0 ? avg[k] : null;
       const lo = k >= 0 ? (u.data[2 + 3 * i] as Array<number | null>)[k] : null;
       const hi = k >= 0 ? (u.data[3 + 3 * i] as Array<number | null>)[k] : null;
-      const f = (n: number) => n.toFixed(1);
+      const f = (n: number) => (Math.abs(n) >= 1 || n === 0 ? n.toFixed(1) : n.toPrecision(2));
       setText(chip.value, typeof v === "number" ? `${f(v)} ${this.kind.unit}` : "–");
       setText(
         chip.range,

@@ -24,6 +24,8 @@ export class Legend {
   constructor(
     readonly list: HTMLElement,
     readonly value: (entry: Entry) => string,
+    /** Which instances get a chip (the custom chart: those reporting its metric). */
+    readonly include: (entry: Entry) => boolean = () => true,
   ) {}
 
   /** Remove every chip. */
@@ -35,6 +37,11 @@ export class Legend {
   /** Add or update the chip of an entry. */
   upsert(id: string, entry: Entry, now: number): void {
     let chip = this.#chips.get(id);
+    if (!this.include(entry)) {
+      chip?.li.remove();
+      this.#chips.delete(id);
+      return;
+    }
     if (!chip) {
       const li = el("li", "chip");
       li.dataset.id = id;
@@ -58,9 +65,8 @@ export class Legend {
 
   /** Refresh values of every chip. */
   refresh(entries: ReadonlyMap<string, Entry>, now: number): void {
-    for (const [id, chip] of this.#chips) {
-      const e = entries.get(id);
-      if (e) fill(chip, e, this.value(e), now);
+    for (const [id, e] of entries) {
+      if (this.#chips.has(id) || this.include(e)) this.upsert(id, e, now);
     }
   }
 }
@@ -73,5 +79,5 @@ function fill(chip: Chip, e: Entry, value: string, now: number): void {
   setText(chip.name, `${e.view.service} · ${e.view.instance}`);
   chip.name.title = `${e.view.service} · ${e.view.instance}`;
   setText(chip.value, value);
-  chip.li.classList.toggle("is-stale", statusOf(e.view, now) === "stale");
+  chip.li.classList.toggle("is-stale", statusOf(e.view, now) !== "live");
 }

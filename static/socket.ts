@@ -30,7 +30,7 @@ export interface LiveConnection {
   reconnectNow(): void;
 }
 
-const KINDS = new Set(["hello", "samples", "instance", "dropped"]);
+const KINDS = new Set(["hello", "samples", "instance", "services", "dropped"]);
 
 /** The `/ws` URL on the page's own origin. */
 export function liveUrl(loc: Location, metrics: readonly string[]): string {

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /**
- * Whether an instance counts as live: the collector's verdict, and also the page's own check
+ * Whether an instance counts as live, stale or gone: the collector's verdict (gone after 60
+ * missed reports, or replaced), and also the page's own check
  * that a sample arrived within three reporting intervals (so a tab that lost its connection
  * or a silent app is not shown as live forever).
  *
@@ -8,8 +9,9 @@
  */
 import type { InstanceStatus, InstanceView } from "../lib/live/messages.ts";
 
-/** Live or stale, judged at collector time `now`. */
+/** Live, stale or gone, judged at collector time `now`. */
 export function statusOf(view: InstanceView, now: number): InstanceStatus {
+  if (view.status === "gone") return "gone";
   if (view.status === "stale") return "stale";
   const interval = Number.isFinite(view.intervalMs) && view.intervalMs > 0 ? view.intervalMs : 1000;
   if (view.lastSeen > 0 && now - view.lastSeen > 3 * interval + 1000) return "stale";

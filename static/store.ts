@@ -2,8 +2,9 @@
 /**
  * What the page knows: one entry per instance, in a `Map` keyed by the instance id (never a
  * plain object keyed by names, so `__proto__` or `constructor` are just ids). Each entry
- * holds the latest {@link InstanceView} and the recent points of the charted metrics, on
- * the collector's clock, trimmed to the longest chart window.
+ * holds the latest {@link InstanceView} and the recent points of the charted metrics (CPU,
+ * memory and the one custom metric picked, if any), on the collector's clock, trimmed to the
+ * longest chart window.
  *
  * @module
  */
@@ -24,7 +25,8 @@ export interface Entry {
   view: InstanceView;
   /** The colour actually drawn: the view's colour if it is safe, else a palette colour. */
   color: string;
-  points: Map<Charted, Point[]>;
+  /** Points per tracked metric (see {@link Store.track}). */
+  points: Map<string, Point[]>;
 }
 
 /** Points kept per instance beyond which the oldest go (15 min at 10 Hz, with slack). */
@@ -35,9 +37,38 @@ export class Store {
   readonly entries = new Map<string, Entry>();
   /** How much history to keep, ms. */
   retentionMs: number;
+  /** The metrics whose points are kept: CPU, memory and the picked custom metric. */
+  #tracked = new Set<string>(CHARTED);
+  #extra: string | null = null;
 
   constructor(retentionMs = 15 * 60_000) {
     this.retentionMs = retentionMs;
+  }
+
+  /**
+   * Keep points of `metric` too (the custom chart's), instead of the previous one; null keeps
+   * only CPU and memory. Points of a newly tracked metric start empty.
+   */
+  track(metric: string | null): void {
+    if (metric === this.#extra) return;
+    if (this.#extra !== null && !(CHARTED as readonly string[]).includes(this.#extra)) {
+      this.#tracked.delete(this.#extra);
+      for (const e of this.entries.values()) e.points.delete(this.#extra);
+    }
+    this.#extra = metric;
+    if (metric !== null && !this.#tracked.has(metric)) {
+      this.#tracked.add(metric);
+      for (const e of this.entries.values()) e.points.set(metric, []);
+    }
+  }
+
+  /** Every series key any instance reports (from each one's latest values). */
+  keys(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.entries.values()) {
+      for (const k of Object.keys(e.view.latest)) out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** Forget everything (a new hello is coming). */
@@ -66,26 +97,26 @@ export class Store {
       return { entry: old, created: false, recolored };
     }
     const entry: Entry = { view: copy, color, points: new Map() };
-    for (const m of CHARTED) entry.points.set(m, []);
+    for (const m of this.#tracked) entry.points.set(m, []);
     this.entries.set(id, entry);
     return { entry, created: true, recolored: false };
   }
 
   /**
    * Append points of one instance (an unknown id gets a placeholder entry until its
-   * `instance` frame arrives). Returns the points accepted per charted metric, in time order.
+   * `instance` frame arrives). Returns the points accepted per tracked metric, in time order.
    */
   append(
     id: string,
     points: SeriesPoints,
-  ): { entry: Entry; created: boolean; added: Map<Charted, Point[]> } {
+  ): { entry: Entry; created: boolean; added: Map<string, Point[]> } {
     let created = false;
     let entry = this.entries.get(id);
     if (!entry) {
       entry = this.upsert(placeholder(id)).entry;
       created = true;
     }
-    const added = new Map<Charted, Point[]>();
+    const added = new Map<string, Point[]>();
     if (!points || typeof points !== "object") return { entry, created, added };
     for (const metric of Object.keys(points)) {
       const list = points[metric];
@@ -103,7 +134,7 @@ export class Store {
         entry.view.latest[metric] = last[1];
         entry.view.lastSeen = last[0];
       }
-      const target = entry.points.get(metric as Charted);
+      const target = entry.points.get(metric);
       if (!target) continue;
       const tail = target.length ? target[target.length - 1][0] : -Infinity;
       for (const p of clean) {
@@ -111,7 +142,7 @@ export class Store {
         else insertSorted(target, p);
       }
       if (target.length > MAX_POINTS) target.splice(0, target.length - MAX_POINTS);
-      added.set(metric as Charted, clean);
+      added.set(metric, clean);
     }
     return { entry, created, added };
   }

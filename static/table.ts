@@ -1,11 +1,17 @@
 /// <reference lib="dom" />
 /**
  * The instance table: one row per instance id (two apps with the same colour are two rows),
- * with its colour swatch, service, instance, pid, latest CPU and memory, last seen, status
- * and notes (requested colour when it was not usable, lost samples, clock skew). Rows are
- * built once with `textContent` and refreshed in place. Clicking a row (or its checkbox)
- * hides or shows that instance in the charts; the page keeps that state, the table only
- * reflects it.
+ * grouped by service under a header with the service's live/total count, sorted by instance
+ * within a group. A row shows the colour swatch, service, instance, pid, latest CPU and
+ * memory (with the share of the container's memory limit when there is one), uptime, last
+ * seen, status (live, stale, gone) and notes (restarts, requested colour when it was not
+ * usable, lost samples, clock skew). Rows are built once with `textContent` and refreshed in
+ * place. Clicking a row (or its checkbox) hides or shows that instance in the charts; the
+ * page keeps that state, the table only reflects it.
+ *
+ * The table is laid out as a CSS grid (`display: contents` rows), so a group header is a
+ * full-width `role="row"` element that is not a `<tr>`: the rows of `#instances` stay exactly
+ * the instances.
  *
  * @module
  */
@@ -13,8 +19,14 @@ import { METRICS } from "../lib/protocol.ts";
 import { safeColor } from "../lib/colors.ts";
 import type { Entry } from "./store.ts";
 import { el, setText } from "./dom.ts";
-import { formatAge, formatCpu, formatMiB, formatSkew } from "./format.ts";
+import { formatAge, formatCpu, formatMiB, formatSkew, formatUptime } from "./format.ts";
 import { statusOf } from "./status.ts";
+
+/**
+ * The container memory limit's series key (`CONTAINER_METRICS.memLimitBytes` in
+ * lib/proc/container.ts, which reads /proc and cannot be bundled into the page).
+ */
+export const MEM_LIMIT = "container.mem.limit_bytes";
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -25,16 +37,27 @@ interface Row {
   host: HTMLSpanElement;
   pid: HTMLTableCellElement;
   cpu: HTMLTableCellElement;
-  mem: HTMLTableCellElement;
+  mem: HTMLSpanElement;
+  memLimit: HTMLSpanElement;
+  uptime: HTMLTableCellElement;
   seen: HTMLTableCellElement;
   status: HTMLSpanElement;
   notes: HTMLTableCellElement;
   key: string;
+  service_: string;
+}
+
+interface Group {
+  head: HTMLElement;
+  name: HTMLSpanElement;
+  count: HTMLSpanElement;
+  extra: HTMLSpanElement;
 }
 
 /** The table body and its rows, keyed by instance id. */
 export class InstanceTable {
   readonly #rows = new Map<string, Row>();
+  readonly #groups = new Map<string, Group>();
 
   constructor(
     readonly body: HTMLTableSectionElement,
@@ -44,8 +67,9 @@ export class InstanceTable {
 
   /** Remove every row. */
   clear(): void {
-    for (const r of this.#rows.values()) r.tr.remove();
+    this.body.replaceChildren();
     this.#rows.clear();
+    this.#groups.clear();
     this.#toggleEmpty();
   }
 
@@ -56,34 +80,94 @@ export class InstanceTable {
     if (!row) {
       row = buildRow(id, this.visibility);
       this.#rows.set(id, row);
-      this.#place(row, key);
-    } else if (row.key !== key) {
-      this.#place(row, key);
     }
     fill(row, entry, now);
+    if (row.key !== key) {
+      row.key = key;
+      row.service_ = entry.view.service;
+      this.#layout();
+    }
     this.#toggleEmpty();
   }
 
-  /** Refresh ages, values and statuses of every row. */
+  /** Refresh ages, values and statuses of every row, and the group headers' counts. */
   refresh(entries: ReadonlyMap<string, Entry>, now: number): void {
     for (const [id, row] of this.#rows) {
       const entry = entries.get(id);
       if (entry) fill(row, entry, now);
     }
+    const counts = new Map<string, { live: number; total: number; gone: number; stale: number }>();
+    for (const [id, entry] of entries) {
+      if (!this.#rows.has(id)) continue;
+      const c = counts.get(entry.view.service) ?? { live: 0, total: 0, gone: 0, stale: 0 };
+      counts.set(entry.view.service, c);
+      c.total++;
+      const st = statusOf(entry.view, now);
+      if (st === "live") c.live++;
+      else if (st === "gone") c.gone++;
+      else c.stale++;
+    }
+    for (const [service, g] of this.#groups) {
+      const c = counts.get(service);
+      if (!c) continue;
+      setText(g.count, `${c.live} / ${c.total} live`);
+      g.count.dataset.all = String(c.live === c.total);
+      const extra = [c.stale ? `${c.stale} stale` : "", c.gone ? `${c.gone} gone` : ""]
+        .filter(Boolean).join(" · ");
+      setText(g.extra, extra);
+      g.head.dataset.live = String(c.live);
+      g.head.dataset.total = String(c.total);
+    }
   }
 
-  #place(row: Row, key: string): void {
-    row.key = key;
-    let before: HTMLTableRowElement | null = null;
-    for (const tr of Array.from(this.body.rows)) {
-      if (tr === row.tr) continue;
-      const other = this.#rows.get(tr.dataset.id ?? "");
-      if (other && other.key.localeCompare(key) > 0) {
-        before = tr;
-        break;
+  /** Put group headers and rows in order: services by name, instances by name within. */
+  #layout(): void {
+    const rows = [...this.#rows.values()].sort((a, b) => a.key.localeCompare(b.key));
+    const nodes: HTMLElement[] = [];
+    const services = new Set<string>();
+    for (const row of rows) {
+      if (!services.has(row.service_)) {
+        services.add(row.service_);
+        nodes.push(this.#group(row.service_).head);
+      }
+      nodes.push(row.tr);
+    }
+    for (const [service, g] of this.#groups) {
+      if (!services.has(service)) {
+        g.head.remove();
+        this.#groups.delete(service);
       }
     }
-    this.body.insertBefore(row.tr, before);
+    const current = Array.from(this.body.children);
+    if (current.length === nodes.length && current.every((n, i) => n === nodes[i])) return;
+    this.body.replaceChildren(...nodes);
+  }
+
+  #group(service: string): Group {
+    let g = this.#groups.get(service);
+    if (g) return g;
+    // Not a <tr>: `#instances tr` is one row per instance. The grid lays it out as a row.
+    const head = el("div", "group-head");
+    head.setAttribute("role", "row");
+    head.dataset.service = service;
+    const cell = el("div", "group-cell");
+    cell.setAttribute("role", "rowheader");
+    const name = el("span", "group-name", service);
+    const count = el("span", "group-count num");
+    const extra = el("span", "group-extra");
+    cell.append(name, count, extra);
+    head.append(cell);
+    g = { head, name, count, extra };
+    this.#groups.set(service, g);
+    return g;
+  }
+
+  /** Group headers as the debug object reports them. */
+  groups(): Array<{ service: string; text: string }> {
+    return [...this.body.querySelectorAll<HTMLElement>(".group-head")].map((h) => ({
+      service: h.dataset.service ?? "",
+      text: h.textContent ?? "",
+    }));
   }
 
   /** Re-read every row's hidden state (after a toggle or a new link). */
@@ -134,13 +218,29 @@ function buildRow(id: string, visibility: Visibility): Row {
   instanceCell.append(instance, host);
   const pid = el("td", "c-pid num");
   const cpu = el("td", "c-cpu num");
-  const mem = el("td", "c-mem num");
+  const memCell = el("td", "c-mem num");
+  const mem = el("span", "mem-value");
+  const memLimit = el("span", "sub mem-limit");
+  memCell.append(mem, memLimit);
+  const uptime = el("td", "c-uptime num");
   const seen = el("td", "c-seen num");
   const statusCell = el("td", "c-status");
   const status = el("span", "badge");
   statusCell.append(status);
   const notes = el("td", "c-notes");
-  tr.append(showCell, swatchCell, service, instanceCell, pid, cpu, mem, seen, statusCell, notes);
+  tr.append(
+    showCell,
+    swatchCell,
+    service,
+    instanceCell,
+    pid,
+    cpu,
+    memCell,
+    uptime,
+    seen,
+    statusCell,
+    notes,
+  );
   const row = {
     tr,
     show,
@@ -151,10 +251,13 @@ function buildRow(id: string, visibility: Visibility): Row {
     pid,
     cpu,
     mem,
+    memLimit,
+    uptime,
     seen,
     status,
     notes,
     key: "",
+    service_: "",
   };
   paintHidden(row, visibility.isHidden(id));
   return row;
@@ -178,22 +281,60 @@ function fill(row: Row, entry: Entry, now: number): void {
   setText(row.host, v.host && !v.instance.includes(v.host) ? v.host : "");
   setText(row.pid, v.pid === null || v.pid === undefined ? "–" : String(v.pid));
   setText(row.cpu, formatCpu(v.latest[METRICS.cpuPercent]));
-  setText(row.mem, formatMiB(v.latest[METRICS.rssBytes]));
-  setText(row.seen, v.lastSeen > 0 ? formatAge(now - v.lastSeen) : "–");
+  const rss = v.latest[METRICS.rssBytes];
+  setText(row.mem, formatMiB(rss));
+  const share = limitShare(v.latest);
+  setText(row.memLimit, share === null ? "" : `${share} % of limit`);
+  row.memLimit.title = share === null
+    ? ""
+    : `resident memory is ${share} % of the container's memory limit of ${
+      formatMiB(v.latest[MEM_LIMIT])
+    }`;
+  row.memLimit.classList.toggle("is-high", share !== null && share >= 85);
   const st = statusOf(v, now);
+  setText(
+    row.uptime,
+    typeof v.startedAt === "number" && v.startedAt > 0 && st !== "gone"
+      ? formatUptime(now - v.startedAt)
+      : "–",
+  );
+  setText(row.seen, v.lastSeen > 0 ? formatAge(now - v.lastSeen) : "–");
   if (row.status.dataset.status !== st) {
     row.status.dataset.status = st;
     row.status.className = `badge badge-${st}`;
     row.tr.classList.toggle("is-stale", st === "stale");
+    row.tr.classList.toggle("is-gone", st === "gone");
   }
   setText(row.status, st);
   renderNotes(row.notes, notesOf(entry));
+}
+
+/**
+ * Resident memory as a whole percentage of the container's memory limit, or null when the
+ * instance reports no limit (or no memory).
+ */
+export function limitShare(latest: Record<string, number>): number | null {
+  const limit = latest[MEM_LIMIT];
+  const rss = latest[METRICS.rssBytes];
+  if (!(typeof limit === "number" && limit > 0 && typeof rss === "number" && rss >= 0)) return null;
+  const p = (rss / limit) * 100;
+  return p >= 10 ? Math.round(p) : Math.round(p * 10) / 10;
 }
 
 /** Short notes for an instance, each a plain string. */
 export function notesOf(entry: Entry): Array<{ kind: string; text: string; title: string }> {
   const v = entry.view;
   const out: Array<{ kind: string; text: string; title: string }> = [];
+  if (v.restarts > 0) {
+    const at = typeof v.lastRestartAt === "number" ? clockText(v.lastRestartAt) : null;
+    out.push({
+      kind: "restart",
+      text: `restarted ${v.restarts}×${at ? ` · ${at}` : ""}`,
+      title: `Came back with a new pid or start time ${v.restarts} time${
+        v.restarts === 1 ? "" : "s"
+      }${at ? `; last at ${new Date(v.lastRestartAt!).toLocaleString()}` : ""}`,
+    });
+  }
   if (typeof v.requestedColor === "string" && safeColor(v.requestedColor) !== entry.color) {
     out.push({
       kind: "color",
@@ -232,4 +373,10 @@ function renderNotes(cell: HTMLElement, notes: ReturnType<typeof notesOf>): void
       return chip;
     }),
   );
+}
+
+function clockText(t: number): string {
+  const d = new Date(t);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

@@ -1,14 +1,16 @@
 /**
  * What the page's address remembers, so a link opens the same view: the view (live or
  * history), the history range (a preset such as `1h`, or an absolute `from`/`to` after a
- * zoom, collector ms) and the instances hidden from the charts. It lives in the hash, e.g.
- * `#view=history&range=1h&from=1700000000000&to=1700000600000&hide=shop%2Fweb-1`.
+ * zoom, collector ms), the instances hidden from the charts and the custom metric picked
+ * (a series key, labels and all). It lives in the hash, e.g.
+ * `#view=history&range=1h&from=1700000000000&to=1700000600000&hide=shop%2Fweb-1&metric=queue.depth`.
  *
  * Parsing never throws: anything unknown or malformed falls back to the default, so a
  * hand-edited or truncated link still opens the page. Pure functions, unit-tested.
  *
  * @module
  */
+import { canonicalKey } from "../lib/metric_key.ts";
 import { DEFAULT_RANGE, isRangeKey, MIN_SPAN_MS, type RangeKey } from "./range.ts";
 
 /** The two views of the page. */
@@ -23,6 +25,8 @@ export interface UrlState {
   abs: { from: number; to: number } | null;
   /** Instance ids hidden from the charts, in the order they were hidden. */
   hidden: string[];
+  /** The custom metric drawn (a canonical series key); absent when none. */
+  metric?: string;
 }
 
 /** Most hidden ids a link carries; more are ignored (a link stays a sane length). */
@@ -55,6 +59,9 @@ export function parseHash(hash: string): UrlState {
     state.hidden.push(id);
     if (state.hidden.length >= MAX_HIDDEN) break;
   }
+  const metric = q.get("metric");
+  const key = metric !== null && metric.length <= MAX_ID ? canonicalKey(metric) : null;
+  if (key !== null) state.metric = key;
   return state;
 }
 
@@ -70,6 +77,7 @@ export function formatHash(state: UrlState): string {
     q.set("to", String(Math.round(state.abs.to)));
   }
   for (const id of state.hidden.slice(0, MAX_HIDDEN)) q.append("hide", id);
+  if (state.metric) q.set("metric", state.metric);
   return `#${q.toString()}`;
 }
 

@@ -1,0 +1,262 @@
+/// <reference lib="dom" />
+/**
+ * The service panels: one card per service from the collector's `services` frames, with its
+ * live/total instances and, when it reports request metrics, its request rate, p50/p95/p99
+ * latency (merged over all instances by the collector, never averaged here) and 5xx share,
+ * each with a sparkline of the last few minutes kept in the page ({@link ServiceHistory}).
+ * Cards are built once with `textContent` and refreshed in place.
+ *
+ * @module
+ */
+import type { ServiceView } from "../lib/live/messages.ts";
+import { el, setText } from "./dom.ts";
+import { formatLatency, formatRate, formatShare } from "./format.ts";
+import { type ServiceHistory, type ServicePoint, SPARK_MS } from "./service_history.ts";
+
+/** Colours the sparklines use. */
+export interface SparkTheme {
+  rps: string;
+  latency: string;
+  latencyFaint: string;
+  errors: string;
+  grid: string;
+}
+
+interface Stat {
+  box: HTMLElement;
+  value: HTMLSpanElement;
+  sub: HTMLSpanElement;
+  spark: HTMLCanvasElement;
+}
+
+interface Card {
+  card: HTMLElement;
+  count: HTMLSpanElement;
+  restarts: HTMLSpanElement;
+  stats: HTMLElement;
+  none: HTMLElement;
+  rps: Stat;
+  latency: Stat;
+  errors: Stat;
+}
+
+/** What the debug object reports per panel: exactly the text shown. */
+export interface PanelInfo {
+  service: string;
+  count: string;
+  http: boolean;
+  rps: string;
+  p50: string;
+  p95: string;
+  p99: string;
+  errors: string;
+  /** Points in the sparklines. */
+  points: number;
+}
+
+/** The panels, keyed by service name (a Map: any name is just a key). */
+export class ServicePanels {
+  readonly #cards = new Map<string, Card>();
+
+  constructor(
+    readonly host: HTMLElement,
+    readonly history: ServiceHistory,
+    readonly theme: SparkTheme,
+  ) {}
+
+  /** Redraw from the history's newest frame; `now` is the collector's clock. */
+  render(now: number): void {
+    const services = this.history.latest();
+    const names = new Set(services.map((s) => s.service));
+    for (const [name, c] of this.#cards) {
+      if (!names.has(name)) {
+        c.card.remove();
+        this.#cards.delete(name);
+      }
+    }
+    services.forEach((s, i) => {
+      let c = this.#cards.get(s.service);
+      if (!c) this.#cards.set(s.service, c = buildCard(s.service));
+      if (this.host.children[i] !== c.card) {
+        this.host.insertBefore(c.card, this.host.children[i] ?? null);
+      }
+      this.#fill(c, s, now);
+    });
+    this.host.hidden = services.length === 0;
+  }
+
+  /** Panels as the debug object reports them. */
+  info(): PanelInfo[] {
+    return [...this.#cards.entries()].map(([service, c]) => ({
+      service,
+      count: c.count.textContent ?? "",
+      http: !c.stats.hidden,
+      rps: c.rps.value.textContent ?? "",
+      p50: c.latency.sub.dataset.p50 ?? "",
+      p95: c.latency.value.textContent ?? "",
+      p99: c.latency.sub.dataset.p99 ?? "",
+      errors: c.errors.value.textContent ?? "",
+      points: this.history.points(service).length,
+    }));
+  }
+
+  #fill(c: Card, s: ServiceView, now: number): void {
+    setText(c.count, `${s.live} / ${s.instances} live`);
+    c.count.dataset.all = String(s.live === s.instances);
+    setText(
+      c.restarts,
+      s.restarts > 0 ? `${s.restarts} restart${s.restarts === 1 ? "" : "s"}` : "",
+    );
+    const pts = this.history.points(s.service);
+    const h = s.http;
+    c.stats.hidden = h === null;
+    c.none.hidden = h !== null;
+    const t = this.theme;
+    // Without request metrics a service is just its instance count: a compact card.
+    c.card.classList.toggle("is-compact", h === null);
+    if (h === null) return;
+    setText(c.rps.value, formatRate(h.requestsPerS));
+    setText(c.latency.value, formatLatency(h.p95));
+    const p50 = formatLatency(h.p50);
+    const p99 = formatLatency(h.p99);
+    c.latency.sub.dataset.p50 = p50;
+    c.latency.sub.dataset.p99 = p99;
+    setText(c.latency.sub, `p50 ${p50} · p99 ${p99}`);
+    setText(c.errors.value, formatShare(h.errorRatio));
+    setText(c.errors.sub, `${formatRate(h.errorsPerS)} 5xx/s`);
+    c.errors.box.dataset.level = h.errorRatio >= 0.05
+      ? "bad"
+      : h.errorRatio >= 0.01
+      ? "warn"
+      : "ok";
+    spark(c.rps.spark, pts, now, [{ pick: (p) => p.rps, color: t.rps }], t.grid);
+    spark(c.latency.spark, pts, now, [
+      { pick: (p) => p.p99, color: t.latencyFaint, dash: true },
+      { pick: (p) => p.p50, color: t.latencyFaint },
+      { pick: (p) => p.p95, color: t.latency },
+    ], t.grid);
+    spark(c.errors.spark, pts, now, [{
+      pick: (p) => (p.errors === null ? null : p.errors * 100),
+      color: t.errors,
+    }], t.grid);
+  }
+}
+
+function buildCard(service: string): Card {
+  const card = el("article", "card svc");
+  card.dataset.service = service;
+  const head = el("header", "svc-head");
+  const name = el("h2", "svc-name", service);
+  name.title = service;
+  const count = el("span", "svc-count num");
+  const restarts = el("span", "svc-restarts");
+  head.append(name, count, restarts);
+  const stats = el("div", "svc-stats");
+  const rps = stat("rps", "Requests", "req/s");
+  const latency = stat("latency", "Latency p95", "");
+  const errors = stat("errors", "Errors", "5xx");
+  stats.append(rps.box, latency.box, errors.box);
+  const none = el("p", "svc-note", "no request metrics reported");
+  card.append(head, stats, none);
+  return { card, count, restarts, stats, none, rps, latency, errors };
+}
+
+function stat(kind: string, label: string, unit: string): Stat {
+  const box = el("div", `stat stat-${kind}`);
+  const top = el("div", "stat-label", label);
+  const line = el("div", "stat-line");
+  const value = el("span", "stat-value num");
+  line.append(value);
+  if (unit) line.append(el("span", "stat-unit", unit));
+  const sub = el("span", "stat-sub");
+  line.append(sub);
+  const spark = el("canvas", "spark");
+  spark.setAttribute("aria-hidden", "true");
+  box.append(top, line, spark);
+  return { box, value, sub, spark };
+}
+
+interface SparkLine {
+  pick: (p: ServicePoint) => number | null;
+  color: string;
+  dash?: boolean;
+}
+
+/**
+ * A small line chart of the points over the last few minutes (at least 30 s, so a young page
+ * does not stretch seconds across the width); y from 0 to the largest value (or `top`).
+ */
+function spark(
+  canvas: HTMLCanvasElement,
+  pts: readonly ServicePoint[],
+  now: number,
+  lines: SparkLine[],
+  grid: string,
+  top = 0,
+): void {
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  if (w === 0 || h === 0) return;
+  const dpr = devicePixelRatio || 1;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const oldest = pts.length ? pts[0].t : now;
+  const span = Math.min(SPARK_MS, Math.max(30_000, now - oldest));
+  const from = now - span;
+  let max = top;
+  for (const l of lines) for (const p of pts) max = Math.max(max, l.pick(p) ?? 0);
+  max = max > 0 ? max * 1.15 : 1;
+  const pad = 2;
+  const x = (t: number) => ((t - from) / span) * w;
+  const y = (v: number) => h - pad - (v / max) * (h - 2 * pad);
+  ctx.strokeStyle = grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(0, h - 0.5);
+  ctx.lineTo(w, h - 0.5);
+  ctx.stroke();
+  lines.forEach((l, li) => {
+    const last = li === lines.length - 1;
+    ctx.beginPath();
+    let open = false;
+    let firstX = 0;
+    let lastX = 0;
+    for (const p of pts) {
+      if (p.t < from) continue;
+      const v = l.pick(p);
+      if (v === null) {
+        open = false;
+        continue;
+      }
+      const px = x(p.t);
+      if (!open) {
+        ctx.moveTo(px, y(v));
+        firstX = px;
+        open = true;
+      } else ctx.lineTo(px, y(v));
+      lastX = px;
+    }
+    ctx.setLineDash(l.dash ? [3, 3] : []);
+    ctx.strokeStyle = l.color;
+    ctx.lineWidth = last ? 1.75 : 1.25;
+    ctx.lineJoin = "round";
+    ctx.stroke();
+    if (last && open && lastX > firstX) {
+      // A faint area under the main line.
+      ctx.lineTo(lastX, h);
+      ctx.lineTo(firstX, h);
+      ctx.closePath();
+      ctx.globalAlpha = 0.1;
+      ctx.fillStyle = l.color;
+      ctx.fill();
+      ctx.globalAlpha = 1;
+    }
+  });
+  ctx.setLineDash([]);
+}
