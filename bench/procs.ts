@@ -39,6 +39,11 @@ export class Child {
     this.#writer = this.#proc.stdin.getWriter();
   }
 
+  /** The child's process id (for /proc/<pid>/stat and /proc/<pid>/status). */
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
   /** The next JSON line the child prints (throws if it exits first). */
   async next<T>(): Promise<T> {
     const r = await this.#lines.next();

@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: measure the raw ZMQ limit, collector ingest, the cost of ingest by stage,
- * live latency and durable storage (bench/storage.ts) in one run and write docs/benchmarks.md.
- * Progress goes to stderr as it runs (about three minutes).
+ * live latency, durable storage (bench/storage.ts) and the agent's own cost
+ * (bench/agent_cost.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
+ * it runs (about seven minutes).
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { measureBreakdown } from "./ingest_breakdown.ts";
 import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
+import { runAgentCost } from "./agent_cost.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -23,6 +25,8 @@ const PROBE_MS = 700;
 const POOL: Record<Form, number> = { single: 50_000, batch: 1_000 };
 const WARMUP_FRAMES: Record<Form, number> = { single: 40_000, batch: 3_000 };
 const FORMS: Form[] = ["single", "batch"];
+/** Agent cost: 3 repetitions of a 60 s window (about 3.5 minutes). */
+const AGENT_COST = { reps: 3, windowMs: 60_000, warmupMs: 5_000, tickMs: 10 };
 const OUT = new URL("../docs/benchmarks.md", import.meta.url);
 
 const started = performance.now();
@@ -154,6 +158,13 @@ async function main() {
   const storage = await runStorage({ log: (l) => say(`storage: ${l}`) });
   say(`storage: ${storage.wallSeconds.toFixed(0)} s`);
 
+  await noteLoad("after storage");
+  // 5. The agent's own cost: an app with the agent vs the same app without it.
+  say(
+    `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
+  );
+  const agentCost = await runAgentCost({ ...AGENT_COST, log: (l) => say(`agent cost: ${l}`) });
+
   await noteLoad("end");
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -171,12 +182,15 @@ async function main() {
     frameBytes,
     breakdown,
     storage,
+    agentCost,
     targets: {
       batchRatio: 0.8,
       p99Ms: 20,
       bytesPerSample: 2,
       writeSamplesPerSec: 300_000,
       queryMs: 20,
+      agentCorePercent: 0.1,
+      agentRssMiB: 10,
     },
   };
   say(

@@ -110,10 +110,12 @@ export function createAgent(options: AgentOptions): Agent {
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
   const transport = options.transport ??
     connect(options.collector ?? DEFAULT_COLLECTOR, options.curve);
-  const readers = options.readers ?? createProcessReaders();
+  // One lag probe (the process readers', every 200 ms) feeds the runtime percentiles too.
   const runtime = options.runtime === undefined
-    ? createRuntimeReaders({ onError: reportOwn })
+    ? createRuntimeReaders({ onError: reportOwn, probe: false })
     : options.runtime;
+  const readers = options.readers ??
+    createProcessReaders({ onLag: runtime ? (l) => runtime.observeLag(l) : undefined });
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
   const sender = startSendLoop<OutgoingSample>({
     backlog,

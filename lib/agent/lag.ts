@@ -21,6 +21,8 @@ export interface LagProbeOptions {
   intervalMs?: number;
   /** Monotonic clock in ms (default `performance.now`). */
   clock?: () => number;
+  /** Every observed lag, ms (runtime.ts takes its percentiles from these: one timer, not two). */
+  onLag?: (lagMs: number) => void;
 }
 
 /** Start a lag probe. Its timer is unref'd: it never keeps the process alive. */
@@ -29,10 +31,13 @@ export function startLagProbe(opts: LagProbeOptions = {}): LagProbe {
   const clock = opts.clock ?? (() => performance.now());
   let last = clock();
   let worst = 0;
+  const onLag = opts.onLag;
   const timer = setInterval(() => {
     const t = clock();
-    worst = Math.max(worst, t - last - period);
+    const lag = t - last - period;
+    worst = Math.max(worst, lag);
     last = t;
+    onLag?.(lag);
   }, period);
   timer.unref();
   return {

@@ -48,7 +48,13 @@ export interface ProcessSources {
 
 /** Options for {@link createProcessReaders}. */
 export interface ProcessReadersOptions {
-  /** Loop-lag probe period in ms (default 100). */
+  /** Every lag the probe observes, ms (the agent feeds runtime.ts's percentiles). */
+  onLag?: (lagMs: number) => void;
+  /**
+   * Loop-lag probe period in ms (default 200). A stall always delays the next firing, so any
+   * period sees the whole stall; each wake-up costs ~50 us of CPU under Deno, so 5 a second
+   * rather than 10 halves the probe's share of the agent's cost (bench/agent_cost.ts).
+   */
   lagProbeMs?: number;
   /** Replace some sources (tests). */
   sources?: Partial<ProcessSources>;
@@ -82,7 +88,11 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
     clock: () => performance.now(),
     ...opts.sources,
   };
-  const lag: LagProbe = startLagProbe({ intervalMs: opts.lagProbeMs ?? 100, clock: src.clock });
+  const lag: LagProbe = startLagProbe({
+    intervalMs: opts.lagProbeMs ?? 200,
+    clock: src.clock,
+    onLag: opts.onLag,
+  });
   const cpuMicros = () => {
     const u = src.cpuUsage();
     return u.user + u.system;

@@ -5,7 +5,17 @@
  *
  * @module
  */
-import { type CgroupReading, type Pid, type ProcOptions, readCgroup } from "./read.ts";
+import {
+  cgroupDir,
+  type CgroupReading,
+  type Pid,
+  presentCgroupFiles,
+  type ProcOptions,
+  readCgroupAt,
+} from "./read.ts";
+
+/** How long a located cgroup directory is reused before it is looked up again, ms. */
+const RELOCATE_MS = 60_000;
 
 /** Metric names for container readings; units are part of the name. */
 export const CONTAINER_METRICS = {
@@ -62,10 +72,20 @@ export function createContainerReader(
       log(`zeroapm: container metrics for process ${pid}: ${line}`);
     } catch { /* a logger must not break sampling */ }
   };
+  let loc: ReturnType<typeof cgroupDir> | null = null;
+  let present: Set<string> | undefined;
+  let locatedAt = -Infinity;
   return () => {
     if (off) return {};
     try {
-      const r = readCgroup(pid, opts);
+      // The process's cgroup rarely moves: locate it (mountinfo + cgroup) once a minute.
+      const t = performance.now();
+      if (!loc?.ok || t - locatedAt > RELOCATE_MS) {
+        loc = cgroupDir(pid, opts);
+        present = loc.ok ? presentCgroupFiles(loc.value.dir) : undefined;
+        locatedAt = t;
+      }
+      const r = loc.ok ? readCgroupAt(loc.value, present) : loc;
       if (!r.ok) {
         if (r.reason.includes("not mounted") || r.reason.includes("no cgroup v2 entry")) {
           off = true;

@@ -163,13 +163,38 @@ export function cgroupDir(pid: Pid, opts: ProcOptions = {}): Parsed<{ path: stri
   return { ok: true, value: { path: path.value, dir } };
 }
 
+/** The cgroup v2 files {@link readCgroupAt} reads. */
+export const CGROUP_FILES: readonly string[] = [
+  "memory.current",
+  "memory.max",
+  "cpu.max",
+  "cpu.stat",
+];
+
+/** Which of {@link CGROUP_FILES} exist in a cgroup directory. */
+export function presentCgroupFiles(dir: string): Set<string> {
+  const names = new Set(readNames(dir) ?? []);
+  return new Set(CGROUP_FILES.filter((f) => names.has(f)));
+}
+
 /** Read the cgroup v2 files of a process (`pid` or "self"): memory, cpu.max, cpu.stat. */
 export function readCgroup(pid: Pid, opts: ProcOptions = {}): Parsed<CgroupReading> {
   const loc = cgroupDir(pid, opts);
-  if (!loc.ok) return loc;
-  const { dir, path } = loc.value;
+  return loc.ok ? readCgroupAt(loc.value) : loc;
+}
+
+/**
+ * Read the cgroup v2 files in a directory found by {@link cgroupDir}. Callers that sample
+ * every second keep the location (finding it reads mountinfo) and call this.
+ */
+export function readCgroupAt(
+  loc: { path: string; dir: string },
+  only?: ReadonlySet<string>,
+): Parsed<CgroupReading> {
+  const { dir, path } = loc;
   const r: CgroupReading = { path, dir, problems: [] };
   const file = <T>(name: string, parse: (t: string | null) => Parsed<T>, set: (v: T) => void) => {
+    if (only && !only.has(name)) return; // known absent: no failed open (and error) each second
     const text = readText(`${dir}/${name}`);
     if (text === null) return;
     const p = parse(text);

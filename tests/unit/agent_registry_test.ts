@@ -375,3 +375,13 @@ Deno.test("runtime readers read this process's fds and threads from /proc", () =
     r.close();
   }
 });
+
+Deno.test("label sets that differ only in order share a series; a bad label is never taken for a good one", () => {
+  const reg = createRegistry({ onError: () => {} });
+  const c = reg.counter("jobs_total");
+  c.inc({ queue: "a", kind: "x" });
+  c.inc({ kind: "x", queue: "a" }); // the same series, labels in another order
+  c.inc({ queue: "a\u0000x" }); // invalid (control character): refused, not merged anywhere
+  assert.deepEqual(reg.snapshot().metrics, { 'jobs_total{kind="x",queue="a"}': 2 });
+  assert.equal(reg.stats().invalidLabels, 1);
+});

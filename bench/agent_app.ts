@@ -1,0 +1,146 @@
+/**
+ * The app of the agent-cost benchmark (bench/agent_cost.ts):
+ * `deno run -A bench/agent_app.ts '<AppConfig JSON>'`.
+ *
+ * A light synthetic workload: a timer fires every `tickMs` (10 ms: 100 "requests" a second),
+ * does a little work (a small JSON round trip and a sum, a few µs) and updates the app's
+ * metrics: 2 counter increments, 2 gauge sets and 1 histogram observation per tick, spread
+ * over {@link APP_SERIES} (20 counter, 20 gauge, 10 histogram series, all with labels).
+ *
+ * With `agent: true` the metrics are `createAgent(...).metrics` and the agent samples at
+ * 1 Hz and pushes to `endpoint`. With `agent: false` the very same code runs against a
+ * no-op metrics object and lib/agent (and npm:zeromq) is never loaded: the app without the
+ * agent. `runtime: false` runs the agent without its runtime health readers (a diagnostic).
+ *
+ * Protocol (JSON lines on stdout): `{"ready":true}` once all series exist, then one
+ * {@link AppMark} per `mark` line on stdin; stdin closing stops the agent and ends the app.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { Agent, MetricsRegistry } from "../lib/agent/mod.ts";
+import { readLines } from "./procs.ts";
+
+/** What the parent asks the app to do. */
+export interface AppConfig {
+  /** Run with the agent (true) or without (false). */
+  agent: boolean;
+  /**
+   * With the agent: false passes `runtime: null` (no runtime health readers, so no 20 ms
+   * lag probe); a diagnostic of where the agent's cost goes. Default true.
+   */
+  runtime?: boolean;
+  /** Collector endpoint (with the agent). */
+  endpoint?: string;
+  /** Workload timer period, ms. */
+  tickMs: number;
+}
+
+/** One reading, printed for every `mark` command. */
+export interface AppMark {
+  /** `process.cpuUsage()` user + system, µs, cumulative since the process started. */
+  cpuUs: number;
+  /** Agent samples taken and accepted by the transport so far (0 without the agent). */
+  seq: number;
+  sent: number;
+  /** Workload ticks and metric updates so far. */
+  ticks: number;
+  updates: number;
+  /** `performance.now()`, ms. */
+  at: number;
+}
+
+/** The app's series: names x label sets. */
+export const APP_SERIES = {
+  counters: 20,
+  gauges: 20,
+  histograms: 10,
+} as const;
+
+/** Service names the app's agent reports as (with and without runtime readers). */
+export const AGENT_SERVICE = "bench-agent-cost";
+export const AGENT_SERVICE_NO_RUNTIME = "bench-agent-cost-no-runtime";
+
+/** Metric updates per workload tick. */
+export const UPDATES_PER_TICK = 5;
+
+const emit = (o: unknown) => console.log(JSON.stringify(o));
+
+/** The same interface as the registry, doing nothing: the app without the agent. */
+const noopMetrics: Pick<MetricsRegistry, "counter" | "gauge" | "histogram"> = {
+  counter: (name) => ({ name, inc() {} }),
+  gauge: (name) => ({ name, set() {} }),
+  histogram: (name) => ({ name, observe() {} }),
+};
+
+async function main() {
+  const cfg = JSON.parse(Deno.args[0]) as AppConfig;
+  let agent: Agent | null = null;
+  if (cfg.agent) {
+    const { createAgent } = await import("../lib/agent/mod.ts");
+    agent = createAgent({
+      service: cfg.runtime === false ? AGENT_SERVICE_NO_RUNTIME : AGENT_SERVICE,
+      collector: cfg.endpoint,
+      ...(cfg.runtime === false ? { runtime: null } : {}),
+    });
+  }
+  const m = agent?.metrics ?? noopMetrics;
+
+  // 4 counters x 5 routes, 4 gauges x 5 queues, 2 histograms x 5 routes: 50 series.
+  const routes = ["/", "/users/:id", "/orders", "/orders/:id", "/health"];
+  const queues = ["email", "sms", "push", "billing", "export"];
+  const counters = ["app.requests_total", "app.errors_total", "app.jobs_total", "app.bytes_total"]
+    .map((n) => m.counter(n));
+  const gauges = ["app.queue_depth", "app.pool_in_use", "app.cache_items", "app.tenants_active"]
+    .map((n) => m.gauge(n));
+  const hists = ["app.request_ms", "app.db_ms"].map((n) => m.histogram(n));
+  const routeLabels = routes.map((route) => ({ route, status: "2xx" }));
+  const queueLabels = queues.map((queue) => ({ queue }));
+
+  let ticks = 0;
+  let updates = 0;
+  let sink = 0;
+  const tick = () => {
+    const i = ticks++;
+    // "Handle a request": a small JSON round trip and a sum.
+    const req = JSON.parse(JSON.stringify({ id: i, items: [i, i + 1, i + 2, i + 3, i + 4] }));
+    for (const x of req.items as number[]) sink += x;
+    const c1 = i % 20;
+    const c2 = (i * 7 + 3) % 20;
+    counters[c1 % 4].inc(routeLabels[Math.floor(c1 / 4)]);
+    counters[c2 % 4].inc(routeLabels[Math.floor(c2 / 4)], 3);
+    const g1 = i % 20;
+    const g2 = (i * 11 + 5) % 20;
+    gauges[g1 % 4].set(sink % 1000, queueLabels[Math.floor(g1 / 4)]);
+    gauges[g2 % 4].set(i % 97, queueLabels[Math.floor(g2 / 4)]);
+    const h = i % 10;
+    hists[h % 2].observe((sink % 400) / 7, routeLabels[Math.floor(h / 2)]);
+    updates += UPDATES_PER_TICK;
+  };
+  const timer = setInterval(tick, cfg.tickMs);
+
+  // Every series exists after 20 ticks.
+  while (ticks < 20) await new Promise((r) => setTimeout(r, cfg.tickMs));
+  emit({ ready: true });
+
+  for await (const line of readLines(Deno.stdin.readable)) {
+    if (line !== "mark") continue;
+    const u = process.cpuUsage();
+    const s = agent?.stats();
+    emit(
+      {
+        cpuUs: u.user + u.system,
+        seq: s?.seq ?? 0,
+        sent: s?.sent ?? 0,
+        ticks,
+        updates,
+        at: performance.now(),
+      } satisfies AppMark,
+    );
+  }
+  clearInterval(timer);
+  await agent?.stop();
+  if (sink < 0) console.error(sink); // keep the work observable
+}
+
+if (import.meta.main) await main();

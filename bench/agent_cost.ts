@@ -1,0 +1,383 @@
+/**
+ * The agent's own cost (issue 4): what `createAgent` adds to an app that sends 50 custom
+ * series at 1 Hz, against the same app without the agent, in the same run.
+ *
+ * Each repetition runs four app processes (bench/agent_app.ts) side by side: one with the
+ * agent (pushing to a real PULL socket in this process, lib/zmq.ts `bindPull`), two
+ * identical ones without it, and, as a diagnostic, one with the agent created with
+ * `runtime: null`. The two without-agent apps are an A/A pair: the difference
+ * between them is what noise alone produces, measured under the very same conditions. After
+ * a warm-up, every app reports `process.cpuUsage()` at the start and end of a timed window
+ * (cross-checked with utime + stime of /proc/<pid>/stat), and this process reads each app's
+ * VmRSS from /proc/<pid>/status twice a second during the window. Spawn order rotates per
+ * repetition.
+ *
+ * In process it also times the registry's updates (`counter.inc` with labels, ...) and one
+ * sample (`sampleNow()`: readers, snapshot, encode) into a transport that accepts at once.
+ *
+ * @module
+ */
+import { createAgent, createRegistry } from "../lib/agent/mod.ts";
+import { decode } from "../lib/protocol.ts";
+import { bindPull } from "../lib/zmq.ts";
+import {
+  AGENT_SERVICE,
+  APP_SERIES,
+  type AppConfig,
+  type AppMark,
+  UPDATES_PER_TICK,
+} from "./agent_app.ts";
+import { Child } from "./procs.ts";
+import { summarize } from "./stats.ts";
+
+/** Settings of {@link runAgentCost}. */
+export interface AgentCostOptions {
+  reps: number;
+  /** Timed window per repetition, ms. */
+  windowMs: number;
+  /** Time between "all apps ready" and the window's start, ms. */
+  warmupMs: number;
+  /** Workload timer period of the apps, ms. */
+  tickMs: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Roles of the apps of a repetition: with the agent, two without it (the A/A pair) and,
+ * as a diagnostic, with the agent but `runtime: null` (no runtime readers, no 20 ms probe).
+ */
+export type AppRole = "agent" | "baseA" | "baseB" | "noRuntime";
+
+/** Every role, in the spawn order of the first repetition. */
+export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "noRuntime"];
+
+/** One app over one timed window. */
+export interface AppWindow {
+  /** CPU time (user + system, all threads) over the window, from `process.cpuUsage()`, ms. */
+  cpuMs: number;
+  /** The same from /proc/<pid>/stat utime + stime (10 ms ticks), ms. */
+  statCpuMs: number;
+  /** Wall time of the window, ms. */
+  wallMs: number;
+  /** Agent samples taken / accepted by the socket in the window (0 without the agent). */
+  samples: number;
+  sent: number;
+  /** Metric updates in the window. */
+  updates: number;
+  /** Median VmRSS during the window, bytes. */
+  rssBytes: number;
+}
+
+/** Everything the agent-cost benchmark measured. */
+export interface AgentCostResults {
+  reps: Array<Record<AppRole, AppWindow>>;
+  windowMs: number;
+  warmupMs: number;
+  tickMs: number;
+  series: typeof APP_SERIES;
+  updatesPerTick: number;
+  /** What the PULL socket received from the agent app (`agent` role). */
+  received: {
+    frames: number;
+    samples: number;
+    /** Mean frame size, bytes. */
+    frameBytes: number;
+    /** Custom series in the last sample received (counter/gauge values, histograms). */
+    customValues: number;
+    customHists: number;
+    /** All metrics in the last sample, the agent's own included. */
+    totalValues: number;
+  };
+  /** In-process microbenchmarks (best of 5 rounds after a warm-up). */
+  micro: {
+    counterIncNs: number;
+    gaugeSetNs: number;
+    histObserveNs: number;
+    /** One `sampleNow()` with the 50 series, encoded and handed to a transport, µs. */
+    sampleUs: number;
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const CLK_TCK = 100;
+
+/** utime + stime of a process, ms. */
+async function statCpuMs(pid: number): Promise<number> {
+  const s = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
+}
+
+/** VmRSS of a process, bytes (NaN when unreadable). */
+async function rssBytes(pid: number): Promise<number> {
+  const s = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  const m = /^VmRSS:\s*(\d+)\s*kB/m.exec(s);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Run the agent-cost benchmark. */
+export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResults> {
+  const log = o.log ?? (() => {});
+  const received = {
+    frames: 0,
+    samples: 0,
+    bytes: 0,
+    customValues: 0,
+    customHists: 0,
+    totalValues: 0,
+  };
+  const pull = await bindPull("tcp://127.0.0.1:*", {
+    onError: (e) => log(`PULL socket: ${(e as Error).message}`),
+    onFrame(frame) {
+      const d = decode(frame);
+      if (!d.ok) throw new Error(`agent frame refused: ${d.error.detail}`);
+      if (d.message.identity.service !== AGENT_SERVICE) return;
+      received.frames++;
+      received.bytes += frame.byteLength;
+      const s = d.message.samples;
+      received.samples += s.length;
+      const last = s[s.length - 1];
+      const keys = Object.keys(last.metrics);
+      received.totalValues = keys.length;
+      received.customValues = keys.filter((k) => k.startsWith("app.")).length;
+      received.customHists = Object.keys(last.hist ?? {}).filter((k) => k.startsWith("app."))
+        .length;
+    },
+  });
+  const reps: AgentCostResults["reps"] = [];
+  try {
+    for (let rep = 0; rep < o.reps; rep++) {
+      const order = [...ROLES];
+      for (let i = 0; i < rep % order.length; i++) order.push(order.shift()!);
+      reps.push(await runRep(o, order, pull.endpoint));
+      const r = reps[rep];
+      const f = (w: AppWindow) =>
+        `${w.cpuMs.toFixed(0)} ms CPU (stat ${w.statCpuMs.toFixed(0)}), RSS ${
+          (w.rssBytes / 2 ** 20).toFixed(1)
+        } MiB`;
+      log(
+        `rep ${rep + 1}/${o.reps} (${(r.agent.wallMs / 1000).toFixed(1)} s, ${r.agent.samples} ` +
+          `samples): agent ${f(r.agent)}; without A ${f(r.baseA)}; without B ${f(r.baseB)}; ` +
+          `agent without runtime readers ${f(r.noRuntime)}`,
+      );
+    }
+  } finally {
+    await pull.close();
+  }
+  const micro = await microbench();
+  log(
+    `in process: counter.inc ${micro.counterIncNs.toFixed(0)} ns, gauge.set ${
+      micro.gaugeSetNs.toFixed(0)
+    } ns, histogram.observe ${micro.histObserveNs.toFixed(0)} ns, one sample ${
+      micro.sampleUs.toFixed(0)
+    } µs`,
+  );
+  return {
+    reps,
+    windowMs: o.windowMs,
+    warmupMs: o.warmupMs,
+    tickMs: o.tickMs,
+    series: APP_SERIES,
+    updatesPerTick: UPDATES_PER_TICK,
+    received: {
+      frames: received.frames,
+      samples: received.samples,
+      frameBytes: received.frames ? received.bytes / received.frames : NaN,
+      customValues: received.customValues,
+      customHists: received.customHists,
+      totalValues: received.totalValues,
+    },
+    micro,
+  };
+}
+
+async function runRep(
+  o: AgentCostOptions,
+  order: AppRole[],
+  endpoint: string,
+): Promise<Record<AppRole, AppWindow>> {
+  const apps = new Map<AppRole, Child>();
+  try {
+    for (const role of order) {
+      const cfg: AppConfig = {
+        agent: role === "agent" || role === "noRuntime",
+        runtime: role !== "noRuntime",
+        endpoint,
+        tickMs: o.tickMs,
+      };
+      apps.set(role, new Child("./agent_app.ts", cfg));
+    }
+    const all = [...apps.entries()];
+    await Promise.all(all.map(([, c]) => c.next<{ ready: true }>()));
+    await sleep(o.warmupMs);
+    const mark = () =>
+      Promise.all(all.map(async ([, c]) => {
+        const [stat] = await Promise.all([statCpuMs(c.pid), c.say("mark")]);
+        return { stat, m: await c.next<AppMark>() };
+      }));
+    const start = await mark();
+    const rss: number[][] = all.map(() => []);
+    const t0 = performance.now();
+    while (performance.now() - t0 < o.windowMs) {
+      await sleep(Math.min(500, o.windowMs - (performance.now() - t0)));
+      const r = await Promise.all(all.map(([, c]) => rssBytes(c.pid)));
+      r.forEach((x, i) => Number.isFinite(x) && rss[i].push(x));
+    }
+    const end = await mark();
+    const out = {} as Record<AppRole, AppWindow>;
+    all.forEach(([role], i) => {
+      const a = start[i].m;
+      const b = end[i].m;
+      out[role] = {
+        cpuMs: (b.cpuUs - a.cpuUs) / 1000,
+        statCpuMs: end[i].stat - start[i].stat,
+        wallMs: b.at - a.at,
+        samples: b.seq - a.seq,
+        sent: b.sent - a.sent,
+        updates: b.updates - a.updates,
+        rssBytes: summarize(rss[i]).median,
+      };
+    });
+    return out;
+  } finally {
+    await Promise.all([...apps.values()].map((c) => c.finish()));
+  }
+}
+
+/** Best ns per call of `f(i)` over `n` calls, 5 rounds after a warm-up round. */
+function nsPerCall(n: number, f: (i: number) => void): number {
+  let best = Infinity;
+  for (let round = 0; round < 6; round++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) f(i);
+    const ms = performance.now() - t;
+    if (round > 0) best = Math.min(best, ms);
+  }
+  return best / n * 1e6;
+}
+
+async function microbench(): Promise<AgentCostResults["micro"]> {
+  const routes = ["/", "/users/:id", "/orders", "/orders/:id", "/health"];
+  const routeLabels = routes.map((route) => ({ route, status: "2xx" }));
+  const queueLabels = ["email", "sms", "push", "billing", "export"].map((queue) => ({ queue }));
+  const reg = createRegistry({ onError: () => {} });
+  const counters = ["a.x_total", "a.y_total", "a.z_total", "a.w_total"].map((n) => reg.counter(n));
+  const gauges = ["a.g1", "a.g2", "a.g3", "a.g4"].map((n) => reg.gauge(n));
+  const hists = ["a.h1", "a.h2"].map((n) => reg.histogram(n));
+  const N = 200_000;
+  const counterIncNs = nsPerCall(N, (i) => counters[i % 4].inc(routeLabels[i % 5]));
+  const gaugeSetNs = nsPerCall(N, (i) => gauges[i % 4].set(i, queueLabels[i % 5]));
+  const histObserveNs = nsPerCall(N, (i) => hists[i % 2].observe(i % 300, routeLabels[i % 5]));
+  return { counterIncNs, gaugeSetNs, histObserveNs, sampleUs: await sampleMicros() };
+}
+
+/**
+ * One sample as the agent takes it, with the app's 50 series: `sampleNow()` (process and
+ * runtime readers, registry snapshot), then the send loop encodes it and hands it to a
+ * transport that accepts at once (no socket). Best of 5 rounds, µs per sample.
+ */
+async function sampleMicros(): Promise<number> {
+  let frames = 0;
+  const agent = createAgent({
+    service: "bench-agent-cost",
+    intervalMs: 86_400_000,
+    transport: {
+      trySend: () => Promise.resolve(++frames > 0),
+      close() {},
+    },
+    onError: () => {},
+  });
+  const m = agent.metrics;
+  const routes = ["/", "/users/:id", "/orders", "/orders/:id", "/health"];
+  const queues = ["email", "sms", "push", "billing", "export"];
+  ["r_total", "e_total", "j_total", "b_total"].forEach((n) => {
+    const c = m.counter(`app.${n}`);
+    for (const route of routes) c.inc({ route, status: "2xx" }, 3);
+  });
+  ["q", "p", "c", "t"].forEach((n) => {
+    const g = m.gauge(`app.${n}`);
+    for (const queue of queues) g.set(7, { queue });
+  });
+  ["h1", "h2"].forEach((n) => {
+    const h = m.histogram(`app.${n}`);
+    for (const route of routes) for (let v = 0; v < 200; v += 3) h.observe(v, { route });
+  });
+  const K = 200;
+  let best = Infinity;
+  for (let round = 0; round < 6; round++) {
+    const t = performance.now();
+    for (let k = 0; k < K; k++) {
+      const target = agent.stats().sent + 1;
+      agent.sampleNow();
+      // The send loop runs on microtasks only; wait for it to hand the frame over.
+      for (let spin = 0; agent.stats().sent < target && spin < 1000; spin++) {
+        await Promise.resolve();
+      }
+    }
+    const ms = performance.now() - t;
+    if (round > 0) best = Math.min(best, ms);
+  }
+  if (agent.stats().sent !== 6 * K) throw new Error(`sample microbenchmark: ${frames} frames`);
+  await agent.stop();
+  return best / K * 1000;
+}
+
+/** The cost of one agent variant against the without-agent pair, over the repetitions. */
+export interface CostSummary {
+  /** Per repetition: (CPU with - mean CPU of the pair) / samples sent, ms. */
+  msPerSample: number[];
+  /** Per repetition: the same over wall time, % of one core (at 1 Hz: samples = seconds). */
+  corePercent: number[];
+  /** Per repetition: the A/A difference |A - B| / samples sent, ms (noise alone). */
+  aaMsPerSample: number[];
+  /** Noise, ms per sample: the larger of the cost's range over reps and the largest A/A. */
+  noiseMsPerSample: number;
+  /** The same as % of one core. */
+  noisePercent: number;
+  /** Median cost above the noise? */
+  cpuAboveNoise: boolean;
+  /** Per repetition: CPU cost from /proc/<pid>/stat instead (10 ms ticks), ms per sample. */
+  statMsPerSample: number[];
+  /** Per repetition: median RSS with - mean of the pair's, bytes. */
+  rssBytes: number[];
+  /** Per repetition: |RSS A - RSS B|, bytes. */
+  aaRssBytes: number[];
+  /** The larger of the RSS cost's range over reps and the largest A/A difference, bytes. */
+  rssNoiseBytes: number;
+  rssAboveNoise: boolean;
+}
+
+/** Summarise one agent variant (`agent` or `noRuntime`) against the without-agent pair. */
+export function costOf(r: AgentCostResults, role: "agent" | "noRuntime"): CostSummary {
+  const reps = r.reps;
+  const mean = (a: number, b: number) => (a + b) / 2;
+  const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+  const msPerSample = reps.map((x) =>
+    (x[role].cpuMs - mean(x.baseA.cpuMs, x.baseB.cpuMs)) / x[role].sent
+  );
+  const corePercent = reps.map((x) =>
+    (x[role].cpuMs - mean(x.baseA.cpuMs, x.baseB.cpuMs)) / x[role].wallMs * 100
+  );
+  const aaMsPerSample = reps.map((x) => Math.abs(x.baseA.cpuMs - x.baseB.cpuMs) / x[role].sent);
+  const statMsPerSample = reps.map((x) =>
+    (x[role].statCpuMs - mean(x.baseA.statCpuMs, x.baseB.statCpuMs)) / x[role].sent
+  );
+  const rssBytes = reps.map((x) => x[role].rssBytes - mean(x.baseA.rssBytes, x.baseB.rssBytes));
+  const aaRssBytes = reps.map((x) => Math.abs(x.baseA.rssBytes - x.baseB.rssBytes));
+  const noiseMsPerSample = Math.max(range(msPerSample), ...aaMsPerSample);
+  const samplesPerSec = summarize(reps.map((x) => x[role].sent / x[role].wallMs * 1000)).median;
+  const rssNoiseBytes = Math.max(range(rssBytes), ...aaRssBytes);
+  return {
+    msPerSample,
+    corePercent,
+    aaMsPerSample,
+    noiseMsPerSample,
+    noisePercent: noiseMsPerSample * samplesPerSec / 10,
+    cpuAboveNoise: summarize(msPerSample).median > noiseMsPerSample,
+    statMsPerSample,
+    rssBytes,
+    aaRssBytes,
+    rssNoiseBytes,
+    rssAboveNoise: summarize(rssBytes).median > rssNoiseBytes,
+  };
+}
