@@ -83,7 +83,10 @@ export interface ReceiverOptions {
   onError?(error: unknown): void;
   /** Largest frame accepted by the socket; larger ones drop the peer's connection. */
   maxMessageBytes?: number;
-  /** Receive queue bound, in messages. */
+  /**
+   * Receive queue bound per connection, in frames (default 1000). Frames may be up to
+   * 1 MiB, so this bounds what one sender can park in the collector's memory.
+   */
   receiveHighWaterMark?: number;
   /** Idle back-off cap in ms (starts at 1 ms, doubles while idle). */
   maxIdleMs?: number;
@@ -115,7 +118,7 @@ export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise
   const socket = new zmq.Pull({
     linger: 0,
     maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 10_000,
+    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
     ...(curve
       ? {
         context,
@@ -174,7 +177,7 @@ export function connectSub(endpoint: string, opts: ReceiverOptions): Receiver {
   const socket = new zmq.Subscriber({
     linger: 0,
     maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 10_000,
+    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
   });
   socket.connect(endpoint);
   socket.subscribe();

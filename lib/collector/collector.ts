@@ -44,6 +44,10 @@ export interface CollectorOptions {
   secureCookie?: boolean;
   /** CURVE on the PULL socket: keys and the agent allowlist. */
   curve?: CurveServerOptions | null;
+  /** A WebSocket client over its send-buffer bound this long is closed, ms (default 30 s). */
+  stuckCloseMs?: number;
+  /** Most series across all instances (default 100 000); more are refused and counted. */
+  maxSeriesTotal?: number;
 }
 
 /** A running collector. */
@@ -68,6 +72,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const stats = new CollectorStats({ now, log });
   const hub: Hub = new Hub({
     now,
+    stuckCloseMs: opts.stuckCloseMs,
     hello: (metrics) => {
       const t = now();
       const list = instances.list();
@@ -90,7 +95,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     instances.restore(history.instances());
     refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
-  const ingest = createIngest({ instances, recent, hub, stats, now, history });
+  const ingest = createIngest({
+    instances,
+    recent,
+    hub,
+    stats,
+    now,
+    history,
+    maxSeriesTotal: opts.maxSeriesTotal,
+  });
   const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
 
   const receivers: Receiver[] = [];
@@ -154,6 +167,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     if (history) {
       try {
         history.tick();
+        stats.historyDropped = history.dropped;
       } catch (e) {
         // Disk full, read-only directory...: counted always, logged once a minute.
         if (stats.historyErrors++ % 60 === 0) {
@@ -186,7 +200,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         hub.closeAll();
         await server.shutdown();
         await Promise.all(receivers.map((r) => r.close()));
-        history?.close(); // after the drain: everything received is flushed and sealed
+        try {
+          history?.close(); // after the drain: everything received is flushed and sealed
+        } catch (e) {
+          // A full or read-only disk: what was flushed before is safe; say what was not.
+          log(`history: could not write the last samples on stop: ${(e as Error).message}`);
+        }
       })();
       return stopping;
     },

@@ -15,7 +15,11 @@ import type { InstanceView, SeriesPoints } from "../live/messages.ts";
 /** Where ingest hands points for durable history (the SQLite store, or nothing). */
 export interface HistorySink {
   append(instance: string, metric: string, t: number, v: number): void;
-  touch(view: InstanceView): void;
+  /**
+   * Remember an instance's view, with its last sequence number and agent start time, so a
+   * restarted collector counts a gap across the restart as loss (see Instances.restore).
+   */
+  touch(view: InstanceView, lastSeq?: number | null, agentStart?: number | null): void;
 }
 
 /** What ingest writes to. */
@@ -29,6 +33,11 @@ export interface IngestDeps {
   history?: HistorySink | null;
   /** Most metric series per instance; new names beyond it are refused (default 512). */
   maxSeriesPerInstance?: number;
+  /**
+   * Most metric series over all instances; new ones beyond it are refused as `series_limit`
+   * (default 100 000). Without it, 10 000 instances x 512 series could hold 5 million rings.
+   */
+  maxSeriesTotal?: number;
 }
 
 /** Build the frame handler: `(frame) => void`, safe to call with any bytes. */
@@ -36,6 +45,7 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
   const { instances, recent, hub, stats, now } = deps;
   const history = deps.history ?? null;
   const maxSeries = deps.maxSeriesPerInstance ?? 512;
+  const maxTotal = deps.maxSeriesTotal ?? 100_000;
 
   return (frame) => {
     stats.bytes += typeof frame === "string" ? frame.length : frame.byteLength;
@@ -64,7 +74,11 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
             stats.refuse("series_limit", `${obs.id} has ${maxSeries} series; ${name} refused`);
             continue;
           }
-          series.set(name, ring = recent.newRing());
+          if (recent.seriesTotal >= maxTotal) {
+            stats.refuse("series_limit", `${maxTotal} series in all; ${obs.id} ${name} refused`);
+            continue;
+          }
+          ring = recent.addSeries(series, name);
         }
         const v = s.metrics[name];
         ring.push(s.t, v);
@@ -73,7 +87,7 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
       }
     }
     const view = instances.get(obs.id)!;
-    history?.touch(view);
+    history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
     if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });
     if (obs.samples.length > 0) hub.publish({ type: "samples", now: arrival, id: obs.id, points });
   };

@@ -21,6 +21,9 @@ export interface PlacedSample {
   metrics: Record<string, number>;
 }
 
+/** An instance as the durable store keeps it: its view plus where its sequence stood. */
+export type PersistedView = InstanceView & { lastSeq?: number | null; agentStart?: number | null };
+
 /** What {@link Instances.observe} made of one message. */
 export type Observation =
   | { ok: true; id: string; samples: PlacedSample[]; created: boolean; changed: boolean }
@@ -196,21 +199,34 @@ export class Instances {
   }
 
   /**
-   * Re-list instances known before a restart, as stale until they report again. Their
-   * sequence starts over (the collector cannot know what was sent while it was down).
+   * Re-list instances known before a restart, as stale until they report again. A view
+   * persisted with `lastSeq` (and `agentStart`) resumes its sequence: samples sent while the
+   * collector was down or lost in its crash show up as a counted gap. Without them (older
+   * data) the sequence starts over.
    */
-  restore(views: InstanceView[]): void {
-    for (const v of views) {
+  restore(views: PersistedView[]): void {
+    for (const persisted of views) {
+      const { lastSeq, agentStart, ...v } = persisted;
       if (this.#byId.has(v.id) || this.#byId.size >= this.maxInstances) continue;
       this.#byId.set(v.id, {
         view: { ...v, status: "stale" },
-        lastSeq: null,
+        lastSeq: typeof lastSeq === "number" ? lastSeq : null,
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(v.service),
-        agentStart: null,
+        agentStart: typeof agentStart === "number" ? agentStart : null,
       });
     }
+  }
+
+  /** The last sequence number seen from an instance (persisted with its view). */
+  lastSeq(id: string): number | null {
+    return this.#byId.get(id)?.lastSeq ?? null;
+  }
+
+  /** The agent start time an instance sent (its clock), or null. */
+  agentStart(id: string): number | null {
+    return this.#byId.get(id)?.agentStart ?? null;
   }
 
   /** One instance's view (a live object: copy before keeping it). */

@@ -34,6 +34,8 @@ export class CollectorStats {
   bytes = 0;
   /** Failed history writes (disk full, read-only): counted, logged; the live view goes on. */
   historyErrors = 0;
+  /** Points not kept in history because too many waited to be written (see durable.ts). */
+  historyDropped = 0;
   refused: Record<RefusalReason, number>;
   #lastLog = new Map<RefusalReason, number>();
   #suppressed = new Map<RefusalReason, number>();

@@ -58,6 +58,8 @@ export function collectorStats(deps: ApiDeps): Response {
     lost: { total: lost },
     instances: { total: instances.size, list: perInstance },
     live: { clients: hub.size, droppedFrames: hub.dropped, closedStuck: hub.closedStuck },
+    // Failed history writes (disk full, read-only): the live view goes on without them.
+    history: { errors: stats.historyErrors, dropped: stats.historyDropped },
   });
 }
 

@@ -23,6 +23,7 @@ import { Bucketizer, chooseTier, DEFAULT_RETENTION, type Point, type Retention }
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
 import type { InstanceView } from "../live/messages.ts";
+import type { PersistedView } from "../collector/instances.ts";
 
 /** Options for {@link DurableStore.open}. */
 export interface DurableOptions {
@@ -37,6 +38,12 @@ export interface DurableOptions {
    * the cost is up to 15 minutes of points per series in memory (16 bytes each) and in WAL rows.
    */
   sealEveryMs?: number;
+  /**
+   * Most points held in memory before they are sealed (default 4 M, ~64 MB). A seal round
+   * starts early at a quarter of it; at the bound (only while writes fail, e.g. a full disk)
+   * new points are dropped from history and counted, and the live view keeps them.
+   */
+  maxOpenPoints?: number;
   /** Series sealed per step (default 200). */
   sealBatch?: number;
 }
@@ -66,9 +73,15 @@ export class DurableStore {
   #open = new Map<string, Map<string, Open>>();
   #byId = new Map<number, Open>();
   #dirty = new Map<string, InstanceView>();
+  /** Per dirty instance: last sequence number and agent start, persisted with the view. */
+  #resume = new Map<string, { lastSeq: number | null; agentStart: number | null }>();
   #round: { cutoff: number; queue: Open[] } | null = null;
   #lastRound: number;
   #sealEveryMs: number;
+  #maxOpenPoints: number;
+  #openPoints = 0;
+  /** Points not kept in history because too many were waiting to be written. */
+  dropped = 0;
   #sealBatch: number;
   #retainer: Retainer;
   #stmt: Record<string, StatementSync>;
@@ -78,6 +91,7 @@ export class DurableStore {
     this.#now = opts.now;
     this.retention = opts.retention ?? DEFAULT_RETENTION;
     this.#sealEveryMs = opts.sealEveryMs ?? 15 * 60_000;
+    this.#maxOpenPoints = opts.maxOpenPoints ?? 4_000_000;
     this.#sealBatch = opts.sealBatch ?? 200;
     this.#lastRound = opts.now();
     this.#retainer = new Retainer(db, this.retention, opts.maxDiskBytes ?? null);
@@ -108,6 +122,10 @@ export class DurableStore {
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
+    if (this.#openPoints >= this.#maxOpenPoints) {
+      this.dropped++;
+      return;
+    }
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
     let open = byMetric.get(metric);
@@ -117,11 +135,21 @@ export class DurableStore {
     }
     open.times.push(t);
     open.values.push(v);
+    this.#openPoints++;
   }
 
-  /** Remember an instance's latest view; written at the next flush. */
-  touch(view: InstanceView): void {
+  /**
+   * Remember an instance's latest view, with its last sequence number and agent start time;
+   * written at the next flush, in the same transaction as the points, so after a crash the
+   * persisted `lastSeq` matches the persisted points and the gap is counted as loss.
+   */
+  touch(view: InstanceView, lastSeq: number | null = null, agentStart: number | null = null): void {
     this.#dirty.set(view.id, view);
+    const r = this.#resume.get(view.id);
+    if (r) {
+      r.lastSeq = lastSeq;
+      r.agentStart = agentStart;
+    } else this.#resume.set(view.id, { lastSeq, agentStart });
   }
 
   /**
@@ -141,31 +169,38 @@ export class DurableStore {
     this.#tx(() => {
       if (pending.length > 0) this.#stmt.wal.get(encodeWal(pending, points));
       for (const view of this.#dirty.values()) {
-        this.#stmt.instance.run(view.id, JSON.stringify(view));
+        const r = this.#resume.get(view.id);
+        this.#stmt.instance.run(view.id, JSON.stringify(r ? { ...view, ...r } : view));
       }
     });
     for (const open of pending) open.flushed = open.times.length;
     this.#dirty.clear();
+    this.#resume.clear();
   }
 
   /** One bounded step of background work: flush, a seal step, a retention step. */
   tick(): void {
     this.flush();
-    if (!this.#round && this.#now() - this.#lastRound >= this.#sealEveryMs) this.#startRound();
+    const due = this.#now() - this.#lastRound >= this.#sealEveryMs ||
+      this.#openPoints >= this.#maxOpenPoints / 4;
+    if (!this.#round && due) this.#startRound();
     if (this.#round) this.#sealStep();
     this.#retainer.step(this.#now());
   }
 
   /** Flush and seal everything (a clean stop), then close the database. */
   close(): void {
-    this.flush();
-    this.#startRound();
-    while (this.#round) this.#sealStep();
-    // Give back the pages the deleted WAL rows held (auto_vacuum=INCREMENTAL). While running,
-    // new WAL rows reuse them, so only a stopped store has them to spare.
-    // (Each step of this pragma frees one page: exec() would run one step, all() runs them all.)
-    this.#db.prepare("PRAGMA incremental_vacuum").all();
-    this.#db.close();
+    try {
+      this.flush();
+      this.#startRound();
+      while (this.#round) this.#sealStep();
+      // Give back the pages the deleted WAL rows held (auto_vacuum=INCREMENTAL). While running,
+      // new WAL rows reuse them, so only a stopped store has them to spare.
+      // (Each step of this pragma frees one page: exec() would run one step, all() runs them all.)
+      this.#db.prepare("PRAGMA incremental_vacuum").all();
+    } finally {
+      this.#db.close(); // even when the disk is full: release the directory's lock
+    }
   }
 
   /** Points of one series over [from, to) as at most `points` buckets. */
@@ -189,10 +224,10 @@ export class DurableStore {
     return { tier, bucketMs: b.width, points: b.result() };
   }
 
-  /** Instances as last persisted (for listing after a restart). */
-  instances(): InstanceView[] {
+  /** Instances as last persisted (for listing after a restart), with `lastSeq`/`agentStart`. */
+  instances(): PersistedView[] {
     return this.#db.prepare("SELECT view FROM instances").all()
-      .map((r) => JSON.parse((r as { view: string }).view) as InstanceView);
+      .map((r) => JSON.parse((r as { view: string }).view) as PersistedView);
   }
 
   /** Series known for an instance (metric names). */
@@ -201,10 +236,13 @@ export class DurableStore {
   }
 
   /** Size and backlog figures for `/api/stats`. */
-  stats(): { openPoints: number; series: number; bytes: number } {
-    let openPoints = 0;
-    for (const o of this.#byId.values()) openPoints += o.times.length;
-    return { openPoints, series: this.#byId.size, bytes: this.#retainer.bytes() };
+  stats(): { openPoints: number; series: number; bytes: number; dropped: number } {
+    return {
+      openPoints: this.#openPoints,
+      series: this.#byId.size,
+      bytes: this.#retainer.bytes(),
+      dropped: this.dropped,
+    };
   }
 
   #track(instance: string, metric: string, id: number): Open {
@@ -231,6 +269,7 @@ export class DurableStore {
         open.times.push(t);
         open.values.push(v);
         open.flushed = open.times.length;
+        this.#openPoints++;
       });
     }
   }
@@ -259,6 +298,7 @@ export class DurableStore {
       open.times.splice(0, open.sealing);
       open.values.splice(0, open.sealing);
       open.flushed -= open.sealing;
+      this.#openPoints -= open.sealing;
       open.sealing = 0;
     }
     if (round.queue.length === 0) this.#round = null;
@@ -300,7 +340,9 @@ export class DurableStore {
       fn();
       this.#db.exec("COMMIT");
     } catch (e) {
-      this.#db.exec("ROLLBACK");
+      // SQLite may have rolled back already (SQLITE_FULL does): a second ROLLBACK would throw
+      // "no transaction is active" and hide the real error.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw e;
     }
   }

@@ -101,6 +101,7 @@ export class RecentStore {
   readonly windowMs: number;
   readonly maxPointsPerSeries: number;
   #series = new Map<string, Map<string, Ring>>();
+  #total = 0;
 
   constructor(opts: RecentOptions = {}) {
     this.windowMs = opts.windowMs ?? 15 * 60_000;
@@ -110,6 +111,11 @@ export class RecentStore {
   /** Number of metric series held for an instance. */
   seriesCount(id: string): number {
     return this.#series.get(id)?.size ?? 0;
+  }
+
+  /** Number of series held over all instances (for the collector-wide series cap). */
+  get seriesTotal(): number {
+    return this.#total;
   }
 
   /** True when the instance already has a series for this metric. */
@@ -129,11 +135,18 @@ export class RecentStore {
     return new Ring(this.maxPointsPerSeries);
   }
 
+  /** Add an empty series to `byMetric` (from {@link seriesOf}), counted in {@link seriesTotal}. */
+  addSeries(byMetric: Map<string, Ring>, metric: string): Ring {
+    const ring = this.newRing();
+    byMetric.set(metric, ring);
+    this.#total++;
+    return ring;
+  }
+
   /** Add one point of one series at collector time `t`. */
   push(id: string, metric: string, t: number, v: number): void {
     const byMetric = this.seriesOf(id);
-    let ring = byMetric.get(metric);
-    if (!ring) byMetric.set(metric, ring = this.newRing());
+    const ring = byMetric.get(metric) ?? this.addSeries(byMetric, metric);
     ring.push(t, v);
   }
 
@@ -164,6 +177,7 @@ export class RecentStore {
 
   /** Forget every series of an instance. */
   forget(id: string): void {
+    this.#total -= this.#series.get(id)?.size ?? 0;
     this.#series.delete(id);
   }
 }

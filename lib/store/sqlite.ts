@@ -62,7 +62,7 @@ export function openDatabase(dir: string): DatabaseSync {
         `data directory ${dir} is in use by ${holder}; stop it or pass another --data DIR`,
       );
     }
-    if (/readonly|read-only|permission|access/i.test(msg)) {
+    if (/readonly|read-only|permission|access/i.test(msg) || !writable(dir)) {
       throw new DataDirError(`data directory ${dir} is not writable: ${msg}`);
     }
     throw new DataDirError(`cannot open ${path}: ${msg}`);
@@ -75,6 +75,18 @@ export function openDatabase(dir: string): DatabaseSync {
     throw new DataDirError(`cannot initialise ${path}: ${(e as Error).message}`);
   }
   return db;
+}
+
+/** True when a file can be created in `dir` (SQLite says only "unable to open" when not). */
+function writable(dir: string): boolean {
+  const probe = `${dir}/.zeroapm-write-test-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(probe, "");
+    Deno.removeSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Bytes the database occupies (pages in use, excluding free pages). */

@@ -1,0 +1,121 @@
+/**
+ * Hostile input, in process: 100 000+ seeded hostile frames through the real decoder and the
+ * real ingest (real Instances, RecentStore, Hub, CollectorStats), interleaved with good
+ * frames from one known instance. Nothing throws, every refusal is counted under a reason,
+ * and the known instance's series are exactly what it sent.
+ */
+import assert from "node:assert/strict";
+import { createIngest } from "../../lib/collector/ingest.ts";
+import { instanceId, Instances } from "../../lib/collector/instances.ts";
+import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
+import { RecentStore } from "../../lib/store/recent.ts";
+import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
+import { decode, encode, type Identity, REJECT_REASONS } from "../../lib/protocol.ts";
+import { hostileFrames } from "../support/fuzz.ts";
+
+const T0 = 1_700_000_000_000;
+/** Frames of hostile input; override with FUZZ_FRAMES for a longer run. */
+const FRAMES = Number(Deno.env.get("FUZZ_FRAMES") ?? 100_000);
+const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed);
+const GOOD_EVERY = 50;
+
+class RecordingSocket implements LiveSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  goodPoints: Array<[number, number]> = [];
+  constructor(private readonly goodId: string) {}
+  send(data: string): void {
+    const f = JSON.parse(data);
+    if (f.type === "samples" && f.id === this.goodId) this.goodPoints.push(...f.points["good.v"]);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+Deno.test(`${FRAMES} hostile frames through decode + ingest: no throw, all counted, good data intact`, () => {
+  let t = T0;
+  const now = () => t;
+  const instances = new Instances();
+  const recent = new RecentStore({ windowMs: 24 * 3600_000 });
+  const logs: string[] = [];
+  const stats = new CollectorStats({ now, log: (l) => logs.push(l) });
+  const hub = new Hub({
+    now,
+    hello: () => ({ type: "hello", now: t, windowMs: 0, instances: [], series: {} }),
+  });
+  const good: Identity = {
+    service: "GOOD-sentinel",
+    instance: "known-instance",
+    pid: 4242,
+    host: "good-host",
+    color: "green",
+    intervalMs: 1000,
+  };
+  const goodId = instanceId(good.service, good.instance);
+  const socket = new RecordingSocket(goodId);
+  hub.add(socket, null);
+  const ingest = createIngest({ instances, recent, hub, stats, now });
+
+  const gen = hostileFrames(SEED);
+  const expectedByReason: Record<string, number> = Object.fromEntries(
+    REJECT_REASONS.map((r) => [r, 0]),
+  );
+  const kinds: Record<string, number> = {};
+  let decodedOk = 0;
+  const sent: Array<[number, number]> = [];
+  let goodSeq = 0;
+  const started = performance.now();
+  for (let i = 0; i < FRAMES; i++) {
+    t += 1;
+    if (i % GOOD_EVERY === 0) {
+      const ts = t; // agent clock == collector clock: placed exactly at ts
+      const v = goodSeq * 1.5;
+      ingest(encode(good, [{ seq: goodSeq++, ts, metrics: { "good.v": v } }], ts));
+      sent.push([ts, v]);
+    }
+    const { kind, frame } = gen.next();
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+    const d = decode(frame); // the decoder alone: must not throw either
+    if (d.ok) decodedOk++;
+    else expectedByReason[d.error.reason]++;
+    assert.doesNotThrow(() => ingest(frame), `frame ${i} (${kind}) threw`);
+  }
+  const elapsed = performance.now() - started;
+
+  // Every decoder reject is counted under its reason, and nothing else is.
+  for (const r of REJECT_REASONS) {
+    assert.equal(stats.refused[r], expectedByReason[r], `byReason.${r}`);
+  }
+  const rejected = REJECT_REASONS.reduce((n, r) => n + expectedByReason[r], 0);
+  const sumByReason = REFUSAL_REASONS.reduce((n, r) => n + stats.refused[r], 0);
+  assert.equal(stats.refusedTotal, sumByReason);
+  assert.equal(rejected + decodedOk, FRAMES);
+  // Frames that decoded were either accepted or refused as a whole over the instance limit.
+  assert.equal(stats.messages, decodedOk + sent.length - stats.refused.instance_limit);
+  assert.ok(rejected > FRAMES / 2, `most hostile frames are rejected (${rejected})`);
+
+  // The known instance: exactly what it sent, in the recent store and on the live stream.
+  const stored = recent.read(goodId, t)["good.v"];
+  assert.deepEqual(stored, sent);
+  assert.deepEqual(socket.goodPoints, sent);
+  const view = instances.get(goodId)!;
+  assert.equal(view.received, sent.length);
+  assert.equal(view.lost, 0);
+  assert.equal(instances.duplicates().get(goodId), 0);
+  assert.deepEqual(Object.keys(recent.read(goodId, t)), ["good.v"]);
+  // The rate-limited log stayed small: one line per reason per minute of (fake) time.
+  assert.ok(logs.length < 200, `${logs.length} log lines`);
+  console.log(
+    JSON.stringify({
+      frames: FRAMES,
+      seed: SEED,
+      kinds,
+      rejected,
+      decodedOk,
+      byReason: stats.refused,
+      good: sent.length,
+      ms: Math.round(elapsed),
+    }),
+  );
+});
