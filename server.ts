@@ -8,6 +8,7 @@ import { ConfigError, resolveConfig, USAGE } from "./lib/config.ts";
 import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
+import { loadRules, RulesError } from "./lib/alerts/mod.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -34,6 +35,14 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
+  let rules;
+  try {
+    rules = config.rules ? await loadRules(config.rules) : undefined;
+  } catch (e) {
+    if (!(e instanceof RulesError)) throw e;
+    console.error(`error: ${e.message}`);
+    return 2;
+  }
   let collector;
   try {
     collector = await startCollector({
@@ -48,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
       token: config.token,
       secureCookie: config.secureCookie,
       curve,
+      rules,
     });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
@@ -59,6 +69,9 @@ export async function main(args: string[]): Promise<number> {
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
+  console.log(
+    config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",
+  );
   if (config.tokenGenerated && config.token) {
     const wildcard = config.httpHost === "0.0.0.0" || config.httpHost === "::";
     console.log(`dashboard token generated; open ${loginUrl(collector.httpUrl, config.token)}`);

@@ -31,6 +31,8 @@ export interface Config {
   curveAllow: string | null;
   /** Mark the token cookie Secure (the collector sits behind a TLS proxy). */
   secureCookie: boolean;
+  /** Alert rule file (YAML, docs/alerts.md), or null for the built-in rules. */
+  rules: string | null;
 }
 
 /** Defaults: loopback only, the seed's ports. */
@@ -48,6 +50,7 @@ export const DEFAULTS: Config = {
   curveKey: null,
   curveAllow: null,
   secureCookie: false,
+  rules: null,
 };
 
 /** `--help` text. */
@@ -66,6 +69,8 @@ Options:
                      name only the tiers to change; units s, m, h, d, w, y
   --max-disk SIZE    cap the history database, e.g. 500MB or 10GB (default: no cap);
                      over it, the oldest raw data goes first, then 1m, then 1h buckets
+  --rules FILE       alert rules and webhooks, YAML (env ZEROAPM_RULES; see docs/alerts.md;
+                     default: built-in leak, silence and CPU rules)
   --token TOKEN      required on the API, the page and /ws (env ZEROAPM_TOKEN); on an
                      address other than loopback one is generated and printed if not given
   --secure-cookie    mark the token cookie Secure (behind a TLS proxy)
@@ -101,6 +106,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
         "secure-cookie": { type: "boolean" },
         "curve-key": { type: "string" },
         "curve-allow": { type: "string" },
+        rules: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -150,6 +156,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       curveKey,
       curveAllow,
       secureCookie: values["secure-cookie"] ?? false,
+      rules: values.rules ?? env.ZEROAPM_RULES ?? null,
     },
   };
 }

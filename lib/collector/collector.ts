@@ -19,6 +19,13 @@ import { DurableStore } from "../store/durable.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
 import { CHART_METRICS } from "../http/ws.ts";
+import {
+  createAlertEngine,
+  createNotifier,
+  defaultRuleSet,
+  openAlertStore,
+  type RuleSet,
+} from "../alerts/mod.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -39,6 +46,8 @@ export interface CollectorOptions {
   maxDiskBytes?: number | null;
   /** How often a seal round starts, ms (tests shorten it). */
   sealEveryMs?: number;
+  /** Alert rules (from `--rules FILE` via loadRules); default: the built-in rules. */
+  rules?: RuleSet;
   /** HTTP token required on everything but /healthz (null: open, for loopback). */
   token?: string | null;
   secureCookie?: boolean;
@@ -95,6 +104,21 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     instances.restore(history.instances());
     refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
+  let alertStore;
+  try {
+    alertStore = openAlertStore(opts.dataDir ?? null); // after history: the data dir is ours
+  } catch (e) {
+    history?.close();
+    throw e;
+  }
+  const rules = opts.rules ?? defaultRuleSet();
+  const alerts = createAlertEngine({
+    rules,
+    now,
+    log,
+    store: alertStore,
+    notifier: createNotifier({ targets: rules.webhooks, log, now }),
+  });
   const ingest = createIngest({
     instances,
     recent,
@@ -102,6 +126,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     stats,
     now,
     history,
+    alerts,
     maxSeriesTotal: opts.maxSeriesTotal,
   });
   const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
@@ -139,6 +164,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     now,
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
+    alerts,
   }));
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -178,6 +204,11 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       }
     }
     const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
+    try {
+      alerts.evaluate(t, instances.list());
+    } catch (e) {
+      log(`alerts: ${(e as Error).message}`);
+    }
     for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
     services.advance();
     if (hub.size > 0) {
@@ -206,6 +237,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
           // A full or read-only disk: what was flushed before is safe; say what was not.
           log(`history: could not write the last samples on stop: ${(e as Error).message}`);
         }
+        alerts.close();
       })();
       return stopping;
     },

@@ -11,6 +11,7 @@ import type { CollectorStats } from "./stats.ts";
 import type { RecentStore } from "../store/recent.ts";
 import type { Hub } from "../live/hub.ts";
 import type { InstanceView, SeriesPoints } from "../live/messages.ts";
+import type { AlertEngine } from "../alerts/mod.ts";
 
 /** Where ingest hands points for durable history (the SQLite store, or nothing). */
 export interface HistorySink {
@@ -31,6 +32,8 @@ export interface IngestDeps {
   now: () => number;
   /** Durable history, when the collector has a data directory. */
   history?: HistorySink | null;
+  /** The alert engine, fed every accepted sample. */
+  alerts?: AlertEngine | null;
   /** Most metric series per instance; new names beyond it are refused (default 512). */
   maxSeriesPerInstance?: number;
   /**
@@ -88,6 +91,7 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
     }
     const view = instances.get(obs.id)!;
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
+    if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
     if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });
     if (obs.samples.length > 0) hub.publish({ type: "samples", now: arrival, id: obs.id, points });
   };

@@ -8,6 +8,7 @@ import type { Instances } from "../collector/instances.ts";
 import type { CollectorStats } from "../collector/stats.ts";
 import type { Hub } from "../live/hub.ts";
 import type { Services } from "../collector/services.ts";
+import type { AlertEngine } from "../alerts/mod.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
@@ -16,6 +17,7 @@ export interface ApiDeps {
   stats: CollectorStats;
   hub: Hub;
   now: () => number;
+  alerts?: AlertEngine | null;
 }
 
 /** A JSON response that is never sniffed or cached. */
@@ -60,6 +62,7 @@ export function collectorStats(deps: ApiDeps): Response {
     live: { clients: hub.size, droppedFrames: hub.dropped, closedStuck: hub.closedStuck },
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: { errors: stats.historyErrors, dropped: stats.historyDropped },
+    alerts: deps.alerts?.stats() ?? null,
   });
 }
 
@@ -70,4 +73,12 @@ export function health(deps: ApiDeps): Response {
     uptimeMs: deps.now() - deps.stats.started,
     instances: deps.instances.size,
   });
+}
+
+/** GET /api/alerts: `{ active, recent }`; `?leak=<instance id>` gives that instance's leak estimate. */
+export function listAlerts(deps: ApiDeps, url: URL): Response {
+  if (!deps.alerts) return json({ active: [], recent: [] });
+  const id = url.searchParams.get("leak");
+  if (id !== null) return json(deps.alerts.leakOf(id));
+  return json(deps.alerts.list());
 }

@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { type ApiDeps, collectorStats, health, json, listInstances, listServices } from "./api.ts";
+import {
+  type ApiDeps,
+  collectorStats,
+  health,
+  json,
+  listAlerts,
+  listInstances,
+  listServices,
+} from "./api.ts";
 import { serveStatic } from "./static.ts";
 import { upgrade } from "./ws.ts";
 import { type HistoryReader, seriesHandler } from "./series.ts";
@@ -21,6 +29,7 @@ type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<R
 
 const ROUTES: Record<string, Route> = {
   "/api/instances": (d) => listInstances(d),
+  "/api/alerts": (d, _req, url) => listAlerts(d, url),
   "/api/services": (d) => listServices(d),
   "/api/stats": (d) => collectorStats(d),
   "/api/series": (d, _req, url) => seriesHandler(url, d.history, d.now),

@@ -36,6 +36,7 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     curveKey: null,
     curveAllow: null,
     secureCookie: false,
+    rules: null,
   });
   assert.deepEqual(config([]), DEFAULTS);
 });
