@@ -5,29 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { createAgent } from "../../lib/agent/mod.ts";
-import type { ProcessReaders } from "../../lib/agent/process.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { LiveClient, waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
-
-/** Readers whose cpu.percent is a counter, with the wall time each value was taken. */
-function countingReaders(): ProcessReaders & { takenAt: number[] } {
-  const takenAt: number[] = [];
-  return {
-    takenAt,
-    read() {
-      takenAt.push(Date.now());
-      return {
-        cpuPercent: takenAt.length - 1,
-        rssBytes: 1 << 20,
-        heapUsedBytes: 1 << 19,
-        loopLagMs: 0,
-      };
-    },
-    close() {},
-  };
-}
+import { countingReaders } from "../support/readers.ts";
 
 async function instance(url: string, id: string): Promise<InstanceView | undefined> {
   const list: InstanceView[] = await (await fetch(`${url}/api/instances`)).json();

@@ -16,7 +16,8 @@ import { createAgent } from "../../lib/agent/mod.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
-import { countingReaders, rssOf } from "../support/hostile_net.ts";
+import { rssOf } from "../support/hostile_net.ts";
+import { countingReaders } from "../support/readers.ts";
 
 const T0 = 1_700_000_000_000;
 const MB = 1024 * 1024;

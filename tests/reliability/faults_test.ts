@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { MIN_BACKLOG_LIMIT } from "../../lib/agent/agent.ts";
-import type { ProcessReaders } from "../../lib/agent/process.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -13,22 +12,9 @@ import { encode } from "../../lib/protocol.ts";
 import { connectPush } from "../../lib/zmq.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
+import { countingReaders } from "../support/readers.ts";
 
 const quiet = () => {};
-const MB = 1024 * 1024;
-
-/** Readers whose cpu.percent counts samples, with the wall time each was taken. */
-function countingReaders(): ProcessReaders & { takenAt: number[] } {
-  const takenAt: number[] = [];
-  return {
-    takenAt,
-    read() {
-      takenAt.push(Date.now());
-      return { cpuPercent: takenAt.length - 1, rssBytes: MB, heapUsedBytes: MB / 2, loopLagMs: 0 };
-    },
-    close() {},
-  };
-}
 
 async function instance(url: string, id: string): Promise<InstanceView | undefined> {
   const list: InstanceView[] = await (await fetch(`${url}/api/instances`)).json();

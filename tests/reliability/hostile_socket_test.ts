@@ -9,7 +9,8 @@ import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
-import { countingReaders, rssOf, tcpGarbage, zmtpHugeFrame } from "../support/hostile_net.ts";
+import { rssOf, tcpGarbage, zmtpHugeFrame } from "../support/hostile_net.ts";
+import { countingReaders } from "../support/readers.ts";
 
 const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--data", "none"];
 const MB = 1024 * 1024;

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { ProcessReaders } from "../../lib/agent/process.ts";
 import { prng } from "./fuzz.ts";
 
 /** Resident set size of a process in bytes (VmRSS in /proc/<pid>/status). */
@@ -163,16 +162,6 @@ export async function zmtpHugeFrame(
     } catch { /* closed */ }
   }
   return { closedByPeer, wrote };
-}
-
-/** Readers that count: cpu.percent is the sample's index. */
-export function countingReaders(): ProcessReaders {
-  const MB = 1024 * 1024;
-  let n = 0;
-  return {
-    read: () => ({ cpuPercent: n++, rssBytes: MB, heapUsedBytes: MB / 2, loopLagMs: 0 }),
-    close() {},
-  };
 }
 
 /**
