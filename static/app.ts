@@ -4,13 +4,15 @@
  * service panels, the live charts (CPU, memory against container limits, and one picked
  * custom metric), their legends, the instance table and the history view. `hello` rebuilds
  * everything (a late page draws the last minutes at once), `samples` appends, `instance`
- * adds or updates, `services` feeds the panels. The view (live or history), the history
+ * adds or updates, `services` feeds the panels, `alerts` feeds the alerts panel, the table's
+ * leak badges and the leak trend lines on both memory charts. The view (live or history), the history
  * range, the instances hidden from the charts and the picked metric live in the URL's hash,
  * so a link opens the same page.
  *
  * @module
  */
 import type {
+  AlertsFrame,
   DroppedFrame,
   HelloFrame,
   InstanceFrame,
@@ -21,7 +23,7 @@ import type {
 import { METRICS } from "../lib/protocol.ts";
 import { ClockSync } from "./clock.ts";
 import { CHARTED, type Entry, Store } from "./store.ts";
-import { type LineInfo, LiveChart, startRenderLoop } from "./charts.ts";
+import { type LineInfo, LiveChart, startRenderLoop, type TrendInfo } from "./charts.ts";
 import { InstanceTable } from "./table.ts";
 import { Legend } from "./legend.ts";
 import { type ConnectionState, connectLive, liveUrl } from "./socket.ts";
@@ -37,6 +39,9 @@ import { type PanelInfo, ServicePanels } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { limitShare, MEM_LIMIT } from "./table.ts";
+import { type AlertsInfo, AlertsPanel } from "./alerts.ts";
+import { type LeakBadge, leakBadges, type TrendLine, trendLine } from "./alerts_model.ts";
+import type { LeakEstimate } from "../lib/live/messages.ts";
 
 const clock = new ClockSync();
 const store = new Store(Math.max(...WINDOWS));
@@ -187,6 +192,7 @@ function historyInstances(): HistoryInstance[] {
       intervalMs: e.view.intervalMs,
       hidden: hidden.has(id),
       memLimit: memLimitOf(e),
+      memTrend: trendOf(id),
     });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
@@ -345,6 +351,55 @@ function instancesChanged(): void {
   }, 300);
 }
 
+const alertsPanel = new AlertsPanel({
+  els: {
+    active: byId("alerts-active"),
+    empty: byId("alerts-empty"),
+    recent: byId("alerts-recent"),
+    recentEmpty: byId("alerts-recent-empty"),
+    badge: byId("alerts-badge"),
+    summary: byId("alerts-summary"),
+  },
+  now: () => clock.now(),
+  name: (id) => {
+    const e = store.entries.get(id);
+    return e ? `${e.view.service} · ${e.view.instance}` : null;
+  },
+});
+byId("alerts-badge").addEventListener("click", () => {
+  byId("alerts").scrollIntoView({ behavior: "smooth", block: "start" });
+});
+
+/** Instance id -> leak estimate, from the newest `alerts` frame. */
+let leaks = new Map<string, LeakEstimate>();
+/** Instance id -> its leak badge in the table. */
+let badges = new Map<string, LeakBadge>();
+/** Ids whose leak alert is pending or firing: their trend line is drawn. */
+let trending = "";
+
+/** The trend line of an alerting leak, extended to now; null when the instance has none. */
+function trendOf(id: string): TrendLine | null {
+  const b = badges.get(id);
+  const e = leaks.get(id);
+  if (!e || !b || b.level === "trend") return null;
+  return trendLine(e, clock.now());
+}
+
+/** Hand the current trend lines to the live memory chart (and history, when their set changed). */
+function applyTrends(): void {
+  const trends = new Map<string, TrendLine>();
+  for (const id of badges.keys()) {
+    const t = trendOf(id);
+    if (t) trends.set(id, t);
+  }
+  memChart.setTrends(trends);
+  const sig = [...trends.keys()].sort().join("\n");
+  if (sig !== trending) {
+    trending = sig;
+    historyView.redraw();
+  }
+}
+
 let connState: ConnectionState = "connecting";
 let dropped = 0;
 let frames = 0;
@@ -401,6 +456,19 @@ const handlers: { [K in LiveFrame["type"]]: (f: Extract<LiveFrame, { type: K }>)
     const { entry, created, recolored } = store.upsert(f.instance);
     showInstance(entry.view.id, entry);
     if (created || recolored) instancesChanged();
+  },
+  alerts(f: AlertsFrame) {
+    alertsPanel.setActive(f.active);
+    leaks = new Map();
+    if (f.leaks && typeof f.leaks === "object") {
+      for (const [id, e] of Object.entries(f.leaks)) {
+        if (e && typeof e === "object") leaks.set(id, e);
+      }
+    }
+    badges = leakBadges(alertsPanel.active(), Object.fromEntries(leaks));
+    table.setLeaks(badges);
+    table.refresh(store.entries, clock.now());
+    applyTrends();
   },
   dropped(f: DroppedFrame) {
     if (Number.isFinite(f.count)) dropped += f.count;
@@ -471,6 +539,8 @@ setInterval(() => {
   for (const l of legends) l.refresh(store.entries, now);
   for (const [id, e] of store.entries) memChart.setLimit(id, memLimitOf(e));
   picker.update(store.keys());
+  alertsPanel.render();
+  if (leaks.size > 0) applyTrends();
   if (metric !== null) {
     for (const [id, e] of store.entries) {
       if (metric in e.view.latest) customChart.ensure(id, e.color);
@@ -485,6 +555,7 @@ paintCustom();
 setView(view);
 startRenderLoop(charts, clock);
 connectLive({ url: liveUrl(location, CHARTED), onFrame, onState });
+alertsPanel.start();
 refreshHeader();
 
 /** What tests (and curious developers) can read: `window.__zeroapm.snapshot()`. */
@@ -502,6 +573,8 @@ interface Debug {
     >;
     /** Instance id -> container memory limit (bytes) drawn on the live memory chart. */
     memLimits: Record<string, number>;
+    /** Leak trend lines drawn on the live memory chart's last frame (CSS pixels). */
+    memTrends: TrendInfo[];
     /** The picked custom metric. */
     metric: string | null;
     collectorNow: number;
@@ -518,6 +591,11 @@ interface Debug {
   picker(): Array<{ key: string; group: string; text: string }>;
   /** The instance table's group headers. */
   groups(): Array<{ service: string; text: string }>;
+  /** The alerts panel as shown, and each instance's leak badge and estimate. */
+  alerts(): AlertsInfo & {
+    badges: Record<string, LeakBadge>;
+    leaks: Record<string, LeakEstimate>;
+  };
 }
 const debug: Debug = {
   snapshot: () => ({
@@ -533,6 +611,7 @@ const debug: Debug = {
       custom: { lines: customChart.lines(), range: customChart.valueRange() },
     },
     memLimits: memChart.limits(),
+    memTrends: memChart.trends(),
     metric,
     collectorNow: clock.now(),
     view,
@@ -543,5 +622,10 @@ const debug: Debug = {
   panels: () => panels.info(),
   picker: () => picker.options(),
   groups: () => table.groups(),
+  alerts: () => ({
+    ...alertsPanel.info(),
+    badges: Object.fromEntries(badges),
+    leaks: Object.fromEntries(leaks),
+  }),
 };
 (globalThis as unknown as { __zeroapm: Debug }).__zeroapm = debug;

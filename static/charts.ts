@@ -10,7 +10,10 @@
  * canvas width, re-read on every frame so resizing just works.
  *
  * A chart may also carry per-instance limits (the memory chart: each container's memory
- * limit), drawn as a dashed line in the instance's colour and kept inside the y axis.
+ * limit), drawn as a dashed line in the instance's colour and kept inside the y axis, and
+ * per-instance trend lines (the memory chart: a leak's fitted line, extended to now), drawn
+ * dashed in the instance's colour over a dark casing, so the trend stays readable where it
+ * runs along the line it was fitted to.
  *
  * @module
  */
@@ -47,6 +50,20 @@ export interface LineInfo {
   hidden: boolean;
 }
 
+/** A trend drawn on the canvas, in CSS pixels, for the debug object. */
+export interface TrendInfo {
+  id: string;
+  color: string;
+  /** The line in wire units: `[[t0, v0], [t1, v1]]`. */
+  from: [number, number];
+  to: [number, number];
+  /** Where it was drawn, CSS pixels of the canvas. */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 /** Lines are drawn this long after their newest point arrives, so they reach the edge. */
 const DELAY_MS = 1000;
 
@@ -63,13 +80,16 @@ export class LiveChart {
   #windowMs: number;
   /** Instance id -> limit in wire units (e.g. bytes), drawn dashed. */
   #limits = new Map<string, number>();
+  /** Instance id -> trend line in wire units, drawn dashed over a casing. */
+  #trends = new Map<string, [[number, number], [number, number]]>();
+  #drawnTrends: TrendInfo[] = [];
   kind: ChartKind;
 
   constructor(
     readonly canvas: HTMLCanvasElement,
     kind: ChartKind,
     windowMs: number,
-    theme: { grid: string; text: string; background: string; mark: string; font: string },
+    readonly theme: { grid: string; text: string; background: string; mark: string; font: string },
   ) {
     this.kind = kind;
     this.#windowMs = windowMs;
@@ -138,6 +158,12 @@ export class LiveChart {
     else this.#limits.delete(id);
   }
 
+  /** Replace the trend lines (instance id -> `[[t0, v0], [t1, v1]]`, wire units). */
+  setTrends(trends: ReadonlyMap<string, [[number, number], [number, number]]>): void {
+    this.#trends = new Map(trends);
+    if (this.#trends.size === 0) this.#drawnTrends = [];
+  }
+
   /** Replace every line with what the store holds. */
   rebuild(store: Store): void {
     for (const line of this.#lines.values()) this.chart.removeTimeSeries(line.series);
@@ -194,7 +220,9 @@ export class LiveChart {
     const before = c.lastRenderTimeMillis;
     this.chart.render(this.canvas, now);
     // Only over a freshly drawn frame (Smoothie skips frames with nothing new).
-    if (this.#limits.size > 0 && c.lastRenderTimeMillis !== before) this.#drawLimits();
+    if (c.lastRenderTimeMillis === before) return;
+    if (this.#limits.size > 0) this.#drawLimits();
+    if (this.#trends.size > 0) this.#drawTrends();
   }
 
   /** The highest limit of a shown line, plotted units (0 without any). */
@@ -231,6 +259,70 @@ export class LiveChart {
       ctx.stroke();
     }
     ctx.restore();
+  }
+
+  /**
+   * Each shown instance's trend: a dark casing, then a dashed line in its colour, placed the
+   * way Smoothie places points (x from the frame's time, y from the current value range).
+   */
+  #drawTrends(): void {
+    const c = this.chart as unknown as {
+      currentVisMinValue: number;
+      currentValueRange: number;
+      lastChartTimestamp: number;
+    };
+    const range = c.currentValueRange;
+    const mpp = this.chart.options.millisPerPixel ?? 0;
+    const drawn: TrendInfo[] = [];
+    this.#drawnTrends = drawn;
+    if (!Number.isFinite(range) || range <= 0 || !(mpp > 0)) return;
+    const ctx = this.canvas.getContext("2d");
+    if (!ctx) return;
+    const w = this.canvas.clientWidth;
+    const h = this.canvas.clientHeight;
+    const x = (t: number) => w - (c.lastChartTimestamp - t) / mpp;
+    const y = (v: number) => h * (1 - (this.kind.scale(v) - c.currentVisMinValue) / range);
+    ctx.save();
+    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
+    ctx.beginPath();
+    ctx.rect(0, 0, w, h);
+    ctx.clip();
+    ctx.lineCap = "butt";
+    for (const [id, [[t0, v0], [t1, v1]]] of this.#trends) {
+      const line = this.#lines.get(id);
+      if (!line || this.#hidden.has(id)) continue;
+      const info = {
+        id,
+        color: line.color,
+        from: [t0, v0] as [number, number],
+        to: [t1, v1] as [number, number],
+        x0: x(t0),
+        y0: y(v0),
+        x1: x(t1),
+        y1: y(v1),
+      };
+      if (![info.x0, info.y0, info.x1, info.y1].every(Number.isFinite)) continue;
+      drawn.push(info);
+      ctx.setLineDash([]);
+      ctx.strokeStyle = this.theme.background;
+      ctx.globalAlpha = 0.75;
+      ctx.lineWidth = 5;
+      ctx.beginPath();
+      ctx.moveTo(info.x0, info.y0);
+      ctx.lineTo(info.x1, info.y1);
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = line.color;
+      ctx.lineWidth = 2;
+      ctx.setLineDash([7, 5]);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  /** The trends drawn on the last frame, for the debug object. */
+  trends(): TrendInfo[] {
+    return this.#drawnTrends.map((t) => ({ ...t }));
   }
 
   /** The limits drawn, for the debug object: id -> wire value. */

@@ -37,6 +37,8 @@ export interface HistoryInstance {
   hidden: boolean;
   /** The container's memory limit in bytes, when the instance reports one. */
   memLimit: number | null;
+  /** A leak's trend line on the memory chart (bytes), when the instance is alerting. */
+  memTrend?: [[number, number], [number, number]] | null;
 }
 
 /** The page elements the view writes to. */
@@ -195,6 +197,7 @@ export class HistoryView {
         buckets: this.#data.get(i.id)?.get(metric) ?? [],
         gapMs: gapFor(this.#bucketMs ?? 0, i.intervalMs),
         limit: limit ? i.memLimit : null,
+        trend: limit ? i.memTrend ?? null : null,
       }));
     const { from, to } = this.#shown;
     this.deps.cpu.draw(lines(METRICS.cpuPercent), from, to);

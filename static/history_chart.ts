@@ -7,7 +7,9 @@
  * (the page re-asks the API for it, so finer tiers appear); a double click hands back to
  * `onReset`. A legend under the chart shows each line's value under the cursor, or its
  * latest value. A line may carry a limit (the container's memory limit): it is drawn as a
- * dashed horizontal line in the line's colour, and the y axis reaches it.
+ * dashed horizontal line in the line's colour, and the y axis reaches it. A line may also
+ * carry a trend (a leak's fitted line, extended to now): drawn dashed in its colour over a
+ * dark casing.
  *
  * @module
  */
@@ -50,6 +52,8 @@ export interface DrawLine {
   gapMs: number;
   /** A limit in wire units (bytes), drawn dashed in the line's colour; null for none. */
   limit?: number | null;
+  /** A trend `[[t0, v0], [t1, v1]]` in wire units, drawn dashed; null for none. */
+  trend?: [[number, number], [number, number]] | null;
 }
 
 /** What the debug object reports per chart. */
@@ -61,6 +65,17 @@ export interface HistoryChartInfo {
   canvasId: string;
   /** Limits drawn: id -> plotted value. */
   limits: Record<string, number>;
+  /** Trends drawn on the last draw: plotted units, and canvas pixels (device pixels). */
+  trends: Array<{
+    id: string;
+    color: string;
+    from: [number, number];
+    to: [number, number];
+    x0: number;
+    y0: number;
+    x1: number;
+    y1: number;
+  }>;
   unit: string;
 }
 
@@ -76,6 +91,7 @@ export class HistoryChart {
   #sig = "";
   #lines: DrawLine[] = [];
   #range = { from: 0, to: 1 };
+  #drawnTrends: HistoryChartInfo["trends"] = [];
   readonly #chips = new Map<string, Chip>();
   readonly #time: HTMLLIElement;
   readonly #resize: ResizeObserver;
@@ -149,6 +165,7 @@ export class HistoryChart {
           l,
         ) => [l.id, this.kind.scale(l.limit!)]),
       ),
+      trends: this.#drawnTrends.map((t) => ({ ...t })),
       unit: this.kind.unit,
     };
   }
@@ -272,6 +289,7 @@ export class HistoryChart {
   /** Dashed reference lines (100 % = one core) when inside the y range, and each limit. */
   #marks(u: uPlot): void {
     this.#limits(u);
+    this.#trends(u);
     const marks = this.kind.marks ?? [];
     const max = u.scales.y.max ?? 0;
     const ctx = u.ctx;
@@ -305,6 +323,49 @@ export class HistoryChart {
       ctx.beginPath();
       ctx.moveTo(u.bbox.left, y);
       ctx.lineTo(u.bbox.left + u.bbox.width, y);
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+
+  /** Each line's trend: a dark casing, then a dashed line in its colour, inside the plot. */
+  #trends(u: uPlot): void {
+    const drawn: HistoryChartInfo["trends"] = [];
+    this.#drawnTrends = drawn;
+    const ctx = u.ctx;
+    const dpr = devicePixelRatio;
+    for (const l of this.#lines) {
+      if (!l.trend) continue;
+      const [[t0, w0], [t1, w1]] = l.trend;
+      const v0 = this.kind.scale(w0);
+      const v1 = this.kind.scale(w1);
+      const info = {
+        id: l.id,
+        color: l.color,
+        from: [t0, v0] as [number, number],
+        to: [t1, v1] as [number, number],
+        x0: u.valToPos(t0, "x", true),
+        y0: u.valToPos(v0, "y", true),
+        x1: u.valToPos(t1, "x", true),
+        y1: u.valToPos(v1, "y", true),
+      };
+      if (![info.x0, info.y0, info.x1, info.y1].every(Number.isFinite)) continue;
+      drawn.push(info);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+      ctx.clip();
+      ctx.beginPath();
+      ctx.moveTo(info.x0, info.y0);
+      ctx.lineTo(info.x1, info.y1);
+      ctx.strokeStyle = this.theme.background;
+      ctx.globalAlpha = 0.75;
+      ctx.lineWidth = 5 * dpr;
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = l.color;
+      ctx.lineWidth = 2 * dpr;
+      ctx.setLineDash([7 * dpr, 5 * dpr]);
       ctx.stroke();
       ctx.restore();
     }

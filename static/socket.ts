@@ -30,7 +30,19 @@ export interface LiveConnection {
   reconnectNow(): void;
 }
 
-const KINDS = new Set(["hello", "samples", "instance", "services", "dropped"]);
+/**
+ * Every frame type the page accepts; anything else is dropped. A record over the union, so a
+ * frame type added to `LiveFrame` without being listed here fails `deno check`.
+ */
+const KNOWN: { [K in LiveFrame["type"]]: true } = {
+  hello: true,
+  samples: true,
+  instance: true,
+  services: true,
+  alerts: true,
+  dropped: true,
+};
+const KINDS: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
 /** The `/ws` URL on the page's own origin. */
 export function liveUrl(loc: Location, metrics: readonly string[]): string {

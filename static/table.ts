@@ -4,8 +4,9 @@
  * grouped by service under a header with the service's live/total count, sorted by instance
  * within a group. A row shows the colour swatch, service, instance, pid, latest CPU and
  * memory (with the share of the container's memory limit when there is one), uptime, last
- * seen, status (live, stale, gone) and notes (restarts, requested colour when it was not
- * usable, lost samples, clock skew). Rows are built once with `textContent` and refreshed in
+ * seen, status (live, stale, gone) and notes (a memory leak first, in red while its alert
+ * fires and amber while pending; restarts, requested colour when it was not usable, lost
+ * samples, clock skew). Rows are built once with `textContent` and refreshed in
  * place. Clicking a row (or its checkbox) hides or shows that instance in the charts; the
  * page keeps that state, the table only reflects it.
  *
@@ -21,6 +22,7 @@ import type { Entry } from "./store.ts";
 import { el, setText } from "./dom.ts";
 import { formatAge, formatCpu, formatMiB, formatSkew, formatUptime } from "./format.ts";
 import { statusOf } from "./status.ts";
+import type { LeakBadge } from "./alerts_model.ts";
 
 /**
  * The container memory limit's series key (`CONTAINER_METRICS.memLimitBytes` in
@@ -58,6 +60,8 @@ interface Group {
 export class InstanceTable {
   readonly #rows = new Map<string, Row>();
   readonly #groups = new Map<string, Group>();
+  /** Instance id -> its leak badge (see alerts_model.ts leakBadges). */
+  #leaks: ReadonlyMap<string, LeakBadge> = new Map();
 
   constructor(
     readonly body: HTMLTableSectionElement,
@@ -73,6 +77,11 @@ export class InstanceTable {
     this.#toggleEmpty();
   }
 
+  /** Replace the leak badges (instance id -> badge); rows show them on their next fill. */
+  setLeaks(leaks: ReadonlyMap<string, LeakBadge>): void {
+    this.#leaks = leaks;
+  }
+
   /** Add or update the row of an entry. */
   upsert(id: string, entry: Entry, now: number): void {
     let row = this.#rows.get(id);
@@ -81,7 +90,7 @@ export class InstanceTable {
       row = buildRow(id, this.visibility);
       this.#rows.set(id, row);
     }
-    fill(row, entry, now);
+    fill(row, entry, now, this.#leaks.get(id));
     if (row.key !== key) {
       row.key = key;
       row.service_ = entry.view.service;
@@ -94,7 +103,7 @@ export class InstanceTable {
   refresh(entries: ReadonlyMap<string, Entry>, now: number): void {
     for (const [id, row] of this.#rows) {
       const entry = entries.get(id);
-      if (entry) fill(row, entry, now);
+      if (entry) fill(row, entry, now, this.#leaks.get(id));
     }
     const counts = new Map<string, { live: number; total: number; gone: number; stale: number }>();
     for (const [id, entry] of entries) {
@@ -268,7 +277,7 @@ function paintHidden(row: Row, hidden: boolean): void {
   row.tr.classList.toggle("is-hidden", hidden);
 }
 
-function fill(row: Row, entry: Entry, now: number): void {
+function fill(row: Row, entry: Entry, now: number, leak?: LeakBadge): void {
   const v = entry.view;
   if (row.swatch.dataset.color !== entry.color) {
     row.swatch.dataset.color = entry.color;
@@ -306,7 +315,10 @@ function fill(row: Row, entry: Entry, now: number): void {
     row.tr.classList.toggle("is-gone", st === "gone");
   }
   setText(row.status, st);
-  renderNotes(row.notes, notesOf(entry));
+  const notes = notesOf(entry);
+  if (leak) notes.unshift({ kind: `leak is-${leak.level}`, text: leak.text, title: leak.title });
+  row.tr.dataset.leak = leak?.level ?? "";
+  renderNotes(row.notes, notes);
 }
 
 /**

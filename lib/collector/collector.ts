@@ -26,6 +26,7 @@ import {
   openAlertStore,
   type RuleSet,
 } from "../alerts/mod.ts";
+import type { LeakEstimate } from "../alerts/leak.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -212,7 +213,14 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
     services.advance();
     if (hub.size > 0) {
-      hub.publish({ type: "services", now: t, services: services.summarise(instances.list()) });
+      const list = instances.list();
+      hub.publish({ type: "services", now: t, services: services.summarise(list) });
+      const leaks: Record<string, LeakEstimate> = {};
+      for (const v of list) {
+        const leak = alerts.leakOf(v.id);
+        if (leak) leaks[v.id] = leak;
+      }
+      hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
     }
     for (const id of forgotten) recent.forget(id);
     if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));

@@ -6,6 +6,11 @@
  * @module
  */
 
+import type { Alert } from "../alerts/types.ts";
+import type { LeakEstimate } from "../alerts/leak.ts";
+
+export type { Alert, LeakEstimate };
+
 /**
  * Liveness of an instance: live while it reports, stale after 3 missed intervals, gone after
  * 60 (it stopped, or was replaced: kept in the list until its history expires).
@@ -97,6 +102,15 @@ export interface ServicesFrame {
   services: ServiceView[];
 }
 
+/** Active alerts and each instance's current leak estimate, once a second. */
+export interface AlertsFrame {
+  type: "alerts";
+  now: number;
+  active: Alert[];
+  /** Instance id -> the leak detector's estimate (for badges and the trend line). */
+  leaks: Record<string, LeakEstimate>;
+}
+
 /** Sent when the server had to drop frames for this client because it read too slowly. */
 export interface DroppedFrame {
   type: "dropped";
@@ -105,4 +119,10 @@ export interface DroppedFrame {
 }
 
 /** Every frame the server sends on `/ws`. */
-export type LiveFrame = HelloFrame | SamplesFrame | InstanceFrame | ServicesFrame | DroppedFrame;
+export type LiveFrame =
+  | HelloFrame
+  | SamplesFrame
+  | InstanceFrame
+  | ServicesFrame
+  | AlertsFrame
+  | DroppedFrame;

@@ -1,0 +1,215 @@
+/**
+ * What the dashboard makes of the collector's `alerts` frames, as pure functions (unit-tested
+ * without a browser): which alerts come first, what the header badge says, which instances
+ * get a "leaking …" badge (an alerting leak, or a confident fast trend the default rule would
+ * flag), the badge's words, and the leak trend line to draw, extended to now.
+ *
+ * Memory rates are MB (10^6 bytes) per hour, as the detector and the API report them; the
+ * wording follows the collector's alert messages (`lib/alerts/engine.ts`, which the page
+ * cannot bundle).
+ *
+ * @module
+ */
+import type { Alert, LeakEstimate } from "../lib/live/messages.ts";
+
+/** Bytes in the MB the leak detector reports (decimal). */
+export const MB = 1_000_000;
+const HOUR_MS = 3_600_000;
+/** The default `memory-leak` rule's growth and confidence (docs/alerts.md). */
+export const DEFAULT_GROWTH_MB_PER_HOUR = 50;
+export const DEFAULT_CONFIDENCE = 0.95;
+
+/** How loud an instance's leak badge is: an alert firing, pending, or only a strong trend. */
+export type LeakLevel = "firing" | "pending" | "trend";
+
+/** A line `[[t0, bytes], [t1, bytes]]` on the collector's clock. */
+export type TrendLine = [[number, number], [number, number]];
+
+/** An instance's leak badge. */
+export interface LeakBadge {
+  level: LeakLevel;
+  text: string;
+  title: string;
+  mbPerHour: number;
+}
+
+/** `48 MB/min` from 60 MB/h up, else `20 MB/h` (one decimal at most; whole from 100). */
+export function formatLeakRate(mbPerHour: number): string {
+  if (!Number.isFinite(mbPerHour)) return "–";
+  const perMin = mbPerHour / 60;
+  if (Math.abs(mbPerHour) >= 60) return `${trim(perMin)} MB/min`;
+  return `${trim(mbPerHour)} MB/h`;
+}
+
+function trim(v: number): string {
+  return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+}
+
+/** A time ahead for people: `45 s`, `12 min`, `~3 h`, `~2 d`. */
+export function formatEta(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 48 * 3600) return `~${Math.round(s / 3600)} h`;
+  return `~${Math.round(s / 86400)} d`;
+}
+
+/** A span for people: `8 s`, `3 min`, `2 h 5 min`, `3 d`. */
+export function formatSpanShort(ms: number): string {
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return `${Math.floor(h / 24)} d`;
+}
+
+/** `leaking 9 MB/min · limit in ~3 h` (time to limit only when known). */
+export function leakText(mbPerHour: number, timeToLimitMs?: number): string {
+  const head = `leaking ${formatLeakRate(mbPerHour)}`;
+  return isNum(timeToLimitMs) ? `${head} · limit in ${formatEta(timeToLimitMs)}` : head;
+}
+
+/** Firing before pending; within a state, the oldest first (they have waited longest). */
+export function sortActive(alerts: readonly Alert[]): Alert[] {
+  const rank = (a: Alert) => (a.state === "firing" ? 0 : a.state === "pending" ? 1 : 2);
+  return [...alerts].sort((a, b) =>
+    rank(a) - rank(b) || startOf(a) - startOf(b) || a.id.localeCompare(b.id)
+  );
+}
+
+/** When an alert's current state began: fired at, else since. */
+export function startOf(a: Alert): number {
+  return a.state === "firing" && isNum(a.firedAt) ? a.firedAt : a.since;
+}
+
+/** The header badge: `2 alerts`, coloured by the loudest state; `none` when there are none. */
+export function countBadge(active: readonly Alert[]): {
+  text: string;
+  level: "firing" | "pending" | "none";
+  firing: number;
+  pending: number;
+} {
+  let firing = 0;
+  let pending = 0;
+  for (const a of active) a.state === "firing" ? firing++ : a.state === "pending" && pending++;
+  const n = firing + pending;
+  return {
+    text: `${n} alert${n === 1 ? "" : "s"}`,
+    level: firing > 0 ? "firing" : pending > 0 ? "pending" : "none",
+    firing,
+    pending,
+  };
+}
+
+/**
+ * Per instance id, its leak badge: the loudest active leak alert (firing, then pending), else
+ * a "trend" badge when its estimate is confident (≥ 0.95) and fast (≥ 50 MB/h, the default
+ * rule's growth) though no rule alerts on it. Numbers come from the live estimate, or from
+ * the alert when the detector has none yet (e.g. right after a collector restart).
+ */
+export function leakBadges(
+  active: readonly Alert[],
+  leaks: Readonly<Record<string, LeakEstimate>>,
+): Map<string, LeakBadge> {
+  const out = new Map<string, LeakBadge>();
+  const alerting = new Map<string, Alert>();
+  for (const a of active) {
+    if (a.kind !== "leak" || (a.state !== "firing" && a.state !== "pending")) continue;
+    const have = alerting.get(a.instance);
+    if (!have || (have.state === "pending" && a.state === "firing")) alerting.set(a.instance, a);
+  }
+  for (const [id, a] of alerting) {
+    const e = Object.hasOwn(leaks, id) ? leaks[id] : undefined;
+    const mbPerHour = e?.mbPerHour ?? a.leak?.mbPerHour ?? a.value;
+    const ttl = e ? e.timeToLimitMs : a.leak?.timeToLimitMs;
+    if (!isNum(mbPerHour)) continue;
+    out.set(id, {
+      level: a.state as LeakLevel,
+      text: leakText(mbPerHour, ttl),
+      title: `${a.rule} ${a.state}: ${a.message}${
+        e ? ` (trend confidence ${Math.round(e.confidence * 100)} %)` : ""
+      }`,
+      mbPerHour,
+    });
+  }
+  for (const [id, e] of Object.entries(leaks)) {
+    if (out.has(id) || !e || !isNum(e.mbPerHour) || !isNum(e.confidence)) continue;
+    if (e.confidence >= DEFAULT_CONFIDENCE && e.mbPerHour >= DEFAULT_GROWTH_MB_PER_HOUR) {
+      out.set(id, {
+        level: "trend",
+        text: leakText(e.mbPerHour, e.timeToLimitMs),
+        title: `memory grows ${formatLeakRate(e.mbPerHour)} (trend confidence ${
+          Math.round(e.confidence * 100)
+        } %); no alert rule fires for it`,
+        mbPerHour: e.mbPerHour,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The fitted line of an estimate, extended from its last point to `now` at the estimated
+ * slope (so it reaches the right edge of a live chart). Null for a malformed estimate.
+ */
+export function trendLine(e: LeakEstimate, now: number): TrendLine | null {
+  const t = e?.trend;
+  if (!Array.isArray(t) || t.length !== 2 || !Array.isArray(t[0]) || !Array.isArray(t[1])) {
+    return null;
+  }
+  const [[t0, v0], [t1, v1]] = t;
+  if (![t0, v0, t1, v1, e.mbPerHour].every(isNum) || t1 < t0) return null;
+  const slope = (e.mbPerHour * MB) / HOUR_MS; // bytes per ms
+  const end = Math.max(t1, isNum(now) ? now : t1);
+  return [[t0, v0], [end, v1 + slope * (end - t1)]];
+}
+
+/** `service · instance` for an instance id (`encodeURIComponent` parts joined by `/`). */
+export function instanceLabel(id: string, service?: string, instance?: string): string {
+  if (typeof service === "string" && typeof instance === "string") {
+    return `${service} · ${instance}`;
+  }
+  const i = id.indexOf("/");
+  const dec = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  return i < 0 ? dec(id) : `${dec(id.slice(0, i))} · ${dec(id.slice(i + 1))}`;
+}
+
+/** An alert from the wire, or null when it lacks what the page shows. */
+export function parseAlert(x: unknown): Alert | null {
+  if (!x || typeof x !== "object") return null;
+  const a = x as Record<string, unknown>;
+  if (
+    typeof a.id !== "string" || typeof a.rule !== "string" || typeof a.instance !== "string" ||
+    typeof a.state !== "string" || !["pending", "firing", "resolved"].includes(a.state) ||
+    !isNum(a.since)
+  ) return null;
+  return {
+    ...(a as unknown as Alert),
+    service: typeof a.service === "string" ? a.service : "",
+    message: typeof a.message === "string" ? a.message : "",
+    kind: (typeof a.kind === "string" ? a.kind : "threshold") as Alert["kind"],
+  };
+}
+
+/** Every valid alert of a list from the wire. */
+export function parseAlerts(x: unknown): Alert[] {
+  if (!Array.isArray(x)) return [];
+  const out: Alert[] = [];
+  for (const a of x) {
+    const p = parseAlert(a);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
