@@ -95,6 +95,10 @@ export interface ReceiverOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** On close, the receiver drains until no frame has arrived for this long, ms... */
+const DRAIN_QUIET_MS = 50;
+/** ...or until this long after close() was called, whichever comes first, ms. */
+const DRAIN_MAX_MS = 1000;
 /** Longest run of back-to-back receives before the loop lets the event loop run, ms. */
 const YIELD_EVERY_MS = 5;
 
@@ -190,14 +194,19 @@ function runReceiver(
   opts: ReceiverOptions,
 ): Receiver {
   let stopping = false;
+  let stoppedAt = Infinity;
   const maxIdle = opts.maxIdleMs ?? 4;
   const report = opts.onError ?? (() => {});
   const loop = (async () => {
     let idle = 1;
     let slice = performance.now();
+    let lastFrame = performance.now();
     while (true) {
+      // Senders that never pause (a flood) must not hold the stop: at most DRAIN_MAX_MS.
+      if (stopping && performance.now() - stoppedAt >= DRAIN_MAX_MS) break;
       if (socket.readable) {
         idle = 1;
+        lastFrame = performance.now();
         // A resolved receive() is only a microtask: without this, a busy socket starves the
         // event loop (HTTP, WebSocket writes, timers) until the queue is empty.
         if (performance.now() - slice > YIELD_EVERY_MS) {
@@ -223,7 +232,10 @@ function runReceiver(
         }
         continue;
       }
-      if (stopping) break; // nothing left queued: the drain is complete
+      // Stopping: drain until the socket has been quiet for a moment, so frames already on
+      // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
+      // a frame reaching a closed socket is lost, and counted only as a sequence gap).
+      if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
       await sleep(idle);
       slice = performance.now();
       idle = Math.min(idle * 2, maxIdle);
@@ -234,6 +246,7 @@ function runReceiver(
     endpoint,
     async close() {
       stopping = true;
+      stoppedAt = performance.now();
       await loop;
     },
   };

@@ -144,13 +144,18 @@ Deno.test("collector away for 5 s with a 300-sample backlog: the agent stays bou
     await agent.stop();
     const s = agent.stats();
     assert.equal(s.seq, s.sent + s.dropped + s.backlog);
+    // Its view was restored from the first collector: `received` counts both. Every sequence
+    // number taken is accounted for, received or counted lost: nothing goes missing silently.
     const v = await waitFor(async () => {
       const v = await instance(second!.httpUrl, id);
-      // Its view was restored from the first collector: `received` counts both.
-      return v && v.received === s.sent && v;
-    }, "everything sent to arrive");
-    // What the backlog could not hold is a counted gap at the second collector.
-    assert.equal(v.lost, s.dropped);
+      return v && v.received + v.lost === s.seq && v;
+    }, "every sample taken to be received or counted lost");
+    // What the backlog could not hold is a counted gap; beyond it, at most a frame or two that
+    // was on the wire as the first collector closed (PUSH/PULL has no acknowledgement).
+    assert.ok(
+      v.lost >= s.dropped && v.lost - s.dropped <= 2,
+      `lost ${v.lost}, dropped ${s.dropped}`,
+    );
     console.log(JSON.stringify({ ...s, maxBacklog, lostAtCollector: v.lost }));
   } finally {
     await agent.stop();
