@@ -8,8 +8,8 @@ import { createAlertEngine } from "../../lib/alerts/engine.ts";
 import { createNotifier, type WebhookPayload } from "../../lib/alerts/notify.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import { openAlertStore } from "../../lib/alerts/store.ts";
-import type { InstanceView } from "../../lib/live/messages.ts";
 import { startServer } from "../support/server_process.ts";
+import { instanceView } from "../support/views.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -40,28 +40,8 @@ function webhookServer(statuses: number[] = []) {
   };
 }
 
-function view(): InstanceView {
-  return {
-    id: "backend/demo-green",
-    service: "backend",
-    instance: "demo-green",
-    pid: 42,
-    host: "h",
-    color: "green",
-    requestedColor: "green",
-    status: "live",
-    firstSeen: T0,
-    lastSeen: T0,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 0,
-    lost: 0,
-    startedAt: T0,
-    restarts: 0,
-    lastRestartAt: null,
-    latest: {},
-  };
-}
+const view = () =>
+  instanceView({ instance: "demo-green", pid: 42, color: "green", requestedColor: "green" }, T0);
 
 Deno.test("webhook server receives the firing and the resolving of an alert", async () => {
   const hook = webhookServer();

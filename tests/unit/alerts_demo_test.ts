@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createAlertEngine } from "../../lib/alerts/engine.ts";
 import { DEFAULT_RULES } from "../../lib/alerts/rules.ts";
-import type { InstanceView } from "../../lib/live/messages.ts";
+import { instanceView } from "../support/views.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -29,26 +29,8 @@ function replay(t: Trace, seconds: number) {
     rules: DEFAULT_RULES.filter((r) => r.kind === "leak"),
     now: () => now,
   });
-  const view: InstanceView = {
-    id: "backend/demo",
-    service: "backend",
-    instance: "demo",
-    pid: 1,
-    host: "h",
-    color: "red",
-    requestedColor: "red",
-    status: "live",
-    firstSeen: T0,
-    lastSeen: T0,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 0,
-    lost: 0,
-    startedAt: T0,
-    restarts: 0,
-    lastRestartAt: null,
-    latest: {},
-  };
+  const view = instanceView({ instance: "demo" }, T0);
+
   let i = 0;
   let fired: number | null = null;
   let pending: number | null = null;

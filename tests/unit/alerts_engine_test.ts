@@ -7,32 +7,12 @@ import type { Notifier } from "../../lib/alerts/notify.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { MB } from "../../lib/alerts/leak.ts";
+import { instanceView } from "../support/views.ts";
 
 const T0 = 1_700_000_000_000;
 
-function view(over: Partial<InstanceView> = {}): InstanceView {
-  return {
-    id: "backend/a",
-    service: "backend",
-    instance: "a",
-    pid: 1,
-    host: "h",
-    color: "red",
-    requestedColor: "red",
-    status: "live",
-    firstSeen: T0,
-    lastSeen: T0,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 0,
-    lost: 0,
-    startedAt: T0,
-    restarts: 0,
-    lastRestartAt: null,
-    latest: {},
-    ...over,
-  };
-}
+/** An instance `backend/a` at T0, overridden by `over`. */
+const view = (over: Partial<InstanceView> = {}) => instanceView(over, T0);
 
 function recorder(): Notifier & { events: Array<[string, Alert]> } {
   const events: Array<[string, Alert]> = [];

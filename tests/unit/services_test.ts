@@ -5,34 +5,14 @@ import { BUCKET_COUNT, bucketIndex } from "../../lib/histogram.ts";
 import { Instances } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import type { Message } from "../../lib/protocol.ts";
+import { instanceView } from "../support/views.ts";
 
-function view(
+const view = (
   service: string,
   instance: string,
   latest: Record<string, number>,
   status: InstanceView["status"] = "live",
-): InstanceView {
-  return {
-    id: `${service}/${instance}`,
-    service,
-    instance,
-    pid: 1,
-    host: "h",
-    color: "red",
-    requestedColor: null,
-    status,
-    firstSeen: 0,
-    lastSeen: 0,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 1,
-    lost: 0,
-    startedAt: null,
-    restarts: 0,
-    lastRestartAt: null,
-    latest,
-  };
-}
+) => instanceView({ service, instance, latest, status });
 
 function counts(values: number[]): number[] {
   const c = new Array(BUCKET_COUNT).fill(0);

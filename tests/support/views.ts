@@ -1,0 +1,35 @@
+/**
+ * Test support: an InstanceView as the registry would build it, with the fields a test
+ * cares about overridden. The id follows from service and instance, as in instances.ts.
+ *
+ * @module
+ */
+import { instanceId } from "../../lib/collector/instances.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+
+/** A live instance `backend/a` seen at `t`, overridden by `over`. */
+export function instanceView(over: Partial<InstanceView> = {}, t = 0): InstanceView {
+  const service = over.service ?? "backend";
+  const instance = over.instance ?? "a";
+  return {
+    id: instanceId(service, instance),
+    service,
+    instance,
+    pid: 1,
+    host: "h",
+    color: "red",
+    requestedColor: "red",
+    status: "live",
+    firstSeen: t,
+    lastSeen: t,
+    clockOffsetMs: 0,
+    intervalMs: 1000,
+    received: 0,
+    lost: 0,
+    startedAt: t,
+    restarts: 0,
+    lastRestartAt: null,
+    latest: {},
+    ...over,
+  };
+}
