@@ -26,7 +26,7 @@ export interface Tier {
 
 /** The rollup tiers, finest first. Tier 0 is the raw samples. */
 export const TIERS: readonly Tier[] = [
-  { tier: 1, name: "1m", bucketMs: 60_000, rowMs: 3_600_000 },
+  { tier: 1, name: "1m", bucketMs: 60_000, rowMs: 6 * 3_600_000 },
   { tier: 2, name: "1h", bucketMs: 3_600_000, rowMs: 7 * 86_400_000 },
 ];
 
