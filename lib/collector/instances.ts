@@ -47,6 +47,8 @@ interface State {
   derive: Deriver;
   /** The agent's start time as it sent it (its clock), to tell a restart. */
   agentStart: number | null;
+  /** Collector time of this instance's newest point: points never go back before it. */
+  lastPlaced: number;
 }
 
 /** A silent instance is stale after this many intervals, and gone after this many. */
@@ -125,6 +127,7 @@ export class Instances {
         offset: new OffsetEstimate(),
         derive: this.#deriver(identity.service),
         agentStart: identity.start ?? null,
+        lastPlaced: -Infinity,
       };
       this.#byId.set(id, state);
       created = true;
@@ -161,7 +164,11 @@ export class Instances {
         state.lastSeq = s.seq;
       }
       view.received++;
-      const t = Math.min(s.ts + offset, arrival);
+      // Never later than arrival, and never before this instance's previous point: a clock
+      // stepped back, or a sender replaying old timestamps, would otherwise make every store
+      // insert each point in the middle (a walk over the whole recent window, per point).
+      const t = Math.max(Math.min(s.ts + offset, arrival), state.lastPlaced);
+      state.lastPlaced = t;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       for (const name in s.metrics) view.latest[name] = s.metrics[name];
       samples.push({ t, metrics: s.metrics });
@@ -215,6 +222,7 @@ export class Instances {
         offset: new OffsetEstimate(),
         derive: this.#deriver(v.service),
         agentStart: typeof agentStart === "number" ? agentStart : null,
+        lastPlaced: -Infinity,
       });
     }
   }

@@ -413,3 +413,23 @@ Deno.test("derived series join the sample, so the store and the page see them", 
   assert.deepEqual(obs.samples[0].metrics, { "jobs_total": 30, "jobs.per_s": 10 });
   assert.equal(reg.get(instanceId("svc", "host:1"))!.latest["jobs.per_s"], 10);
 });
+
+Deno.test("an instance's points never go back in time, so stores only ever append", () => {
+  const reg = new Instances();
+  const place = (seq: number, ts: number, arrival: number) => {
+    const obs = reg.observe(msg(seq, ts), arrival);
+    assert.ok(obs.ok);
+    return obs.samples[0].t;
+  };
+  assert.equal(place(0, T0, T0), T0);
+  assert.equal(place(1, T0 + 1000, T0 + 1000), T0 + 1000);
+  // The agent's clock steps back 30 s (or a sender replays old timestamps): the point is
+  // placed at the previous one, not 30 s in the past.
+  assert.equal(place(2, T0 - 28_000, T0 + 2000), T0 + 1000);
+  const obs = reg.observe(
+    batch([3, 4, 5].map((seq) => ({ seq, ts: T0 - 60_000, metrics: metrics() })), T0 + 3000),
+    T0 + 3000,
+  );
+  assert.ok(obs.ok);
+  for (const s of obs.samples) assert.ok(s.t >= T0 + 1000);
+});
