@@ -7,42 +7,14 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
 import { RUNTIME_METRICS } from "../../lib/agent/runtime.ts";
 import { decode, type Message, METRICS } from "../../lib/protocol.ts";
 import { bindPull } from "../../lib/zmq.ts";
+import { bundleAgentForNode } from "../support/node_bundle.ts";
 
 const NODE = "/usr/bin/node";
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const haveNode = existsSync(NODE);
 const inCI = Boolean(Deno.env.get("CI"));
-
-/** Bundle lib/agent for Node into a fresh dir under the repo's (git-ignored) tmp/. */
-async function bundleAgent(): Promise<string> {
-  await Deno.mkdir(`${ROOT}tmp`, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: `${ROOT}tmp`, prefix: "agent-node-" });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform",
-      "deno",
-      "--external",
-      "zeromq",
-      "-o",
-      `${dir}/agent.mjs`,
-      "lib/agent/mod.ts",
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    await Deno.remove(dir, { recursive: true });
-    throw new Error(`deno bundle failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return dir;
-}
 
 /** Run a Node script in `dir`; fail (and kill it) if it runs longer than `ms`. */
 async function runNode(dir: string, script: string, args: string[], ms = 10_000) {
@@ -102,7 +74,7 @@ Deno.test({
         if (count() >= want) enough();
       },
     });
-    const dir = await bundleAgent();
+    const dir = await bundleAgentForNode("agent-node-");
     try {
       const run = await runNode(dir, REPORTER, [receiver.endpoint]);
       assert.equal(run.code, 0, `node failed (signal ${run.signal}): ${run.stderr}`);
@@ -158,7 +130,7 @@ Deno.test({
   name: "agent does not keep a Node app alive when its collector is absent",
   ignore: !haveNode && !inCI,
   async fn() {
-    const dir = await bundleAgent();
+    const dir = await bundleAgentForNode("agent-node-");
     try {
       const run = await runNode(dir, IDLE, [], 5000);
       assert.equal(run.signal, null, "node had to be killed: the agent kept it alive");

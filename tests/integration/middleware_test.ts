@@ -13,6 +13,7 @@ import { createRegistry, type MetricsRegistry } from "../../lib/agent/registry.t
 import { BUCKET_COUNT } from "../../lib/histogram.ts";
 import { decode, type Sample } from "../../lib/protocol.ts";
 import { bindPull } from "../../lib/zmq.ts";
+import { bundleAgentForNode } from "../support/node_bundle.ts";
 
 const NODE = "/usr/bin/node";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -157,24 +158,8 @@ Deno.test({
   name: "instrumentNode counts requests in a Node 20 process",
   ignore: !existsSync(NODE) && !Deno.env.get("CI"),
   async fn() {
-    await Deno.mkdir(`${ROOT}tmp`, { recursive: true });
-    const dir = await Deno.makeTempDir({ dir: `${ROOT}tmp`, prefix: "middleware-node-" });
+    const dir = await bundleAgentForNode("middleware-node-");
     try {
-      const bundle = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "bundle",
-          "--quiet",
-          "--platform",
-          "deno",
-          "--external",
-          "zeromq",
-          "-o",
-          `${dir}/agent.mjs`,
-          "lib/agent/mod.ts",
-        ],
-        cwd: ROOT,
-      }).output();
-      assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
       await Deno.writeTextFile(`${dir}/main.mjs`, NODE_SCRIPT);
       const out = await new Deno.Command(NODE, { args: [`${dir}/main.mjs`], cwd: dir }).output();
       const stderr = new TextDecoder().decode(out.stderr);
