@@ -55,7 +55,7 @@ export async function keygen(
   const cwd = Deno.env.get("INIT_CWD");
   const out = cwd && !values.out.startsWith("/") ? `${cwd}/${values.out}` : values.out;
   let files;
-  const pair = generateKeyPair();
+  const pair = await generateKeyPair();
   try {
     files = await writeKeyPair(out, name, pair);
   } catch (e) {

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { curveKeyPair } from "./zmq.ts";
 import { z85Decode, z85Encode } from "./zap.ts";
 
 export { z85Decode, z85Encode };
@@ -26,9 +25,19 @@ export function isKey(s: string): boolean {
   return KEY_RE.test(s) && z85Decode(s) !== null;
 }
 
-/** A new random key pair (libzmq's `zmq_curve_keypair`). */
-export function generateKeyPair(): KeyPair {
-  return curveKeyPair();
+/**
+ * A new random X25519 key pair, as libzmq's `zmq_curve_keypair` makes, from WebCrypto: an
+ * app that only loads keys never loads the native zeromq binding.
+ */
+export async function generateKeyPair(): Promise<KeyPair> {
+  const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, ["deriveBits"]);
+  const { d, x } = await crypto.subtle.exportKey("jwk", (pair as CryptoKeyPair).privateKey);
+  return { publicKey: z85Encode(fromBase64Url(x!)), secretKey: z85Encode(fromBase64Url(d!)) };
+}
+
+function fromBase64Url(s: string): Uint8Array {
+  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
 /** PKCS#8 header of a raw X25519 private key (RFC 8410). */
@@ -46,8 +55,7 @@ export async function publicKeyOf(secretKey: string): Promise<string> {
     "deriveBits",
   ]);
   const { x } = await crypto.subtle.exportKey("jwk", key);
-  const bin = atob(x!.replace(/-/g, "+").replace(/_/g, "/"));
-  return z85Encode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+  return z85Encode(fromBase64Url(x!));
 }
 
 /** Paths of a key pair's two files. */

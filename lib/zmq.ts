@@ -21,12 +21,6 @@ import { serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap
 /** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */
 export const curveAvailable: boolean = zmq.capability.curve === true;
 
-/** A new random CURVE key pair, Z85 text (lib/keys.ts writes it to files). */
-export function curveKeyPair(): { publicKey: string; secretKey: string } {
-  if (!curveAvailable) throw new Error("this libzmq build has no CURVE support");
-  return zmq.curveKeyPair();
-}
-
 /** The collector's side of CURVE. */
 export interface CurveServerOptions {
   /** The collector's secret key (Z85); agents are given its public key. */

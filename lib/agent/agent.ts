@@ -12,13 +12,14 @@ import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
 import { canonicalKey } from "../metric_key.ts";
 import { encode, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
-import { connectPush, type CurveClientOptions } from "../zmq.ts";
+import type { CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
 import { createRegistry, type MetricsRegistry } from "./registry.ts";
 import { rateLimitedReporter } from "./report.ts";
 import { createRuntimeReaders, type RuntimeReaders } from "./runtime.ts";
 import { startSendLoop, type Transport } from "./sender.ts";
+import { connectCollector } from "./transport.ts";
 
 /** Default collector endpoint: loopback, as the collector binds by default. */
 export const DEFAULT_COLLECTOR = "tcp://127.0.0.1:5555";
@@ -51,7 +52,7 @@ export interface AgentOptions {
   backlogLimit?: number;
   /** Clock for sample timestamps, ms since the epoch (default `Date.now`). */
   now?: () => number;
-  /** Where frames go (default `connectPush(collector)`). Closed by `stop()`. */
+  /** Where frames go (default `connectCollector(collector)`). Closed by `stop()`. */
   transport?: Transport;
   /** What is measured (default: this process). Closed by `stop()`. */
   readers?: ProcessReaders;
@@ -109,7 +110,7 @@ export function createAgent(options: AgentOptions): Agent {
   );
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
   const transport = options.transport ??
-    connect(options.collector ?? DEFAULT_COLLECTOR, options.curve);
+    connect(options.collector ?? DEFAULT_COLLECTOR, options.curve, report);
   // One lag probe (the process readers', every 200 ms) feeds the runtime percentiles too.
   const runtime = options.runtime === undefined
     ? createRuntimeReaders({ onError: reportOwn, probe: false })
@@ -191,9 +192,13 @@ export function createAgent(options: AgentOptions): Agent {
   };
 }
 
-function connect(endpoint: string, curve: CurveClientOptions | undefined): Transport {
+function connect(
+  endpoint: string,
+  curve: CurveClientOptions | undefined,
+  onError: (e: unknown) => void,
+): Transport {
   try {
-    return connectPush(endpoint, { curve });
+    return connectCollector(endpoint, { curve, onError });
   } catch (e) {
     throw new TypeError(`cannot use collector endpoint "${endpoint}": ${(e as Error).message}`);
   }

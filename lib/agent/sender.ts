@@ -9,7 +9,7 @@
 import { clearTimeout, setTimeout } from "node:timers";
 import type { Backlog } from "./backlog.ts";
 
-/** Where frames go: `connectPush()` from lib/zmq.ts, or a fake in tests. */
+/** Where frames go: `connectCollector()` from transport.ts, or a fake in tests. */
 export interface Transport {
   /** Resolves true when the frame was taken, false when it must be retried later. */
   trySend(frame: Uint8Array): Promise<boolean>;

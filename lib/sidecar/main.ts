@@ -11,7 +11,7 @@ import os from "node:os";
 import { createAgent, DEFAULT_COLLECTOR } from "../agent/agent.ts";
 import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
-import { connectPush } from "../zmq.ts";
+import { connectCollector } from "../agent/transport.ts";
 import { parseWatchArgs, USAGE } from "./args.ts";
 import { createWatchReaders, type WatchReaders } from "./readers.ts";
 import { clientKeysFromEnv } from "../keys.ts";
@@ -46,7 +46,9 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
   // Check everything the agent would refuse before starting anything.
   let transport: Transport;
   try {
-    transport = connectPush(collector, { curve: await clientKeysFromEnv(Deno.env.toObject()) });
+    transport = connectCollector(collector, {
+      curve: await clientKeysFromEnv(Deno.env.toObject()),
+    });
   } catch (e) {
     return usage(`cannot use collector endpoint "${collector}": ${(e as Error).message}`);
   }

@@ -24,7 +24,7 @@ async function until(pred: () => boolean, what: string, ms = 5000): Promise<void
 
 /** A collector-side PULL with CURVE, recording every frame and every ZAP answer. */
 async function collector(allow: Set<string> | null) {
-  const server = generateKeyPair();
+  const server = await generateKeyPair();
   const frames: string[] = [];
   const decisions: ZapDecision[] = [];
   const receiver: Receiver = await bindPull("tcp://127.0.0.1:*", {
@@ -97,7 +97,7 @@ async function garbage(port: number, rounds: number): Promise<number> {
 }
 
 Deno.test("curve: an allowed agent's frames arrive and the ZAP handler saw its key", async () => {
-  const agent = generateKeyPair();
+  const agent = await generateKeyPair();
   const c = await collector(new Set([agent.publicKey]));
   const sender = connectPush(c.receiver.endpoint, {
     curve: { serverKey: c.server.publicKey, ...agent },
@@ -117,9 +117,9 @@ Deno.test("curve: an allowed agent's frames arrive and the ZAP handler saw its k
 });
 
 Deno.test("curve: unknown key, wrong server key, plain text, PLAIN and TCP garbage get zero frames in", async () => {
-  const agent = generateKeyPair();
-  const stranger = generateKeyPair();
-  const otherServer = generateKeyPair();
+  const agent = await generateKeyPair();
+  const stranger = await generateKeyPair();
+  const otherServer = await generateKeyPair();
   const c = await collector(new Set([agent.publicKey]));
   const ep = c.receiver.endpoint;
   const attackers = {
@@ -188,7 +188,7 @@ Deno.test("curve: unknown key, wrong server key, plain text, PLAIN and TCP garba
 
 Deno.test("curve: without an allowlist any client that knows the collector's key is accepted, plain text is not", async () => {
   const c = await collector(null);
-  const anyone = generateKeyPair();
+  const anyone = await generateKeyPair();
   const plain = rawPush(c.receiver.endpoint, {});
   const sender = connectPush(c.receiver.endpoint, {
     curve: { serverKey: c.server.publicKey, ...anyone },
@@ -209,8 +209,8 @@ Deno.test("curve: without an allowlist any client that knows the collector's key
 });
 
 Deno.test("curve: two CURVE receivers in one process each answer ZAP for their own keys", async () => {
-  const a = generateKeyPair();
-  const b = generateKeyPair();
+  const a = await generateKeyPair();
+  const b = await generateKeyPair();
   const ca = await collector(new Set([a.publicKey]));
   const cb = await collector(new Set([b.publicKey]));
   const senders = [
@@ -233,7 +233,7 @@ Deno.test("curve: two CURVE receivers in one process each answer ZAP for their o
 });
 
 Deno.test("curve: a refused agent redials, so a key added to the allowlist later is let in", async () => {
-  const agent = generateKeyPair();
+  const agent = await generateKeyPair();
   const allow = new Set<string>();
   const c = await collector(allow);
   const sender = connectPush(c.receiver.endpoint, {
@@ -260,7 +260,7 @@ Deno.test("curve: a refused agent redials, so a key added to the allowlist later
 });
 
 Deno.test("curve: bindPull and connectPush refuse malformed keys before touching the network", async () => {
-  const k = generateKeyPair();
+  const k = await generateKeyPair();
   await assert.rejects(
     bindPull("tcp://127.0.0.1:*", {
       onFrame: () => {},

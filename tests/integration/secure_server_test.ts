@@ -14,8 +14,8 @@ const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--data", "
 
 Deno.test("with CURVE and an allowlist, an allowed agent is listed and one without keys is not", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-keys-" });
-  const collectorKeys = await writeKeyPair(dir, "collector", generateKeyPair());
-  const agentPair = generateKeyPair();
+  const collectorKeys = await writeKeyPair(dir, "collector", await generateKeyPair());
+  const agentPair = await generateKeyPair();
   const agentKeys = await writeKeyPair(dir, "agent", agentPair);
   await Deno.writeTextFile(`${dir}/allowed`, `# agents\n${agentPair.publicKey}\n`);
   const server = await startServer([

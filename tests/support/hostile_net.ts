@@ -6,6 +6,7 @@
  * @module
  */
 import { prng } from "./fuzz.ts";
+import { greeting, readyCommand } from "../../lib/zmtp/wire.ts";
 
 /** Resident set size of a process in bytes (VmRSS in /proc/<pid>/status). */
 export function rssOf(pid: number): number {
@@ -64,38 +65,6 @@ export async function tcpGarbage(
   return { bytes, refusedWrites };
 }
 
-const ZMTP_SIGNATURE = new Uint8Array([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f]);
-
-/** A ZMTP 3.0 greeting (64 bytes): signature, version 3.0, mechanism NULL, as-server 0. */
-export function zmtpGreeting(): Uint8Array {
-  const g = new Uint8Array(64);
-  g.set(ZMTP_SIGNATURE, 0);
-  g[10] = 3; // major
-  g[11] = 0; // minor
-  g.set(new TextEncoder().encode("NULL"), 12); // mechanism, zero-padded to 20 bytes
-  g[32] = 0; // as-server
-  return g;
-}
-
-/** The NULL mechanism's READY command announcing `Socket-Type: PUSH`. */
-export function zmtpReady(socketType = "PUSH"): Uint8Array {
-  const enc = new TextEncoder();
-  const name = enc.encode("Socket-Type");
-  const value = enc.encode(socketType);
-  const body = [
-    5,
-    ...enc.encode("READY"),
-    name.length,
-    ...name,
-    0,
-    0,
-    0,
-    value.length,
-    ...value,
-  ];
-  return new Uint8Array([0x04, body.length, ...body]); // 0x04: short command frame
-}
-
 /** A long message frame header (flags 0x02) that claims `size` bytes follow. */
 export function zmtpLongFrameHeader(size: bigint): Uint8Array {
   const h = new Uint8Array(9);
@@ -128,9 +97,9 @@ export async function zmtpHugeFrame(
   };
   let closedByPeer = false;
   try {
-    await ok(zmtpGreeting());
+    await ok(greeting());
     await readSome(64); // the collector's greeting (may arrive in pieces: we only need progress)
-    await ok(zmtpReady());
+    await ok(readyCommand("PUSH"));
     await ok(zmtpLongFrameHeader(claimBytes));
     const chunk = new Uint8Array(64 * 1024).fill(0x41);
     for (let sent = 0; sent < followBytes; sent += chunk.length) {

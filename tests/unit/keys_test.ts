@@ -27,18 +27,18 @@ async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
-Deno.test("z85 encodes the ZMQ RFC 32 test vector and round-trips keys", () => {
+Deno.test("z85 encodes the ZMQ RFC 32 test vector and round-trips keys", async () => {
   const bytes = new Uint8Array([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]);
   assert.equal(z85Encode(bytes), "HelloWorld");
   assert.deepEqual(z85Decode("HelloWorld"), bytes);
-  const { publicKey } = generateKeyPair();
+  const { publicKey } = await generateKeyPair();
   assert.equal(z85Encode(z85Decode(publicKey)!), publicKey);
   assert.equal(z85Decode("Hello Worl"), null);
   assert.equal(z85Decode("#0000"), null, "over 2^32");
 });
 
-Deno.test("isKey accepts generated keys and refuses others", () => {
-  const k = generateKeyPair();
+Deno.test("isKey accepts generated keys and refuses others", async () => {
+  const k = await generateKeyPair();
   assert.ok(isKey(k.publicKey) && isKey(k.secretKey));
   assert.ok(!isKey(k.publicKey.slice(1)));
   assert.ok(!isKey(k.publicKey + "0"));
@@ -48,7 +48,7 @@ Deno.test("isKey accepts generated keys and refuses others", () => {
 
 Deno.test("publicKeyOf derives the public key CURVE pairs with a secret key", async () => {
   for (let i = 0; i < 5; i++) {
-    const k = generateKeyPair();
+    const k = await generateKeyPair();
     assert.equal(await publicKeyOf(k.secretKey), k.publicKey);
   }
   await assert.rejects(publicKeyOf("nope"), KeyError);
@@ -57,7 +57,7 @@ Deno.test("publicKeyOf derives the public key CURVE pairs with a secret key", as
 Deno.test("writeKeyPair writes NAME.key 0600 and NAME.pub, and never replaces them", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
-  const pair = generateKeyPair();
+  const pair = await generateKeyPair();
   const files = await writeKeyPair(`${dir}/sub`, "agent-1", pair);
   assert.deepEqual(files, keyFiles(`${dir}/sub`, "agent-1"));
   assert.equal((await Deno.stat(files.secretPath)).mode! & 0o777, 0o600);
@@ -65,7 +65,10 @@ Deno.test("writeKeyPair writes NAME.key 0600 and NAME.pub, and never replaces th
   assert.equal(await readSecretKey(files.secretPath), pair.secretKey);
   assert.equal(await readPublicKey(files.publicPath), pair.publicKey);
   assert.deepEqual(await readKeyPair(files.secretPath), pair);
-  await assert.rejects(writeKeyPair(`${dir}/sub`, "agent-1", generateKeyPair()), /already exists/);
+  await assert.rejects(
+    writeKeyPair(`${dir}/sub`, "agent-1", await generateKeyPair()),
+    /already exists/,
+  );
   assert.equal(await readSecretKey(files.secretPath), pair.secretKey, "unchanged");
   assert.throws(() => keyFiles(dir, "../etc/x"), KeyError);
 });
@@ -73,7 +76,7 @@ Deno.test("writeKeyPair writes NAME.key 0600 and NAME.pub, and never replaces th
 Deno.test("readSecretKey refuses a key file others can read", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
-  const { secretPath } = await writeKeyPair(dir, "c", generateKeyPair());
+  const { secretPath } = await writeKeyPair(dir, "c", await generateKeyPair());
   await Deno.chmod(secretPath, 0o644);
   await assert.rejects(readSecretKey(secretPath), /readable by others.*chmod 600/);
 });
@@ -81,8 +84,8 @@ Deno.test("readSecretKey refuses a key file others can read", async () => {
 Deno.test("readKeyPair refuses a .pub that belongs to another key, and works without one", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
-  const a = await writeKeyPair(dir, "a", generateKeyPair());
-  const b = await writeKeyPair(dir, "b", generateKeyPair());
+  const a = await writeKeyPair(dir, "a", await generateKeyPair());
+  const b = await writeKeyPair(dir, "b", await generateKeyPair());
   await Deno.copyFile(b.publicPath, a.publicPath);
   await assert.rejects(readKeyPair(a.secretPath), /does not belong/);
   await Deno.remove(a.publicPath);
@@ -93,7 +96,7 @@ Deno.test("readKeyPair refuses a .pub that belongs to another key, and works wit
 Deno.test("key files allow comments and blank lines but exactly one key", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
-  const k = generateKeyPair();
+  const k = await generateKeyPair();
   await Deno.writeTextFile(`${dir}/x.pub`, `# collector\n\n${k.publicKey}  # prod\n`);
   assert.equal(await readPublicKey(`${dir}/x.pub`), k.publicKey);
   await Deno.writeTextFile(`${dir}/y.pub`, `${k.publicKey}\n${k.publicKey}\n`);
@@ -101,9 +104,9 @@ Deno.test("key files allow comments and blank lines but exactly one key", async 
   await assert.rejects(readPublicKey(`${dir}/none.pub`), /cannot read/);
 });
 
-Deno.test("parseAllowlist reads one key per line with # comments and names a bad line", () => {
-  const a = generateKeyPair().publicKey;
-  const b = generateKeyPair().publicKey;
+Deno.test("parseAllowlist reads one key per line with # comments and names a bad line", async () => {
+  const a = (await generateKeyPair()).publicKey;
+  const b = (await generateKeyPair()).publicKey;
   const text = `# agents\n${a}  # bookings on web-3\n\n   ${b}\r\n# ${a.slice(0, 10)}\n`;
   assert.deepEqual(parseAllowlist(text), new Set([a, b]));
   assert.deepEqual(parseAllowlist(""), new Set());
@@ -112,9 +115,9 @@ Deno.test("parseAllowlist reads one key per line with # comments and names a bad
   assert.throws(() => parseAllowlist(`${a}# glued comment\n`), /:1:/);
 });
 
-Deno.test("a key containing # survives the allowlist (Z85 has # as a digit)", () => {
+Deno.test("a key containing # survives the allowlist (Z85 has # as a digit)", async () => {
   let key = "";
-  while (!key.includes("#")) key = generateKeyPair().publicKey;
+  while (!key.includes("#")) key = (await generateKeyPair()).publicKey;
   assert.deepEqual(parseAllowlist(`${key} # with a hash\n`), new Set([key]));
 });
 
@@ -158,8 +161,8 @@ function request(key: Uint8Array | null, over: Partial<Record<string, string>> =
   return frames;
 }
 
-Deno.test("ZAP: 200 for an allowed CURVE key, echoing the request id", () => {
-  const k = generateKeyPair().publicKey;
+Deno.test("ZAP: 200 for an allowed CURVE key, echoing the request id", async () => {
+  const k = (await generateKeyPair()).publicKey;
   const out = answer(request(z85Decode(k)), { allow: new Set([k]), domain: "zeroapm" })!;
   assert.deepEqual(out.reply.slice(1), ["", "1.0", enc.encode("7"), "200", "OK", k, ""]);
   assert.deepEqual(out.reply[0], enc.encode("route"));
@@ -172,12 +175,12 @@ Deno.test("ZAP: 200 for an allowed CURVE key, echoing the request id", () => {
   });
 });
 
-Deno.test("ZAP: 400 for an unknown key, another domain, another mechanism or version", () => {
-  const k = generateKeyPair().publicKey;
+Deno.test("ZAP: 400 for an unknown key, another domain, another mechanism or version", async () => {
+  const k = (await generateKeyPair()).publicKey;
   const raw = z85Decode(k)!;
   const allow = new Set([k]);
   const status = (frames: Uint8Array[]) => answer(frames, { allow, domain: "zeroapm" })!.reply[4];
-  assert.equal(status(request(z85Decode(generateKeyPair().publicKey))), "400");
+  assert.equal(status(request(z85Decode((await generateKeyPair()).publicKey))), "400");
   assert.equal(status(request(raw, { domain: "other" })), "400");
   assert.equal(status(request(raw, { version: "2.0" })), "400");
   assert.equal(status(request(null, { mechanism: "NULL" })), "400");
@@ -188,8 +191,8 @@ Deno.test("ZAP: 400 for an unknown key, another domain, another mechanism or ver
 });
 
 Deno.test("ZAP: serveZap drains a socket, awaits each reply and counts answers", async () => {
-  const k = generateKeyPair().publicKey;
-  const queue = [request(z85Decode(k)), request(z85Decode(generateKeyPair().publicKey))];
+  const k = (await generateKeyPair()).publicKey;
+  const queue = [request(z85Decode(k)), request(z85Decode((await generateKeyPair()).publicKey))];
   const sent: (Uint8Array | string)[][] = [];
   let closed = false;
   const socket: ZapSocket = {
