@@ -96,7 +96,7 @@ interface SeriesData {
 }
 
 /** The demo's 12 series (3 apps x 4 metrics). */
-function demoSeries(n: number): SeriesData[] {
+export function demoSeries(n: number): SeriesData[] {
   const out: SeriesData[] = [];
   DEMO_APPS.forEach((app, a) => {
     METRIC_NAMES.forEach((metric, m) => {
@@ -197,7 +197,11 @@ class Naive {
 }
 
 /** Write `series` (all the same length) into ours, ticking every `tickEvery` seconds. */
-function writeOurs(dir: string, series: SeriesData[], tickEvery = 1): Record<string, number> {
+export function writeOurs(
+  dir: string,
+  series: SeriesData[],
+  tickEvery = 1,
+): Record<string, number> {
   let now = T0;
   const t0 = performance.now();
   const store = DurableStore.open({ dir, now: () => now });
@@ -275,7 +279,7 @@ function dbFigures(path: string, series: SeriesData[]): DbFigures {
   try {
     const one = (q: string) => Object.values(db.prepare(q).get()!)[0] as number;
     const rows: Record<string, number> = {};
-    for (const table of ["chunks", "rollups", "wal", "series", "instances"]) {
+    for (const table of ["chunks", "rounds", "rollups", "wal", "series", "instances"]) {
       rows[table] = one(`SELECT count(*) FROM ${table}`);
     }
     const perMetric: Record<string, number> = {};
@@ -286,7 +290,7 @@ function dbFigures(path: string, series: SeriesData[]): DbFigures {
     for (
       const r of db.prepare(
         "SELECT s.metric AS metric, sum(length(c.data)) AS bytes FROM chunks c " +
-          "JOIN series s ON s.id = c.series GROUP BY s.metric",
+          "JOIN series s ON s.id = c.id % 4294967296 GROUP BY s.metric",
       ).all()
     ) {
       const { metric, bytes } = r as { metric: string; bytes: number };

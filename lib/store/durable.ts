@@ -4,13 +4,15 @@
  * last second. Sealing runs in rounds of small steps: each step compresses a few series'
  * flushed points into a chunk plus rollup buckets, in one transaction that also records
  * the WAL row the series is sealed through, so replaying the WAL after a crash never
- * duplicates a point. When a round is done its WAL rows are deleted. Nothing here blocks
- * ingest for long: every step is bounded.
+ * duplicates a point. When a round is done its WAL rows are deleted. Chunks are keyed by
+ * round and series (rounds.ts), rollup rows by tier, row start and series, so both tables
+ * grow at the end and need no index. Nothing here blocks ingest for long: every step is
+ * bounded.
  *
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { decodeChunk, encodeChunk } from "./chunk.ts";
+import { chunkInfo, decodeChunk, encodeChunk } from "./chunk.ts";
 import {
   bucketPoints,
   decodeBuckets,
@@ -19,9 +21,17 @@ import {
   mergeBuckets,
   TIERS,
 } from "./rollup.ts";
-import { Bucketizer, chooseTier, DEFAULT_RETENTION, type Point, type Retention } from "./query.ts";
+import {
+  Bucketizer,
+  chooseTier,
+  DEFAULT_RETENTION,
+  type Point,
+  type Retention,
+  retentionOf,
+} from "./query.ts";
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
+import { CHUNK_KEY, Rounds } from "./rounds.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "../collector/instances.ts";
 
@@ -75,7 +85,9 @@ export class DurableStore {
   #dirty = new Map<string, InstanceView>();
   /** Per dirty instance: last sequence number and agent start, persisted with the view. */
   #resume = new Map<string, { lastSeq: number | null; agentStart: number | null }>();
-  #round: { cutoff: number; queue: Open[] } | null = null;
+  /** The seal round in progress: its number, the WAL row it seals through, series to go. */
+  #round: { id: number; cutoff: number; queue: Open[] } | null = null;
+  #rounds: Rounds;
   #lastRound: number;
   #sealEveryMs: number;
   #maxOpenPoints: number;
@@ -94,21 +106,19 @@ export class DurableStore {
     this.#maxOpenPoints = opts.maxOpenPoints ?? 4_000_000;
     this.#sealBatch = opts.sealBatch ?? 200;
     this.#lastRound = opts.now();
-    this.#retainer = new Retainer(db, this.retention, opts.maxDiskBytes ?? null);
+    this.#rounds = new Rounds(db);
+    this.#retainer = new Retainer(db, this.#rounds, this.retention, opts.maxDiskBytes ?? null);
     const p = (sql: string) => db.prepare(sql);
     this.#stmt = {
       series: p("INSERT INTO series(instance, metric) VALUES (?, ?) RETURNING id"),
       wal: p("INSERT INTO wal(data) VALUES (?) RETURNING id"),
-      chunk: p("INSERT INTO chunks(series, start, end, data) VALUES (?, ?, ?, ?)"),
+      chunk: p(`INSERT INTO chunks(id, data) VALUES (${CHUNK_KEY}, ?)`),
+      chunkGet: p(`SELECT data FROM chunks WHERE id = ${CHUNK_KEY}`),
       sealed: p("UPDATE series SET sealed_wal = ? WHERE id = ?"),
-      rollupGet: p("SELECT data FROM rollups WHERE series = ? AND tier = ? AND start = ?"),
-      rollupPut: p("INSERT OR REPLACE INTO rollups(series, tier, start, data) VALUES (?, ?, ?, ?)"),
+      rollupGet: p("SELECT data FROM rollups WHERE tier = ? AND start = ? AND series = ?"),
+      rollupPut: p("INSERT OR REPLACE INTO rollups(tier, start, series, data) VALUES (?, ?, ?, ?)"),
       dropWal: p("DELETE FROM wal WHERE id <= ?"),
       instance: p("INSERT OR REPLACE INTO instances(id, view) VALUES (?, ?)"),
-      rawRange: p("SELECT data FROM chunks WHERE series = ? AND end >= ? AND start < ?"),
-      rollupRange: p(
-        "SELECT data FROM rollups WHERE series = ? AND tier = ? AND start >= ? AND start < ?",
-      ),
     };
   }
 
@@ -210,14 +220,21 @@ export class DurableStore {
     const open = this.#open.get(instance)?.get(metric);
     if (!open) return { tier, bucketMs: b.width, points: [] };
     if (tier === 0) {
-      for (const row of this.#stmt.rawRange.iterate(open.id, from, to)) {
-        const { times, values } = decodeChunk((row as { data: Uint8Array }).data);
+      for (const round of this.#rounds.overlapping(from, to)) {
+        const row = this.#stmt.chunkGet.get(round.id, open.id) as { data: Uint8Array } | undefined;
+        if (!row) continue;
+        const info = chunkInfo(row.data);
+        if (info.lastTime < from || info.firstTime >= to) continue;
+        const { times, values } = decodeChunk(row.data);
         b.addPoints(times, values);
       }
     } else {
+      // Rows start at multiples of rowMs; none older than the tier's retention is kept.
       const t = TIERS[tier - 1];
-      for (const row of this.#stmt.rollupRange.iterate(open.id, tier, from - t.rowMs, to)) {
-        b.addBuckets(decodeBuckets((row as { data: Uint8Array }).data));
+      const oldest = this.#now() - retentionOf(tier, this.retention) - t.rowMs;
+      for (let s = Math.floor(Math.max(from, oldest) / t.rowMs) * t.rowMs; s < to; s += t.rowMs) {
+        const row = this.#stmt.rollupGet.get(tier, s, open.id) as { data: Uint8Array } | undefined;
+        if (row) b.addBuckets(decodeBuckets(row.data));
       }
     }
     b.addPoints(open.times, open.values);
@@ -283,17 +300,26 @@ export class DurableStore {
       open.sealing = open.flushed;
       queue.push(open);
     }
+    queue.sort((a, b) => a.id - b.id); // chunks go in key order: appended, pages filled
     this.#lastRound = this.#now();
-    this.#round = { cutoff: row.id ?? 0, queue };
+    this.#round = { id: this.#rounds.next(), cutoff: row.id ?? 0, queue };
   }
 
   #sealStep(): void {
     const round = this.#round!;
     const batch = round.queue.splice(0, this.#sealBatch);
-    this.#tx(() => {
-      for (const open of batch) this.#sealSeries(open, round.cutoff);
+    const span = this.#tx(() => {
+      let first = Infinity;
+      let last = -Infinity;
+      for (const open of batch) {
+        const [lo, hi] = this.#sealSeries(open, round.id, round.cutoff);
+        first = Math.min(first, lo);
+        last = Math.max(last, hi);
+      }
       if (round.queue.length === 0) this.#stmt.dropWal.run(round.cutoff);
+      return batch.length > 0 ? this.#rounds.widen(round.id, first, last) : null;
     });
+    if (span) this.#rounds.commit(span);
     for (const open of batch) {
       open.times.splice(0, open.sealing);
       open.values.splice(0, open.sealing);
@@ -304,14 +330,15 @@ export class DurableStore {
     if (round.queue.length === 0) this.#round = null;
   }
 
-  #sealSeries(open: Open, cutoff: number): void {
+  /** Seal `open`'s points of this round into round `roundId`; returns their first and last time. */
+  #sealSeries(open: Open, roundId: number, cutoff: number): [number, number] {
     const n = open.sealing;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
       open.times[a] - open.times[b]
     );
     const times = order.map((i) => open.times[i]);
     const values = order.map((i) => open.values[i]);
-    this.#stmt.chunk.run(open.id, times[0], times[n - 1], encodeChunk(times, values));
+    this.#stmt.chunk.run(roundId, open.id, encodeChunk(times, values));
     for (const tier of TIERS) {
       const byRow = new Map<
         number,
@@ -324,21 +351,23 @@ export class DurableStore {
         m.set(start, agg);
       }
       for (const [rowStart, add] of byRow) {
-        const old = this.#stmt.rollupGet.get(open.id, tier.tier, rowStart) as
+        const old = this.#stmt.rollupGet.get(tier.tier, rowStart, open.id) as
           | { data: Uint8Array }
           | undefined;
         const merged = mergeBuckets(old ? decodeBuckets(old.data) : emptyBuckets(), add);
-        this.#stmt.rollupPut.run(open.id, tier.tier, rowStart, encodeBuckets(merged));
+        this.#stmt.rollupPut.run(tier.tier, rowStart, open.id, encodeBuckets(merged));
       }
     }
     this.#stmt.sealed.run(cutoff, open.id);
+    return [times[0], times[n - 1]];
   }
 
-  #tx(fn: () => void): void {
+  #tx<T>(fn: () => T): T {
     this.#db.exec("BEGIN");
     try {
-      fn();
+      const out = fn();
       this.#db.exec("COMMIT");
+      return out;
     } catch (e) {
       // SQLite may have rolled back already (SQLITE_FULL does): a second ROLLBACK would throw
       // "no transaction is active" and hide the real error.

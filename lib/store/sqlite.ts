@@ -7,30 +7,32 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { migrate } from "./migrate.ts";
 
 /** The data directory cannot be used; the message says why and what to do. */
 export class DataDirError extends Error {}
 
+/** The schema version this code writes (`PRAGMA user_version`); see migrate.ts for older ones. */
+export const SCHEMA_VERSION = 2;
+
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series(
   id INTEGER PRIMARY KEY, instance TEXT NOT NULL, metric TEXT NOT NULL,
-  sealed_wal INTEGER NOT NULL DEFAULT 0, UNIQUE(instance, metric));
--- Raw samples: one compressed chunk per series per seal.
-CREATE TABLE IF NOT EXISTS chunks(
-  id INTEGER PRIMARY KEY, series INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-  data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks(series, end);
-CREATE INDEX IF NOT EXISTS chunks_by_end ON chunks(end);
--- Rollup tiers: min/max/sum/count buckets, one row per series, tier and row span.
+  sealed_wal INTEGER NOT NULL DEFAULT 0);
+-- Raw samples: one compressed chunk per series per seal round, keyed round * 2^32 + series.
+CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+-- Seal rounds: the earliest and latest point in any of the round's chunks.
+CREATE TABLE IF NOT EXISTS rounds(id INTEGER PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL);
+-- Rollup tiers: min/max/sum/count buckets, one row per tier, row span and series; keyed time
+-- first, so retention deletes from the front and new rows go at the end.
 CREATE TABLE IF NOT EXISTS rollups(
-  series INTEGER NOT NULL, tier INTEGER NOT NULL, start INTEGER NOT NULL, data BLOB NOT NULL,
-  PRIMARY KEY(series, tier, start)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rollups_by_age ON rollups(tier, start);
+  tier INTEGER NOT NULL, start INTEGER NOT NULL, series INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(tier, start, series)) WITHOUT ROWID;
 -- Samples not yet sealed into chunks, one row per flush (at least every second).
 CREATE TABLE IF NOT EXISTS wal(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 -- Instances as last seen, so a restart still lists them.
 CREATE TABLE IF NOT EXISTS instances(id TEXT PRIMARY KEY, view TEXT NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
 /** Open (creating if needed) the store in `dir` and take the directory for this process. */
@@ -68,13 +70,37 @@ export function openDatabase(dir: string): DatabaseSync {
     throw new DataDirError(`cannot open ${path}: ${msg}`);
   }
   try {
-    db.exec(SCHEMA);
+    const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
+      .user_version;
+    if (version > SCHEMA_VERSION) {
+      throw new DataDirError(
+        `${path} has schema version ${version}, newer than this zeroapm's ${SCHEMA_VERSION}: ` +
+          "run the newer zeroapm, or pass another --data DIR",
+      );
+    }
+    if (version < SCHEMA_VERSION && hasTable(db, "chunks")) {
+      try {
+        migrate(db, version, SCHEMA);
+      } catch (e) {
+        throw new DataDirError(
+          `cannot upgrade ${path} from schema version ${version}: ${(e as Error).message}; ` +
+            "free some disk space and start again, or pass another --data DIR",
+        );
+      }
+    } else db.exec(SCHEMA);
     Deno.writeTextFileSync(pidFile, `${Deno.pid}\n`);
   } catch (e) {
     db.close();
+    if (e instanceof DataDirError) throw e;
     throw new DataDirError(`cannot initialise ${path}: ${(e as Error).message}`);
   }
   return db;
+}
+
+/** True when the database has a table called `name`. */
+function hasTable(db: DatabaseSync, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !==
+    undefined;
 }
 
 /** True when a file can be created in `dir` (SQLite says only "unable to open" when not). */

@@ -1,9 +1,12 @@
 /** The SQLite history store: durability, replay, tiers, rollups, retention, disk cap. */
 import assert from "node:assert/strict";
 import { DurableStore } from "../../lib/store/durable.ts";
-import { DataDirError } from "../../lib/store/sqlite.ts";
+import { DataDirError, openDatabase } from "../../lib/store/sqlite.ts";
+import { Retainer } from "../../lib/store/retention.ts";
+import { CHUNK_KEY, Rounds } from "../../lib/store/rounds.ts";
 import { chooseTier, DEFAULT_RETENTION } from "../../lib/store/query.ts";
-import { chunkInfo } from "../../lib/store/chunk.ts";
+import { chunkInfo, encodeChunk } from "../../lib/store/chunk.ts";
+import { bucketPoints, emptyBuckets, encodeBuckets, mergeBuckets } from "../../lib/store/rollup.ts";
 import { DatabaseSync } from "node:sqlite";
 
 const DAY = 86_400_000;
@@ -50,7 +53,7 @@ function storedCounts(dir: string): Record<string, number> {
   const db = new DatabaseSync(`${dir}/zeroapm.db`);
   const out: Record<string, number> = {};
   const rows = db.prepare(
-    "SELECT s.instance AS instance, c.data AS data FROM chunks c JOIN series s ON s.id = c.series",
+    "SELECT s.instance AS instance, c.data AS data FROM chunks c JOIN series s ON s.id = c.id % 4294967296",
   ).all() as Array<{ instance: string; data: Uint8Array }>;
   for (const r of rows) out[r.instance] = (out[r.instance] ?? 0) + chunkInfo(r.data).count;
   db.close();
@@ -210,4 +213,198 @@ Deno.test("points waiting to be written are bounded: a seal starts early, and pa
   assert.equal(s.stats().openPoints, 1000);
   assert.equal(s.stats().dropped, 200);
   s.close();
+});
+
+/** The first schema (user_version 0), as zeroapm wrote it before version 2. */
+const FIRST_SCHEMA = `
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY, instance TEXT NOT NULL, metric TEXT NOT NULL,
+  sealed_wal INTEGER NOT NULL DEFAULT 0, UNIQUE(instance, metric));
+CREATE TABLE chunks(
+  id INTEGER PRIMARY KEY, series INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE INDEX chunks_by_series ON chunks(series, end);
+CREATE INDEX chunks_by_end ON chunks(end);
+CREATE TABLE rollups(
+  series INTEGER NOT NULL, tier INTEGER NOT NULL, start INTEGER NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY(series, tier, start)) WITHOUT ROWID;
+CREATE INDEX rollups_by_age ON rollups(tier, start);
+CREATE TABLE wal(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE instances(id TEXT PRIMARY KEY, view TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+const HOUR = 3_600_000;
+/** Values of the migration fixture: series 1 and 2, every 10 s for 2 hours from T0. */
+const fixtureValue = (series: number, i: number) => series === 1 ? i % 97 : 1000 - (i % 89);
+
+/** A WAL row in the first format: version 1, then per series u32 id, u32 count, f64 pairs. */
+function walRow(id: number, points: Array<[number, number]>): Uint8Array {
+  const out = new Uint8Array(9 + points.length * 16);
+  const view = new DataView(out.buffer);
+  out[0] = 1;
+  view.setUint32(1, id);
+  view.setUint32(5, points.length);
+  points.forEach(([t, v], i) => {
+    view.setFloat64(9 + i * 16, t);
+    view.setFloat64(17 + i * 16, v);
+  });
+  return out;
+}
+
+/**
+ * A data directory as the first schema left it: two series, each sealed in two rounds of an
+ * hour, 1-minute rollups in 1-hour rows (as before they moved to 6-hour rows), 1-hour
+ * rollups, a WAL row not yet sealed, an instance.
+ */
+function writeFirstSchema(dir: string): void {
+  const db = new DatabaseSync(`${dir}/zeroapm.db`);
+  db.exec(FIRST_SCHEMA);
+  db.exec(`INSERT INTO series VALUES (1, 'svc/a', 'cpu.percent', 0), (2, 'svc/b', 'cpu.percent', 0);
+    INSERT INTO meta VALUES ('k', 'v');`);
+  const chunk = db.prepare("INSERT INTO chunks(series, start, end, data) VALUES (?, ?, ?, ?)");
+  const rollup = db.prepare("INSERT INTO rollups VALUES (?, ?, ?, ?)");
+  for (let hour = 0; hour < 2; hour++) {
+    for (const series of [1, 2]) {
+      const i0 = hour * 360;
+      const times = Array.from({ length: 360 }, (_, k) => T0 + (i0 + k) * 10_000);
+      const values = times.map((_, k) => fixtureValue(series, i0 + k));
+      chunk.run(series, times[0], times[359], encodeChunk(times, values));
+      const minutes = mergeBuckets(emptyBuckets(), bucketPoints(times, values, 60_000));
+      rollup.run(series, 1, T0 + hour * HOUR, encodeBuckets(minutes));
+    }
+  }
+  for (const series of [1, 2]) {
+    const times = Array.from({ length: 720 }, (_, k) => T0 + k * 10_000);
+    const values = times.map((_, k) => fixtureValue(series, k));
+    rollup.run(
+      series,
+      2,
+      T0,
+      encodeBuckets(mergeBuckets(emptyBuckets(), bucketPoints(times, values, HOUR))),
+    );
+  }
+  db.prepare("INSERT INTO wal(data) VALUES (?)").run(
+    walRow(1, [[T0 + 2 * HOUR, 5], [T0 + 2 * HOUR + 10_000, 6]]),
+  );
+  db.prepare("INSERT INTO instances VALUES (?, ?)").run(
+    "svc",
+    JSON.stringify({ id: "svc", lastSeq: 7 }),
+  );
+  db.close();
+}
+
+/** Raw values, minute averages and hour averages of both fixture series over its 2 hours. */
+function fixtureAnswers(s: DurableStore) {
+  return [1, 2].map((series) => {
+    const inst = series === 1 ? "svc/a" : "svc/b";
+    const at = (from: number, to: number, n: number) => s.query(inst, "cpu.percent", from, to, n);
+    const raw = at(T0, T0 + 2 * HOUR, 720);
+    const minutes = at(T0, T0 + 2 * HOUR, 120);
+    assert.equal(raw.tier, 0);
+    assert.equal(minutes.tier, 1);
+    return { raw: raw.points.map((p) => p[2]), minutes: minutes.points };
+  });
+}
+
+Deno.test("a data directory of the first schema is migrated on open, with every point and bucket", () => {
+  const dir = tempDir();
+  writeFirstSchema(dir);
+  const clock = { t: T0 + 3 * HOUR };
+  const s = open(dir, clock);
+  const [a, b] = fixtureAnswers(s);
+  const want = (series: number) => Array.from({ length: 720 }, (_, i) => fixtureValue(series, i));
+  assert.deepEqual(a.raw, want(1));
+  assert.deepEqual(b.raw, want(2));
+  assert.equal(a.minutes.length, 120, "both 1-hour rows of 1-minute buckets are there");
+  for (const [k, [ts, min, avg, max]] of a.minutes.entries()) {
+    const v = want(1).slice(k * 6, k * 6 + 6);
+    assert.deepEqual([ts, min, max], [T0 + k * 60_000, Math.min(...v), Math.max(...v)]);
+    assert.ok(Math.abs(avg - v.reduce((x, y) => x + y) / 6) < 1e-9);
+  }
+  const hours = s.query("svc/a", "cpu.percent", T0 - 498 * HOUR, T0 + 2 * HOUR, 500);
+  assert.equal(hours.tier, 2);
+  assert.equal(hours.points.length, 2);
+  // The WAL row, not yet sealed in the old file, is replayed.
+  assert.deepEqual(rawValues(s, T0 + 2 * HOUR, T0 + 2 * HOUR + 20_000), [5, 6]);
+  assert.equal(s.instances()[0].lastSeq, 7);
+  // New points seal into rounds after the migrated ones.
+  s.append("svc/b", "cpu.percent", T0 + 2 * HOUR, 9);
+  s.close();
+
+  const db = new DatabaseSync(`${dir}/zeroapm.db`);
+  assert.deepEqual({ ...db.prepare("PRAGMA user_version").get() }, { user_version: 2 });
+  const names = db.prepare("SELECT name FROM sqlite_schema ORDER BY name").all()
+    .map((r) => (r as { name: string }).name);
+  assert.deepEqual(names, ["chunks", "instances", "rollups", "rounds", "series", "wal"]);
+  const rows = (sql: string) => db.prepare(sql).all().map((r) => Object.values(r));
+  assert.deepEqual(rows("SELECT id, first, last FROM rounds"), [
+    [1, T0, T0 + HOUR - 10_000],
+    [2, T0 + HOUR, T0 + 2 * HOUR - 10_000],
+    [3, T0 + 2 * HOUR, T0 + 2 * HOUR + 10_000],
+  ]);
+  assert.deepEqual(
+    rows("SELECT tier, start, series FROM rollups"),
+    [[1, T0, 1], [1, T0, 2], [2, T0, 1], [2, T0, 2]],
+    "the two 1-hour rows of 1-minute buckets became one 6-hour row",
+  );
+  db.close();
+
+  const again = open(dir, clock);
+  assert.deepEqual(fixtureAnswers(again), [a, b], "the same answers after a reopen");
+  assert.deepEqual(
+    again.query("svc/b", "cpu.percent", T0 + 2 * HOUR, T0 + 2 * HOUR + 1000, 1).points,
+    [[T0 + 2 * HOUR, 9, 9, 9]],
+  );
+  again.close();
+});
+
+Deno.test("a data directory from a newer zeroapm is refused with a message naming the fix", () => {
+  const dir = tempDir();
+  const db = new DatabaseSync(`${dir}/zeroapm.db`);
+  db.exec("PRAGMA user_version = 99");
+  db.close();
+  assert.throws(
+    () => open(dir, { t: T0 }),
+    (e: Error) =>
+      e instanceof DataDirError && /schema version 99/.test(e.message) &&
+      e.message.includes("--data"),
+  );
+});
+
+Deno.test("retention drops what is wholly past its age, a bounded step at a time, and nothing newer", () => {
+  const dir = tempDir();
+  const db = openDatabase(dir);
+  const rounds = new Rounds(db);
+  const chunk = db.prepare(`INSERT INTO chunks(id, data) VALUES (${CHUNK_KEY}, x'00')`);
+  const rollup = db.prepare("INSERT INTO rollups VALUES (?, ?, ?, x'00')");
+  db.exec("BEGIN");
+  // Round 1: 1200 series, all old. Round 2: one old chunk and one with a point after the cutoff.
+  for (let s = 1; s <= 1200; s++) chunk.run(1, s);
+  rounds.commit(rounds.widen(1, T0, T0 + 1000));
+  chunk.run(2, 1);
+  chunk.run(2, 2);
+  rounds.commit(rounds.widen(2, T0 + 500, T0 + 3 * DAY));
+  // 1-minute rows (6 h each) over two days, for 600 series.
+  for (let k = 0; k < 8; k++) for (let s = 1; s <= 600; s++) rollup.run(1, T0 + k * 6 * HOUR, s);
+  db.exec("COMMIT");
+  const count = (sql: string) => Object.values(db.prepare(sql).get()!)[0];
+  const retainer = new Retainer(db, rounds, { rawMs: DAY, minuteMs: DAY, hourMs: 100 * DAY }, null);
+  const now = T0 + 2 * DAY;
+  assert.equal(retainer.step(now), 1000, "500 chunks and 500 rollup rows");
+  assert.equal(rounds.size, 2, "round 1 is kept until its last chunk goes");
+  assert.equal(retainer.step(now), 1000);
+  assert.equal(retainer.step(now), 700, "the last 200 chunks of round 1");
+  assert.equal(rounds.size, 1);
+  assert.equal(retainer.step(now), 500);
+  assert.equal(retainer.step(now), 400, "the 2400 rollup rows due are gone");
+  assert.equal(retainer.step(now), 0, "nothing more is due");
+  assert.equal(count("SELECT count(*) FROM chunks"), 2, "round 2 has a point within retention");
+  // A 6-hour row goes once it ends by now - 1 day: rows starting at T0 + 24 h and later stay.
+  assert.deepEqual(
+    db.prepare("SELECT DISTINCT start FROM rollups ORDER BY start").all().map((r) => r.start),
+    [4, 5, 6, 7].map((k) => T0 + k * 6 * HOUR),
+  );
+  assert.equal(count("SELECT count(*) FROM rollups"), 4 * 600);
+  db.close();
 });
