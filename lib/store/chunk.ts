@@ -15,8 +15,11 @@
  * - Values, mode "scaled" (the usual case): when every value is exactly `s / 10^d` for
  *   integers s (|s| < 2^49) and one d in 0..6 (verified value by value, bit for bit, with the
  *   decoder's own arithmetic), the s are stored as `s0 + q * gcd` and the q as raw offsets,
- *   deltas or delta-of-deltas, whichever packs smallest. Integer bytes in 4096 steps cost a
- *   few bits, a constant 0 bits.
+ *   deltas or delta-of-deltas, whichever packs smallest. Deltas (and delta-of-deltas) are
+ *   stored as zigzag offsets from their median, so a series that grows by 20-80 k a second
+ *   costs the bits of the 60 k spread, not of 80 k with a sign. Integer bytes in 4096 steps
+ *   cost a few bits, a constant 0 bits. (Chunks written before the median offset, value
+ *   kinds 1 and 2, still decode.)
  * - Values, mode "xor": anything else (-0, huge or unrounded floats) uses Gorilla XOR
  *   compression of the raw float64 bits (gorilla.ts), exact for every finite double.
  *
@@ -24,6 +27,7 @@
  */
 
 import {
+  bitLength,
   BitReader,
   BitWriter,
   chooseWidth,
@@ -270,9 +274,51 @@ function exactAt(x: number, d: number): boolean {
   return Math.abs(s) < MAX_SCALED && Object.is((s + 0) / POW10[d], x);
 }
 
+/** Value kinds: raw offsets; deltas (1) and delta-of-deltas, plain (read only) or from a median. */
 const RAW = 0;
-const DELTA = 1;
 const DOD = 2;
+const DELTA_MEDIAN = 3;
+const DOD_MEDIAN = 4;
+
+/** `xs` as zigzag offsets from their median, and that median; null if one would pass 2^53. */
+function fromMedian(xs: Float64Array): { center: number; zz: Float64Array } | null {
+  const center = xs.length === 0 ? 0 : select(xs.slice(), xs.length >> 1);
+  const zz = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    zz[i] = zigzag(xs[i] - center);
+    if (!(zz[i] <= Number.MAX_SAFE_INTEGER)) return null;
+  }
+  return { center, zz };
+}
+
+/**
+ * The k-th smallest of `a` (reordered in place): quickselect, which is linear where sorting
+ * every chunk's deltas halved the encoder's speed, falling back to a sort on inputs that
+ * would make it quadratic.
+ */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  for (let rounds = 0; lo < hi; rounds++) {
+    if (rounds > 64) return a.subarray(lo, hi + 1).sort()[k - lo];
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
 
 function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
   const n = q.length;
@@ -280,25 +326,32 @@ function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
   for (let i = 0; i < n; i++) if (q[i] < min) min = q[i];
   const raw = new Float64Array(n);
   for (let i = 0; i < n; i++) raw[i] = q[i] - min;
-  const delta = new Float64Array(n);
-  const dod = new Float64Array(n);
+  const delta = new Float64Array(Math.max(0, n - 1));
+  const dod = new Float64Array(Math.max(0, n - 1));
   for (let i = 1; i < n; i++) {
-    delta[i - 1] = zigzag(q[i] - q[i - 1]);
-    dod[i - 1] = zigzag(q[i] - q[i - 1] - (i > 1 ? q[i - 1] - q[i - 2] : 0));
+    delta[i - 1] = q[i] - q[i - 1];
+    dod[i - 1] = delta[i - 1] - (i > 1 ? delta[i - 2] : 0);
   }
-  const costs = [
-    chooseWidth(raw, n).bits,
-    chooseWidth(delta, n - 1).bits,
-    chooseWidth(dod, n - 1).bits,
+  // Each kind: its stream, and a varint before it (the offset of raw values, else the median).
+  const kinds: Array<{ kind: number; xs: Float64Array; count: number; head: number }> = [
+    { kind: RAW, xs: raw, count: n, head: -min },
   ];
-  const kind = costs.indexOf(Math.min(...costs));
-  w.byte(decimals | kind << 4);
+  for (const [kind, xs] of [[DELTA_MEDIAN, delta], [DOD_MEDIAN, dod]] as const) {
+    const m = fromMedian(xs);
+    if (m) kinds.push({ kind, xs: m.zz, count: n - 1, head: zigzag(m.center) });
+  }
+  let best = kinds[0];
+  let bestBits = Infinity;
+  for (const k of kinds) {
+    const bits = chooseWidth(k.xs, k.count).bits +
+      8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
+    if (bits < bestBits) [best, bestBits] = [k, bits];
+  }
+  w.byte(decimals | best.kind << 4);
   w.varint(zigzag(base));
   w.varint(gcd);
-  if (kind === RAW) {
-    w.varint(-min);
-    writeInts(w, raw, n);
-  } else writeInts(w, kind === DELTA ? delta : dod, n - 1);
+  w.varint(best.head);
+  writeInts(w, best.xs, best.count);
 }
 
 function readScaled(r: BitReader, out: Float64Array): void {
@@ -306,7 +359,9 @@ function readScaled(r: BitReader, out: Float64Array): void {
   const b = r.byte();
   const decimals = b & 15;
   const kind = b >> 4;
-  if (decimals > MAX_DECIMALS || kind > DOD) throw new Error(`corrupt chunk: bad value scale ${b}`);
+  if (decimals > MAX_DECIMALS || kind > DOD_MEDIAN) {
+    throw new Error(`corrupt chunk: bad value scale ${b}`);
+  }
   const base = unzigzag(r.varint());
   const gcd = r.varint();
   const q = out;
@@ -315,11 +370,14 @@ function readScaled(r: BitReader, out: Float64Array): void {
     readInts(r, q, n);
     for (let i = 0; i < n; i++) q[i] += min;
   } else {
+    const center = kind >= DELTA_MEDIAN ? unzigzag(r.varint()) : 0;
+    const ofDeltas = kind === DOD || kind === DOD_MEDIAN;
     q[0] = 0;
     readInts(r, q.subarray(1), n - 1);
     let delta = 0;
     for (let i = 1; i < n; i++) {
-      delta = kind === DELTA ? unzigzag(q[i]) : delta + unzigzag(q[i]);
+      const x = unzigzag(q[i]) + center;
+      delta = ofDeltas ? delta + x : x;
       q[i] = q[i - 1] + delta;
     }
   }

@@ -135,6 +135,30 @@ Deno.test("chunk stores 1 s ticks with 0-3 ms of jitter in about 2 bits per time
   assert.ok(bytes.length < 3600 * 2 / 8 + 40, `${bytes.length} bytes`);
 });
 
+Deno.test("a series that only grows, by 20 000 to 80 000 a second, costs the bits of the spread", () => {
+  const rnd = prng(6);
+  let v = 1e8;
+  const values = Array.from({ length: 3600 }, () => v += 20_000 + Math.floor(rnd() * 60_000));
+  const bytes = roundTrip(ticks(3600), values);
+  // 60 000 apart needs 16 bits; deltas zigzagged around 0 would need 18 (up to 160 000).
+  assert.ok(bytes.length < 3600 * 16 / 8 + 40, `${bytes.length} bytes`);
+});
+
+Deno.test("chunks written before deltas were stored from their median still decode", () => {
+  const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
+  const times = Array.from({ length: 12 }, (_, i) => 1_700_000_000_000 + i * 1000 + (i % 3));
+  // Written by the encoder of commit c8050dd: value kind 1 (deltas), then 2 (delta-of-deltas).
+  const deltas = decodeChunk(
+    hex("130c80a0abfef962f4ab01d00f000200499224100a0103008c1d387400a5708637"),
+  );
+  assert.deepEqual([...deltas.times], times);
+  assert.deepEqual([...deltas.values], [5, 7, 6, 9, 12, 11, 11, 14, 13, 15, 18, 17]);
+  const dods = decodeChunk(
+    hex("130c80a0abfef962f4ab01d00f00020049922420c80103030022499224012d207f00"),
+  );
+  assert.deepEqual([...dods.values], times.map((_, i) => 100 + i * i * 3));
+});
+
 Deno.test("chunk rounds non-integer ms times to the nearest ms", () => {
   const out = decodeChunk(encodeChunk([T0 + 0.4, T0 + 1000.5, T0 + 1999.6, -0.2], [1, 2, 3, 4]));
   assert.deepEqual([...out.times], [T0, T0 + 1001, T0 + 2000, 0]);
