@@ -1,38 +1,38 @@
 /**
- * The series key of one metric for a label set, cached in a tree of label names and values:
- * an update with labels seen before walks two small Map lookups per label and builds no
- * string (building a raw key per update cost ~3 µs in a timer-driven app, mostly string
- * work), whether the app reuses its label objects or makes new ones per request.
+ * What one metric keeps per label set (its series' cell), cached in a tree of label names
+ * and values: an update with labels seen before walks two small Map lookups per label and
+ * builds no string. Building a raw key string per update cost ~3 µs in a timer-driven app
+ * (bench/agent_cost.ts), mostly string work; this holds whether the app reuses its label
+ * objects or makes new ones per request, and a label object changed after use is found
+ * under its new values.
  *
  * @module
  */
 import type { Labels } from "./registry.ts";
 
-interface KeyNode {
+interface Node<T> {
   /** Children by label name, then by label value. */
-  next: Map<string, Map<string, KeyNode>> | null;
-  /** The series key of the label set that ends here, once built. */
-  key: string | undefined;
+  next: Map<string, Map<string, Node<T>>> | null;
+  /** What the label set that ends here resolved to, once resolved. */
+  value: T | undefined;
 }
 
 /** Default bound on cached nodes per metric: the cache restarts empty beyond it. */
-export const MAX_KEY_NODES = 4096;
+export const MAX_LABEL_NODES = 4096;
 
 /**
- * A lookup for one metric: the series key for `labels` (the metric name when there are
- * none), built once per distinct label set by `build`. `build` returning null (invalid
- * labels) caches nothing, so every such update is seen (and counted) by `build`.
+ * A lookup for one metric: `resolve(labels)` runs once per distinct label set (and for no
+ * labels) and its answer is kept. An answer of null (invalid labels, a refused series) is
+ * not kept, so every such update reaches `resolve` and is counted there.
  */
-export function labelKeyCache(
-  name: string,
-  build: (labels: Labels) => string | null,
-  maxNodes = MAX_KEY_NODES,
-): (labels: Labels | undefined) => string | null {
-  const empty = (): KeyNode => ({ next: null, key: undefined });
+export function labelCache<T>(
+  resolve: (labels: Labels | undefined) => T | null,
+  maxNodes = MAX_LABEL_NODES,
+): (labels: Labels | undefined) => T | null {
+  const empty = (): Node<T> => ({ next: null, value: undefined });
   let root = empty();
   let nodes = 0;
   return (labels) => {
-    if (labels === undefined) return name;
     let node = root;
     for (const k in labels) {
       const raw = labels[k];
@@ -46,17 +46,15 @@ export function labelKeyCache(
           // Unbounded label values (ids in labels): start over rather than grow.
           root = empty();
           nodes = 0;
-          return build(labels);
+          return resolve(labels);
         }
         byValue.set(v, child = empty());
       }
       node = child;
     }
-    if (node.key === undefined) {
-      const key = build(labels);
-      if (key === null) return null;
-      node.key = key;
-    }
-    return node.key;
+    if (node.value !== undefined) return node.value;
+    const value = resolve(labels);
+    if (value !== null) node.value = value;
+    return value;
   };
 }

@@ -27,7 +27,7 @@
 import { BUCKET_COUNT, bucketIndex } from "../histogram.ts";
 import { formatKey, validName } from "../metric_key.ts";
 import { type Histogram, LIMITS, METRICS } from "../protocol.ts";
-import { labelKeyCache } from "./label_keys.ts";
+import { labelCache } from "./label_cache.ts";
 import { RUNTIME_METRICS } from "./runtime.ts";
 
 /** Label name -> value, e.g. `{ route: "/users/:id" }`. */
@@ -120,6 +120,11 @@ export interface RegistryOptions {
 type Kind = "counter" | "gauge" | "histogram";
 type Problem = "refused" | "label" | "value";
 
+/** A counter's or gauge's current value. */
+interface Cell {
+  v: number;
+}
+
 interface HistSeries {
   counts: number[];
   sum: number;
@@ -145,7 +150,7 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
   );
 
   const kinds = new Map<string, Kind>();
-  const values = new Map<string, number>();
+  const values = new Map<string, Cell>();
   const hists = new Map<string, HistSeries>();
   const stats = { refusedSeries: 0, invalidLabels: 0, invalidValues: 0 };
   const lastReport: Record<Problem, number> = {
@@ -190,7 +195,8 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
   };
 
   /** The series key, or null (counted) when a label is invalid. */
-  const buildKey = (name: string, labels: Labels): string | null => {
+  const keyOf = (name: string, labels: Labels | undefined): string | null => {
+    if (labels === undefined) return name;
     try {
       return formatKey(name, labels);
     } catch (e) {
@@ -199,7 +205,6 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
       return null;
     }
   };
-  const keyCache = (name: string) => labelKeyCache(name, (labels) => buildKey(name, labels));
 
   const badValue = (name: string, value: unknown) => {
     stats.invalidValues++;
@@ -227,51 +232,67 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
     return false;
   };
 
+  /** One metric's counter/gauge cells by label set; null: invalid labels or refused. */
+  const valueCells = (name: string) =>
+    labelCache<Cell>((labels) => {
+      const key = keyOf(name, labels);
+      if (key === null) return null;
+      let cell = values.get(key);
+      if (cell === undefined) {
+        if (!admit(key, false)) return null;
+        values.set(key, cell = { v: 0 });
+      }
+      return cell;
+    });
+
+  /** One metric's histograms by label set; null: invalid labels or refused. */
+  const histCells = (name: string) =>
+    labelCache<HistSeries>((labels) => {
+      const key = keyOf(name, labels);
+      if (key === null) return null;
+      let h = hists.get(key);
+      if (h === undefined) {
+        if (!admit(key, true)) return null;
+        h = { counts: new Array<number>(BUCKET_COUNT).fill(0), sum: 0, copy: null };
+        hists.set(key, h);
+      }
+      return h;
+    });
+
   return {
     counter(name) {
       register(name, "counter");
-      const keyOf = keyCache(name);
+      const cellOf = valueCells(name);
       return {
         name,
         inc(labels, n = 1) {
           if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return badValue(name, n);
-          const key = keyOf(labels);
-          if (key === null) return;
-          const old = values.get(key);
-          if (old === undefined && !admit(key, false)) return;
-          values.set(key, (old ?? 0) + n);
+          const cell = cellOf(labels);
+          if (cell !== null) cell.v += n;
         },
       };
     },
     gauge(name) {
       register(name, "gauge");
-      const keyOf = keyCache(name);
+      const cellOf = valueCells(name);
       return {
         name,
         set(value, labels) {
           if (typeof value !== "number" || !Number.isFinite(value)) return badValue(name, value);
-          const key = keyOf(labels);
-          if (key === null) return;
-          if (!values.has(key) && !admit(key, false)) return;
-          values.set(key, value);
+          const cell = cellOf(labels);
+          if (cell !== null) cell.v = value;
         },
       };
     },
     histogram(name) {
       register(name, "histogram");
-      const keyOf = keyCache(name);
+      const cellOf = histCells(name);
       return {
         name,
         observe(value, labels) {
           if (typeof value !== "number" || !Number.isFinite(value)) return badValue(name, value);
-          const key = keyOf(labels);
-          if (key === null) return;
-          let h = hists.get(key);
-          if (h === undefined) {
-            if (!admit(key, true)) return;
-            h = { counts: new Array<number>(BUCKET_COUNT).fill(0), sum: 0, copy: null };
-            hists.set(key, h);
-          }
+          const h = cellOf(labels);
+          if (h === null) return;
           h.counts[bucketIndex(value)]++;
           h.sum += value;
           h.copy = null;
@@ -280,7 +301,7 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
     },
     snapshot() {
       const metrics: Record<string, number> = {};
-      for (const [k, v] of values) metrics[k] = v;
+      for (const [k, cell] of values) metrics[k] = cell.v;
       const hist: Record<string, Histogram> = {};
       for (const [k, h] of hists) {
         h.copy ??= { counts: h.counts.slice(), sum: h.sum };

@@ -43,6 +43,13 @@ export const RUNTIME_METRICS = {
 } as const;
 
 /** Reads runtime health; the agent calls `read()` once per sample and `close()` on stop. */
+/**
+ * Open fds and threads are read this often, ms, and sent as last read in between: they
+ * change slowly, and a directory listing plus a file read every second were a third of
+ * a sample's cost (bench/agent_cost.ts). Process exporters commonly scrape every 15 s.
+ */
+export const SLOW_READ_MS = 10_000;
+
 export interface RuntimeReaders {
   /** Metric name -> value for the interval since the last read. Never throws. */
   read(): Record<string, number>;
@@ -123,6 +130,12 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
   }, period);
   timer?.unref();
 
+  /** Open fds and threads, as last read (see SLOW_READ_MS), and when. */
+  let slow: Record<string, number> = {};
+  let slowAt = -Infinity;
+  /** V8's heap limit is fixed at startup: read once. */
+  let limit: Record<string, number> | null = null;
+
   const reported = new Set<string>();
   /** Run one reading; a failure leaves the metric out and is reported once. */
   const attempt = (out: Record<string, number>, name: string, read: () => number) => {
@@ -153,15 +166,19 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
         out[RUNTIME_METRICS.loopLagP99] = hundredths(nearestRank(sorted, n, 0.99));
       }
       seen = 0;
-      if (src.platform === "linux") {
+      const t = src.clock();
+      if (src.platform === "linux" && t - slowAt >= SLOW_READ_MS) {
+        slowAt = t;
+        slow = {};
         // readdir holds the directory open while it lists it: its own fd is in the list.
-        attempt(out, RUNTIME_METRICS.openFds, () => src.readDir("/proc/self/fd").length - 1);
-        attempt(out, RUNTIME_METRICS.threads, () => {
+        attempt(slow, RUNTIME_METRICS.openFds, () => src.readDir("/proc/self/fd").length - 1);
+        attempt(slow, RUNTIME_METRICS.threads, () => {
           const m = /^Threads:\s*(\d+)/m.exec(src.readFile("/proc/self/status"));
           if (!m) throw new Error("no Threads: line in /proc/self/status");
           return Number(m[1]);
         });
       }
+      Object.assign(out, slow);
       let mem: { heapTotal: number; external: number } | undefined;
       attempt(out, RUNTIME_METRICS.heapTotalBytes, () => {
         mem = src.memoryUsage();
@@ -169,8 +186,8 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
       });
       const external = mem?.external;
       if (external !== undefined) attempt(out, RUNTIME_METRICS.externalBytes, () => external);
-      attempt(out, RUNTIME_METRICS.heapLimitBytes, src.heapLimit);
-      return out;
+      if (!limit) attempt(limit = {}, RUNTIME_METRICS.heapLimitBytes, src.heapLimit);
+      return Object.assign(out, limit);
     },
     observeLag: observe,
     close() {

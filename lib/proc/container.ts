@@ -16,6 +16,12 @@ import {
 
 /** How long a located cgroup directory is reused before it is looked up again, ms. */
 const RELOCATE_MS = 60_000;
+/**
+ * The limits (memory.max, cpu.max) are read this often, ms, and sent as last read in
+ * between: `docker update` is rare, and usage and throttling are what move each second.
+ */
+export const LIMITS_READ_MS = 10_000;
+const LIMIT_FILES = new Set(["memory.max", "cpu.max"]);
 
 /** Metric names for container readings; units are part of the name. */
 export const CONTAINER_METRICS = {
@@ -51,6 +57,8 @@ export interface ContainerReaderOptions extends ProcOptions {
   pid?: Pid;
   /** Where the one "unavailable" line goes (default console.error). */
   log?: (line: string) => void;
+  /** Monotonic clock, ms (default `performance.now`): when to relocate and re-read limits. */
+  clock?: () => number;
 }
 
 /**
@@ -72,20 +80,27 @@ export function createContainerReader(
       log(`zeroapm: container metrics for process ${pid}: ${line}`);
     } catch { /* a logger must not break sampling */ }
   };
+  const clock = opts.clock ?? (() => performance.now());
   let loc: ReturnType<typeof cgroupDir> | null = null;
   let present: Set<string> | undefined;
+  let presentButLimits: Set<string> | undefined;
   let locatedAt = -Infinity;
+  let limits: Pick<CgroupReading, "memoryLimitBytes" | "cpuLimitCores"> = {};
+  let limitsAt = -Infinity;
   return () => {
     if (off) return {};
     try {
       // The process's cgroup rarely moves: locate it (mountinfo + cgroup) once a minute.
-      const t = performance.now();
+      const t = clock();
       if (!loc?.ok || t - locatedAt > RELOCATE_MS) {
         loc = cgroupDir(pid, opts);
         present = loc.ok ? presentCgroupFiles(loc.value.dir) : undefined;
+        presentButLimits = new Set([...present ?? []].filter((f) => !LIMIT_FILES.has(f)));
         locatedAt = t;
+        limitsAt = -Infinity; // a new place: read its limits now
       }
-      const r = loc.ok ? readCgroupAt(loc.value, present) : loc;
+      const withLimits = t - limitsAt >= LIMITS_READ_MS;
+      const r = loc.ok ? readCgroupAt(loc.value, withLimits ? present : presentButLimits) : loc;
       if (!r.ok) {
         if (r.reason.includes("not mounted") || r.reason.includes("no cgroup v2 entry")) {
           off = true;
@@ -96,7 +111,14 @@ export function createContainerReader(
         return {};
       }
       if (r.value.problems.length > 0) once(r.value.problems.join("; "));
-      return containerMetrics(r.value);
+      if (withLimits) {
+        limits = {
+          memoryLimitBytes: r.value.memoryLimitBytes,
+          cpuLimitCores: r.value.cpuLimitCores,
+        };
+        limitsAt = t;
+      }
+      return containerMetrics({ ...r.value, ...limits });
     } catch (e) {
       once(`unavailable: ${(e as Error).message}`);
       return {};

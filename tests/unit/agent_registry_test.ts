@@ -6,7 +6,12 @@ import {
   REGISTRY_LIMITS,
   REPORT_EVERY_MS,
 } from "../../lib/agent/registry.ts";
-import { createRuntimeReaders, nearestRank, RUNTIME_METRICS } from "../../lib/agent/runtime.ts";
+import {
+  createRuntimeReaders,
+  nearestRank,
+  RUNTIME_METRICS,
+  SLOW_READ_MS,
+} from "../../lib/agent/runtime.ts";
 import type { Transport } from "../../lib/agent/sender.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
 import {
@@ -359,12 +364,16 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
   assert.equal(errors.length, 2, "off Linux, absence is not an error");
 });
 
-Deno.test("runtime readers read this process's fds and threads from /proc", () => {
+Deno.test("runtime readers read this process's fds and threads every SLOW_READ_MS", () => {
   if (Deno.build.os !== "linux") return;
-  const r = createRuntimeReaders();
+  let t = 0;
+  const r = createRuntimeReaders({ probe: false, sources: { clock: () => t } });
   try {
     const before = r.read()[RUNTIME_METRICS.openFds];
     const files = [0, 1, 2].map(() => Deno.openSync("/proc/self/stat"));
+    t += SLOW_READ_MS - 1;
+    assert.equal(r.read()[RUNTIME_METRICS.openFds], before, "sent as last read in between");
+    t += 1;
     const after = r.read()[RUNTIME_METRICS.openFds];
     files.forEach((f) => f.close());
     assert.equal(after - before, 3);

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { CONTAINER_METRICS, createContainerReader } from "../../lib/proc/container.ts";
+import {
+  CONTAINER_METRICS,
+  createContainerReader,
+  LIMITS_READ_MS,
+} from "../../lib/proc/container.ts";
 import {
   cgroupDir,
   descendants,
@@ -117,6 +121,33 @@ Deno.test("container reader maps readings to metric names, limits only when set"
   });
   const unlimited = createContainerReader({ root: root("unlimited"), log: () => {} });
   assert.deepEqual(unlimited(), { [CONTAINER_METRICS.memUsageBytes]: 73400320 });
+});
+
+Deno.test("container reader reads usage every time and the limits every LIMITS_READ_MS", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await new Deno.Command("cp", { args: ["-r", root("container"), dir] }).output();
+    const cg = `${dir}/container/sys/fs/cgroup/system.slice/docker-abc.scope`;
+    let t = 0;
+    const read = createContainerReader({
+      pid: 4242,
+      root: `${dir}/container`,
+      log: () => {},
+      clock: () => t,
+    });
+    assert.equal(read()[CONTAINER_METRICS.memLimitBytes], 536870912);
+    await Deno.writeTextFile(`${cg}/memory.max`, "1073741824\n");
+    await Deno.writeTextFile(`${cg}/memory.current`, "209715200\n");
+    t += LIMITS_READ_MS - 1;
+    const soon = read();
+    assert.equal(soon[CONTAINER_METRICS.memUsageBytes], 209715200, "usage is read every time");
+    assert.equal(soon[CONTAINER_METRICS.memLimitBytes], 536870912, "the limit as last read");
+    assert.equal(soon[CONTAINER_METRICS.cpuLimitCores], 0.5);
+    t += 1;
+    assert.equal(read()[CONTAINER_METRICS.memLimitBytes], 1073741824, "re-read on time");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("container reader says once that cgroup v2 is missing, then carries on", () => {
