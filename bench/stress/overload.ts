@@ -53,7 +53,10 @@ const server = await startServer([
   "127.0.0.1:0",
   "--zmq",
   "tcp://127.0.0.1:*",
-  ...(values.memory ? [] : ["--data", dir]), // --memory: no durable history (for comparison)
+  // --memory: no durable history, for comparison. (Leaving out --data is not that: the
+  // collector then keeps history in ./.zeroapm.)
+  "--data",
+  values.memory ? "none" : dir,
 ]);
 const pid = server.child.pid;
 const stats = async () => await (await fetch(`${server.httpUrl}/api/stats`)).json();
@@ -195,6 +198,7 @@ const sendSecs = (performance.now() - tStart) / 1000;
 const cpuLoad = cpuOf(pid) - cpu0;
 const sEnd = await stats();
 const { lat, rss } = await p.stop();
+const loadProbes = rss.length;
 // 3. Recovery: until the received count stops moving (the queues are drained), and until
 // 10 consecutive /healthz probes (200 ms apart) are within the pre-load normal.
 const tRecover = performance.now();
@@ -257,6 +261,14 @@ const result = {
     before: +(rss0 / MB).toFixed(0),
     max: +(Math.max(...rss) / MB).toFixed(0),
     end: +(rss.at(-1)! / MB).toFixed(0),
+    // The highest RSS of each tenth of the load, to tell a plateau from growth.
+    maxPerTenth: Array.from({ length: 10 }, (_, i) => {
+      const part = rss.slice(
+        Math.floor(i * loadProbes / 10),
+        Math.max(Math.floor((i + 1) * loadProbes / 10), Math.floor(i * loadProbes / 10) + 1),
+      );
+      return +(Math.max(...part) / MB).toFixed(0);
+    }),
   },
   normalHealthzMs: +normalMs.toFixed(1),
   drainMs,
