@@ -31,7 +31,7 @@ import {
 } from "./query.ts";
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
-import { CHUNK_KEY, Rounds } from "./rounds.ts";
+import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "../collector/instances.ts";
 
@@ -263,6 +263,7 @@ export class DurableStore {
   }
 
   #track(instance: string, metric: string, id: number): Open {
+    if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
     const open: Open = { id, times: [], values: [], flushed: 0, sealing: 0 };

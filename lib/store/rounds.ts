@@ -22,10 +22,14 @@ export const CHUNK_KEY = "(? * 4294967296 + ?)";
 
 /** Most rounds (the round number is the high half of a 63-bit key). */
 const MAX_ROUND = 2 ** 31 - 1;
+/** Most series (the series id is the low half of the key). */
+export const MAX_SERIES = 2 ** 32 - 1;
 
 /** The rounds of one database, oldest first. */
 export class Rounds {
   #list: Round[] = [];
+  /** The highest round number handed out or stored. */
+  #highest: number;
   #put: StatementSync;
   #drop: StatementSync;
 
@@ -35,13 +39,13 @@ export class Rounds {
     for (const r of db.prepare("SELECT id, first, last FROM rounds ORDER BY id").iterate()) {
       this.#list.push({ ...(r as unknown as Round) });
     }
+    this.#highest = this.#list.at(-1)?.id ?? 0;
   }
 
-  /** A number for a new round, above every stored one. */
+  /** A number for a new round, above every one stored or handed out before. */
   next(): number {
-    const id = (this.#list.at(-1)?.id ?? 0) + 1;
-    if (id > MAX_ROUND) throw new Error(`seal round ${id} is beyond the key space`);
-    return id;
+    if (this.#highest >= MAX_ROUND) throw new Error("seal rounds are beyond the key space");
+    return ++this.#highest;
   }
 
   /**

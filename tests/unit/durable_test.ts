@@ -79,8 +79,18 @@ Deno.test("a store killed mid-seal replays every flushed point exactly once", as
   const s = open(dir, clock);
   assert.deepEqual(rawValues(s, 0, 4000), [1, 2, 3]);
   assert.deepEqual(s.query("svc/b", "cpu.percent", 0, 4000, 4).points.map((p) => p[2]), [1, 2, 3]);
-  s.close(); // seals the replayed points
-  assert.deepEqual(storedCounts(dir), { "svc/a": 3, "svc/b": 3 }, "no point stored twice");
+  s.append("svc/a", "cpu.percent", 4000, 4);
+  s.close(); // seals the replayed points, and the new one, in a round after the one cut short
+  assert.deepEqual(storedCounts(dir), { "svc/a": 4, "svc/b": 3 }, "no point stored twice");
+  const db = new DatabaseSync(`${dir}/zeroapm.db`);
+  assert.deepEqual(
+    db.prepare("SELECT id, first, last FROM rounds").all().map((r) => Object.values(r)),
+    [[1, 1000, 3000], [2, 1000, 4000]],
+  );
+  db.close();
+  const again = open(dir, clock);
+  assert.deepEqual(rawValues(again, 0, 5000), [1, 2, 3, 4]);
+  again.close();
 });
 
 Deno.test("a second store on the same directory is refused with the holder's pid", () => {
