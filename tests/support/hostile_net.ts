@@ -53,7 +53,7 @@ export async function tcpGarbage(
       const buf = new Uint8Array(opts.bytesEach);
       for (let k = 0; k < buf.length; k++) buf[k] = Math.floor(r() * 256);
       // Half the connections start with a valid ZMTP signature, so the parser gets further.
-      if (i % 2 === 0) buf.set(ZMTP_SIGNATURE.subarray(0, Math.min(10, buf.length)));
+      if (i % 2 === 0) buf.set(greeting().subarray(0, Math.min(10, buf.length)));
       if (await writeQuietly(conn, buf)) bytes += buf.length;
       else refusedWrites++;
       try {
