@@ -84,6 +84,12 @@ export interface ReceiverOptions {
   receiveHighWaterMark?: number;
   /** Idle back-off cap in ms (starts at 1 ms, doubles while idle). */
   maxIdleMs?: number;
+  /**
+   * Asked before each read while frames are waiting: a promise makes the loop wait for it
+   * before reading on (frames stay queued in ZMQ, then senders meet the high-water mark);
+   * null reads on. The collector passes its history thread's (lib/collector/history.ts).
+   */
+  backpressure?(): Promise<void> | null;
   /** CURVE server keys and agent allowlist ({@link bindPull} only); absent: plain ZMTP. */
   curve?: CurveServerOptions;
 }
@@ -189,6 +195,8 @@ function runReceiver(
 ): Receiver {
   let stopping = false;
   let stoppedAt = Infinity;
+  let stop = () => {};
+  const stopped = new Promise<void>((r) => stop = r);
   const maxIdle = opts.maxIdleMs ?? 4;
   const report = opts.onError ?? (() => {});
   const loop = (async () => {
@@ -206,6 +214,13 @@ function runReceiver(
         if (performance.now() - slice > YIELD_EVERY_MS) {
           await sleep(0);
           slice = performance.now();
+        }
+        // Backpressure: frames wait in ZMQ. Not while stopping: the drain takes what is queued.
+        const held = stopping ? null : opts.backpressure?.();
+        if (held) {
+          await Promise.race([held, stopped]);
+          slice = performance.now();
+          continue;
         }
         let frames: Buffer[];
         try {
@@ -241,6 +256,7 @@ function runReceiver(
     async close() {
       stopping = true;
       stoppedAt = performance.now();
+      stop();
       await loop;
     },
   };

@@ -15,7 +15,7 @@ import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
 import { DEFAULTS } from "../config.ts";
-import { DurableStore } from "../store/durable.ts";
+import { HistoryThread } from "./history.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
 import { CHART_METRICS } from "../http/ws.ts";
@@ -92,8 +92,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       return { type: "hello", now: t, windowMs, instances: list, series };
     },
   });
+  // Durable history runs on a thread of its own (history.ts): its writes and seal rounds
+  // would otherwise hold this thread, and with it every HTTP request, for up to ~650 ms.
   const history = opts.dataDir
-    ? DurableStore.open({
+    ? await HistoryThread.open({
       dir: opts.dataDir,
       now,
       retention: opts.retention,
@@ -101,15 +103,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       sealEveryMs: opts.sealEveryMs,
     })
     : null;
-  if (history) {
-    instances.restore(history.instances());
-    refillWindow(history, instances.list().map((v) => v.id), recent, now());
-  }
   let alertStore;
   try {
+    if (history) {
+      instances.restore(history.restored);
+      await refillWindow(history, instances.list().map((v) => v.id), recent, now());
+    }
     alertStore = openAlertStore(opts.dataDir ?? null); // after history: the data dir is ours
   } catch (e) {
-    history?.close();
+    await history?.close().catch(() => {});
     throw e;
   }
   const rules = opts.rules ?? defaultRuleSet();
@@ -131,6 +133,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     maxSeriesTotal: opts.maxSeriesTotal,
   });
   const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
+  // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
+  const backpressure = history ? () => history.backpressure() : undefined;
 
   const receivers: Receiver[] = [];
   try {
@@ -138,6 +142,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       await bindPull(opts.zmq ?? DEFAULTS.zmq, {
         onFrame: ingest,
         onError,
+        backpressure,
         curve: opts.curve
           ? {
             ...opts.curve,
@@ -151,10 +156,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       }),
     );
   } catch (e) {
-    history?.close();
+    await history?.close().catch(() => {});
     throw e;
   }
-  if (opts.sub) receivers.push(connectSub(opts.sub, { onFrame: ingest, onError }));
+  if (opts.sub) {
+    receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
+  }
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   const handler = auth.wrap(createHandler({
@@ -180,6 +187,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     }, handler);
   } catch (e) {
     await Promise.all(receivers.map((r) => r.close()));
+    await history?.close().catch(() => {});
     throw new Error(
       `cannot listen on HTTP ${opts.httpHost ?? DEFAULTS.httpHost}:${
         opts.httpPort ?? DEFAULTS.httpPort
@@ -192,17 +200,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const sweep: ReturnType<typeof setInterval> = setInterval(() => {
     const t = now();
     if (history) {
-      try {
-        history.tick();
-        stats.historyDropped = history.dropped;
-      } catch (e) {
+      stats.historyDropped = history.dropped;
+      history.tick().catch((e) => {
         // Disk full, read-only directory...: counted always, logged once a minute.
         if (stats.historyErrors++ % 60 === 0) {
           log(
             `history: ${(e as Error).message} (live view continues; ${stats.historyErrors} errors)`,
           );
         }
-      }
+      });
     }
     const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
     try {
@@ -240,7 +246,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         await server.shutdown();
         await Promise.all(receivers.map((r) => r.close()));
         try {
-          history?.close(); // after the drain: everything received is flushed and sealed
+          await history?.close(); // after the drain: everything received is flushed and sealed
         } catch (e) {
           // A full or read-only disk: what was flushed before is safe; say what was not.
           log(`history: could not write the last samples on stop: ${(e as Error).message}`);
@@ -256,19 +262,23 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
  * After a restart, fill the in-memory window from durable history (1-second buckets of the
  * charted metrics), so live charts and a page opened now show the minutes before the restart.
  */
-function refillWindow(
-  history: DurableStore,
+async function refillWindow(
+  history: HistoryThread,
   ids: string[],
   recent: RecentStore,
   now: number,
-): void {
+): Promise<void> {
   const from = now - recent.windowMs;
   const points = Math.min(5000, Math.ceil(recent.windowMs / 1000));
-  for (const id of ids) {
-    for (const metric of CHART_METRICS) {
-      for (const [t, , avg] of history.query(id, metric, from, now, points).points) {
-        recent.push(id, metric, t, avg);
-      }
-    }
+  // All asked at once: the history thread answers in turn, without a round trip each.
+  const asked = ids.flatMap((id) =>
+    CHART_METRICS.map(async (metric) => ({
+      id,
+      metric,
+      answer: await history.query(id, metric, from, now, points),
+    }))
+  );
+  for (const { id, metric, answer } of await Promise.all(asked)) {
+    for (const [t, , avg] of answer.points) recent.push(id, metric, t, avg);
   }
 }

@@ -11,9 +11,18 @@ import type { SeriesAnswer } from "../store/durable.ts";
 import { Bucketizer } from "../store/query.ts";
 import type { RecentStore } from "../store/recent.ts";
 
-/** Anything that answers a history query: the durable store, or the recent window alone. */
+/**
+ * Anything that answers a history query: the durable store (on its own thread, so the answer
+ * is a promise), or the recent window alone.
+ */
 export interface HistoryReader {
-  query(instance: string, metric: string, from: number, to: number, points: number): SeriesAnswer;
+  query(
+    instance: string,
+    metric: string,
+    from: number,
+    to: number,
+    points: number,
+  ): SeriesAnswer | Promise<SeriesAnswer>;
 }
 
 /** Limits on one request. */
@@ -36,7 +45,11 @@ export function recentReader(recent: RecentStore, now: () => number): HistoryRea
 class BadRequest extends Error {}
 
 /** Handle `/api/series`. */
-export function seriesHandler(url: URL, reader: HistoryReader, now: () => number): Response {
+export async function seriesHandler(
+  url: URL,
+  reader: HistoryReader,
+  now: () => number,
+): Promise<Response> {
   try {
     const q = url.searchParams;
     const instances = q.getAll("instance");
@@ -61,7 +74,7 @@ export function seriesHandler(url: URL, reader: HistoryReader, now: () => number
     const series = [];
     for (const instance of instances) {
       for (const metric of metrics) {
-        const a = reader.query(instance, metric, from, to, points);
+        const a = await reader.query(instance, metric, from, to, points);
         tier = a.tier;
         bucketMs = a.bucketMs;
         series.push({ instance, metric, points: a.points });

@@ -1,0 +1,352 @@
+/**
+ * Durable history on a thread of its own. The durable store (lib/store/durable.ts) does all
+ * its work synchronously: a flush writes every new point, a seal step compresses whole
+ * series. On the collector's one JavaScript thread that work was a stall: with 32 series
+ * holding a million points, one seal step took 300-650 ms, and every HTTP request, timer
+ * and socket read waited for it (docs/reliability.md, row 3b). Here the store lives in a
+ * Worker (history_worker.ts); this side buffers points and instance views, and hands them
+ * over once a second with the tick (or earlier, see below).
+ *
+ * Backpressure instead of loss: points handed over and not yet taken by the thread are
+ * bounded (`maxPendingPoints`). At the bound {@link HistoryThread.backpressure} returns a
+ * promise, and the receive loop waits on it before it reads another frame, so frames stay
+ * queued in ZMQ and, past its high-water mark, in the agents' backlogs, as they did when
+ * the store's work held the thread itself. Only a caller that ignores it (or a thread that
+ * failed) loses points, at 4x the bound, and they are counted in `dropped`.
+ *
+ * Queries hand over what is buffered first, so they see every point appended before them.
+ *
+ * Messages (this side -> thread): `open`, `batch` (points, views, and whether to run a tick),
+ * `query`, `hold` (tests), `close`; (thread -> this side): `opened`, `done` (a batch taken),
+ * `answer`, `closed`. Each carries the collector's clock, so injected clocks still rule.
+ *
+ * @module
+ */
+import type { SeriesAnswer } from "../store/durable.ts";
+import type { Retention } from "../store/query.ts";
+import type { InstanceView } from "../live/messages.ts";
+import type { PersistedView } from "./instances.ts";
+import type { HistorySink } from "./ingest.ts";
+
+/** A message to the history thread. */
+export type Request =
+  | {
+    type: "open";
+    now: number;
+    dir: string;
+    retention?: Retention;
+    maxDiskBytes?: number | null;
+    sealEveryMs?: number;
+  }
+  | {
+    type: "batch";
+    now: number;
+    id: number;
+    /** Points in `series`, echoed back in `done`. */
+    points: number;
+    series: Array<[instance: string, metric: string, times: Float64Array, values: Float64Array]>;
+    touched: Array<[view: InstanceView, lastSeq: number | null, agentStart: number | null]>;
+    /** Run the store's tick (flush, a seal step, a retention step) after taking the batch. */
+    tick: boolean;
+  }
+  | {
+    type: "query";
+    now: number;
+    id: number;
+    instance: string;
+    metric: string;
+    from: number;
+    to: number;
+    points: number;
+  }
+  | { type: "hold"; now: number; flag: SharedArrayBuffer }
+  | { type: "close"; now: number };
+
+/** A message from the history thread. */
+export type Response =
+  | { type: "opened"; retention: Retention; instances: PersistedView[]; error?: undefined }
+  | { type: "opened"; error: string }
+  | { type: "done"; id: number; points: number; dropped: number; error?: string }
+  | { type: "answer"; id: number; answer: SeriesAnswer; error?: undefined }
+  | { type: "answer"; id: number; error: string }
+  | { type: "closed"; error?: string };
+
+/** Options for {@link HistoryThread.open}. */
+export interface HistoryThreadOptions {
+  dir: string;
+  now: () => number;
+  retention?: Retention;
+  maxDiskBytes?: number | null;
+  sealEveryMs?: number;
+  /**
+   * Points appended and not yet taken by the thread before {@link HistoryThread.backpressure}
+   * holds ingest (default 1 M, ~16 MB as they are handed over).
+   */
+  maxPendingPoints?: number;
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** The durable store, run on a Worker. */
+export class HistoryThread implements HistorySink {
+  /** Retention the store applies (the defaults filled in). */
+  readonly retention: Retention;
+  /** Instances as persisted when the store was opened (for `Instances.restore`). */
+  readonly restored: PersistedView[];
+  #worker: Worker;
+  #now: () => number;
+  #max: number;
+  #points = new Map<string, Map<string, { t: number[]; v: number[] }>>();
+  #touched = new Map<string, [InstanceView, number | null, number | null]>();
+  #buffered = 0;
+  #inFlight = 0;
+  #nextId = 1;
+  #waiters = new Map<number, Waiter>();
+  /** The first error of a batch handed over between ticks, reported by the next tick. */
+  #laterError: string | null = null;
+  #threadDropped = 0;
+  #lost = 0;
+  #failed: Error | null = null;
+  #closing: Promise<void> | null = null;
+  #held: Promise<void> | null = null;
+  #release: () => void = () => {};
+
+  private constructor(
+    worker: Worker,
+    opts: HistoryThreadOptions,
+    opened: { retention: Retention; instances: PersistedView[] },
+  ) {
+    this.#worker = worker;
+    this.#now = opts.now;
+    this.#max = opts.maxPendingPoints ?? 1_000_000;
+    this.retention = opened.retention;
+    this.restored = opened.instances;
+    worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      this.#fail(new Error(`history thread failed: ${e.message}`));
+    };
+  }
+
+  /** Start the thread and open the store in `opts.dir`; rejects with the store's error. */
+  static async open(opts: HistoryThreadOptions): Promise<HistoryThread> {
+    const worker = new Worker(new URL("./history_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    let opened: Response;
+    try {
+      opened = await new Promise<Response>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<Response>) => resolve(e.data);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(`history thread failed to start: ${e.message}`));
+        };
+        const open: Request = {
+          type: "open",
+          now: opts.now(),
+          dir: opts.dir,
+          retention: opts.retention,
+          maxDiskBytes: opts.maxDiskBytes,
+          sealEveryMs: opts.sealEveryMs,
+        };
+        worker.postMessage(open);
+      });
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    }
+    if (opened.type !== "opened" || opened.error !== undefined) {
+      worker.terminate();
+      throw new Error(opened.type === "opened" ? opened.error : "history thread did not open");
+    }
+    return new HistoryThread(worker, opts, opened);
+  }
+
+  /** Points the store did not keep: over its bound (see durable.ts), or lost on this side. */
+  get dropped(): number {
+    return this.#threadDropped + this.#lost;
+  }
+
+  /** Points appended here and not yet taken by the thread. */
+  get pending(): number {
+    return this.#buffered + this.#inFlight;
+  }
+
+  /** Buffer one point; the thread has it by the next tick. */
+  append(instance: string, metric: string, t: number, v: number): void {
+    if (this.#failed || this.#closing || this.pending >= 4 * this.#max) {
+      this.#lost++;
+      return;
+    }
+    let byMetric = this.#points.get(instance);
+    if (!byMetric) this.#points.set(instance, byMetric = new Map());
+    let buf = byMetric.get(metric);
+    if (!buf) byMetric.set(metric, buf = { t: [], v: [] });
+    buf.t.push(t);
+    buf.v.push(v);
+    this.#buffered++;
+  }
+
+  /** Remember an instance's latest view; persisted with its points (see durable.ts). */
+  touch(view: InstanceView, lastSeq: number | null = null, agentStart: number | null = null): void {
+    this.#touched.set(view.id, [view, lastSeq, agentStart]);
+  }
+
+  /**
+   * Null while the thread keeps up; at `maxPendingPoints` not yet taken, hands the buffer
+   * over and returns a promise that resolves once the thread has taken enough (or failed,
+   * or is closing). The receive loop waits on it before reading the next frame.
+   */
+  backpressure(): Promise<void> | null {
+    if (this.pending < this.#max || this.#failed || this.#closing) return null;
+    if (this.#buffered > 0) this.#post(false);
+    return this.#held ??= new Promise<void>((r) => this.#release = r);
+  }
+
+  /**
+   * Hand over what is buffered and run one step of the store's background work (flush,
+   * seal, retention). Resolves when the thread has done it; rejects with the store's error
+   * (a full disk, say), or one from a batch handed over since the last tick.
+   */
+  tick(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#closing) return Promise.resolve(); // close() flushes and seals everything
+    return this.#post(true) as Promise<void>;
+  }
+
+  /** One series over [from, to) as at most `points` buckets, including every point appended. */
+  query(
+    instance: string,
+    metric: string,
+    from: number,
+    to: number,
+    points: number,
+  ): Promise<SeriesAnswer> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#closing) return Promise.reject(new Error("history is closing"));
+    if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
+    const id = this.#nextId++;
+    const q: Request = { type: "query", now: this.#now(), id, instance, metric, from, to, points };
+    const answer = this.#wait(id) as Promise<SeriesAnswer>;
+    this.#worker.postMessage(q);
+    return answer;
+  }
+
+  /**
+   * Hand over the rest, flush and seal everything, close the store and end the thread.
+   * Rejects with the store's error (what was flushed before is safe). Safe to call twice.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      this.#unhold();
+      try {
+        if (this.#failed) throw this.#failed;
+        if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
+        const closed = this.#wait(0) as Promise<string | undefined>;
+        this.#worker.postMessage({ type: "close", now: this.#now() } satisfies Request);
+        const error = await closed;
+        if (error) throw new Error(error);
+      } finally {
+        this.#worker.terminate();
+      }
+    })();
+  }
+
+  /** Tests: the thread stands still (as on a stalled disk) until the returned function runs. */
+  hold(): () => void {
+    const flag = new SharedArrayBuffer(4);
+    this.#worker.postMessage({ type: "hold", now: this.#now(), flag } satisfies Request);
+    return () => {
+      const cell = new Int32Array(flag);
+      Atomics.store(cell, 0, 1);
+      Atomics.notify(cell, 0);
+    };
+  }
+
+  #post(tick: boolean): Promise<unknown> | null {
+    const series: Extract<Request, { type: "batch" }>["series"] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const [instance, byMetric] of this.#points) {
+      for (const [metric, buf] of byMetric) {
+        const times = Float64Array.from(buf.t);
+        const values = Float64Array.from(buf.v);
+        series.push([instance, metric, times, values]);
+        transfer.push(times.buffer, values.buffer);
+      }
+    }
+    const id = this.#nextId++;
+    const batch: Request = {
+      type: "batch",
+      now: this.#now(),
+      id,
+      points: this.#buffered,
+      series,
+      touched: [...this.#touched.values()],
+      tick,
+    };
+    this.#inFlight += this.#buffered;
+    this.#buffered = 0;
+    this.#points = new Map();
+    this.#touched = new Map();
+    const done = tick ? this.#wait(id) : null;
+    this.#worker.postMessage(batch, transfer);
+    return done;
+  }
+
+  #wait(id: number): Promise<unknown> {
+    return new Promise((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
+  }
+
+  #receive(m: Response): void {
+    switch (m.type) {
+      case "done": {
+        this.#inFlight -= m.points;
+        this.#threadDropped = m.dropped;
+        if (this.#held && this.pending < this.#max) this.#unhold();
+        const w = this.#waiters.get(m.id);
+        if (!w) {
+          if (m.error) this.#laterError ??= m.error;
+          return;
+        }
+        this.#waiters.delete(m.id);
+        const error = m.error ?? this.#laterError;
+        this.#laterError = null;
+        if (error) w.reject(new Error(error));
+        else w.resolve(undefined);
+        return;
+      }
+      case "answer": {
+        const w = this.#waiters.get(m.id);
+        this.#waiters.delete(m.id);
+        if (m.error !== undefined) w?.reject(new Error(m.error));
+        else w?.resolve(m.answer);
+        return;
+      }
+      case "closed": {
+        const w = this.#waiters.get(0);
+        this.#waiters.delete(0);
+        w?.resolve(m.error);
+        return;
+      }
+    }
+  }
+
+  #unhold(): void {
+    this.#held = null;
+    this.#release();
+  }
+
+  #fail(error: Error): void {
+    this.#failed = error;
+    this.#lost += this.pending;
+    this.#buffered = 0;
+    this.#inFlight = 0;
+    this.#points = new Map();
+    for (const w of this.#waiters.values()) w.reject(error);
+    this.#waiters.clear();
+    this.#unhold();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The history thread: a Worker that owns the durable store (lib/store/durable.ts), so its
+ * SQLite writes, seal rounds and retention never run on the thread that serves HTTP and
+ * drains the ZMQ socket. Started by {@link HistoryThread} (history.ts), which documents the
+ * messages. The collector's clock comes with every message (tests inject one).
+ *
+ * @module
+ */
+import { DurableStore } from "../store/durable.ts";
+import type { Request, Response } from "./history.ts";
+
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<Request>) => void) | null;
+  postMessage(message: Response): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+let clock = 0;
+let store: DurableStore | null = null;
+
+const message = (e: unknown) => (e as Error)?.message ?? String(e);
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  clock = m.now;
+  switch (m.type) {
+    case "open": {
+      try {
+        store = DurableStore.open({
+          dir: m.dir,
+          now: () => clock,
+          retention: m.retention,
+          maxDiskBytes: m.maxDiskBytes,
+          sealEveryMs: m.sealEveryMs,
+        });
+        scope.postMessage({
+          type: "opened",
+          retention: store.retention,
+          instances: store.instances(),
+        });
+      } catch (err) {
+        scope.postMessage({ type: "opened", error: message(err) });
+      }
+      return;
+    }
+    case "batch": {
+      const s = store!;
+      let error: string | undefined;
+      for (const [instance, metric, times, values] of m.series) {
+        try {
+          for (let i = 0; i < times.length; i++) s.append(instance, metric, times[i], values[i]);
+        } catch (err) {
+          error ??= message(err); // a full disk: the rest of the batch still goes to memory
+        }
+      }
+      for (const [view, lastSeq, agentStart] of m.touched) s.touch(view, lastSeq, agentStart);
+      if (m.tick) {
+        try {
+          s.tick();
+        } catch (err) {
+          error ??= message(err);
+        }
+      }
+      scope.postMessage({ type: "done", id: m.id, points: m.points, dropped: s.dropped, error });
+      return;
+    }
+    case "query": {
+      try {
+        const answer = store!.query(m.instance, m.metric, m.from, m.to, m.points);
+        scope.postMessage({ type: "answer", id: m.id, answer });
+      } catch (err) {
+        scope.postMessage({ type: "answer", id: m.id, error: message(err) });
+      }
+      return;
+    }
+    case "hold": {
+      // Tests: stand still (like a stalled disk) until the other side stores 1 and notifies.
+      Atomics.wait(new Int32Array(m.flag), 0, 0);
+      return;
+    }
+    case "close": {
+      let error: string | undefined;
+      try {
+        store?.close();
+      } catch (err) {
+        error = message(err);
+      }
+      store = null;
+      scope.postMessage({ type: "closed", error });
+      return;
+    }
+  }
+};
