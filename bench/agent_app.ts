@@ -9,8 +9,10 @@
  *
  * With `agent: true` the metrics are `createAgent(...).metrics` and the agent samples at
  * 1 Hz and pushes to `endpoint`. With `agent: false` the very same code runs against a
- * no-op metrics object and lib/agent (and npm:zeromq) is never loaded: the app without the
- * agent. `runtime: false` runs the agent without its runtime health readers (a diagnostic).
+ * no-op metrics object and lib/agent is never loaded: the app without the agent.
+ * `updates: false` runs the agent with the same 50 series (each set once at start) while
+ * the ticks update a no-op object: the agent's own cost per sample, without the app's
+ * per-update cost.
  *
  * Protocol (JSON lines on stdout): `{"ready":true}` once all series exist, then one
  * {@link AppMark} per `mark` line on stdin; stdin closing stops the agent and ends the app.
@@ -26,10 +28,10 @@ export interface AppConfig {
   /** Run with the agent (true) or without (false). */
   agent: boolean;
   /**
-   * With the agent: false passes `runtime: null` (no runtime health readers, so no 20 ms
-   * lag probe); a diagnostic of where the agent's cost goes. Default true.
+   * With the agent: false sets every series once at start, then the ticks update a no-op
+   * object (the agent still samples and sends all 50 series). Default true.
    */
-  runtime?: boolean;
+  updates?: boolean;
   /** Collector endpoint (with the agent). */
   endpoint?: string;
   /** Workload timer period, ms. */
@@ -57,9 +59,9 @@ export const APP_SERIES = {
   histograms: 10,
 } as const;
 
-/** Service names the app's agent reports as (with and without runtime readers). */
+/** Service names the app's agent reports as (with and without the app's updates). */
 export const AGENT_SERVICE = "bench-agent-cost";
-export const AGENT_SERVICE_NO_RUNTIME = "bench-agent-cost-no-runtime";
+export const AGENT_SERVICE_IDLE = "bench-agent-cost-idle";
 
 /** Metric updates per workload tick. */
 export const UPDATES_PER_TICK = 5;
@@ -79,9 +81,8 @@ async function main() {
   if (cfg.agent) {
     const { createAgent } = await import("../lib/agent/mod.ts");
     agent = createAgent({
-      service: cfg.runtime === false ? AGENT_SERVICE_NO_RUNTIME : AGENT_SERVICE,
+      service: cfg.updates === false ? AGENT_SERVICE_IDLE : AGENT_SERVICE,
       collector: cfg.endpoint,
-      ...(cfg.runtime === false ? { runtime: null } : {}),
     });
   }
   const m = agent?.metrics ?? noopMetrics;
@@ -96,6 +97,18 @@ async function main() {
   const hists = ["app.request_ms", "app.db_ms"].map((n) => m.histogram(n));
   const routeLabels = routes.map((route) => ({ route, status: "2xx" }));
   const queueLabels = queues.map((queue) => ({ queue }));
+
+  if (agent && cfg.updates === false) {
+    // Create every series once (the agent sends them all), then tick against no-ops.
+    routeLabels.forEach((l, i) => {
+      counters.forEach((c) => c.inc(l));
+      hists.forEach((h) => h.observe(i, l));
+    });
+    queueLabels.forEach((l, i) => gauges.forEach((g) => g.set(i, l)));
+    counters.fill(noopMetrics.counter("noop_total"));
+    gauges.fill(noopMetrics.gauge("noop"));
+    hists.fill(noopMetrics.histogram("noop"));
+  }
 
   let ticks = 0;
   let updates = 0;

@@ -4,8 +4,9 @@
  *
  * Each repetition runs four app processes (bench/agent_app.ts) side by side: one with the
  * agent (pushing to a real PULL socket in this process, lib/zmq.ts `bindPull`), two
- * identical ones without it, and, as a diagnostic, one with the agent created with
- * `runtime: null`. The two without-agent apps are an A/A pair: the difference
+ * identical ones without it, and one with the agent and the same 50 series whose ticks
+ * update nothing (`idle`: the agent's own cost per sample, apart from the app's cost per
+ * update). The two without-agent apps are an A/A pair: the difference
  * between them is what noise alone produces, measured under the very same conditions. After
  * a warm-up, every app reports `process.cpuUsage()` at the start and end of a timed window
  * (cross-checked with utime + stime of /proc/<pid>/stat), and this process reads each app's
@@ -43,13 +44,17 @@ export interface AgentCostOptions {
 }
 
 /**
- * Roles of the apps of a repetition: with the agent, two without it (the A/A pair) and,
- * as a diagnostic, with the agent but `runtime: null` (no runtime readers, no 20 ms probe).
+ * Roles of the apps of a repetition: with the agent and the app's updates, two without
+ * the agent (the A/A pair), and `idle`: with the agent and the same 50 series, but ticks
+ * that update nothing (the agent's own cost per sample, without the per-update cost).
  */
-export type AppRole = "agent" | "baseA" | "baseB" | "noRuntime";
+export type AppRole = "agent" | "baseA" | "baseB" | "idle";
+
+/** The roles that run the agent. */
+export type AgentRole = "agent" | "idle";
 
 /** Every role, in the spawn order of the first repetition. */
-export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "noRuntime"];
+export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "idle"];
 
 /** One app over one timed window. */
 export interface AppWindow {
@@ -158,7 +163,7 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       log(
         `rep ${rep + 1}/${o.reps} (${(r.agent.wallMs / 1000).toFixed(1)} s, ${r.agent.samples} ` +
           `samples): agent ${f(r.agent)}; without A ${f(r.baseA)}; without B ${f(r.baseB)}; ` +
-          `agent without runtime readers ${f(r.noRuntime)}`,
+          `agent, app not updating ${f(r.idle)}`,
       );
     }
   } finally {
@@ -200,8 +205,8 @@ async function runRep(
   try {
     for (const role of order) {
       const cfg: AppConfig = {
-        agent: role === "agent" || role === "noRuntime",
-        runtime: role !== "noRuntime",
+        agent: role === "agent" || role === "idle",
+        updates: role !== "idle",
         endpoint,
         tickMs: o.tickMs,
       };
@@ -347,8 +352,8 @@ export interface CostSummary {
   rssAboveNoise: boolean;
 }
 
-/** Summarise one agent variant (`agent` or `noRuntime`) against the without-agent pair. */
-export function costOf(r: AgentCostResults, role: "agent" | "noRuntime"): CostSummary {
+/** Summarise one agent variant (`agent` or `idle`) against the without-agent pair. */
+export function costOf(r: AgentCostResults, role: AgentRole): CostSummary {
   const reps = r.reps;
   const mean = (a: number, b: number) => (a + b) / 2;
   const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);

@@ -67,7 +67,7 @@ export interface RuntimeSources {
   readDir(path: string): string[];
   /** A text file, as `fs.readFileSync(path, "utf8")`. */
   readFile(path: string): string;
-  /** As `process.memoryUsage()`. */
+  /** Heap size and external memory, as `process.memoryUsage()` gives them. */
   memoryUsage(): { heapTotal: number; external: number };
   /** V8's heap size limit in bytes. */
   heapLimit(): number;
@@ -103,7 +103,12 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
     platform: process.platform,
     readDir: (p) => fs.readdirSync(p),
     readFile: (p) => fs.readFileSync(p, "utf8"),
-    memoryUsage: () => process.memoryUsage(),
+    // V8's own figures: process.memoryUsage() also measures RSS, a syscall the process
+    // readers already make once per sample.
+    memoryUsage: () => {
+      const h = v8.getHeapStatistics();
+      return { heapTotal: h.total_heap_size, external: h.external_memory };
+    },
     heapLimit: () => v8.getHeapStatistics().heap_size_limit,
     clock: () => performance.now(),
     ...opts.sources,

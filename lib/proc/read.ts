@@ -1,7 +1,7 @@
 /**
  * Readers over the parsers: read one process from `/proc/<pid>`, every process (for a
  * tree), and the cgroup v2 of a process. Built on `node:fs` so the agent runs under Node
- * too. Every reader returns a value or `{ ok: false, reason }`; none throws.
+ * too (files are read with Deno's own call under Deno). Every reader returns a value or `{ ok: false, reason }`; none throws.
  *
  * @module
  */
@@ -64,10 +64,15 @@ export interface CgroupReading {
   problems: string[];
 }
 
+/** Reads a text file: Deno's own call under Deno (about half the cost of node:fs's there). */
+const readTextSync: (path: string) => string = "Deno" in globalThis
+  ? (path) => Deno.readTextFileSync(path)
+  : (path) => readFileSync(path, "utf8");
+
 /** File text, or null when it does not exist or cannot be read. */
 export function readText(path: string): string | null {
   try {
-    return readFileSync(path, "utf8");
+    return readTextSync(path);
   } catch {
     return null;
   }
