@@ -3,7 +3,9 @@
  * one-row-per-sample SQLite table, in the same process and run.
  *
  * - disk: bytes per sample on disk for the demo's data (3 apps x 4 standard metrics at 1 Hz),
- *   ticked every simulated second as the collector does, sealed by `close()`;
+ *   ticked every simulated second as the collector does, sealed by `close()`, with the pages
+ *   each table takes (SQLite's dbstat): every table costs at least one 16 KiB page, which
+ *   weighs most in the shortest run;
  * - write: samples persisted per second on one core (append + tick + close, many series);
  * - query: 24 h of 1 s samples for one series as 1 000 points on a reopened store.
  *
@@ -272,6 +274,11 @@ export interface DbFigures {
   rollupBytes: number;
   /** Chunk bytes per sample by metric (all apps). */
   perMetric: Record<string, number>;
+  /**
+   * Pages per table or index (SQLite's dbstat), with the bytes of row data in them and the
+   * bytes left unused; pages in no table (the pointer map, free pages) under "(other)".
+   */
+  tables: Record<string, { pages: number; payload: number; unused: number }>;
 }
 
 function dbFigures(path: string, series: SeriesData[]): DbFigures {
@@ -304,10 +311,29 @@ function dbFigures(path: string, series: SeriesData[]): DbFigures {
       chunkBytes: one("SELECT sum(length(data)) FROM chunks"),
       rollupBytes: one("SELECT sum(length(data)) FROM rollups"),
       perMetric,
+      tables: tableFigures(db),
     };
   } finally {
     db.close();
   }
+}
+
+function tableFigures(db: DatabaseSync): DbFigures["tables"] {
+  const out: DbFigures["tables"] = {};
+  let inTables = 0;
+  for (
+    const r of db.prepare(
+      "SELECT name, count(*) AS pages, sum(payload) AS payload, sum(unused) AS unused " +
+        "FROM dbstat GROUP BY name ORDER BY pages DESC",
+    ).all()
+  ) {
+    const { name, ...t } = r as { name: string; pages: number; payload: number; unused: number };
+    out[name] = { ...t };
+    inTables += t.pages;
+  }
+  const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
+  out["(other)"] = { pages: pages - inTables, payload: 0, unused: 0 };
+  return out;
 }
 
 /** What {@link runStorage} measured. */
@@ -384,12 +410,18 @@ export async function runStorage(o: StorageOptions = {}): Promise<StorageResults
         naiveMs: nw.totalMs,
       };
       disk.push(run);
+      const perSample = (pages: number) => (pages * run.ours.pageSize / run.samples).toFixed(2);
+      const { chunks, rollups, ...rest } = run.ours.tables;
       log(
         `disk: ${demo.length} series x ${hours} h = ${run.samples} samples: ours ${
           (run.ours.apparent / run.samples).toFixed(2)
-        } B/sample (${ow.totalMs.toFixed(0)} ms), naive ${
-          (run.naive.apparent / run.samples).toFixed(2)
-        } B/sample (${nw.totalMs.toFixed(0)} ms)`,
+        } B/sample (${ow.totalMs.toFixed(0)} ms; in pages: chunks ${
+          perSample(chunks?.pages ?? 0)
+        }, rollups ${perSample(rollups?.pages ?? 0)}, the rest ${
+          perSample(Object.values(rest).reduce((n, t) => n + t.pages, 0))
+        }), naive ${(run.naive.apparent / run.samples).toFixed(2)} B/sample (${
+          nw.totalMs.toFixed(0)
+        } ms)`,
       );
       if (hours === queryHours) [qDir, qSeries] = [dir, demo];
       else await Deno.remove(dir, { recursive: true });
