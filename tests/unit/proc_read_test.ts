@@ -150,6 +150,22 @@ Deno.test("container reader reads usage every time and the limits every LIMITS_R
   }
 });
 
+Deno.test("container reader reads no file each sample in a host's root cgroup (cpu.stat alone)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await new Deno.Command("cp", { args: ["-r", root("this-machine"), dir] }).output();
+    const lines: string[] = [];
+    const read = createContainerReader({ root: `${dir}/this-machine`, log: (l) => lines.push(l) });
+    assert.deepEqual(read(), {});
+    // Were cpu.stat still read, this garbage would be reported.
+    await Deno.writeTextFile(`${dir}/this-machine/sys/fs/cgroup/unified/cpu.stat`, "garbage\n");
+    assert.deepEqual(read(), {});
+    assert.deepEqual(lines, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("container reader says once that cgroup v2 is missing, then carries on", () => {
   const lines: string[] = [];
   const read = createContainerReader({ root: root("v1-only"), log: (l) => lines.push(l) });
