@@ -37,6 +37,12 @@ export interface InstancesOptions {
   defaultIntervalMs?: number;
   /** Receives every histogram's counts per interval, by service (see services.ts). */
   onHistogram?: (service: string, key: string, counts: ArrayLike<number>) => void;
+  /**
+   * Most metric names kept in a view's `latest` (default 512, ingest's series cap per
+   * instance); later new names are not listed there. Without it an agent sending a million
+   * names grew one view to a million entries, copied with the view on every write to history.
+   */
+  maxLatest?: number;
 }
 
 interface State {
@@ -49,6 +55,8 @@ interface State {
   agentStart: number | null;
   /** Collector time of this instance's newest point: points never go back before it. */
   lastPlaced: number;
+  /** Names in `view.latest` (at most `maxLatest`). */
+  latestNames: number;
 }
 
 /** A silent instance is stale after this many intervals, and gone after this many. */
@@ -85,12 +93,14 @@ class OffsetEstimate {
 export class Instances {
   readonly maxInstances: number;
   readonly defaultIntervalMs: number;
+  readonly maxLatest: number;
   #byId = new Map<string, State>();
   #onHistogram: InstancesOptions["onHistogram"];
 
   constructor(opts: InstancesOptions = {}) {
     this.maxInstances = opts.maxInstances ?? 10_000;
     this.defaultIntervalMs = opts.defaultIntervalMs ?? 1000;
+    this.maxLatest = opts.maxLatest ?? 512;
     this.#onHistogram = opts.onHistogram;
   }
 
@@ -128,6 +138,7 @@ export class Instances {
         derive: this.#deriver(identity.service),
         agentStart: identity.start ?? null,
         lastPlaced: -Infinity,
+        latestNames: 0,
       };
       this.#byId.set(id, state);
       created = true;
@@ -170,7 +181,14 @@ export class Instances {
       const t = Math.max(Math.min(s.ts + offset, arrival), state.lastPlaced);
       state.lastPlaced = t;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
-      for (const name in s.metrics) view.latest[name] = s.metrics[name];
+      const latest = view.latest;
+      for (const name in s.metrics) {
+        if (!Object.hasOwn(latest, name)) {
+          if (state.latestNames >= this.maxLatest) continue;
+          state.latestNames++;
+        }
+        latest[name] = s.metrics[name];
+      }
       samples.push({ t, metrics: s.metrics });
     }
     if (view.lost !== lostBefore) changed = true;
@@ -215,14 +233,18 @@ export class Instances {
     for (const persisted of views) {
       const { lastSeq, agentStart, ...v } = persisted;
       if (this.#byId.has(v.id) || this.#byId.size >= this.maxInstances) continue;
+      const names = Object.keys(v.latest ?? {}).slice(0, this.maxLatest);
+      const latest: Record<string, number> = {};
+      for (const name of names) latest[name] = v.latest[name];
       this.#byId.set(v.id, {
-        view: { ...v, status: "stale" },
+        view: { ...v, status: "stale", latest },
         lastSeq: typeof lastSeq === "number" ? lastSeq : null,
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(v.service),
         agentStart: typeof agentStart === "number" ? agentStart : null,
         lastPlaced: -Infinity,
+        latestNames: names.length,
       });
     }
   }

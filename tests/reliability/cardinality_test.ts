@@ -69,6 +69,11 @@ Deno.test("in process: a million series from one agent, the total cap and the in
   }
   assert.equal(recent.seriesCount(instanceId("evil", "one")), 512);
   assert.equal(stats.refused.series_limit, 1_000_000 - 512);
+  // Its view lists the latest value of 512 names, not a million (the view is copied to the
+  // history thread with every write).
+  const evil = instances.get(instanceId("evil", "one"))!;
+  assert.equal(Object.keys(evil.latest).length, 512);
+  assert.equal(evil.latest["x.m0"], 0);
 
   // 2. 300 instances x 512 names: the collector-wide cap of 100 000 holds.
   const before = stats.refused.series_limit;
