@@ -350,7 +350,7 @@ function renderStorage(r: BenchResults, p: (s?: string) => void): void {
   const nq = (x: number) => quantile(q.naive, x);
   p("## Durable storage");
   p();
-  p("lib/store `DurableStore` (compressed chunks sealed every 5 minutes, a WAL row per flush,");
+  p("lib/store `DurableStore` (compressed chunks sealed every 15 minutes, a WAL row per flush,");
   p("1-minute and 1-hour rollups) beside a **naive table**:");
   p("`CREATE TABLE samples(series INTEGER, t INTEGER, v REAL)` with an index on `(series, t)`,");
   p("WAL journal, `synchronous = NORMAL` (as ours), one prepared INSERT and one transaction per");
