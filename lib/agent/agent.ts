@@ -128,6 +128,7 @@ export function createAgent(options: AgentOptions): Agent {
 
   let seq = 0;
   let stopped: Promise<void> | null = null;
+  const validKeys = new Set<string>();
   let warnedDropAtSent = -1;
 
   /** Read, stamp and queue one sample; runs in a timer callback, so it never throws. */
@@ -142,8 +143,8 @@ export function createAgent(options: AgentOptions): Agent {
         [METRICS.loopLagMs]: r.loopLagMs,
       });
       // The readers' extra metrics (container, sidecar), then runtime health; first wins.
-      addValid(values, r.extra, report);
-      addValid(values, runtime?.read(), report);
+      addValid(values, r.extra, report, validKeys);
+      addValid(values, runtime?.read(), report, validKeys);
       const sample = withCustom({ seq, ts: now(), metrics: values }, metrics);
       seq++;
       if (backlog.push(sample) && warnedDropAtSent !== sender.sent) {
@@ -248,22 +249,30 @@ function finiteOnly(metrics: Record<string, number>): Record<string, number> {
   return out;
 }
 
+/** Most keys remembered as valid per agent: the readers send the same few every sample. */
+const MAX_VALID_KEYS = 1024;
+
 /**
  * Add `more` to `into`: finite values under valid series keys (the collector would reject
  * the whole frame for one bad key), keys not already there, within the wire's limit.
+ * `valid` remembers keys already checked, so a sample does not parse them again.
  */
 function addValid(
   into: Record<string, number>,
   more: Record<string, number> | undefined,
   report: (e: unknown) => void,
+  valid: Set<string>,
 ): void {
   if (!more) return;
   let room = LIMITS.maxMetricsPerSample - Object.keys(into).length;
   for (const [key, v] of Object.entries(more)) {
     if (Object.hasOwn(into, key) || !Number.isFinite(v) || room <= 0) continue;
-    if (canonicalKey(key) !== key) {
-      report(new Error(`metric key ${JSON.stringify(key.slice(0, 40))} is invalid: left out`));
-      continue;
+    if (!valid.has(key)) {
+      if (canonicalKey(key) !== key) {
+        report(new Error(`metric key ${JSON.stringify(key.slice(0, 40))} is invalid: left out`));
+        continue;
+      }
+      if (valid.size < MAX_VALID_KEYS) valid.add(key);
     }
     into[key] = v;
     room--;
