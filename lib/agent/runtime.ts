@@ -5,8 +5,8 @@
  * | ---------------------- | ------------------------------------------------------------- |
  * | `loop.lag_ms.p50`      | median event-loop lag over the interval, ms                   |
  * | `loop.lag_ms.p99`      | 99th percentile event-loop lag over the interval, ms          |
- * | `process.open_fds`     | open file descriptors (entries of /proc/self/fd; Linux only)   |
- * | `process.threads`      | OS threads (`Threads:` of /proc/self/status; Linux only)       |
+ * | `process.open_fds`     | open file descriptors (/proc/self/fd; Linux; every 10 s)       |
+ * | `process.threads`      | OS threads (`Threads:` of /proc/self/status; Linux; every 10 s)|
  * | `mem.heap_total_bytes` | V8 heap reserved                                              |
  * | `mem.heap_limit_bytes` | V8 heap size limit (where the heap runs out)                  |
  * | `mem.external_bytes`   | memory of C++ objects bound to JS (buffers, ...)              |
@@ -21,8 +21,8 @@
  * blocked loops (measured: a 50 ms block reads as 0.1 ms).
  *
  * Reading never throws: a reading that fails leaves its metric out of that sample, and is
- * reported once per metric. It is tried again every interval (EMFILE, the moment the fd
- * count matters most, passes).
+ * reported once per metric. It is tried again at the next reading (every SLOW_READ_MS for
+ * fds and threads), so EMFILE, the moment the fd count matters most, passes.
  *
  * @module
  */
