@@ -390,6 +390,17 @@ export interface OutgoingSample {
  * batch form for more. `sent` is the agent's clock at send time.
  */
 export function encode(identity: Identity, samples: OutgoingSample[], sent: number): Uint8Array {
+  return createEncoder(identity)(samples, sent);
+}
+
+/**
+ * {@link encode} for one identity, whose part of the frame is turned into JSON once: an
+ * agent encodes a frame every second, and its identity never changes. Each sample is
+ * expected to hold only the fields of {@link OutgoingSample}.
+ */
+export function createEncoder(
+  identity: Identity,
+): (samples: OutgoingSample[], sent: number) => Uint8Array {
   const head: Record<string, unknown> = {
     v: PROTOCOL_VERSION,
     service: identity.service,
@@ -400,12 +411,16 @@ export function encode(identity: Identity, samples: OutgoingSample[], sent: numb
   if (identity.color !== null) head.color = identity.color;
   if (identity.intervalMs !== null) head.interval = identity.intervalMs;
   if (identity.start != null) head.start = identity.start;
-  head.sent = sent;
-  if (samples.length === 1) {
-    const [s] = samples;
-    const single: Record<string, unknown> = { ...head, seq: s.seq, ts: s.ts, metrics: s.metrics };
-    if (s.hist) single.hist = s.hist;
-    return encoder.encode(JSON.stringify(single));
-  }
-  return encoder.encode(JSON.stringify({ ...head, samples }));
+  // `{"v":1,...` without its closing brace: the frame's fields follow.
+  const open = JSON.stringify(head).slice(0, -1) + ',"sent":';
+  return (samples, sent) => {
+    const at = JSON.stringify(sent);
+    if (samples.length === 1) {
+      const { seq, ts, metrics, hist } = samples[0];
+      // The single form: the sample's own fields after the identity's.
+      const body = JSON.stringify(hist ? { seq, ts, metrics, hist } : { seq, ts, metrics });
+      return encoder.encode(`${open}${at},${body.slice(1)}`);
+    }
+    return encoder.encode(`${open}${at},"samples":${JSON.stringify(samples)}}`);
+  };
 }
