@@ -11,7 +11,7 @@ import os from "node:os";
 import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
 import { canonicalKey } from "../metric_key.ts";
-import { encode, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
+import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
@@ -19,6 +19,7 @@ import { createRegistry, type MetricsRegistry } from "./registry.ts";
 import { rateLimitedReporter } from "./report.ts";
 import { createRuntimeReaders, type RuntimeReaders } from "./runtime.ts";
 import { startSendLoop, type Transport } from "./sender.ts";
+import { isQuiet, startTicker } from "./ticker.ts";
 import { connectCollector } from "./transport.ts";
 
 /** Default collector endpoint: loopback, as the collector binds by default. */
@@ -31,7 +32,6 @@ export const MIN_BACKLOG_LIMIT = 300;
 export const BATCH_SIZE = 100;
 /** How long `stop()` keeps trying to flush the backlog, ms. */
 export const STOP_FLUSH_MS = 500;
-
 /** Options for {@link createAgent}. Only `service` is required. */
 export interface AgentOptions {
   /** Service name, e.g. "bookings": one line per (service, instance) on the dashboard. */
@@ -111,17 +111,24 @@ export function createAgent(options: AgentOptions): Agent {
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
   const transport = options.transport ??
     connect(options.collector ?? DEFAULT_COLLECTOR, options.curve, report);
-  // One lag probe (the process readers', every 200 ms) feeds the runtime percentiles too.
   const runtime = options.runtime === undefined
     ? createRuntimeReaders({ onError: reportOwn, probe: false })
     : options.runtime;
-  const readers = options.readers ??
-    createProcessReaders({ onLag: runtime ? (l) => runtime.observeLag(l) : undefined });
+  // Measuring this process, the agent's one timer is the lag probe, and it takes the samples
+  // (ticker.ts). Injected readers (the sidecar, tests) have no loop to probe: a plain timer.
+  const intervalMs = identity.intervalMs!;
+  const ticker = options.readers ? null : startTicker({
+    intervalMs,
+    onSample: () => sampleNow(),
+    onLag: runtime ? (l) => runtime.observeLag(l) : undefined,
+  });
+  const readers = options.readers ?? createProcessReaders({ lag: ticker!.lag });
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
+  const encodeFrame = createEncoder(identity);
   const sender = startSendLoop<OutgoingSample>({
     backlog,
     transport,
-    encode: (samples) => encode(identity, samples, now()),
+    encode: (samples) => encodeFrame(samples, now()),
     onError: report,
     batchSize: BATCH_SIZE,
   });
@@ -136,16 +143,20 @@ export function createAgent(options: AgentOptions): Agent {
     if (stopped) return;
     try {
       const r = readers.read();
-      const values = finiteOnly({
-        [METRICS.cpuPercent]: r.cpuPercent,
-        [METRICS.rssBytes]: r.rssBytes,
-        [METRICS.heapUsedBytes]: r.heapUsedBytes,
-        [METRICS.loopLagMs]: r.loopLagMs,
-      });
+      ticker?.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
+      const values: Record<string, number> = {};
+      let n = addFinite(values, METRICS.cpuPercent, r.cpuPercent, 0);
+      n = addFinite(values, METRICS.rssBytes, r.rssBytes, n);
+      n = addFinite(values, METRICS.heapUsedBytes, r.heapUsedBytes, n);
+      n = addFinite(values, METRICS.loopLagMs, r.loopLagMs, n);
       // The readers' extra metrics (container, sidecar), then runtime health; first wins.
-      addValid(values, r.extra, report, validKeys);
-      addValid(values, runtime?.read(), report, validKeys);
-      const sample = withCustom({ seq, ts: now(), metrics: values }, metrics);
+      n = addValid(values, n, r.extra, report, validKeys);
+      n = addValid(values, n, runtime?.read(r.heap), report, validKeys);
+      // The app's series last: the agent's own win a name clash. The registry's bounds keep
+      // them within the wire's LIMITS.
+      const { hist } = metrics.snapshot(values, LIMITS.maxMetricsPerSample - n);
+      const sample: OutgoingSample = { seq, ts: now(), metrics: values };
+      if (!isEmpty(hist)) sample.hist = hist;
       seq++;
       if (backlog.push(sample) && warnedDropAtSent !== sender.sent) {
         // Once per outage: the next warning needs a successful send in between.
@@ -158,8 +169,8 @@ export function createAgent(options: AgentOptions): Agent {
     }
   };
 
-  const timer = setInterval(sampleNow, identity.intervalMs!);
-  timer.unref();
+  const timer = ticker ? null : setInterval(sampleNow, intervalMs);
+  timer?.unref();
 
   return {
     identity,
@@ -173,8 +184,8 @@ export function createAgent(options: AgentOptions): Agent {
     }),
     stop() {
       stopped ??= (async () => {
-        clearInterval(timer);
-        for (const r of [readers, runtime]) {
+        if (timer) clearInterval(timer);
+        for (const r of [ticker, readers, runtime]) {
           try {
             r?.close();
           } catch (e) {
@@ -242,31 +253,43 @@ function checkName(what: string, v: unknown): string {
   return v;
 }
 
-/** A NaN or Infinity would make the collector reject the whole frame: leave it out. */
-function finiteOnly(metrics: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) if (Number.isFinite(v)) out[k] = v;
-  return out;
+/**
+ * Set `key` to `v` when `v` is finite (a NaN or Infinity would make the collector reject
+ * the whole frame); `n` is the number of metrics in `into`, returned updated.
+ */
+function addFinite(into: Record<string, number>, key: string, v: number, n: number): number {
+  if (!Number.isFinite(v)) return n;
+  into[key] = v;
+  return n + 1;
+}
+
+/** Whether an object has no own enumerable key (without building the list of keys). */
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /** Most keys remembered as valid per agent: the readers send the same few every sample. */
 const MAX_VALID_KEYS = 1024;
 
 /**
- * Add `more` to `into`: finite values under valid series keys (the collector would reject
- * the whole frame for one bad key), keys not already there, within the wire's limit.
- * `valid` remembers keys already checked, so a sample does not parse them again.
+ * Add `more` to `into`, which holds `n` metrics: finite values under valid series keys (the
+ * collector would reject the whole frame for one bad key), keys not already there, within
+ * the wire's limit. `valid` remembers keys already checked, so a sample does not parse them
+ * again. Returns the new number of metrics in `into`.
  */
 function addValid(
   into: Record<string, number>,
+  n: number,
   more: Record<string, number> | undefined,
   report: (e: unknown) => void,
   valid: Set<string>,
-): void {
-  if (!more) return;
-  let room = LIMITS.maxMetricsPerSample - Object.keys(into).length;
-  for (const [key, v] of Object.entries(more)) {
-    if (Object.hasOwn(into, key) || !Number.isFinite(v) || room <= 0) continue;
+): number {
+  if (!more) return n;
+  for (const key in more) {
+    const v = more[key];
+    if (n >= LIMITS.maxMetricsPerSample) break;
+    if (Object.hasOwn(into, key) || !Number.isFinite(v)) continue;
     if (!valid.has(key)) {
       if (canonicalKey(key) !== key) {
         report(new Error(`metric key ${JSON.stringify(key.slice(0, 40))} is invalid: left out`));
@@ -275,29 +298,9 @@ function addValid(
       if (valid.size < MAX_VALID_KEYS) valid.add(key);
     }
     into[key] = v;
-    room--;
+    n++;
   }
-}
-
-/**
- * Add the app's series to a sample. The agent's own metrics win a name clash, and the
- * wire's LIMITS are kept (the registry's bounds already keep within them).
- */
-function withCustom(sample: OutgoingSample, registry: MetricsRegistry): OutgoingSample {
-  const { metrics, hist } = registry.snapshot();
-  let room = LIMITS.maxMetricsPerSample - Object.keys(sample.metrics).length;
-  for (const key in metrics) {
-    if (room <= 0) break;
-    if (Object.hasOwn(sample.metrics, key)) continue;
-    sample.metrics[key] = metrics[key];
-    room--;
-  }
-  const keys = Object.keys(hist);
-  if (keys.length > 0) {
-    sample.hist = {};
-    for (const key of keys.slice(0, LIMITS.maxHistogramsPerSample)) sample.hist[key] = hist[key];
-  }
-  return sample;
+  return n;
 }
 
 function safe(f: (e: unknown) => void): (e: unknown) => void {

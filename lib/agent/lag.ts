@@ -1,7 +1,10 @@
 /**
- * Event-loop lag probe. A light timer fires every `intervalMs`; how late it fires is the
- * time the loop was blocked (a CPU burst, a sync read). The probe keeps the worst lag seen
- * until it is taken, so a 1 s sample reports the worst stall inside that second.
+ * Event-loop lag probe. A light timer fires every period; how late it fires is the time the
+ * loop was blocked (a CPU burst, a sync read). The probe keeps the worst lag seen until it
+ * is taken, so a 1 s sample reports the worst stall inside that second.
+ *
+ * The agent takes its samples on this timer (`onTick`) and slows it down while its app is
+ * quiet (`setPeriod`): see ticker.ts.
  *
  * @module
  */
@@ -11,6 +14,8 @@ import { clearInterval, setInterval } from "node:timers";
 export interface LagProbe {
   /** Worst lag in ms since the previous call (0 when none), then start over. */
   takeMaxLagMs(): number;
+  /** Fire every `ms` from now on (no change when it already does). */
+  setPeriod(ms: number): void;
   /** Stop the probe timer. */
   close(): void;
 }
@@ -23,23 +28,31 @@ export interface LagProbeOptions {
   clock?: () => number;
   /** Every observed lag, ms (runtime.ts takes its percentiles from these: one timer, not two). */
   onLag?: (lagMs: number) => void;
+  /** Called after every firing with its clock time (the agent samples on these ticks). */
+  onTick?: (at: number) => void;
 }
 
 /** Start a lag probe. Its timer is unref'd: it never keeps the process alive. */
 export function startLagProbe(opts: LagProbeOptions = {}): LagProbe {
-  const period = opts.intervalMs ?? 100;
+  let period = opts.intervalMs ?? 100;
   const clock = opts.clock ?? (() => performance.now());
+  const { onLag, onTick } = opts;
   let last = clock();
   let worst = 0;
-  const onLag = opts.onLag;
-  const timer = setInterval(() => {
-    const t = clock();
-    const lag = t - last - period;
-    worst = Math.max(worst, lag);
-    last = t;
-    onLag?.(lag);
-  }, period);
-  timer.unref();
+  let closed = false;
+  const start = () => {
+    const timer = setInterval(() => {
+      const t = clock();
+      const lag = t - last - period;
+      worst = Math.max(worst, lag);
+      last = t;
+      onLag?.(lag);
+      onTick?.(t);
+    }, period);
+    timer.unref();
+    return timer;
+  };
+  let timer = start();
   return {
     takeMaxLagMs() {
       // A stall still in progress (the probe has not fired yet) counts too.
@@ -48,7 +61,15 @@ export function startLagProbe(opts: LagProbeOptions = {}): LagProbe {
       worst = 0;
       return lag;
     },
+    setPeriod(ms) {
+      if (ms === period || closed) return;
+      clearInterval(timer);
+      period = ms;
+      last = clock();
+      timer = start();
+    },
     close() {
+      closed = true;
       clearInterval(timer);
     },
   };

@@ -7,8 +7,11 @@
  * @module
  */
 import process from "node:process";
+import v8 from "node:v8";
 import { createContainerReader } from "../proc/container.ts";
+import { openSelfRss, type SelfRss } from "../proc/self_rss.ts";
 import { type LagProbe, startLagProbe } from "./lag.ts";
+import type { HeapFigures } from "./runtime.ts";
 
 /** One reading of the process. CPU and lag cover the time since the previous reading. */
 export interface ProcessReading {
@@ -20,6 +23,11 @@ export interface ProcessReading {
   heapUsedBytes: number;
   /** Worst event-loop lag since the previous reading, ms. */
   loopLagMs: number;
+  /**
+   * V8 heap reserved and external memory from the same memory reading, when the source
+   * gives them: the agent hands them to the runtime readers (one reading per sample).
+   */
+  heap?: HeapFigures;
   /**
    * More metrics by series key (e.g. `container.mem.limit_bytes`, see CONTAINER_METRICS in
    * lib/proc/container.ts), sent alongside the four above. A key is absent when its value
@@ -40,22 +48,28 @@ export interface ProcessReaders {
 export interface ProcessSources {
   /** Cumulative process CPU time in µs, as `process.cpuUsage()`. */
   cpuUsage(): { user: number; system: number };
-  /** Memory, as `process.memoryUsage()`. */
-  memoryUsage(): { rss: number; heapUsed: number };
+  /** Memory, as `process.memoryUsage()` (heapTotal and external are optional). */
+  memoryUsage(): { rss: number; heapUsed: number; heapTotal?: number; external?: number };
   /** Monotonic wall clock in ms, as `performance.now()`. */
   clock(): number;
 }
 
 /** Options for {@link createProcessReaders}. */
 export interface ProcessReadersOptions {
-  /** Every lag the probe observes, ms (the agent feeds runtime.ts's percentiles). */
+  /** Every lag the probe observes, ms (not used with `lag`). */
   onLag?: (lagMs: number) => void;
   /**
-   * Loop-lag probe period in ms (default 200). A stall always delays the next firing, so any
-   * period sees the whole stall; each wake-up costs ~50 us of CPU under Deno, so 5 a second
-   * rather than 10 halves the probe's share of the agent's cost (bench/agent_cost.ts).
+   * Loop-lag probe period in ms (default 200). A stall is seen when it covers a firing, and
+   * then from that firing to its end; a stall longer than the period is always seen. Each
+   * wake-up costs tens of µs of CPU under Deno (bench/agent_cost.ts), so the period is a
+   * trade between short stalls seen and cost.
    */
   lagProbeMs?: number;
+  /**
+   * A running probe to read lag from instead of starting one (the agent's, whose timer
+   * also takes the samples). `close()` leaves it running: its owner closes it.
+   */
+  lag?: LagProbe;
   /** Replace some sources (tests). */
   sources?: Partial<ProcessSources>;
   /**
@@ -82,13 +96,15 @@ export function hundredths(v: number): number {
 
 /** Readers for the current process. Starts the lag probe; the baseline is taken now. */
 export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessReaders {
+  const rss = opts.sources?.memoryUsage ? null : keptRss();
   const src: ProcessSources = {
     cpuUsage: () => process.cpuUsage(),
-    memoryUsage: () => process.memoryUsage(),
+    memoryUsage: rss ? () => memoryFrom(rss) : () => process.memoryUsage(),
     clock: () => performance.now(),
     ...opts.sources,
   };
-  const lag: LagProbe = startLagProbe({
+  const own = opts.lag === undefined;
+  const lag: LagProbe = opts.lag ?? startLagProbe({
     intervalMs: opts.lagProbeMs ?? 200,
     clock: src.clock,
     onLag: opts.onLag,
@@ -112,6 +128,10 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
         heapUsedBytes: mem.heapUsed,
         loopLagMs: hundredths(lag.takeMaxLagMs()),
       };
+      const { heapTotal, external } = mem;
+      if (heapTotal !== undefined && external !== undefined) {
+        reading.heap = { heapTotal, external };
+      }
       if (container) {
         const extra = container();
         if (Object.keys(extra).length > 0) reading.extra = extra;
@@ -121,7 +141,38 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
       return reading;
     },
     close() {
-      lag.close();
+      if (own) lag.close();
+      rss?.close();
     },
+  };
+}
+
+/** RSS from a kept-open /proc/self/statm on Linux (lib/proc/self_rss.ts); null elsewhere. */
+function keptRss(): SelfRss | null {
+  if (process.platform !== "linux") return null;
+  try {
+    return openSelfRss();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `process.memoryUsage()`'s figures: RSS from the kept file (from `process.memoryUsage()`
+ * should that read ever fail) and the heap from V8.
+ */
+function memoryFrom(rss: SelfRss) {
+  const h = v8.getHeapStatistics();
+  let bytes: number;
+  try {
+    bytes = rss.read();
+  } catch {
+    bytes = process.memoryUsage().rss;
+  }
+  return {
+    rss: bytes,
+    heapUsed: h.used_heap_size,
+    heapTotal: h.total_heap_size,
+    external: h.external_memory,
   };
 }

@@ -100,8 +100,12 @@ export interface MetricsRegistry {
   /**
    * Every series now. Histogram objects are copies (shared between snapshots while they do
    * not change): a snapshot held in the backlog never changes.
+   *
+   * With `into`, the counter and gauge values are added to that object instead of a new
+   * one (the agent's sample being built: a key already there is kept, and at most `room`
+   * are added), and `metrics` is `into`.
    */
-  snapshot(): RegistrySnapshot;
+  snapshot(into?: Record<string, number>, room?: number): RegistrySnapshot;
   stats(): RegistryStats;
 }
 
@@ -299,14 +303,20 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
         },
       };
     },
-    snapshot() {
-      const metrics: Record<string, number> = {};
-      for (const [k, cell] of values) metrics[k] = cell.v;
+    snapshot(into, room = Infinity) {
+      // forEach, not for-of: once a second this runs cold, unoptimised, and a for-of over
+      // a Map's entries then allocates an array per entry.
+      const metrics: Record<string, number> = into ?? {};
+      values.forEach((cell, k) => {
+        if (room <= 0 || (into && Object.hasOwn(into, k))) return;
+        metrics[k] = cell.v;
+        room--;
+      });
       const hist: Record<string, Histogram> = {};
-      for (const [k, h] of hists) {
+      hists.forEach((h, k) => {
         h.copy ??= { counts: h.counts.slice(), sum: h.sum };
         hist[k] = h.copy;
-      }
+      });
       return { metrics, hist };
     },
     stats: () => ({ series: values.size + hists.size, ...stats }),

@@ -1,3 +1,4 @@
+import process from "node:process";
 import assert from "node:assert/strict";
 import { startLagProbe } from "../../lib/agent/lag.ts";
 import { cpuPercent, createProcessReaders, hundredths } from "../../lib/agent/process.ts";
@@ -37,6 +38,36 @@ Deno.test("process readers report CPU and memory since the previous read from th
     assert.equal(readers.read().cpuPercent, 0);
   } finally {
     readers.close();
+  }
+});
+
+Deno.test("process readers pass on the heap figures of the same memory reading", () => {
+  const readers = createProcessReaders({
+    container: false,
+    sources: {
+      memoryUsage: () => ({ rss: 10, heapUsed: 4, heapTotal: 8, external: 2 }),
+    },
+  });
+  const bare = createProcessReaders({
+    container: false,
+    sources: { memoryUsage: () => ({ rss: 10, heapUsed: 4 }) },
+  });
+  try {
+    assert.deepEqual(readers.read().heap, { heapTotal: 8, external: 2 });
+    assert.equal(bare.read().heap, undefined);
+    // The default sources: RSS from /proc/self/statm, the heap from V8, in one reading.
+    const own = createProcessReaders({ container: false });
+    try {
+      const r = own.read();
+      assert.ok(r.heap && r.heap.heapTotal >= r.heapUsedBytes, JSON.stringify(r.heap));
+      const rss = process.memoryUsage().rss;
+      assert.ok(Math.abs(r.rssBytes - rss) < rss * 0.1, `${r.rssBytes} vs ${rss}`);
+    } finally {
+      own.close();
+    }
+  } finally {
+    readers.close();
+    bare.close();
   }
 });
 

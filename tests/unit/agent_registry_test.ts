@@ -394,3 +394,26 @@ Deno.test("label sets that differ only in order share a series; a bad label is n
   assert.deepEqual(reg.snapshot().metrics, { 'jobs_total{kind="x",queue="a"}': 2 });
   assert.equal(reg.stats().invalidLabels, 1);
 });
+
+Deno.test("runtime readers take heap figures read for the sample instead of reading them again", () => {
+  let reads = 0;
+  const r = createRuntimeReaders({
+    probe: false,
+    sources: {
+      memoryUsage: () => {
+        reads++;
+        return { heapTotal: 1, external: 2 };
+      },
+    },
+  });
+  try {
+    const out = r.read({ heapTotal: 300, external: 40 });
+    assert.equal(out[RUNTIME_METRICS.heapTotalBytes], 300);
+    assert.equal(out[RUNTIME_METRICS.externalBytes], 40);
+    assert.equal(reads, 0);
+    assert.equal(r.read()[RUNTIME_METRICS.heapTotalBytes], 1, "without them, its own reading");
+    assert.equal(reads, 1);
+  } finally {
+    r.close();
+  }
+});
