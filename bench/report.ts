@@ -483,7 +483,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object, and neither lib/agent nor npm:zeromq is loaded.`,
   );
   p(
-    `- **Runs**: each of ${a.reps.length} repetitions starts four fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions) and, as a diagnostic, with the agent created with \`runtime: null\`. Spawn order rotates. After ${
+    `- **Runs**: each of ${a.reps.length} repetitions starts four fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions) and one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update). Spawn order rotates. After ${
       num(a.warmupMs / 1000)
     } s of warm-up each app reports \`process.cpuUsage()\` (user + system, all threads) at the start and end of a ${
       num(window)
@@ -614,7 +614,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(med(perUpdateUs), 2)
     } µs (median over reps of (with updates − own) / updates; ${range(perUpdateUs, 2)}), against ${
       num((m.counterIncNs + m.gaugeSetNs + m.histObserveNs) / 3)
-    } ns hot: each tick runs after 10 ms of sleep, on cold caches. So the agent's cost is its own cost per sample plus the app's updates, which grow with the app's request rate. Between samples the agent wakes 5 times a second for its lag probe (each Deno timer wake-up costs ~40 µs here); npm:zeromq is not loaded (the agent speaks ZMTP itself, lib/zmtp/).`,
+    } ns hot: each tick runs after 10 ms of sleep, on cold caches. So the agent's cost is its own cost per sample plus the app's updates, which grow with the app's request rate. The agent has one timer (lib/agent/ticker.ts): in this app, which uses under 2 % of a core, it fires once a second, on the sample; an app that works harder also gets the lag probe every 200 ms (each Deno timer wake-up of an idle process costs tens of µs). npm:zeromq is not loaded (the agent speaks ZMTP itself, lib/zmtp/).`,
   );
   p();
 }
