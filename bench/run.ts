@@ -2,7 +2,7 @@
  * `deno task bench`: measure the raw ZMQ limit, collector ingest, the cost of ingest by stage,
  * live latency, durable storage (bench/storage.ts) and the agent's own cost
  * (bench/agent_cost.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
- * it runs (about seven minutes).
+ * it runs (about eight minutes).
  *
  * @module
  */
