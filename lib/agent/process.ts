@@ -94,7 +94,7 @@ export function hundredths(v: number): number {
   return Math.round(v * 100) / 100;
 }
 
-/** Readers for the current process. Starts the lag probe; the baseline is taken now. */
+/** Readers for the current process. Starts a lag probe unless given one; the baseline is taken now. */
 export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessReaders {
   const rss = opts.sources?.memoryUsage ? null : keptRss();
   const src: ProcessSources = {

@@ -53,10 +53,10 @@ export const SLOW_READ_MS = 10_000;
 
 export interface RuntimeReaders {
   /**
-   * Metric name -> value for the interval since the last read. Never throws. `memory`: heap
+   * Metric name -> value for the interval since the last read. Never throws. `heap`: heap
    * figures already read for this sample (the process readers'), saving a second reading.
    */
-  read(memory?: HeapFigures): Record<string, number>;
+  read(heap?: HeapFigures): Record<string, number>;
   /** Add a lag observation from another probe (when created with `probe: false`). */
   observeLag(lagMs: number): void;
   /** Stop the lag probe. */
@@ -173,7 +173,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
   };
 
   return {
-    read(given) {
+    read(heap) {
       const out: Record<string, number> = {};
       // A stall in progress (the probe has not fired yet) is lag too.
       if (timer) {
@@ -200,7 +200,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
         });
       }
       Object.assign(out, slow);
-      let mem = given;
+      let mem = heap;
       attempt(out, RUNTIME_METRICS.heapTotalBytes, () => {
         mem ??= src.memoryUsage();
         return mem.heapTotal;
