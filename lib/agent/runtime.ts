@@ -31,6 +31,7 @@ import fs from "node:fs";
 import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
 import v8 from "node:v8";
+import { readTextSync } from "../proc/read.ts";
 
 /** Names of the runtime health metrics. */
 export const RUNTIME_METRICS = {
@@ -111,14 +112,12 @@ export function nearestRank(sorted: ArrayLike<number>, n: number, q: number): nu
 export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeReaders {
   const src: RuntimeSources = {
     platform: process.platform,
-    // Deno's own calls under Deno: node:fs's readdirSync also sorts the names (a third of
+    // Deno's own call under Deno: node:fs's readdirSync also sorts the names (a third of
     // the cost of the fd count, in a profile of the agent).
     readDir: "Deno" in globalThis
       ? (p) => Array.from(Deno.readDirSync(p), (e) => e.name)
       : (p) => fs.readdirSync(p),
-    readFile: "Deno" in globalThis
-      ? (p) => Deno.readTextFileSync(p)
-      : (p) => fs.readFileSync(p, "utf8"),
+    readFile: readTextSync,
     // V8's own figures: process.memoryUsage() also measures RSS, a syscall the process
     // readers already make once per sample.
     memoryUsage: () => {

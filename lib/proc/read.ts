@@ -64,8 +64,11 @@ export interface CgroupReading {
   problems: string[];
 }
 
-/** Reads a text file: Deno's own call under Deno (about half the cost of node:fs's there). */
-const readTextSync: (path: string) => string = "Deno" in globalThis
+/**
+ * Reads a text file, throwing when it cannot: Deno's own call under Deno (about half the
+ * cost of node:fs's there).
+ */
+export const readTextSync: (path: string) => string = "Deno" in globalThis
   ? (path) => Deno.readTextFileSync(path)
   : (path) => readFileSync(path, "utf8");
 

@@ -3,24 +3,16 @@ import { createAgent } from "../../lib/agent/agent.ts";
 import { isQuiet, QUIET_CPU_PERCENT, QUIET_LAG_MS, startTicker } from "../../lib/agent/ticker.ts";
 import { startLagProbe } from "../../lib/agent/lag.ts";
 import type { RuntimeReaders } from "../../lib/agent/runtime.ts";
-
-/** Resolve once `pred()` holds, checking every `everyMs`; reject after `ms`. */
-async function until(pred: () => boolean, what: string, ms = 10_000, everyMs = 25) {
-  const end = performance.now() + ms;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { waitFor } from "../support/live.ts";
 
 Deno.test("lag probe fires at a new period after setPeriod, and not after close", async () => {
   const ticks: number[] = [];
   const probe = startLagProbe({ intervalMs: 20, onTick: (t) => ticks.push(t) });
   try {
-    await until(() => ticks.length >= 3, "fast ticks");
+    await waitFor(() => ticks.length >= 3, "fast ticks");
     probe.setPeriod(150);
     const from = ticks.length;
-    await until(() => ticks.length >= from + 3, "slow ticks");
+    await waitFor(() => ticks.length >= from + 3, "slow ticks");
     const slow = ticks.slice(from);
     for (let i = 1; i < slow.length; i++) {
       // Timers never fire early (1 ms of rounding aside).
@@ -78,7 +70,7 @@ function countingAgent(intervalMs: number) {
 Deno.test("agent samples once per interval on the lag probe's ticks", async () => {
   const { agent, sampledAt } = countingAgent(300);
   try {
-    await until(() => sampledAt.length >= 4, "four samples");
+    await waitFor(() => sampledAt.length >= 4, "four samples");
     for (let i = 1; i < sampledAt.length; i++) {
       // A sample goes on the tick nearest its due time: never more than half a probe
       // period (here 150 ms / 2) early.
@@ -93,25 +85,32 @@ Deno.test("agent samples once per interval on the lag probe's ticks", async () =
 Deno.test("ticker probes once per interval when quiet and every ~LAG_PROBE_MS otherwise", async () => {
   const perSample: number[] = [];
   let fired = 0;
+  const sampledAt: number[] = [];
   // 300 ms: two probe periods of 150 ms per sample when not quiet.
   const ticker = startTicker({
     intervalMs: 300,
     onLag: () => fired++,
     onSample: () => {
       perSample.push(fired);
+      sampledAt.push(performance.now());
       fired = 0;
     },
   });
   try {
-    await until(() => perSample.length >= 2, "two samples");
+    await waitFor(() => perSample.length >= 2, "two samples");
     assert.ok(perSample.slice(1).every((n) => n >= 1 && n <= 3), `fast: ${perSample}`);
     ticker.setQuiet(true);
     let from = perSample.length;
-    await until(() => perSample.length >= from + 3, "three quiet samples");
+    await waitFor(() => perSample.length >= from + 3, "three quiet samples");
     assert.deepEqual(perSample.slice(from + 1), [1, 1], "one firing per sample, the sample's");
+    for (let i = from + 1; i < from + 3; i++) {
+      // Still one sample per interval: the probe slowed down, not the sampling sped up.
+      const gap = sampledAt[i] - sampledAt[i - 1];
+      assert.ok(gap >= 295, `quiet samples ${gap.toFixed(0)} ms apart at a 300 ms interval`);
+    }
     ticker.setQuiet(false);
     from = perSample.length;
-    await until(() => perSample.length >= from + 3, "three fast samples");
+    await waitFor(() => perSample.length >= from + 3, "three fast samples");
     const fast = perSample.slice(from + 1);
     assert.ok(fast.includes(2) && fast.every((n) => n >= 1 && n <= 3), `fast again: ${fast}`);
   } finally {
