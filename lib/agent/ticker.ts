@@ -1,6 +1,7 @@
 /**
  * The agent's one timer when it measures its own process: the event-loop lag probe
- * (lag.ts), whose tick nearest each due time also takes the sample. Every timer wake-up
+ * (lag.ts), whose every k-th tick (k = interval / ~LAG_PROBE_MS) also takes the sample,
+ * so samples are an interval apart, or a little more when ticks run late. Every timer wake-up
  * of an idle app costs tens of µs under Deno, more than the probe's own work
  * (bench/agent_cost.ts), so an app pays for one timer, not two.
  *
@@ -36,8 +37,6 @@ export interface TickerOptions {
   onSample: () => void;
   /** Every lag the probe observes, ms (runtime.ts's percentiles). */
   onLag?: (lagMs: number) => void;
-  /** Monotonic clock in ms (default `performance.now`). */
-  clock?: () => number;
 }
 
 /** The running timer. */
@@ -52,27 +51,28 @@ export interface Ticker {
 /** Start the agent's timer. It is unref'd: it never keeps the process alive. */
 export function startTicker(opts: TickerOptions): Ticker {
   const { intervalMs, onSample } = opts;
-  const clock = opts.clock ?? (() => performance.now());
-  const fast = intervalMs / Math.max(1, Math.round(intervalMs / LAG_PROBE_MS));
-  let due = clock() + intervalMs;
+  const perSample = Math.max(1, Math.round(intervalMs / LAG_PROBE_MS));
+  const fast = intervalMs / perSample;
   let quiet = false;
+  let ticks = 0;
   const lag = startLagProbe({
     intervalMs: fast,
-    clock,
     onLag: opts.onLag,
-    onTick(t) {
-      // Quiet, every tick samples. Otherwise the tick nearest the due time does (half the
-      // fast period of slack).
-      if (!quiet && t < due - fast / 2) return;
-      // On schedule on average; after a long stall, one sample and a fresh start.
-      due = Math.max(due + intervalMs, t + intervalMs - fast / 2);
+    onTick() {
+      // Quiet, every tick samples; otherwise every `perSample`-th. Counting ticks, not
+      // watching a due time: a tick is never early, so neither is a sample.
+      if (!quiet && ++ticks < perSample) return;
+      ticks = 0;
       onSample();
     },
   });
   return {
     lag,
     setQuiet(q) {
+      if (q === quiet) return;
+      // The probe restarts now (the sample's moment), so the count does too.
       quiet = q;
+      ticks = 0;
       lag.setPeriod(q ? intervalMs : fast);
     },
     close: () => lag.close(),
