@@ -14,7 +14,7 @@ import { canonicalKey } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
-import { type HeapProfileOptions, heapProfileEnabled, startHeapProfiler } from "./heap_profile.ts";
+import { heapProfileEnabled, type HeapProfileOptions, startHeapProfiler } from "./heap_profile.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
 import { createRegistry, type MetricsRegistry } from "./registry.ts";
 import { rateLimitedReporter } from "./report.ts";

@@ -36,7 +36,9 @@ export function isAppFrame(url: string): boolean {
 /** Live sampled bytes and samples per site in one profile. */
 export function siteTotals(profile: SamplingProfile): SiteTotals {
   const samplesOf = new Map<number, number>();
-  for (const s of profile.samples ?? []) samplesOf.set(s.nodeId, (samplesOf.get(s.nodeId) ?? 0) + 1);
+  for (const s of profile.samples ?? []) {
+    samplesOf.set(s.nodeId, (samplesOf.get(s.nodeId) ?? 0) + 1);
+  }
   const out: SiteTotals = new Map();
   // Depth-first with an explicit stack; each entry carries the nearest app frame above it.
   const stack: Array<[ProfileNode, string | null]> = [[profile.head, null]];
@@ -74,7 +76,15 @@ export function topSites(first: SiteTotals, second: SiteTotals, limit: number): 
     totalBytes += t.bytes;
     totalGrowth += growth;
     const [fn, url, line, col] = key.split("\0");
-    all.push({ fn, url, line: +line || 0, col: +col || 0, bytes: t.bytes, samples: t.samples, growth });
+    all.push({
+      fn,
+      url,
+      line: +line || 0,
+      col: +col || 0,
+      bytes: t.bytes,
+      samples: t.samples,
+      growth,
+    });
   }
   all.sort((a, b) => b.growth - a.growth || b.bytes - a.bytes);
   return { sites: all.slice(0, limit), totalBytes, totalGrowth };

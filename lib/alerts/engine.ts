@@ -11,7 +11,7 @@ import { LeakDetector, type LeakEstimate, type LeakOptions, MB } from "./leak.ts
 import { compare, type LeakRule, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";
 import type { Notifier, NotifyStats } from "./notify.ts";
-import type { Alert, AlertLeak } from "./types.ts";
+import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 
 /** The metric the leak detector follows, and the container limit it compares with. */
 export const RSS_METRIC = "mem.rss_bytes";
@@ -42,6 +42,8 @@ export interface AlertEngineOptions {
   onChange?: (alert: Alert) => void;
   /** After start, instances not yet live do not resolve threshold alerts for this long, ms. */
   graceMs?: number;
+  /** Where an instance's heap grows (its latest heap profile), put on its leak alerts. */
+  leakSites?: (instanceId: string) => LeakSite[] | undefined;
 }
 
 /** One sample: `[t, metrics]`, or `{ t, metrics }` as ingest places it. */
@@ -222,7 +224,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       const alert = entry.alert;
       alert.value = v.value;
       alert.message = v.message;
-      if (v.leak) alert.leak = v.leak;
+      if (v.leak) alert.leak = withSites(v.leak, view.id);
       if (alert.state === "pending" && now - alert.since >= rule.forMs) {
         alert.state = "firing";
         alert.firedAt = now;
@@ -241,11 +243,17 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     }
     if (now - a.lastTrue >= rule.keepFiringForMs) {
       active.delete(k);
-      if (v.leak) a.alert.leak = v.leak;
+      if (v.leak) a.alert.leak = withSites(v.leak, view.id);
       a.alert.value = v.value;
       finish(a.alert, now, v.message);
       notifier?.notify("resolved", { ...a.alert });
     }
+  }
+
+  /** The leak numbers with the instance's allocation sites, when it has a heap profile. */
+  function withSites(leak: AlertLeak, id: string): AlertLeak {
+    const sites = opts.leakSites?.(id);
+    return sites && sites.length > 0 ? { ...leak, sites } : leak;
   }
 
   function judge(rule: Rule, view: InstanceView, st: InstanceState, now: number): Verdict {

@@ -16,6 +16,26 @@ export interface AlertLeak {
   /** Time until the memory limit at the current trend, ms, when a limit is known. */
   timeToLimitMs?: number;
   limitBytes?: number;
+  /**
+   * Where the heap grows: the top allocation sites of the instance's latest heap profile
+   * (lib/collector/profiles.ts), when its agent sent one.
+   */
+  sites?: LeakSite[];
+}
+
+/** An allocation site on a leak alert: where, how much, how fast, its share of the growth. */
+export interface LeakSite {
+  /** Function name, script URL, 1-based line and column. */
+  fn: string;
+  url: string;
+  line: number;
+  col: number;
+  /** Bytes allocated here and still live (the profiler's estimate). */
+  bytes: number;
+  /** Growth of this site, bytes per minute (over the two profiles of one window). */
+  bytesPerMin: number;
+  /** This site's part of the growth over all sites, 0..1. */
+  share: number;
 }
 
 /** One alert: one (rule, instance) from pending until resolved. */

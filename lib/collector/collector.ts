@@ -26,7 +26,8 @@ import {
   openAlertStore,
   type RuleSet,
 } from "../alerts/mod.ts";
-import type { LeakEstimate } from "../alerts/leak.ts";
+import type { LeakEstimate, LeakOptions } from "../alerts/leak.ts";
+import { openProfileStore } from "./profiles.ts";
 import { errorMessage } from "../errors.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
@@ -60,6 +61,8 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /** Leak detector tuning (tests shorten its 90 s of data before a first estimate). */
+  leak?: LeakOptions;
 }
 
 /** A running collector. */
@@ -120,8 +123,17 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     instances.restore(history.restored);
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
+  // Heap profiles agents send when their heap grows (profiles.db, kept as long as raw history).
+  const profiles = openProfileStore({
+    dir: opts.dataDir ?? null,
+    now,
+    retentionMs: history?.retention.rawMs,
+  });
+  cleanup.defer(() => profiles.close());
   const rules = opts.rules ?? defaultRuleSet();
   const alerts = createAlertEngine({
+    leakSites: (id) => profiles.sites(id, 3),
+    leak: opts.leak,
     rules,
     now,
     log,
@@ -137,6 +149,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     now,
     history,
     alerts,
+    profiles,
     maxSeriesTotal: opts.maxSeriesTotal,
   });
   const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
@@ -176,6 +189,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
     alerts,
+    profiles,
   }));
   const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
   const httpPort = opts.httpPort ?? DEFAULTS.httpPort;
@@ -198,6 +212,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
 
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
+  let prunedAt = -Infinity;
   const jobs: PeriodicJob[] = [
     {
       // Hand buffered points to the history thread. Disk full, read-only directory...:
@@ -244,6 +259,14 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       },
     },
     { name: "trim", run: (t) => recent.trim(t) },
+    {
+      name: "profiles",
+      run: (t) => {
+        if (t - prunedAt < 60_000) return;
+        prunedAt = t;
+        profiles.prune(new Set(instances.list().map((v) => v.id)));
+      },
+    },
   ];
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 

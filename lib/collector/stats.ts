@@ -8,7 +8,12 @@
 import { REJECT_REASONS, type RejectReason } from "../protocol.ts";
 
 /** Why the collector refused something it could decode, or a frame it could not. */
-export type RefusalReason = RejectReason | "instance_limit" | "series_limit" | "unauthorized";
+export type RefusalReason =
+  | RejectReason
+  | "instance_limit"
+  | "series_limit"
+  | "unauthorized"
+  | "bad_profile";
 
 /** All refusal reasons, listed with zeros in `/api/stats`. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
@@ -16,6 +21,8 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "instance_limit",
   "series_limit",
   "unauthorized",
+  // A heap-profile frame refused: invalid (lib/protocol_profile.ts), too soon, or unknown sender.
+  "bad_profile",
 ];
 
 /** Options for {@link CollectorStats}. */

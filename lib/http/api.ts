@@ -9,6 +9,7 @@ import type { CollectorStats } from "../collector/stats.ts";
 import type { Hub } from "../live/hub.ts";
 import type { Services } from "../collector/services.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
+import type { ProfileStore } from "../collector/profiles.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
@@ -18,6 +19,8 @@ export interface ApiDeps {
   hub: Hub;
   now: () => number;
   alerts?: AlertEngine | null;
+  /** Heap profiles agents sent (absent: none kept). */
+  profiles?: ProfileStore | null;
 }
 
 /** A JSON response that is never sniffed or cached. */
@@ -63,6 +66,7 @@ export function collectorStats(deps: ApiDeps): Response {
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: { errors: stats.historyErrors, dropped: stats.historyDropped },
     alerts: deps.alerts?.stats() ?? null,
+    profiles: deps.profiles?.stats() ?? null,
   });
 }
 
@@ -81,4 +85,16 @@ export function listAlerts(deps: ApiDeps, url: URL): Response {
   const id = url.searchParams.get("leak");
   if (id !== null) return json(deps.alerts.leakOf(id));
   return json(deps.alerts.list());
+}
+
+/**
+ * GET /api/profiles?instance=ID: that instance's heap profiles, newest first (allocation
+ * sites still live and their growth; see docs/protocol.md). Without `instance`: the newest
+ * profile of every instance that has one.
+ */
+export function listProfiles(deps: ApiDeps, url: URL): Response {
+  const id = url.searchParams.get("instance");
+  if (!deps.profiles) return json({ instance: id, profiles: [] });
+  if (id === null) return json({ profiles: deps.profiles.latest() });
+  return json({ instance: id, profiles: deps.profiles.list(id) });
 }
