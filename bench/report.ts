@@ -16,6 +16,7 @@ import {
   costOf,
   type CostSummary,
 } from "./agent_cost.ts";
+import { type HeapCostResults, renderHeapProfileCost } from "./heap_profile_cost.ts";
 
 /** The machine the numbers come from. */
 export interface Machine {
@@ -47,6 +48,8 @@ export interface BenchResults {
   breakdown: Record<Form, Stage[]>;
   storage: StorageResults;
   agentCost: AgentCostResults;
+  /** A heap-profiling window's cost (bench/heap_profile_cost.ts). */
+  heapProfile?: HeapCostResults;
   targets: {
     batchRatio: number;
     p99Ms: number;
@@ -240,6 +243,7 @@ export function renderReport(r: BenchResults): string {
   p();
   renderStorage(r, p);
   renderAgentCost(r, p);
+  if (r.heapProfile) renderHeapProfileCost(r.heapProfile, p);
   return L.join("\n");
 }
 

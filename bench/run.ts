@@ -12,6 +12,7 @@ import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runAgentCost } from "./agent_cost.ts";
+import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -164,6 +165,8 @@ async function main() {
     `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
   );
   const agentCost = await runAgentCost({ ...AGENT_COST, log: (l) => say(`agent cost: ${l}`) });
+  // 6. A heap-profiling window: the same leaking app with profiling on and off (~2.5 min).
+  const heapProfile = await runHeapProfileCost(3, (l) => say(`heap profile cost: ${l}`));
 
   await noteLoad("end");
   const results: BenchResults = {
@@ -183,6 +186,7 @@ async function main() {
     breakdown,
     storage,
     agentCost,
+    heapProfile,
     targets: {
       batchRatio: 0.8,
       p99Ms: 20,
