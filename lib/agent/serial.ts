@@ -7,13 +7,21 @@
  */
 import type { Transport } from "./sender.ts";
 
-/** Wrap `t` so each `trySend` starts after the previous one settled. */
+/**
+ * Wrap `t` so each `trySend` starts after the previous one settled. With nothing pending
+ * (nearly always: a profile is sent at most once per ten minutes) the call goes straight
+ * through and returns the transport's own promise, so the sample path keeps its timing.
+ */
 export function serialSends(t: Transport): Transport {
-  let tail: Promise<unknown> = Promise.resolve();
+  let pending: Promise<unknown> | null = null;
   return {
     trySend(frame) {
-      const p = tail.then(() => t.trySend(frame));
-      tail = p.catch(() => {});
+      const p = pending ? pending.then(() => t.trySend(frame)) : t.trySend(frame);
+      const settled: Promise<unknown> = p.catch(() => {});
+      pending = settled;
+      settled.then(() => {
+        if (pending === settled) pending = null;
+      });
       return p;
     },
     close: () => t.close(),

@@ -15,6 +15,7 @@ import { findDefinition, sourceLines } from "../../lib/agent/heap_lines.ts";
 import { createHeapTrigger } from "../../lib/agent/heap_trigger.ts";
 import { type InspectorModule, startHeapProfiler } from "../../lib/agent/heap_profile.ts";
 import { leakSites } from "../../lib/collector/profiles.ts";
+import { serialSends } from "../../lib/agent/serial.ts";
 import { decode } from "../../lib/protocol.ts";
 
 const PROFILE: HeapProfile = {
@@ -261,3 +262,23 @@ async function waitUntil(f: () => boolean) {
   for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(f());
 }
+
+Deno.test("serialSends: samples and a profile never overlap on the transport, and keep order", async () => {
+  let pending = 0;
+  let maxPending = 0;
+  const order: number[] = [];
+  const t = serialSends({
+    async trySend(frame) {
+      maxPending = Math.max(maxPending, ++pending);
+      await new Promise((r) => setTimeout(r, frame[0] % 3));
+      order.push(frame[0]);
+      pending--;
+      return frame[0] !== 2;
+    },
+    close() {},
+  });
+  const results = await Promise.all([0, 1, 2, 3, 4].map((i) => t.trySend(new Uint8Array([i]))));
+  assert.equal(maxPending, 1);
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  assert.deepEqual(results, [true, true, false, true, true]);
+});
