@@ -249,7 +249,8 @@ export function siteLine(s: LeakSite): string {
 export function parseSites(x: unknown): LeakSite[] {
   if (!Array.isArray(x)) return [];
   const out: LeakSite[] = [];
-  for (const s of x.slice(0, 3)) {
+  for (const s of x.slice(0, 20)) {
+    if (out.length === 3) break;
     if (!s || typeof s !== "object") continue;
     const o = s as Record<string, unknown>;
     if (
