@@ -49,7 +49,10 @@ export interface ThresholdRule extends RuleBase {
   value: number;
 }
 
-/** An instance silent for `forMs` (pending from the moment it goes stale). */
+/**
+ * An instance silent for `forMs` (pending from the moment it goes stale) that did not say
+ * goodbye; resolved when it reports again or is gone (60 missed intervals).
+ */
 export interface AbsenceRule extends RuleBase {
   kind: "absence";
 }
@@ -65,7 +68,16 @@ export interface LeakRule extends RuleBase {
   minConfidence: number;
   /** Memory limit in bytes when the container reports none. */
   limitBytes?: number;
+  /**
+   * Growth a young process may make before it counts as a leak, bytes: while the detector
+   * holds less than a full window (30 min since start or restart), the trend must have risen
+   * by more than this (a warm-up: JIT, caches, histograms). Default {@link DEFAULT_WARMUP_BYTES}.
+   */
+  warmupBytes: number;
 }
+
+/** The default warm-up allowance of a leak rule: 16 MiB. */
+export const DEFAULT_WARMUP_BYTES = 16 * 2 ** 20;
 
 /** One alert rule. */
 export type Rule = ThresholdRule | AbsenceRule | LeakRule;
@@ -104,14 +116,15 @@ export const DEFAULT_RULES: readonly Rule[] = Object.freeze(
       growthMbPerHour: 50,
       withinMs: 6 * 3_600_000,
       minConfidence: 0.95,
+      warmupBytes: DEFAULT_WARMUP_BYTES,
       forMs: 10_000,
-      keepFiringForMs: 5 * 60_000,
+      keepFiringForMs: 2 * 60_000,
       origin: "default",
     },
     {
       name: "instance-silent",
       kind: "absence",
-      forMs: 2 * 60_000,
+      forMs: 30_000,
       keepFiringForMs: 0,
       origin: "default",
     },
@@ -194,10 +207,10 @@ const COMMON = ["name", "kind", "service", "instance", "for", "keep_firing_for"]
 const KEYS: Record<RuleKind, string[]> = {
   threshold: [...COMMON, "metric", "op", "value"],
   absence: [...COMMON],
-  leak: [...COMMON, "growth", "within", "confidence", "limit"],
+  leak: [...COMMON, "growth", "within", "confidence", "limit", "warmup"],
 };
-const DEFAULT_FOR: Record<RuleKind, number> = { threshold: 0, absence: 2 * 60_000, leak: 10_000 };
-const DEFAULT_KEEP: Record<RuleKind, number> = { threshold: 0, absence: 0, leak: 5 * 60_000 };
+const DEFAULT_FOR: Record<RuleKind, number> = { threshold: 0, absence: 30_000, leak: 10_000 };
+const DEFAULT_KEEP: Record<RuleKind, number> = { threshold: 0, absence: 0, leak: 2 * 60_000 };
 
 /**
  * Parse and validate a rule file's text. `file` names it in errors. Throws
@@ -374,6 +387,7 @@ function parseRule(item: unknown, index: number, at: At, errors: string[]): Rule
     const growth = parsed("growth", parseRate, "a rate like 50MB/h");
     const within = parsed("within", parseDuration, "a duration like 6h");
     const limit = parsed("limit", parseSize, "a size like 512MiB");
+    const warmup = parsed("warmup", parseSize, "a size like 16MiB");
     const conf = map.get("confidence", true);
     let minConfidence = 0.95;
     if (conf !== undefined) {
@@ -385,7 +399,7 @@ function parseRule(item: unknown, index: number, at: At, errors: string[]): Rule
     if (growth === undefined && within === undefined && errors.length === before) {
       fail(map, `a leak rule needs "growth" (e.g. 50MB/h), "within" (e.g. 6h) or both`);
     }
-    rule = { ...base, kind: k, minConfidence };
+    rule = { ...base, kind: k, minConfidence, warmupBytes: warmup ?? DEFAULT_WARMUP_BYTES };
     if (growth !== undefined) rule.growthMbPerHour = growth;
     if (within !== undefined) rule.withinMs = within;
     if (limit !== undefined) rule.limitBytes = limit;

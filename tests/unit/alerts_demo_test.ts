@@ -62,7 +62,7 @@ Deno.test("recorded demo: green (--leak 100000) fires within 2 minutes", async (
   assert.ok(fired !== null && fired <= 120, `green fired at ${fired} s`);
   const [alert] = engine.list().active;
   assert.equal(alert.rule, "memory-leak");
-  assert.match(alert.message, /^leaking \d+(\.\d)? MB\/min$/);
+  assert.match(alert.message, /^leaking \d+(\.\d)? MiB\/min$/);
   const est = engine.leakOf(view.id)!;
   assert.ok(est.mbPerHour > 2000 && est.mbPerHour < 5000, `${est.mbPerHour} MB/h`);
 });
