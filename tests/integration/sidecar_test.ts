@@ -125,6 +125,8 @@ Deno.test("watch reports a python child's growing memory under its own pid and e
       `default instance is host:childpid: ${view.instance}`,
     );
     assert.equal(await w.code(), 3, "the sidecar exits with python's exit code");
+    const stopped = (await instances(collector.httpUrl)).find((v) => v.id === view.id)!;
+    assert.equal(stopped.status, "stopped", "the sidecar said goodbye when its child exited");
     const rss = await live.until((frames) => {
       const pts = pointsByInstance(frames, "mem.rss_bytes").get(view.id) ?? [];
       const values = pts.map(([, v]) => v);
@@ -176,6 +178,11 @@ Deno.test("watch forwards SIGTERM to its child and exits with the child's code",
     );
     w.child.kill("SIGTERM");
     assert.equal(await w.code(), 7);
+    // Its child exited, so the sidecar said goodbye: stopped, not silent.
+    const view = (await instances(collector.httpUrl)).find((v) => v.service === "sigterm")!;
+    assert.equal(view.status, "stopped");
+    const alerts = await (await fetch(`${collector.httpUrl}/api/alerts`)).json();
+    assert.deepEqual(alerts.active, []);
   } finally {
     try {
       w.child.kill("SIGKILL");
