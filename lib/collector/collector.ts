@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
 import { createAuth } from "../http/auth.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
@@ -36,6 +36,8 @@ export interface CollectorOptions {
   /** `tcp://127.0.0.1:*` picks a free port. */
   zmq?: string;
   sub?: string | null;
+  /** Bind a SUB here for PUB apps that connect (the seed's apps); `*` port picks a free one. */
+  subBind?: string | null;
   windowMs?: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -64,6 +66,8 @@ export interface CollectorOptions {
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
+  readonly subBindEndpoint: string | null;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -162,6 +166,17 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   if (opts.sub) {
     receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
   }
+  let subBound: Receiver | null = null;
+  if (opts.subBind) {
+    try {
+      subBound = await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure });
+    } catch (e) {
+      await Promise.all(receivers.map((r) => r.close()));
+      await history?.close().catch(() => {});
+      throw e;
+    }
+    receivers.push(subBound);
+  }
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   const handler = auth.wrap(createHandler({
@@ -239,6 +254,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   return {
     httpUrl: `http://${host}:${addr.port}`,
     zmqEndpoint: receivers[0].endpoint,
+    subBindEndpoint: subBound?.endpoint ?? null,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweep);
