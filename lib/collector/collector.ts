@@ -27,6 +27,9 @@ import {
   type RuleSet,
 } from "../alerts/mod.ts";
 import type { LeakEstimate } from "../alerts/leak.ts";
+import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
+import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
+import { federateFamilies } from "../prom/federate.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -68,6 +71,8 @@ export interface Collector {
   readonly zmqEndpoint: string;
   /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
   readonly subBindEndpoint: string | null;
+  /** What `/metrics` renders: register a provider here to expose more families. */
+  readonly metrics: PromRegistry;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -178,6 +183,22 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     receivers.push(subBound);
   }
 
+  const metrics = new PromRegistry();
+  const dataDir = opts.dataDir ?? null;
+  metrics.register(selfMetrics({
+    stats,
+    instances,
+    hub,
+    history,
+    seriesInMemory: () => recent.seriesTotal,
+    diskBytes: () => (dataDir ? dirBytes(dataDir) : null),
+    alerts,
+  }));
+  const lastTime = (id: string, key: string) => {
+    const t = recent.has(id, key) ? recent.seriesOf(id).get(key)!.lastTime : -Infinity;
+    return Number.isFinite(t) ? t : null;
+  };
+
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   const handler = auth.wrap(createHandler({
     instances,
@@ -188,6 +209,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
     alerts,
+    prom: {
+      metrics: () => metrics.render(),
+      federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
+    },
   }));
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -255,6 +280,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     httpUrl: `http://${host}:${addr.port}`,
     zmqEndpoint: receivers[0].endpoint,
     subBindEndpoint: subBound?.endpoint ?? null,
+    metrics,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweep);
