@@ -59,12 +59,17 @@ Deno.test({
         server.output.join("\n"),
       );
       // The first message of a PUB that connects may be lost (slow joiner): wait for two.
-      const list = await waitFor(async () => {
-        const res = await fetch(`${server.httpUrl}/api/instances`);
-        const rows = await res.json() as InstanceView[];
-        const seed = rows.filter((v) => v.service === "legacy");
-        return seed.length === 2 && seed.every((v) => v.received >= 2) && seed;
-      }, "both seed apps to report twice", 20_000, 100);
+      const list = await waitFor(
+        async () => {
+          const res = await fetch(`${server.httpUrl}/api/instances`);
+          const rows = await res.json() as InstanceView[];
+          const seed = rows.filter((v) => v.service === "legacy");
+          return seed.length === 2 && seed.every((v) => v.received >= 2) && seed;
+        },
+        "both seed apps to report twice",
+        20_000,
+        100,
+      );
       const byColour = new Map(list.map((v) => [v.instance, v]));
       for (const [i, colour] of ["red", "blue"].entries()) {
         const v = byColour.get(colour);
