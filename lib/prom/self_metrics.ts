@@ -42,10 +42,19 @@ export function readProcess(): ProcessInfo {
   return { rssBytes: Deno.memoryUsage().rss, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
-/** Total size of the regular files directly in `dir` (databases and their WAL files). */
-export function dirBytes(dir: string): number {
+/**
+ * Total size of the regular files directly in `dir` (databases and their WAL files), or null
+ * when the directory cannot be read (removed under the collector): a scrape never fails on it.
+ */
+export function dirBytes(dir: string): number | null {
+  let entries;
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return null;
+  }
   let n = 0;
-  for (const e of Deno.readDirSync(dir)) {
+  for (const e of entries) {
     if (!e.isFile) continue;
     try {
       n += Deno.statSync(`${dir}/${e.name}`).size;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { federateFamilies } from "../../lib/prom/federate.ts";
 import { renderFamilies } from "../../lib/prom/exposition.ts";
-import { selfMetrics } from "../../lib/prom/self_metrics.ts";
+import { dirBytes, selfMetrics } from "../../lib/prom/self_metrics.ts";
 import { CollectorStats } from "../../lib/collector/stats.ts";
 import { instanceView } from "../support/views.ts";
 
@@ -79,4 +79,17 @@ Deno.test("selfMetrics reports refusals by reason (zeros too), instances by stat
   }
   assert.doesNotMatch(text, /store_disk_bytes|zeroapm_alerts/, "absent parts are left out");
   for (const m of text.matchAll(/^# TYPE (\S+) counter$/gm)) assert.match(m[1], /_total$/);
+});
+
+Deno.test("dirBytes sums a directory's files, and is null for one that is gone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/a.db`, new Uint8Array(1000));
+    await Deno.writeFile(`${dir}/a.db-wal`, new Uint8Array(24));
+    await Deno.mkdir(`${dir}/sub`);
+    assert.equal(dirBytes(dir), 1024);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(dirBytes(dir), null);
 });
