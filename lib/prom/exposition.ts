@@ -74,7 +74,7 @@ export function renderFamilies(families: Iterable<MetricFamily>): string {
     const series = new Set<string>();
     for (const s of f.samples) {
       const labels = s.labels && s.labels.length > 0
-        ? `{${s.labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",")}}`
+        ? `{${s.labels.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`
         : "";
       if (series.has(labels)) continue;
       series.add(labels);
@@ -91,6 +91,13 @@ export function formatValue(v: number): string {
   if (v === Infinity) return "+Inf";
   if (v === -Infinity) return "-Inf";
   return String(v);
+}
+
+const NEEDS_ESCAPE = /[\\"\n]/;
+
+/** Most values need no escaping: test once rather than replace three times (`/federate`). */
+function escape(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? escapeLabelValue(value) : value;
 }
 
 /** HELP text escapes backslash and newline only. */
