@@ -13,12 +13,16 @@
  * @module
  */
 import type { InstanceView } from "../live/messages.ts";
-import { LeakDetector, type LeakEstimate, type LeakOptions, MB } from "./leak.ts";
-import { compare, type LeakRule, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
+import { LeakDetector, type LeakEstimate, type LeakOptions } from "./leak.ts";
+import { compare, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";
 import type { Notifier, NotifyStats } from "./notify.ts";
-import type { Alert, AlertLeak } from "./types.ts";
-import { formatEta, formatLeakRate, leakText } from "./leak_text.ts";
+import type { Alert } from "./types.ts";
+import { CarriedAlerts } from "./carried.ts";
+import { formatEta, leakText } from "./leak_text.ts";
+import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
+
+export { leakHolds, RECENT_CONFIDENCE } from "./verdict.ts";
 
 /** The metric the leak detector follows, and the container limit it compares with. */
 export const RSS_METRIC = "mem.rss_bytes";
@@ -117,27 +121,6 @@ interface Active {
   notified: boolean;
 }
 
-interface Verdict {
-  holds: boolean;
-  since: number;
-  value: number;
-  message: string;
-  leak?: AlertLeak;
-  /** The instance stopped or is gone: resolve now, whatever `keep_firing_for` says. */
-  final?: boolean;
-  /** A pending alert fires now rather than being dropped (a silent instance that went gone). */
-  promote?: boolean;
-}
-
-/** Why an alert is about nothing any more, by status; null while the instance may report. */
-function ended(status: InstanceView["status"]): string | null {
-  return status === "stopped"
-    ? "instance stopped (said goodbye)"
-    : status === "gone"
-    ? "instance gone"
-    : null;
-}
-
 /** Create an alert engine; restores active alerts and history from the store. */
 export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   const rules: Rule[] = Array.isArray(opts.rules)
@@ -154,11 +137,12 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   const graceMs = opts.graceMs ?? 10_000;
   const instances = new Map<string, InstanceState>();
   const active = new Map<string, Active>();
-  /** Alerts a previous run left active, waiting for the data to confirm them; by key. */
-  const carried = new Map<string, Alert>();
   const leakWarmMs = (opts.leak?.minSpanMs ?? 90_000) + 2 * leakEveryMs;
-  /** How long after start a carried alert may wait for its confirmation. */
-  const confirmMs = (rule: Rule) => rule.forMs + graceMs + (rule.kind === "leak" ? leakWarmMs : 0);
+  /** Alerts a previous run left active, waiting for the data to confirm them. */
+  const carried = new CarriedAlerts(started, (name) => {
+    const rule = byName.get(name)!;
+    return rule.forMs + graceMs + (rule.kind === "leak" ? leakWarmMs : 0);
+  });
   let recent: Alert[] = [];
 
   const save = (alert: Alert) => {
@@ -176,7 +160,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     const loaded = store.load(historySize);
     recent = loaded.resolved;
     for (const alert of loaded.active) {
-      if (byName.has(alert.rule)) carried.set(key(alert.rule, alert.instance), alert);
+      if (byName.has(alert.rule)) carried.add(key(alert.rule, alert.instance), alert);
       else finish(alert, started, `rule "${alert.rule}" no longer exists`);
     }
   }
@@ -242,8 +226,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       let entry = a;
       if (!entry) {
         // The same alert as before a restart, if one waits for this confirmation.
-        const old = carried.get(k);
-        carried.delete(k);
+        const old = carried.take(k);
         const alert: Alert = old ?? {
           id: `${rule.name}|${view.id}|${v.since}`,
           rule: rule.name,
@@ -292,14 +275,6 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     }
   }
 
-  /** Resolve a carried alert the data did not confirm; notify only if it had fired. */
-  function dropCarried(k: string, alert: Alert, now: number, message: string) {
-    carried.delete(k);
-    const fired = alert.state === "firing";
-    finish(alert, now, message);
-    if (fired) notifier?.notify("resolved", { ...alert });
-  }
-
   function judge(rule: Rule, view: InstanceView, st: InstanceState, now: number): Verdict {
     const gone = ended(view.status);
     if (gone !== null && rule.kind !== "absence") {
@@ -343,34 +318,8 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         };
       }
       case "leak":
-        return judgeLeak(rule, st, now);
+        return leakVerdict(rule, st.leak, st.limit ?? rule.limitBytes ?? null, st.leakSince, now);
     }
-  }
-
-  function judgeLeak(rule: LeakRule, st: InstanceState, now: number): Verdict {
-    const e = st.leak;
-    if (!e) {
-      st.leakSince.delete(rule.name);
-      return { holds: false, since: now, value: 0, message: "not enough memory data" };
-    }
-    const limit = st.limit ?? rule.limitBytes ?? null;
-    const { holds, timeToLimitMs: ttl } = leakHolds(rule, e, limit);
-    if (holds) {
-      if (!st.leakSince.has(rule.name)) st.leakSince.set(rule.name, now);
-    } else st.leakSince.delete(rule.name);
-    const leak: AlertLeak = { mbPerHour: round(e.mbPerHour), confidence: round(e.confidence) };
-    if (ttl !== undefined) leak.timeToLimitMs = Math.round(ttl);
-    if (limit !== null) leak.limitBytes = limit;
-    return {
-      holds,
-      since: st.leakSince.get(rule.name) ?? now,
-      value: round(e.mbPerHour),
-      message: holds
-        ? describeLeak(e.mbPerHour, ttl)
-        : `not leaking: ${formatLeakRate(e.mbPerHour)}` +
-          `, confidence ${round(e.confidence)}`,
-      leak,
-    };
   }
 
   return {
@@ -425,15 +374,17 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         for (const rule of st.rules) advance(rule, view, judge(rule, view, st, now), now);
       });
       for (const id of instances.keys()) if (!seen.has(id)) instances.delete(id);
-      // Alerts of the previous run that the data has not confirmed in time are resolved.
-      const byId = carried.size > 0 ? new Map(views.map((v) => [v.id, v])) : null;
-      for (const [k, alert] of carried) {
-        const view = byId!.get(alert.instance);
-        const why = !view ? "instance forgotten" : ended(view.status);
-        if (why !== null) dropCarried(k, alert, now, why);
-        else if (now - started >= confirmMs(byName.get(alert.rule)!)) {
-          dropCarried(k, alert, now, "not confirmed by the data after a collector restart");
+      // Alerts of the previous run that the data has not confirmed in time end: a firing one
+      // is resolved (and notified, as its firing was), a pending one forgotten.
+      for (const { alert, why } of carried.due(now, views, ended)) {
+        if (alert.state !== "firing") {
+          try {
+            store?.remove(alert.id);
+          } catch { /* best effort */ }
+          continue;
         }
+        finish(alert, now, why);
+        notifier?.notify("resolved", { ...alert });
       }
       for (const [k, a] of active) {
         if (seen.has(a.alert.instance)) continue;
@@ -473,44 +424,8 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   };
 }
 
-/**
- * Least Mann–Kendall confidence that the last few minutes grow. Lower than a rule's
- * `confidence` (0.95) on purpose: the whole window has proved the trend already; the recent
- * part, a few minutes under a GC sawtooth, need only show that it has not stopped.
- */
-export const RECENT_CONFIDENCE = 0.8;
-
-/**
- * Whether a leak estimate meets a leak rule: a trend (confidence at least the rule's,
- * growth over the window larger than the wobble around it, both halves growing) that goes on
- * (the last few minutes grow too, confidently), that is more than a warm-up (a young process
- * must have grown by more than the rule's `warmup`), and that is fast (at least `growth`,
- * each half and the recent part at least half of it) or reaches `limit` within `within`.
- */
-export function leakHolds(
-  rule: LeakRule,
-  e: LeakEstimate,
-  limit: number | null,
-): { holds: boolean; timeToLimitMs?: number } {
-  const slope = e.mbPerHour * MB / 3_600_000;
-  const ttl = limit !== null && slope > 0 ? Math.max(0, (limit - e.levelBytes) / slope) : undefined;
-  const trend = e.confidence >= rule.minConfidence && e.signalToNoise >= 1 &&
-    e.sustainedMbPerHour > 0;
-  const goingOn = e.recentConfidence >= RECENT_CONFIDENCE && e.recentMbPerHour > 0;
-  const beyondWarmup = e.full || slope * e.spanMs >= (rule.warmupBytes ?? 0);
-  const growth = rule.growthMbPerHour;
-  const fast = growth !== undefined && e.mbPerHour >= growth &&
-    e.sustainedMbPerHour >= growth / 2 && e.recentMbPerHour >= growth / 2;
-  const soon = rule.withinMs !== undefined && ttl !== undefined && ttl <= rule.withinMs;
-  return { holds: trend && goingOn && beyondWarmup && (fast || soon), timeToLimitMs: ttl };
-}
-
 function key(rule: string, instance: string): string {
   return `${rule}\u0000${instance}`;
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }
 
 /** A short duration for people: `45 s`, `12 min`, `~3 h`, `~2 d`. */
