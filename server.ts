@@ -58,6 +58,7 @@ export async function main(args: string[]): Promise<number> {
       secureCookie: config.secureCookie,
       curve,
       rules,
+      otlp: config.otlp,
     });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
@@ -67,6 +68,11 @@ export async function main(args: string[]): Promise<number> {
   console.log(`(Press CTRL+C to quit)`);
   console.log(
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
+  );
+  console.log(
+    collector.otlpUrl
+      ? `OTLP/HTTP metrics on ${collector.otlpUrl}/v1/metrics`
+      : "OTLP/HTTP off (--otlp none)",
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   console.log(

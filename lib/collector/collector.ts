@@ -14,7 +14,9 @@ import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
-import { DEFAULTS } from "../config.ts";
+import { DEFAULTS, parseHostPort } from "../config.ts";
+import { createOtlpCodec } from "../otlp/decode.ts";
+import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread } from "./history.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
@@ -58,12 +60,16 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
+  otlp?: string | null;
 }
 
 /** A running collector. */
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The OTLP/HTTP listener's base URL (SDKs post to `${otlpUrl}/v1/metrics`), or null. */
+  readonly otlpUrl: string | null;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -195,6 +201,28 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     );
   }
 
+  let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (opts.otlp) {
+    try {
+      otlp = serveOtlp(
+        opts.otlp,
+        createOtlpHandler({
+          codec: createOtlpCodec(),
+          accept: ingest.accept,
+          stats,
+          auth: auth.enabled ? auth : null,
+          busy: history ? () => history.backpressure() !== null : undefined,
+        }),
+        log,
+      );
+    } catch (e) {
+      await server.shutdown();
+      await Promise.all(receivers.map((r) => r.close()));
+      await history?.close().catch(() => {});
+      throw e;
+    }
+  }
+
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
   const sweep: ReturnType<typeof setInterval> = setInterval(() => {
@@ -233,17 +261,17 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     recent.trim(t);
   }, 1000);
 
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   let stopping: Promise<void> | null = null;
   return {
-    httpUrl: `http://${host}:${addr.port}`,
+    httpUrl: urlOf(server),
     zmqEndpoint: receivers[0].endpoint,
+    otlpUrl: otlp ? urlOf(otlp) : null,
     stop() {
       stopping ??= (async () => {
         clearInterval(sweep);
         hub.closeAll();
         await server.shutdown();
+        await otlp?.shutdown();
         await Promise.all(receivers.map((r) => r.close()));
         try {
           await history?.close(); // after the drain: everything received is flushed and sealed
@@ -256,6 +284,34 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       return stopping;
     },
   };
+}
+
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>): string {
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/** The OTLP/HTTP listener: a second server on its own port, so SDK defaults (4318) work. */
+function serveOtlp(
+  address: string,
+  handler: (req: Request) => Promise<Response>,
+  log: (line: string) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  const { host, port } = parseHostPort(address, "--otlp")!;
+  try {
+    return Deno.serve({
+      hostname: host,
+      port,
+      onListen: () => {},
+      onError: (e) => {
+        log(`otlp: ${(e as Error)?.message ?? e}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  } catch (e) {
+    throw new Error(`cannot listen for OTLP on ${address}: ${(e as Error).message}`);
+  }
 }
 
 /**

@@ -1,0 +1,375 @@
+/**
+ * OTLP metrics -> the collector's decoded {@link Message}s, so an OpenTelemetry SDK's points
+ * take the same path as an agent's (instances, derived series, stores, alerts, live hub).
+ *
+ * One message per `ResourceMetrics`: `service.name` is the service; `service.instance.id`,
+ * else `host.name:process.pid` (else `host.name`, else `unknown`) the instance. Gauges and
+ * non-monotonic sums are gauges; monotonic cumulative sums become `<name>_total` counters
+ * (the collector derives `<name>.per_s`); delta sums arrive as `<name>.per_s` directly
+ * (value / the point's time span). Explicit-bucket histograms are mapped into the fixed
+ * buckets of lib/histogram.ts (each OTLP bucket's count goes to our bucket holding its upper
+ * bound): cumulative ones become histograms the collector derives percentiles from and merges
+ * per service; delta ones arrive as their derived series. Histograms in seconds (`unit: "s"`)
+ * are scaled to ms and named `<name>_ms`. Point attributes are labels (dots become
+ * underscores). A point that cannot be mapped is rejected and counted by reason; the rest of
+ * the request still goes in (OTLP partial success). See docs/protocol.md.
+ *
+ * @module
+ */
+import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
+import { LIMITS } from "../protocol.ts";
+import { BUCKET_COUNT, bucketIndex, BUCKETS, quantile } from "../histogram.ts";
+import { formatKey, validName } from "../metric_key.ts";
+import { derivedKey, PERCENTILES } from "../collector/derive.ts";
+import {
+  type AnyValue,
+  type ExportRequest,
+  type HistogramDataPoint,
+  int64,
+  type KeyValue,
+  type Metric,
+  type NumberDataPoint,
+  type ResourceMetrics,
+  TEMPORALITY,
+} from "./decode.ts";
+
+/** Bounds on one request, beyond the body size. */
+export const OTLP_LIMITS = {
+  /** Most data points in one request; more refuses the whole request (`too_many`). */
+  maxPoints: 20_000,
+  /** Most attributes in any one list (resource or point); more refuses the whole request. */
+  maxAttributes: 128,
+  /** Most resources in one request. */
+  maxResources: 1_000,
+} as const;
+
+/**
+ * What an SDK is assumed to report every, ms: the OpenTelemetry SDKs' default export
+ * interval (OTEL_METRIC_EXPORT_INTERVAL). An OTLP instance is stale after 3 of them.
+ */
+export const OTLP_INTERVAL_MS = 60_000;
+
+/** Points rejected for one reason, with one example for the log and the answer. */
+export interface Rejection {
+  count: number;
+  detail: string;
+}
+
+/** Result of {@link translate}. */
+export type Translation =
+  | { ok: true; messages: Message[]; rejected: Map<RejectReason, Rejection>; points: number }
+  | { ok: false; reason: RejectReason; detail: string };
+
+/** One point cannot be mapped: it is rejected, the rest goes in. */
+class Refuse extends Error {
+  constructor(readonly reason: RejectReason, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** The request is beyond a bound: all of it is refused. */
+class RefuseRequest extends Refuse {}
+
+/** Translate a decoded request. Never throws. */
+export function translate(request: ExportRequest): Translation {
+  const rejected = new Map<RejectReason, Rejection>();
+  const reject = (reason: RejectReason, detail: string) => {
+    const r = rejected.get(reason);
+    if (r) r.count++;
+    else rejected.set(reason, { count: 1, detail });
+  };
+  try {
+    const resources = request.resourceMetrics ?? [];
+    if (resources.length > OTLP_LIMITS.maxResources) {
+      throw new RefuseRequest(
+        "too_many",
+        `${resources.length} resources exceed ${OTLP_LIMITS.maxResources}`,
+      );
+    }
+    let points = 0;
+    for (const rm of resources) {
+      for (const sm of rm.scopeMetrics ?? []) {
+        for (const m of sm.metrics ?? []) points += pointsOf(m).length;
+      }
+    }
+    if (points > OTLP_LIMITS.maxPoints) {
+      throw new RefuseRequest("too_many", `${points} data points exceed ${OTLP_LIMITS.maxPoints}`);
+    }
+    const messages: Message[] = [];
+    for (const rm of resources) {
+      const message = translateResource(rm, reject);
+      if (message) messages.push(message);
+    }
+    return { ok: true, messages, rejected, points };
+  } catch (e) {
+    if (e instanceof Refuse) return { ok: false, reason: e.reason, detail: e.detail };
+    return { ok: false, reason: "wrong_type", detail: String((e as Error)?.message ?? e) };
+  }
+}
+
+function pointsOf(m: Metric): unknown[] {
+  return m.data ? (m[m.data]?.dataPoints ?? []) : [];
+}
+
+type Reject = (reason: RejectReason, detail: string) => void;
+
+function translateResource(rm: ResourceMetrics, reject: Reject): Message | null {
+  const attrs = scalars(rm.resource?.attributes ?? []);
+  const metrics = (rm.scopeMetrics ?? []).flatMap((sm) => sm.metrics ?? []);
+  const identity = identityOf(attrs);
+  if (typeof identity === "string") {
+    for (const m of metrics) {
+      for (const _ of pointsOf(m)) reject("missing_field", identity);
+    }
+    return null;
+  }
+  const byTime = new Map<number, Sample>();
+  const sampleAt = (ts: number) => {
+    let s = byTime.get(ts);
+    if (!s) byTime.set(ts, s = { seq: null, ts, metrics: {} });
+    return s;
+  };
+  for (const m of metrics) {
+    const kind = m.data;
+    if (kind === undefined) continue;
+    if (kind === "exponentialHistogram" || kind === "summary") {
+      for (const _ of pointsOf(m)) reject("wrong_type", `${kind} is not supported (${m.name})`);
+      continue;
+    }
+    for (const p of pointsOf(m) as Array<NumberDataPoint | HistogramDataPoint>) {
+      if ((p.flags & 1) === 1) continue; // FLAG_NO_RECORDED_VALUE: nothing to store
+      try {
+        translatePoint(m, kind, p, sampleAt);
+      } catch (e) {
+        if (!(e instanceof Refuse) || e instanceof RefuseRequest) throw e;
+        reject(e.reason, e.detail);
+      }
+    }
+  }
+  if (byTime.size === 0) return null;
+  const samples = [...byTime.values()].sort((a, b) => a.ts - b.ts);
+  return { identity, sent: samples[samples.length - 1].ts, samples, legacy: false };
+}
+
+function identityOf(attrs: Map<string, string | number | boolean>): Identity | string {
+  const service = attrs.get("service.name");
+  if (typeof service !== "string" || !validText(service)) {
+    return "resource attribute service.name missing or not 1-128 characters of text";
+  }
+  const host = attrs.get("host.name");
+  const pidRaw = attrs.get("process.pid");
+  const pid = typeof pidRaw === "number" && Number.isSafeInteger(pidRaw) && pidRaw >= 0
+    ? pidRaw
+    : null;
+  const hostName = typeof host === "string" && validText(host) ? host : null;
+  const given = attrs.get("service.instance.id");
+  const instance = typeof given === "string" && validText(given)
+    ? given
+    : hostName !== null
+    ? (pid !== null ? `${hostName}:${pid}` : hostName)
+    : "unknown";
+  if (!validText(instance)) return "instance name (host.name:process.pid) too long";
+  return {
+    service,
+    instance,
+    pid,
+    host: hostName,
+    color: null,
+    intervalMs: OTLP_INTERVAL_MS,
+    start: null,
+  };
+}
+
+function translatePoint(
+  m: Metric,
+  kind: "gauge" | "sum" | "histogram",
+  p: NumberDataPoint | HistogramDataPoint,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const name = m.name;
+  // Derived series add up to 6 characters (".per_s"); the name must still be valid then.
+  if (!validName(name) || !validName(`${name}.per_s`)) {
+    throw new Refuse("invalid_name", `metric name ${JSON.stringify(name.slice(0, 40))} invalid`);
+  }
+  const ts = int64(p.timeUnixNano) / 1e6;
+  if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
+  const labels = labelsOf(name, p.attributes ?? []);
+  if (kind === "histogram") {
+    translateHistogram(m, p as HistogramDataPoint, ts, labels, sampleAt);
+    return;
+  }
+  const np = p as NumberDataPoint;
+  if (np.value === undefined) throw new Refuse("missing_field", `${name}: point has no value`);
+  const value = np.value === "asInt" ? int64(np.asInt) : np.asDouble!;
+  if (!Number.isFinite(value)) throw new Refuse("invalid_number", `${name}: value not finite`);
+  const sample = sampleAt(ts);
+  if (kind === "gauge") {
+    sample.metrics[key(name, labels)] = value;
+    return;
+  }
+  const sum = m.sum!;
+  if (sum.aggregationTemporality === TEMPORALITY.cumulative) {
+    if (sum.isMonotonic) {
+      const counter = name.endsWith("_total") ? name : `${name}_total`;
+      if (!validName(counter)) throw new Refuse("invalid_name", `${name}: name too long`);
+      sample.metrics[key(counter, labels)] = value;
+    } else {
+      sample.metrics[key(name, labels)] = value;
+    }
+  } else if (sum.aggregationTemporality === TEMPORALITY.delta) {
+    const seconds = spanSeconds(np, ts, name);
+    sample.metrics[derivedKey(key(name, labels), "per_s", true)] = round(value / seconds);
+  } else {
+    throw new Refuse("wrong_type", `${name}: sum without aggregation temporality`);
+  }
+}
+
+function translateHistogram(
+  m: Metric,
+  p: HistogramDataPoint,
+  ts: number,
+  labels: Record<string, string>,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const inSeconds = m.unit === "s";
+  const scale = inSeconds ? 1000 : 1;
+  const name = inSeconds ? `${m.name}_ms` : m.name;
+  if (!validName(`${name}.per_s`)) throw new Refuse("invalid_name", `${m.name}: name too long`);
+  const bounds = p.explicitBounds ?? [];
+  const counts = (p.bucketCounts ?? []).map(int64);
+  if (counts.length !== bounds.length + 1) {
+    throw new Refuse(
+      "wrong_type",
+      `${m.name}: ${counts.length} bucket counts for ${bounds.length} bounds`,
+    );
+  }
+  for (let i = 0; i < bounds.length; i++) {
+    if (!Number.isFinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1])) {
+      throw new Refuse("invalid_number", `${m.name}: bounds must be finite and increasing`);
+    }
+  }
+  const ours = new Array<number>(BUCKET_COUNT).fill(0);
+  const max = p.max != null && Number.isFinite(p.max) ? p.max * scale : Infinity;
+  let sumEstimate = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    if (!Number.isSafeInteger(c) || c < 0) {
+      throw new Refuse("invalid_number", `${m.name}: bucket counts must be non-negative integers`);
+    }
+    if (c === 0) continue;
+    // The bucket (bounds[i-1], bounds[i]]; the last one is above every bound, up to max.
+    const upper = i < bounds.length ? bounds[i] * scale : max;
+    ours[upper === Infinity ? BUCKETS.length : bucketIndex(upper)] += c;
+    const lower = i > 0 ? bounds[i - 1] * scale : Math.min(0, upper);
+    sumEstimate += c * (upper === Infinity ? lower : (lower + upper) / 2);
+  }
+  // sum is optional in OTLP (absent when negative values were recorded): estimate it.
+  const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : sumEstimate;
+  const k = key(name, labels);
+  const sample = sampleAt(ts);
+  const histogram: Histogram = { counts: ours, sum };
+  if (m.histogram!.aggregationTemporality === TEMPORALITY.cumulative) {
+    const hist = sample.hist ??= {};
+    if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
+      throw new Refuse(
+        "too_many",
+        `more than ${LIMITS.maxMetricsPerSample} histograms at one time`,
+      );
+    }
+    hist[k] = histogram;
+    return;
+  }
+  if (m.histogram!.aggregationTemporality !== TEMPORALITY.delta) {
+    throw new Refuse("wrong_type", `${m.name}: histogram without aggregation temporality`);
+  }
+  // A delta point is already one interval's counts: derive its series here.
+  const seconds = spanSeconds(p, ts, m.name);
+  const n = ours.reduce((a, b) => a + b, 0);
+  sample.metrics[derivedKey(k, "per_s")] = round(n / seconds);
+  if (n === 0) return;
+  sample.metrics[derivedKey(k, "avg")] = round(sum / n);
+  for (const [suffix, q] of PERCENTILES) {
+    sample.metrics[derivedKey(k, suffix)] = round(quantile(ours, q));
+  }
+}
+
+function spanSeconds(p: NumberDataPoint | HistogramDataPoint, ts: number, name: string): number {
+  const start = int64(p.startTimeUnixNano) / 1e6;
+  if (!(start > 0 && start < ts)) {
+    throw new Refuse("invalid_number", `${name}: delta point without a start time before its time`);
+  }
+  return (ts - start) / 1000;
+}
+
+function key(name: string, labels: Record<string, string>): string {
+  try {
+    return formatKey(name, labels);
+  } catch (e) {
+    throw new Refuse("invalid_name", (e as Error).message.slice(0, 120));
+  }
+}
+
+/** Point attributes as labels: `http.route` -> `http_route`; scalar values only. */
+function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> {
+  if (attributes.length > OTLP_LIMITS.maxAttributes) {
+    throw new RefuseRequest(
+      "too_many",
+      `${attributes.length} attributes exceed ${OTLP_LIMITS.maxAttributes}`,
+    );
+  }
+  const labels: Record<string, string> = {};
+  for (const kv of attributes) {
+    const v = scalar(kv.value);
+    if (v === undefined) {
+      throw new Refuse("wrong_type", `${name}: attribute ${kv.key.slice(0, 40)} is not a scalar`);
+    }
+    const label = kv.key.replaceAll(".", "_");
+    if (Object.hasOwn(labels, label)) {
+      throw new Refuse("invalid_name", `${name}: attribute ${label} given twice`);
+    }
+    labels[label] = String(v);
+  }
+  return labels;
+}
+
+/** Resource attributes with scalar values, by key. */
+function scalars(attributes: KeyValue[]): Map<string, string | number | boolean> {
+  if (attributes.length > OTLP_LIMITS.maxAttributes) {
+    throw new RefuseRequest(
+      "too_many",
+      `${attributes.length} resource attributes exceed ${OTLP_LIMITS.maxAttributes}`,
+    );
+  }
+  const out = new Map<string, string | number | boolean>();
+  for (const kv of attributes) {
+    const v = scalar(kv.value);
+    if (v !== undefined) out.set(kv.key, v);
+  }
+  return out;
+}
+
+function scalar(v: AnyValue | null | undefined): string | number | boolean | undefined {
+  switch (v?.value) {
+    case "stringValue":
+      return v.stringValue!;
+    case "boolValue":
+      return v.boolValue!;
+    case "intValue":
+      return int64(v.intValue);
+    case "doubleValue":
+      return v.doubleValue!;
+    default:
+      return undefined;
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function validText(s: string): boolean {
+  return s.length > 0 && s.length <= LIMITS.maxNameLength && !CONTROL.test(s);
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
