@@ -107,8 +107,6 @@ export interface AnyValue {
   arrayValue?: { values: AnyValue[] } | null;
   kvlistValue?: { values: KeyValue[] } | null;
   bytesValue?: Uint8Array | null;
-  /** Which member is set (protobufjs' oneof getter). */
-  value?: string;
 }
 
 /** One attribute. */
@@ -124,8 +122,6 @@ export interface NumberDataPoint {
   timeUnixNano: Int64;
   asDouble?: number | null;
   asInt?: Int64 | null;
-  /** Which of asDouble / asInt is set. */
-  value?: "asDouble" | "asInt";
   flags: number;
 }
 
@@ -146,7 +142,7 @@ export interface HistogramDataPoint {
 /** `AggregationTemporality`: 1 delta, 2 cumulative. */
 export const TEMPORALITY = { unspecified: 0, delta: 1, cumulative: 2 } as const;
 
-/** One metric with its kind; `data` names which kind is set. */
+/** One metric; one of its kinds is set (see {@link metricKind}). */
 export interface Metric {
   name: string;
   unit: string;
@@ -159,8 +155,17 @@ export interface Metric {
   histogram?: { dataPoints: HistogramDataPoint[]; aggregationTemporality: number } | null;
   exponentialHistogram?: { dataPoints: unknown[] } | null;
   summary?: { dataPoints: unknown[] } | null;
-  data?: "gauge" | "sum" | "histogram" | "exponentialHistogram" | "summary";
 }
+
+/** The kinds of metric data. */
+export type MetricKind = "gauge" | "sum" | "histogram" | "exponentialHistogram" | "summary";
+const KINDS: readonly MetricKind[] = [
+  "gauge",
+  "sum",
+  "histogram",
+  "exponentialHistogram",
+  "summary",
+];
 
 /** Metrics from one resource (one process, for an SDK). */
 export interface ResourceMetrics {
@@ -168,7 +173,13 @@ export interface ResourceMetrics {
   scopeMetrics: Array<{ metrics: Metric[] }>;
 }
 
-/** A decoded `ExportMetricsServiceRequest`. */
+/**
+ * A decoded `ExportMetricsServiceRequest`: a protobufjs message, or the parsed OTLP/JSON
+ * object (the proto3 JSON mapping uses the same lowerCamelCase names). Read oneofs with
+ * {@link metricKind}, {@link numberValue} and {@link scalarValue}, 64-bit integers with
+ * {@link int64}: they answer the same for both forms. JSON values are as sent, so readers
+ * check types where they use them.
+ */
 export interface ExportRequest {
   resourceMetrics: ResourceMetrics[];
 }
@@ -208,9 +219,9 @@ export function createOtlpCodec(): OtlpCodec {
   return {
     decodeRequest(body, encoding) {
       try {
-        const message = encoding === "json"
-          ? Request.fromObject(parseJsonObject(body))
-          : Request.decode(body);
+        // JSON is read as parsed: protobufjs' fromObject would convert every 64-bit
+        // string to a Long, which took three times as long as the parse itself.
+        const message = encoding === "json" ? parseJsonObject(body) : Request.decode(body);
         return { ok: true, request: message as unknown as ExportRequest };
       } catch (e) {
         // protobufjs throws on bad wire types, truncation and invalid UTF-8; deep nesting
@@ -241,10 +252,41 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-/** A protobufjs 64-bit value as a number (exact below 2^53; nanosecond times lose < 1 µs). */
-export function int64(v: Int64 | null | undefined): number {
+/**
+ * A 64-bit integer as a number: protobufjs gives a number or a Long, OTLP/JSON a decimal
+ * string or a number. Exact below 2^53 (nanosecond times lose under 1 µs); NaN for anything
+ * else, 0 when absent.
+ */
+export function int64(v: Int64 | string | null | undefined): number {
   if (v === null || v === undefined) return 0;
   if (typeof v === "number") return v;
-  if (typeof v === "string") return Number(v);
-  return v.toNumber();
+  if (typeof v === "string") return v === "" ? NaN : Number(v);
+  return typeof v === "object" && typeof v.toNumber === "function" ? v.toNumber() : NaN;
+}
+
+// A set field is an own property of a protobufjs message (unset ones sit on its prototype),
+// and of a parsed JSON object: so one test answers for both forms.
+const has = (o: object, key: string) => Object.hasOwn(o, key);
+
+/** Which kind of data a metric holds, or undefined for none. */
+export function metricKind(m: Metric): MetricKind | undefined {
+  for (const k of KINDS) if (has(m, k) && m[k] != null) return k;
+  return undefined;
+}
+
+/** A gauge or sum point's value; undefined when it has none, NaN when it is not a number. */
+export function numberValue(p: NumberDataPoint): number | undefined {
+  if (has(p, "asDouble")) return typeof p.asDouble === "number" ? p.asDouble : NaN;
+  if (has(p, "asInt")) return int64(p.asInt);
+  return undefined;
+}
+
+/** An attribute's value when it is a string, boolean or number; undefined otherwise. */
+export function scalarValue(v: AnyValue | null | undefined): string | number | boolean | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  if (has(v, "stringValue") && typeof v.stringValue === "string") return v.stringValue;
+  if (has(v, "boolValue") && typeof v.boolValue === "boolean") return v.boolValue;
+  if (has(v, "intValue")) return int64(v.intValue);
+  if (has(v, "doubleValue") && typeof v.doubleValue === "number") return v.doubleValue;
+  return undefined;
 }

@@ -22,14 +22,16 @@ import { BUCKET_COUNT, bucketIndex, BUCKETS, quantile } from "../histogram.ts";
 import { formatKey, validName } from "../metric_key.ts";
 import { derivedKey, PERCENTILES } from "../collector/derive.ts";
 import {
-  type AnyValue,
   type ExportRequest,
   type HistogramDataPoint,
   int64,
   type KeyValue,
   type Metric,
+  metricKind,
   type NumberDataPoint,
+  numberValue,
   type ResourceMetrics,
+  scalarValue,
   TEMPORALITY,
 } from "./decode.ts";
 
@@ -80,6 +82,7 @@ export function translate(request: ExportRequest): Translation {
   };
   try {
     const resources = request.resourceMetrics ?? [];
+    if (!Array.isArray(resources)) throw new RefuseRequest("wrong_type", "resourceMetrics");
     if (resources.length > OTLP_LIMITS.maxResources) {
       throw new RefuseRequest(
         "too_many",
@@ -108,7 +111,9 @@ export function translate(request: ExportRequest): Translation {
 }
 
 function pointsOf(m: Metric): unknown[] {
-  return m.data ? (m[m.data]?.dataPoints ?? []) : [];
+  const kind = metricKind(m);
+  const points = kind ? m[kind]?.dataPoints : undefined;
+  return Array.isArray(points) ? points : [];
 }
 
 type Reject = (reason: RejectReason, detail: string) => void;
@@ -130,16 +135,20 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
     return s;
   };
   for (const m of metrics) {
-    const kind = m.data;
-    if (kind === undefined) continue;
-    if (kind === "exponentialHistogram" || kind === "summary") {
-      for (const _ of pointsOf(m)) reject("wrong_type", `${kind} is not supported (${m.name})`);
+    const points = pointsOf(m) as Array<NumberDataPoint | HistogramDataPoint>;
+    if (points.length === 0) continue;
+    let plan: Plan;
+    try {
+      plan = planOf(m);
+    } catch (e) {
+      if (!(e instanceof Refuse)) throw e;
+      for (const _ of points) reject(e.reason, e.detail);
       continue;
     }
-    for (const p of pointsOf(m) as Array<NumberDataPoint | HistogramDataPoint>) {
+    for (const p of points) {
       if ((p.flags & 1) === 1) continue; // FLAG_NO_RECORDED_VALUE: nothing to store
       try {
-        translatePoint(m, kind, p, sampleAt);
+        translatePoint(plan, p, sampleAt);
       } catch (e) {
         if (!(e instanceof Refuse) || e instanceof RefuseRequest) throw e;
         reject(e.reason, e.detail);
@@ -180,72 +189,113 @@ function identityOf(attrs: Map<string, string | number | boolean>): Identity | s
   };
 }
 
-function translatePoint(
-  m: Metric,
-  kind: "gauge" | "sum" | "histogram",
-  p: NumberDataPoint | HistogramDataPoint,
-  sampleAt: (ts: number) => Sample,
-): void {
+/** How one metric's points are stored, worked out (and its names checked) once per metric. */
+interface Plan {
+  metric: Metric;
+  kind: "gauge" | "counter" | "delta" | "histogram" | "delta_histogram";
+  /** The series name a point is keyed by (before its labels); for delta histograms the base. */
+  series: string;
+  /** Histogram values are multiplied by this (1000 for seconds). */
+  scale: number;
+  /** The key of a point without attributes (most points), formatted once. */
+  bare: string;
+}
+
+function planOf(m: Metric): Plan {
   const name = m.name;
+  if (typeof name !== "string") throw new Refuse("wrong_type", "metric name is not a string");
   // Derived series add up to 6 characters (".per_s"); the name must still be valid then.
   if (!validName(name) || !validName(`${name}.per_s`)) {
     throw new Refuse("invalid_name", `metric name ${JSON.stringify(name.slice(0, 40))} invalid`);
   }
-  const ts = int64(p.timeUnixNano) / 1e6;
-  if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
-  const labels = labelsOf(name, p.attributes ?? []);
-  if (kind === "histogram") {
-    translateHistogram(m, p as HistogramDataPoint, ts, labels, sampleAt);
-    return;
-  }
-  const np = p as NumberDataPoint;
-  if (np.value === undefined) throw new Refuse("missing_field", `${name}: point has no value`);
-  const value = np.value === "asInt" ? int64(np.asInt) : np.asDouble!;
-  if (!Number.isFinite(value)) throw new Refuse("invalid_number", `${name}: value not finite`);
-  const sample = sampleAt(ts);
-  if (kind === "gauge") {
-    sample.metrics[key(name, labels)] = value;
-    return;
-  }
-  const sum = m.sum!;
-  if (sum.aggregationTemporality === TEMPORALITY.cumulative) {
-    if (sum.isMonotonic) {
-      const counter = name.endsWith("_total") ? name : `${name}_total`;
-      if (!validName(counter)) throw new Refuse("invalid_name", `${name}: name too long`);
-      sample.metrics[key(counter, labels)] = value;
-    } else {
-      sample.metrics[key(name, labels)] = value;
+  const plan = (kind: Plan["kind"], series: string, scale = 1): Plan => {
+    if (!validName(series)) throw new Refuse("invalid_name", `${name}: name too long`);
+    return { metric: m, kind, series, scale, bare: series };
+  };
+  const kind = metricKind(m);
+  switch (kind) {
+    case "gauge":
+      return plan("gauge", name);
+    case "sum": {
+      const t = temporality(m.sum!.aggregationTemporality);
+      if (t === TEMPORALITY.delta) {
+        const base = name.endsWith("_total") ? name.slice(0, -"_total".length) : name;
+        return plan("delta", `${base}.per_s`);
+      }
+      if (t !== TEMPORALITY.cumulative) {
+        throw new Refuse("wrong_type", `${name}: sum without aggregation temporality`);
+      }
+      if (!m.sum!.isMonotonic) return plan("gauge", name);
+      return plan("counter", name.endsWith("_total") ? name : `${name}_total`);
     }
-  } else if (sum.aggregationTemporality === TEMPORALITY.delta) {
-    const seconds = spanSeconds(np, ts, name);
-    sample.metrics[derivedKey(key(name, labels), "per_s", true)] = round(value / seconds);
-  } else {
-    throw new Refuse("wrong_type", `${name}: sum without aggregation temporality`);
+    case "histogram": {
+      const inSeconds = m.unit === "s";
+      const series = inSeconds ? `${name}_ms` : name;
+      if (!validName(`${series}.per_s`)) throw new Refuse("invalid_name", `${name}: name too long`);
+      const t = temporality(m.histogram!.aggregationTemporality);
+      if (t === TEMPORALITY.cumulative) return plan("histogram", series, inSeconds ? 1000 : 1);
+      if (t === TEMPORALITY.delta) return plan("delta_histogram", series, inSeconds ? 1000 : 1);
+      throw new Refuse("wrong_type", `${name}: histogram without aggregation temporality`);
+    }
+    default:
+      throw new Refuse("wrong_type", `${kind} is not supported (${name})`);
   }
 }
 
-function translateHistogram(
-  m: Metric,
-  p: HistogramDataPoint,
-  ts: number,
-  labels: Record<string, string>,
+/** The temporality as a number; OTLP/JSON should send the number, some send the name. */
+function temporality(v: unknown): number {
+  if (v === "AGGREGATION_TEMPORALITY_DELTA") return TEMPORALITY.delta;
+  if (v === "AGGREGATION_TEMPORALITY_CUMULATIVE") return TEMPORALITY.cumulative;
+  return typeof v === "number" ? v : TEMPORALITY.unspecified;
+}
+
+function translatePoint(
+  plan: Plan,
+  p: NumberDataPoint | HistogramDataPoint,
   sampleAt: (ts: number) => Sample,
 ): void {
-  const inSeconds = m.unit === "s";
-  const scale = inSeconds ? 1000 : 1;
-  const name = inSeconds ? `${m.name}_ms` : m.name;
-  if (!validName(`${name}.per_s`)) throw new Refuse("invalid_name", `${m.name}: name too long`);
+  const name = plan.metric.name;
+  const ts = int64(p.timeUnixNano) / 1e6;
+  if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
+  const attributes = p.attributes ?? [];
+  const labels = attributes.length === 0 ? null : labelsOf(name, attributes);
+  if (plan.kind === "histogram" || plan.kind === "delta_histogram") {
+    translateHistogram(plan, p as HistogramDataPoint, ts, labels, sampleAt);
+    return;
+  }
+  const np = p as NumberDataPoint;
+  const value = numberValue(np);
+  if (value === undefined) throw new Refuse("missing_field", `${name}: point has no value`);
+  if (!Number.isFinite(value)) throw new Refuse("invalid_number", `${name}: value not finite`);
+  const k = labels === null ? plan.bare : key(plan.series, labels);
+  sampleAt(ts).metrics[k] = plan.kind === "delta"
+    ? round(value / spanSeconds(np, ts, name))
+    : value;
+}
+
+function translateHistogram(
+  plan: Plan,
+  p: HistogramDataPoint,
+  ts: number,
+  labels: Record<string, string> | null,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const name = plan.metric.name;
+  const scale = plan.scale;
   const bounds = p.explicitBounds ?? [];
-  const counts = (p.bucketCounts ?? []).map(int64);
+  if (!Array.isArray(bounds) || !Array.isArray(p.bucketCounts)) {
+    throw new Refuse("wrong_type", `${name}: bucket counts and bounds must be arrays`);
+  }
+  const counts = p.bucketCounts.map(int64);
   if (counts.length !== bounds.length + 1) {
     throw new Refuse(
       "wrong_type",
-      `${m.name}: ${counts.length} bucket counts for ${bounds.length} bounds`,
+      `${name}: ${counts.length} bucket counts for ${bounds.length} bounds`,
     );
   }
   for (let i = 0; i < bounds.length; i++) {
     if (!Number.isFinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1])) {
-      throw new Refuse("invalid_number", `${m.name}: bounds must be finite and increasing`);
+      throw new Refuse("invalid_number", `${name}: bounds must be finite and increasing`);
     }
   }
   const ours = new Array<number>(BUCKET_COUNT).fill(0);
@@ -254,7 +304,7 @@ function translateHistogram(
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i];
     if (!Number.isSafeInteger(c) || c < 0) {
-      throw new Refuse("invalid_number", `${m.name}: bucket counts must be non-negative integers`);
+      throw new Refuse("invalid_number", `${name}: bucket counts must be non-negative integers`);
     }
     if (c === 0) continue;
     // The bucket (bounds[i-1], bounds[i]]; the last one is above every bound, up to max.
@@ -265,10 +315,9 @@ function translateHistogram(
   }
   // sum is optional in OTLP (absent when negative values were recorded): estimate it.
   const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : sumEstimate;
-  const k = key(name, labels);
+  const k = labels === null ? plan.bare : key(plan.series, labels);
   const sample = sampleAt(ts);
-  const histogram: Histogram = { counts: ours, sum };
-  if (m.histogram!.aggregationTemporality === TEMPORALITY.cumulative) {
+  if (plan.kind === "histogram") {
     const hist = sample.hist ??= {};
     if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
       throw new Refuse(
@@ -276,14 +325,11 @@ function translateHistogram(
         `more than ${LIMITS.maxMetricsPerSample} histograms at one time`,
       );
     }
-    hist[k] = histogram;
+    hist[k] = { counts: ours, sum } satisfies Histogram;
     return;
   }
-  if (m.histogram!.aggregationTemporality !== TEMPORALITY.delta) {
-    throw new Refuse("wrong_type", `${m.name}: histogram without aggregation temporality`);
-  }
   // A delta point is already one interval's counts: derive its series here.
-  const seconds = spanSeconds(p, ts, m.name);
+  const seconds = spanSeconds(p, ts, name);
   const n = ours.reduce((a, b) => a + b, 0);
   sample.metrics[derivedKey(k, "per_s")] = round(n / seconds);
   if (n === 0) return;
@@ -319,7 +365,8 @@ function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> 
   }
   const labels: Record<string, string> = {};
   for (const kv of attributes) {
-    const v = scalar(kv.value);
+    const v = scalarValue(kv.value);
+    if (typeof kv.key !== "string") throw new Refuse("wrong_type", `${name}: attribute key`);
     if (v === undefined) {
       throw new Refuse("wrong_type", `${name}: attribute ${kv.key.slice(0, 40)} is not a scalar`);
     }
@@ -342,25 +389,10 @@ function scalars(attributes: KeyValue[]): Map<string, string | number | boolean>
   }
   const out = new Map<string, string | number | boolean>();
   for (const kv of attributes) {
-    const v = scalar(kv.value);
+    const v = scalarValue(kv.value);
     if (v !== undefined) out.set(kv.key, v);
   }
   return out;
-}
-
-function scalar(v: AnyValue | null | undefined): string | number | boolean | undefined {
-  switch (v?.value) {
-    case "stringValue":
-      return v.stringValue!;
-    case "boolValue":
-      return v.boolValue!;
-    case "intValue":
-      return int64(v.intValue);
-    case "doubleValue":
-      return v.doubleValue!;
-    default:
-      return undefined;
-  }
 }
 
 // deno-lint-ignore no-control-regex

@@ -286,11 +286,41 @@ Deno.test("bad protobuf and bad JSON are decode failures, never exceptions", () 
       [new Uint8Array([0x0a, 0xff, 0x01]), "protobuf"], // truncated length-delimited field
       [new TextEncoder().encode("{"), "json"],
       [new TextEncoder().encode("[1]"), "json"],
-      [new TextEncoder().encode('{"resourceMetrics":7}'), "json"],
       [new Uint8Array([0xc3, 0x28]), "json"],
     ] as const
   ) {
     const r = codec.decodeRequest(bytes, enc);
     assert.equal(r.ok, false, `${enc} ${bytes}`);
   }
+});
+
+Deno.test("JSON of the wrong shape refuses the request or the point, never throws", () => {
+  const whole = translated({ resourceMetrics: 7 });
+  assert.deepEqual(whole.ok ? null : whole.reason, "wrong_type");
+  const t = translated(jsonRequest([
+    { name: 5, gauge: { dataPoints: [point(1)] } },
+    { name: "g", gauge: { dataPoints: [{ timeUnixNano: nanos(T0), asDouble: "1" }] } },
+    { name: "g", gauge: { dataPoints: [{ timeUnixNano: "soon", asDouble: 1 }] } },
+    {
+      name: "h",
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [{ timeUnixNano: nanos(T0), bucketCounts: "1" }],
+      },
+    },
+    {
+      name: "ok",
+      sum: {
+        aggregationTemporality: "AGGREGATION_TEMPORALITY_CUMULATIVE",
+        isMonotonic: true,
+        dataPoints: [point(2)],
+      },
+    },
+  ]));
+  assert.ok(t.ok);
+  assert.deepEqual(t.messages[0].samples[0].metrics, { ok_total: 2 });
+  assert.deepEqual(
+    Object.fromEntries([...t.rejected].map(([r, { count }]) => [r, count])),
+    { wrong_type: 2, invalid_number: 2 },
+  );
 });
