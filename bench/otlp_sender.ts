@@ -87,7 +87,9 @@ async function main() {
   const serializer = cfg.encoding === "json" ? JsonMetricsSerializer : ProtobufMetricsSerializer;
   const now = Date.now();
   const bodies = cfg.instances.map((name, i) =>
-    serializer.serializeRequest(resourceMetrics(name, cfg.batchSize, now, i * 1000))!
+    serializer.serializeRequest(
+      resourceMetrics(name, cfg.batchSize, now, i * 1000),
+    ) as Uint8Array<ArrayBuffer>
   );
   const type = cfg.encoding === "json" ? "application/json" : "application/x-protobuf";
   const lines = readLines(Deno.stdin.readable);
