@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import protobuf from "protobufjs";
 
 const SCHEMA = `
@@ -226,7 +227,7 @@ export function createOtlpCodec(): OtlpCodec {
       } catch (e) {
         // protobufjs throws on bad wire types, truncation and invalid UTF-8; deep nesting
         // can end in a RangeError. None of them may stop ingest.
-        return { ok: false, detail: String((e as Error)?.message ?? e).slice(0, 120) };
+        return { ok: false, detail: errorMessage(e).slice(0, 120) };
       }
     },
     encodeResponse(rejected, message, encoding) {

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
 import { LIMITS } from "../protocol.ts";
 import { BUCKET_COUNT, bucketIndex, BUCKETS, quantile } from "../histogram.ts";
@@ -106,7 +107,7 @@ export function translate(request: ExportRequest): Translation {
     return { ok: true, messages, rejected, points };
   } catch (e) {
     if (e instanceof Refuse) return { ok: false, reason: e.reason, detail: e.detail };
-    return { ok: false, reason: "wrong_type", detail: String((e as Error)?.message ?? e) };
+    return { ok: false, reason: "wrong_type", detail: errorMessage(e) };
   }
 }
 
@@ -351,7 +352,7 @@ function key(name: string, labels: Record<string, string>): string {
   try {
     return formatKey(name, labels);
   } catch (e) {
-    throw new Refuse("invalid_name", (e as Error).message.slice(0, 120));
+    throw new Refuse("invalid_name", errorMessage(e).slice(0, 120));
   }
 }
 
