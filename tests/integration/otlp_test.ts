@@ -304,3 +304,30 @@ Deno.test("malformed OTLP is answered 400/413/415 and counted, and an SDK app al
     await c.stop();
   }
 });
+
+Deno.test("an OTLP address already in use is a clear start-up error, and the collector leaves nothing open", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = taken.addr as Deno.NetAddr;
+  try {
+    await assert.rejects(
+      startCollector({
+        httpPort: 0,
+        zmq: "tcp://127.0.0.1:*",
+        otlp: `127.0.0.1:${port}`,
+        log: quiet,
+      }),
+      (e: Error) => e.message.includes(`cannot listen for OTLP on 127.0.0.1:${port}`),
+    );
+  } finally {
+    taken.close();
+  }
+  // Nothing leaked: a collector on the same address starts once the port is free.
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    otlp: `127.0.0.1:${port}`,
+    log: quiet,
+  });
+  assert.equal(c.otlpUrl, `http://127.0.0.1:${port}`);
+  await c.stop();
+});
