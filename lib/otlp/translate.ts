@@ -19,7 +19,8 @@
 import { errorMessage } from "../errors.ts";
 import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
 import { LIMITS } from "../protocol.ts";
-import { BUCKET_COUNT, bucketIndex, BUCKETS, quantile } from "../histogram.ts";
+import { quantile } from "../histogram.ts";
+import { mapBuckets } from "./buckets.ts";
 import { formatKey, validName } from "../metric_key.ts";
 import { derivedKey, PERCENTILES } from "../collector/derive.ts";
 import {
@@ -287,33 +288,11 @@ function translateHistogram(
   if (!Array.isArray(bounds) || !Array.isArray(p.bucketCounts)) {
     throw new Refuse("wrong_type", `${name}: bucket counts and bounds must be arrays`);
   }
-  const counts = p.bucketCounts.map(int64);
-  if (counts.length !== bounds.length + 1) {
-    throw new Refuse(
-      "wrong_type",
-      `${name}: ${counts.length} bucket counts for ${bounds.length} bounds`,
-    );
-  }
-  for (let i = 0; i < bounds.length; i++) {
-    if (!Number.isFinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1])) {
-      throw new Refuse("invalid_number", `${name}: bounds must be finite and increasing`);
-    }
-  }
-  const ours = new Array<number>(BUCKET_COUNT).fill(0);
   const max = p.max != null && Number.isFinite(p.max) ? p.max * scale : Infinity;
-  let sumEstimate = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i];
-    if (!Number.isSafeInteger(c) || c < 0) {
-      throw new Refuse("invalid_number", `${name}: bucket counts must be non-negative integers`);
-    }
-    if (c === 0) continue;
-    // The bucket (bounds[i-1], bounds[i]]; the last one is above every bound, up to max.
-    const upper = i < bounds.length ? bounds[i] * scale : max;
-    ours[upper === Infinity ? BUCKETS.length : bucketIndex(upper)] += c;
-    const lower = i > 0 ? bounds[i - 1] * scale : Math.min(0, upper);
-    sumEstimate += c * (upper === Infinity ? lower : (lower + upper) / 2);
-  }
+  const mapped = mapBuckets(bounds, p.bucketCounts.map(int64), max, scale);
+  if ("reason" in mapped) throw new Refuse(mapped.reason, `${name}: ${mapped.detail}`);
+  const ours = mapped.counts;
+  const sumEstimate = mapped.sumEstimate;
   // sum is optional in OTLP (absent when negative values were recorded): estimate it.
   const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : sumEstimate;
   const k = labels === null ? plan.bare : key(plan.series, labels);
