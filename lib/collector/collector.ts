@@ -201,6 +201,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     const t = now();
     if (history) {
       stats.historyDropped = history.dropped;
+      stats.historyShed = history.shedFrom;
       history.tick().catch((e) => {
         // Disk full, read-only directory...: counted always, logged once a minute.
         if (stats.historyErrors++ % 60 === 0) {

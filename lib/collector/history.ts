@@ -66,7 +66,15 @@ export type Request =
 export type Response =
   | { type: "opened"; retention: Retention; instances: PersistedView[]; error?: undefined }
   | { type: "opened"; error: string }
-  | { type: "done"; id: number; points: number; dropped: number; error?: string }
+  | {
+    type: "done";
+    id: number;
+    points: number;
+    dropped: number;
+    /** The instances that lost the most points to shedding (lib/store/shed.ts). */
+    shed: Array<[string, number]>;
+    error?: string;
+  }
   | { type: "answer"; id: number; answer: SeriesAnswer; error?: undefined }
   | { type: "answer"; id: number; error: string }
   | { type: "closed"; error?: string };
@@ -108,6 +116,7 @@ export class HistoryThread implements HistorySink {
   /** The first error of a batch handed over between ticks, reported by the next tick. */
   #laterError: string | null = null;
   #threadDropped = 0;
+  #shed: Array<[string, number]> = [];
   #lost = 0;
   #failed: Error | null = null;
   #closing: Promise<void> | null = null;
@@ -168,6 +177,11 @@ export class HistoryThread implements HistorySink {
   /** Points the store did not keep: over its bound (see durable.ts), or lost on this side. */
   get dropped(): number {
     return this.#threadDropped + this.#lost;
+  }
+
+  /** The instances that lost the most points to the store's shedding, most first. */
+  get shedFrom(): Array<[instance: string, dropped: number]> {
+    return this.#shed;
   }
 
   /** Points appended here and not yet taken by the thread. */
@@ -305,6 +319,7 @@ export class HistoryThread implements HistorySink {
       case "done": {
         this.#inFlight -= m.points;
         this.#threadDropped = m.dropped;
+        this.#shed = m.shed;
         if (this.#held && this.pending < this.#max) this.#unhold();
         const w = this.#waiters.get(m.id);
         if (!w) {

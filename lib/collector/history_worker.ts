@@ -61,7 +61,15 @@ scope.onmessage = (e) => {
           error ??= message(err);
         }
       }
-      scope.postMessage({ type: "done", id: m.id, points: m.points, dropped: s.dropped, error });
+      const shed = s.shedFrom();
+      scope.postMessage({
+        type: "done",
+        id: m.id,
+        points: m.points,
+        dropped: s.dropped,
+        shed,
+        error,
+      });
       return;
     }
     case "query": {

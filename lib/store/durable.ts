@@ -31,6 +31,7 @@ import {
 } from "./query.ts";
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
+import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "../collector/instances.ts";
@@ -52,8 +53,9 @@ export interface DurableOptions {
   sealEveryMs?: number;
   /**
    * Most points held in memory before they are sealed (default 4 M, ~64 MB). A seal round
-   * starts early at a quarter of it; at the bound (only while writes fail, e.g. a full disk)
-   * new points are dropped from history and counted, and the live view keeps them.
+   * starts early at a quarter of it; past half of it (while writes fall behind: a flood, a
+   * full disk) the instances holding more than their share lose new points, counted, and
+   * the live view keeps them (shed.ts).
    */
   maxOpenPoints?: number;
   /** Series sealed per step (default 200). */
@@ -62,6 +64,7 @@ export interface DurableOptions {
 
 interface Open {
   id: number;
+  load: InstanceLoad;
   times: number[];
   values: number[];
   /** Points [0, flushed) are in the WAL. */
@@ -93,9 +96,7 @@ export class DurableStore {
   #lastRound: number;
   #sealEveryMs: number;
   #maxOpenPoints: number;
-  #openPoints = 0;
-  /** Points not kept in history because too many were waiting to be written. */
-  dropped = 0;
+  #shed: Shedder;
   #sealBatch: number;
   #retainer: Retainer;
   #stmt: Record<string, StatementSync>;
@@ -106,6 +107,7 @@ export class DurableStore {
     this.retention = opts.retention ?? DEFAULT_RETENTION;
     this.#sealEveryMs = opts.sealEveryMs ?? 15 * 60_000;
     this.#maxOpenPoints = opts.maxOpenPoints ?? 4_000_000;
+    this.#shed = new Shedder(this.#maxOpenPoints);
     this.#sealBatch = opts.sealBatch ?? 200;
     this.#lastRound = opts.now();
     this.#rounds = new Rounds(db);
@@ -137,20 +139,15 @@ export class DurableStore {
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
-    if (this.#openPoints >= this.#maxOpenPoints) {
-      this.dropped++;
-      return;
-    }
-    let byMetric = this.#open.get(instance);
-    if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    let open = byMetric.get(metric);
+    let open = this.#open.get(instance)?.get(metric);
+    if (!this.#shed.admit(open?.load ?? this.#shed.of(instance))) return;
     if (!open) {
       const { id } = this.#stmt.series.get(instance, metric) as { id: number };
       open = this.#track(instance, metric, id);
     }
     open.times.push(t);
     open.values.push(v);
-    this.#openPoints++;
+    this.#shed.add(open.load, 1);
   }
 
   /**
@@ -197,7 +194,7 @@ export class DurableStore {
   tick(): void {
     this.flush();
     const due = this.#now() - this.#lastRound >= this.#sealEveryMs ||
-      this.#openPoints >= this.#maxOpenPoints / 4;
+      this.#shed.total >= this.#maxOpenPoints / 4;
     if (!this.#round && due) this.#startRound();
     if (this.#round) this.#sealStep();
     this.#retainer.step(this.#now());
@@ -263,10 +260,20 @@ export class DurableStore {
     return [...(this.#open.get(instance)?.keys() ?? [])];
   }
 
+  /** Points not kept in history because too many were waiting to be written (see shed.ts). */
+  get dropped(): number {
+    return this.#shed.dropped;
+  }
+
+  /** The `k` instances that lost the most points to shedding, most first. */
+  shedFrom(k = 5): Array<[instance: string, dropped: number]> {
+    return this.#shed.top(k);
+  }
+
   /** Size and backlog figures for `/api/stats`. */
   stats(): { openPoints: number; series: number; bytes: number; dropped: number } {
     return {
-      openPoints: this.#openPoints,
+      openPoints: this.#shed.total,
       series: this.#byId.size,
       bytes: this.#retainer.bytes(),
       dropped: this.dropped,
@@ -277,7 +284,8 @@ export class DurableStore {
     if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    const open: Open = { id, times: [], values: [], flushed: 0, sealing: 0 };
+    const load = this.#shed.of(instance);
+    const open: Open = { id, load, times: [], values: [], flushed: 0, sealing: 0 };
     byMetric.set(metric, open);
     this.#byId.set(id, open);
     return open;
@@ -298,7 +306,7 @@ export class DurableStore {
         open.times.push(t);
         open.values.push(v);
         open.flushed = open.times.length;
-        this.#openPoints++;
+        this.#shed.add(open.load, 1);
       });
     }
   }
@@ -336,7 +344,7 @@ export class DurableStore {
       open.times.splice(0, open.sealing);
       open.values.splice(0, open.sealing);
       open.flushed -= open.sealing;
-      this.#openPoints -= open.sealing;
+      this.#shed.add(open.load, -open.sealing);
       open.sealing = 0;
     }
     if (round.queue.length === 0) this.#round = null;
