@@ -106,6 +106,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   let alertStore;
   try {
     if (history) {
+      for (const line of history.warnings) log(line);
       instances.restore(history.restored);
       await refillWindow(history, instances.list().map((v) => v.id), recent, now());
     }

@@ -64,7 +64,14 @@ export type Request =
 
 /** A message from the history thread. */
 export type Response =
-  | { type: "opened"; retention: Retention; instances: PersistedView[]; error?: undefined }
+  | {
+    type: "opened";
+    retention: Retention;
+    instances: PersistedView[];
+    /** Damage found and repaired on open (lib/store/damage.ts), one line each, for the log. */
+    warnings: string[];
+    error?: undefined;
+  }
   | { type: "opened"; error: string }
   | {
     type: "done";
@@ -104,6 +111,8 @@ export class HistoryThread implements HistorySink {
   readonly retention: Retention;
   /** Instances as persisted when the store was opened (for `Instances.restore`). */
   readonly restored: PersistedView[];
+  /** What opening found damaged and did about it (lib/store/damage.ts); the collector logs it. */
+  readonly warnings: string[];
   #worker: Worker;
   #now: () => number;
   #max: number;
@@ -126,13 +135,14 @@ export class HistoryThread implements HistorySink {
   private constructor(
     worker: Worker,
     opts: HistoryThreadOptions,
-    opened: { retention: Retention; instances: PersistedView[] },
+    opened: { retention: Retention; instances: PersistedView[]; warnings: string[] },
   ) {
     this.#worker = worker;
     this.#now = opts.now;
     this.#max = opts.maxPendingPoints ?? 1_000_000;
     this.retention = opened.retention;
     this.restored = opened.instances;
+    this.warnings = opened.warnings;
     worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault();

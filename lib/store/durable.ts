@@ -60,6 +60,8 @@ export interface DurableOptions {
   maxOpenPoints?: number;
   /** Series sealed per step (default 200). */
   sealBatch?: number;
+  /** Where damage found on open is said (default: stderr); see damage.ts. */
+  report?: (line: string) => void;
 }
 
 interface Open {
@@ -131,9 +133,9 @@ export class DurableStore {
 
   /** Open the store in `dir`, replaying samples that were flushed but not yet sealed. */
   static open(opts: DurableOptions): DurableStore {
-    const db = openDatabase(opts.dir);
+    const db = openDatabase(opts.dir, opts.report);
     const store = new DurableStore(db, opts);
-    store.#recover();
+    store.#recover(opts.report ?? ((line) => console.error(line)));
     return store;
   }
 
@@ -291,7 +293,7 @@ export class DurableStore {
     return open;
   }
 
-  #recover(): void {
+  #recover(report: (line: string) => void): void {
     const sealed = new Map<number, number>();
     for (const r of this.#db.prepare("SELECT id, instance, metric, sealed_wal FROM series").all()) {
       const s = r as { id: number; instance: string; metric: string; sealed_wal: number };
@@ -300,14 +302,18 @@ export class DurableStore {
     }
     for (const r of this.#db.prepare("SELECT id, data FROM wal ORDER BY id").iterate()) {
       const { id: walId, data } = r as { id: number; data: Uint8Array };
-      decodeWal(data, (sid, t, v) => {
-        const open = this.#byId.get(sid);
-        if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
-        open.times.push(t);
-        open.values.push(v);
-        open.flushed = open.times.length;
-        this.#shed.add(open.load, 1);
-      });
+      try {
+        decodeWal(data, (sid, t, v) => {
+          const open = this.#byId.get(sid);
+          if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
+          open.times.push(t);
+          open.values.push(v);
+          open.flushed = open.times.length;
+          this.#shed.add(open.load, 1);
+        });
+      } catch (e) {
+        report(`history: WAL row ${walId} (a second of points) unreadable, skipped: ${e}`);
+      }
     }
   }
 
