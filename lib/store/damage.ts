@@ -78,8 +78,8 @@ export function checkWal(walPath: string, scan: WalScan, kept: number, report: R
   }
   report(
     `history: ${walPath} is damaged${scan.headerOk ? "" : " (bad header)"}: SQLite replayed ` +
-      `its first ${kept} pages; ${lost} later writes (each up to a second of history and of ` +
-      `instance views) could not be read and are lost. The damaged file is kept as ${copy}.`,
+      `its first ${kept} pages; ${lost} later commits (history commits about once a second) ` +
+      `could not be read and are lost. The damaged file is kept as ${copy}.`,
   );
 }
 

@@ -67,7 +67,7 @@ Deno.test("a damaged -wal keeps what precedes the damage and says what was lost 
   assert.ok(kept > 0 && kept < 50, `kept ${kept} of 50 instances`);
   assert.equal(lines.length, 1, lines.join("\n"));
   assert.match(lines[0], /zeroapm\.db-wal is damaged/);
-  assert.match(lines[0], /\d+ later writes .* are lost/);
+  assert.match(lines[0], /\d+ later commits .* are lost/);
   const copy = lines[0].match(/kept as (\S+)\.$/)?.[1];
   assert.ok(copy && Deno.statSync(copy).size === Deno.statSync(`${dir}/zeroapm.db-wal`).size);
   store.append("svc/new", "cpu.percent", T0 + 60_000, 1); // and history goes on
