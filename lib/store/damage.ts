@@ -28,37 +28,57 @@ export interface WalScan {
   frames: Array<{ index: number; commit: boolean }>;
 }
 
-/** Read the frame headers of `path` (a `-wal` file); null when there is none or it is empty. */
+/**
+ * Read the frame headers of `path` (a `-wal` file), not its pages; null when there is none
+ * or it is empty.
+ */
 export function scanWal(path: string): WalScan | null {
-  let bytes: Uint8Array;
+  let file: Deno.FsFile;
   try {
-    bytes = Deno.readFileSync(path);
+    file = Deno.openSync(path, { read: true });
   } catch {
     return null;
   }
-  if (bytes.byteLength <= 32) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0);
-  const headerOk = (magic & 0xfffffffe) === 0x377f0682;
-  let pageSize = view.getUint32(8);
-  if (pageSize === 1) pageSize = 65536;
-  // A header too damaged to give a page size: assume the store's (sqlite.ts sets 16 KiB).
-  if (!headerOk || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1))) {
-    pageSize = 16384;
+  try {
+    const size = file.statSync().size;
+    if (size <= 32) return null;
+    const read = (at: number, n: number): DataView => {
+      const buf = new Uint8Array(n);
+      file.seekSync(at, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < n) {
+        const r = file.readSync(buf.subarray(got));
+        if (r === null) break;
+        got += r;
+      }
+      return new DataView(buf.buffer);
+    };
+    const head = read(0, 32);
+    const headerOk = (head.getUint32(0) & 0xfffffffe) === 0x377f0682;
+    let pageSize = head.getUint32(8);
+    if (pageSize === 1) pageSize = 65536;
+    // A header too damaged to give a page size: assume the store's (sqlite.ts sets 16 KiB).
+    if (!headerOk || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1))) {
+      pageSize = 16384;
+    }
+    const frameBytes = 24 + pageSize;
+    const count = Math.floor((size - 32) / frameBytes);
+    if (count === 0) return { headerOk, frames: [] };
+    // The current generation's salts: the header's, or (header damaged) the first frame's.
+    const salts = headerOk ? head : read(32, 24);
+    const saltAt = headerOk ? 16 : 8;
+    const salt1 = salts.getUint32(saltAt);
+    const salt2 = salts.getUint32(saltAt + 4);
+    const frames: WalScan["frames"] = [];
+    for (let i = 0; i < count; i++) {
+      const h = read(32 + i * frameBytes, 24);
+      if (h.getUint32(8) !== salt1 || h.getUint32(12) !== salt2) continue;
+      frames.push({ index: i, commit: h.getUint32(4) !== 0 });
+    }
+    return { headerOk, frames };
+  } finally {
+    file.close();
   }
-  const frameBytes = 24 + pageSize;
-  const count = Math.floor((bytes.byteLength - 32) / frameBytes);
-  // The current generation's salts: the header's, or (header damaged) the first frame's.
-  const saltAt = headerOk ? 16 : 32 + 8;
-  const salt1 = view.getUint32(saltAt);
-  const salt2 = view.getUint32(saltAt + 4);
-  const frames: WalScan["frames"] = [];
-  for (let i = 0; i < count; i++) {
-    const at = 32 + i * frameBytes;
-    if (view.getUint32(at + 8) !== salt1 || view.getUint32(at + 12) !== salt2) continue;
-    frames.push({ index: i, commit: view.getUint32(at + 4) !== 0 });
-  }
-  return { headerOk, frames };
 }
 
 /**
