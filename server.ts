@@ -50,6 +50,7 @@ export async function main(args: string[]): Promise<number> {
       httpPort: config.httpPort,
       zmq: config.zmq,
       sub: config.sub,
+      subBind: config.subBind,
       windowMs: config.windowMs,
       dataDir: config.dataDir,
       retention: config.retention,
@@ -68,6 +69,12 @@ export async function main(args: string[]): Promise<number> {
   console.log(
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
   );
+  if (collector.subBindEndpoint) {
+    console.log(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
+    if (!isLoopback(zmqHost(collector.subBindEndpoint))) {
+      console.log("warning: the SUB listens beyond loopback: anyone who reaches it can send");
+    }
+  }
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   console.log(
     config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",

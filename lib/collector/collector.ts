@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
 import { createAuth } from "../http/auth.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
@@ -27,6 +27,9 @@ import {
   type RuleSet,
 } from "../alerts/mod.ts";
 import type { LeakEstimate } from "../alerts/leak.ts";
+import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
+import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
+import { federateFamilies } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
@@ -38,6 +41,8 @@ export interface CollectorOptions {
   /** `tcp://127.0.0.1:*` picks a free port. */
   zmq?: string;
   sub?: string | null;
+  /** Bind a SUB here for PUB apps that connect (the seed's apps); `*` port picks a free one. */
+  subBind?: string | null;
   windowMs?: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -66,6 +71,10 @@ export interface CollectorOptions {
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
+  readonly subBindEndpoint: string | null;
+  /** What `/metrics` renders: register a provider here to expose more families. */
+  readonly metrics: PromRegistry;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -166,6 +175,26 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   if (opts.sub) {
     receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
   }
+  const subBound = opts.subBind
+    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure })
+    : null;
+  if (subBound) receivers.push(subBound);
+
+  const metrics = new PromRegistry();
+  const dataDir = opts.dataDir ?? null;
+  metrics.register(selfMetrics({
+    stats,
+    instances,
+    hub,
+    history,
+    seriesInMemory: () => recent.seriesTotal,
+    diskBytes: () => (dataDir ? dirBytes(dataDir) : null),
+    alerts,
+  }));
+  const lastTime = (id: string, key: string) => {
+    const t = recent.has(id, key) ? recent.seriesOf(id).get(key)!.lastTime : -Infinity;
+    return Number.isFinite(t) ? t : null;
+  };
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   const handler = auth.wrap(createHandler({
@@ -177,6 +206,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
     alerts,
+    prom: {
+      metrics: () => metrics.render(),
+      federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
+    },
   }));
   const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
   const httpPort = opts.httpPort ?? DEFAULTS.httpPort;
@@ -256,6 +289,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   return {
     httpUrl: `http://${host}:${addr.port}`,
     zmqEndpoint: receivers[0].endpoint,
+    subBindEndpoint: subBound?.endpoint ?? null,
+    metrics,
     stop() {
       stopping ??= running.disposeAsync();
       return stopping;
