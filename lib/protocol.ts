@@ -188,7 +188,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     throw new Reject("unknown_version", `unsupported protocol version ${String(raw.v)}`);
   }
   const identity = decodeIdentity(raw);
-  if (Object.hasOwn(raw, "samples")) {
+  if (present(raw, "samples")) {
     const list = raw.samples;
     if (!Array.isArray(list)) throw new Reject("wrong_type", "samples must be an array");
     if (list.length === 0) throw new Reject("missing_field", "samples is empty");
@@ -203,7 +203,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     return { identity, sent, samples, legacy: false };
   }
   const sample = decodeSample(raw, "");
-  const sent = Object.hasOwn(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
+  const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
   return { identity, sent, samples: [sample], legacy: false };
 }
 
@@ -261,7 +261,7 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
 
 function decodeSample(raw: Record<string, unknown>, where: string): Sample {
   let seq: number | null = null;
-  if (Object.hasOwn(raw, "seq")) {
+  if (present(raw, "seq")) {
     const s = raw.seq;
     if (typeof s !== "number") throw new Reject("wrong_type", `${where}seq must be a number`);
     if (!Number.isSafeInteger(s) || s < 0) {
@@ -270,7 +270,7 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     seq = s;
   }
   const ts = timestamp(raw, "ts", where);
-  if (!Object.hasOwn(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
+  if (!present(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
   const m = raw.metrics;
   if (!isPlainObject(m)) throw new Reject("wrong_type", `${where}metrics must be an object`);
   const names = Object.keys(m);
@@ -287,7 +287,7 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     metrics[seriesKey(key, where)] = finite(m[key], `${where}metrics.${key}`);
   }
   const sample: Sample = { seq, ts, metrics };
-  if (Object.hasOwn(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
+  if (present(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
   return sample;
 }
 
@@ -356,14 +356,19 @@ function name(raw: Record<string, unknown>, key: string, required: boolean): str
 }
 
 function timestamp(raw: Record<string, unknown>, key: string, where = ""): number {
-  if (!Object.hasOwn(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
+  if (!present(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
   const t = finite(raw[key], where + key);
   if (t < 0 || t > 8.64e15) throw new Reject("invalid_number", `${where}${key} is out of range`);
   return t;
 }
 
+/** True when `key` is in `raw` and not null: a null field means the same as an absent one. */
+function present(raw: Record<string, unknown>, key: string): boolean {
+  return Object.hasOwn(raw, key) && raw[key] !== null;
+}
+
 function optionalNumber(raw: Record<string, unknown>, key: string): number | null {
-  if (!Object.hasOwn(raw, key) || raw[key] === null) return null;
+  if (!present(raw, key)) return null;
   return finite(raw[key], key);
 }
 

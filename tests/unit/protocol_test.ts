@@ -122,6 +122,40 @@ Deno.test("decode treats null optional identity fields as absent", () => {
   );
 });
 
+// Issue 16.6: docs/protocol.md says an optional field that is null means the same as one that
+// is absent; a Python agent sending `"seq": None` lost every frame as wrong_type.
+for (const field of ["pid", "host", "color", "interval", "start", "seq", "hist", "sent"]) {
+  Deno.test(`decode treats a null ${field} as absent (single form)`, () => {
+    const withNull = ok(decode(single({ [field]: null })));
+    const without = ok(decode(single({ [field]: undefined })));
+    assert.deepStrictEqual(withNull, without);
+  });
+}
+
+for (const field of ["seq", "hist"]) {
+  Deno.test(`decode treats a null ${field} as absent in a batch sample`, () => {
+    const sample = (extra: Record<string, unknown>) => ({ ts: TS, metrics: { m: 1 }, ...extra });
+    const withNull = ok(decode(batch(1, {}, { 0: sample({ [field]: null }) })));
+    const without = ok(decode(batch(1, {}, { 0: sample({}) })));
+    assert.deepStrictEqual(withNull, without);
+    assert.equal(withNull.samples[0].seq, null);
+  });
+}
+
+Deno.test("decode treats a null samples as absent: the frame is single", () => {
+  const m = ok(decode(single({ samples: null })));
+  assert.deepStrictEqual(m, ok(decode(single())));
+});
+
+Deno.test("decode refuses a null required field as missing_field, not wrong_type", () => {
+  for (const field of ["service", "instance", "ts", "metrics"]) {
+    const r = decode(single({ [field]: null }));
+    assert.equal(r.ok ? "ok" : r.error.reason, "missing_field", field);
+  }
+  const r = decode(batch(1, { sent: null }));
+  assert.equal(r.ok ? "ok" : r.error.reason, "missing_field", "batch sent");
+});
+
 Deno.test("decode accepts bytes and strings alike", () => {
   const text = single({ host: "hôte-ü" });
   assert.deepStrictEqual(decode(new TextEncoder().encode(text)), decode(text));
@@ -576,9 +610,9 @@ const BAD: Bad[] = [
     detail: /metrics/,
   },
   {
-    name: "metrics null",
+    name: "metrics null (null is absent)",
     frame: single({ metrics: null }),
-    reason: "wrong_type",
+    reason: "missing_field",
     detail: /metrics/,
   },
   {
@@ -691,10 +725,10 @@ const BAD: Bad[] = [
     detail: /samples/,
   },
   {
-    name: "samples null",
+    name: "samples null (null is absent: a single frame without ts)",
     frame: batch(1, { samples: null }),
-    reason: "wrong_type",
-    detail: /samples/,
+    reason: "missing_field",
+    detail: /ts/,
   },
   {
     name: "a batch without sent",
