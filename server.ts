@@ -9,6 +9,7 @@ import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
+import { collectingLine, runningLine } from "./lib/banner.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -63,11 +64,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(`error: ${(e as Error).message}`);
     return 1;
   }
-  console.log(`======== Running on ${collector.httpUrl} ========`);
+  console.log(runningLine(collector.httpUrl));
   console.log(`(Press CTRL+C to quit)`);
-  console.log(
-    `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
-  );
+  console.log(collectingLine(collector.zmqEndpoint, config.sub));
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   console.log(
     config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",
