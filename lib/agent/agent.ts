@@ -9,7 +9,7 @@
  */
 import os from "node:os";
 import process from "node:process";
-import { canonicalKey } from "../metric_key.ts";
+import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
@@ -234,17 +234,18 @@ function resolveIdentity(o: AgentOptions, start: number): Identity {
   };
 }
 
-/** Control characters: the collector rejects names with them (see lib/protocol.ts). */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** The collector rejects names it cannot show safely; fail at startup instead of silently. */
+/**
+ * The collector rejects names it cannot show safely (controls, invisible format characters:
+ * lib/protocol.ts); fail at startup instead of silently.
+ */
 function checkName(what: string, v: unknown): string {
   if (
-    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)
+    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength ||
+    hasHiddenChars(v)
   ) {
     throw new TypeError(
-      `${what} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+      `${what} must be 1..${LIMITS.maxNameLength} characters without control or invisible ` +
+        "format characters",
     );
   }
   return v;
