@@ -569,7 +569,11 @@ interface Debug {
     instances: string[];
     charts: Record<
       "cpu" | "mem" | "custom",
-      { lines: LineInfo[]; range: { min: number; max: number } | null }
+      {
+        lines: LineInfo[];
+        range: { min: number; max: number } | null;
+        frame: ReturnType<LiveChart["frame"]>;
+      }
     >;
     /** Instance id -> container memory limit (bytes) drawn on the live memory chart. */
     memLimits: Record<string, number>;
@@ -606,9 +610,13 @@ const debug: Debug = {
     windowMs,
     instances: [...store.entries.keys()],
     charts: {
-      cpu: { lines: cpuChart.lines(), range: cpuChart.valueRange() },
-      mem: { lines: memChart.lines(), range: memChart.valueRange() },
-      custom: { lines: customChart.lines(), range: customChart.valueRange() },
+      cpu: { lines: cpuChart.lines(), range: cpuChart.valueRange(), frame: cpuChart.frame() },
+      mem: { lines: memChart.lines(), range: memChart.valueRange(), frame: memChart.frame() },
+      custom: {
+        lines: customChart.lines(),
+        range: customChart.valueRange(),
+        frame: customChart.frame(),
+      },
     },
     memLimits: memChart.limits(),
     memTrends: memChart.trends(),
