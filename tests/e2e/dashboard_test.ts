@@ -281,7 +281,10 @@ Deno.test({
             // Both lines are visible at the right edge, where "now" is drawn.
             await w.page.click('#window button[data-ms="60000"]');
             await waitForPixels(w.page, "cpu-chart", [255, 0, 0], 10, { fromX: 0.9 });
-            await waitForPixels(w.page, "cpu-chart", [0, 0, 255], 10, { fromX: 0.9 });
+            const blue = [1, 3, 5].map((i) => parseInt(readableColor("blue").slice(i, i + 2), 16));
+            await waitForPixels(w.page, "cpu-chart", blue as [number, number, number], 10, {
+              fromX: 0.9,
+            });
             assertClean(w);
           } finally {
             await w.page.close();
