@@ -51,6 +51,7 @@ export async function main(args: string[]): Promise<number> {
       httpPort: config.httpPort,
       zmq: config.zmq,
       sub: config.sub,
+      subBind: config.subBind,
       windowMs: config.windowMs,
       dataDir: config.dataDir,
       retention: config.retention,
@@ -67,6 +68,12 @@ export async function main(args: string[]): Promise<number> {
   console.log(runningLine(collector.httpUrl));
   console.log(`(Press CTRL+C to quit)`);
   console.log(collectingLine(collector.zmqEndpoint, config.sub));
+  if (collector.subBindEndpoint) {
+    console.log(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
+    if (!isLoopback(zmqHost(collector.subBindEndpoint))) {
+      console.log("warning: the SUB listens beyond loopback: anyone who reaches it can send");
+    }
+  }
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   console.log(
     config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",

@@ -15,6 +15,8 @@ export interface Config {
   zmq: string;
   /** Optional PUB endpoint to subscribe to (the seed prototype's senders). */
   sub: string | null;
+  /** Optional endpoint to bind a SUB on, for PUB apps that connect (the seed's own apps). */
+  subBind: string | null;
   /** How much history the live view keeps in memory, ms. */
   windowMs: number;
   /** Directory for durable history, or null for memory only (`--data none`). */
@@ -41,6 +43,7 @@ export const DEFAULTS: Config = {
   httpPort: 8000,
   zmq: "tcp://127.0.0.1:5555",
   sub: null,
+  subBind: null,
   windowMs: 15 * 60_000,
   dataDir: "./.zeroapm",
   retention: DEFAULT_RETENTION,
@@ -62,6 +65,10 @@ Options:
   --http HOST:PORT   dashboard and API address      (env ZEROAPM_HTTP, default 127.0.0.1:8000)
   --zmq ENDPOINT     ZMQ PULL endpoint agents push to (env ZEROAPM_ZMQ, default tcp://127.0.0.1:5555)
   --sub ENDPOINT     also subscribe to a PUB endpoint (the seed prototype's apps)  (env ZEROAPM_SUB)
+  --sub-bind ENDPOINT
+                     also bind a SUB that PUB apps connect to, as the seed's collector did:
+                     tcp://127.0.0.1:5555 for the book's apps (then move --zmq elsewhere)
+                                                    (env ZEROAPM_SUB_BIND)
   --window MINUTES   minutes of history kept in memory for live charts (default 15)
   --data DIR         durable history directory; "none" keeps memory only
                                                     (env ZEROAPM_DATA, default ./.zeroapm)
@@ -98,6 +105,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
         http: { type: "string" },
         zmq: { type: "string" },
         sub: { type: "string" },
+        "sub-bind": { type: "string" },
         window: { type: "string" },
         data: { type: "string" },
         retention: { type: "string" },
@@ -119,6 +127,13 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
   const http = parseHostPort(values.http ?? env.ZEROAPM_HTTP, "--http");
   const zmq = endpoint(values.zmq ?? env.ZEROAPM_ZMQ ?? DEFAULTS.zmq, "--zmq");
   const subRaw = values.sub ?? env.ZEROAPM_SUB;
+  const subBindRaw = values["sub-bind"] ?? env.ZEROAPM_SUB_BIND;
+  const subBind = subBindRaw ? endpoint(subBindRaw, "--sub-bind") : null;
+  if (subBind !== null && subBind === zmq) {
+    throw new ConfigError(
+      `--sub-bind and --zmq both bind ${zmq}: give the PULL another port, e.g. --zmq tcp://127.0.0.1:5556`,
+    );
+  }
   const windowMin = values.window === undefined
     ? DEFAULTS.windowMs / 60_000
     : Number(values.window);
@@ -147,6 +162,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       httpPort: http?.port ?? DEFAULTS.httpPort,
       zmq,
       sub: subRaw ? endpoint(subRaw, "--sub") : null,
+      subBind,
       windowMs: windowMin * 60_000,
       dataDir: dataDir(values.data ?? env.ZEROAPM_DATA ?? DEFAULTS.dataDir!),
       retention: values.retention === undefined ? DEFAULTS.retention : retention(values.retention),

@@ -28,6 +28,7 @@ import { SmoothieChart, TimeSeries } from "smoothie";
 import type { Point, Store } from "./store.ts";
 import type { ClockSync } from "./clock.ts";
 import { formatAxis, niceCeil } from "./format.ts";
+import type { Theme } from "./theme.ts";
 
 /** What differs between the CPU and the memory chart. */
 export interface ChartKind {
@@ -86,8 +87,11 @@ interface Line {
 /** Space between the y-axis labels and the gutter's left side, CSS px. */
 const GUTTER_PAD_PX = 8;
 
+/** A frame as the debug object reports it: {@link Frame} and the gutter's width, CSS px. */
+export type ChartFrame = Frame & { gutter: number };
+
 /** Where the last frame was drawn: for the time labels and for loading only the window. */
-interface Frame {
+export interface Frame {
   /** Collector time at the right edge of the canvas (in the gutter, ahead of the data). */
   right: number;
   /** Collector time of the data's right end (the newest drawable point). */
@@ -121,7 +125,7 @@ export class LiveChart {
     readonly canvas: HTMLCanvasElement,
     kind: ChartKind,
     windowMs: number,
-    readonly theme: { grid: string; text: string; background: string; mark: string; font: string },
+    readonly theme: Theme,
   ) {
     this.kind = kind;
     this.#windowMs = windowMs;
@@ -452,7 +456,7 @@ export class LiveChart {
   }
 
   /** The last frame's geometry and gutter, for the debug object (CSS px, collector ms). */
-  frame(): (Frame & { gutter: number }) | null {
+  frame(): ChartFrame | null {
     const f = this.#frame;
     return f && { ...f, gutter: (f.right - f.dataRight) / f.millisPerPixel };
   }
