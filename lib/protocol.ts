@@ -14,7 +14,7 @@
  * @module
  */
 
-import { canonicalKey } from "./metric_key.ts";
+import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
 
 /** Current protocol version, sent as `v`. */
@@ -125,10 +125,6 @@ export interface DecodeError {
 
 /** Result of {@link decode}. */
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
-
-/** Control characters (C0, DEL, C1) are never accepted in names: they hide text in logs. */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -332,7 +328,7 @@ function seriesKey(key: string, where: string): string {
   if (canonical === null) {
     throw new Reject(
       "invalid_name",
-      `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
+      `${where}metric name ${JSON.stringify(showHiddenChars(key.slice(0, 40)))} invalid`,
     );
   }
   if (knownKeys.size < 10_000) knownKeys.set(key, canonical);
@@ -346,10 +342,15 @@ function name(raw: Record<string, unknown>, key: string, required: boolean): str
   }
   const v = raw[key];
   if (typeof v !== "string") throw new Reject("wrong_type", `${key} must be a string`);
-  if (v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)) {
+  // Controls and invisible format characters (bidi overrides...) hide or reverse the text
+  // around a name on the page and in logs (metric_key.ts).
+  if (v.length === 0 || v.length > LIMITS.maxNameLength || hasHiddenChars(v)) {
     throw new Reject(
       "invalid_name",
-      `${key} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+      `${key} ${
+        JSON.stringify(showHiddenChars(v.slice(0, 40)))
+      } must be 1..${LIMITS.maxNameLength} ` +
+        "characters without control or invisible format characters",
     );
   }
   return v;

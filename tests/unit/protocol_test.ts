@@ -554,6 +554,55 @@ const BAD: Bad[] = [
     reason: "invalid_name",
   },
   { name: "a tab in instance", frame: single({ instance: "a\tb" }), reason: "invalid_name" },
+  // Invisible format characters: they reorder or hide the text drawn around a name.
+  {
+    name: "a right-to-left override in service",
+    frame: single({ service: "\u202Eevil\u202C" }),
+    reason: "invalid_name",
+    detail: /service "\\\\u\{202E\}evil\\\\u\{202C\}"/,
+  },
+  {
+    name: "a bidi isolate in instance",
+    frame: single({ instance: "web\u2066-1\u2069" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a zero-width space in service",
+    frame: single({ service: "a\u200Bb" }),
+    reason: "invalid_name",
+  },
+  { name: "a line separator in host", frame: single({ host: "a\u2028b" }), reason: "invalid_name" },
+  {
+    name: "a paragraph separator in instance",
+    frame: single({ instance: "a\u2029" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a byte order mark in color",
+    frame: single({ color: "\uFEFFred" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a lone surrogate in service",
+    frame: single({ service: "a\uD800" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a Hangul filler as instance",
+    frame: single({ instance: "\u3164" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a right-to-left override in a label value",
+    frame: single({ metrics: { 'http.requests_total{route="\u202E/x"}': 1 } }),
+    reason: "invalid_name",
+    detail: /\\\\u\{202E\}/,
+  },
+  {
+    name: "a zero-width joiner in a label value",
+    frame: single({ metrics: { 'jobs_total{queue="a\u200Db"}': 1 } }),
+    reason: "invalid_name",
+  },
   // seq and time
   { name: "seq as a string", frame: single({ seq: "7" }), reason: "wrong_type", detail: /seq/ },
   { name: "negative seq", frame: single({ seq: -1 }), reason: "invalid_number", detail: /seq/ },
@@ -941,4 +990,12 @@ Deno.test("encode carries histograms and the agent start time", () => {
   const m = ok(decode(encode(IDENTITY, [sample], TS)));
   assert.deepStrictEqual(m.samples[0].hist, sample.hist);
   assert.equal(m.identity.start, IDENTITY.start);
+});
+
+Deno.test("decode keeps names in any script, with accents and emoji", () => {
+  for (const service of ["café", "заказы", "注文", "☕ orders", "❤️", "a b"]) {
+    const r = decode(single({ service, metrics: { 'jobs_total{queue="écrire ✉️"}': 1 } }));
+    assert.ok(r.ok, `${service}: ${!r.ok && r.error.detail}`);
+    assert.equal(r.message.identity.service, service);
+  }
 });
