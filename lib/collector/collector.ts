@@ -14,7 +14,9 @@ import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
-import { DEFAULTS } from "../config.ts";
+import { DEFAULTS, parseHostPort } from "../config.ts";
+import { createOtlpCodec } from "../otlp/decode.ts";
+import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread } from "./history.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
@@ -65,12 +67,16 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
+  otlp?: string | null;
 }
 
 /** A running collector. */
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The OTLP/HTTP listener's base URL (SDKs post to `${otlpUrl}/v1/metrics`), or null. */
+  readonly otlpUrl: string | null;
   /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
   readonly subBindEndpoint: string | null;
   /** What `/metrics` renders: register a provider here to expose more families. */
@@ -126,6 +132,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         log(`history: could not write the last samples on stop: ${errorMessage(e)}`);
       }
     });
+    for (const line of history.warnings) log(line);
     instances.restore(history.restored);
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
@@ -229,6 +236,23 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   cleanup.defer(() => server.shutdown());
   cleanup.defer(() => hub.closeAll()); // before the shutdown: open sockets would hold it
 
+  let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (opts.otlp) {
+    const listener = serveOtlp(
+      opts.otlp,
+      createOtlpHandler({
+        codec: createOtlpCodec(),
+        accept: ingest.accept,
+        stats,
+        auth: auth.enabled ? auth : null,
+        busy: history ? () => history.backpressure() !== null : undefined,
+      }),
+      log,
+    );
+    otlp = listener;
+    cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
+  }
+
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
   const jobs: PeriodicJob[] = [
@@ -239,6 +263,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       run: () => {
         if (!history) return;
         stats.historyDropped = history.dropped;
+        stats.historyShed = history.shedFrom;
         return history.tick().catch((e) => {
           stats.historyErrors++;
           throw e;
@@ -280,13 +305,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   ];
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const running = cleanup.move(); // started: from now on stop() closes it all
   let stopping: Promise<void> | null = null;
   return {
-    httpUrl: `http://${host}:${addr.port}`,
+    httpUrl: urlOf(server),
     zmqEndpoint: receivers[0].endpoint,
+    otlpUrl: otlp ? urlOf(otlp) : null,
     subBindEndpoint: subBound?.endpoint ?? null,
     metrics,
     stop() {
@@ -294,6 +318,34 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       return stopping;
     },
   };
+}
+
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>): string {
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/** The OTLP/HTTP listener: a second server on its own port, so SDK defaults (4318) work. */
+function serveOtlp(
+  address: string,
+  handler: (req: Request) => Promise<Response>,
+  log: (line: string) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  const { host, port } = parseHostPort(address, "--otlp")!;
+  try {
+    return Deno.serve({
+      hostname: host,
+      port,
+      onListen: () => {},
+      onError: (e) => {
+        log(`otlp: ${errorMessage(e)}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  } catch (e) {
+    throw new Error(`cannot listen for OTLP on ${address}: ${errorMessage(e)}`);
+  }
 }
 
 /**

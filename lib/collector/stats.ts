@@ -8,7 +8,15 @@
 import { REJECT_REASONS, type RejectReason } from "../protocol.ts";
 
 /** Why the collector refused something it could decode, or a frame it could not. */
-export type RefusalReason = RejectReason | "instance_limit" | "series_limit" | "unauthorized";
+export type RefusalReason =
+  | RejectReason
+  | "instance_limit"
+  | "series_limit"
+  | "unauthorized"
+  | OtlpRefusal;
+
+/** Refusals only OTLP/HTTP requests have (lib/otlp/http.ts). */
+export type OtlpRefusal = "invalid_protobuf" | "invalid_gzip" | "unsupported_media_type";
 
 /** All refusal reasons, listed with zeros in `/api/stats`. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
@@ -16,6 +24,9 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "instance_limit",
   "series_limit",
   "unauthorized",
+  "invalid_protobuf",
+  "invalid_gzip",
+  "unsupported_media_type",
 ];
 
 /** Options for {@link CollectorStats}. */
@@ -36,6 +47,8 @@ export class CollectorStats {
   historyErrors = 0;
   /** Points not kept in history because too many waited to be written (see durable.ts). */
   historyDropped = 0;
+  /** The instances that lost the most history points to shedding (issue 16.8), most first. */
+  historyShed: Array<[instance: string, dropped: number]> = [];
   refused: Record<RefusalReason, number>;
   #lastLog = new Map<RefusalReason, number>();
   #suppressed = new Map<RefusalReason, number>();

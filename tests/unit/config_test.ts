@@ -38,6 +38,7 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     curveAllow: null,
     secureCookie: false,
     rules: null,
+    otlp: "127.0.0.1:4318",
   });
   assert.deepEqual(config([]), DEFAULTS);
 });
@@ -212,4 +213,21 @@ Deno.test("config: --curve-key and --curve-allow come together", () => {
     () => config(["--curve-allow", "any"]),
     (e: Error) => /go together/.test(e.message),
   );
+});
+
+Deno.test("config --otlp: HOST:PORT, ZEROAPM_OTLP, none, and a ConfigError naming --otlp", () => {
+  assert.equal(config(["--otlp", "127.0.0.1:4319"]).otlp, "127.0.0.1:4319");
+  assert.equal(config([], { ZEROAPM_OTLP: "[::1]:4318" }).otlp, "[::1]:4318");
+  assert.equal(config(["--otlp", "none"]).otlp, null);
+  assert.equal(config(["--otlp", "127.0.0.1:9"], { ZEROAPM_OTLP: "none" }).otlp, "127.0.0.1:9");
+  for (const v of ["4318", "host", "127.0.0.1:70000", ""]) fails(["--otlp", v], "--otlp");
+  assert.ok(USAGE.includes("--otlp") && USAGE.includes("ZEROAPM_OTLP"));
+});
+
+Deno.test("config: OTLP beyond loopback needs a token too, even with the dashboard on loopback", () => {
+  const c = config(["--otlp", "0.0.0.0:4318"]);
+  assert.equal(c.tokenGenerated, true);
+  assert.ok(c.token !== null && c.token.length >= 40);
+  assert.equal(config(["--otlp", "127.0.0.1:4318"]).token, null);
+  assert.equal(config(["--otlp", "none"]).token, null);
 });
