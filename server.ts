@@ -9,6 +9,7 @@ import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
+import { collectingLine, runningLine } from "./lib/banner.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -50,6 +51,7 @@ export async function main(args: string[]): Promise<number> {
       httpPort: config.httpPort,
       zmq: config.zmq,
       sub: config.sub,
+      subBind: config.subBind,
       windowMs: config.windowMs,
       dataDir: config.dataDir,
       retention: config.retention,
@@ -58,15 +60,25 @@ export async function main(args: string[]): Promise<number> {
       secureCookie: config.secureCookie,
       curve,
       rules,
+      otlp: config.otlp,
     });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
     return 1;
   }
-  console.log(`======== Running on ${collector.httpUrl} ========`);
+  console.log(runningLine(collector.httpUrl));
   console.log(`(Press CTRL+C to quit)`);
+  console.log(collectingLine(collector.zmqEndpoint, config.sub));
+  if (collector.subBindEndpoint) {
+    console.log(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
+    if (!isLoopback(zmqHost(collector.subBindEndpoint))) {
+      console.log("warning: the SUB listens beyond loopback: anyone who reaches it can send");
+    }
+  }
   console.log(
-    `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
+    collector.otlpUrl
+      ? `OTLP/HTTP metrics on ${collector.otlpUrl}/v1/metrics`
+      : "OTLP/HTTP off (--otlp none)",
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   console.log(

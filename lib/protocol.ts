@@ -7,14 +7,15 @@
  * - single: identity fields + `seq`, `ts`, `metrics`
  * - batch:  identity fields + `sent` + `samples: [{ seq, ts, metrics }, ...]` (backlog)
  *
- * It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
+ * Either form may carry `bye: true`: the agent stops cleanly after this frame (a goodbye; an
+ * old collector ignores the field). It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
  * `decode` never throws: it returns a message or a typed error with a reason. This is the
  * only module that knows the JSON shape; see docs/protocol.md.
  *
  * @module
  */
 
-import { canonicalKey } from "./metric_key.ts";
+import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
 
 /** Current protocol version, sent as `v`. */
@@ -88,6 +89,8 @@ export interface Message {
   samples: Sample[];
   /** True when the frame was the seed prototype's legacy JSON. */
   legacy: boolean;
+  /** True when the agent said goodbye: it stops cleanly after this frame. */
+  bye?: boolean;
 }
 
 /** Why a frame was rejected. Counted per reason by the collector. */
@@ -125,10 +128,6 @@ export interface DecodeError {
 
 /** Result of {@link decode}. */
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
-
-/** Control characters (C0, DEL, C1) are never accepted in names: they hide text in logs. */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -188,7 +187,8 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     throw new Reject("unknown_version", `unsupported protocol version ${String(raw.v)}`);
   }
   const identity = decodeIdentity(raw);
-  if (Object.hasOwn(raw, "samples")) {
+  const bye = goodbye(raw);
+  if (present(raw, "samples")) {
     const list = raw.samples;
     if (!Array.isArray(list)) throw new Reject("wrong_type", "samples must be an array");
     if (list.length === 0) throw new Reject("missing_field", "samples is empty");
@@ -200,11 +200,22 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
       return decodeSample(s, `samples[${i}].`);
     });
     const sent = timestamp(raw, "sent");
-    return { identity, sent, samples, legacy: false };
+    return bye
+      ? { identity, sent, samples, legacy: false, bye }
+      : { identity, sent, samples, legacy: false };
   }
   const sample = decodeSample(raw, "");
-  const sent = Object.hasOwn(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
-  return { identity, sent, samples: [sample], legacy: false };
+  const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
+  const message: Message = { identity, sent, samples: [sample], legacy: false };
+  if (bye) message.bye = true;
+  return message;
+}
+
+/** The optional `bye` field: absent, null or false is no goodbye; anything but a boolean is refused. */
+function goodbye(raw: Record<string, unknown>): boolean {
+  if (!present(raw, "bye")) return false;
+  if (typeof raw.bye !== "boolean") throw new Reject("wrong_type", "bye must be a boolean");
+  return raw.bye;
 }
 
 /** The seed's `{"color": "red", "timestamp": ISO-8601, "cpu": %, "mem": MiB}`. */
@@ -261,7 +272,7 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
 
 function decodeSample(raw: Record<string, unknown>, where: string): Sample {
   let seq: number | null = null;
-  if (Object.hasOwn(raw, "seq")) {
+  if (present(raw, "seq")) {
     const s = raw.seq;
     if (typeof s !== "number") throw new Reject("wrong_type", `${where}seq must be a number`);
     if (!Number.isSafeInteger(s) || s < 0) {
@@ -270,7 +281,7 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     seq = s;
   }
   const ts = timestamp(raw, "ts", where);
-  if (!Object.hasOwn(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
+  if (!present(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
   const m = raw.metrics;
   if (!isPlainObject(m)) throw new Reject("wrong_type", `${where}metrics must be an object`);
   const names = Object.keys(m);
@@ -287,7 +298,7 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     metrics[seriesKey(key, where)] = finite(m[key], `${where}metrics.${key}`);
   }
   const sample: Sample = { seq, ts, metrics };
-  if (Object.hasOwn(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
+  if (present(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
   return sample;
 }
 
@@ -332,7 +343,7 @@ function seriesKey(key: string, where: string): string {
   if (canonical === null) {
     throw new Reject(
       "invalid_name",
-      `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
+      `${where}metric name ${JSON.stringify(showHiddenChars(key.slice(0, 40)))} invalid`,
     );
   }
   if (knownKeys.size < 10_000) knownKeys.set(key, canonical);
@@ -346,24 +357,34 @@ function name(raw: Record<string, unknown>, key: string, required: boolean): str
   }
   const v = raw[key];
   if (typeof v !== "string") throw new Reject("wrong_type", `${key} must be a string`);
-  if (v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)) {
+  // Controls and invisible format characters (bidi overrides...) hide or reverse the text
+  // around a name on the page and in logs (metric_key.ts).
+  if (v.length === 0 || v.length > LIMITS.maxNameLength || hasHiddenChars(v)) {
     throw new Reject(
       "invalid_name",
-      `${key} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+      `${key} ${
+        JSON.stringify(showHiddenChars(v.slice(0, 40)))
+      } must be 1..${LIMITS.maxNameLength} ` +
+        "characters without control or invisible format characters",
     );
   }
   return v;
 }
 
 function timestamp(raw: Record<string, unknown>, key: string, where = ""): number {
-  if (!Object.hasOwn(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
+  if (!present(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
   const t = finite(raw[key], where + key);
   if (t < 0 || t > 8.64e15) throw new Reject("invalid_number", `${where}${key} is out of range`);
   return t;
 }
 
+/** True when `key` is in `raw` and not null: a null field means the same as an absent one. */
+function present(raw: Record<string, unknown>, key: string): boolean {
+  return Object.hasOwn(raw, key) && raw[key] !== null;
+}
+
 function optionalNumber(raw: Record<string, unknown>, key: string): number | null {
-  if (!Object.hasOwn(raw, key) || raw[key] === null) return null;
+  if (!present(raw, key)) return null;
   return finite(raw[key], key);
 }
 
@@ -396,11 +417,12 @@ export function encode(identity: Identity, samples: OutgoingSample[], sent: numb
 /**
  * {@link encode} for one identity, whose part of the frame is turned into JSON once: an
  * agent encodes a frame every second, and its identity never changes. Each sample is
- * expected to hold only the fields of {@link OutgoingSample}.
+ * expected to hold only the fields of {@link OutgoingSample}. `bye` marks the agent's last
+ * frame (a clean stop).
  */
 export function createEncoder(
   identity: Identity,
-): (samples: OutgoingSample[], sent: number) => Uint8Array {
+): (samples: OutgoingSample[], sent: number, bye?: boolean) => Uint8Array {
   const head: Record<string, unknown> = {
     v: PROTOCOL_VERSION,
     service: identity.service,
@@ -413,8 +435,8 @@ export function createEncoder(
   if (identity.start != null) head.start = identity.start;
   // `{"v":1,...` without its closing brace: the frame's fields follow.
   const open = JSON.stringify(head).slice(0, -1) + ',"sent":';
-  return (samples, sent) => {
-    const at = JSON.stringify(sent);
+  return (samples, sent, bye = false) => {
+    const at = JSON.stringify(sent) + (bye ? ',"bye":true' : "");
     if (samples.length === 1) {
       const { seq, ts, metrics, hist } = samples[0];
       // The single form: the sample's own fields after the identity's.

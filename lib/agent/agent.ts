@@ -9,8 +9,7 @@
  */
 import os from "node:os";
 import process from "node:process";
-import { clearInterval, setInterval } from "node:timers";
-import { canonicalKey } from "../metric_key.ts";
+import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
@@ -89,7 +88,11 @@ export interface Agent {
   readonly identity: Identity;
   /** The app's own counters, gauges and histograms, sent with every sample. */
   readonly metrics: MetricsRegistry;
-  /** Stop sampling, flush for at most ~500 ms, close the transport. Never rejects. */
+  /**
+   * Stop sampling, say goodbye (a last frame with `bye`, so the collector shows the instance
+   * `stopped` rather than silent), flush for at most ~500 ms, close the transport. Never
+   * rejects.
+   */
   stop(): Promise<void>;
   /** Current counters. */
   stats(): AgentStats;
@@ -139,14 +142,16 @@ export function createAgent(options: AgentOptions): Agent {
     ? createRuntimeReaders({ onError: reportOwn, probe: false })
     : options.runtime;
   // Measuring this process, the agent's one timer is the lag probe, and it takes the samples
-  // (ticker.ts). Injected readers (the sidecar, tests) have no loop to probe: a plain timer.
+  // on absolute due times (ticker.ts). Injected readers (the sidecar, tests) have no loop to
+  // probe: the same timer, once per interval.
   const intervalMs = identity.intervalMs!;
-  const ticker = options.readers ? null : startTicker({
+  const ticker = startTicker({
     intervalMs,
     onSample: () => sampleNow(),
-    onLag: runtime ? (l) => runtime.observeLag(l) : undefined,
+    onLag: runtime && !options.readers ? (l) => runtime.observeLag(l) : undefined,
+    alwaysQuiet: options.readers !== undefined,
   });
-  const readers = options.readers ?? createProcessReaders({ lag: ticker!.lag });
+  const readers = options.readers ?? createProcessReaders({ lag: ticker.lag });
   const heap = !options.readers && heapProfileEnabled(options.heapProfile)
     ? startHeapProfiler({
       ...(typeof options.heapProfile === "object" ? options.heapProfile : {}),
@@ -158,10 +163,12 @@ export function createAgent(options: AgentOptions): Agent {
     : null;
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
   const encodeFrame = createEncoder(identity);
+  /** The goodbye sample queued by stop(): the frame that ends with it carries `bye`. */
+  let goodbye: OutgoingSample | null = null;
   const sender = startSendLoop<OutgoingSample>({
     backlog,
     transport,
-    encode: (samples) => encodeFrame(samples, now()),
+    encode: (samples) => encodeFrame(samples, now(), samples[samples.length - 1] === goodbye),
     onError: report,
     batchSize: BATCH_SIZE,
   });
@@ -176,7 +183,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (stopped) return;
     try {
       const r = readers.read();
-      ticker?.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
+      ticker.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
       heap?.observe(now(), r.heapUsedBytes);
       const values: Record<string, number> = {};
       let n = addFinite(values, METRICS.cpuPercent, r.cpuPercent, 0);
@@ -203,9 +210,6 @@ export function createAgent(options: AgentOptions): Agent {
     }
   };
 
-  const timer = ticker ? null : setInterval(sampleNow, intervalMs);
-  timer?.unref();
-
   return {
     identity,
     metrics,
@@ -217,8 +221,14 @@ export function createAgent(options: AgentOptions): Agent {
       backlog: backlog.size + sender.inFlight,
     }),
     stop() {
-      stopped ??= (async () => {
-        if (timer) clearInterval(timer);
+      if (stopped) return stopped;
+      // The goodbye goes last, after every sample still queued. It has no metrics: a watched
+      // process that has exited cannot be read any more. An old collector stores nothing.
+      goodbye = { seq, ts: now(), metrics: {} };
+      seq++;
+      backlog.push(goodbye);
+      sender.wake();
+      stopped = (async () => {
         for (const r of [ticker, readers, runtime, heap]) {
           try {
             r?.close();
@@ -271,17 +281,18 @@ function resolveIdentity(o: AgentOptions, start: number): Identity {
   };
 }
 
-/** Control characters: the collector rejects names with them (see lib/protocol.ts). */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** The collector rejects names it cannot show safely; fail at startup instead of silently. */
+/**
+ * The collector rejects names it cannot show safely (controls, invisible format characters:
+ * lib/protocol.ts); fail at startup instead of silently.
+ */
 function checkName(what: string, v: unknown): string {
   if (
-    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)
+    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength ||
+    hasHiddenChars(v)
   ) {
     throw new TypeError(
-      `${what} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+      `${what} must be 1..${LIMITS.maxNameLength} characters without control or invisible ` +
+        "format characters",
     );
   }
   return v;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
 import { createAuth } from "../http/auth.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
@@ -14,7 +14,9 @@ import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
-import { DEFAULTS } from "../config.ts";
+import { DEFAULTS, parseHostPort } from "../config.ts";
+import { createOtlpCodec } from "../otlp/decode.ts";
+import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread } from "./history.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
@@ -28,6 +30,9 @@ import {
 } from "../alerts/mod.ts";
 import type { LeakEstimate, LeakOptions } from "../alerts/leak.ts";
 import { openProfileStore } from "./profiles.ts";
+import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
+import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
+import { federateFamilies } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
@@ -39,6 +44,8 @@ export interface CollectorOptions {
   /** `tcp://127.0.0.1:*` picks a free port. */
   zmq?: string;
   sub?: string | null;
+  /** Bind a SUB here for PUB apps that connect (the seed's apps); `*` port picks a free one. */
+  subBind?: string | null;
   windowMs?: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -63,12 +70,20 @@ export interface CollectorOptions {
   maxSeriesTotal?: number;
   /** Leak detector tuning (tests shorten its 90 s of data before a first estimate). */
   leak?: LeakOptions;
+  /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
+  otlp?: string | null;
 }
 
 /** A running collector. */
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The OTLP/HTTP listener's base URL (SDKs post to `${otlpUrl}/v1/metrics`), or null. */
+  readonly otlpUrl: string | null;
+  /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
+  readonly subBindEndpoint: string | null;
+  /** What `/metrics` renders: register a provider here to expose more families. */
+  readonly metrics: PromRegistry;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -120,6 +135,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         log(`history: could not write the last samples on stop: ${errorMessage(e)}`);
       }
     });
+    for (const line of history.warnings) log(line);
     instances.restore(history.restored);
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
@@ -178,6 +194,26 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   if (opts.sub) {
     receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
   }
+  const subBound = opts.subBind
+    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure })
+    : null;
+  if (subBound) receivers.push(subBound);
+
+  const metrics = new PromRegistry();
+  const dataDir = opts.dataDir ?? null;
+  metrics.register(selfMetrics({
+    stats,
+    instances,
+    hub,
+    history,
+    seriesInMemory: () => recent.seriesTotal,
+    diskBytes: () => (dataDir ? dirBytes(dataDir) : null),
+    alerts,
+  }));
+  const lastTime = (id: string, key: string) => {
+    const t = recent.has(id, key) ? recent.seriesOf(id).get(key)!.lastTime : -Infinity;
+    return Number.isFinite(t) ? t : null;
+  };
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   const handler = auth.wrap(createHandler({
@@ -190,6 +226,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     history: history ?? recentReader(recent, now),
     alerts,
     profiles,
+    prom: {
+      metrics: () => metrics.render(),
+      federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
+    },
   }));
   const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
   const httpPort = opts.httpPort ?? DEFAULTS.httpPort;
@@ -210,6 +250,23 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   cleanup.defer(() => server.shutdown());
   cleanup.defer(() => hub.closeAll()); // before the shutdown: open sockets would hold it
 
+  let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (opts.otlp) {
+    const listener = serveOtlp(
+      opts.otlp,
+      createOtlpHandler({
+        codec: createOtlpCodec(),
+        accept: ingest.accept,
+        stats,
+        auth: auth.enabled ? auth : null,
+        busy: history ? () => history.backpressure() !== null : undefined,
+      }),
+      log,
+    );
+    otlp = listener;
+    cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
+  }
+
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
   let prunedAt = -Infinity;
@@ -221,6 +278,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       run: () => {
         if (!history) return;
         stats.historyDropped = history.dropped;
+        stats.historyShed = history.shedFrom;
         return history.tick().catch((e) => {
           stats.historyErrors++;
           throw e;
@@ -270,18 +328,47 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   ];
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const running = cleanup.move(); // started: from now on stop() closes it all
   let stopping: Promise<void> | null = null;
   return {
-    httpUrl: `http://${host}:${addr.port}`,
+    httpUrl: urlOf(server),
     zmqEndpoint: receivers[0].endpoint,
+    otlpUrl: otlp ? urlOf(otlp) : null,
+    subBindEndpoint: subBound?.endpoint ?? null,
+    metrics,
     stop() {
       stopping ??= running.disposeAsync();
       return stopping;
     },
   };
+}
+
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>): string {
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/** The OTLP/HTTP listener: a second server on its own port, so SDK defaults (4318) work. */
+function serveOtlp(
+  address: string,
+  handler: (req: Request) => Promise<Response>,
+  log: (line: string) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  const { host, port } = parseHostPort(address, "--otlp")!;
+  try {
+    return Deno.serve({
+      hostname: host,
+      port,
+      onListen: () => {},
+      onError: (e) => {
+        log(`otlp: ${errorMessage(e)}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  } catch (e) {
+    throw new Error(`cannot listen for OTLP on ${address}: ${errorMessage(e)}`);
+  }
 }
 
 /**

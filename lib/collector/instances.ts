@@ -150,8 +150,10 @@ export class Instances {
     view.clockOffsetMs = offset;
     if (state.agentStart !== null) view.startedAt = Math.min(state.agentStart + offset, arrival);
     view.lastSeen = arrival;
-    if (view.status !== "live") {
-      view.status = "live";
+    // A goodbye (clean stop) makes it `stopped`: not silent, not expected back.
+    const status = message.bye ? "stopped" : "live";
+    if (view.status !== status) {
+      view.status = status;
       changed = true;
     }
     const lostBefore = view.lost;
@@ -196,9 +198,9 @@ export class Instances {
   }
 
   /**
-   * Mark instances stale after 3 missed intervals and gone after 60, and forget those silent
-   * for longer than `forgetAfterMs`. Returns the views whose status changed and the ids
-   * forgotten.
+   * Mark instances stale after 3 missed intervals and gone after 60 (a `stopped` one, which
+   * said goodbye, stays stopped), and forget those silent for longer than `forgetAfterMs`.
+   * Returns the views whose status changed and the ids forgotten.
    */
   sweep(now: number, forgetAfterMs: number): { changed: InstanceView[]; forgotten: string[] } {
     const changed: InstanceView[] = [];
@@ -210,6 +212,7 @@ export class Instances {
         forgotten.push(id);
         continue;
       }
+      if (view.status === "stopped") continue;
       const status: InstanceStatus = silent > GONE_AFTER_INTERVALS * view.intervalMs
         ? "gone"
         : silent > STALE_AFTER_INTERVALS * view.intervalMs
@@ -224,7 +227,8 @@ export class Instances {
   }
 
   /**
-   * Re-list instances known before a restart, as stale until they report again. A view
+   * Re-list instances known before a restart, as stale until they report again (a stopped
+   * or gone one stays so: it is not expected back, and must not look silent). A view
    * persisted with `lastSeq` (and `agentStart`) resumes its sequence: samples sent while the
    * collector was down or lost in its crash show up as a counted gap. Without them (older
    * data) the sequence starts over.
@@ -237,7 +241,11 @@ export class Instances {
       const latest: Record<string, number> = {};
       for (const name of names) latest[name] = v.latest[name];
       this.#byId.set(v.id, {
-        view: { ...v, status: "stale", latest },
+        view: {
+          ...v,
+          status: v.status === "stopped" || v.status === "gone" ? v.status : "stale",
+          latest,
+        },
         lastSeq: typeof lastSeq === "number" ? lastSeq : null,
         duplicates: 0,
         offset: new OffsetEstimate(),

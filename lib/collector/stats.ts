@@ -13,7 +13,11 @@ export type RefusalReason =
   | "instance_limit"
   | "series_limit"
   | "unauthorized"
-  | "bad_profile";
+  | "bad_profile"
+  | OtlpRefusal;
+
+/** Refusals only OTLP/HTTP requests have (lib/otlp/http.ts). */
+export type OtlpRefusal = "invalid_protobuf" | "invalid_gzip" | "unsupported_media_type";
 
 /** All refusal reasons, listed with zeros in `/api/stats`. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
@@ -23,6 +27,9 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "unauthorized",
   // A heap-profile frame refused: invalid (lib/protocol_profile.ts), too soon, or unknown sender.
   "bad_profile",
+  "invalid_protobuf",
+  "invalid_gzip",
+  "unsupported_media_type",
 ];
 
 /** Options for {@link CollectorStats}. */
@@ -43,6 +50,8 @@ export class CollectorStats {
   historyErrors = 0;
   /** Points not kept in history because too many waited to be written (see durable.ts). */
   historyDropped = 0;
+  /** The instances that lost the most history points to shedding (issue 16.8), most first. */
+  historyShed: Array<[instance: string, dropped: number]> = [];
   refused: Record<RefusalReason, number>;
   #lastLog = new Map<RefusalReason, number>();
   #suppressed = new Map<RefusalReason, number>();

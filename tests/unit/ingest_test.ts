@@ -99,6 +99,16 @@ Deno.test("ingest counts bad frames by reason and keeps collecting the next good
   assert.deepEqual(recent.read("svc/h%3A1", T0)["cpu.percent"], [[T0, 12]]);
 });
 
+Deno.test("ingest refuses bidi and invisible characters in names as invalid_name", () => {
+  const { ingest, stats, instances } = setup();
+  ingest(frame(0, T0, { "cpu.percent": 1 }, { service: "\u202Eevil\u202C" }));
+  ingest(frame(0, T0, { "cpu.percent": 1 }, { instance: "web-1\u200B" }));
+  ingest(frame(0, T0, { 'jobs_total{queue="\u2067a\u2069"}': 1 }));
+  assert.equal(stats.refused.invalid_name, 3);
+  assert.equal(stats.refusedTotal, 3);
+  assert.equal(instances.size, 0, "no instance created from a refused frame");
+});
+
 Deno.test("ingest does not stop on a bad frame between good ones", () => {
   const { ingest, stats, instances, advance } = setup();
   ingest(frame(0, T0, { "cpu.percent": 1 }));
@@ -219,4 +229,28 @@ Deno.test("ingest counts instance_limit refusals and keeps existing instances", 
   assert.equal(instances.size, 1);
   assert.equal(stats.messages, 2);
   assert.ok(published().every((f) => f.type !== "instance" || f.instance.instance === "h:1"));
+});
+
+Deno.test("accept takes a message another decoder made, and returns the values it refused", () => {
+  const { ingest, stats, recent } = setup({ maxSeriesPerInstance: 2, maxInstances: 1 });
+  const identity: Identity = {
+    service: "otel",
+    instance: "a",
+    pid: null,
+    host: null,
+    color: null,
+    intervalMs: 60_000,
+  };
+  const sample = { seq: null, ts: T0, metrics: { "a.one": 1, "a.two": 2, "a.three": 3 } };
+  const refused = ingest.accept({ identity, sent: T0, samples: [sample], legacy: false });
+  assert.equal(refused, 1, "the third series is over the cap of 2");
+  assert.equal(stats.refused.series_limit, 1);
+  assert.equal(recent.seriesOf("otel/a").size, 2);
+  const other = { ...identity, instance: "b" };
+  assert.equal(
+    ingest.accept({ identity: other, sent: T0, samples: [sample], legacy: false }),
+    3,
+    "a new instance over the instance cap refuses all its values",
+  );
+  assert.equal(stats.refused.instance_limit, 1);
 });
