@@ -56,6 +56,7 @@ export async function main(args: string[]): Promise<number> {
       maxDiskBytes: config.maxDiskBytes,
       token: config.token,
       secureCookie: config.secureCookie,
+      allowedHosts: config.allowedHosts,
       curve,
       rules,
     });

@@ -7,6 +7,7 @@
  */
 import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
 import { createAuth } from "../http/auth.ts";
+import { createHostCheck } from "../http/host.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
 import { CollectorStats } from "./stats.ts";
@@ -52,6 +53,8 @@ export interface CollectorOptions {
   /** HTTP token required on everything but /healthz (null: open, for loopback). */
   token?: string | null;
   secureCookie?: boolean;
+  /** Host names HTTP answers for besides the bound address and localhost (`*`: any). */
+  allowedHosts?: readonly string[];
   /** CURVE on the PULL socket: keys and the agent allowlist. */
   curve?: CurveServerOptions | null;
   /** A WebSocket client over its send-buffer bound this long is closed, ms (default 30 s). */
@@ -164,7 +167,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   }
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
-  const handler = auth.wrap(createHandler({
+  // Before the token: a rebinding page must not even learn whether a token is asked for.
+  const hostCheck = createHostCheck({
+    bound: opts.httpHost ?? DEFAULTS.httpHost,
+    allowed: opts.allowedHosts,
+  });
+  const inner = auth.wrap(createHandler({
     instances,
     services,
     stats,
@@ -174,6 +182,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     history: history ?? recentReader(recent, now),
     alerts,
   }));
+  const handler = async (req: Request) => hostCheck(req) ?? await inner(req);
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
