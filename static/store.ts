@@ -202,6 +202,7 @@ function placeholder(id: string): InstanceView {
     startedAt: null,
     restarts: 0,
     lastRestartAt: null,
+    seqResets: 0,
     latest: Object.create(null),
   };
 }

@@ -48,6 +48,11 @@ export interface InstancesOptions {
 interface State {
   view: InstanceView;
   lastSeq: number | null;
+  /** Collector time `lastSeq` was taken: how far the sequence may have moved since. */
+  seqAt: number;
+  /** The last implausible sequence number and how many in a row continued it (see #sequence). */
+  oddSeq: number | null;
+  oddRun: number;
   duplicates: number;
   offset: OffsetEstimate;
   derive: Deriver;
@@ -62,6 +67,18 @@ interface State {
 /** A silent instance is stale after this many intervals, and gone after this many. */
 export const STALE_AFTER_INTERVALS = 3;
 export const GONE_AFTER_INTERVALS = 60;
+
+/**
+ * Sequence plausibility. An agent numbers its samples one by one, one per interval, so in
+ * `elapsed` ms its sequence can have moved at most about `elapsed / interval` (twice that, for
+ * a shorter interval than it says) plus {@link SEQ_SLACK}; a replayed backlog stays within
+ * SEQ_SLACK behind. A number outside that is a reset: counted in `seqResets`, the sample
+ * kept, and the baseline unchanged. Otherwise one forged frame with seq 2^53-1 made every later
+ * real sample a duplicate, for good. {@link SEQ_ADOPT_RUN} such numbers in a row, each one
+ * more than the one before, are a real sequence and become the baseline.
+ */
+export const SEQ_SLACK = 1000;
+export const SEQ_ADOPT_RUN = 3;
 
 /** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
 const OFFSET_HALF_WINDOW_MS = 30_000;
@@ -133,6 +150,9 @@ export class Instances {
       state = {
         view: this.#newView(id, identity, arrival),
         lastSeq: null,
+        seqAt: arrival,
+        oddSeq: null,
+        oddRun: 0,
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(identity.service),
@@ -158,21 +178,9 @@ export class Instances {
     const samples: PlacedSample[] = [];
     for (const s of message.samples) {
       if (s.seq !== null) {
-        const last = state.lastSeq;
-        if (last !== null && s.seq <= last) {
-          if (s.seq <= 1 && state.agentStart === null) {
-            // An agent that sends no start time and begins again at 0: take it as a restart.
-            this.#restarted(state, arrival);
-            changed = true;
-          } else {
-            state.duplicates++;
-            continue;
-          }
-        }
-        if (state.lastSeq !== null && s.seq > state.lastSeq + 1) {
-          view.lost += s.seq - state.lastSeq - 1;
-        }
-        state.lastSeq = s.seq;
+        const seq = this.#sequence(state, s.seq, arrival);
+        if (seq === "duplicate") continue;
+        if (seq === "restart" || seq === "reset") changed = true;
       }
       view.received++;
       // Never later than arrival, and never before this instance's previous point: a clock
@@ -237,8 +245,11 @@ export class Instances {
       const latest: Record<string, number> = {};
       for (const name of names) latest[name] = v.latest[name];
       this.#byId.set(v.id, {
-        view: { ...v, status: "stale", latest },
+        view: { ...v, status: "stale", latest, seqResets: v.seqResets ?? 0 },
         lastSeq: typeof lastSeq === "number" ? lastSeq : null,
+        seqAt: v.lastSeen,
+        oddSeq: null,
+        oddRun: 0,
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(v.service),
@@ -276,6 +287,64 @@ export class Instances {
     return new Map([...this.#byId].map(([id, s]) => [id, s.duplicates]));
   }
 
+  /**
+   * Account one sequence number: the next one (or a counted gap), a duplicate to drop, a
+   * restart at 0 or 1, or a reset: a number no real agent could have sent by now, kept as a
+   * sample but not as the baseline (see {@link SEQ_SLACK}).
+   */
+  #sequence(
+    state: State,
+    seq: number,
+    arrival: number,
+  ): "next" | "duplicate" | "restart" | "reset" {
+    const last = state.lastSeq;
+    const view = state.view;
+    if (last === null) {
+      state.lastSeq = seq;
+      state.seqAt = arrival;
+      return "next";
+    }
+    const elapsed = Math.max(0, arrival - state.seqAt);
+    const ahead = SEQ_SLACK + 2 * Math.ceil(elapsed / Math.max(1, view.intervalMs));
+    if (seq > last + ahead || seq < last - SEQ_SLACK) {
+      if (seq <= 1 && state.agentStart === null) {
+        this.#restarted(state, arrival);
+        state.lastSeq = seq;
+        state.seqAt = arrival;
+        return "restart";
+      }
+      // Implausible: keep the sample, count it, and move the baseline only when the new
+      // numbers go on one by one (a real sequence), never for one odd frame.
+      view.seqResets++;
+      state.oddRun = state.oddSeq !== null && seq === state.oddSeq + 1 ? state.oddRun + 1 : 1;
+      state.oddSeq = seq;
+      if (state.oddRun >= SEQ_ADOPT_RUN) {
+        state.lastSeq = seq;
+        state.seqAt = arrival;
+        state.oddSeq = null;
+        state.oddRun = 0;
+      }
+      return "reset";
+    }
+    if (seq <= last) {
+      if (seq <= 1 && state.agentStart === null) {
+        // An agent that sends no start time and begins again at 0: take it as a restart.
+        this.#restarted(state, arrival);
+        state.lastSeq = seq;
+        state.seqAt = arrival;
+        return "restart";
+      }
+      state.duplicates++;
+      return "duplicate";
+    }
+    if (seq > last + 1) view.lost += seq - last - 1;
+    state.lastSeq = seq;
+    state.seqAt = arrival;
+    state.oddSeq = null;
+    state.oddRun = 0;
+    return "next";
+  }
+
   #newView(id: string, identity: Identity, arrival: number): InstanceView {
     return {
       id,
@@ -295,6 +364,7 @@ export class Instances {
       startedAt: null,
       restarts: 0,
       lastRestartAt: null,
+      seqResets: 0,
       latest: {},
     };
   }

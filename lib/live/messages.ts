@@ -43,6 +43,11 @@ export interface InstanceView {
   /** Times the same (service, instance) came back with a new pid or start time. */
   restarts: number;
   lastRestartAt: number | null;
+  /**
+   * Samples whose sequence number no real agent could have sent by then (a forged or corrupt
+   * frame): kept, counted here, and not taken as the new sequence baseline.
+   */
+  seqResets: number;
   /** Latest value of each metric. */
   latest: Record<string, number>;
 }
