@@ -402,6 +402,8 @@ function applyTrends(): void {
 
 let connState: ConnectionState = "connecting";
 let dropped = 0;
+/** Instances the collector left out of its last hello to bound it (their frames still come). */
+let omitted = 0;
 let frames = 0;
 
 function showInstance(id: string, entry: Entry): void {
@@ -418,6 +420,7 @@ let latestServices: ServicesFrame["services"] = [];
 
 const handlers: { [K in LiveFrame["type"]]: (f: Extract<LiveFrame, { type: K }>) => void } = {
   hello(f: HelloFrame) {
+    omitted = typeof f.omitted === "number" && f.omitted > 0 ? f.omitted : 0;
     store.clear();
     table.clear();
     for (const l of legends) l.clear();
@@ -510,7 +513,12 @@ function refreshHeader(): void {
     else if (st === "gone") gone++;
   }
   const total = store.entries.size;
-  setText(byId("summary-count"), `${total} instance${total === 1 ? "" : "s"}`);
+  setText(
+    byId("summary-count"),
+    `${total} instance${total === 1 ? "" : "s"}${
+      omitted > 0 ? ` (${omitted} more, least recently seen, not listed)` : ""
+    }`,
+  );
   setText(byId("summary-live"), `${live} live`);
   const staleEl = byId("summary-stale");
   const stale = total - live - gone;

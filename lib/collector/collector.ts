@@ -14,6 +14,7 @@ import { CollectorStats } from "./stats.ts";
 import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
+import { buildHello } from "../live/hello.ts";
 import { createHandler } from "../http/handler.ts";
 import { DEFAULTS } from "../config.ts";
 import { HistoryThread } from "./history.ts";
@@ -79,6 +80,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const services = new Services();
   const instances = new Instances({
     maxInstances: opts.maxInstances,
+    // An instance evicted to make room for a new one takes its recent points with it.
+    onEvict: (id) => recent.forget(id),
     onHistogram: (service, key, counts) => services.addHistogram(service, key, counts),
   });
   const recent = new RecentStore({ windowMs });
@@ -86,13 +89,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const hub: Hub = new Hub({
     now,
     stuckCloseMs: opts.stuckCloseMs,
+    // Bounded whatever the instance count (hello.ts); built once per burst of clients (hub.ts).
     hello: (metrics) => {
       const t = now();
-      const list = instances.list();
-      const series = Object.fromEntries(
-        list.map((v) => [v.id, recent.read(v.id, t, metrics ?? undefined)]),
-      );
-      return { type: "hello", now: t, windowMs, instances: list, series };
+      return buildHello({
+        now: t,
+        windowMs,
+        views: instances.list(),
+        read: (id, m) => recent.read(id, t, m),
+      }, metrics);
     },
   });
   // Durable history runs on a thread of its own (history.ts): its writes and seal rounds

@@ -81,8 +81,13 @@ export interface HelloFrame {
   now: number;
   windowMs: number;
   instances: InstanceView[];
-  /** Instance id -> recent points of the requested metrics. */
+  /** Instance id -> recent points of the requested metrics (thinned evenly past a bound). */
   series: Record<string, SeriesPoints>;
+  /**
+   * Instances left out of this hello to bound its size (the least recently seen first);
+   * their later frames still arrive. Absent: none.
+   */
+  omitted?: number;
 }
 
 /** New samples from one instance. */
