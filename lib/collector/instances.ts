@@ -9,6 +9,7 @@ import type { Identity, Message } from "../protocol.ts";
 import type { InstanceStatus, InstanceView } from "../live/messages.ts";
 import { displayColor } from "../colors.ts";
 import { Deriver } from "./derive.ts";
+import { Sequence } from "./sequence.ts";
 
 /** Stable, URL-safe id of an instance. Two apps with the same colour are still two ids. */
 export function instanceId(service: string, instance: string): string {
@@ -31,8 +32,13 @@ export type Observation =
 
 /** Options for {@link Instances}. */
 export interface InstancesOptions {
-  /** Most instances tracked at once; a new one beyond it is refused (and counted). */
+  /**
+   * Most instances tracked at once. At the cap a new instance takes the place of the one
+   * silent longest (gone before stale); only when every one is live is it refused (counted).
+   */
   maxInstances?: number;
+  /** Called with the id of each instance evicted to make room (to forget its points). */
+  onEvict?: (id: string) => void;
   /** Assumed reporting interval when an agent does not say, ms. */
   defaultIntervalMs?: number;
   /** Receives every histogram's counts per interval, by service (see services.ts). */
@@ -47,12 +53,8 @@ export interface InstancesOptions {
 
 interface State {
   view: InstanceView;
-  lastSeq: number | null;
-  /** Collector time `lastSeq` was taken: how far the sequence may have moved since. */
-  seqAt: number;
-  /** The last implausible sequence number and how many in a row continued it (see #sequence). */
-  oddSeq: number | null;
-  oddRun: number;
+  /** Sequence accounting (sequence.ts); its `last` is persisted. */
+  seq: Sequence;
   duplicates: number;
   offset: OffsetEstimate;
   derive: Deriver;
@@ -67,18 +69,6 @@ interface State {
 /** A silent instance is stale after this many intervals, and gone after this many. */
 export const STALE_AFTER_INTERVALS = 3;
 export const GONE_AFTER_INTERVALS = 60;
-
-/**
- * Sequence plausibility. An agent numbers its samples one by one, one per interval, so in
- * `elapsed` ms its sequence can have moved at most about `elapsed / interval` (twice that, for
- * a shorter interval than it says) plus {@link SEQ_SLACK}; a replayed backlog stays within
- * SEQ_SLACK behind. A number outside that is a reset: counted in `seqResets`, the sample
- * kept, and the baseline unchanged. Otherwise one forged frame with seq 2^53-1 made every later
- * real sample a duplicate, for good. {@link SEQ_ADOPT_RUN} such numbers in a row, each one
- * more than the one before, are a real sequence and become the baseline.
- */
-export const SEQ_SLACK = 1000;
-export const SEQ_ADOPT_RUN = 3;
 
 /** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
 const OFFSET_HALF_WINDOW_MS = 30_000;
@@ -113,12 +103,19 @@ export class Instances {
   readonly maxLatest: number;
   #byId = new Map<string, State>();
   #onHistogram: InstancesOptions["onHistogram"];
+  #onEvict: InstancesOptions["onEvict"];
+  /** Eviction candidates, the longest silent last (popped first); rebuilt when used up. */
+  #evictable: string[] = [];
+  #evictableAt = -Infinity;
+  /** Instances evicted to make room for new ones, over all time. */
+  evicted = 0;
 
   constructor(opts: InstancesOptions = {}) {
     this.maxInstances = opts.maxInstances ?? 10_000;
     this.defaultIntervalMs = opts.defaultIntervalMs ?? 1000;
     this.maxLatest = opts.maxLatest ?? 512;
     this.#onHistogram = opts.onHistogram;
+    this.#onEvict = opts.onEvict;
   }
 
   #deriver(service: string): Deriver {
@@ -146,13 +143,12 @@ export class Instances {
     let created = false;
     let changed = false;
     if (!state) {
-      if (this.#byId.size >= this.maxInstances) return { ok: false, reason: "instance_limit" };
+      if (this.#byId.size >= this.maxInstances && !this.#evictOne(arrival)) {
+        return { ok: false, reason: "instance_limit" };
+      }
       state = {
         view: this.#newView(id, identity, arrival),
-        lastSeq: null,
-        seqAt: arrival,
-        oddSeq: null,
-        oddRun: 0,
+        seq: new Sequence(),
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(identity.service),
@@ -178,9 +174,17 @@ export class Instances {
     const samples: PlacedSample[] = [];
     for (const s of message.samples) {
       if (s.seq !== null) {
-        const seq = this.#sequence(state, s.seq, arrival);
-        if (seq === "duplicate") continue;
-        if (seq === "restart" || seq === "reset") changed = true;
+        const seq = state.seq.account(s.seq, arrival, view.intervalMs, state.agentStart === null);
+        if (seq.kind === "duplicate") {
+          state.duplicates++;
+          continue;
+        }
+        if (seq.kind === "restart") {
+          this.#restarted(state, arrival); // clears the sequence
+          state.seq.account(s.seq, arrival, view.intervalMs, false);
+        } else if (seq.kind === "reset") view.seqResets++;
+        else view.lost += seq.gap;
+        if (seq.kind !== "next") changed = true;
       }
       view.received++;
       // Never later than arrival, and never before this instance's previous point: a clock
@@ -238,7 +242,9 @@ export class Instances {
    * data) the sequence starts over.
    */
   restore(views: PersistedView[]): void {
-    for (const persisted of views) {
+    // The most recently seen first: at the cap, those silent longest are the ones left out.
+    const newest = [...views].sort((a, b) => b.lastSeen - a.lastSeen);
+    for (const persisted of newest) {
       const { lastSeq, agentStart, ...v } = persisted;
       if (this.#byId.has(v.id) || this.#byId.size >= this.maxInstances) continue;
       const names = Object.keys(v.latest ?? {}).slice(0, this.maxLatest);
@@ -246,10 +252,7 @@ export class Instances {
       for (const name of names) latest[name] = v.latest[name];
       this.#byId.set(v.id, {
         view: { ...v, status: "stale", latest, seqResets: v.seqResets ?? 0 },
-        lastSeq: typeof lastSeq === "number" ? lastSeq : null,
-        seqAt: v.lastSeen,
-        oddSeq: null,
-        oddRun: 0,
+        seq: new Sequence(typeof lastSeq === "number" ? lastSeq : null, v.lastSeen),
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(v.service),
@@ -262,7 +265,7 @@ export class Instances {
 
   /** The last sequence number seen from an instance (persisted with its view). */
   lastSeq(id: string): number | null {
-    return this.#byId.get(id)?.lastSeq ?? null;
+    return this.#byId.get(id)?.seq.last ?? null;
   }
 
   /** The agent start time an instance sent (its clock), or null. */
@@ -288,61 +291,43 @@ export class Instances {
   }
 
   /**
-   * Account one sequence number: the next one (or a counted gap), a duplicate to drop, a
-   * restart at 0 or 1, or a reset: a number no real agent could have sent by now, kept as a
-   * sample but not as the baseline (see {@link SEQ_SLACK}).
+   * Make room for a new instance: forget the one silent longest, gone (60 intervals) before
+   * stale (3). So one-shot instances, or a flood of made-up ones, never lock out an agent that
+   * comes later, also after a restart (restored instances are silent). Candidates are sorted
+   * once and used up in order, re-checked as they are taken; with none, the list is rebuilt at
+   * most once a second, so a cap full of live instances costs a refused frame nothing more.
    */
-  #sequence(
-    state: State,
-    seq: number,
-    arrival: number,
-  ): "next" | "duplicate" | "restart" | "reset" {
-    const last = state.lastSeq;
-    const view = state.view;
-    if (last === null) {
-      state.lastSeq = seq;
-      state.seqAt = arrival;
-      return "next";
-    }
-    const elapsed = Math.max(0, arrival - state.seqAt);
-    const ahead = SEQ_SLACK + 2 * Math.ceil(elapsed / Math.max(1, view.intervalMs));
-    if (seq > last + ahead || seq < last - SEQ_SLACK) {
-      if (seq <= 1 && state.agentStart === null) {
-        this.#restarted(state, arrival);
-        state.lastSeq = seq;
-        state.seqAt = arrival;
-        return "restart";
+  #evictOne(now: number): boolean {
+    for (let round = 0; round < 2; round++) {
+      while (this.#evictable.length > 0) {
+        const id = this.#evictable.pop()!;
+        const state = this.#byId.get(id);
+        if (!state || !this.#silentFor(state, STALE_AFTER_INTERVALS, now)) continue;
+        this.#byId.delete(id);
+        this.evicted++;
+        this.#onEvict?.(id);
+        return true;
       }
-      // Implausible: keep the sample, count it, and move the baseline only when the new
-      // numbers go on one by one (a real sequence), never for one odd frame.
-      view.seqResets++;
-      state.oddRun = state.oddSeq !== null && seq === state.oddSeq + 1 ? state.oddRun + 1 : 1;
-      state.oddSeq = seq;
-      if (state.oddRun >= SEQ_ADOPT_RUN) {
-        state.lastSeq = seq;
-        state.seqAt = arrival;
-        state.oddSeq = null;
-        state.oddRun = 0;
+      if (round > 0 || now - this.#evictableAt < 1000) return false;
+      this.#evictableAt = now;
+      const candidates: Array<[string, number, number]> = [];
+      for (const [id, st] of this.#byId) {
+        if (!this.#silentFor(st, STALE_AFTER_INTERVALS, now)) continue;
+        candidates.push([
+          id,
+          this.#silentFor(st, GONE_AFTER_INTERVALS, now) ? 0 : 1,
+          st.view.lastSeen,
+        ]);
       }
-      return "reset";
+      // Popped from the end: stale after gone, and the longest silent of each last.
+      candidates.sort((a, b) => b[1] - a[1] || b[2] - a[2]);
+      this.#evictable = candidates.map((c) => c[0]);
     }
-    if (seq <= last) {
-      if (seq <= 1 && state.agentStart === null) {
-        // An agent that sends no start time and begins again at 0: take it as a restart.
-        this.#restarted(state, arrival);
-        state.lastSeq = seq;
-        state.seqAt = arrival;
-        return "restart";
-      }
-      state.duplicates++;
-      return "duplicate";
-    }
-    if (seq > last + 1) view.lost += seq - last - 1;
-    state.lastSeq = seq;
-    state.seqAt = arrival;
-    state.oddSeq = null;
-    state.oddRun = 0;
-    return "next";
+    return false;
+  }
+
+  #silentFor(state: State, intervals: number, now: number): boolean {
+    return now - state.view.lastSeen > intervals * state.view.intervalMs;
   }
 
   #newView(id: string, identity: Identity, arrival: number): InstanceView {
@@ -374,7 +359,7 @@ export class Instances {
    * Its sequence, clock and counters start over.
    */
   #restarted(state: State, arrival: number): void {
-    state.lastSeq = null;
+    state.seq.clear();
     state.offset = new OffsetEstimate(); // maybe on another host, with another clock
     state.derive.reset();
     state.view.restarts++;

@@ -4,7 +4,8 @@
  * duplicate (0 points stored, `lost` 9007199254740984), also after a collector restart.
  */
 import assert from "node:assert/strict";
-import { Instances, type PersistedView, SEQ_SLACK } from "../../lib/collector/instances.ts";
+import { Instances, type PersistedView } from "../../lib/collector/instances.ts";
+import { SEQ_SLACK } from "../../lib/collector/sequence.ts";
 import type { Message } from "../../lib/protocol.ts";
 
 const T0 = 1_700_000_000_000;
