@@ -7,8 +7,8 @@
  *   a `hello` again (at most one such hello per `rehelloEveryMs`); stuck longer than
  *   `stuckCloseMs`, it is closed;
  * - all clients together may have `maxTotalBytes` unsent: a hello waits for room (a client
- *   that waits longer than `stuckCloseMs` is closed), and past it frames go only to clients
- *   that keep up;
+ *   that waits longer than `stuckCloseMs` is closed), and a frame that would go past it is
+ *   dropped for that client (and counted);
  * - a hello is built once for every client that asks for the same metrics within
  *   `helloReuseMs`: they get that hello and the frames published since it was built (at most
  *   1 MiB of them), so 500 pages connecting at once build one snapshot, not 500.
@@ -70,8 +70,6 @@ const OPEN = 1;
 const MAX_REPLAY_BYTES = 1024 * 1024;
 /** Metrics sets whose hello is cached (any client may ask for its own). */
 const MAX_CACHED = 4;
-/** Over the total bound, a client with more unsent than this gets no frame. */
-const KEEPING_UP_BYTES = 64 * 1024;
 
 /** Live fan-out to WebSocket clients. */
 export class Hub {
@@ -80,6 +78,8 @@ export class Hub {
   #cache = new Map<string, CachedHello>();
   /** Unsent bytes over all clients, as of the last pass over them. */
   #total = 0;
+  /** Size of the last hello built, to tell whether the next one fits. */
+  #lastHelloBytes = 0;
   /** Frames dropped for slow clients, over all time. */
   dropped = 0;
   /** Clients closed because they were stuck (or waited too long for a hello). */
@@ -169,27 +169,31 @@ export class Hub {
     const now = this.opts.now();
     const max = this.opts.maxBufferedBytes ?? 1024 * 1024;
     const maxTotal = this.opts.maxTotalBytes ?? 64 * 1024 * 1024;
-    const overTotal = this.#total > maxTotal;
+    // Unsent bytes over all clients, kept up to date with every send of this pass: no send
+    // takes it past maxTotal, however big the frame or many the clients.
     let total = 0;
+    for (const c of this.#clients) total += c.socket.bufferedAmount;
     for (const c of this.#clients) {
       if (c.socket.readyState !== OPEN) continue;
       const buffered = c.socket.bufferedAmount;
-      total += buffered;
       if (c.helloSince !== null) {
         // Its hello holds this frame (or the frames since the hello it gets were built).
-        if (!this.#hello(c, now)) this.#closeIfStuck(c, c.helloSince, now);
+        const sent = this.#hello(c, now, total);
+        if (sent < 0) this.#closeIfStuck(c, c.helloSince, now);
+        else total += sent;
         continue;
       }
       if (buffered <= max) c.helloBytes = 0; // the last hello went out
-      if (buffered > max + c.helloBytes || (overTotal && buffered > KEEPING_UP_BYTES)) {
+      if (buffered > max + c.helloBytes || total + data.length > maxTotal) {
         this.#drop(c, now);
         continue;
       }
       if (c.overSince !== null) {
-        this.#recover(c, now);
+        total += this.#recover(c, now, total);
         continue;
       }
       c.socket.send(data);
+      total += data.length;
     }
     this.#total = total;
   }
@@ -224,32 +228,39 @@ export class Hub {
   /**
    * A client that dropped frames caught up: tell it, and send a whole snapshot again, at
    * most once per `rehelloEveryMs` (until then its frames are still dropped and counted).
+   * Returns the bytes sent.
    */
-  #recover(c: Client, now: number): void {
+  #recover(c: Client, now: number, total: number): number {
     if (now - c.helloAt < (this.opts.rehelloEveryMs ?? 10_000)) {
       this.#drop(c, now);
-      return;
+      return 0;
     }
     c.socket.send(JSON.stringify({ type: "dropped", now, count: c.dropped }));
     c.dropped = 0;
     c.overSince = null;
     c.helloSince = now;
-    this.#hello(c, now);
+    return Math.max(0, this.#hello(c, now, total));
   }
 
-  /** Send the client its hello if all clients' unsent bytes leave room; false if it waits. */
-  #hello(c: Client, now: number): boolean {
+  /**
+   * Send the client its hello if all clients' unsent bytes (`total`) leave room: returns the
+   * bytes sent, or -1 when it waits.
+   */
+  #hello(c: Client, now: number, total = this.#total): number {
+    const maxTotal = this.opts.maxTotalBytes ?? 64 * 1024 * 1024;
+    // No room for a hello the size of the last one: wait without building one (a burst of
+    // frames would otherwise build a hello per frame for every waiting client).
+    if (total > 0 && total + this.#lastHelloBytes > maxTotal) return -1;
     const cached = this.#helloFor(c, now);
     const bytes = cached.data.length + cached.sinceBytes;
-    const maxTotal = this.opts.maxTotalBytes ?? 64 * 1024 * 1024;
-    if (this.#total > 0 && this.#total + bytes > maxTotal) return false;
+    if (total > 0 && total + bytes > maxTotal) return -1;
     c.socket.send(cached.data);
     for (const f of cached.since) c.socket.send(f);
     this.#total += bytes;
     c.helloSince = null;
     c.helloAt = now;
     c.helloBytes = bytes;
-    return true;
+    return bytes;
   }
 
   #helloFor(c: Client, now: number): CachedHello {
@@ -258,8 +269,10 @@ export class Hub {
     this.#cache.delete(c.key);
     if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
     this.hellosBuilt++;
+    const data = JSON.stringify(this.opts.hello(c.metrics));
+    this.#lastHelloBytes = data.length;
     const built = {
-      data: JSON.stringify(this.opts.hello(c.metrics)),
+      data,
       builtAt: now,
       since: [],
       sinceBytes: 0,

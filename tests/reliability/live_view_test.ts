@@ -145,9 +145,11 @@ Deno.test(`real collector: ${INSTANCES} instances and ${CLIENTS} WebSocket clien
       rssBeforeMB: +(rss0 / MB).toFixed(0),
       rssAfterMB: +(rss1 / MB).toFixed(0),
       slowestHealthMs,
+      live: stats.live,
     }));
     assert.ok(slowestHealthMs < 5000, `/healthz took ${slowestHealthMs} ms`);
-    assert.ok(rss1 - rss0 < 300 * MB, `RSS grew ${((rss1 - rss0) / MB).toFixed(0)} MB`);
+    // Measured +190 to +290 MB (was +1.5 to +4.3 GB: bench/stress/live_clients.ts).
+    assert.ok(rss1 - rss0 < 500 * MB, `RSS grew ${((rss1 - rss0) / MB).toFixed(0)} MB`);
   } finally {
     push.close();
     for (const c of stuck) {
