@@ -16,7 +16,8 @@
  */
 import * as zmq from "zeromq";
 import { LIMITS } from "./protocol.ts";
-import { serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
+import { createBackoff } from "./backoff.ts";
+import { isZ85Key, serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
 
 /** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */
 export const curveAvailable: boolean = zmq.capability.curve === true;
@@ -50,12 +51,10 @@ export interface CurveClientOptions {
 /** The ZAP domain CURVE receivers use; the handler refuses requests for any other. */
 export const ZAP_DOMAIN = "zeroapm";
 
-const KEY_RE = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
-
 function checkKeys(what: string, keys: Record<string, string>): void {
   if (!curveAvailable) throw new Error("this libzmq build has no CURVE support");
   for (const [name, v] of Object.entries(keys)) {
-    if (typeof v !== "string" || !KEY_RE.test(v)) {
+    if (!isZ85Key(v)) {
       throw new TypeError(`${what}.${name} must be a 40-character Z85 CURVE key`);
     }
   }
@@ -69,7 +68,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** Options for {@link bindPull} and {@link connectSub}. */
+/** Options for {@link bindPull}, {@link bindSub} and {@link connectSub}. */
 export interface ReceiverOptions {
   /** Called once per frame, synchronously; it must not throw (errors are reported). */
   onFrame(frame: Uint8Array): void;
@@ -176,6 +175,27 @@ async function startZap(
   }, { allow, domain: ZAP_DOMAIN, onDecision, onError });
 }
 
+/**
+ * Bind a SUB socket that PUB apps connect to, all topics: the seed prototype's collector,
+ * whose apps do `PUB.connect("tcp://localhost:5555")`. Each PUB sends only what matches a
+ * subscription it has received, so an app's first message may be lost (ZMQ's "slow joiner").
+ */
+export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
+  const socket = new zmq.Subscriber({
+    linger: 0,
+    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
+    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+  });
+  socket.subscribe();
+  try {
+    await socket.bind(endpoint);
+  } catch (e) {
+    socket.close();
+    throw new Error(`cannot bind ZMQ SUB ${endpoint}: ${(e as Error).message}`);
+  }
+  return runReceiver(socket, socket.lastEndpoint ?? endpoint, opts);
+}
+
 /** Connect a SUB socket to a PUB endpoint (the seed prototype's senders), all topics. */
 export function connectSub(endpoint: string, opts: ReceiverOptions): Receiver {
   const socket = new zmq.Subscriber({
@@ -200,14 +220,14 @@ function runReceiver(
   const maxIdle = opts.maxIdleMs ?? 4;
   const report = opts.onError ?? (() => {});
   const loop = (async () => {
-    let idle = 1;
+    const idle = createBackoff({ minMs: 1, maxMs: maxIdle });
     let slice = performance.now();
     let lastFrame = performance.now();
     while (true) {
       // Senders that never pause (a flood) must not hold the stop: at most DRAIN_MAX_MS.
       if (stopping && performance.now() - stoppedAt >= DRAIN_MAX_MS) break;
       if (socket.readable) {
-        idle = 1;
+        idle.reset();
         lastFrame = performance.now();
         // A resolved receive() is only a microtask: without this, a busy socket starves the
         // event loop (HTTP, WebSocket writes, timers) until the queue is empty.
@@ -245,9 +265,8 @@ function runReceiver(
       // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
-      await sleep(idle);
+      await sleep(idle.next());
       slice = performance.now();
-      idle = Math.min(idle * 2, maxIdle);
     }
     socket.close();
   })();

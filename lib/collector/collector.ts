@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
 import { createAuth } from "../http/auth.ts";
 import { createHostCheck } from "../http/host.ts";
 import { Instances } from "./instances.ts";
@@ -16,7 +16,9 @@ import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { buildHello } from "../live/hello.ts";
 import { createHandler } from "../http/handler.ts";
-import { DEFAULTS } from "../config.ts";
+import { DEFAULTS, parseHostPort } from "../config.ts";
+import { createOtlpCodec } from "../otlp/decode.ts";
+import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread } from "./history.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
@@ -29,6 +31,11 @@ import {
   type RuleSet,
 } from "../alerts/mod.ts";
 import type { LeakEstimate } from "../alerts/leak.ts";
+import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
+import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
+import { federateFamilies } from "../prom/federate.ts";
+import { errorMessage } from "../errors.ts";
+import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -38,6 +45,8 @@ export interface CollectorOptions {
   /** `tcp://127.0.0.1:*` picks a free port. */
   zmq?: string;
   sub?: string | null;
+  /** Bind a SUB here for PUB apps that connect (the seed's apps); `*` port picks a free one. */
+  subBind?: string | null;
   windowMs?: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -62,12 +71,20 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
+  otlp?: string | null;
 }
 
 /** A running collector. */
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The OTLP/HTTP listener's base URL (SDKs post to `${otlpUrl}/v1/metrics`), or null. */
+  readonly otlpUrl: string | null;
+  /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
+  readonly subBindEndpoint: string | null;
+  /** What `/metrics` renders: register a provider here to expose more families. */
+  readonly metrics: PromRegistry;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -77,6 +94,9 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const now = opts.now ?? Date.now;
   const log = opts.log ?? ((line: string) => console.error(line));
   const windowMs = opts.windowMs ?? DEFAULTS.windowMs;
+  // Everything opened below is closed by this stack, in reverse order: on stop(), or at once
+  // if a later step (a port in use, a damaged file) makes the start fail.
+  await using cleanup = new AsyncDisposableStack();
   const services = new Services();
   const instances = new Instances({
     maxInstances: opts.maxInstances,
@@ -111,25 +131,27 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       sealEveryMs: opts.sealEveryMs,
     })
     : null;
-  let alertStore;
-  try {
-    if (history) {
-      instances.restore(history.restored);
-      await refillWindow(history, instances.list().map((v) => v.id), recent, now());
-    }
-    alertStore = openAlertStore(opts.dataDir ?? null); // after history: the data dir is ours
-  } catch (e) {
-    await history?.close().catch(() => {});
-    throw e;
+  if (history) {
+    cleanup.defer(async () => {
+      try {
+        await history.close(); // last: after the drain, everything received is flushed
+      } catch (e) {
+        // A full or read-only disk: what was flushed before is safe; say what was not.
+        log(`history: could not write the last samples on stop: ${errorMessage(e)}`);
+      }
+    });
+    instances.restore(history.restored);
+    await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
   const rules = opts.rules ?? defaultRuleSet();
   const alerts = createAlertEngine({
     rules,
     now,
     log,
-    store: alertStore,
+    store: openAlertStore(opts.dataDir ?? null), // after history: the data dir is ours
     notifier: createNotifier({ targets: rules.webhooks, log, now }),
   });
+  cleanup.defer(() => alerts.close());
   const ingest = createIngest({
     instances,
     recent,
@@ -140,36 +162,52 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     alerts,
     maxSeriesTotal: opts.maxSeriesTotal,
   });
-  const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
+  const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
   // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
   const backpressure = history ? () => history.backpressure() : undefined;
 
   const receivers: Receiver[] = [];
-  try {
-    receivers.push(
-      await bindPull(opts.zmq ?? DEFAULTS.zmq, {
-        onFrame: ingest,
-        onError,
-        backpressure,
-        curve: opts.curve
-          ? {
-            ...opts.curve,
-            onAuth: (d) => {
-              if (!d.allowed) {
-                stats.refuse("unauthorized", `agent key ${d.key ?? "?"} from ${d.address}`);
-              }
-            },
-          }
-          : undefined,
-      }),
-    );
-  } catch (e) {
-    await history?.close().catch(() => {});
-    throw e;
-  }
+  cleanup.defer(() => Promise.all(receivers.map((r) => r.close())).then(() => {}));
+  receivers.push(
+    await bindPull(opts.zmq ?? DEFAULTS.zmq, {
+      onFrame: ingest,
+      onError,
+      backpressure,
+      curve: opts.curve
+        ? {
+          ...opts.curve,
+          onAuth: (d) => {
+            if (!d.allowed) {
+              stats.refuse("unauthorized", `agent key ${d.key ?? "?"} from ${d.address}`);
+            }
+          },
+        }
+        : undefined,
+    }),
+  );
   if (opts.sub) {
     receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
   }
+  const subBound = opts.subBind
+    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure })
+    : null;
+  if (subBound) receivers.push(subBound);
+
+  const metrics = new PromRegistry();
+  const dataDir = opts.dataDir ?? null;
+  metrics.register(selfMetrics({
+    stats,
+    instances,
+    hub,
+    history,
+    seriesInMemory: () => recent.seriesTotal,
+    diskBytes: () => (dataDir ? dirBytes(dataDir) : null),
+    alerts,
+  }));
+  const lastTime = (id: string, key: string) => {
+    const t = recent.has(id, key) ? recent.seriesOf(id).get(key)!.lastTime : -Infinity;
+    return Number.isFinite(t) ? t : null;
+  };
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   // Before the token: a rebinding page must not even learn whether a token is asked for.
@@ -186,90 +224,140 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
     alerts,
+    prom: {
+      metrics: () => metrics.render(),
+      federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
+    },
   }));
   const handler = async (req: Request) => hostCheck(req) ?? await inner(req);
+  const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
+  const httpPort = opts.httpPort ?? DEFAULTS.httpPort;
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
-      hostname: opts.httpHost ?? DEFAULTS.httpHost,
-      port: opts.httpPort ?? DEFAULTS.httpPort,
+      hostname: httpHost,
+      port: httpPort,
       onListen: () => {},
       onError: (e) => {
-        log(`http: ${(e as Error)?.message ?? e}`);
+        log(`http: ${errorMessage(e)}`);
         return new Response("internal error\n", { status: 500 });
       },
     }, handler);
   } catch (e) {
-    await Promise.all(receivers.map((r) => r.close()));
-    await history?.close().catch(() => {});
-    throw new Error(
-      `cannot listen on HTTP ${opts.httpHost ?? DEFAULTS.httpHost}:${
-        opts.httpPort ?? DEFAULTS.httpPort
-      }: ${(e as Error).message}`,
+    throw new Error(`cannot listen on HTTP ${httpHost}:${httpPort}: ${errorMessage(e)}`);
+  }
+  cleanup.defer(() => server.shutdown());
+  cleanup.defer(() => hub.closeAll()); // before the shutdown: open sockets would hold it
+
+  let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (opts.otlp) {
+    const listener = serveOtlp(
+      opts.otlp,
+      createOtlpHandler({
+        codec: createOtlpCodec(),
+        accept: ingest.accept,
+        stats,
+        auth: auth.enabled ? auth : null,
+        busy: history ? () => history.backpressure() !== null : undefined,
+      }),
+      log,
     );
+    otlp = listener;
+    cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
   }
 
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
-  const sweep: ReturnType<typeof setInterval> = setInterval(() => {
-    const t = now();
-    if (history) {
-      stats.historyDropped = history.dropped;
-      history.tick().catch((e) => {
-        // Disk full, read-only directory...: counted always, logged once a minute.
-        if (stats.historyErrors++ % 60 === 0) {
-          log(
-            `history: ${(e as Error).message} (live view continues; ${stats.historyErrors} errors)`,
-          );
+  const jobs: PeriodicJob[] = [
+    {
+      // Hand buffered points to the history thread. Disk full, read-only directory...:
+      // counted always, logged once a minute; the live view continues.
+      name: "history",
+      run: () => {
+        if (!history) return;
+        stats.historyDropped = history.dropped;
+        return history.tick().catch((e) => {
+          stats.historyErrors++;
+          throw e;
+        });
+      },
+    },
+    {
+      // live -> stale -> gone, forgetting what outlived the retention.
+      name: "lifecycle",
+      run: (t) => {
+        const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
+        for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
+        for (const id of forgotten) recent.forget(id);
+        if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
+      },
+    },
+    { name: "alerts", run: (t) => alerts.evaluate(t, instances.list()) },
+    {
+      name: "services",
+      run: (t) => {
+        services.advance();
+        if (hub.size === 0) return;
+        hub.publish({ type: "services", now: t, services: services.summarise(instances.list()) });
+      },
+    },
+    {
+      name: "alert-feed",
+      run: (t) => {
+        if (hub.size === 0) return;
+        const leaks: Record<string, LeakEstimate> = {};
+        for (const v of instances.list()) {
+          const leak = alerts.leakOf(v.id);
+          if (leak) leaks[v.id] = leak;
         }
-      });
-    }
-    const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
-    try {
-      alerts.evaluate(t, instances.list());
-    } catch (e) {
-      log(`alerts: ${(e as Error).message}`);
-    }
-    for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
-    services.advance();
-    if (hub.size > 0) {
-      const list = instances.list();
-      hub.publish({ type: "services", now: t, services: services.summarise(list) });
-      const leaks: Record<string, LeakEstimate> = {};
-      for (const v of list) {
-        const leak = alerts.leakOf(v.id);
-        if (leak) leaks[v.id] = leak;
-      }
-      hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
-    }
-    for (const id of forgotten) recent.forget(id);
-    if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
-    recent.trim(t);
-  }, 1000);
+        hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
+      },
+    },
+    { name: "trim", run: (t) => recent.trim(t) },
+  ];
+  cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const running = cleanup.move(); // started: from now on stop() closes it all
   let stopping: Promise<void> | null = null;
   return {
-    httpUrl: `http://${host}:${addr.port}`,
+    httpUrl: urlOf(server),
     zmqEndpoint: receivers[0].endpoint,
+    otlpUrl: otlp ? urlOf(otlp) : null,
+    subBindEndpoint: subBound?.endpoint ?? null,
+    metrics,
     stop() {
-      stopping ??= (async () => {
-        clearInterval(sweep);
-        hub.closeAll();
-        await server.shutdown();
-        await Promise.all(receivers.map((r) => r.close()));
-        try {
-          await history?.close(); // after the drain: everything received is flushed and sealed
-        } catch (e) {
-          // A full or read-only disk: what was flushed before is safe; say what was not.
-          log(`history: could not write the last samples on stop: ${(e as Error).message}`);
-        }
-        alerts.close();
-      })();
+      stopping ??= running.disposeAsync();
       return stopping;
     },
   };
+}
+
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>): string {
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/** The OTLP/HTTP listener: a second server on its own port, so SDK defaults (4318) work. */
+function serveOtlp(
+  address: string,
+  handler: (req: Request) => Promise<Response>,
+  log: (line: string) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  const { host, port } = parseHostPort(address, "--otlp")!;
+  try {
+    return Deno.serve({
+      hostname: host,
+      port,
+      onListen: () => {},
+      onError: (e) => {
+        log(`otlp: ${errorMessage(e)}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  } catch (e) {
+    throw new Error(`cannot listen for OTLP on ${address}: ${errorMessage(e)}`);
+  }
 }
 
 /**

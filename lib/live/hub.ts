@@ -96,9 +96,11 @@ export class Hub {
     return this.#clients.size;
   }
 
-  /** Unsent bytes over all clients, as of the last publish. */
+  /** Bytes queued to all clients and not yet sent: the sum of their send buffers. */
   get bufferedBytes(): number {
-    return this.#total;
+    let n = 0;
+    for (const c of this.#clients) n += c.socket.bufferedAmount;
+    return n;
   }
 
   get #maxClients(): number {
