@@ -64,9 +64,24 @@ export type Request =
 
 /** A message from the history thread. */
 export type Response =
-  | { type: "opened"; retention: Retention; instances: PersistedView[]; error?: undefined }
+  | {
+    type: "opened";
+    retention: Retention;
+    instances: PersistedView[];
+    /** Damage found and repaired on open (lib/store/damage.ts), one line each, for the log. */
+    warnings: string[];
+    error?: undefined;
+  }
   | { type: "opened"; error: string }
-  | { type: "done"; id: number; points: number; dropped: number; error?: string }
+  | {
+    type: "done";
+    id: number;
+    points: number;
+    dropped: number;
+    /** The instances that lost the most points to shedding (lib/store/shed.ts). */
+    shed: Array<[string, number]>;
+    error?: string;
+  }
   | { type: "answer"; id: number; answer: SeriesAnswer; error?: undefined }
   | { type: "answer"; id: number; error: string }
   | { type: "closed"; error?: string };
@@ -96,6 +111,8 @@ export class HistoryThread implements HistorySink {
   readonly retention: Retention;
   /** Instances as persisted when the store was opened (for `Instances.restore`). */
   readonly restored: PersistedView[];
+  /** What opening found damaged and did about it (lib/store/damage.ts); the collector logs it. */
+  readonly warnings: string[];
   #worker: Worker;
   #now: () => number;
   #max: number;
@@ -108,6 +125,7 @@ export class HistoryThread implements HistorySink {
   /** The first error of a batch handed over between ticks, reported by the next tick. */
   #laterError: string | null = null;
   #threadDropped = 0;
+  #shed: Array<[string, number]> = [];
   #lost = 0;
   #failed: Error | null = null;
   #closing: Promise<void> | null = null;
@@ -117,13 +135,14 @@ export class HistoryThread implements HistorySink {
   private constructor(
     worker: Worker,
     opts: HistoryThreadOptions,
-    opened: { retention: Retention; instances: PersistedView[] },
+    opened: { retention: Retention; instances: PersistedView[]; warnings: string[] },
   ) {
     this.#worker = worker;
     this.#now = opts.now;
     this.#max = opts.maxPendingPoints ?? 1_000_000;
     this.retention = opened.retention;
     this.restored = opened.instances;
+    this.warnings = opened.warnings;
     worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
@@ -168,6 +187,11 @@ export class HistoryThread implements HistorySink {
   /** Points the store did not keep: over its bound (see durable.ts), or lost on this side. */
   get dropped(): number {
     return this.#threadDropped + this.#lost;
+  }
+
+  /** The instances that lost the most points to the store's shedding, most first. */
+  get shedFrom(): Array<[instance: string, dropped: number]> {
+    return this.#shed;
   }
 
   /** Points appended here and not yet taken by the thread. */
@@ -305,6 +329,7 @@ export class HistoryThread implements HistorySink {
       case "done": {
         this.#inFlight -= m.points;
         this.#threadDropped = m.dropped;
+        this.#shed = m.shed;
         if (this.#held && this.pending < this.#max) this.#unhold();
         const w = this.#waiters.get(m.id);
         if (!w) {

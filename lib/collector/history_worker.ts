@@ -25,6 +25,7 @@ scope.onmessage = (e) => {
   clock = m.now;
   switch (m.type) {
     case "open": {
+      const warnings: string[] = [];
       try {
         store = DurableStore.open({
           dir: m.dir,
@@ -32,14 +33,17 @@ scope.onmessage = (e) => {
           retention: m.retention,
           maxDiskBytes: m.maxDiskBytes,
           sealEveryMs: m.sealEveryMs,
+          report: (line) => warnings.push(line),
         });
         scope.postMessage({
           type: "opened",
           retention: store.retention,
           instances: store.instances(),
+          warnings,
         });
       } catch (err) {
-        scope.postMessage({ type: "opened", error: message(err) });
+        const error = [...warnings, message(err)].join("; ");
+        scope.postMessage({ type: "opened", error });
       }
       return;
     }
@@ -61,7 +65,15 @@ scope.onmessage = (e) => {
           error ??= message(err);
         }
       }
-      scope.postMessage({ type: "done", id: m.id, points: m.points, dropped: s.dropped, error });
+      const shed = s.shedFrom();
+      scope.postMessage({
+        type: "done",
+        id: m.id,
+        points: m.points,
+        dropped: s.dropped,
+        shed,
+        error,
+      });
       return;
     }
     case "query": {

@@ -70,7 +70,11 @@ export function collectorStats(deps: ApiDeps): Response {
       hellosBuilt: hub.hellosBuilt,
     },
     // Failed history writes (disk full, read-only): the live view goes on without them.
-    history: { errors: stats.historyErrors, dropped: stats.historyDropped },
+    history: {
+      errors: stats.historyErrors,
+      dropped: stats.historyDropped,
+      shedFrom: stats.historyShed,
+    },
     alerts: deps.alerts?.stats() ?? null,
   });
 }

@@ -31,6 +31,7 @@ import {
 } from "./query.ts";
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
+import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "../collector/instances.ts";
@@ -52,16 +53,20 @@ export interface DurableOptions {
   sealEveryMs?: number;
   /**
    * Most points held in memory before they are sealed (default 4 M, ~64 MB). A seal round
-   * starts early at a quarter of it; at the bound (only while writes fail, e.g. a full disk)
-   * new points are dropped from history and counted, and the live view keeps them.
+   * starts early at a quarter of it; past half of it (while writes fall behind: a flood, a
+   * full disk) the instances holding more than their share lose new points, counted, and
+   * the live view keeps them (shed.ts).
    */
   maxOpenPoints?: number;
   /** Series sealed per step (default 200). */
   sealBatch?: number;
+  /** Where damage found on open is said (default: stderr); see damage.ts. */
+  report?: (line: string) => void;
 }
 
 interface Open {
   id: number;
+  load: InstanceLoad;
   times: number[];
   values: number[];
   /** Points [0, flushed) are in the WAL. */
@@ -93,9 +98,7 @@ export class DurableStore {
   #lastRound: number;
   #sealEveryMs: number;
   #maxOpenPoints: number;
-  #openPoints = 0;
-  /** Points not kept in history because too many were waiting to be written. */
-  dropped = 0;
+  #shed: Shedder;
   #sealBatch: number;
   #retainer: Retainer;
   #stmt: Record<string, StatementSync>;
@@ -106,6 +109,7 @@ export class DurableStore {
     this.retention = opts.retention ?? DEFAULT_RETENTION;
     this.#sealEveryMs = opts.sealEveryMs ?? 15 * 60_000;
     this.#maxOpenPoints = opts.maxOpenPoints ?? 4_000_000;
+    this.#shed = new Shedder(this.#maxOpenPoints);
     this.#sealBatch = opts.sealBatch ?? 200;
     this.#lastRound = opts.now();
     this.#rounds = new Rounds(db);
@@ -119,6 +123,9 @@ export class DurableStore {
       sealed: p("UPDATE series SET sealed_wal = ? WHERE id = ?"),
       rollupGet: p("SELECT data FROM rollups WHERE tier = ? AND start = ? AND series = ?"),
       rollupPut: p("INSERT OR REPLACE INTO rollups(tier, start, series, data) VALUES (?, ?, ?, ?)"),
+      // One seek each on the (tier, start, series) key: the rows a tier holds, oldest and newest.
+      rollupFirst: p("SELECT min(start) AS s FROM rollups WHERE tier = ?"),
+      rollupLast: p("SELECT max(start) AS s FROM rollups WHERE tier = ?"),
       dropWal: p("DELETE FROM wal WHERE id <= ?"),
       instance: p("INSERT OR REPLACE INTO instances(id, view) VALUES (?, ?)"),
     };
@@ -126,28 +133,23 @@ export class DurableStore {
 
   /** Open the store in `dir`, replaying samples that were flushed but not yet sealed. */
   static open(opts: DurableOptions): DurableStore {
-    const db = openDatabase(opts.dir);
+    const db = openDatabase(opts.dir, opts.report);
     const store = new DurableStore(db, opts);
-    store.#recover();
+    store.#recover(opts.report ?? ((line) => console.error(line)));
     return store;
   }
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
-    if (this.#openPoints >= this.#maxOpenPoints) {
-      this.dropped++;
-      return;
-    }
-    let byMetric = this.#open.get(instance);
-    if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    let open = byMetric.get(metric);
+    let open = this.#open.get(instance)?.get(metric);
+    if (!this.#shed.admit(open?.load ?? this.#shed.of(instance))) return;
     if (!open) {
       const { id } = this.#stmt.series.get(instance, metric) as { id: number };
       open = this.#track(instance, metric, id);
     }
     open.times.push(t);
     open.values.push(v);
-    this.#openPoints++;
+    this.#shed.add(open.load, 1);
   }
 
   /**
@@ -194,7 +196,7 @@ export class DurableStore {
   tick(): void {
     this.flush();
     const due = this.#now() - this.#lastRound >= this.#sealEveryMs ||
-      this.#openPoints >= this.#maxOpenPoints / 4;
+      this.#shed.total >= this.#maxOpenPoints / 4;
     if (!this.#round && due) this.#startRound();
     if (this.#round) this.#sealStep();
     this.#retainer.step(this.#now());
@@ -231,10 +233,16 @@ export class DurableStore {
         b.addPoints(times, values);
       }
     } else {
-      // Rows start at multiples of rowMs; none older than the tier's retention is kept.
+      // Rows start at multiples of rowMs; none older than the tier's retention is kept. The
+      // walk covers only the rows the tier holds, whatever range was asked for: a walk to `to`
+      // took 20 s for to = 8.64e15 and held every write and query behind it (issue 16.1).
       const t = TIERS[tier - 1];
       const oldest = this.#now() - retentionOf(tier, this.retention) - t.rowMs;
-      for (let s = Math.floor(Math.max(from, oldest) / t.rowMs) * t.rowMs; s < to; s += t.rowMs) {
+      const first = (this.#stmt.rollupFirst.get(tier) as { s: number | null }).s;
+      const last = (this.#stmt.rollupLast.get(tier) as { s: number | null }).s;
+      const lo = Math.max(from, oldest, first ?? Infinity);
+      const hi = Math.min(to, (last ?? -Infinity) + 1);
+      for (let s = Math.floor(lo / t.rowMs) * t.rowMs; s < hi; s += t.rowMs) {
         const row = this.#stmt.rollupGet.get(tier, s, open.id) as { data: Uint8Array } | undefined;
         if (row) b.addBuckets(decodeBuckets(row.data));
       }
@@ -254,10 +262,20 @@ export class DurableStore {
     return [...(this.#open.get(instance)?.keys() ?? [])];
   }
 
+  /** Points not kept in history because too many were waiting to be written (see shed.ts). */
+  get dropped(): number {
+    return this.#shed.dropped;
+  }
+
+  /** The `k` instances that lost the most points to shedding, most first. */
+  shedFrom(k = 5): Array<[instance: string, dropped: number]> {
+    return this.#shed.top(k);
+  }
+
   /** Size and backlog figures for `/api/stats`. */
   stats(): { openPoints: number; series: number; bytes: number; dropped: number } {
     return {
-      openPoints: this.#openPoints,
+      openPoints: this.#shed.total,
       series: this.#byId.size,
       bytes: this.#retainer.bytes(),
       dropped: this.dropped,
@@ -268,13 +286,14 @@ export class DurableStore {
     if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    const open: Open = { id, times: [], values: [], flushed: 0, sealing: 0 };
+    const load = this.#shed.of(instance);
+    const open: Open = { id, load, times: [], values: [], flushed: 0, sealing: 0 };
     byMetric.set(metric, open);
     this.#byId.set(id, open);
     return open;
   }
 
-  #recover(): void {
+  #recover(report: (line: string) => void): void {
     const sealed = new Map<number, number>();
     for (const r of this.#db.prepare("SELECT id, instance, metric, sealed_wal FROM series").all()) {
       const s = r as { id: number; instance: string; metric: string; sealed_wal: number };
@@ -283,14 +302,18 @@ export class DurableStore {
     }
     for (const r of this.#db.prepare("SELECT id, data FROM wal ORDER BY id").iterate()) {
       const { id: walId, data } = r as { id: number; data: Uint8Array };
-      decodeWal(data, (sid, t, v) => {
-        const open = this.#byId.get(sid);
-        if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
-        open.times.push(t);
-        open.values.push(v);
-        open.flushed = open.times.length;
-        this.#openPoints++;
-      });
+      try {
+        decodeWal(data, (sid, t, v) => {
+          const open = this.#byId.get(sid);
+          if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
+          open.times.push(t);
+          open.values.push(v);
+          open.flushed = open.times.length;
+          this.#shed.add(open.load, 1);
+        });
+      } catch (e) {
+        report(`history: WAL row ${walId} (a second of points) unreadable, skipped: ${e}`);
+      }
     }
   }
 
@@ -327,7 +350,7 @@ export class DurableStore {
       open.times.splice(0, open.sealing);
       open.values.splice(0, open.sealing);
       open.flushed -= open.sealing;
-      this.#openPoints -= open.sealing;
+      this.#shed.add(open.load, -open.sealing);
       open.sealing = 0;
     }
     if (round.queue.length === 0) this.#round = null;
