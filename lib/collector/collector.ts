@@ -252,15 +252,21 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
 
   let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
   if (opts.otlp) {
+    const otlpHandler = createOtlpHandler({
+      codec: createOtlpCodec(),
+      accept: ingest.accept,
+      stats,
+      auth: auth.enabled ? auth : null,
+      busy: history ? () => history.backpressure() !== null : undefined,
+    });
+    // The same Host check as the dashboard's: a rebound page must not push forged points.
+    const otlpHost = createHostCheck({
+      bound: parseHostPort(opts.otlp, "--otlp")!.host,
+      allowed: opts.allowedHosts,
+    });
     const listener = serveOtlp(
       opts.otlp,
-      createOtlpHandler({
-        codec: createOtlpCodec(),
-        accept: ingest.accept,
-        stats,
-        auth: auth.enabled ? auth : null,
-        busy: history ? () => history.backpressure() !== null : undefined,
-      }),
+      async (req) => otlpHost(req) ?? await otlpHandler(req),
       log,
     );
     otlp = listener;

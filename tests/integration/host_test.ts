@@ -72,6 +72,25 @@ Deno.test("a loopback collector refuses a rebinding Host with 421 on the API and
   }
 });
 
+Deno.test("the OTLP listener refuses a rebinding Host with 421 too", async () => {
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    otlp: "127.0.0.1:0",
+    dataDir: null,
+    log: quiet,
+  });
+  try {
+    const url = c.otlpUrl!;
+    const port = new URL(url).port;
+    assert.equal(await statusOf(url, "/v1/metrics", "rebind.evil.example"), 421);
+    // Its own address gets past the Host check (to the listener's answer for a GET).
+    assert.notEqual(await statusOf(url, "/v1/metrics", `127.0.0.1:${port}`), 421);
+  } finally {
+    await c.stop();
+  }
+});
+
 Deno.test("the Host check takes the bound address, loopback names, IPs on 0.0.0.0, and * from --allowed-host", () => {
   const req = (host: string | null, path = "/api/instances") =>
     new Request(`http://x${path}`, { headers: host === null ? {} : { host } });
