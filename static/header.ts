@@ -43,10 +43,12 @@ export function renderSummary(
   const now = clock.now();
   let live = 0;
   let gone = 0;
+  let stopped = 0;
   for (const e of store.entries.values()) {
     const st = statusOf(e.view, now);
     if (st === "live") live++;
     else if (st === "gone") gone++;
+    else if (st === "stopped") stopped++;
   }
   const total = store.entries.size;
   // The collector's hello holds at most 1 000 instances (lib/live/hello.ts): say how many more.
@@ -58,12 +60,16 @@ export function renderSummary(
   );
   setText(byId("summary-live"), `${live} live`);
   const staleEl = byId("summary-stale");
-  const stale = total - live - gone;
+  const stale = total - live - gone - stopped;
   setText(
     staleEl,
-    [stale ? `${stale} stale` : "", gone ? `${gone} gone` : ""].filter(Boolean).join(" · "),
+    [
+      stale ? `${stale} stale` : "",
+      stopped ? `${stopped} stopped` : "",
+      gone ? `${gone} gone` : "",
+    ].filter(Boolean).join(" · "),
   );
-  staleEl.hidden = stale + gone === 0;
+  staleEl.hidden = stale + gone + stopped === 0;
   const dropEl = byId("dropped");
   dropEl.hidden = dropped === 0;
   setText(dropEl, `${dropped} update${dropped === 1 ? "" : "s"} skipped (slow tab)`);

@@ -166,8 +166,10 @@ export class Instances {
     view.clockOffsetMs = offset;
     if (state.agentStart !== null) view.startedAt = Math.min(state.agentStart + offset, arrival);
     view.lastSeen = arrival;
-    if (view.status !== "live") {
-      view.status = "live";
+    // A goodbye (clean stop) makes it `stopped`: not silent, not expected back.
+    const status = message.bye ? "stopped" : "live";
+    if (view.status !== status) {
+      view.status = status;
       changed = true;
     }
     const lostBefore = view.lost;
@@ -208,9 +210,9 @@ export class Instances {
   }
 
   /**
-   * Mark instances stale after 3 missed intervals and gone after 60, and forget those silent
-   * for longer than `forgetAfterMs`. Returns the views whose status changed and the ids
-   * forgotten.
+   * Mark instances stale after 3 missed intervals and gone after 60 (a `stopped` one, which
+   * said goodbye, stays stopped), and forget those silent for longer than `forgetAfterMs`.
+   * Returns the views whose status changed and the ids forgotten.
    */
   sweep(now: number, forgetAfterMs: number): { changed: InstanceView[]; forgotten: string[] } {
     const changed: InstanceView[] = [];
@@ -222,6 +224,7 @@ export class Instances {
         forgotten.push(id);
         continue;
       }
+      if (view.status === "stopped") continue;
       const status: InstanceStatus = silent > GONE_AFTER_INTERVALS * view.intervalMs
         ? "gone"
         : silent > STALE_AFTER_INTERVALS * view.intervalMs
@@ -236,7 +239,8 @@ export class Instances {
   }
 
   /**
-   * Re-list instances known before a restart, as stale until they report again. A view
+   * Re-list instances known before a restart, as stale until they report again (a stopped
+   * or gone one stays so: it is not expected back, and must not look silent). A view
    * persisted with `lastSeq` (and `agentStart`) resumes its sequence: samples sent while the
    * collector was down or lost in its crash show up as a counted gap. Without them (older
    * data) the sequence starts over.
@@ -251,7 +255,12 @@ export class Instances {
       const latest: Record<string, number> = {};
       for (const name of names) latest[name] = v.latest[name];
       this.#byId.set(v.id, {
-        view: { ...v, status: "stale", latest, seqResets: v.seqResets ?? 0 },
+        view: {
+          ...v,
+          status: v.status === "stopped" || v.status === "gone" ? v.status : "stale",
+          latest,
+          seqResets: v.seqResets ?? 0,
+        },
         seq: new Sequence(typeof lastSeq === "number" ? lastSeq : null, v.lastSeen),
         duplicates: 0,
         offset: new OffsetEstimate(),
@@ -291,8 +300,8 @@ export class Instances {
   }
 
   /**
-   * Make room for a new instance: forget the one silent longest, gone (60 intervals) before
-   * stale (3). So one-shot instances, or a flood of made-up ones, never lock out an agent that
+   * Make room for a new instance: forget the one silent longest, stopped (said goodbye) or gone
+   * (60 intervals) before stale (3). So one-shot instances, or a flood of made-up ones, never lock out an agent that
    * comes later, also after a restart (restored instances are silent). Candidates are sorted
    * once and used up in order, re-checked as they are taken; with none, the list is rebuilt at
    * most once a second, so a cap full of live instances costs a refused frame nothing more.
@@ -315,7 +324,7 @@ export class Instances {
         if (!this.#silentFor(st, STALE_AFTER_INTERVALS, now)) continue;
         candidates.push([
           id,
-          this.#silentFor(st, GONE_AFTER_INTERVALS, now) ? 0 : 1,
+          st.view.status === "stopped" || this.#silentFor(st, GONE_AFTER_INTERVALS, now) ? 0 : 1,
           st.view.lastSeen,
         ]);
       }

@@ -13,9 +13,10 @@ export type { Alert, LeakEstimate };
 
 /**
  * Liveness of an instance: live while it reports, stale after 3 missed intervals, gone after
- * 60 (it stopped, or was replaced: kept in the list until its history expires).
+ * 60 (it crashed, or was replaced: kept in the list until its history expires), stopped when
+ * it said goodbye (a clean stop: no silent alert).
  */
-export type InstanceStatus = "live" | "stale" | "gone";
+export type InstanceStatus = "live" | "stale" | "gone" | "stopped";
 
 /** One instance as the API and the page see it. */
 export interface InstanceView {

@@ -100,6 +100,7 @@ Deno.test({
         );
       }, "the Node app's samples at the collector");
       assert.equal(view.pid, node.pid);
+      assert.equal(view.status, "stopped", "agent.stop() said goodbye from Node too");
       assert.equal(view.latest['orders.placed_total{kind="web"}'], 1);
       assert.ok(view.latest["mem.rss_bytes"] > 1_000_000, JSON.stringify(view.latest));
 
