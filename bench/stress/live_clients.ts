@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { encode, type Identity } from "../../lib/protocol.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { startServer } from "../../tests/support/server_process.ts";
 import { rssOf, stuckWebSocket } from "../../tests/support/hostile_net.ts";
 

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import {
+  bindPull,
+  bindSub,
+  connectSub,
+  type CurveServerOptions,
+  type Receiver,
+} from "../transport/zmq.ts";
 import { createAuth } from "../http/auth.ts";
 import { createHostCheck } from "../http/host.ts";
 import { Instances } from "./instances.ts";

@@ -11,7 +11,7 @@ import { CollectorStats } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub } from "../../lib/live/hub.ts";
 import { encode, type Identity } from "../../lib/protocol.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { instanceId, Instances, type PersistedView } from "../../lib/collector/instances.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { encode, type Identity, type Message } from "../../lib/protocol.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 

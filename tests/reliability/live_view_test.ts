@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { encode, type Identity } from "../../lib/protocol.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { buildHello } from "../../lib/live/hello.ts";
 import type { HelloFrame, InstanceView } from "../../lib/live/messages.ts";
 import { LiveClient, waitFor } from "../support/live.ts";
