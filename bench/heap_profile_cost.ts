@@ -13,7 +13,7 @@
  * @module
  */
 import { isHeapProfileFrame } from "../lib/protocol_profile.ts";
-import { bindPull } from "../lib/zmq.ts";
+import { bindPull } from "../lib/transport/zmq.ts";
 import { summarize } from "./stats.ts";
 
 /** One repetition: on minus off over the window and before it. */

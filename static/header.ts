@@ -34,7 +34,12 @@ export function renderConnection(
 }
 
 /** Show the instance counts, the skipped updates and the browser's clock skew. */
-export function renderSummary(store: Store, clock: ClockSync, dropped: number): void {
+export function renderSummary(
+  store: Store,
+  clock: ClockSync,
+  dropped: number,
+  omitted = 0,
+): void {
   const now = clock.now();
   let live = 0;
   let gone = 0;
@@ -46,7 +51,13 @@ export function renderSummary(store: Store, clock: ClockSync, dropped: number): 
     else if (st === "stopped") stopped++;
   }
   const total = store.entries.size;
-  setText(byId("summary-count"), `${total} instance${total === 1 ? "" : "s"}`);
+  // The collector's hello holds at most 1 000 instances (lib/live/hello.ts): say how many more.
+  setText(
+    byId("summary-count"),
+    `${total} instance${total === 1 ? "" : "s"}${
+      omitted > 0 ? ` (${omitted} more, least recently seen, not listed)` : ""
+    }`,
+  );
   setText(byId("summary-live"), `${live} live`);
   const staleEl = byId("summary-stale");
   const stale = total - live - gone - stopped;

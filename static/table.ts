@@ -377,6 +377,14 @@ export function notesOf(entry: Entry): Array<{ kind: string; text: string; title
       title: `${v.lost} samples missing (sequence gaps) of ${v.received + v.lost}`,
     });
   }
+  if (typeof v.seqResets === "number" && v.seqResets > 0) {
+    out.push({
+      kind: "lost",
+      text: `${v.seqResets} out of sequence`,
+      title:
+        `${v.seqResets} samples carried a sequence number no real agent could have sent by then (a forged or corrupt frame); they were kept, and loss is still counted from the real sequence`,
+    });
+  }
   if (Math.abs(v.clockOffsetMs) > 1000) {
     out.push({
       kind: "skew",

@@ -11,7 +11,7 @@ import os from "node:os";
 import process from "node:process";
 import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
-import type { CurveClientOptions } from "../zmq.ts";
+import type { CurveClientOptions } from "../transport/zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { heapProfileEnabled, type HeapProfileOptions, startHeapProfiler } from "./heap_profile.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
@@ -45,7 +45,7 @@ export interface AgentOptions {
   instance?: string;
   /** Process id to report (default this process): the sidecar reports the process it watches. */
   pid?: number;
-  /** CURVE keys when the collector requires them (load with `loadClientKeys` from lib/keys.ts). */
+  /** CURVE keys when the collector requires them (load with `loadClientKeys` from lib/transport/keys.ts). */
   curve?: CurveClientOptions;
   /** Sampling interval, ms (default 1000). */
   intervalMs?: number;

@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
 import {
   ensureBuiltWithCss,

@@ -13,7 +13,7 @@ import type { Browser } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { type Identity } from "../../lib/protocol.ts";
 import { encodeHeapProfile } from "../../lib/protocol_profile.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { waitFor } from "../support/live.ts";
 import {
   ensureBuiltWithCss,

@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import {
   createEncoder,
   encode,

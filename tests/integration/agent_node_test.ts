@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { RUNTIME_METRICS } from "../../lib/agent/runtime.ts";
 import { decode, type Message, METRICS } from "../../lib/protocol.ts";
-import { bindPull } from "../../lib/zmq.ts";
+import { bindPull } from "../../lib/transport/zmq.ts";
 import { bundleAgentForNode } from "../support/node_bundle.ts";
 
 const NODE = "/usr/bin/node";

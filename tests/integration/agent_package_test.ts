@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { buildAgentPackage, PACKAGE_NAME } from "../../lib/build_agent.ts";
+import { buildAgentPackage, PACKAGE_NAME } from "../../lib/cmd/build_agent.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { waitFor } from "../support/live.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";

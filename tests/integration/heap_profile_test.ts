@@ -11,7 +11,7 @@ import { parseRules } from "../../lib/alerts/rules.ts";
 import type { WebhookPayload } from "../../lib/alerts/notify.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import { encode } from "../../lib/protocol.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { waitFor } from "../support/live.ts";
 
 const FIXTURE = new URL("../fixtures/heap/leaky_app.ts", import.meta.url);

@@ -8,7 +8,7 @@ import type { InstanceView, LiveFrame } from "../../lib/live/messages.ts";
 import { descendants, readAllStats } from "../../lib/proc/read.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 
-const MAIN = new URL("../../lib/sidecar/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../../lib/cmd/watch.ts", import.meta.url).pathname;
 const quiet = () => {};
 const MiB = 1024 * 1024;
 
