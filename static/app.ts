@@ -28,7 +28,7 @@ import { PageState, writeHash } from "./page_state.ts";
 import { LiveView, memLimitOf } from "./live_view.ts";
 import { LeakTrends } from "./leak_trends.ts";
 import { frameHandler } from "./frames.ts";
-import { renderConnection, renderSummary } from "./header.ts";
+import { renderConnection, renderQueueDelay, renderSummary } from "./header.ts";
 import { exposeDebug } from "./debug.ts";
 
 const clock = new ClockSync();
@@ -198,6 +198,7 @@ const onFrame = frameHandler({
     live.table.refresh(store.entries, clock.now());
   },
   onCounters: header,
+  onIngest: (f) => renderQueueDelay(f.queueDelayMs),
 });
 
 setupWindowPicker(byId("window"), state.windowMs, (ms) => {

@@ -342,6 +342,14 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
       },
     },
+    {
+      // The page's header shows the queueing delay at arrival (queue_delay.ts).
+      name: "ingest-feed",
+      run: (t) => {
+        if (hub.size === 0) return;
+        hub.publish({ type: "ingest", now: t, queueDelayMs: stats.queueDelay.summary(t) });
+      },
+    },
     { name: "trim", run: (t) => recent.trim(t) },
     {
       name: "profiles",

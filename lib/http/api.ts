@@ -59,6 +59,8 @@ export function collectorStats(deps: ApiDeps): Response {
   return json({
     uptimeMs: now() - stats.started,
     received: { messages: stats.messages, samples: stats.samples, bytes: stats.bytes },
+    // How long frames waited between the agent's send and ingest, last minute (ms).
+    queueDelayMs: stats.queueDelaySummary(),
     rejected: { total: stats.refusedTotal, byReason: stats.refused },
     lost: { total: lost },
     // evicted: silent instances forgotten to make room for new ones at the instance cap.

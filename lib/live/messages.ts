@@ -8,6 +8,7 @@
 
 import type { Alert } from "../alerts/types.ts";
 import type { LeakEstimate } from "../alerts/leak.ts";
+import type { QueueDelaySummary } from "../collector/queue_delay.ts";
 
 export type { Alert, LeakEstimate };
 
@@ -129,6 +130,16 @@ export interface DroppedFrame {
   count: number;
 }
 
+/**
+ * How long frames waited between the agents' sends and ingest over the last minute, once a
+ * second (lib/collector/queue_delay.ts): the page shows it in its header.
+ */
+export interface IngestFrame {
+  type: "ingest";
+  now: number;
+  queueDelayMs: QueueDelaySummary;
+}
+
 /** Every frame the server sends on `/ws`. */
 export type LiveFrame =
   | HelloFrame
@@ -136,4 +147,5 @@ export type LiveFrame =
   | InstanceFrame
   | ServicesFrame
   | AlertsFrame
-  | DroppedFrame;
+  | DroppedFrame
+  | IngestFrame;
