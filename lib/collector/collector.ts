@@ -305,7 +305,9 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         if (!history) return;
         stats.historyDropped = history.dropped;
         stats.historyShed = history.shedFrom;
-        return history.tick().catch((e) => {
+        return history.tick().then(() => {
+          stats.historyDurable = history.durable;
+        }, (e) => {
           stats.historyErrors++;
           throw e;
         });

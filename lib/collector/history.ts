@@ -125,6 +125,9 @@ export class HistoryThread implements HistorySink {
   /** The first error of a batch handed over between ticks, reported by the next tick. */
   #laterError: string | null = null;
   #threadDropped = 0;
+  /** Points the thread has taken; and of them, written to disk by a completed tick. */
+  #taken = 0;
+  #durable = 0;
   #shed: Array<[string, number]> = [];
   #lost = 0;
   #failed: Error | null = null;
@@ -192,6 +195,14 @@ export class HistoryThread implements HistorySink {
   /** The instances that lost the most points to the store's shedding, most first. */
   get shedFrom(): Array<[instance: string, dropped: number]> {
     return this.#shed;
+  }
+
+  /**
+   * Points on disk: taken by the thread before a tick that flushed without error, less those
+   * it shed. Benchmarks count a sample as ingested when it is durable (bench/ingest.ts).
+   */
+  get durable(): number {
+    return this.#durable;
   }
 
   /** Points appended here and not yet taken by the thread. */
@@ -328,10 +339,13 @@ export class HistoryThread implements HistorySink {
     switch (m.type) {
       case "done": {
         this.#inFlight -= m.points;
+        this.#taken += m.points;
         this.#threadDropped = m.dropped;
         this.#shed = m.shed;
         if (this.#held && this.pending < this.#max) this.#unhold();
         const w = this.#waiters.get(m.id);
+        // Only a tick batch has a waiter: its flush wrote everything taken so far.
+        if (w && !m.error) this.#durable = this.#taken - m.dropped;
         if (!w) {
           if (m.error) this.#laterError ??= m.error;
           return;

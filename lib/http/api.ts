@@ -77,6 +77,7 @@ export function collectorStats(deps: ApiDeps): Response {
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: {
       errors: stats.historyErrors,
+      durable: stats.historyDurable,
       dropped: stats.historyDropped,
       shedFrom: stats.historyShed,
     },
