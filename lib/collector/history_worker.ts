@@ -52,7 +52,7 @@ scope.onmessage = (e) => {
       let error: string | undefined;
       for (const [instance, metric, times, values] of m.series) {
         try {
-          for (let i = 0; i < times.length; i++) s.append(instance, metric, times[i], values[i]);
+          s.appendMany(instance, metric, times, values); // one series lookup per batch
         } catch (err) {
           error ??= message(err); // a full disk: the rest of the batch still goes to memory
         }

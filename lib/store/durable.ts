@@ -153,6 +153,30 @@ export class DurableStore {
   }
 
   /**
+   * Record many points of one series (the history thread's hand-over, per series): the same
+   * as {@link append} for each, with one series lookup for all of them.
+   */
+  appendMany(
+    instance: string,
+    metric: string,
+    times: ArrayLike<number>,
+    values: ArrayLike<number>,
+  ): void {
+    let open = this.#open.get(instance)?.get(metric);
+    const load = open?.load ?? this.#shed.of(instance);
+    for (let i = 0; i < times.length; i++) {
+      if (!this.#shed.admit(load)) continue;
+      if (!open) {
+        const { id } = this.#stmt.series.get(instance, metric) as { id: number };
+        open = this.#track(instance, metric, id);
+      }
+      open.times.push(times[i]);
+      open.values.push(values[i]);
+      this.#shed.add(load, 1);
+    }
+  }
+
+  /**
    * Remember an instance's latest view, with its last sequence number and agent start time;
    * written at the next flush, in the same transaction as the points, so after a crash the
    * persisted `lastSeq` matches the persisted points and the gap is counted as loss.
@@ -359,11 +383,22 @@ export class DurableStore {
   /** Seal `open`'s points of this round into round `roundId`; returns their first and last time. */
   #sealSeries(open: Open, roundId: number, cutoff: number): [number, number] {
     const n = open.sealing;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
-      open.times[a] - open.times[b]
-    );
-    const times = order.map((i) => open.times[i]);
-    const values = order.map((i) => open.values[i]);
+    // Ingest places each instance's points in time order, so they nearly always arrive
+    // sorted: then a copy does (an index sort of a million points took most of a seal step).
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) sorted = open.times[i - 1] <= open.times[i];
+    let times: number[];
+    let values: number[];
+    if (sorted) {
+      times = open.times.slice(0, n);
+      values = open.values.slice(0, n);
+    } else {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+        open.times[a] - open.times[b]
+      );
+      times = order.map((i) => open.times[i]);
+      values = order.map((i) => open.values[i]);
+    }
     this.#stmt.chunk.run(roundId, open.id, encodeChunk(times, values));
     for (const tier of TIERS) {
       const byRow = new Map<
