@@ -1,11 +1,12 @@
 /**
- * Issue 14, targets 1 and 3, on their own (`deno task bench:honest`): ingest CPU per sample
+ * Issue 14, targets 1 and 3: ingest CPU per sample
  * with the collector run as users run it (durable history on, one live client, a sample
  * counted when it is durable) beside the raw receive loop with and without UTF-8 +
  * `JSON.parse`, same frames, same senders, alternating; then live latency (sample ->
  * WebSocket reader) idle and while batch load runs at half the collector's measured ceiling.
- * Prints progress to stderr and the results as JSON on stdout (bench/report_honest.ts
- * renders them for docs/benchmarks.md).
+ * `deno task bench` runs it (bench/run.ts); by hand, `deno run -A bench/honest.ts > r.json`
+ * prints progress to stderr and the results as JSON on stdout, and
+ * `deno run -A bench/report_honest.ts r.json` renders them as docs/benchmarks.md shows them.
  *
  * @module
  */
@@ -38,16 +39,6 @@ const SENDERS: Record<Form, number> = { single: 1, batch: 2 };
 const FRAMES: Record<Form, number> = { single: 60_000, batch: 3_000 };
 const LATENCY = { rateHz: 100, durationMs: 5_000 };
 
-const started = performance.now();
-const say = (s: string) =>
-  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${s}`);
-const load: string[] = [];
-async function noteLoad(when: string) {
-  const l = (await Deno.readTextFile("/proc/loadavg").catch(() => "")).split(" ").slice(0, 3);
-  load.push(`${when}: ${l.join(" ")}`);
-  say(`load average (${when}): ${l.join(" ")}`);
-}
-
 function options(form: Form, frames: number, extra: Partial<ThroughputOptions>) {
   const senders = SENDERS[form];
   return {
@@ -73,7 +64,14 @@ const p = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(s.length * q))];
 };
 
-async function main() {
+/** Run both parts; progress goes to `say`. */
+export async function runHonest(say: (s: string) => void): Promise<HonestResults> {
+  const load: string[] = [];
+  const noteLoad = async (when: string) => {
+    const l = (await Deno.readTextFile("/proc/loadavg").catch(() => "")).split(" ").slice(0, 3);
+    load.push(`${when}: ${l.join(" ")}`);
+    say(`load average (${when}): ${l.join(" ")}`);
+  };
   await noteLoad("start");
   const ingest = {} as HonestResults["ingest"];
   for (const form of ["batch", "single"] as Form[]) {
@@ -105,8 +103,8 @@ async function main() {
     );
     await noteLoad(`after ${form}`);
   }
-  // The ceiling: collector, history on, batch frames, read rate (messages/s to durable
-  // would include up to a second's wait for the flush tick).
+  // The ceiling: collector, history on, batch frames, frames/s to durable (it includes up to
+  // a second's wait for the flush tick, so it is under the read ceiling: the load errs low).
   const colBatch = ingest.batch.collector;
   const framesPerSec = summarize(colBatch.map((r) => r.messagesPerSec)).median;
   const ceiling = { framesPerSec, samplesPerSec: framesPerSec * BATCH };
@@ -134,7 +132,7 @@ async function main() {
     } ms; collector p99 ${busy.queueDelay.p99}; load ${busy.loadFrames} frames, ${busy.loadRefusals} refusals`,
   );
   await noteLoad("end");
-  const out: HonestResults = {
+  return {
     date: new Date().toISOString(),
     load,
     reps: REPS,
@@ -144,7 +142,11 @@ async function main() {
     ceiling,
     latency: { ...LATENCY, idle, busy },
   };
-  console.log(JSON.stringify(out));
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  const started = performance.now();
+  const say = (s: string) =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${s}`);
+  console.log(JSON.stringify(await runHonest(say)));
+}

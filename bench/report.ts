@@ -6,6 +6,8 @@
 import type { Form } from "./frames.ts";
 import type { ThroughputRun } from "./ingest.ts";
 import type { LatencyRun } from "./latency.ts";
+import type { HonestResults } from "./honest.ts";
+import { renderHonestIngest, renderHonestLatency } from "./report_honest.ts";
 import { quantile, summarize, type Summary } from "./stats.ts";
 import type { StorageResults } from "./storage.ts";
 import type { Stage } from "./ingest_breakdown.ts";
@@ -47,6 +49,8 @@ export interface BenchResults {
   /** OTLP requests in flight at once. */
   otlpConcurrency: number;
   latency: LatencyRun & { rateHz: number; durationMs: number };
+  /** Issue 14 targets 1 and 3: CPU per sample with history on, latency while busy. */
+  honest?: HonestResults;
   /** Mean encoded frame size per form, bytes. */
   frameBytes: Record<Form, number>;
   /** In-process cost of ingest stages per frame form (bench/ingest_breakdown.ts). */
@@ -232,6 +236,7 @@ export function renderReport(r: BenchResults): string {
   p();
 
   renderRatios(r, p);
+  if (r.honest) renderHonestIngest(r.honest, p);
   renderOtlp(r, p);
 
   const lat = r.latency;
@@ -262,6 +267,7 @@ export function renderReport(r: BenchResults): string {
     } | ${num(quantile(c, 0.99), 1)} | ${num(Math.max(...c), 1)} | |`,
   );
   p();
+  if (r.honest) renderHonestLatency(r.honest, p);
   renderStorage(r, p);
   renderAgentCost(r, p);
   if (r.heapProfile) renderHeapProfileCost(r.heapProfile, p);

@@ -12,6 +12,7 @@ import { measureBreakdown } from "./ingest_breakdown.ts";
 import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
+import { runHonest } from "./honest.ts";
 import { runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
@@ -159,6 +160,9 @@ async function main() {
     } ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]} ms, max ${sorted.at(-1)} ms`,
   );
 
+  // Issue 14: CPU per sample with history on (counted when durable), latency while busy.
+  const honest = await runHonest((l) => say(`honest: ${l}`));
+
   await noteLoad("after latency");
   // 4. Durable storage, ours vs a naive table.
   const storage = await runStorage({ log: (l) => say(`storage: ${l}`) });
@@ -189,6 +193,7 @@ async function main() {
     otlp,
     otlpConcurrency: OTLP_BENCH.concurrency,
     latency: { ...lat, rateHz, durationMs },
+    honest,
     frameBytes,
     breakdown,
     storage,
