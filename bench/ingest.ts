@@ -157,12 +157,14 @@ export async function runRaw(o: ThroughputOptions): Promise<ThroughputRun> {
         count++;
       },
   });
+  let run: ThroughputRun;
   try {
-    return await drive(pull.endpoint, o, () => count);
+    run = await drive(pull.endpoint, o, () => count);
   } finally {
     await pull.close();
-    if (o.parse && keys !== count) throw new Error(`parsed ${keys} of ${count} frames`);
   }
+  if (o.parse && keys !== count) throw new Error(`parsed ${keys} of ${count} frames`);
+  return run;
 }
 
 interface StatsBody {

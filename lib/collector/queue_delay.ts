@@ -46,6 +46,8 @@ function upper(b: number): number {
 export class QueueDelay {
   #slots = Array.from({ length: SLOTS }, () => new Uint32Array(BINS));
   #max = new Float64Array(SLOTS);
+  /** The highest bin each slot has used: a summary reads no further. */
+  #top = new Int32Array(SLOTS);
   /** The 10 s period each slot holds, or -1. */
   #period = new Float64Array(SLOTS).fill(-1);
   /** Frames measured since start (for a counter). */
@@ -61,9 +63,12 @@ export class QueueDelay {
     if (this.#period[i] !== p) {
       this.#slots[i].fill(0);
       this.#max[i] = 0;
+      this.#top[i] = 0;
       this.#period[i] = p;
     }
-    this.#slots[i][bin(d)]++;
+    const b = bin(d);
+    this.#slots[i][b]++;
+    if (b > this.#top[i]) this.#top[i] = b;
     if (d > this.#max[i]) this.#max[i] = d;
     this.total++;
     this.sumMs += d;
@@ -75,11 +80,14 @@ export class QueueDelay {
     const merged = new Float64Array(BINS);
     let count = 0;
     let max = 0;
+    let top = 0;
     for (let i = 0; i < SLOTS; i++) {
       const age = p - this.#period[i];
       if (this.#period[i] < 0 || age < 0 || age >= SLOTS) continue;
       const s = this.#slots[i];
-      for (let b = 0; b < BINS; b++) {
+      const last = this.#top[i];
+      if (last > top) top = last;
+      for (let b = 0; b <= last; b++) {
         if (s[b] === 0) continue;
         merged[b] += s[b];
         count += s[b];
@@ -91,7 +99,7 @@ export class QueueDelay {
     const at = (q: number) => {
       const rank = Math.ceil(q * count);
       let seen = 0;
-      for (let b = 0; b < BINS; b++) {
+      for (let b = 0; b <= top; b++) {
         seen += merged[b];
         if (seen >= rank) return Math.min(upper(b), max);
       }
