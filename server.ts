@@ -9,6 +9,7 @@ import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
+import { redact } from "./lib/remote/writer.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -58,6 +59,10 @@ export async function main(args: string[]): Promise<number> {
       secureCookie: config.secureCookie,
       curve,
       rules,
+      remoteWrite: config.remoteWrite.map((url) => ({ url, headers: config.remoteWriteHeaders })),
+      remoteRead: config.remoteRead
+        ? { url: config.remoteRead, headers: config.remoteReadHeaders }
+        : null,
     });
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
@@ -69,6 +74,14 @@ export async function main(args: string[]): Promise<number> {
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
+  for (const url of config.remoteWrite) {
+    console.log(
+      `remote write to ${redact(url)} (${
+        config.dataDir ? "queued in the WAL" : "queue in memory, lost on exit"
+      })`,
+    );
+  }
+  if (config.remoteRead) console.log(`older history read from ${redact(config.remoteRead)}`);
   console.log(
     config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",
   );

@@ -15,7 +15,8 @@ import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
 import { DEFAULTS } from "../config.ts";
-import { HistoryThread } from "./history.ts";
+import { HistoryThread, type RemoteTarget } from "./history.ts";
+import { startMemoryRemoteWrite } from "../remote/memory_write.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
 import { CHART_METRICS } from "../http/ws.ts";
@@ -58,6 +59,11 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /**
+   * Prometheus remote-write targets: every accepted sample is shipped to each, from the WAL
+   * with a data directory (durable), else from a bounded queue in memory (lib/remote/).
+   */
+  remoteWrite?: RemoteTarget[];
 }
 
 /** A running collector. */
@@ -101,8 +107,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       retention: opts.retention,
       maxDiskBytes: opts.maxDiskBytes,
       sealEveryMs: opts.sealEveryMs,
+      remoteWrite: opts.remoteWrite,
+      log,
     })
     : null;
+  // Without a data directory there is no WAL to ship from: queues in memory, bounded.
+  const memoryRemote = !history && opts.remoteWrite?.length
+    ? startMemoryRemoteWrite(opts.remoteWrite, { now, log })
+    : null;
+  const remoteStats = () => history?.remoteStats() ?? memoryRemote?.stats() ?? [];
   let alertStore;
   try {
     if (history) {
@@ -112,6 +125,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     alertStore = openAlertStore(opts.dataDir ?? null); // after history: the data dir is ours
   } catch (e) {
     await history?.close().catch(() => {});
+    await memoryRemote?.stop();
     throw e;
   }
   const rules = opts.rules ?? defaultRuleSet();
@@ -128,7 +142,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     hub,
     stats,
     now,
-    history,
+    history: history ?? memoryRemote?.sink,
     alerts,
     maxSeriesTotal: opts.maxSeriesTotal,
   });
@@ -157,6 +171,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     );
   } catch (e) {
     await history?.close().catch(() => {});
+    await memoryRemote?.stop();
     throw e;
   }
   if (opts.sub) {
@@ -173,6 +188,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
     history: history ?? recentReader(recent, now),
     alerts,
+    remote: remoteStats,
   }));
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -188,6 +204,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   } catch (e) {
     await Promise.all(receivers.map((r) => r.close()));
     await history?.close().catch(() => {});
+    await memoryRemote?.stop();
     throw new Error(
       `cannot listen on HTTP ${opts.httpHost ?? DEFAULTS.httpHost}:${
         opts.httpPort ?? DEFAULTS.httpPort
@@ -251,6 +268,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
           // A full or read-only disk: what was flushed before is safe; say what was not.
           log(`history: could not write the last samples on stop: ${(e as Error).message}`);
         }
+        await memoryRemote?.stop();
         alerts.close();
       })();
       return stopping;

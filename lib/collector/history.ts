@@ -27,6 +27,13 @@ import type { Retention } from "../store/query.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "./instances.ts";
 import type { HistorySink } from "./ingest.ts";
+import type { RemoteStats } from "../remote/writer.ts";
+
+/** A remote-write target: its URL and extra headers (auth). */
+export interface RemoteTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
 
 /** A message to the history thread. */
 export type Request =
@@ -37,6 +44,8 @@ export type Request =
     retention?: Retention;
     maxDiskBytes?: number | null;
     sealEveryMs?: number;
+    /** Remote write: each remote ships the WAL from its own persisted cursor. */
+    remoteWrite?: RemoteTarget[];
   }
   | {
     type: "batch";
@@ -66,7 +75,16 @@ export type Request =
 export type Response =
   | { type: "opened"; retention: Retention; instances: PersistedView[]; error?: undefined }
   | { type: "opened"; error: string }
-  | { type: "done"; id: number; points: number; dropped: number; error?: string }
+  | {
+    type: "done";
+    id: number;
+    points: number;
+    dropped: number;
+    error?: string;
+    /** Per remote, after a tick. */
+    remote?: RemoteStats[];
+  }
+  | { type: "log"; line: string }
   | { type: "answer"; id: number; answer: SeriesAnswer; error?: undefined }
   | { type: "answer"; id: number; error: string }
   | { type: "closed"; error?: string };
@@ -83,6 +101,10 @@ export interface HistoryThreadOptions {
    * holds ingest (default 1 M, ~16 MB as they are handed over).
    */
   maxPendingPoints?: number;
+  /** Remote-write targets, shipped from the WAL on the thread (lib/remote/). */
+  remoteWrite?: RemoteTarget[];
+  /** Where the thread's log lines go (remote-write failures). */
+  log?: (line: string) => void;
 }
 
 interface Waiter {
@@ -113,6 +135,8 @@ export class HistoryThread implements HistorySink {
   #closing: Promise<void> | null = null;
   #held: Promise<void> | null = null;
   #release: () => void = () => {};
+  #log: (line: string) => void;
+  #remote: RemoteStats[] = [];
 
   private constructor(
     worker: Worker,
@@ -122,6 +146,7 @@ export class HistoryThread implements HistorySink {
     this.#worker = worker;
     this.#now = opts.now;
     this.#max = opts.maxPendingPoints ?? 1_000_000;
+    this.#log = opts.log ?? ((line) => console.error(line));
     this.retention = opened.retention;
     this.restored = opened.instances;
     worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
@@ -151,6 +176,7 @@ export class HistoryThread implements HistorySink {
           retention: opts.retention,
           maxDiskBytes: opts.maxDiskBytes,
           sealEveryMs: opts.sealEveryMs,
+          remoteWrite: opts.remoteWrite,
         };
         worker.postMessage(open);
       });
@@ -168,6 +194,11 @@ export class HistoryThread implements HistorySink {
   /** Points the store did not keep: over its bound (see durable.ts), or lost on this side. */
   get dropped(): number {
     return this.#threadDropped + this.#lost;
+  }
+
+  /** Per remote-write target, as of the last tick (see lib/remote/writer.ts). */
+  remoteStats(): RemoteStats[] {
+    return this.#remote;
   }
 
   /** Points appended here and not yet taken by the thread. */
@@ -302,7 +333,11 @@ export class HistoryThread implements HistorySink {
 
   #receive(m: Response): void {
     switch (m.type) {
+      case "log":
+        this.#log(m.line);
+        return;
       case "done": {
+        if (m.remote) this.#remote = m.remote;
         this.#inFlight -= m.points;
         this.#threadDropped = m.dropped;
         if (this.#held && this.pending < this.#max) this.#unhold();

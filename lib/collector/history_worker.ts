@@ -8,6 +8,8 @@
  */
 import { DurableStore } from "../store/durable.ts";
 import type { Request, Response } from "./history.ts";
+import { RemoteWriter } from "../remote/writer.ts";
+import { WalSource } from "../remote/wal_source.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<Request>) => void) | null;
@@ -17,10 +19,12 @@ const scope = globalThis as unknown as WorkerScope;
 
 let clock = 0;
 let store: DurableStore | null = null;
+/** Remote write, one writer per remote, each reading the WAL from its own cursor. */
+let writers: RemoteWriter[] = [];
 
 const message = (e: unknown) => (e as Error)?.message ?? String(e);
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   const m = e.data;
   clock = m.now;
   switch (m.type) {
@@ -32,7 +36,24 @@ scope.onmessage = (e) => {
           retention: m.retention,
           maxDiskBytes: m.maxDiskBytes,
           sealEveryMs: m.sealEveryMs,
+          remotes: (m.remoteWrite ?? []).map((r) => r.url),
         });
+        const s = store;
+        writers = (m.remoteWrite ?? []).map((r) =>
+          new RemoteWriter({
+            url: r.url,
+            headers: r.headers,
+            source: new WalSource({
+              name: r.url,
+              wal: s.wal(),
+              now: () => clock,
+              maxAgeMs: s.retention.rawMs,
+            }),
+            now: () => clock,
+            log: (line) => scope.postMessage({ type: "log", line }),
+          })
+        );
+        for (const w of writers) w.start();
         scope.postMessage({
           type: "opened",
           retention: store.retention,
@@ -61,7 +82,15 @@ scope.onmessage = (e) => {
           error ??= message(err);
         }
       }
-      scope.postMessage({ type: "done", id: m.id, points: m.points, dropped: s.dropped, error });
+      const remote = m.tick ? writers.map((w) => w.stats()) : undefined;
+      scope.postMessage({
+        type: "done",
+        id: m.id,
+        points: m.points,
+        dropped: s.dropped,
+        error,
+        remote,
+      });
       return;
     }
     case "query": {
@@ -80,6 +109,9 @@ scope.onmessage = (e) => {
     }
     case "close": {
       let error: string | undefined;
+      // Stop shipping first: what is not yet answered stays in the WAL for the next start.
+      await Promise.all(writers.map((w) => w.stop()));
+      writers = [];
       try {
         store?.close();
       } catch (err) {

@@ -9,6 +9,7 @@ import type { CollectorStats } from "../collector/stats.ts";
 import type { Hub } from "../live/hub.ts";
 import type { Services } from "../collector/services.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
+import type { RemoteStats } from "../remote/writer.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
@@ -18,6 +19,8 @@ export interface ApiDeps {
   hub: Hub;
   now: () => number;
   alerts?: AlertEngine | null;
+  /** Per remote-write target: sent, pending, oldest pending age, retries, drops. */
+  remote?: () => RemoteStats[];
 }
 
 /** A JSON response that is never sniffed or cached. */
@@ -63,6 +66,7 @@ export function collectorStats(deps: ApiDeps): Response {
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: { errors: stats.historyErrors, dropped: stats.historyDropped },
     alerts: deps.alerts?.stats() ?? null,
+    remoteWrite: deps.remote?.() ?? [],
   });
 }
 

@@ -32,6 +32,7 @@ import {
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
+import { decodeWal, encodeWal, type WalAccess } from "./wal.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "../collector/instances.ts";
 
@@ -58,10 +59,17 @@ export interface DurableOptions {
   maxOpenPoints?: number;
   /** Series sealed per step (default 200). */
   sealBatch?: number;
+  /**
+   * Remote-write queues that read the WAL (lib/remote/wal_source.ts): a sealed WAL row is
+   * kept while one of them has not shipped it, by name. Names not listed lose their cursor.
+   */
+  remotes?: string[];
 }
 
 interface Open {
   id: number;
+  instance: string;
+  metric: string;
   times: number[];
   values: number[];
   /** Points [0, flushed) are in the WAL. */
@@ -99,6 +107,8 @@ export class DurableStore {
   #sealBatch: number;
   #retainer: Retainer;
   #stmt: Record<string, StatementSync>;
+  /** Per remote-write queue: WAL rows up to this id are shipped (see {@link WalAccess}). */
+  #shipped = new Map<string, number>();
 
   private constructor(db: DatabaseSync, opts: DurableOptions) {
     this.#db = db;
@@ -110,6 +120,17 @@ export class DurableStore {
     this.#lastRound = opts.now();
     this.#rounds = new Rounds(db);
     this.#retainer = new Retainer(db, this.#rounds, this.retention, opts.maxDiskBytes ?? null);
+    // Not in the versioned schema: a table only remote write reads, created when first needed.
+    // A cursor of a remote not configured now is kept, but holds no WAL row.
+    const remotes = opts.remotes ?? [];
+    if (remotes.length > 0) {
+      db.exec(`CREATE TABLE IF NOT EXISTS remote_cursors(
+        name TEXT PRIMARY KEY, wal INTEGER NOT NULL, skip INTEGER NOT NULL) WITHOUT ROWID`);
+      const get = db.prepare("SELECT wal FROM remote_cursors WHERE name = ?");
+      for (const name of remotes) {
+        this.#shipped.set(name, (get.get(name) as { wal: number } | undefined)?.wal ?? 0);
+      }
+    }
     const p = (sql: string) => db.prepare(sql);
     this.#stmt = {
       series: p("INSERT INTO series(instance, metric) VALUES (?, ?) RETURNING id"),
@@ -119,7 +140,12 @@ export class DurableStore {
       sealed: p("UPDATE series SET sealed_wal = ? WHERE id = ?"),
       rollupGet: p("SELECT data FROM rollups WHERE tier = ? AND start = ? AND series = ?"),
       rollupPut: p("INSERT OR REPLACE INTO rollups(tier, start, series, data) VALUES (?, ?, ?, ?)"),
-      dropWal: p("DELETE FROM wal WHERE id <= ?"),
+      // The newest row is kept: with the table empty SQLite would number rows from 1 again,
+      // below series' sealed_wal and remote cursors, and replay would skip them.
+      dropWal: p("DELETE FROM wal WHERE id <= ? AND id < (SELECT max(id) FROM wal)"),
+      walAfter: p("SELECT id, data FROM wal WHERE id > ? ORDER BY id LIMIT ?"),
+      walBacklog: p("SELECT count(*) AS rows, sum(length(data)) AS bytes FROM wal WHERE id > ?"),
+
       instance: p("INSERT OR REPLACE INTO instances(id, view) VALUES (?, ?)"),
     };
   }
@@ -264,11 +290,49 @@ export class DurableStore {
     };
   }
 
+  /**
+   * The WAL as remote write's durable queue reads it: rows after a cursor, series names,
+   * and the cursors themselves. Rows a queue has not shipped outlive their seal round.
+   */
+  wal(): WalAccess {
+    return {
+      rowsAfter: (id, limit) =>
+        this.#stmt.walAfter.all(id, limit) as Array<{ id: number; data: Uint8Array }>,
+      backlog: (id) => {
+        const r = this.#stmt.walBacklog.get(id) as { rows: number; bytes: number | null };
+        return { rows: r.rows, bytes: r.bytes ?? 0 };
+      },
+      seriesOf: (id) => {
+        const open = this.#byId.get(id);
+        return open ? { instance: open.instance, metric: open.metric } : null;
+      },
+      cursor: (name) => {
+        const r = this.#db.prepare("SELECT wal, skip FROM remote_cursors WHERE name = ?").get(
+          name,
+        ) as { wal: number; skip: number } | undefined;
+        // A new remote starts at the rows still in the WAL, not at the start of history.
+        return r ?? { wal: 0, skip: 0 };
+      },
+      setCursor: (name, wal, skip) => {
+        this.#db.prepare("INSERT OR REPLACE INTO remote_cursors(name, wal, skip) VALUES (?, ?, ?)")
+          .run(name, wal, skip);
+        this.#shipped.set(name, wal);
+      },
+    };
+  }
+
+  /** The WAL row through which rows may be deleted: sealed, and shipped by every remote. */
+  #keepAfter(cutoff: number): number {
+    let keep = cutoff;
+    for (const wal of this.#shipped.values()) keep = Math.min(keep, wal);
+    return keep;
+  }
+
   #track(instance: string, metric: string, id: number): Open {
     if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    const open: Open = { id, times: [], values: [], flushed: 0, sealing: 0 };
+    const open: Open = { id, instance, metric, times: [], values: [], flushed: 0, sealing: 0 };
     byMetric.set(metric, open);
     this.#byId.set(id, open);
     return open;
@@ -319,7 +383,7 @@ export class DurableStore {
         first = Math.min(first, lo);
         last = Math.max(last, hi);
       }
-      if (round.queue.length === 0) this.#stmt.dropWal.run(round.cutoff);
+      if (round.queue.length === 0) this.#stmt.dropWal.run(this.#keepAfter(round.cutoff));
       return batch.length > 0 ? this.#rounds.widen(round.id, first, last) : null;
     });
     if (span) this.#rounds.commit(span);
@@ -377,44 +441,5 @@ export class DurableStore {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw e;
     }
-  }
-}
-
-const WAL_VERSION = 1;
-
-/**
- * A WAL row: a version byte, then per series `u32 id, u32 count` and `count` pairs of
- * float64 (time, value): 16 bytes a point, written with one allocation.
- */
-function encodeWal(pending: Open[], points: number): Uint8Array {
-  const out = new Uint8Array(1 + pending.length * 8 + points * 16);
-  const view = new DataView(out.buffer);
-  out[0] = WAL_VERSION;
-  let at = 1;
-  for (const open of pending) {
-    view.setUint32(at, open.id);
-    view.setUint32(at + 4, open.times.length - open.flushed);
-    at += 8;
-    for (let i = open.flushed; i < open.times.length; i++) {
-      view.setFloat64(at, open.times[i]);
-      view.setFloat64(at + 8, open.values[i]);
-      at += 16;
-    }
-  }
-  return out;
-}
-
-/** Read a WAL row, calling `point(seriesId, t, v)` in order; throws on a corrupt row. */
-function decodeWal(data: Uint8Array, point: (sid: number, t: number, v: number) => void): void {
-  if (data[0] !== WAL_VERSION) throw new Error(`WAL row of unknown version ${data[0]}`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let at = 1;
-  while (at < data.byteLength) {
-    if (at + 8 > data.byteLength) throw new Error("corrupt WAL row: truncated header");
-    const sid = view.getUint32(at);
-    const n = view.getUint32(at + 4);
-    at += 8;
-    if (at + n * 16 > data.byteLength) throw new Error("corrupt WAL row: truncated points");
-    for (let i = 0; i < n; i++, at += 16) point(sid, view.getFloat64(at), view.getFloat64(at + 8));
   }
 }
