@@ -17,6 +17,7 @@ import { createHandler } from "../http/handler.ts";
 import { DEFAULTS } from "../config.ts";
 import { HistoryThread, type RemoteTarget } from "./history.ts";
 import { startMemoryRemoteWrite } from "../remote/memory_write.ts";
+import { readThrough, RemoteReader } from "../remote/reader.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
 import { CHART_METRICS } from "../http/ws.ts";
@@ -64,6 +65,11 @@ export interface CollectorOptions {
    * with a data directory (durable), else from a bounded queue in memory (lib/remote/).
    */
   remoteWrite?: RemoteTarget[];
+  /**
+   * A Prometheus query API base: answers history local lacks and lists instances only it
+   * knows (lib/remote/reader.ts).
+   */
+  remoteRead?: RemoteTarget | null;
 }
 
 /** A running collector. */
@@ -85,13 +91,26 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     onHistogram: (service, key, counts) => services.addHistogram(service, key, counts),
   });
   const recent = new RecentStore({ windowMs });
+  const reader = opts.remoteRead
+    ? new RemoteReader({ url: opts.remoteRead.url, headers: opts.remoteRead.headers, now, log })
+    : null;
+  let readAt = -Infinity;
+  const refreshRemote = (t: number) => {
+    if (!reader || t - readAt < 30_000) return;
+    readAt = t;
+    reader.refresh().catch(() => {});
+  };
+  refreshRemote(now());
+  /** Instances only the remote knows (another collector's), after the local ones. */
+  const remoteOnly = () =>
+    reader ? reader.instances().filter((v) => instances.get(v.id) === undefined) : [];
   const stats = new CollectorStats({ now, log });
   const hub: Hub = new Hub({
     now,
     stuckCloseMs: opts.stuckCloseMs,
     hello: (metrics) => {
       const t = now();
-      const list = instances.list();
+      const list = [...instances.list(), ...remoteOnly()];
       const series = Object.fromEntries(
         list.map((v) => [v.id, recent.read(v.id, t, metrics ?? undefined)]),
       );
@@ -186,9 +205,13 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     hub,
     now,
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
-    history: history ?? recentReader(recent, now),
+    history: reader
+      ? readThrough(history ?? recentReader(recent, now), reader)
+      : history ?? recentReader(recent, now),
     alerts,
     remote: remoteStats,
+    remoteRead: reader ? () => reader.stats() : undefined,
+    extraInstances: remoteOnly,
   }));
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -216,6 +239,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
   const sweep: ReturnType<typeof setInterval> = setInterval(() => {
     const t = now();
+    refreshRemote(t);
     if (history) {
       stats.historyDropped = history.dropped;
       history.tick().catch((e) => {

@@ -1,0 +1,81 @@
+/**
+ * Remote read against a real VictoriaMetrics: a second, stateless collector
+ * (`--data none --remote-read URL`) lists the first one's instances and serves its history
+ * from the cluster, the same samples the first one holds.
+ */
+import assert from "node:assert/strict";
+import { createAgent } from "../../lib/agent/mod.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+import { waitFor } from "../support/live.ts";
+import { startServer } from "../support/server_process.ts";
+import { countingReaders } from "../support/readers.ts";
+import { startVictoria } from "../support/tsdb.ts";
+
+const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"];
+
+async function ids(url: string): Promise<InstanceView[]> {
+  return await (await fetch(`${url}/api/instances`)).json();
+}
+
+/** The avg of every non-empty 10 ms bucket of cpu.percent (one sample each, 50 ms apart). */
+async function values(url: string, from: number, to: number): Promise<number[]> {
+  const points = Math.ceil((to - from) / 10);
+  const q = `instance=${encodeURIComponent("rr/one")}&metric=cpu.percent&from=${from}&to=${to}` +
+    `&points=${points}`;
+  const res = await fetch(`${url}/api/series?${q}`);
+  assert.equal(res.status, 200);
+  return (await res.json()).series[0].points.map((p: number[]) => p[2]);
+}
+
+Deno.test("a stateless collector with --remote-read lists another collector's instances and serves its history", async () => {
+  const db = await startVictoria();
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-rr-" });
+  const start = Date.now();
+  const writer = await startServer([...BASE, "--data", dir, "--remote-write", db.writeUrl]);
+  const agent = createAgent({
+    service: "rr",
+    instance: "one",
+    collector: writer.zmqEndpoint,
+    intervalMs: 50,
+    readers: countingReaders(),
+  });
+  let reader: Awaited<ReturnType<typeof startServer>> | null = null;
+  try {
+    await waitFor(async () => (await ids(writer.httpUrl))[0]?.received >= 40, "40 samples");
+    await agent.stop();
+    const sent = agent.stats().sent;
+    await waitFor(
+      async () => {
+        const s = await db.samples(`cpu_percent{job="rr"}`);
+        return s[0]?.values.length === sent;
+      },
+      "every sample in VictoriaMetrics",
+      20_000,
+      200,
+    );
+
+    reader = await startServer([...BASE, "--data", "none", "--remote-read", db.base]);
+    const listed = await waitFor(
+      async () => (await ids(reader!.httpUrl)).find((v) => v.id === "rr/one"),
+      "the remote's instance listed",
+    );
+    assert.equal(listed.service, "rr");
+    assert.equal(listed.status, "gone");
+    // Whole 10 ms buckets: the remote's windows then tile the range exactly.
+    const from = start - 1000;
+    const to = from + Math.ceil((Date.now() + 1000 - from) / 10) * 10;
+    const local = await values(writer.httpUrl, from, to);
+    const remote = await values(reader.httpUrl, from, to);
+    assert.deepEqual(local, Array.from({ length: sent }, (_, i) => i));
+    assert.deepEqual(remote, local);
+    const stats = await (await fetch(`${reader.httpUrl}/api/stats`)).json();
+    assert.equal(stats.remoteRead.errors, 0);
+    assert.ok(stats.remoteRead.requests >= 4);
+  } finally {
+    await agent.stop();
+    await reader?.stop();
+    await writer.stop();
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
