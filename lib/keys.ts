@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z85Decode, z85Encode } from "./zap.ts";
+import { isZ85Key, z85Decode, z85Encode } from "./zap.ts";
 
 export { z85Decode, z85Encode };
 
@@ -18,11 +18,9 @@ export interface KeyPair {
 /** A key file or allowlist that cannot be used, worded for the person who made it. */
 export class KeyError extends Error {}
 
-const KEY_RE = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
-
 /** True when `s` is a CURVE key: 40 Z85 characters that decode to 32 bytes. */
 export function isKey(s: string): boolean {
-  return KEY_RE.test(s) && z85Decode(s) !== null;
+  return isZ85Key(s);
 }
 
 /**

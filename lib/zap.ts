@@ -8,8 +8,15 @@
  *
  * @module
  */
+import { createBackoff } from "./backoff.ts";
+
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 const Z85_VALUE = new Map([...Z85].map((c, i) => [c, i]));
+
+/** True when `s` is a CURVE key: 40 Z85 characters that decode to 32 bytes. */
+export function isZ85Key(s: unknown): s is string {
+  return typeof s === "string" && s.length === 40 && z85Decode(s) !== null;
+}
 
 /** Z85-encode bytes (length a multiple of 4), as libzmq's `zmq_z85_encode`. */
 export function z85Encode(data: Uint8Array): string {
@@ -139,14 +146,13 @@ export function serveZap(socket: ZapSocket, opts: ZapOptions): ZapHandler {
   let denied = 0;
   const report = opts.onError ?? (() => {});
   const loop = (async () => {
-    let idle = 1;
+    const idle = createBackoff({ minMs: 1, maxMs: 2 });
     while (!stopping && !socket.closed) {
       if (!socket.readable) {
-        await sleep(idle);
-        idle = Math.min(idle * 2, 2);
+        await sleep(idle.next());
         continue;
       }
-      idle = 1;
+      idle.reset();
       try {
         const done = answer(await socket.receive(), opts);
         if (!done) continue;

@@ -16,7 +16,8 @@
  */
 import * as zmq from "zeromq";
 import { LIMITS } from "./protocol.ts";
-import { serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
+import { createBackoff } from "./backoff.ts";
+import { isZ85Key, serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
 
 /** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */
 export const curveAvailable: boolean = zmq.capability.curve === true;
@@ -50,12 +51,10 @@ export interface CurveClientOptions {
 /** The ZAP domain CURVE receivers use; the handler refuses requests for any other. */
 export const ZAP_DOMAIN = "zeroapm";
 
-const KEY_RE = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
-
 function checkKeys(what: string, keys: Record<string, string>): void {
   if (!curveAvailable) throw new Error("this libzmq build has no CURVE support");
   for (const [name, v] of Object.entries(keys)) {
-    if (typeof v !== "string" || !KEY_RE.test(v)) {
+    if (!isZ85Key(v)) {
       throw new TypeError(`${what}.${name} must be a 40-character Z85 CURVE key`);
     }
   }
@@ -200,14 +199,14 @@ function runReceiver(
   const maxIdle = opts.maxIdleMs ?? 4;
   const report = opts.onError ?? (() => {});
   const loop = (async () => {
-    let idle = 1;
+    const idle = createBackoff({ minMs: 1, maxMs: maxIdle });
     let slice = performance.now();
     let lastFrame = performance.now();
     while (true) {
       // Senders that never pause (a flood) must not hold the stop: at most DRAIN_MAX_MS.
       if (stopping && performance.now() - stoppedAt >= DRAIN_MAX_MS) break;
       if (socket.readable) {
-        idle = 1;
+        idle.reset();
         lastFrame = performance.now();
         // A resolved receive() is only a microtask: without this, a busy socket starves the
         // event loop (HTTP, WebSocket writes, timers) until the queue is empty.
@@ -245,9 +244,8 @@ function runReceiver(
       // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
-      await sleep(idle);
+      await sleep(idle.next());
       slice = performance.now();
-      idle = Math.min(idle * 2, maxIdle);
     }
     socket.close();
   })();

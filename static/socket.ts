@@ -8,6 +8,7 @@
  * @module
  */
 import type { LiveFrame } from "../lib/live/messages.ts";
+import { createBackoff } from "../lib/backoff.ts";
 
 /** Connection state as shown in the header. */
 export type ConnectionState = "connecting" | "live" | "reconnecting";
@@ -53,9 +54,11 @@ export function liveUrl(loc: Location, metrics: readonly string[]): string {
 
 /** Connect and keep connected. */
 export function connectLive(opts: LiveOptions): LiveConnection {
-  const minDelay = opts.minDelayMs ?? 500;
-  const maxDelay = opts.maxDelayMs ?? 10_000;
-  let attempt = 0;
+  const backoff = createBackoff({
+    minMs: opts.minDelayMs ?? 500,
+    maxMs: opts.maxDelayMs ?? 10_000,
+    jitter: 0.5,
+  });
   let socket: WebSocket | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let closed = false;
@@ -63,17 +66,17 @@ export function connectLive(opts: LiveOptions): LiveConnection {
 
   const schedule = () => {
     if (closed) return;
-    const base = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 10));
-    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    attempt++;
-    opts.onState("reconnecting", { attempt, retryInMs: delay });
+    const delay = backoff.next();
+    opts.onState("reconnecting", { attempt: backoff.attempt, retryInMs: delay });
     timer = setTimeout(open, delay);
   };
 
   const open = () => {
     timer = null;
     if (closed) return;
-    if (!everLive && attempt === 0) opts.onState("connecting", { attempt, retryInMs: null });
+    if (!everLive && backoff.attempt === 0) {
+      opts.onState("connecting", { attempt: 0, retryInMs: null });
+    }
     let ws: WebSocket;
     try {
       ws = new WebSocket(opts.url);
@@ -94,7 +97,7 @@ export function connectLive(opts: LiveOptions): LiveConnection {
       const type = (frame as { type?: unknown }).type;
       if (typeof type !== "string" || !KINDS.has(type)) return;
       if (type === "hello") {
-        attempt = 0;
+        backoff.reset();
         everLive = true;
         opts.onState("live", { attempt: 0, retryInMs: null });
       }

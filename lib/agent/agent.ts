@@ -93,6 +93,21 @@ export interface Agent {
 /**
  * Start an agent for this process. Throws only for invalid options (at creation, so a
  * typo fails at startup); once running it never throws into the host app.
+ *
+ * @example Report this process to a collector on another port
+ * ```ts
+ * import { createAgent } from "./agent.ts";
+ *
+ * const agent = createAgent({
+ *   service: "email",
+ *   color: "teal",
+ *   collector: "tcp://127.0.0.1:5555",
+ * });
+ * const sent = agent.metrics.counter("email.sent_total");
+ * sent.inc();
+ * console.log(agent.identity.instance, agent.stats().seq);
+ * await agent.stop();
+ * ```
  */
 export function createAgent(options: AgentOptions): Agent {
   const now = options.now ?? Date.now;

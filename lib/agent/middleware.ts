@@ -4,7 +4,7 @@
  * - `http.requests_total{method, route, status}`: requests by status CLASS (`2xx`, ...)
  * - `http.request_duration_ms{method, route}`: a histogram of durations, in ms
  *
- * ```ts
+ * ```ts ignore
  * Deno.serve(instrument(handler, { metrics: agent.metrics, route: (req) => match(req) }));
  * http.createServer(instrumentNode(listener, { metrics: agent.metrics }));
  * ```
@@ -123,6 +123,21 @@ function recorder<Req>(
 /**
  * Wrap a `Deno.serve` (or any `(Request) => Response`) handler so each request is counted
  * and timed. Extra handler arguments (`info`) are passed through.
+ *
+ * @example Request rate, latency and errors per route template
+ * ```ts
+ * import { instrument } from "./middleware.ts";
+ * import { createRegistry } from "./registry.ts";
+ *
+ * const metrics = createRegistry();
+ * const handler = (req: Request) =>
+ *   new URL(req.url).pathname === "/health" ? new Response("ok") : new Response(null, { status: 404 });
+ * const server = Deno.serve({ port: 0 }, instrument(handler, {
+ *   metrics,
+ *   route: (req) => new URL(req.url).pathname === "/health" ? "/health" : undefined,
+ * }));
+ * await server.shutdown();
+ * ```
  */
 export function instrument<A extends unknown[]>(
   handler: (req: Request, ...rest: A) => Response | Promise<Response>,
@@ -148,6 +163,18 @@ export function instrument<A extends unknown[]>(
  * Wrap a `node:http` request listener so each request is counted and timed when its
  * response finishes. The listener's return value (a promise, for async listeners) is
  * passed through; a throw or rejection counts as `5xx` and is rethrown.
+ *
+ * @example The same for a Node app
+ * ```ts
+ * import http from "node:http";
+ * import { instrumentNode } from "./middleware.ts";
+ * import { createRegistry } from "./registry.ts";
+ *
+ * const metrics = createRegistry();
+ * const hello = (_req: http.IncomingMessage, res: http.ServerResponse) => res.end("ok");
+ * const server = http.createServer(instrumentNode(hello, { metrics }));
+ * server.listen(0, "127.0.0.1", () => server.close());
+ * ```
  */
 export function instrumentNode<
   Req extends NodeRequestLike,

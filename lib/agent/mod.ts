@@ -3,13 +3,19 @@
  * runtime health to a zeroapm collector; add more to send its own metrics and request
  * metrics (see examples/custom_metrics.ts).
  *
+ * @example One line for CPU and memory, a few more for the app's own metrics
  * ```ts
- * import { createAgent, instrument } from "./lib/agent/mod.ts";
+ * import { createAgent, instrument } from "./mod.ts";
+ *
  * const agent = createAgent({ service: "bookings" });
  * agent.metrics.counter("bookings.created_total").inc({ kind: "web" });
- * Deno.serve(instrument(handler, { metrics: agent.metrics, route: routeTemplateOf }));
- * // ... on shutdown:
- * await agent.stop();
+ * const handler = (_req: Request) => new Response("ok");
+ * const route = (req: Request) => new URL(req.url).pathname.replace(/\/\d+$/, "/:id");
+ * Deno.serve(instrument(handler, { metrics: agent.metrics, route }));
+ * Deno.addSignalListener("SIGTERM", async () => {
+ *   await agent.stop(); // says goodbye and flushes what is buffered, briefly
+ *   Deno.exit(0);
+ * });
  * ```
  *
  * @module

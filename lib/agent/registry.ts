@@ -3,10 +3,13 @@
  * every sample of the agent (`agent.metrics`).
  *
  * ```ts
- * const jobs = agent.metrics.counter("jobs.done_total");
+ * import { createRegistry } from "./registry.ts";
+ *
+ * const metrics = createRegistry(); // an agent has one: `agent.metrics`
+ * const jobs = metrics.counter("jobs.done_total");
  * jobs.inc({ queue: "email" });
- * agent.metrics.gauge("queue.depth").set(12, { queue: "email" });
- * agent.metrics.histogram("jobs.duration_ms").observe(41.5);
+ * metrics.gauge("queue.depth").set(12, { queue: "email" });
+ * metrics.histogram("jobs.duration_ms").observe(41.5);
  * ```
  *
  * - Series keys are `formatKey(name, labels)` (lib/metric_key.ts), one canonical key per

@@ -8,6 +8,7 @@
  */
 import { clearTimeout, setTimeout } from "node:timers";
 import type { Backlog } from "./backlog.ts";
+import { createBackoff } from "../backoff.ts";
 
 /** Where frames go: `connectCollector()` from transport.ts, or a fake in tests. */
 export interface Transport {
@@ -54,8 +55,10 @@ export interface SendLoop {
 export function startSendLoop<T>(opts: SendLoopOptions<T>): SendLoop {
   const { backlog, transport } = opts;
   const batchSize = opts.batchSize ?? 100;
-  const minBackoff = opts.minBackoffMs ?? 50;
-  const maxBackoff = opts.maxBackoffMs ?? 1000;
+  const backoff = createBackoff({
+    minMs: opts.minBackoffMs ?? 50,
+    maxMs: opts.maxBackoffMs ?? 1000,
+  });
   const clock = opts.clock ?? (() => performance.now());
   let sent = 0;
   let inFlight = 0;
@@ -82,7 +85,6 @@ export function startSendLoop<T>(opts: SendLoopOptions<T>): SendLoop {
     });
 
   const run = async () => {
-    let backoff = 0;
     while (true) {
       if (stopping && (backlog.size === 0 || clock() >= deadline)) return;
       if (backlog.size === 0) {
@@ -100,12 +102,12 @@ export function startSendLoop<T>(opts: SendLoopOptions<T>): SendLoop {
       inFlight = 0;
       if (ok) {
         sent += batch.length;
-        backoff = 0;
+        backoff.reset();
         continue;
       }
       backlog.restore(batch);
-      backoff = backoff === 0 ? minBackoff : Math.min(backoff * 2, maxBackoff);
-      const wait = stopping ? Math.min(backoff, deadline - clock()) : backoff;
+      const delay = backoff.next();
+      const wait = stopping ? Math.min(delay, deadline - clock()) : delay;
       if (wait > 0) await pause(wait);
     }
   };

@@ -2,13 +2,17 @@
  * Webhook notifications: a JSON POST when an alert fires and when it resolves, to each
  * configured target, in zeroapm's own shape or a Slack-compatible `{ text, blocks }`.
  * Deliveries wait in a bounded queue (the oldest is dropped, and counted, when full), are
- * sent a few at a time and retried with exponential back-off (1 s, 2 s, 4 s, 8 s: 5 tries).
+ * sent a few at a time and retried with exponential back-off and jitter (about 1 s, 2 s, 4 s,
+ * 8 s: 5 tries) after a network error, a 5xx, 408 or 429, waiting as long as a `Retry-After`
+ * header asks (up to 5 minutes). Any other 4xx is the request's fault: it is not retried.
  * `notify` only enqueues: it never blocks or throws into ingest or the sweep.
  *
  * @module
  */
 import type { Alert } from "./types.ts";
 import type { WebhookTarget } from "./rules.ts";
+import { createBackoff, retryAfterMs } from "../backoff.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Counters for `/api/stats`. */
 export interface NotifyStats {
@@ -44,8 +48,10 @@ export interface NotifierOptions {
   queueSize?: number;
   /** Tries per delivery (default 5). */
   tries?: number;
-  /** First back-off, doubled each retry (default 1000 ms). */
+  /** First back-off, doubled each retry (default 1000 ms), spread 75-125 %. */
   backoffMs?: number;
+  /** Random source for the jitter (tests inject one). */
+  random?: () => number;
   /** Deliveries in flight at once (default 4). */
   concurrency?: number;
   /** Timeout of one try (default 10 s). */
@@ -109,10 +115,17 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   };
 
   async function deliver(d: Delivery): Promise<void> {
+    const backoff = createBackoff({
+      minMs: backoffMs,
+      maxMs: backoffMs * 2 ** Math.max(0, tries - 2),
+      jitter: 0.5,
+      random: opts.random,
+    });
+    let wait = 0;
     for (let attempt = 1; attempt <= tries && !closed; attempt++) {
       if (attempt > 1) {
         counters.retried++;
-        await sleep(backoffMs * 2 ** (attempt - 2));
+        await sleep(wait);
         if (closed) break;
       }
       let problem: string;
@@ -129,8 +142,14 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           return;
         }
         problem = `HTTP ${res.status}`;
+        if (res.status < 500 && res.status !== 408 && res.status !== 429) {
+          logLimited(`alerts: webhook ${redact(d.target.url)} refused: ${problem} (not retried)`);
+          break;
+        }
+        wait = retryAfterMs(res.headers.get("retry-after"), now()) ?? backoff.next();
       } catch (e) {
-        problem = (e as Error)?.message ?? String(e);
+        problem = errorMessage(e);
+        wait = backoff.next();
       }
       if (attempt === tries) {
         logLimited(

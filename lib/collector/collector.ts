@@ -29,6 +29,8 @@ import {
   type RuleSet,
 } from "../alerts/mod.ts";
 import type { LeakEstimate } from "../alerts/leak.ts";
+import { errorMessage } from "../errors.ts";
+import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -85,6 +87,9 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const now = opts.now ?? Date.now;
   const log = opts.log ?? ((line: string) => console.error(line));
   const windowMs = opts.windowMs ?? DEFAULTS.windowMs;
+  // Everything opened below is closed by this stack, in reverse order: on stop(), or at once
+  // if a later step (a port in use, a damaged file) makes the start fail.
+  await using cleanup = new AsyncDisposableStack();
   const services = new Services();
   const instances = new Instances({
     maxInstances: opts.maxInstances,
@@ -130,31 +135,33 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       log,
     })
     : null;
+  if (history) {
+    cleanup.defer(async () => {
+      try {
+        await history.close(); // last: after the drain, everything received is flushed
+      } catch (e) {
+        // A full or read-only disk: what was flushed before is safe; say what was not.
+        log(`history: could not write the last samples on stop: ${errorMessage(e)}`);
+      }
+    });
+    instances.restore(history.restored);
+    await refillWindow(history, instances.list().map((v) => v.id), recent, now());
+  }
   // Without a data directory there is no WAL to ship from: queues in memory, bounded.
   const memoryRemote = !history && opts.remoteWrite?.length
     ? startMemoryRemoteWrite(opts.remoteWrite, { now, log })
     : null;
+  if (memoryRemote) cleanup.defer(() => memoryRemote.stop()); // after the drain, as history
   const remoteStats = () => history?.remoteStats() ?? memoryRemote?.stats() ?? [];
-  let alertStore;
-  try {
-    if (history) {
-      instances.restore(history.restored);
-      await refillWindow(history, instances.list().map((v) => v.id), recent, now());
-    }
-    alertStore = openAlertStore(opts.dataDir ?? null); // after history: the data dir is ours
-  } catch (e) {
-    await history?.close().catch(() => {});
-    await memoryRemote?.stop();
-    throw e;
-  }
   const rules = opts.rules ?? defaultRuleSet();
   const alerts = createAlertEngine({
     rules,
     now,
     log,
-    store: alertStore,
+    store: openAlertStore(opts.dataDir ?? null), // after history: the data dir is ours
     notifier: createNotifier({ targets: rules.webhooks, log, now }),
   });
+  cleanup.defer(() => alerts.close());
   const ingest = createIngest({
     instances,
     recent,
@@ -165,34 +172,29 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     alerts,
     maxSeriesTotal: opts.maxSeriesTotal,
   });
-  const onError = (e: unknown) => log(`zmq: ${(e as Error)?.message ?? e}`);
+  const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
   // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
   const backpressure = history ? () => history.backpressure() : undefined;
 
   const receivers: Receiver[] = [];
-  try {
-    receivers.push(
-      await bindPull(opts.zmq ?? DEFAULTS.zmq, {
-        onFrame: ingest,
-        onError,
-        backpressure,
-        curve: opts.curve
-          ? {
-            ...opts.curve,
-            onAuth: (d) => {
-              if (!d.allowed) {
-                stats.refuse("unauthorized", `agent key ${d.key ?? "?"} from ${d.address}`);
-              }
-            },
-          }
-          : undefined,
-      }),
-    );
-  } catch (e) {
-    await history?.close().catch(() => {});
-    await memoryRemote?.stop();
-    throw e;
-  }
+  cleanup.defer(() => Promise.all(receivers.map((r) => r.close())).then(() => {}));
+  receivers.push(
+    await bindPull(opts.zmq ?? DEFAULTS.zmq, {
+      onFrame: ingest,
+      onError,
+      backpressure,
+      curve: opts.curve
+        ? {
+          ...opts.curve,
+          onAuth: (d) => {
+            if (!d.allowed) {
+              stats.refuse("unauthorized", `agent key ${d.key ?? "?"} from ${d.address}`);
+            }
+          },
+        }
+        : undefined,
+    }),
+  );
   if (opts.sub) {
     receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
   }
@@ -213,88 +215,87 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     remoteRead: reader ? () => reader.stats() : undefined,
     extraInstances: remoteOnly,
   }));
+  const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
+  const httpPort = opts.httpPort ?? DEFAULTS.httpPort;
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
-      hostname: opts.httpHost ?? DEFAULTS.httpHost,
-      port: opts.httpPort ?? DEFAULTS.httpPort,
+      hostname: httpHost,
+      port: httpPort,
       onListen: () => {},
       onError: (e) => {
-        log(`http: ${(e as Error)?.message ?? e}`);
+        log(`http: ${errorMessage(e)}`);
         return new Response("internal error\n", { status: 500 });
       },
     }, handler);
   } catch (e) {
-    await Promise.all(receivers.map((r) => r.close()));
-    await history?.close().catch(() => {});
-    await memoryRemote?.stop();
-    throw new Error(
-      `cannot listen on HTTP ${opts.httpHost ?? DEFAULTS.httpHost}:${
-        opts.httpPort ?? DEFAULTS.httpPort
-      }: ${(e as Error).message}`,
-    );
+    throw new Error(`cannot listen on HTTP ${httpHost}:${httpPort}: ${errorMessage(e)}`);
   }
+  cleanup.defer(() => server.shutdown());
+  cleanup.defer(() => hub.closeAll()); // before the shutdown: open sockets would hold it
 
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
-  const sweep: ReturnType<typeof setInterval> = setInterval(() => {
-    const t = now();
-    refreshRemote(t);
-    if (history) {
-      stats.historyDropped = history.dropped;
-      history.tick().catch((e) => {
-        // Disk full, read-only directory...: counted always, logged once a minute.
-        if (stats.historyErrors++ % 60 === 0) {
-          log(
-            `history: ${(e as Error).message} (live view continues; ${stats.historyErrors} errors)`,
-          );
+  const jobs: PeriodicJob[] = [
+    {
+      // Hand buffered points to the history thread. Disk full, read-only directory...:
+      // counted always, logged once a minute; the live view continues.
+      name: "history",
+      run: () => {
+        if (!history) return;
+        stats.historyDropped = history.dropped;
+        return history.tick().catch((e) => {
+          stats.historyErrors++;
+          throw e;
+        });
+      },
+    },
+    {
+      // live -> stale -> gone, forgetting what outlived the retention.
+      name: "lifecycle",
+      run: (t) => {
+        const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
+        for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
+        for (const id of forgotten) recent.forget(id);
+        if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
+      },
+    },
+    { name: "alerts", run: (t) => alerts.evaluate(t, instances.list()) },
+    {
+      name: "services",
+      run: (t) => {
+        services.advance();
+        if (hub.size === 0) return;
+        hub.publish({ type: "services", now: t, services: services.summarise(instances.list()) });
+      },
+    },
+    {
+      name: "alert-feed",
+      run: (t) => {
+        if (hub.size === 0) return;
+        const leaks: Record<string, LeakEstimate> = {};
+        for (const v of instances.list()) {
+          const leak = alerts.leakOf(v.id);
+          if (leak) leaks[v.id] = leak;
         }
-      });
-    }
-    const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
-    try {
-      alerts.evaluate(t, instances.list());
-    } catch (e) {
-      log(`alerts: ${(e as Error).message}`);
-    }
-    for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
-    services.advance();
-    if (hub.size > 0) {
-      const list = instances.list();
-      hub.publish({ type: "services", now: t, services: services.summarise(list) });
-      const leaks: Record<string, LeakEstimate> = {};
-      for (const v of list) {
-        const leak = alerts.leakOf(v.id);
-        if (leak) leaks[v.id] = leak;
-      }
-      hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
-    }
-    for (const id of forgotten) recent.forget(id);
-    if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
-    recent.trim(t);
-  }, 1000);
+        hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
+      },
+    },
+    { name: "trim", run: (t) => recent.trim(t) },
+    // Instances only the remote-read cluster knows, listed again every 30 s.
+    { name: "remote-read", run: (t) => refreshRemote(t) },
+  ];
+  cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const running = cleanup.move(); // started: from now on stop() closes it all
   let stopping: Promise<void> | null = null;
   return {
     httpUrl: `http://${host}:${addr.port}`,
     zmqEndpoint: receivers[0].endpoint,
     stop() {
-      stopping ??= (async () => {
-        clearInterval(sweep);
-        hub.closeAll();
-        await server.shutdown();
-        await Promise.all(receivers.map((r) => r.close()));
-        try {
-          await history?.close(); // after the drain: everything received is flushed and sealed
-        } catch (e) {
-          // A full or read-only disk: what was flushed before is safe; say what was not.
-          log(`history: could not write the last samples on stop: ${(e as Error).message}`);
-        }
-        await memoryRemote?.stop();
-        alerts.close();
-      })();
+      stopping ??= running.disposeAsync();
       return stopping;
     },
   };

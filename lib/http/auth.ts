@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { createHash, timingSafeEqual as equalBytes } from "node:crypto";
 
 /** Cookie that carries the token for the page, its assets, the API and `/ws`. */
 export const TOKEN_COOKIE = "zeroapm_token";
@@ -92,16 +93,13 @@ export function loginUrl(httpUrl: string, token: string): string {
   return `${httpUrl.replace(/\/+$/, "")}/?${TOKEN_PARAM}=${encodeURIComponent(token)}`;
 }
 
-const encoder = new TextEncoder();
-
-/** Compare in time that depends only on the lengths, not on where the strings differ. */
+/**
+ * Compare two secrets in time that depends on neither where they differ nor their lengths:
+ * node:crypto's timingSafeEqual over their SHA-256 digests (it needs equal lengths).
+ */
 export function timingSafeEqual(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  let diff = x.length ^ y.length;
-  const n = Math.max(x.length, y.length);
-  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return equalBytes(digest(a), digest(b));
 }
 
 /** Every value of cookie `name` in a Cookie header (a browser may send duplicates). */

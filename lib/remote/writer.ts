@@ -11,6 +11,8 @@
  * @module
  */
 import { promSeries } from "../prom/names.ts";
+import { createBackoff, retryAfterMs } from "../backoff.ts";
+import { errorMessage } from "../errors.ts";
 import { encodeWriteRequest, WRITE_HEADERS, type WriteSeries } from "./proto.ts";
 import type { Block, RemoteSource } from "./source.ts";
 
@@ -125,7 +127,7 @@ export class RemoteWriter {
       try {
         block = this.#o.source.peek(shards * batch);
       } catch (e) {
-        this.#warn("queue", `cannot read the queue: ${(e as Error).message}`);
+        this.#warn("queue", `cannot read the queue: ${errorMessage(e)}`);
       }
       if (!block) {
         for (const r of this.#idle.splice(0)) r();
@@ -170,7 +172,14 @@ export class RemoteWriter {
     if (n === 0) return;
     for (const ts of bySeries.values()) ts.samples.sort((a, b) => a.timestamp - b.timestamp);
     const body = encodeWriteRequest([...bySeries.values()]);
-    for (let attempt = 0; !this.#stopped; attempt++) {
+    const max = this.#o.maxBackoffMs ?? 30_000;
+    const backoff = createBackoff({
+      minMs: this.#o.minBackoffMs ?? 250,
+      maxMs: max,
+      jitter: 0.5,
+      random: this.#o.random,
+    });
+    while (!this.#stopped) {
       const outcome = await this.#post(body);
       if (outcome.ok) {
         this.#stats.sent += n;
@@ -186,10 +195,8 @@ export class RemoteWriter {
       this.#stats.retries++;
       this.#lastError = outcome.error;
       this.#warn(outcome.error, `${outcome.error}; retrying (samples stay queued)`);
-      const max = this.#o.maxBackoffMs ?? 30_000;
-      const backoff = Math.min(max, (this.#o.minBackoffMs ?? 250) * 2 ** Math.min(attempt, 20));
-      const jittered = backoff / 2 + (this.#o.random ?? Math.random)() * backoff / 2;
-      await this.#sleep(Math.max(jittered, Math.min(outcome.retryAfterMs ?? 0, max)));
+      const wait = backoff.next();
+      await this.#sleep(Math.max(wait, Math.min(outcome.retryAfterMs ?? 0, max)));
     }
   }
 
@@ -210,7 +217,7 @@ export class RemoteWriter {
         signal: AbortSignal.any([this.#stop.signal, timeout]),
       });
     } catch (e) {
-      const why = timeout.aborted ? "no answer in time" : (e as Error).message;
+      const why = timeout.aborted ? "no answer in time" : errorMessage(e);
       return { ok: false, retry: true, error: `cannot reach ${this.#url}: ${why}` };
     }
     if (res.ok) {
@@ -220,7 +227,8 @@ export class RemoteWriter {
     const text = (await res.text().catch(() => "")).trim().slice(0, 200);
     const error = `${this.#url} answered ${res.status}${text ? `: ${text}` : ""}`;
     if (res.status === 429 || res.status >= 500) {
-      return { ok: false, retry: true, error, retryAfterMs: retryAfter(res, this.#o.now()) };
+      const after = retryAfterMs(res.headers.get("retry-after"), this.#o.now());
+      return { ok: false, retry: true, error, retryAfterMs: after ?? undefined };
     }
     return { ok: false, retry: false, error };
   }
@@ -273,15 +281,6 @@ export class RemoteWriter {
       this.#stop.signal.addEventListener("abort", done);
     });
   }
-}
-
-/** Retry-After in ms: seconds, or an HTTP date. */
-function retryAfter(res: Response, now: number): number | undefined {
-  const h = res.headers.get("retry-after");
-  if (!h) return undefined;
-  if (/^\d+$/.test(h.trim())) return Number(h) * 1000;
-  const t = Date.parse(h);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
 /** A URL without user:password, for logs and stats. */

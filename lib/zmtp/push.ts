@@ -14,6 +14,7 @@
  */
 import { clearTimeout, setTimeout } from "node:timers";
 import { type ByteConn, dialDefault, type Dialer, parseEndpoint } from "./dial.ts";
+import { createBackoff } from "../backoff.ts";
 import {
   createPeerParser,
   greeting,
@@ -53,8 +54,10 @@ export interface ZmtpPushOptions {
 export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): PushSocket {
   const target = parseEndpoint(endpoint);
   const dial = opts.dial ?? dialDefault;
-  const minDelay = opts.reconnectMinMs ?? 100;
-  const maxDelay = opts.reconnectMaxMs ?? 2000;
+  const redial = createBackoff({
+    minMs: opts.reconnectMinMs ?? 100,
+    maxMs: opts.reconnectMaxMs ?? 2000,
+  });
   const handshakeMs = opts.handshakeTimeoutMs ?? 5000;
   let closed = false;
   let conn: ByteConn | null = null;
@@ -120,7 +123,6 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
   };
 
   const run = async () => {
-    let delay = 0;
     while (!closed) {
       try {
         const c = await dial(target);
@@ -132,14 +134,14 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
         try {
           await session(c);
         } finally {
-          if (ready) delay = 0;
+          if (ready) redial.reset();
           drop(c);
         }
       } catch (e) {
         if (e instanceof ZmtpError && !closed) opts.onError?.(e);
       }
       if (closed) return;
-      delay = delay === 0 ? minDelay : Math.min(delay * 2, maxDelay);
+      const delay = redial.next();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         t.unref();

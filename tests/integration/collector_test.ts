@@ -123,3 +123,39 @@ Deno.test("a collector stopped for 3 s loses nothing: the backlog arrives in ord
     await second?.stop();
   }
 });
+
+/** Open files of this process whose path starts with `prefix`. */
+function openFilesUnder(prefix: string): string[] {
+  const out: string[] = [];
+  for (const fd of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${fd.name}`);
+      if (target.startsWith(prefix)) out.push(target);
+    } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
+
+Deno.test("a collector that cannot listen closes what it opened: sockets, history, alert store", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const zmqPort = probe.addr.port;
+  probe.close();
+  const dir = await Deno.makeTempDir();
+  const zmq = `tcp://127.0.0.1:${zmqPort}`;
+  try {
+    await assert.rejects(
+      startCollector({ httpPort: busy.addr.port, zmq, dataDir: dir, log: quiet }),
+      /cannot listen on HTTP 127\.0\.0\.1:\d+/,
+    );
+    assert.deepEqual(openFilesUnder(dir), [], "no file of the data directory is left open");
+    // The ZMQ port is free again: the failed start closed its socket.
+    const again = await startCollector({ httpPort: 0, zmq, dataDir: dir, log: quiet });
+    assert.equal(again.zmqEndpoint, zmq);
+    await again.stop();
+    assert.deepEqual(openFilesUnder(dir), [], "stop closes every file too");
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

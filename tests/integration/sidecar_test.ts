@@ -3,9 +3,8 @@
  * real collector: its pid, its growing memory, its exit status, forwarded signals, --pid.
  */
 import assert from "node:assert/strict";
-import { createAgent } from "../../lib/agent/agent.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
-import type { InstanceView } from "../../lib/live/messages.ts";
+import type { InstanceView, LiveFrame } from "../../lib/live/messages.ts";
 import { descendants, readAllStats } from "../../lib/proc/read.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 
@@ -17,7 +16,7 @@ const MiB = 1024 * 1024;
 function watch(args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
-    stdin: "null",
+    stdin: "piped", // the watched command inherits it: the test says when it acts
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -35,9 +34,12 @@ function watch(args: string[]) {
     }
   };
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const stdin = child.stdin.getWriter();
   return {
     child,
     lines,
+    /** Write a line to the watched command's standard input. */
+    tell: (line: string) => stdin.write(new TextEncoder().encode(`${line}\n`)),
     /** Wait for a printed line matching `re`; returns its match. */
     line: (re: RegExp, what: string) =>
       waitFor(
@@ -46,42 +48,12 @@ function watch(args: string[]) {
       ),
     /** The exit code, once output is drained. */
     async code() {
+      await stdin.close().catch(() => {}); // the child may have closed it by exiting
       const { code } = await child.status;
       await pumps;
       return code;
     },
   };
-}
-
-/**
- * Whether createAgent sends `reading.extra` (the change asked of lib/agent/agent.ts). The
- * extra-metrics test runs once it does; until then it shows as ignored.
- */
-async function agentSendsExtra(): Promise<boolean> {
-  const frames: string[] = [];
-  const agent = createAgent({
-    service: "probe",
-    intervalMs: 60_000,
-    runtime: null,
-    onError: () => {},
-    transport: {
-      trySend: (f) => (frames.push(new TextDecoder().decode(f)), Promise.resolve(true)),
-      close() {},
-    },
-    readers: {
-      read: () => ({
-        cpuPercent: 0,
-        rssBytes: 1,
-        heapUsedBytes: 1,
-        loopLagMs: 0,
-        extra: { "probe.x": 1 },
-      }),
-      close() {},
-    },
-  });
-  agent.sampleNow();
-  await agent.stop();
-  return frames.some((f) => f.includes('"probe.x"'));
 }
 
 async function instances(httpUrl: string): Promise<InstanceView[]> {
@@ -91,14 +63,16 @@ async function instances(httpUrl: string): Promise<InstanceView[]> {
 Deno.test("watch reports a python child's growing memory under its own pid and exits with its code", async () => {
   const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
   const live = await LiveClient.connect(collector.httpUrl);
+  // Python grows by 5 MiB for each line the test writes, and exits on "exit": its growth
+  // is paced by the test, which waits for each step to be reported, not by a timer.
   const py = [
-    "import os, time",
+    "import os, sys",
     "print('pid', os.getpid(), flush=True)",
     "chunks = []",
-    "for _ in range(15):",
+    "for line in sys.stdin:",
+    "    if line.strip() == 'exit': raise SystemExit(3)",
     "    chunks.append(b'x' * (5 * 1024 * 1024))",
-    "    time.sleep(0.2)",
-    "raise SystemExit(3)",
+    "    print('grown', len(chunks), flush=True)",
   ].join("\n");
   const w = watch([
     "--service",
@@ -124,12 +98,24 @@ Deno.test("watch reports a python child's growing memory under its own pid and e
       view.instance.endsWith(`:${pyPid}`),
       `default instance is host:childpid: ${view.instance}`,
     );
-    assert.equal(await w.code(), 3, "the sidecar exits with python's exit code");
+    const points = (frames: LiveFrame[]) =>
+      (pointsByInstance(frames, "mem.rss_bytes").get(view.id) ?? []).map(([, v]) => v);
+    // Each step: grow, then wait until a reading after the growth has arrived.
+    for (let step = 1; step <= 6; step++) {
+      const seen = points(live.frames).length;
+      await w.tell("grow");
+      await w.line(new RegExp(`^grown ${step}$`), `python's step ${step}`);
+      await live.until(
+        (frames) => points(frames).length >= seen + 2,
+        `readings after step ${step}`,
+      );
+    }
     const rss = await live.until((frames) => {
-      const pts = pointsByInstance(frames, "mem.rss_bytes").get(view.id) ?? [];
-      const values = pts.map(([, v]) => v);
+      const values = points(frames);
       return values.length >= 5 && values.at(-1)! - values[0] > 25 * MiB && values;
     }, "5+ memory points growing by 25+ MiB");
+    await w.tell("exit");
+    assert.equal(await w.code(), 3, "the sidecar exits with python's exit code");
     assert.ok(
       rss[0] < 48 * MiB,
       `python's memory, not the sidecar's (Deno's is larger): ${rss[0]}`,
@@ -226,7 +212,6 @@ Deno.test("watch --pid reports a running process and exits when it exits", async
 
 Deno.test({
   name: "watch --tree sums a shell and its children, with threads and open files",
-  ignore: !(await agentSendsExtra()),
   async fn() {
     const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
     const w = watch([

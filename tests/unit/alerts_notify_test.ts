@@ -24,6 +24,7 @@ Deno.test("notifier retries a failing webhook with back-off, then counts it sent
   const notifier = createNotifier({
     targets: [{ ...HOOK, headers: { authorization: "Bearer t" } }],
     backoffMs: 20,
+    random: () => 0.5, // the middle of the jitter band: exactly 20 ms, then 40 ms
     fetch: (_url, init) => {
       calls.push(performance.now() - t0);
       assert.equal(new Headers(init!.headers).get("authorization"), "Bearer t");
@@ -35,6 +36,43 @@ Deno.test("notifier retries a failing webhook with back-off, then counts it sent
   assert.equal(calls.length, 3);
   assert.ok(calls[1] - calls[0] >= 18 && calls[2] - calls[1] >= 38, `waits ${calls}`);
   assert.deepEqual(notifier.stats(), { sent: 1, failed: 0, retried: 2, dropped: 0, queued: 0 });
+});
+
+Deno.test("notifier does not retry a 4xx: the request itself is wrong", async () => {
+  let calls = 0;
+  const lines: string[] = [];
+  const notifier = createNotifier({
+    targets: [HOOK],
+    backoffMs: 1,
+    log: (l) => lines.push(l),
+    fetch: () => (calls++, Promise.resolve(new Response(null, { status: 400 }))),
+  });
+  notifier.notify("firing", ALERT);
+  await notifier.idle();
+  assert.equal(calls, 1);
+  assert.deepEqual(notifier.stats(), { sent: 0, failed: 1, retried: 0, dropped: 0, queued: 0 });
+  assert.match(lines[0], /HTTP 400 \(not retried\)/);
+});
+
+Deno.test("notifier retries 429 after the wait Retry-After asks for, not its own back-off", async () => {
+  const calls: number[] = [];
+  const t0 = performance.now();
+  const notifier = createNotifier({
+    targets: [HOOK],
+    backoffMs: 1,
+    fetch: () => {
+      calls.push(performance.now() - t0);
+      const res = calls.length === 1
+        ? new Response(null, { status: 429, headers: { "retry-after": "1" } })
+        : new Response(null, { status: 204 });
+      return Promise.resolve(res);
+    },
+  });
+  notifier.notify("firing", ALERT);
+  await notifier.idle();
+  assert.equal(calls.length, 2);
+  assert.ok(calls[1] - calls[0] >= 990, `waited ${calls[1] - calls[0]} ms, asked for 1 s`);
+  assert.equal(notifier.stats().sent, 1);
 });
 
 Deno.test("notifier gives up after 5 tries and counts the failure", async () => {
