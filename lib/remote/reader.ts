@@ -202,7 +202,7 @@ export function readThrough(local: HistoryReader, remote: RemoteReader): History
     async query(instance, metric, from, to, points): Promise<SeriesAnswer> {
       const a = await local.query(instance, metric, from, to, points);
       const first = a.points[0]?.[0];
-      if (first !== undefined && first <= from + a.bucketMs) return a; // local covers it
+      if (first !== undefined && first < from + a.bucketMs) return a; // local has bucket 0
       let more: Point[];
       try {
         more = await remote.range(instance, metric, from, to, points);
