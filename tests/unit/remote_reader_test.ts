@@ -5,7 +5,7 @@ import type { SeriesAnswer } from "../../lib/store/durable.ts";
 
 Deno.test("read-through answers from local when it covers the range, and fills the rest from the remote", async () => {
   const asked: string[] = [];
-  const f = (async (url: string | URL | Request) => {
+  const f = ((url: string | URL | Request) => {
     const u = new URL(String(url));
     asked.push(u.searchParams.get("query") ?? "");
     const t = Number(u.searchParams.get("start"));
@@ -14,7 +14,7 @@ Deno.test("read-through answers from local when it covers the range, and fills t
       status: "success",
       data: { result: [{ metric: {}, values: [[t, "5"], [t + 1, "6"]] }] },
     };
-    return Response.json(body);
+    return Promise.resolve(Response.json(body));
   }) as typeof fetch;
   const reader = new RemoteReader({
     url: "http://vm.test/",

@@ -7,7 +7,7 @@ import { decodeWriteRequest, type WriteSeries } from "../../lib/remote/proto.ts"
 /** A fake remote: answers each request with the next status, records what it got. */
 function remote(statuses: Array<number | [number, Record<string, string>]>) {
   const got: Array<{ at: number; series: WriteSeries[]; headers: Headers }> = [];
-  const f = (async (_url: string | URL | Request, init?: RequestInit) => {
+  const f = ((_url: string | URL | Request, init?: RequestInit) => {
     const body = new Uint8Array(init!.body as ArrayBuffer);
     got.push({
       at: Date.now(),
@@ -16,7 +16,9 @@ function remote(statuses: Array<number | [number, Record<string, string>]>) {
     });
     const next = statuses.shift() ?? 204;
     const [status, headers] = Array.isArray(next) ? next : [next, {}];
-    return new Response(status === 204 ? null : `status ${status}`, { status, headers });
+    return Promise.resolve(
+      new Response(status === 204 ? null : `status ${status}`, { status, headers }),
+    );
   }) as typeof fetch;
   return { got, fetch: f };
 }
