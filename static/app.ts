@@ -40,6 +40,7 @@ import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { limitShare, MEM_LIMIT } from "./table.ts";
 import { type AlertsInfo, AlertsPanel } from "./alerts.ts";
+import { watchRemotes } from "./remote_status.ts";
 import { type LeakBadge, leakBadges, type TrendLine, trendLine } from "./alerts_model.ts";
 import type { LeakEstimate } from "../lib/live/messages.ts";
 
@@ -481,6 +482,9 @@ function onFrame(frame: LiveFrame): void {
   clock.observe(frame.now);
   (handlers[frame.type] as (f: LiveFrame) => void)(frame);
 }
+
+// Remote write (if any): behind, retrying or dropping, from /api/stats.
+watchRemotes(byId("remote-status"));
 
 const connEl = byId("conn");
 const connText = byId("conn-text");
