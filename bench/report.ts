@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { type RemoteWriteResults, renderRemoteWrite } from "./remote_write.ts";
 import type { Form } from "./frames.ts";
 import type { ThroughputRun } from "./ingest.ts";
 import type { LatencyRun } from "./latency.ts";
@@ -47,6 +48,8 @@ export interface BenchResults {
   breakdown: Record<Form, Stage[]>;
   storage: StorageResults;
   agentCost: AgentCostResults;
+  /** Remote write beside ingest, and bytes/sample against VictoriaMetrics (remote_write.ts). */
+  remoteWrite?: RemoteWriteResults;
   targets: {
     batchRatio: number;
     p99Ms: number;
@@ -240,6 +243,10 @@ export function renderReport(r: BenchResults): string {
   p();
   renderStorage(r, p);
   renderAgentCost(r, p);
+  if (r.remoteWrite) {
+    p();
+    p(renderRemoteWrite(r.remoteWrite));
+  }
   return L.join("\n");
 }
 

@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: measure the raw ZMQ limit, collector ingest, the cost of ingest by stage,
  * live latency, durable storage (bench/storage.ts) and the agent's own cost
- * (bench/agent_cost.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
+ * (bench/agent_cost.ts) and remote write (bench/remote_write.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
  * it runs (about eight minutes).
  *
  * @module
@@ -12,6 +12,7 @@ import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runAgentCost } from "./agent_cost.ts";
+import { runRemoteWrite } from "./remote_write.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -159,6 +160,9 @@ async function main() {
   say(`storage: ${storage.wallSeconds.toFixed(0)} s`);
 
   await noteLoad("after storage");
+  // 4b. Remote write to a real VictoriaMetrics, beside ingest in the same run.
+  const remoteWrite = await runRemoteWrite({ log: (l) => say(`remote write: ${l}`) });
+
   // 5. The agent's own cost: an app with the agent vs the same app without it.
   say(
     `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
@@ -183,6 +187,7 @@ async function main() {
     breakdown,
     storage,
     agentCost,
+    remoteWrite,
     targets: {
       batchRatio: 0.8,
       p99Ms: 20,

@@ -14,6 +14,8 @@ export interface Tsdb {
   readonly base: string;
   /** The remote-write URL. */
   readonly writeUrl: string;
+  /** Where it keeps its data. */
+  readonly dataDir: string;
   /** Stop it (its data stays); `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -120,6 +122,7 @@ async function startEngine(
     kind,
     base,
     writeUrl: `${base}${s.writePath}`,
+    dataDir: dir,
     start,
     stop,
     async samples(selector, lookback = "1h") {
