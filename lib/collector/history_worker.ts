@@ -109,8 +109,12 @@ scope.onmessage = async (e) => {
     }
     case "close": {
       let error: string | undefined;
-      // Stop shipping first: what is not yet answered stays in the WAL for the next start.
-      await Promise.all(writers.map((w) => w.stop()));
+      // Ship what is flushed for up to 2 s, then stop: the rest stays in the WAL for the next
+      // start (a collector that is not started again would otherwise keep its last second).
+      try {
+        store?.flush();
+      } catch { /* said by close() below */ }
+      await Promise.all(writers.map((w) => w.finish(2000)));
       writers = [];
       try {
         store?.close();

@@ -17,6 +17,9 @@ import type { Point } from "../store/query.ts";
 import type { SeriesAnswer } from "../store/durable.ts";
 import type { HistoryReader } from "../http/series.ts";
 
+/** Most remote-only instances listed (the collector's own instance bound). */
+const MAX_INSTANCES = 10_000;
+
 /** Options for {@link RemoteReader}. */
 export interface RemoteReaderOptions {
   /** The query API base: `${url}/api/v1/query_range` etc. */
@@ -118,6 +121,7 @@ export class RemoteReader {
     try {
       data = await this.#get("/api/v1/series", {
         "match[]": '{__name__="cpu_percent",job!=""}',
+        limit: `${MAX_INSTANCES}`, // VictoriaMetrics and newer Prometheus honour it
         start: `${(now - (this.#o.instancesLookbackMs ?? 30 * 86_400_000)) / 1000}`,
         end: `${now / 1000}`,
       });
@@ -130,6 +134,7 @@ export class RemoteReader {
       const instance = labels.instance ?? "";
       const id = instanceId(service, instance);
       if (seen.has(id)) continue;
+      if (seen.size >= MAX_INSTANCES) break;
       seen.set(id, {
         id,
         service,

@@ -32,6 +32,8 @@ export class WalSource implements RemoteSource {
   #wal: number;
   #skip: number;
   #next: { wal: number; skip: number } | null = null;
+  /** Points per WAL row lately, to read about as many rows as a block needs. */
+  #perRow = 100;
 
   constructor(opts: WalSourceOptions) {
     this.#o = opts;
@@ -43,7 +45,8 @@ export class WalSource implements RemoteSource {
     let wal = this.#wal;
     let skip = this.#skip;
     const oldest = this.#o.now() - this.#o.maxAgeMs;
-    for (const row of this.#o.wal.rowsAfter(this.#wal, 64)) {
+    const rows = Math.min(256, Math.max(2, Math.ceil(max / this.#perRow) + 1));
+    for (const row of this.#o.wal.rowsAfter(this.#wal, rows)) {
       let i = 0;
       const before = block.times.length;
       let stale = false;
@@ -62,6 +65,7 @@ export class WalSource implements RemoteSource {
         this.#o.wal.setCursor(this.#o.name, wal, 0);
         continue;
       }
+      this.#perRow = Math.max(1, (this.#perRow * 3 + i) / 4);
       const taken = block.times.length - before;
       if (skip + taken < i) {
         skip += taken; // the block ends inside this row

@@ -77,6 +77,7 @@ export class RemoteWriter {
   #loop: Promise<void> | null = null;
   #lastLog = new Map<string, number>();
   #idle: Array<() => void> = [];
+  #wake: (() => void) | null = null;
   #stats = { sent: 0, retries: 0, dropped: 0, requests: 0, bytes: 0 };
   #lastError: string | null = null;
 
@@ -99,9 +100,27 @@ export class RemoteWriter {
     await this.#loop;
   }
 
+  /**
+   * Ship what is queued now, for at most `ms` (a clean stop), then {@link stop}. What is not
+   * shipped by then stays queued (the WAL) or is lost (memory).
+   */
+  async finish(ms: number): Promise<void> {
+    if (!this.#stopped && this.#loop) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.drained(),
+        new Promise((r) => timer = setTimeout(r, ms)),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.stop();
+  }
+
   /** Resolves the next time the queue is found empty (tests and the bench wait on it). */
   drained(): Promise<void> {
-    return new Promise((r) => this.#idle.push(r));
+    const p = new Promise<void>((r) => this.#idle.push(r));
+    this.#wake?.(); // look at the queue now rather than after the poll interval
+    return p;
   }
 
   /** A snapshot of this remote's figures. */
@@ -131,7 +150,7 @@ export class RemoteWriter {
       }
       if (!block) {
         for (const r of this.#idle.splice(0)) r();
-        await this.#sleep(this.#o.pollMs ?? 1000);
+        await this.#sleep(this.#o.pollMs ?? 1000, true);
         continue;
       }
       await this.#ship(block, shards, batch);
@@ -269,14 +288,17 @@ export class RemoteWriter {
     this.#o.log(`remote write: ${line}`);
   }
 
-  #sleep(ms: number): Promise<void> {
+  /** Wait `ms`, or less if stopped (or, when `idle`, if someone waits for a drain). */
+  #sleep(ms: number, idle = false): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.#stop.signal.removeEventListener("abort", done);
+        if (idle) this.#wake = null;
         resolve();
       };
+      if (idle) this.#wake = done;
       const timer = setTimeout(done, ms);
       this.#stop.signal.addEventListener("abort", done);
     });
