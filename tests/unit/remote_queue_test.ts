@@ -4,6 +4,7 @@ import { DurableStore } from "../../lib/store/durable.ts";
 import { WalSource } from "../../lib/remote/wal_source.ts";
 import { MemoryQueue } from "../../lib/remote/memory_queue.ts";
 import type { Block } from "../../lib/remote/source.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const T0 = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
@@ -96,4 +97,26 @@ Deno.test("the memory queue is bounded: the oldest unsent samples go first and a
   assert.deepEqual(drain(q, 3), [4, 5, 6, 7, 8]);
   assert.equal(q.peek(3), null);
   assert.deepEqual(q.seriesOf(0), { instance: "svc/a", metric: "m" });
+});
+
+Deno.test("WAL row ids keep rising after a clean stop empties the WAL, so replay and cursors see new rows", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "zeroapm-walsrc-" });
+  const clock = { t: T0 };
+  let s = openStore(dir, clock, []);
+  for (let i = 0; i < 5; i++) {
+    s.append("svc/a", "cpu.percent", T0 + i * 1000, i);
+    s.flush();
+  }
+  s.close(); // seals everything: every series is sealed through the last WAL row
+  const db = new DatabaseSync(`${dir}/zeroapm.db`);
+  const sealed = (db.prepare("SELECT max(sealed_wal) AS w FROM series").get() as { w: number }).w;
+  db.close();
+  assert.ok(sealed >= 5);
+  s = openStore(dir, clock, []);
+  s.append("svc/a", "cpu.percent", T0 + 9000, 9);
+  s.flush();
+  const fresh = s.wal().rowsAfter(sealed, 10);
+  assert.equal(fresh.length, 1, "the new row is numbered after the sealed ones");
+  s.close();
+  Deno.removeSync(dir, { recursive: true });
 });
