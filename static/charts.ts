@@ -21,6 +21,7 @@ import { SmoothieChart, TimeSeries } from "smoothie";
 import type { Point, Store } from "./store.ts";
 import type { ClockSync } from "./clock.ts";
 import { formatAxis, niceCeil } from "./format.ts";
+import type { Theme } from "./theme.ts";
 
 /** What differs between the CPU and the memory chart. */
 export interface ChartKind {
@@ -89,7 +90,7 @@ export class LiveChart {
     readonly canvas: HTMLCanvasElement,
     kind: ChartKind,
     windowMs: number,
-    readonly theme: { grid: string; text: string; background: string; mark: string; font: string },
+    readonly theme: Theme,
   ) {
     this.kind = kind;
     this.#windowMs = windowMs;

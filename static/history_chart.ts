@@ -18,6 +18,7 @@ import type { Bucket } from "./history_data.ts";
 import { align } from "./history_data.ts";
 import { el, setText } from "./dom.ts";
 import { formatAxis, niceCeil } from "./format.ts";
+import type { Theme } from "./theme.ts";
 
 /** What differs between the CPU and the memory chart. */
 export interface HistoryKind {
@@ -31,15 +32,6 @@ export interface HistoryKind {
   marks?: number[];
   /** Id given to the chart's canvas (tests read its pixels). */
   canvasId: string;
-}
-
-/** Colours and font of the page's theme. */
-export interface Theme {
-  grid: string;
-  text: string;
-  background: string;
-  mark: string;
-  font: string;
 }
 
 /** A line to draw. */

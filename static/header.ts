@@ -1,0 +1,63 @@
+/// <reference lib="dom" />
+/**
+ * The page header: the connection state ("Live", "Reconnecting in 4 s…"), the instance
+ * counts by status, updates skipped for a slow tab, and the browser's clock skew.
+ *
+ * @module
+ */
+import type { ClockSync } from "./clock.ts";
+import type { Store } from "./store.ts";
+import type { ConnectionState } from "./socket.ts";
+import { byId, setText } from "./dom.ts";
+import { formatSkew } from "./format.ts";
+import { statusOf } from "./status.ts";
+
+/** Show the connection state. */
+export function renderConnection(
+  state: ConnectionState,
+  detail: { attempt: number; retryInMs: number | null },
+): void {
+  const connEl = byId("conn");
+  connEl.dataset.state = state;
+  const retry = detail.retryInMs !== null
+    ? ` in ${Math.max(1, Math.round(detail.retryInMs / 1000))} s`
+    : "";
+  const text = state === "live"
+    ? "Live"
+    : state === "connecting"
+    ? "Connecting…"
+    : `Reconnecting${retry}…`;
+  setText(byId("conn-text"), text);
+  connEl.title = state === "reconnecting"
+    ? `Connection to the collector lost; attempt ${detail.attempt}`
+    : "Connection to the collector";
+}
+
+/** Show the instance counts, the skipped updates and the browser's clock skew. */
+export function renderSummary(store: Store, clock: ClockSync, dropped: number): void {
+  const now = clock.now();
+  let live = 0;
+  let gone = 0;
+  for (const e of store.entries.values()) {
+    const st = statusOf(e.view, now);
+    if (st === "live") live++;
+    else if (st === "gone") gone++;
+  }
+  const total = store.entries.size;
+  setText(byId("summary-count"), `${total} instance${total === 1 ? "" : "s"}`);
+  setText(byId("summary-live"), `${live} live`);
+  const staleEl = byId("summary-stale");
+  const stale = total - live - gone;
+  setText(
+    staleEl,
+    [stale ? `${stale} stale` : "", gone ? `${gone} gone` : ""].filter(Boolean).join(" · "),
+  );
+  staleEl.hidden = stale + gone === 0;
+  const dropEl = byId("dropped");
+  dropEl.hidden = dropped === 0;
+  setText(dropEl, `${dropped} update${dropped === 1 ? "" : "s"} skipped (slow tab)`);
+  const skewEl = byId("browser-skew");
+  const off = clock.offsetMs;
+  skewEl.hidden = !clock.synced || Math.abs(off) <= 2000;
+  setText(skewEl, `browser clock ${formatSkew(-off)} vs collector`);
+}
