@@ -1,7 +1,8 @@
 /**
  * Remote read against a real VictoriaMetrics: a second, stateless collector
  * (`--data none --remote-read URL`) lists the first one's instances and serves its history
- * from the cluster, the same samples the first one holds.
+ * from the cluster, the same samples the first one holds; when the instance moves to it, its
+ * answer joins the cluster's older samples to its own new ones.
  */
 import assert from "node:assert/strict";
 import { createAgent } from "../../lib/agent/mod.ts";
@@ -27,7 +28,7 @@ async function values(url: string, from: number, to: number): Promise<number[]> 
   return (await res.json()).series[0].points.map((p: number[]) => p[2]);
 }
 
-Deno.test("a stateless collector with --remote-read lists another collector's instances and serves its history", async () => {
+Deno.test("a stateless collector with --remote-read lists another collector's instances, serves their history, and joins it to what it received itself", async () => {
   const db = await startVictoria();
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-rr-" });
   const start = Date.now();
@@ -71,6 +72,33 @@ Deno.test("a stateless collector with --remote-read lists another collector's in
     const stats = await (await fetch(`${reader.httpUrl}/api/stats`)).json();
     assert.equal(stats.remoteRead.errors, 0);
     assert.ok(stats.remoteRead.requests >= 4);
+
+    // The instance moves to the stateless collector: its new samples are local there, the
+    // older ones come from the cluster, in one answer.
+    const moved = createAgent({
+      service: "rr",
+      instance: "one",
+      collector: reader.zmqEndpoint,
+      intervalMs: 50,
+      readers: countingReaders(),
+    });
+    await waitFor(
+      async () => (await ids(reader!.httpUrl)).find((v) => v.id === "rr/one")?.status === "live",
+      "the moved instance live",
+    );
+    await waitFor(async () => moved.stats().sent >= 20, "20 samples after the move");
+    await moved.stop();
+    const later = moved.stats().sent;
+    await waitFor(
+      async () =>
+        ((await ids(reader!.httpUrl)).find((v) => v.id === "rr/one")?.received ?? 0) >= later,
+      "the moved samples received",
+    );
+    const to2 = from + Math.ceil((Date.now() + 1000 - from) / 10) * 10;
+    assert.deepEqual(await values(reader.httpUrl, from, to2), [
+      ...Array.from({ length: sent }, (_, i) => i),
+      ...Array.from({ length: later }, (_, i) => i),
+    ]);
   } finally {
     await agent.stop();
     await reader?.stop();
