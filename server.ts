@@ -51,6 +51,7 @@ export async function main(args: string[]): Promise<number> {
       httpPort: config.httpPort,
       zmq: config.zmq,
       sub: config.sub,
+      subBind: config.subBind,
       windowMs: config.windowMs,
       dataDir: config.dataDir,
       retention: config.retention,
@@ -59,6 +60,7 @@ export async function main(args: string[]): Promise<number> {
       secureCookie: config.secureCookie,
       curve,
       rules,
+      otlp: config.otlp,
       remoteWrite: config.remoteWrite.map((url) => ({ url, headers: config.remoteWriteHeaders })),
       remoteRead: config.remoteRead
         ? { url: config.remoteRead, headers: config.remoteReadHeaders }
@@ -72,6 +74,17 @@ export async function main(args: string[]): Promise<number> {
   console.log(`(Press CTRL+C to quit)`);
   console.log(
     `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
+  );
+  if (collector.subBindEndpoint) {
+    console.log(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
+    if (!isLoopback(zmqHost(collector.subBindEndpoint))) {
+      console.log("warning: the SUB listens beyond loopback: anyone who reaches it can send");
+    }
+  }
+  console.log(
+    collector.otlpUrl
+      ? `OTLP/HTTP metrics on ${collector.otlpUrl}/v1/metrics`
+      : "OTLP/HTTP off (--otlp none)",
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   for (const url of config.remoteWrite) {

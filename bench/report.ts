@@ -10,6 +10,7 @@ import type { LatencyRun } from "./latency.ts";
 import { quantile, summarize, type Summary } from "./stats.ts";
 import type { StorageResults } from "./storage.ts";
 import type { Stage } from "./ingest_breakdown.ts";
+import type { OtlpEncoding, OtlpRun } from "./otlp.ts";
 import {
   type AgentCostResults,
   type AgentRole,
@@ -41,6 +42,10 @@ export interface BenchResults {
   scaling: Array<{ form: Form; senders: number; messagesPerSec: number[] }>;
   senders: Record<Form, number>;
   throughput: Record<Form, { raw: ThroughputRun[]; collector: ThroughputRun[] }>;
+  /** OTLP/HTTP ingest into the same collector (bench/otlp.ts), by encoding. */
+  otlp: Record<OtlpEncoding, OtlpRun[]>;
+  /** OTLP requests in flight at once. */
+  otlpConcurrency: number;
   latency: LatencyRun & { rateHz: number; durationMs: number };
   /** Mean encoded frame size per form, bytes. */
   frameBytes: Record<Form, number>;
@@ -128,6 +133,9 @@ export function renderReport(r: BenchResults): string {
   p("- **Ratio A** (the ingest target): collector samples/s with batch frames / raw limit in");
   p("  messages/s with single-sample frames. **Ratio B**: collector / raw with identical batch");
   p("  frames (decode-bound). See [Ingest ratios](#ingest-ratios).");
+  p("- **OTLP/HTTP ingest**: requests made by the official OpenTelemetry serializers, each");
+  p("  holding what one batch frame holds, posted to the same collector's OTLP listener. See");
+  p("  [OTLP/HTTP ingest](#otlphttp-ingest).");
   p("- **Durable storage**: lib/store `DurableStore` beside a naive one-row-per-sample SQLite");
   p("  table, same samples, same process. See [Durable storage](#durable-storage).");
   p("- **Agent -> WebSocket latency**: a sender process pushes single-sample frames at a");
@@ -183,6 +191,18 @@ export function renderReport(r: BenchResults): string {
       );
     }
   }
+  for (const enc of ["protobuf", "json"] as const) {
+    const runs = r.otlp[enc];
+    const req = summarize(runs.map((x) => x.requestsPerSec));
+    const smp = summarize(runs.map((x) => x.samplesPerSec));
+    p(
+      `| OTLP/HTTP ${enc} (${r.batchSize} samples/request) | collector | ${r.otlpConcurrency} | ${
+        rate(req).join(" | ")
+      } | ${num(smp.median)} |`,
+    );
+  }
+  p();
+  p("OTLP rows count requests as messages; senders are requests in flight at once.");
   p();
   p("Diagnostics per form (medians over the timed repetitions):");
   p();
@@ -212,6 +232,7 @@ export function renderReport(r: BenchResults): string {
   p();
 
   renderRatios(r, p);
+  renderOtlp(r, p);
 
   const lat = r.latency;
   const e = lat.endToEnd;
@@ -343,6 +364,37 @@ function renderRatios(r: BenchResults, p: (s?: string) => void): void {
       num(rawBatch.median * r.batchSize)
     } | ${num(1e6 / rawSingle.median, 2)} | ${num(rawSingle.median)} |`,
   );
+  p();
+}
+
+/** The OTLP/HTTP section (also used by bench/otlp.ts run alone). */
+export function renderOtlp(r: BenchResults, p: (s?: string) => void): void {
+  const ours = summarize(r.throughput.batch.collector.map((x) => x.samplesPerSec)).median;
+  p("## OTLP/HTTP ingest");
+  p();
+  p("bench/otlp.ts: a sender process (bench/otlp_sender.ts) serializes its requests with");
+  p("npm:@opentelemetry/otlp-transformer (what the SDK's exporters send) before the clock");
+  p(`starts, then posts them over ${r.otlpConcurrency} keep-alive connections, one request in`);
+  p("flight on each, to a real `startCollector`'s OTLP listener with one WebSocket reader on");
+  p(`\`/ws\`. A request holds, for one of ${r.instances} instances, ${r.batchSize} instants of the`);
+  p("agent's four metrics as gauges: the content of one batch frame. The collector answers");
+  p("once a request is ingested, so the time to the last answer is the ingest time. Each");
+  p("repetition checks that every sample arrived and none was refused.");
+  p();
+  p("| encoding | body bytes/request | samples/s median | min – max | data points/s median | vs our batch frames |");
+  p("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const enc of ["protobuf", "json"] as const) {
+    const runs = r.otlp[enc];
+    const smp = summarize(runs.map((x) => x.samplesPerSec));
+    const pts = summarize(runs.map((x) => x.pointsPerSec));
+    p(
+      `| ${enc} | ${num(runs[0].bodyBytes)} | ${num(smp.median)} | ${num(smp.min)} – ${
+        num(smp.max)
+      } | ${num(pts.median)} | ${num((smp.median / ours) * 100, 1)} % |`,
+    );
+  }
+  p();
+  p(`Our own wire, batch frames, same run: ${num(ours)} samples/s (collector row above).`);
   p();
 }
 

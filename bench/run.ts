@@ -1,5 +1,6 @@
 /**
- * `deno task bench`: measure the raw ZMQ limit, collector ingest, the cost of ingest by stage,
+ * `deno task bench`: measure the raw ZMQ limit, collector ingest, OTLP/HTTP ingest
+ * (bench/otlp.ts), the cost of ingest by stage,
  * live latency, durable storage (bench/storage.ts) and the agent's own cost
  * (bench/agent_cost.ts) and remote write (bench/remote_write.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
  * it runs (about eight minutes).
@@ -12,6 +13,7 @@ import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runAgentCost } from "./agent_cost.ts";
+import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
@@ -127,6 +129,9 @@ async function main() {
     say(`${form}: ratio collector/raw = ${(medianRatio(raw, collector) * 100).toFixed(1)} %`);
   }
 
+  // OTLP/HTTP into the same collector, beside our own wire.
+  const otlp = await runOtlpBench(say);
+
   // Where a batch frame's time goes, in process (explains ratio B).
   const breakdown = {} as BenchResults["breakdown"];
   const frameBytes = {} as BenchResults["frameBytes"];
@@ -182,6 +187,8 @@ async function main() {
     scaling,
     senders,
     throughput,
+    otlp,
+    otlpConcurrency: OTLP_BENCH.concurrency,
     latency: { ...lat, rateHz, durationMs },
     frameBytes,
     breakdown,

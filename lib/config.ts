@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
-import { resolveToken, TokenError } from "./http/auth.ts";
+import { isLoopback, resolveToken, TokenError } from "./http/auth.ts";
 
 /** Resolved collector configuration. */
 export interface Config {
@@ -15,6 +15,8 @@ export interface Config {
   zmq: string;
   /** Optional PUB endpoint to subscribe to (the seed prototype's senders). */
   sub: string | null;
+  /** Optional endpoint to bind a SUB on, for PUB apps that connect (the seed's own apps). */
+  subBind: string | null;
   /** How much history the live view keeps in memory, ms. */
   windowMs: number;
   /** Directory for durable history, or null for memory only (`--data none`). */
@@ -33,6 +35,8 @@ export interface Config {
   secureCookie: boolean;
   /** Alert rule file (YAML, docs/alerts.md), or null for the built-in rules. */
   rules: string | null;
+  /** OTLP/HTTP metrics listener `HOST:PORT`, or null (`--otlp none`). */
+  otlp: string | null;
   /** Prometheus remote-write URLs, and headers sent with each request (auth). */
   remoteWrite: string[];
   remoteWriteHeaders: Record<string, string>;
@@ -47,6 +51,7 @@ export const DEFAULTS: Config = {
   httpPort: 8000,
   zmq: "tcp://127.0.0.1:5555",
   sub: null,
+  subBind: null,
   windowMs: 15 * 60_000,
   dataDir: "./.zeroapm",
   retention: DEFAULT_RETENTION,
@@ -57,6 +62,7 @@ export const DEFAULTS: Config = {
   curveAllow: null,
   secureCookie: false,
   rules: null,
+  otlp: "127.0.0.1:4318",
   remoteWrite: [],
   remoteWriteHeaders: {},
   remoteRead: null,
@@ -71,7 +77,13 @@ Usage: deno task server [options]
 Options:
   --http HOST:PORT   dashboard and API address      (env ZEROAPM_HTTP, default 127.0.0.1:8000)
   --zmq ENDPOINT     ZMQ PULL endpoint agents push to (env ZEROAPM_ZMQ, default tcp://127.0.0.1:5555)
+  --otlp HOST:PORT   OpenTelemetry OTLP/HTTP metrics (POST /v1/metrics); "none" turns it off
+                                                    (env ZEROAPM_OTLP, default 127.0.0.1:4318)
   --sub ENDPOINT     also subscribe to a PUB endpoint (the seed prototype's apps)  (env ZEROAPM_SUB)
+  --sub-bind ENDPOINT
+                     also bind a SUB that PUB apps connect to, as the seed's collector did:
+                     tcp://127.0.0.1:5555 for the book's apps (then move --zmq elsewhere)
+                                                    (env ZEROAPM_SUB_BIND)
   --window MINUTES   minutes of history kept in memory for live charts (default 15)
   --data DIR         durable history directory; "none" keeps memory only
                                                     (env ZEROAPM_DATA, default ./.zeroapm)
@@ -81,8 +93,8 @@ Options:
                      over it, the oldest raw data goes first, then 1m, then 1h buckets
   --rules FILE       alert rules and webhooks, YAML (env ZEROAPM_RULES; see docs/alerts.md;
                      default: built-in leak, silence and CPU rules)
-  --token TOKEN      required on the API, the page and /ws (env ZEROAPM_TOKEN); on an
-                     address other than loopback one is generated and printed if not given
+  --token TOKEN      required on the API, the page, /ws and OTLP (env ZEROAPM_TOKEN); when
+                     --http or --otlp is not loopback one is generated and printed if not given
   --secure-cookie    mark the token cookie Secure (behind a TLS proxy)
   --curve-key FILE   encrypt and authenticate ZMQ with CURVE: the collector's secret key
                      (env ZEROAPM_CURVE_KEY; make one with deno task keygen)
@@ -117,7 +129,9 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       options: {
         http: { type: "string" },
         zmq: { type: "string" },
+        otlp: { type: "string" },
         sub: { type: "string" },
+        "sub-bind": { type: "string" },
         window: { type: "string" },
         data: { type: "string" },
         retention: { type: "string" },
@@ -143,6 +157,13 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
   const http = parseHostPort(values.http ?? env.ZEROAPM_HTTP, "--http");
   const zmq = endpoint(values.zmq ?? env.ZEROAPM_ZMQ ?? DEFAULTS.zmq, "--zmq");
   const subRaw = values.sub ?? env.ZEROAPM_SUB;
+  const subBindRaw = values["sub-bind"] ?? env.ZEROAPM_SUB_BIND;
+  const subBind = subBindRaw ? endpoint(subBindRaw, "--sub-bind") : null;
+  if (subBind !== null && subBind === zmq) {
+    throw new ConfigError(
+      `--sub-bind and --zmq both bind ${zmq}: give the PULL another port, e.g. --zmq tcp://127.0.0.1:5556`,
+    );
+  }
   const windowMin = values.window === undefined
     ? DEFAULTS.windowMs / 60_000
     : Number(values.window);
@@ -150,9 +171,16 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
     throw new ConfigError(`--window must be minutes between 1 and 1440, got ${values.window}`);
   }
   const httpHost = http?.host ?? DEFAULTS.httpHost;
+  const otlp = otlpAddress(values.otlp ?? env.ZEROAPM_OTLP ?? DEFAULTS.otlp!);
+  // One token rule for both HTTP listeners: either beyond loopback needs a token.
+  const otlpHost = otlp === null ? null : parseHostPort(otlp, "--otlp")!.host;
+  const exposed = otlpHost !== null && !isLoopback(otlpHost) ? otlpHost : httpHost;
   let token;
   try {
-    token = resolveToken(httpHost, values.token ?? env.ZEROAPM_TOKEN);
+    token = resolveToken(
+      isLoopback(httpHost) ? exposed : httpHost,
+      values.token ?? env.ZEROAPM_TOKEN,
+    );
   } catch (e) {
     if (e instanceof TokenError) throw new ConfigError(`--token: ${e.message}`);
     throw e;
@@ -172,6 +200,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       httpPort: http?.port ?? DEFAULTS.httpPort,
       zmq,
       sub: subRaw ? endpoint(subRaw, "--sub") : null,
+      subBind,
       windowMs: windowMin * 60_000,
       dataDir: dataDir(values.data ?? env.ZEROAPM_DATA ?? DEFAULTS.dataDir!),
       retention: values.retention === undefined ? DEFAULTS.retention : retention(values.retention),
@@ -182,6 +211,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       curveAllow,
       secureCookie: values["secure-cookie"] ?? false,
       rules: values.rules ?? env.ZEROAPM_RULES ?? null,
+      otlp,
       remoteWrite: (values["remote-write"] ?? env.ZEROAPM_REMOTE_WRITE?.split(",") ?? [])
         .map((u) => u.trim()).filter((u) => u !== "").map((u) => httpUrl(u, "--remote-write")),
       remoteWriteHeaders: headers(values["remote-write-header"] ?? [], "--remote-write-header"),
@@ -191,7 +221,11 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
   };
 }
 
-function parseHostPort(v: string | undefined, flag: string): { host: string; port: number } | null {
+/** `HOST:PORT` (IPv6 in brackets) -> host and port; null for nothing given. */
+export function parseHostPort(
+  v: string | undefined,
+  flag: string,
+): { host: string; port: number } | null {
   if (v === undefined || v === "") return null;
   const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
   const port = m ? Number(m[2]) : NaN;
@@ -199,6 +233,13 @@ function parseHostPort(v: string | undefined, flag: string): { host: string; por
     throw new ConfigError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8000), got ${v}`);
   }
   return { host: m[1].replace(/^\[|\]$/g, ""), port };
+}
+
+function otlpAddress(v: string): string | null {
+  if (v === "none") return null;
+  parseHostPort(v, "--otlp");
+  if (v === "") throw new ConfigError(`--otlp must be HOST:PORT (e.g. 127.0.0.1:4318) or "none"`);
+  return v;
 }
 
 function endpoint(v: string, flag: string): string {

@@ -68,7 +68,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** Options for {@link bindPull} and {@link connectSub}. */
+/** Options for {@link bindPull}, {@link bindSub} and {@link connectSub}. */
 export interface ReceiverOptions {
   /** Called once per frame, synchronously; it must not throw (errors are reported). */
   onFrame(frame: Uint8Array): void;
@@ -173,6 +173,27 @@ async function startZap(
     send: (frames) => router.send(frames),
     close: () => router.close(),
   }, { allow, domain: ZAP_DOMAIN, onDecision, onError });
+}
+
+/**
+ * Bind a SUB socket that PUB apps connect to, all topics: the seed prototype's collector,
+ * whose apps do `PUB.connect("tcp://localhost:5555")`. Each PUB sends only what matches a
+ * subscription it has received, so an app's first message may be lost (ZMQ's "slow joiner").
+ */
+export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
+  const socket = new zmq.Subscriber({
+    linger: 0,
+    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
+    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+  });
+  socket.subscribe();
+  try {
+    await socket.bind(endpoint);
+  } catch (e) {
+    socket.close();
+    throw new Error(`cannot bind ZMQ SUB ${endpoint}: ${(e as Error).message}`);
+  }
+  return runReceiver(socket, socket.lastEndpoint ?? endpoint, opts);
 }
 
 /** Connect a SUB socket to a PUB endpoint (the seed prototype's senders), all topics. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bindPull, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
 import { createAuth } from "../http/auth.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
@@ -14,10 +14,13 @@ import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { createHandler } from "../http/handler.ts";
-import { DEFAULTS } from "../config.ts";
+import { DEFAULTS, parseHostPort } from "../config.ts";
+import { createOtlpCodec } from "../otlp/decode.ts";
+import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread, type RemoteTarget } from "./history.ts";
 import { startMemoryRemoteWrite } from "../remote/memory_write.ts";
 import { readThrough, RemoteReader } from "../remote/reader.ts";
+import { remoteFamilies } from "../remote/metrics.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
 import { CHART_METRICS } from "../http/ws.ts";
@@ -29,6 +32,9 @@ import {
   type RuleSet,
 } from "../alerts/mod.ts";
 import type { LeakEstimate } from "../alerts/leak.ts";
+import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
+import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
+import { federateFamilies } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
 import { type PeriodicJob, startPeriodic } from "./periodic.ts";
 
@@ -40,6 +46,8 @@ export interface CollectorOptions {
   /** `tcp://127.0.0.1:*` picks a free port. */
   zmq?: string;
   sub?: string | null;
+  /** Bind a SUB here for PUB apps that connect (the seed's apps); `*` port picks a free one. */
+  subBind?: string | null;
   windowMs?: number;
   now?: () => number;
   log?: (line: string) => void;
@@ -62,6 +70,8 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
+  otlp?: string | null;
   /**
    * Prometheus remote-write targets: every accepted sample is shipped to each, from the WAL
    * with a data directory (durable), else from a bounded queue in memory (lib/remote/).
@@ -78,6 +88,12 @@ export interface CollectorOptions {
 export interface Collector {
   readonly httpUrl: string;
   readonly zmqEndpoint: string;
+  /** The OTLP/HTTP listener's base URL (SDKs post to `${otlpUrl}/v1/metrics`), or null. */
+  readonly otlpUrl: string | null;
+  /** The endpoint the SUB for PUB apps is bound on (its `*` port resolved), or null. */
+  readonly subBindEndpoint: string | null;
+  /** What `/metrics` renders: register a provider here to expose more families. */
+  readonly metrics: PromRegistry;
   /** Stop serving, drain the sockets, close. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -198,6 +214,27 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   if (opts.sub) {
     receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
   }
+  const subBound = opts.subBind
+    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure })
+    : null;
+  if (subBound) receivers.push(subBound);
+
+  const metrics = new PromRegistry();
+  const dataDir = opts.dataDir ?? null;
+  metrics.register(selfMetrics({
+    stats,
+    instances,
+    hub,
+    history,
+    seriesInMemory: () => recent.seriesTotal,
+    diskBytes: () => (dataDir ? dirBytes(dataDir) : null),
+    alerts,
+  }));
+  metrics.register(remoteFamilies(remoteStats, () => reader?.stats() ?? null));
+  const lastTime = (id: string, key: string) => {
+    const t = recent.has(id, key) ? recent.seriesOf(id).get(key)!.lastTime : -Infinity;
+    return Number.isFinite(t) ? t : null;
+  };
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
   const handler = auth.wrap(createHandler({
@@ -211,6 +248,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       ? readThrough(history ?? recentReader(recent, now), reader)
       : history ?? recentReader(recent, now),
     alerts,
+    prom: {
+      metrics: () => metrics.render(),
+      federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
+    },
     remote: remoteStats,
     remoteRead: reader ? () => reader.stats() : undefined,
     extraInstances: remoteOnly,
@@ -233,6 +274,23 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   }
   cleanup.defer(() => server.shutdown());
   cleanup.defer(() => hub.closeAll()); // before the shutdown: open sockets would hold it
+
+  let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (opts.otlp) {
+    const listener = serveOtlp(
+      opts.otlp,
+      createOtlpHandler({
+        codec: createOtlpCodec(),
+        accept: ingest.accept,
+        stats,
+        auth: auth.enabled ? auth : null,
+        busy: history ? () => history.backpressure() !== null : undefined,
+      }),
+      log,
+    );
+    otlp = listener;
+    cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
+  }
 
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
@@ -287,18 +345,47 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   ];
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const running = cleanup.move(); // started: from now on stop() closes it all
   let stopping: Promise<void> | null = null;
   return {
-    httpUrl: `http://${host}:${addr.port}`,
+    httpUrl: urlOf(server),
     zmqEndpoint: receivers[0].endpoint,
+    otlpUrl: otlp ? urlOf(otlp) : null,
+    subBindEndpoint: subBound?.endpoint ?? null,
+    metrics,
     stop() {
       stopping ??= running.disposeAsync();
       return stopping;
     },
   };
+}
+
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>): string {
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/** The OTLP/HTTP listener: a second server on its own port, so SDK defaults (4318) work. */
+function serveOtlp(
+  address: string,
+  handler: (req: Request) => Promise<Response>,
+  log: (line: string) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  const { host, port } = parseHostPort(address, "--otlp")!;
+  try {
+    return Deno.serve({
+      hostname: host,
+      port,
+      onListen: () => {},
+      onError: (e) => {
+        log(`otlp: ${errorMessage(e)}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, handler);
+  } catch (e) {
+    throw new Error(`cannot listen for OTLP on ${address}: ${errorMessage(e)}`);
+  }
 }
 
 /**

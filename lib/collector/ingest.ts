@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { decode } from "../protocol.ts";
+import { decode, type Message } from "../protocol.ts";
 import type { Instances } from "./instances.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore } from "../store/recent.ts";
@@ -43,28 +43,46 @@ export interface IngestDeps {
   maxSeriesTotal?: number;
 }
 
-/** Build the frame handler: `(frame) => void`, safe to call with any bytes. */
-export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => void {
+/**
+ * The frame handler `(frame) => void`, safe to call with any bytes, and `accept(message)`
+ * for a message another decoder made (OTLP, lib/otlp): both go the same way from there.
+ */
+export type Ingest = ((frame: Uint8Array | string) => void) & {
+  /**
+   * Take one decoded message; returns how many of its values were refused (a new instance
+   * over the limit refuses them all, a new series over a series limit refuses its values).
+   */
+  accept(message: Message): number;
+};
+
+/** Build the ingest path (see {@link Ingest}). */
+export function createIngest(deps: IngestDeps): Ingest {
   const { instances, recent, hub, stats, now } = deps;
   const history = deps.history ?? null;
   const maxSeries = deps.maxSeriesPerInstance ?? 512;
   const maxTotal = deps.maxSeriesTotal ?? 100_000;
 
-  return (frame) => {
+  const ingest = (frame: Uint8Array | string) => {
     stats.bytes += typeof frame === "string" ? frame.length : frame.byteLength;
     const decoded = decode(frame);
     if (!decoded.ok) {
       stats.refuse(decoded.error.reason, decoded.error.detail);
       return;
     }
-    const message = decoded.message;
+    accept(decoded.message);
+  };
+
+  const accept = (message: Message): number => {
     const arrival = now();
     const obs = instances.observe(message, arrival);
     if (!obs.ok) {
       const { service, instance } = message.identity;
       stats.refuse(obs.reason, `new instance ${service}/${instance} over the instance limit`);
-      return;
+      let values = 0;
+      for (const s of message.samples) values += Object.keys(s.metrics).length;
+      return values;
     }
+    let refused = 0;
     stats.messages++;
     stats.samples += obs.samples.length;
     const points: SeriesPoints = {};
@@ -75,10 +93,12 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
         if (!ring) {
           if (series.size >= maxSeries) {
             stats.refuse("series_limit", `${obs.id} has ${maxSeries} series; ${name} refused`);
+            refused++;
             continue;
           }
           if (recent.seriesTotal >= maxTotal) {
             stats.refuse("series_limit", `${maxTotal} series in all; ${obs.id} ${name} refused`);
+            refused++;
             continue;
           }
           ring = recent.addSeries(series, name);
@@ -94,5 +114,8 @@ export function createIngest(deps: IngestDeps): (frame: Uint8Array | string) => 
     if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
     if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });
     if (obs.samples.length > 0) hub.publish({ type: "samples", now: arrival, id: obs.id, points });
+    return refused;
   };
+
+  return Object.assign(ingest, { accept });
 }

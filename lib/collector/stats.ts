@@ -8,7 +8,15 @@
 import { REJECT_REASONS, type RejectReason } from "../protocol.ts";
 
 /** Why the collector refused something it could decode, or a frame it could not. */
-export type RefusalReason = RejectReason | "instance_limit" | "series_limit" | "unauthorized";
+export type RefusalReason =
+  | RejectReason
+  | "instance_limit"
+  | "series_limit"
+  | "unauthorized"
+  | OtlpRefusal;
+
+/** Refusals only OTLP/HTTP requests have (lib/otlp/http.ts). */
+export type OtlpRefusal = "invalid_protobuf" | "invalid_gzip" | "unsupported_media_type";
 
 /** All refusal reasons, listed with zeros in `/api/stats`. */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
@@ -16,6 +24,9 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "instance_limit",
   "series_limit",
   "unauthorized",
+  "invalid_protobuf",
+  "invalid_gzip",
+  "unsupported_media_type",
 ];
 
 /** Options for {@link CollectorStats}. */

@@ -16,6 +16,7 @@ import {
 import { serveStatic } from "./static.ts";
 import { upgrade } from "./ws.ts";
 import { type HistoryReader, seriesHandler } from "./series.ts";
+import { type PromEndpoints, promText } from "./prom.ts";
 
 /** What the handler needs. */
 export interface HandlerDeps extends ApiDeps {
@@ -23,6 +24,8 @@ export interface HandlerDeps extends ApiDeps {
   staticDir: URL;
   /** Answers `/api/series`. */
   history: HistoryReader;
+  /** Answers `/metrics` and `/federate`; absent: both are 404. */
+  prom?: PromEndpoints;
 }
 
 type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<Response>;
@@ -33,6 +36,8 @@ const ROUTES: Record<string, Route> = {
   "/api/services": (d) => listServices(d),
   "/api/stats": (d) => collectorStats(d),
   "/api/series": (d, _req, url) => seriesHandler(url, d.history, d.now),
+  "/metrics": (d) => promText(d.prom?.metrics),
+  "/federate": (d) => promText(d.prom?.federate),
   "/healthz": (d) => health(d),
   "/ws": (d, req, url) => upgrade(req, url, d.hub),
 };

@@ -54,6 +54,13 @@ export class Hub {
     return this.#clients.size;
   }
 
+  /** Bytes queued to all clients and not yet sent: the sum of their send buffers. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.#clients) n += c.socket.bufferedAmount;
+    return n;
+  }
+
   /**
    * Register an open socket; it receives a hello at once. `metrics` limits the points in
    * hellos to those metrics (null: all). Returns a function to call when it closes.

@@ -9,6 +9,8 @@
 export interface ServerProcess {
   httpUrl: string;
   zmqEndpoint: string;
+  /** The OTLP/HTTP listener's base URL, when the args turned it on (`--otlp HOST:PORT`). */
+  otlpUrl: string | null;
   child: Deno.ChildProcess;
   /** Every line the process printed so far (stdout and stderr). */
   output: string[];
@@ -18,10 +20,16 @@ export interface ServerProcess {
 
 const SERVER = new URL("../../server.ts", import.meta.url).pathname;
 
-/** Start `server.ts` with `args` (add `--http 127.0.0.1:0 --zmq tcp://127.0.0.1:*` for free ports). */
+/**
+ * Start `server.ts` with `args` (add `--http 127.0.0.1:0 --zmq tcp://127.0.0.1:*` for free
+ * ports). OTLP is off unless `args` name `--otlp`: its default port 4318 is one for all.
+ */
 export async function startServer(args: string[], timeoutMs = 15_000): Promise<ServerProcess> {
+  const at = args.indexOf("--otlp");
+  const otlp = at >= 0 ? [] : ["--otlp", "none"];
+  const wantsOtlp = at >= 0 && args[at + 1] !== "none";
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SERVER, ...args],
+    args: ["run", "-A", SERVER, ...otlp, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -29,6 +37,7 @@ export async function startServer(args: string[], timeoutMs = 15_000): Promise<S
   const output: string[] = [];
   let httpUrl = "";
   let zmqEndpoint = "";
+  let otlpUrl: string | null = null;
   let ready: () => void = () => {};
   const started = new Promise<void>((r) => ready = r);
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -43,7 +52,8 @@ export async function startServer(args: string[], timeoutMs = 15_000): Promise<S
         output.push(line);
         httpUrl ||= /Running on (http:\/\/\S+) =/.exec(line)?.[1] ?? "";
         zmqEndpoint ||= /^collecting on (\S+)/.exec(line)?.[1] ?? "";
-        if (httpUrl && zmqEndpoint) ready();
+        otlpUrl ??= /^OTLP\/HTTP metrics on (\S+)\/v1\/metrics/.exec(line)?.[1] ?? null;
+        if (httpUrl && zmqEndpoint && (otlpUrl !== null || !wantsOtlp)) ready();
       }
     }
   };
@@ -68,6 +78,7 @@ export async function startServer(args: string[], timeoutMs = 15_000): Promise<S
   return {
     httpUrl,
     zmqEndpoint,
+    otlpUrl,
     child,
     output,
     async stop(signal = "SIGTERM") {

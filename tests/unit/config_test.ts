@@ -27,6 +27,7 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     httpPort: 8000,
     zmq: "tcp://127.0.0.1:5555",
     sub: null,
+    subBind: null,
     windowMs: 15 * 60_000,
     dataDir: "./.zeroapm",
     retention: { rawMs: 3 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 730 * 86_400_000 },
@@ -37,6 +38,7 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     curveAllow: null,
     secureCookie: false,
     rules: null,
+    otlp: "127.0.0.1:4318",
     remoteWrite: [],
     remoteWriteHeaders: {},
     remoteRead: null,
@@ -99,6 +101,20 @@ Deno.test("config flags win over the environment", () => {
   assert.equal(c.zmq, "tcp://127.0.0.1:7000");
   assert.equal(c.sub, "tcp://127.0.0.1:7001");
   assert.equal(config(["--http=localhost:1"], env).httpHost, "localhost");
+});
+
+Deno.test("config --sub-bind (or ZEROAPM_SUB_BIND) binds a SUB for PUB apps that connect", () => {
+  const c = config(["--zmq", "tcp://127.0.0.1:5556", "--sub-bind", "tcp://127.0.0.1:5555"]);
+  assert.equal(c.subBind, "tcp://127.0.0.1:5555");
+  assert.equal(c.zmq, "tcp://127.0.0.1:5556");
+  assert.equal(config([], { ZEROAPM_SUB_BIND: "ipc:///tmp/pub" }).subBind, "ipc:///tmp/pub");
+  assert.equal(
+    config(["--sub-bind", "tcp://127.0.0.1:7"], { ZEROAPM_SUB_BIND: "ipc:///tmp/pub" }).subBind,
+    "tcp://127.0.0.1:7",
+  );
+  fails(["--sub-bind", "localhost:5555"], "--sub-bind");
+  // The default PULL endpoint is the seed's port too: binding both there cannot work.
+  fails(["--sub-bind", "tcp://127.0.0.1:5555"], /--sub-bind and --zmq both bind/);
 });
 
 Deno.test("config accepts a bracketed IPv6 host", () => {
@@ -164,7 +180,17 @@ Deno.test("--help and -h ask for help, and the usage names every option", () => 
   assert.deepEqual(resolveConfig(["--help"], {}), { help: true });
   assert.deepEqual(resolveConfig(["-h"], {}), { help: true });
   for (
-    const o of ["--http", "--zmq", "--sub", "--window", "--help", "ZEROAPM_HTTP", "ZEROAPM_ZMQ"]
+    const o of [
+      "--http",
+      "--zmq",
+      "--sub",
+      "--sub-bind",
+      "ZEROAPM_SUB_BIND",
+      "--window",
+      "--help",
+      "ZEROAPM_HTTP",
+      "ZEROAPM_ZMQ",
+    ]
   ) {
     assert.ok(USAGE.includes(o), o);
   }
@@ -229,4 +255,21 @@ Deno.test("config takes a remote read base URL from the flag or env", () => {
   );
   fails(["--remote-read", "not a url"], "--remote-read");
   assert.ok(USAGE.includes("--remote-write URL") && USAGE.includes("--remote-read URL"));
+});
+
+Deno.test("config --otlp: HOST:PORT, ZEROAPM_OTLP, none, and a ConfigError naming --otlp", () => {
+  assert.equal(config(["--otlp", "127.0.0.1:4319"]).otlp, "127.0.0.1:4319");
+  assert.equal(config([], { ZEROAPM_OTLP: "[::1]:4318" }).otlp, "[::1]:4318");
+  assert.equal(config(["--otlp", "none"]).otlp, null);
+  assert.equal(config(["--otlp", "127.0.0.1:9"], { ZEROAPM_OTLP: "none" }).otlp, "127.0.0.1:9");
+  for (const v of ["4318", "host", "127.0.0.1:70000", ""]) fails(["--otlp", v], "--otlp");
+  assert.ok(USAGE.includes("--otlp") && USAGE.includes("ZEROAPM_OTLP"));
+});
+
+Deno.test("config: OTLP beyond loopback needs a token too, even with the dashboard on loopback", () => {
+  const c = config(["--otlp", "0.0.0.0:4318"]);
+  assert.equal(c.tokenGenerated, true);
+  assert.ok(c.token !== null && c.token.length >= 40);
+  assert.equal(config(["--otlp", "127.0.0.1:4318"]).token, null);
+  assert.equal(config(["--otlp", "none"]).token, null);
 });

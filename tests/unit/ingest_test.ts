@@ -220,3 +220,27 @@ Deno.test("ingest counts instance_limit refusals and keeps existing instances", 
   assert.equal(stats.messages, 2);
   assert.ok(published().every((f) => f.type !== "instance" || f.instance.instance === "h:1"));
 });
+
+Deno.test("accept takes a message another decoder made, and returns the values it refused", () => {
+  const { ingest, stats, recent } = setup({ maxSeriesPerInstance: 2, maxInstances: 1 });
+  const identity: Identity = {
+    service: "otel",
+    instance: "a",
+    pid: null,
+    host: null,
+    color: null,
+    intervalMs: 60_000,
+  };
+  const sample = { seq: null, ts: T0, metrics: { "a.one": 1, "a.two": 2, "a.three": 3 } };
+  const refused = ingest.accept({ identity, sent: T0, samples: [sample], legacy: false });
+  assert.equal(refused, 1, "the third series is over the cap of 2");
+  assert.equal(stats.refused.series_limit, 1);
+  assert.equal(recent.seriesOf("otel/a").size, 2);
+  const other = { ...identity, instance: "b" };
+  assert.equal(
+    ingest.accept({ identity: other, sent: T0, samples: [sample], legacy: false }),
+    3,
+    "a new instance over the instance cap refuses all its values",
+  );
+  assert.equal(stats.refused.instance_limit, 1);
+});

@@ -1,0 +1,387 @@
+/**
+ * OTLP metrics -> the collector's decoded {@link Message}s, so an OpenTelemetry SDK's points
+ * take the same path as an agent's (instances, derived series, stores, alerts, live hub).
+ *
+ * One message per `ResourceMetrics`: `service.name` is the service; `service.instance.id`,
+ * else `host.name:process.pid` (else `host.name`, else `unknown`) the instance. Gauges and
+ * non-monotonic sums are gauges; monotonic cumulative sums become `<name>_total` counters
+ * (the collector derives `<name>.per_s`); delta sums arrive as `<name>.per_s` directly
+ * (value / the point's time span). Explicit-bucket histograms are mapped into the fixed
+ * buckets of lib/histogram.ts (each OTLP bucket's count goes to our bucket holding its upper
+ * bound): cumulative ones become histograms the collector derives percentiles from and merges
+ * per service; delta ones arrive as their derived series. Histograms in seconds (`unit: "s"`)
+ * are scaled to ms and named `<name>_ms`. Point attributes are labels (dots become
+ * underscores). A point that cannot be mapped is rejected and counted by reason; the rest of
+ * the request still goes in (OTLP partial success). See docs/protocol.md.
+ *
+ * @module
+ */
+import { errorMessage } from "../errors.ts";
+import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
+import { LIMITS } from "../protocol.ts";
+import { quantile } from "../histogram.ts";
+import { mapBuckets } from "./buckets.ts";
+import { formatKey, validName } from "../metric_key.ts";
+import { derivedKey, PERCENTILES } from "../collector/derive.ts";
+import {
+  type ExportRequest,
+  type HistogramDataPoint,
+  int64,
+  type KeyValue,
+  type Metric,
+  metricKind,
+  type NumberDataPoint,
+  numberValue,
+  type ResourceMetrics,
+  scalarValue,
+  TEMPORALITY,
+} from "./decode.ts";
+
+/** Bounds on one request, beyond the body size. */
+export const OTLP_LIMITS = {
+  /** Most data points in one request; more refuses the whole request (`too_many`). */
+  maxPoints: 20_000,
+  /** Most attributes in any one list (resource or point); more refuses the whole request. */
+  maxAttributes: 128,
+  /** Most resources in one request. */
+  maxResources: 1_000,
+} as const;
+
+/**
+ * What an SDK is assumed to report every, ms: the OpenTelemetry SDKs' default export
+ * interval (OTEL_METRIC_EXPORT_INTERVAL). An OTLP instance is stale after 3 of them.
+ */
+export const OTLP_INTERVAL_MS = 60_000;
+
+/** Points rejected for one reason, with one example for the log and the answer. */
+export interface Rejection {
+  count: number;
+  detail: string;
+}
+
+/** Result of {@link translate}. */
+export type Translation =
+  | { ok: true; messages: Message[]; rejected: Map<RejectReason, Rejection>; points: number }
+  | { ok: false; reason: RejectReason; detail: string };
+
+/** One point cannot be mapped: it is rejected, the rest goes in. */
+class Refuse extends Error {
+  constructor(readonly reason: RejectReason, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** The request is beyond a bound: all of it is refused. */
+class RefuseRequest extends Refuse {}
+
+/** Translate a decoded request. Never throws. */
+export function translate(request: ExportRequest): Translation {
+  const rejected = new Map<RejectReason, Rejection>();
+  const reject = (reason: RejectReason, detail: string) => {
+    const r = rejected.get(reason);
+    if (r) r.count++;
+    else rejected.set(reason, { count: 1, detail });
+  };
+  try {
+    const resources = request.resourceMetrics ?? [];
+    if (!Array.isArray(resources)) throw new RefuseRequest("wrong_type", "resourceMetrics");
+    if (resources.length > OTLP_LIMITS.maxResources) {
+      throw new RefuseRequest(
+        "too_many",
+        `${resources.length} resources exceed ${OTLP_LIMITS.maxResources}`,
+      );
+    }
+    let points = 0;
+    for (const rm of resources) {
+      for (const sm of rm.scopeMetrics ?? []) {
+        for (const m of sm.metrics ?? []) points += pointsOf(m).length;
+      }
+    }
+    if (points > OTLP_LIMITS.maxPoints) {
+      throw new RefuseRequest("too_many", `${points} data points exceed ${OTLP_LIMITS.maxPoints}`);
+    }
+    const messages: Message[] = [];
+    for (const rm of resources) {
+      const message = translateResource(rm, reject);
+      if (message) messages.push(message);
+    }
+    return { ok: true, messages, rejected, points };
+  } catch (e) {
+    if (e instanceof Refuse) return { ok: false, reason: e.reason, detail: e.detail };
+    return { ok: false, reason: "wrong_type", detail: errorMessage(e) };
+  }
+}
+
+function pointsOf(m: Metric): unknown[] {
+  const kind = metricKind(m);
+  const points = kind ? m[kind]?.dataPoints : undefined;
+  return Array.isArray(points) ? points : [];
+}
+
+type Reject = (reason: RejectReason, detail: string) => void;
+
+function translateResource(rm: ResourceMetrics, reject: Reject): Message | null {
+  const attrs = scalars(rm.resource?.attributes ?? []);
+  const metrics = (rm.scopeMetrics ?? []).flatMap((sm) => sm.metrics ?? []);
+  const identity = identityOf(attrs);
+  if (typeof identity === "string") {
+    for (const m of metrics) {
+      for (const _ of pointsOf(m)) reject("missing_field", identity);
+    }
+    return null;
+  }
+  const byTime = new Map<number, Sample>();
+  const sampleAt = (ts: number) => {
+    let s = byTime.get(ts);
+    if (!s) byTime.set(ts, s = { seq: null, ts, metrics: {} });
+    return s;
+  };
+  for (const m of metrics) {
+    const points = pointsOf(m) as Array<NumberDataPoint | HistogramDataPoint>;
+    if (points.length === 0) continue;
+    let plan: Plan;
+    try {
+      plan = planOf(m);
+    } catch (e) {
+      if (!(e instanceof Refuse)) throw e;
+      for (const _ of points) reject(e.reason, e.detail);
+      continue;
+    }
+    for (const p of points) {
+      if ((p.flags & 1) === 1) continue; // FLAG_NO_RECORDED_VALUE: nothing to store
+      try {
+        translatePoint(plan, p, sampleAt);
+      } catch (e) {
+        if (!(e instanceof Refuse) || e instanceof RefuseRequest) throw e;
+        reject(e.reason, e.detail);
+      }
+    }
+  }
+  if (byTime.size === 0) return null;
+  const samples = [...byTime.values()].sort((a, b) => a.ts - b.ts);
+  return { identity, sent: samples[samples.length - 1].ts, samples, legacy: false };
+}
+
+function identityOf(attrs: Map<string, string | number | boolean>): Identity | string {
+  const service = attrs.get("service.name");
+  if (typeof service !== "string" || !validText(service)) {
+    return "resource attribute service.name missing or not 1-128 characters of text";
+  }
+  const host = attrs.get("host.name");
+  const pidRaw = attrs.get("process.pid");
+  const pid = typeof pidRaw === "number" && Number.isSafeInteger(pidRaw) && pidRaw >= 0
+    ? pidRaw
+    : null;
+  const hostName = typeof host === "string" && validText(host) ? host : null;
+  const given = attrs.get("service.instance.id");
+  const instance = typeof given === "string" && validText(given)
+    ? given
+    : hostName !== null
+    ? (pid !== null ? `${hostName}:${pid}` : hostName)
+    : "unknown";
+  if (!validText(instance)) return "instance name (host.name:process.pid) too long";
+  return {
+    service,
+    instance,
+    pid,
+    host: hostName,
+    color: null,
+    intervalMs: OTLP_INTERVAL_MS,
+    start: null,
+  };
+}
+
+/** How one metric's points are stored, worked out (and its names checked) once per metric. */
+interface Plan {
+  metric: Metric;
+  kind: "gauge" | "counter" | "delta" | "histogram" | "delta_histogram";
+  /** The series name a point is keyed by (before its labels); for delta histograms the base. */
+  series: string;
+  /** Histogram values are multiplied by this (1000 for seconds). */
+  scale: number;
+  /** The key of a point without attributes (most points), formatted once. */
+  bare: string;
+}
+
+function planOf(m: Metric): Plan {
+  const name = m.name;
+  if (typeof name !== "string") throw new Refuse("wrong_type", "metric name is not a string");
+  // Derived series add up to 6 characters (".per_s"); the name must still be valid then.
+  if (!validName(name) || !validName(`${name}.per_s`)) {
+    throw new Refuse("invalid_name", `metric name ${JSON.stringify(name.slice(0, 40))} invalid`);
+  }
+  const plan = (kind: Plan["kind"], series: string, scale = 1): Plan => {
+    if (!validName(series)) throw new Refuse("invalid_name", `${name}: name too long`);
+    return { metric: m, kind, series, scale, bare: series };
+  };
+  const kind = metricKind(m);
+  switch (kind) {
+    case "gauge":
+      return plan("gauge", name);
+    case "sum": {
+      const t = temporality(m.sum!.aggregationTemporality);
+      if (t === TEMPORALITY.delta) {
+        const base = name.endsWith("_total") ? name.slice(0, -"_total".length) : name;
+        return plan("delta", `${base}.per_s`);
+      }
+      if (t !== TEMPORALITY.cumulative) {
+        throw new Refuse("wrong_type", `${name}: sum without aggregation temporality`);
+      }
+      if (!m.sum!.isMonotonic) return plan("gauge", name);
+      return plan("counter", name.endsWith("_total") ? name : `${name}_total`);
+    }
+    case "histogram": {
+      const inSeconds = m.unit === "s";
+      const series = inSeconds ? `${name}_ms` : name;
+      if (!validName(`${series}.per_s`)) throw new Refuse("invalid_name", `${name}: name too long`);
+      const t = temporality(m.histogram!.aggregationTemporality);
+      if (t === TEMPORALITY.cumulative) return plan("histogram", series, inSeconds ? 1000 : 1);
+      if (t === TEMPORALITY.delta) return plan("delta_histogram", series, inSeconds ? 1000 : 1);
+      throw new Refuse("wrong_type", `${name}: histogram without aggregation temporality`);
+    }
+    default:
+      throw new Refuse("wrong_type", `${kind} is not supported (${name})`);
+  }
+}
+
+/** The temporality as a number; OTLP/JSON should send the number, some send the name. */
+function temporality(v: unknown): number {
+  if (v === "AGGREGATION_TEMPORALITY_DELTA") return TEMPORALITY.delta;
+  if (v === "AGGREGATION_TEMPORALITY_CUMULATIVE") return TEMPORALITY.cumulative;
+  return typeof v === "number" ? v : TEMPORALITY.unspecified;
+}
+
+function translatePoint(
+  plan: Plan,
+  p: NumberDataPoint | HistogramDataPoint,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const name = plan.metric.name;
+  const ts = int64(p.timeUnixNano) / 1e6;
+  if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
+  const attributes = p.attributes ?? [];
+  const labels = attributes.length === 0 ? null : labelsOf(name, attributes);
+  if (plan.kind === "histogram" || plan.kind === "delta_histogram") {
+    translateHistogram(plan, p as HistogramDataPoint, ts, labels, sampleAt);
+    return;
+  }
+  const np = p as NumberDataPoint;
+  const value = numberValue(np);
+  if (value === undefined) throw new Refuse("missing_field", `${name}: point has no value`);
+  if (!Number.isFinite(value)) throw new Refuse("invalid_number", `${name}: value not finite`);
+  const k = labels === null ? plan.bare : key(plan.series, labels);
+  sampleAt(ts).metrics[k] = plan.kind === "delta"
+    ? round(value / spanSeconds(np, ts, name))
+    : value;
+}
+
+function translateHistogram(
+  plan: Plan,
+  p: HistogramDataPoint,
+  ts: number,
+  labels: Record<string, string> | null,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const name = plan.metric.name;
+  const scale = plan.scale;
+  const bounds = p.explicitBounds ?? [];
+  if (!Array.isArray(bounds) || !Array.isArray(p.bucketCounts)) {
+    throw new Refuse("wrong_type", `${name}: bucket counts and bounds must be arrays`);
+  }
+  const max = p.max != null && Number.isFinite(p.max) ? p.max * scale : Infinity;
+  const mapped = mapBuckets(bounds, p.bucketCounts.map(int64), max, scale);
+  if ("reason" in mapped) throw new Refuse(mapped.reason, `${name}: ${mapped.detail}`);
+  const ours = mapped.counts;
+  const sumEstimate = mapped.sumEstimate;
+  // sum is optional in OTLP (absent when negative values were recorded): estimate it.
+  const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : sumEstimate;
+  const k = labels === null ? plan.bare : key(plan.series, labels);
+  const sample = sampleAt(ts);
+  if (plan.kind === "histogram") {
+    const hist = sample.hist ??= {};
+    if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
+      throw new Refuse(
+        "too_many",
+        `more than ${LIMITS.maxMetricsPerSample} histograms at one time`,
+      );
+    }
+    hist[k] = { counts: ours, sum } satisfies Histogram;
+    return;
+  }
+  // A delta point is already one interval's counts: derive its series here.
+  const seconds = spanSeconds(p, ts, name);
+  const n = ours.reduce((a, b) => a + b, 0);
+  sample.metrics[derivedKey(k, "per_s")] = round(n / seconds);
+  if (n === 0) return;
+  sample.metrics[derivedKey(k, "avg")] = round(sum / n);
+  for (const [suffix, q] of PERCENTILES) {
+    sample.metrics[derivedKey(k, suffix)] = round(quantile(ours, q));
+  }
+}
+
+function spanSeconds(p: NumberDataPoint | HistogramDataPoint, ts: number, name: string): number {
+  const start = int64(p.startTimeUnixNano) / 1e6;
+  if (!(start > 0 && start < ts)) {
+    throw new Refuse("invalid_number", `${name}: delta point without a start time before its time`);
+  }
+  return (ts - start) / 1000;
+}
+
+function key(name: string, labels: Record<string, string>): string {
+  try {
+    return formatKey(name, labels);
+  } catch (e) {
+    throw new Refuse("invalid_name", errorMessage(e).slice(0, 120));
+  }
+}
+
+/** Point attributes as labels: `http.route` -> `http_route`; scalar values only. */
+function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> {
+  if (attributes.length > OTLP_LIMITS.maxAttributes) {
+    throw new RefuseRequest(
+      "too_many",
+      `${attributes.length} attributes exceed ${OTLP_LIMITS.maxAttributes}`,
+    );
+  }
+  const labels: Record<string, string> = {};
+  for (const kv of attributes) {
+    const v = scalarValue(kv.value);
+    if (typeof kv.key !== "string") throw new Refuse("wrong_type", `${name}: attribute key`);
+    if (v === undefined) {
+      throw new Refuse("wrong_type", `${name}: attribute ${kv.key.slice(0, 40)} is not a scalar`);
+    }
+    const label = kv.key.replaceAll(".", "_");
+    if (Object.hasOwn(labels, label)) {
+      throw new Refuse("invalid_name", `${name}: attribute ${label} given twice`);
+    }
+    labels[label] = String(v);
+  }
+  return labels;
+}
+
+/** Resource attributes with scalar values, by key. */
+function scalars(attributes: KeyValue[]): Map<string, string | number | boolean> {
+  if (attributes.length > OTLP_LIMITS.maxAttributes) {
+    throw new RefuseRequest(
+      "too_many",
+      `${attributes.length} resource attributes exceed ${OTLP_LIMITS.maxAttributes}`,
+    );
+  }
+  const out = new Map<string, string | number | boolean>();
+  for (const kv of attributes) {
+    const v = scalarValue(kv.value);
+    if (v !== undefined) out.set(kv.key, v);
+  }
+  return out;
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function validText(s: string): boolean {
+  return s.length > 0 && s.length <= LIMITS.maxNameLength && !CONTROL.test(s);
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}

@@ -1,0 +1,333 @@
+/**
+ * OTLP/HTTP ingest end to end: the official OpenTelemetry JS SDK, exporting from a real Deno
+ * process (tests/fixtures/otel_app.ts) over protobuf and JSON, into a real collector; and
+ * hostile OTLP requests, each answered and counted while that app keeps arriving.
+ */
+import assert from "node:assert/strict";
+import { type Collector, startCollector } from "../../lib/collector/collector.ts";
+import { instanceId } from "../../lib/collector/instances.ts";
+import { startServer } from "../support/server_process.ts";
+import { waitFor } from "../support/live.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+import { JsonMetricsSerializer } from "@opentelemetry/otlp-transformer";
+
+const quiet = () => {};
+const FIXTURE = new URL("../fixtures/otel_app.ts", import.meta.url).pathname;
+const ROUTE = 'http_route="/users/:id"';
+
+/** Start the SDK app; it exports until killed. */
+function otelApp(
+  otlpUrl: string,
+  protocol: "proto" | "json",
+  instance: string,
+  opts: { token?: string; gzip?: boolean } = {},
+): { stop(): Promise<void>; stderr: () => string } {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      FIXTURE,
+      otlpUrl,
+      protocol,
+      "shop",
+      instance,
+      opts.token ?? "",
+      opts.gzip ? "gzip" : "",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let err = "";
+  const pump = (async () => {
+    const text = new TextDecoder();
+    for await (const b of child.stderr) err += text.decode(b, { stream: true });
+  })();
+  return {
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+      await pump;
+    },
+    stderr: () => err,
+  };
+}
+
+async function instanceOf(
+  httpUrl: string,
+  id: string,
+  token?: string,
+): Promise<InstanceView | undefined> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const list: InstanceView[] = await (await fetch(`${httpUrl}/api/instances`, { headers })).json();
+  return list.find((v) => v.id === id);
+}
+
+async function refusals(httpUrl: string, token?: string): Promise<Record<string, number>> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const stats = await (await fetch(`${httpUrl}/api/stats`, { headers })).json();
+  return stats.rejected.byReason;
+}
+
+/** The series the fixture's counter, gauges and histogram must arrive as. */
+async function checkSeries(httpUrl: string, id: string, token?: string): Promise<void> {
+  const view = await waitFor(
+    async () => {
+      const v = await instanceOf(httpUrl, id, token);
+      return v && `app.latency.p50{${ROUTE}}` in v.latest &&
+        `app.requests.per_s{${ROUTE}}` in v.latest &&
+        v;
+    },
+    `counter rate and histogram percentiles of ${id}`,
+    30_000,
+  );
+  const latest = view.latest;
+  assert.equal(latest['app.queue_depth{pool="main"}'], 42, "gauge as recorded");
+  assert.equal(latest["app.inflight"], 3, "up-down counter as a gauge");
+  assert.ok(latest[`app.requests_total{${ROUTE}}`] >= 1, "monotonic sum as a _total counter");
+  const rate = latest[`app.requests.per_s{${ROUTE}}`];
+  assert.ok(rate > 0 && rate < 500, `counter rate ${rate}/s`);
+  assert.equal(latest[`app.latency.avg{${ROUTE}}`], 20, "every observation was 20 ms");
+  for (const p of ["p50", "p95", "p99"]) {
+    const v = latest[`app.latency.${p}{${ROUTE}}`];
+    assert.ok(v > 10 && v <= 25, `${p} ${v} within the (10, 25] ms bucket`);
+  }
+  assert.ok(latest[`app.latency.per_s{${ROUTE}}`] > 0);
+  assert.equal(view.host, "fixture-host");
+  assert.ok(view.pid !== null && view.pid > 0);
+  // The same series are in the history API, as plain series.
+  const q = new URLSearchParams({ instance: id, metric: `app.requests.per_s{${ROUTE}}` });
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const series = await (await fetch(`${httpUrl}/api/series?${q}`, { headers })).json();
+  assert.ok(series.series[0].points.length >= 1, "rate points in /api/series");
+}
+
+Deno.test("server.ts --otlp: an OTel SDK app exporting protobuf arrives as counters, gauges and a histogram", async () => {
+  const server = await startServer([
+    "--http",
+    "127.0.0.1:0",
+    "--zmq",
+    "tcp://127.0.0.1:*",
+    "--data",
+    "none",
+    "--otlp",
+    "127.0.0.1:0",
+  ]);
+  assert.ok(server.otlpUrl, server.output.join("\n"));
+  const app = otelApp(server.otlpUrl!, "proto", "proto-1");
+  try {
+    await checkSeries(server.httpUrl, instanceId("shop", "proto-1"));
+    assert.equal((await refusals(server.httpUrl)).invalid_protobuf, 0);
+  } finally {
+    await app.stop();
+    await server.stop();
+  }
+});
+
+Deno.test("an OTel SDK app exporting gzipped JSON arrives as the same series", async () => {
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    otlp: "127.0.0.1:0",
+    log: quiet,
+  });
+  const app = otelApp(c.otlpUrl!, "json", "json-1", { gzip: true });
+  try {
+    await checkSeries(c.httpUrl, instanceId("shop", "json-1"));
+    assert.equal((await refusals(c.httpUrl)).invalid_json, 0);
+  } finally {
+    await app.stop();
+    await c.stop();
+  }
+});
+
+Deno.test("with a token, OTLP needs Authorization: Bearer; without it nothing arrives and it is counted", async () => {
+  const token = "otlp-test-token-0123456789";
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    otlp: "127.0.0.1:0",
+    token,
+    log: quiet,
+  });
+  const without = otelApp(c.otlpUrl!, "proto", "no-token");
+  const withToken = otelApp(c.otlpUrl!, "proto", "with-token", { token });
+  try {
+    await checkSeries(c.httpUrl, instanceId("shop", "with-token"), token);
+    await waitFor(
+      async () => (await refusals(c.httpUrl, token)).unauthorized >= 2,
+      "refusals counted",
+    );
+    assert.equal(await instanceOf(c.httpUrl, instanceId("shop", "no-token"), token), undefined);
+  } finally {
+    await without.stop();
+    await withToken.stop();
+    await c.stop();
+  }
+});
+
+async function post(
+  c: Collector,
+  body: BodyInit,
+  headers: Record<string, string>,
+  path = "/v1/metrics",
+  method = "POST",
+): Promise<{ status: number; bytes: Uint8Array }> {
+  const res = await fetch(`${c.otlpUrl}${path}`, {
+    method,
+    body: method === "POST" ? body : undefined,
+    headers,
+  });
+  return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+async function gzip(bytes: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+const nowNanos = () => String(BigInt(Date.now()) * 1_000_000n);
+
+function jsonBody(metrics: object[], attributes: object[] = []): string {
+  return JSON.stringify({
+    resourceMetrics: [{
+      resource: {
+        attributes: [
+          { key: "service.name", value: { stringValue: "hand" } },
+          { key: "service.instance.id", value: { stringValue: "made" } },
+          ...attributes,
+        ],
+      },
+      scopeMetrics: [{ metrics }],
+    }],
+  });
+}
+
+Deno.test("malformed OTLP is answered 400/413/415 and counted, and an SDK app alongside keeps arriving", async () => {
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    otlp: "127.0.0.1:0",
+    log: quiet,
+  });
+  const app = otelApp(c.otlpUrl!, "proto", "steady");
+  const id = instanceId("shop", "steady");
+  const PB = { "content-type": "application/x-protobuf" };
+  const JSON_ = { "content-type": "application/json" };
+  try {
+    await waitFor(
+      async () => (await instanceOf(c.httpUrl, id))?.received,
+      "the app's first export",
+      30_000,
+    );
+    const before = await refusals(c.httpUrl);
+
+    const badProto = await post(c, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]), PB);
+    assert.equal(badProto.status, 400);
+    const badJson = await post(c, "{not json", JSON_);
+    assert.equal(badJson.status, 400);
+    assert.match(
+      new TextDecoder().decode(badJson.bytes),
+      /"code":3/,
+      "a google.rpc.Status in JSON",
+    );
+    assert.equal((await post(c, "x", { "content-type": "text/plain" })).status, 415);
+    assert.equal((await post(c, "x", { ...PB, "content-encoding": "br" })).status, 415);
+    const tenMb = new Uint8Array(10 * 1024 * 1024);
+    assert.equal((await post(c, tenMb, PB)).status, 413);
+    // A gzip bomb: 10 MB of zeros in ~10 kB; refused once 4 MiB have come out.
+    const bomb = await gzip(tenMb);
+    assert.ok(bomb.byteLength < 100_000);
+    assert.equal((await post(c, bomb, { ...PB, "content-encoding": "gzip" })).status, 413);
+    assert.equal((await post(c, "not gzip", { ...JSON_, "content-encoding": "gzip" })).status, 400);
+    // 100 000 distinct attributes in ~3.8 MB of JSON (under the 4 MiB bound), sent gzipped.
+    const wide = Array.from(
+      { length: 100_000 },
+      (_, i) => ({ key: i.toString(36), value: { intValue: 1 } }),
+    );
+    const at = nowNanos();
+    const hundredK = jsonBody([{
+      name: "wide",
+      gauge: { dataPoints: [{ timeUnixNano: at, asInt: 1, attributes: wide }] },
+    }]);
+    const hundredKGz = await gzip(new TextEncoder().encode(hundredK));
+    assert.equal((await post(c, hundredKGz, { ...JSON_, "content-encoding": "gzip" })).status, 400);
+    assert.equal((await post(c, "", PB, "/v1/metrics", "GET")).status, 405);
+    assert.equal((await post(c, "", PB, "/v1/traces")).status, 404);
+
+    // Partial success: the good point goes in, the bad one is rejected and said so.
+    const partial = await post(
+      c,
+      jsonBody([
+        { name: "hand.good", gauge: { dataPoints: [{ timeUnixNano: at, asDouble: 7 }] } },
+        { name: "Hand.Bad", gauge: { dataPoints: [{ timeUnixNano: at, asDouble: 1 }] } },
+      ]),
+      JSON_,
+    );
+    assert.equal(partial.status, 200);
+    const answer = JsonMetricsSerializer.deserializeResponse(partial.bytes);
+    assert.equal(Number(answer.partialSuccess?.rejectedDataPoints), 1);
+    assert.match(answer.partialSuccess?.errorMessage ?? "", /invalid_name/);
+    const made = await waitFor(
+      () => instanceOf(c.httpUrl, instanceId("hand", "made")),
+      "hand/made",
+    );
+    assert.equal(made.latest["hand.good"], 7);
+
+    const after = await refusals(c.httpUrl);
+    const diff = Object.fromEntries(
+      Object.keys(after).map((k) => [k, after[k] - before[k]]).filter(([, n]) => n !== 0),
+    );
+    assert.deepEqual(diff, {
+      invalid_protobuf: 1,
+      invalid_json: 1,
+      unsupported_media_type: 2,
+      too_large: 2,
+      invalid_gzip: 1,
+      too_many: 1,
+      invalid_name: 1,
+    });
+    // Nothing else affected: the app's exports keep arriving after all of that.
+    const received = (await instanceOf(c.httpUrl, id))!.received;
+    await waitFor(
+      async () => (await instanceOf(c.httpUrl, id))!.received > received + 1,
+      "more exports",
+    );
+    assert.equal((await fetch(`${c.httpUrl}/healthz`)).status, 200);
+    assert.equal(app.stderr().includes("Bad Request"), false, app.stderr());
+  } finally {
+    await app.stop();
+    await c.stop();
+  }
+});
+
+Deno.test("an OTLP address already in use is a clear start-up error, and the collector leaves nothing open", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = taken.addr as Deno.NetAddr;
+  try {
+    await assert.rejects(
+      startCollector({
+        httpPort: 0,
+        zmq: "tcp://127.0.0.1:*",
+        otlp: `127.0.0.1:${port}`,
+        log: quiet,
+      }),
+      (e: Error) => e.message.includes(`cannot listen for OTLP on 127.0.0.1:${port}`),
+    );
+  } finally {
+    taken.close();
+  }
+  // Nothing leaked: a collector on the same address starts once the port is free.
+  const c = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    otlp: `127.0.0.1:${port}`,
+    log: quiet,
+  });
+  assert.equal(c.otlpUrl, `http://127.0.0.1:${port}`);
+  await c.stop();
+});

@@ -1,0 +1,326 @@
+/**
+ * OTLP -> Message: the mapping table of docs/protocol.md, point by point. Requests are built
+ * by the official OpenTelemetry SDK and serializers where the SDK can make them, and as
+ * OTLP/JSON by hand for the cases it does not send (delta sums, odd bounds, bad points).
+ */
+import assert from "node:assert/strict";
+import { AggregationTemporality, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
+import { createOtlpCodec, type Encoding } from "../../lib/otlp/decode.ts";
+import { OTLP_INTERVAL_MS, translate, type Translation } from "../../lib/otlp/translate.ts";
+import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
+import type { Message } from "../../lib/protocol.ts";
+
+const codec = createOtlpCodec();
+
+class ManualReader extends MetricReader {
+  constructor(delta = false) {
+    super(delta ? { aggregationTemporalitySelector: () => AggregationTemporality.DELTA } : {});
+  }
+  protected override async onForceFlush() {}
+  protected override async onShutdown() {}
+}
+
+/** Record with the real SDK, collect once, serialize as an exporter would. */
+async function sdkRequest(
+  encoding: Encoding,
+  record: (meter: ReturnType<MeterProvider["getMeter"]>) => void,
+  resource: Record<string, string | number> = {
+    "service.name": "shop",
+    "service.instance.id": "a",
+  },
+): Promise<Uint8Array> {
+  const reader = new ManualReader();
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes(resource),
+    readers: [reader],
+  });
+  record(provider.getMeter("test"));
+  const { resourceMetrics } = await reader.collect();
+  await provider.shutdown();
+  const out = encoding === "json"
+    ? JsonMetricsSerializer.serializeRequest(resourceMetrics)
+    : ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
+  return out!;
+}
+
+function translated(body: Uint8Array | object, encoding: Encoding = "json"): Translation {
+  const bytes = body instanceof Uint8Array ? body : new TextEncoder().encode(JSON.stringify(body));
+  const decoded = codec.decodeRequest(bytes, encoding);
+  assert.ok(decoded.ok, decoded.ok ? "" : decoded.detail);
+  return translate(decoded.request);
+}
+
+function messagesOf(t: Translation): Message[] {
+  assert.ok(t.ok, t.ok ? "" : t.detail);
+  return t.messages;
+}
+
+const T0 = 1_700_000_000_000; // ms
+const nanos = (ms: number) => String(BigInt(ms) * 1_000_000n);
+
+/** An OTLP/JSON request with one resource and the given metrics. */
+function jsonRequest(metrics: object[], resource: object[] = [
+  { key: "service.name", value: { stringValue: "svc" } },
+]): object {
+  return { resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ metrics }] }] };
+}
+
+function point(value: number, attrs: object[] = [], at = T0, start = T0 - 10_000): object {
+  return {
+    attributes: attrs,
+    startTimeUnixNano: nanos(start),
+    timeUnixNano: nanos(at),
+    asDouble: value,
+  };
+}
+
+for (const encoding of ["protobuf", "json"] as const) {
+  Deno.test(`SDK ${encoding}: counters become _total counters, gauges and up-down counters gauges, attributes labels`, async () => {
+    const body = await sdkRequest(encoding, (m) => {
+      m.createCounter("http.requests").add(7, { "http.route": "/a", code: 200 });
+      m.createCounter("jobs_total").add(2);
+      m.createGauge("queue.depth").record(4.5);
+      m.createUpDownCounter("pool.in_use").add(-3);
+    });
+    const [msg] = messagesOf(translated(body, encoding));
+    assert.equal(msg.identity.service, "shop");
+    assert.equal(msg.identity.instance, "a");
+    assert.equal(msg.identity.intervalMs, OTLP_INTERVAL_MS);
+    assert.equal(msg.samples.length, 1, "one collection is one sample");
+    assert.deepEqual(msg.samples[0].metrics, {
+      'http.requests_total{code="200",http_route="/a"}': 7,
+      "jobs_total": 2,
+      "queue.depth": 4.5,
+      "pool.in_use": -3,
+    });
+    assert.equal(msg.sent, msg.samples[0].ts);
+    assert.ok(Math.abs(msg.samples[0].ts - Date.now()) < 60_000, "time in ms since the epoch");
+  });
+
+  Deno.test(`SDK ${encoding}: an explicit-bucket histogram maps into our buckets with its sum`, async () => {
+    const body = await sdkRequest(encoding, (m) => {
+      const h = m.createHistogram("rpc.latency", { unit: "ms" });
+      for (const v of [3, 20, 20, 700, 20_000]) h.record(v, { method: "get" });
+    });
+    const [msg] = messagesOf(translated(body, encoding));
+    const h = msg.samples[0].hist!['rpc.latency{method="get"}'];
+    assert.equal(h.sum, 3 + 20 + 20 + 700 + 20_000);
+    // SDK default bounds 0,5,10,25,...,750,1000,...,10000: each count goes to our bucket
+    // holding the OTLP bucket's upper bound; above the last bound, to the one holding max.
+    const expected = new Array(BUCKET_COUNT).fill(0);
+    expected[BUCKETS.indexOf(5)] = 1; // 3 in (0,5]
+    expected[BUCKETS.indexOf(25)] = 2; // 20 in (10,25]
+    expected[BUCKETS.indexOf(1000)] = 1; // 700 in (500,750], 750 lies in our (500,1000]
+    expected[BUCKETS.indexOf(30_000)] = 1; // 20000 above 10000, max 20000 in (10000,30000]
+    assert.deepEqual(h.counts, expected);
+  });
+}
+
+Deno.test("a histogram in seconds is scaled to ms and named _ms", async () => {
+  const body = await sdkRequest("protobuf", (m) => {
+    m.createHistogram("http.server.request.duration", {
+      unit: "s",
+      advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05] }, // semconv-style
+    }).record(0.02);
+  });
+  const [msg] = messagesOf(translated(body, "protobuf"));
+  const h = msg.samples[0].hist!["http.server.request.duration_ms"];
+  assert.ok(h, Object.keys(msg.samples[0].hist!).join());
+  assert.equal(h.sum, 20);
+  assert.equal(h.counts.reduce((a, b) => a + b, 0), 1);
+  assert.equal(h.counts[BUCKETS.indexOf(25)], 1, "0.02 s in (10, 25] ms");
+});
+
+Deno.test("instance falls back to host.name:process.pid, then host.name, then unknown", async () => {
+  const one = async (resource: Record<string, string | number>) => {
+    const body = await sdkRequest("protobuf", (m) => m.createGauge("g").record(1), resource);
+    return messagesOf(translated(body, "protobuf"))[0].identity;
+  };
+  const a = await one({ "service.name": "s", "host.name": "web1", "process.pid": 42 });
+  assert.deepEqual([a.instance, a.host, a.pid], ["web1:42", "web1", 42]);
+  assert.equal((await one({ "service.name": "s", "host.name": "web1" })).instance, "web1");
+  assert.equal((await one({ "service.name": "s" })).instance, "unknown");
+});
+
+Deno.test("delta sums arrive as .per_s over the point's time span", () => {
+  const t = translated(jsonRequest([
+    {
+      name: "bytes.sent",
+      sum: {
+        aggregationTemporality: 1,
+        isMonotonic: true,
+        dataPoints: [point(500, [], T0, T0 - 10_000)],
+      },
+    },
+    {
+      name: "errors_total",
+      sum: {
+        aggregationTemporality: 1,
+        isMonotonic: true,
+        dataPoints: [point(3, [], T0, T0 - 2_000)],
+      },
+    },
+  ]));
+  const [msg] = messagesOf(t);
+  assert.deepEqual(msg.samples[0].metrics, { "bytes.sent.per_s": 50, "errors.per_s": 1.5 });
+});
+
+Deno.test("a delta histogram arrives as its derived series", () => {
+  const [msg] = messagesOf(translated(jsonRequest([{
+    name: "q.wait",
+    histogram: {
+      aggregationTemporality: 1,
+      dataPoints: [{
+        startTimeUnixNano: nanos(T0 - 2_000),
+        timeUnixNano: nanos(T0),
+        count: "4",
+        sum: 80,
+        bucketCounts: ["0", "4", "0"],
+        explicitBounds: [10, 25],
+      }],
+    },
+  }])));
+  const m = msg.samples[0].metrics;
+  assert.equal(m["q.wait.per_s"], 2);
+  assert.equal(m["q.wait.avg"], 20);
+  assert.ok(m["q.wait.p50"] > 10 && m["q.wait.p50"] <= 25, String(m["q.wait.p50"]));
+  assert.equal(msg.samples[0].hist, undefined);
+});
+
+Deno.test("points that cannot be mapped are rejected by reason; the others go in", () => {
+  const t = translated(jsonRequest([
+    { name: "ok.gauge", gauge: { dataPoints: [point(1)] } },
+    { name: "Bad-Name", gauge: { dataPoints: [point(1), point(2)] } },
+    {
+      name: "too.many.labels",
+      gauge: {
+        dataPoints: [
+          point(
+            1,
+            Array.from({ length: 9 }, (_, i) => ({ key: `k${i}`, value: { stringValue: "v" } })),
+          ),
+        ],
+      },
+    },
+    { name: "no.value", gauge: { dataPoints: [{ timeUnixNano: nanos(T0) }] } },
+    { name: "inf", gauge: { dataPoints: [point(1, [], 0)] } },
+    { name: "exp", exponentialHistogram: { dataPoints: [{}] } },
+    {
+      name: "array.label",
+      gauge: { dataPoints: [point(1, [{ key: "a", value: { arrayValue: { values: [] } } }])] },
+    },
+    // FLAG_NO_RECORDED_VALUE: skipped, not rejected.
+    { name: "empty", gauge: { dataPoints: [{ ...point(1) as object, flags: 1 }] } },
+  ]));
+  assert.ok(t.ok);
+  assert.deepEqual(t.messages[0].samples[0].metrics, { "ok.gauge": 1 });
+  assert.deepEqual(
+    Object.fromEntries([...t.rejected].map(([r, { count }]) => [r, count])),
+    { invalid_name: 3, missing_field: 1, invalid_number: 1, wrong_type: 2 },
+  );
+});
+
+Deno.test("a resource without service.name has every point rejected", () => {
+  const t = translated(
+    jsonRequest([{ name: "g", gauge: { dataPoints: [point(1), point(2)] } }], []),
+  );
+  assert.ok(t.ok);
+  assert.equal(t.messages.length, 0);
+  assert.equal(t.rejected.get("missing_field")?.count, 2);
+});
+
+Deno.test("100 000 attributes on one point refuse the whole request as too_many", () => {
+  const attrs = Array.from(
+    { length: 100_000 },
+    (_, i) => ({ key: `k${i}`, value: { intValue: i } }),
+  );
+  const t = translated(jsonRequest([
+    { name: "ok", gauge: { dataPoints: [point(1)] } },
+    { name: "wide", gauge: { dataPoints: [point(1, attrs)] } },
+  ]));
+  assert.deepEqual(t.ok ? null : t.reason, "too_many");
+});
+
+Deno.test("bucket counts that do not fit the bounds are rejected", () => {
+  const t = translated(jsonRequest([{
+    name: "h",
+    histogram: {
+      aggregationTemporality: 2,
+      dataPoints: [
+        { timeUnixNano: nanos(T0), sum: 1, bucketCounts: ["1"], explicitBounds: [1, 2] },
+        { timeUnixNano: nanos(T0), sum: 1, bucketCounts: ["1", "0", "0"], explicitBounds: [2, 1] },
+      ],
+    },
+  }]));
+  assert.ok(t.ok);
+  assert.equal(t.messages.length, 0);
+  assert.deepEqual([t.rejected.get("wrong_type")?.count, t.rejected.get("invalid_number")?.count], [
+    1,
+    1,
+  ]);
+});
+
+Deno.test("the codec answers partial success and Status in a form the official SDK reads", () => {
+  const pb = ProtobufMetricsSerializer.deserializeResponse(
+    codec.encodeResponse(3, "why", "protobuf"),
+  );
+  assert.deepEqual(
+    { n: Number(pb.partialSuccess?.rejectedDataPoints), m: pb.partialSuccess?.errorMessage },
+    { n: 3, m: "why" },
+  );
+  const js = JsonMetricsSerializer.deserializeResponse(codec.encodeResponse(3, "why", "json"));
+  assert.deepEqual(
+    { n: Number(js.partialSuccess?.rejectedDataPoints), m: js.partialSuccess?.errorMessage },
+    { n: 3, m: "why" },
+  );
+  assert.equal(codec.encodeResponse(0, "", "protobuf").byteLength, 0, "full success is empty");
+  assert.equal(new TextDecoder().decode(codec.encodeResponse(0, "", "json")), "{}");
+});
+
+Deno.test("bad protobuf and bad JSON are decode failures, never exceptions", () => {
+  for (
+    const [bytes, enc] of [
+      [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), "protobuf"],
+      [new Uint8Array([0x0a, 0xff, 0x01]), "protobuf"], // truncated length-delimited field
+      [new TextEncoder().encode("{"), "json"],
+      [new TextEncoder().encode("[1]"), "json"],
+      [new Uint8Array([0xc3, 0x28]), "json"],
+    ] as const
+  ) {
+    const r = codec.decodeRequest(bytes, enc);
+    assert.equal(r.ok, false, `${enc} ${bytes}`);
+  }
+});
+
+Deno.test("JSON of the wrong shape refuses the request or the point, never throws", () => {
+  const whole = translated({ resourceMetrics: 7 });
+  assert.deepEqual(whole.ok ? null : whole.reason, "wrong_type");
+  const t = translated(jsonRequest([
+    { name: 5, gauge: { dataPoints: [point(1)] } },
+    { name: "g", gauge: { dataPoints: [{ timeUnixNano: nanos(T0), asDouble: "1" }] } },
+    { name: "g", gauge: { dataPoints: [{ timeUnixNano: "soon", asDouble: 1 }] } },
+    {
+      name: "h",
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [{ timeUnixNano: nanos(T0), bucketCounts: "1" }],
+      },
+    },
+    {
+      name: "ok",
+      sum: {
+        aggregationTemporality: "AGGREGATION_TEMPORALITY_CUMULATIVE",
+        isMonotonic: true,
+        dataPoints: [point(2)],
+      },
+    },
+  ]));
+  assert.ok(t.ok);
+  assert.deepEqual(t.messages[0].samples[0].metrics, { ok_total: 2 });
+  assert.deepEqual(
+    Object.fromEntries([...t.rejected].map(([r, { count }]) => [r, count])),
+    { wrong_type: 2, invalid_number: 2 },
+  );
+});
