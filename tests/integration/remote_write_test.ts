@@ -224,6 +224,20 @@ Deno.test("a bad remote URL and a remote answering 400 are logged and counted; i
     assert.ok(lines.some((l) => /remote write: cannot reach .*; retrying/.test(l)));
     assert.ok(!lines.some((l) => l.includes("hidden-token")));
     assert.ok(refused > 0);
+    // /metrics has the same figures, per remote, and passes promtool.
+    const metrics = await (await fetch(`${collector.httpUrl}/metrics`)).text();
+    const drops = new RegExp(
+      `^zeroapm_remote_write_samples_dropped_total\\{queue="wal",url="http://127\\.0\\.0\\.1:${bad.addr.port}/api/v1/write"\\} [1-9]`,
+      "m",
+    );
+    assert.match(metrics, drops);
+    assert.match(metrics, /^zeroapm_remote_write_retries_total\{queue="wal",url="[^"]+"\} [1-9]/m);
+    const check = await new Deno.Command("promtool", { args: ["check", "metrics"], stdin: "piped" })
+      .spawn();
+    const w = check.stdin.getWriter();
+    await w.write(new TextEncoder().encode(metrics));
+    await w.close();
+    assert.equal((await check.status).code, 0, "promtool check metrics");
     // Ingest is not held by either remote: samples keep arriving.
     const before = await received(collector.httpUrl, "rw/bad");
     await waitFor(
