@@ -2,7 +2,8 @@
 /**
  * The remote-write line in the summary bar: per remote (from `/api/stats`, polled every few
  * seconds while the tab is visible) whether it keeps up, or how far behind it is, with
- * retries and drops. Hidden when the collector writes to no remote. Text only.
+ * retries and drops. Hidden, and no longer polled, when the collector writes to no remote.
+ * Text only.
  *
  * @module
  */
@@ -54,8 +55,11 @@ export function watchRemotes(node: HTMLElement, everyMs = 5000): () => void {
     if (document.visibilityState === "visible") {
       try {
         const res = await fetch("/api/stats", { headers: { accept: "application/json" } });
-        const status = res.ok ? remoteStatus((await res.json()).remoteWrite) : null;
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const status = remoteStatus((await res.json()).remoteWrite);
         node.hidden = status === null;
+        // Remotes are set at start-up: a collector without any needs no more polling.
+        if (status === null) stopped = true;
         if (status) {
           setText(node, status.text);
           node.className = status.warn ? "warn" : "ok";
