@@ -12,6 +12,7 @@
 import { formatPromSeries, promSeries } from "../prom/names.ts";
 import { instanceId } from "../collector/instances.ts";
 import { paletteColor } from "../colors.ts";
+import { LIMITS } from "../protocol.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { Point } from "../store/query.ts";
 import type { SeriesAnswer } from "../store/durable.ts";
@@ -132,6 +133,9 @@ export class RemoteReader {
     for (const labels of data as Array<Record<string, string>>) {
       const service = labels.job;
       const instance = labels.instance ?? "";
+      // The protocol's own bound on names: a remote's odd label is skipped, not shown.
+      const max = LIMITS.maxNameLength;
+      if (typeof service !== "string" || service.length > max || instance.length > max) continue;
       const id = instanceId(service, instance);
       if (seen.has(id)) continue;
       if (seen.size >= MAX_INSTANCES) break;
