@@ -9,6 +9,7 @@ import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
+import { collectingLine, runningLine } from "./lib/banner.ts";
 import { redact } from "./lib/remote/writer.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
@@ -70,11 +71,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(`error: ${(e as Error).message}`);
     return 1;
   }
-  console.log(`======== Running on ${collector.httpUrl} ========`);
+  console.log(runningLine(collector.httpUrl));
   console.log(`(Press CTRL+C to quit)`);
-  console.log(
-    `collecting on ${collector.zmqEndpoint}${config.sub ? ` and from PUB ${config.sub}` : ""}`,
-  );
+  console.log(collectingLine(collector.zmqEndpoint, config.sub));
   if (collector.subBindEndpoint) {
     console.log(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
     if (!isLoopback(zmqHost(collector.subBindEndpoint))) {

@@ -1,43 +1,92 @@
 /**
- * `deno task demo`: the seed's demo in one command. Starts the collector, waits until it
- * answers, starts the three seed apps (red, serving and loading a small HTTP API; blue
- * leaking 10 000; green leaking 100 000), prints the URL, and on Ctrl-C or SIGTERM stops
- * every child and waits for it.
+ * `deno task demo`: the seed's demo in one command. Starts the collector with the flags and
+ * environment it was given, reads from the collector's own start-up lines where it actually
+ * listens (lib/banner.ts), waits until it answers there, starts the three seed apps pushing
+ * to that endpoint (red, serving and loading a small HTTP API; blue leaking 10 000; green
+ * leaking 100 000), and prints the URL.
+ *
+ * The children run in their own session, so a Ctrl-C in the terminal reaches the demo
+ * alone: it then stops the apps first (so their last samples reach a collector that is
+ * still there), waits for each, then the collector, and says who stopped how. Were Ctrl-C
+ * to reach every process at once, the demo's own SIGTERM would arrive second and kill an
+ * app still finishing its clean stop (red, with HTTP requests in flight, never printed its
+ * stop line). A second Ctrl-C kills whatever is left.
  *
  * @module
  */
+import { ConfigError, resolveConfig, USAGE } from "./config.ts";
+import { type Banner, connectEndpoint, readBannerLine } from "./banner.ts";
+
+/** `deno task demo --help`. */
+export const DEMO_USAGE = `zeroapm demo: the collector and the seed's three apps
+
+Usage: deno task demo [collector options]
+
+The options go to the collector; the apps push to the ZMQ endpoint it binds.
+Ctrl-C stops the apps, then the collector.
+
+${USAGE.slice(USAGE.indexOf("Options:"))}`;
+
+/** The red app's API port, when free (else any free port). */
+export const RED_API_PORT = 8101;
 
 /**
- * The seed's three apps. Red also serves a small instrumented HTTP API and drives it, so
- * the dashboard shows request rate, latency and errors next to CPU and memory.
+ * The seed's three apps, pushing to `collector`. Red also serves a small instrumented HTTP
+ * API on `apiPort` and drives it, so the dashboard shows request rate, latency and errors
+ * next to CPU and memory.
  */
-export const SEED_APPS: readonly string[][] = [
-  ["--color", "red", "--http", "8101", "--load", "20"],
-  ["--color", "blue", "--leak", "10000"],
-  ["--color", "green", "--leak", "100000"],
-];
+export function seedApps(collector: string, apiPort: number): { name: string; args: string[] }[] {
+  const to = ["--collector", collector];
+  return [
+    { name: "red", args: ["--color", "red", "--http", `${apiPort}`, "--load", "20", ...to] },
+    { name: "blue", args: ["--color", "blue", "--leak", "10000", ...to] },
+    { name: "green", args: ["--color", "green", "--leak", "100000", ...to] },
+  ];
+}
 
 const root = new URL("../", import.meta.url);
 
-function spawn(script: string, args: string[]): Deno.ChildProcess {
+/** A child in its own session (`detached`: setsid), so terminal signals reach the demo only. */
+function spawn(script: string, args: string[], stdout: "inherit" | "piped"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(script, root).pathname, ...args],
     stdin: "null",
-    stdout: "inherit",
+    stdout,
     stderr: "inherit",
+    detached: true,
   }).spawn();
 }
 
-/** Poll `/healthz` until the collector answers or the deadline passes. */
-async function waitHealthy(
-  url: string,
-  child: Deno.ChildProcess,
-  timeoutMs: number,
+/**
+ * Copy a child's output to ours and hand over each line. Keeps reading when our stdout
+ * fails, so the child never blocks on a full pipe.
+ */
+async function forwardLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
 ): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  let writable = true;
+  for await (const chunk of stream) {
+    if (writable) {
+      try {
+        for (let off = 0; off < chunk.length;) off += await Deno.stdout.write(chunk.subarray(off));
+      } catch {
+        writable = false;
+      }
+    }
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) onLine(line.replace(/\r$/, ""));
+  }
+}
+
+/** Poll `/healthz` until the collector answers or the deadline passes. */
+async function waitHealthy(url: string, exited: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  child.status.then(() => exited = true);
-  while (Date.now() < deadline && !exited) {
+  while (Date.now() < deadline && !exited()) {
     try {
       const res = await fetch(`${url}/healthz`);
       await res.body?.cancel();
@@ -46,47 +95,133 @@ async function waitHealthy(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(
-    exited ? "the collector exited during start-up" : `no answer from ${url} in ${timeoutMs} ms`,
+    exited() ? "the collector exited during start-up" : `no answer from ${url} in ${timeoutMs} ms`,
   );
 }
 
-/** Run the demo until a signal; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  const http = Deno.env.get("ZEROAPM_HTTP") ?? "127.0.0.1:8000";
-  const url = `http://${http}`;
-  const collector = spawn("server.ts", args);
-  const children: Deno.ChildProcess[] = [collector];
-  const stopAll = async () => {
-    // Apps first, so their last samples reach a collector that is still there.
-    for (const c of children.slice(1)) killQuietly(c, "SIGTERM");
-    await Promise.all(children.slice(1).map((c) => c.status));
-    killQuietly(collector, "SIGTERM");
-    await collector.status;
-  };
+/** `preferred` when it is free on 127.0.0.1, else a free port the system picks. */
+function freePort(preferred: number): number {
   try {
-    await waitHealthy(url, collector, 10_000);
+    const l = Deno.listen({ hostname: "127.0.0.1", port: preferred });
+    l.close();
+    return preferred;
   } catch (e) {
-    console.error(`demo: ${(e as Error).message}`);
-    await stopAll();
-    return 1;
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
   }
-  for (const app of SEED_APPS) children.push(spawn("backend_app.ts", app));
-  console.log(`\ndemo: collector and ${SEED_APPS.length} apps running. Open ${url}\n`);
-  const signal = await Promise.race([
-    new Promise<string>((resolve) => {
-      for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, () => resolve(s));
-    }),
-    collector.status.then(() => "collector exited"),
-  ]);
-  console.log(`demo: ${signal}, stopping apps and collector...`);
-  await stopAll();
-  return 0;
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
 }
 
-function killQuietly(child: Deno.ChildProcess, signal: Deno.Signal): void {
+/** SIGINT, SIGTERM and SIGHUP: the first resolves `first`, later ones call `again`. */
+function listenForSignals(again: () => void) {
+  const names: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  let resolve: (s: Deno.Signal) => void = () => {};
+  let seen = false;
+  const first = new Promise<Deno.Signal>((r) => resolve = r);
+  const handlers = names.map((s) => () => {
+    if (seen) return again();
+    seen = true;
+    resolve(s);
+  });
+  names.forEach((s, i) => Deno.addSignalListener(s, handlers[i]));
+  return {
+    first,
+    dispose: () => names.forEach((s, i) => Deno.removeSignalListener(s, handlers[i])),
+  };
+}
+
+/** A child and how it ended. */
+interface Child {
+  name: string;
+  process: Deno.ChildProcess;
+  status: Deno.CommandStatus | null;
+}
+
+function kill(child: Child, signal: Deno.Signal): void {
+  if (child.status) return;
   try {
-    child.kill(signal);
+    child.process.kill(signal);
   } catch { /* already gone */ }
+}
+
+function describe(c: Child): string {
+  const s = c.status!;
+  return s.signal ? `killed by ${s.signal}` : s.code === 0 ? "stopped" : `exited with ${s.code}`;
+}
+
+/** Run the demo until a signal (or the collector's exit); returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    if (resolveConfig(args, Deno.env.toObject()).help) {
+      console.log(DEMO_USAGE);
+      return 0;
+    }
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`demo: ${e.message}\n\n${DEMO_USAGE}`);
+    return 2;
+  }
+  const children: Child[] = [];
+  const start = (name: string, script: string, argv: string[], out: "inherit" | "piped") => {
+    const child: Child = { name, process: spawn(script, argv, out), status: null };
+    child.process.status.then((s) => child.status = s);
+    children.push(child);
+    return child;
+  };
+  // A second signal while stopping: stop waiting and kill what is left.
+  const signals = listenForSignals(() => children.forEach((c) => kill(c, "SIGKILL")));
+  const collector = start("collector", "server.ts", args, "piped");
+  let failed = false;
+  try {
+    const banner: Banner = {};
+    let bannerRead = () => {};
+    const bannerSeen = new Promise<void>((r) => bannerRead = r);
+    const output = forwardLines(collector.process.stdout, (line) => {
+      readBannerLine(line, banner);
+      if (banner.httpUrl && banner.zmqEndpoint) bannerRead();
+    });
+    const ended = collector.process.status.then(() => "collector exited" as const);
+    const early = await Promise.race([bannerSeen.then(() => null), signals.first, ended]);
+    if (early === "collector exited") {
+      console.error("demo: the collector exited during start-up");
+      failed = true;
+    } else if (early === null) {
+      try {
+        await waitHealthy(banner.httpUrl!, () => collector.status !== null, 30_000);
+      } catch (e) {
+        console.error(`demo: ${(e as Error).message}`);
+        failed = true;
+      }
+    }
+    if (early === null && !failed) {
+      const zmq = connectEndpoint(banner.zmqEndpoint!);
+      for (const app of seedApps(zmq, freePort(RED_API_PORT))) {
+        start(app.name, "backend_app.ts", app.args, "inherit");
+      }
+      console.log(
+        `\ndemo: collector and 3 apps running; apps push to ${zmq}. Open ${banner.httpUrl}\n`,
+      );
+      const why = await Promise.race([signals.first, ended]);
+      console.log(`demo: ${why}, stopping apps, then the collector...`);
+    }
+    // Apps first, so their last samples reach a collector that is still there.
+    const apps = children.slice(1);
+    apps.forEach((c) => kill(c, "SIGTERM"));
+    await Promise.all(apps.map((c) => c.process.status));
+    kill(collector, "SIGTERM");
+    await collector.process.status;
+    await output;
+  } finally {
+    // Whatever happened above, leave no child behind (they are in their own session).
+    children.forEach((c) => kill(c, "SIGKILL"));
+    await Promise.all(children.map((c) => c.process.status));
+    signals.dispose();
+  }
+  const clean = children.every((c) => c.status?.code === 0 && !c.status.signal);
+  console.log(`demo: ${children.map((c) => `${c.name} ${describe(c)}`).join(", ")}`);
+  return clean && !failed ? 0 : 1;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

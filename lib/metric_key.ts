@@ -5,8 +5,9 @@
  *     http.requests_total{route="/users/:id",status="2xx"}
  *
  * Names are lower-case dotted words with units in the name; label names are
- * `[a-z_][a-z0-9_]*`; label values are any text without control characters, with `\` and
- * `"` escaped. Shared by the agent (formatting) and the decoder (parsing).
+ * `[a-z_][a-z0-9_]*`; label values are any text without control or invisible format
+ * characters ({@link hasHiddenChars}), with `\` and `"` escaped. Shared by the agent
+ * (formatting) and the decoder (parsing).
  *
  * @module
  */
@@ -21,8 +22,30 @@ export const KEY_LIMITS = {
 
 const NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 const LABEL_NAME = /^[a-z_][a-z0-9_]*$/;
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Characters that hide or disguise text, never accepted in names or label values: controls
+ * (C0, DEL, C1), format characters (Unicode Cf: bidi embeddings, overrides and isolates,
+ * zero-width spaces and joiners, the BOM, soft hyphens, tags), line and paragraph
+ * separators, lone surrogates, and the blank Hangul fillers. A service named
+ * `\u202Eevil\u202C` (a right-to-left override) otherwise reverses the text drawn after it:
+ * on the page it read as "live" next to the real status.
+ */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
+const HIDDEN_ALL = new RegExp(HIDDEN.source, "gu");
+
+/** True when `text` holds a character that hides or disguises text (listed above). */
+export function hasHiddenChars(text: string): boolean {
+  return HIDDEN.test(text);
+}
+
+/** `text` with each hiding character written as `\u{XXXX}`, for a log line that cannot lie. */
+export function showHiddenChars(text: string): string {
+  return text.replace(
+    HIDDEN_ALL,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}}`,
+  );
+}
 
 /** A parsed series key. */
 export interface SeriesKey {
@@ -95,5 +118,5 @@ export function canonicalKey(key: string): string | null {
 
 function validLabel(name: string, value: string): boolean {
   return name.length <= KEY_LIMITS.maxLabelNameLength && LABEL_NAME.test(name) &&
-    value.length <= KEY_LIMITS.maxLabelValueLength && !CONTROL.test(value);
+    value.length <= KEY_LIMITS.maxLabelValueLength && !HIDDEN.test(value);
 }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { canonicalKey } from "./metric_key.ts";
+import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
 
 /** Current protocol version, sent as `v`. */
@@ -126,10 +126,6 @@ export interface DecodeError {
 /** Result of {@link decode}. */
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 
-/** Control characters (C0, DEL, C1) are never accepted in names: they hide text in logs. */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
@@ -188,7 +184,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     throw new Reject("unknown_version", `unsupported protocol version ${String(raw.v)}`);
   }
   const identity = decodeIdentity(raw);
-  if (Object.hasOwn(raw, "samples")) {
+  if (present(raw, "samples")) {
     const list = raw.samples;
     if (!Array.isArray(list)) throw new Reject("wrong_type", "samples must be an array");
     if (list.length === 0) throw new Reject("missing_field", "samples is empty");
@@ -203,7 +199,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     return { identity, sent, samples, legacy: false };
   }
   const sample = decodeSample(raw, "");
-  const sent = Object.hasOwn(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
+  const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
   return { identity, sent, samples: [sample], legacy: false };
 }
 
@@ -261,7 +257,7 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
 
 function decodeSample(raw: Record<string, unknown>, where: string): Sample {
   let seq: number | null = null;
-  if (Object.hasOwn(raw, "seq")) {
+  if (present(raw, "seq")) {
     const s = raw.seq;
     if (typeof s !== "number") throw new Reject("wrong_type", `${where}seq must be a number`);
     if (!Number.isSafeInteger(s) || s < 0) {
@@ -270,7 +266,7 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     seq = s;
   }
   const ts = timestamp(raw, "ts", where);
-  if (!Object.hasOwn(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
+  if (!present(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
   const m = raw.metrics;
   if (!isPlainObject(m)) throw new Reject("wrong_type", `${where}metrics must be an object`);
   const names = Object.keys(m);
@@ -287,7 +283,7 @@ function decodeSample(raw: Record<string, unknown>, where: string): Sample {
     metrics[seriesKey(key, where)] = finite(m[key], `${where}metrics.${key}`);
   }
   const sample: Sample = { seq, ts, metrics };
-  if (Object.hasOwn(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
+  if (present(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
   return sample;
 }
 
@@ -332,7 +328,7 @@ function seriesKey(key: string, where: string): string {
   if (canonical === null) {
     throw new Reject(
       "invalid_name",
-      `${where}metric name ${JSON.stringify(key.slice(0, 40))} invalid`,
+      `${where}metric name ${JSON.stringify(showHiddenChars(key.slice(0, 40)))} invalid`,
     );
   }
   if (knownKeys.size < 10_000) knownKeys.set(key, canonical);
@@ -346,24 +342,34 @@ function name(raw: Record<string, unknown>, key: string, required: boolean): str
   }
   const v = raw[key];
   if (typeof v !== "string") throw new Reject("wrong_type", `${key} must be a string`);
-  if (v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)) {
+  // Controls and invisible format characters (bidi overrides...) hide or reverse the text
+  // around a name on the page and in logs (metric_key.ts).
+  if (v.length === 0 || v.length > LIMITS.maxNameLength || hasHiddenChars(v)) {
     throw new Reject(
       "invalid_name",
-      `${key} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+      `${key} ${
+        JSON.stringify(showHiddenChars(v.slice(0, 40)))
+      } must be 1..${LIMITS.maxNameLength} ` +
+        "characters without control or invisible format characters",
     );
   }
   return v;
 }
 
 function timestamp(raw: Record<string, unknown>, key: string, where = ""): number {
-  if (!Object.hasOwn(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
+  if (!present(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
   const t = finite(raw[key], where + key);
   if (t < 0 || t > 8.64e15) throw new Reject("invalid_number", `${where}${key} is out of range`);
   return t;
 }
 
+/** True when `key` is in `raw` and not null: a null field means the same as an absent one. */
+function present(raw: Record<string, unknown>, key: string): boolean {
+  return Object.hasOwn(raw, key) && raw[key] !== null;
+}
+
 function optionalNumber(raw: Record<string, unknown>, key: string): number | null {
-  if (!Object.hasOwn(raw, key) || raw[key] === null) return null;
+  if (!present(raw, key)) return null;
   return finite(raw[key], key);
 }
 

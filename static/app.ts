@@ -241,9 +241,13 @@ exposeDebug({
     windowMs: state.windowMs,
     instances: [...store.entries.keys()],
     charts: {
-      cpu: { lines: live.cpu.lines(), range: live.cpu.valueRange() },
-      mem: { lines: live.mem.lines(), range: live.mem.valueRange() },
-      custom: { lines: live.custom.lines(), range: live.custom.valueRange() },
+      cpu: { lines: live.cpu.lines(), range: live.cpu.valueRange(), frame: live.cpu.frame() },
+      mem: { lines: live.mem.lines(), range: live.mem.valueRange(), frame: live.mem.frame() },
+      custom: {
+        lines: live.custom.lines(),
+        range: live.custom.valueRange(),
+        frame: live.custom.frame(),
+      },
     },
     memLimits: live.mem.limits(),
     memTrends: live.mem.trends(),

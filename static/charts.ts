@@ -9,6 +9,13 @@
  * when the browser's clock is off. The time window (1/5/15 min) sets `millisPerPixel` from the
  * canvas width, re-read on every frame so resizing just works.
  *
+ * The lines end a gutter's width before the right edge, so the y-axis labels Smoothie draws
+ * there never sit on the newest data; time labels that would be cut by the left edge, or that
+ * would name a time in the gutter, are left out. The y axis follows the points in the window
+ * only: a line whose points have all scrolled out (a stopped or restarted instance) is
+ * emptied, and a rebuild loads only the window, so neither an old peak nor a gone instance's
+ * last value keeps the axis up (Smoothie keeps one point before the left edge, and counts it).
+ *
  * A chart may also carry per-instance limits (the memory chart: each container's memory
  * limit), drawn as a dashed line in the instance's colour and kept inside the y axis, and
  * per-instance trend lines (the memory chart: a leak's fitted line, extended to now), drawn
@@ -71,6 +78,28 @@ const DELAY_MS = 1000;
 interface Line {
   series: TimeSeries;
   color: string;
+  /** Time of the newest point appended (-Infinity: none). */
+  newest: number;
+  /** Whether the series holds points (it is emptied once they all scroll out). */
+  held: boolean;
+}
+
+/** Space between the y-axis labels and the gutter's left side, CSS px. */
+const GUTTER_PAD_PX = 8;
+
+/** A frame as the debug object reports it: {@link Frame} and the gutter's width, CSS px. */
+export type ChartFrame = Frame & { gutter: number };
+
+/** Where the last frame was drawn: for the time labels and for loading only the window. */
+export interface Frame {
+  /** Collector time at the right edge of the canvas (in the gutter, ahead of the data). */
+  right: number;
+  /** Collector time of the data's right end (the newest drawable point). */
+  dataRight: number;
+  /** Collector time at the left edge. */
+  left: number;
+  width: number;
+  millisPerPixel: number;
 }
 
 /** One live chart bound to a canvas. */
@@ -84,6 +113,12 @@ export class LiveChart {
   /** Instance id -> trend line in wire units, drawn dashed over a casing. */
   #trends = new Map<string, [[number, number], [number, number]]>();
   #drawnTrends: TrendInfo[] = [];
+  /** The last frame's geometry (null before the first). */
+  #frame: Frame | null = null;
+  /** Widest y-axis label so far for this kind, CSS px: the gutter is this wide, plus a pad. */
+  #labelPx = 0;
+  /** The y range computed for the last frame (what the axis labels show). */
+  #range: { min: number; max: number } | null = null;
   kind: ChartKind;
 
   constructor(
@@ -101,10 +136,11 @@ export class LiveChart {
       minValue: 0,
       maxValueScale: 1.08,
       scaleSmoothing: 0.2,
-      yRangeFunction: (r) => ({
-        min: 0,
-        max: niceCeil(Math.max(r.max, this.#topLimit()), this.kind.floor),
-      }),
+      yRangeFunction: (r) => {
+        const max = niceCeil(Math.max(r.max, this.#topLimit()), this.kind.floor);
+        this.#range = Number.isFinite(max) ? { min: 0, max } : null;
+        return { min: 0, max };
+      },
       grid: {
         fillStyle: theme.background,
         strokeStyle: theme.grid,
@@ -120,10 +156,10 @@ export class LiveChart {
         showIntermediateLabels: true,
         precision: 1,
       },
-      yMaxFormatter: (v) => `${formatAxis(v)} ${this.kind.unit}`.trim(),
-      yMinFormatter: (v) => `${formatAxis(v)}`,
-      yIntermediateFormatter: (v) => `${formatAxis(v)}`,
-      timestampFormatter: clockText,
+      yMaxFormatter: (v) => this.#yLabel(`${formatAxis(v)} ${this.kind.unit}`.trim()),
+      yMinFormatter: (v) => this.#yLabel(`${formatAxis(v)}`),
+      yIntermediateFormatter: (v) => this.#yLabel(`${formatAxis(v)}`),
+      timestampFormatter: (d) => this.#timeLabel(d),
       horizontalLines: (kind.marks ?? []).map((value) => ({
         value,
         color: theme.mark,
@@ -150,6 +186,7 @@ export class LiveChart {
   /** Draw another metric (the custom chart's picker): every line is rebuilt from the store. */
   setKind(kind: ChartKind, store: Store): void {
     this.kind = kind;
+    this.#labelPx = 0; // other units, other label widths
     this.rebuild(store);
   }
 
@@ -165,17 +202,30 @@ export class LiveChart {
     if (this.#trends.size === 0) this.#drawnTrends = [];
   }
 
-  /** Replace every line with what the store holds. */
+  /**
+   * Replace every line with what the store holds in the window (and the point before it,
+   * where a line enters from the left): the store keeps the longest window, and points the
+   * chart does not show would still count for its y axis until they are dropped.
+   */
   rebuild(store: Store): void {
     for (const line of this.#lines.values()) this.chart.removeTimeSeries(line.series);
     this.#lines.clear();
+    let newest = -Infinity;
+    for (const entry of store.entries.values()) {
+      const points = entry.points.get(this.kind.metric);
+      if (points?.length) newest = Math.max(newest, points[points.length - 1][0]);
+    }
+    // Before the first frame, the newest point stands for now.
+    const since = (this.#frame ? this.#frame.dataRight : newest) - this.#windowMs;
     for (const [id, entry] of store.entries) {
       const points = entry.points.get(this.kind.metric) ?? [];
       if (this.kind.sparse && points.length === 0 && !(this.kind.metric in entry.view.latest)) {
         continue;
       }
       this.ensure(id, entry.color);
-      this.append(id, points);
+      let from = points.length;
+      while (from > 0 && points[from - 1][0] >= since) from--;
+      this.append(id, points.slice(Math.max(0, from - 1)));
     }
   }
 
@@ -202,37 +252,86 @@ export class LiveChart {
       strokeStyle: color,
       lineWidth: 2,
     });
-    this.#lines.set(id, { series, color });
+    this.#lines.set(id, { series, color, newest: -Infinity, held: false });
   }
 
   /** Add points (collector time, wire value) to the line of `id`. */
   append(id: string, points: readonly Point[]): void {
     const line = this.#lines.get(id);
-    if (!line) return;
-    for (const [t, v] of points) line.series.append(t, this.kind.scale(v));
+    if (!line || points.length === 0) return;
+    for (const [t, v] of points) {
+      line.series.append(t, this.kind.scale(v));
+      if (t > line.newest) line.newest = t;
+    }
+    line.held = true;
   }
 
   /** Draw one frame at collector time `now`. */
   render(now: number): void {
     const width = this.canvas.clientWidth;
     if (width === 0) return; // not shown (the history view is open)
-    this.chart.options.millisPerPixel = this.#windowMs / width;
+    // The window fills the canvas less the gutter; the frame's right edge is the gutter's
+    // width of time ahead of the data.
+    const gutter = this.#labelPx > 0 ? Math.ceil(this.#labelPx) + GUTTER_PAD_PX : 0;
+    const mpp = this.#windowMs / Math.max(1, width - gutter);
+    this.chart.options.millisPerPixel = mpp;
+    const dataRight = now - DELAY_MS;
+    this.#frame = {
+      right: dataRight + gutter * mpp,
+      dataRight,
+      left: dataRight - this.#windowMs,
+      width,
+      millisPerPixel: mpp,
+    };
+    // A line whose newest point has left the window is emptied: Smoothie would keep its
+    // last point, off screen, in the y range (a stopped app's peak held the axis up).
+    for (const line of this.#lines.values()) {
+      if (line.held && line.newest < this.#frame.left) {
+        line.series.clear();
+        line.held = false;
+      }
+    }
     const c = this.chart as unknown as { lastRenderTimeMillis: number };
     const before = c.lastRenderTimeMillis;
-    this.chart.render(this.canvas, now);
+    this.chart.render(this.canvas, now + gutter * mpp);
     // Only over a freshly drawn frame (Smoothie skips frames with nothing new).
     if (c.lastRenderTimeMillis === before) return;
     if (this.#limits.size > 0) this.#drawLimits();
     if (this.#trends.size > 0) this.#drawTrends();
   }
 
-  /** The highest limit of a shown line, plotted units (0 without any). */
+  /** The highest limit of a shown line with points in the window, plotted units (0: none). */
   #topLimit(): number {
     let top = 0;
     for (const [id, v] of this.#limits) {
-      if (this.#lines.has(id) && !this.#hidden.has(id)) top = Math.max(top, this.kind.scale(v));
+      if (this.#lines.get(id)?.held && !this.#hidden.has(id)) {
+        top = Math.max(top, this.kind.scale(v));
+      }
     }
     return top;
+  }
+
+  /** A y-axis label, whose width sets the gutter (measured in the label font Smoothie set). */
+  #yLabel(text: string): string {
+    const w = this.canvas.getContext("2d")?.measureText(text).width ?? 0;
+    if (w > this.#labelPx) this.#labelPx = w;
+    return text;
+  }
+
+  /**
+   * A time label, or none where it would be cut by the left edge (Smoothie right-aligns it
+   * on its grid line) or where its grid line is in the gutter, ahead of the data.
+   */
+  #timeLabel(d: Date): string {
+    const text = clockText(d);
+    const f = this.#frame;
+    if (!f) return text;
+    const t = d.getTime();
+    if (t > f.dataRight) return "";
+    const x = f.width - (f.right - t) / f.millisPerPixel;
+    const w = this.canvas.getContext("2d")?.measureText(text).width ?? 0;
+    // 2 px: Smoothie rounds its frame time down to a whole pixel.
+    return x - w < 2 ? "" : text;
   }
 
   /** Dashed lines at each shown instance's limit, in its colour, over the drawn frame. */
@@ -242,7 +341,9 @@ export class LiveChart {
     if (!Number.isFinite(range) || range <= 0) return;
     const ctx = this.canvas.getContext("2d");
     if (!ctx) return;
-    const w = this.canvas.clientWidth;
+    const f = this.#frame;
+    // To the data's right end, not under the axis labels in the gutter.
+    const w = f ? f.width - (f.right - f.dataRight) / f.millisPerPixel : this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
     ctx.save();
     ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
@@ -351,8 +452,13 @@ export class LiveChart {
 
   /** The y range the chart is heading for (its axis labels show it). */
   valueRange(): { min: number; max: number } | null {
-    const r = (this.chart as unknown as { valueRange?: { min: number; max: number } }).valueRange;
-    return r && Number.isFinite(r.max) ? { min: r.min, max: r.max } : null;
+    return this.#range && { ...this.#range };
+  }
+
+  /** The last frame's geometry and gutter, for the debug object (CSS px, collector ms). */
+  frame(): ChartFrame | null {
+    const f = this.#frame;
+    return f && { ...f, gutter: (f.right - f.dataRight) / f.millisPerPixel };
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import type { LeakEstimate, ServicesFrame } from "../lib/live/messages.ts";
 import type { ConnectionState } from "./socket.ts";
-import type { LineInfo, TrendInfo } from "./charts.ts";
+import type { ChartFrame, LineInfo, TrendInfo } from "./charts.ts";
 import type { View } from "./url_state.ts";
 import type { HistoryInfo } from "./history.ts";
 import type { PanelInfo } from "./services.ts";
@@ -26,7 +26,12 @@ export interface Debug {
     instances: string[];
     charts: Record<
       "cpu" | "mem" | "custom",
-      { lines: LineInfo[]; range: { min: number; max: number } | null }
+      {
+        lines: LineInfo[];
+        range: { min: number; max: number } | null;
+        /** The last frame: canvas width and the gutter kept clear for the y labels. */
+        frame: ChartFrame | null;
+      }
     >;
     /** Instance id -> container memory limit (bytes) drawn on the live memory chart. */
     memLimits: Record<string, number>;

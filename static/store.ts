@@ -10,7 +10,7 @@
  */
 import type { InstanceView, SeriesPoints } from "../lib/live/messages.ts";
 import { METRICS } from "../lib/protocol.ts";
-import { displayColor, paletteColor } from "../lib/colors.ts";
+import { displayColor, paletteColor, readableColor } from "../lib/colors.ts";
 
 /** The metrics the dashboard charts. */
 export const CHARTED = [METRICS.cpuPercent, METRICS.rssBytes] as const;
@@ -23,7 +23,10 @@ export type Point = [number, number];
 /** Everything the page keeps about one instance. */
 export interface Entry {
   view: InstanceView;
-  /** The colour actually drawn: the view's colour if it is safe, else a palette colour. */
+  /**
+   * The colour actually drawn: the view's colour if it is safe (lightened when too dark for
+   * the page), else a palette colour.
+   */
   color: string;
   /** Points per tracked metric (see {@link Store.track}). */
   points: Map<string, Point[]>;
@@ -78,11 +81,15 @@ export class Store {
 
   /**
    * Add or update an instance. Returns the entry and whether it is new or changed colour.
-   * The view is copied; a colour that is not safe CSS is replaced by a palette colour.
+   * The view is copied; a colour that is not safe CSS is replaced by a palette colour, and
+   * one too dark for the page is lightened (lib/colors.ts readableColor).
    */
   upsert(view: InstanceView): { entry: Entry; created: boolean; recolored: boolean } {
     const id = String(view.id);
-    const color = displayColor(id, typeof view.color === "string" ? view.color : null);
+    // Lifted when too dark to see on the page's dark background (pure blue, navy...).
+    const color = readableColor(
+      displayColor(id, typeof view.color === "string" ? view.color : null),
+    );
     const copy: InstanceView = { ...view, id, latest: copyLatest(view.latest) };
     const old = this.entries.get(id);
     if (old) {

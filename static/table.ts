@@ -347,7 +347,7 @@ export function notesOf(entry: Entry): Array<{ kind: string; text: string; title
       }${at ? `; last at ${new Date(v.lastRestartAt!).toLocaleString()}` : ""}`,
     });
   }
-  if (typeof v.requestedColor === "string" && safeColor(v.requestedColor) !== entry.color) {
+  if (typeof v.requestedColor === "string" && safeColor(v.requestedColor) === null) {
     out.push({
       kind: "color",
       text: `asked colour: ${v.requestedColor}`,

@@ -9,8 +9,7 @@
  */
 import os from "node:os";
 import process from "node:process";
-import { clearInterval, setInterval } from "node:timers";
-import { canonicalKey } from "../metric_key.ts";
+import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../zmq.ts";
 import { createBacklog } from "./backlog.ts";
@@ -130,14 +129,16 @@ export function createAgent(options: AgentOptions): Agent {
     ? createRuntimeReaders({ onError: reportOwn, probe: false })
     : options.runtime;
   // Measuring this process, the agent's one timer is the lag probe, and it takes the samples
-  // (ticker.ts). Injected readers (the sidecar, tests) have no loop to probe: a plain timer.
+  // on absolute due times (ticker.ts). Injected readers (the sidecar, tests) have no loop to
+  // probe: the same timer, once per interval.
   const intervalMs = identity.intervalMs!;
-  const ticker = options.readers ? null : startTicker({
+  const ticker = startTicker({
     intervalMs,
     onSample: () => sampleNow(),
-    onLag: runtime ? (l) => runtime.observeLag(l) : undefined,
+    onLag: runtime && !options.readers ? (l) => runtime.observeLag(l) : undefined,
+    alwaysQuiet: options.readers !== undefined,
   });
-  const readers = options.readers ?? createProcessReaders({ lag: ticker!.lag });
+  const readers = options.readers ?? createProcessReaders({ lag: ticker.lag });
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
   const encodeFrame = createEncoder(identity);
   const sender = startSendLoop<OutgoingSample>({
@@ -158,7 +159,7 @@ export function createAgent(options: AgentOptions): Agent {
     if (stopped) return;
     try {
       const r = readers.read();
-      ticker?.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
+      ticker.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
       const values: Record<string, number> = {};
       let n = addFinite(values, METRICS.cpuPercent, r.cpuPercent, 0);
       n = addFinite(values, METRICS.rssBytes, r.rssBytes, n);
@@ -184,9 +185,6 @@ export function createAgent(options: AgentOptions): Agent {
     }
   };
 
-  const timer = ticker ? null : setInterval(sampleNow, intervalMs);
-  timer?.unref();
-
   return {
     identity,
     metrics,
@@ -199,7 +197,6 @@ export function createAgent(options: AgentOptions): Agent {
     }),
     stop() {
       stopped ??= (async () => {
-        if (timer) clearInterval(timer);
         for (const r of [ticker, readers, runtime]) {
           try {
             r?.close();
@@ -252,17 +249,18 @@ function resolveIdentity(o: AgentOptions, start: number): Identity {
   };
 }
 
-/** Control characters: the collector rejects names with them (see lib/protocol.ts). */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** The collector rejects names it cannot show safely; fail at startup instead of silently. */
+/**
+ * The collector rejects names it cannot show safely (controls, invisible format characters:
+ * lib/protocol.ts); fail at startup instead of silently.
+ */
 function checkName(what: string, v: unknown): string {
   if (
-    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength || CONTROL.test(v)
+    typeof v !== "string" || v.length === 0 || v.length > LIMITS.maxNameLength ||
+    hasHiddenChars(v)
   ) {
     throw new TypeError(
-      `${what} must be 1..${LIMITS.maxNameLength} characters without control characters`,
+      `${what} must be 1..${LIMITS.maxNameLength} characters without control or invisible ` +
+        "format characters",
     );
   }
   return v;

@@ -1,9 +1,15 @@
 /**
  * The agent's one timer when it measures its own process: the event-loop lag probe
- * (lag.ts), whose every k-th tick (k = interval / ~LAG_PROBE_MS) also takes the sample,
- * so samples are an interval apart, or a little more when ticks run late. Every timer wake-up
- * of an idle app costs tens of µs under Deno, more than the probe's own work
+ * (lag.ts), whose tick at or after each sample's due time also takes the sample. Every timer
+ * wake-up of an idle app costs tens of µs under Deno, more than the probe's own work
  * (bench/agent_cost.ts), so an app pays for one timer, not two.
+ *
+ * Samples are due on absolute times, start + n * interval, and the probe's ticks fall on
+ * those times, so N seconds give N samples whatever the load: a late tick makes its sample
+ * late, not the ones after it. (Sampling on every k-th tick drifted by the ticks' lateness:
+ * 500 samples in 541 s from a busy app.) A sample is never taken before its due time; two
+ * samples are less than an interval apart only when the first was late. A stall longer than
+ * an interval gives one sample for the intervals it swallowed, not a burst of them.
  *
  * The probe fires about every {@link LAG_PROBE_MS} while the app works and once per
  * interval, on the sample's tick, while it is quiet ({@link isQuiet}): lag from JavaScript
@@ -12,7 +18,7 @@
  *
  * @module
  */
-import { type LagProbe, startLagProbe } from "./lag.ts";
+import { type LagProbe, type ProbeTimers, startLagProbe } from "./lag.ts";
 
 /**
  * Lag probe period, about, ms: the interval is split into whole periods near this (1 s:
@@ -37,6 +43,15 @@ export interface TickerOptions {
   onSample: () => void;
   /** Every lag the probe observes, ms (runtime.ts's percentiles). */
   onLag?: (lagMs: number) => void;
+  /**
+   * Fire once per interval only, whatever `setQuiet` says (an agent with injected readers
+   * has no loop of its own to watch: the sidecar).
+   */
+  alwaysQuiet?: boolean;
+  /** Monotonic clock in ms (default `performance.now`). */
+  clock?: () => number;
+  /** Timers (default node:timers, unref'd). */
+  timers?: ProbeTimers;
 }
 
 /** The running timer. */
@@ -48,32 +63,37 @@ export interface Ticker {
   close(): void;
 }
 
+/** Slack for float error between the probe's grid and the sample times, ms. */
+const EPSILON_MS = 1e-3;
+
 /** Start the agent's timer. It is unref'd: it never keeps the process alive. */
 export function startTicker(opts: TickerOptions): Ticker {
-  const { intervalMs, onSample } = opts;
+  const { intervalMs, onSample, alwaysQuiet = false } = opts;
+  const clock = opts.clock ?? (() => performance.now());
   const perSample = Math.max(1, Math.round(intervalMs / LAG_PROBE_MS));
   const fast = intervalMs / perSample;
-  let quiet = false;
-  let ticks = 0;
+  let quiet = alwaysQuiet;
+  let due = clock() + intervalMs; // the next sample's due time
   const lag = startLagProbe({
-    intervalMs: fast,
+    intervalMs: quiet ? intervalMs : fast,
+    clock,
+    timers: opts.timers,
     onLag: opts.onLag,
-    onTick() {
-      // Quiet, every tick samples; otherwise every `perSample`-th. Counting ticks, not
-      // watching a due time: a tick is never early, so neither is a sample.
-      if (!quiet && ++ticks < perSample) return;
-      ticks = 0;
+    onTick(at, tickDue) {
+      // The tick due at the sample's time (or, after a stall, the first one to fire after it).
+      if (Math.max(at, tickDue) < due - EPSILON_MS) return;
+      // The next due time on the same grid; due times a stall swallowed are skipped.
+      due += intervalMs * Math.max(1, Math.floor((at - due) / intervalMs) + 1);
       onSample();
     },
   });
   return {
     lag,
     setQuiet(q) {
-      if (q === quiet) return;
-      // The probe restarts now (the sample's moment), so the count does too.
+      if (alwaysQuiet || q === quiet) return;
       quiet = q;
-      ticks = 0;
-      lag.setPeriod(q ? intervalMs : fast);
+      // Fast ticks or one per interval, on the grid through the next sample's due time.
+      lag.setPeriod(q ? intervalMs : fast, due);
     },
     close: () => lag.close(),
   };

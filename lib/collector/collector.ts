@@ -160,6 +160,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         log(`history: could not write the last samples on stop: ${errorMessage(e)}`);
       }
     });
+    for (const line of history.warnings) log(line);
     instances.restore(history.restored);
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
@@ -302,6 +303,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       run: () => {
         if (!history) return;
         stats.historyDropped = history.dropped;
+        stats.historyShed = history.shedFrom;
         return history.tick().catch((e) => {
           stats.historyErrors++;
           throw e;

@@ -73,13 +73,22 @@ export type Request =
 
 /** A message from the history thread. */
 export type Response =
-  | { type: "opened"; retention: Retention; instances: PersistedView[]; error?: undefined }
+  | {
+    type: "opened";
+    retention: Retention;
+    instances: PersistedView[];
+    /** Damage found and repaired on open (lib/store/damage.ts), one line each, for the log. */
+    warnings: string[];
+    error?: undefined;
+  }
   | { type: "opened"; error: string }
   | {
     type: "done";
     id: number;
     points: number;
     dropped: number;
+    /** The instances that lost the most points to shedding (lib/store/shed.ts). */
+    shed: Array<[string, number]>;
     error?: string;
     /** Per remote, after a tick. */
     remote?: RemoteStats[];
@@ -118,6 +127,8 @@ export class HistoryThread implements HistorySink {
   readonly retention: Retention;
   /** Instances as persisted when the store was opened (for `Instances.restore`). */
   readonly restored: PersistedView[];
+  /** What opening found damaged and did about it (lib/store/damage.ts); the collector logs it. */
+  readonly warnings: string[];
   #worker: Worker;
   #now: () => number;
   #max: number;
@@ -130,6 +141,7 @@ export class HistoryThread implements HistorySink {
   /** The first error of a batch handed over between ticks, reported by the next tick. */
   #laterError: string | null = null;
   #threadDropped = 0;
+  #shed: Array<[string, number]> = [];
   #lost = 0;
   #failed: Error | null = null;
   #closing: Promise<void> | null = null;
@@ -141,7 +153,7 @@ export class HistoryThread implements HistorySink {
   private constructor(
     worker: Worker,
     opts: HistoryThreadOptions,
-    opened: { retention: Retention; instances: PersistedView[] },
+    opened: { retention: Retention; instances: PersistedView[]; warnings: string[] },
   ) {
     this.#worker = worker;
     this.#now = opts.now;
@@ -149,6 +161,7 @@ export class HistoryThread implements HistorySink {
     this.#log = opts.log ?? ((line) => console.error(line));
     this.retention = opened.retention;
     this.restored = opened.instances;
+    this.warnings = opened.warnings;
     worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
@@ -199,6 +212,11 @@ export class HistoryThread implements HistorySink {
   /** Per remote-write target, as of the last tick (see lib/remote/writer.ts). */
   remoteStats(): RemoteStats[] {
     return this.#remote;
+  }
+
+  /** The instances that lost the most points to the store's shedding, most first. */
+  get shedFrom(): Array<[instance: string, dropped: number]> {
+    return this.#shed;
   }
 
   /** Points appended here and not yet taken by the thread. */
@@ -340,6 +358,7 @@ export class HistoryThread implements HistorySink {
         if (m.remote) this.#remote = m.remote;
         this.#inFlight -= m.points;
         this.#threadDropped = m.dropped;
+        this.#shed = m.shed;
         if (this.#held && this.pending < this.#max) this.#unhold();
         const w = this.#waiters.get(m.id);
         if (!w) {

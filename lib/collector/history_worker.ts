@@ -29,6 +29,7 @@ scope.onmessage = async (e) => {
   clock = m.now;
   switch (m.type) {
     case "open": {
+      const warnings: string[] = [];
       try {
         store = DurableStore.open({
           dir: m.dir,
@@ -37,6 +38,7 @@ scope.onmessage = async (e) => {
           maxDiskBytes: m.maxDiskBytes,
           sealEveryMs: m.sealEveryMs,
           remotes: (m.remoteWrite ?? []).map((r) => r.url),
+          report: (line) => warnings.push(line),
         });
         const s = store;
         writers = (m.remoteWrite ?? []).map((r) =>
@@ -58,9 +60,11 @@ scope.onmessage = async (e) => {
           type: "opened",
           retention: store.retention,
           instances: store.instances(),
+          warnings,
         });
       } catch (err) {
-        scope.postMessage({ type: "opened", error: message(err) });
+        const error = [...warnings, message(err)].join("; ");
+        scope.postMessage({ type: "opened", error });
       }
       return;
     }
@@ -82,12 +86,14 @@ scope.onmessage = async (e) => {
           error ??= message(err);
         }
       }
+      const shed = s.shedFrom();
       const remote = m.tick ? writers.map((w) => w.stats()) : undefined;
       scope.postMessage({
         type: "done",
         id: m.id,
         points: m.points,
         dropped: s.dropped,
+        shed,
         error,
         remote,
       });

@@ -47,6 +47,8 @@ export class CollectorStats {
   historyErrors = 0;
   /** Points not kept in history because too many waited to be written (see durable.ts). */
   historyDropped = 0;
+  /** The instances that lost the most history points to shedding (issue 16.8), most first. */
+  historyShed: Array<[instance: string, dropped: number]> = [];
   refused: Record<RefusalReason, number>;
   #lastLog = new Map<RefusalReason, number>();
   #suppressed = new Map<RefusalReason, number>();

@@ -71,7 +71,11 @@ export function collectorStats(deps: ApiDeps): Response {
     instances: { total: instances.size, list: perInstance },
     live: { clients: hub.size, droppedFrames: hub.dropped, closedStuck: hub.closedStuck },
     // Failed history writes (disk full, read-only): the live view goes on without them.
-    history: { errors: stats.historyErrors, dropped: stats.historyDropped },
+    history: {
+      errors: stats.historyErrors,
+      dropped: stats.historyDropped,
+      shedFrom: stats.historyShed,
+    },
     alerts: deps.alerts?.stats() ?? null,
     remoteWrite: deps.remote?.() ?? [],
     remoteRead: deps.remoteRead?.() ?? null,

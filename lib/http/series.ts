@@ -25,8 +25,16 @@ export interface HistoryReader {
   ): SeriesAnswer | Promise<SeriesAnswer>;
 }
 
-/** Limits on one request. */
-export const SERIES_LIMITS = { maxPoints: 5000, maxSeries: 100, defaultPoints: 500 } as const;
+/**
+ * Limits on one request. `maxAheadMs`: `to` may be at most this far past the collector's
+ * clock (history has nothing later; a range to the year 275 760 is a mistake or an attack).
+ */
+export const SERIES_LIMITS = {
+  maxPoints: 5000,
+  maxSeries: 100,
+  defaultPoints: 500,
+  maxAheadMs: 86_400_000,
+} as const;
 
 const TIER_NAMES = ["raw", "1m", "1h"];
 
@@ -64,6 +72,12 @@ export async function seriesHandler(
     const t = now();
     const to = int(q, "to", t);
     const from = int(q, "from", to - 3_600_000);
+    if (from < 0) throw new BadRequest(`from: must be at least 0, got ${from}`);
+    if (to > t + SERIES_LIMITS.maxAheadMs) {
+      throw new BadRequest(
+        `to: must be at most a day past the collector's clock (${t}), got ${to}`,
+      );
+    }
     if (from >= to) throw new BadRequest(`from: must be before to (from=${from}, to=${to})`);
     const points = int(q, "points", SERIES_LIMITS.defaultPoints);
     if (points < 1 || points > SERIES_LIMITS.maxPoints) {

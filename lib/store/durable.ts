@@ -31,8 +31,9 @@ import {
 } from "./query.ts";
 import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
+import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
-import { decodeWal, encodeWal, type WalAccess } from "./wal.ts";
+import { decodeWal, encodeWal, type WalAccess, WalCursors } from "./wal.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "../collector/instances.ts";
 
@@ -53,12 +54,15 @@ export interface DurableOptions {
   sealEveryMs?: number;
   /**
    * Most points held in memory before they are sealed (default 4 M, ~64 MB). A seal round
-   * starts early at a quarter of it; at the bound (only while writes fail, e.g. a full disk)
-   * new points are dropped from history and counted, and the live view keeps them.
+   * starts early at a quarter of it; past half of it (while writes fall behind: a flood, a
+   * full disk) the instances holding more than their share lose new points, counted, and
+   * the live view keeps them (shed.ts).
    */
   maxOpenPoints?: number;
   /** Series sealed per step (default 200). */
   sealBatch?: number;
+  /** Where damage found on open is said (default: stderr); see damage.ts. */
+  report?: (line: string) => void;
   /**
    * Remote-write queues that read the WAL (lib/remote/wal_source.ts): a sealed WAL row is
    * kept while one of them has not shipped it, by name. Names not listed lose their cursor.
@@ -70,6 +74,7 @@ interface Open {
   id: number;
   instance: string;
   metric: string;
+  load: InstanceLoad;
   times: number[];
   values: number[];
   /** Points [0, flushed) are in the WAL. */
@@ -101,14 +106,12 @@ export class DurableStore {
   #lastRound: number;
   #sealEveryMs: number;
   #maxOpenPoints: number;
-  #openPoints = 0;
-  /** Points not kept in history because too many were waiting to be written. */
-  dropped = 0;
+  #shed: Shedder;
   #sealBatch: number;
   #retainer: Retainer;
   #stmt: Record<string, StatementSync>;
-  /** Per remote-write queue: WAL rows up to this id are shipped (see {@link WalAccess}). */
-  #shipped = new Map<string, number>();
+  /** Remote-write cursors over the WAL (wal.ts); rows they have not passed are kept. */
+  #cursors: WalCursors;
 
   private constructor(db: DatabaseSync, opts: DurableOptions) {
     this.#db = db;
@@ -116,21 +119,12 @@ export class DurableStore {
     this.retention = opts.retention ?? DEFAULT_RETENTION;
     this.#sealEveryMs = opts.sealEveryMs ?? 15 * 60_000;
     this.#maxOpenPoints = opts.maxOpenPoints ?? 4_000_000;
+    this.#shed = new Shedder(this.#maxOpenPoints);
     this.#sealBatch = opts.sealBatch ?? 200;
     this.#lastRound = opts.now();
     this.#rounds = new Rounds(db);
     this.#retainer = new Retainer(db, this.#rounds, this.retention, opts.maxDiskBytes ?? null);
-    // Not in the versioned schema: a table only remote write reads, created when first needed.
-    // A cursor of a remote not configured now is kept, but holds no WAL row.
-    const remotes = opts.remotes ?? [];
-    if (remotes.length > 0) {
-      db.exec(`CREATE TABLE IF NOT EXISTS remote_cursors(
-        name TEXT PRIMARY KEY, wal INTEGER NOT NULL, skip INTEGER NOT NULL) WITHOUT ROWID`);
-      const get = db.prepare("SELECT wal FROM remote_cursors WHERE name = ?");
-      for (const name of remotes) {
-        this.#shipped.set(name, (get.get(name) as { wal: number } | undefined)?.wal ?? 0);
-      }
-    }
+    this.#cursors = new WalCursors(db, opts.remotes ?? []);
     const p = (sql: string) => db.prepare(sql);
     this.#stmt = {
       series: p("INSERT INTO series(instance, metric) VALUES (?, ?) RETURNING id"),
@@ -140,40 +134,35 @@ export class DurableStore {
       sealed: p("UPDATE series SET sealed_wal = ? WHERE id = ?"),
       rollupGet: p("SELECT data FROM rollups WHERE tier = ? AND start = ? AND series = ?"),
       rollupPut: p("INSERT OR REPLACE INTO rollups(tier, start, series, data) VALUES (?, ?, ?, ?)"),
+      // One seek each on the (tier, start, series) key: the rows a tier holds, oldest and newest.
+      rollupFirst: p("SELECT min(start) AS s FROM rollups WHERE tier = ?"),
+      rollupLast: p("SELECT max(start) AS s FROM rollups WHERE tier = ?"),
       // The newest row is kept: with the table empty SQLite would number rows from 1 again,
       // below series' sealed_wal and remote cursors, and replay would skip them.
       dropWal: p("DELETE FROM wal WHERE id <= ? AND id < (SELECT max(id) FROM wal)"),
-      walAfter: p("SELECT id, data FROM wal WHERE id > ? ORDER BY id LIMIT ?"),
-      walBacklog: p("SELECT count(*) AS rows, sum(length(data)) AS bytes FROM wal WHERE id > ?"),
-
       instance: p("INSERT OR REPLACE INTO instances(id, view) VALUES (?, ?)"),
     };
   }
 
   /** Open the store in `dir`, replaying samples that were flushed but not yet sealed. */
   static open(opts: DurableOptions): DurableStore {
-    const db = openDatabase(opts.dir);
+    const db = openDatabase(opts.dir, opts.report);
     const store = new DurableStore(db, opts);
-    store.#recover();
+    store.#recover(opts.report ?? ((line) => console.error(line)));
     return store;
   }
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
-    if (this.#openPoints >= this.#maxOpenPoints) {
-      this.dropped++;
-      return;
-    }
-    let byMetric = this.#open.get(instance);
-    if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    let open = byMetric.get(metric);
+    let open = this.#open.get(instance)?.get(metric);
+    if (!this.#shed.admit(open?.load ?? this.#shed.of(instance))) return;
     if (!open) {
       const { id } = this.#stmt.series.get(instance, metric) as { id: number };
       open = this.#track(instance, metric, id);
     }
     open.times.push(t);
     open.values.push(v);
-    this.#openPoints++;
+    this.#shed.add(open.load, 1);
   }
 
   /**
@@ -220,7 +209,7 @@ export class DurableStore {
   tick(): void {
     this.flush();
     const due = this.#now() - this.#lastRound >= this.#sealEveryMs ||
-      this.#openPoints >= this.#maxOpenPoints / 4;
+      this.#shed.total >= this.#maxOpenPoints / 4;
     if (!this.#round && due) this.#startRound();
     if (this.#round) this.#sealStep();
     this.#retainer.step(this.#now());
@@ -257,10 +246,16 @@ export class DurableStore {
         b.addPoints(times, values);
       }
     } else {
-      // Rows start at multiples of rowMs; none older than the tier's retention is kept.
+      // Rows start at multiples of rowMs; none older than the tier's retention is kept. The
+      // walk covers only the rows the tier holds, whatever range was asked for: a walk to `to`
+      // took 20 s for to = 8.64e15 and held every write and query behind it (issue 16.1).
       const t = TIERS[tier - 1];
       const oldest = this.#now() - retentionOf(tier, this.retention) - t.rowMs;
-      for (let s = Math.floor(Math.max(from, oldest) / t.rowMs) * t.rowMs; s < to; s += t.rowMs) {
+      const first = (this.#stmt.rollupFirst.get(tier) as { s: number | null }).s;
+      const last = (this.#stmt.rollupLast.get(tier) as { s: number | null }).s;
+      const lo = Math.max(from, oldest, first ?? Infinity);
+      const hi = Math.min(to, (last ?? -Infinity) + 1);
+      for (let s = Math.floor(lo / t.rowMs) * t.rowMs; s < hi; s += t.rowMs) {
         const row = this.#stmt.rollupGet.get(tier, s, open.id) as { data: Uint8Array } | undefined;
         if (row) b.addBuckets(decodeBuckets(row.data));
       }
@@ -280,10 +275,20 @@ export class DurableStore {
     return [...(this.#open.get(instance)?.keys() ?? [])];
   }
 
+  /** Points not kept in history because too many were waiting to be written (see shed.ts). */
+  get dropped(): number {
+    return this.#shed.dropped;
+  }
+
+  /** The `k` instances that lost the most points to shedding, most first. */
+  shedFrom(k = 5): Array<[instance: string, dropped: number]> {
+    return this.#shed.top(k);
+  }
+
   /** Size and backlog figures for `/api/stats`. */
   stats(): { openPoints: number; series: number; bytes: number; dropped: number } {
     return {
-      openPoints: this.#openPoints,
+      openPoints: this.#shed.total,
       series: this.#byId.size,
       bytes: this.#retainer.bytes(),
       dropped: this.dropped,
@@ -295,50 +300,33 @@ export class DurableStore {
    * and the cursors themselves. Rows a queue has not shipped outlive their seal round.
    */
   wal(): WalAccess {
-    return {
-      rowsAfter: (id, limit) =>
-        this.#stmt.walAfter.all(id, limit) as Array<{ id: number; data: Uint8Array }>,
-      backlog: (id) => {
-        const r = this.#stmt.walBacklog.get(id) as { rows: number; bytes: number | null };
-        return { rows: r.rows, bytes: r.bytes ?? 0 };
-      },
-      seriesOf: (id) => {
-        const open = this.#byId.get(id);
-        return open ? { instance: open.instance, metric: open.metric } : null;
-      },
-      cursor: (name) => {
-        const r = this.#db.prepare("SELECT wal, skip FROM remote_cursors WHERE name = ?").get(
-          name,
-        ) as { wal: number; skip: number } | undefined;
-        // A new remote starts at the rows still in the WAL, not at the start of history.
-        return r ?? { wal: 0, skip: 0 };
-      },
-      setCursor: (name, wal, skip) => {
-        this.#db.prepare("INSERT OR REPLACE INTO remote_cursors(name, wal, skip) VALUES (?, ?, ?)")
-          .run(name, wal, skip);
-        this.#shipped.set(name, wal);
-      },
-    };
-  }
-
-  /** The WAL row through which rows may be deleted: sealed, and shipped by every remote. */
-  #keepAfter(cutoff: number): number {
-    let keep = cutoff;
-    for (const wal of this.#shipped.values()) keep = Math.min(keep, wal);
-    return keep;
+    return this.#cursors.access((id) => {
+      const open = this.#byId.get(id);
+      return open ? { instance: open.instance, metric: open.metric } : null;
+    });
   }
 
   #track(instance: string, metric: string, id: number): Open {
     if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
-    const open: Open = { id, instance, metric, times: [], values: [], flushed: 0, sealing: 0 };
+    const load = this.#shed.of(instance);
+    const open: Open = {
+      id,
+      instance,
+      metric,
+      load,
+      times: [],
+      values: [],
+      flushed: 0,
+      sealing: 0,
+    };
     byMetric.set(metric, open);
     this.#byId.set(id, open);
     return open;
   }
 
-  #recover(): void {
+  #recover(report: (line: string) => void): void {
     const sealed = new Map<number, number>();
     for (const r of this.#db.prepare("SELECT id, instance, metric, sealed_wal FROM series").all()) {
       const s = r as { id: number; instance: string; metric: string; sealed_wal: number };
@@ -347,14 +335,18 @@ export class DurableStore {
     }
     for (const r of this.#db.prepare("SELECT id, data FROM wal ORDER BY id").iterate()) {
       const { id: walId, data } = r as { id: number; data: Uint8Array };
-      decodeWal(data, (sid, t, v) => {
-        const open = this.#byId.get(sid);
-        if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
-        open.times.push(t);
-        open.values.push(v);
-        open.flushed = open.times.length;
-        this.#openPoints++;
-      });
+      try {
+        decodeWal(data, (sid, t, v) => {
+          const open = this.#byId.get(sid);
+          if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
+          open.times.push(t);
+          open.values.push(v);
+          open.flushed = open.times.length;
+          this.#shed.add(open.load, 1);
+        });
+      } catch (e) {
+        report(`history: WAL row ${walId} (a second of points) unreadable, skipped: ${e}`);
+      }
     }
   }
 
@@ -383,7 +375,7 @@ export class DurableStore {
         first = Math.min(first, lo);
         last = Math.max(last, hi);
       }
-      if (round.queue.length === 0) this.#stmt.dropWal.run(this.#keepAfter(round.cutoff));
+      if (round.queue.length === 0) this.#stmt.dropWal.run(this.#cursors.keepAfter(round.cutoff));
       return batch.length > 0 ? this.#rounds.widen(round.id, first, last) : null;
     });
     if (span) this.#rounds.commit(span);
@@ -391,7 +383,7 @@ export class DurableStore {
       open.times.splice(0, open.sealing);
       open.values.splice(0, open.sealing);
       open.flushed -= open.sealing;
-      this.#openPoints -= open.sealing;
+      this.#shed.add(open.load, -open.sealing);
       open.sealing = 0;
     }
     if (round.queue.length === 0) this.#round = null;

@@ -8,6 +8,16 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { migrate } from "./migrate.ts";
+import {
+  checkWal,
+  isCorruption,
+  moveAside,
+  quickCheck,
+  type Report,
+  salvage,
+  scanWal,
+  type WalScan,
+} from "./damage.ts";
 
 /** The data directory cannot be used; the message says why and what to do. */
 export class DataDirError extends Error {}
@@ -35,16 +45,53 @@ CREATE TABLE IF NOT EXISTS instances(id TEXT PRIMARY KEY, view TEXT NOT NULL) WI
 PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
-/** Open (creating if needed) the store in `dir` and take the directory for this process. */
-export function openDatabase(dir: string): DatabaseSync {
+/** The database file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB, or `quick_check` found it). */
+class Damaged extends Error {}
+
+/**
+ * Open (creating if needed) the store in `dir` and take the directory for this process.
+ * Damage is checked on open and reported through `report` (see damage.ts): a damaged `-wal`
+ * is replayed as far as it reads and kept aside; a damaged main file is moved aside, its
+ * readable rows copied into a new one, and history goes on.
+ */
+export function openDatabase(
+  dir: string,
+  report: Report = (line) => console.error(line),
+): DatabaseSync {
   try {
     Deno.mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
   }
   const path = `${dir}/zeroapm.db`;
+  try {
+    if (Deno.statSync(path).size === 0) {
+      report(`history: ${path} is empty (0 bytes; truncated?): history starts empty`);
+    }
+  } catch { /* a new directory */ }
+  try {
+    return openChecked(dir, path, scanWal(`${path}-wal`), report);
+  } catch (e) {
+    if (!(e instanceof Damaged)) throw e;
+    const aside = moveAside(path);
+    const db = openChecked(dir, path, null, report);
+    const kept = salvage(aside, db, SCHEMA_VERSION);
+    report(
+      `history: ${path} is damaged (${e.message}); moved to ${aside}. Copied from it: ` +
+        `${kept.join("; ")}. History goes on in a new ${path}.`,
+    );
+    return db;
+  }
+}
+
+function openChecked(
+  dir: string,
+  path: string,
+  wal: WalScan | null,
+  report: Report,
+): DatabaseSync {
   const pidFile = `${dir}/collector.pid`;
-  let db: DatabaseSync;
+  let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path);
     db.exec("PRAGMA page_size=16384"); // like auto_vacuum, only takes effect on a new file
@@ -53,8 +100,17 @@ export function openDatabase(dir: string): DatabaseSync {
     db.exec("PRAGMA journal_mode=WAL");
     db.exec("PRAGMA synchronous=NORMAL"); // WAL + NORMAL: a killed process loses nothing committed
     db.exec("BEGIN IMMEDIATE; COMMIT"); // take the exclusive lock now, not at the first write
+    // Before anything is written: how much of the -wal file SQLite replayed.
+    if (wal) {
+      const { log } = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() as { log: number };
+      checkWal(`${path}-wal`, wal, log, report);
+    }
   } catch (e) {
     const msg = (e as Error).message;
+    if (isCorruption(e)) {
+      db?.close();
+      throw new Damaged(msg);
+    }
     if (/locked|busy/i.test(msg)) {
       let holder = "another process";
       try {
@@ -88,10 +144,13 @@ export function openDatabase(dir: string): DatabaseSync {
         );
       }
     } else db.exec(SCHEMA);
+    const problems = quickCheck(db);
+    if (problems.length > 0) throw new Damaged(`quick_check: ${problems.join("; ")}`);
     Deno.writeTextFileSync(pidFile, `${Deno.pid}\n`);
   } catch (e) {
     db.close();
-    if (e instanceof DataDirError) throw e;
+    if (e instanceof DataDirError || e instanceof Damaged) throw e;
+    if (isCorruption(e)) throw new Damaged((e as Error).message);
     throw new DataDirError(`cannot initialise ${path}: ${(e as Error).message}`);
   }
   return db;

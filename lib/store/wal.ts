@@ -1,10 +1,12 @@
 /**
  * WAL rows: the plain encoding of every point flushed in one second (durable.ts writes one
  * row per flush), and what remote write's durable queue needs to read them
- * (lib/remote/wal_source.ts).
+ * (lib/remote/wal_source.ts): rows after a cursor, and the cursors themselves.
  *
  * @module
  */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 
 /** Points of one series to write: those from `flushed` on. */
 export interface WalSeries {
@@ -26,6 +28,66 @@ export interface WalAccess {
   cursor(name: string): { wal: number; skip: number };
   /** Persist a queue's cursor; rows through `wal` may go once sealed. */
   setCursor(name: string, wal: number, skip: number): void;
+}
+
+/**
+ * Remote-write cursors, one row each in `remote_cursors` (created only when a remote is
+ * configured: it is not part of the versioned schema). A cursor of a remote not configured
+ * now is kept but holds no WAL row.
+ */
+export class WalCursors {
+  #db: DatabaseSync;
+  /** Per configured remote: WAL rows through this id are shipped. */
+  #shipped = new Map<string, number>();
+  #stmt: Record<string, StatementSync> | null = null;
+
+  constructor(db: DatabaseSync, remotes: string[]) {
+    this.#db = db;
+    if (remotes.length === 0) return;
+    db.exec(`CREATE TABLE IF NOT EXISTS remote_cursors(
+      name TEXT PRIMARY KEY, wal INTEGER NOT NULL, skip INTEGER NOT NULL) WITHOUT ROWID`);
+    const p = (sql: string) => db.prepare(sql);
+    this.#stmt = {
+      get: p("SELECT wal, skip FROM remote_cursors WHERE name = ?"),
+      put: p("INSERT OR REPLACE INTO remote_cursors(name, wal, skip) VALUES (?, ?, ?)"),
+      after: p("SELECT id, data FROM wal WHERE id > ? ORDER BY id LIMIT ?"),
+      backlog: p("SELECT count(*) AS rows, sum(length(data)) AS bytes FROM wal WHERE id > ?"),
+    };
+    for (const name of remotes) this.#shipped.set(name, this.#get(name).wal);
+  }
+
+  /** The WAL row through which rows may be deleted: sealed, and shipped by every remote. */
+  keepAfter(cutoff: number): number {
+    let keep = cutoff;
+    for (const wal of this.#shipped.values()) keep = Math.min(keep, wal);
+    return keep;
+  }
+
+  /** The WAL as a remote's queue reads it; `seriesOf` names a series id. */
+  access(seriesOf: WalAccess["seriesOf"]): WalAccess {
+    const stmt = this.#stmt;
+    if (!stmt) throw new Error("no remote is configured: the store keeps no cursors");
+    return {
+      rowsAfter: (id, limit) =>
+        stmt.after.all(id, limit) as Array<{ id: number; data: Uint8Array }>,
+      backlog: (id) => {
+        const r = stmt.backlog.get(id) as { rows: number; bytes: number | null };
+        return { rows: r.rows, bytes: r.bytes ?? 0 };
+      },
+      seriesOf,
+      cursor: (name) => this.#get(name),
+      setCursor: (name, wal, skip) => {
+        stmt.put.run(name, wal, skip);
+        this.#shipped.set(name, wal);
+      },
+    };
+  }
+
+  /** A cursor; a new remote starts at the rows still in the WAL, not at the start of history. */
+  #get(name: string): { wal: number; skip: number } {
+    const r = this.#stmt!.get.get(name) as { wal: number; skip: number } | undefined;
+    return r ? { wal: r.wal, skip: r.skip } : { wal: 0, skip: 0 };
+  }
 }
 
 const WAL_VERSION = 1;

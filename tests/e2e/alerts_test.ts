@@ -331,8 +331,12 @@ Deno.test({
         const want = e.trend[1][1] + slope * (tr.to[0] - e.trend[1][0]);
         assert.ok(Math.abs(tr.to[1] - want) < 1, `extended end ${tr.to[1]} vs ${want}`);
         assert.ok(tr.to[0] >= e.trend[1][0], "reaches now");
-        const width = await page.$eval("#mem-chart", (c) => (c as HTMLCanvasElement).clientWidth);
-        assert.ok(Math.abs(tr.x1 - width) < 40, `ends at the right edge (${tr.x1} of ${width})`);
+        // The lines end a gutter before the canvas' right edge (the y labels sit there).
+        const { width, gutter } = snap.charts.mem.frame;
+        assert.ok(
+          Math.abs(tr.x1 - (width - gutter)) < 40,
+          `ends at the data's right edge (${tr.x1} of ${width} - ${gutter})`,
+        );
         assert.ok(tr.y1 < tr.y0, "heads up");
         // Pixels: along the line, dashes in orders-1's colour alternate with the casing.
         const dpr = await page.evaluate(() => devicePixelRatio);

@@ -119,7 +119,15 @@ export interface Snapshot {
   offsetMs: number;
   windowMs: number;
   instances: string[];
-  charts: Record<"cpu" | "mem", { lines: LineInfo[]; range: { min: number; max: number } | null }>;
+  charts: Record<
+    "cpu" | "mem",
+    {
+      lines: LineInfo[];
+      range: { min: number; max: number } | null;
+      /** The last frame: canvas width and the gutter kept clear for the y labels, CSS px. */
+      frame: { width: number; gutter: number } | null;
+    }
+  >;
   collectorNow: number;
 }
 

@@ -21,7 +21,11 @@ async function instance(url: string, id: string): Promise<InstanceView | undefin
   return list.find((v) => v.id === id);
 }
 
-/** Every stored cpu.percent value of an instance (5 ms buckets; samples are 20 ms apart). */
+/**
+ * Every stored cpu.percent value of an instance. Values are consecutive integers, and samples
+ * are 20 ms apart but may come closer when a late timer catches up: a 5 ms bucket's min, avg
+ * and max give every value of up to three consecutive ones in one bucket.
+ */
 async function storedValues(url: string, id: string, from: number, to: number): Promise<number[]> {
   const values: number[] = [];
   for (let a = from; a < to; a += 20_000) {
@@ -31,7 +35,9 @@ async function storedValues(url: string, id: string, from: number, to: number): 
     }`;
     const res = await fetch(`${url}/api/series?${q}`);
     assert.equal(res.status, 200, await res.clone().text());
-    values.push(...(await res.json()).series[0].points.map((p: number[]) => p[2]));
+    values.push(
+      ...(await res.json()).series[0].points.flatMap((p: number[]) => [p[1], p[2], p[3]]),
+    );
   }
   return values;
 }

@@ -2,7 +2,9 @@
  * Hostile input, in process: 100 000+ seeded hostile frames through the real decoder and the
  * real ingest (real Instances, RecentStore, Hub, CollectorStats), interleaved with good
  * frames from one known instance. Nothing throws, every refusal is counted under a reason,
- * and the known instance's series are exactly what it sent.
+ * and the known instance's series are exactly what it sent. Then the HTTP API of a real
+ * collector with durable history: seeded hostile query strings to `/api/series`,
+ * `/api/alerts` and `/ws`, each answered (never a 5xx) within a bounded time.
  */
 import assert from "node:assert/strict";
 import { createIngest } from "../../lib/collector/ingest.ts";
@@ -11,7 +13,9 @@ import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import { decode, encode, type Identity, REJECT_REASONS } from "../../lib/protocol.ts";
-import { hostileFrames } from "../support/fuzz.ts";
+import { hostileFrames, hostileQueries } from "../support/fuzz.ts";
+import { startCollector } from "../../lib/collector/collector.ts";
+import { DurableStore } from "../../lib/store/durable.ts";
 
 const T0 = 1_700_000_000_000;
 /** Frames of hostile input; override with FUZZ_FRAMES for a longer run. */
@@ -119,3 +123,100 @@ Deno.test(`${FRAMES} hostile frames through decode + ingest: no throw, all count
     }),
   );
 });
+
+/** Hostile HTTP requests; override with FUZZ_HTTP for a longer run. */
+const REQUESTS = Number(Deno.env.get("FUZZ_HTTP") ?? 1500);
+/** The most any one request may take (generous: the machine is shared). */
+const PER_REQUEST_MS = 3000;
+
+Deno.test(`${REQUESTS} hostile queries to /api/series, /api/alerts and /ws: each answered, none over ${PER_REQUEST_MS} ms`, async () => {
+  // History to query: three instances, 20 minutes of 1 s points each, sealed into chunks and
+  // rollups (issue 16.1: a query to 8.64e15 walked the hour tier for 20 s, holding history).
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-httpfuzz-" });
+  const t0 = Date.now() - 20 * 60_000;
+  const known = ["fz/one", "fz/two", "fz/three"];
+  const store = DurableStore.open({ dir, now: () => Date.now() });
+  for (const id of known) {
+    for (let i = 0; i < 1200; i++) store.append(id, "cpu.percent", t0 + i * 1000, i % 100);
+  }
+  store.close();
+  const collector = await startCollector({
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    dataDir: dir,
+    log: () => {},
+  });
+  const gen = hostileQueries(SEED, known);
+  const byStatus: Record<string, number> = {};
+  let slowest = { ms: 0, path: "" };
+  try {
+    for (let i = 0; i < REQUESTS; i++) {
+      const q = gen.next();
+      const started = performance.now();
+      const status = q.kind === "ws"
+        ? await openWs(collector.httpUrl.replace(/^http/, "ws") + q.path, PER_REQUEST_MS)
+        : await getStatus(collector.httpUrl + q.path, PER_REQUEST_MS);
+      const ms = performance.now() - started;
+      if (ms > slowest.ms) slowest = { ms, path: q.path.slice(0, 200) };
+      byStatus[status] = (byStatus[status] ?? 0) + 1;
+      assert.ok(
+        typeof status === "number" ? status < 500 : ["hello", "refused", "unsent"].includes(status),
+        `request ${i} (seed ${SEED}): ${status} for ${q.path.slice(0, 200)}`,
+      );
+      assert.ok(
+        ms < PER_REQUEST_MS,
+        `request ${i} took ${ms.toFixed(0)} ms: ${q.path.slice(0, 200)}`,
+      );
+    }
+    // Still serving, and history still answers a plain query.
+    assert.equal(await getStatus(`${collector.httpUrl}/healthz`, PER_REQUEST_MS), 200);
+    const ok = await fetch(
+      `${collector.httpUrl}/api/series?instance=fz%2Fone&metric=cpu.percent&from=${t0}&points=20`,
+    );
+    const answered = (await ok.json()).series[0].points.length;
+    assert.ok(answered >= 15 && answered <= 20, `${answered} of 20 buckets`);
+  } finally {
+    await collector.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  console.log(JSON.stringify({ requests: REQUESTS, seed: SEED, byStatus, slowest }));
+});
+
+/** GET `url`; its status, or "timeout" once `ms` pass. */
+async function getStatus(url: string, ms: number): Promise<number | string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    await res.body?.cancel();
+    return res.status;
+  } catch (e) {
+    if ((e as Error).name === "TimeoutError") return "timeout";
+    // The client would not send it (fetch refuses some URLs): nothing reached the server.
+    if (/Invalid URL/.test((e as Error).message)) return "unsent";
+    return `error ${(e as Error).message.slice(0, 200)}`;
+  }
+}
+
+/** Open a WebSocket: "hello" when its first frame is the hello, "refused" when it closes. */
+function openWs(url: string, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      return resolve("refused"); // a URL the client will not even send
+    }
+    const done = (what: string) => {
+      clearTimeout(timer);
+      ws.onmessage = ws.onclose = ws.onerror = null;
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.close();
+        ws.onclose = () => resolve(what);
+        ws.onerror = () => resolve(what);
+      } else resolve(what);
+    };
+    const timer = setTimeout(() => done("timeout"), ms);
+    ws.onmessage = (e) => done(JSON.parse(e.data).type === "hello" ? "hello" : "other frame");
+    ws.onclose = () => done("refused");
+    ws.onerror = () => done("refused");
+  });
+}

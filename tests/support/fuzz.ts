@@ -196,3 +196,91 @@ export function hostileFrames(seed: number): {
     },
   };
 }
+
+/** A hostile request to the HTTP API: a path with its query string. */
+export interface HostileQuery {
+  /** `http`: a plain GET; `ws`: a WebSocket opened on `/ws` with that query string. */
+  kind: "http" | "ws";
+  path: string;
+}
+
+/** Query-string values a hostile client would try: numbers at every edge, and junk. */
+const QUERY_ATOMS = [
+  "0",
+  "-1",
+  "1",
+  "5000",
+  "5001",
+  "8640000000000000",
+  "-8640000000000000",
+  "9999999999999999",
+  "99999999999999999999",
+  "1e3",
+  "1.5",
+  "NaN",
+  "Infinity",
+  "0x10",
+  "",
+  "*",
+  ",,,,",
+  "%",
+  "%zz",
+  "%00",
+  "%ED%A0%80",
+  "__proto__",
+  "constructor",
+  "<script>alert(1)</script>",
+  "cpu.percent",
+  "mem.rss_bytes",
+  "svc%2Fone",
+];
+
+/**
+ * Seeded hostile requests to `/api/series`, `/api/alerts` and `/ws`: repeated, missing and
+ * absurd parameters (ranges to the year 275 760, 150 series, 64 KB values, bad escapes).
+ */
+export function hostileQueries(seed: number, known: readonly string[] = []): {
+  next(): HostileQuery;
+} {
+  const r = prng(seed);
+  const int = (n: number) => Math.floor(r() * n);
+  const pick = <T>(xs: readonly T[]) => xs[int(xs.length)];
+  const value = (): string => {
+    const k = int(10);
+    if (k < 5) return pick(QUERY_ATOMS);
+    if (k < 7 && known.length > 0) return encodeURIComponent(pick(known));
+    if (k === 7) return String(Math.floor((r() - 0.3) * 10 ** int(18)));
+    if (k === 8) return "x".repeat(int(r() < 0.1 ? 65_536 : 300));
+    return Array.from({ length: int(12) }, () => "%" + int(256).toString(16).padStart(2, "0"))
+      .join("");
+  };
+  const params = (names: readonly string[]): string => {
+    const n = int(r() < 0.05 ? 150 : 8);
+    return Array.from({ length: n }, () => `${pick(names)}=${value()}`).join("&");
+  };
+  return {
+    next() {
+      const k = int(10);
+      if (k < 2 && known.length > 0) {
+        // Well-formed but extreme: a known series, absurd ranges (issue 16.1).
+        const edge = () => pick(["0", "1", "-1", "8640000000000000", "9999999999999999"]);
+        const q = [
+          `instance=${encodeURIComponent(pick(known))}`,
+          `metric=${pick(["cpu.percent", "mem.rss_bytes"])}`,
+          `from=${edge()}`,
+          `to=${edge()}`,
+          `points=${pick(["1", "2", "500", "5000"])}`,
+        ];
+        return { kind: "http", path: `/api/series?${q.join("&")}` };
+      }
+      if (k < 6) {
+        return {
+          kind: "http",
+          path: `/api/series?${params(["instance", "metric", "from", "to", "points", "x"])}`,
+        };
+      }
+      if (k < 8) return { kind: "http", path: `/api/alerts?${params(["leak", "x"])}` };
+      return { kind: r() < 0.5 ? "ws" : "http", path: `/ws?${params(["metrics", "x"])}` };
+    },
+  };
+}

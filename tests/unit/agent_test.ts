@@ -304,6 +304,7 @@ Deno.test("agent rejects invalid options at creation", () => {
   assert.throws(() => createAgent({ ...base, backlogLimit: MIN_BACKLOG_LIMIT - 1 }), RangeError);
   assert.throws(() => createAgent({ ...base, service: "" }), TypeError);
   assert.throws(() => createAgent({ ...base, instance: "a\nb" }), TypeError);
+  assert.throws(() => createAgent({ ...base, service: "\u202Eevil\u202C" }), TypeError);
   assert.throws(() => createAgent({ ...base, intervalMs: 0 }), RangeError);
 });
 

@@ -1,6 +1,16 @@
 /** Display colours: only named CSS colours and hex colours reach CSS; anything else gets a palette colour. */
 import assert from "node:assert/strict";
-import { displayColor, PALETTE, paletteColor, safeColor } from "../../lib/colors.ts";
+import {
+  contrast,
+  DARK_BACKGROUND,
+  displayColor,
+  MIN_CONTRAST,
+  NAMED_COLORS,
+  PALETTE,
+  paletteColor,
+  readableColor,
+  safeColor,
+} from "../../lib/colors.ts";
 
 Deno.test("safeColor accepts CSS named colours, lower-cased and trimmed", () => {
   assert.equal(safeColor("red"), "red");
@@ -93,5 +103,47 @@ Deno.test("displayColor falls back to the palette for hostile or missing colours
   ) {
     assert.equal(displayColor("orders/host-1:42", bad), paletteColor("orders/host-1:42"));
     assert.equal(displayColor("orders/host-1:42", bad), "#ff9da7");
+  }
+});
+
+/** Hue in degrees of a `#rrggbb` colour (NaN for a grey). */
+function hue(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  const max = Math.max(r, g, b);
+  const d = max - Math.min(r, g, b);
+  if (d === 0) return NaN;
+  const h = max === r ? ((g - b) / d + 6) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return h * 60;
+}
+
+Deno.test("readableColor lifts dark colours to 4:1 on the dark page, keeping their hue", () => {
+  assert.equal(MIN_CONTRAST, 4);
+  assert.ok(contrast("blue", DARK_BACKGROUND) < 2.2, "pure blue is hard to see as it is");
+  const blue = readableColor("blue");
+  assert.match(blue, /^#[0-9a-f]{6}$/);
+  assert.ok(contrast(blue, DARK_BACKGROUND) >= MIN_CONTRAST, blue);
+  assert.ok(Math.abs(hue(blue) - 240) < 1, `${blue} is still blue`);
+  for (const [dark, h] of [["navy", 240], ["maroon", 0], ["darkgreen", 120], ["purple", 300]]) {
+    const c = readableColor(dark as string);
+    assert.ok(contrast(c, DARK_BACKGROUND) >= MIN_CONTRAST, `${dark} -> ${c}`);
+    assert.ok(Math.abs(hue(c) - (h as number)) < 1.5, `${dark} -> ${c} keeps its hue`);
+  }
+  assert.equal(readableColor("#00008080").slice(-2), "80", "alpha kept");
+  assert.ok(contrast(readableColor("black"), DARK_BACKGROUND) >= MIN_CONTRAST);
+});
+
+Deno.test("readableColor leaves colours that already stand out, and non-colours, as they are", () => {
+  for (const c of ["red", "orange", "lime", "#4fc3f7", ...PALETTE]) {
+    assert.equal(readableColor(c), c);
+  }
+  for (const c of ["__proto__", "url(x)", ""]) assert.equal(readableColor(c), c);
+});
+
+Deno.test("every named colour and palette colour is drawn at 4:1 or more", () => {
+  assert.equal(NAMED_COLORS.size, 148);
+  for (const c of [...NAMED_COLORS.keys(), ...PALETTE]) {
+    const drawn = readableColor(c);
+    assert.ok(contrast(drawn, DARK_BACKGROUND) >= MIN_CONTRAST, `${c} -> ${drawn}`);
+    assert.equal(safeColor(drawn), drawn, "a safe colour");
   }
 });

@@ -267,6 +267,9 @@ Deno.test("/api/series refuses bad parameters with a 400 that names the paramete
     ["/api/series?instance=a&metric=m&from=10&to=5", /^from: must be before to/],
     ["/api/series?instance=a&metric=m&points=0", /^points: must be 1\.\.5000/],
     ["/api/series?instance=a&metric=m&points=5001", /^points:/],
+    // Issue 16.1: the range a history query may ask for is bounded by the clock.
+    ["/api/series?instance=a&metric=m&from=0&to=8640000000000000&points=1", /^to: must be at most/],
+    ["/api/series?instance=a&metric=m&from=-5&to=10", /^from: must be at least 0/],
     [
       `/api/series?${Array.from({ length: 11 }, (_, i) => `instance=i${i}`).join("&")}&${
         Array.from({ length: 10 }, (_, i) => `metric=m${i}`).join("&")

@@ -99,6 +99,16 @@ Deno.test("ingest counts bad frames by reason and keeps collecting the next good
   assert.deepEqual(recent.read("svc/h%3A1", T0)["cpu.percent"], [[T0, 12]]);
 });
 
+Deno.test("ingest refuses bidi and invisible characters in names as invalid_name", () => {
+  const { ingest, stats, instances } = setup();
+  ingest(frame(0, T0, { "cpu.percent": 1 }, { service: "\u202Eevil\u202C" }));
+  ingest(frame(0, T0, { "cpu.percent": 1 }, { instance: "web-1\u200B" }));
+  ingest(frame(0, T0, { 'jobs_total{queue="\u2067a\u2069"}': 1 }));
+  assert.equal(stats.refused.invalid_name, 3);
+  assert.equal(stats.refusedTotal, 3);
+  assert.equal(instances.size, 0, "no instance created from a refused frame");
+});
+
 Deno.test("ingest does not stop on a bad frame between good ones", () => {
   const { ingest, stats, instances, advance } = setup();
   ingest(frame(0, T0, { "cpu.percent": 1 }));

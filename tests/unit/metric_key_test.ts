@@ -1,6 +1,12 @@
 /** Series keys: canonical formatting and strict parsing of names with labels. */
 import assert from "node:assert/strict";
-import { canonicalKey, formatKey, parseKey } from "../../lib/metric_key.ts";
+import {
+  canonicalKey,
+  formatKey,
+  hasHiddenChars,
+  parseKey,
+  showHiddenChars,
+} from "../../lib/metric_key.ts";
 
 Deno.test("formatKey sorts labels and escapes quotes and backslashes", () => {
   assert.equal(
@@ -28,4 +34,20 @@ Deno.test("canonicalKey reorders labels, and refuses keys that are not exactly o
   ) {
     assert.equal(canonicalKey(bad), null, bad);
   }
+});
+
+Deno.test("label values with bidi controls or invisible characters are refused both ways", () => {
+  for (const v of ["\u202E/x", "a\u200Bb", "\u2066a\u2069", "a\u2028", "\uFEFF", "a\u00ADb"]) {
+    assert.throws(() => formatKey("jobs_total", { queue: v }), RangeError, JSON.stringify(v));
+    assert.equal(parseKey(`jobs_total{queue="${v}"}`), null, JSON.stringify(v));
+  }
+  assert.equal(formatKey("jobs_total", { queue: "écrire ✉️" }), 'jobs_total{queue="écrire ✉️"}');
+});
+
+Deno.test("hidden characters are found and written out visibly for logs", () => {
+  assert.equal(hasHiddenChars("\u202Eevil\u202C"), true);
+  assert.equal(hasHiddenChars("a\uD800"), true, "a lone surrogate");
+  assert.equal(hasHiddenChars("\u3164"), true, "a blank Hangul filler");
+  assert.equal(hasHiddenChars("naïve ☕"), false);
+  assert.equal(showHiddenChars("\u202Eevil\u202C\n"), "\\u{202E}evil\\u{202C}\\u{000A}");
 });

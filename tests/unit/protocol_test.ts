@@ -122,6 +122,40 @@ Deno.test("decode treats null optional identity fields as absent", () => {
   );
 });
 
+// Issue 16.6: docs/protocol.md says an optional field that is null means the same as one that
+// is absent; a Python agent sending `"seq": None` lost every frame as wrong_type.
+for (const field of ["pid", "host", "color", "interval", "start", "seq", "hist", "sent"]) {
+  Deno.test(`decode treats a null ${field} as absent (single form)`, () => {
+    const withNull = ok(decode(single({ [field]: null })));
+    const without = ok(decode(single({ [field]: undefined })));
+    assert.deepStrictEqual(withNull, without);
+  });
+}
+
+for (const field of ["seq", "hist"]) {
+  Deno.test(`decode treats a null ${field} as absent in a batch sample`, () => {
+    const sample = (extra: Record<string, unknown>) => ({ ts: TS, metrics: { m: 1 }, ...extra });
+    const withNull = ok(decode(batch(1, {}, { 0: sample({ [field]: null }) })));
+    const without = ok(decode(batch(1, {}, { 0: sample({}) })));
+    assert.deepStrictEqual(withNull, without);
+    assert.equal(withNull.samples[0].seq, null);
+  });
+}
+
+Deno.test("decode treats a null samples as absent: the frame is single", () => {
+  const m = ok(decode(single({ samples: null })));
+  assert.deepStrictEqual(m, ok(decode(single())));
+});
+
+Deno.test("decode refuses a null required field as missing_field, not wrong_type", () => {
+  for (const field of ["service", "instance", "ts", "metrics"]) {
+    const r = decode(single({ [field]: null }));
+    assert.equal(r.ok ? "ok" : r.error.reason, "missing_field", field);
+  }
+  const r = decode(batch(1, { sent: null }));
+  assert.equal(r.ok ? "ok" : r.error.reason, "missing_field", "batch sent");
+});
+
 Deno.test("decode accepts bytes and strings alike", () => {
   const text = single({ host: "hôte-ü" });
   assert.deepStrictEqual(decode(new TextEncoder().encode(text)), decode(text));
@@ -520,6 +554,55 @@ const BAD: Bad[] = [
     reason: "invalid_name",
   },
   { name: "a tab in instance", frame: single({ instance: "a\tb" }), reason: "invalid_name" },
+  // Invisible format characters: they reorder or hide the text drawn around a name.
+  {
+    name: "a right-to-left override in service",
+    frame: single({ service: "\u202Eevil\u202C" }),
+    reason: "invalid_name",
+    detail: /service "\\\\u\{202E\}evil\\\\u\{202C\}"/,
+  },
+  {
+    name: "a bidi isolate in instance",
+    frame: single({ instance: "web\u2066-1\u2069" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a zero-width space in service",
+    frame: single({ service: "a\u200Bb" }),
+    reason: "invalid_name",
+  },
+  { name: "a line separator in host", frame: single({ host: "a\u2028b" }), reason: "invalid_name" },
+  {
+    name: "a paragraph separator in instance",
+    frame: single({ instance: "a\u2029" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a byte order mark in color",
+    frame: single({ color: "\uFEFFred" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a lone surrogate in service",
+    frame: single({ service: "a\uD800" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a Hangul filler as instance",
+    frame: single({ instance: "\u3164" }),
+    reason: "invalid_name",
+  },
+  {
+    name: "a right-to-left override in a label value",
+    frame: single({ metrics: { 'http.requests_total{route="\u202E/x"}': 1 } }),
+    reason: "invalid_name",
+    detail: /\\\\u\{202E\}/,
+  },
+  {
+    name: "a zero-width joiner in a label value",
+    frame: single({ metrics: { 'jobs_total{queue="a\u200Db"}': 1 } }),
+    reason: "invalid_name",
+  },
   // seq and time
   { name: "seq as a string", frame: single({ seq: "7" }), reason: "wrong_type", detail: /seq/ },
   { name: "negative seq", frame: single({ seq: -1 }), reason: "invalid_number", detail: /seq/ },
@@ -576,9 +659,9 @@ const BAD: Bad[] = [
     detail: /metrics/,
   },
   {
-    name: "metrics null",
+    name: "metrics null (null is absent)",
     frame: single({ metrics: null }),
-    reason: "wrong_type",
+    reason: "missing_field",
     detail: /metrics/,
   },
   {
@@ -691,10 +774,10 @@ const BAD: Bad[] = [
     detail: /samples/,
   },
   {
-    name: "samples null",
+    name: "samples null (null is absent: a single frame without ts)",
     frame: batch(1, { samples: null }),
-    reason: "wrong_type",
-    detail: /samples/,
+    reason: "missing_field",
+    detail: /ts/,
   },
   {
     name: "a batch without sent",
@@ -907,4 +990,12 @@ Deno.test("encode carries histograms and the agent start time", () => {
   const m = ok(decode(encode(IDENTITY, [sample], TS)));
   assert.deepStrictEqual(m.samples[0].hist, sample.hist);
   assert.equal(m.identity.start, IDENTITY.start);
+});
+
+Deno.test("decode keeps names in any script, with accents and emoji", () => {
+  for (const service of ["café", "заказы", "注文", "☕ orders", "❤️", "a b"]) {
+    const r = decode(single({ service, metrics: { 'jobs_total{queue="écrire ✉️"}': 1 } }));
+    assert.ok(r.ok, `${service}: ${!r.ok && r.error.detail}`);
+    assert.equal(r.message.identity.service, service);
+  }
 });

@@ -1,0 +1,84 @@
+/**
+ * `deno task demo` as a user runs it: custom addresses by flag and by environment, the three
+ * apps arriving at the collector there, and Ctrl-C (SIGINT to the terminal's whole process
+ * group) stopping every app cleanly.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { InstanceView } from "../../lib/live/messages.ts";
+import { waitFor } from "../support/live.ts";
+
+const DEMO = new URL("../../lib/demo.ts", import.meta.url).pathname;
+
+/** A port that was free a moment ago on 127.0.0.1. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
+}
+
+Deno.test("demo runs on the given addresses, its apps push there, and Ctrl-C stops all three cleanly", async () => {
+  const httpPort = freePort();
+  const zmqPort = freePort();
+  // Its own session and process group, as a shell gives a foreground job: a Ctrl-C is a
+  // SIGINT to the whole group.
+  const demo = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", DEMO, "--http", `127.0.0.1:${httpPort}`, "--data", "none"],
+    env: { ZEROAPM_ZMQ: `tcp://127.0.0.1:${zmqPort}` },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  const output: string[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const text = new TextDecoder();
+    for await (const bytes of stream) output.push(text.decode(bytes, { stream: true }));
+  };
+  const pumps = Promise.all([pump(demo.stdout), pump(demo.stderr)]);
+  let exited = false;
+  demo.status.then(() => exited = true);
+  try {
+    const url = `http://127.0.0.1:${httpPort}`;
+    const colors = await waitFor(
+      async () => {
+        assert.ok(!exited, `the demo exited:\n${output.join("")}`);
+        try {
+          const list: InstanceView[] = await (await fetch(`${url}/api/instances`)).json();
+          const live = list.filter((i) => i.status === "live" && i.received > 0);
+          return live.length === 3 && live.map((i) => i.requestedColor).sort();
+        } catch {
+          return false; // not up yet
+        }
+      },
+      "the three apps at the collector's custom address",
+      60_000,
+      200,
+    );
+    assert.deepEqual(colors, ["blue", "green", "red"]);
+    assert.match(output.join(""), new RegExp(`apps push to tcp://127\\.0\\.0\\.1:${zmqPort}\\b`));
+
+    Deno.kill(-demo.pid, "SIGINT");
+    const status = await demo.status;
+    await pumps;
+    const text = output.join("");
+    const stopLines = text.split("\n").filter((l) => /^backend_app: \S+: stopped after/.test(l));
+    assert.equal(stopLines.length, 3, `three stop lines:\n${text}`);
+    assert.match(
+      text,
+      /demo: collector stopped, red stopped, blue stopped, green stopped/,
+      `every child stopped with code 0:\n${text}`,
+    );
+    assert.equal(status.code, 0, text);
+  } finally {
+    if (!exited) {
+      try {
+        Deno.kill(-demo.pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    await demo.status;
+    await pumps;
+  }
+});
