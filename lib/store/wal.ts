@@ -36,22 +36,24 @@ export interface WalAccess {
  * now is kept but holds no WAL row.
  */
 export class WalCursors {
-  #db: DatabaseSync;
   /** Per configured remote: WAL rows through this id are shipped. */
   #shipped = new Map<string, number>();
-  #stmt: Record<string, StatementSync> | null = null;
+  #rows: Record<string, StatementSync>;
+  /** Cursor statements: only with a remote configured (the table exists only then). */
+  #cursors: Record<string, StatementSync> | null = null;
 
   constructor(db: DatabaseSync, remotes: string[]) {
-    this.#db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.#rows = {
+      after: p("SELECT id, data FROM wal WHERE id > ? ORDER BY id LIMIT ?"),
+      backlog: p("SELECT count(*) AS rows, sum(length(data)) AS bytes FROM wal WHERE id > ?"),
+    };
     if (remotes.length === 0) return;
     db.exec(`CREATE TABLE IF NOT EXISTS remote_cursors(
       name TEXT PRIMARY KEY, wal INTEGER NOT NULL, skip INTEGER NOT NULL) WITHOUT ROWID`);
-    const p = (sql: string) => db.prepare(sql);
-    this.#stmt = {
+    this.#cursors = {
       get: p("SELECT wal, skip FROM remote_cursors WHERE name = ?"),
       put: p("INSERT OR REPLACE INTO remote_cursors(name, wal, skip) VALUES (?, ?, ?)"),
-      after: p("SELECT id, data FROM wal WHERE id > ? ORDER BY id LIMIT ?"),
-      backlog: p("SELECT count(*) AS rows, sum(length(data)) AS bytes FROM wal WHERE id > ?"),
     };
     for (const name of remotes) this.#shipped.set(name, this.#get(name).wal);
   }
@@ -65,27 +67,31 @@ export class WalCursors {
 
   /** The WAL as a remote's queue reads it; `seriesOf` names a series id. */
   access(seriesOf: WalAccess["seriesOf"]): WalAccess {
-    const stmt = this.#stmt;
-    if (!stmt) throw new Error("no remote is configured: the store keeps no cursors");
+    const rows = this.#rows;
     return {
       rowsAfter: (id, limit) =>
-        stmt.after.all(id, limit) as Array<{ id: number; data: Uint8Array }>,
+        rows.after.all(id, limit) as Array<{ id: number; data: Uint8Array }>,
       backlog: (id) => {
-        const r = stmt.backlog.get(id) as { rows: number; bytes: number | null };
+        const r = rows.backlog.get(id) as { rows: number; bytes: number | null };
         return { rows: r.rows, bytes: r.bytes ?? 0 };
       },
       seriesOf,
       cursor: (name) => this.#get(name),
       setCursor: (name, wal, skip) => {
-        stmt.put.run(name, wal, skip);
+        this.#need().put.run(name, wal, skip);
         this.#shipped.set(name, wal);
       },
     };
   }
 
+  #need(): Record<string, StatementSync> {
+    if (!this.#cursors) throw new Error("no remote is configured: the store keeps no cursors");
+    return this.#cursors;
+  }
+
   /** A cursor; a new remote starts at the rows still in the WAL, not at the start of history. */
   #get(name: string): { wal: number; skip: number } {
-    const r = this.#stmt!.get.get(name) as { wal: number; skip: number } | undefined;
+    const r = this.#need().get.get(name) as { wal: number; skip: number } | undefined;
     return r ? { wal: r.wal, skip: r.skip } : { wal: 0, skip: 0 };
   }
 }
