@@ -10,7 +10,7 @@ import { KeyError, loadServerKeys } from "./lib/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
 import { collectingLine, runningLine } from "./lib/banner.ts";
-import { redact } from "./lib/remote/writer.ts";
+import { redact } from "./lib/remote/url.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { formatPromSeries, promSeries } from "../prom/names.ts";
 import { instanceId } from "../collector/instances.ts";
 import { paletteColor } from "../colors.ts";
 import { LIMITS } from "../protocol.ts";
+import { splitCredentials } from "./url.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { Point } from "../store/query.ts";
 import type { SeriesAnswer } from "../store/durable.ts";
@@ -55,10 +56,11 @@ export class RemoteReader {
   #lastLog = -Infinity;
 
   constructor(opts: RemoteReaderOptions) {
-    this.#o = opts;
-    this.#base = opts.url.replace(/\/+$/, "");
+    const { url, headers } = splitCredentials(opts.url, opts.headers);
+    this.#o = { ...opts, url, headers };
+    this.#base = url.replace(/\/+$/, "");
     this.#fetch = opts.fetch ?? fetch;
-    this.#stats = { url: opts.url, requests: 0, errors: 0, lastError: null, instances: 0 };
+    this.#stats = { url, requests: 0, errors: 0, lastError: null, instances: 0 };
   }
 
   /**

@@ -13,6 +13,7 @@
 import { promSeries } from "../prom/names.ts";
 import { createBackoff, retryAfterMs } from "../backoff.ts";
 import { errorMessage } from "../errors.ts";
+import { splitCredentials } from "./url.ts";
 import { encodeWriteRequest, WRITE_HEADERS, type WriteSeries } from "./proto.ts";
 import type { Block, RemoteSource } from "./source.ts";
 
@@ -82,9 +83,10 @@ export class RemoteWriter {
   #lastError: string | null = null;
 
   constructor(opts: RemoteWriterOptions) {
-    this.#o = opts;
-    this.#url = redact(opts.url);
-    this.#headers = { ...WRITE_HEADERS, "user-agent": "zeroapm", ...opts.headers };
+    const { url, headers } = splitCredentials(opts.url, opts.headers);
+    this.#o = { ...opts, url };
+    this.#url = url;
+    this.#headers = { ...WRITE_HEADERS, "user-agent": "zeroapm", ...headers };
     this.#fetch = opts.fetch ?? fetch;
   }
 
@@ -302,17 +304,5 @@ export class RemoteWriter {
       const timer = setTimeout(done, ms);
       this.#stop.signal.addEventListener("abort", done);
     });
-  }
-}
-
-/** A URL without user:password, for logs and stats. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.href;
-  } catch {
-    return "(invalid URL)";
   }
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { RemoteWriter } from "../../lib/remote/writer.ts";
 import { MemoryQueue } from "../../lib/remote/memory_queue.ts";
 import { decodeWriteRequest, type WriteSeries } from "../../lib/remote/proto.ts";
+import { waitFor } from "../support/live.ts";
 
 /** A fake remote: answers each request with the next status, records what it got. */
 function remote(statuses: Array<number | [number, Record<string, string>]>) {
@@ -117,4 +118,33 @@ Deno.test("the writer names series as Prometheus does and keeps each series' sam
   for (const times of bySeries.values()) {
     assert.deepEqual(times, Array.from({ length: 50 }, (_, i) => 1000 + i));
   }
+});
+
+Deno.test("credentials in a remote URL become Basic auth and never reach fetch, stats or logs", async () => {
+  const q = new MemoryQueue();
+  q.append("svc/one", "cpu.percent", 1000, 1);
+  const urls: string[] = [];
+  const auth: Array<string | null> = [];
+  const f = ((url: string | URL | Request, init?: RequestInit) => {
+    urls.push(String(url));
+    auth.push(new Headers(init!.headers).get("authorization"));
+    return Promise.resolve(new Response("nope", { status: 503 }));
+  }) as typeof fetch;
+  const lines: string[] = [];
+  const w = new RemoteWriter({
+    url: "http://us%40er:p%3Ass@vm.test/api/v1/write",
+    source: q,
+    now: Date.now,
+    log: (l) => lines.push(l),
+    fetch: f,
+    minBackoffMs: 1,
+    maxBackoffMs: 2,
+  });
+  w.start();
+  await waitFor(() => urls.length >= 2, "two tries");
+  await w.stop();
+  assert.equal(urls[0], "http://vm.test/api/v1/write");
+  assert.equal(auth[0], `Basic ${btoa("us@er:p:ss")}`);
+  assert.equal(w.stats().url, "http://vm.test/api/v1/write");
+  assert.ok(lines.length > 0 && !lines.some((l) => l.includes("p%3Ass") || l.includes("us%40er")));
 });
