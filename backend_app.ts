@@ -20,7 +20,7 @@ import {
   instrument,
   type MetricsRegistry,
 } from "./lib/agent/mod.ts";
-import { clientKeysFromEnv } from "./lib/keys.ts";
+import { clientKeysFromEnv } from "./lib/transport/keys.ts";
 
 /** Command-line help. */
 export const USAGE = `Usage: deno run -A backend_app.ts [options]

@@ -6,7 +6,7 @@
  */
 import { ConfigError, resolveConfig, USAGE } from "./lib/config.ts";
 import { startCollector } from "./lib/collector/collector.ts";
-import { KeyError, loadServerKeys } from "./lib/keys.ts";
+import { KeyError, loadServerKeys } from "./lib/transport/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
 import { collectingLine, runningLine } from "./lib/banner.ts";
@@ -59,6 +59,7 @@ export async function main(args: string[]): Promise<number> {
       maxDiskBytes: config.maxDiskBytes,
       token: config.token,
       secureCookie: config.secureCookie,
+      allowedHosts: config.allowedHosts,
       curve,
       rules,
       otlp: config.otlp,

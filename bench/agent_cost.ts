@@ -3,7 +3,7 @@
  * series at 1 Hz, against the same app without the agent, in the same run.
  *
  * Each repetition runs four app processes (bench/agent_app.ts) side by side: one with the
- * agent (pushing to a real PULL socket in this process, lib/zmq.ts `bindPull`), two
+ * agent (pushing to a real PULL socket in this process, lib/transport/zmq.ts `bindPull`), two
  * identical ones without it, and one with the agent and the same 50 series whose ticks
  * update nothing (`idle`: the agent's own cost per sample, apart from the app's cost per
  * update). The two without-agent apps are an A/A pair: the difference
@@ -20,7 +20,7 @@
  */
 import { createAgent, createRegistry } from "../lib/agent/mod.ts";
 import { decode } from "../lib/protocol.ts";
-import { bindPull } from "../lib/zmq.ts";
+import { bindPull } from "../lib/transport/zmq.ts";
 import {
   AGENT_SERVICE,
   APP_SERIES,

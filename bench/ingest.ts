@@ -2,14 +2,14 @@
  * Throughput: the raw ZMQ limit and the collector's ingest rate, with the same frames from
  * the same sender processes, measured the same way (a 10 ms poll of the received count).
  *
- * - raw: lib/zmq.ts `bindPull` with an `onFrame` that only counts, in this process;
+ * - raw: lib/transport/zmq.ts `bindPull` with an `onFrame` that only counts, in this process;
  * - collector: a real `startCollector` in this process (decode, instances, recent store,
  *   live hub) with one WebSocket reader connected from its own process; the count is
  *   `/api/stats` `received.messages`.
  *
  * @module
  */
-import { bindPull } from "../lib/zmq.ts";
+import { bindPull } from "../lib/transport/zmq.ts";
 import { startCollector } from "../lib/collector/collector.ts";
 import { type Form, instanceNames } from "./frames.ts";
 import { Child } from "./procs.ts";

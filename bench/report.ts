@@ -124,7 +124,7 @@ export function renderReport(r: BenchResults): string {
   p("run, so the ratios compare like with like. Reproduce with `deno task bench` (about seven");
   p("minutes; it rewrites this file).");
   p();
-  p("- **Raw ZMQ limit**: PUSH -> PULL over `tcp://127.0.0.1`, received with lib/zmq.ts");
+  p("- **Raw ZMQ limit**: PUSH -> PULL over `tcp://127.0.0.1`, received with lib/transport/zmq.ts");
   p("  `bindPull` (the collector's own receive loop) and an `onFrame` that only counts. The");
   p("  ceiling any collector built on this transport could reach on this machine.");
   p("- **Collector ingest**: the same frames into a real `startCollector` (decode, validation,");
@@ -539,7 +539,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(ticksPerSec)
     } "requests"/s) does a little work (a small JSON round trip) and ${a.updatesPerTick} metric updates (2 \`counter.inc\` with 2 labels, 2 \`gauge.set\` and 1 \`histogram.observe\` with labels): ${
       num(ticksPerSec * a.updatesPerTick)
-    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object, and neither lib/agent nor npm:zeromq is loaded.`,
+    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object, and neither lib/agent nor npm:zeromq is loaded.`,
   );
   p(
     `- **Runs**: each of ${a.reps.length} repetitions starts four fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions) and one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update). Spawn order rotates. After ${
@@ -673,7 +673,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(med(perUpdateUs), 2)
     } µs (median over reps of (with updates − own) / updates; ${range(perUpdateUs, 2)}), against ${
       num((m.counterIncNs + m.gaugeSetNs + m.histObserveNs) / 3)
-    } ns hot: each tick runs after 10 ms of sleep, on cold caches. So the agent's cost is its own cost per sample plus the app's updates, which grow with the app's request rate. The agent has one timer (lib/agent/ticker.ts): in this app, which uses under 2 % of a core, it fires once a second, on the sample; an app that works harder also gets the lag probe every 200 ms (each Deno timer wake-up of an idle process costs tens of µs). npm:zeromq is not loaded (the agent speaks ZMTP itself, lib/zmtp/).`,
+    } ns hot: each tick runs after 10 ms of sleep, on cold caches. So the agent's cost is its own cost per sample plus the app's updates, which grow with the app's request rate. The agent has one timer (lib/agent/ticker.ts): in this app, which uses under 2 % of a core, it fires once a second, on the sample; an app that works harder also gets the lag probe every 200 ms (each Deno timer wake-up of an idle process costs tens of µs). npm:zeromq is not loaded (the agent speaks ZMTP itself, lib/transport/zmtp/).`,
   );
   p();
 }

@@ -2,7 +2,7 @@
  * A benchmark sender process: `deno run -A bench/sender.ts '<SenderConfig JSON>'`.
  *
  * It prepares its frames first (outside the timed part), prints `{"ready":true}`, waits for
- * `go` on stdin, then sends with lib/zmq.ts `connectPush` exactly as the agent does: one
+ * `go` on stdin, then sends with lib/transport/zmq.ts `connectPush` exactly as the agent does: one
  * send pending per socket, every send awaited, and a frame refused by `trySend` (high-water
  * mark reached) kept and retried after yielding. It prints one JSON result line and exits
  * when stdin closes (closing the socket only then, so no queued frame is lost).
@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { connectPush } from "../lib/zmq.ts";
+import { connectPush } from "../lib/transport/zmq.ts";
 import { agentMetrics, benchIdentity, type Form, makeFrames } from "./frames.ts";
 import { encode } from "../lib/protocol.ts";
 import { readLines } from "./procs.ts";

@@ -19,7 +19,7 @@ import { Bucketizer } from "../lib/store/query.ts";
 
 const T0 = Date.UTC(2026, 0, 5); // a Monday 00:00 UTC: rollup rows start aligned
 const METRIC_NAMES = ["cpu.percent", "mem.rss_bytes", "mem.heap_used_bytes", "loop.lag_ms"];
-/** The demo's three apps and their leaks (lib/demo.ts: numbers per second, 8 bytes each). */
+/** The demo's three apps and their leaks (lib/cmd/demo.ts: numbers per second, 8 bytes each). */
 const DEMO_APPS = [
   { name: "red", leakBytesPerSec: 0 },
   { name: "blue", leakBytesPerSec: 80_000 },

@@ -1,6 +1,6 @@
 /**
  * The collector's start-up lines that say where it listens, written by server.ts and read
- * back by the demo (lib/demo.ts), which starts the apps against the addresses the collector
+ * back by the demo (lib/cmd/demo.ts), which starts the apps against the addresses the collector
  * actually bound (a port 0 or `*`, flags or environment), not the ones it guessed.
  *
  * @module

@@ -33,6 +33,11 @@ export interface Config {
   curveAllow: string | null;
   /** Mark the token cookie Secure (the collector sits behind a TLS proxy). */
   secureCookie: boolean;
+  /**
+   * Host names HTTP answers for besides the bound address and localhost (`*`: any); other
+   * `Host` headers get 421, against DNS rebinding (docs/security.md).
+   */
+  allowedHosts: string[];
   /** Alert rule file (YAML, docs/alerts.md), or null for the built-in rules. */
   rules: string | null;
   /** OTLP/HTTP metrics listener `HOST:PORT`, or null (`--otlp none`). */
@@ -61,6 +66,7 @@ export const DEFAULTS: Config = {
   curveKey: null,
   curveAllow: null,
   secureCookie: false,
+  allowedHosts: [],
   rules: null,
   otlp: "127.0.0.1:4318",
   remoteWrite: [],
@@ -96,6 +102,9 @@ Options:
   --token TOKEN      required on the API, the page, /ws and OTLP (env ZEROAPM_TOKEN); when
                      --http or --otlp is not loopback one is generated and printed if not given
   --secure-cookie    mark the token cookie Secure (behind a TLS proxy)
+  --allowed-host NAME  also answer HTTP for this Host name (repeat it, or comma-separate;
+                     env ZEROAPM_ALLOWED_HOST); others than the bound address and localhost
+                     get 421 (DNS rebinding); "*" allows any
   --curve-key FILE   encrypt and authenticate ZMQ with CURVE: the collector's secret key
                      (env ZEROAPM_CURVE_KEY; make one with deno task keygen)
   --curve-allow FILE agent public keys allowed to send, one per line, or "any"
@@ -138,6 +147,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
         "max-disk": { type: "string" },
         token: { type: "string" },
         "secure-cookie": { type: "boolean" },
+        "allowed-host": { type: "string", multiple: true },
         "curve-key": { type: "string" },
         "curve-allow": { type: "string" },
         rules: { type: "string" },
@@ -210,6 +220,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       curveKey,
       curveAllow,
       secureCookie: values["secure-cookie"] ?? false,
+      allowedHosts: allowedHosts(values["allowed-host"] ?? env.ZEROAPM_ALLOWED_HOST?.split(",")),
       rules: values.rules ?? env.ZEROAPM_RULES ?? null,
       otlp,
       remoteWrite: (values["remote-write"] ?? env.ZEROAPM_REMOTE_WRITE?.split(",") ?? [])
@@ -233,6 +244,21 @@ export function parseHostPort(
     throw new ConfigError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8000), got ${v}`);
   }
   return { host: m[1].replace(/^\[|\]$/g, ""), port };
+}
+
+function allowedHosts(given: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const raw of (given ?? []).flatMap((g) => g.split(","))) {
+    const name = raw.trim().toLowerCase();
+    if (name === "") continue;
+    if (name !== "*" && !/^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(:\d{1,5})?$/.test(name)) {
+      throw new ConfigError(
+        `--allowed-host must be a host name such as apm.example.com (or "*"), got ${raw}`,
+      );
+    }
+    out.push(name);
+  }
+  return out;
 }
 
 function otlpAddress(v: string): string | null {

@@ -7,7 +7,8 @@
  * - single: identity fields + `seq`, `ts`, `metrics`
  * - batch:  identity fields + `sent` + `samples: [{ seq, ts, metrics }, ...]` (backlog)
  *
- * It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
+ * Either form may carry `bye: true`: the agent stops cleanly after this frame (a goodbye; an
+ * old collector ignores the field). It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
  * `decode` never throws: it returns a message or a typed error with a reason. This is the
  * only module that knows the JSON shape; see docs/protocol.md.
  *
@@ -88,6 +89,8 @@ export interface Message {
   samples: Sample[];
   /** True when the frame was the seed prototype's legacy JSON. */
   legacy: boolean;
+  /** True when the agent said goodbye: it stops cleanly after this frame. */
+  bye?: boolean;
 }
 
 /** Why a frame was rejected. Counted per reason by the collector. */
@@ -184,6 +187,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     throw new Reject("unknown_version", `unsupported protocol version ${String(raw.v)}`);
   }
   const identity = decodeIdentity(raw);
+  const bye = goodbye(raw);
   if (present(raw, "samples")) {
     const list = raw.samples;
     if (!Array.isArray(list)) throw new Reject("wrong_type", "samples must be an array");
@@ -196,11 +200,22 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
       return decodeSample(s, `samples[${i}].`);
     });
     const sent = timestamp(raw, "sent");
-    return { identity, sent, samples, legacy: false };
+    return bye
+      ? { identity, sent, samples, legacy: false, bye }
+      : { identity, sent, samples, legacy: false };
   }
   const sample = decodeSample(raw, "");
   const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
-  return { identity, sent, samples: [sample], legacy: false };
+  const message: Message = { identity, sent, samples: [sample], legacy: false };
+  if (bye) message.bye = true;
+  return message;
+}
+
+/** The optional `bye` field: absent, null or false is no goodbye; anything but a boolean is refused. */
+function goodbye(raw: Record<string, unknown>): boolean {
+  if (!present(raw, "bye")) return false;
+  if (typeof raw.bye !== "boolean") throw new Reject("wrong_type", "bye must be a boolean");
+  return raw.bye;
 }
 
 /** The seed's `{"color": "red", "timestamp": ISO-8601, "cpu": %, "mem": MiB}`. */
@@ -402,11 +417,12 @@ export function encode(identity: Identity, samples: OutgoingSample[], sent: numb
 /**
  * {@link encode} for one identity, whose part of the frame is turned into JSON once: an
  * agent encodes a frame every second, and its identity never changes. Each sample is
- * expected to hold only the fields of {@link OutgoingSample}.
+ * expected to hold only the fields of {@link OutgoingSample}. `bye` marks the agent's last
+ * frame (a clean stop).
  */
 export function createEncoder(
   identity: Identity,
-): (samples: OutgoingSample[], sent: number) => Uint8Array {
+): (samples: OutgoingSample[], sent: number, bye?: boolean) => Uint8Array {
   const head: Record<string, unknown> = {
     v: PROTOCOL_VERSION,
     service: identity.service,
@@ -419,8 +435,8 @@ export function createEncoder(
   if (identity.start != null) head.start = identity.start;
   // `{"v":1,...` without its closing brace: the frame's fields follow.
   const open = JSON.stringify(head).slice(0, -1) + ',"sent":';
-  return (samples, sent) => {
-    const at = JSON.stringify(sent);
+  return (samples, sent, bye = false) => {
+    const at = JSON.stringify(sent) + (bye ? ',"bye":true' : "");
     if (samples.length === 1) {
       const { seq, ts, metrics, hist } = samples[0];
       // The single form: the sample's own fields after the identity's.

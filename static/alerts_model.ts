@@ -5,12 +5,15 @@
  * flag), the badge's words, and the leak trend line to draw, extended to now.
  *
  * Memory rates are MB (10^6 bytes) per hour, as the detector and the API report them; the
- * wording follows the collector's alert messages (`lib/alerts/engine.ts`, which the page
- * cannot bundle).
+ * words (in MiB, as the charts) come from lib/alerts/leak_text.ts, which the alert messages
+ * and webhooks use too.
  *
  * @module
  */
 import type { Alert, LeakEstimate } from "../lib/live/messages.ts";
+import { formatEta, formatLeakRate, leakText } from "../lib/alerts/leak_text.ts";
+
+export { formatEta, formatLeakRate, leakText };
 
 /** Bytes in the MB the leak detector reports (decimal). */
 export const MB = 1_000_000;
@@ -33,27 +36,6 @@ export interface LeakBadge {
   mbPerHour: number;
 }
 
-/** `48 MB/min` from 60 MB/h up, else `20 MB/h` (one decimal at most; whole from 100). */
-export function formatLeakRate(mbPerHour: number): string {
-  if (!Number.isFinite(mbPerHour)) return "–";
-  const perMin = mbPerHour / 60;
-  if (Math.abs(mbPerHour) >= 60) return `${trim(perMin)} MB/min`;
-  return `${trim(mbPerHour)} MB/h`;
-}
-
-function trim(v: number): string {
-  return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
-}
-
-/** A time ahead for people: `45 s`, `12 min`, `~3 h`, `~2 d`. */
-export function formatEta(ms: number): string {
-  const s = Math.max(0, ms) / 1000;
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
-  if (s < 48 * 3600) return `~${Math.round(s / 3600)} h`;
-  return `~${Math.round(s / 86400)} d`;
-}
-
 /** A span for people: `8 s`, `3 min`, `2 h 5 min`, `3 d`. */
 export function formatSpanShort(ms: number): string {
   const s = Math.floor(Math.max(0, ms) / 1000);
@@ -63,12 +45,6 @@ export function formatSpanShort(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
   return `${Math.floor(h / 24)} d`;
-}
-
-/** `leaking 9 MB/min · limit in ~3 h` (time to limit only when known). */
-export function leakText(mbPerHour: number, timeToLimitMs?: number): string {
-  const head = `leaking ${formatLeakRate(mbPerHour)}`;
-  return isNum(timeToLimitMs) ? `${head} · limit in ${formatEta(timeToLimitMs)}` : head;
 }
 
 /** Firing before pending; within a state, the oldest first (they have waited longest). */

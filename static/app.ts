@@ -176,7 +176,7 @@ const trends = new LeakTrends({
   onSetChanged: () => historyView.redraw(),
 });
 
-const header = () => renderSummary(store, clock, state.dropped);
+const header = () => renderSummary(store, clock, state.dropped, state.omitted);
 const onFrame = frameHandler({
   store,
   state,

@@ -43,6 +43,7 @@ export function frameHandler(deps: FrameDeps): (frame: LiveFrame) => void {
   const { store, state, clock, live } = deps;
   const handlers: { [K in LiveFrame["type"]]: (f: Extract<LiveFrame, { type: K }>) => void } = {
     hello(f: HelloFrame) {
+      state.omitted = typeof f.omitted === "number" && f.omitted > 0 ? f.omitted : 0;
       store.clear();
       for (const view of Array.isArray(f.instances) ? f.instances : []) {
         if (view && typeof view.id === "string") store.upsert(view);

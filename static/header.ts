@@ -34,25 +34,42 @@ export function renderConnection(
 }
 
 /** Show the instance counts, the skipped updates and the browser's clock skew. */
-export function renderSummary(store: Store, clock: ClockSync, dropped: number): void {
+export function renderSummary(
+  store: Store,
+  clock: ClockSync,
+  dropped: number,
+  omitted = 0,
+): void {
   const now = clock.now();
   let live = 0;
   let gone = 0;
+  let stopped = 0;
   for (const e of store.entries.values()) {
     const st = statusOf(e.view, now);
     if (st === "live") live++;
     else if (st === "gone") gone++;
+    else if (st === "stopped") stopped++;
   }
   const total = store.entries.size;
-  setText(byId("summary-count"), `${total} instance${total === 1 ? "" : "s"}`);
+  // The collector's hello holds at most 1 000 instances (lib/live/hello.ts): say how many more.
+  setText(
+    byId("summary-count"),
+    `${total} instance${total === 1 ? "" : "s"}${
+      omitted > 0 ? ` (${omitted} more, least recently seen, not listed)` : ""
+    }`,
+  );
   setText(byId("summary-live"), `${live} live`);
   const staleEl = byId("summary-stale");
-  const stale = total - live - gone;
+  const stale = total - live - gone - stopped;
   setText(
     staleEl,
-    [stale ? `${stale} stale` : "", gone ? `${gone} gone` : ""].filter(Boolean).join(" · "),
+    [
+      stale ? `${stale} stale` : "",
+      stopped ? `${stopped} stopped` : "",
+      gone ? `${gone} gone` : "",
+    ].filter(Boolean).join(" · "),
   );
-  staleEl.hidden = stale + gone === 0;
+  staleEl.hidden = stale + gone + stopped === 0;
   const dropEl = byId("dropped");
   dropEl.hidden = dropped === 0;
   setText(dropEl, `${dropped} update${dropped === 1 ? "" : "s"} skipped (slow tab)`);

@@ -26,6 +26,8 @@ export class PageState {
   /** Frames received, and updates the collector skipped because this tab was slow. */
   frames = 0;
   dropped = 0;
+  /** Instances the collector left out of its last hello to bound it (their frames still come). */
+  omitted = 0;
   /** Instance id -> leak estimate, from the newest `alerts` frame. */
   leaks = new Map<string, LeakEstimate>();
   /** Instance id -> its leak badge in the table. */

@@ -209,6 +209,7 @@ function placeholder(id: string): InstanceView {
     startedAt: null,
     restarts: 0,
     lastRestartAt: null,
+    seqResets: 0,
     latest: Object.create(null),
   };
 }

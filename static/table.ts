@@ -105,15 +105,20 @@ export class InstanceTable {
       const entry = entries.get(id);
       if (entry) fill(row, entry, now, this.#leaks.get(id));
     }
-    const counts = new Map<string, { live: number; total: number; gone: number; stale: number }>();
+    const counts = new Map<
+      string,
+      { live: number; total: number; gone: number; stale: number; stopped: number }
+    >();
     for (const [id, entry] of entries) {
       if (!this.#rows.has(id)) continue;
-      const c = counts.get(entry.view.service) ?? { live: 0, total: 0, gone: 0, stale: 0 };
+      const c = counts.get(entry.view.service) ??
+        { live: 0, total: 0, gone: 0, stale: 0, stopped: 0 };
       counts.set(entry.view.service, c);
       c.total++;
       const st = statusOf(entry.view, now);
       if (st === "live") c.live++;
       else if (st === "gone") c.gone++;
+      else if (st === "stopped") c.stopped++;
       else c.stale++;
     }
     for (const [service, g] of this.#groups) {
@@ -121,8 +126,11 @@ export class InstanceTable {
       if (!c) continue;
       setText(g.count, `${c.live} / ${c.total} live`);
       g.count.dataset.all = String(c.live === c.total);
-      const extra = [c.stale ? `${c.stale} stale` : "", c.gone ? `${c.gone} gone` : ""]
-        .filter(Boolean).join(" · ");
+      const extra = [
+        c.stale ? `${c.stale} stale` : "",
+        c.stopped ? `${c.stopped} stopped` : "",
+        c.gone ? `${c.gone} gone` : "",
+      ].filter(Boolean).join(" · ");
       setText(g.extra, extra);
       g.head.dataset.live = String(c.live);
       g.head.dataset.total = String(c.total);
@@ -303,7 +311,7 @@ function fill(row: Row, entry: Entry, now: number, leak?: LeakBadge): void {
   const st = statusOf(v, now);
   setText(
     row.uptime,
-    typeof v.startedAt === "number" && v.startedAt > 0 && st !== "gone"
+    typeof v.startedAt === "number" && v.startedAt > 0 && st !== "gone" && st !== "stopped"
       ? formatUptime(now - v.startedAt)
       : "–",
   );
@@ -312,7 +320,8 @@ function fill(row: Row, entry: Entry, now: number, leak?: LeakBadge): void {
     row.status.dataset.status = st;
     row.status.className = `badge badge-${st}`;
     row.tr.classList.toggle("is-stale", st === "stale");
-    row.tr.classList.toggle("is-gone", st === "gone");
+    // A stopped instance is drawn like a gone one: not reporting, and not expected back.
+    row.tr.classList.toggle("is-gone", st === "gone" || st === "stopped");
   }
   setText(row.status, st);
   const notes = notesOf(entry);
@@ -359,6 +368,14 @@ export function notesOf(entry: Entry): Array<{ kind: string; text: string; title
       kind: "lost",
       text: `${v.lost} lost`,
       title: `${v.lost} samples missing (sequence gaps) of ${v.received + v.lost}`,
+    });
+  }
+  if (typeof v.seqResets === "number" && v.seqResets > 0) {
+    out.push({
+      kind: "lost",
+      text: `${v.seqResets} out of sequence`,
+      title:
+        `${v.seqResets} samples carried a sequence number no real agent could have sent by then (a forged or corrupt frame); they were kept, and loss is still counted from the real sequence`,
     });
   }
   if (Math.abs(v.clockOffsetMs) > 1000) {

@@ -1,7 +1,7 @@
 /**
  * A flood sender for bench/stress/overload.ts: `deno run -A bench/stress/flood.ts '<json>'`
  * with `{endpoint, instance, rateHz, durationMs, form?, batch?, instances?}`. Sends frames
- * paced at `rateHz` frames/s (as fast as it can when that is beyond it) through lib/zmq.ts
+ * paced at `rateHz` frames/s (as fast as it can when that is beyond it) through lib/transport/zmq.ts
  * `connectPush`, like an agent: a frame ZMQ will not take now (high-water mark) is dropped
  * and counted, never retried, so the offered load does not slow down to the collector's pace.
  * Prints one JSON line `{sent, refused, ms, samples}` and exits.
@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
 import { agentMetrics } from "../frames.ts";
 

@@ -11,7 +11,7 @@ import os from "node:os";
 import process from "node:process";
 import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
-import type { CurveClientOptions } from "../zmq.ts";
+import type { CurveClientOptions } from "../transport/zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
 import { createRegistry, type MetricsRegistry } from "./registry.ts";
@@ -43,7 +43,7 @@ export interface AgentOptions {
   instance?: string;
   /** Process id to report (default this process): the sidecar reports the process it watches. */
   pid?: number;
-  /** CURVE keys when the collector requires them (load with `loadClientKeys` from lib/keys.ts). */
+  /** CURVE keys when the collector requires them (load with `loadClientKeys` from lib/transport/keys.ts). */
   curve?: CurveClientOptions;
   /** Sampling interval, ms (default 1000). */
   intervalMs?: number;
@@ -81,7 +81,11 @@ export interface Agent {
   readonly identity: Identity;
   /** The app's own counters, gauges and histograms, sent with every sample. */
   readonly metrics: MetricsRegistry;
-  /** Stop sampling, flush for at most ~500 ms, close the transport. Never rejects. */
+  /**
+   * Stop sampling, say goodbye (a last frame with `bye`, so the collector shows the instance
+   * `stopped` rather than silent), flush for at most ~500 ms, close the transport. Never
+   * rejects.
+   */
   stop(): Promise<void>;
   /** Current counters. */
   stats(): AgentStats;
@@ -141,10 +145,12 @@ export function createAgent(options: AgentOptions): Agent {
   const readers = options.readers ?? createProcessReaders({ lag: ticker.lag });
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
   const encodeFrame = createEncoder(identity);
+  /** The goodbye sample queued by stop(): the frame that ends with it carries `bye`. */
+  let goodbye: OutgoingSample | null = null;
   const sender = startSendLoop<OutgoingSample>({
     backlog,
     transport,
-    encode: (samples) => encodeFrame(samples, now()),
+    encode: (samples) => encodeFrame(samples, now(), samples[samples.length - 1] === goodbye),
     onError: report,
     batchSize: BATCH_SIZE,
   });
@@ -196,7 +202,14 @@ export function createAgent(options: AgentOptions): Agent {
       backlog: backlog.size + sender.inFlight,
     }),
     stop() {
-      stopped ??= (async () => {
+      if (stopped) return stopped;
+      // The goodbye goes last, after every sample still queued. It has no metrics: a watched
+      // process that has exited cannot be read any more. An old collector stores nothing.
+      goodbye = { seq, ts: now(), metrics: {} };
+      seq++;
+      backlog.push(goodbye);
+      sender.wake();
+      stopped = (async () => {
         for (const r of [ticker, readers, runtime]) {
           try {
             r?.close();

@@ -1,15 +1,15 @@
 /**
- * The agent's link to its collector. Plain links speak ZMTP through lib/zmtp/push.ts,
+ * The agent's link to its collector. Plain links speak ZMTP through lib/transport/zmtp/push.ts,
  * so an app never loads the native zeromq binding (~11 MB of RSS and a poller thread under
- * Deno). CURVE links need libzmq's crypto: only then is lib/zmq.ts (npm:zeromq) imported,
+ * Deno). CURVE links need libzmq's crypto: only then is lib/transport/zmq.ts (npm:zeromq) imported,
  * on first use. Both refuse a bad endpoint or key at once, so a typo fails at startup.
  *
  * @module
  */
-import { isKey } from "../keys.ts";
-import type { CurveClientOptions, Sender } from "../zmq.ts";
-import { parseEndpoint } from "../zmtp/dial.ts";
-import { connectZmtpPush } from "../zmtp/push.ts";
+import { isKey } from "../transport/keys.ts";
+import type { CurveClientOptions, Sender } from "../transport/zmq.ts";
+import { parseEndpoint } from "../transport/zmtp/dial.ts";
+import { connectZmtpPush } from "../transport/zmtp/push.ts";
 import type { Transport } from "./sender.ts";
 
 /** Options for {@link connectCollector}. */
@@ -30,7 +30,7 @@ export function connectCollector(endpoint: string, opts: CollectorLinkOptions = 
   }
   let sender: Sender | null = null;
   let closed = false;
-  const loading = import("../zmq.ts").then((zmq) => {
+  const loading = import("../transport/zmq.ts").then((zmq) => {
     if (!closed) sender = zmq.connectPush(endpoint, { curve });
     return sender;
   });

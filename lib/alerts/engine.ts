@@ -4,14 +4,25 @@
  * pending -> firing -> resolved, stores each change, and queues a webhook on firing and on
  * resolving. Leak estimates are refreshed every few seconds, not per sample.
  *
+ * Alerts end with what they are about: an instance that said goodbye (`stopped`) or is
+ * `gone` has its alerts resolved at once, and is never silent. Alerts stored by a previous
+ * run are not shown as firing again: each waits, hidden, until the data confirms it (then it
+ * carries on as the same alert, without a second notification) or does not (then it is
+ * resolved).
+ *
  * @module
  */
 import type { InstanceView } from "../live/messages.ts";
-import { LeakDetector, type LeakEstimate, type LeakOptions, MB } from "./leak.ts";
-import { compare, type LeakRule, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
+import { LeakDetector, type LeakEstimate, type LeakOptions } from "./leak.ts";
+import { compare, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";
 import type { Notifier, NotifyStats } from "./notify.ts";
-import type { Alert, AlertLeak } from "./types.ts";
+import type { Alert } from "./types.ts";
+import { CarriedAlerts } from "./carried.ts";
+import { formatEta, leakText } from "./leak_text.ts";
+import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
+
+export { leakHolds, RECENT_CONFIDENCE } from "./verdict.ts";
 
 /** The metric the leak detector follows, and the container limit it compares with. */
 export const RSS_METRIC = "mem.rss_bytes";
@@ -88,6 +99,8 @@ interface ThresholdState {
 }
 
 interface InstanceState {
+  /** Reported live since this engine started (a silent alert may then fire on gone). */
+  seenLive: boolean;
   restarts: number;
   startedAt: number | null;
   detector: LeakDetector;
@@ -102,14 +115,10 @@ interface InstanceState {
 interface Active {
   alert: Alert;
   lastTrue: number;
-}
-
-interface Verdict {
-  holds: boolean;
-  since: number;
-  value: number;
-  message: string;
-  leak?: AlertLeak;
+  /** When the condition started to hold in this run (what `for` is counted from). */
+  heldSince: number;
+  /** Its firing was notified already (an alert carried over a restart). */
+  notified: boolean;
 }
 
 /** Create an alert engine; restores active alerts and history from the store. */
@@ -128,6 +137,12 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   const graceMs = opts.graceMs ?? 10_000;
   const instances = new Map<string, InstanceState>();
   const active = new Map<string, Active>();
+  const leakWarmMs = (opts.leak?.minSpanMs ?? 90_000) + 2 * leakEveryMs;
+  /** Alerts a previous run left active, waiting for the data to confirm them. */
+  const carried = new CarriedAlerts(started, (name) => {
+    const rule = byName.get(name)!;
+    return rule.forMs + graceMs + (rule.kind === "leak" ? leakWarmMs : 0);
+  });
   let recent: Alert[] = [];
 
   const save = (alert: Alert) => {
@@ -145,11 +160,8 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     const loaded = store.load(historySize);
     recent = loaded.resolved;
     for (const alert of loaded.active) {
-      if (byName.has(alert.rule)) {
-        active.set(key(alert.rule, alert.instance), { alert, lastTrue: started });
-      } else {
-        finish(alert, started, `rule "${alert.rule}" no longer exists`);
-      }
+      if (byName.has(alert.rule)) carried.add(key(alert.rule, alert.instance), alert);
+      else finish(alert, started, `rule "${alert.rule}" no longer exists`);
     }
   }
 
@@ -157,6 +169,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     let st = instances.get(view.id);
     if (!st) {
       st = {
+        seenLive: false,
         restarts: view.restarts,
         startedAt: view.startedAt,
         detector: new LeakDetector(opts.leak),
@@ -197,13 +210,24 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     } catch { /* pruning is best effort */ }
   }
 
+  function fire(entry: Active, now: number) {
+    const alert = entry.alert;
+    alert.state = "firing";
+    alert.firedAt ??= now;
+    save(alert);
+    if (!entry.notified) notifier?.notify("firing", { ...alert });
+    entry.notified = true;
+  }
+
   function advance(rule: Rule, view: InstanceView, v: Verdict, now: number) {
     const k = key(rule.name, view.id);
     const a = active.get(k);
     if (v.holds) {
       let entry = a;
       if (!entry) {
-        const alert: Alert = {
+        // The same alert as before a restart, if one waits for this confirmation.
+        const old = carried.take(k);
+        const alert: Alert = old ?? {
           id: `${rule.name}|${view.id}|${v.since}`,
           rule: rule.name,
           kind: rule.kind,
@@ -214,7 +238,9 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
           value: v.value,
           message: v.message,
         };
-        entry = { alert, lastTrue: now };
+        const notified = old?.state === "firing";
+        alert.state = "pending";
+        entry = { alert, lastTrue: now, heldSince: v.since, notified };
         active.set(k, entry);
         save(alert);
       }
@@ -223,23 +249,24 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       alert.value = v.value;
       alert.message = v.message;
       if (v.leak) alert.leak = v.leak;
-      if (alert.state === "pending" && now - alert.since >= rule.forMs) {
-        alert.state = "firing";
-        alert.firedAt = now;
-        save(alert);
-        notifier?.notify("firing", { ...alert });
-      }
+      if (alert.state === "pending" && now - entry.heldSince >= rule.forMs) fire(entry, now);
       return;
     }
     if (!a) return;
-    if (a.alert.state === "pending") {
+    if (a.alert.state === "pending" && v.promote) {
+      // Silent until gone: certain now, and this is the last chance to say so (once).
+      a.alert.value = v.value;
+      fire(a, now);
+      return;
+    }
+    if (a.alert.state === "pending" && !a.notified) {
       active.delete(k);
       try {
         store?.remove(a.alert.id);
       } catch { /* best effort: a stale pending row is resolved on the next load */ }
       return;
     }
-    if (now - a.lastTrue >= rule.keepFiringForMs) {
+    if (v.final || a.alert.state === "pending" || now - a.lastTrue >= rule.keepFiringForMs) {
       active.delete(k);
       if (v.leak) a.alert.leak = v.leak;
       a.alert.value = v.value;
@@ -249,6 +276,10 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   }
 
   function judge(rule: Rule, view: InstanceView, st: InstanceState, now: number): Verdict {
+    const gone = ended(view.status);
+    if (gone !== null && rule.kind !== "absence") {
+      return { holds: false, since: now, value: NaN, message: gone, final: true };
+    }
     switch (rule.kind) {
       case "threshold": {
         const th = st.thresholds.get(rule.name);
@@ -268,42 +299,27 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         };
       }
       case "absence": {
-        const silentMs = Math.max(0, now - view.lastSeen);
+        // Silence is counted from when this collector could hear it: after a restart, an
+        // instance last seen before it gets `for` to report again.
+        const since = Math.max(view.lastSeen, started);
+        const silentMs = Math.max(0, now - since);
+        const value = Math.round(Math.max(0, now - view.lastSeen) / 1000);
+        if (gone !== null) {
+          return { holds: false, since, value, message: gone, final: true, promote: st.seenLive };
+        }
         const holds = view.status !== "live" || (rule.forMs > 0 && silentMs >= rule.forMs);
         return {
           holds,
-          since: view.lastSeen,
-          value: Math.round(silentMs / 1000),
-          message: holds ? `silent for ${duration(silentMs)} (${view.status})` : "reporting again",
+          since,
+          value,
+          message: holds
+            ? `silent for ${duration(now - view.lastSeen)} (${view.status})`
+            : "reporting again",
         };
       }
       case "leak":
-        return judgeLeak(rule, st, now);
+        return leakVerdict(rule, st.leak, st.limit ?? rule.limitBytes ?? null, st.leakSince, now);
     }
-  }
-
-  function judgeLeak(rule: LeakRule, st: InstanceState, now: number): Verdict {
-    const e = st.leak;
-    if (!e) {
-      st.leakSince.delete(rule.name);
-      return { holds: false, since: now, value: 0, message: "not enough memory data" };
-    }
-    const limit = st.limit ?? rule.limitBytes ?? null;
-    const { holds, timeToLimitMs: ttl } = leakHolds(rule, e, limit);
-    if (holds) {
-      if (!st.leakSince.has(rule.name)) st.leakSince.set(rule.name, now);
-    } else st.leakSince.delete(rule.name);
-    const leak: AlertLeak = { mbPerHour: round(e.mbPerHour), confidence: round(e.confidence) };
-    if (ttl !== undefined) leak.timeToLimitMs = Math.round(ttl);
-    if (limit !== null) leak.limitBytes = limit;
-    return {
-      holds,
-      since: st.leakSince.get(rule.name) ?? now,
-      value: round(e.mbPerHour),
-      message: holds ? describeLeak(e.mbPerHour, ttl) : `not leaking: ${rate(e.mbPerHour)}` +
-        `, confidence ${round(e.confidence)}`,
-      leak,
-    };
   }
 
   return {
@@ -337,7 +353,12 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         seen.add(view.id);
         const st = stateOf(view);
         states.push(st);
-        if (now - st.leakAt >= leakEveryMs) due.push(st);
+        if (view.status === "live") st.seenLive = true;
+        if (ended(view.status) !== null) {
+          // Stopped or gone: its memory trend is over (a restart starts a new one).
+          if (st.detector.size > 0) st.detector.reset();
+          st.leak = null;
+        } else if (now - st.leakAt >= leakEveryMs) due.push(st);
       }
       // Refresh the stalest estimates first, within a time budget, so a thousand instances
       // never stall the sweep (and ingest) for long: the rest wait for the next call.
@@ -353,6 +374,18 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         for (const rule of st.rules) advance(rule, view, judge(rule, view, st, now), now);
       });
       for (const id of instances.keys()) if (!seen.has(id)) instances.delete(id);
+      // Alerts of the previous run that the data has not confirmed in time end: a firing one
+      // is resolved (and notified, as its firing was), a pending one forgotten.
+      for (const { alert, why } of carried.due(now, views, ended)) {
+        if (alert.state !== "firing") {
+          try {
+            store?.remove(alert.id);
+          } catch { /* best effort */ }
+          continue;
+        }
+        finish(alert, now, why);
+        notifier?.notify("resolved", { ...alert });
+      }
       for (const [k, a] of active) {
         if (seen.has(a.alert.instance)) continue;
         active.delete(k); // the instance was forgotten (its history expired)
@@ -391,52 +424,12 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   };
 }
 
-/**
- * Whether a leak estimate meets a leak rule: a trend (confidence at least the rule's,
- * growth over the window larger than the wobble around it, both halves growing) that is
- * fast (at least `growth`, each half at least half of it) or reaches `limit` within `within`.
- */
-export function leakHolds(
-  rule: LeakRule,
-  e: LeakEstimate,
-  limit: number | null,
-): { holds: boolean; timeToLimitMs?: number } {
-  const slope = e.mbPerHour * MB / 3_600_000;
-  const ttl = limit !== null && slope > 0 ? Math.max(0, (limit - e.levelBytes) / slope) : undefined;
-  const trend = e.confidence >= rule.minConfidence && e.signalToNoise >= 1 &&
-    e.sustainedMbPerHour > 0;
-  const fast = rule.growthMbPerHour !== undefined && e.mbPerHour >= rule.growthMbPerHour &&
-    e.sustainedMbPerHour >= rule.growthMbPerHour / 2;
-  const soon = rule.withinMs !== undefined && ttl !== undefined && ttl <= rule.withinMs;
-  return { holds: trend && (fast || soon), timeToLimitMs: ttl };
-}
-
 function key(rule: string, instance: string): string {
   return `${rule}\u0000${instance}`;
 }
 
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-/** `48 MB/min` above 60 MB/h, else `20 MB/h`. */
-export function rate(mbPerHour: number): string {
-  return Math.abs(mbPerHour) >= 60
-    ? `${Math.round(mbPerHour / 6) / 10} MB/min`
-    : `${Math.round(mbPerHour * 10) / 10} MB/h`;
-}
-
 /** A short duration for people: `45 s`, `12 min`, `~3 h`, `~2 d`. */
-export function duration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
-  if (s < 48 * 3600) return `~${Math.round(s / 3600)} h`;
-  return `~${Math.round(s / 86400)} d`;
-}
+export const duration: (ms: number) => string = formatEta;
 
-/** `leaking 9 MB/min, limit in ~3 h` (the table badge and the alert message). */
-export function describeLeak(mbPerHour: number, timeToLimitMs?: number): string {
-  const head = `leaking ${rate(mbPerHour)}`;
-  return timeToLimitMs === undefined ? head : `${head}, limit in ${duration(timeToLimitMs)}`;
-}
+/** `leaking 9 MiB/min, limit in ~3 h` (the alert message; the page's badge says the same). */
+export const describeLeak: (mbPerHour: number, timeToLimitMs?: number) => string = leakText;

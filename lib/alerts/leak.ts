@@ -4,7 +4,9 @@
  * collector's sawtooth and single spikes do not move; the confidence is Mann–Kendall's
  * (a rank test: how much more often the series goes up than down). A leak must also be
  * *sustained*: both halves of the window have to grow, so a one-time step (a cache
- * filled once, a bigger heap) is not taken for a leak. Pure and cheap: `add` is O(1)
+ * filled once, a bigger heap) is not taken for a leak; and it must still be going on: the
+ * slope of the last few minutes (`recentMs`) is reported beside the window's, so growth that
+ * stopped (a warm-up: JIT, caches, histograms) stops counting within minutes. Pure and cheap: `add` is O(1)
  * amortised, `estimate` costs at most ~11 000 slope computations and one sort, and the
  * clock is passed in.
  *
@@ -25,6 +27,8 @@ export interface LeakOptions {
   maxBuffered?: number;
   /** Most points the pairwise slopes are taken over, evenly subsampled (default 150). */
   maxPoints?: number;
+  /** The recent part of the window whose own slope tells growth that goes on, ms (default 3 min). */
+  recentMs?: number;
 }
 
 /** What the detector makes of the window; numbers in MB (10^6 bytes) and ms. */
@@ -51,6 +55,15 @@ export interface LeakEstimate {
    * the whole window and of each half.
    */
   confidence: number;
+  /** Theil–Sen slope of the last `recentMs` of the window, MB per hour: growth going on now. */
+  recentMbPerHour: number;
+  /** One-sided Mann–Kendall confidence that memory grows over that recent part, 0..1. */
+  recentConfidence: number;
+  /**
+   * True once the data spans the whole window. Until then the process is young (started or
+   * restarted within the window), and growth may be its warm-up.
+   */
+  full: boolean;
   /**
    * Growth over the window (slope times span) divided by the spread around the trend (the
    * interquartile range of the residuals): above 1, memory rose by more than it wobbles. A
@@ -72,6 +85,7 @@ export class LeakDetector {
   readonly windowMs: number;
   readonly minSpanMs: number;
   readonly maxPoints: number;
+  readonly recentMs: number;
   /** Bucket width: samples closer than this are averaged into one point. */
   readonly resolutionMs: number;
   #t: number[] = [];
@@ -85,6 +99,7 @@ export class LeakDetector {
     this.windowMs = opts.windowMs ?? 30 * 60_000;
     this.minSpanMs = opts.minSpanMs ?? 90_000;
     this.maxPoints = Math.max(8, opts.maxPoints ?? 150);
+    this.recentMs = opts.recentMs ?? 3 * 60_000;
     this.resolutionMs = Math.max(1000, Math.ceil(this.windowMs / (opts.maxBuffered ?? 600)));
   }
 
@@ -160,6 +175,20 @@ export class LeakDetector {
     const half = m >> 1;
     const first = theilSen(ts, vs, 0, half);
     const second = theilSen(ts, vs, half, m);
+    // The recent part from the buffered points (not the subsample, which holds only a few of
+    // them), itself subsampled to at most maxPoints.
+    const recentFrom = this.#t[n - 1] - this.recentMs;
+    let r = n - 1;
+    while (r > 0 && this.#t[r - 1] >= recentFrom) r--;
+    const rn = Math.min(n - r, this.maxPoints);
+    const rts = new Float64Array(rn);
+    const rvs = new Float64Array(rn);
+    for (let i = 0; i < rn; i++) {
+      const j = r + (rn === n - r ? i : Math.round((i * (n - 1 - r)) / (rn - 1)));
+      rts[i] = this.#t[j];
+      rvs[i] = this.#v[j];
+    }
+    const recent = theilSen(rts, rvs, 0, rn);
     const slope = whole.slope; // bytes per ms
     // Intercept: the median of v - slope * t (relative to t0 for precision).
     const t0 = ts[0];
@@ -181,6 +210,9 @@ export class LeakDetector {
       upperMbPerHour: whole.upper * perHour,
       sustainedMbPerHour: Math.min(first.slope, second.slope) * perHour,
       confidence: Math.min(whole.confidence, first.confidence, second.confidence),
+      recentMbPerHour: recent.slope * perHour,
+      recentConfidence: recent.confidence,
+      full: span + 2 * this.resolutionMs >= this.windowMs,
       signalToNoise: iqr > 0 ? rise / iqr : rise > 0 ? Infinity : rise < 0 ? -Infinity : 0,
       levelBytes: level,
       trend: [[t0, intercept], [ts[m - 1], intercept + slope * (ts[m - 1] - t0)]],

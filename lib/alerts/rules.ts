@@ -10,6 +10,9 @@
  * @module
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from "yaml";
+import { parseDuration, parseRate, parseSize } from "./units.ts";
+
+export { parseDuration, parseRate, parseSize };
 
 /** Comparison of a threshold rule. */
 export type Op = ">" | ">=" | "<" | "<=" | "==" | "!=";
@@ -49,7 +52,10 @@ export interface ThresholdRule extends RuleBase {
   value: number;
 }
 
-/** An instance silent for `forMs` (pending from the moment it goes stale). */
+/**
+ * An instance silent for `forMs` (pending from the moment it goes stale) that did not say
+ * goodbye; resolved when it reports again or is gone (60 missed intervals).
+ */
 export interface AbsenceRule extends RuleBase {
   kind: "absence";
 }
@@ -65,7 +71,16 @@ export interface LeakRule extends RuleBase {
   minConfidence: number;
   /** Memory limit in bytes when the container reports none. */
   limitBytes?: number;
+  /**
+   * Growth a young process may make before it counts as a leak, bytes: while the detector
+   * holds less than a full window (30 min since start or restart), the trend must have risen
+   * by more than this (a warm-up: JIT, caches, histograms). Default {@link DEFAULT_WARMUP_BYTES}.
+   */
+  warmupBytes: number;
 }
+
+/** The default warm-up allowance of a leak rule: 16 MiB. */
+export const DEFAULT_WARMUP_BYTES = 16 * 2 ** 20;
 
 /** One alert rule. */
 export type Rule = ThresholdRule | AbsenceRule | LeakRule;
@@ -104,14 +119,15 @@ export const DEFAULT_RULES: readonly Rule[] = Object.freeze(
       growthMbPerHour: 50,
       withinMs: 6 * 3_600_000,
       minConfidence: 0.95,
+      warmupBytes: DEFAULT_WARMUP_BYTES,
       forMs: 10_000,
-      keepFiringForMs: 5 * 60_000,
+      keepFiringForMs: 2 * 60_000,
       origin: "default",
     },
     {
       name: "instance-silent",
       kind: "absence",
-      forMs: 2 * 60_000,
+      forMs: 30_000,
       keepFiringForMs: 0,
       origin: "default",
     },
@@ -144,60 +160,14 @@ export async function loadRules(path: string): Promise<RuleSet> {
   return parseRules(text, path);
 }
 
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const UNITS_BYTES: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
-const PER_MS: Record<string, number> = {
-  s: 1000,
-  min: 60_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
-/** `90s`, `5m`, `1h30m`, `250ms` -> ms; null when not a duration. A bare 0 is 0. */
-export function parseDuration(text: string): number | null {
-  const s = text.trim();
-  if (s === "0") return 0;
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return null;
-  let ms = 0;
-  for (const [, n, , unit] of s.matchAll(/(\d+(\.\d+)?)(ms|s|m|h|d)/g)) {
-    ms += Number(n) * UNITS_MS[unit];
-  }
-  return ms;
-}
-
-/** `512MiB`, `1.5 GB`, `800kB` -> bytes (MB = 10^6, MiB = 2^20); null when not a size. */
-export function parseSize(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)$/i.exec(text.trim());
-  return m ? Number(m[1]) * UNITS_BYTES[m[2].toLowerCase()] : null;
-}
-
-/** `50MB/h`, `1MiB/min`, `300kB/s` -> MB (10^6 bytes) per hour; null when not a rate. */
-export function parseRate(text: string): number | null {
-  const m = /^(.+?)\s*\/\s*(s|min|m|h|d)$/i.exec(text.trim());
-  if (!m) return null;
-  const bytes = parseSize(m[1]);
-  return bytes === null ? null : (bytes / 1e6) * (3_600_000 / PER_MS[m[2].toLowerCase()]);
-}
-
 const COMMON = ["name", "kind", "service", "instance", "for", "keep_firing_for"];
 const KEYS: Record<RuleKind, string[]> = {
   threshold: [...COMMON, "metric", "op", "value"],
   absence: [...COMMON],
-  leak: [...COMMON, "growth", "within", "confidence", "limit"],
+  leak: [...COMMON, "growth", "within", "confidence", "limit", "warmup"],
 };
-const DEFAULT_FOR: Record<RuleKind, number> = { threshold: 0, absence: 2 * 60_000, leak: 10_000 };
-const DEFAULT_KEEP: Record<RuleKind, number> = { threshold: 0, absence: 0, leak: 5 * 60_000 };
+const DEFAULT_FOR: Record<RuleKind, number> = { threshold: 0, absence: 30_000, leak: 10_000 };
+const DEFAULT_KEEP: Record<RuleKind, number> = { threshold: 0, absence: 0, leak: 2 * 60_000 };
 
 /**
  * Parse and validate a rule file's text. `file` names it in errors. Throws
@@ -374,6 +344,7 @@ function parseRule(item: unknown, index: number, at: At, errors: string[]): Rule
     const growth = parsed("growth", parseRate, "a rate like 50MB/h");
     const within = parsed("within", parseDuration, "a duration like 6h");
     const limit = parsed("limit", parseSize, "a size like 512MiB");
+    const warmup = parsed("warmup", parseSize, "a size like 16MiB");
     const conf = map.get("confidence", true);
     let minConfidence = 0.95;
     if (conf !== undefined) {
@@ -385,7 +356,7 @@ function parseRule(item: unknown, index: number, at: At, errors: string[]): Rule
     if (growth === undefined && within === undefined && errors.length === before) {
       fail(map, `a leak rule needs "growth" (e.g. 50MB/h), "within" (e.g. 6h) or both`);
     }
-    rule = { ...base, kind: k, minConfidence };
+    rule = { ...base, kind: k, minConfidence, warmupBytes: warmup ?? DEFAULT_WARMUP_BYTES };
     if (growth !== undefined) rule.growthMbPerHour = growth;
     if (within !== undefined) rule.withinMs = within;
     if (limit !== undefined) rule.limitBytes = limit;

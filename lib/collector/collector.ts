@@ -5,14 +5,22 @@
  *
  * @module
  */
-import { bindPull, bindSub, connectSub, type CurveServerOptions, type Receiver } from "../zmq.ts";
+import {
+  bindPull,
+  bindSub,
+  connectSub,
+  type CurveServerOptions,
+  type Receiver,
+} from "../transport/zmq.ts";
 import { createAuth } from "../http/auth.ts";
+import { createHostCheck } from "../http/host.ts";
 import { Instances } from "./instances.ts";
 import { Services } from "./services.ts";
 import { CollectorStats } from "./stats.ts";
 import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
+import { buildHello } from "../live/hello.ts";
 import { createHandler } from "../http/handler.ts";
 import { DEFAULTS, parseHostPort } from "../config.ts";
 import { createOtlpCodec } from "../otlp/decode.ts";
@@ -64,6 +72,8 @@ export interface CollectorOptions {
   /** HTTP token required on everything but /healthz (null: open, for loopback). */
   token?: string | null;
   secureCookie?: boolean;
+  /** Host names HTTP answers for besides the bound address and localhost (`*`: any). */
+  allowedHosts?: readonly string[];
   /** CURVE on the PULL socket: keys and the agent allowlist. */
   curve?: CurveServerOptions | null;
   /** A WebSocket client over its send-buffer bound this long is closed, ms (default 30 s). */
@@ -109,6 +119,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const services = new Services();
   const instances = new Instances({
     maxInstances: opts.maxInstances,
+    // An instance evicted to make room for a new one takes its recent points with it.
+    onEvict: (id) => recent.forget(id),
     onHistogram: (service, key, counts) => services.addHistogram(service, key, counts),
   });
   const recent = new RecentStore({ windowMs });
@@ -129,13 +141,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const hub: Hub = new Hub({
     now,
     stuckCloseMs: opts.stuckCloseMs,
+    // Bounded whatever the instance count (hello.ts); built once per burst of clients (hub.ts).
     hello: (metrics) => {
       const t = now();
-      const list = [...instances.list(), ...remoteOnly()];
-      const series = Object.fromEntries(
-        list.map((v) => [v.id, recent.read(v.id, t, metrics ?? undefined)]),
-      );
-      return { type: "hello", now: t, windowMs, instances: list, series };
+      return buildHello({
+        now: t,
+        windowMs,
+        views: [...instances.list(), ...remoteOnly()],
+        read: (id, m) => recent.read(id, t, m),
+      }, metrics);
     },
   });
   // Durable history runs on a thread of its own (history.ts): its writes and seal rounds
@@ -238,7 +252,12 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   };
 
   const auth = createAuth({ token: opts.token ?? null, secureCookie: opts.secureCookie });
-  const handler = auth.wrap(createHandler({
+  // Before the token: a rebinding page must not even learn whether a token is asked for.
+  const hostCheck = createHostCheck({
+    bound: opts.httpHost ?? DEFAULTS.httpHost,
+    allowed: opts.allowedHosts,
+  });
+  const inner = auth.wrap(createHandler({
     instances,
     services,
     stats,
@@ -257,6 +276,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     remoteRead: reader ? () => reader.stats() : undefined,
     extraInstances: remoteOnly,
   }));
+  const handler = async (req: Request) => hostCheck(req) ?? await inner(req);
   const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
   const httpPort = opts.httpPort ?? DEFAULTS.httpPort;
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -278,15 +298,21 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
 
   let otlp: Deno.HttpServer<Deno.NetAddr> | null = null;
   if (opts.otlp) {
+    const otlpHandler = createOtlpHandler({
+      codec: createOtlpCodec(),
+      accept: ingest.accept,
+      stats,
+      auth: auth.enabled ? auth : null,
+      busy: history ? () => history.backpressure() !== null : undefined,
+    });
+    // The same Host check as the dashboard's: a rebound page must not push forged points.
+    const otlpHost = createHostCheck({
+      bound: parseHostPort(opts.otlp, "--otlp")!.host,
+      allowed: opts.allowedHosts,
+    });
     const listener = serveOtlp(
       opts.otlp,
-      createOtlpHandler({
-        codec: createOtlpCodec(),
-        accept: ingest.accept,
-        stats,
-        auth: auth.enabled ? auth : null,
-        busy: history ? () => history.backpressure() !== null : undefined,
-      }),
+      async (req) => otlpHost(req) ?? await otlpHandler(req),
       log,
     );
     otlp = listener;

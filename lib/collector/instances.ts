@@ -9,6 +9,7 @@ import type { Identity, Message } from "../protocol.ts";
 import type { InstanceStatus, InstanceView } from "../live/messages.ts";
 import { displayColor } from "../colors.ts";
 import { Deriver } from "./derive.ts";
+import { Sequence } from "./sequence.ts";
 
 /** Stable, URL-safe id of an instance. Two apps with the same colour are still two ids. */
 export function instanceId(service: string, instance: string): string {
@@ -31,8 +32,13 @@ export type Observation =
 
 /** Options for {@link Instances}. */
 export interface InstancesOptions {
-  /** Most instances tracked at once; a new one beyond it is refused (and counted). */
+  /**
+   * Most instances tracked at once. At the cap a new instance takes the place of the one
+   * silent longest (gone before stale); only when every one is live is it refused (counted).
+   */
   maxInstances?: number;
+  /** Called with the id of each instance evicted to make room (to forget its points). */
+  onEvict?: (id: string) => void;
   /** Assumed reporting interval when an agent does not say, ms. */
   defaultIntervalMs?: number;
   /** Receives every histogram's counts per interval, by service (see services.ts). */
@@ -47,7 +53,8 @@ export interface InstancesOptions {
 
 interface State {
   view: InstanceView;
-  lastSeq: number | null;
+  /** Sequence accounting (sequence.ts); its `last` is persisted. */
+  seq: Sequence;
   duplicates: number;
   offset: OffsetEstimate;
   derive: Deriver;
@@ -96,12 +103,19 @@ export class Instances {
   readonly maxLatest: number;
   #byId = new Map<string, State>();
   #onHistogram: InstancesOptions["onHistogram"];
+  #onEvict: InstancesOptions["onEvict"];
+  /** Eviction candidates, the longest silent last (popped first); rebuilt when used up. */
+  #evictable: string[] = [];
+  #evictableAt = -Infinity;
+  /** Instances evicted to make room for new ones, over all time. */
+  evicted = 0;
 
   constructor(opts: InstancesOptions = {}) {
     this.maxInstances = opts.maxInstances ?? 10_000;
     this.defaultIntervalMs = opts.defaultIntervalMs ?? 1000;
     this.maxLatest = opts.maxLatest ?? 512;
     this.#onHistogram = opts.onHistogram;
+    this.#onEvict = opts.onEvict;
   }
 
   #deriver(service: string): Deriver {
@@ -129,10 +143,12 @@ export class Instances {
     let created = false;
     let changed = false;
     if (!state) {
-      if (this.#byId.size >= this.maxInstances) return { ok: false, reason: "instance_limit" };
+      if (this.#byId.size >= this.maxInstances && !this.#evictOne(arrival)) {
+        return { ok: false, reason: "instance_limit" };
+      }
       state = {
         view: this.#newView(id, identity, arrival),
-        lastSeq: null,
+        seq: new Sequence(),
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(identity.service),
@@ -150,29 +166,27 @@ export class Instances {
     view.clockOffsetMs = offset;
     if (state.agentStart !== null) view.startedAt = Math.min(state.agentStart + offset, arrival);
     view.lastSeen = arrival;
-    if (view.status !== "live") {
-      view.status = "live";
+    // A goodbye (clean stop) makes it `stopped`: not silent, not expected back.
+    const status = message.bye ? "stopped" : "live";
+    if (view.status !== status) {
+      view.status = status;
       changed = true;
     }
     const lostBefore = view.lost;
     const samples: PlacedSample[] = [];
     for (const s of message.samples) {
       if (s.seq !== null) {
-        const last = state.lastSeq;
-        if (last !== null && s.seq <= last) {
-          if (s.seq <= 1 && state.agentStart === null) {
-            // An agent that sends no start time and begins again at 0: take it as a restart.
-            this.#restarted(state, arrival);
-            changed = true;
-          } else {
-            state.duplicates++;
-            continue;
-          }
+        const seq = state.seq.account(s.seq, arrival, view.intervalMs, state.agentStart === null);
+        if (seq.kind === "duplicate") {
+          state.duplicates++;
+          continue;
         }
-        if (state.lastSeq !== null && s.seq > state.lastSeq + 1) {
-          view.lost += s.seq - state.lastSeq - 1;
-        }
-        state.lastSeq = s.seq;
+        if (seq.kind === "restart") {
+          this.#restarted(state, arrival); // clears the sequence
+          state.seq.account(s.seq, arrival, view.intervalMs, false);
+        } else if (seq.kind === "reset") view.seqResets++;
+        else view.lost += seq.gap;
+        if (seq.kind !== "next") changed = true;
       }
       view.received++;
       // Never later than arrival, and never before this instance's previous point: a clock
@@ -196,9 +210,9 @@ export class Instances {
   }
 
   /**
-   * Mark instances stale after 3 missed intervals and gone after 60, and forget those silent
-   * for longer than `forgetAfterMs`. Returns the views whose status changed and the ids
-   * forgotten.
+   * Mark instances stale after 3 missed intervals and gone after 60 (a `stopped` one, which
+   * said goodbye, stays stopped), and forget those silent for longer than `forgetAfterMs`.
+   * Returns the views whose status changed and the ids forgotten.
    */
   sweep(now: number, forgetAfterMs: number): { changed: InstanceView[]; forgotten: string[] } {
     const changed: InstanceView[] = [];
@@ -210,6 +224,7 @@ export class Instances {
         forgotten.push(id);
         continue;
       }
+      if (view.status === "stopped") continue;
       const status: InstanceStatus = silent > GONE_AFTER_INTERVALS * view.intervalMs
         ? "gone"
         : silent > STALE_AFTER_INTERVALS * view.intervalMs
@@ -224,21 +239,29 @@ export class Instances {
   }
 
   /**
-   * Re-list instances known before a restart, as stale until they report again. A view
+   * Re-list instances known before a restart, as stale until they report again (a stopped
+   * or gone one stays so: it is not expected back, and must not look silent). A view
    * persisted with `lastSeq` (and `agentStart`) resumes its sequence: samples sent while the
    * collector was down or lost in its crash show up as a counted gap. Without them (older
    * data) the sequence starts over.
    */
   restore(views: PersistedView[]): void {
-    for (const persisted of views) {
+    // The most recently seen first: at the cap, those silent longest are the ones left out.
+    const newest = [...views].sort((a, b) => b.lastSeen - a.lastSeen);
+    for (const persisted of newest) {
       const { lastSeq, agentStart, ...v } = persisted;
       if (this.#byId.has(v.id) || this.#byId.size >= this.maxInstances) continue;
       const names = Object.keys(v.latest ?? {}).slice(0, this.maxLatest);
       const latest: Record<string, number> = {};
       for (const name of names) latest[name] = v.latest[name];
       this.#byId.set(v.id, {
-        view: { ...v, status: "stale", latest },
-        lastSeq: typeof lastSeq === "number" ? lastSeq : null,
+        view: {
+          ...v,
+          status: v.status === "stopped" || v.status === "gone" ? v.status : "stale",
+          latest,
+          seqResets: v.seqResets ?? 0,
+        },
+        seq: new Sequence(typeof lastSeq === "number" ? lastSeq : null, v.lastSeen),
         duplicates: 0,
         offset: new OffsetEstimate(),
         derive: this.#deriver(v.service),
@@ -251,7 +274,7 @@ export class Instances {
 
   /** The last sequence number seen from an instance (persisted with its view). */
   lastSeq(id: string): number | null {
-    return this.#byId.get(id)?.lastSeq ?? null;
+    return this.#byId.get(id)?.seq.last ?? null;
   }
 
   /** The agent start time an instance sent (its clock), or null. */
@@ -276,6 +299,46 @@ export class Instances {
     return new Map([...this.#byId].map(([id, s]) => [id, s.duplicates]));
   }
 
+  /**
+   * Make room for a new instance: forget the one silent longest, stopped (said goodbye) or gone
+   * (60 intervals) before stale (3). So one-shot instances, or a flood of made-up ones, never lock out an agent that
+   * comes later, also after a restart (restored instances are silent). Candidates are sorted
+   * once and used up in order, re-checked as they are taken; with none, the list is rebuilt at
+   * most once a second, so a cap full of live instances costs a refused frame nothing more.
+   */
+  #evictOne(now: number): boolean {
+    for (let round = 0; round < 2; round++) {
+      while (this.#evictable.length > 0) {
+        const id = this.#evictable.pop()!;
+        const state = this.#byId.get(id);
+        if (!state || !this.#silentFor(state, STALE_AFTER_INTERVALS, now)) continue;
+        this.#byId.delete(id);
+        this.evicted++;
+        this.#onEvict?.(id);
+        return true;
+      }
+      if (round > 0 || now - this.#evictableAt < 1000) return false;
+      this.#evictableAt = now;
+      const candidates: Array<[string, number, number]> = [];
+      for (const [id, st] of this.#byId) {
+        if (!this.#silentFor(st, STALE_AFTER_INTERVALS, now)) continue;
+        candidates.push([
+          id,
+          st.view.status === "stopped" || this.#silentFor(st, GONE_AFTER_INTERVALS, now) ? 0 : 1,
+          st.view.lastSeen,
+        ]);
+      }
+      // Popped from the end: stale after gone, and the longest silent of each last.
+      candidates.sort((a, b) => b[1] - a[1] || b[2] - a[2]);
+      this.#evictable = candidates.map((c) => c[0]);
+    }
+    return false;
+  }
+
+  #silentFor(state: State, intervals: number, now: number): boolean {
+    return now - state.view.lastSeen > intervals * state.view.intervalMs;
+  }
+
   #newView(id: string, identity: Identity, arrival: number): InstanceView {
     return {
       id,
@@ -295,6 +358,7 @@ export class Instances {
       startedAt: null,
       restarts: 0,
       lastRestartAt: null,
+      seqResets: 0,
       latest: {},
     };
   }
@@ -304,7 +368,7 @@ export class Instances {
    * Its sequence, clock and counters start over.
    */
   #restarted(state: State, arrival: number): void {
-    state.lastSeq = null;
+    state.seq.clear();
     state.offset = new OffsetEstimate(); // maybe on another host, with another clock
     state.derive.reset();
     state.view.restarts++;

@@ -68,8 +68,17 @@ export function collectorStats(deps: ApiDeps): Response {
     received: { messages: stats.messages, samples: stats.samples, bytes: stats.bytes },
     rejected: { total: stats.refusedTotal, byReason: stats.refused },
     lost: { total: lost },
-    instances: { total: instances.size, list: perInstance },
-    live: { clients: hub.size, droppedFrames: hub.dropped, closedStuck: hub.closedStuck },
+    // evicted: silent instances forgotten to make room for new ones at the instance cap.
+    instances: { total: instances.size, evicted: instances.evicted, list: perInstance },
+    live: {
+      clients: hub.size,
+      droppedFrames: hub.dropped,
+      closedStuck: hub.closedStuck,
+      // Upgrades refused at the client cap; unsent bytes over all clients (bounded, hub.ts).
+      refused: hub.refused,
+      bufferedBytes: hub.bufferedBytes,
+      hellosBuilt: hub.hellosBuilt,
+    },
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: {
       errors: stats.historyErrors,

@@ -32,13 +32,32 @@ export function upgrade(req: Request, url: URL, hub: Hub): Response {
     : asked === "*"
     ? null
     : asked.split(",").filter((m) => m.length > 0).slice(0, 64);
-  const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 60 });
-  let remove = () => {};
+  // The client cap holds here, before the upgrade: refusing after it still cost a socket each.
+  if (!hub.reserve()) {
+    return new Response("too many live clients; try again later\n", {
+      status: 503,
+      headers: { "retry-after": "10" },
+    });
+  }
+  let upgraded;
+  try {
+    upgraded = Deno.upgradeWebSocket(req, { idleTimeout: 60 });
+  } catch (e) {
+    hub.release();
+    throw e;
+  }
+  const { socket, response } = upgraded;
+  let remove: (() => void) | null = null;
   socket.onopen = () => {
-    remove = hub.add(socket, metrics);
+    remove = hub.add(socket, metrics, true);
   };
-  socket.onclose = () => remove();
-  socket.onerror = () => remove();
+  const gone = () => {
+    if (remove === null) hub.release(); // never opened: give its place back
+    else remove();
+    remove = () => {};
+  };
+  socket.onclose = gone;
+  socket.onerror = gone;
   socket.onmessage = () => {}; // the page sends nothing; anything it sends is ignored
   return response;
 }

@@ -1,9 +1,17 @@
 /**
- * The live hub: fans frames out to WebSocket clients. Each frame is serialised once. A
- * client's queue is the socket's own send buffer, bounded here: while a client has more
- * than `maxBufferedBytes` unsent, frames for it are dropped (and counted); once it catches
- * up it gets a fresh `hello`, so its charts are whole again. A client stuck for longer than
- * `stuckCloseMs` is closed. So a slow or stuck tab never grows the server's memory.
+ * The live hub: fans frames out to WebSocket clients. Each frame is serialised once. Memory
+ * is bounded whatever the number of clients or instances:
+ * - at most `maxClients` sockets; {@link Hub.reserve} refuses an upgrade before it happens;
+ * - each client may have `maxBufferedBytes` unsent (plus the hello it was sent last); beyond
+ *   that its frames are dropped and counted; once it catches up it gets a `dropped` frame and
+ *   a `hello` again (at most one such hello per `rehelloEveryMs`); stuck longer than
+ *   `stuckCloseMs`, it is closed;
+ * - all clients together may have `maxTotalBytes` unsent: a hello waits for room (a client
+ *   that waits longer than `stuckCloseMs` is closed), and a frame that would go past it is
+ *   dropped for that client (and counted);
+ * - a hello is built once for every client that asks for the same metrics within
+ *   `helloReuseMs`: they get that hello and the frames published since it was built (at most
+ *   1 MiB of them), so 500 pages connecting at once build one snapshot, not 500.
  *
  * @module
  */
@@ -24,28 +32,62 @@ export interface HubOptions {
   hello(metrics: readonly string[] | null): HelloFrame;
   /** Most unsent bytes per client before frames are dropped for it (default 1 MiB). */
   maxBufferedBytes?: number;
-  /** Close a client that stayed over the bound this long, ms (default 30 s). */
+  /** Most unsent bytes over all clients, hellos included (default 64 MiB). */
+  maxTotalBytes?: number;
+  /** Close a client that stayed over the bound, or waited for a hello, this long, ms (30 s). */
   stuckCloseMs?: number;
-  /** Most clients at once (default 256); more are refused with 1013. */
+  /** Most clients at once (default 256); more are refused. */
   maxClients?: number;
+  /** A hello built this recently (ms) is sent again, with the frames since (default 1000). */
+  helloReuseMs?: number;
+  /** Shortest time between two hellos to a client that keeps falling behind, ms (10 s). */
+  rehelloEveryMs?: number;
 }
 
 interface Client {
   socket: LiveSocket;
   metrics: readonly string[] | null;
+  key: string;
   dropped: number;
   overSince: number | null;
+  /** Waiting for a hello (just connected, or recovered) since this time, else null. */
+  helloSince: number | null;
+  /** When it was last sent a hello, and that hello's size (it may stay unsent a while). */
+  helloAt: number;
+  helloBytes: number;
+}
+
+/** A serialised hello and the frames published since it was built. */
+interface CachedHello {
+  data: string;
+  builtAt: number;
+  since: string[];
+  sinceBytes: number;
 }
 
 const OPEN = 1;
+/** Frames kept after a cached hello; beyond this it is built again instead. */
+const MAX_REPLAY_BYTES = 1024 * 1024;
+/** Metrics sets whose hello is cached (any client may ask for its own). */
+const MAX_CACHED = 4;
 
 /** Live fan-out to WebSocket clients. */
 export class Hub {
   #clients = new Set<Client>();
+  #pending = 0;
+  #cache = new Map<string, CachedHello>();
+  /** Unsent bytes over all clients, as of the last pass over them. */
+  #total = 0;
+  /** Size of the last hello built, to tell whether the next one fits. */
+  #lastHelloBytes = 0;
   /** Frames dropped for slow clients, over all time. */
   dropped = 0;
-  /** Clients closed because they were stuck. */
+  /** Clients closed because they were stuck (or waited too long for a hello). */
   closedStuck = 0;
+  /** Upgrades refused because `maxClients` were connected or connecting. */
+  refused = 0;
+  /** Hellos built (the rest were reused). */
+  hellosBuilt = 0;
 
   constructor(private readonly opts: HubOptions) {}
 
@@ -61,38 +103,101 @@ export class Hub {
     return n;
   }
 
+  get #maxClients(): number {
+    return this.opts.maxClients ?? 256;
+  }
+
   /**
-   * Register an open socket; it receives a hello at once. `metrics` limits the points in
-   * hellos to those metrics (null: all). Returns a function to call when it closes.
+   * Hold a place for a client about to upgrade; false (and counted) when `maxClients` are
+   * connected or connecting. Give it back with {@link Hub.release} if the socket never opens,
+   * or pass `reserved` to {@link Hub.add} when it does.
    */
-  add(socket: LiveSocket, metrics: readonly string[] | null): () => void {
-    if (this.#clients.size >= (this.opts.maxClients ?? 256)) {
+  reserve(): boolean {
+    if (this.#clients.size + this.#pending >= this.#maxClients) {
+      this.refused++;
+      return false;
+    }
+    this.#pending++;
+    return true;
+  }
+
+  /** Give back a place held by {@link Hub.reserve} for a socket that never opened. */
+  release(): void {
+    if (this.#pending > 0) this.#pending--;
+  }
+
+  /**
+   * Register an open socket; it receives a hello as soon as there is room for it. `metrics`
+   * limits the points in hellos to those metrics (null: all). Returns a function to call
+   * when it closes.
+   */
+  add(socket: LiveSocket, metrics: readonly string[] | null, reserved = false): () => void {
+    if (reserved) this.release();
+    else if (this.#clients.size + this.#pending >= this.#maxClients) {
+      this.refused++;
       socket.close(1013, "too many clients");
       return () => {};
     }
-    const client: Client = { socket, metrics, dropped: 0, overSince: null };
+    const now = this.opts.now();
+    const client: Client = {
+      socket,
+      metrics,
+      key: metrics === null ? "*" : metrics.join(","),
+      dropped: 0,
+      overSince: null,
+      helloSince: now,
+      helloAt: -Infinity,
+      helloBytes: 0,
+    };
     this.#clients.add(client);
-    socket.send(JSON.stringify(this.opts.hello(metrics)));
+    this.#hello(client, now);
     return () => this.#clients.delete(client);
   }
 
   /** Send a frame to every client that keeps up. */
   publish(frame: LiveFrame): void {
-    if (this.#clients.size === 0) return;
+    if (this.#clients.size === 0) {
+      this.#cache.clear();
+      return;
+    }
     const data = JSON.stringify(frame);
+    for (const [key, c] of this.#cache) {
+      if (c.sinceBytes + data.length > MAX_REPLAY_BYTES) this.#cache.delete(key);
+      else {
+        c.since.push(data);
+        c.sinceBytes += data.length;
+      }
+    }
+    const now = this.opts.now();
     const max = this.opts.maxBufferedBytes ?? 1024 * 1024;
+    const maxTotal = this.opts.maxTotalBytes ?? 64 * 1024 * 1024;
+    // Unsent bytes over all clients, kept up to date with every send of this pass: no send
+    // takes it past maxTotal, however big the frame or many the clients.
+    let total = 0;
+    for (const c of this.#clients) total += c.socket.bufferedAmount;
     for (const c of this.#clients) {
       if (c.socket.readyState !== OPEN) continue;
-      if (c.socket.bufferedAmount > max) {
-        this.#drop(c);
+      const buffered = c.socket.bufferedAmount;
+      if (c.helloSince !== null) {
+        // Its hello holds this frame (or the frames since the hello it gets were built).
+        const sent = this.#hello(c, now, total);
+        if (sent < 0) this.#closeIfStuck(c, c.helloSince, now);
+        else total += sent;
+        continue;
+      }
+      if (buffered <= max) c.helloBytes = 0; // the last hello went out
+      if (buffered > max + c.helloBytes || total + data.length > maxTotal) {
+        this.#drop(c, now);
         continue;
       }
       if (c.overSince !== null) {
-        this.#recover(c); // the fresh hello already holds this frame's points
+        total += this.#recover(c, now, total);
         continue;
       }
       c.socket.send(data);
+      total += data.length;
     }
+    this.#total = total;
   }
 
   /** Close every client (server shutdown). */
@@ -103,28 +208,78 @@ export class Hub {
       } catch { /* already closed */ }
     }
     this.#clients.clear();
+    this.#cache.clear();
   }
 
-  #drop(c: Client): void {
-    const now = this.opts.now();
+  #drop(c: Client, now: number): void {
     c.dropped++;
     this.dropped++;
     c.overSince ??= now;
-    if (now - c.overSince > (this.opts.stuckCloseMs ?? 30_000)) {
-      this.#clients.delete(c);
-      this.closedStuck++;
-      try {
-        c.socket.close(1008, "client too slow");
-      } catch { /* already closed */ }
-    }
+    this.#closeIfStuck(c, c.overSince, now);
   }
 
-  /** A client that dropped frames caught up: tell it, and send a whole snapshot again. */
-  #recover(c: Client): void {
-    const now = this.opts.now();
+  #closeIfStuck(c: Client, since: number, now: number): void {
+    if (now - since <= (this.opts.stuckCloseMs ?? 30_000)) return;
+    this.#clients.delete(c);
+    this.closedStuck++;
+    try {
+      c.socket.close(1008, "client too slow");
+    } catch { /* already closed */ }
+  }
+
+  /**
+   * A client that dropped frames caught up: tell it, and send a whole snapshot again, at
+   * most once per `rehelloEveryMs` (until then its frames are still dropped and counted).
+   * Returns the bytes sent.
+   */
+  #recover(c: Client, now: number, total: number): number {
+    if (now - c.helloAt < (this.opts.rehelloEveryMs ?? 10_000)) {
+      this.#drop(c, now);
+      return 0;
+    }
     c.socket.send(JSON.stringify({ type: "dropped", now, count: c.dropped }));
-    c.socket.send(JSON.stringify(this.opts.hello(c.metrics)));
     c.dropped = 0;
     c.overSince = null;
+    c.helloSince = now;
+    return Math.max(0, this.#hello(c, now, total));
+  }
+
+  /**
+   * Send the client its hello if all clients' unsent bytes (`total`) leave room: returns the
+   * bytes sent, or -1 when it waits.
+   */
+  #hello(c: Client, now: number, total = this.#total): number {
+    const maxTotal = this.opts.maxTotalBytes ?? 64 * 1024 * 1024;
+    // No room for a hello the size of the last one: wait without building one (a burst of
+    // frames would otherwise build a hello per frame for every waiting client).
+    if (total > 0 && total + this.#lastHelloBytes > maxTotal) return -1;
+    const cached = this.#helloFor(c, now);
+    const bytes = cached.data.length + cached.sinceBytes;
+    if (total > 0 && total + bytes > maxTotal) return -1;
+    c.socket.send(cached.data);
+    for (const f of cached.since) c.socket.send(f);
+    this.#total += bytes;
+    c.helloSince = null;
+    c.helloAt = now;
+    c.helloBytes = bytes;
+    return bytes;
+  }
+
+  #helloFor(c: Client, now: number): CachedHello {
+    const hit = this.#cache.get(c.key);
+    if (hit && now - hit.builtAt < (this.opts.helloReuseMs ?? 1000)) return hit;
+    this.#cache.delete(c.key);
+    if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
+    this.hellosBuilt++;
+    const data = JSON.stringify(this.opts.hello(c.metrics));
+    this.#lastHelloBytes = data.length;
+    const built = {
+      data,
+      builtAt: now,
+      since: [],
+      sinceBytes: 0,
+    };
+    this.#cache.set(c.key, built);
+    return built;
   }
 }

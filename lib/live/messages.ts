@@ -13,9 +13,10 @@ export type { Alert, LeakEstimate };
 
 /**
  * Liveness of an instance: live while it reports, stale after 3 missed intervals, gone after
- * 60 (it stopped, or was replaced: kept in the list until its history expires).
+ * 60 (it crashed, or was replaced: kept in the list until its history expires), stopped when
+ * it said goodbye (a clean stop: no silent alert).
  */
-export type InstanceStatus = "live" | "stale" | "gone";
+export type InstanceStatus = "live" | "stale" | "gone" | "stopped";
 
 /** One instance as the API and the page see it. */
 export interface InstanceView {
@@ -43,6 +44,11 @@ export interface InstanceView {
   /** Times the same (service, instance) came back with a new pid or start time. */
   restarts: number;
   lastRestartAt: number | null;
+  /**
+   * Samples whose sequence number no real agent could have sent by then (a forged or corrupt
+   * frame): kept, counted here, and not taken as the new sequence baseline.
+   */
+  seqResets: number;
   /** Latest value of each metric. */
   latest: Record<string, number>;
 }
@@ -76,8 +82,13 @@ export interface HelloFrame {
   now: number;
   windowMs: number;
   instances: InstanceView[];
-  /** Instance id -> recent points of the requested metrics. */
+  /** Instance id -> recent points of the requested metrics (thinned evenly past a bound). */
   series: Record<string, SeriesPoints>;
+  /**
+   * Instances left out of this hello to bound its size (the least recently seen first);
+   * their later frames still arrive. Absent: none.
+   */
+  omitted?: number;
 }
 
 /** New samples from one instance. */

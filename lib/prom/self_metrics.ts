@@ -34,7 +34,7 @@ export interface SelfMetricsDeps {
   process?: () => ProcessInfo;
 }
 
-const STATUSES: readonly InstanceStatus[] = ["live", "stale", "gone"];
+const STATUSES: readonly InstanceStatus[] = ["live", "stale", "gone", "stopped"];
 
 /** This process's RSS and CPU time (user + system). */
 export function readProcess(): ProcessInfo {
@@ -84,7 +84,7 @@ export function selfMetrics(deps: SelfMetricsDeps): () => MetricFamily[] {
   return () => {
     const { stats, hub, history } = deps;
     const list = deps.instances.list();
-    const byStatus: Record<InstanceStatus, number> = { live: 0, stale: 0, gone: 0 };
+    const byStatus: Record<InstanceStatus, number> = { live: 0, stale: 0, gone: 0, stopped: 0 };
     let lost = 0;
     for (const v of list) {
       byStatus[v.status]++;

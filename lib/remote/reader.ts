@@ -159,6 +159,7 @@ export class RemoteReader {
         startedAt: null,
         restarts: 0,
         lastRestartAt: null,
+        seqResets: 0,
         latest: {},
       });
     }

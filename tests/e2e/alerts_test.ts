@@ -9,7 +9,7 @@
  * reports `queue.depth`, which the test pushes over 10 and back.
  *
  * The page must show the leak alert firing for orders-1 and nothing for orders-2, in the
- * panel, the header count and the table ("leaking … MB/min · limit in …"); draw the fitted
+ * panel, the header count and the table ("leaking … MiB/min, limit in …"); draw the fitted
  * trend line dashed in orders-1's colour on the live and history memory charts (debug hook
  * and canvas pixels along the line); and show the threshold alert firing, then resolved in
  * the recent list. With ZEROAPM_SCREENSHOT=1 it writes docs/alerts.png (1280x900).
@@ -18,7 +18,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
 import {
   ensureBuiltWithCss,
@@ -271,7 +271,7 @@ Deno.test({
         assert.match(row.text, /^firing/);
         assert.match(row.text, /memory-leak/);
         assert.match(row.text, /orders · orders-1/);
-        assert.match(row.text, /leaking [\d.]+ MB\/min, limit in /);
+        assert.match(row.text, /leaking [\d.]+ MiB\/min, limit in /);
         assert.match(row.text, /firing since \d\d:\d\d:\d\d/);
         // The DOM shows it, firing first.
         const first = await page.$eval(
@@ -297,7 +297,7 @@ Deno.test({
         const sel = `#instances tr[data-id="${LEAKY.id}"] .note-leak`;
         await page.waitForSelector(sel, { timeout: 5000 });
         const text = await page.textContent(sel);
-        assert.match(text ?? "", /^leaking [\d.]+ MB\/min · limit in (~\d+ h|\d+ min)$/);
+        assert.match(text ?? "", /^leaking [\d.]+ MiB\/min, limit in (~\d+ h|\d+ min)$/);
         assert.ok(
           await page.$eval(sel, (n) => n.classList.contains("is-firing")),
           "firing badge",

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { MIN_CONTRAST, NAMED_COLORS, readableColor } from "../../lib/colors.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, METRICS } from "../../lib/protocol.ts";
 import {
   ensureBuilt,

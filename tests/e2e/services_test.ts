@@ -14,8 +14,14 @@
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
-import { connectPush } from "../../lib/zmq.ts";
-import { encode, type Histogram, type Identity, METRICS } from "../../lib/protocol.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
+import {
+  createEncoder,
+  encode,
+  type Histogram,
+  type Identity,
+  METRICS,
+} from "../../lib/protocol.ts";
 import { BUCKET_COUNT, bucketIndex } from "../../lib/histogram.ts";
 import {
   countPixels,
@@ -49,7 +55,8 @@ const HIST_KEY = key("http.request_duration_ms", ROUTE);
 const RATE_KEY = key("http.requests.per_s", { ...ROUTE, status: "2xx" });
 
 interface App {
-  stop(): Promise<void>;
+  /** Stop sending; with `bye`, say goodbye in a last frame first (a clean stop). */
+  stop(bye?: boolean): Promise<void>;
 }
 
 /**
@@ -71,8 +78,10 @@ function startApp(
   const t0 = Date.now();
   const ident = { ...id, start: t0 };
   let running = true;
+  let last = 0;
   const loop = (async () => {
     for (let n = 1; running; n++) {
+      last = n;
       const ts = t0 + n * interval;
       const wait = ts - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -101,9 +110,20 @@ function startApp(
     }
   })();
   return {
-    async stop() {
+    /** Stop sending; with `bye`, say goodbye in a last frame first (a clean stop). */
+    async stop(bye = false) {
       running = false;
       await loop;
+      if (bye) {
+        const frame = createEncoder(ident)(
+          [{ seq: last + 1, ts: Date.now(), metrics: {} }],
+          Date.now(),
+          true,
+        );
+        for (let tries = 0; tries < 50 && !await sender.trySend(frame); tries++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
       sender.close();
     },
   };
@@ -173,6 +193,10 @@ Deno.test({
       const api3 = startApp(c.zmqEndpoint, ident("api", "api-3", "#e57373", 5103, 100), {
         memMiB: 40,
       });
+      // api-4 stops cleanly: it says goodbye, so it is stopped (not stale, never gone).
+      const api4 = startApp(c.zmqEndpoint, ident("api", "api-4", "#ba68c8", 5104, 100), {
+        memMiB: 30,
+      });
       // api-2 starts, then restarts (same instance name, new pid and start time).
       let api2 = startApp(c.zmqEndpoint, ident("api", "api-2", "#ffb74d", 5102), {
         http: true,
@@ -180,6 +204,7 @@ Deno.test({
       });
       await new Promise((r) => setTimeout(r, 1500));
       await api3.stop();
+      await api4.stop(true);
       await api2.stop();
       api2 = startApp(c.zmqEndpoint, ident("api", "api-2", "#ffb74d", 5202), {
         http: true,
@@ -231,7 +256,7 @@ Deno.test({
       });
 
       await t.step(
-        "the table groups rows by service; restart, gone and limit are shown",
+        "the table groups rows by service; restart, gone, stopped and limit are shown",
         async () => {
           await page.waitForFunction(
             () =>
@@ -252,17 +277,27 @@ Deno.test({
               ),
           );
           assert.deepEqual(order, [
-            "# api 2 / 3 live",
+            "# api 2 / 4 live",
             "api/api-1",
             "api/api-2",
             "api/api-3",
+            "api/api-4",
             "# worker 1 / 1 live",
             "worker/worker-1",
           ]);
           assert.equal(
             await page.$$eval("#instances tr", (l) => l.length),
-            4,
+            5,
             "one <tr> per instance",
+          );
+          // The goodbye: shown as text, and counted apart from gone.
+          assert.equal(
+            await page.textContent('#instances tr[data-id="api/api-4"] .badge'),
+            "stopped",
+          );
+          assert.equal(
+            await page.textContent('#instances .group-head[data-service="api"] .group-extra'),
+            "1 stopped · 1 gone",
           );
           assert.ok(
             await page.$eval(

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Browser, chromium, type Page } from "playwright-core";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
 
 const ROOT = new URL("../../", import.meta.url);

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { RUNTIME_METRICS } from "../../lib/agent/runtime.ts";
 import { decode, type Message, METRICS } from "../../lib/protocol.ts";
-import { bindPull } from "../../lib/zmq.ts";
+import { bindPull } from "../../lib/transport/zmq.ts";
 import { bundleAgentForNode } from "../support/node_bundle.ts";
 
 const NODE = "/usr/bin/node";
@@ -105,7 +105,13 @@ Deno.test({
       }
       const samples = messages.flatMap((m) => m.samples);
       assert.deepEqual(samples.map((s) => s.seq), samples.map((_, i) => i));
-      for (const s of samples) {
+      // agent.stop() says goodbye: the last frame has `bye`, its last sample no metrics.
+      assert.deepEqual(
+        messages.map((m) => m.bye === true),
+        messages.map((_, i) => i === messages.length - 1),
+      );
+      assert.deepEqual(samples.at(-1)!.metrics, {});
+      for (const s of samples.slice(0, -1)) {
         // The standard metrics and runtime health (lag percentiles need a probe tick first).
         const names = Object.keys(s.metrics);
         for (const m of Object.values(METRICS)) assert.ok(names.includes(m), `${m} missing`);

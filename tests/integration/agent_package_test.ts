@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { buildAgentPackage, PACKAGE_NAME } from "../../lib/build_agent.ts";
+import { buildAgentPackage, PACKAGE_NAME } from "../../lib/cmd/build_agent.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { waitFor } from "../support/live.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -100,6 +100,7 @@ Deno.test({
         );
       }, "the Node app's samples at the collector");
       assert.equal(view.pid, node.pid);
+      assert.equal(view.status, "stopped", "agent.stop() said goodbye from Node too");
       assert.equal(view.latest['orders.placed_total{kind="web"}'], 1);
       assert.ok(view.latest["mem.rss_bytes"] > 1_000_000, JSON.stringify(view.latest));
 

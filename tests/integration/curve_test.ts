@@ -2,13 +2,13 @@
  * CURVE on real sockets (ephemeral ports): an allowed agent's frames arrive; an unknown key, a
  * client with the wrong collector key, a plain-text ZMTP client, a PLAIN-mechanism client and
  * raw TCP garbage get nothing in. The attackers are written against zeromq directly (an
- * attacker is not bound to lib/zmq.ts's options) and against Deno.connect.
+ * attacker is not bound to lib/transport/zmq.ts's options) and against Deno.connect.
  */
 import assert from "node:assert/strict";
 import * as zmq from "zeromq";
-import { bindPull, connectPush, type Receiver, type Sender } from "../../lib/zmq.ts";
-import { generateKeyPair } from "../../lib/keys.ts";
-import type { ZapDecision } from "../../lib/zap.ts";
+import { bindPull, connectPush, type Receiver, type Sender } from "../../lib/transport/zmq.ts";
+import { generateKeyPair } from "../../lib/transport/keys.ts";
+import type { ZapDecision } from "../../lib/transport/zap.ts";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const text = new TextDecoder();
@@ -35,7 +35,7 @@ async function collector(allow: Set<string> | null) {
   return { server, frames, decisions, receiver, port };
 }
 
-/** Send `frame` through a lib/zmq.ts sender until ZMQ takes it (the PUSH is `immediate`). */
+/** Send `frame` through a lib/transport/zmq.ts sender until ZMQ takes it (the PUSH is `immediate`). */
 async function sendOnce(sender: Sender, frame: string): Promise<void> {
   const bytes = new TextEncoder().encode(frame);
   const end = performance.now() + 5000;

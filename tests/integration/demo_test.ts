@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 
-const DEMO = new URL("../../lib/demo.ts", import.meta.url).pathname;
+const DEMO = new URL("../../lib/cmd/demo.ts", import.meta.url).pathname;
 
 /** A port that was free a moment ago on 127.0.0.1. */
 function freePort(): number {

@@ -12,7 +12,7 @@ import { instrument, instrumentNode } from "../../lib/agent/middleware.ts";
 import { createRegistry, type MetricsRegistry } from "../../lib/agent/registry.ts";
 import { BUCKET_COUNT } from "../../lib/histogram.ts";
 import { decode, type Sample } from "../../lib/protocol.ts";
-import { bindPull } from "../../lib/zmq.ts";
+import { bindPull } from "../../lib/transport/zmq.ts";
 import { bundleAgentForNode } from "../support/node_bundle.ts";
 
 const NODE = "/usr/bin/node";

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { encode, type Identity } from "../../lib/protocol.ts";
-import { connectPush, type Sender } from "../../lib/zmq.ts";
+import { connectPush, type Sender } from "../../lib/transport/zmq.ts";
 import { LiveClient, waitFor } from "../support/live.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 

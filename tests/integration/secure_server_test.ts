@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createAgent } from "../../lib/agent/mod.ts";
-import { clientKeysFromEnv, generateKeyPair, writeKeyPair } from "../../lib/keys.ts";
+import { clientKeysFromEnv, generateKeyPair, writeKeyPair } from "../../lib/transport/keys.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";

@@ -8,7 +8,7 @@ import type { InstanceView, LiveFrame } from "../../lib/live/messages.ts";
 import { descendants, readAllStats } from "../../lib/proc/read.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 
-const MAIN = new URL("../../lib/sidecar/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../../lib/cmd/watch.ts", import.meta.url).pathname;
 const quiet = () => {};
 const MiB = 1024 * 1024;
 
@@ -116,6 +116,8 @@ Deno.test("watch reports a python child's growing memory under its own pid and e
     }, "5+ memory points growing by 25+ MiB");
     await w.tell("exit");
     assert.equal(await w.code(), 3, "the sidecar exits with python's exit code");
+    const stopped = (await instances(collector.httpUrl)).find((v) => v.id === view.id)!;
+    assert.equal(stopped.status, "stopped", "the sidecar said goodbye when its child exited");
     assert.ok(
       rss[0] < 48 * MiB,
       `python's memory, not the sidecar's (Deno's is larger): ${rss[0]}`,
@@ -162,6 +164,11 @@ Deno.test("watch forwards SIGTERM to its child and exits with the child's code",
     );
     w.child.kill("SIGTERM");
     assert.equal(await w.code(), 7);
+    // Its child exited, so the sidecar said goodbye: stopped, not silent.
+    const view = (await instances(collector.httpUrl)).find((v) => v.service === "sigterm")!;
+    assert.equal(view.status, "stopped");
+    const alerts = await (await fetch(`${collector.httpUrl}/api/alerts`)).json();
+    assert.deepEqual(alerts.active, []);
   } finally {
     try {
       w.child.kill("SIGKILL");

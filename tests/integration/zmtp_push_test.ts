@@ -1,13 +1,13 @@
 /**
- * The agent's TypeScript ZMTP PUSH (lib/zmtp/push.ts) against the collector's real libzmq
- * PULL socket (lib/zmq.ts `bindPull`): frames arrive whole and in order, the sender waits
+ * The agent's TypeScript ZMTP PUSH (lib/transport/zmtp/push.ts) against the collector's real libzmq
+ * PULL socket (lib/transport/zmq.ts `bindPull`): frames arrive whole and in order, the sender waits
  * for a collector that is not there yet and comes back after a restart, and peers it cannot
  * use are named, not silently fed.
  */
 import assert from "node:assert/strict";
-import { generateKeyPair } from "../../lib/keys.ts";
-import { bindPull, type Receiver } from "../../lib/zmq.ts";
-import { connectZmtpPush, type PushSocket } from "../../lib/zmtp/push.ts";
+import { generateKeyPair } from "../../lib/transport/keys.ts";
+import { bindPull, type Receiver } from "../../lib/transport/zmq.ts";
+import { connectZmtpPush, type PushSocket } from "../../lib/transport/zmtp/push.ts";
 import { waitFor } from "../support/live.ts";
 
 const enc = new TextEncoder();
@@ -167,7 +167,10 @@ Deno.test("zmtp push keeps no Deno process alive, connected or not", async () =>
   const { receiver } = await pull();
   try {
     const script = `
-      import { connectZmtpPush } from "${new URL("../../lib/zmtp/push.ts", import.meta.url)}";
+      import { connectZmtpPush } from "${new URL(
+      "../../lib/transport/zmtp/push.ts",
+      import.meta.url,
+    )}";
       const live = connectZmtpPush("${receiver.endpoint}");
       connectZmtpPush("tcp://127.0.0.1:${freePort()}");
       while (!(await live.trySend(new TextEncoder().encode("hi")))) {

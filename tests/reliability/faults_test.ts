@@ -9,7 +9,7 @@ import { startCollector } from "../../lib/collector/collector.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { encode } from "../../lib/protocol.ts";
-import { connectPush } from "../../lib/zmq.ts";
+import { connectPush } from "../../lib/transport/zmq.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
 import { countingReaders } from "../support/readers.ts";

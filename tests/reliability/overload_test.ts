@@ -6,7 +6,7 @@
  * these tests check the mechanism with events, not timings.
  */
 import assert from "node:assert/strict";
-import { bindPull, connectPush } from "../../lib/zmq.ts";
+import { bindPull, connectPush } from "../../lib/transport/zmq.ts";
 import { HistoryThread } from "../../lib/collector/history.ts";
 import { waitFor } from "../support/live.ts";
 

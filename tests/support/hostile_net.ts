@@ -6,7 +6,7 @@
  * @module
  */
 import { prng } from "./fuzz.ts";
-import { greeting, readyCommand } from "../../lib/zmtp/wire.ts";
+import { greeting, readyCommand } from "../../lib/transport/zmtp/wire.ts";
 
 /** Resident set size of a process in bytes (VmRSS in /proc/<pid>/status). */
 export function rssOf(pid: number): number {

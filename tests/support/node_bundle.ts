@@ -6,7 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { AGENT_ENTRY, bundleAgent } from "../../lib/build_agent.ts";
+import { AGENT_ENTRY, bundleAgent } from "../../lib/cmd/build_agent.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

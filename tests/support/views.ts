@@ -29,6 +29,7 @@ export function instanceView(over: Partial<InstanceView> = {}, t = 0): InstanceV
     startedAt: t,
     restarts: 0,
     lastRestartAt: null,
+    seqResets: 0,
     latest: {},
     ...over,
   };

@@ -219,7 +219,7 @@ Deno.test("agent stop() returns within a bound even when the transport always re
   assert.ok(took < 1000, `stop took ${took} ms`);
   assert.equal(t.state.closed, true);
   assert.equal(f.r.closed, true);
-  assert.equal(agent.stats().backlog, 10);
+  assert.equal(agent.stats().backlog, 11, "10 samples and the goodbye, unsent");
 });
 
 Deno.test("agent stop() flushes what is waiting when the transport accepts", async () => {
@@ -228,12 +228,33 @@ Deno.test("agent stop() flushes what is waiting when the transport accepts", asy
   await t.until(() => t.state.attempts >= 1);
   t.state.accept = true;
   await agent.stop();
-  assert.deepEqual(t.seqs(), [0, 1, 2]);
+  assert.deepEqual(t.seqs(), [0, 1, 2, 3], "the samples, then the goodbye");
   assert.equal(t.state.closed, true);
   const after = t.state.attempts;
   agent.sampleNow();
-  assert.equal(agent.stats().seq, 3, "sampleNow after stop is a no-op");
+  assert.equal(agent.stats().seq, 4, "sampleNow after stop is a no-op");
   assert.equal(t.state.attempts, after);
+});
+
+Deno.test("agent stop() says goodbye in its last frame, after every waiting sample", async () => {
+  const { agent, t } = makeAgent();
+  t.state.accept = true;
+  agent.sampleNow();
+  await t.until(() => t.delivered() === 1);
+  assert.equal(t.messages()[0].bye, undefined, "no goodbye while running");
+  t.state.accept = false;
+  for (let i = 0; i < 3; i++) agent.sampleNow();
+  await t.until(() => t.state.attempts >= 3);
+  t.state.accept = true;
+  await agent.stop();
+  const frames = t.messages();
+  assert.deepEqual(frames.map((m) => m.bye ?? false), [false, true]);
+  const last = frames.at(-1)!;
+  assert.deepEqual(last.samples.map((s) => s.seq), [1, 2, 3, 4], "waiting samples, then bye");
+  assert.deepEqual(last.samples.at(-1)!.metrics, {}, "the goodbye sample has no metrics");
+  assert.deepEqual(agent.stats(), { seq: 5, sent: 5, dropped: 0, backlog: 0 });
+  await agent.stop(); // twice: one goodbye
+  assert.equal(t.messages().length, 2);
 });
 
 Deno.test("agent drops the oldest samples when the backlog is full, counts them and reports once", async () => {

@@ -13,7 +13,7 @@ const ALERT: Alert = {
   since: 1000,
   firedAt: 21_000,
   value: 2880,
-  message: "leaking 48 MB/min, limit in ~3 h",
+  message: "leaking 45.8 MiB/min, limit in ~3 h",
   leak: { mbPerHour: 2880, confidence: 1, timeToLimitMs: 10_800_000 },
 };
 const HOOK = { url: "http://hook.test/x", format: "json" as const, headers: {} };
@@ -159,7 +159,7 @@ Deno.test("payloads: zeroapm JSON and Slack-compatible text with escaped wire st
   const slack = slackPayload("resolved", { ...ALERT, instance: "svc/<!channel>&x" });
   assert.equal(
     slack.text,
-    "RESOLVED: memory-leak on svc/<!channel>&x: leaking 48 MB/min, limit in ~3 h",
+    "RESOLVED: memory-leak on svc/<!channel>&x: leaking 45.8 MiB/min, limit in ~3 h",
   );
   const block = (slack.blocks[0] as { text: { text: string } }).text.text;
   assert.ok(block.includes("svc/&lt;!channel&gt;&amp;x"), block);

@@ -42,6 +42,7 @@ rules:
     within: 6h
     confidence: 0.9
     limit: 512MiB
+    warmup: 32MiB
     for: 30s
     keep_firing_for: 10m
 webhooks:
@@ -79,6 +80,7 @@ webhooks:
     withinMs: 6 * 3_600_000,
     minConfidence: 0.9,
     limitBytes: 512 * 2 ** 20,
+    warmupBytes: 32 * 2 ** 20,
     forMs: 30_000,
     keepFiringForMs: 600_000,
     origin: "rules.yaml:14",

@@ -37,6 +37,7 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     curveKey: null,
     curveAllow: null,
     secureCookie: false,
+    allowedHosts: [],
     rules: null,
     otlp: "127.0.0.1:4318",
     remoteWrite: [],
@@ -45,6 +46,21 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     remoteReadHeaders: {},
   });
   assert.deepEqual(config([]), DEFAULTS);
+});
+
+Deno.test("config reads --allowed-host (repeated or comma-separated) and ZEROAPM_ALLOWED_HOST", () => {
+  assert.deepEqual(
+    config(["--allowed-host", "APM.example.com", "--allowed-host", "a.lan:8000,b.lan"])
+      .allowedHosts,
+    ["apm.example.com", "a.lan:8000", "b.lan"],
+  );
+  assert.deepEqual(config([], { ZEROAPM_ALLOWED_HOST: "x.lan, y.lan" }).allowedHosts, [
+    "x.lan",
+    "y.lan",
+  ]);
+  assert.deepEqual(config(["--allowed-host", "*"]).allowedHosts, ["*"]);
+  fails(["--allowed-host", "evil.example/path"], "--allowed-host");
+  fails(["--allowed-host", "a b"], "--allowed-host");
 });
 
 Deno.test("config reads history options: --data, ZEROAPM_DATA, none, --retention, --max-disk", () => {

@@ -122,7 +122,14 @@ Deno.test("/api/stats reports received, rejected by reason with zeros, and lost 
     { id: "svc/a", received: 2, lost: 3, duplicates: 1 },
     { id: "svc/b", received: 2, lost: 1, duplicates: 0 },
   ]);
-  assert.deepEqual(body.live, { clients: 0, droppedFrames: 0, closedStuck: 0 });
+  assert.deepEqual(body.live, {
+    clients: 0,
+    droppedFrames: 0,
+    closedStuck: 0,
+    refused: 0,
+    bufferedBytes: 0,
+    hellosBuilt: 0,
+  });
 });
 
 Deno.test("/healthz answers ok with uptime and instance count", async () => {

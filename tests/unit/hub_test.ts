@@ -121,7 +121,7 @@ Deno.test("a client over maxBufferedBytes gets nothing more while others keep re
 });
 
 Deno.test("a client that drains gets a dropped frame and a fresh hello instead of the frame the hello holds", () => {
-  const { hub, helloCalls } = setup({ maxBufferedBytes: 100 });
+  const { hub, helloCalls } = setup({ maxBufferedBytes: 100, helloReuseMs: 0, rehelloEveryMs: 0 });
   const s = new FakeSocket();
   hub.add(s, ["mem.rss_bytes"]);
   s.bufferedAmount = 500;
@@ -173,7 +173,7 @@ Deno.test("a client stuck longer than stuckCloseMs is closed with 1008 and remov
 });
 
 Deno.test("a client that recovers in time is not closed later for an old episode", () => {
-  const { hub, advance } = setup({ maxBufferedBytes: 100, stuckCloseMs: 5000 });
+  const { hub, advance } = setup({ maxBufferedBytes: 100, stuckCloseMs: 5000, rehelloEveryMs: 0 });
   const s = new FakeSocket();
   hub.add(s, null);
   s.bufferedAmount = 500;
@@ -227,4 +227,129 @@ Deno.test("hub publish with no clients does nothing", () => {
   const { hub } = setup();
   hub.publish(samples(1));
   assert.equal(hub.dropped, 0);
+});
+
+/** A hello of about `bytes` bytes, as 10 000 instances once made. */
+function bigHello(t: number, bytes: number): HelloFrame {
+  return {
+    type: "hello",
+    now: t,
+    windowMs: 60_000,
+    instances: [],
+    series: { "svc/big": { "cpu.percent": [[t, 0]] } },
+    omitted: bytes,
+    pad: "x".repeat(bytes),
+  } as HelloFrame;
+}
+
+Deno.test("hub reserve holds the client cap before the upgrade, and release gives a place back", () => {
+  const { hub } = setup({ maxClients: 2 });
+  assert.ok(hub.reserve());
+  assert.ok(hub.reserve());
+  assert.equal(hub.reserve(), false, "two connecting: the third is refused before it upgrades");
+  assert.equal(hub.refused, 1);
+  hub.release(); // one never opened
+  const a = new FakeSocket();
+  hub.add(a, null, true);
+  assert.ok(hub.reserve());
+  const late = new FakeSocket();
+  hub.add(late, null); // an add without a reservation counts the places held
+  assert.equal(late.closeCode(), 1013);
+  assert.equal(hub.size, 1);
+});
+
+Deno.test("500 clients connecting at once build one hello, and get the frames since it was built", () => {
+  let built = 0;
+  const { hub, advance } = setup({
+    maxClients: 600,
+    hello: () => {
+      built++;
+      return { type: "hello", now: 0, windowMs: 1, instances: [], series: {} };
+    },
+  });
+  const first = new FakeSocket();
+  hub.add(first, ["cpu.percent"]);
+  hub.publish(samples(1));
+  const late = new FakeSocket();
+  advance(500);
+  hub.add(late, ["cpu.percent"]);
+  for (let i = 0; i < 498; i++) hub.add(new FakeSocket(), ["cpu.percent"]);
+  assert.equal(built, 1);
+  assert.equal(hub.hellosBuilt, 1);
+  // The late client's snapshot lacks frame 1's points: it gets frame 1 right after it.
+  assert.deepEqual(late.types(), ["hello", "samples"]);
+  hub.publish(samples(2));
+  assert.deepEqual(late.types(), ["hello", "samples", "samples"]);
+  advance(1000);
+  hub.add(new FakeSocket(), ["cpu.percent"]);
+  assert.equal(built, 2, "older than helloReuseMs: built again");
+});
+
+Deno.test("all clients' unsent bytes stay under maxTotalBytes: a hello waits for room, then goes", () => {
+  let t = 1000;
+  const hub = new Hub({
+    now: () => t,
+    hello: () => bigHello(t, 5_000),
+    maxTotalBytes: 12_000,
+    helloReuseMs: 0,
+    stuckCloseMs: 5000,
+  });
+  const sockets = Array.from({ length: 4 }, () => new FakeSocket());
+  for (const s of sockets) {
+    hub.add(s, null);
+    s.bufferedAmount = s.sent.reduce((n, d) => n + d.length, 0); // none of it read yet
+  }
+  hub.publish(samples(1));
+  const helloed = sockets.filter((s) => s.types()[0] === "hello").length;
+  assert.equal(helloed, 2, "two 5 KB hellos fit in 12 KB; the others wait");
+  assert.ok(hub.bufferedBytes <= 12_000, `${hub.bufferedBytes} unsent`);
+  for (const s of sockets) s.bufferedAmount = 0; // the first two read theirs
+  hub.publish(samples(2));
+  hub.publish(samples(3));
+  assert.ok(sockets.every((s) => s.types()[0] === "hello"), "room made: every client has one");
+  // A client that waits for room longer than stuckCloseMs is closed.
+  const waiting = new FakeSocket();
+  for (const s of sockets) s.bufferedAmount = 20_000;
+  hub.publish(samples(4));
+  hub.add(waiting, null);
+  assert.equal(waiting.sent.length, 0);
+  t += 5001;
+  hub.publish(samples(5));
+  assert.equal(waiting.closeCode(), 1008);
+});
+
+Deno.test("a client is not taken for slow while its big hello drains, and a slow one gets a hello at most once per rehelloEveryMs", () => {
+  let t = 1000;
+  let built = 0;
+  const hub = new Hub({
+    now: () => t,
+    hello: () => {
+      built++;
+      return bigHello(t, 5_000);
+    },
+    maxBufferedBytes: 1000,
+    helloReuseMs: 0,
+    rehelloEveryMs: 10_000,
+  });
+  const s = new FakeSocket();
+  hub.add(s, null);
+  s.bufferedAmount = 4_000; // the hello, partly sent
+  hub.publish(samples(1));
+  assert.deepEqual(s.types(), ["hello", "samples"], "not dropped: that is its own hello");
+  assert.equal(hub.dropped, 0);
+  s.bufferedAmount = 0; // the hello went out
+  hub.publish(samples(2));
+  // It falls behind for real, then catches up at once: no second hello within 10 s.
+  s.bufferedAmount = 1001;
+  hub.publish(samples(3));
+  assert.equal(hub.dropped, 1);
+  s.bufferedAmount = 0;
+  t += 1000;
+  hub.publish(samples(4));
+  assert.equal(built, 1);
+  assert.deepEqual(s.types(), ["hello", "samples", "samples"]);
+  t += 9000;
+  hub.publish(samples(5));
+  assert.deepEqual(s.types(), ["hello", "samples", "samples", "dropped", "hello"]);
+  assert.equal(built, 2);
 });

@@ -433,3 +433,32 @@ Deno.test("an instance's points never go back in time, so stores only ever appen
   assert.ok(obs.ok);
   for (const s of obs.samples) assert.ok(s.t >= T0 + 1000);
 });
+
+Deno.test("a goodbye makes an instance stopped: the sweep keeps it so, a restore too, a report revives it", () => {
+  const reg = new Instances();
+  reg.observe(msg(0, T0), T0);
+  const bye = { ...msg(1, T0 + 1000), bye: true };
+  const obs = reg.observe(bye, T0 + 1000);
+  assert.ok(obs.ok && obs.changed, "the status change is published");
+  const id = instanceId("svc", "host:1");
+  assert.equal(reg.get(id)!.status, "stopped");
+  // Silent for far longer than 60 intervals: still stopped (not stale, not gone).
+  assert.deepEqual(reg.sweep(T0 + 3_600_000, 86_400_000).changed, []);
+  assert.equal(reg.get(id)!.status, "stopped");
+  // A collector restart keeps stopped and gone; anything else is stale until it reports.
+  const restored = new Instances();
+  const views = [
+    { ...reg.get(id)! },
+    { ...reg.get(id)!, id: "svc/gone", instance: "gone", status: "gone" as const },
+    { ...reg.get(id)!, id: "svc/live", instance: "live", status: "live" as const },
+  ];
+  restored.restore(views);
+  assert.deepEqual(restored.list().map((v) => `${v.instance} ${v.status}`), [
+    "gone gone",
+    "host:1 stopped",
+    "live stale",
+  ]);
+  // The same instance reporting again (say, started again under the same name) is live.
+  reg.observe(msg(0, T0 + 3_700_000, { pid: 2 }), T0 + 3_700_000);
+  assert.equal(reg.get(id)!.status, "live");
+});

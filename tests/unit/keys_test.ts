@@ -16,9 +16,9 @@ import {
   writeKeyPair,
   z85Decode,
   z85Encode,
-} from "../../lib/keys.ts";
-import { answer, serveZap, type ZapDecision, type ZapSocket } from "../../lib/zap.ts";
-import { keygen } from "../../lib/keygen.ts";
+} from "../../lib/transport/keys.ts";
+import { answer, serveZap, type ZapDecision, type ZapSocket } from "../../lib/transport/zap.ts";
+import { keygen } from "../../lib/cmd/keygen.ts";
 
 const enc = new TextEncoder();
 
@@ -143,7 +143,7 @@ Deno.test("loadServerKeys and loadClientKeys read the files keygen writes", asyn
   assert.deepEqual(await readAllowlist(`${dir}/agents.txt`), server.allow);
 });
 
-// ZAP (RFC 27) answers, as lib/zap.ts builds them from the ROUTER's frames.
+// ZAP (RFC 27) answers, as lib/transport/zap.ts builds them from the ROUTER's frames.
 
 function request(key: Uint8Array | null, over: Partial<Record<string, string>> = {}): Uint8Array[] {
   const f = (s: string) => enc.encode(s);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseWatchArgs } from "../../lib/sidecar/args.ts";
-import { exitCodeOf } from "../../lib/sidecar/main.ts";
+import { exitCodeOf } from "../../lib/cmd/watch.ts";
 import { createWatchReaders, WATCH_METRICS } from "../../lib/sidecar/readers.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { decode } from "../../lib/protocol.ts";

@@ -65,6 +65,7 @@ Deno.test("selfMetrics reports refusals by reason (zeros too), instances by stat
       'zeroapm_refusals_total{reason="too_large"} 0',
       'zeroapm_instances{status="live"} 1',
       'zeroapm_instances{status="gone"} 1',
+      'zeroapm_instances{status="stopped"} 0',
       "zeroapm_samples_lost 4",
       "zeroapm_websocket_clients 2",
       "zeroapm_websocket_buffered_bytes 10",

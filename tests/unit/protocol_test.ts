@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  createEncoder,
   decode,
   type DecodeResult,
   encode,
@@ -11,6 +12,7 @@ import {
   LIMITS,
   type Message,
   METRICS,
+  type OutgoingSample,
   PROTOCOL_VERSION,
   REJECT_REASONS,
   type RejectReason,
@@ -990,6 +992,33 @@ Deno.test("encode carries histograms and the agent start time", () => {
   const m = ok(decode(encode(IDENTITY, [sample], TS)));
   assert.deepStrictEqual(m.samples[0].hist, sample.hist);
   assert.equal(m.identity.start, IDENTITY.start);
+});
+
+Deno.test("decode reads the goodbye flag of a single or batch frame; anything but a boolean is refused", () => {
+  assert.equal(ok(decode(single({ bye: true }))).bye, true);
+  assert.equal(ok(decode(batch(2, { bye: true }))).bye, true);
+  for (const absent of [single(), single({ bye: false }), single({ bye: null })]) {
+    assert.equal(ok(decode(absent)).bye, undefined);
+  }
+  const bad = decode(single({ bye: "yes" }));
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && bad.error.reason, "wrong_type");
+});
+
+Deno.test("encode marks the last frame with bye, in both forms", () => {
+  const enc = createEncoder(IDENTITY);
+  const one = [{ seq: 1, ts: TS, metrics: {} }];
+  const two: OutgoingSample[] = [
+    { seq: 1, ts: TS, metrics: { "cpu.percent": 1 } },
+    { seq: 2, ts: TS, metrics: {} },
+  ];
+  assert.equal(ok(decode(enc(one, TS, true))).bye, true);
+  assert.equal(ok(decode(enc(two, TS, true))).bye, true);
+  assert.equal(ok(decode(enc(two, TS))).bye, undefined);
+  assert.ok(
+    !new TextDecoder().decode(enc(one, TS)).includes("bye"),
+    "no field when not saying goodbye",
+  );
 });
 
 Deno.test("decode keeps names in any script, with accents and emoji", () => {

@@ -38,6 +38,9 @@ function estimate(over: Partial<LeakEstimate>): LeakEstimate {
     upperMbPerHour: 700,
     sustainedMbPerHour: 550,
     confidence: 1,
+    recentMbPerHour: 600,
+    recentConfidence: 1,
+    full: false,
     signalToNoise: 5,
     levelBytes: 200e6,
     trend: [[0, 100e6], [100_000, 200e6]],
@@ -45,19 +48,21 @@ function estimate(over: Partial<LeakEstimate>): LeakEstimate {
   };
 }
 
-Deno.test("leak rates: MB/min from 60 MB/h, MB/h below; times ahead rounded", () => {
-  assert.equal(formatLeakRate(2880), "48 MB/min");
-  assert.equal(formatLeakRate(540), "9 MB/min");
-  assert.equal(formatLeakRate(1884), "31.4 MB/min");
-  assert.equal(formatLeakRate(20), "20 MB/h");
-  assert.equal(formatLeakRate(59.94), "59.9 MB/h");
-  assert.equal(formatLeakRate(12_000), "200 MB/min");
+Deno.test("leak rates: in MiB as the charts, MiB/min from 60 MiB/h, MiB/h below", () => {
+  // The detector's MB (10^6) per hour, said in MiB (2^20): 2880 MB/h is 45.8 MiB/min.
+  assert.equal(formatLeakRate(2880), "45.8 MiB/min");
+  assert.equal(formatLeakRate(540), "8.6 MiB/min");
+  assert.equal(formatLeakRate(1884), "29.9 MiB/min");
+  assert.equal(formatLeakRate(20), "19.1 MiB/h");
+  assert.equal(formatLeakRate(59.94), "57.2 MiB/h");
+  assert.equal(formatLeakRate(63 * 1.048576), "1.1 MiB/min");
+  assert.equal(formatLeakRate(12_000), "191 MiB/min");
   assert.equal(formatEta(45_000), "45 s");
   assert.equal(formatEta(12 * 60_000), "12 min");
   assert.equal(formatEta(3 * 3_600_000 + 60_000), "~3 h");
   assert.equal(formatEta(3 * 86_400_000), "~3 d");
-  assert.equal(leakText(540, 3 * 3_600_000), "leaking 9 MB/min · limit in ~3 h");
-  assert.equal(leakText(540), "leaking 9 MB/min");
+  assert.equal(leakText(540, 3 * 3_600_000), "leaking 8.6 MiB/min, limit in ~3 h");
+  assert.equal(leakText(540), "leaking 8.6 MiB/min");
 });
 
 Deno.test("active alerts: firing first, then pending, oldest first within each", () => {
@@ -91,9 +96,9 @@ Deno.test("leak badges: alerting leaks by state, strong trends without an alert,
   const b = leakBadges(active, leaks);
   assert.deepEqual([...b.keys()].sort(), ["s/firing", "s/pending", "s/trend"]);
   assert.equal(b.get("s/firing")!.level, "firing");
-  assert.equal(b.get("s/firing")!.text, "leaking 9 MB/min · limit in ~3 h");
+  assert.equal(b.get("s/firing")!.text, "leaking 8.6 MiB/min, limit in ~3 h");
   assert.equal(b.get("s/pending")!.level, "pending");
-  assert.equal(b.get("s/pending")!.text, "leaking 2 MB/min");
+  assert.equal(b.get("s/pending")!.text, "leaking 1.9 MiB/min");
   assert.equal(b.get("s/trend")!.level, "trend");
   // An alert without an estimate (e.g. restored after a restart) uses the alert's numbers.
   const restored = leakBadges([
@@ -104,7 +109,7 @@ Deno.test("leak badges: alerting leaks by state, strong trends without an alert,
       leak: { mbPerHour: 3000, confidence: 1 },
     }),
   ], {});
-  assert.equal(restored.get("s/x")!.text, "leaking 50 MB/min");
+  assert.equal(restored.get("s/x")!.text, "leaking 47.7 MiB/min");
 });
 
 Deno.test("trend line: the fitted line, extended to now at the estimated slope", () => {

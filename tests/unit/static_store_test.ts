@@ -27,6 +27,7 @@ function view(
     startedAt: null,
     restarts: 0,
     lastRestartAt: null,
+    seqResets: 0,
     latest: {},
     ...extra,
   };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseEndpoint } from "../../lib/zmtp/dial.ts";
+import { parseEndpoint } from "../../lib/transport/zmtp/dial.ts";
 import {
   createPeerParser,
   greeting,
@@ -8,7 +8,7 @@ import {
   readyCommand,
   readySocketType,
   ZmtpError,
-} from "../../lib/zmtp/wire.ts";
+} from "../../lib/transport/zmtp/wire.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

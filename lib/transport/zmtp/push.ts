@@ -4,7 +4,7 @@
  * frame per send. It replaces npm:zeromq in the app, where the native binding costs
  * ~11 MB of RSS and a poller thread under Deno (docs/architecture.md, "Agent transport").
  *
- * It behaves as lib/zmq.ts's `connectPush` does with `immediate`: while no collector is
+ * It behaves as lib/transport/zmq.ts's `connectPush` does with `immediate`: while no collector is
  * connected `trySend` answers false at once, so the agent's own bounded backlog keeps the
  * samples in order; it redials with a back-off (100 ms doubling to 2 s). A send resolves
  * true once the kernel has the whole frame, which then leaves even if `close()` follows.
@@ -14,7 +14,7 @@
  */
 import { clearTimeout, setTimeout } from "node:timers";
 import { type ByteConn, dialDefault, type Dialer, parseEndpoint } from "./dial.ts";
-import { createBackoff } from "../backoff.ts";
+import { createBackoff } from "../../backoff.ts";
 import {
   createPeerParser,
   greeting,
@@ -24,7 +24,7 @@ import {
   ZmtpError,
 } from "./wire.ts";
 
-/** The sending half the agent's send loop needs (same shape as lib/zmq.ts's `Sender`). */
+/** The sending half the agent's send loop needs (same shape as lib/transport/zmq.ts's `Sender`). */
 export interface PushSocket {
   /** Resolves true when the frame was written, false when there is no collector now. */
   trySend(frame: Uint8Array): Promise<boolean>;

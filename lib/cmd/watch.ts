@@ -12,9 +12,9 @@ import { createAgent, DEFAULT_COLLECTOR } from "../agent/agent.ts";
 import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
 import { connectCollector } from "../agent/transport.ts";
-import { parseWatchArgs, USAGE } from "./args.ts";
-import { createWatchReaders, type WatchReaders } from "./readers.ts";
-import { clientKeysFromEnv } from "../keys.ts";
+import { parseWatchArgs, USAGE } from "../sidecar/args.ts";
+import { createWatchReaders, type WatchReaders } from "../sidecar/readers.ts";
+import { clientKeysFromEnv } from "../transport/keys.ts";
 
 /** Signals passed on to the command. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];

@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { generateKeyPair, KeyError, writeKeyPair } from "./keys.ts";
+import { generateKeyPair, KeyError, writeKeyPair } from "../transport/keys.ts";
 
 /** `--help` text. */
 export const KEYGEN_USAGE = `zeroapm keygen: write a CURVE key pair for the ZMQ link

@@ -2,7 +2,7 @@
  * The few bytes of ZMTP 3.0 (rfc.zeromq.org/spec/23) a PUSH socket needs with the NULL
  * mechanism: the 64-byte greeting, the READY command, message frames, and a parser for
  * what the peer sends back (its greeting and commands). Pure functions over bytes, so the
- * handshake is tested without a socket; lib/zmtp/push.ts drives them over a connection.
+ * handshake is tested without a socket; lib/transport/zmtp/push.ts drives them over a connection.
  *
  * @module
  */

@@ -9,14 +9,14 @@
  * - a short `linger` everywhere, or a process with queued messages never exits.
  *
  * CURVE (docs/security.md): `bindPull(ep, { curve })` makes the PULL a CURVE server and, with
- * an allowlist, answers ZAP (lib/zap.ts) from a ROUTER in the same, private context;
+ * an allowlist, answers ZAP (lib/transport/zap.ts) from a ROUTER in the same, private context;
  * `connectPush(ep, { curve })` makes an agent a CURVE client. Without `curve` nothing changes.
  *
  * @module
  */
 import * as zmq from "zeromq";
-import { LIMITS } from "./protocol.ts";
-import { createBackoff } from "./backoff.ts";
+import { LIMITS } from "../protocol.ts";
+import { createBackoff } from "../backoff.ts";
 import { isZ85Key, serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
 
 /** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */

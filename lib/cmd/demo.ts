@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { ConfigError, resolveConfig, USAGE } from "./config.ts";
-import { type Banner, connectEndpoint, readBannerLine } from "./banner.ts";
+import { ConfigError, resolveConfig, USAGE } from "../config.ts";
+import { type Banner, connectEndpoint, readBannerLine } from "../banner.ts";
 
 /** `deno task demo --help`. */
 export const DEMO_USAGE = `zeroapm demo: the collector and the seed's three apps
@@ -44,7 +44,7 @@ export function seedApps(collector: string, apiPort: number): { name: string; ar
   ];
 }
 
-const root = new URL("../", import.meta.url);
+const root = new URL("../../", import.meta.url);
 
 /** A child in its own session (`detached`: setsid), so terminal signals reach the demo only. */
 function spawn(script: string, args: string[], stdout: "inherit" | "piped"): Deno.ChildProcess {

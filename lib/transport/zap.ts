@@ -2,13 +2,13 @@
  * A ZAP handler (ZeroMQ RFC 27) for CURVE: libzmq asks it, over `inproc://zeromq.zap.01` in
  * the server socket's context, whether a client that completed the CURVE handshake may talk;
  * it answers 200 for a public key in the allowlist and 400 for anything else. zeromq.js has
- * no ZAP class, so this is a ROUTER served by a loop with lib/zmq.ts's rules for Deno: drain
- * while `readable`, back off ~1 ms when idle, no receive timeout, await every send. lib/zmq.ts
+ * no ZAP class, so this is a ROUTER served by a loop with lib/transport/zmq.ts's rules for Deno: drain
+ * while `readable`, back off ~1 ms when idle, no receive timeout, await every send. lib/transport/zmq.ts
  * owns the socket (it is the only importer of zeromq) and hands it to {@link serveZap}.
  *
  * @module
  */
-import { createBackoff } from "./backoff.ts";
+import { createBackoff } from "../backoff.ts";
 
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 const Z85_VALUE = new Map([...Z85].map((c, i) => [c, i]));

@@ -3,7 +3,7 @@
  * does `npm install /path/to/dist/agent` and `import { createAgent } from "zeroapm-agent"`.
  *
  * - `mod.js` and its chunks: lib/agent/mod.ts bundled to ES modules by `deno bundle` with code
- *   splitting, `zeromq` left external. The agent speaks ZMTP itself and loads lib/zmq.ts (and
+ *   splitting, `zeromq` left external. The agent speaks ZMTP itself and loads lib/transport/zmq.ts (and
  *   so npm:zeromq) only for CURVE, by a dynamic import that code splitting keeps dynamic: in
  *   one file it would become a static import, and the package would not load without
  *   zeromq. So zeromq is an optional peer dependency, installed by an app that wants CURVE;
@@ -18,7 +18,7 @@
 import type ts from "typescript";
 import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The package's name, as apps import it. */
 export const PACKAGE_NAME = "zeroapm-agent";

@@ -1,0 +1,247 @@
+/**
+ * Alerts end with what they are about: an instance that said goodbye raises nothing and
+ * resolves its leak alert; a crash raises one silent alert that resolves once the instance is
+ * gone; redeploys do not pile up alerts; a collector restart re-evaluates from data.
+ */
+import assert from "node:assert/strict";
+import { createAlertEngine } from "../../lib/alerts/engine.ts";
+import { openAlertStore } from "../../lib/alerts/store.ts";
+import { DEFAULT_RULES, parseRules } from "../../lib/alerts/rules.ts";
+import type { Notifier } from "../../lib/alerts/notify.ts";
+import type { Alert } from "../../lib/alerts/types.ts";
+import { MB } from "../../lib/alerts/leak.ts";
+import { GONE_AFTER_INTERVALS, STALE_AFTER_INTERVALS } from "../../lib/collector/instances.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+import { instanceView } from "../support/views.ts";
+
+const T0 = 1_700_000_000_000;
+
+function recorder(): Notifier & { events: string[] } {
+  const events: string[] = [];
+  return {
+    events,
+    notify: (status, alert) => void events.push(`${status} ${alert.rule} ${alert.instance}`),
+    stats: () => ({ sent: events.length, failed: 0, retried: 0, dropped: 0, queued: 0 }),
+    idle: () => Promise.resolve(),
+    close: () => {},
+  };
+}
+
+/** The status the collector's sweep gives a silent instance (instances.ts), or stopped. */
+function sweep(v: InstanceView, now: number): void {
+  if (v.status === "stopped") return;
+  const silent = now - v.lastSeen;
+  v.status = silent > GONE_AFTER_INTERVALS * v.intervalMs
+    ? "gone"
+    : silent > STALE_AFTER_INTERVALS * v.intervalMs
+    ? "stale"
+    : "live";
+}
+
+/**
+ * Drive one engine second by second from `from` to `to` (s): each instance that reports at
+ * second s (`reports(v, s)`) sends its RSS, by default growing 1 MB/s; the sweep's status
+ * follows its silence.
+ */
+function run(
+  engine: ReturnType<typeof createAlertEngine>,
+  views: InstanceView[],
+  from: number,
+  to: number,
+  reports: (v: InstanceView, s: number) => boolean,
+  clock: { now: number },
+  rss = (s: number) => 100 * MB + s * MB,
+) {
+  for (let s = from; s <= to; s++) {
+    clock.now = T0 + s * 1000;
+    for (const v of views) {
+      if (v.status !== "stopped" && reports(v, s)) {
+        v.lastSeen = clock.now;
+        engine.observe(v, [[clock.now, { "mem.rss_bytes": rss(s) }]]);
+      }
+      sweep(v, clock.now);
+    }
+    engine.evaluate(clock.now, views);
+  }
+}
+
+Deno.test("goodbye: a stopped instance raises no silent alert and its leak alert resolves", () => {
+  const clock = { now: T0 };
+  const notifier = recorder();
+  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now, notifier });
+  const v = instanceView({ instance: "leaky" }, T0);
+  run(engine, [v], 0, 200, () => true, clock);
+  assert.deepEqual(engine.list().active.map((a) => `${a.rule} ${a.state}`), [
+    "memory-leak firing",
+  ]);
+  v.status = "stopped"; // its goodbye arrived
+  run(engine, [v], 201, 201 + 10 * 60, () => false, clock);
+  assert.deepEqual(engine.list().active, [], "nothing active for a stopped instance");
+  const [resolved] = engine.list().recent;
+  assert.equal(resolved.rule, "memory-leak");
+  assert.equal(resolved.resolvedAt, T0 + 201_000, "resolved at once, not after keep_firing_for");
+  assert.equal(resolved.message, "instance stopped (said goodbye)");
+  assert.equal(engine.leakOf(v.id), null, "no estimate drawn for a stopped instance");
+  assert.deepEqual(notifier.events, [
+    `firing memory-leak ${v.id}`,
+    `resolved memory-leak ${v.id}`,
+  ]);
+});
+
+Deno.test("crash: one silent alert, resolved as 'instance gone' after 60 missed intervals", () => {
+  const clock = { now: T0 };
+  const notifier = recorder();
+  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now, notifier });
+  const v = instanceView({ instance: "crashy" }, T0);
+  // Reports for 60 s, then is killed (no goodbye) and never comes back: 3 days of silence.
+  run(engine, [v], 0, 3 * 86_400, (_, s) => s <= 60, clock);
+  assert.equal(v.status, "gone");
+  assert.deepEqual(engine.list().active, []);
+  assert.deepEqual(notifier.events, [
+    `firing instance-silent ${v.id}`,
+    `resolved instance-silent ${v.id}`,
+  ]);
+  const [a] = engine.list().recent;
+  assert.equal(a.message, "instance gone");
+  assert.equal(a.firedAt, T0 + 60_000 + 30_000, "fired after 30 s of silence");
+  assert.equal(a.resolvedAt, T0 + 60_000 + 61_000, "resolved when the sweep calls it gone");
+});
+
+Deno.test("crash: a silent rule whose 'for' outlasts the gone time still fires, once", () => {
+  const clock = { now: T0 };
+  const notifier = recorder();
+  const engine = createAlertEngine({
+    rules: parseRules(`rules: [{ name: silent, kind: absence, for: 5m }]`),
+    now: () => clock.now,
+    notifier,
+  });
+  const v = instanceView({ instance: "crashy" }, T0);
+  run(engine, [v], 0, 600, (_, s) => s <= 10, clock);
+  assert.deepEqual(notifier.events, [`firing silent ${v.id}`, `resolved silent ${v.id}`]);
+  assert.equal(engine.list().recent[0].message, "instance gone");
+});
+
+Deno.test("redeploys under new hostnames do not pile up alerts", () => {
+  const clock = { now: T0 };
+  const notifier = recorder();
+  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now, notifier });
+  // 20 deploys, 10 min apart; each new container (new host name, so a new instance id)
+  // replaces the last, half of which stop cleanly and half of which are killed.
+  const views: InstanceView[] = [];
+  let most = 0;
+  for (let d = 0; d < 20; d++) {
+    const v = instanceView({ instance: `web-${d}:1`, host: `web-${d}` }, T0 + d * 600_000);
+    views.push(v);
+    const prev = views[d - 1];
+    if (prev && d % 2 === 0) prev.status = "stopped";
+    run(engine, views, d * 600, d * 600 + 599, (x) => x === v, clock, () => 80 * MB);
+    most = Math.max(most, engine.list().active.length);
+  }
+  assert.deepEqual(engine.list().active, [], "every old instance stopped or is gone");
+  assert.ok(most <= 1, `at most the latest crash alerts at a time (saw ${most})`);
+  const silent = notifier.events.filter((e) => e.startsWith("firing instance-silent"));
+  assert.equal(silent.length, 10, "one silent alert per crash, none per clean stop");
+});
+
+Deno.test("a collector restart starts with no firing alert and re-evaluates from data", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = { now: T0 };
+    const leaky = instanceView({ instance: "leaky" }, T0);
+    const stopped = instanceView({ instance: "stopped" }, T0);
+    const flat = instanceView({ instance: "flat" }, T0);
+    const views = [leaky, stopped, flat];
+    const first = createAlertEngine({
+      rules: DEFAULT_RULES,
+      now: () => clock.now,
+      store: openAlertStore(dir),
+      notifier: recorder(),
+    });
+    run(first, views, 0, 200, () => true, clock); // all three "leak" 1 MB/s
+    assert.deepEqual(first.list().active.map((a) => `${a.rule} ${a.state} ${a.instance}`), [
+      `memory-leak firing ${leaky.id}`,
+      `memory-leak firing ${stopped.id}`,
+      `memory-leak firing ${flat.id}`,
+    ]);
+    const before = new Map(first.list().active.map((a) => [a.instance, a]));
+    first.close(); // the collector stops (say, killed)
+
+    // It restarts a minute later: the views come back from history (restore keeps stopped).
+    const notifier = recorder();
+    clock.now = T0 + 260_000;
+    const second = createAlertEngine({
+      rules: DEFAULT_RULES,
+      now: () => clock.now,
+      store: openAlertStore(dir),
+      notifier,
+    });
+    assert.deepEqual(second.list().active, [], "nothing replayed as firing");
+    stopped.status = "stopped";
+    for (const v of [leaky, flat]) v.status = "stale";
+    // leaky keeps leaking, flat stays flat from now on.
+    const seen: string[] = [];
+    for (let s = 260; s <= 600; s++) {
+      clock.now = T0 + s * 1000;
+      for (const v of [leaky, flat]) {
+        v.lastSeen = clock.now;
+        v.status = "live";
+        const rss = v === leaky ? 100 * MB + s * MB : 300 * MB;
+        second.observe(v, [[clock.now, { "mem.rss_bytes": rss }]]);
+      }
+      second.evaluate(clock.now, views);
+      for (const a of second.list().active) seen.push(`${s} ${a.state} ${a.instance}`);
+    }
+    assert.ok(
+      !seen.some((x) => x.includes(stopped.id) || x.includes(flat.id)),
+      "no alert for the stopped or the flat instance after the restart",
+    );
+    const [confirmed] = second.list().active;
+    assert.equal(confirmed.instance, leaky.id);
+    assert.equal(confirmed.state, "firing");
+    assert.equal(confirmed.id, before.get(leaky.id)!.id, "the same alert, confirmed by data");
+    assert.equal(confirmed.firedAt, before.get(leaky.id)!.firedAt);
+    assert.ok(Number(seen[0].split(" ")[0]) >= 260 + 90, "confirmed only once there is data");
+    const messages = new Map(second.list().recent.map((a) => [a.instance, a.message]));
+    assert.equal(messages.get(stopped.id), "instance stopped (said goodbye)");
+    assert.equal(messages.get(flat.id), "not confirmed by the data after a collector restart");
+    assert.deepEqual(notifier.events.sort(), [
+      `resolved memory-leak ${flat.id}`,
+      `resolved memory-leak ${stopped.id}`,
+    ], "no second firing notification for the confirmed alert");
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("after a restart an instance last seen before it gets 'for' to report again", () => {
+  const clock = { now: T0 + 3_600_000 };
+  const notifier = recorder();
+  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now, notifier });
+  // Restored as stale (it reported an hour ago, before the collector went down) ...
+  const back = instanceView({ instance: "back", status: "stale" }, T0);
+  const never = instanceView({ instance: "never", status: "stale" }, T0);
+  const dead = instanceView({ instance: "dead", status: "gone" }, T0);
+  const views = [back, never, dead];
+  for (let s = 0; s <= 120; s++) {
+    clock.now = T0 + 3_600_000 + s * 1000;
+    if (s >= 5) {
+      back.status = "live";
+      back.lastSeen = clock.now;
+    }
+    engine.evaluate(clock.now, views);
+    if (s === 5) {
+      const firing = engine.list().active.filter((a) => a.state === "firing");
+      assert.deepEqual(firing, [], "nothing fired at once");
+    }
+  }
+  // ... `back` reported within 5 s: nothing; `never` did not: one alert, 30 s after start.
+  assert.deepEqual(engine.list().active.map((a) => `${a.state} ${a.instance}`), [
+    `firing ${never.id}`,
+  ]);
+  assert.equal(engine.list().active[0].firedAt, T0 + 3_600_000 + 30_000);
+  assert.deepEqual(notifier.events, [`firing instance-silent ${never.id}`]);
+});
+
+/** Types only: the alert shape the assertions read. */
+export type { Alert };
