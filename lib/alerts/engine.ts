@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 import { LeakDetector, type LeakEstimate, type LeakOptions } from "./leak.ts";
 import { compare, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";

@@ -28,7 +28,7 @@ import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread } from "./history.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
-import { CHART_METRICS } from "../http/ws.ts";
+import { CHART_METRICS } from "../model/instance.ts";
 import {
   createAlertEngine,
   createNotifier,

@@ -33,8 +33,7 @@ import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
 import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
-import type { InstanceView } from "../live/messages.ts";
-import type { PersistedView } from "../collector/instances.ts";
+import type { InstanceView, PersistedView } from "../model/instance.ts";
 
 /** Options for {@link DurableStore.open}. */
 export interface DurableOptions {
