@@ -7,11 +7,11 @@
  * @module
  */
 import { DurableStore } from "../store/durable.ts";
-import type { Request, Response } from "./history.ts";
+import type { HistoryRequest, HistoryReply } from "./history.ts";
 
 interface WorkerScope {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
-  postMessage(message: Response): void;
+  onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
+  postMessage(message: HistoryReply): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 
