@@ -18,6 +18,7 @@ import {
   costOf,
   type CostSummary,
 } from "./agent_cost.ts";
+import { type HeapCostResults, renderHeapProfileCost } from "./heap_profile_cost.ts";
 
 /** The machine the numbers come from. */
 export interface Machine {
@@ -53,6 +54,8 @@ export interface BenchResults {
   breakdown: Record<Form, Stage[]>;
   storage: StorageResults;
   agentCost: AgentCostResults;
+  /** A heap-profiling window's cost (bench/heap_profile_cost.ts). */
+  heapProfile?: HeapCostResults;
   /** Remote write beside ingest, and bytes/sample against VictoriaMetrics (remote_write.ts). */
   remoteWrite?: RemoteWriteResults;
   targets: {
@@ -264,6 +267,7 @@ export function renderReport(r: BenchResults): string {
   p();
   renderStorage(r, p);
   renderAgentCost(r, p);
+  if (r.heapProfile) renderHeapProfileCost(r.heapProfile, p);
   if (r.remoteWrite) {
     p();
     p(renderRemoteWrite(r.remoteWrite));

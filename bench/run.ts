@@ -13,6 +13,7 @@ import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runAgentCost } from "./agent_cost.ts";
+import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
@@ -173,6 +174,8 @@ async function main() {
     `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
   );
   const agentCost = await runAgentCost({ ...AGENT_COST, log: (l) => say(`agent cost: ${l}`) });
+  // 6. A heap-profiling window: the same leaking app with profiling on and off (~2.5 min).
+  const heapProfile = await runHeapProfileCost(3, (l) => say(`heap profile cost: ${l}`));
 
   await noteLoad("end");
   const results: BenchResults = {
@@ -194,6 +197,7 @@ async function main() {
     breakdown,
     storage,
     agentCost,
+    heapProfile,
     remoteWrite,
     targets: {
       batchRatio: 0.8,

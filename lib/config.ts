@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
-import { isLoopback, resolveToken, TokenError } from "./http/auth.ts";
+import { isLoopback, resolveToken, TokenError } from "./token.ts";
 
 /** Resolved collector configuration. */
 export interface Config {

@@ -14,8 +14,11 @@ import { el, setText } from "./dom.ts";
 import {
   countBadge,
   formatSpanShort,
+  growsText,
   instanceLabel,
   parseAlerts,
+  parseSites,
+  siteLine,
   sortActive,
   startOf,
 } from "./alerts_model.ts";
@@ -51,6 +54,9 @@ interface Item {
   rule: HTMLSpanElement;
   inst: HTMLSpanElement;
   message: HTMLSpanElement;
+  /** Where a leak grows: one line, then the sites with their share (heap profile). */
+  grows: HTMLSpanElement;
+  sites: HTMLOListElement;
   time: HTMLSpanElement;
   ago: HTMLSpanElement;
 }
@@ -171,6 +177,7 @@ export class AlertsPanel {
     setText(item.rule, a.rule);
     setText(item.inst, this.#label(a));
     setText(item.message, a.message);
+    paintSites(item, a);
     const at = startOf(a);
     setText(item.time, `${a.state === "firing" ? "firing since" : "pending since"} ${clock(at)}`);
     setText(item.ago, formatSpanShort(now - at));
@@ -184,6 +191,7 @@ export class AlertsPanel {
     setText(item.rule, a.rule);
     setText(item.inst, this.#label(a));
     setText(item.message, a.message);
+    paintSites(item, a);
     const end = typeof a.resolvedAt === "number" ? a.resolvedAt : a.since;
     setText(item.time, `resolved ${clock(end)}`);
     setText(item.ago, `lasted ${formatSpanShort(end - a.since)}`);
@@ -251,13 +259,35 @@ function buildItem(a: Alert): Item {
   const inst = el("span", "alert-instance");
   head.append(rule, inst);
   const message = el("span", "alert-message");
-  main.append(head, message);
+  const grows = el("span", "alert-grows");
+  const sites = el("ol", "alert-sites");
+  grows.hidden = true;
+  sites.hidden = true;
+  main.append(head, message, grows, sites);
   const when = el("div", "alert-when");
   const time = el("span", "alert-time num");
   const ago = el("span", "alert-ago num");
   when.append(time, ago);
   li.append(state, main, when);
-  return { li, state, rule, inst, message, time, ago };
+  return { li, state, rule, inst, message, grows, sites, time, ago };
+}
+
+/** A leak alert's sites: the top one as a sentence, all of them with their share; text only. */
+function paintSites(item: Item, a: Alert): void {
+  const sites = a.kind === "leak" ? parseSites(a.leak?.sites) : [];
+  item.grows.hidden = sites.length === 0;
+  item.sites.hidden = sites.length === 0;
+  setText(item.grows, sites.length > 0 ? growsText(sites[0]) : "");
+  const lines = sites.map(siteLine);
+  if (item.sites.dataset.sig === lines.join("\n")) return;
+  item.sites.dataset.sig = lines.join("\n");
+  item.sites.replaceChildren(
+    ...sites.map((s, i) => {
+      const li = el("li", "alert-site mono", lines[i]);
+      li.title = `${s.url}:${s.line}:${s.col}`;
+      return li;
+    }),
+  );
 }
 
 function paintState(item: Item, state: string): void {

@@ -11,6 +11,7 @@
  * @module
  */
 import type { Alert, LeakEstimate } from "../lib/live/messages.ts";
+import type { LeakSite } from "../lib/alerts/types.ts";
 import { formatEta, formatLeakRate, leakText } from "../lib/alerts/leak_text.ts";
 
 export { formatEta, formatLeakRate, leakText };
@@ -34,6 +35,8 @@ export interface LeakBadge {
   text: string;
   title: string;
   mbPerHour: number;
+  /** `grows in fn (file:line), +N MiB/min`, when the alert carries heap-profile sites. */
+  grows?: string;
 }
 
 /** A span for people: `8 s`, `3 min`, `2 h 5 min`, `3 d`. */
@@ -101,7 +104,9 @@ export function leakBadges(
     const mbPerHour = e?.mbPerHour ?? a.leak?.mbPerHour ?? a.value;
     const ttl = e ? e.timeToLimitMs : a.leak?.timeToLimitMs;
     if (!isNum(mbPerHour)) continue;
+    const top = parseSites(a.leak?.sites)[0];
     out.set(id, {
+      ...(top ? { grows: growsText(top) } : {}),
       level: a.state as LeakLevel,
       text: leakText(mbPerHour, ttl),
       title: `${a.rule} ${a.state}: ${a.message}${
@@ -188,4 +193,55 @@ export function parseAlerts(x: unknown): Alert[] {
 
 function isNum(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
+}
+
+/** `backend_app.ts:143` from a site's URL and line (the URL's last path segment). */
+export function siteWhere(s: LeakSite): string {
+  let file = s.url;
+  try {
+    const u = new URL(s.url);
+    file = decodeURIComponent(u.pathname.split("/").pop() || u.pathname) || s.url;
+  } catch { /* not a URL: shown as sent */ }
+  return s.line > 0 ? `${file || "?"}:${s.line}` : file || "(V8)";
+}
+
+/** `+12.5 MiB/min` (binary MiB: allocation sizes are bytes). */
+export function siteRate(bytesPerMin: number): string {
+  const mib = bytesPerMin / (1024 * 1024);
+  return `+${mib >= 10 ? Math.round(mib) : Math.round(mib * 10) / 10} MiB/min`;
+}
+
+/** `grows in cacheReadings (backend_app.ts:143), +45 MiB/min`. */
+export function growsText(s: LeakSite): string {
+  return `grows in ${s.fn} (${siteWhere(s)}), ${siteRate(s.bytesPerMin)}`;
+}
+
+/** One line of the sites panel: `cacheReadings (backend_app.ts:143) · 97 % · +45 MiB/min`. */
+export function siteLine(s: LeakSite): string {
+  return `${s.fn} (${siteWhere(s)}) · ${Math.round(s.share * 100)} % · ${siteRate(s.bytesPerMin)}`;
+}
+
+/** The sites of an alert from the wire: only well-formed ones, at most three. */
+export function parseSites(x: unknown): LeakSite[] {
+  if (!Array.isArray(x)) return [];
+  const out: LeakSite[] = [];
+  for (const s of x.slice(0, 20)) {
+    if (out.length === 3) break;
+    if (!s || typeof s !== "object") continue;
+    const o = s as Record<string, unknown>;
+    if (
+      typeof o.fn !== "string" || typeof o.url !== "string" || !isNum(o.line) ||
+      !isNum(o.bytesPerMin) || !isNum(o.share)
+    ) continue;
+    out.push({
+      fn: o.fn,
+      url: o.url,
+      line: o.line,
+      col: isNum(o.col) ? o.col : 0,
+      bytes: isNum(o.bytes) ? o.bytes : 0,
+      bytesPerMin: o.bytesPerMin,
+      share: o.share,
+    });
+  }
+  return out;
 }

@@ -325,6 +325,13 @@ function fill(row: Row, entry: Entry, now: number, leak?: LeakBadge): void {
   }
   setText(row.status, st);
   const notes = notesOf(entry);
+  if (leak?.grows) {
+    notes.unshift({
+      kind: `grows is-${leak.level}`,
+      text: leak.grows,
+      title: "where the heap grows: the top allocation site of the app's heap profile",
+    });
+  }
   if (leak) notes.unshift({ kind: `leak is-${leak.level}`, text: leak.text, title: leak.title });
   row.tr.dataset.leak = leak?.level ?? "";
   renderNotes(row.notes, notes);

@@ -13,11 +13,13 @@ import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../transport/zmq.ts";
 import { createBacklog } from "./backlog.ts";
+import { heapProfileEnabled, type HeapProfileOptions, startHeapProfiler } from "./heap_profile.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
 import { createRegistry, type MetricsRegistry } from "./registry.ts";
 import { rateLimitedReporter } from "./report.ts";
 import { createRuntimeReaders, type RuntimeReaders } from "./runtime.ts";
 import { startSendLoop, type Transport } from "./sender.ts";
+import { serialSends } from "./serial.ts";
 import { isQuiet, startTicker } from "./ticker.ts";
 import { connectCollector } from "./transport.ts";
 
@@ -61,6 +63,11 @@ export interface AgentOptions {
   maxSeries?: number;
   /** Errors (transport, readers, dropped samples); default: console.error, 1 line/minute. */
   onError?: (error: unknown) => void;
+  /**
+   * Heap profiling when the heap grows steadily (heap_profile.ts; default on, measuring this
+   * process only). `false` or env `ZEROAPM_HEAP_PROFILE=0` turn it off; an object tunes it.
+   */
+  heapProfile?: HeapProfileOptions | boolean;
 }
 
 /** Counters of one agent. Invariant: `seq === sent + dropped + backlog`. */
@@ -127,8 +134,10 @@ export function createAgent(options: AgentOptions): Agent {
     options.onError ?? ((e) => console.error(`${prefix}: ${(e as Error).message}`)),
   );
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
-  const transport = options.transport ??
-    connect(options.collector ?? DEFAULT_COLLECTOR, options.curve, report);
+  // Samples and heap profiles share the transport: one send at a time (serial.ts).
+  const transport = serialSends(
+    options.transport ?? connect(options.collector ?? DEFAULT_COLLECTOR, options.curve, report),
+  );
   const runtime = options.runtime === undefined
     ? createRuntimeReaders({ onError: reportOwn, probe: false })
     : options.runtime;
@@ -143,6 +152,15 @@ export function createAgent(options: AgentOptions): Agent {
     alwaysQuiet: options.readers !== undefined,
   });
   const readers = options.readers ?? createProcessReaders({ lag: ticker.lag });
+  const heap = !options.readers && heapProfileEnabled(options.heapProfile)
+    ? startHeapProfiler({
+      ...(typeof options.heapProfile === "object" ? options.heapProfile : {}),
+      identity,
+      now,
+      send: (frame) => transport.trySend(frame),
+      onError: reportOwn,
+    })
+    : null;
   const backlog = createBacklog<OutgoingSample>(backlogLimit);
   const encodeFrame = createEncoder(identity);
   /** The goodbye sample queued by stop(): the frame that ends with it carries `bye`. */
@@ -166,6 +184,7 @@ export function createAgent(options: AgentOptions): Agent {
     try {
       const r = readers.read();
       ticker.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
+      heap?.observe(now(), r.heapUsedBytes);
       const values: Record<string, number> = {};
       let n = addFinite(values, METRICS.cpuPercent, r.cpuPercent, 0);
       n = addFinite(values, METRICS.rssBytes, r.rssBytes, n);
@@ -210,7 +229,7 @@ export function createAgent(options: AgentOptions): Agent {
       backlog.push(goodbye);
       sender.wake();
       stopped = (async () => {
-        for (const r of [ticker, readers, runtime]) {
+        for (const r of [ticker, readers, runtime, heap]) {
           try {
             r?.close();
           } catch (e) {

@@ -12,12 +12,12 @@
  *
  * @module
  */
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 import { LeakDetector, type LeakEstimate, type LeakOptions } from "./leak.ts";
 import { compare, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";
 import type { Notifier, NotifyStats } from "./notify.ts";
-import type { Alert } from "./types.ts";
+import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 import { CarriedAlerts } from "./carried.ts";
 import { formatEta, leakText } from "./leak_text.ts";
 import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
@@ -53,6 +53,8 @@ export interface AlertEngineOptions {
   onChange?: (alert: Alert) => void;
   /** After start, instances not yet live do not resolve threshold alerts for this long, ms. */
   graceMs?: number;
+  /** Where an instance's heap grows (its latest heap profile), put on its leak alerts. */
+  leakSites?: (instanceId: string) => LeakSite[] | undefined;
 }
 
 /** One sample: `[t, metrics]`, or `{ t, metrics }` as ingest places it. */
@@ -248,7 +250,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       const alert = entry.alert;
       alert.value = v.value;
       alert.message = v.message;
-      if (v.leak) alert.leak = v.leak;
+      if (v.leak) alert.leak = withSites(v.leak, view.id);
       if (alert.state === "pending" && now - entry.heldSince >= rule.forMs) fire(entry, now);
       return;
     }
@@ -268,11 +270,17 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     }
     if (v.final || a.alert.state === "pending" || now - a.lastTrue >= rule.keepFiringForMs) {
       active.delete(k);
-      if (v.leak) a.alert.leak = v.leak;
+      if (v.leak) a.alert.leak = withSites(v.leak, view.id);
       a.alert.value = v.value;
       finish(a.alert, now, v.message);
       notifier?.notify("resolved", { ...a.alert });
     }
+  }
+
+  /** The leak numbers with the instance's allocation sites, when it has a heap profile. */
+  function withSites(leak: AlertLeak, id: string): AlertLeak {
+    const sites = opts.leakSites?.(id);
+    return sites && sites.length > 0 ? { ...leak, sites } : leak;
   }
 
   function judge(rule: Rule, view: InstanceView, st: InstanceState, now: number): Verdict {

@@ -39,4 +39,4 @@ export {
   type WebhookPayload,
 } from "./notify.ts";
 export { type AlertStore, openAlertStore } from "./store.ts";
-export type { Alert, AlertLeak, AlertState } from "./types.ts";
+export type { Alert, AlertLeak, AlertState, LeakSite } from "./types.ts";

@@ -31,7 +31,7 @@ import { readThrough, RemoteReader } from "../remote/reader.ts";
 import { remoteFamilies } from "../remote/metrics.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
-import { CHART_METRICS } from "../http/ws.ts";
+import { CHART_METRICS } from "../model/instance.ts";
 import {
   createAlertEngine,
   createNotifier,
@@ -39,7 +39,8 @@ import {
   openAlertStore,
   type RuleSet,
 } from "../alerts/mod.ts";
-import type { LeakEstimate } from "../alerts/leak.ts";
+import type { LeakEstimate, LeakOptions } from "../alerts/leak.ts";
+import { openProfileStore } from "./profiles.ts";
 import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
 import { federateFamilies } from "../prom/federate.ts";
@@ -80,6 +81,8 @@ export interface CollectorOptions {
   stuckCloseMs?: number;
   /** Most series across all instances (default 100 000); more are refused and counted. */
   maxSeriesTotal?: number;
+  /** Leak detector tuning (tests shorten its 90 s of data before a first estimate). */
+  leak?: LeakOptions;
   /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
   otlp?: string | null;
   /**
@@ -178,6 +181,13 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     instances.restore(history.restored);
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
+  // Heap profiles agents send when their heap grows (profiles.db, kept as long as raw history).
+  const profiles = openProfileStore({
+    dir: opts.dataDir ?? null,
+    now,
+    retentionMs: history?.retention.rawMs,
+  });
+  cleanup.defer(() => profiles.close());
   // Without a data directory there is no WAL to ship from: queues in memory, bounded.
   const memoryRemote = !history && opts.remoteWrite?.length
     ? startMemoryRemoteWrite(opts.remoteWrite, { now, log })
@@ -186,6 +196,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const remoteStats = () => history?.remoteStats() ?? memoryRemote?.stats() ?? [];
   const rules = opts.rules ?? defaultRuleSet();
   const alerts = createAlertEngine({
+    leakSites: (id) => profiles.sites(id, 3),
+    leak: opts.leak,
     rules,
     now,
     log,
@@ -201,6 +213,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     now,
     history: history ?? memoryRemote?.sink,
     alerts,
+    profiles,
     maxSeriesTotal: opts.maxSeriesTotal,
   });
   const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
@@ -268,6 +281,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       ? readThrough(history ?? recentReader(recent, now), reader)
       : history ?? recentReader(recent, now),
     alerts,
+    profiles,
     prom: {
       metrics: () => metrics.render(),
       federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
@@ -321,6 +335,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
 
   // Stale instances are kept as long as their history is: the raw retention, or the window.
   const forgetAfterMs = history ? history.retention.rawMs : windowMs;
+  let prunedAt = -Infinity;
   const jobs: PeriodicJob[] = [
     {
       // Hand buffered points to the history thread. Disk full, read-only directory...:
@@ -368,6 +383,14 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       },
     },
     { name: "trim", run: (t) => recent.trim(t) },
+    {
+      name: "profiles",
+      run: (t) => {
+        if (t - prunedAt < 60_000) return;
+        prunedAt = t;
+        profiles.prune(new Set(instances.list().map((v) => v.id)));
+      },
+    },
     // Instances only the remote-read cluster knows, listed again every 30 s.
     { name: "remote-read", run: (t) => refreshRemote(t) },
   ];

@@ -36,7 +36,7 @@ export interface RemoteTarget {
 }
 
 /** A message to the history thread. */
-export type Request =
+export type HistoryRequest =
   | {
     type: "open";
     now: number;
@@ -72,7 +72,7 @@ export type Request =
   | { type: "close"; now: number };
 
 /** A message from the history thread. */
-export type Response =
+export type HistoryReply =
   | {
     type: "opened";
     retention: Retention;
@@ -162,7 +162,7 @@ export class HistoryThread implements HistorySink {
     this.retention = opened.retention;
     this.restored = opened.instances;
     this.warnings = opened.warnings;
-    worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
+    worker.onmessage = (e: MessageEvent<HistoryReply>) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
       this.#fail(new Error(`history thread failed: ${e.message}`));
@@ -174,15 +174,15 @@ export class HistoryThread implements HistorySink {
     const worker = new Worker(new URL("./history_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    let opened: Response;
+    let opened: HistoryReply;
     try {
-      opened = await new Promise<Response>((resolve, reject) => {
-        worker.onmessage = (e: MessageEvent<Response>) => resolve(e.data);
+      opened = await new Promise<HistoryReply>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<HistoryReply>) => resolve(e.data);
         worker.onerror = (e) => {
           e.preventDefault();
           reject(new Error(`history thread failed to start: ${e.message}`));
         };
-        const open: Request = {
+        const open: HistoryRequest = {
           type: "open",
           now: opts.now(),
           dir: opts.dir,
@@ -278,7 +278,16 @@ export class HistoryThread implements HistorySink {
     if (this.#closing) return Promise.reject(new Error("history is closing"));
     if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
     const id = this.#nextId++;
-    const q: Request = { type: "query", now: this.#now(), id, instance, metric, from, to, points };
+    const q: HistoryRequest = {
+      type: "query",
+      now: this.#now(),
+      id,
+      instance,
+      metric,
+      from,
+      to,
+      points,
+    };
     const answer = this.#wait(id) as Promise<SeriesAnswer>;
     this.#worker.postMessage(q);
     return answer;
@@ -295,7 +304,7 @@ export class HistoryThread implements HistorySink {
         if (this.#failed) throw this.#failed;
         if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
         const closed = this.#wait(0) as Promise<string | undefined>;
-        this.#worker.postMessage({ type: "close", now: this.#now() } satisfies Request);
+        this.#worker.postMessage({ type: "close", now: this.#now() } satisfies HistoryRequest);
         const error = await closed;
         if (error) throw new Error(error);
       } finally {
@@ -307,7 +316,7 @@ export class HistoryThread implements HistorySink {
   /** Tests: the thread stands still (as on a stalled disk) until the returned function runs. */
   hold(): () => void {
     const flag = new SharedArrayBuffer(4);
-    this.#worker.postMessage({ type: "hold", now: this.#now(), flag } satisfies Request);
+    this.#worker.postMessage({ type: "hold", now: this.#now(), flag } satisfies HistoryRequest);
     return () => {
       const cell = new Int32Array(flag);
       Atomics.store(cell, 0, 1);
@@ -316,7 +325,7 @@ export class HistoryThread implements HistorySink {
   }
 
   #post(tick: boolean): Promise<unknown> | null {
-    const series: Extract<Request, { type: "batch" }>["series"] = [];
+    const series: Extract<HistoryRequest, { type: "batch" }>["series"] = [];
     const transfer: ArrayBuffer[] = [];
     for (const [instance, byMetric] of this.#points) {
       for (const [metric, buf] of byMetric) {
@@ -327,7 +336,7 @@ export class HistoryThread implements HistorySink {
       }
     }
     const id = this.#nextId++;
-    const batch: Request = {
+    const batch: HistoryRequest = {
       type: "batch",
       now: this.#now(),
       id,
@@ -349,7 +358,7 @@ export class HistoryThread implements HistorySink {
     return new Promise((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
   }
 
-  #receive(m: Response): void {
+  #receive(m: HistoryReply): void {
     switch (m.type) {
       case "log":
         this.#log(m.line);

@@ -7,13 +7,13 @@
  * @module
  */
 import { DurableStore } from "../store/durable.ts";
-import type { Request, Response } from "./history.ts";
+import type { HistoryReply, HistoryRequest } from "./history.ts";
 import { RemoteWriter } from "../remote/writer.ts";
 import { WalSource } from "../remote/wal_source.ts";
 
 interface WorkerScope {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
-  postMessage(message: Response): void;
+  onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
+  postMessage(message: HistoryReply): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 

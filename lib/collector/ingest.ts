@@ -6,7 +6,9 @@
  * @module
  */
 import { decode, type Message } from "../protocol.ts";
-import type { Instances } from "./instances.ts";
+import { decodeHeapProfile, isHeapProfileFrame } from "../protocol_profile.ts";
+import { instanceId, type Instances } from "./instances.ts";
+import type { ProfileStore } from "./profiles.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore } from "../store/recent.ts";
 import type { Hub } from "../live/hub.ts";
@@ -34,6 +36,8 @@ export interface IngestDeps {
   history?: HistorySink | null;
   /** The alert engine, fed every accepted sample. */
   alerts?: AlertEngine | null;
+  /** Where heap-profile frames go (absent: they are refused as `bad_profile`). */
+  profiles?: ProfileStore | null;
   /** Most metric series per instance; new names beyond it are refused (default 512). */
   maxSeriesPerInstance?: number;
   /**
@@ -62,8 +66,24 @@ export function createIngest(deps: IngestDeps): Ingest {
   const maxSeries = deps.maxSeriesPerInstance ?? 512;
   const maxTotal = deps.maxSeriesTotal ?? 100_000;
 
+  /** A heap-profile frame: decoded on its own rules, kept for a known instance only. */
+  const ingestProfile = (frame: Uint8Array | string) => {
+    const d = decodeHeapProfile(frame);
+    const refuse = (detail: string) => {
+      deps.profiles?.refused();
+      stats.refuse("bad_profile", detail);
+    };
+    if (!d.ok) return refuse(`${d.error.reason}: ${d.error.detail}`);
+    const id = instanceId(d.profile.service, d.profile.instance);
+    if (!deps.profiles) return refuse(`${id}: this collector keeps no profiles`);
+    if (!instances.get(id)) return refuse(`profile from unknown instance ${id}`);
+    const put = deps.profiles.put(id, d.profile);
+    if (!put.ok) stats.refuse("bad_profile", put.reason);
+  };
+
   const ingest = (frame: Uint8Array | string) => {
     stats.bytes += typeof frame === "string" ? frame.length : frame.byteLength;
+    if (isHeapProfileFrame(frame)) return ingestProfile(frame);
     const decoded = decode(frame);
     if (!decoded.ok) {
       stats.refuse(decoded.error.reason, decoded.error.detail);

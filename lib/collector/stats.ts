@@ -13,6 +13,7 @@ export type RefusalReason =
   | "instance_limit"
   | "series_limit"
   | "unauthorized"
+  | "bad_profile"
   | OtlpRefusal;
 
 /** Refusals only OTLP/HTTP requests have (lib/otlp/http.ts). */
@@ -24,6 +25,8 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "instance_limit",
   "series_limit",
   "unauthorized",
+  // A heap-profile frame refused: invalid (lib/protocol_profile.ts), too soon, or unknown sender.
+  "bad_profile",
   "invalid_protobuf",
   "invalid_gzip",
   "unsupported_media_type",

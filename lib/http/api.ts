@@ -9,9 +9,10 @@ import type { CollectorStats } from "../collector/stats.ts";
 import type { Hub } from "../live/hub.ts";
 import type { Services } from "../collector/services.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
+import type { ProfileStore } from "../collector/profiles.ts";
 import type { RemoteStats } from "../remote/writer.ts";
 import type { RemoteReadStats } from "../remote/reader.ts";
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
@@ -21,6 +22,8 @@ export interface ApiDeps {
   hub: Hub;
   now: () => number;
   alerts?: AlertEngine | null;
+  /** Heap profiles agents sent (absent: none kept). */
+  profiles?: ProfileStore | null;
   /** Per remote-write target: sent, pending, oldest pending age, retries, drops. */
   remote?: () => RemoteStats[];
   /** Remote read: requests, errors, instances it knows. */
@@ -86,6 +89,7 @@ export function collectorStats(deps: ApiDeps): Response {
       shedFrom: stats.historyShed,
     },
     alerts: deps.alerts?.stats() ?? null,
+    profiles: deps.profiles?.stats() ?? null,
     remoteWrite: deps.remote?.() ?? [],
     remoteRead: deps.remoteRead?.() ?? null,
   });
@@ -106,4 +110,16 @@ export function listAlerts(deps: ApiDeps, url: URL): Response {
   const id = url.searchParams.get("leak");
   if (id !== null) return json(deps.alerts.leakOf(id));
   return json(deps.alerts.list());
+}
+
+/**
+ * GET /api/profiles?instance=ID: that instance's heap profiles, newest first (allocation
+ * sites still live and their growth; see docs/protocol.md). Without `instance`: the newest
+ * profile of every instance that has one.
+ */
+export function listProfiles(deps: ApiDeps, url: URL): Response {
+  const id = url.searchParams.get("instance");
+  if (!deps.profiles) return json({ instance: id, profiles: [] });
+  if (id === null) return json({ profiles: deps.profiles.latest() });
+  return json({ instance: id, profiles: deps.profiles.list(id) });
 }

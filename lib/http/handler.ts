@@ -11,6 +11,7 @@ import {
   json,
   listAlerts,
   listInstances,
+  listProfiles,
   listServices,
 } from "./api.ts";
 import { serveStatic } from "./static.ts";
@@ -33,6 +34,7 @@ type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<R
 const ROUTES: Record<string, Route> = {
   "/api/instances": (d) => listInstances(d),
   "/api/alerts": (d, _req, url) => listAlerts(d, url),
+  "/api/profiles": (d, _req, url) => listProfiles(d, url),
   "/api/services": (d) => listServices(d),
   "/api/stats": (d) => collectorStats(d),
   "/api/series": (d, _req, url) => seriesHandler(url, d.history, d.now),

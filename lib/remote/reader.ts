@@ -14,7 +14,7 @@ import { instanceId } from "../collector/instances.ts";
 import { paletteColor } from "../colors.ts";
 import { LIMITS } from "../protocol.ts";
 import { splitCredentials } from "./url.ts";
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 import type { Point } from "../store/query.ts";
 import type { SeriesAnswer } from "../store/durable.ts";
 import type { HistoryReader } from "../http/series.ts";

@@ -34,8 +34,7 @@ import { Retainer } from "./retention.ts";
 import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
 import { decodeWal, encodeWal, type WalAccess, WalCursors } from "./wal.ts";
-import type { InstanceView } from "../live/messages.ts";
-import type { PersistedView } from "../collector/instances.ts";
+import type { InstanceView, PersistedView } from "../model/instance.ts";
 
 /** Options for {@link DurableStore.open}. */
 export interface DurableOptions {

@@ -60,7 +60,9 @@ Deno.test("a collector stopped with SIGTERM and started again serves every sampl
     const second = await startServer([...BASE, "--data", dir]);
     try {
       const restored = await instance(second.httpUrl, id);
-      assert.equal(restored?.status, "stale", "known before the restart, listed as stale");
+      // The agent said goodbye before the restart: it is known, and stays stopped (not stale,
+      // which would raise a silent alert for an app that ended cleanly).
+      assert.equal(restored?.status, "stopped", "known before the restart, listed as stopped");
       const values = await storedValues(second.httpUrl, id, start - 1000, Date.now() + 1000);
       assert.deepEqual(values, Array.from({ length: sent }, (_, i) => i));
       // The live view is not empty after a restart: the window is refilled from history.
