@@ -64,14 +64,16 @@ Deno.test("a collector stopped with SIGTERM and started again serves every sampl
       // which would raise a silent alert for an app that ended cleanly).
       assert.equal(restored?.status, "stopped", "known before the restart, listed as stopped");
       const values = await storedValues(second.httpUrl, id, start - 1000, Date.now() + 1000);
-      assert.deepEqual(values, Array.from({ length: sent }, (_, i) => i));
+      // Every reading taken is stored (the goodbye that ends the stream carries no metrics).
+      assert.deepEqual(values, Array.from({ length: readers.takenAt.length }, (_, i) => i));
+      assert.equal(readers.takenAt.length, sent - 1, "sent = the readings and the goodbye");
       // The live view is not empty after a restart: the window is refilled from history.
       const live = await LiveClient.connect(second.httpUrl);
       const hello = await live.until((f) => f.find((x) => x.type === "hello"), "hello");
       await live.close();
       // 1-second buckets of the earlier run: its first and last seconds are both there.
       const refilled = hello.type === "hello" ? hello.series[id]?.["cpu.percent"] ?? [] : [];
-      const seconds = Math.floor(readers.takenAt[sent - 1] / 1000) -
+      const seconds = Math.floor(readers.takenAt.at(-1)! / 1000) -
         Math.floor(readers.takenAt[0] / 1000);
       assert.ok(refilled.length >= seconds, `${refilled.length} refilled points for ${seconds} s`);
     } finally {
