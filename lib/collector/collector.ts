@@ -26,7 +26,6 @@ import { DEFAULTS, parseHostPort } from "../config.ts";
 import { createOtlpCodec } from "../otlp/decode.ts";
 import { createOtlpHandler } from "../otlp/http.ts";
 import { HistoryThread, type RemoteTarget } from "./history.ts";
-import { startMemoryRemoteWrite } from "../remote/memory_write.ts";
 import { readThrough, RemoteReader } from "../remote/reader.ts";
 import { remoteFamilies } from "../remote/metrics.ts";
 import type { Retention } from "../store/query.ts";
@@ -190,7 +189,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   cleanup.defer(() => profiles.close());
   // Without a data directory there is no WAL to ship from: queues in memory, bounded.
   const memoryRemote = !history && opts.remoteWrite?.length
-    ? startMemoryRemoteWrite(opts.remoteWrite, { now, log })
+    ? (await import("../remote/memory_write.ts")).startMemoryRemoteWrite(opts.remoteWrite, {
+      now,
+      log,
+    })
     : null;
   if (memoryRemote) cleanup.defer(() => memoryRemote.stop()); // after the drain, as history
   const remoteStats = () => history?.remoteStats() ?? memoryRemote?.stats() ?? [];

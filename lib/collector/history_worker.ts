@@ -8,8 +8,7 @@
  */
 import { DurableStore } from "../store/durable.ts";
 import type { HistoryReply, HistoryRequest } from "./history.ts";
-import { RemoteWriter } from "../remote/writer.ts";
-import { WalSource } from "../remote/wal_source.ts";
+import type { RemoteWriter } from "../remote/writer.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
@@ -40,22 +39,14 @@ scope.onmessage = async (e) => {
           remotes: (m.remoteWrite ?? []).map((r) => r.url),
           report: (line) => warnings.push(line),
         });
-        const s = store;
-        writers = (m.remoteWrite ?? []).map((r) =>
-          new RemoteWriter({
-            url: r.url,
-            headers: r.headers,
-            source: new WalSource({
-              name: r.url,
-              wal: s.wal(),
-              now: () => clock,
-              maxAgeMs: s.retention.rawMs,
-            }),
+        if (m.remoteWrite?.length) {
+          // Loaded only when asked for: the protobuf and snappy libraries cost start-up time.
+          const { startWalRemoteWrite } = await import("../remote/wal_write.ts");
+          writers = startWalRemoteWrite(m.remoteWrite, store, {
             now: () => clock,
             log: (line) => scope.postMessage({ type: "log", line }),
-          })
-        );
-        for (const w of writers) w.start();
+          });
+        }
         scope.postMessage({
           type: "opened",
           retention: store.retention,
