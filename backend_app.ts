@@ -21,6 +21,7 @@ import {
   type MetricsRegistry,
 } from "./lib/agent/mod.ts";
 import { clientKeysFromEnv } from "./lib/transport/keys.ts";
+import { errorMessage } from "./lib/errors.ts";
 
 /** Command-line help. */
 export const USAGE = `Usage: deno run -A backend_app.ts [options]
@@ -84,7 +85,7 @@ export function parseFlags(args: string[]): AppOptions | null {
       },
     }));
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(errorMessage(e));
   }
   if (values.help) return null;
   const http = integerFlag("--http", values.http, 0, 65_535);
@@ -367,7 +368,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     options = parseFlags(args);
   } catch (e) {
-    console.error(`backend_app: ${(e as Error).message}\n\n${USAGE}`);
+    console.error(`backend_app: ${errorMessage(e)}\n\n${USAGE}`);
     return 2;
   }
   if (options === null) {
@@ -389,7 +390,7 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (e) {
     shutdown.dispose();
-    console.error(`backend_app: ${(e as Error).message}\n\n${USAGE}`);
+    console.error(`backend_app: ${errorMessage(e)}\n\n${USAGE}`);
     return 2;
   }
   const { service, instance } = agent.identity;

@@ -11,6 +11,7 @@ import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
 import { collectingLine, runningLine } from "./lib/banner.ts";
 import { redact } from "./lib/remote/url.ts";
+import { errorMessage } from "./lib/errors.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -69,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
         : null,
     });
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    console.error(`error: ${errorMessage(e)}`);
     return 1;
   }
   console.log(runningLine(collector.httpUrl));

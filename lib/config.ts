@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
 import { isLoopback, resolveToken, TokenError } from "./token.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Resolved collector configuration. */
 export interface Config {
@@ -161,7 +162,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       allowPositionals: false,
     }));
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    throw new ConfigError(errorMessage(e));
   }
   if (values.help) return { help: true };
   const http = parseHostPort(values.http ?? env.ZEROAPM_HTTP, "--http");

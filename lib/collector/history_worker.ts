@@ -9,6 +9,7 @@
 import { DurableStore } from "../store/durable.ts";
 import type { HistoryReply, HistoryRequest } from "./history.ts";
 import type { RemoteWriter } from "../remote/writer.ts";
+import { errorMessage } from "../errors.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
@@ -21,7 +22,7 @@ let store: DurableStore | null = null;
 /** Remote write, one writer per remote, each reading the WAL from its own cursor. */
 let writers: RemoteWriter[] = [];
 
-const message = (e: unknown) => (e as Error)?.message ?? String(e);
+const message = (e: unknown) => errorMessage(e);
 
 scope.onmessage = async (e) => {
   const m = e.data;

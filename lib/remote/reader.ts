@@ -18,6 +18,7 @@ import type { InstanceView } from "../model/instance.ts";
 import type { Point } from "../store/query.ts";
 import type { SeriesAnswer } from "../store/durable.ts";
 import type { HistoryReader } from "../http/series.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Most remote-only instances listed (the collector's own instance bound). */
 const MAX_INSTANCES = 10_000;
@@ -192,7 +193,7 @@ export class RemoteReader {
       return Array.isArray(d) ? d : d.result;
     } catch (e) {
       this.#stats.errors++;
-      const msg = `remote read ${this.#o.url}${path}: ${(e as Error).message}`;
+      const msg = `remote read ${this.#o.url}${path}: ${errorMessage(e)}`;
       this.#stats.lastError = msg;
       const t = this.#o.now();
       if (t - this.#lastLog >= 60_000) {

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { errorMessage } from "../errors.ts";
 
 /** Usage text, printed with every usage error. */
 export const USAGE = `usage: deno task watch --service NAME [options] -- CMD [ARGS...]
@@ -57,7 +58,7 @@ export function parseWatchArgs(argv: string[]): WatchArgs | string {
       },
     }).values;
   } catch (e) {
-    return (e as Error).message.split("\n")[0];
+    return errorMessage(e).split("\n")[0];
   }
   if (!v.service) return "--service is required";
   const intervalMs = v.interval === undefined ? 1000 : Number(v.interval);
