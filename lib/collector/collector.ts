@@ -38,13 +38,14 @@ import {
   openAlertStore,
   type RuleSet,
 } from "../alerts/mod.ts";
-import type { LeakEstimate, LeakOptions } from "../alerts/leak.ts";
+import type { LeakOptions } from "../alerts/leak.ts";
 import { openProfileStore } from "./profiles.ts";
 import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
 import { federateFamilies } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
-import { type PeriodicJob, startPeriodic } from "./periodic.ts";
+import { startPeriodic } from "./periodic.ts";
+import { collectorJobs } from "./jobs.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -335,67 +336,19 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
   }
 
-  // Stale instances are kept as long as their history is: the raw retention, or the window.
-  const forgetAfterMs = history ? history.retention.rawMs : windowMs;
-  let prunedAt = -Infinity;
-  const jobs: PeriodicJob[] = [
-    {
-      // Hand buffered points to the history thread. Disk full, read-only directory...:
-      // counted always, logged once a minute; the live view continues.
-      name: "history",
-      run: () => {
-        if (!history) return;
-        stats.historyDropped = history.dropped;
-        stats.historyShed = history.shedFrom;
-        return history.tick().catch((e) => {
-          stats.historyErrors++;
-          throw e;
-        });
-      },
-    },
-    {
-      // live -> stale -> gone, forgetting what outlived the retention.
-      name: "lifecycle",
-      run: (t) => {
-        const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
-        for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
-        for (const id of forgotten) recent.forget(id);
-        if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
-      },
-    },
-    { name: "alerts", run: (t) => alerts.evaluate(t, instances.list()) },
-    {
-      name: "services",
-      run: (t) => {
-        services.advance();
-        if (hub.size === 0) return;
-        hub.publish({ type: "services", now: t, services: services.summarise(instances.list()) });
-      },
-    },
-    {
-      name: "alert-feed",
-      run: (t) => {
-        if (hub.size === 0) return;
-        const leaks: Record<string, LeakEstimate> = {};
-        for (const v of instances.list()) {
-          const leak = alerts.leakOf(v.id);
-          if (leak) leaks[v.id] = leak;
-        }
-        hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
-      },
-    },
-    { name: "trim", run: (t) => recent.trim(t) },
-    {
-      name: "profiles",
-      run: (t) => {
-        if (t - prunedAt < 60_000) return;
-        prunedAt = t;
-        profiles.prune(new Set(instances.list().map((v) => v.id)));
-      },
-    },
-    // Instances only the remote-read cluster knows, listed again every 30 s.
-    { name: "remote-read", run: (t) => refreshRemote(t) },
-  ];
+  const jobs = collectorJobs({
+    instances,
+    recent,
+    services,
+    hub,
+    stats,
+    alerts,
+    profiles,
+    history,
+    // Stale instances are kept as long as their history is: the raw retention, or the window.
+    forgetAfterMs: history ? history.retention.rawMs : windowMs,
+    refreshRemote,
+  });
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
   const running = cleanup.move(); // started: from now on stop() closes it all
