@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "./cli.ts";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
 import { isLoopback, resolveToken, TokenError } from "./token.ts";
 import { errorMessage } from "./errors.ts";
@@ -125,7 +126,7 @@ Options:
 Both addresses listen on loopback unless you say otherwise. See docs/security.md.`;
 
 /** A configuration mistake, worded for the person who made it. */
-export class ConfigError extends Error {}
+export class ConfigError extends UsageError {}
 
 /** Result of {@link resolveConfig}: a config, or the request for help. */
 export type Resolved = { help: true } | { help: false; config: Config };

@@ -13,6 +13,7 @@ import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
 import { connectCollector } from "../agent/transport.ts";
 import { parseWatchArgs, USAGE } from "../sidecar/args.ts";
+import { UsageError } from "../cli.ts";
 import { createWatchReaders, type WatchReaders } from "../sidecar/readers.ts";
 import { clientKeysFromEnv } from "../transport/keys.ts";
 import { errorMessage } from "../errors.ts";
@@ -36,12 +37,17 @@ export function exitCodeOf(status: Deno.CommandStatus): number {
 
 /** Run the watcher; resolves with the exit code for this process. */
 export async function main(argv: string[], io: WatchIo = console): Promise<number> {
-  const args = parseWatchArgs(argv);
   const usage = (msg: string) => {
     io.error(`watch: ${msg}\n\n${USAGE}`);
     return 2;
   };
-  if (typeof args === "string") return usage(args);
+  let args;
+  try {
+    args = parseWatchArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
   const collector = args.collector ?? DEFAULT_COLLECTOR;
 
   // Check everything the agent would refuse before starting anything.
