@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { type RemoteWriteResults, renderRemoteWrite } from "./remote_write.ts";
 import type { Form } from "./frames.ts";
 import type { ThroughputRun } from "./ingest.ts";
 import type { LatencyRun } from "./latency.ts";
@@ -59,6 +60,8 @@ export interface BenchResults {
   agentCost: AgentCostResults;
   /** A heap-profiling window's cost (bench/heap_profile_cost.ts). */
   heapProfile?: HeapCostResults;
+  /** Remote write beside ingest, and bytes/sample against VictoriaMetrics (remote_write.ts). */
+  remoteWrite?: RemoteWriteResults;
   targets: {
     batchRatio: number;
     p99Ms: number;
@@ -271,6 +274,10 @@ export function renderReport(r: BenchResults): string {
   renderStorage(r, p);
   renderAgentCost(r, p);
   if (r.heapProfile) renderHeapProfileCost(r.heapProfile, p);
+  if (r.remoteWrite) {
+    p();
+    p(renderRemoteWrite(r.remoteWrite));
+  }
   return L.join("\n");
 }
 

@@ -2,7 +2,7 @@
  * `deno task bench`: measure the raw ZMQ limit, collector ingest, OTLP/HTTP ingest
  * (bench/otlp.ts), the cost of ingest by stage,
  * live latency, durable storage (bench/storage.ts) and the agent's own cost
- * (bench/agent_cost.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
+ * (bench/agent_cost.ts) and remote write (bench/remote_write.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
  * it runs (about eight minutes).
  *
  * @module
@@ -16,6 +16,7 @@ import { runHonest } from "./honest.ts";
 import { runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
+import { runRemoteWrite } from "./remote_write.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -169,6 +170,9 @@ async function main() {
   say(`storage: ${storage.wallSeconds.toFixed(0)} s`);
 
   await noteLoad("after storage");
+  // 4b. Remote write to a real VictoriaMetrics, beside ingest in the same run.
+  const remoteWrite = await runRemoteWrite({ log: (l) => say(`remote write: ${l}`) });
+
   // 5. The agent's own cost: an app with the agent vs the same app without it.
   say(
     `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
@@ -199,6 +203,7 @@ async function main() {
     storage,
     agentCost,
     heapProfile,
+    remoteWrite,
     targets: {
       batchRatio: 0.8,
       p99Ms: 20,

@@ -17,6 +17,7 @@
 
 import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Current protocol version, sent as `v`. */
 export const PROTOCOL_VERSION = 1;
@@ -176,7 +177,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Reject("invalid_json", `not JSON: ${(e as Error).message.slice(0, 80)}`);
+    throw new Reject("invalid_json", `not JSON: ${errorMessage(e).slice(0, 80)}`);
   }
   if (!isPlainObject(raw)) throw new Reject("not_object", "message must be a JSON object");
   if (!Object.hasOwn(raw, "v")) {

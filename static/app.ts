@@ -23,6 +23,7 @@ import { ServicePanels } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { AlertsPanel } from "./alerts.ts";
+import { watchRemotes } from "./remote_status.ts";
 import { cssVar, readTheme } from "./theme.ts";
 import { PageState, writeHash } from "./page_state.ts";
 import { LiveView, memLimitOf } from "./live_view.ts";
@@ -229,6 +230,8 @@ connectLive({
 });
 alertsPanel.start();
 header();
+// Remote write (if any): behind, retrying or dropping, from /api/stats.
+watchRemotes(byId("remote-status"));
 
 exposeDebug({
   snapshot: () => ({

@@ -8,13 +8,14 @@
  * @module
  */
 import type { InstanceStatus, InstanceView } from "../lib/live/messages.ts";
+import { statusAt } from "../lib/model/instance.ts";
 
 /** Live, stale, gone or stopped, judged at collector time `now`. */
 export function statusOf(view: InstanceView, now: number): InstanceStatus {
-  if (view.status === "stopped") return "stopped";
-  if (view.status === "gone") return "gone";
-  if (view.status === "stale") return "stale";
-  const interval = Number.isFinite(view.intervalMs) && view.intervalMs > 0 ? view.intervalMs : 1000;
-  if (view.lastSeen > 0 && now - view.lastSeen > 3 * interval + 1000) return "stale";
-  return "live";
+  if (view.status === "stopped" || view.status === "gone" || view.status === "stale") {
+    return view.status;
+  }
+  // The collector's rule, with a second's grace for delivery: a live view may be a moment old.
+  const own = statusAt(view, now, 1000);
+  return own === "gone" ? "stale" : own; // gone is the collector's word to give
 }

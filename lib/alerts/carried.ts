@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 import type { Alert } from "./types.ts";
 
 /** A carried alert to end now, and why. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 import { LeakDetector, type LeakEstimate, type LeakOptions } from "./leak.ts";
 import { compare, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";
@@ -21,6 +21,7 @@ import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 import { CarriedAlerts } from "./carried.ts";
 import { formatEta, leakText } from "./leak_text.ts";
 import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
+import { errorMessage } from "../errors.ts";
 
 export { leakHolds, RECENT_CONFIDENCE } from "./verdict.ts";
 
@@ -151,7 +152,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     try {
       store?.save(alert);
     } catch (e) {
-      log(`alerts: cannot store ${alert.id}: ${(e as Error).message}`);
+      log(`alerts: cannot store ${alert.id}: ${errorMessage(e)}`);
     }
     try {
       opts.onChange?.({ ...alert });

@@ -12,6 +12,9 @@
  *
  * @module
  */
+import type { LeakEstimate } from "../model/alert.ts";
+
+export type { LeakEstimate };
 
 /** Bytes in the MB the detector reports (decimal, 10^6; MiB is 2^20). */
 export const MB = 1_000_000;
@@ -29,55 +32,6 @@ export interface LeakOptions {
   maxPoints?: number;
   /** The recent part of the window whose own slope tells growth that goes on, ms (default 3 min). */
   recentMs?: number;
-}
-
-/** What the detector makes of the window; numbers in MB (10^6 bytes) and ms. */
-export interface LeakEstimate {
-  /** Collector time of the estimate. */
-  at: number;
-  /** First point in the window and the span of data, ms. */
-  from: number;
-  spanMs: number;
-  /** Points the slopes were taken over. */
-  points: number;
-  /** Theil–Sen slope over the whole window, MB per hour. */
-  mbPerHour: number;
-  /** 95 % rank-based (Kendall) confidence interval of that slope, MB per hour. */
-  lowerMbPerHour: number;
-  upperMbPerHour: number;
-  /**
-   * The smaller Theil–Sen slope of the two halves of the window, MB per hour: growth that
-   * persisted through the window (a one-time step leaves one half flat).
-   */
-  sustainedMbPerHour: number;
-  /**
-   * Confidence that memory grows, 0..1: the smallest one-sided Mann–Kendall confidence of
-   * the whole window and of each half.
-   */
-  confidence: number;
-  /** Theil–Sen slope of the last `recentMs` of the window, MB per hour: growth going on now. */
-  recentMbPerHour: number;
-  /** One-sided Mann–Kendall confidence that memory grows over that recent part, 0..1. */
-  recentConfidence: number;
-  /**
-   * True once the data spans the whole window. Until then the process is young (started or
-   * restarted within the window), and growth may be its warm-up.
-   */
-  full: boolean;
-  /**
-   * Growth over the window (slope times span) divided by the spread around the trend (the
-   * interquartile range of the residuals): above 1, memory rose by more than it wobbles. A
-   * sawtooth seen over a window of a period or two has a slope but a ratio well below 1.
-   */
-  signalToNoise: number;
-  /** Level of the fitted line at `at`, bytes (robust: a spike or GC drop does not move it). */
-  levelBytes: number;
-  /** The memory limit used for time-to-limit, bytes, when one is known. */
-  limitBytes?: number;
-  /** Estimated time until the fitted line reaches the limit, ms (absent: no limit or no growth). */
-  timeToLimitMs?: number;
-  /** The fitted line over the window, `[[t0, bytes], [t1, bytes]]`, for a chart's trend line. */
-  trend: [[number, number], [number, number]];
 }
 
 /** One instance's RSS window and its trend. */

@@ -11,6 +11,8 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from "yaml";
 import { parseDuration, parseRate, parseSize } from "./units.ts";
+import type { RuleKind } from "../model/alert.ts";
+import { errorMessage } from "../errors.ts";
 
 export { parseDuration, parseRate, parseSize };
 
@@ -84,8 +86,9 @@ export const DEFAULT_WARMUP_BYTES = 16 * 2 ** 20;
 
 /** One alert rule. */
 export type Rule = ThresholdRule | AbsenceRule | LeakRule;
-/** The kinds of rule. */
-export type RuleKind = Rule["kind"];
+/** The kinds of rule (named in lib/model/alert.ts; this checks that both agree). */
+export type { RuleKind };
+const _kindsAgree: [RuleKind, Rule["kind"]] extends [Rule["kind"], RuleKind] ? true : never = true;
 
 /** Where notifications go. */
 export interface WebhookTarget {
@@ -155,7 +158,7 @@ export async function loadRules(path: string): Promise<RuleSet> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new RulesError([`${path}: cannot read rules: ${(e as Error).message}`]);
+    throw new RulesError([`${path}: cannot read rules: ${errorMessage(e)}`]);
   }
   return parseRules(text, path);
 }

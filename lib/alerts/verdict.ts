@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { InstanceView } from "../live/messages.ts";
+import type { InstanceView } from "../model/instance.ts";
 import { type LeakEstimate, MB } from "./leak.ts";
 import { formatLeakRate, leakText } from "./leak_text.ts";
 import type { LeakRule } from "./rules.ts";

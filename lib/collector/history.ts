@@ -27,9 +27,16 @@ import type { Retention } from "../store/query.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "./instances.ts";
 import type { HistorySink } from "./ingest.ts";
+import type { RemoteStats } from "../remote/writer.ts";
+
+/** A remote-write target: its URL and extra headers (auth). */
+export interface RemoteTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
 
 /** A message to the history thread. */
-export type Request =
+export type HistoryRequest =
   | {
     type: "open";
     now: number;
@@ -37,6 +44,8 @@ export type Request =
     retention?: Retention;
     maxDiskBytes?: number | null;
     sealEveryMs?: number;
+    /** Remote write: each remote ships the WAL from its own persisted cursor. */
+    remoteWrite?: RemoteTarget[];
   }
   | {
     type: "batch";
@@ -63,7 +72,7 @@ export type Request =
   | { type: "close"; now: number };
 
 /** A message from the history thread. */
-export type Response =
+export type HistoryReply =
   | {
     type: "opened";
     retention: Retention;
@@ -81,7 +90,10 @@ export type Response =
     /** The instances that lost the most points to shedding (lib/store/shed.ts). */
     shed: Array<[string, number]>;
     error?: string;
+    /** Per remote, after a tick. */
+    remote?: RemoteStats[];
   }
+  | { type: "log"; line: string }
   | { type: "answer"; id: number; answer: SeriesAnswer; error?: undefined }
   | { type: "answer"; id: number; error: string }
   | { type: "closed"; error?: string };
@@ -98,6 +110,10 @@ export interface HistoryThreadOptions {
    * holds ingest (default 1 M, ~16 MB as they are handed over).
    */
   maxPendingPoints?: number;
+  /** Remote-write targets, shipped from the WAL on the thread (lib/remote/). */
+  remoteWrite?: RemoteTarget[];
+  /** Where the thread's log lines go (remote-write failures). */
+  log?: (line: string) => void;
 }
 
 interface Waiter {
@@ -134,6 +150,8 @@ export class HistoryThread implements HistorySink {
   #closing: Promise<void> | null = null;
   #held: Promise<void> | null = null;
   #release: () => void = () => {};
+  #log: (line: string) => void;
+  #remote: RemoteStats[] = [];
 
   private constructor(
     worker: Worker,
@@ -143,10 +161,11 @@ export class HistoryThread implements HistorySink {
     this.#worker = worker;
     this.#now = opts.now;
     this.#max = opts.maxPendingPoints ?? 1_000_000;
+    this.#log = opts.log ?? ((line) => console.error(line));
     this.retention = opened.retention;
     this.restored = opened.instances;
     this.warnings = opened.warnings;
-    worker.onmessage = (e: MessageEvent<Response>) => this.#receive(e.data);
+    worker.onmessage = (e: MessageEvent<HistoryReply>) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault();
       this.#fail(new Error(`history thread failed: ${e.message}`));
@@ -158,21 +177,22 @@ export class HistoryThread implements HistorySink {
     const worker = new Worker(new URL("./history_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    let opened: Response;
+    let opened: HistoryReply;
     try {
-      opened = await new Promise<Response>((resolve, reject) => {
-        worker.onmessage = (e: MessageEvent<Response>) => resolve(e.data);
+      opened = await new Promise<HistoryReply>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<HistoryReply>) => resolve(e.data);
         worker.onerror = (e) => {
           e.preventDefault();
           reject(new Error(`history thread failed to start: ${e.message}`));
         };
-        const open: Request = {
+        const open: HistoryRequest = {
           type: "open",
           now: opts.now(),
           dir: opts.dir,
           retention: opts.retention,
           maxDiskBytes: opts.maxDiskBytes,
           sealEveryMs: opts.sealEveryMs,
+          remoteWrite: opts.remoteWrite,
         };
         worker.postMessage(open);
       });
@@ -190,6 +210,11 @@ export class HistoryThread implements HistorySink {
   /** Points the store did not keep: over its bound (see durable.ts), or lost on this side. */
   get dropped(): number {
     return this.#threadDropped + this.#lost;
+  }
+
+  /** Per remote-write target, as of the last tick (see lib/remote/writer.ts). */
+  remoteStats(): RemoteStats[] {
+    return this.#remote;
   }
 
   /** The instances that lost the most points to the store's shedding, most first. */
@@ -264,7 +289,16 @@ export class HistoryThread implements HistorySink {
     if (this.#closing) return Promise.reject(new Error("history is closing"));
     if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
     const id = this.#nextId++;
-    const q: Request = { type: "query", now: this.#now(), id, instance, metric, from, to, points };
+    const q: HistoryRequest = {
+      type: "query",
+      now: this.#now(),
+      id,
+      instance,
+      metric,
+      from,
+      to,
+      points,
+    };
     const answer = this.#wait(id) as Promise<SeriesAnswer>;
     this.#worker.postMessage(q);
     return answer;
@@ -281,7 +315,7 @@ export class HistoryThread implements HistorySink {
         if (this.#failed) throw this.#failed;
         if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
         const closed = this.#wait(0) as Promise<string | undefined>;
-        this.#worker.postMessage({ type: "close", now: this.#now() } satisfies Request);
+        this.#worker.postMessage({ type: "close", now: this.#now() } satisfies HistoryRequest);
         const error = await closed;
         if (error) throw new Error(error);
       } finally {
@@ -293,7 +327,7 @@ export class HistoryThread implements HistorySink {
   /** Tests: the thread stands still (as on a stalled disk) until the returned function runs. */
   hold(): () => void {
     const flag = new SharedArrayBuffer(4);
-    this.#worker.postMessage({ type: "hold", now: this.#now(), flag } satisfies Request);
+    this.#worker.postMessage({ type: "hold", now: this.#now(), flag } satisfies HistoryRequest);
     return () => {
       const cell = new Int32Array(flag);
       Atomics.store(cell, 0, 1);
@@ -302,7 +336,7 @@ export class HistoryThread implements HistorySink {
   }
 
   #post(tick: boolean): Promise<unknown> | null {
-    const series: Extract<Request, { type: "batch" }>["series"] = [];
+    const series: Extract<HistoryRequest, { type: "batch" }>["series"] = [];
     const transfer: ArrayBuffer[] = [];
     for (const [instance, byMetric] of this.#points) {
       for (const [metric, buf] of byMetric) {
@@ -313,7 +347,7 @@ export class HistoryThread implements HistorySink {
       }
     }
     const id = this.#nextId++;
-    const batch: Request = {
+    const batch: HistoryRequest = {
       type: "batch",
       now: this.#now(),
       id,
@@ -335,9 +369,13 @@ export class HistoryThread implements HistorySink {
     return new Promise((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
   }
 
-  #receive(m: Response): void {
+  #receive(m: HistoryReply): void {
     switch (m.type) {
+      case "log":
+        this.#log(m.line);
+        return;
       case "done": {
+        if (m.remote) this.#remote = m.remote;
         this.#inFlight -= m.points;
         this.#taken += m.points;
         this.#threadDropped = m.dropped;

@@ -7,20 +7,24 @@
  * @module
  */
 import { DurableStore } from "../store/durable.ts";
-import type { Request, Response } from "./history.ts";
+import type { HistoryReply, HistoryRequest } from "./history.ts";
+import type { RemoteWriter } from "../remote/writer.ts";
+import { errorMessage } from "../errors.ts";
 
 interface WorkerScope {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
-  postMessage(message: Response): void;
+  onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
+  postMessage(message: HistoryReply): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 
 let clock = 0;
 let store: DurableStore | null = null;
+/** Remote write, one writer per remote, each reading the WAL from its own cursor. */
+let writers: RemoteWriter[] = [];
 
-const message = (e: unknown) => (e as Error)?.message ?? String(e);
+const message = (e: unknown) => errorMessage(e);
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   const m = e.data;
   clock = m.now;
   switch (m.type) {
@@ -33,8 +37,17 @@ scope.onmessage = (e) => {
           retention: m.retention,
           maxDiskBytes: m.maxDiskBytes,
           sealEveryMs: m.sealEveryMs,
+          remotes: (m.remoteWrite ?? []).map((r) => r.url),
           report: (line) => warnings.push(line),
         });
+        if (m.remoteWrite?.length) {
+          // Loaded only when asked for: the protobuf and snappy libraries cost start-up time.
+          const { startWalRemoteWrite } = await import("../remote/wal_write.ts");
+          writers = startWalRemoteWrite(m.remoteWrite, store, {
+            now: () => clock,
+            log: (line) => scope.postMessage({ type: "log", line }),
+          });
+        }
         scope.postMessage({
           type: "opened",
           retention: store.retention,
@@ -66,6 +79,7 @@ scope.onmessage = (e) => {
         }
       }
       const shed = s.shedFrom();
+      const remote = m.tick ? writers.map((w) => w.stats()) : undefined;
       scope.postMessage({
         type: "done",
         id: m.id,
@@ -73,6 +87,7 @@ scope.onmessage = (e) => {
         dropped: s.dropped,
         shed,
         error,
+        remote,
       });
       return;
     }
@@ -92,6 +107,13 @@ scope.onmessage = (e) => {
     }
     case "close": {
       let error: string | undefined;
+      // Ship what is flushed for up to 2 s, then stop: the rest stays in the WAL for the next
+      // start (a collector that is not started again would otherwise keep its last second).
+      try {
+        store?.flush();
+      } catch { /* said by close() below */ }
+      await Promise.all(writers.map((w) => w.finish(2000)));
+      writers = [];
       try {
         store?.close();
       } catch (err) {

@@ -6,7 +6,13 @@
  * @module
  */
 import type { Identity, Message } from "../protocol.ts";
-import type { InstanceStatus, InstanceView } from "../live/messages.ts";
+import {
+  GONE_AFTER_INTERVALS,
+  type InstanceView,
+  type PersistedView,
+  STALE_AFTER_INTERVALS,
+  statusAt,
+} from "../model/instance.ts";
 import { displayColor } from "../colors.ts";
 import { Deriver } from "./derive.ts";
 import { Sequence } from "./sequence.ts";
@@ -22,8 +28,7 @@ export interface PlacedSample {
   metrics: Record<string, number>;
 }
 
-/** An instance as the durable store keeps it: its view plus where its sequence stood. */
-export type PersistedView = InstanceView & { lastSeq?: number | null; agentStart?: number | null };
+export { GONE_AFTER_INTERVALS, type PersistedView, STALE_AFTER_INTERVALS };
 
 /** What {@link Instances.observe} made of one message. */
 export type Observation =
@@ -65,10 +70,6 @@ interface State {
   /** Names in `view.latest` (at most `maxLatest`). */
   latestNames: number;
 }
-
-/** A silent instance is stale after this many intervals, and gone after this many. */
-export const STALE_AFTER_INTERVALS = 3;
-export const GONE_AFTER_INTERVALS = 60;
 
 /** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
 const OFFSET_HALF_WINDOW_MS = 30_000;
@@ -225,11 +226,7 @@ export class Instances {
         continue;
       }
       if (view.status === "stopped") continue;
-      const status: InstanceStatus = silent > GONE_AFTER_INTERVALS * view.intervalMs
-        ? "gone"
-        : silent > STALE_AFTER_INTERVALS * view.intervalMs
-        ? "stale"
-        : "live";
+      const status = statusAt(view, now);
       if (status !== view.status) {
         view.status = status;
         changed.push(view);

@@ -10,6 +10,9 @@ import type { Hub } from "../live/hub.ts";
 import type { Services } from "../collector/services.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
 import type { ProfileStore } from "../collector/profiles.ts";
+import type { RemoteStats } from "../remote/writer.ts";
+import type { RemoteReadStats } from "../remote/reader.ts";
+import type { InstanceView } from "../model/instance.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
@@ -21,6 +24,12 @@ export interface ApiDeps {
   alerts?: AlertEngine | null;
   /** Heap profiles agents sent (absent: none kept). */
   profiles?: ProfileStore | null;
+  /** Per remote-write target: sent, pending, oldest pending age, retries, drops. */
+  remote?: () => RemoteStats[];
+  /** Remote read: requests, errors, instances it knows. */
+  remoteRead?: () => RemoteReadStats;
+  /** Instances known only elsewhere (the remote-read cluster), listed after the local ones. */
+  extraInstances?: () => InstanceView[];
 }
 
 /** A JSON response that is never sniffed or cached. */
@@ -37,7 +46,8 @@ export function json(body: unknown, status = 200): Response {
 
 /** GET /api/instances: every instance with status, last seen and latest values. */
 export function listInstances(deps: ApiDeps): Response {
-  return json(deps.instances.list());
+  const extra = deps.extraInstances?.() ?? [];
+  return json(extra.length > 0 ? [...deps.instances.list(), ...extra] : deps.instances.list());
 }
 
 /** GET /api/services: per service, instance counts and HTTP health (rate, errors, latency). */
@@ -83,6 +93,8 @@ export function collectorStats(deps: ApiDeps): Response {
     },
     alerts: deps.alerts?.stats() ?? null,
     profiles: deps.profiles?.stats() ?? null,
+    remoteWrite: deps.remote?.() ?? [],
+    remoteRead: deps.remoteRead?.() ?? null,
   });
 }
 

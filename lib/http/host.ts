@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { isLoopback } from "./auth.ts";
+import { isLoopback } from "../token.ts";
 
 /** Paths served whatever the `Host` (liveness probes; it reveals uptime and instance count). */
 export const HOST_OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz"]);

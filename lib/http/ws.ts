@@ -5,9 +5,10 @@
  * @module
  */
 import type { Hub } from "../live/hub.ts";
+import { CHART_METRICS } from "../model/instance.ts";
 
 /** Default metrics sent in a hello: the two charts. `?metrics=a,b` asks for others. */
-export const CHART_METRICS = ["cpu.percent", "mem.rss_bytes"] as const;
+export { CHART_METRICS };
 
 /** True when the request has no Origin (not a browser) or comes from this same host. */
 export function sameOrigin(req: Request): boolean {

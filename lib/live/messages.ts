@@ -6,53 +6,11 @@
  * @module
  */
 
-import type { Alert } from "../alerts/types.ts";
-import type { LeakEstimate } from "../alerts/leak.ts";
+import type { Alert, LeakEstimate } from "../model/alert.ts";
+import type { InstanceStatus, InstanceView } from "../model/instance.ts";
 import type { QueueDelaySummary } from "../collector/queue_delay.ts";
 
-export type { Alert, LeakEstimate };
-
-/**
- * Liveness of an instance: live while it reports, stale after 3 missed intervals, gone after
- * 60 (it crashed, or was replaced: kept in the list until its history expires), stopped when
- * it said goodbye (a clean stop: no silent alert).
- */
-export type InstanceStatus = "live" | "stale" | "gone" | "stopped";
-
-/** One instance as the API and the page see it. */
-export interface InstanceView {
-  /** Stable, URL-safe id: `encodeURIComponent(service) + "/" + encodeURIComponent(instance)`. */
-  id: string;
-  service: string;
-  instance: string;
-  pid: number | null;
-  host: string | null;
-  /** A safe CSS colour to draw with (the requested one if valid, else from the palette). */
-  color: string;
-  /** The colour the app asked for, verbatim; display as text only. */
-  requestedColor: string | null;
-  status: InstanceStatus;
-  firstSeen: number;
-  lastSeen: number;
-  /** Collector clock minus agent clock, ms (positive: the agent's clock is behind). */
-  clockOffsetMs: number;
-  intervalMs: number;
-  /** Samples received and samples lost to sequence gaps. */
-  received: number;
-  lost: number;
-  /** When the agent started, on the collector's clock (null when the agent does not say). */
-  startedAt: number | null;
-  /** Times the same (service, instance) came back with a new pid or start time. */
-  restarts: number;
-  lastRestartAt: number | null;
-  /**
-   * Samples whose sequence number no real agent could have sent by then (a forged or corrupt
-   * frame): kept, counted here, and not taken as the new sequence baseline.
-   */
-  seqResets: number;
-  /** Latest value of each metric. */
-  latest: Record<string, number>;
-}
+export type { Alert, InstanceStatus, InstanceView, LeakEstimate };
 
 /** One service: its instances and, when it reports request metrics, its HTTP health. */
 export interface ServiceView {

@@ -31,10 +31,16 @@ function webhookServer(statuses: number[] = []) {
     url: `http://127.0.0.1:${server.addr.port}/hook`,
     received,
     /** Resolves when `n` requests have arrived. */
+    /** Resolves once `n` deliveries arrived; rejects after 10 s (a hang is a failure). */
     until(n: number) {
-      return received.length >= n
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => waiters.push({ n, resolve }));
+      if (received.length >= n) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${received.length} of ${n} webhook deliveries in 10 s`)),
+          10_000,
+        );
+        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      });
     },
     close: () => server.shutdown(),
   };
@@ -113,7 +119,8 @@ Deno.test("a webhook that fails with 500 twice is retried and then takes the del
     notifier,
   });
   try {
-    const v = { ...view(), status: "gone" as const };
+    // Silent for two minutes but not yet gone (a gone instance's alerts end: "instance gone").
+    const v = { ...view(), status: "stale" as const };
     now += 120_000;
     engine.evaluate(now, [v]);
     await hook.until(3);

@@ -16,7 +16,11 @@ async function instance(url: string, id: string): Promise<InstanceView | undefin
   return list.find((v) => v.id === id);
 }
 
-/** Every stored cpu.percent value of an instance, one per 5 ms bucket (samples are 20 ms apart). */
+/**
+ * Every stored cpu.percent value of an instance, in order. Values are consecutive integers,
+ * 20 ms apart until a late timer catches up: a 5 ms bucket's min, max and (whole) average give
+ * every value of up to three in one bucket.
+ */
 async function storedValues(url: string, id: string, from: number, to: number): Promise<number[]> {
   const points = Math.ceil((to - from) / 5);
   assert.ok(points <= 5000, "range too long for 5 ms buckets");
@@ -26,7 +30,12 @@ async function storedValues(url: string, id: string, from: number, to: number): 
   const res = await fetch(`${url}/api/series?${q}`);
   assert.equal(res.status, 200, await res.clone().text());
   const body = await res.json();
-  return body.series[0].points.map((p: number[]) => p[2]);
+  const values = new Set<number>();
+  for (const [, min, avg, max] of body.series[0].points as number[][]) {
+    values.add(min).add(max);
+    if (Number.isInteger(avg)) values.add(avg);
+  }
+  return [...values].sort((a, b) => a - b);
 }
 
 const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"];
@@ -60,16 +69,20 @@ Deno.test("a collector stopped with SIGTERM and started again serves every sampl
     const second = await startServer([...BASE, "--data", dir]);
     try {
       const restored = await instance(second.httpUrl, id);
-      assert.equal(restored?.status, "stale", "known before the restart, listed as stale");
+      // The agent said goodbye before the restart: it is known, and stays stopped (not stale,
+      // which would raise a silent alert for an app that ended cleanly).
+      assert.equal(restored?.status, "stopped", "known before the restart, listed as stopped");
       const values = await storedValues(second.httpUrl, id, start - 1000, Date.now() + 1000);
-      assert.deepEqual(values, Array.from({ length: sent }, (_, i) => i));
+      // Every reading taken is stored (the goodbye that ends the stream carries no metrics).
+      assert.deepEqual(values, Array.from({ length: readers.takenAt.length }, (_, i) => i));
+      assert.equal(readers.takenAt.length, sent - 1, "sent = the readings and the goodbye");
       // The live view is not empty after a restart: the window is refilled from history.
       const live = await LiveClient.connect(second.httpUrl);
       const hello = await live.until((f) => f.find((x) => x.type === "hello"), "hello");
       await live.close();
       // 1-second buckets of the earlier run: its first and last seconds are both there.
       const refilled = hello.type === "hello" ? hello.series[id]?.["cpu.percent"] ?? [] : [];
-      const seconds = Math.floor(readers.takenAt[sent - 1] / 1000) -
+      const seconds = Math.floor(readers.takenAt.at(-1)! / 1000) -
         Math.floor(readers.takenAt[0] / 1000);
       assert.ok(refilled.length >= seconds, `${refilled.length} refilled points for ${seconds} s`);
     } finally {
