@@ -4,30 +4,30 @@
  *
  * @module
  */
-import type { Instances } from "../collector/instances.ts";
-import type { CollectorStats } from "../collector/stats.ts";
-import type { Hub } from "../live/hub.ts";
-import type { Services } from "../collector/services.ts";
-import type { AlertEngine } from "../alerts/mod.ts";
-import type { ProfileStore } from "../collector/profiles.ts";
-import type { RemoteStats } from "../remote/writer.ts";
-import type { RemoteReadStats } from "../remote/reader.ts";
+import type {
+  AlertsView,
+  InstancesView,
+  LiveClients,
+  ProfilesView,
+  ServicesView,
+  StatsView,
+} from "./deps.ts";
 import type { InstanceView } from "../model/instance.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
-  instances: Instances;
-  services: Services;
-  stats: CollectorStats;
-  hub: Hub;
+  instances: InstancesView;
+  services: ServicesView;
+  stats: StatsView;
+  hub: LiveClients;
   now: () => number;
-  alerts?: AlertEngine | null;
+  alerts?: AlertsView | null;
   /** Heap profiles agents sent (absent: none kept). */
-  profiles?: ProfileStore | null;
+  profiles?: ProfilesView | null;
   /** Per remote-write target: sent, pending, oldest pending age, retries, drops. */
-  remote?: () => RemoteStats[];
+  remote?: () => unknown[];
   /** Remote read: requests, errors, instances it knows. */
-  remoteRead?: () => RemoteReadStats;
+  remoteRead?: () => unknown;
   /** Instances known only elsewhere (the remote-read cluster), listed after the local ones. */
   extraInstances?: () => InstanceView[];
 }
