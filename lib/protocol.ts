@@ -10,7 +10,7 @@
  * Either form may carry `bye: true`: the agent stops cleanly after this frame (a goodbye; an
  * old collector ignores the field). It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
  * `decode` never throws: it returns a message or a typed error with a reason. This is the
- * only module that knows the JSON shape; see docs/protocol.md.
+ * only module that knows the JSON shape, with protocol_encode.ts (the encoder); see docs/protocol.md.
  *
  * @module
  */
@@ -19,8 +19,9 @@ import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
 import { errorMessage } from "./errors.ts";
 
-/** Current protocol version, sent as `v`. */
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION } from "./protocol_encode.ts";
+// The agent's side (the encoder and the version it writes) lives in protocol_encode.ts.
+export { createEncoder, encode, type OutgoingSample, PROTOCOL_VERSION } from "./protocol_encode.ts";
 
 /** Standard metric names; units are part of the name. */
 export const METRICS = {
@@ -131,7 +132,7 @@ export interface DecodeError {
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const encoder = new TextEncoder();
+const encoder = new TextEncoder(); // to measure a string frame in UTF-8 bytes
 
 class Reject extends Error {
   constructor(readonly reason: RejectReason, readonly detail: string) {
@@ -442,53 +443,4 @@ function finite(v: unknown, what: string): number {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** What an agent puts on the wire; the encoder's input. */
-export interface OutgoingSample {
-  seq: number;
-  ts: number;
-  metrics: Record<string, number>;
-  hist?: Record<string, Histogram>;
-}
-
-/**
- * Encode samples from one instance as one frame: the single form for one sample, the
- * batch form for more. `sent` is the agent's clock at send time.
- */
-export function encode(identity: Identity, samples: OutgoingSample[], sent: number): Uint8Array {
-  return createEncoder(identity)(samples, sent);
-}
-
-/**
- * {@link encode} for one identity, whose part of the frame is turned into JSON once: an
- * agent encodes a frame every second, and its identity never changes. Each sample is
- * expected to hold only the fields of {@link OutgoingSample}. `bye` marks the agent's last
- * frame (a clean stop).
- */
-export function createEncoder(
-  identity: Identity,
-): (samples: OutgoingSample[], sent: number, bye?: boolean) => Uint8Array {
-  const head: Record<string, unknown> = {
-    v: PROTOCOL_VERSION,
-    service: identity.service,
-    instance: identity.instance,
-  };
-  if (identity.pid !== null) head.pid = identity.pid;
-  if (identity.host !== null) head.host = identity.host;
-  if (identity.color !== null) head.color = identity.color;
-  if (identity.intervalMs !== null) head.interval = identity.intervalMs;
-  if (identity.start != null) head.start = identity.start;
-  // `{"v":1,...` without its closing brace: the frame's fields follow.
-  const open = JSON.stringify(head).slice(0, -1) + ',"sent":';
-  return (samples, sent, bye = false) => {
-    const at = JSON.stringify(sent) + (bye ? ',"bye":true' : "");
-    if (samples.length === 1) {
-      const { seq, ts, metrics, hist } = samples[0];
-      // The single form: the sample's own fields after the identity's.
-      const body = JSON.stringify(hist ? { seq, ts, metrics, hist } : { seq, ts, metrics });
-      return encoder.encode(`${open}${at},${body.slice(1)}`);
-    }
-    return encoder.encode(`${open}${at},"samples":${JSON.stringify(samples)}}`);
-  };
 }

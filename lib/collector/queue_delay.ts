@@ -21,16 +21,9 @@ const BINS = FINE + COARSE + 1; // + one overflow bin
 const SLOT_MS = 10_000;
 const SLOTS = 6;
 
-/** Queueing delay over the last minute, ms; null figures when nothing arrived. */
-export interface QueueDelaySummary {
-  /** Frames measured in the window. */
-  count: number;
-  p50: number | null;
-  p99: number | null;
-  max: number | null;
-  /** The window the figures cover, ms. */
-  windowMs: number;
-}
+import type { QueueDelaySummary } from "../model/queue_delay.ts";
+
+export type { QueueDelaySummary };
 
 function bin(ms: number): number {
   if (ms < FINE) return Math.floor(ms);

@@ -7,6 +7,7 @@
  * @module
  */
 import type { InstanceView } from "../model/instance.ts";
+import type { QueueDelaySummary } from "../model/queue_delay.ts";
 
 /** The instance registry, read. */
 export interface InstancesView {
@@ -34,6 +35,10 @@ export interface StatsView {
   readonly historyErrors: number;
   readonly historyDropped: number;
   readonly historyShed: unknown;
+  /** Points history has written to disk. */
+  readonly historyDurable: number;
+  /** The last minute's queueing delay at arrival (lib/collector/queue_delay.ts). */
+  queueDelaySummary(): QueueDelaySummary;
 }
 
 /** The live hub: its counters, and places for new clients. */

@@ -8,7 +8,7 @@
 
 import type { Alert, LeakEstimate } from "../model/alert.ts";
 import type { InstanceStatus, InstanceView } from "../model/instance.ts";
-import type { QueueDelaySummary } from "../collector/queue_delay.ts";
+import type { QueueDelaySummary } from "../model/queue_delay.ts";
 
 export type { Alert, InstanceStatus, InstanceView, LeakEstimate };
 

@@ -11,6 +11,9 @@
  *
  * @module
  */
+import { inTimeOrder } from "./order.ts";
+
+type Points = ArrayLike<number>;
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { chunkInfo, decodeChunk, encodeChunk } from "./chunk.ts";
 import {
@@ -153,27 +156,11 @@ export class DurableStore {
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
-    let open = this.#open.get(instance)?.get(metric);
-    if (!this.#shed.admit(open?.load ?? this.#shed.of(instance))) return;
-    if (!open) {
-      const { id } = this.#stmt.series.get(instance, metric) as { id: number };
-      open = this.#track(instance, metric, id);
-    }
-    open.times.push(t);
-    open.values.push(v);
-    this.#shed.add(open.load, 1);
+    this.appendMany(instance, metric, [t], [v]);
   }
 
-  /**
-   * Record many points of one series (the history thread's hand-over, per series): the same
-   * as {@link append} for each, with one series lookup for all of them.
-   */
-  appendMany(
-    instance: string,
-    metric: string,
-    times: ArrayLike<number>,
-    values: ArrayLike<number>,
-  ): void {
+  /** {@link append} for many points of one series (the history thread's hand-over): one lookup. */
+  appendMany(instance: string, metric: string, times: Points, values: Points): void {
     let open = this.#open.get(instance)?.get(metric);
     const load = open?.load ?? this.#shed.of(instance);
     for (let i = 0; i < times.length; i++) {
@@ -414,23 +401,7 @@ export class DurableStore {
 
   /** Seal `open`'s points of this round into round `roundId`; returns their first and last time. */
   #sealSeries(open: Open, roundId: number, cutoff: number): [number, number] {
-    const n = open.sealing;
-    // Ingest places each instance's points in time order, so they nearly always arrive
-    // sorted: then a copy does (an index sort of a million points took most of a seal step).
-    let sorted = true;
-    for (let i = 1; i < n && sorted; i++) sorted = open.times[i - 1] <= open.times[i];
-    let times: number[];
-    let values: number[];
-    if (sorted) {
-      times = open.times.slice(0, n);
-      values = open.values.slice(0, n);
-    } else {
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
-        open.times[a] - open.times[b]
-      );
-      times = order.map((i) => open.times[i]);
-      values = order.map((i) => open.values[i]);
-    }
+    const [times, values] = inTimeOrder(open.times, open.values, open.sealing);
     this.#stmt.chunk.run(roundId, open.id, encodeChunk(times, values));
     for (const tier of TIERS) {
       const byRow = new Map<
@@ -452,7 +423,7 @@ export class DurableStore {
       }
     }
     this.#stmt.sealed.run(cutoff, open.id);
-    return [times[0], times[n - 1]];
+    return [times[0], times[times.length - 1]];
   }
 
   #tx<T>(fn: () => T): T {
