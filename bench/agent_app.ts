@@ -19,7 +19,6 @@
  *
  * @module
  */
-import process from "node:process";
 import type { Agent, MetricsRegistry } from "../lib/agent/mod.ts";
 import { readLines } from "./procs.ts";
 
@@ -40,7 +39,7 @@ export interface AppConfig {
 
 /** One reading, printed for every `mark` command. */
 export interface AppMark {
-  /** `process.cpuUsage()` user + system, µs, cumulative since the process started. */
+  /** `Deno.cpuUsage()` user + system, µs, cumulative since the process started. */
   cpuUs: number;
   /** Agent samples taken and accepted by the transport so far (0 without the agent). */
   seq: number;
@@ -65,6 +64,13 @@ export const AGENT_SERVICE_IDLE = "bench-agent-cost-idle";
 
 /** Metric updates per workload tick. */
 export const UPDATES_PER_TICK = 5;
+
+/**
+ * CPU time, µs: `Deno.cpuUsage()` (in Deno 2.9, not in its types). Not `node:process`: the
+ * app without the agent must be a plain Deno app that loads no `node:` module, or the Node
+ * layer's memory would be counted on both sides and hidden (issue 14).
+ */
+const cpuUsage = (Deno as unknown as { cpuUsage(): { user: number; system: number } }).cpuUsage;
 
 const emit = (o: unknown) => console.log(JSON.stringify(o));
 
@@ -138,7 +144,7 @@ async function main() {
 
   for await (const line of readLines(Deno.stdin.readable)) {
     if (line !== "mark") continue;
-    const u = process.cpuUsage();
+    const u = cpuUsage();
     const s = agent?.stats();
     emit(
       {

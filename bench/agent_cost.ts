@@ -32,6 +32,15 @@ import { Child } from "./procs.ts";
 import { summarize } from "./stats.ts";
 import { errorMessage } from "../lib/errors.ts";
 
+/** `deno task bench`'s settings: 5 repetitions of a 60 s window (about 6 minutes). */
+export const AGENT_COST = { reps: 5, windowMs: 60_000, warmupMs: 5_000, tickMs: 10 } as const;
+
+/**
+ * Issue 14's targets: at most 0.05 % of one core at 1 Hz and +3 MiB of RSS over a plain
+ * Deno app that imports nothing (the apps without the agent load no module at all).
+ */
+export const AGENT_TARGETS = { agentCorePercent: 0.05, agentRssMiB: 3 } as const;
+
 /** Settings of {@link runAgentCost}. */
 export interface AgentCostOptions {
   reps: number;

@@ -592,14 +592,14 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       `| ${label}: CPU per sample, ms | | | ${
         cost(c.msPerSample, c.cpuAboveNoise, c.noiseMsPerSample, 3, "")
       } | ${range(c.msPerSample, 3)} | ${num(c.noiseMsPerSample, 3)} | ${
-        verdict(cpuOk, `${num(tg.agentCorePercent * 10, 1)} ms`)
+        verdict(cpuOk, `${num(tg.agentCorePercent * 10, 2)} ms`)
       } |`,
     );
     p(
       `| ${label}: CPU, % of one core at 1 Hz | ${num(cpuPct(role), 3)} | ${num(basePct, 3)} | ${
         cost(c.corePercent, c.cpuAboveNoise, c.noisePercent, 3, " %")
       } | ${range(c.corePercent, 3)} | ${num(c.noisePercent, 3)} | ${
-        verdict(cpuOk, `${num(tg.agentCorePercent, 1)} %`)
+        verdict(cpuOk, `${num(tg.agentCorePercent, 2)} %`)
       } |`,
     );
     p(

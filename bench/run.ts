@@ -13,7 +13,7 @@ import { runStorage } from "./storage.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runHonest } from "./honest.ts";
-import { runAgentCost } from "./agent_cost.ts";
+import { AGENT_COST, AGENT_TARGETS, runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
@@ -30,8 +30,6 @@ const PROBE_MS = 700;
 const POOL: Record<Form, number> = { single: 50_000, batch: 1_000 };
 const WARMUP_FRAMES: Record<Form, number> = { single: 40_000, batch: 3_000 };
 const FORMS: Form[] = ["single", "batch"];
-/** Agent cost: 5 repetitions of a 60 s window (about 6 minutes): its noise is near its margin. */
-const AGENT_COST = { reps: 5, windowMs: 60_000, warmupMs: 5_000, tickMs: 10 };
 const OUT = new URL("../docs/benchmarks.md", import.meta.url);
 
 const started = performance.now();
@@ -210,8 +208,7 @@ async function main() {
       bytesPerSample: 2,
       writeSamplesPerSec: 300_000,
       queryMs: 20,
-      agentCorePercent: 0.1,
-      agentRssMiB: 10,
+      ...AGENT_TARGETS,
     },
   };
   say(

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import os from "node:os";
-import process from "node:process";
+import { platform } from "../platform.ts";
 import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
 import type { CurveClientOptions } from "../transport/zmq.ts";
@@ -262,12 +261,12 @@ function connect(
 }
 
 function resolveIdentity(o: AgentOptions, start: number): Identity {
-  const host = os.hostname();
+  const host = platform.hostname();
   const intervalMs = o.intervalMs ?? 1000;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > 86_400_000) {
     throw new RangeError("intervalMs must be in (0, 86400000]");
   }
-  const pid = o.pid ?? process.pid;
+  const pid = o.pid ?? platform.pid;
   if (!Number.isSafeInteger(pid) || pid < 0) {
     throw new RangeError("pid must be a non-negative integer");
   }

@@ -10,8 +10,7 @@
  *
  * @module
  */
-import { readFileSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { platform } from "../platform.ts";
 import type { HeapSite } from "../protocol_profile.ts";
 
 /** Largest source file read, bytes. */
@@ -21,9 +20,9 @@ const TYPESCRIPT = /\.(ts|tsx|mts|cts)$/;
 /** Read a file's text, or null (no permission, gone, too large). */
 export function readSource(url: string): string | null {
   try {
-    const path = fileURLToPath(url);
-    if (statSync(path).size > MAX_SOURCE_BYTES) return null;
-    return readFileSync(path, "utf8");
+    const path = platform.fromFileUrl(url);
+    if (platform.fileSize(path) > MAX_SOURCE_BYTES) return null;
+    return platform.readText(path);
   } catch {
     return null;
   }

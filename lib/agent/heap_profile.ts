@@ -11,8 +11,7 @@
  *
  * @module
  */
-import process from "node:process";
-import { clearTimeout, setTimeout } from "node:timers";
+import { platform, unrefTimer } from "../platform.ts";
 import { encodeHeapProfile, type HeapProfile } from "../protocol_profile.ts";
 import type { Identity } from "../protocol.ts";
 import { sourceLines } from "./heap_lines.ts";
@@ -88,7 +87,7 @@ export function heapProfileEnabled(option: HeapProfileOptions | boolean | undefi
   if (option === false) return false;
   let env: string | undefined;
   try {
-    env = process.env.ZEROAPM_HEAP_PROFILE;
+    env = platform.env("ZEROAPM_HEAP_PROFILE");
   } catch {
     env = undefined; // no permission to read the environment: the default holds
   }
@@ -124,7 +123,7 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
     const wait = (ms: number) =>
       new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(true), ms);
-        timer.unref();
+        unrefTimer(timer);
         cancel = () => (clearTimeout(timer), resolve(false));
       });
     endWindow = () => cancel();

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { clearTimeout, setTimeout } from "node:timers";
+import { unrefTimer } from "../platform.ts";
 
 /** Measures the worst event-loop lag since the last {@link LagProbe.takeMaxLagMs}. */
 export interface LagProbe {
@@ -40,7 +40,7 @@ export interface ProbeTimers {
 const UNREF_TIMERS: ProbeTimers = {
   set(fn, ms) {
     const t = setTimeout(fn, ms);
-    t.unref();
+    unrefTimer(t);
     return t;
   },
   clear: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),

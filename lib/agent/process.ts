@@ -1,13 +1,12 @@
 /**
  * Process readers: what the agent measures about its own process, behind one small
- * interface so tests inject fake readings. Built on `node:process` and `node:fs`, so the
- * same code runs under Deno and Node. On Linux with cgroup v2 the readings also carry the
+ * interface so tests inject fake readings. Built on lib/platform.ts (`Deno.*` under Deno,
+ * `node:*` under Node), so the same code runs under both. On Linux with cgroup v2 the readings also carry the
  * container's memory and CPU limits, usage and throttling (see lib/proc/container.ts).
  *
  * @module
  */
-import process from "node:process";
-import v8 from "node:v8";
+import { platform } from "../platform.ts";
 import { createContainerReader } from "../proc/container.ts";
 import { openSelfRss, type SelfRss } from "../proc/self_rss.ts";
 import { type LagProbe, startLagProbe } from "./lag.ts";
@@ -98,8 +97,8 @@ export function hundredths(v: number): number {
 export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessReaders {
   const rss = opts.sources?.memoryUsage ? null : keptRss();
   const src: ProcessSources = {
-    cpuUsage: () => process.cpuUsage(),
-    memoryUsage: rss ? () => memoryFrom(rss) : () => process.memoryUsage(),
+    cpuUsage: platform.cpuUsage,
+    memoryUsage: rss ? () => memoryFrom(rss) : platform.memoryUsage,
     clock: () => performance.now(),
     ...opts.sources,
   };
@@ -114,7 +113,7 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
     return u.user + u.system;
   };
   const container = opts.container ??
-    (process.platform === "linux" ? createContainerReader({ pid: "self" }) : false);
+    (platform.os === "linux" ? createContainerReader({ pid: "self" }) : false);
   let lastCpu = cpuMicros();
   let lastWall = src.clock();
   return {
@@ -149,7 +148,7 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
 
 /** RSS from a kept-open /proc/self/statm on Linux (lib/proc/self_rss.ts); null elsewhere. */
 function keptRss(): SelfRss | null {
-  if (process.platform !== "linux") return null;
+  if (platform.os !== "linux") return null;
   try {
     return openSelfRss();
   } catch {
@@ -162,17 +161,12 @@ function keptRss(): SelfRss | null {
  * should that read ever fail) and the heap from V8.
  */
 function memoryFrom(rss: SelfRss) {
-  const h = v8.getHeapStatistics();
+  const h = platform.heap();
   let bytes: number;
   try {
     bytes = rss.read();
   } catch {
-    bytes = process.memoryUsage().rss;
+    bytes = platform.memoryUsage().rss;
   }
-  return {
-    rss: bytes,
-    heapUsed: h.used_heap_size,
-    heapTotal: h.total_heap_size,
-    external: h.external_memory,
-  };
+  return { rss: bytes, heapUsed: h.heapUsed, heapTotal: h.heapTotal, external: h.external };
 }

@@ -27,10 +27,7 @@
  *
  * @module
  */
-import fs from "node:fs";
-import process from "node:process";
-import { clearInterval, setInterval } from "node:timers";
-import v8 from "node:v8";
+import { platform as host, unrefTimer } from "../platform.ts";
 import { readTextSync } from "../proc/read.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -82,7 +79,7 @@ export interface RuntimeSources {
   /** Heap size and external memory, as `process.memoryUsage()` gives them. */
   memoryUsage(): HeapFigures;
   /** V8's heap size limit in bytes. */
-  heapLimit(): number;
+  heapLimit: (() => number) | null;
   /** Monotonic clock in ms. */
   clock(): number;
 }
@@ -112,20 +109,15 @@ export function nearestRank(sorted: ArrayLike<number>, n: number, q: number): nu
 /** Start the lag probe and return the readers. The probe timer is unref'd. */
 export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeReaders {
   const src: RuntimeSources = {
-    platform: process.platform,
+    platform: host.os,
     // Deno's own call under Deno: node:fs's readdirSync also sorts the names (a third of
     // the cost of the fd count, in a profile of the agent).
-    readDir: "Deno" in globalThis
-      ? (p) => Array.from(Deno.readDirSync(p), (e) => e.name)
-      : (p) => fs.readdirSync(p),
+    readDir: host.readDir,
     readFile: readTextSync,
-    // V8's own figures: process.memoryUsage() also measures RSS, a syscall the process
-    // readers already make once per sample.
-    memoryUsage: () => {
-      const h = v8.getHeapStatistics();
-      return { heapTotal: h.total_heap_size, external: h.external_memory };
-    },
-    heapLimit: () => v8.getHeapStatistics().heap_size_limit,
+    // Without RSS where the runtime allows: the process readers already read it.
+    memoryUsage: host.heap,
+    // null under Deno (lib/platform.ts): mem.heap_limit_bytes is then not sent.
+    heapLimit: host.heapLimit,
     clock: () => performance.now(),
     ...opts.sources,
   };
@@ -149,7 +141,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
     observe(t - last - period);
     last = t;
   }, period);
-  timer?.unref();
+  if (timer) unrefTimer(timer);
 
   /** Open fds and threads, as last read (see SLOW_READ_MS), and when. */
   let slow: Record<string, number> = {};
@@ -207,7 +199,10 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
       });
       const external = mem?.external;
       if (external !== undefined) attempt(out, RUNTIME_METRICS.externalBytes, () => external);
-      if (!limit) attempt(limit = {}, RUNTIME_METRICS.heapLimitBytes, src.heapLimit);
+      if (!limit) {
+        limit = {};
+        if (src.heapLimit) attempt(limit, RUNTIME_METRICS.heapLimitBytes, src.heapLimit);
+      }
       return Object.assign(out, limit);
     },
     observeLag: observe,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { clearTimeout, setTimeout } from "node:timers";
+import { unrefTimer } from "../platform.ts";
 import type { Backlog } from "./backlog.ts";
 import { createBackoff } from "../backoff.ts";
 
@@ -73,7 +73,7 @@ export function startSendLoop<T>(opts: SendLoopOptions<T>): SendLoop {
       const timer = ms === null ? null : setTimeout(() => done(), ms);
       // While running, a back-off must not keep the app alive; while stopping, the caller
       // awaits stop() and the flush must get its time.
-      if (!stopping) timer?.unref();
+      if (!stopping && timer) unrefTimer(timer);
       const done = () => {
         if (timer) clearTimeout(timer);
         resume = null;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { platform } from "../platform.ts";
 import {
   countFds,
   parseBytes,
@@ -68,9 +68,7 @@ export interface CgroupReading {
  * Reads a text file, throwing when it cannot: Deno's own call under Deno (about half the
  * cost of node:fs's there).
  */
-export const readTextSync: (path: string) => string = "Deno" in globalThis
-  ? (path) => Deno.readTextFileSync(path)
-  : (path) => readFileSync(path, "utf8");
+export const readTextSync: (path: string) => string = platform.readText;
 
 /** File text, or null when it does not exist or cannot be read. */
 export function readText(path: string): string | null {
@@ -83,7 +81,7 @@ export function readText(path: string): string | null {
 
 function readNames(path: string): string[] | null {
   try {
-    return readdirSync(path);
+    return platform.readDir(path).sort();
   } catch {
     return null;
   }

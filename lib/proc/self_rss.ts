@@ -4,44 +4,18 @@
  * the cost of reading it (measured under Deno, first call after a timer wake-up: ~110 µs
  * for `process.memoryUsage()`, which opens statm each time, against ~40 µs for a read of
  * the open file). statm counts pages: the page size is the ratio to
- * `process.memoryUsage().rss` at start, rounded to a power of two (4 KiB on x86-64, 4, 16
+ * `process.memoryUsage().rss` (lib/platform.ts) at start, rounded to a power of two (4 KiB on x86-64, 4, 16
  * or 64 KiB on arm64).
  *
  * @module
  */
-import { closeSync, openSync, readSync } from "node:fs";
-import process from "node:process";
+import { platform } from "../platform.ts";
 
 /** Reads this process's RSS in bytes; `close()` releases the file. */
 export interface SelfRss {
   /** Resident set size, bytes. Throws when the file cannot be read. */
   read(): number;
   close(): void;
-}
-
-/** A file opened once, read from its start on each call: Deno's calls under Deno. */
-interface KeptFile {
-  /** Bytes read into `buf` from offset 0. */
-  readFromStart(buf: Uint8Array): number;
-  close(): void;
-}
-
-function keep(path: string): KeptFile {
-  if ("Deno" in globalThis) {
-    const file = Deno.openSync(path);
-    return {
-      readFromStart(buf) {
-        file.seekSync(0, Deno.SeekMode.Start);
-        return file.readSync(buf) ?? 0;
-      },
-      close: () => file.close(),
-    };
-  }
-  const fd = openSync(path, "r");
-  return {
-    readFromStart: (buf) => readSync(fd, buf, 0, buf.length, 0),
-    close: () => closeSync(fd),
-  };
 }
 
 /**
@@ -75,11 +49,11 @@ export function pageSizeFrom(rssBytes: number, pages: number): number {
  * `process.memoryUsage()`.
  */
 export function openSelfRss(path = "/proc/self/statm"): SelfRss {
-  const file = keep(path);
+  const file = platform.keep(path);
   const buf = new Uint8Array(128);
   const pages = () => residentPages(buf, file.readFromStart(buf));
   try {
-    const page = pageSizeFrom(process.memoryUsage().rss, pages());
+    const page = pageSizeFrom(platform.memoryUsage().rss, pages());
     if (!(page >= 1024 && page <= 1 << 21)) throw new Error(`page size ${page} from ${path}`);
     return {
       read() {

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { clearTimeout, setTimeout } from "node:timers";
+import { unrefTimer } from "../../platform.ts";
 import { type ByteConn, dialDefault, type Dialer, parseEndpoint } from "./dial.ts";
 import { createBackoff } from "../../backoff.ts";
 import {
@@ -80,7 +80,7 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
   const session = async (c: ByteConn) => {
     const parser = createPeerParser();
     const timer = setTimeout(() => drop(c), handshakeMs);
-    timer.unref();
+    unrefTimer(timer);
     try {
       await writeAll(c, concat(greeting(), readyCommand("PUSH")));
       const buf = new Uint8Array(4096);
@@ -144,7 +144,7 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
       const delay = redial.next();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
-        t.unref();
+        unrefTimer(t);
         wakeSleep = () => {
           clearTimeout(t);
           resolve();

@@ -1,0 +1,135 @@
+/**
+ * The runtime calls the agent makes, behind one small adapter: Deno's own `Deno.*` under
+ * Deno, `node:*` under Node (lib/platform_node.ts, loaded by dynamic import only there).
+ * Why: the first `node:` module a Deno app loads brings up Deno's Node layer, about 9 MiB
+ * of RSS that an app importing nothing else would pay for the agent alone
+ * (docs/benchmarks.md, agent cost). tests/unit/agent_graph_test.ts checks that no `node:`
+ * module is statically reachable from lib/agent/mod.ts.
+ *
+ * Under Deno, V8's heap size limit is not available (Deno.memoryUsage has heapTotal,
+ * heapUsed and external only): {@link Platform.heapLimit} is null there and the agent does
+ * not send `mem.heap_limit_bytes`.
+ *
+ * @module
+ */
+
+/** CPU time used by this process, µs (as `process.cpuUsage()`). */
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** Memory of this process, bytes (as `process.memoryUsage()`). */
+export interface MemoryFigures {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** A file opened once, read from its start on each call. */
+export interface KeptFile {
+  /** Bytes read into `buf` from offset 0. */
+  readFromStart(buf: Uint8Array): number;
+  close(): void;
+}
+
+/** What the agent asks of its runtime. Stateless: one per runtime, no timers or files held. */
+export interface Platform {
+  /** `"linux"`, `"darwin"`, ...: /proc is read on Linux only. */
+  os: string;
+  pid: number;
+  hostname(): string;
+  /** An environment variable, or undefined (also when reading env is not allowed). */
+  env(name: string): string | undefined;
+  cpuUsage(): CpuTimes;
+  /** Memory including RSS (a syscall). */
+  memoryUsage(): MemoryFigures;
+  /** V8 heap figures without RSS: cheaper than memoryUsage() where the runtime allows. */
+  heap(): Omit<MemoryFigures, "rss">;
+  /** V8's heap size limit in bytes; null where the runtime does not say (Deno). */
+  heapLimit: (() => number) | null;
+  /** A text file; throws when it cannot be read. */
+  readText(path: string): string;
+  /** Names in a directory; throws when it cannot be read. */
+  readDir(path: string): string[];
+  /** A file's size in bytes; throws when it does not exist. */
+  fileSize(path: string): number;
+  /** A local path from a `file:` URL. */
+  fromFileUrl(url: string): string;
+  /** Open a file to read it again and again (/proc/self/statm). */
+  keep(path: string): KeptFile;
+}
+
+/** The Deno implementation: `Deno.*` only. */
+export function denoPlatform(): Platform {
+  const heap = () => {
+    const m = Deno.memoryUsage();
+    return { heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external };
+  };
+  return {
+    os: Deno.build.os,
+    pid: Deno.pid,
+    hostname: () => Deno.hostname(),
+    env(name) {
+      try {
+        return Deno.env.get(name);
+      } catch {
+        return undefined;
+      }
+    },
+    cpuUsage: denoCpuUsage(),
+    memoryUsage: () => Deno.memoryUsage(),
+    heap,
+    heapLimit: null,
+    readText: (path) => Deno.readTextFileSync(path),
+    readDir: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),
+    fileSize: (path) => Deno.statSync(path).size,
+    fromFileUrl: (url) => decodeURIComponent(new URL(url).pathname),
+    keep(path) {
+      const file = Deno.openSync(path);
+      return {
+        readFromStart(buf) {
+          file.seekSync(0, Deno.SeekMode.Start);
+          return file.readSync(buf) ?? 0;
+        },
+        close: () => file.close(),
+      };
+    },
+  };
+}
+
+/**
+ * `Deno.cpuUsage()` (µs, as Node's; present in Deno 2.9 though not in its types), else
+ * utime + stime from /proc/self/stat at the usual 100 ticks a second.
+ */
+function denoCpuUsage(): () => CpuTimes {
+  const own = (Deno as unknown as { cpuUsage?: () => CpuTimes }).cpuUsage;
+  if (typeof own === "function") return () => own();
+  return () => {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(f[11]) * 10_000, system: Number(f[12]) * 10_000 };
+  };
+}
+
+/** Whether this is Deno (the Node build runs the same code under Node). */
+export const isDeno = (): boolean => "Deno" in globalThis;
+
+/**
+ * The platform of the runtime we are in: chosen once at load, stateless. The Node one is
+ * a dynamic import, so under Deno no `node:` module is loaded.
+ */
+export const platform: Platform = isDeno()
+  ? denoPlatform()
+  : (await import("./platform_node.ts")).nodePlatform();
+
+/**
+ * Let a timer not keep the process alive: `Deno.unrefTimer` for Deno's numeric ids,
+ * `.unref()` for Node's Timeout objects.
+ */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  const t = timer as unknown;
+  if (typeof t === "number") Deno.unrefTimer(t);
+  else (t as { unref(): void }).unref();
+}
