@@ -1,0 +1,74 @@
+/**
+ * Under Deno the agent loads no `node:` module (issue 14): the first one brings up Deno's
+ * Node layer, memory a plain Deno app would pay for the agent alone.
+ *
+ * "Loaded" here means statically reachable from lib/agent/mod.ts: the module graph of
+ * `deno info --json`, following static imports only. Dynamic imports are the paths a Deno
+ * app without CURVE, Node or a heap leak never takes: lib/platform_node.ts (Node only),
+ * `node:net` (lib/transport/zmtp/dial.ts, Node only), `node:inspector`
+ * (lib/agent/heap_profile.ts, on a leak) and npm:zeromq (CURVE).
+ */
+import assert from "node:assert/strict";
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: Array<{ code?: { specifier: string }; isDynamic?: boolean }>;
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+async function graph(entry: string): Promise<Map<string, InfoModule>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: InfoModule[] };
+  return new Map(info.modules.map((m) => [m.specifier, m]));
+}
+
+/** `node:` specifiers reached from `entry`: static ones, and those behind a dynamic import. */
+async function nodeImports(entry: string): Promise<{ static: string[]; dynamic: string[] }> {
+  const mods = await graph(entry);
+  const root = new URL(entry, ROOT).href;
+  const found = { static: new Set<string>(), dynamic: new Set<string>() };
+  // Static edges first, all of them; then what only a dynamic import leads to.
+  const walk = (starts: string[], seen: Set<string>, kind: "static" | "dynamic") => {
+    const later: string[] = [];
+    const stack = [...starts];
+    while (stack.length > 0) {
+      const s = stack.pop()!;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      for (const d of mods.get(s)?.dependencies ?? []) {
+        const to = d.code?.specifier;
+        if (!to) continue;
+        if (d.isDynamic && kind === "static") later.push(to);
+        else if (to.startsWith("node:")) found[kind].add(to);
+        else stack.push(to);
+      }
+    }
+    return later;
+  };
+  const statics = new Set<string>();
+  const dynamicStarts = walk([root], statics, "static");
+  for (const to of dynamicStarts.filter((s) => s.startsWith("node:"))) found.dynamic.add(to);
+  walk(dynamicStarts.filter((s) => !s.startsWith("node:")), new Set(statics), "dynamic");
+  return { static: [...found.static].sort(), dynamic: [...found.dynamic].sort() };
+}
+
+Deno.test("the agent under Deno statically reaches no node: module", async () => {
+  const found = await nodeImports("lib/agent/mod.ts");
+  assert.deepEqual(found.static, []);
+  // The Node paths are still there, behind dynamic imports.
+  for (const m of ["node:fs", "node:inspector", "node:net", "node:v8"]) {
+    assert.ok(found.dynamic.includes(m), `${m} not reached dynamically: ${found.dynamic}`);
+  }
+});
+
+Deno.test("the graph walk sees a static node: import (the Node platform)", async () => {
+  const found = await nodeImports("lib/platform_node.ts");
+  assert.deepEqual(found.static, ["node:fs", "node:os", "node:process", "node:url", "node:v8"]);
+});
