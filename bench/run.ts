@@ -17,6 +17,7 @@ import { runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
+import { measureLeakEstimate } from "./leak_bench.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -220,7 +221,9 @@ async function main() {
     } %`,
   );
   await Deno.mkdir(new URL(".", OUT), { recursive: true });
-  await Deno.writeTextFile(OUT, renderReport(results) + "\n");
+  const leak = measureLeakEstimate();
+  say(`leak estimate: median ${leak.median.toFixed(2)} ms, p99 ${leak.p99.toFixed(2)} ms`);
+  await Deno.writeTextFile(OUT, `${renderReport(results)}\n\n${leak.section}\n`);
   // Format it as the repo's `deno fmt --check` expects (prose wrapping, table alignment).
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", OUT.pathname] }).output();
   say(`wrote ${OUT.pathname}`);
