@@ -7,11 +7,12 @@
  * @module
  */
 import { DurableStore } from "../store/durable.ts";
-import type { HistoryRequest, HistoryReply } from "./history.ts";
+import { flattenPoints } from "../store/query.ts";
+import type { HistoryReply, HistoryRequest } from "./history.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
-  postMessage(message: HistoryReply): void;
+  postMessage(message: HistoryReply, transfer?: Transferable[]): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 
@@ -78,8 +79,15 @@ scope.onmessage = (e) => {
     }
     case "query": {
       try {
-        const answer = store!.query(m.instance, m.metric, m.from, m.to, m.points);
-        scope.postMessage({ type: "answer", id: m.id, answer });
+        const { tier, bucketMs, points } = store!.query(
+          m.instance,
+          m.metric,
+          m.from,
+          m.to,
+          m.points,
+        );
+        const flat = flattenPoints(points);
+        scope.postMessage({ type: "answer", id: m.id, tier, bucketMs, flat }, [flat.buffer]);
       } catch (err) {
         scope.postMessage({ type: "answer", id: m.id, error: message(err) });
       }
