@@ -13,102 +13,18 @@
  * @module
  */
 import { setTimeout as unrefableTimeout } from "node:timers";
-import { parseArgs } from "node:util";
-import {
-  createAgent,
-  DEFAULT_COLLECTOR,
-  instrument,
-  type MetricsRegistry,
-} from "./lib/agent/mod.ts";
+import { createAgent } from "./lib/agent/mod.ts";
+import { type AppOptions, parseAppFlags, USAGE } from "./lib/demo_app/flags.ts";
+import { type Api, startApi } from "./lib/demo_app/api.ts";
+import { type Load, startLoad } from "./lib/demo_app/load.ts";
+import { UsageError } from "./lib/cli.ts";
+
+export { type AppOptions, parseAppFlags as parseFlags, USAGE } from "./lib/demo_app/flags.ts";
+export { type Api, type ApiOptions, routeOf, startApi } from "./lib/demo_app/api.ts";
+export { type Load, startLoad } from "./lib/demo_app/load.ts";
+export { UsageError };
 import { clientKeysFromEnv } from "./lib/transport/keys.ts";
-
-/** Command-line help. */
-export const USAGE = `Usage: deno run -A backend_app.ts [options]
-
-A demo service that burns CPU in random bursts and reports CPU, memory and event-loop lag
-to a zeroapm collector; optionally it serves a small HTTP API and reports request metrics.
-
-Options:
-  --color NAME       line colour on the dashboard, a CSS name or #hex
-                     (default: a stable colour picked by the collector)
-  --leak N           leak N numbers per iteration, about N*8 bytes; 1 iteration per second,
-                     so --leak 10000 grows ~80 KB/s (~4.8 MB/min) and --leak 100000 ~48 MB/min
-                     (default 0: memory stays flat)
-  --service NAME     service name (default "backend")
-  --instance ID      instance id (default host:pid)
-  --collector URL    collector ZMQ endpoint (default ${DEFAULT_COLLECTOR})
-  --interval MS      reporting interval in ms (default 1000)
-  --http PORT        serve a demo API on http://127.0.0.1:PORT (GET /users/:id,
-                     POST /bookings, GET /health; some requests slow, ~2 % fail with 500),
-                     counted as http.requests_total and http.request_duration_ms
-                     (default 0: no HTTP)
-  --load RPS         call that API about RPS times a second (needs --http; default 0)
-  -h, --help         show this help
-`;
-
-/** Resolved command-line options. */
-export interface AppOptions {
-  color?: string;
-  leak: number;
-  service: string;
-  instance?: string;
-  collector: string;
-  intervalMs: number;
-  /** Port of the demo API on 127.0.0.1; 0: none. */
-  http: number;
-  /** Requests per second the app sends its own API; 0: none. */
-  load: number;
-}
-
-/** A bad command line: the message says which flag and why. */
-export class UsageError extends Error {}
-
-/** Parse flags; `null` means --help. Throws {@link UsageError} for bad flags. */
-export function parseFlags(args: string[]): AppOptions | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        color: { type: "string" },
-        leak: { type: "string", default: "0" },
-        service: { type: "string", default: "backend" },
-        instance: { type: "string" },
-        collector: { type: "string", default: DEFAULT_COLLECTOR },
-        interval: { type: "string", default: "1000" },
-        http: { type: "string", default: "0" },
-        load: { type: "string", default: "0" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return null;
-  const http = integerFlag("--http", values.http, 0, 65_535);
-  const load = integerFlag("--load", values.load, 0, 10_000);
-  if (load > 0 && http === 0) throw new UsageError("--load needs --http PORT");
-  return {
-    color: values.color,
-    leak: integerFlag("--leak", values.leak, 0, 10_000_000),
-    service: values.service,
-    instance: values.instance,
-    collector: values.collector,
-    intervalMs: integerFlag("--interval", values.interval, 10, 86_400_000),
-    http,
-    load,
-  };
-}
-
-function integerFlag(flag: string, text: string, min: number, max: number): number {
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
-  }
-  return n;
-}
+import { errorMessage } from "./lib/errors.ts";
 
 /** The demo's work: one iteration per second, a random CPU burst, then sleep. */
 export interface WorkLoop {
@@ -199,143 +115,6 @@ export function startWork(opts: WorkOptions): WorkLoop {
   };
 }
 
-/** The demo API's routes: the template is the `route` label, never the raw path. */
-const ROUTES = [
-  { method: "GET", template: "/users/:id", path: /^\/users\/(\d{1,12})$/ },
-  { method: "POST", template: "/bookings", path: /^\/bookings$/ },
-  { method: "GET", template: "/health", path: /^\/health$/ },
-] as const;
-
-/** The route a request matches, or undefined (counted as `other`). */
-export function routeOf(req: Request): (typeof ROUTES)[number] | undefined {
-  const { pathname } = new URL(req.url);
-  return ROUTES.find((r) => r.path.test(pathname));
-}
-
-/** Options for {@link startApi}. */
-export interface ApiOptions {
-  /** Port on 127.0.0.1; 0 picks a free one (tests). */
-  port: number;
-  /** Where request metrics go (`agent.metrics`). */
-  metrics: MetricsRegistry;
-  /** Random source in [0, 1) (default `Math.random`). */
-  random?: () => number;
-}
-
-/** A running demo API. */
-export interface Api {
-  /** Base URL, e.g. `http://127.0.0.1:8101`. */
-  readonly url: string;
-  /** Stop accepting, finish the requests in progress. */
-  close(): Promise<void>;
-}
-
-/**
- * Serve the demo API, instrumented. Users and bookings take 0-5 ms, one in five 5-300 ms;
- * about 2 % of them fail with 500. Unknown paths are 404, wrong methods 405.
- */
-export function startApi(opts: ApiOptions): Api {
-  const random = opts.random ?? Math.random;
-  let bookings = 0;
-  const handler = async (req: Request): Promise<Response> => {
-    const route = routeOf(req);
-    if (!route) return Response.json({ error: "not found" }, { status: 404 });
-    if (req.method !== route.method) {
-      return Response.json({ error: "method not allowed" }, { status: 405 });
-    }
-    if (route.template === "/health") return new Response("ok");
-    const ms = random() < 0.2 ? 5 + 295 * random() : 5 * random();
-    await new Promise((r) => setTimeout(r, ms));
-    if (random() < 0.02) return Response.json({ error: "internal error" }, { status: 500 });
-    if (route.template === "/bookings") {
-      await req.body?.cancel();
-      return Response.json({ id: ++bookings }, { status: 201 });
-    }
-    const id = Number(route.path.exec(new URL(req.url).pathname)![1]);
-    return Response.json({ id, name: `user ${id}` });
-  };
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: opts.port,
-    onListen() {},
-  }, instrument(handler, { metrics: opts.metrics, route: (req) => routeOf(req)?.template }));
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    close: () => server.shutdown(),
-  };
-}
-
-/** A running load loop. */
-export interface Load {
-  /** Requests answered (any status), failed (no answer) and skipped (too many in flight). */
-  readonly answered: number;
-  readonly failed: number;
-  readonly skipped: number;
-  /** Stop sending, abort requests in flight. */
-  stop(): Promise<void>;
-}
-
-/**
- * Call the demo API about `rps` times a second: 60 % GET /users/:id, 20 % POST /bookings,
- * 10 % GET /health, 10 % unknown paths (404). At most 256 requests in flight.
- */
-export function startLoad(url: string, rps: number, random = Math.random): Load {
-  const abort = new AbortController();
-  const inFlight = new Set<Promise<void>>();
-  let answered = 0;
-  let failed = 0;
-  let skipped = 0;
-  let budget = 0;
-  const one = async () => {
-    const r = random();
-    const [method, path] = r < 0.6
-      ? ["GET", `/users/${Math.floor(random() * 1000)}`]
-      : r < 0.8
-      ? ["POST", "/bookings"]
-      : r < 0.9
-      ? ["GET", "/health"]
-      : ["GET", `/nowhere/${Math.floor(random() * 1000)}`];
-    try {
-      const res = await fetch(url + path, {
-        method,
-        body: method === "POST" ? JSON.stringify({ user: 1 }) : undefined,
-        signal: abort.signal,
-      });
-      await res.body?.cancel();
-      answered++;
-    } catch {
-      if (!abort.signal.aborted) failed++;
-    }
-  };
-  const timer = setInterval(() => {
-    budget = Math.min(budget + rps / 10, rps); // 10 ticks a second; no burst after a stall
-    for (; budget >= 1; budget--) {
-      if (inFlight.size >= 256) {
-        skipped++;
-        continue;
-      }
-      const p = one().finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-  }, 100);
-  return {
-    get answered() {
-      return answered;
-    },
-    get failed() {
-      return failed;
-    },
-    get skipped() {
-      return skipped;
-    },
-    async stop() {
-      clearInterval(timer);
-      abort.abort();
-      await Promise.all(inFlight);
-    },
-  };
-}
-
 /** The first SIGINT or SIGTERM, once listening; `dispose()` stops listening. */
 interface Shutdown {
   readonly signal: Promise<Deno.Signal>;
@@ -365,9 +144,9 @@ function listenForShutdown(): Shutdown {
 export async function main(args: string[]): Promise<number> {
   let options: AppOptions | null;
   try {
-    options = parseFlags(args);
+    options = parseAppFlags(args);
   } catch (e) {
-    console.error(`backend_app: ${(e as Error).message}\n\n${USAGE}`);
+    console.error(`backend_app: ${errorMessage(e)}\n\n${USAGE}`);
     return 2;
   }
   if (options === null) {
@@ -389,7 +168,7 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (e) {
     shutdown.dispose();
-    console.error(`backend_app: ${(e as Error).message}\n\n${USAGE}`);
+    console.error(`backend_app: ${errorMessage(e)}\n\n${USAGE}`);
     return 2;
   }
   const { service, instance } = agent.identity;

@@ -10,6 +10,8 @@ import { KeyError, loadServerKeys } from "./lib/transport/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
 import { collectingLine, runningLine } from "./lib/banner.ts";
+import { redact } from "./lib/remote/url.ts";
+import { errorMessage } from "./lib/errors.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -62,9 +64,13 @@ export async function main(args: string[]): Promise<number> {
       curve,
       rules,
       otlp: config.otlp,
+      remoteWrite: config.remoteWrite.map((url) => ({ url, headers: config.remoteWriteHeaders })),
+      remoteRead: config.remoteRead
+        ? { url: config.remoteRead, headers: config.remoteReadHeaders }
+        : null,
     });
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    console.error(`error: ${errorMessage(e)}`);
     return 1;
   }
   console.log(runningLine(collector.httpUrl));
@@ -82,6 +88,14 @@ export async function main(args: string[]): Promise<number> {
       : "OTLP/HTTP off (--otlp none)",
   );
   console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
+  for (const url of config.remoteWrite) {
+    console.log(
+      `remote write to ${redact(url)} (${
+        config.dataDir ? "queued in the WAL" : "queue in memory, lost on exit"
+      })`,
+    );
+  }
+  if (config.remoteRead) console.log(`older history read from ${redact(config.remoteRead)}`);
   console.log(
     config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",
   );

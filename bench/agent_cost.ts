@@ -30,6 +30,7 @@ import {
 } from "./agent_app.ts";
 import { Child } from "./procs.ts";
 import { summarize } from "./stats.ts";
+import { errorMessage } from "../lib/errors.ts";
 
 /** Settings of {@link runAgentCost}. */
 export interface AgentCostOptions {
@@ -132,7 +133,7 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
     totalValues: 0,
   };
   const pull = await bindPull("tcp://127.0.0.1:*", {
-    onError: (e) => log(`PULL socket: ${(e as Error).message}`),
+    onError: (e) => log(`PULL socket: ${errorMessage(e)}`),
     onFrame(frame) {
       const d = decode(frame);
       if (!d.ok) throw new Error(`agent frame refused: ${d.error.detail}`);

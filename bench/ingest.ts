@@ -2,13 +2,22 @@
  * Throughput: the raw ZMQ limit and the collector's ingest rate, with the same frames from
  * the same sender processes, measured the same way (a 10 ms poll of the received count).
  *
- * - raw: lib/transport/zmq.ts `bindPull` with an `onFrame` that only counts, in this process;
+ * - raw: lib/transport/zmq.ts `bindPull` with an `onFrame` that only counts, in this process
+ *   (with `parse`, it also decodes UTF-8 and `JSON.parse`s each frame: the least any JSON
+ *   consumer does);
  * - collector: a real `startCollector` in this process (decode, instances, recent store,
  *   live hub) with one WebSocket reader connected from its own process; the count is
- *   `/api/stats` `received.messages`.
+ *   `/api/stats` `received.messages`. With `history`, it runs as users run it: durable
+ *   history in a fresh data directory, and the run ends when every point is on disk
+ *   (`history.durable`), not when it was read.
+ *
+ * Each run also takes this process's CPU time (user + system, every thread: the history
+ * Worker too) from `go` to the end, so CPU per sample compares receivers on a shared
+ * machine better than wall time does.
  *
  * @module
  */
+import process from "node:process";
 import { bindPull } from "../lib/transport/zmq.ts";
 import { startCollector } from "../lib/collector/collector.ts";
 import { type Form, instanceNames } from "./frames.ts";
@@ -30,7 +39,14 @@ export interface ThroughputOptions {
   timeoutMs: number;
   /** Raw runs: distinct frames per sender, sent in a cycle (see SenderConfig.pool). */
   pool?: number;
+  /** Raw runs: utf8-decode and JSON.parse every frame (the JSON peer). */
+  parse?: boolean;
+  /** Collector runs: durable history on (a temp data dir); done when every point is durable. */
+  history?: boolean;
 }
+
+/** Metrics per bench sample (frames.ts agentMetrics): points = samples x this. */
+const METRICS_PER_SAMPLE = 4;
 
 /** One run's outcome. */
 export interface ThroughputRun {
@@ -44,16 +60,26 @@ export interface ThroughputRun {
   refusals: number;
   /** Slowest sender's time to hand all its frames to ZMQ, ms. */
   senderMs: number;
+  /** This process's CPU time (all threads) from `go` to the end, ms. */
+  cpuMs: number;
+  /** cpuMs per sample, in microseconds. */
+  cpuUsPerSample: number;
   /** Collector only: frames the WS reader got, frames the hub dropped, refused, lost. */
   wsFrames?: number;
   /** Collector only: longest event-loop stall seen by a 5 ms timer in its process, ms. */
   maxStallMs?: number;
   hubDropped?: number;
+  /** Collector with history: points history shed (counted as done; should be 0). */
+  historyDropped?: number;
   refused?: number;
   lost?: number;
 }
 
 const POLL_MS = 10;
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Start senders for `endpoint`, send, and time until `received()` reaches the total. */
@@ -82,6 +108,7 @@ async function drive(
     await sleep(100); // let every PUSH socket finish connecting
     const total = o.senders * o.framesPerSender;
     const t0 = performance.now();
+    const cpu0 = cpuNow();
     await Promise.all(children.map((c) => c.say("go")));
     const results = Promise.all(children.map((c) => c.next<SenderResult>()));
     let ms = NaN;
@@ -95,6 +122,7 @@ async function drive(
       if (t > o.timeoutMs) throw new Error(`timed out: ${n} of ${total} frames after ${t} ms`);
       await sleep(POLL_MS);
     }
+    const cpuMs = cpuNow() - cpu0;
     const rs = await results;
     const samples = rs.reduce((n, r) => n + r.samples, 0);
     return {
@@ -105,6 +133,8 @@ async function drive(
       samplesPerSec: samples / (ms / 1000),
       refusals: rs.reduce((n, r) => n + r.refusals, 0),
       senderMs: Math.max(...rs.map((r) => r.sendMs)),
+      cpuMs,
+      cpuUsPerSample: cpuMs * 1000 / samples,
     };
   } finally {
     await Promise.all(children.map((c) => c.finish()));
@@ -114,16 +144,27 @@ async function drive(
 /** The raw limit: PUSH -> PULL with the collector's receive loop and a counting onFrame. */
 export async function runRaw(o: ThroughputOptions): Promise<ThroughputRun> {
   let count = 0;
+  const utf8 = new TextDecoder();
+  let keys = 0;
   const pull = await bindPull("tcp://127.0.0.1:*", {
-    onFrame: () => {
-      count++;
-    },
+    onFrame: o.parse
+      ? (frame) => {
+        const v = JSON.parse(utf8.decode(frame));
+        keys += v.v; // use the result, so the parse cannot be skipped
+        count++;
+      }
+      : () => {
+        count++;
+      },
   });
+  let run: ThroughputRun;
   try {
-    return await drive(pull.endpoint, o, () => count);
+    run = await drive(pull.endpoint, o, () => count);
   } finally {
     await pull.close();
   }
+  if (o.parse && keys !== count) throw new Error(`parsed ${keys} of ${count} frames`);
+  return run;
 }
 
 interface StatsBody {
@@ -131,16 +172,26 @@ interface StatsBody {
   rejected: { total: number };
   lost: { total: number };
   live: { clients: number; droppedFrames: number };
+  history: { durable: number; dropped: number };
 }
 
 /** The collector's ingest rate, with one WebSocket reader connected. */
 export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun> {
   const logs: string[] = [];
+  const dir = o.history ? await Deno.makeTempDir({ prefix: "zeroapm-bench-" }) : null;
   const c = await startCollector({
     httpPort: 0,
     zmq: "tcp://127.0.0.1:*",
+    dataDir: dir,
     log: (l) => logs.push(l),
   });
+  const frames = o.senders * o.framesPerSender;
+  const points = frames * (o.form === "single" ? 1 : o.batchSize) * METRICS_PER_SAMPLE;
+  // With history, a frame counts once all points are durable (or shed, which is counted).
+  const done = (s: StatsBody) =>
+    !o.history || s.history.durable + s.history.dropped >= points
+      ? s.received.messages
+      : Math.min(s.received.messages, frames - 1);
   const stats = async (): Promise<StatsBody> =>
     await (await fetch(`${c.httpUrl}/api/stats`)).json();
   const ws = new Child("./ws_client.ts", { httpUrl: c.httpUrl, mode: "count" } as WsClientConfig);
@@ -153,7 +204,7 @@ export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun>
       maxStallMs = Math.max(maxStallMs, t - last - 5);
       last = t;
     }, 5);
-    const run = await drive(c.zmqEndpoint, o, async () => (await stats()).received.messages);
+    const run = await drive(c.zmqEndpoint, o, async () => done(await stats()));
     clearInterval(tick);
     const s = await stats();
     if (s.live.clients !== 1) throw new Error(`expected 1 live client, found ${s.live.clients}`);
@@ -165,10 +216,12 @@ export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun>
       hubDropped: s.live.droppedFrames,
       refused: s.rejected.total,
       lost: s.lost.total,
+      historyDropped: o.history ? s.history.dropped : undefined,
     };
   } finally {
     ws.kill();
     await c.stop();
+    if (dir) await Deno.remove(dir, { recursive: true });
     if (logs.length > 0) console.error(`collector log: ${logs.slice(0, 3).join(" | ")}`);
   }
 }

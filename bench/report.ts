@@ -3,9 +3,12 @@
  *
  * @module
  */
+import { type RemoteWriteResults, renderRemoteWrite } from "./remote_write.ts";
 import type { Form } from "./frames.ts";
 import type { ThroughputRun } from "./ingest.ts";
 import type { LatencyRun } from "./latency.ts";
+import type { HonestResults } from "./honest.ts";
+import { renderHonestIngest, renderHonestLatency } from "./report_honest.ts";
 import { quantile, summarize, type Summary } from "./stats.ts";
 import type { StorageResults } from "./storage.ts";
 import { type PeerResults, PEERS_BEGIN, PEERS_END, renderPeers } from "./peers.ts";
@@ -48,6 +51,8 @@ export interface BenchResults {
   /** OTLP requests in flight at once. */
   otlpConcurrency: number;
   latency: LatencyRun & { rateHz: number; durationMs: number };
+  /** Issue 14 targets 1 and 3: CPU per sample with history on, latency while busy. */
+  honest?: HonestResults;
   /** Mean encoded frame size per form, bytes. */
   frameBytes: Record<Form, number>;
   /** In-process cost of ingest stages per frame form (bench/ingest_breakdown.ts). */
@@ -58,6 +63,8 @@ export interface BenchResults {
   agentCost: AgentCostResults;
   /** A heap-profiling window's cost (bench/heap_profile_cost.ts). */
   heapProfile?: HeapCostResults;
+  /** Remote write beside ingest, and bytes/sample against VictoriaMetrics (remote_write.ts). */
+  remoteWrite?: RemoteWriteResults;
   targets: {
     batchRatio: number;
     p99Ms: number;
@@ -235,6 +242,7 @@ export function renderReport(r: BenchResults): string {
   p();
 
   renderRatios(r, p);
+  if (r.honest) renderHonestIngest(r.honest, p);
   renderOtlp(r, p);
 
   const lat = r.latency;
@@ -265,9 +273,14 @@ export function renderReport(r: BenchResults): string {
     } | ${num(quantile(c, 0.99), 1)} | ${num(Math.max(...c), 1)} | |`,
   );
   p();
+  if (r.honest) renderHonestLatency(r.honest, p);
   renderStorage(r, p);
   renderAgentCost(r, p);
   if (r.heapProfile) renderHeapProfileCost(r.heapProfile, p);
+  if (r.remoteWrite) {
+    p();
+    p(renderRemoteWrite(r.remoteWrite));
+  }
   return L.join("\n");
 }
 

@@ -2,7 +2,7 @@
  * `deno task bench`: measure the raw ZMQ limit, collector ingest, OTLP/HTTP ingest
  * (bench/otlp.ts), the cost of ingest by stage,
  * live latency, durable storage (bench/storage.ts) and the agent's own cost
- * (bench/agent_cost.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
+ * (bench/agent_cost.ts) and remote write (bench/remote_write.ts) in one run and write docs/benchmarks.md. Progress goes to stderr as
  * it runs (about eight minutes).
  *
  * @module
@@ -13,9 +13,11 @@ import { runStorage } from "./storage.ts";
 import { runPeers } from "./peers.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
+import { runHonest } from "./honest.ts";
 import { runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
+import { runRemoteWrite } from "./remote_write.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -160,6 +162,9 @@ async function main() {
     } ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]} ms, max ${sorted.at(-1)} ms`,
   );
 
+  // Issue 14: CPU per sample with history on (counted when durable), latency while busy.
+  const honest = await runHonest((l) => say(`honest: ${l}`));
+
   await noteLoad("after latency");
   // 4. Durable storage, ours vs a naive table.
   const storage = await runStorage({ log: (l) => say(`storage: ${l}`) });
@@ -169,6 +174,9 @@ async function main() {
   say(`peers: ${peers.wallSeconds.toFixed(0)} s`);
 
   await noteLoad("after storage");
+  // 4b. Remote write to a real VictoriaMetrics, beside ingest in the same run.
+  const remoteWrite = await runRemoteWrite({ log: (l) => say(`remote write: ${l}`) });
+
   // 5. The agent's own cost: an app with the agent vs the same app without it.
   say(
     `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
@@ -193,12 +201,14 @@ async function main() {
     otlp,
     otlpConcurrency: OTLP_BENCH.concurrency,
     latency: { ...lat, rateHz, durationMs },
+    honest,
     frameBytes,
     breakdown,
     storage,
     peers,
     agentCost,
     heapProfile,
+    remoteWrite,
     targets: {
       batchRatio: 0.8,
       p99Ms: 20,

@@ -7,7 +7,8 @@
  * mark reached) kept and retried after yielding. It prints one JSON result line and exits
  * when stdin closes (closing the socket only then, so no queued frame is lost).
  *
- * Modes: `burst` sends `frames` pre-encoded frames as fast as ZMQ takes them; `paced` sends
+ * Modes: `burst` sends `frames` pre-encoded frames as fast as ZMQ takes them (or, with
+ * `rateHz`, at that many frames per second: background load for the latency bench); `paced` sends
  * single-sample frames at `rateHz` for `durationMs`, each carrying its send time in the
  * metric `bench.sent_ms` (for the latency benchmark).
  *
@@ -15,7 +16,7 @@
  */
 import { connectPush } from "../lib/transport/zmq.ts";
 import { agentMetrics, benchIdentity, type Form, makeFrames } from "./frames.ts";
-import { encode } from "../lib/protocol.ts";
+import { createEncoder, encode } from "../lib/protocol.ts";
 import { readLines } from "./procs.ts";
 
 /** What the parent asks a sender to do. */
@@ -32,7 +33,7 @@ export interface SenderConfig {
    * a counting receiver does not care that seq repeats; the collector needs them unique).
    */
   pool?: number;
-  /** paced: frames per second and how long. */
+  /** paced: frames per second and how long. burst: optional pace, frames per second. */
   rateHz?: number;
   durationMs?: number;
   /** ZMQ send high-water mark, frames. */
@@ -52,11 +53,33 @@ export interface SenderResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const emit = (o: unknown) => console.log(JSON.stringify(o));
 
+/** Frame k of a paced burst, encoded now: instances round-robin, each counting its seq. */
+function pacedEncoder(cfg: SenderConfig): (k: number) => Uint8Array {
+  const encoders = cfg.instances.map((n) => createEncoder(benchIdentity(n)));
+  const seq = cfg.instances.map(() => 0);
+  const per = cfg.form === "single" ? 1 : cfg.batchSize;
+  return (k) => {
+    const i = k % encoders.length;
+    const at = Date.now();
+    const samples = [];
+    for (let j = 0; j < per; j++) {
+      const s = ++seq[i];
+      samples.push({ seq: s, ts: at, metrics: agentMetrics(s) });
+    }
+    return encoders[i](samples, at);
+  };
+}
+
 async function main() {
   const cfg = JSON.parse(Deno.args[0]) as SenderConfig;
   const push = connectPush(cfg.endpoint, { sendHighWaterMark: cfg.sendHwm, lingerMs: 5000 });
   const prepared = cfg.mode === "burst"
-    ? makeFrames(cfg.instances, cfg.form, cfg.batchSize, Math.min(cfg.frames, cfg.pool ?? Infinity))
+    ? makeFrames(
+      cfg.instances,
+      cfg.form,
+      cfg.batchSize,
+      cfg.rateHz ? 1 : Math.min(cfg.frames, cfg.pool ?? Infinity),
+    )
     : null;
   const lines = readLines(Deno.stdin.readable);
   emit({ ready: true });
@@ -76,7 +99,17 @@ async function main() {
   let samples = 0;
   if (prepared) {
     const pool = prepared.frames;
-    for (let k = 0; k < cfg.frames; k++) await send(pool[k % pool.length]);
+    const period = cfg.rateHz ? 1000 / cfg.rateHz : 0;
+    // Paced frames are encoded as they are sent, so `sent` (and `ts`) is the send time, as
+    // an agent's is: the collector's queueing delay at arrival is then real, not the age
+    // of a frame prepared before the run.
+    const paced = cfg.rateHz ? pacedEncoder(cfg) : null;
+    for (let k = 0; k < cfg.frames; k++) {
+      // Paced: sleep until the next frame is due, then send every frame that is due.
+      const wait = t0 + k * period - performance.now();
+      if (wait > 1) await sleep(wait);
+      await send(paced ? paced(k) : pool[k % pool.length]);
+    }
     sent = cfg.frames;
     samples = cfg.frames * (prepared.samples / pool.length);
   } else {

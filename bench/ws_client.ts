@@ -43,6 +43,8 @@ async function main() {
     if (res.frames++ === 0) return hello();
     res.bytes += data.length;
     if (cfg.mode !== "latency") return;
+    // Only frames of the timed instance are parsed: a page that keeps up, not a slow reader.
+    if (!data.includes(METRIC)) return;
     const f = JSON.parse(data) as LiveFrame;
     if (f.type !== "samples") return;
     for (const [t, sent] of f.points[METRIC] ?? []) {

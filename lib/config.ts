@@ -5,8 +5,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "./cli.ts";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
 import { isLoopback, resolveToken, TokenError } from "./token.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Resolved collector configuration. */
 export interface Config {
@@ -42,6 +44,12 @@ export interface Config {
   rules: string | null;
   /** OTLP/HTTP metrics listener `HOST:PORT`, or null (`--otlp none`). */
   otlp: string | null;
+  /** Prometheus remote-write URLs, and headers sent with each request (auth). */
+  remoteWrite: string[];
+  remoteWriteHeaders: Record<string, string>;
+  /** A Prometheus query API base to read older history from, and its headers. */
+  remoteRead: string | null;
+  remoteReadHeaders: Record<string, string>;
 }
 
 /** Defaults: loopback only, the seed's ports. */
@@ -63,6 +71,10 @@ export const DEFAULTS: Config = {
   allowedHosts: [],
   rules: null,
   otlp: "127.0.0.1:4318",
+  remoteWrite: [],
+  remoteWriteHeaders: {},
+  remoteRead: null,
+  remoteReadHeaders: {},
 };
 
 /** `--help` text. */
@@ -99,12 +111,22 @@ Options:
                      (env ZEROAPM_CURVE_KEY; make one with deno task keygen)
   --curve-allow FILE agent public keys allowed to send, one per line, or "any"
                      (env ZEROAPM_CURVE_ALLOW)
+  --remote-write URL send every sample to a Prometheus remote-write endpoint, e.g.
+                     http://vm:8428/api/v1/write (repeatable; env ZEROAPM_REMOTE_WRITE,
+                     comma separated); queued in the data directory's WAL (see docs/scaling.md)
+  --remote-write-header "Name: value"
+                     a header for remote write, e.g. "Authorization: Bearer T" (repeatable)
+  --remote-read URL  a Prometheus query API base (e.g. http://vm:8428) that answers history
+                     older than this collector's and lists instances only it knows
+                     (env ZEROAPM_REMOTE_READ)
+  --remote-read-header "Name: value"
+                     a header for remote read (repeatable)
   -h, --help         show this help
 
 Both addresses listen on loopback unless you say otherwise. See docs/security.md.`;
 
 /** A configuration mistake, worded for the person who made it. */
-export class ConfigError extends Error {}
+export class ConfigError extends UsageError {}
 
 /** Result of {@link resolveConfig}: a config, or the request for help. */
 export type Resolved = { help: true } | { help: false; config: Config };
@@ -131,13 +153,17 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
         "curve-key": { type: "string" },
         "curve-allow": { type: "string" },
         rules: { type: "string" },
+        "remote-write": { type: "string", multiple: true },
+        "remote-write-header": { type: "string", multiple: true },
+        "remote-read": { type: "string" },
+        "remote-read-header": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,
     }));
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    throw new ConfigError(errorMessage(e));
   }
   if (values.help) return { help: true };
   const http = parseHostPort(values.http ?? env.ZEROAPM_HTTP, "--http");
@@ -178,6 +204,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       "--curve-key and --curve-allow go together: give the collector's key and an allowlist file (or any)",
     );
   }
+  const remoteRead = (values["remote-read"] ?? env.ZEROAPM_REMOTE_READ ?? "").trim();
   return {
     help: false,
     config: {
@@ -198,6 +225,11 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       allowedHosts: allowedHosts(values["allowed-host"] ?? env.ZEROAPM_ALLOWED_HOST?.split(",")),
       rules: values.rules ?? env.ZEROAPM_RULES ?? null,
       otlp,
+      remoteWrite: (values["remote-write"] ?? env.ZEROAPM_REMOTE_WRITE?.split(",") ?? [])
+        .map((u) => u.trim()).filter((u) => u !== "").map((u) => httpUrl(u, "--remote-write")),
+      remoteWriteHeaders: headers(values["remote-write-header"] ?? [], "--remote-write-header"),
+      remoteRead: remoteRead ? httpUrl(remoteRead, "--remote-read") : null,
+      remoteReadHeaders: headers(values["remote-read-header"] ?? [], "--remote-read-header"),
     },
   };
 }
@@ -244,6 +276,32 @@ function endpoint(v: string, flag: string): string {
     throw new ConfigError(`${flag} must be a ZMQ endpoint such as tcp://127.0.0.1:5555, got ${v}`);
   }
   return v;
+}
+
+function httpUrl(v: string, flag: string): string {
+  let u: URL | null = null;
+  try {
+    u = new URL(v);
+  } catch { /* said below */ }
+  if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) {
+    throw new ConfigError(
+      `${flag} must be an http:// or https:// URL such as http://127.0.0.1:8428/api/v1/write`,
+    );
+  }
+  return v;
+}
+
+/** `Name: value` lines into headers; the values are secrets, so no error repeats one. */
+function headers(lines: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(line);
+    if (!m || m[2].trim() === "" || /[\r\n]/.test(m[2])) {
+      throw new ConfigError(`${flag} must be "Name: value", e.g. "Authorization: Bearer TOKEN"`);
+    }
+    out[m[1].toLowerCase()] = m[2].trim();
+  }
+  return out;
 }
 
 function dataDir(v: string): string | null {

@@ -10,16 +10,18 @@
  * Either form may carry `bye: true`: the agent stops cleanly after this frame (a goodbye; an
  * old collector ignores the field). It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
  * `decode` never throws: it returns a message or a typed error with a reason. This is the
- * only module that knows the JSON shape; see docs/protocol.md.
+ * only module that knows the JSON shape, with protocol_encode.ts (the encoder); see docs/protocol.md.
  *
  * @module
  */
 
 import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
+import { errorMessage } from "./errors.ts";
 
-/** Current protocol version, sent as `v`. */
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION } from "./protocol_encode.ts";
+// The agent's side (the encoder and the version it writes) lives in protocol_encode.ts.
+export { createEncoder, encode, type OutgoingSample, PROTOCOL_VERSION } from "./protocol_encode.ts";
 
 /** Standard metric names; units are part of the name. */
 export const METRICS = {
@@ -130,7 +132,7 @@ export interface DecodeError {
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const encoder = new TextEncoder();
+const encoder = new TextEncoder(); // to measure a string frame in UTF-8 bytes
 
 class Reject extends Error {
   constructor(readonly reason: RejectReason, readonly detail: string) {
@@ -176,7 +178,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Reject("invalid_json", `not JSON: ${(e as Error).message.slice(0, 80)}`);
+    throw new Reject("invalid_json", `not JSON: ${errorMessage(e).slice(0, 80)}`);
   }
   if (!isPlainObject(raw)) throw new Reject("not_object", "message must be a JSON object");
   if (!Object.hasOwn(raw, "v")) {
@@ -195,16 +197,18 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     if (list.length > LIMITS.maxSamplesPerBatch) {
       throw new Reject("too_many", `${list.length} samples exceed ${LIMITS.maxSamplesPerBatch}`);
     }
-    const samples = list.map((s, i) => {
+    const samples: Sample[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       if (!isPlainObject(s)) throw new Reject("wrong_type", `samples[${i}] must be an object`);
-      return decodeSample(s, `samples[${i}].`);
-    });
+      samples[i] = decodeSample(s, i);
+    }
     const sent = timestamp(raw, "sent");
     return bye
       ? { identity, sent, samples, legacy: false, bye }
       : { identity, sent, samples, legacy: false };
   }
-  const sample = decodeSample(raw, "");
+  const sample = decodeSample(raw, -1);
   const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
   const message: Message = { identity, sent, samples: [sample], legacy: false };
   if (bye) message.bye = true;
@@ -270,36 +274,77 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
   };
 }
 
-function decodeSample(raw: Record<string, unknown>, where: string): Sample {
+/** Where a sample is, for error details: `samples[i].`, or "" for the single form. */
+const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
+
+/**
+ * One sample, `index` in its batch (-1: the single form). The path of a valid sample makes
+ * no strings and, when every metric key is already canonical (the usual case), no new
+ * object: the parsed `metrics` object is the sample's.
+ */
+function decodeSample(raw: Record<string, unknown>, index: number): Sample {
   let seq: number | null = null;
   if (present(raw, "seq")) {
     const s = raw.seq;
-    if (typeof s !== "number") throw new Reject("wrong_type", `${where}seq must be a number`);
+    if (typeof s !== "number") throw new Reject("wrong_type", `${at(index)}seq must be a number`);
     if (!Number.isSafeInteger(s) || s < 0) {
-      throw new Reject("invalid_number", `${where}seq must be a non-negative integer`);
+      throw new Reject("invalid_number", `${at(index)}seq must be a non-negative integer`);
     }
     seq = s;
   }
-  const ts = timestamp(raw, "ts", where);
-  if (!present(raw, "metrics")) throw new Reject("missing_field", `missing ${where}metrics`);
+  const ts = sampleTime(raw.ts, index);
   const m = raw.metrics;
-  if (!isPlainObject(m)) throw new Reject("wrong_type", `${where}metrics must be an object`);
-  const names = Object.keys(m);
-  if (names.length > LIMITS.maxMetricsPerSample) {
-    throw new Reject(
-      "too_many",
-      `${where}metrics: ${names.length} metrics exceed ${LIMITS.maxMetricsPerSample}`,
-    );
+  if (m === undefined || m === null) {
+    throw new Reject("missing_field", `missing ${at(index)}metrics`);
   }
-  // A plain object keeps V8's fast properties; seriesKey() guarantees that no key can
-  // reach Object.prototype (`__proto__`, `constructor`, ... are all refused).
-  const metrics: Record<string, number> = {};
-  for (const key of names) {
-    metrics[seriesKey(key, where)] = finite(m[key], `${where}metrics.${key}`);
+  if (!isPlainObject(m)) throw new Reject("wrong_type", `${at(index)}metrics must be an object`);
+  // One pass over the parsed object: count, check each value, canonicalise each key. The
+  // parsed object is kept when every key is already canonical; a copy is made only when one
+  // is not. seriesKey() refuses every key that could reach Object.prototype (`__proto__`,
+  // `constructor`, ...), so either object is safe to index.
+  let count = 0;
+  let copy: Record<string, number> | null = null;
+  try {
+    for (const key in m) {
+      if (++count > LIMITS.maxMetricsPerSample) break;
+      const canonical = seriesKey(key, index); // the key first: `__proto__` is a name error
+      const v = m[key];
+      if (typeof v !== "number" || !Number.isFinite(v)) finite(v, `${at(index)}metrics.${key}`);
+      if (copy === null && canonical !== key) {
+        copy = {};
+        for (const k in m) {
+          if (k === key) break;
+          copy[k] = m[k] as number;
+        }
+      }
+      if (copy !== null) copy[canonical] = v as number;
+    }
+  } catch (e) {
+    // Too many metrics is the error reported first, as when the count was checked up front.
+    if (Object.keys(m).length > LIMITS.maxMetricsPerSample) throw tooMany(m, index);
+    throw e;
   }
+  if (count > LIMITS.maxMetricsPerSample) throw tooMany(m, index);
+  const metrics = (copy ?? m) as Record<string, number>;
   const sample: Sample = { seq, ts, metrics };
-  if (present(raw, "hist")) sample.hist = decodeHistograms(raw.hist, where);
+  if (present(raw, "hist")) sample.hist = decodeHistograms(raw.hist, at(index));
   return sample;
+}
+
+function tooMany(m: Record<string, unknown>, index: number): Reject {
+  const n = Object.keys(m).length;
+  return new Reject(
+    "too_many",
+    `${at(index)}metrics: ${n} metrics exceed ${LIMITS.maxMetricsPerSample}`,
+  );
+}
+
+/** A sample's `ts`: a finite number in range (see {@link timestamp}, whose checks it repeats). */
+function sampleTime(t: unknown, index: number): number {
+  if (typeof t === "number" && t >= 0 && t <= 8.64e15) return t; // NaN fails both compares
+  if (t === undefined || t === null) throw new Reject("missing_field", `missing ${at(index)}ts`);
+  finite(t, `${at(index)}ts`); // not a number, or not finite
+  throw new Reject("invalid_number", `${at(index)}ts is out of range`);
 }
 
 function decodeHistograms(h: unknown, where: string): Record<string, Histogram> {
@@ -336,14 +381,16 @@ function decodeHistograms(h: unknown, where: string): Record<string, Histogram> 
 const knownKeys = new Map<string, string>();
 
 /** The canonical series key for a wire key, or a typed reject. */
-function seriesKey(key: string, where: string): string {
+function seriesKey(key: string, where: string | number): string {
   const known = knownKeys.get(key);
   if (known !== undefined) return known;
   const canonical = canonicalKey(key);
   if (canonical === null) {
     throw new Reject(
       "invalid_name",
-      `${where}metric name ${JSON.stringify(showHiddenChars(key.slice(0, 40)))} invalid`,
+      `${typeof where === "number" ? at(where) : where}metric name ${
+        JSON.stringify(showHiddenChars(key.slice(0, 40)))
+      } invalid`,
     );
   }
   if (knownKeys.size < 10_000) knownKeys.set(key, canonical);
@@ -396,53 +443,4 @@ function finite(v: unknown, what: string): number {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** What an agent puts on the wire; the encoder's input. */
-export interface OutgoingSample {
-  seq: number;
-  ts: number;
-  metrics: Record<string, number>;
-  hist?: Record<string, Histogram>;
-}
-
-/**
- * Encode samples from one instance as one frame: the single form for one sample, the
- * batch form for more. `sent` is the agent's clock at send time.
- */
-export function encode(identity: Identity, samples: OutgoingSample[], sent: number): Uint8Array {
-  return createEncoder(identity)(samples, sent);
-}
-
-/**
- * {@link encode} for one identity, whose part of the frame is turned into JSON once: an
- * agent encodes a frame every second, and its identity never changes. Each sample is
- * expected to hold only the fields of {@link OutgoingSample}. `bye` marks the agent's last
- * frame (a clean stop).
- */
-export function createEncoder(
-  identity: Identity,
-): (samples: OutgoingSample[], sent: number, bye?: boolean) => Uint8Array {
-  const head: Record<string, unknown> = {
-    v: PROTOCOL_VERSION,
-    service: identity.service,
-    instance: identity.instance,
-  };
-  if (identity.pid !== null) head.pid = identity.pid;
-  if (identity.host !== null) head.host = identity.host;
-  if (identity.color !== null) head.color = identity.color;
-  if (identity.intervalMs !== null) head.interval = identity.intervalMs;
-  if (identity.start != null) head.start = identity.start;
-  // `{"v":1,...` without its closing brace: the frame's fields follow.
-  const open = JSON.stringify(head).slice(0, -1) + ',"sent":';
-  return (samples, sent, bye = false) => {
-    const at = JSON.stringify(sent) + (bye ? ',"bye":true' : "");
-    if (samples.length === 1) {
-      const { seq, ts, metrics, hist } = samples[0];
-      // The single form: the sample's own fields after the identity's.
-      const body = JSON.stringify(hist ? { seq, ts, metrics, hist } : { seq, ts, metrics });
-      return encoder.encode(`${open}${at},${body.slice(1)}`);
-    }
-    return encoder.encode(`${open}${at},"samples":${JSON.stringify(samples)}}`);
-  };
 }

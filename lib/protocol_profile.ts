@@ -13,6 +13,7 @@
  * @module
  */
 import { PROTOCOL_VERSION } from "./protocol.ts";
+import { errorMessage } from "./errors.ts";
 
 /** The `kind` of a heap-profile frame. */
 export const HEAP_PROFILE_KIND = "heap_profile";
@@ -188,7 +189,7 @@ function decodeOrThrow(frame: Uint8Array | string): HeapProfile {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Refuse("invalid_json", `not JSON: ${(e as Error).message.slice(0, 80)}`);
+    throw new Refuse("invalid_json", `not JSON: ${errorMessage(e).slice(0, 80)}`);
   }
   if (!isObject(raw)) throw new Refuse("wrong_type", "profile frame must be an object");
   if (raw.kind !== HEAP_PROFILE_KIND) throw new Refuse("wrong_type", "kind must be heap_profile");

@@ -23,12 +23,13 @@ import { ServicePanels } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { AlertsPanel } from "./alerts.ts";
+import { watchRemotes } from "./remote_status.ts";
 import { cssVar, readTheme } from "./theme.ts";
 import { PageState, writeHash } from "./page_state.ts";
 import { LiveView, memLimitOf } from "./live_view.ts";
 import { LeakTrends } from "./leak_trends.ts";
 import { frameHandler } from "./frames.ts";
-import { renderConnection, renderSummary } from "./header.ts";
+import { renderConnection, renderQueueDelay, renderSummary } from "./header.ts";
 import { exposeDebug } from "./debug.ts";
 
 const clock = new ClockSync();
@@ -198,6 +199,7 @@ const onFrame = frameHandler({
     live.table.refresh(store.entries, clock.now());
   },
   onCounters: header,
+  onIngest: (f) => renderQueueDelay(f.queueDelayMs),
 });
 
 setupWindowPicker(byId("window"), state.windowMs, (ms) => {
@@ -228,6 +230,8 @@ connectLive({
 });
 alertsPanel.start();
 header();
+// Remote write (if any): behind, retrying or dropping, from /api/stats.
+watchRemotes(byId("remote-status"));
 
 exposeDebug({
   snapshot: () => ({

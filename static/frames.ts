@@ -12,6 +12,7 @@ import type {
   AlertsFrame,
   DroppedFrame,
   HelloFrame,
+  IngestFrame,
   InstanceFrame,
   LiveFrame,
   SamplesFrame,
@@ -36,6 +37,8 @@ export interface FrameDeps {
   onAlerts(f: AlertsFrame): void;
   /** The header's counters changed. */
   onCounters(): void;
+  /** The collector's queueing delay at arrival, last minute (ms). */
+  onIngest(f: IngestFrame): void;
 }
 
 /** A function taking every frame, in order. */
@@ -78,6 +81,9 @@ export function frameHandler(deps: FrameDeps): (frame: LiveFrame) => void {
     },
     alerts(f: AlertsFrame) {
       deps.onAlerts(f);
+    },
+    ingest(f: IngestFrame) {
+      if (f.queueDelayMs && typeof f.queueDelayMs === "object") deps.onIngest(f);
     },
     dropped(f: DroppedFrame) {
       if (Number.isFinite(f.count)) state.dropped += f.count;

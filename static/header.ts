@@ -1,12 +1,14 @@
 /// <reference lib="dom" />
 /**
  * The page header: the connection state ("Live", "Reconnecting in 4 s…"), the instance
- * counts by status, updates skipped for a slow tab, and the browser's clock skew.
+ * counts by status, updates skipped for a slow tab, the browser's clock skew, and how long
+ * samples waited to be ingested (the collector's queueing delay, last minute).
  *
  * @module
  */
 import type { ClockSync } from "./clock.ts";
 import type { Store } from "./store.ts";
+import type { IngestFrame } from "../lib/live/messages.ts";
 import type { ConnectionState } from "./socket.ts";
 import { byId, setText } from "./dom.ts";
 import { formatSkew } from "./format.ts";
@@ -77,4 +79,32 @@ export function renderSummary(
   const off = clock.offsetMs;
   skewEl.hidden = !clock.synced || Math.abs(off) <= 2000;
   setText(skewEl, `browser clock ${formatSkew(-off)} vs collector`);
+}
+
+/** Above this p99 the queueing delay is shown as a warning (live data is visibly late). */
+const QUEUE_WARN_MS = 100;
+
+/**
+ * Show the collector's queueing delay at arrival (p99 and max over the last minute): how late
+ * live data is because the collector was busy, which the charts cannot show (samples are
+ * placed at their send time).
+ */
+export function renderQueueDelay(d: IngestFrame["queueDelayMs"]): void {
+  const el = byId("queue-delay");
+  const p99 = typeof d.p99 === "number" && Number.isFinite(d.p99) ? d.p99 : null;
+  const max = typeof d.max === "number" && Number.isFinite(d.max) ? d.max : null;
+  el.hidden = p99 === null;
+  if (p99 === null) return;
+  setText(el, `ingest delay p99 ${formatMs(p99)}`);
+  el.title = `Wait between an agent's send and ingest, last minute: p99 ${formatMs(p99)}` +
+    (max !== null ? `, max ${formatMs(max)}` : "") + ` over ${d.count} frames`;
+  el.className = p99 > QUEUE_WARN_MS ? "warn" : "ok";
+}
+
+function formatMs(ms: number): string {
+  return ms < 10
+    ? `${ms.toFixed(0)} ms`
+    : ms < 1000
+    ? `${Math.round(ms)} ms`
+    : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -27,6 +27,7 @@ import {
   zoomTo,
 } from "./range.ts";
 import { el, setText } from "./dom.ts";
+import { errorMessage } from "../lib/errors.ts";
 
 /** An instance as the history view needs it. */
 export interface HistoryInstance {
@@ -308,7 +309,7 @@ export class HistoryView {
       return { data, tier, bucketMs };
     } catch (e) {
       if (signal.aborted) return "aborted";
-      return (e as Error)?.message ?? String(e);
+      return errorMessage(e);
     }
   }
 

@@ -42,6 +42,7 @@ const KNOWN: { [K in LiveFrame["type"]]: true } = {
   services: true,
   alerts: true,
   dropped: true,
+  ingest: true,
 };
 const KINDS: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 

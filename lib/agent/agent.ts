@@ -22,6 +22,7 @@ import { startSendLoop, type Transport } from "./sender.ts";
 import { serialSends } from "./serial.ts";
 import { isQuiet, startTicker } from "./ticker.ts";
 import { connectCollector } from "./transport.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Default collector endpoint: loopback, as the collector binds by default. */
 export const DEFAULT_COLLECTOR = "tcp://127.0.0.1:5555";
@@ -131,7 +132,7 @@ export function createAgent(options: AgentOptions): Agent {
   // The registry and the runtime readers limit their own reports (once a minute per
   // problem, once per metric): they do not share the transport errors' budget.
   const reportOwn = safe(
-    options.onError ?? ((e) => console.error(`${prefix}: ${(e as Error).message}`)),
+    options.onError ?? ((e) => console.error(`${prefix}: ${errorMessage(e)}`)),
   );
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
   // Samples and heap profiles share the transport: one send at a time (serial.ts).
@@ -256,7 +257,7 @@ function connect(
   try {
     return connectCollector(endpoint, { curve, onError });
   } catch (e) {
-    throw new TypeError(`cannot use collector endpoint "${endpoint}": ${(e as Error).message}`);
+    throw new TypeError(`cannot use collector endpoint "${endpoint}": ${errorMessage(e)}`);
   }
 }
 

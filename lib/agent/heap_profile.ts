@@ -18,6 +18,7 @@ import type { Identity } from "../protocol.ts";
 import { sourceLines } from "./heap_lines.ts";
 import { type SamplingProfile, siteTotals, topSites } from "./heap_sites.ts";
 import { createHeapTrigger, type HeapTriggerOptions } from "./heap_trigger.ts";
+import { errorMessage } from "../errors.ts";
 
 /** The part of `node:inspector` used: a Session that posts with a callback. */
 export interface InspectorModule {
@@ -174,7 +175,7 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
         run().catch((e) => {
           stats.failed++;
           stats.sampling = false;
-          deps.onError(new Error(`heap profile: ${(e as Error)?.message ?? e}`));
+          deps.onError(new Error(`heap profile: ${errorMessage(e)}`));
         });
       } catch (e) {
         deps.onError(e);

@@ -32,6 +32,7 @@ import { formatKey, validName } from "../metric_key.ts";
 import { type Histogram, LIMITS, METRICS } from "../protocol.ts";
 import { labelCache } from "./label_cache.ts";
 import { RUNTIME_METRICS } from "./runtime.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Label name -> value, e.g. `{ route: "/users/:id" }`. */
 export type Labels = Record<string, string>;
@@ -151,7 +152,7 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
   }
   const now = options.now ?? Date.now;
   const onError = options.onError ??
-    ((e: unknown) => console.error(`zeroapm metrics: ${(e as Error).message ?? e}`));
+    ((e: unknown) => console.error(`zeroapm metrics: ${errorMessage(e)}`));
   const reserved = new Set<string>(
     options.reserved ?? [...Object.values(METRICS), ...Object.values(RUNTIME_METRICS)],
   );
@@ -208,7 +209,7 @@ export function createRegistry(options: RegistryOptions = {}): MetricsRegistry {
       return formatKey(name, labels);
     } catch (e) {
       stats.invalidLabels++;
-      report("label", `${(e as Error).message}: update dropped (${stats.invalidLabels} so far)`);
+      report("label", `${errorMessage(e)}: update dropped (${stats.invalidLabels} so far)`);
       return null;
     }
   };

@@ -32,6 +32,7 @@ import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
 import v8 from "node:v8";
 import { readTextSync } from "../proc/read.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Names of the runtime health metrics. */
 export const RUNTIME_METRICS = {
@@ -166,7 +167,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
       if (reported.has(name)) return;
       reported.add(name);
       try {
-        onError(new Error(`${name} unavailable: ${(e as Error).message ?? e}`));
+        onError(new Error(`${name} unavailable: ${errorMessage(e)}`));
       } catch { /* never into the app */ }
     }
   };

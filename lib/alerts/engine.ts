@@ -21,6 +21,7 @@ import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 import { CarriedAlerts } from "./carried.ts";
 import { formatEta, leakText } from "./leak_text.ts";
 import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
+import { errorMessage } from "../errors.ts";
 
 export { leakHolds, RECENT_CONFIDENCE } from "./verdict.ts";
 
@@ -151,7 +152,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     try {
       store?.save(alert);
     } catch (e) {
-      log(`alerts: cannot store ${alert.id}: ${(e as Error).message}`);
+      log(`alerts: cannot store ${alert.id}: ${errorMessage(e)}`);
     }
     try {
       opts.onChange?.({ ...alert });

@@ -12,6 +12,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from "yaml";
 import { parseDuration, parseRate, parseSize } from "./units.ts";
 import type { RuleKind } from "../model/alert.ts";
+import { errorMessage } from "../errors.ts";
 
 export { parseDuration, parseRate, parseSize };
 
@@ -157,7 +158,7 @@ export async function loadRules(path: string): Promise<RuleSet> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new RulesError([`${path}: cannot read rules: ${(e as Error).message}`]);
+    throw new RulesError([`${path}: cannot read rules: ${errorMessage(e)}`]);
   }
   return parseRules(text, path);
 }

@@ -8,6 +8,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import type { Alert } from "./types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Where the engine keeps alerts. */
 export interface AlertStore {
@@ -45,7 +46,7 @@ export function openAlertStore(dir: string | null): AlertStore {
     }
     db.exec(SCHEMA);
   } catch (e) {
-    throw new Error(`cannot open alert store ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot open alert store ${path}: ${errorMessage(e)}`);
   }
   const upsert = db.prepare(
     "INSERT OR REPLACE INTO alerts(id, state, updated, data) VALUES (?, ?, ?, ?)",

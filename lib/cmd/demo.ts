@@ -16,6 +16,7 @@
  */
 import { ConfigError, resolveConfig, USAGE } from "../config.ts";
 import { type Banner, connectEndpoint, readBannerLine } from "../banner.ts";
+import { errorMessage } from "../errors.ts";
 
 /** `deno task demo --help`. */
 export const DEMO_USAGE = `zeroapm demo: the collector and the seed's three apps
@@ -191,7 +192,7 @@ export async function main(args: string[]): Promise<number> {
       try {
         await waitHealthy(banner.httpUrl!, () => collector.status !== null, 30_000);
       } catch (e) {
-        console.error(`demo: ${(e as Error).message}`);
+        console.error(`demo: ${errorMessage(e)}`);
         failed = true;
       }
     }

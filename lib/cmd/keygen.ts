@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { generateKeyPair, KeyError, writeKeyPair } from "../transport/keys.ts";
+import { errorMessage } from "../errors.ts";
 
 /** `--help` text. */
 export const KEYGEN_USAGE = `zeroapm keygen: write a CURVE key pair for the ZMQ link
@@ -39,7 +40,7 @@ export async function keygen(
       allowPositionals: false,
     }));
   } catch (e) {
-    error(`error: ${(e as Error).message}\n\n${KEYGEN_USAGE}`);
+    error(`error: ${errorMessage(e)}\n\n${KEYGEN_USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -60,7 +61,7 @@ export async function keygen(
     files = await writeKeyPair(out, name, pair);
   } catch (e) {
     if (!(e instanceof KeyError || e instanceof Deno.errors.PermissionDenied)) throw e;
-    error(`error: ${(e as Error).message}`);
+    error(`error: ${errorMessage(e)}`);
     return 1;
   }
   log(`wrote ${files.secretPath}  (secret: keep it on this machine, mode 0600)`);

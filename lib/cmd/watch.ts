@@ -13,8 +13,10 @@ import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
 import { connectCollector } from "../agent/transport.ts";
 import { parseWatchArgs, USAGE } from "../sidecar/args.ts";
+import { UsageError } from "../cli.ts";
 import { createWatchReaders, type WatchReaders } from "../sidecar/readers.ts";
 import { clientKeysFromEnv } from "../transport/keys.ts";
+import { errorMessage } from "../errors.ts";
 
 /** Signals passed on to the command. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -35,12 +37,17 @@ export function exitCodeOf(status: Deno.CommandStatus): number {
 
 /** Run the watcher; resolves with the exit code for this process. */
 export async function main(argv: string[], io: WatchIo = console): Promise<number> {
-  const args = parseWatchArgs(argv);
   const usage = (msg: string) => {
     io.error(`watch: ${msg}\n\n${USAGE}`);
     return 2;
   };
-  if (typeof args === "string") return usage(args);
+  let args;
+  try {
+    args = parseWatchArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
   const collector = args.collector ?? DEFAULT_COLLECTOR;
 
   // Check everything the agent would refuse before starting anything.
@@ -50,7 +57,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
       curve: await clientKeysFromEnv(Deno.env.toObject()),
     });
   } catch (e) {
-    return usage(`cannot use collector endpoint "${collector}": ${(e as Error).message}`);
+    return usage(`cannot use collector endpoint "${collector}": ${errorMessage(e)}`);
   }
   const agentOptions = {
     service: args.service,
@@ -73,7 +80,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
     await dry.stop();
   } catch (e) {
     transport.close();
-    return usage((e as Error).message);
+    return usage(errorMessage(e));
   }
 
   let child: Deno.ChildProcess | null = null;
@@ -89,7 +96,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
       }).spawn();
     } catch (e) {
       transport.close();
-      io.error(`watch: cannot run "${cmd}": ${(e as Error).message}`);
+      io.error(`watch: cannot run "${cmd}": ${errorMessage(e)}`);
       return e instanceof Deno.errors.NotFound ? 127 : 126;
     }
     pid = child.pid;
@@ -116,7 +123,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
     readers = createWatchReaders({ pid, tree: args.tree });
   } catch (e) {
     // A command that exited at once still gives its status; a missing --pid is an error.
-    if (!child) io.error(`watch: ${(e as Error).message}`);
+    if (!child) io.error(`watch: ${errorMessage(e)}`);
   }
   const report = rateLimitedReporter({ prefix: `zeroapm watch ${args.service} (pid ${pid})` });
   const agent = readers

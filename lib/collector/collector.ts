@@ -25,7 +25,9 @@ import { createHandler } from "../http/handler.ts";
 import { DEFAULTS, parseHostPort } from "../config.ts";
 import { createOtlpCodec } from "../otlp/decode.ts";
 import { createOtlpHandler } from "../otlp/http.ts";
-import { HistoryThread } from "./history.ts";
+import { HistoryThread, type RemoteTarget } from "./history.ts";
+import { readThrough, RemoteReader } from "../remote/reader.ts";
+import { remoteFamilies } from "../remote/metrics.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
 import { CHART_METRICS } from "../model/instance.ts";
@@ -36,13 +38,14 @@ import {
   openAlertStore,
   type RuleSet,
 } from "../alerts/mod.ts";
-import type { LeakEstimate, LeakOptions } from "../alerts/leak.ts";
+import type { LeakOptions } from "../alerts/leak.ts";
 import { openProfileStore } from "./profiles.ts";
 import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
 import { federateFamilies } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
-import { type PeriodicJob, startPeriodic } from "./periodic.ts";
+import { startPeriodic } from "./periodic.ts";
+import { collectorJobs } from "./jobs.ts";
 
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
@@ -82,6 +85,16 @@ export interface CollectorOptions {
   leak?: LeakOptions;
   /** OTLP/HTTP metrics listener, `HOST:PORT` (port 0 picks one); null or absent: none. */
   otlp?: string | null;
+  /**
+   * Prometheus remote-write targets: every accepted sample is shipped to each, from the WAL
+   * with a data directory (durable), else from a bounded queue in memory (lib/remote/).
+   */
+  remoteWrite?: RemoteTarget[];
+  /**
+   * A Prometheus query API base: answers history local lacks and lists instances only it
+   * knows (lib/remote/reader.ts).
+   */
+  remoteRead?: RemoteTarget | null;
 }
 
 /** A running collector. */
@@ -114,6 +127,19 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     onHistogram: (service, key, counts) => services.addHistogram(service, key, counts),
   });
   const recent = new RecentStore({ windowMs });
+  const reader = opts.remoteRead
+    ? new RemoteReader({ url: opts.remoteRead.url, headers: opts.remoteRead.headers, now, log })
+    : null;
+  let readAt = -Infinity;
+  const refreshRemote = (t: number) => {
+    if (!reader || t - readAt < 30_000) return;
+    readAt = t;
+    reader.refresh().catch(() => {});
+  };
+  refreshRemote(now());
+  /** Instances only the remote knows (another collector's), after the local ones. */
+  const remoteOnly = () =>
+    reader ? reader.instances().filter((v) => instances.get(v.id) === undefined) : [];
   const stats = new CollectorStats({ now, log });
   const hub: Hub = new Hub({
     now,
@@ -124,7 +150,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       return buildHello({
         now: t,
         windowMs,
-        views: instances.list(),
+        views: [...instances.list(), ...remoteOnly()],
         read: (id, m) => recent.read(id, t, m),
       }, metrics);
     },
@@ -138,6 +164,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       retention: opts.retention,
       maxDiskBytes: opts.maxDiskBytes,
       sealEveryMs: opts.sealEveryMs,
+      remoteWrite: opts.remoteWrite,
+      log,
     })
     : null;
   if (history) {
@@ -160,6 +188,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     retentionMs: history?.retention.rawMs,
   });
   cleanup.defer(() => profiles.close());
+  // Without a data directory there is no WAL to ship from: queues in memory, bounded.
+  const memoryRemote = !history && opts.remoteWrite?.length
+    ? (await import("../remote/memory_write.ts")).startMemoryRemoteWrite(opts.remoteWrite, {
+      now,
+      log,
+    })
+    : null;
+  if (memoryRemote) cleanup.defer(() => memoryRemote.stop()); // after the drain, as history
+  const remoteStats = () => history?.remoteStats() ?? memoryRemote?.stats() ?? [];
   const rules = opts.rules ?? defaultRuleSet();
   const alerts = createAlertEngine({
     leakSites: (id) => profiles.sites(id, 3),
@@ -177,7 +214,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     hub,
     stats,
     now,
-    history,
+    history: history ?? memoryRemote?.sink,
     alerts,
     profiles,
     maxSeriesTotal: opts.maxSeriesTotal,
@@ -224,6 +261,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     diskBytes: () => (dataDir ? dirBytes(dataDir) : null),
     alerts,
   }));
+  metrics.register(remoteFamilies(remoteStats, () => reader?.stats() ?? null));
   const lastTime = (id: string, key: string) => {
     const t = recent.has(id, key) ? recent.seriesOf(id).get(key)!.lastTime : -Infinity;
     return Number.isFinite(t) ? t : null;
@@ -242,13 +280,18 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     hub,
     now,
     staticDir: opts.staticDir ?? new URL("../../static/", import.meta.url),
-    history: history ?? recentReader(recent, now),
+    history: reader
+      ? readThrough(history ?? recentReader(recent, now), reader)
+      : history ?? recentReader(recent, now),
     alerts,
     profiles,
     prom: {
       metrics: () => metrics.render(),
       federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
     },
+    remote: remoteStats,
+    remoteRead: reader ? () => reader.stats() : undefined,
+    extraInstances: remoteOnly,
   }));
   const handler = async (req: Request) => hostCheck(req) ?? await inner(req);
   const httpHost = opts.httpHost ?? DEFAULTS.httpHost;
@@ -293,65 +336,19 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
   }
 
-  // Stale instances are kept as long as their history is: the raw retention, or the window.
-  const forgetAfterMs = history ? history.retention.rawMs : windowMs;
-  let prunedAt = -Infinity;
-  const jobs: PeriodicJob[] = [
-    {
-      // Hand buffered points to the history thread. Disk full, read-only directory...:
-      // counted always, logged once a minute; the live view continues.
-      name: "history",
-      run: () => {
-        if (!history) return;
-        stats.historyDropped = history.dropped;
-        stats.historyShed = history.shedFrom;
-        return history.tick().catch((e) => {
-          stats.historyErrors++;
-          throw e;
-        });
-      },
-    },
-    {
-      // live -> stale -> gone, forgetting what outlived the retention.
-      name: "lifecycle",
-      run: (t) => {
-        const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
-        for (const view of changed) hub.publish({ type: "instance", now: t, instance: view });
-        for (const id of forgotten) recent.forget(id);
-        if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
-      },
-    },
-    { name: "alerts", run: (t) => alerts.evaluate(t, instances.list()) },
-    {
-      name: "services",
-      run: (t) => {
-        services.advance();
-        if (hub.size === 0) return;
-        hub.publish({ type: "services", now: t, services: services.summarise(instances.list()) });
-      },
-    },
-    {
-      name: "alert-feed",
-      run: (t) => {
-        if (hub.size === 0) return;
-        const leaks: Record<string, LeakEstimate> = {};
-        for (const v of instances.list()) {
-          const leak = alerts.leakOf(v.id);
-          if (leak) leaks[v.id] = leak;
-        }
-        hub.publish({ type: "alerts", now: t, active: alerts.list().active, leaks });
-      },
-    },
-    { name: "trim", run: (t) => recent.trim(t) },
-    {
-      name: "profiles",
-      run: (t) => {
-        if (t - prunedAt < 60_000) return;
-        prunedAt = t;
-        profiles.prune(new Set(instances.list().map((v) => v.id)));
-      },
-    },
-  ];
+  const jobs = collectorJobs({
+    instances,
+    recent,
+    services,
+    hub,
+    stats,
+    alerts,
+    profiles,
+    history,
+    // Stale instances are kept as long as their history is: the raw retention, or the window.
+    forgetAfterMs: history ? history.retention.rawMs : windowMs,
+    refreshRemote,
+  });
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 
   const running = cleanup.move(); // started: from now on stop() closes it all

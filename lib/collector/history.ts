@@ -27,6 +27,13 @@ import { type Retention, unflattenPoints } from "../store/query.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "./instances.ts";
 import type { HistorySink } from "./ingest.ts";
+import type { RemoteStats } from "../remote/writer.ts";
+
+/** A remote-write target: its URL and extra headers (auth). */
+export interface RemoteTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
 
 /** A message to the history thread. */
 export type HistoryRequest =
@@ -37,6 +44,8 @@ export type HistoryRequest =
     retention?: Retention;
     maxDiskBytes?: number | null;
     sealEveryMs?: number;
+    /** Remote write: each remote ships the WAL from its own persisted cursor. */
+    remoteWrite?: RemoteTarget[];
   }
   | {
     type: "batch";
@@ -81,7 +90,10 @@ export type HistoryReply =
     /** The instances that lost the most points to shedding (lib/store/shed.ts). */
     shed: Array<[string, number]>;
     error?: string;
+    /** Per remote, after a tick. */
+    remote?: RemoteStats[];
   }
+  | { type: "log"; line: string }
   | {
     type: "answer";
     id: number;
@@ -106,6 +118,10 @@ export interface HistoryThreadOptions {
    * holds ingest (default 1 M, ~16 MB as they are handed over).
    */
   maxPendingPoints?: number;
+  /** Remote-write targets, shipped from the WAL on the thread (lib/remote/). */
+  remoteWrite?: RemoteTarget[];
+  /** Where the thread's log lines go (remote-write failures). */
+  log?: (line: string) => void;
 }
 
 interface Waiter {
@@ -133,12 +149,17 @@ export class HistoryThread implements HistorySink {
   /** The first error of a batch handed over between ticks, reported by the next tick. */
   #laterError: string | null = null;
   #threadDropped = 0;
+  /** Points the thread has taken; and of them, written to disk by a completed tick. */
+  #taken = 0;
+  #durable = 0;
   #shed: Array<[string, number]> = [];
   #lost = 0;
   #failed: Error | null = null;
   #closing: Promise<void> | null = null;
   #held: Promise<void> | null = null;
   #release: () => void = () => {};
+  #log: (line: string) => void;
+  #remote: RemoteStats[] = [];
 
   private constructor(
     worker: Worker,
@@ -148,6 +169,7 @@ export class HistoryThread implements HistorySink {
     this.#worker = worker;
     this.#now = opts.now;
     this.#max = opts.maxPendingPoints ?? 1_000_000;
+    this.#log = opts.log ?? ((line) => console.error(line));
     this.retention = opened.retention;
     this.restored = opened.instances;
     this.warnings = opened.warnings;
@@ -178,6 +200,7 @@ export class HistoryThread implements HistorySink {
           retention: opts.retention,
           maxDiskBytes: opts.maxDiskBytes,
           sealEveryMs: opts.sealEveryMs,
+          remoteWrite: opts.remoteWrite,
         };
         worker.postMessage(open);
       });
@@ -197,9 +220,22 @@ export class HistoryThread implements HistorySink {
     return this.#threadDropped + this.#lost;
   }
 
+  /** Per remote-write target, as of the last tick (see lib/remote/writer.ts). */
+  remoteStats(): RemoteStats[] {
+    return this.#remote;
+  }
+
   /** The instances that lost the most points to the store's shedding, most first. */
   get shedFrom(): Array<[instance: string, dropped: number]> {
     return this.#shed;
+  }
+
+  /**
+   * Points on disk: taken by the thread before a tick that flushed without error, less those
+   * it shed. Benchmarks count a sample as ingested when it is durable (bench/ingest.ts).
+   */
+  get durable(): number {
+    return this.#durable;
   }
 
   /** Points appended here and not yet taken by the thread. */
@@ -343,12 +379,19 @@ export class HistoryThread implements HistorySink {
 
   #receive(m: HistoryReply): void {
     switch (m.type) {
+      case "log":
+        this.#log(m.line);
+        return;
       case "done": {
+        if (m.remote) this.#remote = m.remote;
         this.#inFlight -= m.points;
+        this.#taken += m.points;
         this.#threadDropped = m.dropped;
         this.#shed = m.shed;
         if (this.#held && this.pending < this.#max) this.#unhold();
         const w = this.#waiters.get(m.id);
+        // Only a tick batch has a waiter: its flush wrote everything taken so far.
+        if (w && !m.error) this.#durable = this.#taken - m.dropped;
         if (!w) {
           if (m.error) this.#laterError ??= m.error;
           return;

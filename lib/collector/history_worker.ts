@@ -9,6 +9,8 @@
 import { DurableStore } from "../store/durable.ts";
 import { flattenPoints } from "../store/query.ts";
 import type { HistoryReply, HistoryRequest } from "./history.ts";
+import type { RemoteWriter } from "../remote/writer.ts";
+import { errorMessage } from "../errors.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
@@ -18,10 +20,12 @@ const scope = globalThis as unknown as WorkerScope;
 
 let clock = 0;
 let store: DurableStore | null = null;
+/** Remote write, one writer per remote, each reading the WAL from its own cursor. */
+let writers: RemoteWriter[] = [];
 
-const message = (e: unknown) => (e as Error)?.message ?? String(e);
+const message = (e: unknown) => errorMessage(e);
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   const m = e.data;
   clock = m.now;
   switch (m.type) {
@@ -34,8 +38,17 @@ scope.onmessage = (e) => {
           retention: m.retention,
           maxDiskBytes: m.maxDiskBytes,
           sealEveryMs: m.sealEveryMs,
+          remotes: (m.remoteWrite ?? []).map((r) => r.url),
           report: (line) => warnings.push(line),
         });
+        if (m.remoteWrite?.length) {
+          // Loaded only when asked for: the protobuf and snappy libraries cost start-up time.
+          const { startWalRemoteWrite } = await import("../remote/wal_write.ts");
+          writers = startWalRemoteWrite(m.remoteWrite, store, {
+            now: () => clock,
+            log: (line) => scope.postMessage({ type: "log", line }),
+          });
+        }
         scope.postMessage({
           type: "opened",
           retention: store.retention,
@@ -53,7 +66,7 @@ scope.onmessage = (e) => {
       let error: string | undefined;
       for (const [instance, metric, times, values] of m.series) {
         try {
-          for (let i = 0; i < times.length; i++) s.append(instance, metric, times[i], values[i]);
+          s.appendMany(instance, metric, times, values); // one series lookup per batch
         } catch (err) {
           error ??= message(err); // a full disk: the rest of the batch still goes to memory
         }
@@ -67,6 +80,7 @@ scope.onmessage = (e) => {
         }
       }
       const shed = s.shedFrom();
+      const remote = m.tick ? writers.map((w) => w.stats()) : undefined;
       scope.postMessage({
         type: "done",
         id: m.id,
@@ -74,6 +88,7 @@ scope.onmessage = (e) => {
         dropped: s.dropped,
         shed,
         error,
+        remote,
       });
       return;
     }
@@ -100,6 +115,13 @@ scope.onmessage = (e) => {
     }
     case "close": {
       let error: string | undefined;
+      // Ship what is flushed for up to 2 s, then stop: the rest stays in the WAL for the next
+      // start (a collector that is not started again would otherwise keep its last second).
+      try {
+        store?.flush();
+      } catch { /* said by close() below */ }
+      await Promise.all(writers.map((w) => w.finish(2000)));
+      writers = [];
       try {
         store?.close();
       } catch (err) {

@@ -102,6 +102,9 @@ export function createIngest(deps: IngestDeps): Ingest {
       for (const s of message.samples) values += Object.keys(s.metrics).length;
       return values;
     }
+    const view = instances.get(obs.id)!;
+    // Queueing delay at arrival: the send time on the collector's clock vs now (queue_delay.ts).
+    stats.queueDelay.observe(arrival - message.sent - view.clockOffsetMs, arrival);
     let refused = 0;
     stats.messages++;
     stats.samples += obs.samples.length;
@@ -129,7 +132,6 @@ export function createIngest(deps: IngestDeps): Ingest {
         (points[name] ??= []).push([s.t, v]);
       }
     }
-    const view = instances.get(obs.id)!;
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
     if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
     if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });

@@ -11,6 +11,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { HeapProfile, HeapSite } from "../protocol_profile.ts";
 import type { LeakSite } from "../alerts/types.ts";
+import { errorMessage } from "../errors.ts";
 
 /** A stored profile: what the agent sent, with the instance id and the arrival time. */
 export interface StoredProfile extends HeapProfile {
@@ -77,7 +78,7 @@ export function openProfileStore(opts: ProfileStoreOptions): ProfileStore {
     if (opts.dir !== null) db.exec("PRAGMA journal_mode=WAL");
     db.exec(SCHEMA);
   } catch (e) {
-    throw new Error(`cannot open profile store ${path}: ${(e as Error).message}`);
+    throw new Error(`cannot open profile store ${path}: ${errorMessage(e)}`);
   }
   const insert = db.prepare("INSERT OR REPLACE INTO heap_profiles VALUES (?, ?, ?)");
   const byInstance = db.prepare(

@@ -6,6 +6,7 @@
  * @module
  */
 import { REJECT_REASONS, type RejectReason } from "../protocol.ts";
+import { QueueDelay, type QueueDelaySummary } from "./queue_delay.ts";
 
 /** Why the collector refused something it could decode, or a frame it could not. */
 export type RefusalReason =
@@ -48,11 +49,15 @@ export class CollectorStats {
   bytes = 0;
   /** Failed history writes (disk full, read-only): counted, logged; the live view goes on. */
   historyErrors = 0;
+  /** Points history has written to disk (flushed by a tick; see HistoryThread.durable). */
+  historyDurable = 0;
   /** Points not kept in history because too many waited to be written (see durable.ts). */
   historyDropped = 0;
   /** The instances that lost the most history points to shedding (issue 16.8), most first. */
   historyShed: Array<[instance: string, dropped: number]> = [];
   refused: Record<RefusalReason, number>;
+  /** How long frames waited between the agent's send and ingest (queue_delay.ts). */
+  readonly queueDelay = new QueueDelay();
   #lastLog = new Map<RefusalReason, number>();
   #suppressed = new Map<RefusalReason, number>();
 
@@ -78,6 +83,11 @@ export class CollectorStats {
     this.#lastLog.set(reason, now);
     const tail = more > 0 ? ` (+${more} more since last report)` : "";
     this.opts.log(`refused ${reason}: ${detail}${tail}`);
+  }
+
+  /** The last minute's queueing delay at arrival (count, p50, p99, max in ms). */
+  queueDelaySummary(): QueueDelaySummary {
+    return this.queueDelay.summary(this.opts.now());
   }
 
   /** Total refusals over all reasons. */

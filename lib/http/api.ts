@@ -4,23 +4,32 @@
  *
  * @module
  */
-import type { Instances } from "../collector/instances.ts";
-import type { CollectorStats } from "../collector/stats.ts";
-import type { Hub } from "../live/hub.ts";
-import type { Services } from "../collector/services.ts";
-import type { AlertEngine } from "../alerts/mod.ts";
-import type { ProfileStore } from "../collector/profiles.ts";
+import type {
+  AlertsView,
+  InstancesView,
+  LiveClients,
+  ProfilesView,
+  ServicesView,
+  StatsView,
+} from "./deps.ts";
+import type { InstanceView } from "../model/instance.ts";
 
 /** What the API reads. */
 export interface ApiDeps {
-  instances: Instances;
-  services: Services;
-  stats: CollectorStats;
-  hub: Hub;
+  instances: InstancesView;
+  services: ServicesView;
+  stats: StatsView;
+  hub: LiveClients;
   now: () => number;
-  alerts?: AlertEngine | null;
+  alerts?: AlertsView | null;
   /** Heap profiles agents sent (absent: none kept). */
-  profiles?: ProfileStore | null;
+  profiles?: ProfilesView | null;
+  /** Per remote-write target: sent, pending, oldest pending age, retries, drops. */
+  remote?: () => unknown[];
+  /** Remote read: requests, errors, instances it knows. */
+  remoteRead?: () => unknown;
+  /** Instances known only elsewhere (the remote-read cluster), listed after the local ones. */
+  extraInstances?: () => InstanceView[];
 }
 
 /** A JSON response that is never sniffed or cached. */
@@ -37,7 +46,8 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = {
 
 /** GET /api/instances: every instance with status, last seen and latest values. */
 export function listInstances(deps: ApiDeps): Response {
-  return json(deps.instances.list());
+  const extra = deps.extraInstances?.() ?? [];
+  return json(extra.length > 0 ? [...deps.instances.list(), ...extra] : deps.instances.list());
 }
 
 /** GET /api/services: per service, instance counts and HTTP health (rate, errors, latency). */
@@ -59,6 +69,8 @@ export function collectorStats(deps: ApiDeps): Response {
   return json({
     uptimeMs: now() - stats.started,
     received: { messages: stats.messages, samples: stats.samples, bytes: stats.bytes },
+    // How long frames waited between the agent's send and ingest, last minute (ms).
+    queueDelayMs: stats.queueDelaySummary(),
     rejected: { total: stats.refusedTotal, byReason: stats.refused },
     lost: { total: lost },
     // evicted: silent instances forgotten to make room for new ones at the instance cap.
@@ -75,11 +87,14 @@ export function collectorStats(deps: ApiDeps): Response {
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: {
       errors: stats.historyErrors,
+      durable: stats.historyDurable,
       dropped: stats.historyDropped,
       shedFrom: stats.historyShed,
     },
     alerts: deps.alerts?.stats() ?? null,
     profiles: deps.profiles?.stats() ?? null,
+    remoteWrite: deps.remote?.() ?? [],
+    remoteRead: deps.remoteRead?.() ?? null,
   });
 }
 

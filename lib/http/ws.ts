@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Hub } from "../live/hub.ts";
+import type { LiveClients } from "./deps.ts";
 import { CHART_METRICS } from "../model/instance.ts";
 
 /** Default metrics sent in a hello: the two charts. `?metrics=a,b` asks for others. */
@@ -22,7 +22,7 @@ export function sameOrigin(req: Request): boolean {
 }
 
 /** Upgrade `/ws` and register the socket with the hub once it opens. */
-export function upgrade(req: Request, url: URL, hub: Hub): Response {
+export function upgrade(req: Request, url: URL, hub: LiveClients): Response {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("expected a WebSocket upgrade\n", { status: 426 });
   }

@@ -8,6 +8,7 @@
 
 import type { Alert, LeakEstimate } from "../model/alert.ts";
 import type { InstanceStatus, InstanceView } from "../model/instance.ts";
+import type { QueueDelaySummary } from "../model/queue_delay.ts";
 
 export type { Alert, InstanceStatus, InstanceView, LeakEstimate };
 
@@ -87,6 +88,16 @@ export interface DroppedFrame {
   count: number;
 }
 
+/**
+ * How long frames waited between the agents' sends and ingest over the last minute, once a
+ * second (lib/collector/queue_delay.ts): the page shows it in its header.
+ */
+export interface IngestFrame {
+  type: "ingest";
+  now: number;
+  queueDelayMs: QueueDelaySummary;
+}
+
 /** Every frame the server sends on `/ws`. */
 export type LiveFrame =
   | HelloFrame
@@ -94,4 +105,5 @@ export type LiveFrame =
   | InstanceFrame
   | ServicesFrame
   | AlertsFrame
-  | DroppedFrame;
+  | DroppedFrame
+  | IngestFrame;

@@ -13,6 +13,7 @@ import {
   type ProcOptions,
   readCgroupAt,
 } from "./read.ts";
+import { errorMessage } from "../errors.ts";
 
 /** How long a located cgroup directory is reused before it is looked up again, ms. */
 const RELOCATE_MS = 60_000;
@@ -124,7 +125,7 @@ export function createContainerReader(
       }
       return containerMetrics({ ...r.value, ...limits });
     } catch (e) {
-      once(`unavailable: ${(e as Error).message}`);
+      once(`unavailable: ${errorMessage(e)}`);
       return {};
     }
   };

@@ -92,6 +92,7 @@ export function selfMetrics(deps: SelfMetricsDeps): () => MetricFamily[] {
     }
     const proc = readProc();
     const alerts = deps.alerts?.stats() ?? null;
+    const delay = stats.queueDelaySummary();
     const out: MetricFamily[] = [
       counter("zeroapm_frames_accepted_total", "Frames decoded and accepted.", stats.messages),
       counter("zeroapm_samples_accepted_total", "Samples accepted.", stats.samples),
@@ -105,6 +106,26 @@ export function selfMetrics(deps: SelfMetricsDeps): () => MetricFamily[] {
           value: stats.refused[r],
         })),
       },
+      {
+        name: "zeroapm_ingest_queue_delay_seconds",
+        help: "Wait between an agent's send and ingest over the last minute: p50, p99, max.",
+        type: "gauge",
+        samples: delay.count === 0 ? [] : [
+          { labels: [["stat", "p50"]], value: delay.p50! / 1000 },
+          { labels: [["stat", "p99"]], value: delay.p99! / 1000 },
+          { labels: [["stat", "max"]], value: delay.max! / 1000 },
+        ],
+      },
+      counter(
+        "zeroapm_ingest_queued_seconds_total",
+        "Sum of every frame's wait between the agent's send and ingest.",
+        stats.queueDelay.sumMs / 1000,
+      ),
+      counter(
+        "zeroapm_ingest_queue_measured_frames_total",
+        "Frames whose queueing delay was measured.",
+        stats.queueDelay.total,
+      ),
       gauge(
         "zeroapm_samples_lost",
         "Samples lost to sequence gaps, over the instances still known.",

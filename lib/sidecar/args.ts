@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { intervalFlag, parseFlags, UsageError } from "../cli.ts";
 
 /** Usage text, printed with every usage error. */
 export const USAGE = `usage: deno task watch --service NAME [options] -- CMD [ARGS...]
@@ -17,7 +17,7 @@ options:
   --collector ENDPOINT collector ZMQ endpoint (default tcp://127.0.0.1:5555)
   --instance ID        instance id (default host:PID of the watched process)
   --color C            display colour
-  --interval MS        sampling interval in ms (default 1000)
+  --interval MS        sampling interval in ms, 10 to 86400000 (default 1000)
   --tree               sum over the process and all its descendants
   --pid PID            watch a running process instead of starting one`;
 
@@ -35,45 +35,36 @@ export interface WatchArgs {
   pid?: number;
 }
 
-/** Parse; a string is a usage error to print (with {@link USAGE}) before exiting 2. */
-export function parseWatchArgs(argv: string[]): WatchArgs | string {
+/** Parse; a mistake is a UsageError (lib/cli.ts) to print with {@link USAGE} before exiting 2. */
+export function parseWatchArgs(argv: string[]): WatchArgs {
   const dash = argv.indexOf("--");
   const flags = dash < 0 ? argv : argv.slice(0, dash);
   const command = dash < 0 ? [] : argv.slice(dash + 1);
-  let v;
-  try {
-    v = parseArgs({
-      args: flags,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        service: { type: "string" },
-        collector: { type: "string" },
-        instance: { type: "string" },
-        color: { type: "string" },
-        interval: { type: "string" },
-        tree: { type: "boolean" },
-        pid: { type: "string" },
-      },
-    }).values;
-  } catch (e) {
-    return (e as Error).message.split("\n")[0];
-  }
-  if (!v.service) return "--service is required";
-  const intervalMs = v.interval === undefined ? 1000 : Number(v.interval);
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0 || intervalMs > 86_400_000) {
-    return `--interval must be a number of ms in (0, 86400000], not "${v.interval}"`;
-  }
+  const v = parseFlags(flags, {
+    service: { type: "string" },
+    collector: { type: "string" },
+    instance: { type: "string" },
+    color: { type: "string" },
+    interval: { type: "string" },
+    tree: { type: "boolean" },
+    pid: { type: "string" },
+  });
+  if (!v.service) throw new UsageError("--service is required");
+  const intervalMs = intervalFlag(v.interval);
   const out: WatchArgs = { service: v.service, intervalMs, tree: v.tree ?? false };
   if (v.collector !== undefined) out.collector = v.collector;
   if (v.instance !== undefined) out.instance = v.instance;
   if (v.color !== undefined) out.color = v.color;
   if (v.pid !== undefined) {
-    if (!/^\d+$/.test(v.pid) || Number(v.pid) <= 0) return `--pid must be a process id`;
-    if (command.length > 0) return "give either --pid or a command after --, not both";
+    if (!/^\d+$/.test(v.pid) || Number(v.pid) <= 0) {
+      throw new UsageError("--pid must be a process id");
+    }
+    if (command.length > 0) {
+      throw new UsageError("give either --pid or a command after --, not both");
+    }
     out.pid = Number(v.pid);
   } else if (command.length === 0) {
-    return "nothing to watch: give a command after -- (or --pid PID)";
+    throw new UsageError("nothing to watch: give a command after -- (or --pid PID)");
   } else {
     out.command = command;
   }

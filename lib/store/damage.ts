@@ -16,6 +16,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { errorMessage } from "../errors.ts";
 
 /** One line per finding, for the collector's log. */
 export type Report = (line: string) => void;
@@ -94,7 +95,7 @@ export function checkWal(walPath: string, scan: WalScan, kept: number, report: R
   try {
     Deno.copyFileSync(walPath, copy);
   } catch (e) {
-    report(`history: could not keep a copy of ${walPath}: ${(e as Error).message}`);
+    report(`history: could not keep a copy of ${walPath}: ${errorMessage(e)}`);
   }
   report(
     `history: ${walPath} is damaged${scan.headerOk ? "" : " (bad header)"}: SQLite replayed ` +
@@ -105,7 +106,7 @@ export function checkWal(walPath: string, scan: WalScan, kept: number, report: R
 
 /** True when an SQLite error says the file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB). */
 export function isCorruption(e: unknown): boolean {
-  return /malformed|not a database|corrupt/i.test((e as Error)?.message ?? "");
+  return /malformed|not a database|corrupt/i.test(errorMessage(e));
 }
 
 /** Problems `PRAGMA quick_check` finds (empty when the file is sound). */
@@ -149,7 +150,7 @@ export function salvage(from: string, into: DatabaseSync, version: number): stri
       return [`nothing (schema version ${v}, not ${version})`];
     }
   } catch (e) {
-    return [`nothing (${(e as Error).message})`];
+    return [`nothing (${errorMessage(e)})`];
   }
   const out: string[] = [];
   try {
@@ -172,7 +173,7 @@ export function salvage(from: string, into: DatabaseSync, version: number): stri
         const { c } = old.prepare(`SELECT count(*) AS c FROM ${table}`).get() as { c: number };
         if (c > rows) stopped = ` of ${c}`;
       } catch (e) {
-        stopped = ` (then unreadable: ${(e as Error).message})`;
+        stopped = ` (then unreadable: ${errorMessage(e)})`;
       }
       into.exec("COMMIT");
       out.push(`${table} ${rows} rows${stopped}`);

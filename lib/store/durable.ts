@@ -11,6 +11,9 @@
  *
  * @module
  */
+import { inTimeOrder } from "./order.ts";
+
+type Points = ArrayLike<number>;
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { chunkInfo, decodeChunk, encodeChunk } from "./chunk.ts";
 import {
@@ -34,6 +37,7 @@ import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
 import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
+import { decodeWal, encodeWal, type WalAccess, WalCursors } from "./wal.ts";
 import type { InstanceView, PersistedView } from "../model/instance.ts";
 
 /** Options for {@link DurableStore.open}. */
@@ -62,10 +66,17 @@ export interface DurableOptions {
   sealBatch?: number;
   /** Where damage found on open is said (default: stderr); see damage.ts. */
   report?: (line: string) => void;
+  /**
+   * Remote-write queues that read the WAL (lib/remote/wal_source.ts): a sealed WAL row is
+   * kept while one of them has not shipped it, by name. Names not listed lose their cursor.
+   */
+  remotes?: string[];
 }
 
 interface Open {
   id: number;
+  instance: string;
+  metric: string;
   load: InstanceLoad;
   times: number[];
   values: number[];
@@ -102,6 +113,8 @@ export class DurableStore {
   #sealBatch: number;
   #retainer: Retainer;
   #stmt: Record<string, StatementSync>;
+  /** Remote-write cursors over the WAL (wal.ts); rows they have not passed are kept. */
+  #cursors: WalCursors;
 
   private constructor(db: DatabaseSync, opts: DurableOptions) {
     this.#db = db;
@@ -114,6 +127,7 @@ export class DurableStore {
     this.#lastRound = opts.now();
     this.#rounds = new Rounds(db);
     this.#retainer = new Retainer(db, this.#rounds, this.retention, opts.maxDiskBytes ?? null);
+    this.#cursors = new WalCursors(db, opts.remotes ?? []);
     const p = (sql: string) => db.prepare(sql);
     this.#stmt = {
       series: p("INSERT INTO series(instance, metric) VALUES (?, ?) RETURNING id"),
@@ -126,7 +140,9 @@ export class DurableStore {
       // One seek each on the (tier, start, series) key: the rows a tier holds, oldest and newest.
       rollupFirst: p("SELECT min(start) AS s FROM rollups WHERE tier = ?"),
       rollupLast: p("SELECT max(start) AS s FROM rollups WHERE tier = ?"),
-      dropWal: p("DELETE FROM wal WHERE id <= ?"),
+      // The newest row is kept: with the table empty SQLite would number rows from 1 again,
+      // below series' sealed_wal and remote cursors, and replay would skip them.
+      dropWal: p("DELETE FROM wal WHERE id <= ? AND id < (SELECT max(id) FROM wal)"),
       instance: p("INSERT OR REPLACE INTO instances(id, view) VALUES (?, ?)"),
     };
   }
@@ -141,15 +157,23 @@ export class DurableStore {
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
+    this.appendMany(instance, metric, [t], [v]);
+  }
+
+  /** {@link append} for many points of one series (the history thread's hand-over): one lookup. */
+  appendMany(instance: string, metric: string, times: Points, values: Points): void {
     let open = this.#open.get(instance)?.get(metric);
-    if (!this.#shed.admit(open?.load ?? this.#shed.of(instance))) return;
-    if (!open) {
-      const { id } = this.#stmt.series.get(instance, metric) as { id: number };
-      open = this.#track(instance, metric, id);
+    const load = open?.load ?? this.#shed.of(instance);
+    for (let i = 0; i < times.length; i++) {
+      if (!this.#shed.admit(load)) continue;
+      if (!open) {
+        const { id } = this.#stmt.series.get(instance, metric) as { id: number };
+        open = this.#track(instance, metric, id);
+      }
+      open.times.push(times[i]);
+      open.values.push(values[i]);
+      this.#shed.add(load, 1);
     }
-    open.times.push(t);
-    open.values.push(v);
-    this.#shed.add(open.load, 1);
   }
 
   /**
@@ -282,12 +306,32 @@ export class DurableStore {
     };
   }
 
+  /**
+   * The WAL as remote write's durable queue reads it: rows after a cursor, series names,
+   * and the cursors themselves. Rows a queue has not shipped outlive their seal round.
+   */
+  wal(): WalAccess {
+    return this.#cursors.access((id) => {
+      const open = this.#byId.get(id);
+      return open ? { instance: open.instance, metric: open.metric } : null;
+    });
+  }
+
   #track(instance: string, metric: string, id: number): Open {
     if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
     const load = this.#shed.of(instance);
-    const open: Open = { id, load, times: [], values: [], flushed: 0, sealing: 0 };
+    const open: Open = {
+      id,
+      instance,
+      metric,
+      load,
+      times: [],
+      values: [],
+      flushed: 0,
+      sealing: 0,
+    };
     byMetric.set(metric, open);
     this.#byId.set(id, open);
     return open;
@@ -342,7 +386,7 @@ export class DurableStore {
         first = Math.min(first, lo);
         last = Math.max(last, hi);
       }
-      if (round.queue.length === 0) this.#stmt.dropWal.run(round.cutoff);
+      if (round.queue.length === 0) this.#stmt.dropWal.run(this.#cursors.keepAfter(round.cutoff));
       return batch.length > 0 ? this.#rounds.widen(round.id, first, last) : null;
     });
     if (span) this.#rounds.commit(span);
@@ -358,12 +402,7 @@ export class DurableStore {
 
   /** Seal `open`'s points of this round into round `roundId`; returns their first and last time. */
   #sealSeries(open: Open, roundId: number, cutoff: number): [number, number] {
-    const n = open.sealing;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
-      open.times[a] - open.times[b]
-    );
-    const times = order.map((i) => open.times[i]);
-    const values = order.map((i) => open.values[i]);
+    const [times, values] = inTimeOrder(open.times, open.values, open.sealing);
     this.#stmt.chunk.run(roundId, open.id, encodeChunk(times, values));
     for (const tier of TIERS) {
       const byRow = new Map<
@@ -385,7 +424,7 @@ export class DurableStore {
       }
     }
     this.#stmt.sealed.run(cutoff, open.id);
-    return [times[0], times[n - 1]];
+    return [times[0], times[times.length - 1]];
   }
 
   #tx<T>(fn: () => T): T {
@@ -400,44 +439,5 @@ export class DurableStore {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw e;
     }
-  }
-}
-
-const WAL_VERSION = 1;
-
-/**
- * A WAL row: a version byte, then per series `u32 id, u32 count` and `count` pairs of
- * float64 (time, value): 16 bytes a point, written with one allocation.
- */
-function encodeWal(pending: Open[], points: number): Uint8Array {
-  const out = new Uint8Array(1 + pending.length * 8 + points * 16);
-  const view = new DataView(out.buffer);
-  out[0] = WAL_VERSION;
-  let at = 1;
-  for (const open of pending) {
-    view.setUint32(at, open.id);
-    view.setUint32(at + 4, open.times.length - open.flushed);
-    at += 8;
-    for (let i = open.flushed; i < open.times.length; i++) {
-      view.setFloat64(at, open.times[i]);
-      view.setFloat64(at + 8, open.values[i]);
-      at += 16;
-    }
-  }
-  return out;
-}
-
-/** Read a WAL row, calling `point(seriesId, t, v)` in order; throws on a corrupt row. */
-function decodeWal(data: Uint8Array, point: (sid: number, t: number, v: number) => void): void {
-  if (data[0] !== WAL_VERSION) throw new Error(`WAL row of unknown version ${data[0]}`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let at = 1;
-  while (at < data.byteLength) {
-    if (at + 8 > data.byteLength) throw new Error("corrupt WAL row: truncated header");
-    const sid = view.getUint32(at);
-    const n = view.getUint32(at + 4);
-    at += 8;
-    if (at + n * 16 > data.byteLength) throw new Error("corrupt WAL row: truncated points");
-    for (let i = 0; i < n; i++, at += 16) point(sid, view.getFloat64(at), view.getFloat64(at + 8));
   }
 }

@@ -18,6 +18,7 @@ import {
   scanWal,
   type WalScan,
 } from "./damage.ts";
+import { errorMessage } from "../errors.ts";
 
 /** The data directory cannot be used; the message says why and what to do. */
 export class DataDirError extends Error {}
@@ -61,7 +62,7 @@ export function openDatabase(
   try {
     Deno.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new DataDirError(`cannot create data directory ${dir}: ${(e as Error).message}`);
+    throw new DataDirError(`cannot create data directory ${dir}: ${errorMessage(e)}`);
   }
   const path = `${dir}/zeroapm.db`;
   try {
@@ -106,7 +107,7 @@ function openChecked(
       checkWal(`${path}-wal`, wal, log, report);
     }
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = errorMessage(e);
     if (isCorruption(e)) {
       db?.close();
       throw new Damaged(msg);
@@ -139,7 +140,7 @@ function openChecked(
         migrate(db, version, SCHEMA);
       } catch (e) {
         throw new DataDirError(
-          `cannot upgrade ${path} from schema version ${version}: ${(e as Error).message}; ` +
+          `cannot upgrade ${path} from schema version ${version}: ${errorMessage(e)}; ` +
             "free some disk space and start again, or pass another --data DIR",
         );
       }
@@ -150,8 +151,8 @@ function openChecked(
   } catch (e) {
     db.close();
     if (e instanceof DataDirError || e instanceof Damaged) throw e;
-    if (isCorruption(e)) throw new Damaged((e as Error).message);
-    throw new DataDirError(`cannot initialise ${path}: ${(e as Error).message}`);
+    if (isCorruption(e)) throw new Damaged(errorMessage(e));
+    throw new DataDirError(`cannot initialise ${path}: ${errorMessage(e)}`);
   }
   return db;
 }

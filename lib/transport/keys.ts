@@ -6,6 +6,7 @@
  * @module
  */
 import { isZ85Key, z85Decode, z85Encode } from "./zap.ts";
+import { errorMessage } from "../errors.ts";
 
 export { z85Decode, z85Encode };
 
@@ -108,7 +109,7 @@ async function readKeyFile(path: string, what: string): Promise<string> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new KeyError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+    throw new KeyError(`cannot read ${what} ${path}: ${errorMessage(e)}`);
   }
   const keys = text.split("\n").map(keyOnLine).filter((k) => k !== null);
   if (keys.length !== 1 || keys[0] === undefined) {
@@ -192,7 +193,7 @@ export async function readAllowlist(path: string): Promise<Set<string>> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new KeyError(`cannot read allowlist ${path}: ${(e as Error).message}`);
+    throw new KeyError(`cannot read allowlist ${path}: ${errorMessage(e)}`);
   }
   return parseAllowlist(text, path);
 }

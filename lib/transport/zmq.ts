@@ -18,6 +18,7 @@ import * as zmq from "zeromq";
 import { LIMITS } from "../protocol.ts";
 import { createBackoff } from "../backoff.ts";
 import { isZ85Key, serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
+import { errorMessage } from "../errors.ts";
 
 /** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */
 export const curveAvailable: boolean = zmq.capability.curve === true;
@@ -136,7 +137,7 @@ export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise
   } catch (e) {
     socket.close();
     await zap?.close();
-    throw new Error(`cannot bind ZMQ ${endpoint}: ${(e as Error).message}`);
+    throw new Error(`cannot bind ZMQ ${endpoint}: ${errorMessage(e)}`);
   }
   const receiver = runReceiver(socket, socket.lastEndpoint ?? endpoint, opts);
   if (!zap) return receiver;
@@ -160,7 +161,7 @@ async function startZap(
     await router.bind(ZAP_ENDPOINT);
   } catch (e) {
     router.close();
-    throw new Error(`cannot start the ZAP handler: ${(e as Error).message}`);
+    throw new Error(`cannot start the ZAP handler: ${errorMessage(e)}`);
   }
   return serveZap({
     get readable() {
@@ -191,7 +192,7 @@ export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<
     await socket.bind(endpoint);
   } catch (e) {
     socket.close();
-    throw new Error(`cannot bind ZMQ SUB ${endpoint}: ${(e as Error).message}`);
+    throw new Error(`cannot bind ZMQ SUB ${endpoint}: ${errorMessage(e)}`);
   }
   return runReceiver(socket, socket.lastEndpoint ?? endpoint, opts);
 }

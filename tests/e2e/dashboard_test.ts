@@ -130,6 +130,12 @@ Deno.test({
               rows.map((r) => `${r.service}|${r.instance}`),
               ["bookings|b-1", "customers|c-1", "customers|c-2", "email|e-1"],
             );
+            // The header shows the collector's queueing delay at arrival (the `ingest` frame).
+            await w.page.waitForSelector("#queue-delay:not([hidden])", { timeout: 5_000 });
+            assert.match(
+              (await w.page.textContent("#queue-delay")) ?? "",
+              /^ingest delay p99 \d+(\.\d)? (ms|s)$/,
+            );
             const snap = await snapshot(w.page);
             for (const chart of ["cpu", "mem"] as const) {
               const byColor = (col: string) =>

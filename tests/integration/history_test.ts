@@ -16,7 +16,11 @@ async function instance(url: string, id: string): Promise<InstanceView | undefin
   return list.find((v) => v.id === id);
 }
 
-/** Every stored cpu.percent value of an instance, one per 5 ms bucket (samples are 20 ms apart). */
+/**
+ * Every stored cpu.percent value of an instance, in order. Values are consecutive integers,
+ * 20 ms apart until a late timer catches up: a 5 ms bucket's min, max and (whole) average give
+ * every value of up to three in one bucket.
+ */
 async function storedValues(url: string, id: string, from: number, to: number): Promise<number[]> {
   const points = Math.ceil((to - from) / 5);
   assert.ok(points <= 5000, "range too long for 5 ms buckets");
@@ -26,7 +30,12 @@ async function storedValues(url: string, id: string, from: number, to: number): 
   const res = await fetch(`${url}/api/series?${q}`);
   assert.equal(res.status, 200, await res.clone().text());
   const body = await res.json();
-  return body.series[0].points.map((p: number[]) => p[2]);
+  const values = new Set<number>();
+  for (const [, min, avg, max] of body.series[0].points as number[][]) {
+    values.add(min).add(max);
+    if (Number.isInteger(avg)) values.add(avg);
+  }
+  return [...values].sort((a, b) => a - b);
 }
 
 const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"];

@@ -102,6 +102,21 @@ Deno.test({
       assert.ok(valueOf(mtext, "zeroapm_process_cpu_seconds_total")! > 0, mtext);
       assert.equal(valueOf(mtext, 'zeroapm_alerts{state="firing"}'), 0);
       assert.ok(mtext.includes("# TYPE zeroapm_history_pending_points gauge"), mtext);
+      // Queueing delay at arrival: both frames measured, quantiles present.
+      assert.equal(valueOf(mtext, "zeroapm_ingest_queue_measured_frames_total"), 2);
+      assert.ok(valueOf(mtext, 'zeroapm_ingest_queue_delay_seconds{stat="p99"}')! >= 0);
+      const stats = await (await fetch(`${collector.httpUrl}/api/stats`)).json();
+      assert.equal(stats.queueDelayMs.count, 2);
+      assert.equal(stats.queueDelayMs.windowMs, 60_000);
+      assert.ok(
+        stats.queueDelayMs.p99 >= 0 && stats.queueDelayMs.p99 <= stats.queueDelayMs.max,
+      );
+      // The page's header reads it from the once-a-second `ingest` frame.
+      const ingestFrame = await live.until(
+        (fs) => fs.find((f) => f.type === "ingest" && f.queueDelayMs.count === 2),
+        "an ingest frame",
+      );
+      assert.equal(ingestFrame.type, "ingest");
 
       const ftext = await (await fetch(`${collector.httpUrl}/federate`)).text();
       const f = await promtool(ftext);

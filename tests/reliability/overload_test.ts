@@ -77,7 +77,9 @@ Deno.test("a stalled history thread holds ingest at the bound, loses nothing, an
     await waiting;
     assert.equal(history.backpressure(), null);
     assert.equal(history.dropped, 0);
+    assert.equal(history.durable, 0, "taken but not yet flushed is not durable");
     await history.tick();
+    assert.equal(history.durable, 110, "a tick's flush makes every taken point durable");
     await history.close();
 
     // Closed and opened again: every point is on disk.

@@ -40,6 +40,10 @@ Deno.test("config defaults listen on loopback with the seed's ports", () => {
     allowedHosts: [],
     rules: null,
     otlp: "127.0.0.1:4318",
+    remoteWrite: [],
+    remoteWriteHeaders: {},
+    remoteRead: null,
+    remoteReadHeaders: {},
   });
   assert.deepEqual(config([]), DEFAULTS);
 });
@@ -229,6 +233,44 @@ Deno.test("config: --curve-key and --curve-allow come together", () => {
     () => config(["--curve-allow", "any"]),
     (e: Error) => /go together/.test(e.message),
   );
+});
+
+Deno.test("config takes remote write URLs from repeated flags or a comma-separated env var", () => {
+  const a = "http://127.0.0.1:8428/api/v1/write";
+  const b = "https://mimir.example/api/v1/push";
+  assert.deepEqual(config(["--remote-write", a, "--remote-write", b]).remoteWrite, [a, b]);
+  assert.deepEqual(config([], { ZEROAPM_REMOTE_WRITE: `${a}, ${b}` }).remoteWrite, [a, b]);
+  assert.deepEqual(config(["--remote-write", a], { ZEROAPM_REMOTE_WRITE: b }).remoteWrite, [a]);
+  fails(["--remote-write", "vm:8428"], "--remote-write");
+  fails(["--remote-write", "ftp://vm/x"], "--remote-write");
+});
+
+Deno.test("config parses remote headers and never repeats a header value in an error", () => {
+  const c = config([
+    "--remote-write-header",
+    "Authorization: Bearer s3cret",
+    "--remote-write-header",
+    "X-Scope-OrgID:team-a",
+  ]);
+  assert.deepEqual(c.remoteWriteHeaders, {
+    authorization: "Bearer s3cret",
+    "x-scope-orgid": "team-a",
+  });
+  assert.throws(
+    () => resolveConfig(["--remote-write-header", "Authorization Bearer s3cret"], {}),
+    (e: unknown) => e instanceof ConfigError && !e.message.includes("s3cret"),
+  );
+  fails(["--remote-read-header", "X-Empty:"], "--remote-read-header");
+});
+
+Deno.test("config takes a remote read base URL from the flag or env", () => {
+  assert.equal(config(["--remote-read", "http://vm:8428"]).remoteRead, "http://vm:8428");
+  assert.equal(
+    config([], { ZEROAPM_REMOTE_READ: "http://vmselect:8481/select/0/prometheus" }).remoteRead,
+    "http://vmselect:8481/select/0/prometheus",
+  );
+  fails(["--remote-read", "not a url"], "--remote-read");
+  assert.ok(USAGE.includes("--remote-write URL") && USAGE.includes("--remote-read URL"));
 });
 
 Deno.test("config --otlp: HOST:PORT, ZEROAPM_OTLP, none, and a ConfigError naming --otlp", () => {

@@ -435,3 +435,26 @@ Deno.test("a query's answer survives the flat hand-over from the history thread 
   assert.ok(Object.is(back[1][1], -0));
   assert.deepEqual(unflattenPoints(flattenPoints([])), []);
 });
+
+Deno.test("appendMany keeps what append keeps, sheds as it does, and sealing still sorts late points", () => {
+  const dir = tempDir();
+  const clock = { t: T0 };
+  const s = open(dir, clock, { sealEveryMs: 3_600_000, maxOpenPoints: 1000 });
+  // Out of order within the hand-over: the seal must sort them.
+  const times = Float64Array.from(
+    { length: 300 },
+    (_, i) => T0 + (i % 2 === 0 ? i + 1 : i - 1) * 1000,
+  );
+  const values = Float64Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? i + 1 : i - 1));
+  s.appendMany("svc/a", "cpu.percent", times, values);
+  clock.t = T0 + 400_000;
+  s.tick(); // 300 >= 1000 / 4: a seal round starts and seals them
+  assert.equal(s.stats().openPoints, 0, "sealed");
+  assert.deepEqual(rawValues(s, T0, T0 + 300_000), Array.from({ length: 300 }, (_, i) => i));
+  // Past half the bound the only instance is shed at its share, as with append.
+  const more = Float64Array.from({ length: 1200 }, (_, i) => T0 + 400_000 + i);
+  s.appendMany("svc/a", "cpu.percent", more, more);
+  assert.equal(s.stats().openPoints, 500);
+  assert.equal(s.stats().dropped, 700);
+  s.close();
+});

@@ -254,3 +254,23 @@ Deno.test("accept takes a message another decoder made, and returns the values i
   );
   assert.equal(stats.refused.instance_limit, 1);
 });
+
+Deno.test("ingest measures queueing delay at arrival: send time on the collector clock vs now", () => {
+  const { ingest, stats, advance } = setup();
+  // The agent's clock runs 5 s behind; transit is instant for the first frames.
+  const skew = -5_000;
+  let t = T0;
+  for (let seq = 1; seq <= 3; seq++) {
+    ingest(frame(seq, t + skew, { "cpu.percent": seq }));
+    advance(1000);
+    t += 1000;
+  }
+  // This frame was sent 1000 ms ago (agent clock) and only read now: it sat in a queue.
+  ingest(frame(4, t + skew - 1000, { "cpu.percent": 4 }));
+  const d = stats.queueDelaySummary();
+  assert.equal(d.count, 4);
+  assert.equal(d.max, 1000);
+  assert.equal(d.p50, 1, "frames that met the quickest transit fall in the first 1 ms bin");
+  assert.equal(stats.queueDelay.total, 4);
+  assert.equal(stats.queueDelay.sumMs, 1000);
+});

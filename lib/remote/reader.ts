@@ -1,0 +1,231 @@
+/**
+ * Remote read through the Prometheus query API (VictoriaMetrics single node `http://vm:8428`,
+ * vmselect's `/select/0/prometheus`, Prometheus, Mimir, Thanos Query): history the local
+ * store does not hold (older than it, or of an instance another collector receives) and the
+ * instances only the remote knows. Several collectors writing to one cluster thus each show
+ * everyone's history, and a `--data none --remote-read URL` collector is a stateless
+ * dashboard. Names follow lib/prom/names.ts; a failed request is counted, logged once a
+ * minute, and the answer falls back to what is local.
+ *
+ * @module
+ */
+import { formatPromSeries, promSeries } from "../prom/names.ts";
+import { instanceId } from "../collector/instances.ts";
+import { paletteColor } from "../colors.ts";
+import { LIMITS } from "../protocol.ts";
+import { splitCredentials } from "./url.ts";
+import type { InstanceView } from "../model/instance.ts";
+import type { Point } from "../store/query.ts";
+import type { SeriesAnswer } from "../store/durable.ts";
+import type { HistoryReader } from "../http/series.ts";
+import { errorMessage } from "../errors.ts";
+
+/** Most remote-only instances listed (the collector's own instance bound). */
+const MAX_INSTANCES = 10_000;
+
+/** Options for {@link RemoteReader}. */
+export interface RemoteReaderOptions {
+  /** The query API base: `${url}/api/v1/query_range` etc. */
+  url: string;
+  headers?: Record<string, string>;
+  now: () => number;
+  log: (line: string) => void;
+  fetch?: typeof fetch;
+  /** A request not answered in this long fails, ms (default 10 000). */
+  timeoutMs?: number;
+  /** How far back `/api/v1/series` looks for instances, ms (default 30 days). */
+  instancesLookbackMs?: number;
+}
+
+/** Remote read figures for `/api/stats`. */
+export interface RemoteReadStats {
+  url: string;
+  requests: number;
+  errors: number;
+  lastError: string | null;
+  /** Instances the remote knows (from the last listing). */
+  instances: number;
+}
+
+/** Reads history and instances back from a Prometheus-compatible query API. */
+export class RemoteReader {
+  #o: RemoteReaderOptions;
+  #base: string;
+  #fetch: typeof fetch;
+  #instances: InstanceView[] = [];
+  #stats: RemoteReadStats;
+  #lastLog = -Infinity;
+
+  constructor(opts: RemoteReaderOptions) {
+    const { url, headers } = splitCredentials(opts.url, opts.headers);
+    this.#o = { ...opts, url, headers };
+    this.#base = url.replace(/\/+$/, "");
+    this.#fetch = opts.fetch ?? fetch;
+    this.#stats = { url, requests: 0, errors: 0, lastError: null, instances: 0 };
+  }
+
+  /**
+   * One series over [from, to) as at most `points` buckets `[start, min, avg, max]`, on the
+   * same grid as the local store's answer: min/avg/max_over_time over each bucket.
+   */
+  async range(
+    instance: string,
+    metric: string,
+    from: number,
+    to: number,
+    points: number,
+  ): Promise<Point[]> {
+    const [service, inst] = instance.split("/").map(decodeURIComponent);
+    const s = promSeries(service ?? "", inst ?? "", metric);
+    if (!s || inst === undefined) return [];
+    const width = (to - from) / points;
+    // Never wider than a bucket, so no sample counts in two (stored times are whole ms; the
+    // window is (t - w, t] in VictoriaMetrics and Prometheus 3, [t - w, t] in Prometheus 2).
+    const windowMs = Math.max(1, Math.floor(width));
+    const sel = `${formatPromSeries(s)}[${windowMs}ms]`;
+    const params = {
+      start: `${(from + width) / 1000}`,
+      end: `${to / 1000}`,
+      step: `${width / 1000}`,
+      nocache: "1",
+    };
+    const [mins, avgs, maxs] = await Promise.all(
+      ["min", "avg", "max"].map((f) =>
+        this.#get("/api/v1/query_range", { query: `${f}_over_time(${sel})`, ...params })
+      ),
+    );
+    const byBucket = new Map<number, Point>();
+    const fold = (result: unknown, at: 1 | 2 | 3) => {
+      for (const r of result as Array<{ values: Array<[number, string]> }>) {
+        for (const [t, v] of r.values) {
+          const k = Math.round((t * 1000 - from) / width) - 1;
+          if (k < 0 || k >= points) continue;
+          let p = byBucket.get(k);
+          if (!p) byBucket.set(k, p = [Math.round(from + k * width), NaN, NaN, NaN]);
+          p[at] = Number(v);
+        }
+      }
+    };
+    fold(mins, 1);
+    fold(avgs, 2);
+    fold(maxs, 3);
+    return [...byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
+      .filter((p) => Number.isFinite(p[2]));
+  }
+
+  /** Instances the remote knows, as of the last {@link refresh} (status `gone`, no values). */
+  instances(): InstanceView[] {
+    return this.#instances;
+  }
+
+  /** List the remote's instances again (`/api/v1/series` of the charted CPU metric). */
+  async refresh(): Promise<void> {
+    const now = this.#o.now();
+    let data: unknown;
+    try {
+      data = await this.#get("/api/v1/series", {
+        "match[]": '{__name__="cpu_percent",job!=""}',
+        limit: `${MAX_INSTANCES}`, // VictoriaMetrics and newer Prometheus honour it
+        start: `${(now - (this.#o.instancesLookbackMs ?? 30 * 86_400_000)) / 1000}`,
+        end: `${now / 1000}`,
+      });
+    } catch {
+      return; // counted and logged in #get; the last list stays
+    }
+    const seen = new Map<string, InstanceView>();
+    for (const labels of data as Array<Record<string, string>>) {
+      const service = labels.job;
+      const instance = labels.instance ?? "";
+      // The protocol's own bound on names: a remote's odd label is skipped, not shown.
+      const max = LIMITS.maxNameLength;
+      if (typeof service !== "string" || service.length > max || instance.length > max) continue;
+      const id = instanceId(service, instance);
+      if (seen.has(id)) continue;
+      if (seen.size >= MAX_INSTANCES) break;
+      seen.set(id, {
+        id,
+        service,
+        instance,
+        pid: null,
+        host: null,
+        color: paletteColor(id),
+        requestedColor: null,
+        status: "gone",
+        firstSeen: 0,
+        lastSeen: 0,
+        clockOffsetMs: 0,
+        intervalMs: 1000,
+        received: 0,
+        lost: 0,
+        startedAt: null,
+        restarts: 0,
+        lastRestartAt: null,
+        seqResets: 0,
+        latest: {},
+      });
+    }
+    this.#instances = [...seen.values()];
+    this.#stats.instances = this.#instances.length;
+  }
+
+  /** A snapshot of the reader's figures. */
+  stats(): RemoteReadStats {
+    return { ...this.#stats };
+  }
+
+  async #get(path: string, params: Record<string, string>): Promise<unknown> {
+    this.#stats.requests++;
+    const url = `${this.#base}${path}?${new URLSearchParams(params)}`;
+    try {
+      const res = await this.#fetch(url, {
+        headers: { accept: "application/json", ...this.#o.headers },
+        signal: AbortSignal.timeout(this.#o.timeoutMs ?? 10_000),
+      });
+      const text = await res.text();
+      let body: { status?: string; data?: { result?: unknown } | unknown; error?: string } = {};
+      try {
+        body = JSON.parse(text);
+      } catch { /* said below */ }
+      if (!res.ok || body.status !== "success") {
+        throw new Error(`answered ${res.status}: ${(body.error ?? text).slice(0, 200)}`);
+      }
+      const d = body.data as { result?: unknown } | unknown[];
+      return Array.isArray(d) ? d : d.result;
+    } catch (e) {
+      this.#stats.errors++;
+      const msg = `remote read ${this.#o.url}${path}: ${errorMessage(e)}`;
+      this.#stats.lastError = msg;
+      const t = this.#o.now();
+      if (t - this.#lastLog >= 60_000) {
+        this.#lastLog = t;
+        this.#o.log(`${msg} (answering from local history only)`);
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * A history reader that answers from `local` and fills from the remote what local lacks:
+ * an instance it does not know, or the part of the range before local's first point.
+ * Local buckets win where both have one.
+ */
+export function readThrough(local: HistoryReader, remote: RemoteReader): HistoryReader {
+  return {
+    async query(instance, metric, from, to, points): Promise<SeriesAnswer> {
+      const a = await local.query(instance, metric, from, to, points);
+      const first = a.points[0]?.[0];
+      if (first !== undefined && first < from + a.bucketMs) return a; // local has bucket 0
+      let more: Point[];
+      try {
+        more = await remote.range(instance, metric, from, to, points);
+      } catch {
+        return a;
+      }
+      const have = new Set(a.points.map((p) => p[0]));
+      const merged = [...a.points, ...more.filter((p) => !have.has(p[0]))];
+      merged.sort((x, y) => x[0] - y[0]);
+      return { ...a, points: merged };
+    },
+  };
+}

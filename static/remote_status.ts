@@ -1,0 +1,74 @@
+/// <reference lib="dom" />
+/**
+ * The remote-write line in the summary bar: per remote (from `/api/stats`, polled every few
+ * seconds while the tab is visible) whether it keeps up, or how far behind it is, with
+ * retries and drops. Hidden, and no longer polled, when the collector writes to no remote.
+ * Text only.
+ *
+ * @module
+ */
+import { setText } from "./dom.ts";
+
+/** One remote as `/api/stats` gives it in `remoteWrite` (see lib/remote/writer.ts). */
+export interface RemoteRow {
+  url: string;
+  queue: "wal" | "memory";
+  sent: number;
+  pending: number;
+  oldestPendingAgeMs: number | null;
+  retries: number;
+  dropped: number;
+  expired: number;
+  lastError: string | null;
+}
+
+/** Behind by more than this, a remote is shown as a warning. */
+const BEHIND_MS = 10_000;
+
+/** The summary text of every remote, and whether any needs attention; null with none. */
+export function remoteStatus(rows: unknown): { text: string; warn: boolean } | null {
+  if (!Array.isArray(rows) || rows.length === 0) return null;
+  let warn = false;
+  const parts = (rows as RemoteRow[]).map((r) => {
+    let host = "remote";
+    try {
+      host = new URL(String(r.url)).host;
+    } catch { /* keep "remote" */ }
+    const age = Number(r.oldestPendingAgeMs ?? 0);
+    const behind = age > BEHIND_MS;
+    const lost = Number(r.dropped) + Number(r.expired);
+    warn ||= behind || lost > 0;
+    const bits = [behind ? `${Math.round(age / 1000)} s behind` : "ok"];
+    if (r.queue === "memory") bits.push("queue in memory");
+    if (Number(r.retries) > 0) bits.push(`${r.retries} retries`);
+    if (lost > 0) bits.push(`${lost} dropped`);
+    return `→ ${host}: ${bits.join(", ")}`;
+  });
+  return { text: parts.join(" · "), warn };
+}
+
+/** Poll `/api/stats` every `everyMs` and show the remotes' line in `node`. */
+export function watchRemotes(node: HTMLElement, everyMs = 5000): () => void {
+  let stopped = false;
+  const poll = async () => {
+    if (stopped) return;
+    if (document.visibilityState === "visible") {
+      try {
+        const res = await fetch("/api/stats", { headers: { accept: "application/json" } });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const status = remoteStatus((await res.json()).remoteWrite);
+        node.hidden = status === null;
+        // Remotes are set at start-up: a collector without any needs no more polling.
+        if (status === null) stopped = true;
+        if (status) {
+          setText(node, status.text);
+          node.className = status.warn ? "warn" : "ok";
+          node.title = status.text;
+        }
+      } catch { /* the connection indicator says when the collector is away */ }
+    }
+    if (!stopped) setTimeout(poll, everyMs);
+  };
+  poll();
+  return () => stopped = true;
+}
