@@ -17,6 +17,7 @@ import { DurableStore } from "../lib/store/durable.ts";
 import { HistoryThread } from "../lib/collector/history.ts";
 import { seriesHandler } from "../lib/http/series.ts";
 import { startVictoria, type Tsdb } from "../tests/support/tsdb.ts";
+import { countSamples, du } from "./victoria.ts";
 import { demoTimes, demoValues, prng, type SeriesData, T0 } from "./storage.ts";
 
 /** The six metrics each instance reports, and the demo shape each one's values take. */
@@ -67,12 +68,6 @@ export function peerData(instances: number, seconds: number, metrics = METRICS):
 /** Prometheus-style metric name of ours (`cpu.percent` -> `cpu_percent`). */
 const promName = (m: string) => m.replaceAll(".", "_");
 
-async function du(path: string): Promise<number> {
-  const out = await new Deno.Command("du", { args: ["-sb", path] }).output();
-  if (!out.success) throw new Error(`du ${path} failed`);
-  return Number(new TextDecoder().decode(out.stdout).split("\t")[0]);
-}
-
 /** Import `data` into VictoriaMetrics (JSON lines, one series a line), flushed. */
 async function importVictoria(db: Tsdb, data: SeriesData[]): Promise<void> {
   for (let k = 0; k < data.length; k += 6) {
@@ -91,14 +86,9 @@ async function importVictoria(db: Tsdb, data: SeriesData[]): Promise<void> {
 }
 
 /** VictoriaMetrics' sample count of job="bench" (every sample imported must be there). */
-async function victoriaCount(db: Tsdb, metric?: string): Promise<number> {
+function victoriaCount(db: Tsdb, metric?: string): Promise<number> {
   const sel = metric ? `${promName(metric)}{job="bench"}` : `{job="bench"}`;
-  const q = new URLSearchParams({
-    query: `sum(count_over_time(${sel}[30d]))`,
-    time: `${T0 / 1000 + 29 * 86_400}`,
-  });
-  const body = await (await fetch(`${db.base}/api/v1/query?${q}`)).json();
-  return Number(body.data?.result?.[0]?.value?.[1] ?? 0);
+  return countSamples(db, sel, T0 / 1000 + 29 * 86_400);
 }
 
 /** The data set as an OpenMetrics file (times in seconds), for promtool. */
