@@ -10,6 +10,7 @@
 import { type Form, makeFrames } from "./frames.ts";
 import { measureBreakdown } from "./ingest_breakdown.ts";
 import { runStorage } from "./storage.ts";
+import { runPeers } from "./peers.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runHonest } from "./honest.ts";
@@ -169,6 +170,9 @@ async function main() {
   // 4. Durable storage, ours vs a naive table.
   const storage = await runStorage({ log: (l) => say(`storage: ${l}`) });
   say(`storage: ${storage.wallSeconds.toFixed(0)} s`);
+  // 4b. The same kind of data in VictoriaMetrics and Prometheus blocks (~3 min).
+  const peers = await runPeers({ log: (l) => say(`peers: ${l}`) });
+  say(`peers: ${peers.wallSeconds.toFixed(0)} s`);
 
   await noteLoad("after storage");
   // 4b. Remote write to a real VictoriaMetrics, beside ingest in the same run.
@@ -202,6 +206,7 @@ async function main() {
     frameBytes,
     breakdown,
     storage,
+    peers,
     agentCost,
     heapProfile,
     remoteWrite,
