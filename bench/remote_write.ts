@@ -20,6 +20,7 @@ import { demoSeries, demoValues, writeOurs } from "./storage.ts";
 import { runCollector } from "./ingest.ts";
 import { summarize } from "./stats.ts";
 import { startVictoria, type Tsdb } from "../tests/support/tsdb.ts";
+import { countSamples, du } from "./victoria.ts";
 
 /** What the report shows. */
 export interface RemoteWriteResults {
@@ -40,19 +41,9 @@ export interface RemoteWriteResults {
 
 const T0 = Date.UTC(2026, 0, 5);
 
-async function du(path: string): Promise<number> {
-  const out = await new Deno.Command("du", { args: ["-sb", path] }).output();
-  return Number(new TextDecoder().decode(out.stdout).split("\t")[0]);
-}
-
-async function count(db: Tsdb, job: string): Promise<number> {
-  await (await fetch(`${db.base}/internal/force_flush`)).body?.cancel();
-  const q = new URLSearchParams({
-    query: `sum(count_over_time({job="${job}"}[30d]))`,
-    time: `${T0 / 1000 + 30 * 86_400 - 60}`, // the window is (t - 30d, t]: T0 inside
-  });
-  const body = await (await fetch(`${db.base}/api/v1/query?${q}`)).json();
-  return Number(body.data?.result?.[0]?.value?.[1] ?? 0);
+/** Samples of `job` VictoriaMetrics counts (the window is (t - 30d, t]: T0 inside). */
+function count(db: Tsdb, job: string): Promise<number> {
+  return countSamples(db, `{job="${job}"}`, T0 / 1000 + 30 * 86_400 - 60);
 }
 
 /** A WAL of `series` x `seconds` points, one row a second (as the collector flushes). */

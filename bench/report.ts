@@ -11,6 +11,7 @@ import type { HonestResults } from "./honest.ts";
 import { renderHonestIngest, renderHonestLatency } from "./report_honest.ts";
 import { quantile, summarize, type Summary } from "./stats.ts";
 import type { StorageResults } from "./storage.ts";
+import { type PeerResults, PEERS_BEGIN, PEERS_END, renderPeers } from "./peers.ts";
 import type { Stage } from "./ingest_breakdown.ts";
 import type { OtlpEncoding, OtlpRun } from "./otlp.ts";
 import {
@@ -57,6 +58,8 @@ export interface BenchResults {
   /** In-process cost of ingest stages per frame form (bench/ingest_breakdown.ts). */
   breakdown: Record<Form, Stage[]>;
   storage: StorageResults;
+  /** zeroapm's store beside VictoriaMetrics and Prometheus (bench/peers.ts). */
+  peers?: PeerResults;
   agentCost: AgentCostResults;
   /** A heap-profiling window's cost (bench/heap_profile_cost.ts). */
   heapProfile?: HeapCostResults;
@@ -525,6 +528,13 @@ function renderStorage(r: BenchResults, p: (s?: string) => void): void {
     }.`,
   );
   p();
+  if (r.peers) {
+    p(PEERS_BEGIN);
+    p();
+    for (const line of renderPeers(r.peers)) p(line);
+    p(PEERS_END);
+    p();
+  }
 }
 
 /** The "Agent cost" section. */

@@ -10,6 +10,7 @@
 import { type Form, makeFrames } from "./frames.ts";
 import { measureBreakdown } from "./ingest_breakdown.ts";
 import { runStorage } from "./storage.ts";
+import { runPeers } from "./peers.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runHonest } from "./honest.ts";
@@ -17,6 +18,7 @@ import { AGENT_COST, AGENT_TARGETS, runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
+import { measureLeakEstimate } from "./leak_bench.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -166,6 +168,9 @@ async function main() {
   // 4. Durable storage, ours vs a naive table.
   const storage = await runStorage({ log: (l) => say(`storage: ${l}`) });
   say(`storage: ${storage.wallSeconds.toFixed(0)} s`);
+  // 4b. The same kind of data in VictoriaMetrics and Prometheus blocks (~3 min).
+  const peers = await runPeers({ log: (l) => say(`peers: ${l}`) });
+  say(`peers: ${peers.wallSeconds.toFixed(0)} s`);
 
   await noteLoad("after storage");
   // 4b. Remote write to a real VictoriaMetrics, beside ingest in the same run.
@@ -199,6 +204,7 @@ async function main() {
     frameBytes,
     breakdown,
     storage,
+    peers,
     agentCost,
     heapProfile,
     remoteWrite,
@@ -217,7 +223,9 @@ async function main() {
     } %`,
   );
   await Deno.mkdir(new URL(".", OUT), { recursive: true });
-  await Deno.writeTextFile(OUT, renderReport(results) + "\n");
+  const leak = measureLeakEstimate();
+  say(`leak estimate: median ${leak.median.toFixed(2)} ms, p99 ${leak.p99.toFixed(2)} ms`);
+  await Deno.writeTextFile(OUT, `${renderReport(results)}\n\n${leak.section}\n`);
   // Format it as the repo's `deno fmt --check` expects (prose wrapping, table alignment).
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", OUT.pathname] }).output();
   say(`wrote ${OUT.pathname}`);

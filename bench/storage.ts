@@ -17,7 +17,8 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DurableStore } from "../lib/store/durable.ts";
 import { Bucketizer } from "../lib/store/query.ts";
 
-const T0 = Date.UTC(2026, 0, 5); // a Monday 00:00 UTC: rollup rows start aligned
+/** Start of every generated data set: a Monday 00:00 UTC, so rollup rows start aligned. */
+export const T0 = Date.UTC(2026, 0, 5);
 const METRIC_NAMES = ["cpu.percent", "mem.rss_bytes", "mem.heap_used_bytes", "loop.lag_ms"];
 /** The demo's three apps and their leaks (lib/cmd/demo.ts: numbers per second, 8 bytes each). */
 const DEMO_APPS = [
@@ -27,7 +28,7 @@ const DEMO_APPS = [
 ];
 
 /** Mulberry32: seeded, so runs compare. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
@@ -83,14 +84,15 @@ export function demoValues(metric: string, n: number, seed: number, leak: number
 }
 
 /** Sample times at 1 Hz with 0-3 ms of arrival jitter, as the collector stamps them. */
-function demoTimes(n: number, seed: number, t0 = T0): Float64Array {
+export function demoTimes(n: number, seed: number, t0 = T0): Float64Array {
   const rnd = prng(seed);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = t0 + i * 1000 + Math.floor(rnd() * 4);
   return out;
 }
 
-interface SeriesData {
+/** One series of a generated data set. */
+export interface SeriesData {
   instance: string;
   metric: string;
   times: Float64Array;
@@ -129,7 +131,7 @@ function manySeries(count: number, n: number): SeriesData[] {
 }
 
 /** Files of a data directory, as `ls -l` (apparent) and `du` (allocated) would add them up. */
-function dirBytes(dir: string, names: string[]): { apparent: number; allocated: number } {
+export function dirBytes(dir: string, names: string[]): { apparent: number; allocated: number } {
   let apparent = 0;
   let allocated = 0;
   for (const name of names) {

@@ -82,7 +82,15 @@ interface Line {
   newest: number;
   /** Whether the series holds points (it is emptied once they all scroll out). */
   held: boolean;
+  /**
+   * Times of the points the series holds, oldest first, trimmed as Smoothie trims its own
+   * (one point before the window stays, where the line enters): for the debug object.
+   */
+  times: number[];
 }
+
+/** How much of the way to its target the y axis moves per frame (Smoothie's default feel). */
+const SCALE_SMOOTHING = 0.2;
 
 /** Space between the y-axis labels and the gutter's left side, CSS px. */
 const GUTTER_PAD_PX = 8;
@@ -117,8 +125,17 @@ export class LiveChart {
   #frame: Frame | null = null;
   /** Widest y-axis label so far for this kind, CSS px: the gutter is this wide, plus a pad. */
   #labelPx = 0;
-  /** The y range computed for the last frame (what the axis labels show). */
+  /** The y range the chart is heading for (what the axis labels settle on). */
   #range: { min: number; max: number } | null = null;
+  /**
+   * The y range of the last frame drawn, as it eases toward {@link #range}: this chart does
+   * the easing itself (Smoothie's own is off), so overlays use the range the lines used.
+   */
+  #shown: { min: number; max: number } | null = null;
+  /** Frames Smoothie actually drew (it skips frames with nothing new): counted in yRangeFunction. */
+  #drawn = 0;
+  /** Collector time at the canvas's right edge in the last frame drawn, whole pixels. */
+  #drawnAt = 0;
   kind: ChartKind;
 
   constructor(
@@ -135,11 +152,20 @@ export class LiveChart {
       millisPerPixel: 100,
       minValue: 0,
       maxValueScale: 1.08,
-      scaleSmoothing: 0.2,
+      scaleSmoothing: 1, // the easing is done below, so its state is ours to read
+      // Called once per frame Smoothie draws, and only then.
       yRangeFunction: (r) => {
         const max = niceCeil(Math.max(r.max, this.#topLimit()), this.kind.floor);
         this.#range = Number.isFinite(max) ? { min: 0, max } : null;
-        return { min: 0, max };
+        this.#drawn++;
+        if (!Number.isFinite(max)) return { min: 0, max };
+        const from = this.#shown?.max ?? max;
+        // Snap once the next step would be too small for Smoothie to count as animating
+        // (0.1), or it would stop drawing frames short of the target and the labels with it.
+        const near = Math.abs(max - from) * SCALE_SMOOTHING <= 0.1;
+        const eased = near ? max : from + SCALE_SMOOTHING * (max - from);
+        this.#shown = { min: 0, max: eased };
+        return { min: 0, max: eased };
       },
       grid: {
         fillStyle: theme.background,
@@ -252,7 +278,7 @@ export class LiveChart {
       strokeStyle: color,
       lineWidth: 2,
     });
-    this.#lines.set(id, { series, color, newest: -Infinity, held: false });
+    this.#lines.set(id, { series, color, newest: -Infinity, held: false, times: [] });
   }
 
   /** Add points (collector time, wire value) to the line of `id`. */
@@ -262,6 +288,7 @@ export class LiveChart {
     for (const [t, v] of points) {
       line.series.append(t, this.kind.scale(v));
       if (t > line.newest) line.newest = t;
+      insertSorted(line.times, t);
     }
     line.held = true;
   }
@@ -289,13 +316,19 @@ export class LiveChart {
       if (line.held && line.newest < this.#frame.left) {
         line.series.clear();
         line.held = false;
+        line.times = [];
+      } else {
+        trimBefore(line.times, this.#frame.left);
       }
     }
-    const c = this.chart as unknown as { lastRenderTimeMillis: number };
-    const before = c.lastRenderTimeMillis;
-    this.chart.render(this.canvas, now + gutter * mpp);
+    const before = this.#drawn;
+    const at = now + gutter * mpp;
+    this.chart.render(this.canvas, at);
     // Only over a freshly drawn frame (Smoothie skips frames with nothing new).
-    if (c.lastRenderTimeMillis === before) return;
+    if (this.#drawn === before) return;
+    // Where Smoothie put the right edge: the time given, less its delay, in whole pixels.
+    const edge = at - DELAY_MS;
+    this.#drawnAt = edge - (edge % mpp);
     if (this.#limits.size > 0) this.#drawLimits();
     if (this.#trends.size > 0) this.#drawTrends();
   }
@@ -336,9 +369,9 @@ export class LiveChart {
 
   /** Dashed lines at each shown instance's limit, in its colour, over the drawn frame. */
   #drawLimits(): void {
-    const c = this.chart as unknown as { currentVisMinValue: number; currentValueRange: number };
-    const range = c.currentValueRange;
-    if (!Number.isFinite(range) || range <= 0) return;
+    const shown = this.#shown;
+    const range = shown ? shown.max - shown.min : NaN;
+    if (!shown || !Number.isFinite(range) || range <= 0) return;
     const ctx = this.canvas.getContext("2d");
     if (!ctx) return;
     const f = this.#frame;
@@ -352,7 +385,7 @@ export class LiveChart {
     for (const [id, v] of this.#limits) {
       const line = this.#lines.get(id);
       if (!line || this.#hidden.has(id)) continue;
-      const y = Math.round(h * (1 - (this.kind.scale(v) - c.currentVisMinValue) / range)) + 0.5;
+      const y = Math.round(h * (1 - (this.kind.scale(v) - shown.min) / range)) + 0.5;
       if (y < 0 || y > h) continue;
       ctx.strokeStyle = line.color;
       ctx.beginPath();
@@ -368,22 +401,18 @@ export class LiveChart {
    * way Smoothie places points (x from the frame's time, y from the current value range).
    */
   #drawTrends(): void {
-    const c = this.chart as unknown as {
-      currentVisMinValue: number;
-      currentValueRange: number;
-      lastChartTimestamp: number;
-    };
-    const range = c.currentValueRange;
+    const shown = this.#shown;
+    const range = shown ? shown.max - shown.min : NaN;
     const mpp = this.chart.options.millisPerPixel ?? 0;
     const drawn: TrendInfo[] = [];
     this.#drawnTrends = drawn;
-    if (!Number.isFinite(range) || range <= 0 || !(mpp > 0)) return;
+    if (!shown || !Number.isFinite(range) || range <= 0 || !(mpp > 0)) return;
     const ctx = this.canvas.getContext("2d");
     if (!ctx) return;
     const w = this.canvas.clientWidth;
     const h = this.canvas.clientHeight;
-    const x = (t: number) => w - (c.lastChartTimestamp - t) / mpp;
-    const y = (v: number) => h * (1 - (this.kind.scale(v) - c.currentVisMinValue) / range);
+    const x = (t: number) => w - (this.#drawnAt - t) / mpp;
+    const y = (v: number) => h * (1 - (this.kind.scale(v) - shown.min) / range);
     ctx.save();
     ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0);
     ctx.beginPath();
@@ -436,13 +465,13 @@ export class LiveChart {
   lines(): LineInfo[] {
     const out: LineInfo[] = [];
     for (const [id, line] of this.#lines) {
-      const data = (line.series as unknown as { data: Point[] }).data;
+      const times = line.times;
       out.push({
         id,
         color: line.color,
-        points: data.length,
-        oldest: data.length ? data[0][0] : null,
-        newest: data.length ? data[data.length - 1][0] : null,
+        points: times.length,
+        oldest: times.length ? times[0] : null,
+        newest: times.length ? times[times.length - 1] : null,
         max: Number.isFinite(line.series.maxValue) ? line.series.maxValue : null,
         hidden: line.series.disabled,
       });
@@ -482,4 +511,19 @@ export function startRenderLoop(charts: readonly LiveChart[], clock: ClockSync):
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
+}
+
+/** Insert `t` in ascending order (points nearly always come in order: one comparison). */
+function insertSorted(times: number[], t: number): void {
+  let i = times.length;
+  while (i > 0 && times[i - 1] > t) i--;
+  if (times[i - 1] === t) return; // Smoothie replaces a point at the same time
+  times.splice(i, 0, t);
+}
+
+/** Drop times before `left`, but keep the one just before it (the line enters from there). */
+function trimBefore(times: number[], left: number): void {
+  let n = 0;
+  while (n + 1 < times.length && times[n + 1] < left) n++;
+  if (n > 0) times.splice(0, n);
 }

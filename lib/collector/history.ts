@@ -23,7 +23,7 @@
  * @module
  */
 import type { SeriesAnswer } from "../store/durable.ts";
-import type { Retention } from "../store/query.ts";
+import { type Retention, unflattenPoints } from "../store/query.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "./instances.ts";
 import type { HistorySink } from "./ingest.ts";
@@ -94,7 +94,15 @@ export type HistoryReply =
     remote?: RemoteStats[];
   }
   | { type: "log"; line: string }
-  | { type: "answer"; id: number; answer: SeriesAnswer; error?: undefined }
+  | {
+    type: "answer";
+    id: number;
+    tier: number;
+    bucketMs: number;
+    /** The points, flat (lib/store/query.ts `flattenPoints`), transferred. */
+    flat: Float64Array;
+    error?: undefined;
+  }
   | { type: "answer"; id: number; error: string }
   | { type: "closed"; error?: string };
 
@@ -399,7 +407,7 @@ export class HistoryThread implements HistorySink {
         const w = this.#waiters.get(m.id);
         this.#waiters.delete(m.id);
         if (m.error !== undefined) w?.reject(new Error(m.error));
-        else w?.resolve(m.answer);
+        else w?.resolve({ tier: m.tier, bucketMs: m.bucketMs, points: unflattenPoints(m.flat) });
         return;
       }
       case "closed": {

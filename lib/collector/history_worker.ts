@@ -7,13 +7,14 @@
  * @module
  */
 import { DurableStore } from "../store/durable.ts";
+import { flattenPoints } from "../store/query.ts";
 import type { HistoryReply, HistoryRequest } from "./history.ts";
 import type { RemoteWriter } from "../remote/writer.ts";
 import { errorMessage } from "../errors.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<HistoryRequest>) => void) | null;
-  postMessage(message: HistoryReply): void;
+  postMessage(message: HistoryReply, transfer?: Transferable[]): void;
 }
 const scope = globalThis as unknown as WorkerScope;
 
@@ -93,8 +94,15 @@ scope.onmessage = async (e) => {
     }
     case "query": {
       try {
-        const answer = store!.query(m.instance, m.metric, m.from, m.to, m.points);
-        scope.postMessage({ type: "answer", id: m.id, answer });
+        const { tier, bucketMs, points } = store!.query(
+          m.instance,
+          m.metric,
+          m.from,
+          m.to,
+          m.points,
+        );
+        const flat = flattenPoints(points);
+        scope.postMessage({ type: "answer", id: m.id, tier, bucketMs, flat }, [flat.buffer]);
       } catch (err) {
         scope.postMessage({ type: "answer", id: m.id, error: message(err) });
       }

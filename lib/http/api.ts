@@ -34,15 +34,15 @@ export interface ApiDeps {
 
 /** A JSON response that is never sniffed or cached. */
 export function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    },
-  });
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 }
+
+/** Headers of every JSON answer (for handlers that build the text themselves). */
+export const JSON_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
 
 /** GET /api/instances: every instance with status, last seen and latest values. */
 export function listInstances(deps: ApiDeps): Response {

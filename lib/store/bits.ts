@@ -120,6 +120,37 @@ export class BitReader {
     return v >>> 0;
   }
 
+  /**
+   * Read `n` values of `width` (1..24) bits each into `out[0, n)`: {@link bits} in one loop
+   * with its state in locals, for the bulk of every chunk. Throws (reading nothing) when the
+   * data ends first.
+   */
+  bitsInto(out: Float64Array, n: number, width: number): void {
+    const startBit = this.pos * 8 + this.#bit;
+    const endBit = startBit + n * width;
+    if (endBit > this.end * 8) this.#eof();
+    const buf = this.buf;
+    const mask = (1 << width) - 1;
+    let pos = this.pos;
+    let acc = 0;
+    let have = 0;
+    if (this.#bit !== 0 && n > 0) {
+      acc = buf[pos++] >>> this.#bit;
+      have = 8 - this.#bit;
+    }
+    for (let i = 0; i < n; i++) {
+      while (have < width) {
+        acc |= buf[pos++] << have;
+        have += 8;
+      }
+      out[i] = acc & mask;
+      acc >>>= width;
+      have -= width;
+    }
+    this.pos = Math.floor(endBit / 8);
+    this.#bit = endBit % 8;
+  }
+
   /** Read `n` (0..53) bits as a non-negative integer. */
   bitsWide(n: number): number {
     if (n <= 32) return this.bits(n);
@@ -168,6 +199,8 @@ export function zigzag(v: number): number {
 
 /** Inverse of {@link zigzag}. */
 export function unzigzag(z: number): number {
+  // Integer ops where z fits 31 bits (the usual case: a double's % took a tenth of a query).
+  if (z < 0x80000000) return (z >>> 1) ^ -(z & 1);
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
 
@@ -252,6 +285,7 @@ export function readInts(r: BitReader, out: Float64Array, n: number): void {
   let exceptions = r.varint();
   if (exceptions > n) throw new Error("corrupt chunk: more exceptions than values");
   if (width === 0) out.fill(0, 0, n);
+  else if (width <= 24) r.bitsInto(out, n, width);
   else if (width <= 32) { for (let i = 0; i < n; i++) out[i] = r.bits(width); }
   else for (let i = 0; i < n; i++) out[i] = r.bitsWide(width);
   r.align();

@@ -18,6 +18,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { chunkInfo, decodeChunk, encodeChunk } from "./chunk.ts";
 import {
   bucketPoints,
+  decodeBucketColumns,
   decodeBuckets,
   emptyBuckets,
   encodeBuckets,
@@ -267,7 +268,7 @@ export class DurableStore {
       const hi = Math.min(to, (last ?? -Infinity) + 1);
       for (let s = Math.floor(lo / t.rowMs) * t.rowMs; s < hi; s += t.rowMs) {
         const row = this.#stmt.rollupGet.get(tier, s, open.id) as { data: Uint8Array } | undefined;
-        if (row) b.addBuckets(decodeBuckets(row.data));
+        if (row) b.addBuckets(decodeBucketColumns(row.data));
       }
     }
     b.addPoints(open.times, open.values);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Buckets, type Tier, TIERS } from "./rollup.ts";
+import { type BucketColumns, type Tier, TIERS } from "./rollup.ts";
 
 /** One answer bucket: start time, min, average, max. */
 export type Point = [ts: number, min: number, avg: number, max: number];
@@ -83,7 +83,7 @@ export class Bucketizer {
   }
 
   /** Add pre-aggregated buckets (placed by their start time). */
-  addBuckets(b: Buckets): void {
+  addBuckets(b: BucketColumns): void {
     for (let i = 0; i < b.start.length; i++) {
       const k = this.#slot(b.start[i]);
       if (k < 0) continue;
@@ -108,4 +108,30 @@ export class Bucketizer {
     }
     return out;
   }
+}
+
+/**
+ * Answer points as one flat array `[ts, min, avg, max, ts, ...]`: what crosses from the
+ * history thread (transferred, not cloned: cloning 50 x 1 000 small arrays cost more than the
+ * query itself).
+ */
+export function flattenPoints(points: Point[]): Float64Array<ArrayBuffer> {
+  const out = new Float64Array(points.length * 4);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    out[i * 4] = p[0];
+    out[i * 4 + 1] = p[1];
+    out[i * 4 + 2] = p[2];
+    out[i * 4 + 3] = p[3];
+  }
+  return out;
+}
+
+/** The points of {@link flattenPoints} back. */
+export function unflattenPoints(flat: Float64Array): Point[] {
+  const out: Point[] = [];
+  for (let i = 0; i + 3 < flat.length; i += 4) {
+    out.push([flat[i], flat[i + 1], flat[i + 2], flat[i + 3]]);
+  }
+  return out;
 }

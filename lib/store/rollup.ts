@@ -121,8 +121,20 @@ export function encodeBuckets(b: Buckets): Uint8Array {
   return out;
 }
 
-/** Decode a blob made by {@link encodeBuckets}; throws on a corrupt blob. */
-export function decodeBuckets(blob: Uint8Array): Buckets {
+/** Buckets as decoded, column by column (read only): what a query folds without copying. */
+export interface BucketColumns {
+  start: ArrayLike<number>;
+  min: ArrayLike<number>;
+  max: ArrayLike<number>;
+  sum: ArrayLike<number>;
+  count: ArrayLike<number>;
+}
+
+/**
+ * Decode a blob made by {@link encodeBuckets} into typed columns; throws on a corrupt blob.
+ * Queries read these directly: copying them into arrays took a third of a wide query.
+ */
+export function decodeBucketColumns(blob: Uint8Array): BucketColumns {
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const cols: Float64Array[] = [];
   let times: Float64Array = new Float64Array(0);
@@ -136,11 +148,23 @@ export function decodeBuckets(blob: Uint8Array): Buckets {
     cols.push(c.values);
     at += 4 + len;
   }
+  return { start: times, min: cols[0], max: cols[1], sum: cols[2], count: cols[3] };
+}
+
+/** Decode a blob made by {@link encodeBuckets} (as plain arrays); throws on a corrupt blob. */
+export function decodeBuckets(blob: Uint8Array): Buckets {
+  const c = decodeBucketColumns(blob);
   return {
-    start: Array.from(times),
-    min: Array.from(cols[0]),
-    max: Array.from(cols[1]),
-    sum: Array.from(cols[2]),
-    count: Array.from(cols[3]),
+    start: toArray(c.start),
+    min: toArray(c.min),
+    max: toArray(c.max),
+    sum: toArray(c.sum),
+    count: toArray(c.count),
   };
+}
+
+function toArray(xs: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < xs.length; i++) out.push(xs[i]);
+  return out;
 }

@@ -426,17 +426,22 @@ Deno.test({
               "#cpu-chart",
               (c) => (c as HTMLCanvasElement).clientWidth,
             );
-            const xOf = (time: number) => 1 - (snap.collectorNow - 1000 - time) / snap.windowMs;
-            const from = Math.max(0, xOf(oldest));
-            const to = xOf(oldest + HISTORY_S * 200);
-            assert.ok(from < 0.92, `history starts left of the last 8 % (${from}, ${width}px)`);
-            for (const canvas of ["cpu-chart", "mem-chart"]) {
+            for (const chart of ["cpu", "mem"] as const) {
+              // Where `time` is drawn now, as a share of the canvas width (the frame knows the
+              // gutter kept for the y labels at the right).
+              const xOf = async (time: number) => {
+                const f = (await snapshot(w.page)).charts[chart].frame!;
+                return 1 - (f.right - time) / f.millisPerPixel / f.width;
+              };
+              const from = Math.max(0, await xOf(oldest));
+              const to = await xOf(oldest + HISTORY_S * 200);
+              assert.ok(from < 0.92, `history starts left of the last 8 % (${from}, ${width}px)`);
               for (
                 const rgb of ["#ff0000", readableColor("blue"), readableColor("green")].map((h) =>
                   [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]
                 )
               ) {
-                await waitForPixels(w.page, canvas, rgb, 5, {
+                await waitForPixels(w.page, `${chart}-chart`, rgb, 5, {
                   fromX: from,
                   toX: to,
                   timeout: 3000,

@@ -124,8 +124,11 @@ export interface Snapshot {
     {
       lines: LineInfo[];
       range: { min: number; max: number } | null;
-      /** The last frame: canvas width and the gutter kept clear for the y labels, CSS px. */
-      frame: { width: number; gutter: number } | null;
+      /**
+       * The last frame: canvas width and the gutter kept clear for the y labels, CSS px; the
+       * collector time at the canvas's right edge and ms per pixel.
+       */
+      frame: { width: number; gutter: number; right: number; millisPerPixel: number } | null;
     }
   >;
   collectorNow: number;

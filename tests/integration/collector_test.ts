@@ -78,8 +78,10 @@ Deno.test("a collector stopped for 3 s loses nothing: the backlog arrives in ord
       "10 samples at the first collector",
     );
     await first.stop();
-    // The first collector is gone; what it received is what the agent had sent to it.
-    const firstReceived = agent.stats().sent;
+    // The first collector is gone. Samples from here on are the backlog, which must all arrive.
+    // A frame the agent wrote as the collector closed is lost: PUSH/PULL has no acknowledgement,
+    // so the next collector counts it as a sequence gap (docs/operations.md, "what is lost when").
+    const backlogFrom = agent.stats().seq;
     const downAt = Date.now();
     await new Promise((r) => setTimeout(r, 3000)); // the outage itself: elapsed time is the point
     assert.ok(
@@ -89,18 +91,24 @@ Deno.test("a collector stopped for 3 s loses nothing: the backlog arrives in ord
     second = await startCollector({ httpPort: 0, zmq: endpoint, log: quiet });
     const live = await LiveClient.connect(second.httpUrl, "?metrics=*");
     await waitFor(
-      () => agent.stats().backlog === 0 && agent.stats().sent > firstReceived + 60,
+      () => agent.stats().backlog === 0 && agent.stats().seq > backlogFrom + 60,
       "the backlog to drain",
     );
     await agent.stop();
     const produced = agent.stats().seq;
     const view = await waitFor(async () => {
       const v = await instanceOf(second!.httpUrl);
-      return v && v.received + firstReceived === produced && v;
-    }, "every sample taken to be received by one of the two collectors");
+      return v && v.status === "stopped" && v; // the goodbye came last, after the backlog
+    }, "the agent's goodbye at the second collector");
+    // Every sample taken while the collector was down arrived (but the one or two written into
+    // the closing socket, which no collector received).
+    assert.ok(
+      view.received >= produced - backlogFrom - 2,
+      `${view.received} received of ${produced - backlogFrom} taken since the stop`,
+    );
     const stats = await (await fetch(`${second.httpUrl}/api/stats`)).json();
     const mine = stats.instances.list.find((i: { id: string }) => i.id === id);
-    assert.equal(view.lost, 0, "no sequence gap at the second collector");
+    assert.ok(view.lost <= 2, `at most the frames in flight at the stop are lost (${view.lost})`);
     assert.equal(mine.duplicates, 0, "nothing delivered twice or out of order");
     assert.equal(agent.stats().dropped, 0);
     // Backlog samples keep their own spacing: the oldest sits near the start of the outage,

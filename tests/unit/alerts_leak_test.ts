@@ -142,16 +142,14 @@ Deno.test("detector estimates time to the memory limit", () => {
   assert.equal(e.trend[1][0], 120_000);
 });
 
-Deno.test("detector keeps a bounded window and a bounded cost", () => {
+Deno.test("detector keeps a bounded window and estimates over a bounded number of points", () => {
   const d = new LeakDetector({ windowMs: 30 * 60_000 });
   for (let s = 0; s < 4 * H; s++) d.add(s * 1000, BASE + s);
   assert.ok(d.size <= 601 + 75, `held ${d.size}`);
   const e = d.estimate(4 * H * 1000)!;
   assert.ok(e.points <= 150);
   assert.ok(e.spanMs <= 30 * 60_000 && e.spanMs >= 29 * 60_000);
-  const t0 = performance.now();
-  for (let i = 0; i < 20; i++) d.estimate(4 * H * 1000);
-  assert.ok((performance.now() - t0) / 20 < 20, "an estimate takes a few ms at most");
+  // Its time per estimate is measured in bench/leak_bench.ts (wall clocks belong there).
 });
 
 Deno.test("theilSen ignores outliers and gives a Kendall interval", () => {

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
 import { chunkInfo, decodeChunk, encodeChunk, encodeChunkAs } from "../../lib/store/chunk.ts";
+import {
+  BitReader,
+  BitWriter,
+  readInts,
+  unzigzag,
+  writeInts,
+  zigzag,
+} from "../../lib/store/bits.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -265,4 +273,79 @@ Deno.test("decodeChunk reads a chunk stored inside a larger buffer", () => {
   const out = decodeChunk(big.subarray(7, 7 + bytes.length));
   assert.ok(Object.is(out.values[2], -0));
   assert.equal(out.values[4], 5);
+});
+
+Deno.test("readInts reads every width 0..53 at every starting bit exactly as writeInts wrote it", () => {
+  const rnd = prng(314);
+  for (let width = 0; width <= 53; width++) {
+    for (let lead = 0; lead < 8; lead++) {
+      const n = 1 + Math.floor(rnd() * 40);
+      const xs = Array.from({ length: n }, () => Math.floor(rnd() * 2 ** width));
+      const w = new BitWriter(64);
+      w.bits(lead, lead); // leaves the stream's start mid-byte... which writeInts aligns away
+      w.bits(1, 1);
+      writeInts(w, xs, n);
+      w.bits(5, 3); // a trailer the reader must find where the stream ended
+      const bytes = w.bytes();
+      const r = new BitReader(bytes, 0, bytes.length);
+      assert.equal(r.bits(lead), lead & ((1 << lead) - 1));
+      assert.equal(r.bits(1), 1);
+      const out = new Float64Array(n);
+      readInts(r, out, n);
+      assert.deepEqual(Array.from(out), xs, `width ${width}, lead ${lead}`);
+      assert.equal(r.bits(3), 5, `width ${width}, lead ${lead}: trailer`);
+    }
+  }
+});
+
+Deno.test("bitsInto reads from any bit offset and throws, reading nothing, past the end", () => {
+  const rnd = prng(2718);
+  for (let width = 1; width <= 24; width++) {
+    for (let lead = 0; lead < 8; lead++) {
+      const n = 1 + Math.floor(rnd() * 30);
+      const xs = Array.from({ length: n }, () => Math.floor(rnd() * 2 ** width));
+      const w = new BitWriter(64);
+      w.bits(0, lead);
+      for (const x of xs) w.bits(x, width);
+      w.bits(6, 3);
+      const bytes = w.bytes();
+      const r = new BitReader(bytes, 0, bytes.length);
+      r.bits(lead);
+      const out = new Float64Array(n);
+      r.bitsInto(out, n, width);
+      assert.deepEqual(Array.from(out), xs, `width ${width}, lead ${lead}`);
+      assert.equal(r.bits(3), 6);
+      const shortEnd = Math.ceil((lead + n * width) / 8) - 1; // one byte short
+      if (lead > 0 && shortEnd === 0) continue;
+      const short = new BitReader(bytes, 0, shortEnd);
+      short.bits(lead);
+      const at = short.pos;
+      assert.throws(() => short.bitsInto(new Float64Array(n), n, width), /truncated/);
+      assert.equal(short.pos, at);
+    }
+  }
+});
+
+Deno.test("unzigzag inverts zigzag on both sides of 2^31 and up to 2^52", () => {
+  const edges = [
+    0,
+    1,
+    2,
+    3,
+    2 ** 30 - 1,
+    2 ** 30,
+    2 ** 30 + 1,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32,
+    2 ** 52 - 1,
+  ];
+  for (const e of edges) {
+    for (const v of [e, -e, e - 1, -e + 1]) {
+      assert.ok(Object.is(unzigzag(zigzag(v)), v + 0), `${v}`);
+    }
+  }
+  for (let z = 0x7ffffff0; z < 0x80000010; z++) {
+    assert.equal(zigzag(unzigzag(z)), z, `${z}`);
+  }
 });

@@ -4,7 +4,13 @@ import { DurableStore } from "../../lib/store/durable.ts";
 import { DataDirError, openDatabase } from "../../lib/store/sqlite.ts";
 import { Retainer } from "../../lib/store/retention.ts";
 import { CHUNK_KEY, Rounds } from "../../lib/store/rounds.ts";
-import { chooseTier, DEFAULT_RETENTION } from "../../lib/store/query.ts";
+import {
+  chooseTier,
+  DEFAULT_RETENTION,
+  flattenPoints,
+  type Point,
+  unflattenPoints,
+} from "../../lib/store/query.ts";
 import { chunkInfo, encodeChunk } from "../../lib/store/chunk.ts";
 import { bucketPoints, emptyBuckets, encodeBuckets, mergeBuckets } from "../../lib/store/rollup.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -418,6 +424,16 @@ Deno.test("retention drops what is wholly past its age, a bounded step at a time
   );
   assert.equal(count("SELECT count(*) FROM rollups"), 4 * 600);
   db.close();
+});
+
+Deno.test("a query's answer survives the flat hand-over from the history thread unchanged", () => {
+  const points: Point[] = [[T0, -0.5, 0.30000000000000004, 1e300], [T0 + 60_000, -0, 2, 5e-324]];
+  const flat = flattenPoints(points);
+  assert.equal(flat.length, 8);
+  const back = unflattenPoints(flat);
+  assert.deepEqual(back, points);
+  assert.ok(Object.is(back[1][1], -0));
+  assert.deepEqual(unflattenPoints(flattenPoints([])), []);
 });
 
 Deno.test("appendMany keeps what append keeps, sheds as it does, and sealing still sorts late points", () => {

@@ -7,7 +7,7 @@ import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
 import { Hub } from "../../lib/live/hub.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Services } from "../../lib/collector/services.ts";
-import { recentReader } from "../../lib/http/series.ts";
+import { type HistoryReader, recentReader, seriesHandler } from "../../lib/http/series.ts";
 import type { Identity, Message } from "../../lib/protocol.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 
@@ -290,4 +290,59 @@ Deno.test("/api/series refuses bad parameters with a 400 that names the paramete
     const { error } = await res.json();
     assert.match(error, re, path);
   }
+});
+
+Deno.test("/api/series asks the history for every series at once and answers in request order", async () => {
+  // A reader on another thread: answers come back later, and the last asked answers first.
+  const asked: string[] = [];
+  const release: Array<() => void> = [];
+  const reader: HistoryReader = {
+    query(instance, metric, from, to, points) {
+      asked.push(`${instance} ${metric}`);
+      return new Promise((resolve) => {
+        release.push(() =>
+          resolve({
+            tier: 1,
+            bucketMs: (to - from) / points,
+            points: [[from, asked.length, 0.1 + 0.2, instance.length]],
+          })
+        );
+      });
+    },
+  };
+  const url = new URL(
+    `${BASE}/api/series?instance=a&instance=bb&metric=m1&metric=m2&from=0&to=6000&points=3`,
+  );
+  const pending = seriesHandler(url, reader, () => 6000);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, ["a m1", "a m2", "bb m1", "bb m2"]); // all before any answer
+  for (const r of release.reverse()) r();
+  const res = await pending;
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
+  const text = await res.text();
+  const body = JSON.parse(text);
+  assert.equal(text, JSON.stringify(body)); // the very text JSON.stringify would give
+  assert.deepEqual(Object.keys(body), ["from", "to", "points", "tier", "bucketMs", "series"]);
+  assert.equal(body.tier, "1m");
+  assert.deepEqual(
+    body.series.map((s: { instance: string; metric: string }) => `${s.instance} ${s.metric}`),
+    ["a m1", "a m2", "bb m1", "bb m2"],
+  );
+  assert.deepEqual(body.series[3].points, [[0, 4, 0.30000000000000004, 2]]);
+});
+
+Deno.test("/api/series answers a failed history query with an error, not a partial body", async () => {
+  const reader: HistoryReader = {
+    query: (instance) =>
+      instance === "bad" ? Promise.reject(new Error("disk gone")) : Promise.resolve({
+        tier: 0,
+        bucketMs: 1,
+        points: [],
+      }),
+  };
+  const url = new URL(
+    `${BASE}/api/series?instance=ok&instance=bad&instance=ok2&metric=m&from=0&to=9`,
+  );
+  await assert.rejects(seriesHandler(url, reader, () => 9), /disk gone/);
 });

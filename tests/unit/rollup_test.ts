@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   bucketPoints,
+  decodeBucketColumns,
   decodeBuckets,
   emptyBuckets,
   encodeBuckets,
@@ -49,4 +50,22 @@ Deno.test("sums of hundredths stay exact hundredths, so rollups compress as scal
   );
   assert.equal(tidySum(0.1 + 0.2), 0.3);
   assert.equal(tidySum(1e12 + 0.5), 1e12 + 0.5, "large sums are left alone");
+});
+
+Deno.test("decodeBucketColumns gives the same buckets as decodeBuckets, as typed columns", () => {
+  const b = bucketPoints(
+    Array.from({ length: 600 }, (_, i) => 1_700_000_000_000 + i * 1000),
+    Array.from({ length: 600 }, (_, i) => Math.round(Math.sin(i / 9) * 5000) / 100),
+    60_000,
+  );
+  const merged = mergeBuckets(emptyBuckets(), b);
+  const blob = encodeBuckets(merged);
+  const cols = decodeBucketColumns(blob);
+  const plain = decodeBuckets(blob);
+  assert.deepEqual(plain, merged);
+  for (const k of ["start", "min", "max", "sum", "count"] as const) {
+    assert.ok(cols[k] instanceof Float64Array, k);
+    assert.deepEqual(Array.from(cols[k]), merged[k], k);
+  }
+  assert.throws(() => decodeBucketColumns(blob.subarray(0, blob.length - 3)), /corrupt/);
 });
