@@ -559,7 +559,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(ticksPerSec)
     } "requests"/s) does a little work (a small JSON round trip) and ${a.updatesPerTick} metric updates (2 \`counter.inc\` with 2 labels, 2 \`gauge.set\` and 1 \`histogram.observe\` with labels): ${
       num(ticksPerSec * a.updatesPerTick)
-    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object, and neither lib/agent nor npm:zeromq is loaded.`,
+    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14).`,
   );
   p(
     `- **Runs**: each of ${a.reps.length} repetitions starts four fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions) and one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update). Spawn order rotates. After ${
