@@ -8,19 +8,21 @@
  * @module
  */
 import { setText } from "./dom.ts";
+import type { RemoteStats } from "../lib/remote/writer.ts";
 
-/** One remote as `/api/stats` gives it in `remoteWrite` (see lib/remote/writer.ts). */
-export interface RemoteRow {
-  url: string;
-  queue: "wal" | "memory";
-  sent: number;
-  pending: number;
-  oldestPendingAgeMs: number | null;
-  retries: number;
-  dropped: number;
-  expired: number;
-  lastError: string | null;
-}
+/** One remote as `/api/stats` gives it in `remoteWrite` (the writer's own figures). */
+export type RemoteRow = Pick<
+  RemoteStats,
+  | "url"
+  | "queue"
+  | "sent"
+  | "pending"
+  | "oldestPendingAgeMs"
+  | "retries"
+  | "dropped"
+  | "expired"
+  | "lastError"
+>;
 
 /** Behind by more than this, a remote is shown as a warning. */
 const BEHIND_MS = 10_000;

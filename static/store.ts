@@ -11,6 +11,7 @@
 import type { InstanceView, SeriesPoints } from "../lib/live/messages.ts";
 import { METRICS } from "../lib/protocol.ts";
 import { displayColor, paletteColor, readableColor } from "../lib/colors.ts";
+import { blankView } from "../lib/model/instance.ts";
 
 /** The metrics the dashboard charts. */
 export const CHARTED = [METRICS.cpuPercent, METRICS.rssBytes] as const;
@@ -191,25 +192,9 @@ function placeholder(id: string): InstanceView {
       return x ?? "";
     }
   };
+  // Keys come from the wire: a prototype-less object, so none can be `__proto__`.
   return {
-    id,
-    service: dec(s),
-    instance: dec(i),
-    pid: null,
-    host: null,
-    color: paletteColor(id),
-    requestedColor: null,
-    status: "live",
-    firstSeen: 0,
-    lastSeen: 0,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 0,
-    lost: 0,
-    startedAt: null,
-    restarts: 0,
-    lastRestartAt: null,
-    seqResets: 0,
+    ...blankView(id, dec(s), dec(i), paletteColor(id), "live"),
     latest: Object.create(null),
   };
 }

@@ -77,3 +77,37 @@ export function statusAt(
     ? "stale"
     : "live";
 }
+
+/**
+ * A view with nothing known yet but its identity and colour: what a new instance starts
+ * from, and what an instance only known from elsewhere (a remote, a page's placeholder) shows.
+ */
+export function blankView(
+  id: string,
+  service: string,
+  instance: string,
+  color: string,
+  status: InstanceStatus,
+): InstanceView {
+  return {
+    id,
+    service,
+    instance,
+    pid: null,
+    host: null,
+    color,
+    requestedColor: null,
+    status,
+    firstSeen: 0,
+    lastSeen: 0,
+    clockOffsetMs: 0,
+    intervalMs: 1000,
+    received: 0,
+    lost: 0,
+    startedAt: null,
+    restarts: 0,
+    lastRestartAt: null,
+    seqResets: 0,
+    latest: {},
+  };
+}

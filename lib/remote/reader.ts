@@ -14,7 +14,7 @@ import { instanceId } from "../collector/instances.ts";
 import { paletteColor } from "../colors.ts";
 import { LIMITS } from "../protocol.ts";
 import { splitCredentials } from "./url.ts";
-import type { InstanceView } from "../model/instance.ts";
+import { blankView, type InstanceView } from "../model/instance.ts";
 import type { Point } from "../store/query.ts";
 import type { SeriesAnswer } from "../store/durable.ts";
 import type { HistoryReader } from "../http/series.ts";
@@ -142,27 +142,7 @@ export class RemoteReader {
       const id = instanceId(service, instance);
       if (seen.has(id)) continue;
       if (seen.size >= MAX_INSTANCES) break;
-      seen.set(id, {
-        id,
-        service,
-        instance,
-        pid: null,
-        host: null,
-        color: paletteColor(id),
-        requestedColor: null,
-        status: "gone",
-        firstSeen: 0,
-        lastSeen: 0,
-        clockOffsetMs: 0,
-        intervalMs: 1000,
-        received: 0,
-        lost: 0,
-        startedAt: null,
-        restarts: 0,
-        lastRestartAt: null,
-        seqResets: 0,
-        latest: {},
-      });
+      seen.set(id, blankView(id, service, instance, paletteColor(id), "gone"));
     }
     this.#instances = [...seen.values()];
     this.#stats.instances = this.#instances.length;

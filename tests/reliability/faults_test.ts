@@ -98,7 +98,12 @@ Deno.test("SIGKILL under load from 4 agents: storage reopens, each agent lost at
         !stored.has(i)
       );
       // Every sample missing from history is counted as lost, and only those.
-      assert.equal(v.lost, missing.length, `${a.id}: lost ${v.lost}, missing ${missing.length}`);
+      assert.equal(
+        v.lost,
+        missing.length,
+        `${a.id}: lost ${v.lost}, missing ${missing.length}: readings ${missing.join(",")} taken ` +
+          `${missing.map((i) => a.readers.takenAt[i] - killedAt).join(",")} ms after the kill`,
+      );
       // And they are the last second before the kill (flushes run every second; 250 ms slack).
       const lateness = missing.map((i) => killedAt - a.readers.takenAt[i]);
       assert.ok(lateness.every((ms) => ms < 1250), `${a.id}: missing samples ${lateness}`);
