@@ -7,6 +7,7 @@
  */
 import type { Identity, Message } from "../protocol.ts";
 import {
+  blankView,
   GONE_AFTER_INTERVALS,
   type InstanceView,
   type PersistedView,
@@ -337,26 +338,15 @@ export class Instances {
   }
 
   #newView(id: string, identity: Identity, arrival: number): InstanceView {
+    const color = displayColor(id, identity.color);
     return {
-      id,
-      service: identity.service,
-      instance: identity.instance,
+      ...blankView(id, identity.service, identity.instance, color, "live"),
       pid: identity.pid,
       host: identity.host,
-      color: displayColor(id, identity.color),
       requestedColor: identity.color,
-      status: "live",
       firstSeen: arrival,
       lastSeen: arrival,
-      clockOffsetMs: 0,
       intervalMs: identity.intervalMs ?? this.defaultIntervalMs,
-      received: 0,
-      lost: 0,
-      startedAt: null,
-      restarts: 0,
-      lastRestartAt: null,
-      seqResets: 0,
-      latest: {},
     };
   }
 
