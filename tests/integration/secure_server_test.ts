@@ -43,7 +43,10 @@ Deno.test("with CURVE and an allowlist, an allowed agent is listed and one witho
     intervalMs: 50,
   });
   try {
-    assert.ok(server.output.some((l) => l.includes("CURVE on")), server.output.join("\n"));
+    await waitFor( // the banner's later lines may still be on their way
+      () => server.output.some((l) => l.includes("CURVE on")),
+      `the banner's CURVE line; output:\n${server.output.join("\n")}`,
+    );
     const list = await waitFor(async () => {
       const l: InstanceView[] = await (await fetch(`${server.httpUrl}/api/instances`)).json();
       return l.some((v) => v.instance === "allowed" && v.received >= 10) && l;

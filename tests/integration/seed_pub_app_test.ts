@@ -54,9 +54,10 @@ Deno.test({
       }).spawn()
     );
     try {
-      assert.ok(
-        server.output.some((l) => l.includes("PUB apps connect to tcp://127.0.0.1:5555")),
-        server.output.join("\n"),
+      // The banner's later lines may still be on their way when startServer returns.
+      await waitFor(
+        () => server.output.some((l) => l.includes("PUB apps connect to tcp://127.0.0.1:5555")),
+        `the banner's SUB line; output:\n${server.output.join("\n")}`,
       );
       // The first message of a PUB that connects may be lost (slow joiner): wait for two.
       const list = await waitFor(
