@@ -29,7 +29,7 @@ export interface PlacedSample {
   metrics: Record<string, number>;
 }
 
-export { GONE_AFTER_INTERVALS, type PersistedView, STALE_AFTER_INTERVALS };
+export type { PersistedView };
 
 /** What {@link Instances.observe} made of one message. */
 export type Observation =

@@ -7,9 +7,6 @@
 import type { LiveClients } from "./deps.ts";
 import { CHART_METRICS } from "../model/instance.ts";
 
-/** Default metrics sent in a hello: the two charts. `?metrics=a,b` asks for others. */
-export { CHART_METRICS };
-
 /** True when the request has no Origin (not a browser) or comes from this same host. */
 export function sameOrigin(req: Request): boolean {
   const origin = req.headers.get("origin");

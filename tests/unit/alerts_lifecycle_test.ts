@@ -10,7 +10,7 @@ import { DEFAULT_RULES, parseRules } from "../../lib/alerts/rules.ts";
 import type { Notifier } from "../../lib/alerts/notify.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import { MB } from "../../lib/alerts/leak.ts";
-import { GONE_AFTER_INTERVALS, STALE_AFTER_INTERVALS } from "../../lib/collector/instances.ts";
+import { GONE_AFTER_INTERVALS, STALE_AFTER_INTERVALS } from "../../lib/model/instance.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { instanceView } from "../support/views.ts";
 
