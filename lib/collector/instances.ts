@@ -80,16 +80,27 @@ const OFFSET_HALF_WINDOW_MS = 30_000;
  * delay only ever adds to that difference, so the minimum is the best estimate of the
  * clocks' difference, and it does not jitter with load (which would reorder samples). Two
  * half-windows make it follow a clock step within a minute.
+ *
+ * A restored instance starts from the offset persisted with its view (`seed`, last valid at
+ * `seenAt`): the first frames after a collector restart wait while it starts, and an
+ * estimate taken from them alone was too high by that wait. When it then fell, the next
+ * samples were held at the last placed time (points never go back), several on one instant.
  */
 class OffsetEstimate {
-  #current = Infinity;
+  #current: number;
   #previous = Infinity;
-  #since = -Infinity;
+  #since: number;
+
+  constructor(seed = Infinity, seenAt = -Infinity) {
+    this.#current = seed;
+    this.#since = seenAt;
+  }
 
   /** Add one observation at collector time `now`; returns the estimate. */
   observe(delay: number, now: number): number {
     if (now - this.#since >= OFFSET_HALF_WINDOW_MS) {
-      this.#previous = this.#current;
+      // A minimum older than the whole window (a long silence) is not kept either.
+      this.#previous = now - this.#since < 2 * OFFSET_HALF_WINDOW_MS ? this.#current : Infinity;
       this.#current = Infinity;
       this.#since = now;
     }
@@ -241,7 +252,7 @@ export class Instances {
    * or gone one stays so: it is not expected back, and must not look silent). A view
    * persisted with `lastSeq` (and `agentStart`) resumes its sequence: samples sent while the
    * collector was down or lost in its crash show up as a counted gap. Without them (older
-   * data) the sequence starts over.
+   * data) the sequence starts over. Its clock offset carries over too (see OffsetEstimate).
    */
   restore(views: PersistedView[]): void {
     // The most recently seen first: at the cap, those silent longest are the ones left out.
@@ -261,7 +272,9 @@ export class Instances {
         },
         seq: new Sequence(typeof lastSeq === "number" ? lastSeq : null, v.lastSeen),
         duplicates: 0,
-        offset: new OffsetEstimate(),
+        offset: Number.isFinite(v.clockOffsetMs)
+          ? new OffsetEstimate(v.clockOffsetMs, v.lastSeen)
+          : new OffsetEstimate(),
         derive: this.#deriver(v.service),
         agentStart: typeof agentStart === "number" ? agentStart : null,
         lastPlaced: -Infinity,

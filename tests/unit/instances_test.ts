@@ -414,6 +414,33 @@ Deno.test("derived series join the sample, so the store and the page see them", 
   assert.equal(reg.get(instanceId("svc", "host:1"))!.latest["jobs.per_s"], 10);
 });
 
+Deno.test("after a collector restart, samples keep their own spacing though the first frames waited", () => {
+  const skew = 5_000; // the agent's clock is 5 s behind
+  const first = new Instances();
+  for (let i = 0; i < 50; i++) placeOne(first, i, T0 + i * 20, T0 + i * 20 + skew + 1);
+  const id = instanceId("svc", "host:1");
+  const view = first.get(id)!;
+  const restored = new Instances();
+  restored.restore([{ ...structuredClone(view), lastSeq: first.lastSeq(id), agentStart: null }]);
+  // The collector is down for 300 ms; the backlog arrives as one frame that waited 100 ms in
+  // the socket while the new collector started, then samples come as usual (1 ms transit).
+  const backlog = Array.from({ length: 15 }, (_, k) => ({
+    seq: 50 + k,
+    ts: T0 + (50 + k) * 20,
+    metrics: metrics(),
+  }));
+  const sent = T0 + 64 * 20 + 5;
+  const obs = restored.observe(batch(backlog, sent), sent + skew + 100);
+  assert.ok(obs.ok);
+  const placed = obs.samples.map((s) => s.t);
+  for (let k = 65; k < 75; k++) {
+    placed.push(placeOne(restored, k, T0 + k * 20, T0 + k * 20 + skew + 1));
+  }
+  // Every sample at its own time on the collector's clock: 20 ms apart, none piled up.
+  assert.deepEqual(placed.slice(1).map((t, i) => t - placed[i]), Array(24).fill(20));
+  assert.equal(placed[0], T0 + 50 * 20 + skew + 1);
+});
+
 Deno.test("an instance's points never go back in time, so stores only ever append", () => {
   const reg = new Instances();
   const place = (seq: number, ts: number, arrival: number) => {
