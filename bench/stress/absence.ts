@@ -32,8 +32,8 @@ const backlogLimit = Number(values.backlog);
 const MB = 1024 * 1024;
 
 const dir = await Deno.makeTempDir({ prefix: "zeroapm-absence-" });
-const args = ["--http", "127.0.0.1:0", "--data", dir];
-const first = await startServer([...args, "--zmq", "tcp://127.0.0.1:*"]);
+const args = ["--data", dir];
+const first = await startServer(args);
 const endpoint = first.zmqEndpoint;
 const agent = createAgent({
   service: "stress",

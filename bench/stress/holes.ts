@@ -33,10 +33,6 @@ const FLOOD = new URL("./flood.ts", import.meta.url).pathname;
 
 const dir = await Deno.makeTempDir({ prefix: "zeroapm-holes-" });
 const server = await startServer([
-  "--http",
-  "127.0.0.1:0",
-  "--zmq",
-  "tcp://127.0.0.1:*",
   "--data",
   dir,
 ]);

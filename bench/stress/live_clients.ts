@@ -34,10 +34,6 @@ const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const server = await startServer([
-  "--http",
-  "127.0.0.1:0",
-  "--zmq",
-  "tcp://127.0.0.1:*",
   "--data",
   values.data,
 ]);

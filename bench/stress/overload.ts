@@ -49,10 +49,6 @@ const FLOOD = new URL("./flood.ts", import.meta.url).pathname;
 
 const dir = await Deno.makeTempDir({ prefix: "zeroapm-overload-" });
 const server = await startServer([
-  "--http",
-  "127.0.0.1:0",
-  "--zmq",
-  "tcp://127.0.0.1:*",
   // --memory: no durable history, for comparison. (Leaving out --data is not that: the
   // collector then keeps history in ./.zeroapm.)
   "--data",

@@ -170,12 +170,6 @@ Deno.test("server.ts refuses a bad rule file at start, naming the line, and serv
     const good = await startServer([
       "--rules",
       `${dir}/good.yaml`,
-      "--data",
-      "none",
-      "--http",
-      "127.0.0.1:0",
-      "--zmq",
-      "tcp://127.0.0.1:*",
     ]);
     try {
       const body = await (await fetch(`${good.httpUrl}/api/alerts`)).json();

@@ -38,12 +38,10 @@ async function storedValues(url: string, id: string, from: number, to: number): 
   return [...values].sort((a, b) => a - b);
 }
 
-const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"];
-
 Deno.test("a collector stopped with SIGTERM and started again serves every sample it had received", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-hist-" });
   const start = Date.now();
-  const first = await startServer([...BASE, "--data", dir]);
+  const first = await startServer(["--data", dir]);
   const readers = countingReaders();
   const agent = createAgent({
     service: "durable",
@@ -66,7 +64,7 @@ Deno.test("a collector stopped with SIGTERM and started again serves every sampl
     );
     assert.equal(await first.stop("SIGTERM"), 0, first.output.join("\n"));
 
-    const second = await startServer([...BASE, "--data", dir]);
+    const second = await startServer(["--data", dir]);
     try {
       const restored = await instance(second.httpUrl, id);
       // The agent said goodbye before the restart: it is known, and stays stopped (not stale,
@@ -98,7 +96,7 @@ Deno.test("a collector stopped with SIGTERM and started again serves every sampl
 Deno.test("a collector killed with SIGKILL during ingest reopens cleanly and lost at most the last second", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-kill-" });
   const start = Date.now();
-  const first = await startServer([...BASE, "--data", dir]);
+  const first = await startServer(["--data", dir]);
   const readers = countingReaders();
   const agent = createAgent({
     service: "durable",
@@ -117,7 +115,7 @@ Deno.test("a collector killed with SIGKILL during ingest reopens cleanly and los
     await first.stop("SIGKILL");
     await agent.stop();
 
-    const second = await startServer([...BASE, "--data", dir]);
+    const second = await startServer(["--data", dir]);
     try {
       const stored = new Set(await storedValues(second.httpUrl, id, start - 1000, killedAt + 1000));
       // Flushes run every second; allow 250 ms for the timer's own lateness on a busy machine.

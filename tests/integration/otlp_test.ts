@@ -106,12 +106,6 @@ async function checkSeries(httpUrl: string, id: string, token?: string): Promise
 
 Deno.test("server.ts --otlp: an OTel SDK app exporting protobuf arrives as counters, gauges and a histogram", async () => {
   const server = await startServer([
-    "--http",
-    "127.0.0.1:0",
-    "--zmq",
-    "tcp://127.0.0.1:*",
-    "--data",
-    "none",
     "--otlp",
     "127.0.0.1:0",
   ]);

@@ -12,8 +12,6 @@ import { startServer } from "../support/server_process.ts";
 import { countingReaders } from "../support/readers.ts";
 import { startPrometheus, startVictoria } from "../support/tsdb.ts";
 
-const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*"];
-
 async function ids(url: string): Promise<InstanceView[]> {
   return await (await fetch(`${url}/api/instances`)).json();
 }
@@ -45,7 +43,7 @@ for (
     const db = await engine();
     const dir = await Deno.makeTempDir({ prefix: "zeroapm-rr-" });
     const start = Date.now();
-    const writer = await startServer([...BASE, "--data", dir, "--remote-write", db.writeUrl]);
+    const writer = await startServer(["--data", dir, "--remote-write", db.writeUrl]);
     const taken = countingReaders();
     const agent = createAgent({
       service: "rr",
@@ -70,7 +68,7 @@ for (
         200,
       );
 
-      reader = await startServer([...BASE, "--data", "none", "--remote-read", db.base]);
+      reader = await startServer(["--remote-read", db.base]);
       const listed = await waitFor(
         async () => (await ids(reader!.httpUrl)).find((v) => v.id === "rr/one"),
         "the remote's instance listed",

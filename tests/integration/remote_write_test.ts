@@ -16,8 +16,6 @@ import { startServer } from "../support/server_process.ts";
 import { countingReaders } from "../support/readers.ts";
 import { sparePort, startPrometheus, startVictoria, type Tsdb } from "../support/tsdb.ts";
 
-const BASE = ["--http", "127.0.0.1:0"];
-
 async function remoteStats(url: string): Promise<RemoteStats[]> {
   return (await (await fetch(`${url}/api/stats`)).json()).remoteWrite;
 }
@@ -55,9 +53,6 @@ for (const engine of [startVictoria, startPrometheus]) {
       const db = await engine();
       const dir = data === "dir" ? await Deno.makeTempDir({ prefix: "zeroapm-rw-" }) : "none";
       const server = await startServer([
-        ...BASE,
-        "--zmq",
-        "tcp://127.0.0.1:*",
         "--data",
         dir,
         "--remote-write",
@@ -121,7 +116,7 @@ Deno.test("a 10 s VictoriaMetrics outage and a SIGKILLed collector lose no sampl
   const db = await startVictoria();
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-rw-kill-" });
   const zmq = `tcp://127.0.0.1:${sparePort()}`;
-  const args = [...BASE, "--zmq", zmq, "--data", dir, "--remote-write", db.writeUrl];
+  const args = ["--zmq", zmq, "--data", dir, "--remote-write", db.writeUrl];
   const start = Date.now();
   let server = await startServer(args);
   const readers = countingReaders();

@@ -10,8 +10,6 @@ import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
 
-const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--data", "none"];
-
 Deno.test("with CURVE and an allowlist, an allowed agent is listed and one without keys is not", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-keys-" });
   const collectorKeys = await writeKeyPair(dir, "collector", await generateKeyPair());
@@ -19,7 +17,6 @@ Deno.test("with CURVE and an allowlist, an allowed agent is listed and one witho
   const agentKeys = await writeKeyPair(dir, "agent", agentPair);
   await Deno.writeTextFile(`${dir}/allowed`, `# agents\n${agentPair.publicKey}\n`);
   const server = await startServer([
-    ...BASE,
     "--curve-key",
     collectorKeys.secretPath,
     "--curve-allow",
@@ -62,7 +59,7 @@ Deno.test("with CURVE and an allowlist, an allowed agent is listed and one witho
 
 Deno.test("with a token, the API and the page answer 401 without it and 200 with it; /healthz stays open", async () => {
   const token = "a-test-token-that-is-long-enough";
-  const server = await startServer([...BASE, "--token", token]);
+  const server = await startServer(["--token", token]);
   try {
     for (const path of ["/api/instances", "/api/stats", "/"]) {
       const res = await fetch(`${server.httpUrl}${path}`);
@@ -86,10 +83,6 @@ Deno.test("beyond loopback without a token, the collector makes one and prints t
   const server = await startServer([
     "--http",
     "0.0.0.0:0",
-    "--zmq",
-    "tcp://127.0.0.1:*",
-    "--data",
-    "none",
   ]);
   try {
     const line = await waitFor(

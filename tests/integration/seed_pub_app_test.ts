@@ -34,14 +34,8 @@ Deno.test({
   ignore: !havePyzmq() && !inCI,
   async fn() {
     const server = await startServer([
-      "--http",
-      "127.0.0.1:0",
-      "--zmq",
-      "tcp://127.0.0.1:*",
       "--sub-bind",
       "tcp://127.0.0.1:5555",
-      "--data",
-      "none",
     ]).catch((e) => {
       throw new Error(`${(e as Error).message}\n(the seed app's port 5555 must be free)`);
     });

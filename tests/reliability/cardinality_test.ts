@@ -114,10 +114,6 @@ async function instance(url: string, id: string): Promise<InstanceView | undefin
 Deno.test("real collector: a million-series agent and 10 500 instances: caps hold, memory bounded, a good agent unaffected", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-card-" });
   const server = await startServer([
-    "--http",
-    "127.0.0.1:0",
-    "--zmq",
-    "tcp://127.0.0.1:*",
     "--data",
     dir,
   ]);

@@ -22,10 +22,6 @@ Deno.test("a collector on a damaged database starts, says where the damaged copy
   f.close();
 
   const server = await startServer([
-    "--http",
-    "127.0.0.1:0",
-    "--zmq",
-    "tcp://127.0.0.1:*",
     "--data",
     dir,
   ]);

@@ -42,12 +42,10 @@ async function storedValues(url: string, id: string, from: number, to: number): 
   return values;
 }
 
-const BASE = ["--http", "127.0.0.1:0"];
-
 Deno.test("SIGKILL under load from 4 agents: storage reopens, each agent lost at most ~1 s, every lost sample counted", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-killload-" });
   const start = Date.now();
-  const first = await startServer([...BASE, "--zmq", "tcp://127.0.0.1:*", "--data", dir]);
+  const first = await startServer(["--data", dir]);
   const endpoint = first.zmqEndpoint; // the restarted collector takes the same port
   const agents = Array.from({ length: 4 }, (_, i) => {
     const readers = countingReaders();
@@ -70,7 +68,7 @@ Deno.test("SIGKILL under load from 4 agents: storage reopens, each agent lost at
     const killedAt = Date.now();
     await first.stop("SIGKILL");
     await new Promise((r) => setTimeout(r, 300)); // agents keep sampling into their backlogs
-    const restarted = await startServer([...BASE, "--zmq", endpoint, "--data", dir]);
+    const restarted = await startServer(["--zmq", endpoint, "--data", dir]);
     second = restarted;
     assert.ok(restarted.output.every((l) => !/error/i.test(l)), second.output.join("\n"));
     // Keep going a little on the new collector, then stop the agents and let it all arrive.
@@ -238,7 +236,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "zeroapm-full-" });
     const undo = (await tmpfs(dir, "size=2m"))!;
-    const server = await startServer([...BASE, "--zmq", "tcp://127.0.0.1:*", "--data", dir]);
+    const server = await startServer(["--data", dir]);
     const push = connectPush(server.zmqEndpoint, { lingerMs: 0 });
     const stats = async () => await (await fetch(`${server.httpUrl}/api/stats`)).json();
     const id = {

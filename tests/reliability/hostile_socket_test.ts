@@ -12,7 +12,6 @@ import { startServer } from "../support/server_process.ts";
 import { rssOf, tcpGarbage, zmtpHugeFrame } from "../support/hostile_net.ts";
 import { countingReaders } from "../support/readers.ts";
 
-const BASE = ["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--data", "none"];
 const MB = 1024 * 1024;
 
 async function instance(url: string, id: string): Promise<InstanceView | undefined> {
@@ -21,7 +20,7 @@ async function instance(url: string, id: string): Promise<InstanceView | undefin
 }
 
 Deno.test("raw TCP garbage and ZMTP frames claiming gigabytes: collector memory flat, a good agent keeps delivering", async () => {
-  const server = await startServer(BASE);
+  const server = await startServer([]);
   const agent = createAgent({
     service: "good",
     instance: "steady",

@@ -64,14 +64,7 @@ Deno.test("a hello over 10 000 instances holds 1000 views, live first, and stays
 });
 
 Deno.test(`real collector: ${INSTANCES} instances and ${CLIENTS} WebSocket clients: bounded hello, cap refuses upgrades, memory bounded, /healthz answers`, async () => {
-  const server = await startServer([
-    "--http",
-    "127.0.0.1:0",
-    "--zmq",
-    "tcp://127.0.0.1:*",
-    "--data",
-    "none",
-  ]);
+  const server = await startServer([]);
   const push = connectPush(server.zmqEndpoint, { sendHighWaterMark: 1000, lingerMs: 0 });
   const stuck: Deno.Conn[] = [];
   let reader: LiveClient | null = null;

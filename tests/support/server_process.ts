@@ -21,15 +21,23 @@ export interface ServerProcess {
 const SERVER = new URL("../../server.ts", import.meta.url).pathname;
 
 /**
- * Start `server.ts` with `args` (add `--http 127.0.0.1:0 --zmq tcp://127.0.0.1:*` for free
- * ports). OTLP is off unless `args` name `--otlp`: its default port 4318 is one for all.
+ * What a test's collector runs with unless its `args` name the flag: spare ports, no history
+ * directory, and no OTLP listener (its default port 4318 is one for all).
  */
+const TEST_DEFAULTS: Record<string, string> = {
+  "--http": "127.0.0.1:0",
+  "--zmq": "tcp://127.0.0.1:*",
+  "--data": "none",
+  "--otlp": "none",
+};
+
+/** Start `server.ts` with `args` on top of {@link TEST_DEFAULTS}. */
 export async function startServer(args: string[], timeoutMs = 15_000): Promise<ServerProcess> {
+  const defaults = Object.entries(TEST_DEFAULTS).filter(([flag]) => !args.includes(flag)).flat();
   const at = args.indexOf("--otlp");
-  const otlp = at >= 0 ? [] : ["--otlp", "none"];
   const wantsOtlp = at >= 0 && args[at + 1] !== "none";
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SERVER, ...otlp, ...args],
+    args: ["run", "-A", SERVER, ...defaults, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
