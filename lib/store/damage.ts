@@ -135,19 +135,24 @@ export function moveAside(path: string): string {
 const TABLES = ["series", "rounds", "chunks", "rollups", "wal", "instances"];
 
 /**
- * Copy every readable row of the damaged database at `from` (same schema `version`) into
- * `into`, table by table, up to the first unreadable page of each. Returns one phrase per
- * table: rows kept, and where reading stopped.
+ * Copy every readable row of the damaged database at `from` (schema version `oldest` to
+ * `version`: the same tables) into `into`, table by table, up to the first unreadable page of
+ * each. Returns one phrase per table: rows kept, and where reading stopped.
  */
-export function salvage(from: string, into: DatabaseSync, version: number): string[] {
+export function salvage(
+  from: string,
+  into: DatabaseSync,
+  oldest: number,
+  version: number,
+): string[] {
   let old: DatabaseSync;
   try {
     old = new DatabaseSync(from, { readOnly: true });
     const v = (old.prepare("PRAGMA user_version").get() as { user_version: number })
       .user_version;
-    if (v !== version) {
+    if (v < oldest || v > version) {
       old.close();
-      return [`nothing (schema version ${v}, not ${version})`];
+      return [`nothing (schema version ${v}, not ${oldest} to ${version})`];
     }
   } catch (e) {
     return [`nothing (${errorMessage(e)})`];

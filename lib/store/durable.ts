@@ -15,9 +15,10 @@ import { inTimeOrder } from "./order.ts";
 
 type Points = ArrayLike<number>;
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { chunkInfo, decodeChunk, encodeChunk } from "./chunk.ts";
+import { encodeChunk } from "./chunk.ts";
+import { readChunk, SharedTimes } from "./shared_times.ts";
 import {
-  bucketPoints,
+  bucketsByRow,
   decodeBucketColumns,
   decodeBuckets,
   emptyBuckets,
@@ -86,6 +87,15 @@ interface Open {
   sealing: number;
 }
 
+/** A seal round in progress: series still to seal, and the time columns it stores. */
+interface Round {
+  id: number;
+  /** The last WAL row it covers. */
+  cutoff: number;
+  queue: Open[];
+  shared: SharedTimes;
+}
+
 /** Answer to a history query. */
 export interface SeriesAnswer {
   tier: number;
@@ -104,7 +114,7 @@ export class DurableStore {
   /** Per dirty instance: last sequence number and agent start, persisted with the view. */
   #resume = new Map<string, { lastSeq: number | null; agentStart: number | null }>();
   /** The seal round in progress: its number, the WAL row it seals through, series to go. */
-  #round: { id: number; cutoff: number; queue: Open[] } | null = null;
+  #round: Round | null = null;
   #rounds: Rounds;
   #lastRound: number;
   #sealEveryMs: number;
@@ -249,12 +259,10 @@ export class DurableStore {
     if (!open) return { tier, bucketMs: b.width, points: [] };
     if (tier === 0) {
       for (const round of this.#rounds.overlapping(from, to)) {
-        const row = this.#stmt.chunkGet.get(round.id, open.id) as { data: Uint8Array } | undefined;
-        if (!row) continue;
-        const info = chunkInfo(row.data);
-        if (info.lastTime < from || info.firstTime >= to) continue;
-        const { times, values } = decodeChunk(row.data);
-        b.addPoints(times, values);
+        const get = (series: number) =>
+          (this.#stmt.chunkGet.get(round.id, series) as { data: Uint8Array } | undefined)?.data;
+        const chunk = readChunk(get, open.id, from, to);
+        if (chunk) b.addPoints(chunk.times, chunk.values);
       }
     } else {
       // Rows start at multiples of rowMs; none older than the tier's retention is kept. The
@@ -372,7 +380,12 @@ export class DurableStore {
     }
     queue.sort((a, b) => a.id - b.id); // chunks go in key order: appended, pages filled
     this.#lastRound = this.#now();
-    this.#round = { id: this.#rounds.next(), cutoff: row.id ?? 0, queue };
+    this.#round = {
+      id: this.#rounds.next(),
+      cutoff: row.id ?? 0,
+      queue,
+      shared: new SharedTimes(),
+    };
   }
 
   #sealStep(): void {
@@ -382,7 +395,7 @@ export class DurableStore {
       let first = Infinity;
       let last = -Infinity;
       for (const open of batch) {
-        const [lo, hi] = this.#sealSeries(open, round.id, round.cutoff);
+        const [lo, hi] = this.#sealSeries(open, round);
         first = Math.min(first, lo);
         last = Math.max(last, hi);
       }
@@ -400,22 +413,13 @@ export class DurableStore {
     if (round.queue.length === 0) this.#round = null;
   }
 
-  /** Seal `open`'s points of this round into round `roundId`; returns their first and last time. */
-  #sealSeries(open: Open, roundId: number, cutoff: number): [number, number] {
+  /** Seal `open`'s points of this round into `round`; returns their first and last time. */
+  #sealSeries(open: Open, round: Round): [number, number] {
     const [times, values] = inTimeOrder(open.times, open.values, open.sealing);
-    this.#stmt.chunk.run(roundId, open.id, encodeChunk(times, values));
+    const timesFrom = round.shared.owner(open.instance, open.id, times);
+    this.#stmt.chunk.run(round.id, open.id, encodeChunk(times, values, timesFrom));
     for (const tier of TIERS) {
-      const byRow = new Map<
-        number,
-        Map<number, { min: number; max: number; sum: number; count: number }>
-      >();
-      for (const [start, agg] of bucketPoints(times, values, tier.bucketMs)) {
-        const rowStart = Math.floor(start / tier.rowMs) * tier.rowMs;
-        let m = byRow.get(rowStart);
-        if (!m) byRow.set(rowStart, m = new Map());
-        m.set(start, agg);
-      }
-      for (const [rowStart, add] of byRow) {
+      for (const [rowStart, add] of bucketsByRow(times, values, tier)) {
         const old = this.#stmt.rollupGet.get(tier.tier, rowStart, open.id) as
           | { data: Uint8Array }
           | undefined;
@@ -423,7 +427,7 @@ export class DurableStore {
         this.#stmt.rollupPut.run(tier.tier, rowStart, open.id, encodeBuckets(merged));
       }
     }
-    this.#stmt.sealed.run(cutoff, open.id);
+    this.#stmt.sealed.run(round.cutoff, open.id);
     return [times[0], times[times.length - 1]];
   }
 

@@ -70,6 +70,25 @@ export function bucketPoints(
   return out;
 }
 
+/** {@link bucketPoints} for one tier, grouped by the row (`tier.rowMs` span) each bucket is in. */
+export function bucketsByRow(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  tier: Tier,
+): Map<number, Map<number, { min: number; max: number; sum: number; count: number }>> {
+  const byRow = new Map<
+    number,
+    Map<number, { min: number; max: number; sum: number; count: number }>
+  >();
+  for (const [start, agg] of bucketPoints(times, values, tier.bucketMs)) {
+    const rowStart = Math.floor(start / tier.rowMs) * tier.rowMs;
+    let m = byRow.get(rowStart);
+    if (!m) byRow.set(rowStart, m = new Map());
+    m.set(start, agg);
+  }
+  return byRow;
+}
+
 /** Merge new bucket aggregates into existing buckets (same bucket starts combine). */
 export function mergeBuckets(
   into: Buckets,

@@ -24,7 +24,9 @@ import { errorMessage } from "../errors.ts";
 export class DataDirError extends Error {}
 
 /** The schema version this code writes (`PRAGMA user_version`); see migrate.ts for older ones. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+/** The oldest schema version with this version's tables (3 only adds a kind of chunk). */
+export const SAME_TABLES_SINCE = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series(
@@ -76,7 +78,7 @@ export function openDatabase(
     if (!(e instanceof Damaged)) throw e;
     const aside = moveAside(path);
     const db = openChecked(dir, path, null, report);
-    const kept = salvage(aside, db, SCHEMA_VERSION);
+    const kept = salvage(aside, db, SAME_TABLES_SINCE, SCHEMA_VERSION);
     report(
       `history: ${path} is damaged (${e.message}); moved to ${aside}. Copied from it: ` +
         `${kept.join("; ")}. History goes on in a new ${path}.`,

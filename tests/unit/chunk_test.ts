@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { chunkInfo, decodeChunk, encodeChunk, encodeChunkAs } from "../../lib/store/chunk.ts";
+import {
+  chunkInfo,
+  decodeChunk,
+  decodeChunkTimes,
+  encodeChunk,
+  encodeChunkAs,
+} from "../../lib/store/chunk.ts";
 import {
   BitReader,
   BitWriter,
@@ -133,7 +139,37 @@ Deno.test("chunk keeps irregular, duplicate, out-of-order times and huge gaps ex
     count: times.length,
     firstTime: T0,
     lastTime: 2 ** 48,
+    timesFrom: null,
   });
+});
+
+Deno.test("a chunk sharing another series' times leaves them out and decodes with them", () => {
+  const rnd = prng(11);
+  const times = Array.from({ length: 900 }, (_, i) => T0 + i * 1000 + Math.floor(rnd() * 4));
+  const cpu = times.map(() => Math.round(rnd() * 1000) / 10);
+  const own = encodeChunk(times, cpu);
+  const shared = encodeChunk(times, cpu, 7);
+  // The times cost ~2 bits each in the chunk that holds them; the sharing one saves them.
+  assert.ok(own.length - shared.length > 900 * 2 / 8, `${own.length} -> ${shared.length}`);
+  assert.deepEqual(chunkInfo(shared), {
+    count: 900,
+    firstTime: times[0],
+    lastTime: times[899],
+    timesFrom: 7,
+  });
+  const asked: number[] = [];
+  const out = decodeChunk(shared, (series) => (asked.push(series), decodeChunkTimes(own)));
+  assert.deepEqual(asked, [7]);
+  assert.deepEqual([...out.times], times);
+  assert.deepEqual([...out.values], cpu);
+  // Without the times, or with times that do not fit the header, it is a clear error.
+  assert.throws(() => decodeChunk(shared), /shares series 7's times/);
+  const other = Float64Array.from(times, (t) => t + 1);
+  assert.throws(() => decodeChunk(shared, () => other), /do not match/);
+  assert.throws(() => decodeChunk(shared, () => other.subarray(1)), /do not match/);
+  // The chunk that holds times never points on (no chains), and its times read alone.
+  assert.throws(() => decodeChunkTimes(shared), /shared times chained/);
+  assert.deepEqual([...decodeChunkTimes(own)], times);
 });
 
 Deno.test("chunk stores 1 s ticks with 0-3 ms of jitter in about 2 bits per time", () => {
