@@ -139,13 +139,7 @@ export function decodeChunk(
   bytes: Uint8Array,
   timesOf?: (series: number) => Float64Array,
 ): { times: Float64Array; values: Float64Array } {
-  if (bytes.length < 6) throw new Error(`corrupt chunk: ${bytes.length} bytes is too short`);
-  const end = bytes.length - 4;
-  const sum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(end, true);
-  if (sum !== fnv1a(bytes, 0, end)) throw new Error("corrupt chunk: checksum mismatch");
-  const r = new BitReader(bytes, 0, end);
-  const { mode, n, first, last } = readHeader(r);
-  if (n > MAX_POINTS) throw new Error(`corrupt chunk: count ${n} > ${MAX_POINTS}`);
+  const { r, end, mode, n, first, last } = openChunk(bytes);
   let times: Float64Array = new Float64Array(n);
   const values = new Float64Array(n);
   if (n > 0) {
@@ -168,18 +162,24 @@ export function decodeChunk(
 
 /** Only the times of a chunk that stores its own (checksum verified; values not read). */
 export function decodeChunkTimes(bytes: Uint8Array): Float64Array {
+  const { r, mode, n, first, last } = openChunk(bytes);
+  if ((mode & MODE_SHARED_TIMES) !== 0) throw new Error("corrupt chunk: shared times chained");
+  const times = new Float64Array(n);
+  if (n > 0) readTimes(r, times, first, (mode & MODE_TIME_GRID) !== 0);
+  if (n > 0 && times[n - 1] !== last) throw new Error("corrupt chunk: last time mismatch");
+  return times;
+}
+
+/** Check a chunk's length and checksum and read its header; `r` is at the times. */
+function openChunk(bytes: Uint8Array) {
   if (bytes.length < 6) throw new Error(`corrupt chunk: ${bytes.length} bytes is too short`);
   const end = bytes.length - 4;
   const sum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(end, true);
   if (sum !== fnv1a(bytes, 0, end)) throw new Error("corrupt chunk: checksum mismatch");
   const r = new BitReader(bytes, 0, end);
-  const { mode, n, first, last } = readHeader(r);
-  if ((mode & MODE_SHARED_TIMES) !== 0) throw new Error("corrupt chunk: shared times chained");
-  if (n > MAX_POINTS) throw new Error(`corrupt chunk: count ${n} > ${MAX_POINTS}`);
-  const times = new Float64Array(n);
-  if (n > 0) readTimes(r, times, first, (mode & MODE_TIME_GRID) !== 0);
-  if (n > 0 && times[n - 1] !== last) throw new Error("corrupt chunk: last time mismatch");
-  return times;
+  const header = readHeader(r);
+  if (header.n > MAX_POINTS) throw new Error(`corrupt chunk: count ${header.n} > ${MAX_POINTS}`);
+  return { r, end, ...header };
 }
 
 /**
