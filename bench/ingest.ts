@@ -43,6 +43,12 @@ export interface ThroughputOptions {
   parse?: boolean;
   /** Collector runs: durable history on (a temp data dir); done when every point is durable. */
   history?: boolean;
+  /**
+   * Collector runs: how often `/api/stats` is asked whether the run is done, ms (default 10).
+   * Each ask is an HTTP request served, and made, in the measured process: at 10 ms it is
+   * CPU the raw peers, which read a counter, do not spend.
+   */
+  pollMs?: number;
 }
 
 /** Metrics per bench sample (frames.ts agentMetrics): points = samples x this. */
@@ -87,6 +93,7 @@ async function drive(
   endpoint: string,
   o: ThroughputOptions,
   received: () => number | Promise<number>,
+  pollMs = POLL_MS,
 ): Promise<Omit<ThroughputRun, "wsFrames" | "maxStallMs" | "hubDropped" | "refused" | "lost">> {
   const names = instanceNames(o.instances);
   const children: Child[] = [];
@@ -120,7 +127,7 @@ async function drive(
         break;
       }
       if (t > o.timeoutMs) throw new Error(`timed out: ${n} of ${total} frames after ${t} ms`);
-      await sleep(POLL_MS);
+      await sleep(pollMs);
     }
     const cpuMs = cpuNow() - cpu0;
     const rs = await results;
@@ -204,7 +211,7 @@ export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun>
       maxStallMs = Math.max(maxStallMs, t - last - 5);
       last = t;
     }, 5);
-    const run = await drive(c.zmqEndpoint, o, async () => done(await stats()));
+    const run = await drive(c.zmqEndpoint, o, async () => done(await stats()), o.pollMs);
     clearInterval(tick);
     const s = await stats();
     if (s.live.clients !== 1) throw new Error(`expected 1 live client, found ${s.live.clients}`);
