@@ -49,6 +49,14 @@ export class Shedder {
     return false;
   }
 
+  /**
+   * True when `n` more points stay under the shedding line whoever sends them: each would be
+   * admitted by {@link admit}, and none counts as shed.
+   */
+  admitsAll(n: number): boolean {
+    return this.total + n <= this.max / 2;
+  }
+
   /** Count `n` points (negative: written) for `load`'s instance. */
   add(load: InstanceLoad, n: number): void {
     if (load.open === 0 && n > 0) this.#active++;
