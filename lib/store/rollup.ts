@@ -54,17 +54,22 @@ export function bucketPoints(
   bucketMs: number,
 ): Map<number, { min: number; max: number; sum: number; count: number }> {
   const out = new Map<number, { min: number; max: number; sum: number; count: number }>();
+  // Points come in time order when sealed: most fall in the previous point's bucket.
+  let lastB = NaN;
+  let last: { min: number; max: number; sum: number; count: number } | undefined;
   for (let i = 0; i < times.length; i++) {
     const b = Math.floor(times[i] / bucketMs) * bucketMs;
     const v = values[i];
-    const agg = out.get(b);
+    const agg = b === lastB ? last : out.get(b);
+    lastB = b;
+    last = agg;
     if (agg) {
       if (v < agg.min) agg.min = v;
       if (v > agg.max) agg.max = v;
       agg.sum = tidySum(agg.sum + v);
       agg.count++;
     } else {
-      out.set(b, { min: v, max: v, sum: v, count: 1 });
+      out.set(b, last = { min: v, max: v, sum: v, count: 1 });
     }
   }
   return out;

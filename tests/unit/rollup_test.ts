@@ -69,3 +69,14 @@ Deno.test("decodeBucketColumns gives the same buckets as decodeBuckets, as typed
   }
   assert.throws(() => decodeBucketColumns(blob.subarray(0, blob.length - 3)), /corrupt/);
 });
+
+Deno.test("bucketPoints gives the same buckets whether points come in time order or not", () => {
+  const times = [0, 1_000, 59_000, 61_000, 61_500, 3_600_000, 3_600_001, 30_000, 62_000, 500];
+  const values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const b = bucketPoints(times, values, 60_000);
+  // Buckets revisited after another bucket still collect every point.
+  assert.deepEqual(b.get(0), { min: 1, max: 10, sum: 24, count: 5 });
+  assert.deepEqual(b.get(60_000), { min: 4, max: 9, sum: 18, count: 3 });
+  assert.deepEqual(b.get(3_600_000), { min: 6, max: 7, sum: 13, count: 2 });
+  assert.equal(b.size, 3);
+});
