@@ -141,6 +141,8 @@ export class HistoryThread implements HistorySink {
   #now: () => number;
   #max: number;
   #points = new Map<string, Map<string, { t: number[]; v: number[] }>>();
+  /** The instance of the last append and its series in #points: a frame's points share it. */
+  #last: { instance: string; byMetric: Map<string, { t: number[]; v: number[] }> } | null = null;
   #touched = new Map<string, [InstanceView, number | null, number | null]>();
   #buffered = 0;
   #inFlight = 0;
@@ -245,12 +247,16 @@ export class HistoryThread implements HistorySink {
 
   /** Buffer one point; the thread has it by the next tick. */
   append(instance: string, metric: string, t: number, v: number): void {
-    if (this.#failed || this.#closing || this.pending >= 4 * this.#max) {
+    if (this.#failed || this.#closing || this.#buffered + this.#inFlight >= 4 * this.#max) {
       this.#lost++;
       return;
     }
-    let byMetric = this.#points.get(instance);
-    if (!byMetric) this.#points.set(instance, byMetric = new Map());
+    let byMetric = this.#last?.instance === instance ? this.#last.byMetric : undefined;
+    if (!byMetric) {
+      byMetric = this.#points.get(instance);
+      if (!byMetric) this.#points.set(instance, byMetric = new Map());
+      this.#last = { instance, byMetric };
+    }
     let buf = byMetric.get(metric);
     if (!buf) byMetric.set(metric, buf = { t: [], v: [] });
     buf.t.push(t);
@@ -367,6 +373,7 @@ export class HistoryThread implements HistorySink {
     this.#inFlight += this.#buffered;
     this.#buffered = 0;
     this.#points = new Map();
+    this.#last = null;
     this.#touched = new Map();
     const done = tick ? this.#wait(id) : null;
     this.#worker.postMessage(batch, transfer);
@@ -430,6 +437,7 @@ export class HistoryThread implements HistorySink {
     this.#buffered = 0;
     this.#inFlight = 0;
     this.#points = new Map();
+    this.#last = null;
     for (const w of this.#waiters.values()) w.reject(error);
     this.#waiters.clear();
     this.#unhold();
