@@ -70,6 +70,7 @@ export function measureBreakdown(
       const hub = new Hub({
         now,
         hello: () => ({ type: "hello", now: 0, windowMs: 0, instances: [], series: {} }),
+        nextTurn: (fn) => fn(), // frames go out at once (no timers in this synchronous run)
       });
       if (clients) {
         hub.add({ readyState: 1, bufferedAmount: 0, send() {}, close() {} }, null);

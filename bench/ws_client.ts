@@ -12,7 +12,7 @@
  * @module
  */
 import { readLines } from "./procs.ts";
-import type { LiveFrame } from "../lib/live/messages.ts";
+import type { BatchFrame, LiveFrame } from "../lib/live/messages.ts";
 
 /** What the parent asks. */
 export interface WsClientConfig {
@@ -45,11 +45,13 @@ async function main() {
     if (cfg.mode !== "latency") return;
     // Only frames of the timed instance are parsed: a page that keeps up, not a slow reader.
     if (!data.includes(METRIC)) return;
-    const f = JSON.parse(data) as LiveFrame;
-    if (f.type !== "samples") return;
-    for (const [t, sent] of f.points[METRIC] ?? []) {
-      res.endToEnd.push(at - sent);
-      res.toCollector.push(t - sent);
+    const m = JSON.parse(data) as LiveFrame | BatchFrame;
+    for (const f of m.type === "batch" ? m.frames : [m]) {
+      if (f.type !== "samples") continue;
+      for (const [t, sent] of f.points[METRIC] ?? []) {
+        res.endToEnd.push(at - sent);
+        res.toCollector.push(t - sent);
+      }
     }
   };
   ws.onerror = () => console.error("ws_client: websocket error");

@@ -94,6 +94,14 @@ export function connectLive(opts: LiveOptions): LiveConnection {
       } catch {
         return; // one bad frame never stops the page
       }
+      // Frames ingest published together come as one `batch` message (lib/live/hub.ts).
+      const batch = (frame as { type?: unknown; frames?: unknown } | null)?.type === "batch"
+        ? (frame as { frames?: unknown }).frames
+        : null;
+      if (Array.isArray(batch)) batch.forEach(deliver);
+      else deliver(frame);
+    };
+    const deliver = (frame: unknown) => {
       if (!frame || typeof frame !== "object") return;
       const type = (frame as { type?: unknown }).type;
       if (typeof type !== "string" || !KINDS.has(type)) return;

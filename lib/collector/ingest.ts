@@ -134,8 +134,13 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
     if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
-    if (obs.created || obs.changed) hub.publish({ type: "instance", now: arrival, instance: view });
-    if (obs.samples.length > 0) hub.publish({ type: "samples", now: arrival, id: obs.id, points });
+    // Sent once per turn of the event loop with the other frames of that turn (hub.ts).
+    if (obs.created || obs.changed) {
+      hub.publishSoon({ type: "instance", now: arrival, instance: view });
+    }
+    if (obs.samples.length > 0) {
+      hub.publishSoon({ type: "samples", now: arrival, id: obs.id, points });
+    }
     return refused;
   };
 

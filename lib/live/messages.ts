@@ -98,7 +98,16 @@ export interface IngestFrame {
   queueDelayMs: QueueDelaySummary;
 }
 
-/** Every frame the server sends on `/ws`. */
+/**
+ * Frames ingest published in one turn of the collector's event loop, in order, as one
+ * WebSocket message (lib/live/hub.ts `publishSoon`): a reader takes them one by one.
+ */
+export interface BatchFrame {
+  type: "batch";
+  frames: LiveFrame[];
+}
+
+/** Every frame the server sends on `/ws` (some of them inside a {@link BatchFrame}). */
 export type LiveFrame =
   | HelloFrame
   | SamplesFrame

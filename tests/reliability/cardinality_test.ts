@@ -47,6 +47,7 @@ Deno.test("in process: a million series from one agent, the total cap and the in
   const hub = new Hub({
     now,
     hello: () => ({ type: "hello", now: t, windowMs: 0, instances: [], series: {} }),
+    nextTurn: (fn) => fn(), // frames go out at once (no timers in this synchronous run)
   });
   const ingest = createIngest({ instances, recent, hub, stats, now, maxSeriesTotal: 100_000 });
   const good = who("good", "steady");

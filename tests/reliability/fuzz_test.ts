@@ -47,6 +47,7 @@ Deno.test(`${FRAMES} hostile frames through decode + ingest: no throw, all count
   const hub = new Hub({
     now,
     hello: () => ({ type: "hello", now: t, windowMs: 0, instances: [], series: {} }),
+    nextTurn: (fn) => fn(), // frames go out at once (no timers in this synchronous run)
   });
   const good: Identity = {
     service: "GOOD-sentinel",

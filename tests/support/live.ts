@@ -37,7 +37,8 @@ export class LiveClient {
   private constructor(ws: WebSocket) {
     this.#ws = ws;
     ws.onmessage = (e) => {
-      this.frames.push(JSON.parse(e.data as string));
+      const f = JSON.parse(e.data as string);
+      this.frames.push(...(f.type === "batch" ? f.frames : [f])); // hub.ts publishSoon
       for (const w of this.#waiters) w();
     };
     this.closed = new Promise((r) => ws.addEventListener("close", () => r()));

@@ -353,3 +353,31 @@ Deno.test("a client is not taken for slow while its big hello drains, and a slow
   assert.deepEqual(s.types(), ["hello", "samples", "samples", "dropped", "hello"]);
   assert.equal(built, 2);
 });
+
+Deno.test("frames published soon go out together at the next turn, as one batch, before any later frame", () => {
+  const turns: Array<() => void> = [];
+  const { hub } = setup({ nextTurn: (fn) => turns.push(fn) });
+  const a = new FakeSocket();
+  hub.add(a, null);
+  hub.publishSoon(samples(1));
+  hub.publishSoon(samples(2));
+  hub.publishSoon(samples(3));
+  assert.deepEqual(a.types(), ["hello"], "nothing sent within the turn");
+  assert.equal(turns.length, 1, "one send scheduled for the turn");
+  turns[0]();
+  const batch = a.frames()[1] as unknown as { type: string; frames: LiveFrame[] };
+  assert.equal(batch.type, "batch");
+  assert.deepEqual(batch.frames, [samples(1), samples(2), samples(3)]);
+  // A frame alone goes bare; a direct publish sends what was held first, in order.
+  hub.publishSoon(samples(4));
+  turns[1]();
+  hub.publishSoon(samples(5));
+  hub.publish({ type: "dropped", now: 6, count: 0 });
+  assert.deepEqual(a.frames().slice(2), [samples(4), samples(5), {
+    type: "dropped",
+    now: 6,
+    count: 0,
+  }]);
+  turns[2](); // nothing left for this turn
+  assert.equal(a.sent.length, 5);
+});

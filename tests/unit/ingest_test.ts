@@ -32,6 +32,7 @@ function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = 
   const hub = new Hub({
     now,
     hello: () => ({ type: "hello", now: t, windowMs: 60_000, instances: [], series: {} }),
+    nextTurn: (fn) => fn(), // each frame goes out at once (hub_test covers the batching)
   });
   const socket = new FakeSocket();
   hub.add(socket, null);
