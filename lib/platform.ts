@@ -45,8 +45,12 @@ export interface Platform {
   cpuUsage(): CpuTimes;
   /** Memory including RSS (a syscall). */
   memoryUsage(): MemoryFigures;
-  /** V8 heap figures without RSS: cheaper than memoryUsage() where the runtime allows. */
-  heap(): Omit<MemoryFigures, "rss">;
+  /**
+   * V8 heap figures, cheaper than memoryUsage() where the runtime allows (Node: no RSS).
+   * `rss` is there when the same call gives it anyway (Deno: `Deno.memoryUsage()` always
+   * reads it), so a caller need not read RSS a second time.
+   */
+  heap(): Omit<MemoryFigures, "rss"> & { rss?: number };
   /** V8's heap size limit in bytes; null where the runtime does not say (Deno). */
   heapLimit: (() => number) | null;
   /** A text file; throws when it cannot be read. */
@@ -63,10 +67,6 @@ export interface Platform {
 
 /** The Deno implementation: `Deno.*` only. */
 export function denoPlatform(): Platform {
-  const heap = () => {
-    const m = Deno.memoryUsage();
-    return { heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external };
-  };
   return {
     os: Deno.build.os,
     pid: Deno.pid,
@@ -80,7 +80,8 @@ export function denoPlatform(): Platform {
     },
     cpuUsage: denoCpuUsage(),
     memoryUsage: () => Deno.memoryUsage(),
-    heap,
+    // One op gives all four figures, RSS included (it reads /proc/self/statm itself).
+    heap: () => Deno.memoryUsage(),
     heapLimit: null,
     readText: (path) => Deno.readTextFileSync(path),
     readDir: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),

@@ -19,31 +19,17 @@ import { canonicalKey, hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
 import { errorMessage } from "./errors.ts";
 
-import { PROTOCOL_VERSION } from "./protocol_encode.ts";
-// The agent's side (the encoder and the version it writes) lives in protocol_encode.ts.
-export { createEncoder, encode, type OutgoingSample, PROTOCOL_VERSION } from "./protocol_encode.ts";
-
-/** Standard metric names; units are part of the name. */
-export const METRICS = {
-  cpuPercent: "cpu.percent",
-  rssBytes: "mem.rss_bytes",
-  heapUsedBytes: "mem.heap_used_bytes",
-  loopLagMs: "loop.lag_ms",
-} as const;
-
-/** Limits the decoder enforces; every one of them is a reject reason when exceeded. */
-export const LIMITS = {
-  /** Largest accepted frame, in bytes (the ZMQ socket enforces it too). */
-  maxMessageBytes: 1024 * 1024,
-  /** Longest service, instance, host or colour string, in UTF-16 code units. */
-  maxNameLength: 128,
-  /** Most metrics in one sample. */
-  maxMetricsPerSample: 256,
-  /** Most samples in one batch. */
-  maxSamplesPerBatch: 1000,
-  /** Most histograms in one sample. */
-  maxHistogramsPerSample: 64,
-} as const;
+import { LIMITS, METRICS, PROTOCOL_VERSION } from "./protocol_encode.ts";
+// The agent's side (the encoder, the version it writes, the standard names and the limits
+// it must keep to) lives in protocol_encode.ts: an agent loads it without the decoder.
+export {
+  createEncoder,
+  encode,
+  LIMITS,
+  METRICS,
+  type OutgoingSample,
+  PROTOCOL_VERSION,
+} from "./protocol_encode.ts";
 
 /** Who sent a message. An instance is identified by (service, instance). */
 export interface Identity {

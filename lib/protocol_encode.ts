@@ -1,7 +1,9 @@
 /**
- * Wire protocol v1, the agent's side: the version it writes and the encoder (one frame per
- * call, the identity's part turned into JSON once). The decoder and the types are in
- * protocol.ts, which re-exports everything here; see docs/protocol.md.
+ * Wire protocol v1, the agent's side: the version it writes, the standard metric names, the
+ * limits the collector enforces, and the encoder (one frame per call, the identity's part
+ * turned into JSON once). The decoder and the types are in protocol.ts, which re-exports
+ * everything here; an agent imports this module alone and never loads the decoder. See
+ * docs/protocol.md.
  *
  * @module
  */
@@ -9,6 +11,28 @@ import type { Histogram, Identity } from "./protocol.ts";
 
 /** Current protocol version, sent as `v`. */
 export const PROTOCOL_VERSION = 1;
+
+/** Standard metric names; units are part of the name. */
+export const METRICS = {
+  cpuPercent: "cpu.percent",
+  rssBytes: "mem.rss_bytes",
+  heapUsedBytes: "mem.heap_used_bytes",
+  loopLagMs: "loop.lag_ms",
+} as const;
+
+/** Limits the decoder enforces; every one of them is a reject reason when exceeded. */
+export const LIMITS = {
+  /** Largest accepted frame, in bytes (the ZMQ socket enforces it too). */
+  maxMessageBytes: 1024 * 1024,
+  /** Longest service, instance, host or colour string, in UTF-16 code units. */
+  maxNameLength: 128,
+  /** Most metrics in one sample. */
+  maxMetricsPerSample: 256,
+  /** Most samples in one batch. */
+  maxSamplesPerBatch: 1000,
+  /** Most histograms in one sample. */
+  maxHistogramsPerSample: 64,
+} as const;
 
 const encoder = new TextEncoder();
 

@@ -9,7 +9,8 @@
  */
 import { platform } from "../platform.ts";
 import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
-import { createEncoder, type Identity, LIMITS, METRICS, type OutgoingSample } from "../protocol.ts";
+import type { Identity } from "../protocol.ts";
+import { createEncoder, LIMITS, METRICS, type OutgoingSample } from "../protocol_encode.ts";
 import type { CurveClientOptions } from "../transport/zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { heapProfileEnabled, type HeapProfileOptions, startHeapProfiler } from "./heap_profile.ts";

@@ -6,16 +6,17 @@
  * into the window and one at its end, and sends the top allocation sites still live with
  * their growth in between (heap_sites.ts) as one heap-profile frame (lib/protocol_profile.ts).
  * At most one window per `minGapMs` (10 min). Works the same under Deno and Node 20.
+ * What only a window needs (the profile's reading and encoding) is loaded with the inspector,
+ * not with the agent: an app pays memory for it only once its heap grows.
  * Never throws into the app: failures (another debugger attached, no collector) go to
  * `onError` and wait out the gap like a success.
  *
  * @module
  */
 import { platform, unrefTimer } from "../platform.ts";
-import { encodeHeapProfile, type HeapProfile } from "../protocol_profile.ts";
+import type { HeapProfile } from "../protocol_profile.ts";
 import type { Identity } from "../protocol.ts";
-import { sourceLines } from "./heap_lines.ts";
-import { type SamplingProfile, siteTotals, topSites } from "./heap_sites.ts";
+import type { SamplingProfile } from "./heap_sites.ts";
 import { createHeapTrigger, type HeapTriggerOptions } from "./heap_trigger.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -110,7 +111,13 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
   let endWindow: (() => void) | null = null;
 
   const run = async () => {
-    const inspector = await load();
+    const [inspector, { siteTotals, topSites }, { sourceLines }, { encodeHeapProfile }] =
+      await Promise.all([
+        load(),
+        import("./heap_sites.ts"),
+        import("./heap_lines.ts"),
+        import("../protocol_profile.ts"),
+      ]);
     stats.loaded = true;
     if (closed) return;
     const session = new inspector.Session();

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { platform } from "../platform.ts";
+import { type MemoryFigures, platform } from "../platform.ts";
 import { createContainerReader } from "../proc/container.ts";
 import { openSelfRss, type SelfRss } from "../proc/self_rss.ts";
 import { type LagProbe, startLagProbe } from "./lag.ts";
@@ -95,10 +95,10 @@ export function hundredths(v: number): number {
 
 /** Readers for the current process. Starts a lag probe unless given one; the baseline is taken now. */
 export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessReaders {
-  const rss = opts.sources?.memoryUsage ? null : keptRss();
+  const memory = opts.sources?.memoryUsage ? null : ownMemory();
   const src: ProcessSources = {
     cpuUsage: platform.cpuUsage,
-    memoryUsage: rss ? () => memoryFrom(rss) : platform.memoryUsage,
+    memoryUsage: memory ? memory.read : platform.memoryUsage,
     clock: () => performance.now(),
     ...opts.sources,
   };
@@ -141,12 +141,44 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
     },
     close() {
       if (own) lag.close();
-      rss?.close();
+      memory?.close();
     },
   };
 }
 
-/** RSS from a kept-open /proc/self/statm on Linux (lib/proc/self_rss.ts); null elsewhere. */
+/**
+ * This process's memory, one reading per sample: `platform.heap()`, with RSS when it comes
+ * with it (Deno), else from a kept-open /proc/self/statm on Linux (lib/proc/self_rss.ts,
+ * opened on first need), else `platform.memoryUsage()`.
+ */
+function ownMemory(): { read(): MemoryFigures; close(): void } {
+  let kept: SelfRss | null | undefined; // undefined: not tried yet; null: not available
+  const rssBytes = () => {
+    if (kept === undefined) kept = keptRss();
+    if (kept) {
+      try {
+        return kept.read();
+      } catch {
+        // fall back to the runtime's reading
+      }
+    }
+    return platform.memoryUsage().rss;
+  };
+  return {
+    read() {
+      const h = platform.heap();
+      return {
+        rss: h.rss ?? rssBytes(),
+        heapUsed: h.heapUsed,
+        heapTotal: h.heapTotal,
+        external: h.external,
+      };
+    },
+    close: () => kept?.close(),
+  };
+}
+
+/** RSS from a kept-open /proc/self/statm on Linux; null elsewhere. */
 function keptRss(): SelfRss | null {
   if (platform.os !== "linux") return null;
   try {
@@ -154,19 +186,4 @@ function keptRss(): SelfRss | null {
   } catch {
     return null;
   }
-}
-
-/**
- * `process.memoryUsage()`'s figures: RSS from the kept file (from `process.memoryUsage()`
- * should that read ever fail) and the heap from V8.
- */
-function memoryFrom(rss: SelfRss) {
-  const h = platform.heap();
-  let bytes: number;
-  try {
-    bytes = rss.read();
-  } catch {
-    bytes = platform.memoryUsage().rss;
-  }
-  return { rss: bytes, heapUsed: h.heapUsed, heapTotal: h.heapTotal, external: h.external };
 }

@@ -29,7 +29,8 @@
  */
 import { BUCKET_COUNT, bucketIndex } from "../histogram.ts";
 import { formatKey, validName } from "../metric_key.ts";
-import { type Histogram, LIMITS, METRICS } from "../protocol.ts";
+import type { Histogram } from "../protocol.ts";
+import { LIMITS, METRICS } from "../protocol_encode.ts";
 import { labelCache } from "./label_cache.ts";
 import { RUNTIME_METRICS } from "./runtime.ts";
 import { errorMessage } from "../errors.ts";

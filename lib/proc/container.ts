@@ -105,7 +105,10 @@ export function createContainerReader(
         limitsAt = -Infinity; // a new place: read its limits now
       }
       const withLimits = t - limitsAt >= LIMITS_READ_MS;
-      const r = loc.ok ? readCgroupAt(loc.value, withLimits ? present : presentButLimits) : loc;
+      const files = withLimits ? present : presentButLimits;
+      // Nothing to read here (a host process in the root cgroup): no work until relocated.
+      if (loc.ok && files?.size === 0) return {};
+      const r = loc.ok ? readCgroupAt(loc.value, files) : loc;
       if (!r.ok) {
         if (r.reason.includes("not mounted") || r.reason.includes("no cgroup v2 entry")) {
           off = true;

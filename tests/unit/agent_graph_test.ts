@@ -29,6 +29,22 @@ async function graph(entry: string): Promise<Map<string, InfoModule>> {
   return new Map(info.modules.map((m) => [m.specifier, m]));
 }
 
+/** Modules reached from `entry` by static imports alone, as paths from the repository root. */
+async function staticModules(entry: string): Promise<Set<string>> {
+  const mods = await graph(entry);
+  const seen = new Set<string>();
+  const stack = [new URL(entry, ROOT).href];
+  while (stack.length > 0) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    for (const d of mods.get(s)?.dependencies ?? []) {
+      if (d.code?.specifier && !d.isDynamic) stack.push(d.code.specifier);
+    }
+  }
+  return new Set([...seen].map((s) => s.startsWith(ROOT.href) ? s.slice(ROOT.href.length) : s));
+}
+
 /** `node:` specifiers reached from `entry`: static ones, and those behind a dynamic import. */
 async function nodeImports(entry: string): Promise<{ static: string[]; dynamic: string[] }> {
   const mods = await graph(entry);
@@ -71,4 +87,21 @@ Deno.test("the agent under Deno statically reaches no node: module", async () =>
 Deno.test("the graph walk sees a static node: import (the Node platform)", async () => {
   const found = await nodeImports("lib/platform_node.ts");
   assert.deepEqual(found.static, ["node:fs", "node:os", "node:process", "node:url", "node:v8"]);
+});
+
+Deno.test("the agent loads neither the decoder nor the heap window's modules until needed", async () => {
+  // Every module an app loads costs it memory (docs/benchmarks.md, agent cost): the agent
+  // encodes but never decodes, and reads a heap profile only once its heap grows.
+  const mods = await staticModules("lib/agent/mod.ts");
+  assert.ok(mods.has("lib/protocol_encode.ts") && mods.has("lib/agent/heap_profile.ts"));
+  for (
+    const m of [
+      "lib/protocol.ts",
+      "lib/protocol_profile.ts",
+      "lib/agent/heap_sites.ts",
+      "lib/agent/heap_lines.ts",
+    ]
+  ) {
+    assert.ok(!mods.has(m), `${m} is loaded with the agent`);
+  }
 });
