@@ -81,6 +81,13 @@ export interface AppWindow {
   updates: number;
   /** Median VmRSS during the window, bytes. */
   rssBytes: number;
+  /**
+   * Its two parts, medians over the window, bytes: RssAnon (the process's private memory:
+   * heap, stacks, JS objects) and RssFile (pages of the deno executable and shared libraries
+   * it has touched: the same pages in every Deno process, yet counted in each one's RSS).
+   */
+  rssAnonBytes: number;
+  rssFileBytes: number;
 }
 
 /** Everything the agent-cost benchmark measured. */
@@ -123,11 +130,14 @@ async function statCpuMs(pid: number): Promise<number> {
   return (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK;
 }
 
-/** VmRSS of a process, bytes (NaN when unreadable). */
-async function rssBytes(pid: number): Promise<number> {
+/** VmRSS of a process and its RssAnon and RssFile parts, bytes (NaN when unreadable). */
+async function rssBytes(pid: number): Promise<[rss: number, anon: number, file: number]> {
   const s = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
-  const m = /^VmRSS:\s*(\d+)\s*kB/m.exec(s);
-  return m ? Number(m[1]) * 1024 : NaN;
+  const kb = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*(\\d+)\\s*kB`, "m").exec(s);
+    return m ? Number(m[1]) * 1024 : NaN;
+  };
+  return [kb("VmRSS"), kb("RssAnon"), kb("RssFile")];
 }
 
 /** Run the agent-cost benchmark. */
@@ -231,12 +241,12 @@ async function runRep(
         return { stat, m: await c.next<AppMark>() };
       }));
     const start = await mark();
-    const rss: number[][] = all.map(() => []);
+    const rss: Array<Array<[number, number, number]>> = all.map(() => []);
     const t0 = performance.now();
     while (performance.now() - t0 < o.windowMs) {
       await sleep(Math.min(500, o.windowMs - (performance.now() - t0)));
       const r = await Promise.all(all.map(([, c]) => rssBytes(c.pid)));
-      r.forEach((x, i) => Number.isFinite(x) && rss[i].push(x));
+      r.forEach((x, i) => x.every(Number.isFinite) && rss[i].push(x));
     }
     const end = await mark();
     const out = {} as Record<AppRole, AppWindow>;
@@ -250,7 +260,9 @@ async function runRep(
         samples: b.seq - a.seq,
         sent: b.sent - a.sent,
         updates: b.updates - a.updates,
-        rssBytes: summarize(rss[i]).median,
+        rssBytes: summarize(rss[i].map((x) => x[0])).median,
+        rssAnonBytes: summarize(rss[i].map((x) => x[1])).median,
+        rssFileBytes: summarize(rss[i].map((x) => x[2])).median,
       };
     });
     return out;
@@ -355,6 +367,9 @@ export interface CostSummary {
   statMsPerSample: number[];
   /** Per repetition: median RSS with - mean of the pair's, bytes. */
   rssBytes: number[];
+  /** Per repetition: the same for RssAnon and RssFile, bytes (their sum is about rssBytes). */
+  rssAnonBytes: number[];
+  rssFileBytes: number[];
   /** Per repetition: |RSS A - RSS B|, bytes. */
   aaRssBytes: number[];
   /** The larger of the RSS cost's range over reps and the largest A/A difference, bytes. */
@@ -378,6 +393,8 @@ export function costOf(r: AgentCostResults, role: AgentRole): CostSummary {
     (x[role].statCpuMs - mean(x.baseA.statCpuMs, x.baseB.statCpuMs)) / x[role].sent
   );
   const rssBytes = reps.map((x) => x[role].rssBytes - mean(x.baseA.rssBytes, x.baseB.rssBytes));
+  const part = (k: "rssAnonBytes" | "rssFileBytes") =>
+    reps.map((x) => x[role][k] - mean(x.baseA[k], x.baseB[k]));
   const aaRssBytes = reps.map((x) => Math.abs(x.baseA.rssBytes - x.baseB.rssBytes));
   const noiseMsPerSample = Math.max(range(msPerSample), ...aaMsPerSample);
   const samplesPerSec = summarize(reps.map((x) => x[role].sent / x[role].wallMs * 1000)).median;
@@ -391,6 +408,8 @@ export function costOf(r: AgentCostResults, role: AgentRole): CostSummary {
     cpuAboveNoise: summarize(msPerSample).median > noiseMsPerSample,
     statMsPerSample,
     rssBytes,
+    rssAnonBytes: part("rssAnonBytes"),
+    rssFileBytes: part("rssFileBytes"),
     aaRssBytes,
     rssNoiseBytes,
     rssAboveNoise: summarize(rssBytes).median > rssNoiseBytes,

@@ -636,6 +636,20 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     } ms per sample; with the updates ${range(main.statMsPerSample, 3)} ms per sample.`,
   );
   p();
+  const parts = (c: CostSummary) =>
+    `${num(mib(med(c.rssAnonBytes)), 1)} MiB RssAnon and ${
+      num(mib(med(c.rssFileBytes)), 1)
+    } MiB RssFile`;
+  p(
+    `What the RSS cost is made of (/proc/<pid>/status, medians over reps): the agent's own ${
+      parts(idle)
+    }; with the updates ${parts(main)}. RssAnon is the process's private memory (V8 heap, ` +
+      "malloc, stacks). RssFile is pages of the deno executable that the agent's calls touch " +
+      "(its ops, V8 builtins and compiler code, mapped 64 KiB at a time): the same pages serve " +
+      "every Deno process on the machine, but RSS counts them in full in each one. The target is " +
+      "judged on VmRSS, their sum.",
+  );
+  p();
   p("Per repetition (CPU over the window, ms; median VmRSS, MiB):");
   p();
   p(
