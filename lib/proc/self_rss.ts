@@ -1,12 +1,12 @@
 /**
  * The agent's own resident memory under Node, read every second at little cost (under Deno
  * the heap reading gives RSS too: lib/agent/process.ts): `/proc/self/statm` is opened once
- * and read again from its start each time. Opening a /proc file is most of
- * the cost of reading it (measured under Deno, first call after a timer wake-up: ~110 µs
- * for `process.memoryUsage()`, which opens statm each time, against ~40 µs for a read of
- * the open file). statm counts pages: the page size is the ratio to
- * `process.memoryUsage().rss` (lib/platform.ts) at start, rounded to a power of two (4 KiB on x86-64, 4, 16
- * or 64 KiB on arm64).
+ * and read again from its start each time. Opening a /proc file is most of the cost of
+ * reading it (measured under Deno, first call after a timer wake-up: ~110 µs for
+ * `process.memoryUsage()`, which opens statm each time, against ~40 µs for a read of the
+ * open file). statm counts pages: the page size is the ratio to `process.memoryUsage().rss`
+ * (lib/platform.ts) at start, rounded to a power of two (4 KiB on x86-64, 4, 16 or 64 KiB on
+ * arm64).
  *
  * @module
  */
