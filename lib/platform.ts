@@ -27,6 +27,12 @@ export interface MemoryFigures {
   external: number;
 }
 
+/** What {@link Platform.stat} tells of a file. */
+export interface FileStat {
+  size: number;
+  links: number;
+}
+
 /** A file opened once, read from its start on each call. */
 export interface KeptFile {
   /** Bytes read into `buf` from offset 0. */
@@ -57,8 +63,12 @@ export interface Platform {
   readText(path: string): string;
   /** Names in a directory; throws when it cannot be read. */
   readDir(path: string): string[];
-  /** A file's size in bytes; throws when it does not exist. */
-  fileSize(path: string): number;
+  /**
+   * A file's size in bytes and its number of links; throws when it does not exist. For
+   * /proc/self/fd the size is the number of open fds (Linux 6.2 and later; 0 before), and
+   * /proc/self/task has two links more than the process has threads.
+   */
+  stat(path: string): FileStat;
   /** A local path from a `file:` URL. */
   fromFileUrl(url: string): string;
   /** Open a file to read it again and again (/proc/self/statm). */
@@ -85,7 +95,10 @@ export function denoPlatform(): Platform {
     heapLimit: null,
     readText: (path) => Deno.readTextFileSync(path),
     readDir: (path) => Array.from(Deno.readDirSync(path), (e) => e.name),
-    fileSize: (path) => Deno.statSync(path).size,
+    stat(path) {
+      const s = Deno.statSync(path);
+      return { size: s.size, links: s.nlink ?? 0 };
+    },
     fromFileUrl: (url) => decodeURIComponent(new URL(url).pathname),
     keep(path) {
       const file = Deno.openSync(path);

@@ -32,7 +32,10 @@ export function nodePlatform(): Platform {
     heapLimit: () => v8.getHeapStatistics().heap_size_limit,
     readText: (path) => fs.readFileSync(path, "utf8"),
     readDir: (path) => fs.readdirSync(path),
-    fileSize: (path) => fs.statSync(path).size,
+    stat(path) {
+      const s = fs.statSync(path);
+      return { size: s.size, links: s.nlink };
+    },
     fromFileUrl: (url) => fileURLToPath(url),
     keep(path) {
       const fd = fs.openSync(path, "r");

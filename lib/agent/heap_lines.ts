@@ -21,7 +21,7 @@ const TYPESCRIPT = /\.(ts|tsx|mts|cts)$/;
 export function readSource(url: string): string | null {
   try {
     const path = platform.fromFileUrl(url);
-    if (platform.fileSize(path) > MAX_SOURCE_BYTES) return null;
+    if (platform.stat(path).size > MAX_SOURCE_BYTES) return null;
     return platform.readText(path);
   } catch {
     return null;

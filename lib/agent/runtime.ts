@@ -6,7 +6,7 @@
  * | `loop.lag_ms.p50`      | median event-loop lag over the interval, ms                   |
  * | `loop.lag_ms.p99`      | 99th percentile event-loop lag over the interval, ms          |
  * | `process.open_fds`     | open file descriptors (/proc/self/fd; Linux; every 10 s)       |
- * | `process.threads`      | OS threads (`Threads:` of /proc/self/status; Linux; every 10 s)|
+ * | `process.threads`      | OS threads (/proc/self/task; Linux; every 10 s)                |
  * | `mem.heap_total_bytes` | V8 heap reserved                                              |
  * | `mem.heap_limit_bytes` | V8 heap size limit (where the heap runs out)                  |
  * | `mem.external_bytes`   | memory of C++ objects bound to JS (buffers, ...)              |
@@ -21,13 +21,19 @@
  * `node:perf_hooks` monitorEventLoopDelay is not used: under Deno 2.9 it does not see
  * blocked loops (measured: a 50 ms block reads as 0.1 ms).
  *
+ * Both come from one `stat` each, whatever their number: /proc/self/fd's size is its count of
+ * fds (Linux 6.2 and later) and /proc/self/task has two links more than there are threads.
+ * Where the size is 0 (older kernels) the fds are listed, and where the links say nothing the
+ * threads come from `Threads:` in /proc/self/status. Listing the fds of a server with
+ * thousands of connections allocates an entry for each; the `stat` costs the same for any.
+ *
  * Reading never throws: a reading that fails leaves its metric out of that sample, and is
  * reported once per metric. It is tried again at the next reading (every SLOW_READ_MS for
  * fds and threads), so EMFILE, the moment the fd count matters most, passes.
  *
  * @module
  */
-import { platform as host, unrefTimer } from "../platform.ts";
+import { type FileStat, platform as host, unrefTimer } from "../platform.ts";
 import { readTextSync } from "../proc/read.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -76,6 +82,8 @@ export interface RuntimeSources {
   readDir(path: string): string[];
   /** A text file, as `fs.readFileSync(path, "utf8")`. */
   readFile(path: string): string;
+  /** Size and link count of a file, as `fs.statSync` (lib/platform.ts). */
+  stat(path: string): FileStat;
   /** Heap size and external memory, as `process.memoryUsage()` gives them. */
   memoryUsage(): HeapFigures;
   /** V8's heap size limit in bytes. */
@@ -114,6 +122,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
     // the cost of the fd count, in a profile of the agent).
     readDir: host.readDir,
     readFile: readTextSync,
+    stat: host.stat,
     // Without RSS where the runtime allows: the process readers already read it.
     memoryUsage: host.heap,
     // null under Deno (lib/platform.ts): mem.heap_limit_bytes is then not sent.
@@ -183,9 +192,14 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
       if (src.platform === "linux" && t - slowAt >= SLOW_READ_MS) {
         slowAt = t;
         slow = {};
-        // readdir holds the directory open while it lists it: its own fd is in the list.
-        attempt(slow, RUNTIME_METRICS.openFds, () => src.readDir("/proc/self/fd").length - 1);
+        attempt(slow, RUNTIME_METRICS.openFds, () => {
+          const n = src.stat("/proc/self/fd").size;
+          // readdir holds the directory open while it lists it: its own fd is in the list.
+          return n > 0 ? n : src.readDir("/proc/self/fd").length - 1;
+        });
         attempt(slow, RUNTIME_METRICS.threads, () => {
+          const links = src.stat("/proc/self/task").links;
+          if (links > 2) return links - 2;
           const m = /^Threads:\s*(\d+)/m.exec(src.readFile("/proc/self/status"));
           if (!m) throw new Error("no Threads: line in /proc/self/status");
           return Number(m[1]);

@@ -327,6 +327,9 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
     onError: (e) => errors.push((e as Error).message),
     sources: {
       platform: "linux",
+      // A kernel before 6.2: /proc/self/fd has no size, so the fds are listed; no thread
+      // count in the links either, so the status file is read (and fails here).
+      stat: () => ({ size: 0, links: 0 }),
       readDir: () => ["0", "1", "2", "3"],
       readFile: () => {
         throw new Error("ENOENT: /proc/self/status");
@@ -355,13 +358,41 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
   }
   const mac = createRuntimeReaders({
     onError: (e) => errors.push(String(e)),
-    sources: { platform: "darwin", readDir: () => assert.fail("no /proc off Linux") },
+    sources: {
+      platform: "darwin",
+      readDir: () => assert.fail("no /proc off Linux"),
+      stat: () => assert.fail("no /proc off Linux"),
+    },
   });
   const out = mac.read();
   mac.close();
   assert.equal(out[RUNTIME_METRICS.openFds], undefined);
   assert.equal(out[RUNTIME_METRICS.threads], undefined);
   assert.equal(errors.length, 2, "off Linux, absence is not an error");
+});
+
+Deno.test("runtime readers count fds and threads with one stat each, listing nothing", () => {
+  const statted: string[] = [];
+  const r = createRuntimeReaders({
+    probe: false,
+    sources: {
+      platform: "linux",
+      stat: (path) => {
+        statted.push(path);
+        return path === "/proc/self/fd" ? { size: 12, links: 2 } : { size: 0, links: 7 };
+      },
+      readDir: () => assert.fail("the fds are not listed when the size counts them"),
+      readFile: () => assert.fail("the status file is not read when the links count threads"),
+    },
+  });
+  try {
+    const out = r.read();
+    assert.equal(out[RUNTIME_METRICS.openFds], 12);
+    assert.equal(out[RUNTIME_METRICS.threads], 5, "two links more than threads");
+    assert.deepEqual(statted, ["/proc/self/fd", "/proc/self/task"]);
+  } finally {
+    r.close();
+  }
 });
 
 Deno.test("runtime readers read this process's fds and threads every SLOW_READ_MS", () => {
