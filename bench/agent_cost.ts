@@ -18,7 +18,13 @@
  *
  * @module
  */
-import { createAgent, createRegistry } from "../lib/agent/mod.ts";
+import {
+  createAgent,
+  createRegistry,
+  createRuntimeReaders,
+  RUNTIME_METRICS,
+} from "../lib/agent/mod.ts";
+import { SLOW_READ_MS } from "../lib/agent/runtime.ts";
 import { decode } from "../lib/protocol.ts";
 import { bindPull } from "../lib/transport/zmq.ts";
 import {
@@ -117,6 +123,12 @@ export interface AgentCostResults {
     histObserveNs: number;
     /** One `sampleNow()` with the 50 series, encoded and handed to a transport, µs. */
     sampleUs: number;
+    /**
+     * The runtime readers' fds-and-threads read (every 10 s) with {@link SLOW_READ_FDS} more
+     * files open, µs: one `stat` each (`stat`), and the listing kernels before 6.2 need
+     * (`list`).
+     */
+    slowRead: { stat: number; list: number };
   };
 }
 
@@ -295,7 +307,50 @@ async function microbench(): Promise<AgentCostResults["micro"]> {
   const counterIncNs = nsPerCall(N, (i) => counters[i % 4].inc(routeLabels[i % 5]));
   const gaugeSetNs = nsPerCall(N, (i) => gauges[i % 4].set(i, queueLabels[i % 5]));
   const histObserveNs = nsPerCall(N, (i) => hists[i % 2].observe(i % 300, routeLabels[i % 5]));
-  return { counterIncNs, gaugeSetNs, histObserveNs, sampleUs: await sampleMicros() };
+  return {
+    counterIncNs,
+    gaugeSetNs,
+    histObserveNs,
+    sampleUs: await sampleMicros(),
+    slowRead: slowReadMicros(),
+  };
+}
+
+/** Extra open files for {@link slowReadMicros}: a server with thousands of connections. */
+export const SLOW_READ_FDS = 5000;
+
+/**
+ * The runtime readers' slow read (open fds and threads) with {@link SLOW_READ_FDS} more files
+ * open, µs per read, best of 5 rounds: from one `stat` each, and by listing /proc/self/fd
+ * (what a kernel before 6.2 needs). The clock jumps past SLOW_READ_MS at every read, so
+ * every read is a slow one. Linux only; NaN elsewhere.
+ */
+function slowReadMicros(): { stat: number; list: number } {
+  if (Deno.build.os !== "linux") return { stat: NaN, list: NaN };
+  const files = Array.from({ length: SLOW_READ_FDS }, () => Deno.openSync("/proc/self/stat"));
+  try {
+    let t = 0;
+    const clock = () => (t += SLOW_READ_MS);
+    const time = (r: ReturnType<typeof createRuntimeReaders>) => {
+      try {
+        const fds = r.read()[RUNTIME_METRICS.openFds];
+        if (!(fds >= SLOW_READ_FDS)) throw new Error(`slow read saw ${fds} open fds`);
+        return nsPerCall(200, () => r.read()) / 1000;
+      } finally {
+        r.close();
+      }
+    };
+    return {
+      stat: time(createRuntimeReaders({ probe: false, sources: { clock } })),
+      // A kernel before 6.2: /proc/self/fd has no size, so the fds are listed.
+      list: time(createRuntimeReaders({
+        probe: false,
+        sources: { clock, stat: () => ({ size: 0, links: 0 }) },
+      })),
+    };
+  } finally {
+    files.forEach((f) => f.close());
+  }
 }
 
 /**

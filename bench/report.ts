@@ -20,6 +20,7 @@ import {
   type AppRole,
   costOf,
   type CostSummary,
+  SLOW_READ_FDS,
 } from "./agent_cost.ts";
 import { type HeapCostResults, renderHeapProfileCost } from "./heap_profile_cost.ts";
 
@@ -700,6 +701,18 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     `| one sample: \`sampleNow()\` (process and runtime readers, snapshot of the 50 series) + encode, into a transport that accepts at once | ${
       num(m.sampleUs)
     } µs | 1 | ${num(m.sampleUs)} |`,
+  );
+  p(
+    `| open fds and threads (read every 10 s), ${
+      num(SLOW_READ_FDS)
+    } more files open: one \`stat\` each (lib/agent/runtime.ts) | ${
+      num(m.slowRead.stat)
+    } µs | 0.1 | ${num(m.slowRead.stat / 10, 1)} |`,
+  );
+  p(
+    `| the same by listing /proc/self/fd (the fallback for kernels before 6.2, and how it was read before) | ${
+      num(m.slowRead.list)
+    } µs | 0.1 | ${num(m.slowRead.list / 10, 1)} |`,
   );
   p();
   p(
