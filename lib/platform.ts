@@ -63,11 +63,7 @@ export interface Platform {
   readText(path: string): string;
   /** Names in a directory; throws when it cannot be read. */
   readDir(path: string): string[];
-  /**
-   * A file's size in bytes and its number of links; throws when it does not exist. For
-   * /proc/self/fd the size is the number of open fds (Linux 6.2 and later; 0 before), and
-   * /proc/self/task has two links more than the process has threads.
-   */
+  /** A file's size in bytes and its number of links; throws when it does not exist. */
   stat(path: string): FileStat;
   /** A local path from a `file:` URL. */
   fromFileUrl(url: string): string;

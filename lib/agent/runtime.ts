@@ -21,11 +21,12 @@
  * `node:perf_hooks` monitorEventLoopDelay is not used: under Deno 2.9 it does not see
  * blocked loops (measured: a 50 ms block reads as 0.1 ms).
  *
- * Both come from one `stat` each, whatever their number: /proc/self/fd's size is its count of
- * fds (Linux 6.2 and later) and /proc/self/task has two links more than there are threads.
- * Where the size is 0 (older kernels) the fds are listed, and where the links say nothing the
- * threads come from `Threads:` in /proc/self/status. Listing the fds of a server with
- * thousands of connections allocates an entry for each; the `stat` costs the same for any.
+ * Open fds and threads come from one `stat` each, whatever their number: /proc/self/fd's
+ * size is its count of fds (Linux 6.2 and later), and /proc/self/task has two links more
+ * than there are threads. Where the size is 0 (older kernels) the fds are listed, and where
+ * the links say nothing the threads come from `Threads:` in /proc/self/status. Listing the
+ * fds of a server with thousands of connections allocates an entry for each; the `stat`
+ * costs the same for any number.
  *
  * Reading never throws: a reading that fails leaves its metric out of that sample, and is
  * reported once per metric. It is tried again at the next reading (every SLOW_READ_MS for
