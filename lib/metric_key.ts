@@ -20,8 +20,38 @@ export const KEY_LIMITS = {
   maxLabelValueLength: 128,
 } as const;
 
-const NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
-const LABEL_NAME = /^[a-z_][a-z0-9_]*$/;
+/** `c` (a UTF-16 code unit) is one of a-z, 0-9, _ : a character of a name's part. */
+function wordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/**
+ * `/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/`, written as a loop: names are checked on every
+ * frame the collector reads, and an agent that never compiles a regular expression keeps
+ * the regexp compiler's pages of the runtime out of its app's memory (issue 14).
+ */
+function nameSyntax(s: string): boolean {
+  const first = s.charCodeAt(0); // NaN when empty
+  if (!(first >= 97 && first <= 122)) return false;
+  let afterDot = false;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (afterDot) return false;
+      afterDot = true;
+    } else if (wordChar(c)) afterDot = false;
+    else return false;
+  }
+  return !afterDot;
+}
+
+/** `/^[a-z_][a-z0-9_]*$/` as a loop (see {@link nameSyntax}). */
+function labelNameSyntax(s: string): boolean {
+  const first = s.charCodeAt(0);
+  if (!((first >= 97 && first <= 122) || first === 95)) return false;
+  for (let i = 1; i < s.length; i++) if (!wordChar(s.charCodeAt(i))) return false;
+  return true;
+}
 
 /**
  * Characters that hide or disguise text, never accepted in names or label values: controls
@@ -32,17 +62,22 @@ const LABEL_NAME = /^[a-z_][a-z0-9_]*$/;
  * on the page it read as "live" next to the real status.
  */
 const HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
-const HIDDEN_ALL = new RegExp(HIDDEN.source, "gu");
 
 /** True when `text` holds a character that hides or disguises text (listed above). */
 export function hasHiddenChars(text: string): boolean {
-  return HIDDEN.test(text);
+  // Printable ASCII holds none of them: most text is decided without the regular expression.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return HIDDEN.test(text);
+  }
+  return false;
 }
 
 /** `text` with each hiding character written as `\u{XXXX}`, for a log line that cannot lie. */
 export function showHiddenChars(text: string): string {
+  if (!hasHiddenChars(text)) return text;
   return text.replace(
-    HIDDEN_ALL,
+    new RegExp(HIDDEN.source, "gu"),
     (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}}`,
   );
 }
@@ -56,7 +91,7 @@ export interface SeriesKey {
 
 /** True when `name` is a valid metric name (and not a key of Object.prototype). */
 export function validName(name: string): boolean {
-  return name.length <= KEY_LIMITS.maxNameLength && NAME.test(name) && !(name in Object.prototype);
+  return name.length <= KEY_LIMITS.maxNameLength && nameSyntax(name) && !(name in Object.prototype);
 }
 
 /** Format a key canonically. Throws a RangeError for an invalid name or label. */
@@ -117,6 +152,6 @@ export function canonicalKey(key: string): string | null {
 }
 
 function validLabel(name: string, value: string): boolean {
-  return name.length <= KEY_LIMITS.maxLabelNameLength && LABEL_NAME.test(name) &&
-    value.length <= KEY_LIMITS.maxLabelValueLength && !HIDDEN.test(value);
+  return name.length <= KEY_LIMITS.maxLabelNameLength && labelNameSyntax(name) &&
+    value.length <= KEY_LIMITS.maxLabelValueLength && !hasHiddenChars(value);
 }

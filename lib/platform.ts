@@ -71,12 +71,29 @@ export interface Platform {
   keep(path: string): KeptFile;
 }
 
+/**
+ * The host name. On Linux from /proc/sys/kernel/hostname (the same name, the UTS
+ * namespace's), through the file read the agent already does: `Deno.hostname()` is one
+ * more runtime path whose pages of the executable a plain app would carry (issue 14).
+ */
+function denoHostname(): string {
+  if (Deno.build.os === "linux") {
+    try {
+      const name = Deno.readTextFileSync("/proc/sys/kernel/hostname").trim();
+      if (name) return name;
+    } catch {
+      // no /proc (a sandbox): ask the runtime
+    }
+  }
+  return Deno.hostname();
+}
+
 /** The Deno implementation: `Deno.*` only. */
 export function denoPlatform(): Platform {
   return {
     os: Deno.build.os,
     pid: Deno.pid,
-    hostname: () => Deno.hostname(),
+    hostname: denoHostname,
     env(name) {
       try {
         return Deno.env.get(name);

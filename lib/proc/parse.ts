@@ -173,6 +173,7 @@ export function parseCgroup2Mount(text: string | null): Parsed<Cgroup2Mount> {
 
 /** mountinfo escapes space, tab, newline and backslash as octal `\040` etc. */
 function unescapeMount(s: string): string {
+  if (!s.includes("\\")) return s; // the usual case, without compiling a regular expression
   return s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 }
 

@@ -6,6 +6,7 @@ import {
   hasHiddenChars,
   parseKey,
   showHiddenChars,
+  validName,
 } from "../../lib/metric_key.ts";
 
 Deno.test("formatKey sorts labels and escapes quotes and backslashes", () => {
@@ -50,4 +51,38 @@ Deno.test("hidden characters are found and written out visibly for logs", () => 
   assert.equal(hasHiddenChars("\u3164"), true, "a blank Hangul filler");
   assert.equal(hasHiddenChars("naïve ☕"), false);
   assert.equal(showHiddenChars("\u202Eevil\u202C\n"), "\\u{202E}evil\\u{202C}\\u{000A}");
+});
+
+Deno.test("names and label names are checked exactly as their regular expressions say", () => {
+  const NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+  const LABEL = /^[a-z_][a-z0-9_]*$/;
+  const alphabet = ["a", "z", "0", "9", "_", ".", "A", "-", "é", "{"];
+  let strings = [""];
+  const all: string[] = [""];
+  for (let len = 1; len <= 4; len++) {
+    strings = strings.flatMap((s) => alphabet.map((c) => s + c));
+    all.push(...strings);
+  }
+  for (const s of all) {
+    assert.equal(validName(s), NAME.test(s), `name ${JSON.stringify(s)}`);
+    const labelOk = (() => {
+      try {
+        formatKey("m", { [s]: "v" });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    assert.equal(labelOk, LABEL.test(s), `label ${JSON.stringify(s)}`);
+  }
+});
+
+Deno.test("every UTF-16 code unit is hidden or not exactly as the character classes say", () => {
+  const HIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
+  for (let c = 0; c <= 0xffff; c++) {
+    const s = String.fromCharCode(c);
+    assert.equal(hasHiddenChars(`ab${s}`), HIDDEN.test(s), c.toString(16));
+  }
+  assert.equal(hasHiddenChars("plain ascii ~"), false);
+  assert.equal(hasHiddenChars("del\x7f"), true);
 });

@@ -138,6 +138,17 @@ Deno.test("zmtp endpoints: tcp host and port, bracketed IPv6, ipc paths; others 
       "udp://host:1",
       "localhost:5555",
       "",
+      "tcp://:5555",
+      "tcp://[::1]",
+      "tcp://[]:1",
+      "tcp://[zz]:1",
+      "tcp://h/x:1",
+      "tcp://h:12a",
+      "tcp://h:123456",
+      "tcp://h:+80",
+      "tcp://a:b:1",
+      "ipc://",
+      "ipc://a\nb",
     ]
   ) {
     assert.throws(() => parseEndpoint(bad), /is not tcp:\/\/HOST:PORT or ipc:\/\/PATH/, bad);

@@ -23,18 +23,48 @@ export interface ByteConn {
 /** Opens a connection to an endpoint. */
 export type Dialer = (endpoint: Endpoint) => Promise<ByteConn>;
 
-/** Parse a connect endpoint; throws a TypeError that says what is accepted. */
+/**
+ * Parse a connect endpoint; throws a TypeError that says what is accepted. Written without
+ * regular expressions: the agent calls it, and an agent that never compiles one keeps the
+ * regexp compiler's pages of the runtime out of its app's memory (issue 14).
+ */
 export function parseEndpoint(endpoint: string): Endpoint {
-  const ipc = /^ipc:\/\/(.+)$/.exec(endpoint);
-  if (ipc) return { kind: "ipc", path: ipc[1] };
-  const tcp = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\[\]*]+):(\d{1,5})$/.exec(endpoint);
-  const port = tcp ? Number(tcp[2]) : 0;
-  if (!tcp || port < 1 || port > 65535) {
-    throw new TypeError(
-      `endpoint ${JSON.stringify(endpoint)} is not tcp://HOST:PORT or ipc://PATH`,
-    );
+  const bad = () =>
+    new TypeError(`endpoint ${JSON.stringify(endpoint)} is not tcp://HOST:PORT or ipc://PATH`);
+  if (endpoint.startsWith("ipc://")) {
+    const path = endpoint.slice(6);
+    if (path.length === 0 || /* a line break ends a path */ hasLineBreak(path)) throw bad();
+    return { kind: "ipc", path };
   }
-  return { kind: "tcp", host: tcp[1].replace(/^\[|\]$/g, ""), port };
+  if (!endpoint.startsWith("tcp://")) throw bad();
+  const rest = endpoint.slice(6);
+  // HOST is [IPv6] or a name / IPv4 without ':', '/', '[', ']' or '*'; then :PORT.
+  const colon = rest.startsWith("[") ? rest.indexOf("]") + 1 : rest.indexOf(":");
+  if (colon <= 0 || rest[colon] !== ":") throw bad();
+  const host = rest[0] === "[" ? rest.slice(1, colon - 1) : rest.slice(0, colon);
+  const ok = rest[0] === "["
+    ? host.length > 0 && every(host, (c) => isHex(c) || c === 58 || c === 46)
+    : every(host, (c) => c !== 47 && c !== 91 && c !== 93 && c !== 42);
+  const digits = rest.slice(colon + 1);
+  const port = Number(digits);
+  if (
+    !ok || digits.length < 1 || digits.length > 5 || !every(digits, (c) => c >= 48 && c <= 57) ||
+    port < 1 || port > 65535
+  ) throw bad();
+  return { kind: "tcp", host, port };
+}
+
+function every(s: string, test: (c: number) => boolean): boolean {
+  for (let i = 0; i < s.length; i++) if (!test(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+function hasLineBreak(s: string): boolean {
+  return !every(s, (c) => c !== 10 && c !== 13 && c !== 0x2028 && c !== 0x2029);
 }
 
 /** The dialer of the runtime we are in. */
