@@ -108,7 +108,9 @@ export function createIngest(deps: IngestDeps): Ingest {
     let refused = 0;
     stats.messages++;
     stats.samples += obs.samples.length;
-    const points: SeriesPoints = {};
+    // The live frame's points, built only when a page is watching: with none connected the
+    // hub drops frames anyway, and these per-point pairs were a quarter of ingest's garbage.
+    const points: SeriesPoints | null = hub.size > 0 ? {} : null;
     const series = recent.seriesOf(obs.id);
     for (const s of obs.samples) {
       for (const name in s.metrics) {
@@ -129,7 +131,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         const v = s.metrics[name];
         ring.push(s.t, v);
         history?.append(obs.id, name, s.t, v);
-        (points[name] ??= []).push([s.t, v]);
+        if (points) (points[name] ??= []).push([s.t, v]);
       }
     }
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
@@ -138,7 +140,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     if (obs.created || obs.changed) {
       hub.publishSoon({ type: "instance", now: arrival, instance: view });
     }
-    if (obs.samples.length > 0) {
+    if (points && obs.samples.length > 0) {
       hub.publishSoon({ type: "samples", now: arrival, id: obs.id, points });
     }
     return refused;

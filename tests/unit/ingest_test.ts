@@ -275,3 +275,36 @@ Deno.test("ingest measures queueing delay at arrival: send time on the collector
   assert.equal(stats.queueDelay.total, 4);
   assert.equal(stats.queueDelay.sumMs, 1000);
 });
+
+Deno.test("ingest builds no live samples while no page is connected, and does once one is", () => {
+  let t = T0;
+  const hub = new Hub({
+    now: () => t,
+    hello: () => ({ type: "hello", now: t, windowMs: 60_000, instances: [], series: {} }),
+    nextTurn: (fn) => fn(),
+  });
+  const kinds: string[] = [];
+  const publishSoon = hub.publishSoon.bind(hub);
+  hub.publishSoon = (f: LiveFrame) => {
+    kinds.push(f.type);
+    publishSoon(f);
+  };
+  const recent = new RecentStore({ windowMs: 60_000 });
+  const ingest = createIngest({
+    instances: new Instances({}),
+    recent,
+    hub,
+    stats: new CollectorStats({ now: () => t, log: () => {} }),
+    now: () => t,
+  });
+  ingest(frame(0, T0, { "cpu.percent": 12 }));
+  assert.deepEqual(kinds, ["instance"], "no samples frame for nobody");
+  assert.deepEqual(recent.read("svc/h%3A1", T0)["cpu.percent"], [[T0, 12]], "still kept");
+  const socket = new FakeSocket();
+  hub.add(socket, null);
+  t += 1000;
+  ingest(frame(1, T0 + 1000, { "cpu.percent": 13 }));
+  assert.deepEqual(kinds, ["instance", "samples"]);
+  const last = JSON.parse(socket.sent.at(-1)!) as SamplesFrame;
+  assert.deepEqual(last.points["cpu.percent"], [[T0 + 1000, 13]]);
+});
