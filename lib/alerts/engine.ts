@@ -14,20 +14,18 @@
  */
 import type { InstanceView } from "../model/instance.ts";
 import { LeakDetector, type LeakEstimate, type LeakOptions } from "./leak.ts";
-import { compare, type Rule, ruleSelects, type RuleSet } from "./rules.ts";
+import { type Rule, ruleSelects, type RuleSet } from "./rules.ts";
 import type { AlertStore } from "./store.ts";
 import type { Notifier, NotifyStats } from "./notify.ts";
 import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 import { CarriedAlerts } from "./carried.ts";
+import { InstanceState, type Point } from "./instance_state.ts";
 import { formatEta, leakText } from "./leak_text.ts";
 import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
 import { errorMessage } from "../errors.ts";
 
 export { leakHolds, RECENT_CONFIDENCE } from "./verdict.ts";
-
-/** The metric the leak detector follows, and the container limit it compares with. */
-export const RSS_METRIC = "mem.rss_bytes";
-export const LIMIT_METRIC = "container.mem.limit_bytes";
+export { LIMIT_METRIC, type Point, RSS_METRIC } from "./instance_state.ts";
 
 /** Options for {@link createAlertEngine}. */
 export interface AlertEngineOptions {
@@ -58,11 +56,6 @@ export interface AlertEngineOptions {
   leakSites?: (instanceId: string) => LeakSite[] | undefined;
 }
 
-/** One sample: `[t, metrics]`, or `{ t, metrics }` as ingest places it. */
-export type Point =
-  | readonly [number, Record<string, number>]
-  | { readonly t: number; readonly metrics: Record<string, number> };
-
 /** What `/api/alerts` returns. */
 export interface AlertList {
   /** Pending and firing alerts, oldest first. */
@@ -91,28 +84,19 @@ export interface AlertEngine {
   list(): AlertList;
   /** The leak detector's latest estimate for an instance, null until it has enough data. */
   leakOf(instanceId: string): LeakEstimate | null;
+  /** The span and bucket width of the leak detectors' window, ms (what {@link primeLeak} wants). */
+  readonly leakWindow: { windowMs: number; resolutionMs: number };
+  /**
+   * An instance's RSS from before a collector restart (durable history, oldest first). It is
+   * fed to the instance's leak detector ahead of its first new sample, when that sample comes
+   * from the same process (not restarted): a leak alert then goes on across the restart at
+   * once, instead of waiting for the detector to fill again and ending meanwhile. An instance
+   * that never reports again is never judged on it.
+   */
+  primeLeak(view: InstanceView, times: ArrayLike<number>, values: ArrayLike<number>): void;
   stats(): AlertStats;
   /** Close the store and the notifier. */
   close(): void;
-}
-
-interface ThresholdState {
-  since: number | null;
-  value: number;
-}
-
-interface InstanceState {
-  /** Reported live since this engine started (a silent alert may then fire on gone). */
-  seenLive: boolean;
-  restarts: number;
-  startedAt: number | null;
-  detector: LeakDetector;
-  leak: LeakEstimate | null;
-  leakAt: number;
-  limit: number | null;
-  rules: Rule[];
-  thresholds: Map<string, ThresholdState>;
-  leakSince: Map<string, number>;
 }
 
 interface Active {
@@ -141,6 +125,8 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   const instances = new Map<string, InstanceState>();
   const active = new Map<string, Active>();
   const leakWarmMs = (opts.leak?.minSpanMs ?? 90_000) + 2 * leakEveryMs;
+  const { windowMs, resolutionMs } = new LeakDetector(opts.leak);
+  const leakWindow = { windowMs, resolutionMs };
   /** Alerts a previous run left active, waiting for the data to confirm them. */
   const carried = new CarriedAlerts(started, (name) => {
     const rule = byName.get(name)!;
@@ -171,33 +157,9 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   function stateOf(view: InstanceView): InstanceState {
     let st = instances.get(view.id);
     if (!st) {
-      st = {
-        seenLive: false,
-        restarts: view.restarts,
-        startedAt: view.startedAt,
-        detector: new LeakDetector(opts.leak),
-        leak: null,
-        leakAt: -Infinity,
-        limit: null,
-        rules: [],
-        thresholds: new Map(),
-        leakSince: new Map(),
-      };
-      st.rules = rules.filter((r) => ruleSelects(r, view.service, view.instance));
-      instances.set(view.id, st);
-    } else if (
-      view.restarts !== st.restarts ||
-      (view.startedAt !== null && st.startedAt !== null &&
-        Math.abs(view.startedAt - st.startedAt) > 60_000)
-    ) {
-      // A restart: its memory starts over, so does the trend.
-      st.detector.reset();
-      st.leak = null;
-      st.leakAt = -Infinity;
-      st.leakSince.clear();
-      st.restarts = view.restarts;
-    }
-    if (view.startedAt !== null) st.startedAt = view.startedAt;
+      const selected = rules.filter((r) => ruleSelects(r, view.service, view.instance));
+      instances.set(view.id, st = new InstanceState(view, selected, opts.leak));
+    } else st.follow(view);
     return st;
   }
 
@@ -333,25 +295,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
 
   return {
     observe(view, points) {
-      const st = stateOf(view);
-      for (const p of points) {
-        const t = "t" in p ? p.t : p[0];
-        const metrics = "metrics" in p ? p.metrics : p[1];
-        const rss = metrics[RSS_METRIC];
-        if (rss !== undefined) st.detector.add(t, rss);
-        const limit = metrics[LIMIT_METRIC];
-        if (limit !== undefined) st.limit = limit > 0 ? limit : null;
-        for (const rule of st.rules) {
-          if (rule.kind !== "threshold") continue;
-          const v = metrics[rule.metric];
-          if (v === undefined) continue;
-          let th = st.thresholds.get(rule.name);
-          if (!th) st.thresholds.set(rule.name, th = { since: null, value: v });
-          th.value = v;
-          if (compare(rule.op, v, rule.value)) th.since ??= t;
-          else th.since = null;
-        }
-      }
+      stateOf(view).feed(points);
     },
 
     evaluate(now, views) {
@@ -417,6 +361,12 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
 
     leakOf(id) {
       return instances.get(id)?.leak ?? null;
+    },
+
+    leakWindow,
+
+    primeLeak(view, times, values) {
+      stateOf(view).prime(times, values);
     },
 
     stats() {

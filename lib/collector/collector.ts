@@ -30,7 +30,6 @@ import { readThrough, RemoteReader } from "../remote/reader.ts";
 import { remoteFamilies } from "../remote/metrics.ts";
 import type { Retention } from "../store/query.ts";
 import { recentReader } from "../http/series.ts";
-import { CHART_METRICS } from "../model/instance.ts";
 import {
   createAlertEngine,
   createNotifier,
@@ -40,6 +39,7 @@ import {
 } from "../alerts/mod.ts";
 import type { LeakOptions } from "../alerts/leak.ts";
 import { openProfileStore } from "./profiles.ts";
+import { primeLeaks, refillWindow } from "./restore.ts";
 import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
 import { federateFamilies } from "../prom/federate.ts";
@@ -178,7 +178,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       }
     });
     for (const line of history.warnings) log(line);
-    instances.restore(history.restored);
+    instances.restore(history.restored, now());
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
   // Heap profiles agents send when their heap grows (profiles.db, kept as long as raw history).
@@ -208,6 +208,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     notifier: createNotifier({ targets: rules.webhooks, log, now }),
   });
   cleanup.defer(() => alerts.close());
+  if (history) await primeLeaks(history, instances.list(), alerts, now());
   const ingest = createIngest({
     instances,
     recent,
@@ -391,30 +392,5 @@ function serveOtlp(
     }, handler);
   } catch (e) {
     throw new Error(`cannot listen for OTLP on ${address}: ${errorMessage(e)}`);
-  }
-}
-
-/**
- * After a restart, fill the in-memory window from durable history (1-second buckets of the
- * charted metrics), so live charts and a page opened now show the minutes before the restart.
- */
-async function refillWindow(
-  history: HistoryThread,
-  ids: string[],
-  recent: RecentStore,
-  now: number,
-): Promise<void> {
-  const from = now - recent.windowMs;
-  const points = Math.min(5000, Math.ceil(recent.windowMs / 1000));
-  // All asked at once: the history thread answers in turn, without a round trip each.
-  const asked = ids.flatMap((id) =>
-    CHART_METRICS.map(async (metric) => ({
-      id,
-      metric,
-      answer: await history.query(id, metric, from, now, points),
-    }))
-  );
-  for (const { id, metric, answer } of await Promise.all(asked)) {
-    for (const [t, , avg] of answer.points) recent.push(id, metric, t, avg);
   }
 }

@@ -70,6 +70,11 @@ interface State {
   lastPlaced: number;
   /** Names in `view.latest` (at most `maxLatest`). */
   latestNames: number;
+  /**
+   * Since when this collector could hear the instance: its restart, for an instance restored
+   * from history; -Infinity for one it heard itself. Silence before it is not the instance's.
+   */
+  heardSince: number;
 }
 
 /** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
@@ -167,6 +172,7 @@ export class Instances {
         derive: this.#deriver(identity.service),
         agentStart: identity.start ?? null,
         lastPlaced: -Infinity,
+        heardSince: -Infinity,
         latestNames: 0,
       };
       this.#byId.set(id, state);
@@ -230,7 +236,7 @@ export class Instances {
   sweep(now: number, forgetAfterMs: number): { changed: InstanceView[]; forgotten: string[] } {
     const changed: InstanceView[] = [];
     const forgotten: string[] = [];
-    for (const [id, { view }] of this.#byId) {
+    for (const [id, { view, heardSince }] of this.#byId) {
       const silent = now - view.lastSeen;
       if (silent > forgetAfterMs) {
         this.#byId.delete(id);
@@ -238,7 +244,12 @@ export class Instances {
         continue;
       }
       if (view.status === "stopped") continue;
-      const status = statusAt(view, now);
+      // Silence while the collector was down does not count: after a restart an instance is
+      // stale until it reports, and gone only 60 intervals after the restart. (Judged gone at
+      // once, its alerts ended as "instance gone" a second before it reconnected.)
+      const status = heardSince > view.lastSeen
+        ? (statusAt({ ...view, lastSeen: heardSince }, now) === "gone" ? "gone" : "stale")
+        : statusAt(view, now);
       if (status !== view.status) {
         view.status = status;
         changed.push(view);
@@ -253,8 +264,9 @@ export class Instances {
    * persisted with `lastSeq` (and `agentStart`) resumes its sequence: samples sent while the
    * collector was down or lost in its crash show up as a counted gap. Without them (older
    * data) the sequence starts over. Its clock offset carries over too (see OffsetEstimate).
+   * `now` is the restart: silence is counted from it, not from the last report (see sweep).
    */
-  restore(views: PersistedView[]): void {
+  restore(views: PersistedView[], now: number): void {
     // The most recently seen first: at the cap, those silent longest are the ones left out.
     const newest = [...views].sort((a, b) => b.lastSeen - a.lastSeen);
     for (const persisted of newest) {
@@ -279,6 +291,7 @@ export class Instances {
         agentStart: typeof agentStart === "number" ? agentStart : null,
         lastPlaced: -Infinity,
         latestNames: names.length,
+        heardSince: now,
       });
     }
   }

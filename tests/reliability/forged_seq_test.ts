@@ -65,7 +65,7 @@ Deno.test("a forged seq persisted before a restart does not silence the agent af
     agentStart: T0 - 60_000,
   };
   const after = new Instances();
-  after.restore([persisted]);
+  after.restore([persisted], T0 + 60_000);
   const kept = realAgent(after, 5, 24, T0 + 60_000);
   assert.equal(kept, 20, "every real sample after the restart is stored");
   const v = after.list()[0];

@@ -64,7 +64,7 @@ Deno.test("after a restart, restored one-shot instances make room for a new agen
   for (let i = 0; i < 50; i++) before.observe(oneShot("bot", `b${i}`), T0 + i);
   const persisted: PersistedView[] = before.list().map((v) => ({ ...structuredClone(v) }));
   const after = new Instances({ maxInstances: 50 });
-  after.restore(persisted);
+  after.restore(persisted, T0 + 3 * 86_400_000);
   assert.equal(after.size, 50);
   const o = after.observe(oneShot("real", "agent"), T0 + 3 * 86_400_000);
   assert.ok(o.ok, "not refused instance_limit");

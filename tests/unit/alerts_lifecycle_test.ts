@@ -245,3 +245,68 @@ Deno.test("after a restart an instance last seen before it gets 'for' to report 
 
 /** Types only: the alert shape the assertions read. */
 export type { Alert };
+
+Deno.test("with its RSS history primed, a leak alert goes on across a collector restart at once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = { now: T0 };
+    const leaky = instanceView({ instance: "leaky" }, T0);
+    const redeployed = instanceView({ instance: "redeployed" }, T0);
+    const views = [leaky, redeployed];
+    const first = createAlertEngine({
+      rules: DEFAULT_RULES,
+      now: () => clock.now,
+      store: openAlertStore(dir),
+      notifier: recorder(),
+    });
+    run(first, views, 0, 600, () => true, clock); // both leak 1 MB/s for 10 minutes
+    const before = new Map(first.list().active.map((a) => [a.instance, a]));
+    assert.equal(before.get(leaky.id)?.state, "firing");
+    first.close();
+
+    // Back 2 minutes later with the last 10 minutes of RSS from history (3 s buckets).
+    const notifier = recorder();
+    clock.now = T0 + 720_000;
+    const second = createAlertEngine({
+      rules: DEFAULT_RULES,
+      now: () => clock.now,
+      store: openAlertStore(dir),
+      notifier,
+    });
+    const { resolutionMs } = second.leakWindow;
+    const times = Array.from({ length: 200 }, (_, i) => T0 + i * resolutionMs);
+    const values = times.map((t) => 100 * MB + ((t - T0) / 1000) * MB);
+    for (const v of views) {
+      v.status = "stale";
+      second.primeLeak(v, times, values);
+    }
+    const leaks = () => second.list().active.filter((a) => a.kind === "leak");
+    second.evaluate(clock.now, views);
+    assert.deepEqual(leaks(), [], "nothing judged before the instance reports");
+    // The first new samples: leaky from the same process, redeployed from a new one.
+    clock.now += 1000;
+    redeployed.restarts++;
+    redeployed.startedAt = clock.now - 500;
+    for (const v of views) {
+      v.status = "live";
+      v.lastSeen = clock.now;
+      second.observe(v, [[clock.now, { "mem.rss_bytes": 100 * MB + 721 * MB }]]);
+    }
+    second.evaluate(clock.now, views);
+    const active = leaks();
+    assert.deepEqual(active.map((a) => a.instance), [leaky.id], "confirmed at its first sample");
+    assert.equal(active[0].id, before.get(leaky.id)!.id, "the same alert");
+    assert.ok(second.leakOf(leaky.id)!.spanMs > 500_000, "the trend over the history too");
+    assert.equal(second.leakOf(redeployed.id), null, "a new process starts with no trend");
+    run(second, views, 722, 740, () => true, clock, (s) => 100 * MB + s * MB);
+    assert.equal(leaks().find((a) => a.instance === leaky.id)?.state, "firing");
+    assert.deepEqual(
+      notifier.events.filter((e) => e.includes(`memory-leak ${leaky.id}`)),
+      [],
+      "no resolving and no second firing notification",
+    );
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -421,7 +421,10 @@ Deno.test("after a collector restart, samples keep their own spacing though the 
   const id = instanceId("svc", "host:1");
   const view = first.get(id)!;
   const restored = new Instances();
-  restored.restore([{ ...structuredClone(view), lastSeq: first.lastSeq(id), agentStart: null }]);
+  restored.restore(
+    [{ ...structuredClone(view), lastSeq: first.lastSeq(id), agentStart: null }],
+    T0 + 1300,
+  );
   // The collector is down for 300 ms; the backlog arrives as one frame that waited 100 ms in
   // the socket while the new collector started, then samples come as usual (1 ms transit).
   const backlog = Array.from({ length: 15 }, (_, k) => ({
@@ -479,7 +482,7 @@ Deno.test("a goodbye makes an instance stopped: the sweep keeps it so, a restore
     { ...reg.get(id)!, id: "svc/gone", instance: "gone", status: "gone" as const },
     { ...reg.get(id)!, id: "svc/live", instance: "live", status: "live" as const },
   ];
-  restored.restore(views);
+  restored.restore(views, T0 + 3_600_000);
   assert.deepEqual(restored.list().map((v) => `${v.instance} ${v.status}`), [
     "gone gone",
     "host:1 stopped",
@@ -488,4 +491,25 @@ Deno.test("a goodbye makes an instance stopped: the sweep keeps it so, a restore
   // The same instance reporting again (say, started again under the same name) is live.
   reg.observe(msg(0, T0 + 3_700_000, { pid: 2 }), T0 + 3_700_000);
   assert.equal(reg.get(id)!.status, "live");
+});
+
+Deno.test("after a collector restart, silence is counted from the restart: nothing is gone before it could report", () => {
+  const reg = new Instances();
+  reg.observe(msg(0, T0), T0);
+  const id = instanceId("svc", "host:1");
+  // The collector was down for 5 minutes (far more than 60 intervals) and starts again.
+  const start = T0 + 300_000;
+  const restored = new Instances();
+  restored.restore([{ ...structuredClone(reg.get(id)!), lastSeq: 0, agentStart: null }], start);
+  restored.sweep(start + 1000, 86_400_000);
+  assert.equal(restored.get(id)!.status, "stale", "not gone: it could not be heard yet");
+  assert.equal(restored.get(id)!.lastSeen, T0, "the last report is still shown as it was");
+  restored.sweep(start + 59_000, 86_400_000);
+  assert.equal(restored.get(id)!.status, "stale");
+  // Still silent 60 intervals after the restart: gone.
+  assert.deepEqual(restored.sweep(start + 61_000, 86_400_000).changed.map((v) => v.status), [
+    "gone",
+  ]);
+  // Forgetting still counts from the last report itself.
+  assert.deepEqual(restored.sweep(start + 61_000, 300_000).forgotten, [id]);
 });

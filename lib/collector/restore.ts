@@ -1,0 +1,65 @@
+/**
+ * After a collector restart, what durable history gives back before ingest starts: the
+ * recent window the live charts draw, and each instance's RSS trend for its leak detector.
+ *
+ * @module
+ */
+import { type AlertEngine, RSS_METRIC } from "../alerts/mod.ts";
+import { CHART_METRICS, type InstanceView } from "../model/instance.ts";
+import type { RecentStore } from "../store/recent.ts";
+import type { HistoryThread } from "./history.ts";
+
+/**
+ * After a restart, hand the alert engine each restored instance's RSS over the leak window
+ * (since its agent started, in the detectors' buckets), so its leak trend goes on when it
+ * reports again instead of starting over (AlertEngine.primeLeak). Instances that said
+ * goodbye, are gone, or were not seen within the window have nothing to go on.
+ */
+export async function primeLeaks(
+  history: HistoryThread,
+  views: InstanceView[],
+  alerts: AlertEngine,
+  now: number,
+): Promise<void> {
+  const { windowMs, resolutionMs } = alerts.leakWindow;
+  const wanted = views.filter((v) =>
+    v.status !== "stopped" && v.status !== "gone" && v.lastSeen >= now - windowMs
+  );
+  const asked = wanted.map(async (view) => {
+    const from = Math.max(now - windowMs, view.startedAt ?? -Infinity);
+    const points = Math.max(1, Math.ceil((now - from) / resolutionMs));
+    return { view, answer: await history.query(view.id, RSS_METRIC, from, now, points) };
+  });
+  for (const { view, answer } of await Promise.all(asked)) {
+    alerts.primeLeak(
+      view,
+      answer.points.map(([t]) => t),
+      answer.points.map(([, , avg]) => avg),
+    );
+  }
+}
+
+/**
+ * After a restart, fill the in-memory window from durable history (1-second buckets of the
+ * charted metrics), so live charts and a page opened now show the minutes before the restart.
+ */
+export async function refillWindow(
+  history: HistoryThread,
+  ids: string[],
+  recent: RecentStore,
+  now: number,
+): Promise<void> {
+  const from = now - recent.windowMs;
+  const points = Math.min(5000, Math.ceil(recent.windowMs / 1000));
+  // All asked at once: the history thread answers in turn, without a round trip each.
+  const asked = ids.flatMap((id) =>
+    CHART_METRICS.map(async (metric) => ({
+      id,
+      metric,
+      answer: await history.query(id, metric, from, now, points),
+    }))
+  );
+  for (const { id, metric, answer } of await Promise.all(asked)) {
+    for (const [t, , avg] of answer.points) recent.push(id, metric, t, avg);
+  }
+}
