@@ -12,7 +12,9 @@
  */
 import type { Alert, LeakEstimate } from "../lib/live/messages.ts";
 import type { LeakSite } from "../lib/alerts/types.ts";
-import { formatEta, formatLeakRate, leakText } from "../lib/alerts/leak_text.ts";
+import { formatEta, formatLeakRate, growsText, leakText } from "../lib/alerts/leak_text.ts";
+
+export { growsText, siteLine, siteRate, siteWhere } from "../lib/alerts/leak_text.ts";
 
 export { formatEta, formatLeakRate, leakText };
 
@@ -193,32 +195,6 @@ export function parseAlerts(x: unknown): Alert[] {
 
 function isNum(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
-}
-
-/** `backend_app.ts:143` from a site's URL and line (the URL's last path segment). */
-export function siteWhere(s: LeakSite): string {
-  let file = s.url;
-  try {
-    const u = new URL(s.url);
-    file = decodeURIComponent(u.pathname.split("/").pop() || u.pathname) || s.url;
-  } catch { /* not a URL: shown as sent */ }
-  return s.line > 0 ? `${file || "?"}:${s.line}` : file || "(V8)";
-}
-
-/** `+12.5 MiB/min` (binary MiB: allocation sizes are bytes). */
-export function siteRate(bytesPerMin: number): string {
-  const mib = bytesPerMin / (1024 * 1024);
-  return `+${mib >= 10 ? Math.round(mib) : Math.round(mib * 10) / 10} MiB/min`;
-}
-
-/** `grows in cacheReadings (backend_app.ts:143), +45 MiB/min`. */
-export function growsText(s: LeakSite): string {
-  return `grows in ${s.fn} (${siteWhere(s)}), ${siteRate(s.bytesPerMin)}`;
-}
-
-/** One line of the sites panel: `cacheReadings (backend_app.ts:143) · 97 % · +45 MiB/min`. */
-export function siteLine(s: LeakSite): string {
-  return `${s.fn} (${siteWhere(s)}) · ${Math.round(s.share * 100)} % · ${siteRate(s.bytesPerMin)}`;
 }
 
 /** The sites of an alert from the wire: only well-formed ones, at most three. */

@@ -2,10 +2,12 @@
  * The words for memory growth, shared by the alert messages (and so the webhooks) and the
  * page's badges (`static/` imports this pure module), so both say the same thing in the same
  * unit as the memory charts: MiB (2^20 bytes). The detector and the API keep their numbers in
- * MB (10^6 bytes) per hour; only the text is converted.
+ * MB (10^6 bytes) per hour; only the text is converted. A leak's allocation sites (from a
+ * heap profile) are named the same way on the page and in Slack messages.
  *
  * @module
  */
+import type { LeakSite } from "../model/alert.ts";
 
 /** Bytes in one MiB, the unit of every memory number people read. */
 export const MIB = 1_048_576;
@@ -37,4 +39,30 @@ export function leakText(mbPerHour: number, timeToLimitMs?: number): string {
   return typeof timeToLimitMs === "number" && Number.isFinite(timeToLimitMs)
     ? `${head}, limit in ${formatEta(timeToLimitMs)}`
     : head;
+}
+
+/** `backend_app.ts:143` from a site's URL and line (the URL's last path segment). */
+export function siteWhere(s: LeakSite): string {
+  let file = s.url;
+  try {
+    const u = new URL(s.url);
+    file = decodeURIComponent(u.pathname.split("/").pop() || u.pathname) || s.url;
+  } catch { /* not a URL: shown as sent */ }
+  return s.line > 0 ? `${file || "?"}:${s.line}` : file || "(V8)";
+}
+
+/** `+12.5 MiB/min` (binary MiB: allocation sizes are bytes). */
+export function siteRate(bytesPerMin: number): string {
+  const mib = bytesPerMin / (1024 * 1024);
+  return `+${mib >= 10 ? Math.round(mib) : Math.round(mib * 10) / 10} MiB/min`;
+}
+
+/** `grows in cacheReadings (backend_app.ts:143), +45 MiB/min`. */
+export function growsText(s: LeakSite): string {
+  return `grows in ${s.fn} (${siteWhere(s)}), ${siteRate(s.bytesPerMin)}`;
+}
+
+/** One line of the sites panel: `cacheReadings (backend_app.ts:143) · 97 % · +45 MiB/min`. */
+export function siteLine(s: LeakSite): string {
+  return `${s.fn} (${siteWhere(s)}) · ${Math.round(s.share * 100)} % · ${siteRate(s.bytesPerMin)}`;
 }

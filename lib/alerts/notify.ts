@@ -13,6 +13,7 @@ import type { Alert } from "./types.ts";
 import type { WebhookTarget } from "./rules.ts";
 import { createBackoff, retryAfterMs } from "../backoff.ts";
 import { errorMessage } from "../errors.ts";
+import { growsText, siteLine } from "./leak_text.ts";
 
 /** Counters for `/api/stats`. */
 export interface NotifyStats {
@@ -225,24 +226,35 @@ export function jsonPayload(
   return { version: 1, source: "zeroapm", status, alert, at };
 }
 
-/** The `slack` webhook body: `{ text, blocks }`, with Slack's mrkdwn escaped. */
+/**
+ * The `slack` webhook body: `{ text, blocks }`, with Slack's mrkdwn escaped. A leak alert with
+ * allocation sites (its instance's heap profile) says where the memory grows, as the page
+ * does: the top site in the message, each site with its share below it.
+ */
 export function slackPayload(
   status: "firing" | "resolved",
   alert: Alert,
 ): { text: string; blocks: unknown[] } {
   const head = status === "firing" ? ":rotating_light: FIRING" : ":white_check_mark: RESOLVED";
   const what = `${alert.rule} on ${alert.instance}`;
-  const text = `${status === "firing" ? "FIRING" : "RESOLVED"}: ${what}: ${alert.message}`;
-  return {
-    text,
-    blocks: [{
-      type: "section",
-      text: {
-        type: "mrkdwn",
-        text: `*${head}* \`${escapeSlack(what)}\`\n${escapeSlack(alert.message)}`,
-      },
-    }],
-  };
+  const sites = alert.kind === "leak" ? (alert.leak?.sites ?? []).slice(0, 3) : [];
+  const grows = sites.length > 0 ? `; ${growsText(sites[0])}` : "";
+  const text = `${status === "firing" ? "FIRING" : "RESOLVED"}: ${what}: ${alert.message}${grows}`;
+  const blocks: unknown[] = [{
+    type: "section",
+    text: {
+      type: "mrkdwn",
+      text: `*${head}* \`${escapeSlack(what)}\`\n${escapeSlack(alert.message)}` +
+        (sites.length > 0 ? `\n${escapeSlack(growsText(sites[0]))}` : ""),
+    },
+  }];
+  if (sites.length > 0) {
+    blocks.push({
+      type: "context",
+      elements: sites.map((s) => ({ type: "mrkdwn", text: `\`${escapeSlack(siteLine(s))}\`` })),
+    });
+  }
+  return { text, blocks };
 }
 
 /** Slack's control characters in mrkdwn: `&`, `<`, `>` (wire strings must not make links). */

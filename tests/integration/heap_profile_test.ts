@@ -18,9 +18,9 @@ const FIXTURE = new URL("../fixtures/heap/leaky_app.ts", import.meta.url);
 const fixtureLine = (name: string) =>
   Deno.readTextFileSync(FIXTURE).split("\n").findIndex((l) => l.includes(`function ${name}(`)) + 1;
 
-/** A webhook receiver keeping every body. */
-function webhook() {
-  const bodies: WebhookPayload[] = [];
+/** A webhook receiver keeping every body (zeroapm's shape, or Slack's as `T`). */
+function webhook<T = WebhookPayload>() {
+  const bodies: T[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     bodies.push(await req.json());
     return new Response(null, { status: 204 });
@@ -32,7 +32,11 @@ function webhook() {
   };
 }
 
-async function collector(hookUrl: string, dataDir: string | null): Promise<Collector> {
+async function collector(
+  hookUrl: string,
+  dataDir: string | null,
+  slackUrl?: string,
+): Promise<Collector> {
   return await startCollector({
     httpPort: 0,
     zmq: "tcp://127.0.0.1:*",
@@ -45,7 +49,7 @@ async function collector(hookUrl: string, dataDir: string | null): Promise<Colle
   - { name: memory-leak, kind: leak, growth: 50MB/h, for: 20s }
 webhooks:
   - url: ${hookUrl}
-`),
+${slackUrl ? `  - { url: ${slackUrl}, format: slack }\n` : ""}`),
   });
 }
 
@@ -74,10 +78,11 @@ async function getJson(url: string) {
   return await res.json();
 }
 
-Deno.test("a Deno app leaking in retainOrders shows it with file and line in /api/profiles, the alert and the webhook", async () => {
+Deno.test("a Deno app leaking in retainOrders shows it with file and line in /api/profiles, the alert and the webhooks", async () => {
   const hook = webhook();
+  const slack = webhook<{ text: string }>();
   const dir = await Deno.makeTempDir();
-  const c = await collector(hook.url, dir);
+  const c = await collector(hook.url, dir, slack.url);
   const app = spawnApp(c.zmqEndpoint);
   try {
     const id = await waitFor(
@@ -133,10 +138,19 @@ Deno.test("a Deno app leaking in retainOrders shows it with file and line in /ap
     );
     assert.equal(firing.alert.leak?.sites?.[0].fn, "retainOrders");
     assert.equal(firing.alert.leak?.sites?.[0].line, fixtureLine("retainOrders"));
+    const inSlack = await waitFor(
+      () => slack.bodies.find((b) => b.text.startsWith("FIRING")),
+      "the firing Slack message",
+      15_000,
+      100,
+    );
+    const where = `${FIXTURE.pathname.split("/").pop()}:${fixtureLine("retainOrders")}`;
+    assert.ok(inSlack.text.includes(`grows in retainOrders (${where})`), inSlack.text);
   } finally {
     await app.stop();
     await c.stop();
     await hook.close();
+    await slack.close();
     await Deno.remove(dir, { recursive: true });
   }
   // Kept on disk: a restarted collector still serves the profile.

@@ -165,3 +165,35 @@ Deno.test("payloads: zeroapm JSON and Slack-compatible text with escaped wire st
   assert.ok(block.includes("svc/&lt;!channel&gt;&amp;x"), block);
   assert.ok(!block.includes("<!channel>"));
 });
+
+Deno.test("a slack message of a leak alert says where the memory grows, escaped", () => {
+  const site = {
+    fn: "cacheReadings",
+    url: "file:///app/backend_app.ts",
+    line: 141,
+    col: 5,
+    bytes: 90_000_000,
+    bytesPerMin: 52 * 1024 * 1024,
+    share: 0.97,
+  };
+  const evil = { ...site, fn: "<!channel>", line: 7, bytesPerMin: 1024 * 1024, share: 0.03 };
+  const alert = { ...ALERT, leak: { ...ALERT.leak!, sites: [site, evil] } };
+  const slack = slackPayload("firing", alert);
+  assert.equal(
+    slack.text,
+    "FIRING: memory-leak on backend/green: leaking 45.8 MiB/min, limit in ~3 h; " +
+      "grows in cacheReadings (backend_app.ts:141), +52 MiB/min",
+  );
+  const [section, context] = slack.blocks as Array<Record<string, unknown>>;
+  const main = (section.text as { text: string }).text;
+  assert.ok(main.endsWith("\ngrows in cacheReadings (backend_app.ts:141), +52 MiB/min"), main);
+  const lines = (context.elements as Array<{ text: string }>).map((e) => e.text);
+  assert.deepEqual(lines, [
+    "`cacheReadings (backend_app.ts:141) · 97 % · +52 MiB/min`",
+    "`&lt;!channel&gt; (backend_app.ts:7) · 3 % · +1 MiB/min`",
+  ]);
+  // Without sites (no heap profile) or for another kind of alert: the message alone.
+  assert.equal(slackPayload("firing", ALERT).blocks.length, 1);
+  const cpu = { ...alert, kind: "threshold" as const, rule: "cpu-high" };
+  assert.equal(slackPayload("firing", cpu).blocks.length, 1);
+});
