@@ -150,12 +150,16 @@ export function openProfileStore(opts: ProfileStoreOptions): ProfileStore {
   };
 }
 
+/** Below this share of the growth a site after the top one is noise ("0 %" lines): left out. */
+export const MIN_SITE_SHARE = 0.01;
+
 /** The top `n` sites that grew, as a leak alert carries them. */
 export function leakSites(p: HeapProfile, n: number): LeakSite[] {
   const perMin = p.spanMs > 0 ? 60_000 / p.spanMs : 0;
   const total = p.totalGrowth > 0 ? p.totalGrowth : 0;
   return p.sites
     .filter((s: HeapSite) => s.growth > 0)
+    .filter((s, i) => i === 0 || total === 0 || s.growth / total >= MIN_SITE_SHARE)
     .slice(0, n)
     .map((s) => ({
       fn: s.fn,

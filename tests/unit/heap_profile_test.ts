@@ -243,12 +243,13 @@ Deno.test("profiler: loads the inspector only on growth, one window per gap, fra
   p.close();
 });
 
-Deno.test("leak sites: top growing sites with their rate per minute and share", () => {
+Deno.test("leak sites: top growing sites with their rate per minute and share, not the crumbs", () => {
   const sites = leakSites({
     ...PROFILE,
     sites: [
       PROFILE.sites[0],
       { ...PROFILE.sites[0], fn: "b", growth: 5e6 },
+      { ...PROFILE.sites[0], fn: "crumb", growth: 1e5 }, // 0.5 % of the growth
       { ...PROFILE.sites[0], fn: "flat", growth: 0 },
     ],
   }, 3);
