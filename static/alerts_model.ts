@@ -13,6 +13,8 @@
 import type { Alert, LeakEstimate } from "../lib/live/messages.ts";
 import type { LeakSite } from "../lib/alerts/types.ts";
 import { formatEta, formatLeakRate, growsText, leakText } from "../lib/alerts/leak_text.ts";
+import { DEFAULT_LEAK_RULE } from "../lib/alerts/default_rules.ts";
+import { leakHolds } from "../lib/alerts/verdict.ts";
 
 export { growsText, siteLine, siteRate, siteWhere } from "../lib/alerts/leak_text.ts";
 
@@ -21,9 +23,6 @@ export { formatEta, formatLeakRate, leakText };
 /** Bytes in the MB the leak detector reports (decimal). */
 export const MB = 1_000_000;
 const HOUR_MS = 3_600_000;
-/** The default `memory-leak` rule's growth and confidence (docs/alerts.md). */
-export const DEFAULT_GROWTH_MB_PER_HOUR = 50;
-export const DEFAULT_CONFIDENCE = 0.95;
 
 /** How loud an instance's leak badge is: an alert firing, pending, or only a strong trend. */
 export type LeakLevel = "firing" | "pending" | "trend";
@@ -119,7 +118,9 @@ export function leakBadges(
   }
   for (const [id, e] of Object.entries(leaks)) {
     if (out.has(id) || !e || !isNum(e.mbPerHour) || !isNum(e.confidence)) continue;
-    if (e.confidence >= DEFAULT_CONFIDENCE && e.mbPerHour >= DEFAULT_GROWTH_MB_PER_HOUR) {
+    // The default rule's own test (growth, confidence, sustained, going on, beyond warm-up):
+    // a young process's warm-up is no "leaking" badge, however steep.
+    if (leakHolds(DEFAULT_LEAK_RULE, e, e.limitBytes ?? null).holds) {
       out.set(id, {
         level: "trend",
         text: leakText(e.mbPerHour, e.timeToLimitMs),

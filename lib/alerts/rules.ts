@@ -13,6 +13,9 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from
 import { parseDuration, parseRate, parseSize } from "./units.ts";
 import type { RuleKind } from "../model/alert.ts";
 import { errorMessage } from "../errors.ts";
+import { DEFAULT_RULES, DEFAULT_WARMUP_BYTES } from "./default_rules.ts";
+
+export { DEFAULT_LEAK_RULE, DEFAULT_RULES, DEFAULT_WARMUP_BYTES } from "./default_rules.ts";
 
 export { parseDuration, parseRate, parseSize };
 
@@ -81,8 +84,6 @@ export interface LeakRule extends RuleBase {
   warmupBytes: number;
 }
 
-/** The default warm-up allowance of a leak rule: 16 MiB. */
-export const DEFAULT_WARMUP_BYTES = 16 * 2 ** 20;
 
 /** One alert rule. */
 export type Rule = ThresholdRule | AbsenceRule | LeakRule;
@@ -113,39 +114,6 @@ export class RulesError extends Error {
   }
 }
 
-/** Built-in rules, used when no `--rules` file is given (see docs/alerts.md). */
-export const DEFAULT_RULES: readonly Rule[] = Object.freeze(
-  [
-    {
-      name: "memory-leak",
-      kind: "leak",
-      growthMbPerHour: 50,
-      withinMs: 6 * 3_600_000,
-      minConfidence: 0.95,
-      warmupBytes: DEFAULT_WARMUP_BYTES,
-      forMs: 10_000,
-      keepFiringForMs: 2 * 60_000,
-      origin: "default",
-    },
-    {
-      name: "instance-silent",
-      kind: "absence",
-      forMs: 30_000,
-      keepFiringForMs: 0,
-      origin: "default",
-    },
-    {
-      name: "cpu-high",
-      kind: "threshold",
-      metric: "cpu.percent",
-      op: ">",
-      value: 90,
-      forMs: 5 * 60_000,
-      keepFiringForMs: 0,
-      origin: "default",
-    },
-  ] satisfies Rule[],
-);
 
 /** The default rule set. */
 export function defaultRuleSet(): RuleSet {

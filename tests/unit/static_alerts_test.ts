@@ -79,7 +79,7 @@ Deno.test("active alerts: firing first, then pending, oldest first within each",
   assert.equal(countBadge([]).level, "none");
 });
 
-Deno.test("leak badges: alerting leaks by state, strong trends without an alert, nothing else", () => {
+Deno.test("leak badges: alerting leaks by state, trends the default rule would flag, nothing else", () => {
   const active = [
     alert({ rule: "memory-leak", kind: "leak", instance: "s/firing", state: "firing" }),
     alert({ rule: "memory-leak", kind: "leak", instance: "s/pending", state: "pending" }),
@@ -89,7 +89,11 @@ Deno.test("leak badges: alerting leaks by state, strong trends without an alert,
     "s/firing": estimate({ mbPerHour: 540, timeToLimitMs: 3 * 3_600_000 }),
     "s/pending": estimate({ mbPerHour: 120 }),
     "s/cpu": estimate({ mbPerHour: 2, confidence: 0.3 }),
-    "s/trend": estimate({ mbPerHour: 80, confidence: 0.97 }),
+    "s/trend": estimate({ mbPerHour: 80, confidence: 0.97, full: true }),
+    // A young process growing 600 MB/h for a minute (10 MB, under the 16 MiB warm-up): no
+    // badge, as the default rule would not fire on it. The demo's apps showed "leaking".
+    "s/warmup": estimate({ mbPerHour: 600, spanMs: 60_000 }),
+    "s/stopped-growing": estimate({ mbPerHour: 300, full: true, recentMbPerHour: 0 }),
     "s/slow": estimate({ mbPerHour: 30, confidence: 0.99 }),
     "s/unsure": estimate({ mbPerHour: 300, confidence: 0.9 }),
   };
