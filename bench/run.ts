@@ -18,6 +18,7 @@ import { AGENT_COST, AGENT_TARGETS, runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
+import { measureFederate } from "./federate.ts";
 import { measureLeakEstimate } from "./leak_bench.ts";
 import { batchedVsSingleRaw, type BenchResults, medianRatio, renderReport } from "./report.ts";
 import { summarize } from "./stats.ts";
@@ -225,7 +226,12 @@ async function main() {
   await Deno.mkdir(new URL(".", OUT), { recursive: true });
   const leak = measureLeakEstimate();
   say(`leak estimate: median ${leak.median.toFixed(2)} ms, p99 ${leak.p99.toFixed(2)} ms`);
-  await Deno.writeTextFile(OUT, `${renderReport(results)}\n\n${leak.section}\n`);
+  const federate = await measureFederate();
+  say(`federate: ${federate.section.split("\n").slice(-2).join(" ")}`);
+  await Deno.writeTextFile(
+    OUT,
+    `${renderReport(results)}\n\n${leak.section}\n\n${federate.section}\n`,
+  );
   // Format it as the repo's `deno fmt --check` expects (prose wrapping, table alignment).
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", OUT.pathname] }).output();
   say(`wrote ${OUT.pathname}`);

@@ -84,7 +84,6 @@ export interface LeakRule extends RuleBase {
   warmupBytes: number;
 }
 
-
 /** One alert rule. */
 export type Rule = ThresholdRule | AbsenceRule | LeakRule;
 /** The kinds of rule (named in lib/model/alert.ts; this checks that both agree). */
@@ -113,7 +112,6 @@ export class RulesError extends Error {
     super(errors.join("\n"));
   }
 }
-
 
 /** The default rule set. */
 export function defaultRuleSet(): RuleSet {

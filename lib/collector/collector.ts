@@ -40,9 +40,9 @@ import {
 import type { LeakOptions } from "../alerts/leak.ts";
 import { openProfileStore } from "./profiles.ts";
 import { primeLeaks, refillWindow } from "./restore.ts";
-import { PromRegistry, renderFamilies } from "../prom/exposition.ts";
+import { PromRegistry } from "../prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
-import { federateFamilies } from "../prom/federate.ts";
+import { federateText } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
 import { startPeriodic } from "./periodic.ts";
 import { collectorJobs } from "./jobs.ts";
@@ -288,7 +288,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     profiles,
     prom: {
       metrics: () => metrics.render(),
-      federate: () => renderFamilies(federateFamilies(instances.list(), lastTime)),
+      federate: () => federateText(instances.list(), lastTime),
     },
     remote: remoteStats,
     remoteRead: reader ? () => reader.stats() : undefined,

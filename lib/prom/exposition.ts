@@ -68,21 +68,44 @@ export function renderFamilies(families: Iterable<MetricFamily>): string {
   const out: string[] = [];
   const seen = new Set<string>();
   for (const f of families) {
-    if (!NAME_RE.test(f.name) || seen.has(f.name)) continue;
-    seen.add(f.name);
-    out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
-    const series = new Set<string>();
-    for (const s of f.samples) {
-      const labels = s.labels && s.labels.length > 0
-        ? `{${s.labels.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`
-        : "";
-      if (series.has(labels)) continue;
-      series.add(labels);
-      const ts = s.timestampMs === undefined ? "" : ` ${Math.round(s.timestampMs)}`;
-      out.push(`${f.name}${labels} ${formatValue(s.value)}${ts}`);
-    }
+    if (!familyHeader(f, seen, out)) continue;
+    sampleLines(f, new Set<string>(), 0, f.samples.length, out);
   }
   return out.length === 0 ? "" : out.join("\n") + "\n";
+}
+
+/**
+ * A family's `# HELP` and `# TYPE` lines, pushed to `out`; false (nothing pushed) for an
+ * invalid name or one in `seen` (the format allows one group per name), which it adds to.
+ */
+export function familyHeader(f: MetricFamily, seen: Set<string>, out: string[]): boolean {
+  if (!NAME_RE.test(f.name) || seen.has(f.name)) return false;
+  seen.add(f.name);
+  out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
+  return true;
+}
+
+/**
+ * The lines of samples `[from, to)` of a family, pushed to `out`; a label set already in
+ * `series` (the family's, shared by the calls for its parts) is left out.
+ */
+export function sampleLines(
+  f: MetricFamily,
+  series: Set<string>,
+  from: number,
+  to: number,
+  out: string[],
+): void {
+  for (let i = from; i < to; i++) {
+    const s = f.samples[i];
+    const labels = s.labels && s.labels.length > 0
+      ? `{${s.labels.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`
+      : "";
+    if (series.has(labels)) continue;
+    series.add(labels);
+    const ts = s.timestampMs === undefined ? "" : ` ${Math.round(s.timestampMs)}`;
+    out.push(`${f.name}${labels} ${formatValue(s.value)}${ts}`);
+  }
 }
 
 /** A sample value as the format spells it (`NaN`, `+Inf`, `-Inf`, else a Go-parsable float). */

@@ -1,6 +1,6 @@
 /** /federate's families from instance views, and /metrics' collector families. */
 import assert from "node:assert/strict";
-import { federateFamilies } from "../../lib/prom/federate.ts";
+import { federateFamilies, federateText } from "../../lib/prom/federate.ts";
 import { renderFamilies } from "../../lib/prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../../lib/prom/self_metrics.ts";
 import { CollectorStats } from "../../lib/collector/stats.ts";
@@ -39,6 +39,44 @@ Deno.test("federateFamilies exposes live instances only, named by the shared rul
     ["job", "shop"],
   ]);
   assert.match(renderFamilies(families), /^# HELP cpu_percent zeroapm series cpu\.percent/m);
+});
+
+Deno.test("federateText gives the same exposition in slices, letting other tasks run between", async () => {
+  const views = Array.from({ length: 300 }, (_, i) =>
+    instanceView({
+      service: `svc${i % 7}`,
+      instance: `host-${i}`,
+      latest: {
+        "cpu.percent": i,
+        [`app.jobs_total{queue="q${i % 3}"}`]: 2 * i,
+        "mem.rss_bytes": 1e6,
+      },
+    }, 1000 + i));
+  const lastTime = (_id: string, key: string) => key === "cpu.percent" ? 500 : null;
+  const whole = renderFamilies(federateFamilies(views, lastTime));
+  let pauses = 0;
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  try {
+    // A clock that moves 1 ms per reading: every slice of 3 ms ends after a few instances.
+    let t = 0;
+    const sliced = await federateText(views, lastTime, {
+      sliceMs: 3,
+      clock: () => t++,
+      pause: async () => {
+        pauses++;
+        await new Promise((r) => setTimeout(r, 0));
+      },
+    });
+    assert.equal(sliced.join(""), whole);
+    assert.ok(sliced.length > 1, `${sliced.length} parts`);
+    assert.ok(pauses > 50, `${pauses} pauses`);
+    assert.ok(ticks > 0, "other tasks ran while it was built");
+  } finally {
+    clearInterval(timer);
+  }
+  // With the real clock and 5 ms slices, the same text.
+  assert.equal((await federateText(views, lastTime)).join(""), whole);
 });
 
 Deno.test("selfMetrics reports refusals by reason (zeros too), instances by status and the process", () => {
