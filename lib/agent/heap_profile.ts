@@ -95,6 +95,17 @@ export function heapProfileEnabled(option: HeapProfileOptions | boolean | undefi
   return !(env !== undefined && /^(0|false|off|no)$/i.test(env.trim()));
 }
 
+/**
+ * The agent's own scripts, whose allocations are not the app's leak (heap_sites.ts): run
+ * from source, every file of lib/agent/; bundled (the Node package, whose folder may hold the
+ * app too), the bundle's file that holds this profiler.
+ */
+const HERE = import.meta.url;
+const AGENT_DIR = new URL("./", HERE).href;
+const ours = AGENT_DIR.endsWith("/lib/agent/")
+  ? (url: string) => url.startsWith(AGENT_DIR)
+  : (url: string) => url === HERE;
+
 /** Start watching this process's heap readings. */
 export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
   const now = deps.now ?? Date.now;
@@ -139,10 +150,10 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
       stats.sampling = true;
       const quarter = Math.round(windowMs / 4);
       if (!await wait(quarter)) return;
-      const first = siteTotals(await profile(post));
+      const first = siteTotals(await profile(post), ours);
       const t0 = now();
       if (!await wait(windowMs - quarter)) return;
-      const second = siteTotals(await profile(post));
+      const second = siteTotals(await profile(post), ours);
       const at = now();
       const { sites, totalBytes, totalGrowth } = topSites(first, second, top);
       const frame: HeapProfile = {

@@ -3,7 +3,10 @@
  * nodes hold the sampled bytes still live) to allocation sites a person can act on. A site
  * is the nearest frame in the app's own code: bytes allocated inside V8 builtins
  * (`Array.prototype.push`, no URL) or the runtime (`ext:`, `node:` modules) count for the
- * script function that called them. Two profiles of one sampling session give each site's
+ * script function that called them. The agent's own code is not a site either: what it
+ * allocates for the app (a metric the app's code creates) counts for that code, and what it
+ * allocates on its own (its backlog, the very profile being taken) is left out, or the leak's
+ * explanation named zeroapm's files. Two profiles of one sampling session give each site's
  * growth. Pure; the tree is walked without recursion, so a deep stack cannot overflow it.
  *
  * @module
@@ -33,8 +36,17 @@ export function isAppFrame(url: string): boolean {
     !url.startsWith("internal") && !url.startsWith("deno:");
 }
 
-/** Live sampled bytes and samples per site in one profile. */
-export function siteTotals(profile: SamplingProfile): SiteTotals {
+/** Below a frame of the agent's own code with no app frame above it (see the module doc). */
+const AGENT_ONLY = "\0agent";
+
+/**
+ * Live sampled bytes and samples per site in one profile. `ours` tells the agent's own
+ * scripts (by URL) from the app's.
+ */
+export function siteTotals(
+  profile: SamplingProfile,
+  ours: (url: string) => boolean = () => false,
+): SiteTotals {
   const samplesOf = new Map<number, number>();
   for (const s of profile.samples ?? []) {
     samplesOf.set(s.nodeId, (samplesOf.get(s.nodeId) ?? 0) + 1);
@@ -45,11 +57,12 @@ export function siteTotals(profile: SamplingProfile): SiteTotals {
   while (stack.length > 0) {
     const [node, above] = stack.pop()!;
     const f = node.callFrame;
-    const own = isAppFrame(f.url)
+    const agent = f.url !== "" && ours(f.url);
+    const own = isAppFrame(f.url) && !agent
       ? `${f.functionName || "(anonymous)"}\0${f.url}\0${f.lineNumber + 1}\0${f.columnNumber + 1}`
       : null;
-    const site = own ?? above;
-    if (node.selfSize > 0) {
+    const site = own ?? above ?? (agent ? AGENT_ONLY : null);
+    if (node.selfSize > 0 && site !== AGENT_ONLY) {
       const key = site ??
         `${f.functionName || "(anonymous)"}\0${f.url}\0${f.lineNumber + 1}\0${f.columnNumber + 1}`;
       const t = out.get(key) ?? { bytes: 0, samples: 0 };

@@ -283,3 +283,31 @@ Deno.test("serialSends: samples and a profile never overlap on the transport, an
   assert.deepEqual(order, [0, 1, 2, 3, 4]);
   assert.deepEqual(results, [true, true, false, true, true]);
 });
+
+Deno.test("sites: the agent's own code is no site; what it allocates for app code counts there", () => {
+  const AGENT = "file:///srv/lib/agent/";
+  const ours = (url: string) => url.startsWith(AGENT);
+  const tree = (n: number) =>
+    node("(root)", "", 0, 1, [
+      // The app's handler creates series through the agent: counted for the handler.
+      node("handle", "file:///srv/app.ts", 0, 2, [
+        node("counter", `${AGENT}registry.ts`, 300 * n, 3, [node("set", "", 100 * n, 4)]),
+      ]),
+      // The agent's own timer keeps samples and takes the profile: nobody's site.
+      node("tick", `${AGENT}agent.ts`, 500 * n, 5, [
+        node("push", "", 700 * n, 6),
+        node("onError", "file:///srv/app.ts", 40 * n, 7), // an app callback it calls
+      ]),
+      node("(anonymous)", `${AGENT}heap_profile.ts`, 900 * n, 8),
+    ]);
+  const { sites, totalGrowth } = topSites(
+    siteTotals({ head: tree(1) }, ours),
+    siteTotals({ head: tree(3) }, ours),
+    10,
+  );
+  assert.deepEqual(sites.map((s) => [s.fn, s.url, s.growth]), [
+    ["handle", "file:///srv/app.ts", 800],
+    ["onError", "file:///srv/app.ts", 80],
+  ]);
+  assert.equal(totalGrowth, 880, "shares are of the app's growth");
+});
