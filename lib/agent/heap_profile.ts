@@ -98,13 +98,14 @@ export function heapProfileEnabled(option: HeapProfileOptions | boolean | undefi
 /**
  * The agent's own scripts, whose allocations are not the app's leak (heap_sites.ts): run
  * from source, every file of lib/agent/; bundled (the Node package, whose folder may hold the
- * app too), the bundle's file that holds this profiler.
+ * app too), the bundle's file that holds this profiler. Asked when a window starts: an app
+ * whose heap never grows does not even parse the URL.
  */
-const HERE = import.meta.url;
-const AGENT_DIR = new URL("./", HERE).href;
-const ours = AGENT_DIR.endsWith("/lib/agent/")
-  ? (url: string) => url.startsWith(AGENT_DIR)
-  : (url: string) => url === HERE;
+function agentScripts(): (url: string) => boolean {
+  const here = import.meta.url;
+  const dir = here.slice(0, here.lastIndexOf("/") + 1);
+  return dir.endsWith("/lib/agent/") ? (url) => url.startsWith(dir) : (url) => url === here;
+}
 
 /** Start watching this process's heap readings. */
 export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
@@ -131,6 +132,7 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
       ]);
     stats.loaded = true;
     if (closed) return;
+    const ours = agentScripts();
     const session = new inspector.Session();
     const post = (method: string, params: object = {}) =>
       new Promise<unknown>((resolve, reject) =>
