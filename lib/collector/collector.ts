@@ -168,6 +168,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       log,
     })
     : null;
+  let refillStarted = 0;
   if (history) {
     cleanup.defer(async () => {
       try {
@@ -179,6 +180,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     });
     for (const line of history.warnings) log(line);
     instances.restore(history.restored, now());
+    refillStarted = performance.now();
     await refillWindow(history, instances.list().map((v) => v.id), recent, now());
   }
   // Heap profiles agents send when their heap grows (profiles.db, kept as long as raw history).
@@ -208,7 +210,13 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     notifier: createNotifier({ targets: rules.webhooks, log, now }),
   });
   cleanup.defer(() => alerts.close());
-  if (history) await primeLeaks(history, instances.list(), alerts, now());
+  if (history && instances.size > 0) {
+    const primed = await primeLeaks(history, instances.list(), alerts, now());
+    log(
+      `history: ${instances.size} instances restored; live window and ${primed} leak trends ` +
+        `refilled in ${Math.round(performance.now() - refillStarted)} ms`,
+    );
+  }
   const ingest = createIngest({
     instances,
     recent,

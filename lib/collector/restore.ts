@@ -9,22 +9,28 @@ import { CHART_METRICS, type InstanceView } from "../model/instance.ts";
 import type { RecentStore } from "../store/recent.ts";
 import type { HistoryThread } from "./history.ts";
 
+/** Most instances whose leak trend is refilled after a restart (the most recently seen). */
+export const MAX_PRIMED_INSTANCES = 1000;
+
 /**
  * After a restart, hand the alert engine each restored instance's RSS over the leak window
  * (since its agent started, in the detectors' buckets), so its leak trend goes on when it
  * reports again instead of starting over (AlertEngine.primeLeak). Instances that said
- * goodbye, are gone, or were not seen within the window have nothing to go on.
+ * goodbye, are gone, or were not seen within the window have nothing to go on; beyond
+ * {@link MAX_PRIMED_INSTANCES} (a query each, before ingest starts) the trend starts over.
+ * Returns how many instances were primed.
  */
 export async function primeLeaks(
   history: HistoryThread,
   views: InstanceView[],
   alerts: AlertEngine,
   now: number,
-): Promise<void> {
+): Promise<number> {
   const { windowMs, resolutionMs } = alerts.leakWindow;
-  const wanted = views.filter((v) =>
-    v.status !== "stopped" && v.status !== "gone" && v.lastSeen >= now - windowMs
-  );
+  const wanted = views
+    .filter((v) => v.status !== "stopped" && v.status !== "gone" && v.lastSeen >= now - windowMs)
+    .sort((a, b) => b.lastSeen - a.lastSeen)
+    .slice(0, MAX_PRIMED_INSTANCES);
   const asked = wanted.map(async (view) => {
     const from = Math.max(now - windowMs, view.startedAt ?? -Infinity);
     const points = Math.max(1, Math.ceil((now - from) / resolutionMs));
@@ -37,6 +43,7 @@ export async function primeLeaks(
       answer.points.map(([, , avg]) => avg),
     );
   }
+  return wanted.length;
 }
 
 /**
