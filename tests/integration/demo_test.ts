@@ -25,7 +25,19 @@ Deno.test("demo runs on the given addresses, its apps push there, and Ctrl-C sto
   // Its own session and process group, as a shell gives a foreground job: a Ctrl-C is a
   // SIGINT to the whole group.
   const demo = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", DEMO, "--http", `127.0.0.1:${httpPort}`, "--data", "none"],
+    // No OTLP listener: its default port 4318 is one for all (a real OTel collector, another
+    // demo), and the demo would not start beside it.
+    args: [
+      "run",
+      "-A",
+      DEMO,
+      "--http",
+      `127.0.0.1:${httpPort}`,
+      "--data",
+      "none",
+      "--otlp",
+      "none",
+    ],
     env: { ZEROAPM_ZMQ: `tcp://127.0.0.1:${zmqPort}` },
     stdin: "null",
     stdout: "piped",
