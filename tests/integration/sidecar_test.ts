@@ -116,8 +116,12 @@ Deno.test("watch reports a python child's growing memory under its own pid and e
     }, "5+ memory points growing by 25+ MiB");
     await w.tell("exit");
     assert.equal(await w.code(), 3, "the sidecar exits with python's exit code");
-    const stopped = (await instances(collector.httpUrl)).find((v) => v.id === view.id)!;
-    assert.equal(stopped.status, "stopped", "the sidecar said goodbye when its child exited");
+    // Its goodbye was sent before it exited, and may still be on its way to ingest.
+    await waitFor(
+      async () =>
+        (await instances(collector.httpUrl)).find((v) => v.id === view.id)?.status === "stopped",
+      "the sidecar's goodbye when its child exited (status stopped)",
+    );
     assert.ok(
       rss[0] < 48 * MiB,
       `python's memory, not the sidecar's (Deno's is larger): ${rss[0]}`,
