@@ -169,6 +169,11 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     })
     : null;
   let refillStarted = 0;
+  let refillErrors = 0;
+  /** A history query that failed while refilling: the first is logged, the rest counted. */
+  const refillError = (e: unknown) => {
+    if (refillErrors++ === 0) log(`history: could not refill from history: ${errorMessage(e)}`);
+  };
   if (history) {
     cleanup.defer(async () => {
       try {
@@ -181,7 +186,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     for (const line of history.warnings) log(line);
     instances.restore(history.restored, now());
     refillStarted = performance.now();
-    await refillWindow(history, instances.list().map((v) => v.id), recent, now());
+    await refillWindow(history, instances.list().map((v) => v.id), recent, now(), refillError);
   }
   // Heap profiles agents send when their heap grows (profiles.db, kept as long as raw history).
   const profiles = openProfileStore({
@@ -211,10 +216,11 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   });
   cleanup.defer(() => alerts.close());
   if (history && instances.size > 0) {
-    const primed = await primeLeaks(history, instances.list(), alerts, now());
+    const primed = await primeLeaks(history, instances.list(), alerts, now(), refillError);
     log(
       `history: ${instances.size} instances restored; live window and ${primed} leak trends ` +
-        `refilled in ${Math.round(performance.now() - refillStarted)} ms`,
+        `refilled in ${Math.round(performance.now() - refillStarted)} ms` +
+        (refillErrors > 0 ? ` (${refillErrors} queries failed)` : ""),
     );
   }
   const ingest = createIngest({

@@ -18,43 +18,58 @@ export const MAX_PRIMED_INSTANCES = 1000;
  * reports again instead of starting over (AlertEngine.primeLeak). Instances that said
  * goodbye, are gone, or were not seen within the window have nothing to go on; beyond
  * {@link MAX_PRIMED_INSTANCES} (a query each, before ingest starts) the trend starts over.
- * Returns how many instances were primed.
+ * A query that fails leaves that instance to start over (`onError` hears why): the
+ * collector starts anyway. Returns how many instances were primed.
  */
 export async function primeLeaks(
   history: HistoryThread,
   views: InstanceView[],
   alerts: AlertEngine,
   now: number,
+  onError: (e: unknown) => void,
 ): Promise<number> {
   const { windowMs, resolutionMs } = alerts.leakWindow;
   const wanted = views
     .filter((v) => v.status !== "stopped" && v.status !== "gone" && v.lastSeen >= now - windowMs)
     .sort((a, b) => b.lastSeen - a.lastSeen)
     .slice(0, MAX_PRIMED_INSTANCES);
-  const asked = wanted.map(async (view) => {
+  const asked = wanted.map((view) => {
     const from = Math.max(now - windowMs, view.startedAt ?? -Infinity);
     const points = Math.max(1, Math.ceil((now - from) / resolutionMs));
-    return { view, answer: await history.query(view.id, RSS_METRIC, from, now, points) };
+    return answered(history.query(view.id, RSS_METRIC, from, now, points), onError);
   });
-  for (const { view, answer } of await Promise.all(asked)) {
+  let primed = 0;
+  for (const [i, answer] of (await Promise.all(asked)).entries()) {
+    if (!answer) continue;
     alerts.primeLeak(
-      view,
+      wanted[i],
       answer.points.map(([t]) => t),
       answer.points.map(([, , avg]) => avg),
     );
+    primed++;
   }
-  return wanted.length;
+  return primed;
+}
+
+/** A query's answer, or null when it failed (said to `onError`). */
+function answered<T>(query: Promise<T>, onError: (e: unknown) => void): Promise<T | null> {
+  return query.catch((e) => {
+    onError(e);
+    return null;
+  });
 }
 
 /**
  * After a restart, fill the in-memory window from durable history (1-second buckets of the
  * charted metrics), so live charts and a page opened now show the minutes before the restart.
+ * A query that fails leaves that chart line empty before the restart (`onError` hears why).
  */
 export async function refillWindow(
   history: HistoryThread,
   ids: string[],
   recent: RecentStore,
   now: number,
+  onError: (e: unknown) => void,
 ): Promise<void> {
   const from = now - recent.windowMs;
   const points = Math.min(5000, Math.ceil(recent.windowMs / 1000));
@@ -63,10 +78,10 @@ export async function refillWindow(
     CHART_METRICS.map(async (metric) => ({
       id,
       metric,
-      answer: await history.query(id, metric, from, now, points),
+      answer: await answered(history.query(id, metric, from, now, points), onError),
     }))
   );
   for (const { id, metric, answer } of await Promise.all(asked)) {
-    for (const [t, , avg] of answer.points) recent.push(id, metric, t, avg);
+    for (const [t, , avg] of answer?.points ?? []) recent.push(id, metric, t, avg);
   }
 }

@@ -1,6 +1,7 @@
 /** After a restart: which instances get their leak trend back from history, over what span. */
 import assert from "node:assert/strict";
-import { MAX_PRIMED_INSTANCES, primeLeaks } from "../../lib/collector/restore.ts";
+import { MAX_PRIMED_INSTANCES, primeLeaks, refillWindow } from "../../lib/collector/restore.ts";
+import { RecentStore } from "../../lib/store/recent.ts";
 import type { HistoryThread } from "../../lib/collector/history.ts";
 import type { AlertEngine } from "../../lib/alerts/mod.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -41,7 +42,12 @@ Deno.test("leak trends come back for the most recently seen instances that may r
     instanceView({ instance: "gone", status: "gone" }, NOW - 1000),
     instanceView({ instance: "old", status: "stale" }, NOW - WINDOW - 1000),
   );
-  assert.equal(await primeLeaks(history, views, alerts, NOW), MAX_PRIMED_INSTANCES);
+  assert.equal(
+    await primeLeaks(history, views, alerts, NOW, (e) => {
+      throw e;
+    }),
+    MAX_PRIMED_INSTANCES,
+  );
   const ids = new Set(primed.map((p) => p.id));
   assert.equal(ids.size, MAX_PRIMED_INSTANCES);
   assert.ok(ids.has("backend/young") && ids.has("backend/i0"));
@@ -57,4 +63,33 @@ Deno.test("leak trends come back for the most recently seen instances that may r
   });
   assert.equal(asked.find((a) => a.id === "backend/i0")!.from, NOW - WINDOW);
   assert.deepEqual(primed.find((p) => p.id === "backend/young")!.values, [100, 200], "averages");
+});
+
+Deno.test("a history query that fails leaves its instance and chart line empty; the rest refill", async () => {
+  const history = {
+    query(id: string, metric: string, from: number, to: number) {
+      if (id === "backend/broken") {
+        return Promise.reject(new Error("database disk image is malformed"));
+      }
+      return Promise.resolve({ points: [[from, 1, 100, 1], [to, 1, metric.length, 1]] });
+    },
+  } as unknown as HistoryThread;
+  const primed: string[] = [];
+  const alerts = {
+    leakWindow: { windowMs: WINDOW, resolutionMs: 3000 },
+    primeLeak: (view: InstanceView) => void primed.push(view.id),
+  } as unknown as AlertEngine;
+  const views = ["ok", "broken"].map((instance) => instanceView({ instance }, NOW - 1000));
+  const errors: string[] = [];
+  const onError = (e: unknown) => void errors.push((e as Error).message);
+  assert.equal(await primeLeaks(history, views, alerts, NOW, onError), 1);
+  assert.deepEqual(primed, ["backend/ok"]);
+  const recent = new RecentStore({ windowMs: 60_000 });
+  await refillWindow(history, views.map((v) => v.id), recent, NOW, onError);
+  assert.deepEqual(recent.read("backend/ok", NOW - 60_000)["cpu.percent"], [
+    [NOW - 60_000, 100],
+    [NOW, 11],
+  ]);
+  assert.deepEqual(Object.keys(recent.read("backend/broken", NOW - 60_000)), []);
+  assert.equal(errors.length, 3, "one for the leak trend, one per chart metric");
 });
