@@ -168,9 +168,14 @@ Deno.test("watch forwards SIGTERM to its child and exits with the child's code",
     );
     w.child.kill("SIGTERM");
     assert.equal(await w.code(), 7);
-    // Its child exited, so the sidecar said goodbye: stopped, not silent.
-    const view = (await instances(collector.httpUrl)).find((v) => v.service === "sigterm")!;
-    assert.equal(view.status, "stopped");
+    // Its child exited, so the sidecar said goodbye: stopped, not silent (the goodbye may
+    // still be on its way when the sidecar has exited).
+    await waitFor(
+      async () =>
+        (await instances(collector.httpUrl)).find((v) => v.service === "sigterm")?.status ===
+          "stopped",
+      "the sigterm instance stopped",
+    );
     const alerts = await (await fetch(`${collector.httpUrl}/api/alerts`)).json();
     assert.deepEqual(alerts.active, []);
   } finally {
