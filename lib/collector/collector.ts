@@ -39,7 +39,7 @@ import {
 } from "../alerts/mod.ts";
 import type { LeakOptions } from "../alerts/leak.ts";
 import { openProfileStore } from "./profiles.ts";
-import { primeLeaks, refillWindow } from "./restore.ts";
+import { refillFromHistory } from "./restore.ts";
 import { PromRegistry } from "../prom/exposition.ts";
 import { dirBytes, selfMetrics } from "../prom/self_metrics.ts";
 import { federateText } from "../prom/federate.ts";
@@ -168,12 +168,6 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       log,
     })
     : null;
-  let refillStarted = 0;
-  let refillErrors = 0;
-  /** A history query that failed while refilling: the first is logged, the rest counted. */
-  const refillError = (e: unknown) => {
-    if (refillErrors++ === 0) log(`history: could not refill from history: ${errorMessage(e)}`);
-  };
   if (history) {
     cleanup.defer(async () => {
       try {
@@ -185,8 +179,6 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     });
     for (const line of history.warnings) log(line);
     instances.restore(history.restored, now());
-    refillStarted = performance.now();
-    await refillWindow(history, instances.list().map((v) => v.id), recent, now(), refillError);
   }
   // Heap profiles agents send when their heap grows (profiles.db, kept as long as raw history).
   const profiles = openProfileStore({
@@ -215,13 +207,9 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     notifier: createNotifier({ targets: rules.webhooks, log, now }),
   });
   cleanup.defer(() => alerts.close());
-  if (history && instances.size > 0) {
-    const primed = await primeLeaks(history, instances.list(), alerts, now(), refillError);
-    log(
-      `history: ${instances.size} instances restored; live window and ${primed} leak trends ` +
-        `refilled in ${Math.round(performance.now() - refillStarted)} ms` +
-        (refillErrors > 0 ? ` (${refillErrors} queries failed)` : ""),
-    );
+  // Before ingest starts: the live window and the leak trends of the restored instances.
+  if (history) {
+    await refillFromHistory({ history, views: instances.list(), recent, alerts, now: now(), log });
   }
   const ingest = createIngest({
     instances,

@@ -8,6 +8,39 @@ import { type AlertEngine, RSS_METRIC } from "../alerts/mod.ts";
 import { CHART_METRICS, type InstanceView } from "../model/instance.ts";
 import type { RecentStore } from "../store/recent.ts";
 import type { HistoryThread } from "./history.ts";
+import { errorMessage } from "../errors.ts";
+
+/** What {@link refillFromHistory} fills. */
+export interface RefillTargets {
+  history: HistoryThread;
+  /** The instances restored from history. */
+  views: InstanceView[];
+  recent: RecentStore;
+  alerts: AlertEngine;
+  now: number;
+  log: (line: string) => void;
+}
+
+/**
+ * Both refills, once the instances are restored: the live window, then the leak trends. A
+ * query that fails leaves its line or trend to start over; the first failure is logged and
+ * the rest counted, in one line that also says how long the refill took.
+ */
+export async function refillFromHistory(t: RefillTargets): Promise<void> {
+  if (t.views.length === 0) return;
+  const started = performance.now();
+  let failed = 0;
+  const onError = (e: unknown) => {
+    if (failed++ === 0) t.log(`history: could not refill from history: ${errorMessage(e)}`);
+  };
+  await refillWindow(t.history, t.views.map((v) => v.id), t.recent, t.now, onError);
+  const primed = await primeLeaks(t.history, t.views, t.alerts, t.now, onError);
+  t.log(
+    `history: ${t.views.length} instances restored; live window and ${primed} leak trends ` +
+      `refilled in ${Math.round(performance.now() - started)} ms` +
+      (failed > 0 ? ` (${failed} queries failed)` : ""),
+  );
+}
 
 /** Most instances whose leak trend is refilled after a restart (the most recently seen). */
 export const MAX_PRIMED_INSTANCES = 1000;
@@ -64,7 +97,7 @@ function answered<T>(query: Promise<T>, onError: (e: unknown) => void): Promise<
  * charted metrics), so live charts and a page opened now show the minutes before the restart.
  * A query that fails leaves that chart line empty before the restart (`onError` hears why).
  */
-export async function refillWindow(
+async function refillWindow(
   history: HistoryThread,
   ids: string[],
   recent: RecentStore,

@@ -37,8 +37,9 @@ export interface SliceOptions {
 
 /**
  * The `/federate` exposition in parts (to be sent one after another), built in slices of
- * about 5 ms with the event loop let run between them: 10 000 instances x 21 series take ~0.7 s to name and render, and in one
- * piece they held ingest, the live page and every other request for all of it.
+ * about 5 ms with the event loop let run between them: 10 000 instances x 21 series take
+ * ~0.6 s to name and render, and in one piece they held ingest, the live page and every
+ * other request for all of it (bench/federate.ts).
  */
 export async function federateText(
   views: readonly InstanceView[],

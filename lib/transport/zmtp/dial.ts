@@ -43,8 +43,11 @@ export function parseEndpoint(endpoint: string): Endpoint {
   if (colon <= 0 || rest[colon] !== ":") throw bad();
   const host = rest[0] === "[" ? rest.slice(1, colon - 1) : rest.slice(0, colon);
   const ok = rest[0] === "["
-    ? host.length > 0 && every(host, (c) => isHex(c) || c === 58 || c === 46)
-    : every(host, (c) => c !== 47 && c !== 91 && c !== 93 && c !== 42);
+    ? host.length > 0 && every(host, (c) => isHex(c) || c === 58 /* : */ || c === 46 /* . */)
+    : every(
+      host,
+      (c) => c !== 47 /* / */ && c !== 91 /* [ */ && c !== 93 /* ] */ && c !== 42, /* * */
+    );
   const digits = rest.slice(colon + 1);
   const port = Number(digits);
   if (
