@@ -4,8 +4,8 @@
  * (store.ts) and state (page_state.ts) through the frame handlers (frames.ts); controllers
  * draw them: the live view (live_view.ts: charts, legends, table), the service panels, the
  * history view, the alerts panel and leak trends, the header. The view, the history range,
- * the hidden instances and the picked metric live in the URL's hash, so a link opens the
- * same page. This file only connects the parts.
+ * the focused service, the hidden instances and the picked metric live in the URL's hash, so
+ * a link opens the same page. This file only connects the parts.
  *
  * @module
  */
@@ -29,7 +29,7 @@ import { PageState, writeHash } from "./page_state.ts";
 import { LiveView, memLimitOf } from "./live_view.ts";
 import { LeakTrends } from "./leak_trends.ts";
 import { frameHandler } from "./frames.ts";
-import { renderConnection, renderQueueDelay, renderSummary } from "./header.ts";
+import { renderConnection, renderFocus, renderQueueDelay, renderSummary } from "./header.ts";
 import { exposeDebug } from "./debug.ts";
 
 const clock = new ClockSync();
@@ -41,13 +41,18 @@ store.track(state.metric);
 
 const live = new LiveView({ store, state, clock, theme, toggle: toggleHidden });
 const serviceHistory = new ServiceHistory();
-const panels = new ServicePanels(byId("services"), serviceHistory, {
-  rps: cssVar("--accent", "#5eb1ff"),
-  latency: cssVar("--violet", "#c39bff"),
-  latencyFaint: "rgba(195, 155, 255, 0.45)",
-  errors: cssVar("--bad", "#ff6b6b"),
-  grid: theme.grid,
-});
+const panels = new ServicePanels(
+  byId("services"),
+  serviceHistory,
+  {
+    rps: cssVar("--accent", "#5eb1ff"),
+    latency: cssVar("--violet", "#c39bff"),
+    latencyFaint: "rgba(195, 155, 255, 0.45)",
+    errors: cssVar("--bad", "#ff6b6b"),
+    grid: theme.grid,
+  },
+  (service) => setFocus(state.focus === service ? null : service),
+);
 
 const historyView = createHistoryView({
   theme,
@@ -69,7 +74,7 @@ function historyInstances(): HistoryInstance[] {
       name: `${e.view.service} · ${e.view.instance}`,
       color: e.color,
       intervalMs: e.view.intervalMs,
-      hidden: state.hidden.has(id),
+      hidden: state.isHidden(id, e.view.service),
       memLimit: memLimitOf(e),
       memTrend: trends.trendOf(id),
     });
@@ -94,6 +99,16 @@ function setMetric(key: string | null, fromUrl = false): void {
   historyView.metricChanged();
   if (!fromUrl) writeUrl();
 }
+
+/** Show only `service`'s instances in the charts and the table (null: every service). */
+function setFocus(service: string | null, fromUrl = false): void {
+  state.focus = service;
+  panels.setFocus(service);
+  renderFocus(service);
+  applyHidden();
+  if (!fromUrl) writeUrl();
+}
+byId("focus-clear").addEventListener("click", () => setFocus(null));
 
 /** Hide or show an instance in the live and history charts. */
 function toggleHidden(id: string): void {
@@ -132,7 +147,7 @@ for (const tab of tabs) {
 addEventListener("hashchange", () => {
   const next = parseHash(location.hash);
   state.hidden = new Set(next.hidden);
-  applyHidden();
+  setFocus(next.service ?? null, true);
   const h = historyView.info();
   if (
     next.range !== h.range || next.abs?.from !== h.abs?.from || next.abs?.to !== h.abs?.to
@@ -218,6 +233,7 @@ setInterval(() => {
 setInterval(() => store.trim(clock.now()), 10_000);
 
 live.paintCustom();
+setFocus(state.focus, true);
 setView(state.view);
 startRenderLoop(live.charts, clock);
 connectLive({
@@ -255,6 +271,7 @@ exposeDebug({
     metric: state.metric,
     collectorNow: clock.now(),
     view: state.view,
+    focus: state.focus,
     hidden: [...state.hidden],
   }),
   history: () => historyView.info(),

@@ -29,6 +29,7 @@ import type { Point, Store } from "./store.ts";
 import type { ClockSync } from "./clock.ts";
 import { formatAxis, niceCeil } from "./format.ts";
 import type { Theme } from "./theme.ts";
+import type { HiddenIds } from "./page_state.ts";
 
 /** What differs between the CPU and the memory chart. */
 export interface ChartKind {
@@ -114,7 +115,7 @@ export interface Frame {
 export class LiveChart {
   readonly chart: SmoothieChart;
   readonly #lines = new Map<string, Line>();
-  #hidden: ReadonlySet<string> = new Set();
+  #hidden: HiddenIds = new Set<string>();
   #windowMs: number;
   /** Instance id -> limit in wire units (e.g. bytes), drawn dashed. */
   #limits = new Map<string, number>();
@@ -255,8 +256,8 @@ export class LiveChart {
     }
   }
 
-  /** Hide the lines of these ids (and show every other). */
-  setHidden(ids: ReadonlySet<string>): void {
+  /** Hide the lines of these ids (and show every other); asked again for every new line. */
+  setHidden(ids: HiddenIds): void {
     this.#hidden = ids;
     for (const [id, line] of this.#lines) line.series.disabled = ids.has(id);
   }

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 /**
  * The page header: the connection state ("Live", "Reconnecting in 4 s…"), the instance
- * counts by status, updates skipped for a slow tab, the browser's clock skew, and how long
- * samples waited to be ingested (the collector's queueing delay, last minute).
+ * counts by status, updates skipped for a slow tab, the browser's clock skew, how long
+ * samples waited to be ingested (the collector's queueing delay, last minute), and the one
+ * service shown when the page is narrowed to it.
  *
  * @module
  */
@@ -79,6 +80,12 @@ export function renderSummary(
   const off = clock.offsetMs;
   skewEl.hidden = !clock.synced || Math.abs(off) <= 2000;
   setText(skewEl, `browser clock ${formatSkew(-off)} vs collector`);
+}
+
+/** Say which service the page is narrowed to (null: every service; the note is hidden). */
+export function renderFocus(service: string | null): void {
+  byId("focus").hidden = service === null;
+  setText(byId("focus-name"), service ?? "");
 }
 
 /** Above this p99 the queueing delay is shown as a warning (live data is visibly late). */

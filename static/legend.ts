@@ -1,25 +1,29 @@
 /// <reference lib="dom" />
 /**
  * The legend under a chart: one chip per instance line with its colour, name and latest
- * value, so a line can be told from another without looking at the table.
+ * value, so a line can be told from another without looking at the table. A hidden line's chip
+ * is dimmed; the chips of other services than the focused one are left out.
  *
  * @module
  */
 import type { Entry } from "./store.ts";
 import { el, setText } from "./dom.ts";
 import { statusOf } from "./status.ts";
+import type { HiddenIds } from "./page_state.ts";
 
 interface Chip {
   li: HTMLLIElement;
   swatch: HTMLSpanElement;
   name: HTMLSpanElement;
   value: HTMLSpanElement;
+  service: string;
 }
 
 /** A chart's legend, keyed by instance id. */
 export class Legend {
   readonly #chips = new Map<string, Chip>();
-  #hidden: ReadonlySet<string> = new Set();
+  #hidden: HiddenIds = new Set<string>();
+  #focus: string | null = null;
 
   constructor(
     readonly list: HTMLElement,
@@ -49,18 +53,25 @@ export class Legend {
       const name = el("span", "chip-name");
       const value = el("span", "chip-value num");
       li.append(swatch, name, value);
-      chip = { li, swatch, name, value };
+      chip = { li, swatch, name, value, service: entry.view.service };
       this.#chips.set(id, chip);
       this.list.append(li);
     }
+    chip.service = entry.view.service;
     fill(chip, entry, this.value(entry), now);
-    chip.li.classList.toggle("is-hidden", this.#hidden.has(id));
+    this.#paint(id, chip);
   }
 
-  /** Dim the chips of these ids (hidden from the chart). */
-  setHidden(ids: ReadonlySet<string>): void {
+  /** Dim the chips of these ids (hidden from the chart); show only `focus`'s (null: all). */
+  setHidden(ids: HiddenIds, focus: string | null = null): void {
     this.#hidden = ids;
-    for (const [id, chip] of this.#chips) chip.li.classList.toggle("is-hidden", ids.has(id));
+    this.#focus = focus;
+    for (const [id, chip] of this.#chips) this.#paint(id, chip);
+  }
+
+  #paint(id: string, chip: Chip): void {
+    chip.li.classList.toggle("is-hidden", this.#hidden.has(id));
+    chip.li.classList.toggle("is-out", this.#focus !== null && chip.service !== this.#focus);
   }
 
   /** Refresh values of every chip. */

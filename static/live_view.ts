@@ -18,7 +18,7 @@ import { byId, setText } from "./dom.ts";
 import { formatCpu, formatMiB, formatValue, MIB } from "./format.ts";
 import { WINDOWS } from "./window_picker.ts";
 import { unitOf } from "./units.ts";
-import type { PageState } from "./page_state.ts";
+import type { HiddenIds, PageState } from "./page_state.ts";
 import type { TrendLine } from "./alerts_model.ts";
 
 /** What the live view needs from the page. */
@@ -51,9 +51,14 @@ export class LiveView {
   readonly charts: LiveChart[];
   readonly table: InstanceTable;
   readonly legends: Legend[];
+  /** Left out of the charts: hidden by the user, or outside the focused service. */
+  readonly #hidden: HiddenIds;
 
   constructor(private readonly deps: LiveViewDeps) {
-    const { state, theme } = deps;
+    const { state, theme, store } = deps;
+    const hidden = this.#hidden = {
+      has: (id: string) => state.isHidden(id, store.entries.get(id)?.view.service),
+    };
     this.cpu = new LiveChart(
       byId<HTMLCanvasElement>("cpu-chart"),
       { metric: METRICS.cpuPercent, scale: (v) => v, unit: "%", floor: 5, marks: [100] },
@@ -76,7 +81,11 @@ export class LiveView {
     this.table = new InstanceTable(
       byId<HTMLTableSectionElement>("instances"),
       byId("empty"),
-      { isHidden: (id) => state.hidden.has(id), toggle: (id) => deps.toggle(id) },
+      {
+        isHidden: (id) => hidden.has(id),
+        toggle: (id) => deps.toggle(id),
+        focus: () => state.focus,
+      },
     );
     const custom = this.custom;
     this.legends = [
@@ -99,7 +108,7 @@ export class LiveView {
         (e: Entry) => state.metric !== null && state.metric in e.view.latest,
       ),
     ];
-    for (const c of this.charts) c.setHidden(state.hidden);
+    this.applyHidden();
   }
 
   /** A new `hello`: forget every line and row, then draw what the store holds. */
@@ -155,11 +164,10 @@ export class LiveView {
     byId("custom-hint").hidden = metric !== null;
   }
 
-  /** Hidden instances changed. */
+  /** Hidden instances or the focused service changed. */
   applyHidden(): void {
-    const hidden = this.deps.state.hidden;
-    for (const c of this.charts) c.setHidden(hidden);
-    for (const l of this.legends) l.setHidden(hidden);
+    for (const c of this.charts) c.setHidden(this.#hidden);
+    for (const l of this.legends) l.setHidden(this.#hidden, this.deps.state.focus);
     this.table.paintHidden();
   }
 

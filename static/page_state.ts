@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
- * The page's state in one place: which view is shown, which instances are hidden, the picked
- * metric, the live window, the connection and frame counters, and the newest leak estimates
+ * The page's state in one place: which view is shown, the service the page is narrowed to,
+ * which instances are hidden, the picked metric, the live window, the connection and frame counters, and the newest leak estimates
  * and badges. Controllers read it and app.ts changes it; the URL's hash is written from it,
  * so a link opens the same page.
  *
@@ -13,9 +13,19 @@ import type { LeakBadge } from "./alerts_model.ts";
 import { defaultState, formatHash, type UrlState, type View } from "./url_state.ts";
 import type { RangeKey } from "./range.ts";
 
+/** Instance ids left out of the charts, as charts, legends and the table ask. */
+export interface HiddenIds {
+  has(id: string): boolean;
+}
+
 /** Everything the page shows that is not in the store of instances and points. */
 export class PageState {
   view: View;
+  /**
+   * The one service whose instances the charts and the table show (its card was clicked), or
+   * null for all. Apart from `hidden`: narrowing and widening again keeps what was hidden.
+   */
+  focus: string | null;
   /** Instance ids hidden from every chart; kept across reconnects (and in the URL). */
   hidden: Set<string>;
   /** The custom metric drawn in the third chart (a series key), or null. */
@@ -37,6 +47,7 @@ export class PageState {
 
   constructor(initial: UrlState, windowMs: number) {
     this.view = initial.view;
+    this.focus = initial.service ?? null;
     this.hidden = new Set(initial.hidden);
     this.metric = initial.metric ?? null;
     this.windowMs = windowMs;
@@ -48,9 +59,18 @@ export class PageState {
     else this.hidden.add(id);
   }
 
+  /**
+   * Whether the charts leave out instance `id` of `service` (undefined: not known yet): hidden
+   * by the user, or outside the focused service.
+   */
+  isHidden(id: string, service: string | undefined): boolean {
+    return this.hidden.has(id) || (this.focus !== null && service !== this.focus);
+  }
+
   /** The state as the URL's hash holds it, with the history view's range. */
   toUrl(range: RangeKey, abs: { from: number; to: number } | null): UrlState {
     const state: UrlState = { view: this.view, range, abs, hidden: [...this.hidden] };
+    if (this.focus !== null) state.service = this.focus;
     if (this.metric !== null) state.metric = this.metric;
     return state;
   }

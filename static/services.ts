@@ -4,7 +4,9 @@
  * live/total instances and, when it reports request metrics, its request rate, p50/p95/p99
  * latency (merged over all instances by the collector, never averaged here) and 5xx share,
  * each with a sparkline of the last few minutes kept in the page ({@link ServiceHistory}).
- * Cards are built once with `textContent` and refreshed in place.
+ * Cards are built once with `textContent` and refreshed in place. With more than one service,
+ * clicking a card (or its name, a button) asks the page to show only that service; the
+ * focused card is marked and the others dimmed.
  *
  * @module
  */
@@ -31,6 +33,7 @@ interface Stat {
 
 interface Card {
   card: HTMLElement;
+  pick: HTMLButtonElement;
   count: HTMLSpanElement;
   restarts: HTMLSpanElement;
   stats: HTMLElement;
@@ -52,17 +55,41 @@ export interface PanelInfo {
   errors: string;
   /** Points in the sparklines. */
   points: number;
+  /** Whether the page is narrowed to this service. */
+  focused: boolean;
 }
 
 /** The panels, keyed by service name (a Map: any name is just a key). */
 export class ServicePanels {
   readonly #cards = new Map<string, Card>();
+  #focus: string | null = null;
 
   constructor(
     readonly host: HTMLElement,
     readonly history: ServiceHistory,
     readonly theme: SparkTheme,
+    /** A card was clicked: the page narrows to its service, or widens if it was focused. */
+    readonly onPick: (service: string) => void = () => {},
   ) {}
+
+  /** Mark the focused service's card (null: none) and dim the others. */
+  setFocus(service: string | null): void {
+    this.#focus = service;
+    this.#paintFocus();
+  }
+
+  #paintFocus(): void {
+    const pickable = this.#cards.size > 1 || this.#focus !== null;
+    for (const [name, c] of this.#cards) {
+      const on = name === this.#focus;
+      c.card.classList.toggle("is-focus", on);
+      c.card.classList.toggle("is-dim", this.#focus !== null && !on);
+      c.card.classList.toggle("is-pickable", pickable);
+      c.pick.disabled = !pickable;
+      c.pick.setAttribute("aria-pressed", String(on));
+      c.pick.title = !pickable ? name : on ? "Show every service" : `Show only ${name}`;
+    }
+  }
 
   /** Redraw from the history's newest frame; `now` is the collector's clock. */
   render(now: number): void {
@@ -76,13 +103,14 @@ export class ServicePanels {
     }
     services.forEach((s, i) => {
       let c = this.#cards.get(s.service);
-      if (!c) this.#cards.set(s.service, c = buildCard(s.service));
+      if (!c) this.#cards.set(s.service, c = buildCard(s.service, this.onPick));
       if (this.host.children[i] !== c.card) {
         this.host.insertBefore(c.card, this.host.children[i] ?? null);
       }
       this.#fill(c, s, now);
     });
     this.host.hidden = services.length === 0;
+    this.#paintFocus();
   }
 
   /** Panels as the debug object reports them. */
@@ -97,6 +125,7 @@ export class ServicePanels {
       p99: c.latency.sub.dataset.p99 ?? "",
       errors: c.errors.value.textContent ?? "",
       points: this.history.points(service).length,
+      focused: service === this.#focus,
     }));
   }
 
@@ -142,12 +171,19 @@ export class ServicePanels {
   }
 }
 
-function buildCard(service: string): Card {
+function buildCard(service: string, onPick: (service: string) => void): Card {
   const card = el("article", "card svc");
   card.dataset.service = service;
   const head = el("header", "svc-head");
-  const name = el("h2", "svc-name", service);
-  name.title = service;
+  const name = el("h2", "svc-name");
+  const pick = el("button", "svc-pick", service);
+  pick.type = "button";
+  pick.disabled = true;
+  name.append(pick);
+  // The whole card is the target; the button gives keyboards and screen readers one.
+  card.addEventListener("click", () => {
+    if (!pick.disabled) onPick(service);
+  });
   const count = el("span", "svc-count num");
   const restarts = el("span", "svc-restarts");
   head.append(name, count, restarts);
@@ -158,7 +194,7 @@ function buildCard(service: string): Card {
   stats.append(rps.box, latency.box, errors.box);
   const none = el("p", "svc-note", "no request metrics reported");
   card.append(head, stats, none);
-  return { card, count, restarts, stats, none, rps, latency, errors };
+  return { card, pick, count, restarts, stats, none, rps, latency, errors };
 }
 
 function stat(kind: string, label: string, unit: string): Stat {

@@ -8,7 +8,8 @@
  * fires and amber while pending; restarts, requested colour when it was not usable, lost
  * samples, clock skew). Rows are built once with `textContent` and refreshed in
  * place. Clicking a row (or its checkbox) hides or shows that instance in the charts; the
- * page keeps that state, the table only reflects it.
+ * page keeps that state, the table only reflects it. With a focused service, only that
+ * service's group is shown.
  *
  * The table is laid out as a CSS grid (`display: contents` rows), so a group header is a
  * full-width `role="row"` element that is not a `<tr>`: the rows of `#instances` stay exactly
@@ -66,7 +67,11 @@ export class InstanceTable {
   constructor(
     readonly body: HTMLTableSectionElement,
     readonly empty: HTMLElement,
-    readonly visibility: Visibility = { isHidden: () => false, toggle: () => {} },
+    readonly visibility: Visibility = {
+      isHidden: () => false,
+      toggle: () => {},
+      focus: () => null,
+    },
   ) {}
 
   /** Remove every row. */
@@ -155,9 +160,18 @@ export class InstanceTable {
         this.#groups.delete(service);
       }
     }
+    this.#paintFocus();
     const current = Array.from(this.body.children);
     if (current.length === nodes.length && current.every((n, i) => n === nodes[i])) return;
     this.body.replaceChildren(...nodes);
+  }
+
+  /** Leave out the rows and group headers of services other than the focused one. */
+  #paintFocus(): void {
+    const focus = this.visibility.focus();
+    const out = (service: string) => focus !== null && service !== focus;
+    for (const row of this.#rows.values()) row.tr.classList.toggle("is-out", out(row.service_));
+    for (const [service, g] of this.#groups) g.head.classList.toggle("is-out", out(service));
   }
 
   #group(service: string): Group {
@@ -187,9 +201,10 @@ export class InstanceTable {
     }));
   }
 
-  /** Re-read every row's hidden state (after a toggle or a new link). */
+  /** Re-read every row's hidden state and the focus (after a toggle, a focus or a new link). */
   paintHidden(): void {
     for (const [id, row] of this.#rows) paintHidden(row, this.visibility.isHidden(id));
+    this.#paintFocus();
   }
 
   #toggleEmpty(): void {
@@ -205,6 +220,8 @@ function sortKey(e: Entry): string {
 export interface Visibility {
   isHidden(id: string): boolean;
   toggle(id: string): void;
+  /** The one service shown, or null for all. */
+  focus(): string | null;
 }
 
 function buildRow(id: string, visibility: Visibility): Row {

@@ -1,9 +1,9 @@
 /**
  * What the page's address remembers, so a link opens the same view: the view (live or
  * history), the history range (a preset such as `1h`, or an absolute `from`/`to` after a
- * zoom, collector ms), the instances hidden from the charts and the custom metric picked
- * (a series key, labels and all). It lives in the hash, e.g.
- * `#view=history&range=1h&from=1700000000000&to=1700000600000&hide=shop%2Fweb-1&metric=queue.depth`.
+ * zoom, collector ms), the service the page is narrowed to, the instances hidden from the
+ * charts and the custom metric picked (a series key, labels and all). It lives in the hash, e.g.
+ * `#view=history&range=1h&from=1700000000000&to=1700000600000&service=shop&hide=shop%2Fweb-1&metric=queue.depth`.
  *
  * Parsing never throws: anything unknown or malformed falls back to the default, so a
  * hand-edited or truncated link still opens the page. Pure functions, unit-tested.
@@ -23,6 +23,8 @@ export interface UrlState {
   range: RangeKey;
   /** An absolute range after a zoom, or null for "the last `range`". */
   abs: { from: number; to: number } | null;
+  /** The one service shown (a service card was clicked); absent: every service. */
+  service?: string;
   /** Instance ids hidden from the charts, in the order they were hidden. */
   hidden: string[];
   /** The custom metric drawn (a canonical series key); absent when none. */
@@ -31,7 +33,7 @@ export interface UrlState {
 
 /** Most hidden ids a link carries; more are ignored (a link stays a sane length). */
 export const MAX_HIDDEN = 200;
-/** Longest instance id accepted from a link. */
+/** Longest instance id (or service name) accepted from a link. */
 const MAX_ID = 600;
 /** Times outside ±this are not timestamps (ms since the epoch, year ~5138). */
 const MAX_TIME = 1e14;
@@ -52,6 +54,8 @@ export function parseHash(hash: string): UrlState {
   const from = time(q.get("from"));
   const to = time(q.get("to"));
   if (from !== null && to !== null && to - from >= MIN_SPAN_MS) state.abs = { from, to };
+  const service = q.get("service");
+  if (service !== null && service !== "" && service.length <= MAX_ID) state.service = service;
   const seen = new Set<string>();
   for (const id of q.getAll("hide")) {
     if (id === "" || id.length > MAX_ID || seen.has(id)) continue;
@@ -76,6 +80,7 @@ export function formatHash(state: UrlState): string {
     q.set("from", String(Math.round(state.abs.from)));
     q.set("to", String(Math.round(state.abs.to)));
   }
+  if (state.service) q.set("service", state.service);
   for (const id of state.hidden.slice(0, MAX_HIDDEN)) q.append("hide", id);
   if (state.metric) q.set("metric", state.metric);
   return `#${q.toString()}`;

@@ -73,3 +73,17 @@ Deno.test("formatHash keeps links short and readable", () => {
     "#view=history&range=6h&from=1000&to=61001",
   );
 });
+
+Deno.test("parseHash and formatHash keep the focused service, any name as plain text", () => {
+  for (const service of ["billing", "a&b=c #1", "__proto__", "ümlaut/ñ"]) {
+    const s: UrlState = { view: "live", range: "1h", abs: null, service, hidden: ["x/1"] };
+    assert.deepEqual(parseHash(formatHash(s)), s, formatHash(s));
+  }
+  assert.equal(
+    formatHash({ view: "live", range: "1h", abs: null, service: "shop", hidden: [] }),
+    "#view=live&service=shop",
+  );
+  assert.equal(parseHash("#service=").service, undefined, "empty: every service");
+  assert.equal(parseHash(`#service=${"s".repeat(601)}`).service, undefined, "too long");
+  assert.equal(parseHash("#view=live").service, undefined);
+});

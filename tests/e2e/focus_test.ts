@@ -1,0 +1,278 @@
+/// <reference lib="dom" />
+/**
+ * Narrowing the page to one service, in real headless Chromium against a real collector with
+ * a data directory, fed real ZMQ frames by three apps of two services ("api" x2, "worker").
+ * A click on a service card leaves only that service's lines in the live and history charts
+ * (debug hook and canvas pixels), its chips in the legends and its rows in the table; the
+ * link keeps the focus through a reload; widening again (the header's "show all", or the
+ * focused card) brings every service back and keeps an instance the user hid hidden.
+ */
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { startCollector } from "../../lib/collector/collector.ts";
+import {
+  countPixels,
+  ensureBuiltWithCss,
+  type FakeApp,
+  freePort,
+  identity,
+  launchBrowser,
+  openDashboard,
+  startFakeApp,
+  stopAll,
+  waitForPixels,
+  waitState,
+  type WatchedPage,
+} from "./support.ts";
+
+type Rgb = [number, number, number];
+const APPS = {
+  a: { service: "api", instance: "a", id: "api/a", color: "#e53935", rgb: [0xe5, 0x39, 0x35] },
+  b: { service: "api", instance: "b", id: "api/b", color: "#1e88e5", rgb: [0x1e, 0x88, 0xe5] },
+  w: {
+    service: "worker",
+    instance: "w",
+    id: "worker/w",
+    color: "#43a047",
+    rgb: [0x43, 0xa0, 0x47],
+  },
+} as const satisfies Record<
+  string,
+  { service: string; instance: string; id: string; color: string; rgb: Rgb }
+>;
+const ALL = Object.values(APPS);
+
+interface Debug {
+  __zeroapm: {
+    snapshot(): {
+      focus: string | null;
+      hidden: string[];
+      instances: string[];
+      charts: Record<"cpu" | "mem", { lines: Array<{ id: string; hidden: boolean }> }>;
+    };
+    panels(): Array<{ service: string; focused: boolean }>;
+    history(): {
+      loading: boolean;
+      answers: number;
+      cpu: { series: Array<{ id: string; points: number }> };
+      mem: { series: Array<{ id: string; points: number }> };
+    };
+  };
+}
+
+function snap(page: Page) {
+  return page.evaluate(() => (globalThis as unknown as Debug).__zeroapm.snapshot());
+}
+
+/** Which live lines are hidden, by instance id, on both charts (they must agree). */
+async function hiddenLines(page: Page): Promise<Record<string, boolean>> {
+  const s = await snap(page);
+  const cpu = Object.fromEntries(s.charts.cpu.lines.map((l) => [l.id, l.hidden]));
+  const mem = Object.fromEntries(s.charts.mem.lines.map((l) => [l.id, l.hidden]));
+  assert.deepEqual(mem, cpu, "both charts hide the same lines");
+  return cpu;
+}
+
+function hash(page: Page): URLSearchParams {
+  return new URLSearchParams(new URL(page.url()).hash.slice(1));
+}
+
+/** Wait until the canvas shows (almost) none of `rgb`: the live chart has redrawn. */
+async function waitNoPixels(page: Page, canvas: string, rgb: Rgb): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    const px = await countPixels(page, canvas, rgb, { tol: 24 });
+    if (px.count < 5) return;
+    assert.ok(Date.now() < deadline, `${canvas}: still ${px.count} px of rgb(${rgb})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The instance ids whose table rows and CPU legend chips are visible. */
+async function visibleIds(page: Page): Promise<{ rows: string[]; chips: string[] }> {
+  const rows: string[] = [];
+  const chips: string[] = [];
+  for (const app of ALL) {
+    if (await page.isVisible(`#instances tr[data-id="${app.id}"]`)) rows.push(app.id);
+    if (await page.isVisible(`#cpu-legend li[data-id="${app.id}"]`)) chips.push(app.id);
+  }
+  return { rows, chips };
+}
+
+function assertClean(w: WatchedPage): void {
+  assert.deepEqual(w.errors, [], "page errors");
+  assert.deepEqual(w.dialogs, [], "dialogs");
+  assert.deepEqual(w.cspViolations, [], "CSP violations");
+}
+
+Deno.test({
+  name: "focus on a service in Chromium: card click, charts, legends, table, link, show all",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await ensureBuiltWithCss();
+    const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-focus-e2e-" });
+    const collector = await startCollector({
+      httpHost: "127.0.0.1",
+      httpPort: freePort(),
+      zmq: "tcp://127.0.0.1:*",
+      dataDir,
+      log: () => {},
+    });
+    let apps: FakeApp[] = [];
+    let browser: Browser | null = null;
+    const pages: Page[] = [];
+    try {
+      apps = ALL.map((app, i) =>
+        startFakeApp(
+          collector.zmqEndpoint,
+          identity(app.service, app.instance, app.color, 200, 5100 + i),
+          (s) => ({ cpu: 20 + 10 * i + 5 * Math.sin(s), memMiB: 100 + 40 * i }),
+        )
+      );
+      browser = await launchBrowser();
+      const w = await openDashboard(browser, `${collector.httpUrl}/`);
+      pages.push(w.page);
+      const page = w.page;
+      await waitState(page, "live");
+      // The 1-minute window: a few seconds of data make long lines.
+      await page.click('#window button[data-ms="60000"]');
+      await page.waitForFunction(
+        (n) => {
+          const z = (globalThis as unknown as Debug).__zeroapm;
+          return z.snapshot().charts.cpu.lines.length === n && z.panels().length === 2;
+        },
+        ALL.length,
+        { timeout: 15_000 },
+      );
+      for (const app of ALL) await waitForPixels(page, "cpu-chart", app.rgb, 30, { tol: 24 });
+
+      await t.step("a hidden instance first: the user hides api/b from its row", async () => {
+        await page.click(`#instances tr[data-id="${APPS.b.id}"] .c-service`);
+        assert.deepEqual(await hiddenLines(page), {
+          [APPS.a.id]: false,
+          [APPS.b.id]: true,
+          [APPS.w.id]: false,
+        });
+      });
+
+      await t.step("a click on a service card shows only that service", async () => {
+        assert.equal(await page.isVisible("#focus"), false, "no focus note before");
+        await page.click('.svc[data-service="worker"]');
+        const s = await snap(page);
+        assert.equal(s.focus, "worker");
+        assert.deepEqual(s.hidden, [APPS.b.id], "the user's own hidden set is unchanged");
+        assert.deepEqual(await hiddenLines(page), {
+          [APPS.a.id]: true,
+          [APPS.b.id]: true,
+          [APPS.w.id]: false,
+        });
+        // Drawn pixels: only the worker's colour is left on both live charts.
+        for (const canvas of ["cpu-chart", "mem-chart"]) {
+          await waitNoPixels(page, canvas, APPS.a.rgb);
+          await waitForPixels(page, canvas, APPS.w.rgb, 30, { tol: 24 });
+        }
+        assert.deepEqual(await visibleIds(page), { rows: [APPS.w.id], chips: [APPS.w.id] });
+        assert.equal(await page.isVisible('.group-head[data-service="api"]'), false);
+        assert.equal(await page.isVisible('.group-head[data-service="worker"]'), true);
+        // The header says so, the card is marked, the link holds it.
+        assert.equal(await page.isVisible("#focus"), true);
+        assert.equal(await page.textContent("#focus-name"), "worker");
+        const panels = await page.evaluate(() =>
+          (globalThis as unknown as Debug).__zeroapm.panels()
+        );
+        assert.deepEqual(
+          panels.map((p) => [p.service, p.focused]).sort(),
+          [["api", false], ["worker", true]],
+        );
+        assert.equal(
+          await page.getAttribute('.svc[data-service="worker"] .svc-pick', "aria-pressed"),
+          "true",
+        );
+        assert.equal(hash(page).get("service"), "worker");
+        assertClean(w);
+      });
+
+      await t.step("the history view is narrowed the same way", async () => {
+        await page.click("#tab-history");
+        await page.waitForFunction(
+          () => {
+            const h = (globalThis as unknown as Debug).__zeroapm.history();
+            return !h.loading && h.answers >= 1 && h.cpu.series.some((s) => s.points > 0);
+          },
+          undefined,
+          { timeout: 15_000 },
+        );
+        const h = await page.evaluate(() => (globalThis as unknown as Debug).__zeroapm.history());
+        assert.deepEqual(h.cpu.series.map((s) => s.id), [APPS.w.id]);
+        assert.deepEqual(h.mem.series.map((s) => s.id), [APPS.w.id]);
+        assert.equal(await page.isVisible("#focus"), true, "the note stays in history");
+        await page.click("#tab-live");
+      });
+
+      await t.step("the link opens the same focus after a reload", async () => {
+        await page.reload();
+        await waitState(page, "live");
+        await page.waitForFunction(
+          (n) =>
+            (globalThis as unknown as Debug).__zeroapm.snapshot().charts.cpu.lines.length === n,
+          ALL.length,
+          { timeout: 15_000 },
+        );
+        assert.equal((await snap(page)).focus, "worker");
+        assert.deepEqual(await hiddenLines(page), {
+          [APPS.a.id]: true,
+          [APPS.b.id]: true,
+          [APPS.w.id]: false,
+        });
+        assert.deepEqual(await visibleIds(page), { rows: [APPS.w.id], chips: [APPS.w.id] });
+        assert.equal(await page.textContent("#focus-name"), "worker");
+      });
+
+      await t.step("another card moves the focus; the focused card widens again", async () => {
+        await page.click('.svc[data-service="api"]');
+        assert.equal((await snap(page)).focus, "api");
+        assert.deepEqual(await visibleIds(page), {
+          rows: [APPS.a.id, APPS.b.id],
+          chips: [APPS.a.id, APPS.b.id],
+        });
+        assert.deepEqual(await hiddenLines(page), {
+          [APPS.a.id]: false,
+          [APPS.b.id]: true,
+          [APPS.w.id]: true,
+        });
+        await page.click('.svc[data-service="api"] .svc-pick');
+        assert.equal((await snap(page)).focus, null);
+        assert.equal(hash(page).has("service"), false);
+      });
+
+      await t.step("show all brings every service back and keeps api/b hidden", async () => {
+        await page.click('.svc[data-service="worker"]');
+        await page.click("#focus-clear");
+        const s = await snap(page);
+        assert.equal(s.focus, null);
+        assert.deepEqual(s.hidden, [APPS.b.id]);
+        assert.deepEqual(await hiddenLines(page), {
+          [APPS.a.id]: false,
+          [APPS.b.id]: true,
+          [APPS.w.id]: false,
+        });
+        assert.deepEqual(await visibleIds(page), {
+          rows: ALL.map((a) => a.id),
+          chips: ALL.map((a) => a.id),
+        });
+        assert.equal(await page.isVisible("#focus"), false);
+        assert.equal(hash(page).has("service"), false);
+        assert.deepEqual(hash(page).getAll("hide"), [APPS.b.id]);
+        await waitForPixels(page, "cpu-chart", APPS.a.rgb, 30, { tol: 24 });
+        assertClean(w);
+      });
+    } finally {
+      for (const p of pages) await p.close().catch(() => {});
+      await browser?.close();
+      await stopAll(apps);
+      await collector.stop().catch(() => {});
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
