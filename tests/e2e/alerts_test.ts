@@ -21,11 +21,11 @@ import { parseRules } from "../../lib/alerts/rules.ts";
 import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
 import {
+  assertClean,
   ensureBuiltWithCss,
   launchBrowser,
   openDashboard,
   waitState,
-  type WatchedPage,
 } from "./support.ts";
 
 const MIB = 1024 * 1024;
@@ -124,12 +124,6 @@ async function startApp(
 type Z = { __zeroapm: any };
 const debug = (page: Page, fn: string): Promise<any> =>
   page.evaluate((f) => (globalThis as unknown as Z).__zeroapm[f](), fn);
-
-function assertClean(w: WatchedPage): void {
-  assert.deepEqual(w.errors, [], "page errors");
-  assert.deepEqual(w.dialogs, [], "dialogs");
-  assert.deepEqual(w.cspViolations, [], "CSP violations");
-}
 
 /**
  * Sample `n` points along the segment (x0,y0)-(x1,y1) (device pixels) of a canvas: how many

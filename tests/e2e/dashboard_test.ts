@@ -10,6 +10,7 @@ import type { Browser } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { PALETTE, readableColor } from "../../lib/colors.ts";
 import {
+  assertClean,
   countPixels,
   ensureBuilt,
   type FakeApp,
@@ -29,12 +30,6 @@ import {
 const HISTORY_S = 30;
 const quiet = () => {};
 const COLLECTOR = { httpHost: "127.0.0.1", httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet };
-
-function assertClean(w: WatchedPage): void {
-  assert.deepEqual(w.errors, [], "page errors");
-  assert.deepEqual(w.dialogs, [], "dialogs");
-  assert.deepEqual(w.cspViolations, [], "CSP violations");
-}
 
 /** Rows of the instance table as text. */
 function tableRows(

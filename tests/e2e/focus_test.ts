@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import {
+  assertClean,
   countPixels,
   ensureBuiltWithCss,
   type FakeApp,
@@ -22,7 +23,6 @@ import {
   stopAll,
   waitForPixels,
   waitState,
-  type WatchedPage,
 } from "./support.ts";
 
 type Rgb = [number, number, number];
@@ -97,12 +97,6 @@ async function visibleIds(page: Page): Promise<{ rows: string[]; chips: string[]
     if (await page.isVisible(`#cpu-legend li[data-id="${app.id}"]`)) chips.push(app.id);
   }
   return { rows, chips };
-}
-
-function assertClean(w: WatchedPage): void {
-  assert.deepEqual(w.errors, [], "page errors");
-  assert.deepEqual(w.dialogs, [], "dialogs");
-  assert.deepEqual(w.cspViolations, [], "CSP violations");
 }
 
 Deno.test({

@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { startCollector } from "../../lib/collector/collector.ts";
 import {
+  assertClean,
   type BacklogSample,
   countPixels,
   ensureBuiltWithCss,
@@ -113,12 +114,6 @@ async function waitHistory(
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function assertClean(w: WatchedPage): void {
-  assert.deepEqual(w.errors, [], "page errors");
-  assert.deepEqual(w.dialogs, [], "dialogs");
-  assert.deepEqual(w.cspViolations, [], "CSP violations");
 }
 
 function params(url: string | null): URLSearchParams {

@@ -24,13 +24,13 @@ import {
 } from "../../lib/protocol.ts";
 import { BUCKET_COUNT, bucketIndex } from "../../lib/histogram.ts";
 import {
+  assertClean,
   countPixels,
   ensureBuiltWithCss,
   launchBrowser,
   openDashboard,
   waitForPixels,
   waitState,
-  type WatchedPage,
 } from "./support.ts";
 
 const MIB = 1024 * 1024;
@@ -154,12 +154,6 @@ function num(text: string): number {
   const m = /([\d.]+)\s*(ms|s)?/.exec(text);
   if (!m) return NaN;
   return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
-}
-
-function assertClean(w: WatchedPage): void {
-  assert.deepEqual(w.errors, [], "page errors");
-  assert.deepEqual(w.dialogs, [], "dialogs");
-  assert.deepEqual(w.cspViolations, [], "CSP violations");
 }
 
 Deno.test({

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
@@ -90,6 +91,13 @@ export async function openDashboard(
   });
   await page.goto(url);
   return w;
+}
+
+/** Fail on anything the page did wrong: page errors, dialogs, CSP violations. */
+export function assertClean(w: WatchedPage): void {
+  assert.deepEqual(w.errors, [], "page errors");
+  assert.deepEqual(w.dialogs, [], "dialogs");
+  assert.deepEqual(w.cspViolations, [], "CSP violations");
 }
 
 /** Wait until the page's connection state is `state`. */
