@@ -19,7 +19,7 @@ import { parseHash, type View } from "./url_state.ts";
 import type { HistoryInstance } from "./history.ts";
 import { createHistoryView } from "./history_setup.ts";
 import { ServiceHistory } from "./service_history.ts";
-import { ServicePanels } from "./services.ts";
+import { ServicePanels, serviceUsage } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { AlertsPanel } from "./alerts.ts";
@@ -51,7 +51,10 @@ const panels = new ServicePanels(
     errors: cssVar("--bad", "#ff6b6b"),
     grid: theme.grid,
   },
-  (service) => setFocus(state.focus === service ? null : service),
+  {
+    onPick: (service) => setFocus(state.focus === service ? null : service),
+    usage: (service, now) => serviceUsage(store.entries.values(), service, now),
+  },
 );
 
 const historyView = createHistoryView({

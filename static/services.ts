@@ -4,15 +4,19 @@
  * live/total instances and, when it reports request metrics, its request rate, p50/p95/p99
  * latency (merged over all instances by the collector, never averaged here) and 5xx share,
  * each with a sparkline of the last few minutes kept in the page ({@link ServiceHistory}).
- * Cards are built once with `textContent` and refreshed in place. With more than one service,
+ * Every card also shows the CPU and memory of the service's live instances, summed. Cards are
+ * built once with `textContent` and refreshed in place. With more than one service,
  * clicking a card (or its name, a button) asks the page to show only that service; the
  * focused card is marked and the others dimmed.
  *
  * @module
  */
 import type { ServiceView } from "../lib/live/messages.ts";
+import { METRICS } from "../lib/protocol.ts";
 import { el, setText } from "./dom.ts";
-import { formatLatency, formatRate, formatShare } from "./format.ts";
+import { formatCpu, formatLatency, formatMiB, formatRate, formatShare } from "./format.ts";
+import { statusOf } from "./status.ts";
+import type { Entry } from "./store.ts";
 import { type ServiceHistory, type ServicePoint, SPARK_MS } from "./service_history.ts";
 
 /** Colours the sparklines use. */
@@ -34,7 +38,9 @@ interface Stat {
 interface Card {
   card: HTMLElement;
   pick: HTMLButtonElement;
+  head: HTMLElement;
   count: HTMLSpanElement;
+  usage: HTMLSpanElement;
   restarts: HTMLSpanElement;
   stats: HTMLElement;
   none: HTMLElement;
@@ -57,6 +63,43 @@ export interface PanelInfo {
   points: number;
   /** Whether the page is narrowed to this service. */
   focused: boolean;
+  /** The CPU and memory summed over its live instances, as shown ("" when none is live). */
+  usage: string;
+}
+
+/** CPU and memory summed over a service's live instances (null: none of them reports it). */
+export interface ServiceUsage {
+  /** % of one core (above 100 when the instances use more than one core together). */
+  cpuPercent: number | null;
+  rssBytes: number | null;
+}
+
+/** What the panels ask of the page. */
+export interface PanelDeps {
+  /** A card was clicked: the page narrows to its service, or widens if it was focused. */
+  onPick(service: string): void;
+  /** The service's usage now (collector time), or null when no instance of it is live. */
+  usage(service: string, now: number): ServiceUsage | null;
+}
+
+/** {@link ServiceUsage} of `service` from the page's instances; null when none is live. */
+export function serviceUsage(
+  entries: Iterable<Entry>,
+  service: string,
+  now: number,
+): ServiceUsage | null {
+  let live = 0;
+  let cpuPercent: number | null = null;
+  let rssBytes: number | null = null;
+  const add = (sum: number | null, v: number | undefined) =>
+    typeof v === "number" && Number.isFinite(v) ? (sum ?? 0) + v : sum;
+  for (const e of entries) {
+    if (e.view.service !== service || statusOf(e.view, now) !== "live") continue;
+    live++;
+    cpuPercent = add(cpuPercent, e.view.latest[METRICS.cpuPercent]);
+    rssBytes = add(rssBytes, e.view.latest[METRICS.rssBytes]);
+  }
+  return live > 0 ? { cpuPercent, rssBytes } : null;
 }
 
 /** The panels, keyed by service name (a Map: any name is just a key). */
@@ -68,8 +111,7 @@ export class ServicePanels {
     readonly host: HTMLElement,
     readonly history: ServiceHistory,
     readonly theme: SparkTheme,
-    /** A card was clicked: the page narrows to its service, or widens if it was focused. */
-    readonly onPick: (service: string) => void = () => {},
+    readonly deps: PanelDeps = { onPick: () => {}, usage: () => null },
   ) {}
 
   /** Mark the focused service's card (null: none) and dim the others. */
@@ -103,7 +145,7 @@ export class ServicePanels {
     }
     services.forEach((s, i) => {
       let c = this.#cards.get(s.service);
-      if (!c) this.#cards.set(s.service, c = buildCard(s.service, this.onPick));
+      if (!c) this.#cards.set(s.service, c = buildCard(s.service, this.deps.onPick));
       if (this.host.children[i] !== c.card) {
         this.host.insertBefore(c.card, this.host.children[i] ?? null);
       }
@@ -126,6 +168,7 @@ export class ServicePanels {
       errors: c.errors.value.textContent ?? "",
       points: this.history.points(service).length,
       focused: service === this.#focus,
+      usage: c.usage.textContent ?? "",
     }));
   }
 
@@ -138,11 +181,17 @@ export class ServicePanels {
     );
     const pts = this.history.points(s.service);
     const h = s.http;
+    const u = this.deps.usage(s.service, now);
+    // A compact card says "no live instance" rather than nothing.
+    setText(c.usage, u ? usageText(u) : h ? "" : "no live instance");
     c.stats.hidden = h === null;
     c.none.hidden = h !== null;
     const t = this.theme;
-    // Without request metrics a service is just its instance count: a compact card.
+    // Without request metrics a service is its counts and usage: a compact card, the usage
+    // on the line under the name. A full card has it in the head.
     c.card.classList.toggle("is-compact", h === null);
+    if (h === null && c.usage.parentElement !== c.none) c.none.append(c.usage);
+    if (h !== null && c.usage.parentElement !== c.head) c.head.insertBefore(c.usage, c.restarts);
     if (h === null) return;
     setText(c.rps.value, formatRate(h.requestsPerS));
     setText(c.latency.value, formatLatency(h.p95));
@@ -171,6 +220,14 @@ export class ServicePanels {
   }
 }
 
+/** `CPU 12.5 % · 144.0 MiB`, leaving out what no instance reports (OTLP apps may not). */
+function usageText(u: ServiceUsage): string {
+  return [
+    u.cpuPercent === null ? "" : `CPU ${formatCpu(u.cpuPercent)}`,
+    u.rssBytes === null ? "" : formatMiB(u.rssBytes),
+  ].filter(Boolean).join(" · ");
+}
+
 function buildCard(service: string, onPick: (service: string) => void): Card {
   const card = el("article", "card svc");
   card.dataset.service = service;
@@ -185,6 +242,8 @@ function buildCard(service: string, onPick: (service: string) => void): Card {
     if (!pick.disabled) onPick(service);
   });
   const count = el("span", "svc-count num");
+  const usage = el("span", "svc-usage num");
+  usage.title = "CPU and resident memory, summed over the live instances";
   const restarts = el("span", "svc-restarts");
   head.append(name, count, restarts);
   const stats = el("div", "svc-stats");
@@ -192,9 +251,11 @@ function buildCard(service: string, onPick: (service: string) => void): Card {
   const latency = stat("latency", "Latency p95", "");
   const errors = stat("errors", "Errors", "5xx");
   stats.append(rps.box, latency.box, errors.box);
-  const none = el("p", "svc-note", "no request metrics reported");
+  // Without request metrics: the usage alone (why the card is small is its title).
+  const none = el("p", "svc-note");
+  none.title = "No request metrics reported (see instrument() in the README)";
   card.append(head, stats, none);
-  return { card, pick, count, restarts, stats, none, rps, latency, errors };
+  return { card, pick, head, count, usage, restarts, stats, none, rps, latency, errors };
 }
 
 function stat(kind: string, label: string, unit: string): Stat {

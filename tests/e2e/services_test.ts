@@ -242,6 +242,38 @@ Deno.test({
         const worker = panels.find((p: { service: string }) => p.service === "worker");
         assert.equal(worker.http, false, "worker reports no requests: counts only");
         assert.equal(worker.count, "1 / 1 live");
+        // Usage, summed over live instances: worker alone (CPU 8..16 %, 96 ± 1 MiB); api's
+        // two live ones (64 and 82 MiB), not the gone and stopped ones.
+        const usage = (text: string) => {
+          const m = /^CPU (\d+\.\d) % · (\d+\.\d) MiB$/.exec(text);
+          assert.ok(m, `usage text "${text}"`);
+          return { cpu: Number(m[1]), mib: Number(m[2]) };
+        };
+        const wu = usage(worker.usage);
+        assert.ok(wu.cpu >= 8 && wu.cpu <= 16, `worker CPU ${worker.usage}`);
+        assert.ok(Math.abs(wu.mib - 96) <= 1.5, `worker memory ${worker.usage}`);
+        await page.waitForFunction(
+          () => {
+            const p = (globalThis as any).__zeroapm.panels().find((x: any) => x.service === "api");
+            const mib = Number(/· (\d+\.\d) MiB$/.exec(p?.usage ?? "")?.[1]);
+            return Math.abs(mib - (64 + 82)) <= 3;
+          },
+          undefined,
+          { timeout: 15_000 },
+        );
+        const au = usage((await debug(page, "panels")).find((p: any) => p.service === "api").usage);
+        assert.ok(au.cpu >= 16 && au.cpu <= 32, `api CPU ${au.cpu} %: two live instances`);
+        assert.equal(
+          await page.textContent('#services .svc[data-service="worker"] .svc-note .svc-usage'),
+          worker.usage,
+          "a compact card has its usage under the name",
+        );
+        assert.match(
+          (await page.textContent('#services .svc[data-service="api"] .svc-head .svc-usage')) ??
+            "",
+          /^CPU .* MiB$/,
+          "a full card has it in the head",
+        );
         // Sparklines fill from the frames kept in the page.
         await page.waitForFunction(() =>
           (globalThis as any).__zeroapm.panels().every((p: any) => p.points >= 3)

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { serviceUsage } from "../../static/services.ts";
+import type { Entry } from "../../static/store.ts";
+import type { InstanceView } from "../../lib/model/instance.ts";
+
+const NOW = 1_000_000;
+const MIB = 1024 * 1024;
+
+function entry(
+  service: string,
+  instance: string,
+  latest: Record<string, number>,
+  over: Partial<InstanceView> = {},
+): Entry {
+  const view: InstanceView = {
+    id: `${service}/${instance}`,
+    service,
+    instance,
+    pid: 1,
+    host: null,
+    color: "#ffffff",
+    requestedColor: null,
+    status: "live",
+    firstSeen: NOW - 60_000,
+    lastSeen: NOW - 500,
+    clockOffsetMs: 0,
+    intervalMs: 1000,
+    received: 60,
+    lost: 0,
+    startedAt: null,
+    restarts: 0,
+    lastRestartAt: null,
+    seqResets: 0,
+    latest,
+    ...over,
+  };
+  return { view, color: view.color, points: new Map() };
+}
+
+Deno.test("serviceUsage sums CPU and memory over the service's live instances only", () => {
+  const entries = [
+    entry("api", "a", { "cpu.percent": 12.5, "mem.rss_bytes": 64 * MIB }),
+    entry("api", "b", { "cpu.percent": 30, "mem.rss_bytes": 80 * MIB }),
+    entry("api", "silent", { "cpu.percent": 99, "mem.rss_bytes": 999 * MIB }, {
+      lastSeen: NOW - 10_000, // more than 3 intervals: stale on the page's own check
+    }),
+    entry("api", "bye", { "cpu.percent": 99, "mem.rss_bytes": 999 * MIB }, { status: "stopped" }),
+    entry("api", "old", { "cpu.percent": 99, "mem.rss_bytes": 999 * MIB }, { status: "gone" }),
+    entry("worker", "w", { "cpu.percent": 5, "mem.rss_bytes": 10 * MIB }),
+  ];
+  assert.deepEqual(serviceUsage(entries, "api", NOW), { cpuPercent: 42.5, rssBytes: 144 * MIB });
+  assert.deepEqual(serviceUsage(entries, "worker", NOW), { cpuPercent: 5, rssBytes: 10 * MIB });
+});
+
+Deno.test("serviceUsage is null without a live instance; what none reports stays null", () => {
+  const entries = [
+    entry("api", "bye", { "cpu.percent": 1 }, { status: "stopped" }),
+    entry("otel", "x", { "http.requests.per_s": 3 }),
+  ];
+  assert.equal(serviceUsage(entries, "api", NOW), null);
+  assert.equal(serviceUsage(entries, "nope", NOW), null);
+  assert.deepEqual(serviceUsage(entries, "otel", NOW), { cpuPercent: null, rssBytes: null });
+  const half = [entry("otel", "x", { "mem.rss_bytes": MIB }), entry("otel", "y", {})];
+  assert.deepEqual(serviceUsage(half, "otel", NOW), { cpuPercent: null, rssBytes: MIB });
+});
