@@ -107,6 +107,7 @@ function setMetric(key: string | null, fromUrl = false): void {
 function setFocus(service: string | null, fromUrl = false): void {
   state.focus = service;
   panels.setFocus(service);
+  picker.update(store.keys(service));
   renderFocus(service);
   applyHidden();
   if (!fromUrl) writeUrl();
@@ -228,7 +229,7 @@ setupWindowPicker(byId("window"), state.windowMs, (ms) => {
 // Ages ("3 s ago"), staleness and the picker's list change with time alone, not with frames.
 setInterval(() => {
   live.refresh();
-  picker.update(store.keys());
+  picker.update(store.keys(state.focus));
   alertsPanel.render();
   if (state.leaks.size > 0) trends.apply();
   header();

@@ -66,10 +66,14 @@ export class Store {
     }
   }
 
-  /** Every series key any instance reports (from each one's latest values). */
-  keys(): Map<string, number> {
+  /**
+   * Every series key any instance reports (from each one's latest values), with how many
+   * report it; only `service`'s instances when one is given (the page's focus).
+   */
+  keys(service: string | null = null): Map<string, number> {
     const out = new Map<string, number>();
     for (const e of this.entries.values()) {
+      if (service !== null && e.view.service !== service) continue;
       for (const k of Object.keys(e.view.latest)) out.set(k, (out.get(k) ?? 0) + 1);
     }
     return out;

@@ -41,6 +41,7 @@ const APPS = {
   { service: string; instance: string; id: string; color: string; rgb: Rgb }
 >;
 const ALL = Object.values(APPS);
+const QUEUE = "queue.depth";
 
 interface Debug {
   __zeroapm: {
@@ -51,6 +52,7 @@ interface Debug {
       charts: Record<"cpu" | "mem", { lines: Array<{ id: string; hidden: boolean }> }>;
     };
     panels(): Array<{ service: string; focused: boolean }>;
+    picker(): Array<{ key: string }>;
     history(): {
       loading: boolean;
       answers: number;
@@ -71,6 +73,11 @@ async function hiddenLines(page: Page): Promise<Record<string, boolean>> {
   const mem = Object.fromEntries(s.charts.mem.lines.map((l) => [l.id, l.hidden]));
   assert.deepEqual(mem, cpu, "both charts hide the same lines");
   return cpu;
+}
+
+/** The series keys the metric picker offers. */
+function pickable(page: Page): Promise<string[]> {
+  return page.evaluate(() => (globalThis as unknown as Debug).__zeroapm.picker().map((o) => o.key));
 }
 
 function hash(page: Page): URLSearchParams {
@@ -121,7 +128,12 @@ Deno.test({
         startFakeApp(
           collector.zmqEndpoint,
           identity(app.service, app.instance, app.color, 200, 5100 + i),
-          (s) => ({ cpu: 20 + 10 * i + 5 * Math.sin(s), memMiB: 100 + 40 * i }),
+          (s) => ({
+            cpu: 20 + 10 * i + 5 * Math.sin(s),
+            memMiB: 100 + 40 * i,
+            // Only the worker has a custom metric: the picker follows the focus.
+            ...(app.service === "worker" ? { extra: { [QUEUE]: 7 } } : {}),
+          }),
         )
       );
       browser = await launchBrowser();
@@ -140,6 +152,12 @@ Deno.test({
         { timeout: 15_000 },
       );
       for (const app of ALL) await waitForPixels(page, "cpu-chart", app.rgb, 30, { tol: 24 });
+
+      await page.waitForFunction(
+        (key) => (globalThis as unknown as Debug).__zeroapm.picker().some((o) => o.key === key),
+        QUEUE,
+        { timeout: 15_000 },
+      );
 
       await t.step("a hidden instance first: the user hides api/b from its row", async () => {
         await page.click(`#instances tr[data-id="${APPS.b.id}"] .c-service`);
@@ -184,6 +202,7 @@ Deno.test({
           "true",
         );
         assert.equal(hash(page).get("service"), "worker");
+        assert.deepEqual(await pickable(page), [QUEUE], "the worker's metric is offered");
         assertClean(w);
       });
 
@@ -226,6 +245,7 @@ Deno.test({
       await t.step("another card moves the focus; the focused card widens again", async () => {
         await page.click('.svc[data-service="api"]');
         assert.equal((await snap(page)).focus, "api");
+        assert.deepEqual(await pickable(page), [], "api reports no custom metric");
         assert.deepEqual(await visibleIds(page), {
           rows: [APPS.a.id, APPS.b.id],
           chips: [APPS.a.id, APPS.b.id],

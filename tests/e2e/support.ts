@@ -150,8 +150,13 @@ export function snapshot(page: Page): Promise<Snapshot> {
   return page.evaluate(() => (globalThis as unknown as ZeroapmGlobal).__zeroapm.snapshot());
 }
 
-/** What a fake app reports on each tick: metric values given seconds since it started. */
-export type Values = (elapsedS: number) => { cpu: number; memMiB: number };
+/**
+ * What a fake app reports on each tick: metric values given seconds since it started, and
+ * any other series by key.
+ */
+export type Values = (
+  elapsedS: number,
+) => { cpu: number; memMiB: number; extra?: Record<string, number> };
 
 /** A fake app pushing real protocol frames to a collector. */
 export interface FakeApp {
@@ -200,7 +205,11 @@ export function startFakeApp(
         pending.push({
           seq: seq += step,
           ts: now + skew,
-          metrics: { [METRICS.cpuPercent]: v.cpu, [METRICS.rssBytes]: Math.round(v.memMiB * MIB) },
+          metrics: {
+            ...v.extra,
+            [METRICS.cpuPercent]: v.cpu,
+            [METRICS.rssBytes]: Math.round(v.memMiB * MIB),
+          },
         });
         if (pending.length > 500) pending.shift();
         next += interval;

@@ -75,3 +75,17 @@ Deno.test("Store.append creates a placeholder for samples before their instance 
   assert.equal(again, false);
   assert.equal(entry.color, readableColor("green"), "its colour, as drawn on the dark page");
 });
+
+Deno.test("Store.keys counts the instances reporting each key, within one service if asked", () => {
+  const s = new Store();
+  s.upsert(view("api", "a", "red", { latest: { "cpu.percent": 1, "queue.depth": 3 } }));
+  s.upsert(view("api", "b", "blue", { latest: { "cpu.percent": 2 } }));
+  s.upsert(view("worker", "w", "green", { latest: { "cpu.percent": 3, "jobs.per_s": 4 } }));
+  assert.deepEqual(
+    Object.fromEntries(s.keys()),
+    { "cpu.percent": 3, "queue.depth": 1, "jobs.per_s": 1 },
+  );
+  assert.deepEqual(Object.fromEntries(s.keys("api")), { "cpu.percent": 2, "queue.depth": 1 });
+  assert.deepEqual(Object.fromEntries(s.keys("worker")), { "cpu.percent": 1, "jobs.per_s": 1 });
+  assert.equal(s.keys("nope").size, 0);
+});
