@@ -244,6 +244,8 @@ export class Instances {
         continue;
       }
       if (view.status === "stopped") continue;
+      // Restored gone (it was gone before the restart): gone until it reports again.
+      if (view.status === "gone" && heardSince > view.lastSeen) continue;
       // Silence while the collector was down does not count: after a restart an instance is
       // stale until it reports, and gone only 60 intervals after the restart. (Judged gone at
       // once, its alerts ended as "instance gone" a second before it reconnected.)

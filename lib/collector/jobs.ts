@@ -58,11 +58,16 @@ export function collectorJobs(deps: JobDeps): PeriodicJob[] {
       },
     },
     {
-      // live -> stale -> gone, forgetting what outlived the retention.
+      // live -> stale -> gone, forgetting what outlived the retention. A new status is kept
+      // in history too: after a restart, an instance gone before it is still gone (restored
+      // as last stored, it looked silent again and raised a new silent alert).
       name: "lifecycle",
       run: (t) => {
         const { changed, forgotten } = instances.sweep(t, forgetAfterMs);
-        for (const view of changed) hub.publishSoon({ type: "instance", now: t, instance: view });
+        for (const view of changed) {
+          hub.publishSoon({ type: "instance", now: t, instance: view });
+          history?.touch(view, instances.lastSeq(view.id), instances.agentStart(view.id));
+        }
         for (const id of forgotten) recent.forget(id);
         if (forgotten.length > 0) services.retain(new Set(instances.list().map((v) => v.service)));
       },

@@ -513,3 +513,20 @@ Deno.test("after a collector restart, silence is counted from the restart: nothi
   // Forgetting still counts from the last report itself.
   assert.deepEqual(restored.sweep(start + 61_000, 300_000).forgotten, [id]);
 });
+
+Deno.test("an instance gone before a collector restart stays gone through the sweeps, until it reports", () => {
+  const reg = new Instances();
+  reg.observe(msg(0, T0), T0);
+  const id = instanceId("svc", "host:1");
+  reg.sweep(T0 + 61_000, 86_400_000);
+  assert.equal(reg.get(id)!.status, "gone");
+  const start = T0 + 3_600_000;
+  const restored = new Instances();
+  restored.restore([{ ...structuredClone(reg.get(id)!), lastSeq: 0, agentStart: null }], start);
+  for (const t of [start + 1000, start + 30_000, start + 120_000]) {
+    assert.deepEqual(restored.sweep(t, 86_400_000).changed, [], "not stale again");
+    assert.equal(restored.get(id)!.status, "gone");
+  }
+  restored.observe(msg(1, start + 121_000), start + 121_000);
+  assert.equal(restored.get(id)!.status, "live", "a report brings it back");
+});
