@@ -62,7 +62,11 @@ export interface AgentOptions {
   runtime?: RuntimeReaders | null;
   /** Bound on the app's own series (`agent.metrics`); default and maximum 284. */
   maxSeries?: number;
-  /** Errors (transport, readers, dropped samples); default: console.error, 1 line/minute. */
+  /**
+   * Errors (transport, readers, dropped samples, no collector for 10 s); default:
+   * console.error, 1 line/minute. With the default, the collector coming back after such an
+   * outage is logged too.
+   */
   onError?: (error: unknown) => void;
   /**
    * Heap profiling when the heap grows steadily (heap_profile.ts; default on, measuring this
@@ -166,12 +170,28 @@ export function createAgent(options: AgentOptions): Agent {
   const encodeFrame = createEncoder(identity);
   /** The goodbye sample queued by stop(): the frame that ends with it carries `bye`. */
   let goodbye: OutgoingSample | null = null;
+  const where = options.transport ? "the collector" : options.collector ?? DEFAULT_COLLECTOR;
   const sender = startSendLoop<OutgoingSample>({
     backlog,
     transport,
     encode: (samples) => encodeFrame(samples, now(), samples[samples.length - 1] === goodbye),
     onError: report,
     batchSize: BATCH_SIZE,
+    // A wrong endpoint or a collector not started yet is said once, and so is its end.
+    onOutage(state, forMs) {
+      const s = Math.round(forMs / 1000);
+      if (state === "down") {
+        const why = transport.problem?.();
+        report(
+          new Error(
+            `no collector at ${where} for ${s} s${why ? ` (${why})` : ""}: ` +
+              `keeping up to ${backlogLimit} samples and retrying`,
+          ),
+        );
+      } else if (!options.onError) {
+        console.error(`${prefix}: connected to ${where} after ${s} s; sending the samples kept`);
+      }
+    },
   });
 
   let seq = 0;

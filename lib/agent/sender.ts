@@ -2,7 +2,9 @@
  * The agent's send loop: exactly one per agent, awaiting every send (zeromq.js loses a
  * send that is not awaited and allows one pending send per socket). It drains the backlog
  * in order, several samples per frame when several wait, and backs off while the
- * transport refuses, so a missing collector costs neither CPU nor order.
+ * transport refuses, so a missing collector costs neither CPU nor order. An outage that
+ * lasts is told once (`onOutage`), and so is its end, so a wrong endpoint or a collector not
+ * started yet is not silent.
  *
  * @module
  */
@@ -16,7 +18,12 @@ export interface Transport {
   trySend(frame: Uint8Array): Promise<boolean>;
   /** Release the socket. */
   close(): void;
+  /** Why there is no collector now (e.g. "Connection refused (os error 111)"), if known. */
+  problem?(): string | null;
 }
+
+/** Default for {@link SendLoopOptions.outageReportMs}: 10 s of refused sends. */
+export const OUTAGE_REPORT_MS = 10_000;
 
 /** Options for {@link startSendLoop}. */
 export interface SendLoopOptions<T> {
@@ -34,6 +41,13 @@ export interface SendLoopOptions<T> {
   maxBackoffMs?: number;
   /** Monotonic clock in ms for back-off and flush deadlines (default `performance.now`). */
   clock?: () => number;
+  /**
+   * Called once when sends have been refused for `outageReportMs` (`down`), and once when a
+   * send then succeeds (`up`), with how long the outage has lasted, ms. Not while stopping.
+   */
+  onOutage?(state: "down" | "up", forMs: number): void;
+  /** How long refused sends last before `onOutage("down")`, ms (default 10 000). */
+  outageReportMs?: number;
 }
 
 /** A running send loop. */
@@ -66,6 +80,17 @@ export function startSendLoop<T>(opts: SendLoopOptions<T>): SendLoop {
   let deadline = Infinity;
   let idle = false;
   let resume: (() => void) | null = null;
+  const outageReportMs = opts.outageReportMs ?? OUTAGE_REPORT_MS;
+  /** When sends started being refused (null: the last send went through), and if told. */
+  let downSince: number | null = null;
+  let toldDown = false;
+  const outage = (state: "down" | "up") => {
+    try {
+      opts.onOutage?.(state, clock() - (downSince ?? clock()));
+    } catch {
+      // a report must not stop the loop
+    }
+  };
 
   /** Sleep until woken (idle) or for `ms` (back-off), whichever applies; stop ends both. */
   const pause = (ms: number | null) =>
@@ -103,9 +128,17 @@ export function startSendLoop<T>(opts: SendLoopOptions<T>): SendLoop {
       if (ok) {
         sent += batch.length;
         backoff.reset();
+        if (toldDown) outage("up");
+        downSince = null;
+        toldDown = false;
         continue;
       }
       backlog.restore(batch);
+      downSince ??= clock();
+      if (!toldDown && !stopping && clock() - downSince >= outageReportMs) {
+        toldDown = true;
+        outage("down");
+      }
       const delay = backoff.next();
       const wait = stopping ? Math.min(delay, deadline - clock()) : delay;
       if (wait > 0) await pause(wait);

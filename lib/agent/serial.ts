@@ -25,5 +25,6 @@ export function serialSends(t: Transport): Transport {
       return p;
     },
     close: () => t.close(),
+    problem: () => t.problem?.() ?? null,
   };
 }

@@ -57,11 +57,15 @@ Deno.test("zmtp push refuses while no collector listens, then connects when one 
   let receiver: Receiver | undefined;
   try {
     assert.equal(await push.trySend(enc.encode("early")), false, "nothing to send to yet");
+    // Why, for the agent's report: the dial's own error.
+    const why = await waitFor(() => push.problem(), "a reason for the refusal");
+    assert.match(why, /refused/i);
     const p = await pull(endpoint);
     receiver = p.receiver;
     await sendOnce(push, "after bind");
     await waitFor(() => p.frames.length === 1, "the frame after bind");
     assert.deepEqual(p.frames, ["after bind"]);
+    assert.equal(push.problem(), null, "no problem once connected");
   } finally {
     push.close();
     await receiver?.close();
@@ -154,6 +158,7 @@ Deno.test("zmtp push drops a peer that is not ZMTP and one that never answers, a
       assert.equal(await push.trySend(enc.encode("x")), false);
       if (reply) assert.match(errors[0], /not a ZMTP socket/);
       else assert.deepEqual(errors, [], "a silent peer is dropped without a report");
+      assert.match(push.problem() ?? "", reply ? /not a ZMTP socket/ : /no ZMTP handshake/);
     } finally {
       push.close();
       listener.close();

@@ -30,6 +30,8 @@ export interface PushSocket {
   trySend(frame: Uint8Array): Promise<boolean>;
   /** Close the connection and stop redialling. */
   close(): void;
+  /** Why the last connection attempt failed or ended, until one is ready; else null. */
+  problem(): string | null;
 }
 
 /** Options for {@link connectZmtpPush}. */
@@ -62,6 +64,7 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
   let closed = false;
   let conn: ByteConn | null = null;
   let ready = false;
+  let problem: string | null = null;
   let wakeSleep: (() => void) | null = null;
 
   const drop = (c: ByteConn) => {
@@ -111,6 +114,7 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
             if (type !== "PULL") throw new ZmtpError(`collector socket is ${type}, not PULL`);
             clearTimeout(timer);
             ready = true;
+            problem = null;
           }
           if (e.kind === "command" && e.name === "ERROR") {
             throw new ZmtpError(`collector refused the connection: ${errorReason(e.body)}`);
@@ -133,11 +137,17 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
         conn = c;
         try {
           await session(c);
+          if (!closed) {
+            problem = ready
+              ? "the collector closed the connection"
+              : "no ZMTP handshake (is this a zeroapm collector's endpoint?)";
+          }
         } finally {
           if (ready) redial.reset();
           drop(c);
         }
       } catch (e) {
+        problem = e instanceof Error ? e.message : String(e);
         if (e instanceof ZmtpError && !closed) opts.onError?.(e);
       }
       if (closed) return;
@@ -172,6 +182,7 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
       if (conn) drop(conn);
       wakeSleep?.();
     },
+    problem: () => problem,
   };
 }
 
