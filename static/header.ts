@@ -14,6 +14,7 @@ import type { ConnectionState } from "./socket.ts";
 import { byId, setText } from "./dom.ts";
 import { formatSkew } from "./format.ts";
 import { statusOf } from "./status.ts";
+import { isRetired } from "../lib/model/instance.ts";
 
 /** Show the connection state. */
 export function renderConnection(
@@ -47,13 +48,18 @@ export function renderSummary(
   let live = 0;
   let gone = 0;
   let stopped = 0;
+  let retired = 0;
   for (const e of store.entries.values()) {
+    if (isRetired(e.view, now)) {
+      retired++;
+      continue;
+    }
     const st = statusOf(e.view, now);
     if (st === "live") live++;
     else if (st === "gone") gone++;
     else if (st === "stopped") stopped++;
   }
-  const total = store.entries.size;
+  const total = store.entries.size - retired;
   // The collector's hello holds at most 1 000 instances (lib/live/hello.ts): say how many more.
   setText(
     byId("summary-count"),

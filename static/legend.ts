@@ -62,6 +62,12 @@ export class Legend {
     this.#paint(id, chip);
   }
 
+  /** Remove the chip of `id`, if there is one. */
+  remove(id: string): void {
+    this.#chips.get(id)?.li.remove();
+    this.#chips.delete(id);
+  }
+
   /** Dim the chips of these ids (hidden from the chart); show only `focus`'s (null: all). */
   setHidden(ids: HiddenIds, focus: string | null = null): void {
     this.#hidden = ids;

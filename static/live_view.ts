@@ -8,6 +8,7 @@
  * @module
  */
 import { METRICS } from "../lib/protocol.ts";
+import { isRetired } from "../lib/model/instance.ts";
 import type { ClockSync } from "./clock.ts";
 import type { Entry, Store } from "./store.ts";
 import { LiveChart } from "./charts.ts";
@@ -120,9 +121,13 @@ export class LiveView {
     for (const [id, entry] of store.entries) this.show(id, entry);
   }
 
-  /** An instance appeared or changed: its lines, limit, row and legend entries. */
+  /**
+   * An instance appeared or changed: its lines, limit, row and legend entries. A retired one
+   * (it ended over 15 minutes ago) has none: the history view still lists it.
+   */
   show(id: string, entry: Entry): void {
     const now = this.deps.clock.now();
+    if (isRetired(entry.view, now)) return this.#retire(id);
     const metric = this.deps.state.metric;
     for (const c of [this.cpu, this.mem]) c.ensure(id, entry.color);
     if (metric !== null && metric in entry.view.latest) this.custom.ensure(id, entry.color);
@@ -181,16 +186,36 @@ export class LiveView {
     this.mem.setTrends(trends);
   }
 
-  /** Time passed: ages in the table and legends, limits, lines for the picked metric. */
+  /** Drop the row and chips of a retired instance. */
+  #retire(id: string): void {
+    this.table.remove(id);
+    for (const l of this.legends) l.remove(id);
+  }
+
+  /**
+   * Time passed: instances retire, ages in the table and legends, limits, lines for the
+   * picked metric.
+   */
   refresh(): void {
     const { store, state, clock } = this.deps;
     const now = clock.now();
-    this.table.refresh(store.entries, now);
-    for (const l of this.legends) l.refresh(store.entries, now);
-    for (const [id, e] of store.entries) this.mem.setLimit(id, memLimitOf(e));
+    const shown = new Map<string, Entry>();
+    for (const [id, e] of store.entries) {
+      if (isRetired(e.view, now)) this.#retire(id);
+      else shown.set(id, e);
+    }
+    this.table.refresh(shown, now);
+    for (const l of this.legends) l.refresh(shown, now);
+    // Every instance retired: say where they went rather than "none reported yet".
+    const allRetired = shown.size === 0 && store.entries.size > 0;
+    byId("empty-new").hidden = allRetired;
+    byId("empty-ended").hidden = !allRetired;
+    for (const [id, e] of store.entries) {
+      this.mem.setLimit(id, shown.has(id) ? memLimitOf(e) : null);
+    }
     const metric = state.metric;
     if (metric === null) return;
-    for (const [id, e] of store.entries) {
+    for (const [id, e] of shown) {
       if (metric in e.view.latest) this.custom.ensure(id, e.color);
     }
   }

@@ -173,8 +173,10 @@ export class ServicePanels {
   }
 
   #fill(c: Card, s: ServiceView, now: number): void {
-    setText(c.count, `${s.live} / ${s.instances} live`);
-    c.count.dataset.all = String(s.live === s.instances);
+    // Out of those expected up: an instance that said goodbye is not missing.
+    const expected = s.instances - (Number.isFinite(s.stopped) ? s.stopped : 0);
+    setText(c.count, `${s.live} / ${expected} live`);
+    c.count.dataset.all = String(s.live >= expected);
     setText(
       c.restarts,
       s.restarts > 0 ? `${s.restarts} restart${s.restarts === 1 ? "" : "s"}` : "",

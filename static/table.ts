@@ -104,6 +104,16 @@ export class InstanceTable {
     this.#toggleEmpty();
   }
 
+  /** Remove the row of `id` (retired: it ended over 15 minutes ago), if there is one. */
+  remove(id: string): void {
+    const row = this.#rows.get(id);
+    if (!row) return;
+    row.tr.remove();
+    this.#rows.delete(id);
+    this.#layout();
+    this.#toggleEmpty();
+  }
+
   /** Refresh ages, values and statuses of every row, and the group headers' counts. */
   refresh(entries: ReadonlyMap<string, Entry>, now: number): void {
     for (const [id, row] of this.#rows) {
@@ -129,8 +139,9 @@ export class InstanceTable {
     for (const [service, g] of this.#groups) {
       const c = counts.get(service);
       if (!c) continue;
-      setText(g.count, `${c.live} / ${c.total} live`);
-      g.count.dataset.all = String(c.live === c.total);
+      // Out of those expected up: an instance that said goodbye is not missing.
+      setText(g.count, `${c.live} / ${c.total - c.stopped} live`);
+      g.count.dataset.all = String(c.live === c.total - c.stopped);
       const extra = [
         c.stale ? `${c.stale} stale` : "",
         c.stopped ? `${c.stopped} stopped` : "",

@@ -81,7 +81,7 @@ export function collectorJobs(deps: JobDeps): PeriodicJob[] {
         hub.publishSoon({
           type: "services",
           now: t,
-          services: services.summarise(instances.list()),
+          services: services.summarise(instances.list(), t),
         });
       },
     },

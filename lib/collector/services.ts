@@ -10,6 +10,7 @@
 import { BUCKET_COUNT, quantile } from "../histogram.ts";
 import { parseKey } from "../metric_key.ts";
 import type { InstanceView, ServiceView } from "../live/messages.ts";
+import { isRetired } from "../model/instance.ts";
 
 /** The request metrics the middleware records (lib/agent/middleware.ts). */
 export const HTTP = {
@@ -43,10 +44,14 @@ export class Services {
     for (const ring of this.#slots.values()) ring[this.#slot].fill(0);
   }
 
-  /** Summaries of every service that has instances, ordered by name. */
-  summarise(instances: InstanceView[]): ServiceView[] {
+  /**
+   * Summaries of every service that has instances, ordered by name; instances retired at
+   * `now` (ended over 15 minutes ago, see lib/model/instance.ts) are not counted.
+   */
+  summarise(instances: InstanceView[], now: number): ServiceView[] {
     const by = new Map<string, InstanceView[]>();
     for (const v of instances) {
+      if (isRetired(v, now)) continue;
       const list = by.get(v.service);
       if (list) list.push(v);
       else by.set(v.service, [v]);
@@ -87,6 +92,7 @@ export class Services {
       service,
       instances: list.length,
       live: list.filter((v) => v.status === "live").length,
+      stopped: list.filter((v) => v.status === "stopped").length,
       restarts: list.reduce((n, v) => n + v.restarts, 0),
       http: reports || this.#slots.has(service)
         ? {

@@ -50,9 +50,12 @@ export function listInstances(deps: ApiDeps): Response {
   return json(extra.length > 0 ? [...deps.instances.list(), ...extra] : deps.instances.list());
 }
 
-/** GET /api/services: per service, instance counts and HTTP health (rate, errors, latency). */
+/**
+ * GET /api/services: per service, instance counts and HTTP health (rate, errors, latency);
+ * instances that ended over 15 minutes ago are not counted.
+ */
 export function listServices(deps: ApiDeps): Response {
-  return json(deps.services.summarise(deps.instances.list()));
+  return json(deps.services.summarise(deps.instances.list(), deps.now()));
 }
 
 /** GET /api/stats: received, refused by reason, lost by sequence gap, per instance and total. */

@@ -21,7 +21,7 @@ export interface InstancesView {
 
 /** Per-service summaries. */
 export interface ServicesView {
-  summarise(instances: InstanceView[]): unknown;
+  summarise(instances: InstanceView[], now: number): unknown;
 }
 
 /** The collector's own counters. */

@@ -15,8 +15,11 @@ export type { Alert, InstanceStatus, InstanceView, LeakEstimate };
 /** One service: its instances and, when it reports request metrics, its HTTP health. */
 export interface ServiceView {
   service: string;
+  /** Instances counted: all but the retired (ended over 15 minutes ago). */
   instances: number;
   live: number;
+  /** Of `instances`, those that said goodbye: not expected up, so not missing. */
+  stopped: number;
   restarts: number;
   /** Null when the service reports no request metrics. */
   http: {

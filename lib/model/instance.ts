@@ -55,6 +55,20 @@ export type PersistedView = InstanceView & { lastSeq?: number | null; agentStart
 export const STALE_AFTER_INTERVALS = 3;
 export const GONE_AFTER_INTERVALS = 60;
 
+/**
+ * An instance that ended (stopped, or gone) this long ago is retired: the live view and the
+ * service counts leave it out, history keeps it. Containers redeployed under new ids would
+ * otherwise pile up as ended rows and make a service read "5 / 35 live". The longest live
+ * chart window: a retired instance has no point left in the live charts either.
+ */
+export const RETIRE_AFTER_MS = 15 * 60_000;
+
+/** Whether `view` ended (stopped or gone) more than {@link RETIRE_AFTER_MS} before `now`. */
+export function isRetired(view: Pick<InstanceView, "status" | "lastSeen">, now: number): boolean {
+  return (view.status === "gone" || view.status === "stopped") &&
+    now - view.lastSeen > RETIRE_AFTER_MS;
+}
+
 /** The series the live strip charts draw (the `/ws` hello carries only these by default). */
 export const CHART_METRICS = ["cpu.percent", "mem.rss_bytes"] as const;
 

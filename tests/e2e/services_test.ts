@@ -303,7 +303,7 @@ Deno.test({
               ),
           );
           assert.deepEqual(order, [
-            "# api 2 / 4 live",
+            "# api 2 / 3 live",
             "api/api-1",
             "api/api-2",
             "api/api-3",
@@ -316,7 +316,13 @@ Deno.test({
             5,
             "one <tr> per instance",
           );
-          // The goodbye: shown as text, and counted apart from gone.
+          // The goodbye: shown as text, and counted apart from gone; not missing, so not in
+          // the live count's "expected" (2 live out of 3: the gone one is missing). The panel
+          // counts the same way.
+          assert.equal(
+            await page.textContent('#services .svc[data-service="api"] .svc-count'),
+            "2 / 3 live",
+          );
           assert.equal(
             await page.textContent('#instances tr[data-id="api/api-4"] .badge'),
             "stopped",

@@ -7,12 +7,15 @@ import type { InstanceView } from "../../lib/live/messages.ts";
 import type { Message } from "../../lib/protocol.ts";
 import { instanceView } from "../support/views.ts";
 
+/** The views below are seen at 0; the summaries are taken a second later. */
+const NOW = 1000;
 const view = (
   service: string,
   instance: string,
   latest: Record<string, number>,
   status: InstanceView["status"] = "live",
-) => instanceView({ service, instance, latest, status });
+  lastSeen = 0,
+) => instanceView({ service, instance, latest, status, lastSeen });
 
 function counts(values: number[]): number[] {
   const c = new Array(BUCKET_COUNT).fill(0);
@@ -29,12 +32,29 @@ Deno.test("a service's request and error rates sum its live instances' routes an
     }),
     view("api", "b", { 'http.requests.per_s{method="POST",route="/b",status="2xx"}': 18 }),
     view("api", "c", { 'http.requests.per_s{method="GET",route="/u",status="5xx"}': 99 }, "stale"),
-  ]);
+  ], NOW);
   assert.equal(summary.instances, 3);
   assert.equal(summary.live, 2);
   assert.equal(summary.http?.requestsPerS, 60);
   assert.equal(summary.http?.errorsPerS, 2);
   assert.equal(summary.http?.errorRatio, 0.033);
+});
+
+Deno.test("instances that ended over 15 minutes ago are not counted, nor their service", () => {
+  const s = new Services();
+  const now = 20 * 60_000;
+  const list = [
+    view("api", "new", {}, "live", now - 1000),
+    view("api", "crashed-recently", {}, "gone", now - 5 * 60_000),
+    view("api", "crashed-long-ago", {}, "gone", now - 16 * 60_000),
+    view("api", "redeployed", {}, "stopped", now - 16 * 60_000),
+    view("old", "only", {}, "stopped", now - 19 * 60_000),
+  ];
+  const counts = (at: number) =>
+    s.summarise(list, at).map((x) => [x.service, x.live, x.instances, x.stopped]);
+  assert.deepEqual(counts(now), [["api", 1, 2, 0]]);
+  // 15 minutes earlier every one of them counts; the goodbyes are counted as stopped.
+  assert.deepEqual(counts(now - 15 * 60_000), [["api", 1, 4, 1], ["old", 0, 1, 1]]);
 });
 
 Deno.test("latency percentiles come from histograms merged across instances, not averaged", () => {
@@ -44,7 +64,7 @@ Deno.test("latency percentiles come from histograms merged across instances, not
   // would report ~1 s; the service's real p99 is among the slow ones and p50 is fast.
   s.addHistogram("api", key, counts(new Array(95).fill(3)));
   s.addHistogram("api", key, counts(new Array(5).fill(2000)));
-  const [summary] = s.summarise([view("api", "a", {}), view("api", "b", {})]);
+  const [summary] = s.summarise([view("api", "a", {}), view("api", "b", {})], NOW);
   assert.ok(summary.http!.p50! <= 5, `p50 ${summary.http!.p50}`);
   assert.ok(summary.http!.p99! > 1000 && summary.http!.p99! <= 2500, `p99 ${summary.http!.p99}`);
 });
@@ -54,15 +74,15 @@ Deno.test("the latency window slides: counts older than 10 s no longer count", (
   const key = "http.request_duration_ms";
   s.addHistogram("api", key, counts([2000]));
   for (let i = 0; i < 9; i++) s.advance();
-  assert.notEqual(s.summarise([view("api", "a", {})])[0].http!.p50, null);
+  assert.notEqual(s.summarise([view("api", "a", {})], NOW)[0].http!.p50, null);
   s.advance();
-  assert.equal(s.summarise([view("api", "a", {})])[0].http!.p50, null);
+  assert.equal(s.summarise([view("api", "a", {})], NOW)[0].http!.p50, null);
 });
 
 Deno.test("a service without request metrics has no http summary; other histograms are ignored", () => {
   const s = new Services();
   s.addHistogram("worker", "job.duration_ms", counts([5]));
-  const [summary] = s.summarise([view("worker", "w", { "cpu.percent": 3 })]);
+  const [summary] = s.summarise([view("worker", "w", { "cpu.percent": 3 })], NOW);
   assert.equal(summary.http, null);
 });
 
