@@ -244,13 +244,7 @@ export async function stopAll(apps: FakeApp[]): Promise<void> {
   await Promise.allSettled(apps.map((a) => a.stop()));
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+export { freePort } from "../support/net.ts";
 
 /**
  * Count pixels of a canvas close to an RGB colour (each channel within `tol`), in total and

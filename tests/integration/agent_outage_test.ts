@@ -9,14 +9,7 @@ import { createAgent } from "../../lib/agent/mod.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
-
-/** A port nothing listens on (bound, noted, released). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort } from "../support/net.ts";
 
 Deno.test("an agent without a collector says so after 10 s, and again when it connects", async () => {
   const endpoint = `tcp://127.0.0.1:${freePort()}`;

@@ -8,16 +8,9 @@
 import assert from "node:assert/strict";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
+import { freePort } from "../support/net.ts";
 
 const DEMO = new URL("../../lib/cmd/demo.ts", import.meta.url).pathname;
-
-/** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
 
 Deno.test("demo runs on the given addresses, its apps push there, and Ctrl-C stops all three cleanly", async () => {
   const httpPort = freePort();

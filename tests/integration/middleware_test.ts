@@ -14,6 +14,7 @@ import { BUCKET_COUNT } from "../../lib/histogram.ts";
 import { decode, type Sample } from "../../lib/protocol.ts";
 import { bindPull } from "../../lib/transport/zmq.ts";
 import { bundleAgentForNode } from "../support/node_bundle.ts";
+import { freePort } from "../support/net.ts";
 
 const NODE = "/usr/bin/node";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -181,14 +182,6 @@ Deno.test({
     }
   },
 });
-
-/** A free TCP port on loopback (closed again: a small race, fine for a test). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
 
 Deno.test("backend_app --http serves its API and reports requests by route template over ZMQ", async () => {
   const samples: Sample[] = [];

@@ -9,6 +9,7 @@ import { generateKeyPair } from "../../lib/transport/keys.ts";
 import { bindPull, type Receiver } from "../../lib/transport/zmq.ts";
 import { connectZmtpPush, type PushSocket } from "../../lib/transport/zmtp/push.ts";
 import { waitFor } from "../support/live.ts";
+import { freePort } from "../support/net.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -26,14 +27,6 @@ async function pull(endpoint = "tcp://127.0.0.1:*") {
 async function sendOnce(push: PushSocket, frame: string): Promise<void> {
   const bytes = enc.encode(frame);
   await waitFor(() => push.trySend(bytes), `the sender to take ${frame.slice(0, 20)}`);
-}
-
-/** A port nothing listens on (bound, noted, released). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 Deno.test("zmtp push delivers short, long and 1 MiB frames to a libzmq PULL, in order", async () => {
