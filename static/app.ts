@@ -67,10 +67,14 @@ const historyView = createHistoryView({
   abs: initial.abs,
 });
 
-/** Every known instance in table order, with its hidden state, for the history view. */
+/**
+ * Every known instance of the focused service (of all services without a focus) in table
+ * order, with its hidden state, for the history view: it asks history for these only.
+ */
 function historyInstances(): HistoryInstance[] {
   const out: Array<HistoryInstance & { key: string }> = [];
   for (const [id, e] of store.entries) {
+    if (state.focus !== null && e.view.service !== state.focus) continue;
     out.push({
       key: `${e.view.service}\u0000${e.view.instance}\u0000${id}`,
       id,
@@ -110,6 +114,7 @@ function setFocus(service: string | null, fromUrl = false): void {
   picker.update(store.keys(service));
   renderFocus(service);
   applyHidden();
+  historyView.instancesChanged(); // a wider focus asks history for the instances it lacks
   if (!fromUrl) writeUrl();
 }
 byId("focus-clear").addEventListener("click", () => setFocus(null));

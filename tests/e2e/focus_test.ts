@@ -56,6 +56,7 @@ interface Debug {
     history(): {
       loading: boolean;
       answers: number;
+      lastUrl: string | null;
       cpu: { series: Array<{ id: string; points: number }> };
       mem: { series: Array<{ id: string; points: number }> };
     };
@@ -240,6 +241,22 @@ Deno.test({
         });
         assert.deepEqual(await visibleIds(page), { rows: [APPS.w.id], chips: [APPS.w.id] });
         assert.equal(await page.textContent("#focus-name"), "worker");
+        // Opened focused, the history view asks for the worker's series only.
+        await page.click("#tab-history");
+        await page.waitForFunction(
+          () => {
+            const h = (globalThis as unknown as Debug).__zeroapm.history();
+            return !h.loading && h.answers >= 1;
+          },
+          undefined,
+          { timeout: 15_000 },
+        );
+        const h = await page.evaluate(() => (globalThis as unknown as Debug).__zeroapm.history());
+        assert.ok(h.lastUrl);
+        assert.deepEqual(new URL(h.lastUrl, "http://x").searchParams.getAll("instance"), [
+          APPS.w.id,
+        ]);
+        await page.click("#tab-live");
       });
 
       await t.step("another card moves the focus; the focused card widens again", async () => {
