@@ -184,8 +184,7 @@ export class ServicePanels {
     const pts = this.history.points(s.service);
     const h = s.http;
     const u = this.deps.usage(s.service, now);
-    // A compact card says "no live instance" rather than nothing.
-    setText(c.usage, u ? usageText(u) : h ? "" : "no live instance");
+    setText(c.usage, usageLine(u, h !== null));
     c.stats.hidden = h === null;
     c.none.hidden = h !== null;
     const t = this.theme;
@@ -222,12 +221,20 @@ export class ServicePanels {
   }
 }
 
-/** `CPU 12.5 % · 144.0 MiB`, leaving out what no instance reports (OTLP apps may not). */
-function usageText(u: ServiceUsage): string {
-  return [
-    u.cpuPercent === null ? "" : `CPU ${formatCpu(u.cpuPercent)}`,
-    u.rssBytes === null ? "" : formatMiB(u.rssBytes),
-  ].filter(Boolean).join(" · ");
+/**
+ * A card's usage text: `CPU 12.5 % · 144.0 MiB`, leaving out what no instance reports (OTLP
+ * apps report neither). Without figures, a compact card (no request metrics: `http` false)
+ * says why; a full card shows nothing.
+ */
+export function usageLine(u: ServiceUsage | null, http: boolean): string {
+  const figures = u
+    ? [
+      u.cpuPercent === null ? "" : `CPU ${formatCpu(u.cpuPercent)}`,
+      u.rssBytes === null ? "" : formatMiB(u.rssBytes),
+    ].filter(Boolean).join(" · ")
+    : "";
+  if (figures || http) return figures;
+  return u ? "no CPU or memory reported" : "no live instance";
 }
 
 function buildCard(service: string, onPick: (service: string) => void): Card {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serviceUsage } from "../../static/services.ts";
+import { serviceUsage, usageLine } from "../../static/services.ts";
 import type { Entry } from "../../static/store.ts";
 import type { InstanceView } from "../../lib/model/instance.ts";
 
@@ -62,4 +62,16 @@ Deno.test("serviceUsage is null without a live instance; what none reports stays
   assert.deepEqual(serviceUsage(entries, "otel", NOW), { cpuPercent: null, rssBytes: null });
   const half = [entry("otel", "x", { "mem.rss_bytes": MIB }), entry("otel", "y", {})];
   assert.deepEqual(serviceUsage(half, "otel", NOW), { cpuPercent: null, rssBytes: MIB });
+});
+
+Deno.test("usageLine: the figures reported; a compact card without them says why", () => {
+  assert.equal(
+    usageLine({ cpuPercent: 12.5, rssBytes: 144 * MIB }, true),
+    "CPU 12.5 % · 144.0 MiB",
+  );
+  assert.equal(usageLine({ cpuPercent: null, rssBytes: MIB }, false), "1.0 MiB");
+  assert.equal(usageLine({ cpuPercent: null, rssBytes: null }, false), "no CPU or memory reported");
+  assert.equal(usageLine(null, false), "no live instance");
+  assert.equal(usageLine({ cpuPercent: null, rssBytes: null }, true), "", "a full card: nothing");
+  assert.equal(usageLine(null, true), "");
 });
