@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The page's state in one place: which view is shown, the service the page is narrowed to,
- * which instances are hidden, the picked metric, the live window, the connection and frame counters, and the newest leak estimates
- * and badges. Controllers read it and app.ts changes it; the URL's hash is written from it,
+ * which instances are hidden, the picked metric, the live window, the connection and frame
+ * counters, and the newest leak estimates and badges. Controllers read it and app.ts changes it; the URL's hash is written from it,
  * so a link opens the same page.
  *
  * @module
