@@ -96,15 +96,40 @@ export function heapProfileEnabled(option: HeapProfileOptions | boolean | undefi
 }
 
 /**
- * The agent's own scripts, whose allocations are not the app's leak (heap_sites.ts): run
- * from source, every file of lib/agent/; bundled (the Node package, whose folder may hold the
- * app too), the bundle's file that holds this profiler. Asked when a window starts: an app
- * whose heap never grows does not even parse the URL.
+ * The agent's files outside lib/agent/, from lib/: its module graph (`deno info
+ * lib/agent/mod.ts`), folders by prefix. tests/unit/agent_graph_test.ts keeps this in step.
  */
-function agentScripts(): (url: string) => boolean {
-  const here = import.meta.url;
+export const AGENT_DEPENDENCIES: readonly string[] = [
+  "alerts/leak.ts",
+  "backoff.ts",
+  "errors.ts",
+  "histogram.ts",
+  "metric_key.ts",
+  "model/alert.ts",
+  "platform.ts",
+  "platform_node.ts",
+  "proc/",
+  "protocol.ts",
+  "protocol_encode.ts",
+  "protocol_profile.ts",
+  "transport/",
+];
+
+/**
+ * The agent's own scripts, whose allocations are not the app's leak (heap_sites.ts). Run
+ * from source: lib/agent/ and the rest of its module graph ({@link AGENT_DEPENDENCIES}), so
+ * the heap trigger's own readings (lib/alerts/leak.ts) are not shown as a site of the app's;
+ * the demo's app code in lib/demo_app/ is the app's. Bundled (the Node package, whose folder
+ * may hold the app too): the bundle's file that holds this profiler. Asked when a window
+ * starts: an app whose heap never grows does not even parse the URL.
+ */
+export function agentScripts(here: string = import.meta.url): (url: string) => boolean {
   const dir = here.slice(0, here.lastIndexOf("/") + 1);
-  return dir.endsWith("/lib/agent/") ? (url) => url.startsWith(dir) : (url) => url === here;
+  if (!dir.endsWith("/lib/agent/")) return (url) => url === here;
+  const lib = dir.slice(0, -"agent/".length);
+  const folders = [dir, ...AGENT_DEPENDENCIES.filter((p) => p.endsWith("/")).map((p) => lib + p)];
+  const files = new Set(AGENT_DEPENDENCIES.filter((p) => !p.endsWith("/")).map((p) => lib + p));
+  return (url) => files.has(url) || folders.some((f) => url.startsWith(f));
 }
 
 /** Start watching this process's heap readings. */

@@ -9,6 +9,7 @@
  * (lib/agent/heap_profile.ts, on a leak) and npm:zeromq (CURVE).
  */
 import assert from "node:assert/strict";
+import { agentScripts } from "../../lib/agent/heap_profile.ts";
 
 interface InfoModule {
   specifier: string;
@@ -103,5 +104,18 @@ Deno.test("the agent loads neither the decoder nor the heap window's modules unt
     ]
   ) {
     assert.ok(!mods.has(m), `${m} is loaded with the agent`);
+  }
+});
+
+Deno.test("the heap profiler counts every module of the agent's graph as the agent's, no app's", async () => {
+  // A file the agent runs and the profiler took for the app's was shown as a leak site: the
+  // heap trigger's own readings grew in lib/alerts/leak.ts, under the app's leak.
+  const ours = agentScripts(new URL("lib/agent/heap_profile.ts", ROOT).href);
+  const mods = [...(await graph("lib/agent/mod.ts")).keys()].filter((s) => s.startsWith("file:"));
+  assert.ok(mods.length > 20, `${mods.length} modules`);
+  const missed = mods.filter((s) => !ours(s)).map((s) => s.slice(ROOT.href.length));
+  assert.deepEqual(missed, [], "add these to AGENT_DEPENDENCIES (lib/agent/heap_profile.ts)");
+  for (const app of ["backend_app.ts", "lib/demo_app/load.ts", "examples/custom_metrics.ts"]) {
+    assert.ok(!ours(new URL(app, ROOT).href), `${app} is the app's`);
   }
 });

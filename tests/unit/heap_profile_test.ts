@@ -13,7 +13,11 @@ import {
 import { type ProfileNode, siteTotals, topSites } from "../../lib/agent/heap_sites.ts";
 import { findDefinition, sourceLines } from "../../lib/agent/heap_lines.ts";
 import { createHeapTrigger } from "../../lib/agent/heap_trigger.ts";
-import { type InspectorModule, startHeapProfiler } from "../../lib/agent/heap_profile.ts";
+import {
+  agentScripts,
+  type InspectorModule,
+  startHeapProfiler,
+} from "../../lib/agent/heap_profile.ts";
 import { leakSites } from "../../lib/collector/profiles.ts";
 import { serialSends } from "../../lib/agent/serial.ts";
 import { decode } from "../../lib/protocol.ts";
@@ -310,4 +314,23 @@ Deno.test("sites: the agent's own code is no site; what it allocates for app cod
     ["onError", "file:///srv/app.ts", 80],
   ]);
   assert.equal(totalGrowth, 880, "shares are of the app's growth");
+});
+
+Deno.test("sites: the heap trigger's readings in lib/alerts/leak.ts are the agent's, not a site", () => {
+  // Seen in the demo: "add (leak.ts:76) · 3 %" under the blue app's leak.
+  const ours = agentScripts("file:///srv/lib/agent/heap_profile.ts");
+  const tree = (n: number) =>
+    node("(root)", "", 0, 1, [
+      node("cacheReadings", "file:///srv/backend_app.ts", 0, 2, [node("push", "", 1000 * n, 3)]),
+      node("observe", "file:///srv/lib/agent/heap_trigger.ts", 0, 4, [
+        node("add", "file:///srv/lib/alerts/leak.ts", 30 * n, 5),
+      ]),
+      node("load", "file:///srv/lib/demo_app/load.ts", 50 * n, 6),
+    ]);
+  const { sites } = topSites(
+    siteTotals({ head: tree(1) }, ours),
+    siteTotals({ head: tree(2) }, ours),
+    10,
+  );
+  assert.deepEqual(sites.map((s) => s.fn), ["cacheReadings", "load"]);
 });
