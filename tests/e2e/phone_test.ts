@@ -1,0 +1,142 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard on a phone (390 x 844, an iPhone's viewport) in real headless Chromium
+ * against a real collector fed real ZMQ frames: the page never scrolls sideways, an alert is
+ * read whole (its text wraps instead of ending in "…"), the metric picker stays inside its
+ * card, and the instances table keeps every name on one line and scrolls sideways in its own
+ * card. Before, at this width, service names broke a letter group per line ("backe / nd"),
+ * alert messages were cut to a few words, and a long metric name pushed the page wider than
+ * the screen.
+ */
+import assert from "node:assert/strict";
+import type { Browser } from "playwright-core";
+import { startCollector } from "../../lib/collector/collector.ts";
+import { parseRules } from "../../lib/alerts/rules.ts";
+import { formatKey } from "../../lib/metric_key.ts";
+import {
+  assertClean,
+  ensureBuiltWithCss,
+  type FakeApp,
+  freePort,
+  identity,
+  launchBrowser,
+  openDashboard,
+  startFakeApp,
+  stopAll,
+  waitState,
+} from "./support.ts";
+
+const RULES = `
+rules:
+  - name: checkout-cpu-high
+    kind: threshold
+    service: checkout
+    metric: cpu.percent
+    op: ">"
+    value: 5
+    for: 1s
+`;
+
+/** A long series key: the picker lists it, and a select is as wide as its longest option. */
+const LONG_METRIC = formatKey("http.server.duration_ms.p99", {
+  route: "/api/v1/carts/:cartId/items",
+});
+
+/** What the test measures in the page, in CSS pixels. */
+interface Layout {
+  pageScrollWidth: number;
+  viewportWidth: number;
+  /** Per service cell: its text's line boxes (1 = on one line). */
+  serviceLines: number[];
+  /** The alert message: its full width and the width it is shown in. */
+  alert: { scrollWidth: number; clientWidth: number; text: string } | null;
+  /** The picker's right edge and its card's. */
+  pickerRight: number;
+  cardRight: number;
+  /** The table's own sideways scroll: its content's width and the box it scrolls in. */
+  table: { scrollWidth: number; clientWidth: number };
+}
+
+Deno.test({
+  name: "on a phone the page does not scroll sideways, alerts read whole, names stay on a line",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await ensureBuiltWithCss();
+    const collector = await startCollector({
+      httpHost: "127.0.0.1",
+      httpPort: freePort(),
+      zmq: "tcp://127.0.0.1:*",
+      log: () => {},
+      rules: parseRules(RULES, "phone-rules.yaml"),
+    });
+    let apps: FakeApp[] = [];
+    let browser: Browser | null = null;
+    try {
+      apps = ["checkout-7f9c2d", "checkout-a81e04"].map((instance, i) =>
+        startFakeApp(
+          collector.zmqEndpoint,
+          identity("checkout", instance, null, 200, 7100 + i),
+          () => ({
+            cpu: 20 + 5 * i,
+            memMiB: 120 + 10 * i,
+            // A long metric name: the picker lists it and is as wide as it.
+            extra: { [LONG_METRIC]: 12 },
+          }),
+        )
+      );
+      browser = await launchBrowser();
+      const w = await openDashboard(browser, `${collector.httpUrl}/`, { width: 390, height: 844 });
+      const page = w.page;
+      await waitState(page, "live");
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll("#instances tr[data-id]").length === 2 &&
+          document.querySelector("#alerts-active .alert .alert-message")?.textContent &&
+          [...document.querySelectorAll<HTMLOptionElement>("#metric-picker option")]
+            .some((o) => o.value.includes("carts")),
+        undefined,
+        { timeout: 20_000 },
+      );
+      const layout = await page.evaluate((): Layout => {
+        const lines = (el: Element) => {
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          // One box per line; a cell's text broken over two lines has two.
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+        };
+        const msg = document.querySelector<HTMLElement>("#alerts-active .alert-message");
+        const wrap = document.querySelector<HTMLElement>("#instances")!.closest(".table-wrap")!;
+        return {
+          pageScrollWidth: document.documentElement.scrollWidth,
+          viewportWidth: document.documentElement.clientWidth,
+          serviceLines: [...document.querySelectorAll("#instances td.c-service")].map(lines),
+          alert: msg
+            ? { scrollWidth: msg.scrollWidth, clientWidth: msg.clientWidth, text: msg.innerText }
+            : null,
+          pickerRight: document.querySelector(".picker")!.getBoundingClientRect().right,
+          cardRight: document.querySelector("#custom-card")!.getBoundingClientRect().right,
+          table: { scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth },
+        };
+      });
+      assert.equal(layout.pageScrollWidth, layout.viewportWidth, "the page scrolls sideways");
+      assert.deepEqual(layout.serviceLines, [1, 1], "service names broken over lines");
+      assert.ok(layout.alert, "no alert shown");
+      assert.ok(
+        layout.alert.scrollWidth <= layout.alert.clientWidth + 1,
+        `alert message cut: ${JSON.stringify(layout.alert)}`,
+      );
+      assert.ok(
+        layout.pickerRight <= layout.cardRight,
+        `picker past its card: ${layout.pickerRight}`,
+      );
+      // The table is wider than a phone: it scrolls in its card, not the page.
+      assert.ok(layout.table.scrollWidth > layout.table.clientWidth, JSON.stringify(layout.table));
+      assertClean(w);
+    } finally {
+      await browser?.close();
+      await stopAll(apps);
+      await collector.stop();
+    }
+  },
+});
