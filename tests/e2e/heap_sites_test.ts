@@ -25,7 +25,7 @@ import {
 
 const APP = new URL("../../backend_app.ts", import.meta.url);
 const LINE = Deno.readTextFileSync(APP).split("\n")
-  .findIndex((l) => l.startsWith("export function cacheReadings(")) + 1;
+  .findIndex((l) => l.startsWith("export async function cacheReadings(")) + 1;
 const EVIL_FN = `<img src=x onerror=alert(1)>`;
 const EVIL_URL = `file:///srv/<script>alert(1)<script>.ts`;
 
