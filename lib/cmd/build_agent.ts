@@ -17,6 +17,7 @@
  */
 import type ts from "typescript";
 import { fileURLToPath } from "node:url";
+import { parseFlags, UsageError } from "../cli.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -158,8 +159,38 @@ export async function buildAgentPackage(dir: string): Promise<void> {
   await Deno.writeTextFile(`${dir}/README.md`, README);
 }
 
-if (import.meta.main) {
+/** `--help` text. */
+export const BUILD_AGENT_USAGE = `zeroapm build-agent: the Node agent as an npm package
+
+Usage: deno task build-agent
+
+  -h, --help    show this help
+
+Writes dist/agent/ (emptied first). A Node 20 app then does \`npm install /path/to/dist/agent\`
+and \`import { createAgent } from "zeroapm-agent"\`.`;
+
+/** Run build-agent with its command line; returns the exit code. */
+export async function main(
+  args: string[],
+  log: (s: string) => void = console.log,
+  error: (s: string) => void = console.error,
+): Promise<number> {
+  let help;
+  try {
+    ({ help } = parseFlags(args, { help: { type: "boolean", short: "h" } }));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    error(`build-agent: ${e.message}\n\n${BUILD_AGENT_USAGE}`);
+    return 2;
+  }
+  if (help) {
+    log(BUILD_AGENT_USAGE);
+    return 0;
+  }
   const dir = `${ROOT}dist/agent`;
   await buildAgentPackage(dir);
-  console.log(`wrote ${dir}: npm install ${dir}, then import { createAgent } from "zeroapm-agent"`);
+  log(`wrote ${dir}: npm install ${dir}, then import { createAgent } from "zeroapm-agent"`);
+  return 0;
 }
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

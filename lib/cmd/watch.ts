@@ -23,6 +23,7 @@ export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "
 
 /** Where main writes its own lines (tests capture them). */
 export interface WatchIo {
+  log(line: string): void;
   error(line: string): void;
 }
 
@@ -47,6 +48,10 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
   } catch (e) {
     if (e instanceof UsageError) return usage(e.message);
     throw e;
+  }
+  if (args === null) {
+    io.log(USAGE);
+    return 0;
   }
   const collector = args.collector ?? DEFAULT_COLLECTOR;
 

@@ -5,7 +5,7 @@
  */
 import { intervalFlag, parseFlags, UsageError } from "../cli.ts";
 
-/** Usage text, printed with every usage error. */
+/** Usage text, printed for `--help` and with every usage error. */
 export const USAGE = `usage: deno task watch --service NAME [options] -- CMD [ARGS...]
        deno task watch --service NAME [options] --pid PID
 
@@ -19,7 +19,8 @@ options:
   --color C            display colour
   --interval MS        sampling interval in ms, 10 to 86400000 (default 1000)
   --tree               sum over the process and all its descendants
-  --pid PID            watch a running process instead of starting one`;
+  --pid PID            watch a running process instead of starting one
+  -h, --help           show this help (a --help after -- goes to CMD)`;
 
 /** Parsed command line. */
 export interface WatchArgs {
@@ -35,8 +36,11 @@ export interface WatchArgs {
   pid?: number;
 }
 
-/** Parse; a mistake is a UsageError (lib/cli.ts) to print with {@link USAGE} before exiting 2. */
-export function parseWatchArgs(argv: string[]): WatchArgs {
+/**
+ * Parse; `null` means `--help`. A mistake is a UsageError (lib/cli.ts) to print with
+ * {@link USAGE} before exiting 2.
+ */
+export function parseWatchArgs(argv: string[]): WatchArgs | null {
   const dash = argv.indexOf("--");
   const flags = dash < 0 ? argv : argv.slice(0, dash);
   const command = dash < 0 ? [] : argv.slice(dash + 1);
@@ -48,7 +52,9 @@ export function parseWatchArgs(argv: string[]): WatchArgs {
     interval: { type: "string" },
     tree: { type: "boolean" },
     pid: { type: "string" },
+    help: { type: "boolean", short: "h" },
   });
+  if (v.help) return null;
   if (!v.service) throw new UsageError("--service is required");
   const intervalMs = intervalFlag(v.interval);
   const out: WatchArgs = { service: v.service, intervalMs, tree: v.tree ?? false };

@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { buildAgentPackage, PACKAGE_NAME } from "../../lib/cmd/build_agent.ts";
+import {
+  BUILD_AGENT_USAGE,
+  buildAgentPackage,
+  main,
+  PACKAGE_NAME,
+} from "../../lib/cmd/build_agent.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { waitFor } from "../support/live.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -125,4 +130,13 @@ Deno.test({
       await Deno.remove(app, { recursive: true });
     }
   },
+});
+
+Deno.test("build-agent --help prints its usage and builds nothing; an unknown flag exits 2", async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  assert.equal(await main(["--help"], (s) => out.push(s), (s) => err.push(s)), 0);
+  assert.deepEqual(out, [BUILD_AGENT_USAGE], "a build would also log its 'wrote' line");
+  assert.equal(await main(["--out", "x"], (s) => out.push(s), (s) => err.push(s)), 2);
+  assert.match(err.join("\n"), /^build-agent: Unknown option '--out'/);
 });

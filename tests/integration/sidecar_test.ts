@@ -272,3 +272,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test("watch --help prints its usage on stdout and exits 0; after -- it is the command's", async () => {
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--help"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(help.stdout);
+  assert.equal(help.code, 0, new TextDecoder().decode(help.stderr));
+  assert.match(out, /^usage: deno task watch --service NAME/);
+  assert.equal(new TextDecoder().decode(help.stderr), "");
+  // Past `--` the flag belongs to the watched command (no collector needed: it exits at once).
+  const passed = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--service", "e", "--", "printf", "%s\\n", "--help"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(passed.code, 0);
+  assert.equal(new TextDecoder().decode(passed.stdout), "--help\n");
+});

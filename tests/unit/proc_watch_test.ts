@@ -88,6 +88,13 @@ Deno.test("parseWatchArgs: command after --, --pid, and clear usage errors", () 
     tree: true,
     pid: 12,
   });
+  // Help wins over what is missing; after -- it is the command's.
+  assert.equal(parseWatchArgs(["--help"]), null);
+  assert.equal(parseWatchArgs(["-h", "--", "ls"]), null);
+  assert.deepEqual(parseWatchArgs(["--service", "a", "--", "ls", "--help"])?.command, [
+    "ls",
+    "--help",
+  ]);
   const errors: Array<[string[], RegExp]> = [
     [["--", "ls"], /--service is required/],
     [["--service", "a"], /nothing to watch/],
