@@ -9,6 +9,7 @@ import { UsageError } from "./cli.ts";
 import { DEFAULT_RETENTION, type Retention } from "./store/query.ts";
 import { isLoopback, resolveToken, TokenError } from "./token.ts";
 import { errorMessage } from "./errors.ts";
+import { DEFAULT_COLLECTOR } from "./protocol_encode.ts";
 
 /** Resolved collector configuration. */
 export interface Config {
@@ -56,7 +57,7 @@ export interface Config {
 export const DEFAULTS: Config = {
   httpHost: "127.0.0.1",
   httpPort: 8000,
-  zmq: "tcp://127.0.0.1:5555",
+  zmq: DEFAULT_COLLECTOR,
   sub: null,
   subBind: null,
   windowMs: 15 * 60_000,

@@ -24,6 +24,7 @@ import { LIMITS, METRICS, PROTOCOL_VERSION } from "./protocol_encode.ts";
 // it must keep to) lives in protocol_encode.ts: an agent loads it without the decoder.
 export {
   createEncoder,
+  DEFAULT_COLLECTOR,
   encode,
   LIMITS,
   METRICS,

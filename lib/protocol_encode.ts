@@ -9,6 +9,9 @@
  */
 import type { Histogram, Identity } from "./protocol.ts";
 
+/** Where agents push by default, and where the collector binds its PULL by default. */
+export const DEFAULT_COLLECTOR = "tcp://127.0.0.1:5555";
+
 /** Current protocol version, sent as `v`. */
 export const PROTOCOL_VERSION = 1;
 

@@ -55,6 +55,7 @@ export function frameHandler(deps: FrameDeps): (frame: LiveFrame) => void {
         for (const [id, points] of Object.entries(f.series)) store.append(id, points);
       }
       store.trim(clock.now());
+      live.setAgentEndpoint(typeof f.agents === "string" ? f.agents : null);
       live.rebuild();
       if (state.metric !== null) void live.backfill(state.metric);
       deps.onHello();

@@ -16,6 +16,7 @@ import type { Theme } from "./theme.ts";
 import { InstanceTable, limitShare, MEM_LIMIT } from "./table.ts";
 import { Legend } from "./legend.ts";
 import { byId, setText } from "./dom.ts";
+import { startCommand } from "./first_run.ts";
 import { formatCpu, formatMiB, formatValue, MIB } from "./format.ts";
 import { WINDOWS } from "./window_picker.ts";
 import { unitOf } from "./units.ts";
@@ -113,6 +114,14 @@ export class LiveView {
   }
 
   /** A new `hello`: forget every line and row, then draw what the store holds. */
+  /**
+   * The first-run hint's command, for the endpoint the collector's agents report to (the
+   * hello's `agents`): a collector on another port needs the app's `--collector`.
+   */
+  setAgentEndpoint(agents: string | null): void {
+    setText(byId("empty-command"), startCommand(agents));
+  }
+
   rebuild(): void {
     const { store } = this.deps;
     this.table.clear();

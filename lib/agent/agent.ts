@@ -10,7 +10,13 @@
 import { platform } from "../platform.ts";
 import { canonicalKey, hasHiddenChars } from "../metric_key.ts";
 import type { Identity } from "../protocol.ts";
-import { createEncoder, LIMITS, METRICS, type OutgoingSample } from "../protocol_encode.ts";
+import {
+  createEncoder,
+  DEFAULT_COLLECTOR,
+  LIMITS,
+  METRICS,
+  type OutgoingSample,
+} from "../protocol_encode.ts";
 import type { CurveClientOptions } from "../transport/zmq.ts";
 import { createBacklog } from "./backlog.ts";
 import { heapProfileEnabled, type HeapProfileOptions, startHeapProfiler } from "./heap_profile.ts";
@@ -25,7 +31,7 @@ import { connectCollector } from "./transport.ts";
 import { errorMessage } from "../errors.ts";
 
 /** Default collector endpoint: loopback, as the collector binds by default. */
-export const DEFAULT_COLLECTOR = "tcp://127.0.0.1:5555";
+export { DEFAULT_COLLECTOR };
 /** Default backlog: one hour of samples at 1 Hz. */
 export const DEFAULT_BACKLOG_LIMIT = 3600;
 /** Smallest backlog accepted: five minutes at 1 Hz, so a collector restart loses nothing. */

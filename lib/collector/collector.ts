@@ -21,6 +21,7 @@ import { createIngest } from "./ingest.ts";
 import { RecentStore } from "../store/recent.ts";
 import { Hub } from "../live/hub.ts";
 import { buildHello } from "../live/hello.ts";
+import { connectEndpoint } from "../banner.ts";
 import { createHandler } from "../http/handler.ts";
 import { DEFAULTS, parseHostPort } from "../config.ts";
 import { createOtlpCodec } from "../otlp/decode.ts";
@@ -147,12 +148,14 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     // Bounded whatever the instance count (hello.ts); built once per burst of clients (hub.ts).
     hello: (metrics) => {
       const t = now();
-      return buildHello({
+      const hello = buildHello({
         now: t,
         windowMs,
         views: [...instances.list(), ...remoteOnly()],
         read: (id, m) => recent.read(id, t, m),
       }, metrics);
+      if (receivers.length > 0) hello.agents = connectEndpoint(receivers[0].endpoint);
+      return hello;
     },
   });
   // Durable history runs on a thread of its own (history.ts): its writes and seal rounds

@@ -51,6 +51,11 @@ export interface HelloFrame {
    * their later frames still arrive. Absent: none.
    */
   omitted?: number;
+  /**
+   * Where an app on the collector's machine reports: its PULL endpoint, a wildcard host as
+   * loopback (lib/banner.ts `connectEndpoint`). The page's first-run hint names it.
+   */
+  agents?: string;
 }
 
 /** New samples from one instance. */
