@@ -120,17 +120,27 @@ export const AGENT_DEPENDENCIES: readonly string[] = [
  * from source: lib/agent/ and the rest of its module graph ({@link AGENT_DEPENDENCIES}), so
  * the heap trigger's own readings (lib/alerts/leak.ts) are not shown as a site of the app's;
  * the demo's app code in lib/demo_app/ is the app's. Bundled (the Node package, whose folder
- * may hold the app too): the bundle's file that holds this profiler. Asked when a window
- * starts: an app whose heap never grows does not even parse the URL.
+ * may hold the app too): the bundle's file that holds this profiler. Either way the inspector
+ * session's own module ({@link INSPECTOR_SCRIPTS}): what it allocates delivering the
+ * profiler's messages is the window's cost, not the app's (the demo listed "#onMessage
+ * (inspector.js:1)"). Asked when a window starts: an app whose heap never grows does not even
+ * parse the URL.
  */
 export function agentScripts(here: string = import.meta.url): (url: string) => boolean {
   const dir = here.slice(0, here.lastIndexOf("/") + 1);
-  if (!dir.endsWith("/lib/agent/")) return (url) => url === here;
+  if (!dir.endsWith("/lib/agent/")) return (url) => url === here || INSPECTOR_SCRIPTS.has(url);
   const lib = dir.slice(0, -"agent/".length);
   const folders = [dir, ...AGENT_DEPENDENCIES.filter((p) => p.endsWith("/")).map((p) => lib + p)];
   const files = new Set(AGENT_DEPENDENCIES.filter((p) => !p.endsWith("/")).map((p) => lib + p));
-  return (url) => files.has(url) || folders.some((f) => url.startsWith(f));
+  return (url) =>
+    files.has(url) || INSPECTOR_SCRIPTS.has(url) || folders.some((f) => url.startsWith(f));
 }
+
+/** `node:inspector` as its frames name it: under Deno, and under Node. */
+export const INSPECTOR_SCRIPTS: ReadonlySet<string> = new Set([
+  "ext:deno_node/inspector.js",
+  "node:inspector",
+]);
 
 /** Start watching this process's heap readings. */
 export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {

@@ -334,3 +334,26 @@ Deno.test("sites: the heap trigger's readings in lib/alerts/leak.ts are the agen
   );
   assert.deepEqual(sites.map((s) => s.fn), ["cacheReadings", "load"]);
 });
+
+Deno.test("sites: the inspector session delivering the profile is the window's cost, no site", () => {
+  // Seen in the demo's second window: "#onMessage (inspector.js:1)", allocated by the
+  // session's message handler with no app frame above it.
+  for (
+    const here of ["file:///srv/lib/agent/heap_profile.ts", "file:///srv/node_modules/x/mod.js"]
+  ) {
+    const ours = agentScripts(here);
+    for (const url of ["ext:deno_node/inspector.js", "node:inspector"]) {
+      const tree = (n: number) =>
+        node("(root)", "", 0, 1, [
+          node("cacheReadings", "file:///srv/backend_app.ts", 1000 * n, 2),
+          node("#onMessage", url, 0, 3, [node("parse", "", 40 * n, 4)]),
+        ]);
+      const { sites } = topSites(
+        siteTotals({ head: tree(1) }, ours),
+        siteTotals({ head: tree(2) }, ours),
+        10,
+      );
+      assert.deepEqual(sites.map((s) => s.fn), ["cacheReadings"], `${here} ${url}`);
+    }
+  }
+});
