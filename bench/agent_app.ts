@@ -15,12 +15,14 @@
  * per-update cost.
  *
  * Protocol (JSON lines on stdout): `{"ready":true}` once all series exist, then one
- * {@link AppMark} per `mark` line on stdin; stdin closing stops the agent and ends the app.
+ * {@link AppMark} per SIGUSR1; SIGTERM stops the agent and ends the app. Signals, not stdin:
+ * reading stdin as lines loads a module and Deno's stream and text-decoding code, memory the
+ * app without the agent would pay too, hiding the share of it the agent pays (issue 14: the
+ * agent is measured against a plain Deno app that imports nothing).
  *
  * @module
  */
 import type { Agent, MetricsRegistry } from "../lib/agent/mod.ts";
-import { readLines } from "./procs.ts";
 
 /** What the parent asks the app to do. */
 export interface AppConfig {
@@ -138,12 +140,9 @@ async function main() {
   };
   const timer = setInterval(tick, cfg.tickMs);
 
-  // Every series exists after 20 ticks.
-  while (ticks < 20) await new Promise((r) => setTimeout(r, cfg.tickMs));
-  emit({ ready: true });
-
-  for await (const line of readLines(Deno.stdin.readable)) {
-    if (line !== "mark") continue;
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGUSR1", () => {
     const u = cpuUsage();
     const s = agent?.stats();
     emit(
@@ -156,10 +155,16 @@ async function main() {
         at: performance.now(),
       } satisfies AppMark,
     );
-  }
+  });
+  // Every series exists after 20 ticks.
+  while (ticks < 20) await new Promise((r) => setTimeout(r, cfg.tickMs));
+  emit({ ready: true });
+
+  await stopped;
   clearInterval(timer);
   await agent?.stop();
   if (sink < 0) console.error(sink); // keep the work observable
+  Deno.exit(0); // the signal listeners would keep the app running
 }
 
 if (import.meta.main) await main();

@@ -249,7 +249,8 @@ async function runRep(
     await sleep(o.warmupMs);
     const mark = () =>
       Promise.all(all.map(async ([, c]) => {
-        const [stat] = await Promise.all([statCpuMs(c.pid), c.say("mark")]);
+        const stat = await statCpuMs(c.pid);
+        c.signal("SIGUSR1");
         return { stat, m: await c.next<AppMark>() };
       }));
     const start = await mark();
@@ -279,7 +280,12 @@ async function runRep(
     });
     return out;
   } finally {
-    await Promise.all([...apps.values()].map((c) => c.finish()));
+    await Promise.all([...apps.values()].map((c) => {
+      try {
+        c.signal("SIGTERM");
+      } catch { /* exited */ }
+      return c.finish();
+    }));
   }
 }
 

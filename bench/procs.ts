@@ -75,6 +75,11 @@ export class Child {
     await this.#proc.status;
   }
 
+  /** Send it a signal (apps that take their commands as signals, bench/agent_app.ts). */
+  signal(signal: Deno.Signal): void {
+    this.#proc.kill(signal);
+  }
+
   /** Kill it (on error paths). */
   kill(): void {
     try {

@@ -560,12 +560,12 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(ticksPerSec)
     } "requests"/s) does a little work (a small JSON round trip) and ${a.updatesPerTick} metric updates (2 \`counter.inc\` with 2 labels, 2 \`gauge.set\` and 1 \`histogram.observe\` with labels): ${
       num(ticksPerSec * a.updatesPerTick)
-    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14).`,
+    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14). The bench talks to the apps by signals (SIGUSR1: report a reading on stdout; SIGTERM: stop), not on stdin: reading stdin as lines loaded a module and Deno's stream code into both apps, which hid the part of the agent's cost that overlaps with them in an app that has neither.`,
   );
   p(
     `- **Runs**: each of ${a.reps.length} repetitions starts four fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions) and one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update). Spawn order rotates. After ${
       num(a.warmupMs / 1000)
-    } s of warm-up each app reports \`process.cpuUsage()\` (user + system, all threads) at the start and end of a ${
+    } s of warm-up each app reports \`Deno.cpuUsage()\` (user + system, all threads) at the start and end of a ${
       num(window)
     } s window; /proc/<pid>/stat utime + stime (10 ms ticks) is read too, as a cross-check. VmRSS is read from /proc/<pid>/status every 0.5 s; an app's memory is the median over its window.`,
   );
