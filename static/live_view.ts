@@ -113,7 +113,6 @@ export class LiveView {
     this.applyHidden();
   }
 
-  /** A new `hello`: forget every line and row, then draw what the store holds. */
   /**
    * The first-run hint's command, for the endpoint the collector's agents report to (the
    * hello's `agents`): a collector on another port needs the app's `--collector`.
@@ -122,6 +121,7 @@ export class LiveView {
     setText(byId("empty-command"), startCommand(agents));
   }
 
+  /** A new `hello`: forget every line and row, then draw what the store holds. */
   rebuild(): void {
     const { store } = this.deps;
     this.table.clear();
