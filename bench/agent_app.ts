@@ -15,7 +15,8 @@
  * per-update cost.
  *
  * Protocol (JSON lines on stdout): `{"ready":true}` once all series exist, then one
- * {@link AppMark} per SIGUSR1; SIGTERM stops the agent and ends the app. Signals, not stdin:
+ * {@link AppMark} per SIGUSR2 (SIGUSR1 would start Deno's inspector, as it does Node's);
+ * SIGTERM stops the agent and ends the app. Signals, not stdin:
  * reading stdin as lines loads a module and Deno's stream and text-decoding code, memory the
  * app without the agent would pay too, hiding the share of it the agent pays (issue 14: the
  * agent is measured against a plain Deno app that imports nothing).
@@ -142,7 +143,7 @@ async function main() {
 
   const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGUSR1", () => {
+  Deno.addSignalListener("SIGUSR2", () => {
     const u = cpuUsage();
     const s = agent?.stats();
     emit(

@@ -250,7 +250,7 @@ async function runRep(
     const mark = () =>
       Promise.all(all.map(async ([, c]) => {
         const stat = await statCpuMs(c.pid);
-        c.signal("SIGUSR1");
+        c.signal("SIGUSR2");
         return { stat, m: await c.next<AppMark>() };
       }));
     const start = await mark();
