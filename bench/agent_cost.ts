@@ -173,7 +173,9 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       received.bytes += frame.byteLength;
       const s = d.message.samples;
       received.samples += s.length;
-      const last = s[s.length - 1];
+      // The goodbye frame's last sample carries no metrics: count from the last one that does.
+      const last = s.findLast((x) => Object.keys(x.metrics).length > 0);
+      if (!last) return;
       const keys = Object.keys(last.metrics);
       received.totalValues = keys.length;
       received.customValues = keys.filter((k) => k.startsWith("app.")).length;
