@@ -4,9 +4,9 @@
  * against a real collector fed real ZMQ frames: the page never scrolls sideways, an alert is
  * read whole (its text wraps instead of ending in "…"), the metric picker stays inside its
  * card, and the instances table keeps every name on one line and scrolls sideways in its own
- * card. Before, at this width, service names broke a letter group per line ("backe / nd"),
- * alert messages were cut to a few words, and a long metric name pushed the page wider than
- * the screen.
+ * card; the history range buttons read "15 min" on one line. Before, at this width, service
+ * names broke a letter group per line ("backe / nd"), alert messages were cut to a few words, a
+ * long metric name pushed the page wider than the screen, and the range buttons wrapped.
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
@@ -132,6 +132,23 @@ Deno.test({
       );
       // The table is wider than a phone: it scrolls in its card, not the page.
       assert.ok(layout.table.scrollWidth > layout.table.clientWidth, JSON.stringify(layout.table));
+      // History: its six range buttons stay one line each ("15 min", not "15 / min").
+      await page.click("#tab-history");
+      await page.waitForSelector("#range .seg", { state: "visible" });
+      const history = await page.evaluate(() => {
+        const lines = (el: Element) => {
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+        };
+        return {
+          ranges: [...document.querySelectorAll("#range .seg")].map(lines),
+          pageScrollWidth: document.documentElement.scrollWidth,
+          viewportWidth: document.documentElement.clientWidth,
+        };
+      });
+      assert.deepEqual(history.ranges, [1, 1, 1, 1, 1, 1], "range buttons broken over lines");
+      assert.equal(history.pageScrollWidth, history.viewportWidth, "history scrolls sideways");
       assertClean(w);
     } finally {
       await browser?.close();
