@@ -75,7 +75,12 @@ export function siteTotals(
   return out;
 }
 
-/** The top sites of the second profile, most growth since the first, then most bytes. */
+/**
+ * The top sites of the second profile, most growth since the first, then most bytes. When
+ * anything grew, only what grew: a site that held its bytes through the window explains no
+ * leak (the demo listed `processTicksAndRejections (01_core.js:356) · 0 %` under its leak).
+ * When nothing grew, the largest holders.
+ */
 export function topSites(first: SiteTotals, second: SiteTotals, limit: number): {
   sites: HeapSite[];
   totalBytes: number;
@@ -100,5 +105,6 @@ export function topSites(first: SiteTotals, second: SiteTotals, limit: number): 
     });
   }
   all.sort((a, b) => b.growth - a.growth || b.bytes - a.bytes);
-  return { sites: all.slice(0, limit), totalBytes, totalGrowth };
+  const grew = all[0]?.growth > 0 ? all.filter((s) => s.growth > 0) : all;
+  return { sites: grew.slice(0, limit), totalBytes, totalGrowth };
 }
