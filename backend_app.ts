@@ -54,11 +54,11 @@ export interface WorkOptions {
  * The demo's leak, in a function of its own so the heap profile (and the leak alert) names
  * it: `n` readings are cached and never evicted. Resolves to `n`.
  *
- * `async` although it never waits: V8 does not inline an async function into its caller.
- * V8's sampling heap profiler records real frames only, and after about 7 minutes of the
- * demo V8 had optimised the work loop and inlined this function into it: the leak alert
- * then said "grows in run" (tests/integration/demo_leak_site_test.ts).
+ * `async` although it never waits: V8 never inlines an async function into its caller, and
+ * its sampling heap profiler records real frames only. After about 7 minutes of the demo V8
+ * had inlined this function into the work loop, and the alert said "grows in run".
  */
+// deno-lint-ignore require-await -- see above (tests/integration/demo_leak_site_test.ts)
 export async function cacheReadings(
   cache: number[][],
   n: number,
