@@ -139,6 +139,21 @@ const DEFAULT_FOR: Record<RuleKind, number> = { threshold: 0, absence: 30_000, l
 const DEFAULT_KEEP: Record<RuleKind, number> = { threshold: 0, absence: 0, leak: 2 * 60_000 };
 
 /**
+ * Errors by their place in the file (`FILE:LINE:COL: ...`), as an editor goes through them: a
+ * rule's checks run in their own order, so a value on line 6 was told after a duration on
+ * line 7. Errors without a place keep their order, first.
+ */
+function inFileOrder(errors: string[], file: string): string[] {
+  const place = (e: string) => {
+    const m = /^(\d+):(\d+): /.exec(e.slice(file.length + 1));
+    return e.startsWith(`${file}:`) && m ? Number(m[1]) * 1e6 + Number(m[2]) : -1;
+  };
+  return errors.map((e, i) => ({ e, i, p: place(e) }))
+    .sort((a, b) => a.p - b.p || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/**
  * Parse and validate a rule file's text. `file` names it in errors. Throws
  * {@link RulesError} with every problem found.
  */
@@ -201,7 +216,7 @@ export function parseRules(text: string, file = "rules.yaml"): RuleSet {
       }
     }
   }
-  if (errors.length > 0) throw new RulesError(errors);
+  if (errors.length > 0) throw new RulesError(inFileOrder(errors, file));
   return { rules, webhooks, source: file };
 }
 

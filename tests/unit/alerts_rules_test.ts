@@ -134,7 +134,6 @@ webhooks:
 alerts: []
 `);
   assert.deepEqual(errors, [
-    `rules.yaml:20:1: unknown top-level key "alerts" (expected "rules" or "webhooks")`,
     `rules.yaml:5:9: rule "a": "op" must be one of > >= < <= == !=, got "=>"`,
     `rules.yaml:6:12: rule "a": "value" must be a number, got "high"`,
     `rules.yaml:9:5: rule "a": unknown key "fro" for an absence rule (expected name, kind, service, instance, for, keep_firing_for)`,
@@ -145,6 +144,7 @@ alerts: []
     `rules.yaml:15:5: rule "c": a leak rule needs "growth" (e.g. 50MB/h), "within" (e.g. 6h) or both`,
     `rules.yaml:18:10: webhook: "url" must be an http:// or https:// URL, got "ftp://example.com"`,
     `rules.yaml:19:13: webhook: "format" must be json or slack, got "teams"`,
+    `rules.yaml:20:1: unknown top-level key "alerts" (expected "rules" or "webhooks")`,
   ]);
 });
 
@@ -211,4 +211,21 @@ Deno.test("default rules: a leak, a silence and hot CPU", () => {
     ["instance-silent", "absence"],
     ["cpu-high", "threshold"],
   ]);
+});
+
+Deno.test("rule errors come in the file's order, line by line", () => {
+  // One rule's checks run in their own order ("for" before "value"); the list is the file's.
+  const errors = errorsOf(`rules:
+  - name: cpu-high
+    kind: threshold
+    metric: cpu.percent
+    op: ">"
+    value: 80%
+    for: 1 minute
+  - name: leak
+    kind: leek
+webhooks:
+  - url: not-a-url
+`);
+  assert.deepEqual(errors.map((e) => e.split(":").slice(1, 2).join()), ["6", "7", "9", "11"]);
 });
