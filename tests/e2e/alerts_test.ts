@@ -16,7 +16,6 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
@@ -25,11 +24,11 @@ import {
   ensureBuiltWithCss,
   launchBrowser,
   openDashboard,
+  startTestCollector,
   waitState,
 } from "./support.ts";
 
 const MIB = 1024 * 1024;
-const quiet = () => {};
 const STEP_MS = 100;
 const BACKFILL_MS = 120_000;
 
@@ -174,13 +173,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await ensureBuiltWithCss();
-    const c = await startCollector({
-      httpHost: "127.0.0.1",
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      log: quiet,
-      rules: parseRules(RULES, "e2e-rules.yaml"),
-    });
+    const c = await startTestCollector({ rules: parseRules(RULES, "e2e-rules.yaml") });
     const apps: App[] = [];
     let browser: Browser | null = null;
     let queueHigh = false;

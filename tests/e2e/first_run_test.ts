@@ -8,13 +8,12 @@
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import {
   assertClean,
   ensureBuiltWithCss,
-  freePort,
   launchBrowser,
   openDashboard,
+  startTestCollector,
   waitState,
 } from "./support.ts";
 
@@ -26,12 +25,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await ensureBuiltWithCss();
-    const collector = await startCollector({
-      httpHost: "127.0.0.1",
-      httpPort: freePort(),
-      zmq: "tcp://127.0.0.1:*",
-      log: () => {},
-    });
+    const collector = await startTestCollector();
     let browser: Browser | null = null;
     let app: Deno.ChildProcess | null = null;
     try {

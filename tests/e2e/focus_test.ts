@@ -9,17 +9,16 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import {
   assertClean,
   countPixels,
   ensureBuiltWithCss,
   type FakeApp,
-  freePort,
   identity,
   launchBrowser,
   openDashboard,
   startFakeApp,
+  startTestCollector,
   stopAll,
   waitForPixels,
   waitState,
@@ -114,13 +113,7 @@ Deno.test({
   async fn(t) {
     await ensureBuiltWithCss();
     const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-focus-e2e-" });
-    const collector = await startCollector({
-      httpHost: "127.0.0.1",
-      httpPort: freePort(),
-      zmq: "tcp://127.0.0.1:*",
-      dataDir,
-      log: () => {},
-    });
+    const collector = await startTestCollector({ dataDir });
     let apps: FakeApp[] = [];
     let browser: Browser | null = null;
     const pages: Page[] = [];

@@ -10,7 +10,6 @@
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { type Identity } from "../../lib/protocol.ts";
 import { encodeHeapProfile } from "../../lib/protocol_profile.ts";
 import { connectPush } from "../../lib/transport/zmq.ts";
@@ -20,6 +19,7 @@ import {
   launchBrowser,
   openDashboard,
   sendBacklog,
+  startTestCollector,
   waitState,
 } from "./support.ts";
 
@@ -35,7 +35,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await ensureBuiltWithCss();
-    const c = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: () => {} });
+    const c = await startTestCollector();
     const started = Date.now();
     const green = new Deno.Command(Deno.execPath(), {
       args: [

@@ -10,18 +10,17 @@
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import { formatKey } from "../../lib/metric_key.ts";
 import {
   assertClean,
   ensureBuiltWithCss,
   type FakeApp,
-  freePort,
   identity,
   launchBrowser,
   openDashboard,
   startFakeApp,
+  startTestCollector,
   stopAll,
   waitState,
 } from "./support.ts";
@@ -63,13 +62,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await ensureBuiltWithCss();
-    const collector = await startCollector({
-      httpHost: "127.0.0.1",
-      httpPort: freePort(),
-      zmq: "tcp://127.0.0.1:*",
-      log: () => {},
-      rules: parseRules(RULES, "phone-rules.yaml"),
-    });
+    const collector = await startTestCollector({ rules: parseRules(RULES, "phone-rules.yaml") });
     let apps: FakeApp[] = [];
     let browser: Browser | null = null;
     try {

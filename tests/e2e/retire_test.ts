@@ -8,16 +8,15 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import {
   assertClean,
   ensureBuiltWithCss,
   type FakeApp,
-  freePort,
   identity,
   launchBrowser,
   openDashboard,
   startFakeApp,
+  startTestCollector,
   stopAll,
   waitState,
 } from "./support.ts";
@@ -49,14 +48,7 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-retire-e2e-" });
     /** The collector's clock runs ahead of the apps' by `shift` once the test moves it on. */
     let shift = 0;
-    const collector = await startCollector({
-      httpHost: "127.0.0.1",
-      httpPort: freePort(),
-      zmq: "tcp://127.0.0.1:*",
-      dataDir,
-      log: () => {},
-      now: () => Date.now() + shift,
-    });
+    const collector = await startTestCollector({ dataDir, now: () => Date.now() + shift });
     let apps: FakeApp[] = [];
     let browser: Browser | null = null;
     try {

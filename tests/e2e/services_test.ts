@@ -13,7 +13,6 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { connectPush } from "../../lib/transport/zmq.ts";
 import {
   createEncoder,
@@ -29,12 +28,12 @@ import {
   ensureBuiltWithCss,
   launchBrowser,
   openDashboard,
+  startTestCollector,
   waitForPixels,
   waitState,
 } from "./support.ts";
 
 const MIB = 1024 * 1024;
-const quiet = () => {};
 const INTERVAL = 500;
 /** Per instance and second: 36 answered 2xx, 4 answered 5xx (10 %). */
 const OK_PER_S = 36;
@@ -162,12 +161,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await ensureBuiltWithCss();
-    const c = await startCollector({
-      httpHost: "127.0.0.1",
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      log: quiet,
-    });
+    const c = await startTestCollector();
     const apps: App[] = [];
     let browser: Browser | null = null;
     try {

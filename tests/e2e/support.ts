@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * Helpers for the Chromium dashboard tests: a fresh build of the page when it is stale, a
- * headless Chromium, pages that record errors/dialogs/CSP violations, and fake apps that
- * push real protocol frames over real ZMQ to a real collector.
+ * headless Chromium, pages that record errors/dialogs/CSP violations, a real collector on
+ * spare ports, and fake apps that push real protocol frames over real ZMQ to it.
  *
  * @module
  */
@@ -10,6 +10,11 @@ import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
+import {
+  type Collector,
+  type CollectorOptions,
+  startCollector,
+} from "../../lib/collector/collector.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MIB = 1024 * 1024;
@@ -61,6 +66,20 @@ export async function ensureBuilt(): Promise<void> {
     stderr: "inherit",
   }).output();
   if (!r.success) throw new Error("deno task build failed");
+}
+
+/**
+ * A real collector for a browser test: HTTP and ZMQ on spare loopback ports, quiet, history in
+ * memory unless `options` say otherwise (they override these).
+ */
+export function startTestCollector(options: CollectorOptions = {}): Promise<Collector> {
+  return startCollector({
+    httpHost: "127.0.0.1",
+    httpPort: 0,
+    zmq: "tcp://127.0.0.1:*",
+    log: () => {},
+    ...options,
+  });
 }
 
 /** A page plus everything it did wrong. */
