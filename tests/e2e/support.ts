@@ -10,11 +10,6 @@ import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { connectPush } from "../../lib/transport/zmq.ts";
 import { encode, type Identity, METRICS } from "../../lib/protocol.ts";
-import {
-  type Collector,
-  type CollectorOptions,
-  startCollector,
-} from "../../lib/collector/collector.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MIB = 1024 * 1024;
@@ -66,20 +61,6 @@ export async function ensureBuilt(): Promise<void> {
     stderr: "inherit",
   }).output();
   if (!r.success) throw new Error("deno task build failed");
-}
-
-/**
- * A real collector for a browser test: HTTP and ZMQ on spare loopback ports, quiet, history in
- * memory unless `options` say otherwise (they override these).
- */
-export function startTestCollector(options: CollectorOptions = {}): Promise<Collector> {
-  return startCollector({
-    httpHost: "127.0.0.1",
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    log: () => {},
-    ...options,
-  });
 }
 
 /** A page plus everything it did wrong. */
@@ -264,6 +245,7 @@ export async function stopAll(apps: FakeApp[]): Promise<void> {
 }
 
 export { freePort } from "../support/net.ts";
+export { startTestCollector } from "../support/collector.ts";
 
 /**
  * Count pixels of a canvas close to an RGB colour (each channel within `tol`), in total and

@@ -4,7 +4,8 @@
  * that endpoint, the agent says it is connected and the samples it kept arrive, from seq 0.
  */
 import assert from "node:assert/strict";
-import { startCollector } from "../../lib/collector/collector.ts";
+import type { Collector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -18,7 +19,7 @@ Deno.test("an agent without a collector says so after 10 s, and again when it co
   const original = console.error;
   console.error = (...args: unknown[]) => lines.push(args.map(String).join(" "));
   const agent = createAgent({ service: "early", instance: "bird", collector: endpoint });
-  let collector: Awaited<ReturnType<typeof startCollector>> | null = null;
+  let collector: Collector | null = null;
   try {
     const down = await waitFor(
       () => lines.find((l) => l.includes("no collector")),
@@ -34,7 +35,7 @@ Deno.test("an agent without a collector says so after 10 s, and again when it co
       ),
     );
     assert.equal(agent.stats().sent, 0);
-    collector = await startCollector({ httpPort: 0, zmq: endpoint, log: () => {} });
+    collector = await startTestCollector({ zmq: endpoint });
     const up = await waitFor(
       () => lines.find((l) => l.includes("connected")),
       "the agent says it is connected",

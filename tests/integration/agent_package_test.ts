@@ -4,6 +4,7 @@
  * reporting to a real collector; and its declarations type-check an app that uses it.
  */
 import assert from "node:assert/strict";
+import { startTestCollector } from "../support/collector.ts";
 import { existsSync } from "node:fs";
 import {
   BUILD_AGENT_USAGE,
@@ -11,7 +12,6 @@ import {
   main,
   PACKAGE_NAME,
 } from "../../lib/cmd/build_agent.ts";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { waitFor } from "../support/live.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 
@@ -65,11 +65,7 @@ Deno.test({
   async fn() {
     const pkg = await Deno.makeTempDir({ prefix: "zeroapm-agent-pkg-" });
     const app = await Deno.makeTempDir({ prefix: "zeroapm-node-app-" });
-    const collector = await startCollector({
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      log: () => {},
-    });
+    const collector = await startTestCollector();
     try {
       await buildAgentPackage(`${pkg}/agent`);
       const manifest = JSON.parse(await Deno.readTextFile(`${pkg}/agent/package.json`));

@@ -2,6 +2,7 @@
  * Real agents -> real collector (ZMQ PULL on an ephemeral port) -> real WebSocket client.
  */
 import assert from "node:assert/strict";
+import { startTestCollector } from "../support/collector.ts";
 import { startCollector } from "../../lib/collector/collector.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
@@ -11,7 +12,7 @@ import type { InstanceView } from "../../lib/live/messages.ts";
 const quiet = () => {};
 
 Deno.test("three agents reach a WebSocket client through a real collector, one line each", async () => {
-  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const collector = await startTestCollector();
   const live = await LiveClient.connect(collector.httpUrl);
   const colors = ["red", "blue", "green"];
   const agents = colors.map((color) =>
@@ -58,7 +59,7 @@ Deno.test("three agents reach a WebSocket client through a real collector, one l
 });
 
 Deno.test("a collector stopped for 3 s loses nothing: the backlog arrives in order, in its time place", async () => {
-  const first = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const first = await startTestCollector();
   const endpoint = first.zmqEndpoint; // the port the second collector must take over
   const agent = createAgent({
     service: "steady",
@@ -88,7 +89,7 @@ Deno.test("a collector stopped for 3 s loses nothing: the backlog arrives in ord
       agent.stats().backlog >= 40,
       `the agent holds the samples taken while down (${agent.stats().backlog})`,
     );
-    second = await startCollector({ httpPort: 0, zmq: endpoint, log: quiet });
+    second = await startTestCollector({ zmq: endpoint });
     const live = await LiveClient.connect(second.httpUrl, "?metrics=*");
     await waitFor(
       () => agent.stats().backlog === 0 && agent.stats().seq > backlogFrom + 60,
@@ -158,7 +159,7 @@ Deno.test("a collector that cannot listen closes what it opened: sockets, histor
     );
     assert.deepEqual(openFilesUnder(dir), [], "no file of the data directory is left open");
     // The ZMQ port is free again: the failed start closed its socket.
-    const again = await startCollector({ httpPort: 0, zmq, dataDir: dir, log: quiet });
+    const again = await startTestCollector({ zmq, dataDir: dir });
     assert.equal(again.zmqEndpoint, zmq);
     await again.stop();
     assert.deepEqual(openFilesUnder(dir), [], "stop closes every file too");

@@ -6,7 +6,7 @@
  * firing alert and keeps the stopped instance stopped.
  */
 import assert from "node:assert/strict";
-import { startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -38,14 +38,7 @@ async function get<T>(url: string): Promise<T> {
 
 Deno.test("SIGTERM says goodbye (stopped, no alert); SIGKILL raises one silent alert that resolves when gone", async () => {
   const dataDir = await Deno.makeTempDir();
-  const start = () =>
-    startCollector({
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      log: () => {},
-      dataDir,
-      rules: { ...RULES },
-    });
+  const start = () => startTestCollector({ dataDir, rules: { ...RULES } });
   let collector = await start();
   const apps: Deno.ChildProcess[] = [];
   try {

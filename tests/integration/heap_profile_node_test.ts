@@ -5,8 +5,8 @@
  * modules, `process.moduleLoadList`, says so) and sends no profile.
  */
 import assert from "node:assert/strict";
+import { startTestCollector } from "../support/collector.ts";
 import { existsSync } from "node:fs";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { bundleAgentForNode } from "../support/node_bundle.ts";
 import { waitFor } from "../support/live.ts";
 
@@ -74,7 +74,7 @@ Deno.test({
   name: "Node app leaking in retainOrders reports it; a flat Node app never loads node:inspector",
   ignore: !haveNode && !inCI,
   async fn() {
-    const c = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: () => {} });
+    const c = await startTestCollector();
     const dir = await bundleAgentForNode("heap-node-");
     await Deno.writeTextFile(`${dir}/main.mjs`, APP);
     const get = async (path: string) => await (await fetch(c.httpUrl + path)).json();

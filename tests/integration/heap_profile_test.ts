@@ -6,7 +6,8 @@
  * through a dynamic import. Hostile profile frames are refused and counted.
  */
 import assert from "node:assert/strict";
-import { type Collector, startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
+import type { Collector } from "../../lib/collector/collector.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import type { WebhookPayload } from "../../lib/alerts/notify.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
@@ -37,11 +38,8 @@ async function collector(
   dataDir: string | null,
   slackUrl?: string,
 ): Promise<Collector> {
-  return await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
+  return await startTestCollector({
     dataDir,
-    log: () => {},
     // The default rule, sooner: 8 s of data instead of 90 s, firing after 20 s (by then the
     // agent's profile, taken ~10 s after start, has arrived).
     leak: { minSpanMs: 8000 },

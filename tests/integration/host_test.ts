@@ -4,10 +4,8 @@
  * Requests are written by hand over TCP, since fetch sets `Host` itself.
  */
 import assert from "node:assert/strict";
-import { startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
 import { createHostCheck, hostName } from "../../lib/http/host.ts";
-
-const quiet = () => {};
 
 /** Send one GET with the given Host (and headers) and return the status code. */
 async function statusOf(
@@ -45,13 +43,7 @@ const UPGRADE = {
 };
 
 Deno.test("a loopback collector refuses a rebinding Host with 421 on the API and /ws, and serves its own", async () => {
-  const c = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    dataDir: null,
-    log: quiet,
-    allowedHosts: ["apm.internal"],
-  });
+  const c = await startTestCollector({ dataDir: null, allowedHosts: ["apm.internal"] });
   try {
     const port = new URL(c.httpUrl).port;
     assert.equal(await statusOf(c.httpUrl, "/api/instances", "rebind.evil.example"), 421);
@@ -73,13 +65,7 @@ Deno.test("a loopback collector refuses a rebinding Host with 421 on the API and
 });
 
 Deno.test("the OTLP listener refuses a rebinding Host with 421 too", async () => {
-  const c = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    otlp: "127.0.0.1:0",
-    dataDir: null,
-    log: quiet,
-  });
+  const c = await startTestCollector({ otlp: "127.0.0.1:0", dataDir: null });
   try {
     const url = c.otlpUrl!;
     const port = new URL(url).port;

@@ -4,7 +4,7 @@
  * frames carry samples on that clock and the clock moves on as they are sent.
  */
 import assert from "node:assert/strict";
-import { startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
 import { connectPush, type Sender } from "../../lib/transport/zmq.ts";
 import { encode, type Identity } from "../../lib/protocol.ts";
 import { MB } from "../../lib/alerts/leak.ts";
@@ -53,14 +53,7 @@ Deno.test("a leak alert goes on across a 2-minute collector restart: confirmed a
     }, "the frame is ingested");
     received += n;
   };
-  const start = () =>
-    startCollector({
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      log: () => {},
-      dataDir,
-      now: () => clock.now,
-    });
+  const start = () => startTestCollector({ dataDir, now: () => clock.now });
 
   let collector = await start();
   let sender = connectPush(collector.zmqEndpoint);

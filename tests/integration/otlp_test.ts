@@ -4,14 +4,14 @@
  * hostile OTLP requests, each answered and counted while that app keeps arriving.
  */
 import assert from "node:assert/strict";
-import { type Collector, startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
+import type { Collector } from "../../lib/collector/collector.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import { startServer } from "../support/server_process.ts";
 import { waitFor } from "../support/live.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { JsonMetricsSerializer } from "@opentelemetry/otlp-transformer";
 
-const quiet = () => {};
 const FIXTURE = new URL("../fixtures/otel_app.ts", import.meta.url).pathname;
 const ROUTE = 'http_route="/users/:id"';
 
@@ -121,12 +121,7 @@ Deno.test("server.ts --otlp: an OTel SDK app exporting protobuf arrives as count
 });
 
 Deno.test("an OTel SDK app exporting gzipped JSON arrives as the same series", async () => {
-  const c = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    otlp: "127.0.0.1:0",
-    log: quiet,
-  });
+  const c = await startTestCollector({ otlp: "127.0.0.1:0" });
   const app = otelApp(c.otlpUrl!, "json", "json-1", { gzip: true });
   try {
     await checkSeries(c.httpUrl, instanceId("shop", "json-1"));
@@ -139,13 +134,7 @@ Deno.test("an OTel SDK app exporting gzipped JSON arrives as the same series", a
 
 Deno.test("with a token, OTLP needs Authorization: Bearer; without it nothing arrives and it is counted", async () => {
   const token = "otlp-test-token-0123456789";
-  const c = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    otlp: "127.0.0.1:0",
-    token,
-    log: quiet,
-  });
+  const c = await startTestCollector({ otlp: "127.0.0.1:0", token });
   const without = otelApp(c.otlpUrl!, "proto", "no-token");
   const withToken = otelApp(c.otlpUrl!, "proto", "with-token", { token });
   try {
@@ -202,12 +191,7 @@ function jsonBody(metrics: object[], attributes: object[] = []): string {
 }
 
 Deno.test("malformed OTLP is answered 400/413/415 and counted, and an SDK app alongside keeps arriving", async () => {
-  const c = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    otlp: "127.0.0.1:0",
-    log: quiet,
-  });
+  const c = await startTestCollector({ otlp: "127.0.0.1:0" });
   const app = otelApp(c.otlpUrl!, "proto", "steady");
   const id = instanceId("shop", "steady");
   const PB = { "content-type": "application/x-protobuf" };
@@ -304,24 +288,14 @@ Deno.test("an OTLP address already in use is a clear start-up error, and the col
   const { port } = taken.addr as Deno.NetAddr;
   try {
     await assert.rejects(
-      startCollector({
-        httpPort: 0,
-        zmq: "tcp://127.0.0.1:*",
-        otlp: `127.0.0.1:${port}`,
-        log: quiet,
-      }),
+      startTestCollector({ otlp: `127.0.0.1:${port}` }),
       (e: Error) => e.message.includes(`cannot listen for OTLP on 127.0.0.1:${port}`),
     );
   } finally {
     taken.close();
   }
   // Nothing leaked: a collector on the same address starts once the port is free.
-  const c = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    otlp: `127.0.0.1:${port}`,
-    log: quiet,
-  });
+  const c = await startTestCollector({ otlp: `127.0.0.1:${port}` });
   assert.equal(c.otlpUrl, `http://127.0.0.1:${port}`);
   await c.stop();
 });

@@ -3,8 +3,8 @@
  * `promtool check metrics` (Debian's prometheus package; CI installs it).
  */
 import assert from "node:assert/strict";
+import { startTestCollector } from "../support/collector.ts";
 import { existsSync } from "node:fs";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { encode, type Identity } from "../../lib/protocol.ts";
 import { connectPush, type Sender } from "../../lib/transport/zmq.ts";
@@ -14,7 +14,6 @@ import type { InstanceView } from "../../lib/live/messages.ts";
 const PROMTOOL = "/usr/bin/promtool";
 const havePromtool = existsSync(PROMTOOL);
 const inCI = Boolean(Deno.env.get("CI"));
-const quiet = () => {};
 
 /** `promtool check metrics` on `text`: its exit code and what it printed. */
 async function promtool(text: string): Promise<{ code: number; out: string }> {
@@ -52,12 +51,7 @@ Deno.test({
   ignore: !havePromtool && !inCI,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "zeroapm-prom-" });
-    const collector = await startCollector({
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      dataDir: dir,
-      log: quiet,
-    });
+    const collector = await startTestCollector({ dataDir: dir });
     const sender = connectPush(collector.zmqEndpoint);
     const live = await LiveClient.connect(collector.httpUrl);
     try {
@@ -151,7 +145,7 @@ Deno.test({
   name: "/federate with a real agent's series parses in promtool; its lint only names units",
   ignore: !havePromtool && !inCI,
   async fn() {
-    const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+    const collector = await startTestCollector();
     const agent = createAgent({
       service: "jobs",
       collector: collector.zmqEndpoint,
@@ -188,12 +182,7 @@ Deno.test({
 
 Deno.test("/metrics and /federate need the token, as /api does", async () => {
   const token = "a-long-enough-token-1234";
-  const collector = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    token,
-    log: quiet,
-  });
+  const collector = await startTestCollector({ token });
   try {
     for (const path of ["/metrics", "/federate"]) {
       const open = await fetch(`${collector.httpUrl}${path}`);

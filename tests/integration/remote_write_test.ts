@@ -6,9 +6,9 @@
  * goes on.
  */
 import assert from "node:assert/strict";
+import { startTestCollector } from "../support/collector.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
-import { startCollector } from "../../lib/collector/collector.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import type { RemoteStats } from "../../lib/remote/writer.ts";
 import { waitFor } from "../support/live.ts";
@@ -192,9 +192,7 @@ Deno.test("a bad remote URL and a remote answering 400 are logged and counted; i
   const lines: string[] = [];
   const nowhere = `http://127.0.0.1:${sparePort()}/api/v1/write`;
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-rw-bad-" });
-  const collector = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
+  const collector = await startTestCollector({
     dataDir: dir,
     log: (l) => lines.push(l),
     remoteWrite: [

@@ -6,7 +6,8 @@
  * does).
  */
 import assert from "node:assert/strict";
-import { type Collector, startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
+import type { Collector } from "../../lib/collector/collector.ts";
 import { connectPush, type Sender } from "../../lib/transport/zmq.ts";
 import { encode, type Identity } from "../../lib/protocol.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
@@ -31,14 +32,7 @@ async function statusOf(c: Collector, id: string): Promise<string | undefined> {
 Deno.test("an instance gone before a collector restart stays gone after it: no new silent alert", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-restart-lifecycle-" });
   const clock = { now: Date.now() - 3 * 3600_000 };
-  const start = () =>
-    startCollector({
-      httpPort: 0,
-      zmq: "tcp://127.0.0.1:*",
-      log: () => {},
-      dataDir,
-      now: () => clock.now,
-    });
+  const start = () => startTestCollector({ dataDir, now: () => clock.now });
   const dead = identity("dead", 101, clock.now);
   const alive = identity("alive", 102, clock.now);
   const seqs = new Map<string, number>();

@@ -3,13 +3,12 @@
  * real collector: its pid, its growing memory, its exit status, forwarded signals, --pid.
  */
 import assert from "node:assert/strict";
-import { startCollector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
 import type { InstanceView, LiveFrame } from "../../lib/live/messages.ts";
 import { descendants, readAllStats } from "../../lib/proc/read.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 
 const MAIN = new URL("../../lib/cmd/watch.ts", import.meta.url).pathname;
-const quiet = () => {};
 const MiB = 1024 * 1024;
 
 /** A sidecar subprocess whose output lines the test can wait on. */
@@ -61,7 +60,7 @@ async function instances(httpUrl: string): Promise<InstanceView[]> {
 }
 
 Deno.test("watch reports a python child's growing memory under its own pid and exits with its code", async () => {
-  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const collector = await startTestCollector();
   const live = await LiveClient.connect(collector.httpUrl);
   // Python grows by 5 MiB for each line the test writes, and exits on "exit": its growth
   // is paced by the test, which waits for each step to be reported, not by a timer.
@@ -145,7 +144,7 @@ Deno.test("watch reports a python child's growing memory under its own pid and e
 });
 
 Deno.test("watch forwards SIGTERM to its child and exits with the child's code", async () => {
-  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const collector = await startTestCollector();
   const py = "import signal,sys,time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(7)); " +
     "print('ready', flush=True); time.sleep(30)";
   const w = watch([
@@ -188,7 +187,7 @@ Deno.test("watch forwards SIGTERM to its child and exits with the child's code",
 });
 
 Deno.test("watch --pid reports a running process and exits when it exits", async () => {
-  const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+  const collector = await startTestCollector();
   const sleep = new Deno.Command("sleep", { args: ["30"], stdin: "null" }).spawn();
   const w = watch([
     "--service",
@@ -229,7 +228,7 @@ Deno.test("watch --pid reports a running process and exits when it exits", async
 Deno.test({
   name: "watch --tree sums a shell and its children, with threads and open files",
   async fn() {
-    const collector = await startCollector({ httpPort: 0, zmq: "tcp://127.0.0.1:*", log: quiet });
+    const collector = await startTestCollector();
     const w = watch([
       "--service",
       "tree",

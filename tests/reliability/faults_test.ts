@@ -3,9 +3,10 @@
  * agents keep sampling, a read-only data directory, and a disk that fills while running.
  */
 import assert from "node:assert/strict";
+import type { Collector } from "../../lib/collector/collector.ts";
+import { startTestCollector } from "../support/collector.ts";
 import { createAgent } from "../../lib/agent/mod.ts";
 import { MIN_BACKLOG_LIMIT } from "../../lib/agent/agent.ts";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { encode } from "../../lib/protocol.ts";
@@ -13,8 +14,6 @@ import { connectPush } from "../../lib/transport/zmq.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
 import { countingReaders } from "../support/readers.ts";
-
-const quiet = () => {};
 
 async function instance(url: string, id: string): Promise<InstanceView | undefined> {
   const list: InstanceView[] = await (await fetch(`${url}/api/instances`)).json();
@@ -119,12 +118,7 @@ Deno.test("SIGKILL under load from 4 agents: storage reopens, each agent lost at
 Deno.test("collector away for 5 s with a 300-sample backlog: the agent stays bounded, drops are counted, the rest arrives", async () => {
   // A data directory, so the second collector knows where the agent's sequence stood.
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-away-" });
-  const first = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    log: quiet,
-    dataDir: dir,
-  });
+  const first = await startTestCollector({ dataDir: dir });
   const endpoint = first.zmqEndpoint;
   const readers = countingReaders();
   const agent = createAgent({
@@ -137,7 +131,7 @@ Deno.test("collector away for 5 s with a 300-sample backlog: the agent stays bou
     runtime: null,
   });
   const id = instanceId("away", "one");
-  let second: Awaited<ReturnType<typeof startCollector>> | null = null;
+  let second: Collector | null = null;
   try {
     await waitFor(async () => ((await instance(first.httpUrl, id))?.received ?? 0) >= 20, "20");
     await first.stop();
@@ -149,7 +143,7 @@ Deno.test("collector away for 5 s with a 300-sample backlog: the agent stays bou
     }
     assert.ok(maxBacklog <= MIN_BACKLOG_LIMIT, `backlog peaked at ${maxBacklog}`);
     assert.ok(agent.stats().dropped > 100, `${agent.stats().dropped} dropped while away`);
-    second = await startCollector({ httpPort: 0, zmq: endpoint, log: quiet, dataDir: dir });
+    second = await startTestCollector({ zmq: endpoint, dataDir: dir });
     await waitFor(() => agent.stats().backlog === 0, "the backlog to drain", 15_000);
     await agent.stop();
     const s = agent.stats();

@@ -7,6 +7,7 @@
  * `/api/alerts` and `/ws`, each answered (never a 5xx) within a bounded time.
  */
 import assert from "node:assert/strict";
+import { startTestCollector } from "../support/collector.ts";
 import { createIngest } from "../../lib/collector/ingest.ts";
 import { instanceId, Instances } from "../../lib/collector/instances.ts";
 import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
@@ -14,7 +15,6 @@ import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import { decode, encode, type Identity, REJECT_REASONS } from "../../lib/protocol.ts";
 import { hostileFrames, hostileQueries } from "../support/fuzz.ts";
-import { startCollector } from "../../lib/collector/collector.ts";
 import { DurableStore } from "../../lib/store/durable.ts";
 
 const T0 = 1_700_000_000_000;
@@ -141,12 +141,7 @@ Deno.test(`${REQUESTS} hostile queries to /api/series, /api/alerts and /ws: each
     for (let i = 0; i < 1200; i++) store.append(id, "cpu.percent", t0 + i * 1000, i % 100);
   }
   store.close();
-  const collector = await startCollector({
-    httpPort: 0,
-    zmq: "tcp://127.0.0.1:*",
-    dataDir: dir,
-    log: () => {},
-  });
+  const collector = await startTestCollector({ dataDir: dir });
   const gen = hostileQueries(SEED, known);
   const byStatus: Record<string, number> = {};
   let slowest = { ms: 0, path: "" };
