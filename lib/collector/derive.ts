@@ -4,12 +4,20 @@
  * Histograms `name` become, from the counts that arrived between two samples,
  * `name.p50`, `name.p95`, `name.p99`, `name.avg` and `name.per_s`. Labels carry over.
  * A counter that goes down (the app restarted) starts over instead of going negative.
+ * The CPU-seconds counter {@link CPU_SECONDS} becomes `cpu.percent`, the chart's own metric.
  *
  * @module
  */
 import { formatKey, parseKey } from "../metric_key.ts";
 import { quantile } from "../histogram.ts";
-import type { Histogram } from "../protocol.ts";
+import { type Histogram, METRICS } from "../protocol.ts";
+
+/**
+ * CPU seconds a process has used (user + system), for senders that count CPU time rather than
+ * measure a percentage (OTLP's `process.cpu.time`): the collector derives `cpu.percent` from it
+ * (100 = one core), unless the sample carries its own, instead of `cpu.seconds.per_s`.
+ */
+export const CPU_SECONDS = "cpu.seconds_total";
 
 /** The percentiles derived from every histogram. */
 export const PERCENTILES: ReadonlyArray<readonly [string, number]> = [
@@ -65,7 +73,11 @@ export class Deriver {
       this.#last.set(key, { t, value: v });
       if (!last || t <= last.t) continue;
       const delta = v >= last.value ? v - last.value : v; // a reset counts from zero
-      out[this.#name(key, 0, "per_s")] = round(delta / ((t - last.t) / 1000));
+      const perSecond = delta / ((t - last.t) / 1000);
+      if (key !== CPU_SECONDS) out[this.#name(key, 0, "per_s")] = round(perSecond);
+      else if (!Object.hasOwn(metrics, METRICS.cpuPercent)) {
+        out[METRICS.cpuPercent] = Math.round(perSecond * 10_000) / 100; // hundredths, as agents send
+      }
     }
     if (!hist) return;
     for (const key in hist) {

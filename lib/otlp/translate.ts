@@ -11,18 +11,19 @@
  * bound): cumulative ones become histograms the collector derives percentiles from and merges
  * per service; delta ones arrive as their derived series. Histograms in seconds (`unit: "s"`)
  * are scaled to ms and named `<name>_ms`. Point attributes are labels (dots become
- * underscores). A point that cannot be mapped is rejected and counted by reason; the rest of
- * the request still goes in (OTLP partial success). See docs/protocol.md.
+ * underscores). The conventions' process CPU time and memory become the series zeroapm charts
+ * ({@link processPlan}). A point that cannot be mapped is rejected and counted by reason; the
+ * rest of the request still goes in (OTLP partial success). See docs/protocol.md.
  *
  * @module
  */
 import { errorMessage } from "../errors.ts";
 import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
-import { LIMITS } from "../protocol.ts";
+import { LIMITS, METRICS } from "../protocol.ts";
 import { quantile } from "../histogram.ts";
 import { mapBuckets } from "./buckets.ts";
 import { formatKey, validName } from "../metric_key.ts";
-import { derivedKey, PERCENTILES } from "../collector/derive.ts";
+import { CPU_SECONDS, derivedKey, PERCENTILES } from "../collector/derive.ts";
 import {
   type ExportRequest,
   type HistogramDataPoint,
@@ -197,10 +198,12 @@ interface Plan {
   kind: "gauge" | "counter" | "delta" | "histogram" | "delta_histogram";
   /** The series name a point is keyed by (before its labels); for delta histograms the base. */
   series: string;
-  /** Histogram values are multiplied by this (1000 for seconds). */
+  /** Values are multiplied by this (histograms: 1000 for seconds; delta CPU seconds: 100). */
   scale: number;
   /** The key of a point without attributes (most points), formatted once. */
   bare: string;
+  /** The points at one time add up into one series without labels (CPU time by state). */
+  merge?: boolean;
 }
 
 function planOf(m: Metric): Plan {
@@ -215,6 +218,8 @@ function planOf(m: Metric): Plan {
     return { metric: m, kind, series, scale, bare: series };
   };
   const kind = metricKind(m);
+  const process = processPlan(m, kind, plan);
+  if (process) return process;
   switch (kind) {
     case "gauge":
       return plan("gauge", name);
@@ -244,6 +249,36 @@ function planOf(m: Metric): Plan {
   }
 }
 
+/**
+ * OpenTelemetry's process metrics (semantic conventions, as the JS SDK's host-metrics, the
+ * Collector's hostmetrics receiver and Go's host instrumentation send them) under the names
+ * zeroapm charts, alerts on and sums per service: `process.memory.usage` is `mem.rss_bytes`;
+ * `process.cpu.time` in seconds, its states added up, is the counter the collector derives
+ * `cpu.percent` from ({@link CPU_SECONDS}), or, sent as deltas, `cpu.percent` at once. Null for
+ * any other metric, or one of these in a shape the conventions do not give it.
+ */
+function processPlan(
+  m: Metric,
+  kind: ReturnType<typeof metricKind>,
+  plan: (kind: Plan["kind"], series: string, scale?: number) => Plan,
+): Plan | null {
+  if (m.name === "process.memory.usage") {
+    const gauge = kind === "gauge" ||
+      kind === "sum" && !m.sum!.isMonotonic &&
+        temporality(m.sum!.aggregationTemporality) === TEMPORALITY.cumulative;
+    return gauge ? plan("gauge", METRICS.rssBytes) : null;
+  }
+  if (m.name !== "process.cpu.time" || kind !== "sum" || (m.unit && m.unit !== "s")) return null;
+  switch (temporality(m.sum!.aggregationTemporality)) {
+    case TEMPORALITY.cumulative:
+      return { ...plan("counter", CPU_SECONDS), merge: true };
+    case TEMPORALITY.delta:
+      return { ...plan("delta", METRICS.cpuPercent, 100), merge: true };
+    default:
+      return null;
+  }
+}
+
 /** The temporality as a number; OTLP/JSON should send the number, some send the name. */
 function temporality(v: unknown): number {
   if (v === "AGGREGATION_TEMPORALITY_DELTA") return TEMPORALITY.delta;
@@ -260,7 +295,7 @@ function translatePoint(
   const ts = int64(p.timeUnixNano) / 1e6;
   if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
   const attributes = p.attributes ?? [];
-  const labels = attributes.length === 0 ? null : labelsOf(name, attributes);
+  const labels = attributes.length === 0 || plan.merge ? null : labelsOf(name, attributes);
   if (plan.kind === "histogram" || plan.kind === "delta_histogram") {
     translateHistogram(plan, p as HistogramDataPoint, ts, labels, sampleAt);
     return;
@@ -270,9 +305,9 @@ function translatePoint(
   if (value === undefined) throw new Refuse("missing_field", `${name}: point has no value`);
   if (!Number.isFinite(value)) throw new Refuse("invalid_number", `${name}: value not finite`);
   const k = labels === null ? plan.bare : key(plan.series, labels);
-  sampleAt(ts).metrics[k] = plan.kind === "delta"
-    ? round(value / spanSeconds(np, ts, name))
-    : value;
+  const v = plan.kind === "delta" ? round(value * plan.scale / spanSeconds(np, ts, name)) : value;
+  const metrics = sampleAt(ts).metrics;
+  metrics[k] = plan.merge && Object.hasOwn(metrics, k) ? metrics[k] + v : v;
 }
 
 function translateHistogram(

@@ -20,7 +20,7 @@ function otelApp(
   otlpUrl: string,
   protocol: "proto" | "json",
   instance: string,
-  opts: { token?: string; gzip?: boolean } = {},
+  opts: { token?: string; gzip?: boolean; host?: boolean } = {},
 ): { stop(): Promise<void>; stderr: () => string } {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -33,6 +33,7 @@ function otelApp(
       instance,
       opts.token ?? "",
       opts.gzip ? "gzip" : "",
+      opts.host ? "host" : "",
     ],
     stdin: "null",
     stdout: "null",
@@ -126,6 +127,39 @@ Deno.test("an OTel SDK app exporting gzipped JSON arrives as the same series", a
   try {
     await checkSeries(c.httpUrl, instanceId("shop", "json-1"));
     assert.equal((await refusals(c.httpUrl)).invalid_json, 0);
+  } finally {
+    await app.stop();
+    await c.stop();
+  }
+});
+
+Deno.test("an OTel app's host-metrics draw its CPU and memory lines like an agent's", async () => {
+  const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+  const app = otelApp(c.otlpUrl!, "proto", "host-1", { host: true });
+  try {
+    const view = await waitFor(
+      async () => {
+        const v = await instanceOf(c.httpUrl, instanceId("shop", "host-1"));
+        return v && "cpu.percent" in v.latest && v;
+      },
+      "cpu.percent, derived from process.cpu.time at its second export",
+      30_000,
+    );
+    // The fixture works 10 ms of every 20: about half a core, whatever else the machine does.
+    const cpu = view.latest["cpu.percent"];
+    assert.ok(cpu > 10 && cpu < 100 * navigator.hardwareConcurrency, `cpu.percent ${cpu}`);
+    const status = await Deno.readTextFile(`/proc/${view.pid}/status`);
+    const vmRss = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+    const rss = view.latest["mem.rss_bytes"];
+    assert.ok(rss > vmRss / 2 && rss < vmRss * 2, `mem.rss_bytes ${rss}, the process has ${vmRss}`);
+    const renamed = Object.keys(view.latest).filter((k) =>
+      k.startsWith("process.cpu.time") || k.startsWith("process.memory.usage")
+    );
+    assert.deepEqual(renamed, [], "one name each");
+    // The history API has the CPU line under the chart's own name.
+    const q = new URLSearchParams({ instance: view.id, metric: "cpu.percent" });
+    const series = await (await fetch(`${c.httpUrl}/api/series?${q}`)).json();
+    assert.ok(series.series[0].points.length >= 1, "cpu.percent points in /api/series");
   } finally {
     await app.stop();
     await c.stop();

@@ -1,6 +1,6 @@
 /** Derived series: counter rates and histogram percentiles computed at the collector. */
 import assert from "node:assert/strict";
-import { derivedKey, Deriver } from "../../lib/collector/derive.ts";
+import { CPU_SECONDS, derivedKey, Deriver } from "../../lib/collector/derive.ts";
 import { BUCKET_COUNT, bucketIndex } from "../../lib/histogram.ts";
 import type { Histogram } from "../../lib/protocol.ts";
 
@@ -42,6 +42,15 @@ Deno.test("a counter that goes down (the app restarted) counts from zero, never 
   const d = new Deriver();
   run(d, 0, { "jobs_total": 1000 });
   assert.deepEqual(run(d, 1000, { "jobs_total": 4 }), { "jobs.per_s": 4 });
+});
+
+Deno.test("CPU seconds become cpu.percent (100 = one core), unless the sample has its own", () => {
+  const d = new Deriver();
+  assert.deepEqual(run(d, 0, { [CPU_SECONDS]: 10 }), {}, "the first sample is only the baseline");
+  // 1.5 CPU seconds in 2 s: 75 % of one core; no cpu.seconds.per_s beside it.
+  assert.deepEqual(run(d, 2000, { [CPU_SECONDS]: 11.5 }), { "cpu.percent": 75 });
+  assert.deepEqual(run(d, 62_000, { [CPU_SECONDS]: 131.5 }), { "cpu.percent": 200 }, "two cores");
+  assert.deepEqual(run(d, 63_000, { [CPU_SECONDS]: 132, "cpu.percent": 9 }), {}, "its own wins");
 });
 
 Deno.test("plain gauges derive nothing", () => {

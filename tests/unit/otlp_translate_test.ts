@@ -11,6 +11,8 @@ import { createOtlpCodec, type Encoding } from "../../lib/otlp/decode.ts";
 import { OTLP_INTERVAL_MS, translate, type Translation } from "../../lib/otlp/translate.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
 import type { Message } from "../../lib/protocol.ts";
+import { CPU_SECONDS } from "../../lib/collector/derive.ts";
+import { HostMetrics } from "@opentelemetry/host-metrics";
 
 const codec = createOtlpCodec();
 
@@ -165,6 +167,67 @@ Deno.test("delta sums arrive as .per_s over the point's time span", () => {
   ]));
   const [msg] = messagesOf(t);
   assert.deepEqual(msg.samples[0].metrics, { "bytes.sent.per_s": 50, "errors.per_s": 1.5 });
+});
+
+Deno.test("the real host-metrics' process metrics arrive as mem.rss_bytes and CPU seconds", async () => {
+  const reader = new ManualReader();
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ "service.name": "shop", "process.pid": Deno.pid }),
+    readers: [reader],
+  });
+  new HostMetrics({ meterProvider: provider, metricGroups: ["process.cpu", "process.memory"] })
+    .start();
+  const { resourceMetrics } = await reader.collect();
+  await provider.shutdown();
+  const sent = new Map(
+    resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]),
+  );
+  const cpuStates = sent.get("process.cpu.time")!.dataPoints.map((p) => p.value as number);
+  assert.equal(cpuStates.length, 2, "user and system");
+  const rss = sent.get("process.memory.usage")!.dataPoints[0].value as number;
+  const body = ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!;
+  const [msg] = messagesOf(translated(body, "protobuf"));
+  const metrics = msg.samples[0].metrics;
+  assert.equal(metrics["mem.rss_bytes"], rss);
+  assert.equal(metrics[CPU_SECONDS], cpuStates[0] + cpuStates[1], "the states add up, unlabelled");
+  assert.ok(!Object.keys(metrics).some((k) => k.startsWith("process.cpu.time")), "not kept twice");
+  assert.ok(!Object.keys(metrics).some((k) => k.startsWith("process.memory")), "not kept twice");
+});
+
+Deno.test("process.cpu.time sent as deltas is cpu.percent at once; in other units it is a counter", () => {
+  const cpu = (temporality: number, unit: string) => ({
+    name: "process.cpu.time",
+    unit,
+    sum: {
+      aggregationTemporality: temporality,
+      isMonotonic: true,
+      dataPoints: [
+        point(3, [{ key: "cpu.mode", value: { stringValue: "user" } }], T0, T0 - 10_000),
+        point(1.5, [{ key: "cpu.mode", value: { stringValue: "system" } }], T0, T0 - 10_000),
+      ],
+    },
+  });
+  // 4.5 CPU seconds over 10 s: 45 % of one core.
+  assert.deepEqual(messagesOf(translated(jsonRequest([cpu(1, "s")])))[0].samples[0].metrics, {
+    "cpu.percent": 45,
+  });
+  assert.deepEqual(messagesOf(translated(jsonRequest([cpu(2, "")])))[0].samples[0].metrics, {
+    [CPU_SECONDS]: 4.5,
+  }, "no unit is taken as seconds");
+  assert.deepEqual(messagesOf(translated(jsonRequest([cpu(2, "ms")])))[0].samples[0].metrics, {
+    'process.cpu.time_total{cpu_mode="user"}': 3,
+    'process.cpu.time_total{cpu_mode="system"}': 1.5,
+  }, "not in seconds: an ordinary counter");
+  const memory = (sum: object) => ({ name: "process.memory.usage", unit: "By", sum });
+  assert.deepEqual(
+    messagesOf(translated(jsonRequest([memory({
+      aggregationTemporality: 2,
+      isMonotonic: false,
+      dataPoints: [point(5e6)],
+    })])))[0].samples[0].metrics,
+    { "mem.rss_bytes": 5e6 },
+    "an up-down counter, as the Collector's hostmetrics sends it",
+  );
 });
 
 Deno.test("a delta histogram arrives as its derived series", () => {
