@@ -143,7 +143,15 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
       },
     })
     : null;
-  if (!agent) transport.close();
+  if (agent) {
+    // One line on stderr, as an app with the agent prints: where the readings go. The
+    // command's own output stays as it was.
+    const { service, instance } = agent.identity;
+    io.error(
+      `watch: ${service}/${instance} (pid ${pid}) reporting to ${collector} every ` +
+        `${args.intervalMs} ms`,
+    );
+  } else transport.close();
 
   let code: number;
   if (child) {

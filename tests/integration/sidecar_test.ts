@@ -93,6 +93,13 @@ Deno.test("watch reports a python child's growing memory under its own pid and e
       "the pyalloc instance",
     );
     assert.equal(view.pid, pyPid, "the instance reports python's pid");
+    await w.line(
+      new RegExp(
+        `^watch: pyalloc/${view.instance} \\(pid ${pyPid}\\) reporting to ` +
+          `${collector.zmqEndpoint} every 200 ms$`,
+      ),
+      "the sidecar's one line: what it reports, and where",
+    );
     assert.ok(
       view.instance.endsWith(`:${pyPid}`),
       `default instance is host:childpid: ${view.instance}`,
