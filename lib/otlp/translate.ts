@@ -250,8 +250,8 @@ function planOf(m: Metric): Plan {
 }
 
 /**
- * OpenTelemetry's process metrics (semantic conventions, as the JS SDK's host-metrics, the
- * Collector's hostmetrics receiver and Go's host instrumentation send them) under the names
+ * OpenTelemetry's process metrics, as its semantic conventions name them (the JS SDK's
+ * host-metrics package sends them; tests/unit/otlp_translate_test.ts), under the names
  * zeroapm charts, alerts on and sums per service: `process.memory.usage` is `mem.rss_bytes`;
  * `process.cpu.time` in seconds, its states added up, is the counter the collector derives
  * `cpu.percent` from ({@link CPU_SECONDS}), or, sent as deltas, `cpu.percent` at once. Null for

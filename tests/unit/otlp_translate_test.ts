@@ -226,7 +226,7 @@ Deno.test("process.cpu.time sent as deltas is cpu.percent at once; in other unit
       dataPoints: [point(5e6)],
     })])))[0].samples[0].metrics,
     { "mem.rss_bytes": 5e6 },
-    "an up-down counter, as the Collector's hostmetrics sends it",
+    "an UpDownCounter, as the conventions define it",
   );
 });
 
