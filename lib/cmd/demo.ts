@@ -10,7 +10,10 @@
  * still there), waits for each, then the collector, and says who stopped how. Were Ctrl-C
  * to reach every process at once, the demo's own SIGTERM would arrive second and kill an
  * app still finishing its clean stop (red, with HTTP requests in flight, never printed its
- * stop line). A second Ctrl-C kills whatever is left.
+ * stop line). A second Ctrl-C kills whatever is left; the same signal again within
+ * {@link REPEAT_MS} is the first one arriving by a second route, not a second Ctrl-C (`timeout`
+ * signals its child and then its whole group, and `deno task` passes a signal on to the demo
+ * that the group's signal has already brought).
  *
  * @module
  */
@@ -115,16 +118,25 @@ function freePort(preferred: number): number {
   return port;
 }
 
-/** SIGINT, SIGTERM and SIGHUP: the first resolves `first`, later ones call `again`. */
+/** How soon after the first the same signal is taken for the first one again, ms. */
+export const REPEAT_MS = 1000;
+
+/**
+ * SIGINT, SIGTERM and SIGHUP: the first resolves `first`, later ones call `again`, except the
+ * first signal repeated within {@link REPEAT_MS}.
+ */
 function listenForSignals(again: () => void) {
   const names: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   let resolve: (s: Deno.Signal) => void = () => {};
-  let seen = false;
+  let seen: { signal: Deno.Signal; at: number } | null = null;
   const first = new Promise<Deno.Signal>((r) => resolve = r);
   const handlers = names.map((s) => () => {
-    if (seen) return again();
-    seen = true;
-    resolve(s);
+    const at = performance.now();
+    if (!seen) {
+      seen = { signal: s, at };
+      return resolve(s);
+    }
+    if (s !== seen.signal || at - seen.at >= REPEAT_MS) again();
   });
   names.forEach((s, i) => Deno.addSignalListener(s, handlers[i]));
   return {

@@ -1,7 +1,8 @@
 /**
  * `deno task demo` as a user runs it: custom addresses by flag and by environment, the three
  * apps arriving at the collector there, and Ctrl-C (SIGINT to the terminal's whole process
- * group) stopping every app cleanly.
+ * group, and again to the demo, as `deno task` or `timeout` pass it on) stopping every app
+ * cleanly.
  *
  * @module
  */
@@ -66,6 +67,10 @@ Deno.test("demo runs on the given addresses, its apps push there, and Ctrl-C sto
     assert.match(output.join(""), new RegExp(`apps push to tcp://127\\.0\\.0\\.1:${zmqPort}\\b`));
 
     Deno.kill(-demo.pid, "SIGINT");
+    // The same signal by a second route a moment later, as under `timeout` or `deno task`:
+    // still one stop, not the second Ctrl-C that kills.
+    await waitFor(() => output.join("").includes("demo: SIGINT, stopping apps"), "stopping");
+    Deno.kill(demo.pid, "SIGINT");
     const status = await demo.status;
     await pumps;
     const text = output.join("");
