@@ -273,12 +273,13 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         // Silence is counted from when this collector could hear it: after a restart, an
         // instance last seen before it gets `for` to report again.
         const since = Math.max(view.lastSeen, started);
-        const silentMs = Math.max(0, now - since);
         const value = Math.round(Math.max(0, now - view.lastSeen) / 1000);
         if (gone !== null) {
           return { holds: false, since, value, message: gone, final: true, promote: st.seenLive };
         }
-        const holds = view.status !== "live" || (rule.forMs > 0 && silentMs >= rule.forMs);
+        // Silent is stale: 3 missed intervals. A pause shorter than the instance's own
+        // interval is its rhythm (an OTel SDK exports once a minute), whatever `for` says.
+        const holds = view.status !== "live";
         return {
           holds,
           since,

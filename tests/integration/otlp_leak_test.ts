@@ -1,11 +1,12 @@
 /**
  * An app that reports only through OpenTelemetry, with the conventions' process metrics, gets
- * the same leak alert an agent's app gets: a real collector on an injected clock, taking
- * OTLP/JSON exports a minute apart (the SDKs' default interval), as an exporter posts them.
+ * the same leak alert an agent's app gets, and no silent alert between its exports: a real
+ * collector on an injected clock, taking OTLP/JSON exports a minute apart (the SDKs' default
+ * interval), as an exporter posts them.
  */
 import assert from "node:assert/strict";
 import { startTestCollector } from "../support/collector.ts";
-import { waitFor } from "../support/live.ts";
+import { LiveClient, waitFor } from "../support/live.ts";
 import { MB } from "../../lib/alerts/leak.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
@@ -53,8 +54,8 @@ Deno.test("an OTel app whose process.memory.usage grows gets the memory-leak ale
   const c = await startTestCollector({ otlp: "127.0.0.1:0", now: () => clock.now });
   let minutes = 0;
   /** The next export, a minute on: 300 MB/h of growth, 12 CPU seconds a minute (20 %). */
-  const post = async () => {
-    clock.now += 60_000;
+  const post = async (stepMs = 60_000) => {
+    clock.now += stepMs;
     minutes++;
     const body = JSON.stringify(exportAt(clock.now, 200 * MB + minutes * 5 * MB, minutes * 12));
     const res = await fetch(`${c.otlpUrl}/v1/metrics`, {
@@ -64,7 +65,7 @@ Deno.test("an OTel app whose process.memory.usage grows gets the memory-leak ale
     });
     assert.equal(res.status, 200, await res.text());
   };
-  const alerts = async (): Promise<{ active: Alert[] }> =>
+  const alerts = async (): Promise<{ active: Alert[]; recent: Alert[] }> =>
     await (await fetch(`${c.httpUrl}/api/alerts`)).json();
   try {
     for (let i = 0; i < 30; i++) await post();
@@ -85,6 +86,32 @@ Deno.test("an OTel app whose process.memory.usage grows gets the memory-leak ale
     const view = list.find((v) => v.id === ID)!;
     assert.equal(view.latest["cpu.percent"], 20, "12 CPU seconds a minute");
     assert.equal(view.status, "live", "a minute between exports is its interval, not silence");
+    // Between exports: a round of the collector 45 s after each of the next few, with no
+    // silent alert, however far past the silent rule's 30 s.
+    const live = await LiveClient.connect(c.httpUrl);
+    try {
+      for (let i = 0; i < 4; i++) {
+        clock.now += 45_000;
+        const at = clock.now;
+        const round = await live.until(
+          (frames) => frames.findLast((f) => f.type === "alerts" && f.now >= at),
+          "a round 45 s after an export",
+        );
+        assert.equal(round.type, "alerts");
+        if (round.type !== "alerts") continue;
+        const silent = round.active.filter((a) => a.rule === "instance-silent");
+        assert.deepEqual(silent, [], "45 s into a minute between exports is not silence");
+        await post(15_000);
+      }
+    } finally {
+      await live.close();
+    }
+    const { active, recent } = await alerts();
+    assert.deepEqual(
+      [...active, ...recent].filter((a) => a.rule === "instance-silent"),
+      [],
+      "never silent between exports",
+    );
   } finally {
     await c.stop();
   }

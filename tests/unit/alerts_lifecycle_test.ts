@@ -107,6 +107,21 @@ Deno.test("crash: one silent alert, resolved as 'instance gone' after 60 missed 
   assert.equal(a.resolvedAt, T0 + 60_000 + 61_000, "resolved when the sweep calls it gone");
 });
 
+Deno.test("an instance reporting once a minute (OTLP's default) is silent only after 3 missed reports", () => {
+  const clock = { now: T0 };
+  const notifier = recorder();
+  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now, notifier });
+  const v = instanceView({ instance: "otel", intervalMs: 60_000 }, T0);
+  // Ten minutes of exports a minute apart: 59 s without a report is its rhythm, not silence.
+  run(engine, [v], 0, 600, (_, s) => s % 60 === 0, clock, () => 100 * MB);
+  assert.deepEqual(notifier.events, [], "no silent alert between exports");
+  // Then it stops: stale after three missed exports, and silent since its last one.
+  run(engine, [v], 601, 900, () => false, clock, () => 100 * MB);
+  assert.deepEqual(notifier.events, [`firing instance-silent ${v.id}`]);
+  const [a] = engine.list().active;
+  assert.equal(a.firedAt, T0 + 600_000 + 181_000, "when the sweep calls it stale");
+});
+
 Deno.test("crash: a silent rule whose 'for' outlasts the gone time still fires, once", () => {
   const clock = { now: T0 };
   const notifier = recorder();
