@@ -9,7 +9,7 @@
  * latest value. A line may carry a limit (the container's memory limit): it is drawn as a
  * dashed horizontal line in the line's colour, and the y axis reaches it. A line may also
  * carry a trend (a leak's fitted line, extended to now): drawn dashed in its colour over a
- * dark casing.
+ * dark casing, under the lines, so the data stays in sight where it follows the trend.
  *
  * @module
  */
@@ -259,6 +259,9 @@ export class HistoryChart {
           u.ctx.fillRect(0, 0, u.ctx.canvas.width, u.ctx.canvas.height);
         }],
         setCursor: [(u) => this.#legend(u.cursor.idx ?? null)],
+        // Trends under the lines: a steady leak's line lies on its own trend, and the data,
+        // not the fit, must stay in sight there. Limits and reference marks over them.
+        drawAxes: [(u) => this.#trends(u)],
         draw: [(u) => this.#marks(u)],
       },
     };
@@ -281,7 +284,6 @@ export class HistoryChart {
   /** Dashed reference lines (100 % = one core) when inside the y range, and each limit. */
   #marks(u: uPlot): void {
     this.#limits(u);
-    this.#trends(u);
     const marks = this.kind.marks ?? [];
     const max = u.scales.y.max ?? 0;
     const ctx = u.ctx;
