@@ -11,19 +11,22 @@
  * bound): cumulative ones become histograms the collector derives percentiles from and merges
  * per service; delta ones arrive as their derived series. Histograms in seconds (`unit: "s"`)
  * are scaled to ms and named `<name>_ms`. Point attributes are labels (dots become
- * underscores). The conventions' process CPU time and memory become the series zeroapm charts
- * ({@link processPlan}). A point that cannot be mapped is rejected and counted by reason; the
- * rest of the request still goes in (OTLP partial success). See docs/protocol.md.
+ * underscores). Metrics of OpenTelemetry's conventions that zeroapm has a series for (process
+ * CPU and memory, HTTP server durations) arrive under zeroapm's names (conventions.ts). A
+ * point that cannot be mapped is rejected and counted by reason; the rest of the request still
+ * goes in (OTLP partial success). See docs/protocol.md.
  *
  * @module
  */
 import { errorMessage } from "../errors.ts";
 import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
-import { LIMITS, METRICS } from "../protocol.ts";
+import { LIMITS } from "../protocol.ts";
 import { quantile } from "../histogram.ts";
 import { mapBuckets } from "./buckets.ts";
 import { formatKey, validName } from "../metric_key.ts";
-import { CPU_SECONDS, derivedKey, PERCENTILES } from "../collector/derive.ts";
+import { derivedKey, PERCENTILES } from "../collector/derive.ts";
+import { HTTP_METRICS } from "../agent/middleware.ts";
+import { conventionOf, httpLabels, temporality } from "./conventions.ts";
 import {
   type ExportRequest,
   type HistogramDataPoint,
@@ -195,7 +198,7 @@ function identityOf(attrs: Map<string, string | number | boolean>): Identity | s
 /** How one metric's points are stored, worked out (and its names checked) once per metric. */
 interface Plan {
   metric: Metric;
-  kind: "gauge" | "counter" | "delta" | "histogram" | "delta_histogram";
+  kind: "gauge" | "counter" | "delta" | "histogram" | "delta_histogram" | "http";
   /** The series name a point is keyed by (before its labels); for delta histograms the base. */
   series: string;
   /** Values are multiplied by this (histograms: 1000 for seconds; delta CPU seconds: 100). */
@@ -217,9 +220,20 @@ function planOf(m: Metric): Plan {
     if (!validName(series)) throw new Refuse("invalid_name", `${name}: name too long`);
     return { metric: m, kind, series, scale, bare: series };
   };
+  const convention = conventionOf(m);
+  if (convention) {
+    switch (convention.kind) {
+      case "gauge":
+        return plan("gauge", convention.series);
+      case "counter_sum":
+        return { ...plan("counter", convention.series), merge: true };
+      case "delta_sum":
+        return { ...plan("delta", convention.series, convention.scale), merge: true };
+      case "http":
+        return plan("http", HTTP_METRICS.duration, convention.scale);
+    }
+  }
   const kind = metricKind(m);
-  const process = processPlan(m, kind, plan);
-  if (process) return process;
   switch (kind) {
     case "gauge":
       return plan("gauge", name);
@@ -249,43 +263,6 @@ function planOf(m: Metric): Plan {
   }
 }
 
-/**
- * OpenTelemetry's process metrics, as its semantic conventions name them (the JS SDK's
- * host-metrics package sends them; tests/unit/otlp_translate_test.ts), under the names
- * zeroapm charts, alerts on and sums per service: `process.memory.usage` is `mem.rss_bytes`;
- * `process.cpu.time` in seconds, its states added up, is the counter the collector derives
- * `cpu.percent` from ({@link CPU_SECONDS}), or, sent as deltas, `cpu.percent` at once. Null for
- * any other metric, or one of these in a shape the conventions do not give it.
- */
-function processPlan(
-  m: Metric,
-  kind: ReturnType<typeof metricKind>,
-  plan: (kind: Plan["kind"], series: string, scale?: number) => Plan,
-): Plan | null {
-  if (m.name === "process.memory.usage") {
-    const gauge = kind === "gauge" ||
-      kind === "sum" && !m.sum!.isMonotonic &&
-        temporality(m.sum!.aggregationTemporality) === TEMPORALITY.cumulative;
-    return gauge ? plan("gauge", METRICS.rssBytes) : null;
-  }
-  if (m.name !== "process.cpu.time" || kind !== "sum" || (m.unit && m.unit !== "s")) return null;
-  switch (temporality(m.sum!.aggregationTemporality)) {
-    case TEMPORALITY.cumulative:
-      return { ...plan("counter", CPU_SECONDS), merge: true };
-    case TEMPORALITY.delta:
-      return { ...plan("delta", METRICS.cpuPercent, 100), merge: true };
-    default:
-      return null;
-  }
-}
-
-/** The temporality as a number; OTLP/JSON should send the number, some send the name. */
-function temporality(v: unknown): number {
-  if (v === "AGGREGATION_TEMPORALITY_DELTA") return TEMPORALITY.delta;
-  if (v === "AGGREGATION_TEMPORALITY_CUMULATIVE") return TEMPORALITY.cumulative;
-  return typeof v === "number" ? v : TEMPORALITY.unspecified;
-}
-
 function translatePoint(
   plan: Plan,
   p: NumberDataPoint | HistogramDataPoint,
@@ -295,6 +272,10 @@ function translatePoint(
   const ts = int64(p.timeUnixNano) / 1e6;
   if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
   const attributes = p.attributes ?? [];
+  if (plan.kind === "http") {
+    translateHttp(plan, p as HistogramDataPoint, ts, sampleAt);
+    return;
+  }
   const labels = attributes.length === 0 || plan.merge ? null : labelsOf(name, attributes);
   if (plan.kind === "histogram" || plan.kind === "delta_histogram") {
     translateHistogram(plan, p as HistogramDataPoint, ts, labels, sampleAt);
@@ -310,13 +291,8 @@ function translatePoint(
   metrics[k] = plan.merge && Object.hasOwn(metrics, k) ? metrics[k] + v : v;
 }
 
-function translateHistogram(
-  plan: Plan,
-  p: HistogramDataPoint,
-  ts: number,
-  labels: Record<string, string> | null,
-  sampleAt: (ts: number) => Sample,
-): void {
+/** A point's counts in our fixed buckets (values × the plan's scale), with its sum. */
+function ourHistogram(plan: Plan, p: HistogramDataPoint): Histogram {
   const name = plan.metric.name;
   const scale = plan.scale;
   const bounds = p.explicitBounds ?? [];
@@ -326,21 +302,54 @@ function translateHistogram(
   const max = p.max != null && Number.isFinite(p.max) ? p.max * scale : Infinity;
   const mapped = mapBuckets(bounds, p.bucketCounts.map(int64), max, scale);
   if ("reason" in mapped) throw new Refuse(mapped.reason, `${name}: ${mapped.detail}`);
-  const ours = mapped.counts;
-  const sumEstimate = mapped.sumEstimate;
   // sum is optional in OTLP (absent when negative values were recorded): estimate it.
-  const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : sumEstimate;
+  const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : mapped.sumEstimate;
+  return { counts: mapped.counts, sum };
+}
+
+/** The sample's histogram under `k`, a new one counting against the per-sample bound. */
+function histogramSlot(sample: Sample, k: string): Record<string, Histogram> {
+  const hist = sample.hist ??= {};
+  if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
+    throw new Refuse("too_many", `more than ${LIMITS.maxMetricsPerSample} histograms at one time`);
+  }
+  return hist;
+}
+
+/**
+ * An HTTP server duration point (conventions.ts): its counts join the histogram of its method
+ * and route, and its number of requests the counter of its method, route and status class.
+ */
+function translateHttp(
+  plan: Plan,
+  p: HistogramDataPoint,
+  ts: number,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const h = ourHistogram(plan, p);
+  const { method, route, status } = httpLabels(scalars(p.attributes ?? [], "point attributes"));
+  const sample = sampleAt(ts);
+  const k = key(plan.series, { method, route });
+  const hist = histogramSlot(sample, k);
+  const had = hist[k];
+  hist[k] = had ? { counts: had.counts.map((c, i) => c + h.counts[i]), sum: had.sum + h.sum } : h;
+  const requests = key(HTTP_METRICS.requests, { method, route, status });
+  const n = h.counts.reduce((a, b) => a + b, 0);
+  sample.metrics[requests] = (sample.metrics[requests] ?? 0) + n;
+}
+
+function translateHistogram(
+  plan: Plan,
+  p: HistogramDataPoint,
+  ts: number,
+  labels: Record<string, string> | null,
+  sampleAt: (ts: number) => Sample,
+): void {
+  const { counts: ours, sum } = ourHistogram(plan, p);
   const k = labels === null ? plan.bare : key(plan.series, labels);
   const sample = sampleAt(ts);
   if (plan.kind === "histogram") {
-    const hist = sample.hist ??= {};
-    if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
-      throw new Refuse(
-        "too_many",
-        `more than ${LIMITS.maxMetricsPerSample} histograms at one time`,
-      );
-    }
-    hist[k] = { counts: ours, sum } satisfies Histogram;
+    histogramSlot(sample, k)[k] = { counts: ours, sum } satisfies Histogram;
     return;
   }
   // A delta point is already one interval's counts: derive its series here.
@@ -394,12 +403,15 @@ function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> 
   return labels;
 }
 
-/** Resource attributes with scalar values, by key. */
-function scalars(attributes: KeyValue[]): Map<string, string | number | boolean> {
+/** Attributes with scalar values, by key (`what` names them in a refusal). */
+function scalars(
+  attributes: KeyValue[],
+  what = "resource attributes",
+): Map<string, string | number | boolean> {
   if (attributes.length > OTLP_LIMITS.maxAttributes) {
     throw new RefuseRequest(
       "too_many",
-      `${attributes.length} resource attributes exceed ${OTLP_LIMITS.maxAttributes}`,
+      `${attributes.length} ${what} exceed ${OTLP_LIMITS.maxAttributes}`,
     );
   }
   const out = new Map<string, string | number | boolean>();

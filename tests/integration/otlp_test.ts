@@ -9,7 +9,7 @@ import type { Collector } from "../../lib/collector/collector.ts";
 import { instanceId } from "../../lib/collector/instances.ts";
 import { startServer } from "../support/server_process.ts";
 import { waitFor } from "../support/live.ts";
-import type { InstanceView } from "../../lib/live/messages.ts";
+import type { InstanceView, ServiceView } from "../../lib/live/messages.ts";
 import { JsonMetricsSerializer } from "@opentelemetry/otlp-transformer";
 
 const FIXTURE = new URL("../fixtures/otel_app.ts", import.meta.url).pathname;
@@ -160,6 +160,33 @@ Deno.test("an OTel app's host-metrics draw its CPU and memory lines like an agen
     const q = new URLSearchParams({ instance: view.id, metric: "cpu.percent" });
     const series = await (await fetch(`${c.httpUrl}/api/series?${q}`)).json();
     assert.ok(series.series[0].points.length >= 1, "cpu.percent points in /api/series");
+  } finally {
+    await app.stop();
+    await c.stop();
+  }
+});
+
+Deno.test("an OTel app's HTTP server durations fill its service card: requests, errors, latency", async () => {
+  const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+  const app = otelApp(c.otlpUrl!, "proto", "http-1");
+  try {
+    const http = await waitFor(
+      async () => {
+        const list: ServiceView[] = await (await fetch(`${c.httpUrl}/api/services`)).json();
+        const h = list.find((s) => s.service === "shop")?.http;
+        return h && h.requestsPerS > 0 && h.errorsPerS > 0 && h.p50 !== null && h;
+      },
+      "the shop service's request rate, errors and latency",
+      30_000,
+    );
+    // One request every 20 ms, every tenth a 500, each 20 ms long.
+    assert.ok(http.requestsPerS < 100, `requests ${http.requestsPerS}/s`);
+    assert.ok(http.errorRatio > 0 && http.errorRatio < 0.5, `error ratio ${http.errorRatio}`);
+    assert.ok(http.p50! > 10 && http.p50! <= 25, `p50 ${http.p50} within the (10, 25] ms bucket`);
+    const view = (await instanceOf(c.httpUrl, instanceId("shop", "http-1")))!;
+    const route = 'method="GET",route="/users/:id"';
+    assert.ok(`http.requests.per_s{${route},status="2xx"}` in view.latest, "the agent's names");
+    assert.ok(`http.request_duration_ms.p99{${route}}` in view.latest);
   } finally {
     await app.stop();
     await c.stop();

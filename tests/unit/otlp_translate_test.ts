@@ -122,17 +122,76 @@ for (const encoding of ["protobuf", "json"] as const) {
 
 Deno.test("a histogram in seconds is scaled to ms and named _ms", async () => {
   const body = await sdkRequest("protobuf", (m) => {
-    m.createHistogram("http.server.request.duration", {
+    m.createHistogram("db.client.operation.duration", {
       unit: "s",
       advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05] }, // semconv-style
     }).record(0.02);
   });
   const [msg] = messagesOf(translated(body, "protobuf"));
-  const h = msg.samples[0].hist!["http.server.request.duration_ms"];
+  const h = msg.samples[0].hist!["db.client.operation.duration_ms"];
   assert.ok(h, Object.keys(msg.samples[0].hist!).join());
   assert.equal(h.sum, 20);
   assert.equal(h.counts.reduce((a, b) => a + b, 0), 1);
   assert.equal(h.counts[BUCKETS.indexOf(25)], 1, "0.02 s in (10, 25] ms");
+});
+
+Deno.test("HTTP server durations arrive as the agent middleware's histogram and request counter", async () => {
+  const GET_USER = {
+    "http.request.method": "GET",
+    "http.route": "/users/:id",
+    "http.response.status_code": 200,
+  };
+  const body = await sdkRequest("protobuf", (m) => {
+    // As instrumentations record it (semantic conventions 1.23+): seconds, the conventions'
+    // bucket advice, one point per method, route and status code.
+    const h = m.createHistogram("http.server.request.duration", {
+      unit: "s",
+      advice: {
+        explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5],
+      },
+    });
+    for (const v of [0.02, 0.02, 0.02]) h.record(v, GET_USER);
+    h.record(0.7, { ...GET_USER, "http.response.status_code": 503 });
+    h.record(0.004, { "http.request.method": "_OTHER" }); // no route, no status
+  });
+  const [msg] = messagesOf(translated(body, "protobuf"));
+  const { metrics, hist } = msg.samples[0];
+  assert.deepEqual(metrics, {
+    'http.requests_total{method="GET",route="/users/:id",status="2xx"}': 3,
+    'http.requests_total{method="GET",route="/users/:id",status="5xx"}': 1,
+    'http.requests_total{method="OTHER",route="other",status="5xx"}': 1,
+  });
+  assert.deepEqual(Object.keys(hist!).sort(), [
+    'http.request_duration_ms{method="GET",route="/users/:id"}',
+    'http.request_duration_ms{method="OTHER",route="other"}',
+  ], "statuses added up; the semconv name is not kept");
+  const get = hist!['http.request_duration_ms{method="GET",route="/users/:id"}'];
+  assert.equal(get.sum, 20 + 20 + 20 + 700, "in ms");
+  assert.equal(get.counts.reduce((a, b) => a + b, 0), 4);
+  assert.equal(get.counts[BUCKETS.indexOf(1000)], 1, "0.7 s in (500, 1000] ms");
+});
+
+Deno.test("the older http.server.duration in ms maps the same; in another unit it keeps its name", async () => {
+  const old = await sdkRequest("json", (m) => {
+    m.createHistogram("http.server.duration", { unit: "ms" })
+      .record(20, { "http.method": "POST", "http.route": "/orders", "http.status_code": 201 });
+  });
+  const [a] = messagesOf(translated(old));
+  assert.deepEqual(a.samples[0].metrics, {
+    'http.requests_total{method="POST",route="/orders",status="2xx"}': 1,
+  });
+  assert.equal(
+    a.samples[0].hist!['http.request_duration_ms{method="POST",route="/orders"}'].sum,
+    20,
+  );
+  const wrongUnit = await sdkRequest("json", (m) => {
+    m.createHistogram("http.server.request.duration", { unit: "ms" }).record(20);
+  });
+  assert.deepEqual(
+    Object.keys(messagesOf(translated(wrongUnit))[0].samples[0].hist!),
+    ["http.server.request.duration"],
+    "not in the conventions' unit: kept as sent",
+  );
 });
 
 Deno.test("instance falls back to host.name:process.pid, then host.name, then unknown", async () => {
