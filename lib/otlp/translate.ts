@@ -353,7 +353,7 @@ function translateHistogram(
     return;
   }
   // A delta point is already one interval's counts: derive its series here.
-  const seconds = spanSeconds(p, ts, name);
+  const seconds = spanSeconds(p, ts, plan.metric.name);
   const n = ours.reduce((a, b) => a + b, 0);
   sample.metrics[derivedKey(k, "per_s")] = round(n / seconds);
   if (n === 0) return;
