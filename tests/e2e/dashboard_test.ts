@@ -26,6 +26,7 @@ import {
   type WatchedPage,
   type ZeroapmGlobal,
 } from "./support.ts";
+import { waitFor } from "../support/live.ts";
 
 const HISTORY_S = 30;
 const quiet = () => {};
@@ -421,27 +422,34 @@ Deno.test({
               "#cpu-chart",
               (c) => (c as HTMLCanvasElement).clientWidth,
             );
+            const colours = ["#ff0000", readableColor("blue"), readableColor("green")].map((h) =>
+              [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]
+            );
             for (const chart of ["cpu", "mem"] as const) {
-              // Where `time` is drawn now, as a share of the canvas width (the frame knows the
-              // gutter kept for the y labels at the right).
-              const xOf = async (time: number) => {
+              // Where the oldest 20 % is drawn now, as shares of the canvas width, both ends from
+              // one frame (the frame knows the gutter kept for the y labels at the right). The
+              // chart scrolls on, so each look takes the window afresh.
+              const oldestPart = async () => {
                 const f = (await snapshot(w.page)).charts[chart].frame!;
-                return 1 - (f.right - time) / f.millisPerPixel / f.width;
+                const x = (time: number) => 1 - (f.right - time) / f.millisPerPixel / f.width;
+                return { fromX: Math.max(0, x(oldest)), toX: x(oldest + HISTORY_S * 200) };
               };
-              const from = Math.max(0, await xOf(oldest));
-              const to = await xOf(oldest + HISTORY_S * 200);
-              assert.ok(from < 0.92, `history starts left of the last 8 % (${from}, ${width}px)`);
-              for (
-                const rgb of ["#ff0000", readableColor("blue"), readableColor("green")].map((h) =>
-                  [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]
-                )
-              ) {
-                await waitForPixels(w.page, `${chart}-chart`, rgb, 5, {
-                  fromX: from,
-                  toX: to,
-                  timeout: 3000,
-                });
-              }
+              const first = await oldestPart();
+              assert.ok(first.fromX < 0.92, `history starts left of the last 8 % (${first.fromX})`);
+              const counts = await waitFor(
+                async () => {
+                  const part = await oldestPart();
+                  const n = await Promise.all(
+                    colours.map(async (rgb) =>
+                      (await countPixels(w.page, `${chart}-chart`, rgb, part)).count
+                    ),
+                  );
+                  return n.every((c) => c >= 5) && n;
+                },
+                `${chart}: each line's colour in the oldest 20 % of the history (${width}px)`,
+                3000,
+              );
+              assert.equal(counts.length, 3);
             }
             assertClean(w);
 
