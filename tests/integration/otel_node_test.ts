@@ -1,0 +1,65 @@
+/**
+ * examples/otel_node.mjs as its header says to use it: a Node 20 process started with
+ * `node --import` and the official OpenTelemetry packages (resolved from the repo's
+ * node_modules/), exporting to a real collector's OTLP listener. Its instance is its own
+ * host:pid, it draws CPU and memory lines, and SIGTERM ends it cleanly.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { startTestCollector } from "../support/collector.ts";
+import { waitFor } from "../support/live.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
+
+const NODE = "/usr/bin/node";
+const EXAMPLE = new URL("../../examples/otel_node.mjs", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+Deno.test({
+  name: "the Node OpenTelemetry example reports its process's CPU and memory as its own line",
+  // CI installs Node with the machine; elsewhere a missing node is not this test's failure.
+  ignore: !existsSync(NODE) && !Deno.env.get("CI"),
+  async fn() {
+    const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+    const child = new Deno.Command(NODE, {
+      args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
+      cwd: ROOT,
+      env: {
+        OTEL_SERVICE_NAME: "bookings",
+        OTEL_EXPORTER_OTLP_ENDPOINT: c.otlpUrl!,
+        OTEL_METRIC_EXPORT_INTERVAL: "300",
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    let exited = false;
+    output.then(() => exited = true);
+    try {
+      const view = await waitFor(
+        async () => {
+          assert.ok(!exited, "node exited early");
+          const list: InstanceView[] = await (await fetch(`${c.httpUrl}/api/instances`)).json();
+          const v = list.find((x) => x.service === "bookings");
+          return v && "cpu.percent" in v.latest && v;
+        },
+        "the example's instance with cpu.percent (its second export)",
+        30_000,
+      );
+      assert.equal(view.instance, `${Deno.hostname()}:${child.pid}`, "host:pid, one line each");
+      assert.equal(view.pid, child.pid);
+      assert.ok(view.latest["mem.rss_bytes"] > 10 * 2 ** 20, "node's own RSS");
+      child.kill("SIGTERM");
+      const out = await output;
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    } finally {
+      if (!exited) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+        await output;
+      }
+      await c.stop();
+    }
+  },
+});
