@@ -1,7 +1,7 @@
 /**
- * The first-run hint: the command that starts a demo app reporting to this collector. A
+ * The first-run hint: the command that starts a demo app reporting to this collector (a
  * collector whose agents' port is not the default needs the app's `--collector`, or the app
- * reports where nobody listens.
+ * reports where nobody listens), and where an OpenTelemetry SDK exports to it.
  *
  * @module
  */
@@ -13,4 +13,9 @@ export function startCommand(agents: string | null): string {
   return agents === null || agents === DEFAULT_COLLECTOR
     ? command
     : `${command} --collector ${agents}`;
+}
+
+/** The environment an OpenTelemetry SDK needs to export to this collector; null without OTLP. */
+export function otlpSetting(otlp: string | null): string | null {
+  return otlp === null ? null : `OTEL_EXPORTER_OTLP_ENDPOINT=${otlp}`;
 }

@@ -55,7 +55,10 @@ export function frameHandler(deps: FrameDeps): (frame: LiveFrame) => void {
         for (const [id, points] of Object.entries(f.series)) store.append(id, points);
       }
       store.trim(clock.now());
-      live.setAgentEndpoint(typeof f.agents === "string" ? f.agents : null);
+      live.setEndpoints(
+        typeof f.agents === "string" ? f.agents : null,
+        typeof f.otlp === "string" ? f.otlp : null,
+      );
       live.rebuild();
       if (state.metric !== null) void live.backfill(state.metric);
       deps.onHello();

@@ -16,7 +16,7 @@ import type { Theme } from "./theme.ts";
 import { InstanceTable, limitShare, MEM_LIMIT } from "./table.ts";
 import { Legend } from "./legend.ts";
 import { byId, setText } from "./dom.ts";
-import { startCommand } from "./first_run.ts";
+import { otlpSetting, startCommand } from "./first_run.ts";
 import { formatCpu, formatMiB, formatValue, MIB } from "./format.ts";
 import { WINDOWS } from "./window_picker.ts";
 import { unitOf } from "./units.ts";
@@ -114,11 +114,14 @@ export class LiveView {
   }
 
   /**
-   * The first-run hint's command, for the endpoint the collector's agents report to (the
-   * hello's `agents`): a collector on another port needs the app's `--collector`.
+   * The first-run hint, for where the collector listens (the hello's `agents` and `otlp`): a
+   * collector on another port needs the app's `--collector`; an SDK needs the OTLP endpoint.
    */
-  setAgentEndpoint(agents: string | null): void {
+  setEndpoints(agents: string | null, otlp: string | null): void {
     setText(byId("empty-command"), startCommand(agents));
+    const setting = otlpSetting(otlp);
+    byId("empty-otlp").hidden = setting === null;
+    setText(byId("empty-otlp-setting"), setting ?? "");
   }
 
   /** A new `hello`: forget every line and row, then draw what the store holds. */

@@ -142,6 +142,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const remoteOnly = () =>
     reader ? reader.instances().filter((v) => instances.get(v.id) === undefined) : [];
   const stats = new CollectorStats({ now, log });
+  /** The OTLP listener's URL for an SDK on this machine, once it listens (the hello names it). */
+  let otlpLocal: string | null = null;
   const hub: Hub = new Hub({
     now,
     stuckCloseMs: opts.stuckCloseMs,
@@ -155,6 +157,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
         read: (id, m) => recent.read(id, t, m),
       }, metrics);
       if (receivers.length > 0) hello.agents = connectEndpoint(receivers[0].endpoint);
+      if (otlpLocal !== null) hello.otlp = otlpLocal;
       return hello;
     },
   });
@@ -339,6 +342,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       log,
     );
     otlp = listener;
+    otlpLocal = urlOf(listener, true);
     cleanup.defer(() => listener.shutdown()); // first on stop: no new OTLP points
   }
 
@@ -372,9 +376,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   };
 }
 
-function urlOf(server: Deno.HttpServer<Deno.NetAddr>): string {
+/** A server's URL; with `local`, as a client on this machine reaches it (a wildcard as loopback). */
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>, local = false): string {
   const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const name = local && addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : local && addr.hostname === "::"
+    ? "::1"
+    : addr.hostname;
+  const host = name.includes(":") ? `[${name}]` : name;
   return `http://${host}:${addr.port}`;
 }
 

@@ -56,6 +56,12 @@ export interface HelloFrame {
    * loopback (lib/banner.ts `connectEndpoint`). The page's first-run hint names it.
    */
   agents?: string;
+  /**
+   * Where an OpenTelemetry SDK on the collector's machine exports (its
+   * `OTEL_EXPORTER_OTLP_ENDPOINT`): the OTLP listener's base URL, a wildcard host as loopback.
+   * Absent when the listener is off. The page's first-run hint names it.
+   */
+  otlp?: string;
 }
 
 /** New samples from one instance. */

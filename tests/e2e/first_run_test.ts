@@ -2,7 +2,8 @@
 /**
  * The first minute of a collector on its own port, in real headless Chromium: the empty
  * dashboard's "Start one:" command names that port (`--collector`), and that very command,
- * run as the page shows it, puts an app on the page. Before, the hint said
+ * run as the page shows it, puts an app on the page; the page also names the OTLP endpoint an
+ * OpenTelemetry SDK exports to. Before, the hint said
  * `deno run -A backend_app.ts --color red` whatever the port, and the app it started reported
  * to 5555, where nobody listened.
  */
@@ -25,7 +26,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await ensureBuiltWithCss();
-    const collector = await startTestCollector();
+    const collector = await startTestCollector({ otlp: "127.0.0.1:0" });
     let browser: Browser | null = null;
     let app: Deno.ChildProcess | null = null;
     try {
@@ -41,6 +42,12 @@ Deno.test({
         { timeout: 10_000 },
       );
       assert.ok(await page.isVisible("#empty-new"));
+      // And where an OpenTelemetry SDK exports, as the setting it reads.
+      assert.ok(await page.isVisible("#empty-otlp"));
+      assert.equal(
+        await page.textContent("#empty-otlp-setting"),
+        `OTEL_EXPORTER_OTLP_ENDPOINT=${collector.otlpUrl}`,
+      );
       // Run it as shown: the words after `deno`, from the repository's root.
       const [deno, ...args] = expected.split(" ");
       assert.equal(deno, "deno");
