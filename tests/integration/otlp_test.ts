@@ -193,6 +193,46 @@ Deno.test("an OTel app's HTTP server durations fill its service card: requests, 
   }
 });
 
+Deno.test("a Deno.serve app with Deno's own OpenTelemetry (OTEL_DENO) fills its service card, no code", async () => {
+  const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+  const app = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../fixtures/deno_otel_app.ts", import.meta.url).pathname],
+    env: {
+      OTEL_DENO: "true",
+      OTEL_SERVICE_NAME: "plain",
+      OTEL_RESOURCE_ATTRIBUTES: "service.instance.id=plain-1",
+      OTEL_EXPORTER_OTLP_ENDPOINT: c.otlpUrl!,
+      OTEL_METRIC_EXPORT_INTERVAL: "300",
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const http = await waitFor(
+      async () => {
+        const list: ServiceView[] = await (await fetch(`${c.httpUrl}/api/services`)).json();
+        const h = list.find((s) => s.service === "plain")?.http;
+        return h && h.requestsPerS > 0 && h.errorsPerS > 0 && h.p50 !== null && h;
+      },
+      "the plain service's request rate, errors and latency from Deno's own exporter",
+      30_000,
+    );
+    assert.ok(http.errorRatio > 0 && http.errorRatio < 0.5, `error ratio ${http.errorRatio}`);
+    const view = (await instanceOf(c.httpUrl, instanceId("plain", "plain-1")))!;
+    assert.ok(
+      'http.requests.per_s{method="GET",route="other",status="5xx"}' in view.latest,
+      Object.keys(view.latest).join("\n"),
+    );
+  } finally {
+    try {
+      app.kill("SIGKILL");
+    } catch { /* gone */ }
+    await app.status;
+    await c.stop();
+  }
+});
+
 Deno.test("with a token, OTLP needs Authorization: Bearer; without it nothing arrives and it is counted", async () => {
   const token = "otlp-test-token-0123456789";
   const c = await startTestCollector({ otlp: "127.0.0.1:0", token });
