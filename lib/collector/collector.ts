@@ -330,6 +330,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       stats,
       auth: auth.enabled ? auth : null,
       busy: history ? () => history.backpressure() !== null : undefined,
+      log,
     });
     // The same Host check as the dashboard's: a rebound page must not push forged points.
     const otlpHost = createHostCheck({

@@ -13,7 +13,7 @@ import type { Message } from "../protocol.ts";
 import type { CollectorStats } from "../collector/stats.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Encoding, OtlpCodec } from "./decode.ts";
-import { translate } from "./translate.ts";
+import { translate, UNNAMED_INSTANCE } from "./translate.ts";
 
 /** The path OTLP/HTTP exporters send metrics to. */
 export const OTLP_METRICS_PATH = "/v1/metrics";
@@ -33,7 +33,12 @@ export interface OtlpHandlerDeps {
   busy?: () => boolean;
   /** Body bound, bytes (default {@link OTLP_MAX_BODY_BYTES}). */
   maxBodyBytes?: number;
+  /** The collector's log: a service whose processes cannot be told apart is said once. */
+  log?: (line: string) => void;
 }
+
+/** At most this many services are told about (and remembered) for an unnamed instance. */
+const MAX_UNNAMED_TOLD = 1000;
 
 const CONTENT_TYPES: Record<string, Encoding> = {
   "application/x-protobuf": "protobuf",
@@ -51,6 +56,17 @@ class TooLarge extends Error {}
 export function createOtlpHandler(deps: OtlpHandlerDeps): (req: Request) => Promise<Response> {
   const { codec, stats } = deps;
   const max = deps.maxBodyBytes ?? OTLP_MAX_BODY_BYTES;
+  /** Services already told that their processes share one instance. */
+  const unnamed = new Set<string>();
+  const tellUnnamed = (service: string) => {
+    if (!deps.log || unnamed.has(service) || unnamed.size >= MAX_UNNAMED_TOLD) return;
+    unnamed.add(service);
+    deps.log(
+      `otlp: service ${JSON.stringify(service)} sends no service.instance.id, host.name or ` +
+        `process.pid: all its processes are one instance, "${UNNAMED_INSTANCE}"; give each ` +
+        `OTEL_RESOURCE_ATTRIBUTES=service.instance.id=NAME`,
+    );
+  };
 
   return async (req) => {
     const url = new URL(req.url);
@@ -135,7 +151,12 @@ export function createOtlpHandler(deps: OtlpHandlerDeps): (req: Request) => Prom
       why.push(`${count} ${reason} (${detail})`);
     }
     let refused = 0;
-    for (const message of translated.messages) refused += deps.accept(message);
+    for (const message of translated.messages) {
+      refused += deps.accept(message);
+      if (message.identity.host === null && message.identity.instance === UNNAMED_INSTANCE) {
+        tellUnnamed(message.identity.service);
+      }
+    }
     if (refused > 0) {
       // Values refused at the instance or series limits: each was one point, or derived from
       // one, so this bounds the points lost from above.

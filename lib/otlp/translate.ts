@@ -57,6 +57,12 @@ export const OTLP_LIMITS = {
  */
 export const OTLP_INTERVAL_MS = 60_000;
 
+/**
+ * The instance of a resource with neither `service.instance.id` nor `host.name`: every process
+ * of its service reports as this one instance.
+ */
+export const UNNAMED_INSTANCE = "unknown";
+
 /** Points rejected for one reason, with one example for the log and the answer. */
 export interface Rejection {
   count: number;
@@ -182,7 +188,7 @@ function identityOf(attrs: Map<string, string | number | boolean>): Identity | s
     ? given
     : hostName !== null
     ? (pid !== null ? `${hostName}:${pid}` : hostName)
-    : "unknown";
+    : UNNAMED_INSTANCE;
   if (!validText(instance)) return "instance name (host.name:process.pid) too long";
   return {
     service,

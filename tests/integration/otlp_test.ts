@@ -233,6 +233,47 @@ Deno.test("a Deno.serve app with Deno's own OpenTelemetry (OTEL_DENO) fills its 
   }
 });
 
+Deno.test("a service whose resource names no instance is told once that its processes are one line", async () => {
+  const lines: string[] = [];
+  const c = await startTestCollector({ otlp: "127.0.0.1:0", log: (l) => lines.push(l) });
+  const post = async (resource: Record<string, string>) => {
+    const attributes = Object.entries(resource).map(([key, v]) => ({
+      key,
+      value: { stringValue: v },
+    }));
+    const body = {
+      resourceMetrics: [{
+        resource: { attributes },
+        scopeMetrics: [{
+          metrics: [{
+            name: "queue.depth",
+            gauge: { dataPoints: [{ timeUnixNano: String(Date.now() * 1e6), asDouble: 1 }] },
+          }],
+        }],
+      }],
+    };
+    const res = await fetch(`${c.otlpUrl}/v1/metrics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, await res.text());
+  };
+  try {
+    await post({ "service.name": "bare" });
+    await post({ "service.name": "bare" });
+    await post({ "service.name": "named", "service.instance.id": "n-1" });
+    await post({ "service.name": "hosted", "host.name": "web1" });
+    const told = lines.filter((l) => l.startsWith("otlp:"));
+    assert.deepEqual(told, [
+      'otlp: service "bare" sends no service.instance.id, host.name or process.pid: all its ' +
+      'processes are one instance, "unknown"; give each OTEL_RESOURCE_ATTRIBUTES=service.instance.id=NAME',
+    ], "once, and only for the service that names no instance");
+  } finally {
+    await c.stop();
+  }
+});
+
 Deno.test("with a token, OTLP needs Authorization: Bearer; without it nothing arrives and it is counted", async () => {
   const token = "otlp-test-token-0123456789";
   const c = await startTestCollector({ otlp: "127.0.0.1:0", token });
