@@ -72,6 +72,19 @@ async function refusals(httpUrl: string, token?: string): Promise<Record<string,
   return stats.rejected.byReason;
 }
 
+/** A service's HTTP health from `/api/services`, once it has requests, errors and a latency. */
+function serviceHttp(httpUrl: string, service: string) {
+  return waitFor(
+    async () => {
+      const list: ServiceView[] = await (await fetch(`${httpUrl}/api/services`)).json();
+      const h = list.find((s) => s.service === service)?.http;
+      return h && h.requestsPerS > 0 && h.errorsPerS > 0 && h.p50 !== null && h;
+    },
+    `the ${service} service's request rate, errors and latency`,
+    30_000,
+  );
+}
+
 /** The series the fixture's counter, gauges and histogram must arrive as. */
 async function checkSeries(httpUrl: string, id: string, token?: string): Promise<void> {
   const view = await waitFor(
@@ -170,15 +183,7 @@ Deno.test("an OTel app's HTTP server durations fill its service card: requests, 
   const c = await startTestCollector({ otlp: "127.0.0.1:0" });
   const app = otelApp(c.otlpUrl!, "proto", "http-1");
   try {
-    const http = await waitFor(
-      async () => {
-        const list: ServiceView[] = await (await fetch(`${c.httpUrl}/api/services`)).json();
-        const h = list.find((s) => s.service === "shop")?.http;
-        return h && h.requestsPerS > 0 && h.errorsPerS > 0 && h.p50 !== null && h;
-      },
-      "the shop service's request rate, errors and latency",
-      30_000,
-    );
+    const http = await serviceHttp(c.httpUrl, "shop");
     // One request every 20 ms, every tenth a 500, each 20 ms long.
     assert.ok(http.requestsPerS < 100, `requests ${http.requestsPerS}/s`);
     assert.ok(http.errorRatio > 0 && http.errorRatio < 0.5, `error ratio ${http.errorRatio}`);
@@ -209,15 +214,7 @@ Deno.test("a Deno.serve app with Deno's own OpenTelemetry (OTEL_DENO) fills its 
     stderr: "null",
   }).spawn();
   try {
-    const http = await waitFor(
-      async () => {
-        const list: ServiceView[] = await (await fetch(`${c.httpUrl}/api/services`)).json();
-        const h = list.find((s) => s.service === "plain")?.http;
-        return h && h.requestsPerS > 0 && h.errorsPerS > 0 && h.p50 !== null && h;
-      },
-      "the plain service's request rate, errors and latency from Deno's own exporter",
-      30_000,
-    );
+    const http = await serviceHttp(c.httpUrl, "plain");
     assert.ok(http.errorRatio > 0 && http.errorRatio < 0.5, `error ratio ${http.errorRatio}`);
     const view = (await instanceOf(c.httpUrl, instanceId("plain", "plain-1")))!;
     assert.ok(
