@@ -1,6 +1,6 @@
 /**
  * The collector's entry point: flags -> config -> start -> banner -> wait for a signal ->
- * clean stop. Everything else lives in lib/.
+ * clean stop (a second signal: exit at once). Everything else lives in lib/.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import { loadRules, RulesError } from "./lib/alerts/mod.ts";
 import { collectingLine, runningLine } from "./lib/banner.ts";
 import { redact } from "./lib/remote/url.ts";
 import { errorMessage } from "./lib/errors.ts";
+import { listenForSignals } from "./lib/signals.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -114,11 +115,16 @@ export async function main(args: string[]): Promise<number> {
       "warning: ZMQ listens beyond loopback without CURVE: anyone who reaches it can send",
     );
   }
-  const signal = await new Promise<Deno.Signal>((resolve) => {
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, () => resolve(s));
+  // A second Ctrl-C while the stop waits (on a remote that does not answer, say) exits at
+  // once, as a kill would: history loses at most its last second (the WAL), nothing else.
+  const signals = listenForSignals(["SIGINT", "SIGTERM"], (again) => {
+    console.log(`${again} again: exiting now, without finishing the stop`);
+    Deno.exit(130);
   });
+  const signal = await signals.first;
   console.log(`${signal}: stopping (draining sockets, writing history)...`);
   await collector.stop();
+  signals.dispose();
   console.log("stopped");
   return 0;
 }

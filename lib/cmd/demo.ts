@@ -10,16 +10,15 @@
  * still there), waits for each, then the collector, and says who stopped how. Were Ctrl-C
  * to reach every process at once, the demo's own SIGTERM would arrive second and kill an
  * app still finishing its clean stop (red, with HTTP requests in flight, never printed its
- * stop line). A second Ctrl-C kills whatever is left; the same signal again within
- * {@link REPEAT_MS} is the first one arriving by a second route, not a second Ctrl-C (`timeout`
- * signals its child and then its whole group, and `deno task` passes a signal on to the demo
- * that the group's signal has already brought).
+ * stop line). A second Ctrl-C kills whatever is left (lib/signals.ts: not the first one
+ * arriving again by another route).
  *
  * @module
  */
 import { ConfigError, resolveConfig, USAGE } from "../config.ts";
 import { type Banner, connectEndpoint, readBannerLine } from "../banner.ts";
 import { errorMessage } from "../errors.ts";
+import { listenForSignals } from "../signals.ts";
 
 /** `deno task demo --help`. */
 export const DEMO_USAGE = `zeroapm demo: the collector and the seed's three apps
@@ -118,33 +117,6 @@ function freePort(preferred: number): number {
   return port;
 }
 
-/** How soon after the first the same signal is taken for the first one again, ms. */
-export const REPEAT_MS = 1000;
-
-/**
- * SIGINT, SIGTERM and SIGHUP: the first resolves `first`, later ones call `again`, except the
- * first signal repeated within {@link REPEAT_MS}.
- */
-function listenForSignals(again: () => void) {
-  const names: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  let resolve: (s: Deno.Signal) => void = () => {};
-  let seen: { signal: Deno.Signal; at: number } | null = null;
-  const first = new Promise<Deno.Signal>((r) => resolve = r);
-  const handlers = names.map((s) => () => {
-    const at = performance.now();
-    if (!seen) {
-      seen = { signal: s, at };
-      return resolve(s);
-    }
-    if (s !== seen.signal || at - seen.at >= REPEAT_MS) again();
-  });
-  names.forEach((s, i) => Deno.addSignalListener(s, handlers[i]));
-  return {
-    first,
-    dispose: () => names.forEach((s, i) => Deno.removeSignalListener(s, handlers[i])),
-  };
-}
-
 /** A child and how it ended. */
 interface Child {
   name: string;
@@ -184,7 +156,10 @@ export async function main(args: string[]): Promise<number> {
     return child;
   };
   // A second signal while stopping: stop waiting and kill what is left.
-  const signals = listenForSignals(() => children.forEach((c) => kill(c, "SIGKILL")));
+  const signals = listenForSignals(
+    ["SIGINT", "SIGTERM", "SIGHUP"],
+    () => children.forEach((c) => kill(c, "SIGKILL")),
+  );
   const collector = start("collector", "server.ts", args, "piped");
   let failed = false;
   try {
