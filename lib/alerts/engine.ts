@@ -277,8 +277,8 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         if (gone !== null) {
           return { holds: false, since, value, message: gone, final: true, promote: st.seenLive };
         }
-        // Silent is stale: 3 missed intervals. A pause shorter than the instance's own
-        // interval is its rhythm (an OTel SDK exports once a minute), whatever `for` says.
+        // Silent is stale: 3 missed intervals. A shorter pause is the instance's rhythm (an
+        // OTel SDK exports once a minute), whatever `for` says.
         const holds = view.status !== "live";
         return {
           holds,
