@@ -61,11 +61,46 @@ export interface Cgroup2Mount {
   root: string;
 }
 
+/** An ASCII letter's code. */
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+
+/**
+ * Whether `s` is one or more ASCII digits (`/^\d+$/` as a loop). The agent parses cgroup
+ * files with these every second: a regular expression there brings the regexp compiler's
+ * pages of the runtime into every containerized app (issue 14, docs/architecture.md).
+ */
+export function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * The words of `s`: runs of characters other than space, tab, line breaks and other ASCII
+ * controls (`s.trim().split(/\s+/)` for the kernel's ASCII files, as a loop; see
+ * {@link isDigits}). Empty for blank text.
+ */
+export function words(s: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= s.length; i++) {
+    const blank = i === s.length || s.charCodeAt(i) <= 32;
+    if (blank && start >= 0) {
+      out.push(s.slice(start, i));
+      start = -1;
+    } else if (!blank && start < 0) start = i;
+  }
+  return out;
+}
 
 /** A non-negative integer written in decimal; null otherwise. */
 function int(s: string | undefined): number | null {
-  if (s === undefined || !/^\d+$/.test(s)) return null;
+  if (s === undefined || !isDigits(s)) return null;
   const n = Number(s);
   return Number.isFinite(n) ? n : null;
 }
@@ -82,10 +117,10 @@ export function parseStat(text: string | null): Parsed<ProcStat> {
   const pid = int(text.slice(0, open).trim());
   if (pid === null) return fail("bad pid in stat");
   // Field 3 (state) is the first after ")"; rest[i] is field i + 3.
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = words(text.slice(close + 1));
   const f = (n: number) => rest[n - 3];
   const state = f(3);
-  if (!state || !/^[A-Za-z]$/.test(state)) return fail("bad state in stat");
+  if (state?.length !== 1 || !isLetter(state.charCodeAt(0))) return fail("bad state in stat");
   const nums = {
     ppid: int(f(4)),
     utime: int(f(14)),
@@ -132,7 +167,7 @@ export function parseStatus(text: string | null): Parsed<ProcStatus> {
 export function countFds(names: Iterable<string> | null): Parsed<number> {
   if (names === null) return fail("missing");
   let n = 0;
-  for (const name of names) if (/^\d+$/.test(name)) n++;
+  for (const name of names) if (isDigits(name)) n++;
   return { ok: true, value: n };
 }
 
@@ -204,7 +239,7 @@ export function parseLimit(text: string | null): Parsed<number | null> {
  */
 export function parseCpuMax(text: string | null): Parsed<number | null> {
   if (text === null) return fail("missing");
-  const [quota, period = "100000", ...more] = text.trim().split(/\s+/);
+  const [quota, period = "100000", ...more] = words(text);
   const p = int(period);
   if (more.length > 0 || p === null || p === 0) return fail(`bad cpu.max "${text.trim()}"`);
   if (quota === "max") return { ok: true, value: null };
@@ -218,7 +253,7 @@ export function parseCpuStat(text: string | null): Parsed<CpuStat> {
   if (text === null) return fail("missing");
   const kv = new Map<string, number>();
   for (const line of text.split("\n")) {
-    const [k, v] = line.trim().split(/\s+/);
+    const [k, v] = words(line);
     const n = int(v);
     if (k && n !== null) kv.set(k, n);
   }

@@ -8,6 +8,7 @@
 import { platform } from "../platform.ts";
 import {
   countFds,
+  isDigits,
   parseBytes,
   parseCgroup2Mount,
   parseCgroupPath,
@@ -115,7 +116,7 @@ export function readProcess(pid: Pid, opts: ProcOptions = {}): Parsed<ProcessSna
 export function readAllStats(opts: ProcOptions = {}): Map<number, ProcStat> {
   const out = new Map<number, ProcStat>();
   for (const name of readNames(`${opts.root ?? ""}/proc`) ?? []) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!isDigits(name)) continue;
     const s = parseStat(readText(`${opts.root ?? ""}/proc/${name}/stat`));
     if (s.ok) out.set(s.value.pid, s.value);
   }

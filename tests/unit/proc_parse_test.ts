@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   countFds,
+  isDigits,
   NO_LIMIT_THRESHOLD,
   parseBytes,
   parseCgroup2Mount,
@@ -11,6 +12,7 @@ import {
   parseLimit,
   parseStat,
   parseStatus,
+  words,
 } from "../../lib/proc/parse.ts";
 
 const FIX = new URL("../fixtures/proc/", import.meta.url).pathname;
@@ -163,4 +165,28 @@ Deno.test("parseCpuStat reads usage and throttling; absent keys are null", () =>
   assert.equal(real.throttledUsec, null); // the root cgroup is never throttled
   assert.equal(parseCpuStat("\n").ok, false);
   assert.equal(parseCpuStat(null).ok, false);
+});
+
+/** Every string up to `max` characters over `alphabet`. */
+function* strings(alphabet: string[], max: number): Generator<string> {
+  yield "";
+  let level = [""];
+  for (let n = 1; n <= max; n++) {
+    level = level.flatMap((s) => alphabet.map((c) => s + c));
+    yield* level;
+  }
+}
+
+Deno.test("isDigits and words agree with /^\\d+$/ and trim().split(/\\s+/) on ASCII text", () => {
+  // Digits, letters, signs and dots, and the ASCII blanks the kernel writes.
+  const alphabet = ["0", "7", "9", "a", "-", "+", ".", " ", "\t", "\n"];
+  for (const s of strings(alphabet, 5)) {
+    assert.equal(isDigits(s), /^\d+$/.test(s), JSON.stringify(s));
+    const t = s.trim();
+    assert.deepEqual(words(s), t === "" ? [] : t.split(/\s+/), JSON.stringify(s));
+  }
+  for (let c = 0; c < 0x10000; c++) {
+    const s = String.fromCharCode(c);
+    assert.equal(isDigits(s), /^\d+$/.test(s), `U+${c.toString(16)}`);
+  }
 });

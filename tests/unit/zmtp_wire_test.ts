@@ -4,6 +4,7 @@ import {
   createPeerParser,
   greeting,
   MAX_PEER_FRAME_BYTES,
+  mechanismName,
   messageFrame,
   readyCommand,
   readySocketType,
@@ -73,6 +74,17 @@ Deno.test("zmtp parser names the peer's mechanism", () => {
   const [e] = createPeerParser().push(g);
   assert.ok(e.kind === "greeting");
   assert.equal(e.mechanism, "CURVE");
+});
+
+Deno.test("zmtp mechanism names: NUL padding trimmed at the end only, as /\\0+$/ did", () => {
+  const enc = new TextEncoder();
+  for (const [text, want] of [["NULL", "NULL"], ["CURVE", "CURVE"], ["", ""], ["A\0B", "A\0B"]]) {
+    const field = new Uint8Array(20);
+    field.set(enc.encode(text));
+    assert.equal(mechanismName(field), want, JSON.stringify(text));
+  }
+  const full = enc.encode("ABCDEFGHIJKLMNOPQRST");
+  assert.equal(mechanismName(full), "ABCDEFGHIJKLMNOPQRST", "20 bytes, no padding");
 });
 
 Deno.test("zmtp parser refuses what no ZMTP 3 peer sends", () => {

@@ -106,7 +106,7 @@ export function createPeerParser(): PeerParser {
         kind: "greeting",
         major: g[10],
         minor: g[11],
-        mechanism: new TextDecoder().decode(g.subarray(12, 32)).replace(/\0+$/, ""),
+        mechanism: mechanismName(g.subarray(12, 32)),
       };
     }
     if (buf.length < 2) return null;
@@ -171,4 +171,15 @@ export function readySocketType(body: Uint8Array): string | null {
 
 function ascii(s: string): Uint8Array {
   return new TextEncoder().encode(s);
+}
+
+/**
+ * The greeting's mechanism name: ASCII, NUL-padded to 20 bytes. A loop, not a regular
+ * expression: every agent reads a greeting on each connect, and the regexp compiler is pages
+ * of the runtime a plain app never touches (issue 14).
+ */
+export function mechanismName(field: Uint8Array): string {
+  let end = field.length;
+  while (end > 0 && field[end - 1] === 0) end--;
+  return String.fromCharCode(...field.subarray(0, end));
 }
