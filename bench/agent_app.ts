@@ -34,10 +34,22 @@ export interface AppConfig {
    * object (the agent still samples and sends all 50 series). Default true.
    */
   updates?: boolean;
+  /**
+   * With the agent: false creates none of the app's 50 series (the ticks update a no-op
+   * object), so the agent sends only its standard and runtime metrics: `createAgent` in a
+   * plain app, issue 14's own setup. Default true.
+   */
+  series?: boolean;
   /** Collector endpoint (with the agent). */
   endpoint?: string;
   /** Workload timer period, ms. */
   tickMs: number;
+  /**
+   * Without the agent: once a second, read memory and CPU time, `JSON.stringify` them and
+   * write the text to this TCP port on 127.0.0.1 (a sink that discards it). The least any
+   * 1 Hz in-process reporter does in Deno: the floor under the agent's own cost.
+   */
+  floorPort?: number;
 }
 
 /** One reading, printed for every `mark` command. */
@@ -64,6 +76,7 @@ export const APP_SERIES = {
 /** Service names the app's agent reports as (with and without the app's updates). */
 export const AGENT_SERVICE = "bench-agent-cost";
 export const AGENT_SERVICE_IDLE = "bench-agent-cost-idle";
+export const AGENT_SERVICE_BARE = "bench-agent-cost-bare";
 
 /** Metric updates per workload tick. */
 export const UPDATES_PER_TICK = 5;
@@ -84,17 +97,45 @@ const noopMetrics: Pick<MetricsRegistry, "counter" | "gauge" | "histogram"> = {
   histogram: (name) => ({ name, observe() {} }),
 };
 
+/**
+ * The floor reporter ({@link AppConfig.floorPort}): every second `Deno.memoryUsage()`,
+ * `Deno.cpuUsage()`, `JSON.stringify` and one awaited write on a loopback TCP connection.
+ */
+async function startFloor(port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const enc = new TextEncoder();
+  let seq = 0;
+  let sent = 0;
+  const timer = setInterval(async () => {
+    const reading = { seq: seq++, t: Date.now(), mem: Deno.memoryUsage(), cpu: cpuUsage() };
+    await conn.write(enc.encode(JSON.stringify(reading) + "\n"));
+    sent++;
+  }, 1000);
+  return {
+    stats: () => ({ seq, sent }),
+    stop() {
+      clearInterval(timer);
+      conn.close();
+    },
+  };
+}
+
 async function main() {
   const cfg = JSON.parse(Deno.args[0]) as AppConfig;
   let agent: Agent | null = null;
   if (cfg.agent) {
     const { createAgent } = await import("../lib/agent/mod.ts");
     agent = createAgent({
-      service: cfg.updates === false ? AGENT_SERVICE_IDLE : AGENT_SERVICE,
+      service: cfg.series === false
+        ? AGENT_SERVICE_BARE
+        : cfg.updates === false
+        ? AGENT_SERVICE_IDLE
+        : AGENT_SERVICE,
       collector: cfg.endpoint,
     });
   }
-  const m = agent?.metrics ?? noopMetrics;
+  const floor = !cfg.agent && cfg.floorPort ? await startFloor(cfg.floorPort) : null;
+  const m = cfg.series === false ? noopMetrics : agent?.metrics ?? noopMetrics;
 
   // 4 counters x 5 routes, 4 gauges x 5 queues, 2 histograms x 5 routes: 50 series.
   const routes = ["/", "/users/:id", "/orders", "/orders/:id", "/health"];
@@ -145,7 +186,7 @@ async function main() {
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGUSR2", () => {
     const u = cpuUsage();
-    const s = agent?.stats();
+    const s = agent?.stats() ?? floor?.stats();
     emit(
       {
         cpuUs: u.user + u.system,
@@ -163,6 +204,7 @@ async function main() {
 
   await stopped;
   clearInterval(timer);
+  floor?.stop();
   await agent?.stop();
   if (sink < 0) console.error(sink); // keep the work observable
   Deno.exit(0); // the signal listeners would keep the app running

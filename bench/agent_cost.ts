@@ -2,11 +2,14 @@
  * The agent's own cost (issue 4): what `createAgent` adds to an app that sends 50 custom
  * series at 1 Hz, against the same app without the agent, in the same run.
  *
- * Each repetition runs four app processes (bench/agent_app.ts) side by side: one with the
+ * Each repetition runs six app processes (bench/agent_app.ts) side by side: one with the
  * agent (pushing to a real PULL socket in this process, lib/transport/zmq.ts `bindPull`), two
- * identical ones without it, and one with the agent and the same 50 series whose ticks
+ * identical ones without it, one with the agent and the same 50 series whose ticks
  * update nothing (`idle`: the agent's own cost per sample, apart from the app's cost per
- * update). The two without-agent apps are an A/A pair: the difference
+ * update), one with the agent and none of the app's series (`bare`: `createAgent` in a plain
+ * app, issue 14's setup) and the floor reporter without the agent (`floor`: a memory and
+ * CPU reading written to a TCP sink once a second, the least any 1 Hz reporter costs; the
+ * peer beside the agent's figures). The two without-agent apps are an A/A pair: the difference
  * between them is what noise alone produces, measured under the very same conditions. After
  * a warm-up, every app reports `process.cpuUsage()` at the start and end of a timed window
  * (cross-checked with utime + stime of /proc/<pid>/stat), and this process reads each app's
@@ -29,6 +32,7 @@ import { decode } from "../lib/protocol.ts";
 import { bindPull } from "../lib/transport/zmq.ts";
 import {
   AGENT_SERVICE,
+  AGENT_SERVICE_BARE,
   APP_SERIES,
   type AppConfig,
   type AppMark,
@@ -61,16 +65,18 @@ export interface AgentCostOptions {
 
 /**
  * Roles of the apps of a repetition: with the agent and the app's updates, two without
- * the agent (the A/A pair), and `idle`: with the agent and the same 50 series, but ticks
- * that update nothing (the agent's own cost per sample, without the per-update cost).
+ * the agent (the A/A pair), `idle`: with the agent and the same 50 series, but ticks
+ * that update nothing (the agent's own cost per sample, without the per-update cost),
+ * `bare`: with the agent and no series of the app's, and `floor`: no agent, the floor
+ * reporter (bench/agent_app.ts `floorPort`).
  */
-export type AppRole = "agent" | "baseA" | "baseB" | "idle";
+export type AppRole = "agent" | "baseA" | "baseB" | "idle" | "bare" | "floor";
 
-/** The roles that run the agent. */
-export type AgentRole = "agent" | "idle";
+/** The roles whose cost is measured against the A/A pair: the agent's three and the floor. */
+export type AgentRole = "agent" | "idle" | "bare" | "floor";
 
 /** Every role, in the spawn order of the first repetition. */
-export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "idle"];
+export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "idle", "bare", "floor"];
 
 /** One app over one timed window. */
 export interface AppWindow {
@@ -115,6 +121,9 @@ export interface AgentCostResults {
     customHists: number;
     /** All metrics in the last sample, the agent's own included. */
     totalValues: number;
+    /** From the `bare` app: mean frame size, bytes, and the metrics in its last sample. */
+    bareFrameBytes: number;
+    bareValues: number;
   };
   /** In-process microbenchmarks (best of 5 rounds after a warm-up). */
   micro: {
@@ -163,11 +172,18 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
     customHists: 0,
     totalValues: 0,
   };
+  const bare = { frames: 0, bytes: 0, values: 0 };
   const pull = await bindPull("tcp://127.0.0.1:*", {
     onError: (e) => log(`PULL socket: ${errorMessage(e)}`),
     onFrame(frame) {
       const d = decode(frame);
       if (!d.ok) throw new Error(`agent frame refused: ${d.error.detail}`);
+      if (d.message.identity.service === AGENT_SERVICE_BARE) {
+        bare.frames++;
+        bare.bytes += frame.byteLength;
+        const last = d.message.samples.findLast((x) => Object.keys(x.metrics).length > 0);
+        if (last) bare.values = Object.keys(last.metrics).length;
+      }
       if (d.message.identity.service !== AGENT_SERVICE) return;
       received.frames++;
       received.bytes += frame.byteLength;
@@ -183,12 +199,13 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
         .length;
     },
   });
+  const sink = tcpSink();
   const reps: AgentCostResults["reps"] = [];
   try {
     for (let rep = 0; rep < o.reps; rep++) {
       const order = [...ROLES];
       for (let i = 0; i < rep % order.length; i++) order.push(order.shift()!);
-      reps.push(await runRep(o, order, pull.endpoint));
+      reps.push(await runRep(o, order, pull.endpoint, sink.port));
       const r = reps[rep];
       const f = (w: AppWindow) =>
         `${w.cpuMs.toFixed(0)} ms CPU (stat ${w.statCpuMs.toFixed(0)}), RSS ${
@@ -197,11 +214,13 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       log(
         `rep ${rep + 1}/${o.reps} (${(r.agent.wallMs / 1000).toFixed(1)} s, ${r.agent.samples} ` +
           `samples): agent ${f(r.agent)}; without A ${f(r.baseA)}; without B ${f(r.baseB)}; ` +
-          `agent, app not updating ${f(r.idle)}`,
+          `agent, app not updating ${f(r.idle)}; agent, no app series ${f(r.bare)}; ` +
+          `floor reporter ${f(r.floor)}`,
       );
     }
   } finally {
     await pull.close();
+    await sink.close();
   }
   const micro = await microbench();
   log(
@@ -225,8 +244,35 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       customValues: received.customValues,
       customHists: received.customHists,
       totalValues: received.totalValues,
+      bareFrameBytes: bare.frames ? bare.bytes / bare.frames : NaN,
+      bareValues: bare.values,
     },
     micro,
+  };
+}
+
+/** A TCP listener on 127.0.0.1 that reads and discards what its clients write. */
+function tcpSink(): { port: number; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const drains: Promise<unknown>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      drains.push(conn.readable.pipeTo(new WritableStream()).catch(() => {}));
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    async close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed by its client */ }
+      }
+      await Promise.all([accepting, ...drains]);
+    },
   };
 }
 
@@ -234,13 +280,16 @@ async function runRep(
   o: AgentCostOptions,
   order: AppRole[],
   endpoint: string,
+  floorPort: number,
 ): Promise<Record<AppRole, AppWindow>> {
   const apps = new Map<AppRole, Child>();
   try {
     for (const role of order) {
       const cfg: AppConfig = {
-        agent: role === "agent" || role === "idle",
+        agent: role === "agent" || role === "idle" || role === "bare",
         updates: role !== "idle",
+        series: role !== "bare",
+        floorPort: role === "floor" ? floorPort : undefined,
         endpoint,
         tickMs: o.tickMs,
       };
@@ -440,7 +489,7 @@ export interface CostSummary {
   rssAboveNoise: boolean;
 }
 
-/** Summarise one agent variant (`agent` or `idle`) against the without-agent pair. */
+/** Summarise one measured role against the without-agent pair. */
 export function costOf(r: AgentCostResults, role: AgentRole): CostSummary {
   const reps = r.reps;
   const mean = (a: number, b: number) => (a + b) / 2;

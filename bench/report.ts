@@ -132,8 +132,8 @@ export function renderReport(r: BenchResults): string {
   p();
   p("What the collector costs compared with the transport it sits on, how fresh live data is,");
   p("and what durable history costs on disk, to write and to query. All numbers come from one");
-  p("run, so the ratios compare like with like. Reproduce with `deno task bench` (about seven");
-  p("minutes; it rewrites this file).");
+  p("run, so the ratios compare like with like. Reproduce with `deno task bench` (about 13");
+  p("minutes on 2 cores; it rewrites this file).");
   p();
   p("- **Raw ZMQ limit**: PUSH -> PULL over `tcp://127.0.0.1`, received with lib/transport/zmq.ts");
   p("  `bindPull` (the collector's own receive loop) and an `onFrame` that only counts. The");
@@ -563,7 +563,9 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14). The bench talks to the apps by signals (SIGUSR2: report a reading on stdout; SIGTERM: stop), not on stdin: reading stdin as lines loaded a module and Deno's stream code into both apps, which hid the part of the agent's cost that overlaps with them in an app that has neither.`,
   );
   p(
-    `- **Runs**: each of ${a.reps.length} repetitions starts four fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions) and one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update). Spawn order rotates. After ${
+    `- **Runs**: each of ${a.reps.length} repetitions starts six fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions), one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update), one with the agent and none of the app's series (\`createAgent\` in a plain app: issue 14's own setup; it sends the agent's standard and runtime metrics, ${a.received.bareValues} values, ${
+      num(a.received.bareFrameBytes)
+    } bytes per frame) and, as the peer, a **floor reporter** without the agent: once a second \`Deno.memoryUsage()\`, \`Deno.cpuUsage()\`, \`JSON.stringify\` and one write on a loopback TCP connection to a sink in the bench process, the least any in-process 1 Hz reporter does in Deno. Spawn order rotates. After ${
       num(a.warmupMs / 1000)
     } s of warm-up each app reports \`Deno.cpuUsage()\` (user + system, all threads) at the start and end of a ${
       num(window)
@@ -584,6 +586,8 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   p();
   const main = costOf(a, "agent");
   const idle = costOf(a, "idle");
+  const bare = costOf(a, "bare");
+  const floor = costOf(a, "floor");
   const cost = (xs: number[], above: boolean, noise: number, d: number, unit: string) =>
     above
       ? `**${num(med(xs), d)}${unit}**`
@@ -597,7 +601,8 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   const range = (xs: number[], d: number, f = (x: number) => x) =>
     `${num(f(Math.min(...xs)), d)} – ${num(f(Math.max(...xs)), d)}`;
   const verdict = (ok: boolean, limit: string) => `< ${limit}: ${met(ok)}`;
-  const rows = (c: CostSummary, role: AgentRole, label: string) => {
+  /** Three rows for one role; `judged` false: the peer, shown beside the targets. */
+  const rows = (c: CostSummary, role: AgentRole, label: string, judged = true) => {
     const pct = med(c.corePercent);
     const rss = mib(med(c.rssBytes));
     // Below the noise, the cost is known only to be under the noise: that meets the target
@@ -605,7 +610,9 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     const cpuShown = c.cpuAboveNoise || c.noisePercent <= tg.agentCorePercent;
     const cpuOk = c.cpuAboveNoise ? pct < tg.agentCorePercent : cpuShown;
     const cpuVerdict = (limit: string) =>
-      cpuShown
+      !judged
+        ? "peer (no target)"
+        : cpuShown
         ? verdict(cpuOk, limit)
         : `< ${limit}: **not shown** (the noise is above the target)`;
     p(
@@ -626,7 +633,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       `| ${label}: resident memory (VmRSS), MiB | ${num(rssOf(role), 1)} | ${num(baseRss, 1)} | ${
         cost(c.rssBytes.map(mib), c.rssAboveNoise, mib(c.rssNoiseBytes), 1, " MiB")
       } | ${range(c.rssBytes, 1, mib)} | ${num(mib(c.rssNoiseBytes), 1)} | ${
-        verdict(rss < tg.agentRssMiB, `${num(tg.agentRssMiB)} MiB`)
+        judged ? verdict(rss < tg.agentRssMiB, `${num(tg.agentRssMiB)} MiB`) : "peer (no target)"
       } |`,
     );
   };
@@ -636,7 +643,9 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   );
   p("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
   rows(idle, "idle", "the agent's own (1 Hz sample of the 50 series; the app updates nothing)");
+  rows(bare, "bare", "`createAgent` alone (no series of the app's)");
   rows(main, "agent", `with the app's ${num(updatesPerSec)} labelled updates/s`);
+  rows(floor, "floor", "peer: the floor reporter (no agent)", false);
   p();
   p(
     `Cross-check from /proc/<pid>/stat (10 ms ticks, so ±${
@@ -653,7 +662,9 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   p(
     `What the RSS cost is made of (/proc/<pid>/status, medians over reps): the agent's own ${
       parts(idle)
-    }; with the updates ${parts(main)}. RssAnon is the process's private memory (V8 heap, ` +
+    }; \`createAgent\` alone ${parts(bare)}; with the updates ${parts(main)}; the floor reporter ${
+      parts(floor)
+    }. RssAnon is the process's private memory (V8 heap, ` +
       "malloc, stacks). RssFile is pages of the deno executable that the agent's calls touch " +
       "(its ops, V8 builtins and compiler code, mapped 64 KiB at a time): the same pages serve " +
       "every Deno process on the machine, but RSS counts them in full in each one. The target is " +
@@ -663,18 +674,18 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   p("Per repetition (CPU over the window, ms; median VmRSS, MiB):");
   p();
   p(
-    "| rep | window s | samples sent | CPU with updates | CPU own (no updates) | CPU without A | CPU without B | own cost ms/sample | cost with updates ms/sample | RSS with updates | RSS own | RSS without A | RSS without B |",
+    "| rep | window s | samples sent | CPU with updates | CPU own (no updates) | CPU `createAgent` alone | CPU floor reporter | CPU without A | CPU without B | own cost ms/sample | cost with updates ms/sample | RSS with updates | RSS own | RSS `createAgent` alone | RSS floor reporter | RSS without A | RSS without B |",
   );
-  p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  p(`|${" ---: |".repeat(17)}`);
   a.reps.forEach((x, i) => {
+    const cpu = [x.agent, x.idle, x.bare, x.floor, x.baseA, x.baseB].map((w) => num(w.cpuMs));
+    const rss = [x.agent, x.idle, x.bare, x.floor, x.baseA, x.baseB].map((w) =>
+      num(mib(w.rssBytes), 1)
+    );
     p(
-      `| ${i + 1} | ${num(x.agent.wallMs / 1000, 1)} | ${x.agent.sent} | ${num(x.agent.cpuMs)} | ${
-        num(x.idle.cpuMs)
-      } | ${num(x.baseA.cpuMs)} | ${num(x.baseB.cpuMs)} | ${num(idle.msPerSample[i], 3)} | ${
-        num(main.msPerSample[i], 3)
-      } | ${num(mib(x.agent.rssBytes), 1)} | ${num(mib(x.idle.rssBytes), 1)} | ${
-        num(mib(x.baseA.rssBytes), 1)
-      } | ${num(mib(x.baseB.rssBytes), 1)} |`,
+      `| ${i + 1} | ${num(x.agent.wallMs / 1000, 1)} | ${x.agent.sent} | ${cpu.join(" | ")} | ${
+        num(idle.msPerSample[i], 3)
+      } | ${num(main.msPerSample[i], 3)} | ${rss.join(" | ")} |`,
     );
   });
   p();
