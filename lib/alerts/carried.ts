@@ -14,6 +14,11 @@ import type { Alert } from "./types.ts";
 export interface DueAlert {
   alert: Alert;
   why: string;
+  /**
+   * When it ended, if known before now: its instance's last report, for an alert about the
+   * instance's data whose instance stopped or is gone (an absence alert ends when noticed).
+   */
+  endedAt?: number;
 }
 
 /** The waiting alerts of one engine, by the engine's (rule, instance) key. */
@@ -67,7 +72,8 @@ export class CarriedAlerts {
       }
       if (why === null) continue;
       this.#byKey.delete(key);
-      out.push({ alert, why });
+      const data = view !== undefined && alert.kind !== "absence" && ended(view.status) !== null;
+      out.push(data ? { alert, why, endedAt: view.lastSeen } : { alert, why });
     }
     return out;
   }

@@ -5,7 +5,8 @@
  * resolving. Leak estimates are refreshed every few seconds, not per sample.
  *
  * Alerts end with what they are about: an instance that said goodbye (`stopped`) or is
- * `gone` has its alerts resolved at once, and is never silent. Alerts stored by a previous
+ * `gone` has its alerts resolved at once, as of its last report (its silent alert as of
+ * now), and is never silent. Alerts stored by a previous
  * run are not shown as firing again: each waits, hidden, until the data confirms it (then it
  * carries on as the same alert, without a second notification) or does not (then it is
  * resolved).
@@ -106,6 +107,16 @@ interface Active {
   heldSince: number;
   /** Its firing was notified already (an alert carried over a restart). */
   notified: boolean;
+}
+
+/**
+ * When an alert resolves: when its instance ended (`endedAt`, its last report), or now. Never
+ * before it fired (or began) nor after now: an alert that fired on the instance's last data
+ * lasted at least until it fired.
+ */
+function endOf(alert: Alert, endedAt: number | undefined, now: number): number {
+  if (endedAt === undefined) return now;
+  return Math.min(now, Math.max(endedAt, alert.firedAt ?? alert.since));
 }
 
 /** Create an alert engine; restores active alerts and history from the store. */
@@ -235,7 +246,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       active.delete(k);
       if (v.leak) a.alert.leak = withSites(v.leak, view.id);
       a.alert.value = v.value;
-      finish(a.alert, now, v.message);
+      finish(a.alert, endOf(a.alert, v.endedAt, now), v.message);
       notifier?.notify("resolved", { ...a.alert });
     }
   }
@@ -249,7 +260,14 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   function judge(rule: Rule, view: InstanceView, st: InstanceState, now: number): Verdict {
     const gone = ended(view.status);
     if (gone !== null && rule.kind !== "absence") {
-      return { holds: false, since: now, value: NaN, message: gone, final: true };
+      return {
+        holds: false,
+        since: now,
+        value: NaN,
+        message: gone,
+        final: true,
+        endedAt: view.lastSeen,
+      };
     }
     switch (rule.kind) {
       case "threshold": {
@@ -330,14 +348,14 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       for (const id of instances.keys()) if (!seen.has(id)) instances.delete(id);
       // Alerts of the previous run that the data has not confirmed in time end: a firing one
       // is resolved (and notified, as its firing was), a pending one forgotten.
-      for (const { alert, why } of carried.due(now, views, ended)) {
+      for (const { alert, why, endedAt } of carried.due(now, views, ended)) {
         if (alert.state !== "firing") {
           try {
             store?.remove(alert.id);
           } catch { /* best effort */ }
           continue;
         }
-        finish(alert, now, why);
+        finish(alert, endOf(alert, endedAt, now), why);
         notifier?.notify("resolved", { ...alert });
       }
       for (const [k, a] of active) {

@@ -21,6 +21,12 @@ export interface Verdict {
   leak?: AlertLeak;
   /** The instance stopped or is gone: resolve now, whatever `keep_firing_for` says. */
   final?: boolean;
+  /**
+   * With `final`, for rules about the instance's data (not its silence): when it ended, its
+   * last report. The alert resolved then, not when the engine saw it (after a collector
+   * restart, that can be hours later).
+   */
+  endedAt?: number;
   /** A pending alert fires now rather than being dropped (a silent instance that went gone). */
   promote?: boolean;
 }

@@ -79,7 +79,11 @@ Deno.test("goodbye: a stopped instance raises no silent alert and its leak alert
   assert.deepEqual(engine.list().active, [], "nothing active for a stopped instance");
   const [resolved] = engine.list().recent;
   assert.equal(resolved.rule, "memory-leak");
-  assert.equal(resolved.resolvedAt, T0 + 201_000, "resolved at once, not after keep_firing_for");
+  assert.equal(
+    resolved.resolvedAt,
+    T0 + 200_000,
+    "resolved as of its goodbye (its last report), not after keep_firing_for",
+  );
   assert.equal(resolved.message, "instance stopped (said goodbye)");
   assert.equal(engine.leakOf(v.id), null, "no estimate drawn for a stopped instance");
   assert.deepEqual(notifier.events, [
@@ -105,6 +109,22 @@ Deno.test("crash: one silent alert, resolved as 'instance gone' after 60 missed 
   assert.equal(a.message, "instance gone");
   assert.equal(a.firedAt, T0 + 60_000 + 30_000, "fired after 30 s of silence");
   assert.equal(a.resolvedAt, T0 + 60_000 + 61_000, "resolved when the sweep calls it gone");
+});
+
+Deno.test("crash of a leaking app: its leak alert ends with its last report, the silent one when gone", () => {
+  const clock = { now: T0 };
+  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now });
+  const v = instanceView({ instance: "oom" }, T0);
+  run(engine, [v], 0, 400, (_, s) => s <= 200, clock); // leaks 1 MB/s, killed after 200 s
+  assert.equal(v.status, "gone");
+  const ended = new Map(engine.list().recent.map((a) => [a.rule, a]));
+  assert.equal(ended.get("memory-leak")?.message, "instance gone");
+  assert.equal(ended.get("memory-leak")?.resolvedAt, T0 + 200_000, "its last report");
+  assert.equal(
+    ended.get("instance-silent")?.resolvedAt,
+    T0 + 200_000 + 61_000,
+    "silent until the sweep called it gone",
+  );
 });
 
 Deno.test("an instance reporting once a minute (OTLP's default) is silent only after 3 missed reports", () => {
@@ -216,9 +236,18 @@ Deno.test("a collector restart starts with no firing alert and re-evaluates from
     assert.equal(confirmed.id, before.get(leaky.id)!.id, "the same alert, confirmed by data");
     assert.equal(confirmed.firedAt, before.get(leaky.id)!.firedAt);
     assert.ok(Number(seen[0].split(" ")[0]) >= 260 + 90, "confirmed only once there is data");
-    const messages = new Map(second.list().recent.map((a) => [a.instance, a.message]));
-    assert.equal(messages.get(stopped.id), "instance stopped (said goodbye)");
-    assert.equal(messages.get(flat.id), "not confirmed by the data after a collector restart");
+    const recent = new Map(second.list().recent.map((a) => [a.instance, a]));
+    assert.equal(recent.get(stopped.id)!.message, "instance stopped (said goodbye)");
+    assert.equal(
+      recent.get(stopped.id)!.resolvedAt,
+      T0 + 200_000,
+      "ended with its last report before the restart, not at the restart",
+    );
+    assert.equal(
+      recent.get(flat.id)!.message,
+      "not confirmed by the data after a collector restart",
+    );
+    assert.ok(recent.get(flat.id)!.resolvedAt! >= T0 + 260_000, "known only after the restart");
     assert.deepEqual(notifier.events.sort(), [
       `resolved memory-leak ${flat.id}`,
       `resolved memory-leak ${stopped.id}`,
