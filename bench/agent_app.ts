@@ -12,7 +12,8 @@
  * no-op metrics object and lib/agent is never loaded: the app without the agent.
  * `updates: false` runs the agent with the same 50 series (each set once at start) while
  * the ticks update a no-op object: the agent's own cost per sample, without the app's
- * per-update cost.
+ * per-update cost. `series: false` runs the agent with none of them (`createAgent` alone),
+ * and `floorPort` runs, without the agent, the floor reporter the agent is compared with.
  *
  * Protocol (JSON lines on stdout): `{"ready":true}` once all series exist, then one
  * {@link AppMark} per SIGUSR2 (SIGUSR1 would start Deno's inspector, as it does Node's);
@@ -73,7 +74,7 @@ export const APP_SERIES = {
   histograms: 10,
 } as const;
 
-/** Service names the app's agent reports as (with and without the app's updates). */
+/** Service names the app's agent reports as (with and without the app's updates or series). */
 export const AGENT_SERVICE = "bench-agent-cost";
 export const AGENT_SERVICE_IDLE = "bench-agent-cost-idle";
 export const AGENT_SERVICE_BARE = "bench-agent-cost-bare";
