@@ -96,7 +96,12 @@ export interface AlertEngine {
    */
   primeLeak(view: InstanceView, times: ArrayLike<number>, values: ArrayLike<number>): void;
   stats(): AlertStats;
-  /** Close the store and the notifier. */
+  /**
+   * Wait until every queued webhook delivery is done, or `timeoutMs` has passed (a stop
+   * waits this long at most for a target that is down). True when nothing is left.
+   */
+  settle(timeoutMs: number): Promise<boolean>;
+  /** Close the store and the notifier (deliveries still queued are dropped). */
   close(): void;
 }
 
@@ -393,6 +398,17 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       let firing = 0;
       for (const { alert } of active.values()) alert.state === "firing" ? firing++ : pending++;
       return { rules: rules.length, pending, firing, notify: notifier?.stats() ?? null };
+    },
+
+    async settle(timeoutMs) {
+      if (!notifier) return true;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<false>((r) => timer = setTimeout(() => r(false), timeoutMs));
+      try {
+        return await Promise.race([notifier.idle().then(() => true), late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     close() {

@@ -68,7 +68,7 @@ export interface Notifier {
   stats(): NotifyStats;
   /** Resolves when nothing is queued or in flight (tests, graceful stop). */
   idle(): Promise<void>;
-  /** Stop: waiting deliveries are dropped, back-offs cut short. */
+  /** Stop: waiting deliveries are dropped, back-offs cut short, requests in flight aborted. */
   close(): void;
 }
 
@@ -91,6 +91,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const queue: Delivery[] = [];
   let inFlight = 0;
   let closed = false;
+  /** Aborts the requests in flight on close: a stop is not held by a target that hangs. */
+  const closing = new AbortController();
   const timers = new Set<{ id: ReturnType<typeof setTimeout>; wake: () => void }>();
   let idleWaiters: Array<() => void> = [];
   let lastLog = -Infinity;
@@ -135,7 +137,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           method: "POST",
           headers: { "content-type": "application/json", ...d.target.headers },
           body: d.body,
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal]),
         });
         await res.body?.cancel();
         if (res.ok) {
@@ -207,6 +209,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       closed = true;
       counters.dropped += queue.length;
       queue.length = 0;
+      closing.abort();
       for (const t of timers) {
         clearTimeout(t.id);
         t.wake();

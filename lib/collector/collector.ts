@@ -48,6 +48,12 @@ import { errorMessage } from "../errors.ts";
 import { startPeriodic } from "./periodic.ts";
 import { collectorJobs } from "./jobs.ts";
 
+/**
+ * The longest a stop waits for the webhooks of its last alert evaluation, ms: long enough for
+ * a target that answers, short enough that a target that is down does not hold the stop.
+ */
+export const STOP_NOTIFY_MS = 2000;
+
 /** Options for {@link startCollector}; every one has a default. */
 export interface CollectorOptions {
   httpHost?: string;
@@ -213,6 +219,15 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     notifier: createNotifier({ targets: rules.webhooks, log, now }),
   });
   cleanup.defer(() => alerts.close());
+  // On stop, once the sockets are drained (they close first: deferred below), one last
+  // evaluation: a goodbye from the last second resolves its alerts now, not at the next start,
+  // and their webhooks go out, waited for up to STOP_NOTIFY_MS.
+  cleanup.defer(async () => {
+    alerts.evaluate(now(), instances.list());
+    if (!await alerts.settle(STOP_NOTIFY_MS)) {
+      log(`alerts: webhook deliveries still queued after ${STOP_NOTIFY_MS} ms; dropped on stop`);
+    }
+  });
   // Before ingest starts: the live window and the leak trends of the restored instances.
   if (history) {
     await refillFromHistory({ history, views: instances.list(), recent, alerts, now: now(), log });

@@ -8,7 +8,11 @@ import { createAlertEngine } from "../../lib/alerts/engine.ts";
 import { createNotifier, type WebhookPayload } from "../../lib/alerts/notify.ts";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import { openAlertStore } from "../../lib/alerts/store.ts";
+import { createAgent } from "../../lib/agent/mod.ts";
 import { startServer } from "../support/server_process.ts";
+import { startTestCollector } from "../support/collector.ts";
+import { waitFor } from "../support/live.ts";
+import { STOP_NOTIFY_MS } from "../../lib/collector/collector.ts";
 import { instanceView } from "../support/views.ts";
 
 const T0 = 1_700_000_000_000;
@@ -132,6 +136,92 @@ Deno.test("a webhook that fails with 500 twice is retried and then takes the del
     engine.close();
     await hook.close();
   }
+});
+
+Deno.test("a goodbye just before the collector stops resolves its alert, and the webhook hears it before stop() returns", async () => {
+  const hook = webhookServer();
+  const collector = await startTestCollector({
+    rules: parseRules(`rules:
+  - { name: busy, kind: threshold, metric: cpu.percent, op: ">=", value: 0, for: 0s }
+webhooks:
+  - url: ${hook.url}
+`),
+  });
+  const agent = createAgent({
+    service: "shop",
+    instance: "last",
+    collector: collector.zmqEndpoint,
+    intervalMs: 50,
+  });
+  try {
+    await hook.until(1); // cpu.percent >= 0 holds from the first sample
+    await agent.stop(); // its goodbye is on the wire
+  } finally {
+    await collector.stop(); // drains the socket, then evaluates once more
+    await hook.close();
+  }
+  const bodies = hook.received.map((r) => r.body as WebhookPayload);
+  assert.deepEqual(bodies.map((b) => b.status), ["firing", "resolved"]);
+  assert.equal(bodies[1].alert.message, "instance stopped (said goodbye)");
+});
+
+Deno.test("a webhook target that never answers holds the collector's stop for 2 s at most", async () => {
+  // Accepts connections and never answers a byte.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  const lines: string[] = [];
+  const collector = await startTestCollector({
+    log: (l) => lines.push(l),
+    rules: parseRules(`rules:
+  - { name: busy, kind: threshold, metric: cpu.percent, op: ">=", value: 0, for: 0s }
+webhooks:
+  - url: http://127.0.0.1:${listener.addr.port}/hook
+`),
+  });
+  const agent = createAgent({
+    service: "shop",
+    instance: "hung",
+    collector: collector.zmqEndpoint,
+  });
+  let stopMs = NaN;
+  let closedByCollector = false;
+  try {
+    await waitFor(() => held.length > 0, "the firing webhook's connection");
+    await agent.stop();
+    const t = performance.now();
+    await collector.stop();
+    stopMs = performance.now() - t;
+    // The request in flight was aborted: the collector closed its connection (end of stream).
+    const buf = new Uint8Array(4096);
+    const eof = (async () => {
+      while (await held[0].read(buf) !== null) { /* the request's bytes */ }
+      return true;
+    })().catch(() => true);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    closedByCollector = await Promise.race([
+      eof,
+      new Promise<false>((r) => timer = setTimeout(() => r(false), 1000)),
+    ]);
+    clearTimeout(timer);
+  } finally {
+    await collector.stop();
+    listener.close();
+    held.forEach((c) => {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    });
+    await accepting;
+  }
+  assert.ok(stopMs < STOP_NOTIFY_MS + 1500, `stopped in ${Math.round(stopMs)} ms`);
+  assert.ok(closedByCollector, "the webhook request was aborted on stop, not left open");
+  assert.ok(
+    lines.some((l) => l.includes("webhook deliveries still queued")),
+    `the stop says what it dropped: ${lines.join(" | ")}`,
+  );
 });
 
 Deno.test("server.ts refuses a bad rule file at start, naming the line, and serves /api/alerts with good rules", async () => {
