@@ -138,15 +138,20 @@ Deno.test("a webhook that fails with 500 twice is retried and then takes the del
   }
 });
 
-Deno.test("a goodbye just before the collector stops resolves its alert, and the webhook hears it before stop() returns", async () => {
-  const hook = webhookServer();
-  const collector = await startTestCollector({
+/** A collector whose one rule fires on any agent's first sample, posting to `hookUrl`. */
+const busyCollector = (hookUrl: string, log?: (line: string) => void) =>
+  startTestCollector({
+    ...(log ? { log } : {}),
     rules: parseRules(`rules:
   - { name: busy, kind: threshold, metric: cpu.percent, op: ">=", value: 0, for: 0s }
 webhooks:
-  - url: ${hook.url}
+  - url: ${hookUrl}
 `),
   });
+
+Deno.test("a goodbye just before the collector stops resolves its alert, and the webhook hears it before stop() returns", async () => {
+  const hook = webhookServer();
+  const collector = await busyCollector(hook.url);
   const agent = createAgent({
     service: "shop",
     instance: "last",
@@ -173,14 +178,10 @@ Deno.test("a webhook target that never answers holds the collector's stop for 2 
     for await (const conn of listener) held.push(conn);
   })().catch(() => {});
   const lines: string[] = [];
-  const collector = await startTestCollector({
-    log: (l) => lines.push(l),
-    rules: parseRules(`rules:
-  - { name: busy, kind: threshold, metric: cpu.percent, op: ">=", value: 0, for: 0s }
-webhooks:
-  - url: http://127.0.0.1:${listener.addr.port}/hook
-`),
-  });
+  const collector = await busyCollector(
+    `http://127.0.0.1:${listener.addr.port}/hook`,
+    (l) => lines.push(l),
+  );
   const agent = createAgent({
     service: "shop",
     instance: "hung",
