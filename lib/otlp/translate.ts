@@ -146,6 +146,7 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
     if (!s) byTime.set(ts, s = { seq: null, ts, metrics: {} });
     return s;
   };
+  let start: number | null = null;
   for (const m of metrics) {
     const points = pointsOf(m) as Array<NumberDataPoint | HistogramDataPoint>;
     if (points.length === 0) continue;
@@ -164,12 +165,38 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
       } catch (e) {
         if (!(e instanceof Refuse) || e instanceof RefuseRequest) throw e;
         reject(e.reason, e.detail);
+        continue;
       }
+      if (CUMULATIVE.has(plan.kind)) start = earliestStart(start, p);
     }
   }
   if (byTime.size === 0) return null;
   const samples = [...byTime.values()].sort((a, b) => a.ts - b.ts);
-  return { identity, sent: samples[samples.length - 1].ts, samples, legacy: false };
+  return {
+    identity: { ...identity, start },
+    sent: samples[samples.length - 1].ts,
+    samples,
+    legacy: false,
+  };
+}
+
+/** Plans whose points count from a start time that stays the same export after export. */
+const CUMULATIVE: ReadonlySet<Plan["kind"]> = new Set(["counter", "histogram", "http"]);
+
+/**
+ * The earlier of `start` and a cumulative point's start time, ms (whole). A cumulative point
+ * counts from when the SDK began (its `startTimeUnixNano`, the same in every export until the
+ * process restarts): the earliest one is the instance's start, as an agent's `start` is. It
+ * gives OpenTelemetry apps an uptime, and a restart under the same instance id and pid (pid 1
+ * in a container) shows as one. Missing or later than the point: ignored.
+ */
+function earliestStart(
+  start: number | null,
+  p: NumberDataPoint | HistogramDataPoint,
+): number | null {
+  const s = Math.floor(int64(p.startTimeUnixNano) / 1e6);
+  if (!(s > 0 && s <= int64(p.timeUnixNano) / 1e6)) return start;
+  return start === null ? s : Math.min(start, s);
 }
 
 function identityOf(attrs: Map<string, string | number | boolean>): Identity | string {

@@ -20,6 +20,7 @@ Deno.test({
   ignore: !existsSync(NODE) && !Deno.env.get("CI"),
   async fn() {
     const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+    const spawnedAt = Date.now();
     const child = new Deno.Command(NODE, {
       args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
       cwd: ROOT,
@@ -49,6 +50,17 @@ Deno.test({
       assert.equal(view.instance, `${Deno.hostname()}:${child.pid}`, "host:pid, one line each");
       assert.equal(view.pid, child.pid);
       assert.ok(view.latest["mem.rss_bytes"] > 10 * 2 ** 20, "node's own RSS");
+      // Uptime from the SDK's cumulative start, the same in every export: no restart.
+      const later = await waitFor(async () => {
+        const list: InstanceView[] = await (await fetch(`${c.httpUrl}/api/instances`)).json();
+        const v = list.find((x) => x.id === view.id);
+        return v && v.received >= view.received + 5 && v;
+      }, "five more exports");
+      assert.equal(later.restarts, 0);
+      assert.ok(
+        later.startedAt! >= spawnedAt - 1000 && later.startedAt! <= Date.now(),
+        `started ${later.startedAt! - spawnedAt} ms after the spawn`,
+      );
       child.kill("SIGTERM");
       const out = await output;
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));

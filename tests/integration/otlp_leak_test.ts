@@ -13,10 +13,13 @@ import type { InstanceView } from "../../lib/live/messages.ts";
 
 const ID = "shop/otel-leaky";
 
-/** One export: RSS as `process.memory.usage`, CPU as cumulative `process.cpu.time` by state. */
-function exportAt(ms: number, rssBytes: number, cpuSeconds: number): object {
+/**
+ * One export: RSS as `process.memory.usage`, CPU as cumulative `process.cpu.time` by state,
+ * counted since `startMs` (the same in every export, as an SDK's cumulative start is).
+ */
+function exportAt(ms: number, rssBytes: number, cpuSeconds: number, startMs: number): object {
   const nanos = String(BigInt(ms) * 1_000_000n);
-  const start = String(BigInt(ms - 3_600_000) * 1_000_000n);
+  const start = String(BigInt(startMs) * 1_000_000n);
   const point = (value: number, state?: string) => ({
     attributes: state ? [{ key: "process.cpu.state", value: { stringValue: state } }] : [],
     startTimeUnixNano: start,
@@ -51,13 +54,16 @@ function exportAt(ms: number, rssBytes: number, cpuSeconds: number): object {
 
 Deno.test("an OTel app whose process.memory.usage grows gets the memory-leak alert", async () => {
   const clock = { now: Date.now() - 90 * 60_000 };
+  const started = clock.now - 1000; // the app's SDK started a second before the collector
   const c = await startTestCollector({ otlp: "127.0.0.1:0", now: () => clock.now });
   let minutes = 0;
   /** The next export, a minute on: 300 MB/h of growth, 12 CPU seconds a minute (20 %). */
   const post = async (stepMs = 60_000) => {
     clock.now += stepMs;
     minutes++;
-    const body = JSON.stringify(exportAt(clock.now, 200 * MB + minutes * 5 * MB, minutes * 12));
+    const body = JSON.stringify(
+      exportAt(clock.now, 200 * MB + minutes * 5 * MB, minutes * 12, started),
+    );
     const res = await fetch(`${c.otlpUrl}/v1/metrics`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -86,6 +92,11 @@ Deno.test("an OTel app whose process.memory.usage grows gets the memory-leak ale
     const view = list.find((v) => v.id === ID)!;
     assert.equal(view.latest["cpu.percent"], 20, "12 CPU seconds a minute");
     assert.equal(view.status, "live", "a minute between exports is its interval, not silence");
+    assert.equal(view.restarts, 0, "the same cumulative start in every export: one process");
+    assert.ok(
+      Math.abs(view.startedAt! - started) <= 1000,
+      `uptime counts from the SDK's cumulative start (${view.startedAt} vs ${started})`,
+    );
     // Between exports: a round of the collector 45 s after each of the next few, with no
     // silent alert, however far past the silent rule's 30 s.
     const live = await LiveClient.connect(c.httpUrl);
@@ -112,6 +123,33 @@ Deno.test("an OTel app whose process.memory.usage grows gets the memory-leak ale
       [],
       "never silent between exports",
     );
+  } finally {
+    await c.stop();
+  }
+});
+
+Deno.test("an OTel app restarted under the same instance id shows one restart, from its new start", async () => {
+  const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+  const send = async (at: number, startMs: number) => {
+    const res = await fetch(`${c.otlpUrl}/v1/metrics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(exportAt(at, 200 * MB, 1, startMs)),
+    });
+    assert.equal(res.status, 200, await res.text());
+  };
+  const view = async (): Promise<InstanceView> =>
+    ((await (await fetch(`${c.httpUrl}/api/instances`)).json()) as InstanceView[])
+      .find((v) => v.id === ID)!;
+  try {
+    const t = Date.now();
+    await send(t - 3_000, t - 10_000);
+    await send(t - 2_000, t - 10_000);
+    assert.equal((await view()).restarts, 0, "the same start: the same process");
+    await send(t, t - 500); // a new process under the same id (pid 1 in a new container)
+    const v = await view();
+    assert.equal(v.restarts, 1);
+    assert.ok(Math.abs(v.startedAt! - (t - 500)) <= 1000, `started at its new start`);
   } finally {
     await c.stop();
   }

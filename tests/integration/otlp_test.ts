@@ -66,6 +66,24 @@ async function instanceOf(
   return list.find((v) => v.id === id);
 }
 
+/**
+ * After five more samples of an SDK app started at `spawnedAt`: one process, so no restart,
+ * and an uptime from its SDK's cumulative start (a little after the spawn, before now).
+ */
+async function steadyStart(httpUrl: string, id: string, spawnedAt: number): Promise<void> {
+  const first = (await instanceOf(httpUrl, id))!.received;
+  const view = await waitFor(async () => {
+    const v = await instanceOf(httpUrl, id);
+    return v && v.received >= first + 5 && v;
+  }, "five more samples");
+  assert.equal(view.restarts, 0, "the same cumulative start in every export");
+  const started = view.startedAt!;
+  assert.ok(
+    started >= spawnedAt - 1000 && started <= Date.now(),
+    `started ${started - spawnedAt} ms after the spawn`,
+  );
+}
+
 async function refusals(httpUrl: string, token?: string): Promise<Record<string, number>> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const stats = await (await fetch(`${httpUrl}/api/stats`, { headers })).json();
@@ -148,6 +166,7 @@ Deno.test("an OTel SDK app exporting gzipped JSON arrives as the same series", a
 
 Deno.test("an OTel app's host-metrics draw its CPU and memory lines like an agent's", async () => {
   const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+  const spawnedAt = Date.now();
   const app = otelApp(c.otlpUrl!, "proto", "host-1", { host: true });
   try {
     const view = await waitFor(
@@ -173,6 +192,7 @@ Deno.test("an OTel app's host-metrics draw its CPU and memory lines like an agen
     const q = new URLSearchParams({ instance: view.id, metric: "cpu.percent" });
     const series = await (await fetch(`${c.httpUrl}/api/series?${q}`)).json();
     assert.ok(series.series[0].points.length >= 1, "cpu.percent points in /api/series");
+    await steadyStart(c.httpUrl, view.id, spawnedAt);
   } finally {
     await app.stop();
     await c.stop();
@@ -200,6 +220,7 @@ Deno.test("an OTel app's HTTP server durations fill its service card: requests, 
 
 Deno.test("a Deno.serve app with Deno's own OpenTelemetry (OTEL_DENO) fills its service card, no code", async () => {
   const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+  const spawnedAt = Date.now();
   const app = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("../fixtures/deno_otel_app.ts", import.meta.url).pathname],
     env: {
@@ -221,6 +242,7 @@ Deno.test("a Deno.serve app with Deno's own OpenTelemetry (OTEL_DENO) fills its 
       'http.requests.per_s{method="GET",route="other",status="5xx"}' in view.latest,
       Object.keys(view.latest).join("\n"),
     );
+    await steadyStart(c.httpUrl, view.id, spawnedAt);
   } finally {
     try {
       app.kill("SIGKILL");

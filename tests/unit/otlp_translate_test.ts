@@ -205,6 +205,42 @@ Deno.test("instance falls back to host.name:process.pid, then host.name, then un
   assert.equal((await one({ "service.name": "s" })).instance, "unknown");
 });
 
+Deno.test("the instance's start is its earliest cumulative start; deltas and gauges say nothing", async () => {
+  const sum = (temporality: number, start: number) => ({
+    name: `n${start}`,
+    sum: {
+      aggregationTemporality: temporality,
+      isMonotonic: true,
+      dataPoints: [point(1, [], T0, start)],
+    },
+  });
+  const gauge = { name: "g", gauge: { dataPoints: [point(1, [], T0, T0 - 90_000)] } };
+  const startOf = (metrics: object[]) =>
+    messagesOf(translated(jsonRequest(metrics)))[0].identity.start;
+  assert.equal(startOf([sum(2, T0 - 5_000), sum(2, T0 - 7_000), gauge]), T0 - 7_000);
+  assert.equal(startOf([sum(1, T0 - 9_000), gauge]), null, "a delta's start is its interval's");
+  assert.equal(startOf([sum(2, T0 + 1_000), sum(2, 0)]), null, "after its point, or none: ignored");
+  // The real SDK: its cumulative start is when the provider began, the same in each collection.
+  const reader = new ManualReader();
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ "service.name": "s" }),
+    readers: [reader],
+  });
+  const before = Date.now();
+  const counter = provider.getMeter("t").createCounter("c");
+  const starts: Array<number | null | undefined> = [];
+  for (let i = 0; i < 3; i++) {
+    counter.add(1);
+    const { resourceMetrics } = await reader.collect();
+    const body = JsonMetricsSerializer.serializeRequest(resourceMetrics)!;
+    starts.push(messagesOf(translated(body))[0].identity.start);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await provider.shutdown();
+  assert.equal(new Set(starts).size, 1, `one start: ${starts}`);
+  assert.ok(starts[0]! >= before - 1 && starts[0]! <= Date.now(), `start ${starts[0]}`);
+});
+
 Deno.test("delta sums arrive as .per_s over the point's time span", () => {
   const t = translated(jsonRequest([
     {
