@@ -13,7 +13,8 @@ import type { Message } from "../protocol.ts";
 import type { CollectorStats } from "../collector/stats.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Encoding, OtlpCodec } from "./decode.ts";
-import { translate, UNNAMED_INSTANCE } from "./translate.ts";
+import { translate } from "./translate.ts";
+import { UNNAMED_INSTANCE } from "./identity.ts";
 
 /** The path OTLP/HTTP exporters send metrics to. */
 export const OTLP_METRICS_PATH = "/v1/metrics";

@@ -2,8 +2,7 @@
  * OTLP metrics -> the collector's decoded {@link Message}s, so an OpenTelemetry SDK's points
  * take the same path as an agent's (instances, derived series, stores, alerts, live hub).
  *
- * One message per `ResourceMetrics`: `service.name` is the service; `service.instance.id`,
- * else `host.name:process.pid` (else `host.name`, else `unknown`) the instance. Gauges and
+ * One message per `ResourceMetrics`, its identity from identity.ts. Gauges and
  * non-monotonic sums are gauges; monotonic cumulative sums become `<name>_total` counters
  * (the collector derives `<name>.per_s`); delta sums arrive as `<name>.per_s` directly
  * (value / the point's time span). Explicit-bucket histograms are mapped into the fixed
@@ -19,7 +18,7 @@
  * @module
  */
 import { errorMessage } from "../errors.ts";
-import type { Histogram, Identity, Message, RejectReason, Sample } from "../protocol.ts";
+import type { Histogram, Message, RejectReason, Sample } from "../protocol.ts";
 import { LIMITS } from "../protocol.ts";
 import { quantile } from "../histogram.ts";
 import { mapBuckets } from "./buckets.ts";
@@ -27,6 +26,7 @@ import { formatKey, validName } from "../metric_key.ts";
 import { derivedKey, PERCENTILES } from "../collector/derive.ts";
 import { HTTP_METRICS } from "../agent/middleware.ts";
 import { conventionOf, httpLabels, temporality } from "./conventions.ts";
+import { earliestStart, identityOf } from "./identity.ts";
 import {
   type ExportRequest,
   type HistogramDataPoint,
@@ -50,18 +50,6 @@ export const OTLP_LIMITS = {
   /** Most resources in one request. */
   maxResources: 1_000,
 } as const;
-
-/**
- * What an SDK is assumed to report every, ms: the OpenTelemetry SDKs' default export
- * interval (OTEL_METRIC_EXPORT_INTERVAL). An OTLP instance is stale after 3 of them.
- */
-export const OTLP_INTERVAL_MS = 60_000;
-
-/**
- * The instance of a resource with neither `service.instance.id` nor `host.name`: every process
- * of its service reports as this one instance.
- */
-export const UNNAMED_INSTANCE = "unknown";
 
 /** Points rejected for one reason, with one example for the log and the answer. */
 export interface Rejection {
@@ -182,51 +170,6 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
 
 /** Plans whose points count from a start time that stays the same export after export. */
 const CUMULATIVE: ReadonlySet<Plan["kind"]> = new Set(["counter", "histogram", "http"]);
-
-/**
- * The earlier of `start` and a cumulative point's start time, ms (whole). A cumulative point
- * counts from when the SDK began (its `startTimeUnixNano`, the same in every export until the
- * process restarts): the earliest one is the instance's start, as an agent's `start` is. It
- * gives OpenTelemetry apps an uptime, and a restart under the same instance id and pid (pid 1
- * in a container) shows as one. Missing or later than the point: ignored.
- */
-function earliestStart(
-  start: number | null,
-  p: NumberDataPoint | HistogramDataPoint,
-): number | null {
-  const s = Math.floor(int64(p.startTimeUnixNano) / 1e6);
-  if (!(s > 0 && s <= int64(p.timeUnixNano) / 1e6)) return start;
-  return start === null ? s : Math.min(start, s);
-}
-
-function identityOf(attrs: Map<string, string | number | boolean>): Identity | string {
-  const service = attrs.get("service.name");
-  if (typeof service !== "string" || !validText(service)) {
-    return "resource attribute service.name missing or not 1-128 characters of text";
-  }
-  const host = attrs.get("host.name");
-  const pidRaw = attrs.get("process.pid");
-  const pid = typeof pidRaw === "number" && Number.isSafeInteger(pidRaw) && pidRaw >= 0
-    ? pidRaw
-    : null;
-  const hostName = typeof host === "string" && validText(host) ? host : null;
-  const given = attrs.get("service.instance.id");
-  const instance = typeof given === "string" && validText(given)
-    ? given
-    : hostName !== null
-    ? (pid !== null ? `${hostName}:${pid}` : hostName)
-    : UNNAMED_INSTANCE;
-  if (!validText(instance)) return "instance name (host.name:process.pid) too long";
-  return {
-    service,
-    instance,
-    pid,
-    host: hostName,
-    color: null,
-    intervalMs: OTLP_INTERVAL_MS,
-    start: null,
-  };
-}
 
 /** How one metric's points are stored, worked out (and its names checked) once per metric. */
 interface Plan {
@@ -453,13 +396,6 @@ function scalars(
     if (v !== undefined) out.set(kv.key, v);
   }
   return out;
-}
-
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-function validText(s: string): boolean {
-  return s.length > 0 && s.length <= LIMITS.maxNameLength && !CONTROL.test(s);
 }
 
 function round(v: number): number {

@@ -8,7 +8,8 @@ import { AggregationTemporality, MeterProvider, MetricReader } from "@openteleme
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { createOtlpCodec, type Encoding } from "../../lib/otlp/decode.ts";
-import { OTLP_INTERVAL_MS, translate, type Translation } from "../../lib/otlp/translate.ts";
+import { translate, type Translation } from "../../lib/otlp/translate.ts";
+import { OTLP_INTERVAL_MS } from "../../lib/otlp/identity.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
 import type { Message } from "../../lib/protocol.ts";
 import { CPU_SECONDS } from "../../lib/collector/derive.ts";
