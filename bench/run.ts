@@ -14,7 +14,7 @@ import { runPeers } from "./peers.ts";
 import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
 import { runLatency } from "./latency.ts";
 import { runHonest } from "./honest.ts";
-import { AGENT_COST, AGENT_TARGETS, runAgentCost } from "./agent_cost.ts";
+import { AGENT_COST, AGENT_TARGETS, ROLES, runAgentCost } from "./agent_cost.ts";
 import { runHeapProfileCost } from "./heap_profile_cost.ts";
 import { OTLP_BENCH, runOtlpBench } from "./otlp.ts";
 import { runRemoteWrite } from "./remote_write.ts";
@@ -179,7 +179,9 @@ async function main() {
 
   // 5. The agent's own cost: an app with the agent vs the same app without it.
   say(
-    `agent cost: ${AGENT_COST.reps} reps x ${AGENT_COST.windowMs / 1000} s, 4 apps each ...`,
+    `agent cost: ${AGENT_COST.reps} reps x ${
+      AGENT_COST.windowMs / 1000
+    } s, ${ROLES.length} apps each ...`,
   );
   const agentCost = await runAgentCost({ ...AGENT_COST, log: (l) => say(`agent cost: ${l}`) });
   // 6. A heap-profiling window: the same leaking app with profiling on and off (~2.5 min).
