@@ -28,7 +28,7 @@ import {
   RUNTIME_METRICS,
 } from "../lib/agent/mod.ts";
 import { SLOW_READ_MS } from "../lib/agent/runtime.ts";
-import { decode } from "../lib/protocol.ts";
+import { decode, type Sample } from "../lib/protocol.ts";
 import { bindPull } from "../lib/transport/zmq.ts";
 import {
   AGENT_SERVICE,
@@ -73,7 +73,7 @@ export interface AgentCostOptions {
 export type AppRole = "agent" | "baseA" | "baseB" | "idle" | "bare" | "floor";
 
 /** The roles whose cost is measured against the A/A pair: the agent's three and the floor. */
-export type AgentRole = "agent" | "idle" | "bare" | "floor";
+export type MeasuredRole = "agent" | "idle" | "bare" | "floor";
 
 /** Every role, in the spawn order of the first repetition. */
 export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "idle", "bare", "floor"];
@@ -181,7 +181,7 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       if (d.message.identity.service === AGENT_SERVICE_BARE) {
         bare.frames++;
         bare.bytes += frame.byteLength;
-        const last = d.message.samples.findLast((x) => Object.keys(x.metrics).length > 0);
+        const last = lastWithMetrics(d.message.samples);
         if (last) bare.values = Object.keys(last.metrics).length;
       }
       if (d.message.identity.service !== AGENT_SERVICE) return;
@@ -189,8 +189,7 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       received.bytes += frame.byteLength;
       const s = d.message.samples;
       received.samples += s.length;
-      // The goodbye frame's last sample carries no metrics: count from the last one that does.
-      const last = s.findLast((x) => Object.keys(x.metrics).length > 0);
+      const last = lastWithMetrics(s);
       if (!last) return;
       const keys = Object.keys(last.metrics);
       received.totalValues = keys.length;
@@ -249,6 +248,11 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
     },
     micro,
   };
+}
+
+/** The last sample that carries metrics: a goodbye frame's last sample has none. */
+function lastWithMetrics(samples: Sample[]): Sample | undefined {
+  return samples.findLast((x) => Object.keys(x.metrics).length > 0);
 }
 
 /** A TCP listener on 127.0.0.1 that reads and discards what its clients write. */
@@ -490,7 +494,7 @@ export interface CostSummary {
 }
 
 /** Summarise one measured role against the without-agent pair. */
-export function costOf(r: AgentCostResults, role: AgentRole): CostSummary {
+export function costOf(r: AgentCostResults, role: MeasuredRole): CostSummary {
   const reps = r.reps;
   const mean = (a: number, b: number) => (a + b) / 2;
   const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);

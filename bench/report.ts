@@ -16,10 +16,10 @@ import type { Stage } from "./ingest_breakdown.ts";
 import type { OtlpEncoding, OtlpRun } from "./otlp.ts";
 import {
   type AgentCostResults,
-  type AgentRole,
   type AppRole,
   costOf,
   type CostSummary,
+  type MeasuredRole,
   SLOW_READ_FDS,
 } from "./agent_cost.ts";
 import { type HeapCostResults, renderHeapProfileCost } from "./heap_profile_cost.ts";
@@ -602,7 +602,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     `${num(f(Math.min(...xs)), d)} – ${num(f(Math.max(...xs)), d)}`;
   const verdict = (ok: boolean, limit: string) => `< ${limit}: ${met(ok)}`;
   /** Three rows for one role; `judged` false: the peer, shown beside the targets. */
-  const rows = (c: CostSummary, role: AgentRole, label: string, judged = true) => {
+  const rows = (c: CostSummary, role: MeasuredRole, label: string, judged = true) => {
     const pct = med(c.corePercent);
     const rss = mib(med(c.rssBytes));
     // Below the noise, the cost is known only to be under the noise: that meets the target

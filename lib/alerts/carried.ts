@@ -66,14 +66,16 @@ export class CarriedAlerts {
     const out: DueAlert[] = [];
     for (const [key, alert] of this.#byKey) {
       const view = byId.get(alert.instance);
-      let why = !view ? "instance forgotten" : ended(view.status);
+      const end = view ? ended(view.status) : null;
+      let why = !view ? "instance forgotten" : end;
       if (why === null && now - this.started >= this.confirmMs(alert.rule)) {
         why = "not confirmed by the data after a collector restart";
       }
       if (why === null) continue;
       this.#byKey.delete(key);
-      const data = view !== undefined && alert.kind !== "absence" && ended(view.status) !== null;
-      out.push(data ? { alert, why, endedAt: view.lastSeen } : { alert, why });
+      // An alert about the instance's data ended with its last report.
+      const endedAt = end !== null && alert.kind !== "absence" ? view!.lastSeen : undefined;
+      out.push(endedAt === undefined ? { alert, why } : { alert, why, endedAt });
     }
     return out;
   }

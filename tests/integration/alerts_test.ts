@@ -217,7 +217,9 @@ Deno.test("a webhook target that never answers holds the collector's stop for 2 
     });
     await accepting;
   }
-  assert.ok(stopMs < STOP_NOTIFY_MS + 1500, `stopped in ${Math.round(stopMs)} ms`);
+  // Bounded by the stop's wait, not by the request's 10 s timeout (a loose bound: a loaded
+  // machine must not fail it).
+  assert.ok(stopMs >= STOP_NOTIFY_MS - 50 && stopMs < 8000, `stopped in ${Math.round(stopMs)} ms`);
   assert.ok(closedByCollector, "the webhook request was aborted on stop, not left open");
   assert.ok(
     lines.some((l) => l.includes("webhook deliveries still queued")),
