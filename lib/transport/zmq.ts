@@ -14,11 +14,21 @@
  *
  * @module
  */
-import * as zmq from "zeromq";
+import type * as Zmq from "zeromq";
 import { LIMITS } from "../protocol.ts";
 import { createBackoff } from "../backoff.ts";
 import { isZ85Key, serveZap, ZAP_ENDPOINT, type ZapDecision, type ZapHandler } from "./zap.ts";
 import { errorMessage } from "../errors.ts";
+
+/**
+ * npm:zeromq, imported when this module is evaluated, by a specifier Deno cannot read ahead
+ * of time. Deno fetches every `import("literal")` of a module graph at start-up, whether it
+ * runs or not, and one npm specifier among them brings up its npm resolver: about 1 MiB of
+ * RSS in every Deno app that loads the agent, which imports this module only for CURVE
+ * (lib/agent/transport.ts; bench/agent_cost.ts). `import type` above is types only.
+ */
+const ZEROMQ = "zeromq";
+const zmq: typeof Zmq = await import(ZEROMQ);
 
 /** True when this libzmq build has CURVE (libsodium/tweetnacl); npm:zeromq ships with it. */
 export const curveAvailable: boolean = zmq.capability.curve === true;
@@ -112,7 +122,7 @@ const YIELD_EVERY_MS = 5;
  */
 export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
   const curve = opts.curve;
-  let context: zmq.Context | undefined;
+  let context: Zmq.Context | undefined;
   let zap: ZapHandler | null = null;
   if (curve) {
     checkKeys("curve", { secretKey: curve.secretKey, publicKey: curve.publicKey });
@@ -151,7 +161,7 @@ export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise
 }
 
 async function startZap(
-  context: zmq.Context,
+  context: Zmq.Context,
   allow: ReadonlySet<string>,
   onDecision: CurveServerOptions["onAuth"],
   onError: ReceiverOptions["onError"],
@@ -210,7 +220,7 @@ export function connectSub(endpoint: string, opts: ReceiverOptions): Receiver {
 }
 
 function runReceiver(
-  socket: zmq.Pull | zmq.Subscriber,
+  socket: Zmq.Pull | Zmq.Subscriber,
   endpoint: string,
   opts: ReceiverOptions,
 ): Receiver {

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { RUNTIME_METRICS } from "../../lib/agent/runtime.ts";
 import { decode, type Message, METRICS } from "../../lib/protocol.ts";
+import { generateKeyPair } from "../../lib/transport/keys.ts";
 import { bindPull } from "../../lib/transport/zmq.ts";
 import { bundleAgentForNode } from "../support/node_bundle.ts";
 
@@ -49,6 +50,21 @@ const work = setInterval(async () => {
   clearInterval(work);
   await agent.stop();
   console.log(JSON.stringify({ version: process.version, stats: agent.stats() }));
+}, 20);
+`;
+
+/** An app whose agent speaks CURVE: the only path that loads zeromq (from the app's node_modules). */
+const CURVE_REPORTER = `
+import { createAgent } from "./agent.mjs";
+const [collector, serverKey, publicKey, secretKey] = process.argv.slice(2);
+const agent = createAgent({
+  service: "node-curve", collector, intervalMs: 50, curve: { serverKey, publicKey, secretKey },
+});
+const work = setInterval(async () => {
+  if (agent.stats().sent < 3) return;
+  clearInterval(work);
+  await agent.stop();
+  console.log(JSON.stringify(agent.stats()));
 }, 20);
 `;
 
@@ -143,6 +159,49 @@ Deno.test({
       assert.equal(run.code, 0, run.stderr);
       assert.ok(run.ms < 3000, `node took ${run.ms} ms to exit`);
     } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "agent in a Node 20 process reaches a CURVE collector, loading zeromq on demand",
+  ignore: !haveNode && !inCI,
+  async fn() {
+    const [server, client] = await Promise.all([generateKeyPair(), generateKeyPair()]);
+    const services: string[] = [];
+    const allowed: boolean[] = [];
+    const three = Promise.withResolvers<void>();
+    const receiver = await bindPull("tcp://127.0.0.1:*", {
+      onFrame(frame) {
+        const d = decode(frame);
+        if (d.ok) services.push(d.message.identity.service);
+        if (services.length >= 3) three.resolve();
+      },
+      curve: {
+        ...server,
+        allow: new Set([client.publicKey]),
+        onAuth: (a) => allowed.push(a.allowed),
+      },
+    });
+    const dir = await bundleAgentForNode("agent-node-curve-");
+    try {
+      const args = [receiver.endpoint, server.publicKey, client.publicKey, client.secretKey];
+      const run = await runNode(dir, CURVE_REPORTER, args);
+      assert.equal(run.code, 0, `node failed (signal ${run.signal}): ${run.stderr}`);
+      const stats = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+      assert.ok(stats.sent >= 3, run.stdout);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        three.promise,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${services.length} frames arrived`)), 5000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.ok(services.every((s) => s === "node-curve"), services.join());
+      assert.ok(allowed.length > 0 && allowed.every(Boolean), `ZAP answers: ${allowed}`);
+    } finally {
+      await receiver.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -4,16 +4,19 @@
  *
  * "Loaded" here means statically reachable from lib/agent/mod.ts: the module graph of
  * `deno info --json`, following static imports only. Dynamic imports are the paths a Deno
- * app without CURVE, Node or a heap leak never takes: lib/platform_node.ts (Node only),
+ * app without CURVE, Node or a heap leak never runs: lib/platform_node.ts (Node only),
  * `node:net` (lib/transport/zmtp/dial.ts, Node only), `node:inspector`
- * (lib/agent/heap_profile.ts, on a leak) and npm:zeromq (CURVE).
+ * (lib/agent/heap_profile.ts, on a leak) and npm:zeromq (CURVE). Deno still fetches every
+ * `import("literal")` of the graph at start-up without running it; for `node:` modules that
+ * costs nothing measurable, for an npm package it brings up the npm resolver, so npm:zeromq
+ * is imported by a specifier Deno cannot read ahead (lib/transport/zmq.ts).
  */
 import assert from "node:assert/strict";
 import { agentScripts } from "../../lib/agent/heap_profile.ts";
 
 interface InfoModule {
   specifier: string;
-  dependencies?: Array<{ code?: { specifier: string }; isDynamic?: boolean }>;
+  dependencies?: Array<{ specifier: string; code?: { specifier: string }; isDynamic?: boolean }>;
 }
 
 const ROOT = new URL("../../", import.meta.url);
@@ -88,6 +91,21 @@ Deno.test("the agent under Deno statically reaches no node: module", async () =>
 Deno.test("the graph walk sees a static node: import (the Node platform)", async () => {
   const found = await nodeImports("lib/platform_node.ts");
   assert.deepEqual(found.static, ["node:fs", "node:os", "node:process", "node:url", "node:v8"]);
+});
+
+Deno.test("no npm package is in the agent's graph, not even behind a dynamic import", async () => {
+  // Deno fetches a graph's dynamic imports at start-up: one npm specifier among them cost
+  // every Deno app with the agent about 1 MiB of RSS (bench/agent_cost.ts, issue 14).
+  const mods = await graph("lib/agent/mod.ts");
+  const npm = [...mods.values()].flatMap((m) =>
+    (m.dependencies ?? []).filter((d) => d.code?.specifier.startsWith("npm:")).map((d) =>
+      `${m.specifier.replace(ROOT.href, "")} -> ${d.code!.specifier}`
+    )
+  );
+  assert.deepEqual(npm, []);
+  // zeromq is still reached, as types only (lib/transport/zmq.ts loads it when evaluated).
+  const zmq = mods.get(new URL("lib/transport/zmq.ts", ROOT).href);
+  assert.ok(zmq?.dependencies?.some((d) => d.specifier === "zeromq"), "zmq.ts lost zeromq");
 });
 
 Deno.test("the agent loads neither the decoder nor the heap window's modules until needed", async () => {
