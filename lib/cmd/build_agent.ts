@@ -1,6 +1,7 @@
 /**
- * `deno task build-agent`: the Node agent as an npm package in `dist/agent/`, so a Node 20 app
- * does `npm install /path/to/dist/agent` and `import { createAgent } from "zeroapm-agent"`.
+ * `deno task build-agent`: the agent as an npm package in `dist/agent/`, so a Node 20 app
+ * does `npm install /path/to/dist/agent` and `import { createAgent } from "zeroapm-agent"`,
+ * and a Deno app may import `dist/agent/mod.js`.
  *
  * - `mod.js` and its chunks: lib/agent/mod.ts bundled to ES modules by `deno bundle` with code
  *   splitting, `zeromq` left external. The agent speaks ZMTP itself and loads lib/transport/zmq.ts (and
@@ -11,6 +12,10 @@
  *   deno.json) without type checking (`deno check` does that), with `./x.ts` imports turned
  *   into `./x.js`. (Deno 2.9's `deno bundle --declaration` fails on zeromq's reference to
  *   Node's types, and without that it concatenates files whose imports no longer resolve.)
+ * - `deno-types/`: the same with `./x.d.ts` imports, which `mod.js` names in a
+ *   `@ts-self-types` comment, so a Deno app can import the built agent too, typed. Plain
+ *   JavaScript costs a Deno app less memory than the TypeScript source, whose ~40 modules
+ *   Deno transpiles and keeps with their source maps (docs/benchmarks.md, agent cost).
  * - `package.json`, `README.md`.
  *
  * @module
@@ -20,6 +25,9 @@ import { fileURLToPath } from "node:url";
 import { parseFlags, UsageError } from "../cli.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The declarations a Deno app type-checks the built agent with (`@ts-self-types`). */
+const DENO_TYPES = "deno-types";
 
 /** The package's name, as apps import it. */
 export const PACKAGE_NAME = "zeroapm-agent";
@@ -60,7 +68,8 @@ export async function bundleAgent(outDir: string): Promise<void> {
 
 /**
  * Declarations for lib/agent/mod.ts and what it exports from, as `{ path: text }` with paths
- * relative to `lib/` (`agent/mod.d.ts`, `protocol.d.ts`...).
+ * relative to `lib/` (`agent/mod.d.ts`, `protocol.d.ts`...), importing each other by their
+ * `.ts` names ({@link jsSpecifiers} rewrites them).
  */
 export async function agentDeclarations(): Promise<Record<string, string>> {
   // Loaded here, not at the top: tests that only bundle need not load the compiler.
@@ -84,7 +93,7 @@ export async function agentDeclarations(): Promise<Record<string, string>> {
   const result = program.emit(
     undefined,
     (name, text) => {
-      files[name.replace(/^\/out\//, "")] = jsSpecifiers(text);
+      files[name.replace(/^\/out\//, "")] = text;
     },
     undefined,
     true,
@@ -93,12 +102,15 @@ export async function agentDeclarations(): Promise<Record<string, string>> {
   return files;
 }
 
-/** `from "./x.ts"` and `import("./x.ts")` -> `.js`, outside comments (lines starting `*`). */
-export function jsSpecifiers(dts: string): string {
+/**
+ * `from "./x.ts"` and `import("./x.ts")` -> `.js` (or `ext`), outside comments (lines starting
+ * `*`).
+ */
+export function jsSpecifiers(dts: string, ext = ".js"): string {
   return dts.split("\n").map((line) =>
     /^\s*(\/\*|\*)/.test(line)
       ? line
-      : line.replace(/((?:from |import\()\s*["'])(\.{1,2}\/[^"']*)\.ts(["'])/g, "$1$2.js$3")
+      : line.replace(/((?:from |import\()\s*["'])(\.{1,2}\/[^"']*)\.ts(["'])/g, `$1$2${ext}$3`)
   ).join("\n");
 }
 
@@ -119,7 +131,7 @@ export function packageJson(): Record<string, unknown> {
         default: `./${AGENT_ENTRY}`,
       },
     },
-    files: ["*.js", "types/", "README.md"],
+    files: ["*.js", "types/", `${DENO_TYPES}/`, "README.md"],
     engines: { node: ">=20" },
     peerDependencies: { zeromq: ZEROMQ_VERSION },
     peerDependenciesMeta: { zeromq: { optional: true } },
@@ -150,24 +162,38 @@ export async function buildAgentPackage(dir: string): Promise<void> {
   });
   await Deno.mkdir(`${dir}/types`, { recursive: true });
   await bundleAgent(dir);
-  for (const [path, text] of Object.entries(await agentDeclarations())) {
-    const file = `${dir}/types/${path}`;
-    await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(file, text);
+  const declarations = Object.entries(await agentDeclarations());
+  // Node's TypeScript finds `./x.js` imports in `types/` through package.json; Deno does not
+  // map `.js` to `.d.ts`, so a Deno app gets `.d.ts` imports in `deno-types/`, named by
+  // the entry's `@ts-self-types` (TypeScript refuses a value re-exported from `./x.d.ts`).
+  for (const [types, ext] of [["types", ".js"], [DENO_TYPES, ".d.ts"]]) {
+    for (const [path, text] of declarations) {
+      const file = `${dir}/${types}/${path}`;
+      await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(file, jsSpecifiers(text, ext));
+    }
   }
+  const entry = `${dir}/${AGENT_ENTRY}`;
+  await Deno.writeTextFile(
+    entry,
+    `// @ts-self-types="./${DENO_TYPES}/agent/mod.d.ts"\n${await Deno.readTextFile(entry)}`,
+  );
   await Deno.writeTextFile(`${dir}/package.json`, JSON.stringify(packageJson(), null, 2) + "\n");
   await Deno.writeTextFile(`${dir}/README.md`, README);
 }
 
 /** `--help` text. */
-export const BUILD_AGENT_USAGE = `zeroapm build-agent: the Node agent as an npm package
+export const BUILD_AGENT_USAGE =
+  `zeroapm build-agent: the agent as an npm package (Node) and plain JavaScript (Deno)
 
 Usage: deno task build-agent
 
   -h, --help    show this help
 
 Writes dist/agent/ (emptied first). A Node 20 app then does \`npm install /path/to/dist/agent\`
-and \`import { createAgent } from "zeroapm-agent"\`.`;
+and \`import { createAgent } from "zeroapm-agent"\`; a Deno app can
+\`import { createAgent } from "/path/to/dist/agent/mod.js"\` (typed, and lighter than the
+TypeScript source).`;
 
 /** Run build-agent with its command line; returns the exit code. */
 export async function main(
@@ -189,7 +215,10 @@ export async function main(
   }
   const dir = `${ROOT}dist/agent`;
   await buildAgentPackage(dir);
-  log(`wrote ${dir}: npm install ${dir}, then import { createAgent } from "zeroapm-agent"`);
+  log(
+    `wrote ${dir}: from Node, npm install ${dir}, then import { createAgent } from ` +
+      `"zeroapm-agent"; from Deno, import { createAgent } from "${dir}/${AGENT_ENTRY}"`,
+  );
   return 0;
 }
 

@@ -136,3 +136,42 @@ Deno.test("build-agent --help prints its usage and builds nothing; an unknown fl
   assert.equal(await main(["--out", "x"], (s) => out.push(s), (s) => err.push(s)), 2);
   assert.match(err.join("\n"), /^build-agent: Unknown option '--out'/);
 });
+
+// A Deno app on the built agent: plain JavaScript, which Deno loads without transpiling the
+// agent's TypeScript modules (docs/benchmarks.md, agent cost), typed through @ts-self-types.
+const DENO_APP = `
+import { type Agent, createAgent } from "./agent/mod.js";
+const agent: Agent = createAgent({ service: "deno-built", collector: Deno.args[0], intervalMs: 50 });
+agent.metrics.counter("orders.placed_total").inc({ kind: "web" });
+// @ts-expect-error: not an option
+if (Deno.args[1] === "never") createAgent({ servce: "typo" });
+while (agent.stats().sent < 3) await new Promise((r) => setTimeout(r, 20));
+await agent.stop();
+console.log(JSON.stringify(agent.stats()));
+`;
+
+Deno.test("a Deno app type-checks against the built agent and reports through it", async () => {
+  // Outside the repository: no deno.json, import map or node_modules to lean on.
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-deno-app-" });
+  const collector = await startTestCollector();
+  try {
+    await buildAgentPackage(`${dir}/agent`);
+    await Deno.writeTextFile(`${dir}/main.ts`, DENO_APP);
+    const check = await run(Deno.execPath(), ["check", "main.ts"], dir);
+    assert.equal(check.code, 0, `deno check failed:\n${check.stderr}`);
+    const app = await run(Deno.execPath(), ["run", "-A", "main.ts", collector.zmqEndpoint], dir);
+    assert.equal(app.code, 0, `the app failed:\n${app.stderr}`);
+    const stats = JSON.parse(app.stdout.trim().split("\n").at(-1)!);
+    const view = await waitFor(async () => {
+      const rows = await (await fetch(`${collector.httpUrl}/api/instances`)).json();
+      return (rows as InstanceView[]).find((v) =>
+        v.service === "deno-built" && v.received >= stats.sent
+      );
+    }, "the Deno app's samples at the collector");
+    assert.equal(view.pid, app.pid);
+    assert.equal(view.latest['orders.placed_total{kind="web"}'], 1);
+  } finally {
+    await collector.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
