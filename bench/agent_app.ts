@@ -12,8 +12,9 @@
  * no-op metrics object and lib/agent is never loaded: the app without the agent.
  * `updates: false` runs the agent with the same 50 series (each set once at start) while
  * the ticks update a no-op object: the agent's own cost per sample, without the app's
- * per-update cost. `series: false` runs the agent with none of them (`createAgent` alone),
- * and `floorPort` runs, without the agent, the floor reporter the agent is compared with.
+ * per-update cost. `series: false` runs the agent with none of them (`createAgent` alone; with
+ * `module`, from the built agent), and `floorPort` runs, without the agent, the floor reporter
+ * the agent is compared with.
  *
  * Protocol (JSON lines on stdout): `{"ready":true}` once all series exist, then one
  * {@link AppMark} per SIGUSR2 (SIGUSR1 would start Deno's inspector, as it does Node's);
@@ -41,6 +42,11 @@ export interface AppConfig {
    * plain app, issue 14's own setup. Default true.
    */
   series?: boolean;
+  /**
+   * With the agent: the module to import it from, a file URL. Default: the TypeScript source,
+   * lib/agent/mod.ts; the bench gives the built agent (`deno task build-agent`'s mod.js).
+   */
+  module?: string;
   /** Collector endpoint (with the agent). */
   endpoint?: string;
   /** Workload timer period, ms. */
@@ -67,6 +73,14 @@ export interface AppMark {
   at: number;
 }
 
+/**
+ * The agent, imported by a specifier Deno cannot read ahead of time. Deno fetches every
+ * `import("literal")` of a module graph at start-up, whether it runs or not: with a literal
+ * here the app without the agent loaded the agent's modules too (and, through them, Deno's
+ * npm resolver), and their memory was hidden from the agent's cost.
+ */
+const AGENT_MODULE = "../lib/agent/mod.ts";
+
 /** The app's series: names x label sets. */
 export const APP_SERIES = {
   counters: 20,
@@ -78,6 +92,7 @@ export const APP_SERIES = {
 export const AGENT_SERVICE = "bench-agent-cost";
 export const AGENT_SERVICE_IDLE = "bench-agent-cost-idle";
 export const AGENT_SERVICE_BARE = "bench-agent-cost-bare";
+export const AGENT_SERVICE_BUILT = "bench-agent-cost-built";
 
 /** Metric updates per workload tick. */
 export const UPDATES_PER_TICK = 5;
@@ -125,9 +140,13 @@ async function main() {
   const cfg = JSON.parse(Deno.args[0]) as AppConfig;
   let agent: Agent | null = null;
   if (cfg.agent) {
-    const { createAgent } = await import("../lib/agent/mod.ts");
+    const { createAgent } = await import(
+      cfg.module ?? AGENT_MODULE
+    ) as typeof import("../lib/agent/mod.ts");
     agent = createAgent({
-      service: cfg.series === false
+      service: cfg.module
+        ? AGENT_SERVICE_BUILT
+        : cfg.series === false
         ? AGENT_SERVICE_BARE
         : cfg.updates === false
         ? AGENT_SERVICE_IDLE

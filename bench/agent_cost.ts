@@ -2,12 +2,14 @@
  * The agent's own cost (issue 4): what `createAgent` adds to an app that sends 50 custom
  * series at 1 Hz, against the same app without the agent, in the same run.
  *
- * Each repetition runs six app processes (bench/agent_app.ts) side by side: one with the
+ * Each repetition runs seven app processes (bench/agent_app.ts) side by side: one with the
  * agent (pushing to a real PULL socket in this process, lib/transport/zmq.ts `bindPull`), two
  * identical ones without it, one with the agent and the same 50 series whose ticks
  * update nothing (`idle`: the agent's own cost per sample, apart from the app's cost per
  * update), one with the agent and none of the app's series (`bare`: `createAgent` in a plain
- * app, issue 14's setup) and the floor reporter without the agent (`floor`: a memory and
+ * app, issue 14's setup), the same from the built agent (`built`: `deno task build-agent`'s
+ * bundle, plain JavaScript, built into tmp/ at the start) and the floor reporter without the
+ * agent (`floor`: a memory and
  * CPU reading written to a TCP sink once a second, the least any 1 Hz reporter costs; the
  * peer beside the agent's figures). The two without-agent apps are an A/A pair: the difference
  * between them is what noise alone produces, measured under the very same conditions. After
@@ -30,9 +32,11 @@ import {
 import { SLOW_READ_MS } from "../lib/agent/runtime.ts";
 import { decode, type Sample } from "../lib/protocol.ts";
 import { bindPull } from "../lib/transport/zmq.ts";
+import { bundleAgent } from "../lib/cmd/build_agent.ts";
 import {
   AGENT_SERVICE,
   AGENT_SERVICE_BARE,
+  AGENT_SERVICE_BUILT,
   APP_SERIES,
   type AppConfig,
   type AppMark,
@@ -67,16 +71,24 @@ export interface AgentCostOptions {
  * Roles of the apps of a repetition: with the agent and the app's updates, two without
  * the agent (the A/A pair), `idle`: with the agent and the same 50 series, but ticks
  * that update nothing (the agent's own cost per sample, without the per-update cost),
- * `bare`: with the agent and no series of the app's, and `floor`: no agent, the floor
- * reporter (bench/agent_app.ts `floorPort`).
+ * `bare`: with the agent and no series of the app's, `built`: the same from the built agent,
+ * and `floor`: no agent, the floor reporter (bench/agent_app.ts `floorPort`).
  */
-export type AppRole = "agent" | "baseA" | "baseB" | "idle" | "bare" | "floor";
+export type AppRole = "agent" | "baseA" | "baseB" | "idle" | "bare" | "built" | "floor";
 
-/** The roles whose cost is measured against the A/A pair: the agent's three and the floor. */
-export type MeasuredRole = "agent" | "idle" | "bare" | "floor";
+/** The roles whose cost is measured against the A/A pair: the agent's four and the floor. */
+export type MeasuredRole = "agent" | "idle" | "bare" | "built" | "floor";
 
 /** Every role, in the spawn order of the first repetition. */
-export const ROLES: readonly AppRole[] = ["agent", "baseA", "baseB", "idle", "bare", "floor"];
+export const ROLES: readonly AppRole[] = [
+  "agent",
+  "baseA",
+  "baseB",
+  "idle",
+  "bare",
+  "built",
+  "floor",
+];
 
 /** One app over one timed window. */
 export interface AppWindow {
@@ -124,6 +136,8 @@ export interface AgentCostResults {
     /** From the `bare` app: mean frame size, bytes, and the metrics in its last sample. */
     bareFrameBytes: number;
     bareValues: number;
+    /** Frames from the `built` app: the built agent reached the collector. */
+    builtFrames: number;
   };
   /** In-process microbenchmarks (best of 5 rounds after a warm-up). */
   micro: {
@@ -173,11 +187,13 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
     totalValues: 0,
   };
   const bare = { frames: 0, bytes: 0, values: 0 };
+  let builtFrames = 0;
   const pull = await bindPull("tcp://127.0.0.1:*", {
     onError: (e) => log(`PULL socket: ${errorMessage(e)}`),
     onFrame(frame) {
       const d = decode(frame);
       if (!d.ok) throw new Error(`agent frame refused: ${d.error.detail}`);
+      if (d.message.identity.service === AGENT_SERVICE_BUILT) builtFrames++;
       if (d.message.identity.service === AGENT_SERVICE_BARE) {
         bare.frames++;
         bare.bytes += frame.byteLength;
@@ -200,11 +216,20 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
   });
   const sink = tcpSink();
   const reps: AgentCostResults["reps"] = [];
+  // The built agent, as `deno task build-agent` bundles it, in the repository's git-ignored tmp/.
+  await Deno.mkdir(new URL("../tmp/", import.meta.url), { recursive: true });
+  const builtDir = await Deno.makeTempDir({
+    dir: new URL("../tmp/", import.meta.url).pathname,
+    prefix: "agent-built-",
+  });
   try {
+    await bundleAgent(builtDir);
+    const builtModule = new URL(`file://${builtDir}/mod.js`).href;
+    await warmUp(o, pull.endpoint, builtModule);
     for (let rep = 0; rep < o.reps; rep++) {
       const order = [...ROLES];
       for (let i = 0; i < rep % order.length; i++) order.push(order.shift()!);
-      reps.push(await runRep(o, order, pull.endpoint, sink.port));
+      reps.push(await runRep(o, order, pull.endpoint, sink.port, builtModule));
       const r = reps[rep];
       const f = (w: AppWindow) =>
         `${w.cpuMs.toFixed(0)} ms CPU (stat ${w.statCpuMs.toFixed(0)}), RSS ${
@@ -214,12 +239,13 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
         `rep ${rep + 1}/${o.reps} (${(r.agent.wallMs / 1000).toFixed(1)} s, ${r.agent.samples} ` +
           `samples): agent ${f(r.agent)}; without A ${f(r.baseA)}; without B ${f(r.baseB)}; ` +
           `agent, app not updating ${f(r.idle)}; agent, no app series ${f(r.bare)}; ` +
-          `floor reporter ${f(r.floor)}`,
+          `built agent, no app series ${f(r.built)}; floor reporter ${f(r.floor)}`,
       );
     }
   } finally {
     await pull.close();
     await sink.close();
+    await Deno.remove(builtDir, { recursive: true });
   }
   const micro = await microbench();
   log(
@@ -245,6 +271,7 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
       totalValues: received.totalValues,
       bareFrameBytes: bare.frames ? bare.bytes / bare.frames : NaN,
       bareValues: bare.values,
+      builtFrames,
     },
     micro,
   };
@@ -280,19 +307,47 @@ function tcpSink(): { port: number; close(): Promise<void> } {
   };
 }
 
+/**
+ * Run the agent apps once, to their first samples, before any repetition: a module Deno has
+ * not run before is compiled without V8's code cache, which its first run then writes. A
+ * fresh bundle measured cold costs about 3 MiB more than the same file on its next start,
+ * which is how an app meets it.
+ */
+async function warmUp(o: AgentCostOptions, endpoint: string, builtModule: string) {
+  const apps = [undefined, builtModule].map((module) =>
+    new Child(
+      "./agent_app.ts",
+      { agent: true, series: false, module, endpoint, tickMs: o.tickMs } satisfies AppConfig,
+    )
+  );
+  try {
+    await Promise.all(apps.map((c) => c.next<{ ready: true }>()));
+    await sleep(2000);
+  } finally {
+    await Promise.all(apps.map((c) => {
+      try {
+        c.signal("SIGTERM");
+      } catch { /* exited */ }
+      return c.finish();
+    }));
+  }
+}
+
 async function runRep(
   o: AgentCostOptions,
   order: AppRole[],
   endpoint: string,
   floorPort: number,
+  builtModule: string,
 ): Promise<Record<AppRole, AppWindow>> {
   const apps = new Map<AppRole, Child>();
   try {
     for (const role of order) {
       const cfg: AppConfig = {
-        agent: role === "agent" || role === "idle" || role === "bare",
+        agent: role === "agent" || role === "idle" || role === "bare" || role === "built",
         updates: role !== "idle",
-        series: role !== "bare",
+        series: role !== "bare" && role !== "built",
+        module: role === "built" ? builtModule : undefined,
         floorPort: role === "floor" ? floorPort : undefined,
         endpoint,
         tickMs: o.tickMs,

@@ -3,7 +3,7 @@
  * same settings (or `--reps N --window SECONDS`) and replaces the "Agent cost" section of
  * docs/benchmarks.md with its report, leaving the other sections as they are.
  *
- *     deno run -A bench/agent_cost_main.ts            # 5 x 60 s, about 6 minutes (six apps side by side)
+ *     deno run -A bench/agent_cost_main.ts            # 5 x 60 s, about 8 minutes (seven apps side by side)
  *     deno run -A bench/agent_cost_main.ts --reps 1 --window 10 --dry   # print only
  *
  * @module

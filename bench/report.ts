@@ -560,12 +560,14 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(ticksPerSec)
     } "requests"/s) does a little work (a small JSON round trip) and ${a.updatesPerTick} metric updates (2 \`counter.inc\` with 2 labels, 2 \`gauge.set\` and 1 \`histogram.observe\` with labels): ${
       num(ticksPerSec * a.updatesPerTick)
-    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14). The bench talks to the apps by signals (SIGUSR2: report a reading on stdout; SIGTERM: stop), not on stdin: reading stdin as lines loaded a module and Deno's stream code into both apps, which hid the part of the agent's cost that overlaps with them in an app that has neither.`,
+    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14). The app imports the agent by a specifier Deno cannot read ahead: Deno fetches every \`import("literal")\` of a graph at start-up, run or not, so with a literal the app without the agent loaded the agent's modules too, and Deno's npm resolver with them, and about 1.5 MiB of the agent's cost was hidden (corrected on 2026-12-04). The bench talks to the apps by signals (SIGUSR2: report a reading on stdout; SIGTERM: stop), not on stdin: reading stdin as lines loaded a module and Deno's stream code into both apps, which hid the part of the agent's cost that overlaps with them in an app that has neither.`,
   );
   p(
-    `- **Runs**: each of ${a.reps.length} repetitions starts six fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions), one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update), one with the agent and none of the app's series (\`createAgent\` in a plain app: issue 14's own setup; it sends the agent's standard and runtime metrics, ${a.received.bareValues} values, ${
+    `- **Runs**: each of ${a.reps.length} repetitions starts seven fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions), one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update), one with the agent and none of the app's series (\`createAgent\` in a plain app: issue 14's own setup; it sends the agent's standard and runtime metrics, ${a.received.bareValues} values, ${
       num(a.received.bareFrameBytes)
-    } bytes per frame) and, as the peer, a **floor reporter** without the agent: once a second \`Deno.memoryUsage()\`, \`Deno.cpuUsage()\`, \`JSON.stringify\` and one write on a loopback TCP connection to a sink in the bench process, the least any in-process 1 Hz reporter does in Deno. Spawn order rotates. After ${
+    } bytes per frame), the same from the **built agent** (\`deno task build-agent\`'s bundle, plain JavaScript that Deno runs without transpiling, the way the README offers it to Deno apps; ${
+      num(a.received.builtFrames)
+    } frames arrived from it) and, as the peer, a **floor reporter** without the agent: once a second \`Deno.memoryUsage()\`, \`Deno.cpuUsage()\`, \`JSON.stringify\` and one write on a loopback TCP connection to a sink in the bench process, the least any in-process 1 Hz reporter does in Deno. Spawn order rotates. After ${
       num(a.warmupMs / 1000)
     } s of warm-up each app reports \`Deno.cpuUsage()\` (user + system, all threads) at the start and end of a ${
       num(window)
@@ -587,6 +589,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   const main = costOf(a, "agent");
   const idle = costOf(a, "idle");
   const bare = costOf(a, "bare");
+  const built = costOf(a, "built");
   const floor = costOf(a, "floor");
   const cost = (xs: number[], above: boolean, noise: number, d: number, unit: string) =>
     above
@@ -644,6 +647,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   p("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
   rows(idle, "idle", "the agent's own (1 Hz sample of the 50 series; the app updates nothing)");
   rows(bare, "bare", "`createAgent` alone (no series of the app's)");
+  rows(built, "built", "`createAgent` alone, from the built agent (dist/agent/mod.js)");
   rows(main, "agent", `with the app's ${num(updatesPerSec)} labelled updates/s`);
   rows(floor, "floor", "peer: the floor reporter (no agent)", false);
   p();
@@ -662,7 +666,9 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   p(
     `What the RSS cost is made of (/proc/<pid>/status, medians over reps): the agent's own ${
       parts(idle)
-    }; \`createAgent\` alone ${parts(bare)}; with the updates ${parts(main)}; the floor reporter ${
+    }; \`createAgent\` alone ${parts(bare)}, from the built agent ${
+      parts(built)
+    }; with the updates ${parts(main)}; the floor reporter ${
       parts(floor)
     }. RssAnon is the process's private memory (V8 heap, ` +
       "malloc, stacks). RssFile is pages of the deno executable that the agent's calls touch " +
@@ -674,14 +680,13 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
   p("Per repetition (CPU over the window, ms; median VmRSS, MiB):");
   p();
   p(
-    "| rep | window s | samples sent | CPU with updates | CPU own (no updates) | CPU `createAgent` alone | CPU floor reporter | CPU without A | CPU without B | own cost ms/sample | cost with updates ms/sample | RSS with updates | RSS own | RSS `createAgent` alone | RSS floor reporter | RSS without A | RSS without B |",
+    "| rep | window s | samples sent | CPU with updates | CPU own (no updates) | CPU `createAgent` alone | CPU built agent | CPU floor reporter | CPU without A | CPU without B | own cost ms/sample | cost with updates ms/sample | RSS with updates | RSS own | RSS `createAgent` alone | RSS built agent | RSS floor reporter | RSS without A | RSS without B |",
   );
-  p(`|${" ---: |".repeat(17)}`);
+  p(`|${" ---: |".repeat(19)}`);
   a.reps.forEach((x, i) => {
-    const cpu = [x.agent, x.idle, x.bare, x.floor, x.baseA, x.baseB].map((w) => num(w.cpuMs));
-    const rss = [x.agent, x.idle, x.bare, x.floor, x.baseA, x.baseB].map((w) =>
-      num(mib(w.rssBytes), 1)
-    );
+    const apps = [x.agent, x.idle, x.bare, x.built, x.floor, x.baseA, x.baseB];
+    const cpu = apps.map((w) => num(w.cpuMs));
+    const rss = apps.map((w) => num(mib(w.rssBytes), 1));
     p(
       `| ${i + 1} | ${num(x.agent.wallMs / 1000, 1)} | ${x.agent.sent} | ${cpu.join(" | ")} | ${
         num(idle.msPerSample[i], 3)
