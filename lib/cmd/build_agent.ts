@@ -153,6 +153,8 @@ await agent.stop();
 
 Built from the zeroapm repository with \`deno task build-agent\`. CURVE needs
 \`npm install zeromq@${ZEROMQ_VERSION}\` beside it.
+
+A Deno app can import \`mod.js\` from this directory as it is, typed through \`${DENO_TYPES}/\`.
 `;
 
 /** Write the whole package to `dir` (emptied first). */
