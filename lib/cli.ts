@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { safeColor } from "./colors.ts";
 import { errorMessage } from "./errors.ts";
 
 /** A bad command line: the message says which flag and why. */
@@ -34,6 +35,19 @@ export function integerFlag(flag: string, text: string, min: number, max: number
     throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
   }
   return n;
+}
+
+/**
+ * `--color C` as given, or a {@link UsageError}: the dashboard draws a colour it does not know
+ * (lib/colors.ts `safeColor`) in a palette colour, so a typo ("bleu") would pass unseen.
+ */
+export function colorFlag(text: string | undefined): string | undefined {
+  if (text !== undefined && safeColor(text) === null) {
+    throw new UsageError(
+      `--color must be a CSS colour name or #hex (red, teal, #3b82f6), got ${JSON.stringify(text)}`,
+    );
+  }
+  return text;
 }
 
 /** `--interval MS` (default 1000) by the one rule, {@link INTERVAL_MS}. */

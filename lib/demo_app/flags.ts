@@ -5,7 +5,7 @@
  * @module
  */
 import { DEFAULT_COLLECTOR } from "../agent/mod.ts";
-import { integerFlag, intervalFlag, parseFlags, UsageError } from "../cli.ts";
+import { colorFlag, integerFlag, intervalFlag, parseFlags, UsageError } from "../cli.ts";
 
 /** Command-line help. */
 export const USAGE = `Usage: deno run -A backend_app.ts [options]
@@ -63,7 +63,7 @@ export function parseAppFlags(args: string[]): AppOptions | null {
   const load = integerFlag("--load", values.load, 0, 10_000);
   if (load > 0 && http === 0) throw new UsageError("--load needs --http PORT");
   return {
-    color: values.color,
+    color: colorFlag(values.color),
     leak: integerFlag("--leak", values.leak, 0, 10_000_000),
     service: values.service,
     instance: values.instance,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { intervalFlag, parseFlags, UsageError } from "../cli.ts";
+import { colorFlag, intervalFlag, parseFlags, UsageError } from "../cli.ts";
 
 /** Usage text, printed for `--help` and with every usage error. */
 export const USAGE = `usage: deno task watch --service NAME [options] -- CMD [ARGS...]
@@ -16,7 +16,7 @@ options:
   --service NAME       service name (required)
   --collector ENDPOINT collector ZMQ endpoint (default tcp://127.0.0.1:5555)
   --instance ID        instance id (default host:PID of the watched process)
-  --color C            display colour
+  --color C            line colour on the dashboard, a CSS name or #hex
   --interval MS        sampling interval in ms, 10 to 86400000 (default 1000)
   --tree               sum over the process and all its descendants
   --pid PID            watch a running process instead of starting one
@@ -60,7 +60,7 @@ export function parseWatchArgs(argv: string[]): WatchArgs | null {
   const out: WatchArgs = { service: v.service, intervalMs, tree: v.tree ?? false };
   if (v.collector !== undefined) out.collector = v.collector;
   if (v.instance !== undefined) out.instance = v.instance;
-  if (v.color !== undefined) out.color = v.color;
+  if (v.color !== undefined) out.color = colorFlag(v.color);
   if (v.pid !== undefined) {
     if (!/^\d+$/.test(v.pid) || Number(v.pid) <= 0) {
       throw new UsageError("--pid must be a process id");

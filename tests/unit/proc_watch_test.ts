@@ -103,6 +103,7 @@ Deno.test("parseWatchArgs: command after --, --pid, and clear usage errors", () 
     [["--service", "a", "--interval", "0", "--", "ls"], /--interval must be an integer from 10/],
     [["--service", "a", "--interval", "2.5", "--", "ls"], /--interval/],
     [["--service", "a", "--what", "--", "ls"], /Unknown option/],
+    [["--service", "a", "--color", "bleu", "--", "ls"], /--color must be a CSS colour .*"bleu"/],
     [["--service", "a", "ls"], /Unexpected argument|positional/],
   ];
   for (const [argv, re] of errors) {
