@@ -24,7 +24,7 @@ function app(collector: string, name: string): Deno.ChildProcess {
       "run",
       "-A",
       APP,
-      ...["--color", name, "--instance", name, "--interval", "100", "--collector", collector],
+      ...["--color", "teal", "--instance", name, "--interval", "100", "--collector", collector],
     ],
     stdin: "null",
     stdout: "null",
