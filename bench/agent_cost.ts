@@ -307,6 +307,16 @@ function tcpSink(): { port: number; close(): Promise<void> } {
   };
 }
 
+/** SIGTERM each app (an app that already exited is fine) and wait for all to end. */
+function stopApps(apps: Child[]): Promise<unknown> {
+  return Promise.all(apps.map((c) => {
+    try {
+      c.signal("SIGTERM");
+    } catch { /* exited */ }
+    return c.finish();
+  }));
+}
+
 /**
  * Run the agent apps once, to their first samples, before any repetition: a module Deno has
  * not run before is compiled without V8's code cache, which its first run then writes. A
@@ -324,12 +334,7 @@ async function warmUp(o: AgentCostOptions, endpoint: string, builtModule: string
     await Promise.all(apps.map((c) => c.next<{ ready: true }>()));
     await sleep(2000);
   } finally {
-    await Promise.all(apps.map((c) => {
-      try {
-        c.signal("SIGTERM");
-      } catch { /* exited */ }
-      return c.finish();
-    }));
+    await stopApps(apps);
   }
 }
 
@@ -390,12 +395,7 @@ async function runRep(
     });
     return out;
   } finally {
-    await Promise.all([...apps.values()].map((c) => {
-      try {
-        c.signal("SIGTERM");
-      } catch { /* exited */ }
-      return c.finish();
-    }));
+    await stopApps([...apps.values()]);
   }
 }
 
