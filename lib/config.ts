@@ -266,8 +266,15 @@ function allowedHosts(given: string[] | undefined): string[] {
 
 function otlpAddress(v: string): string | null {
   if (v === "none") return null;
-  parseHostPort(v, "--otlp");
-  if (v === "") throw new ConfigError(`--otlp must be HOST:PORT (e.g. 127.0.0.1:4318) or "none"`);
+  let address = null;
+  try {
+    address = parseHostPort(v, "--otlp");
+  } catch { /* said below, with the OTLP port as the example */ }
+  if (address === null) {
+    throw new ConfigError(
+      `--otlp must be HOST:PORT (e.g. 127.0.0.1:4318) or "none", got ${v || "nothing"}`,
+    );
+  }
   return v;
 }
 

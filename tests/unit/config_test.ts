@@ -279,6 +279,11 @@ Deno.test("config --otlp: HOST:PORT, ZEROAPM_OTLP, none, and a ConfigError namin
   assert.equal(config(["--otlp", "none"]).otlp, null);
   assert.equal(config(["--otlp", "127.0.0.1:9"], { ZEROAPM_OTLP: "none" }).otlp, "127.0.0.1:9");
   for (const v of ["4318", "host", "127.0.0.1:70000", ""]) fails(["--otlp", v], "--otlp");
+  // The message names the OTLP port and the way to turn it off, not the dashboard's example.
+  assert.throws(
+    () => config(["--otlp", "off"]),
+    new ConfigError('--otlp must be HOST:PORT (e.g. 127.0.0.1:4318) or "none", got off'),
+  );
   assert.ok(USAGE.includes("--otlp") && USAGE.includes("ZEROAPM_OTLP"));
 });
 
