@@ -13,6 +13,7 @@ import { collectingLine, runningLine } from "./lib/banner.ts";
 import { redact } from "./lib/remote/url.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { listenForSignals } from "./lib/signals.ts";
+import { ensurePage } from "./lib/http/page_build.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -47,6 +48,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(`error: ${e.message}`);
     return 2;
   }
+  // `deno task server` builds the page; `deno run -A server.ts` on a fresh clone had none.
+  const page = await ensurePage(new URL("./static/", import.meta.url));
+  if (page) (page.built ? console.log : console.error)(page.line);
   let collector;
   try {
     collector = await startCollector({

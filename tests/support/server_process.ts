@@ -31,13 +31,24 @@ const TEST_DEFAULTS: Record<string, string> = {
   "--otlp": "none",
 };
 
+/** Options for {@link startServer}. */
+export interface StartOptions {
+  /** How long to wait for the banner, ms (default 15 s). */
+  timeoutMs?: number;
+  /** The server.ts to run (default: this checkout's). */
+  entry?: string;
+}
+
 /** Start `server.ts` with `args` on top of {@link TEST_DEFAULTS}. */
-export async function startServer(args: string[], timeoutMs = 15_000): Promise<ServerProcess> {
+export async function startServer(
+  args: string[],
+  { timeoutMs = 15_000, entry = SERVER }: StartOptions = {},
+): Promise<ServerProcess> {
   const defaults = Object.entries(TEST_DEFAULTS).filter(([flag]) => !args.includes(flag)).flat();
   const at = args.indexOf("--otlp");
   const wantsOtlp = at >= 0 && args[at + 1] !== "none";
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SERVER, ...defaults, ...args],
+    args: ["run", "-A", entry, ...defaults, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
