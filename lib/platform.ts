@@ -1,6 +1,7 @@
 /**
  * The runtime calls the agent makes, behind one small adapter: Deno's own `Deno.*` under
- * Deno, `node:*` under Node (lib/platform_node.ts, loaded by dynamic import only there).
+ * Deno, `node:*` under Node (lib/platform_node.ts, which takes them from
+ * `process.getBuiltinModule` when it is called, under Node only).
  * Why: the first `node:` module a Deno app loads brings up Deno's Node layer, about 9 MiB
  * of RSS that an app importing nothing else would pay for the agent alone
  * (docs/benchmarks.md, agent cost). tests/unit/agent_graph_test.ts checks that no `node:`
@@ -12,6 +13,8 @@
  *
  * @module
  */
+
+import { nodePlatform } from "./platform_node.ts";
 
 /** CPU time used by this process, µs (as `process.cpuUsage()`). */
 export interface CpuTimes {
@@ -46,7 +49,7 @@ export interface Platform {
   os: string;
   pid: number;
   hostname(): string;
-  /** An environment variable, or undefined (also when reading env is not allowed). */
+  /** An environment variable, or undefined (also when reading it is not allowed, unasked). */
   env(name: string): string | undefined;
   cpuUsage(): CpuTimes;
   /** Memory including RSS (a syscall). */
@@ -96,7 +99,9 @@ export function denoPlatform(): Platform {
     hostname: denoHostname,
     env(name) {
       try {
-        return Deno.env.get(name);
+        // Read only when allowed: a library must not make Deno prompt the app's user.
+        const allowed = Deno.permissions.querySync({ name: "env", variable: name });
+        return allowed.state === "granted" ? Deno.env.get(name) : undefined;
       } catch {
         return undefined;
       }
@@ -144,12 +149,11 @@ function denoCpuUsage(): () => CpuTimes {
 export const isDeno = (): boolean => "Deno" in globalThis;
 
 /**
- * The platform of the runtime we are in: chosen once at load, stateless. The Node one is
- * a dynamic import, so under Deno no `node:` module is loaded.
+ * The platform of the runtime we are in: chosen once at load, stateless, synchronously (no
+ * top-level await: a CommonJS app may `require()` the Node build). Under Deno no `node:`
+ * module is loaded: the Node one takes its modules only when called (platform_node.ts).
  */
-export const platform: Platform = isDeno()
-  ? denoPlatform()
-  : (await import("./platform_node.ts")).nodePlatform();
+export const platform: Platform = isDeno() ? denoPlatform() : nodePlatform();
 
 /**
  * Let a timer not keep the process alive: `Deno.unrefTimer` for Deno's numeric ids,

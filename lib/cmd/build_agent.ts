@@ -1,5 +1,5 @@
 /**
- * `deno task build-agent`: the agent as an npm package in `dist/agent/`, so a Node 20 app
+ * `deno task build-agent`: the agent as an npm package in `dist/agent/`, so a Node 20.16+ app
  * does `npm install /path/to/dist/agent` and `import { createAgent } from "zeroapm-agent"`,
  * and a Deno app may import `dist/agent/mod.js`.
  *
@@ -132,7 +132,7 @@ export function packageJson(): Record<string, unknown> {
       },
     },
     files: ["*.js", "types/", `${DENO_TYPES}/`, "README.md"],
-    engines: { node: ">=20" },
+    engines: { node: ">=20.16" },
     peerDependencies: { zeromq: ZEROMQ_VERSION },
     peerDependenciesMeta: { zeromq: { optional: true } },
   };
@@ -150,6 +150,10 @@ agent.metrics.counter("bookings.created_total").inc();
 // on shutdown:
 await agent.stop();
 \`\`\`
+
+Node 20.16 or later; from CommonJS, \`const { createAgent } = require("zeroapm-agent")\`.
+Without \`collector\`, it reports where \`ZEROAPM_COLLECTOR\` says, else to
+tcp://127.0.0.1:5555.
 
 Built from the zeroapm repository with \`deno task build-agent\`. CURVE needs
 \`npm install zeromq@${ZEROMQ_VERSION}\` beside it.
@@ -192,7 +196,7 @@ Usage: deno task build-agent
 
   -h, --help    show this help
 
-Writes dist/agent/ (emptied first). A Node 20 app then does \`npm install /path/to/dist/agent\`
+Writes dist/agent/ (emptied first). A Node 20.16+ app then does \`npm install /path/to/dist/agent\`
 and \`import { createAgent } from "zeroapm-agent"\`; a Deno app can
 \`import { createAgent } from "/path/to/dist/agent/mod.js"\` (typed, and lighter than the
 TypeScript source).`;

@@ -33,6 +33,19 @@ const work = setInterval(async () => {
 }, 20);
 `;
 
+// A CommonJS app (npm init's default) requires the package: Node refuses to require() a module
+// graph that awaits at its top level, as the agent's once did.
+const CJS_APP = `
+const { createAgent } = require("zeroapm-agent");
+const agent = createAgent({ service: "node-cjs", collector: process.argv[2], intervalMs: 50 });
+const work = setInterval(async () => {
+  if (agent.stats().sent < 3) return;
+  clearInterval(work);
+  await agent.stop();
+  console.log(JSON.stringify({ stats: agent.stats() }));
+}, 20);
+`;
+
 // Type-checked against the package's declarations; the misspelt option must be an error
 // (an unused @ts-expect-error is one too), so the types are real, not `any`.
 const TYPED = `
@@ -104,6 +117,18 @@ Deno.test({
       assert.equal(view.status, "stopped", "agent.stop() said goodbye from Node too");
       assert.equal(view.latest['orders.placed_total{kind="web"}'], 1);
       assert.ok(view.latest["mem.rss_bytes"] > 1_000_000, JSON.stringify(view.latest));
+
+      await Deno.writeTextFile(`${app}/main.cjs`, CJS_APP);
+      const cjs = await run(NODE, ["main.cjs", collector.zmqEndpoint], app, 20_000);
+      assert.equal(cjs.code, 0, `node main.cjs failed:\n${cjs.stderr}`);
+      const cjsSent = JSON.parse(cjs.stdout.trim().split("\n").at(-1)!).stats.sent;
+      const cjsView = await waitFor(async () => {
+        const rows = await (await fetch(`${collector.httpUrl}/api/instances`)).json();
+        return (rows as InstanceView[]).find((v) =>
+          v.service === "node-cjs" && v.received >= cjsSent && v.status === "stopped"
+        );
+      }, "the CommonJS app's samples and goodbye at the collector");
+      assert.equal(cjsView.pid, cjs.pid);
 
       await Deno.writeTextFile(`${app}/typed.ts`, TYPED);
       const { default: ts } = await import("typescript");
