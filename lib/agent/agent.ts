@@ -22,7 +22,7 @@ import { createBacklog } from "./backlog.ts";
 import { heapProfileEnabled, type HeapProfileOptions, startHeapProfiler } from "./heap_profile.ts";
 import { createProcessReaders, type ProcessReaders } from "./process.ts";
 import { createRegistry, type MetricsRegistry } from "./registry.ts";
-import { rateLimitedReporter } from "./report.ts";
+import { AgentNotice, rateLimitedReporter } from "./report.ts";
 import { createRuntimeReaders, type RuntimeReaders } from "./runtime.ts";
 import { startSendLoop, type Transport } from "./sender.ts";
 import { serialSends } from "./serial.ts";
@@ -32,6 +32,18 @@ import { errorMessage } from "../errors.ts";
 
 /** Default collector endpoint: loopback, as the collector binds by default. */
 export { DEFAULT_COLLECTOR };
+/** The environment variable that names the collector when the code does not. */
+export const COLLECTOR_ENV = "ZEROAPM_COLLECTOR";
+
+/**
+ * Where an agent pushes: `option` when given, else env {@link COLLECTOR_ENV} when set (and
+ * readable), else {@link DEFAULT_COLLECTOR}. The sidecar and the demo app use it too.
+ */
+export function collectorEndpoint(option?: string): string {
+  if (option !== undefined) return option;
+  return platform.env(COLLECTOR_ENV)?.trim() || DEFAULT_COLLECTOR;
+}
+
 /** Default backlog: one hour of samples at 1 Hz. */
 export const DEFAULT_BACKLOG_LIMIT = 3600;
 /** Smallest backlog accepted: five minutes at 1 Hz, so a collector restart loses nothing. */
@@ -44,7 +56,10 @@ export const STOP_FLUSH_MS = 500;
 export interface AgentOptions {
   /** Service name, e.g. "bookings": one line per (service, instance) on the dashboard. */
   service: string;
-  /** Collector ZMQ endpoint (default {@link DEFAULT_COLLECTOR}). Unused with `transport`. */
+  /**
+   * Collector ZMQ endpoint; default: env `ZEROAPM_COLLECTOR` (so one image runs anywhere),
+   * else {@link DEFAULT_COLLECTOR}. With `transport`, it only names the collector in notices.
+   */
   collector?: string;
   /** Requested display colour (the collector validates it; never the identity). */
   color?: string;
@@ -69,9 +84,9 @@ export interface AgentOptions {
   /** Bound on the app's own series (`agent.metrics`); default and maximum 284. */
   maxSeries?: number;
   /**
-   * Errors (transport, readers, dropped samples, no collector for 10 s); default:
-   * console.error, 1 line/minute. With the default, the collector coming back after such an
-   * outage is logged too.
+   * Errors (transport, readers, dropped samples) and notices ({@link AgentNotice}: no
+   * collector for 10 s, connected again after that); default: console.error, errors at most
+   * 1 line/minute, each notice at once.
    */
   onError?: (error: unknown) => void;
   /**
@@ -145,9 +160,10 @@ export function createAgent(options: AgentOptions): Agent {
     options.onError ?? ((e) => console.error(`${prefix}: ${errorMessage(e)}`)),
   );
   const metrics = createRegistry({ maxSeries: options.maxSeries, now, onError: reportOwn });
+  const endpoint = collectorEndpoint(options.collector);
   // Samples and heap profiles share the transport: one send at a time (serial.ts).
   const transport = serialSends(
-    options.transport ?? connect(options.collector ?? DEFAULT_COLLECTOR, options.curve, report),
+    options.transport ?? connect(endpoint, options.collector, options.curve, report),
   );
   const runtime = options.runtime === undefined
     ? createRuntimeReaders({ onError: reportOwn, probe: false })
@@ -176,7 +192,7 @@ export function createAgent(options: AgentOptions): Agent {
   const encodeFrame = createEncoder(identity);
   /** The goodbye sample queued by stop(): the frame that ends with it carries `bye`. */
   let goodbye: OutgoingSample | null = null;
-  const where = options.transport ? "the collector" : options.collector ?? DEFAULT_COLLECTOR;
+  const where = options.transport && options.collector === undefined ? "the collector" : endpoint;
   const sender = startSendLoop<OutgoingSample>({
     backlog,
     transport,
@@ -189,13 +205,13 @@ export function createAgent(options: AgentOptions): Agent {
       if (state === "down") {
         const why = transport.problem?.();
         report(
-          new Error(
+          new AgentNotice(
             `no collector at ${where} for ${s} s${why ? ` (${why})` : ""}: ` +
               `keeping up to ${backlogLimit} samples and retrying`,
           ),
         );
-      } else if (!options.onError) {
-        console.error(`${prefix}: connected to ${where} after ${s} s; sending the samples kept`);
+      } else {
+        report(new AgentNotice(`connected to ${where} after ${s} s; sending the samples kept`));
       }
     },
   });
@@ -275,15 +291,18 @@ export function createAgent(options: AgentOptions): Agent {
   };
 }
 
+/** Connect, or throw naming where a bad endpoint came from (the option, or the environment). */
 function connect(
   endpoint: string,
+  option: string | undefined,
   curve: CurveClientOptions | undefined,
   onError: (e: unknown) => void,
 ): Transport {
   try {
     return connectCollector(endpoint, { curve, onError });
   } catch (e) {
-    throw new TypeError(`cannot use collector endpoint "${endpoint}": ${errorMessage(e)}`);
+    const from = option === undefined ? ` (from ${COLLECTOR_ENV})` : "";
+    throw new TypeError(`cannot use collector endpoint "${endpoint}"${from}: ${errorMessage(e)}`);
   }
 }
 

@@ -25,6 +25,8 @@ export {
   type AgentOptions,
   type AgentStats,
   BATCH_SIZE,
+  COLLECTOR_ENV,
+  collectorEndpoint,
   createAgent,
   DEFAULT_BACKLOG_LIMIT,
   DEFAULT_COLLECTOR,
@@ -68,7 +70,7 @@ export {
   type RegistrySnapshot,
   type RegistryStats,
 } from "./registry.ts";
-export { rateLimitedReporter, type ReporterOptions } from "./report.ts";
+export { AgentNotice, rateLimitedReporter, type ReporterOptions } from "./report.ts";
 export {
   createRuntimeReaders,
   RUNTIME_METRICS,

@@ -19,8 +19,17 @@ export interface ReporterOptions {
 }
 
 /**
+ * Not an error but news the user waits for, once per event: no collector yet, or connected
+ * again after an outage. A reporter logs each at once, outside its budget, so the second
+ * never hides behind the first's minute. An app's own `onError` gets them too.
+ */
+export class AgentNotice extends Error {
+  override name = "AgentNotice";
+}
+
+/**
  * An error callback that logs at most one line per `everyMs`, counting the errors it
- * suppressed in between. It never throws.
+ * suppressed in between ({@link AgentNotice}s always, and outside that count). It never throws.
  */
 export function rateLimitedReporter(opts: ReporterOptions): (error: unknown) => void {
   const every = opts.everyMs ?? 60_000;
@@ -30,6 +39,7 @@ export function rateLimitedReporter(opts: ReporterOptions): (error: unknown) => 
   let suppressed = 0;
   return (error) => {
     try {
+      if (error instanceof AgentNotice) return log(`${opts.prefix}: ${error.message}`);
       const t = now();
       if (t - lastLogged < every) {
         suppressed++;

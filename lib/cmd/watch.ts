@@ -8,7 +8,7 @@
  * @module
  */
 import os from "node:os";
-import { createAgent, DEFAULT_COLLECTOR } from "../agent/agent.ts";
+import { COLLECTOR_ENV, collectorEndpoint, createAgent } from "../agent/agent.ts";
 import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
 import { connectCollector } from "../agent/transport.ts";
@@ -53,7 +53,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
     io.log(USAGE);
     return 0;
   }
-  const collector = args.collector ?? DEFAULT_COLLECTOR;
+  const collector = collectorEndpoint(args.collector);
 
   // Check everything the agent would refuse before starting anything.
   let transport: Transport;
@@ -62,7 +62,8 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
       curve: await clientKeysFromEnv(Deno.env.toObject()),
     });
   } catch (e) {
-    return usage(`cannot use collector endpoint "${collector}": ${errorMessage(e)}`);
+    const from = args.collector === undefined ? ` (from ${COLLECTOR_ENV})` : "";
+    return usage(`cannot use collector endpoint "${collector}"${from}: ${errorMessage(e)}`);
   }
   const agentOptions = {
     service: args.service,
@@ -138,6 +139,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
       pid,
       readers,
       transport,
+      collector, // named in the agent's notices
       onError: (e) => {
         if (!readers!.gone()) report(e);
       },

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_COLLECTOR } from "../agent/mod.ts";
+import { COLLECTOR_ENV, collectorEndpoint, DEFAULT_COLLECTOR } from "../agent/mod.ts";
 import { colorFlag, integerFlag, intervalFlag, parseFlags, UsageError } from "../cli.ts";
 
 /** Command-line help. */
@@ -21,7 +21,7 @@ Options:
                      (default 0: memory stays flat)
   --service NAME     service name (default "backend")
   --instance ID      instance id (default host:pid)
-  --collector URL    collector ZMQ endpoint (default ${DEFAULT_COLLECTOR})
+  --collector URL    collector ZMQ endpoint (env ${COLLECTOR_ENV}, default ${DEFAULT_COLLECTOR})
   --interval MS      reporting interval in ms, 10 to 86400000 (default 1000)
   --http PORT        serve a demo API on http://127.0.0.1:PORT (GET /users/:id,
                      POST /bookings, GET /health; some requests slow, ~2 % fail with 500),
@@ -52,7 +52,7 @@ export function parseAppFlags(args: string[]): AppOptions | null {
     leak: { type: "string", default: "0" },
     service: { type: "string", default: "backend" },
     instance: { type: "string" },
-    collector: { type: "string", default: DEFAULT_COLLECTOR },
+    collector: { type: "string" },
     interval: { type: "string" },
     http: { type: "string", default: "0" },
     load: { type: "string", default: "0" },
@@ -67,7 +67,7 @@ export function parseAppFlags(args: string[]): AppOptions | null {
     leak: integerFlag("--leak", values.leak, 0, 10_000_000),
     service: values.service,
     instance: values.instance,
-    collector: values.collector,
+    collector: collectorEndpoint(values.collector),
     intervalMs: intervalFlag(values.interval),
     http,
     load,

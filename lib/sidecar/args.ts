@@ -14,7 +14,8 @@ files and container limits to a zeroapm collector. Exits with CMD's status.
 
 options:
   --service NAME       service name (required)
-  --collector ENDPOINT collector ZMQ endpoint (default tcp://127.0.0.1:5555)
+  --collector ENDPOINT collector ZMQ endpoint (env ZEROAPM_COLLECTOR, default
+                       tcp://127.0.0.1:5555)
   --instance ID        instance id (default host:PID of the watched process)
   --color C            line colour on the dashboard, a CSS name or #hex
   --interval MS        sampling interval in ms, 10 to 86400000 (default 1000)

@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { startTestCollector } from "../support/collector.ts";
+import type { Collector } from "../../lib/collector/collector.ts";
+import { freePort } from "../support/net.ts";
 import type { InstanceView, LiveFrame } from "../../lib/live/messages.ts";
 import { descendants, readAllStats } from "../../lib/proc/read.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
@@ -40,10 +42,11 @@ function watch(args: string[]) {
     /** Write a line to the watched command's standard input. */
     tell: (line: string) => stdin.write(new TextEncoder().encode(`${line}\n`)),
     /** Wait for a printed line matching `re`; returns its match. */
-    line: (re: RegExp, what: string) =>
+    line: (re: RegExp, what: string, timeoutMs?: number) =>
       waitFor(
         () => lines.map((l) => re.exec(l)).find((m) => m),
         `${what}; output:\n${lines.join("\n")}`,
+        timeoutMs,
       ),
     /** The exit code, once output is drained. */
     async code() {
@@ -297,4 +300,23 @@ Deno.test("watch --help prints its usage on stdout and exits 0; after -- it is t
   }).output();
   assert.equal(passed.code, 0);
   assert.equal(new TextDecoder().decode(passed.stdout), "--help\n");
+});
+
+Deno.test("watch without its collector says so naming the endpoint, and says when it connects", async () => {
+  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const w = watch(["--service", "early-watch", "--collector", endpoint, "--", "sleep", "60"]);
+  let collector: Collector | null = null;
+  try {
+    const at = endpoint.replace(/\./g, "\\.");
+    await w.line(new RegExp(`no collector at ${at} for 1\\d s`), "the outage notice", 20_000);
+    collector = await startTestCollector({ zmq: endpoint });
+    await w.line(new RegExp(`connected to ${at} after 1\\d s`), "the reconnection notice", 15_000);
+    w.child.kill("SIGTERM");
+    assert.equal(await w.code(), 143);
+  } finally {
+    try {
+      w.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await collector?.stop();
+  }
 });

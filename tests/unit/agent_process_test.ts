@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startLagProbe } from "../../lib/agent/lag.ts";
 import { cpuPercent, createProcessReaders, hundredths } from "../../lib/agent/process.ts";
-import { rateLimitedReporter } from "../../lib/agent/report.ts";
+import { AgentNotice, rateLimitedReporter } from "../../lib/agent/report.ts";
 import { probeSelfRss } from "../support/self_rss.ts";
 
 const busy = (ms: number) => {
@@ -129,6 +129,26 @@ Deno.test("rate-limited reporter logs the first error, then at most one line per
   t = 61_000;
   report(new Error("still away"));
   assert.deepEqual(lines[1], "agent: still away (2 more since the last report)");
+});
+
+Deno.test("rate-limited reporter logs every notice at once, outside the errors' budget", () => {
+  let t = 0;
+  const lines: string[] = [];
+  const report = rateLimitedReporter({ prefix: "w", now: () => t, log: (l) => lines.push(l) });
+  report(new Error("send failed"));
+  t = 10_000;
+  report(new AgentNotice("no collector at tcp://h:5555 for 10 s"));
+  t = 20_000;
+  report(new AgentNotice("connected to tcp://h:5555 after 20 s"));
+  report(new Error("send failed again")); // still within the errors' minute
+  t = 61_000;
+  report(new Error("later"));
+  assert.deepEqual(lines, [
+    "w: send failed",
+    "w: no collector at tcp://h:5555 for 10 s",
+    "w: connected to tcp://h:5555 after 20 s",
+    "w: later (1 more since the last report)",
+  ]);
 });
 
 Deno.test("cpu percent is rounded to hundredths, so stored history compresses as scaled integers", () => {
