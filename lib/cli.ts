@@ -16,7 +16,10 @@ export class UsageError extends Error {}
 /** The reporting interval a command line accepts, ms: 10 ms to a day, a whole number. */
 export const INTERVAL_MS = { min: 10, max: 86_400_000 } as const;
 
-/** node:util's parseArgs, strict, with its errors as a {@link UsageError} of one line. */
+/**
+ * node:util's parseArgs, strict, with its errors as a {@link UsageError} of one line (a
+ * negative number's error is three: the last says to write `--leak=-5`, so all are kept).
+ */
 export function parseFlags<T extends ParseArgsConfig["options"]>(
   args: string[],
   options: T,
@@ -24,7 +27,7 @@ export function parseFlags<T extends ParseArgsConfig["options"]>(
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new UsageError(errorMessage(e).split("\n")[0]);
+    throw new UsageError(errorMessage(e).split("\n").join(" "));
   }
 }
 

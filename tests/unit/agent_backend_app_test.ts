@@ -52,7 +52,9 @@ Deno.test("backend_app rejects bad flags with a usage error naming the flag", ()
     const [args, pattern] of [
       [["--bogus"], /--bogus/],
       [["extra"], /extra/],
-      [["--leak", "-5"], /--leak/],
+      // A dash starts an option: the message must say how to give a negative value.
+      [["--leak", "-5"], /^Option '--leak' argument is ambiguous\. .* use '--leak=-XYZ'\.$/],
+      [["--leak=-5"], /--leak must be an integer from 0/],
       [["--leak", "lots"], /--leak/],
       [["--leak", "1e3"], /--leak/],
       [["--interval", "0"], /--interval/],
