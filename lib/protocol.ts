@@ -212,13 +212,20 @@ function goodbye(raw: Record<string, unknown>): boolean {
 /** The seed's `{"color": "red", "timestamp": ISO-8601, "cpu": %, "mem": MiB}`. */
 function decodeLegacy(raw: Record<string, unknown>): Message {
   const color = name(raw, "color", true)!;
+  for (const key of ["timestamp", "mem"]) {
+    if (!present(raw, key)) throw new Reject("missing_field", `missing field: ${key}`);
+  }
   if (typeof raw.timestamp !== "string") {
     throw new Reject("wrong_type", "timestamp must be an ISO 8601 string");
   }
   const ts = Date.parse(raw.timestamp);
   if (!Number.isFinite(ts)) throw new Reject("invalid_number", "timestamp is not a valid date");
+  // A percentage of CPU time and MiB of memory: neither is ever below zero.
   const cpu = finite(raw.cpu, "cpu");
   const mem = finite(raw.mem, "mem");
+  for (const [key, v] of [["cpu", cpu], ["mem", mem]] as const) {
+    if (v < 0) throw new Reject("invalid_number", `${key} must not be negative, got ${v}`);
+  }
   const metrics: Record<string, number> = {};
   metrics[METRICS.cpuPercent] = cpu;
   metrics[METRICS.rssBytes] = finite(mem * 1024 * 1024, "mem (as bytes)");

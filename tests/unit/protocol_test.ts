@@ -867,6 +867,30 @@ const BAD: Bad[] = [
   },
   { name: "a legacy empty colour", frame: legacy({ color: "" }), reason: "invalid_name" },
   { name: "a legacy colour null", frame: legacy({ color: null }), reason: "missing_field" },
+  {
+    name: "a legacy message without timestamp",
+    frame: legacy({ timestamp: undefined }),
+    reason: "missing_field",
+    detail: /timestamp/,
+  },
+  {
+    name: "a legacy message without mem",
+    frame: legacy({ mem: undefined }),
+    reason: "missing_field",
+    detail: /mem/,
+  },
+  {
+    name: "a legacy message with negative mem",
+    frame: legacy({ mem: -3 }),
+    reason: "invalid_number",
+    detail: /mem must not be negative/,
+  },
+  {
+    name: "a legacy message with negative cpu",
+    frame: legacy({ cpu: -0.5 }),
+    reason: "invalid_number",
+    detail: /cpu must not be negative/,
+  },
 ];
 
 for (const c of BAD) {
