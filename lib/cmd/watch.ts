@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { listenForSignals, relaySignals } from "../signals.ts";
 import os from "node:os";
 import { COLLECTOR_ENV, collectorEndpoint, createAgent } from "../agent/agent.ts";
 import { rateLimitedReporter } from "../agent/report.ts";
@@ -110,19 +111,17 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
     pid = args.pid!;
   }
 
-  // Signals: to the command; with --pid, they end the watch (the process is not ours).
-  let interrupted: (signal: Deno.Signal) => void = () => {};
-  const signalled = new Promise<Deno.Signal>((r) => interrupted = r);
-  const listeners = FORWARDED_SIGNALS.map((signal) => {
-    const listener = () => {
-      if (!child) return interrupted(signal);
+  // Signals: passed on to the command, each once (a terminal's Ctrl-C reaches it directly);
+  // with --pid, the first ends the watch (the process is not ours).
+  const command = child;
+  const relay = command
+    ? relaySignals(FORWARDED_SIGNALS, (signal) => {
       try {
-        child.kill(signal);
+        command.kill(signal);
       } catch { /* already exited */ }
-    };
-    Deno.addSignalListener(signal, listener);
-    return [signal, listener] as const;
-  });
+    })
+    : null;
+  const ending = command ? null : listenForSignals(FORWARDED_SIGNALS, () => {});
 
   let readers: WatchReaders | null = null;
   try {
@@ -168,14 +167,15 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
         clearInterval(timer);
         resolve(0);
       }, Math.min(args.intervalMs, 250));
-      signalled.then(() => clearInterval(timer));
+      ending!.first.then(() => clearInterval(timer));
     });
     code = await Promise.race([
       exited,
-      signalled.then((s) => 128 + (os.constants.signals as Record<string, number>)[s]),
+      ending!.first.then((s) => 128 + (os.constants.signals as Record<string, number>)[s]),
     ]);
   }
-  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  relay?.dispose();
+  ending?.dispose();
   await agent?.stop();
   return code;
 }

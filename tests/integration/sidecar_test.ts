@@ -320,3 +320,66 @@ Deno.test("watch without its collector says so naming the endpoint, and says whe
     await collector?.stop();
   }
 });
+
+/** Counts the SIGINTs it gets; says "ready", and "total N" 1.5 s after the first. */
+const SIGINT_COUNTER = `
+import signal, time
+n = 0
+def count(s, f):
+    global n
+    n += 1
+signal.signal(signal.SIGINT, count)
+print("ready", flush=True)
+deadline = None
+while deadline is None or time.time() < deadline:
+    time.sleep(0.05)
+    if n and deadline is None:
+        deadline = time.time() + 1.5
+print(f"total {n}", flush=True)
+`;
+
+Deno.test("one Ctrl-C in a terminal reaches the watched command once, also through deno task", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-ctrlc-" });
+  try {
+    await Deno.writeTextFile(`${dir}/counter.py`, SIGINT_COUNTER);
+    const watchArgs = `--service ctrlc --collector tcp://127.0.0.1:9 -- python3 ${dir}/counter.py`;
+    for (
+      const command of [
+        `${Deno.execPath()} run -A ${MAIN} ${watchArgs}`,
+        `${Deno.execPath()} task watch ${watchArgs}`, // deno task passes the signal on too
+      ]
+    ) {
+      // script(1) runs it on a pseudo-terminal; a 0x03 byte typed into it is Ctrl-C, sent
+      // by the terminal to its whole foreground group: the watcher and its command alike.
+      const child = new Deno.Command("script", {
+        args: ["-qfec", command, "/dev/null"],
+        cwd: new URL("../../", import.meta.url),
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      let out = "";
+      const reading = (async () => {
+        const decoder = new TextDecoder();
+        for await (const bytes of child.stdout) out += decoder.decode(bytes, { stream: true });
+      })();
+      const keys = child.stdin.getWriter();
+      try {
+        await waitFor(() => out.includes("ready"), `the command started: ${out}`, 20_000);
+        await keys.write(new Uint8Array([3]));
+        await waitFor(() => /total \d+/.test(out), `the command's count: ${out}`);
+        assert.match(out, /total 1\b/, `${command}\n${out}`);
+        assert.equal((await child.status).code, 0, out);
+      } finally {
+        await keys.close().catch(() => {});
+        try {
+          child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await reading;
+        await child.stderr.cancel();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
