@@ -170,6 +170,7 @@ export class RemoteReader {
         throw new Error(`answered ${res.status}: ${(body.error ?? text).slice(0, 200)}`);
       }
       const d = body.data as { result?: unknown } | unknown[];
+      this.#stats.lastError = null; // as remote write's: the last failure, until one succeeds
       return Array.isArray(d) ? d : d.result;
     } catch (e) {
       this.#stats.errors++;

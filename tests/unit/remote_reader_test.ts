@@ -45,3 +45,25 @@ Deno.test("read-through answers from local when it covers the range, and fills t
     'min_over_time(cpu_percent{instance="a",job="late"}[1000ms])',
   ]);
 });
+
+Deno.test("remote read's lastError says the last failure until a request succeeds", async () => {
+  let down = true;
+  const f = (() =>
+    down ? Promise.reject(new TypeError("fetch failed")) : Promise.resolve(
+      Response.json({ status: "success", data: { result: [] } }),
+    )) as typeof fetch;
+  const reader = new RemoteReader({
+    url: "http://vm.test/",
+    now: Date.now,
+    log: () => {},
+    fetch: f,
+  });
+  await reader.refresh(); // a failed listing keeps the last list, and says why
+  assert.match(reader.stats().lastError ?? "", /fetch failed/);
+  down = false;
+  await reader.refresh();
+  assert.deepEqual(
+    { ...reader.stats(), url: undefined },
+    { url: undefined, requests: 2, errors: 1, lastError: null, instances: 0 },
+  );
+});
