@@ -206,6 +206,17 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
     );
   }
   const remoteRead = (values["remote-read"] ?? env.ZEROAPM_REMOTE_READ ?? "").trim();
+  const remoteWrite = (values["remote-write"] ?? env.ZEROAPM_REMOTE_WRITE?.split(",") ?? [])
+    .map((u) => u.trim()).filter((u) => u !== "").map((u) => httpUrl(u, "--remote-write"));
+  // A header with no remote (an EnvironmentFile not loaded, say) would start and send nothing.
+  const lonely = (flag: string, env: string) =>
+    new ConfigError(`${flag}-header without a remote: give ${flag} URL (or ${env})`);
+  if (remoteWrite.length === 0 && values["remote-write-header"]?.length) {
+    throw lonely("--remote-write", "ZEROAPM_REMOTE_WRITE");
+  }
+  if (remoteRead === "" && values["remote-read-header"]?.length) {
+    throw lonely("--remote-read", "ZEROAPM_REMOTE_READ");
+  }
   return {
     help: false,
     config: {
@@ -226,8 +237,7 @@ export function resolveConfig(args: string[], env: Record<string, string | undef
       allowedHosts: allowedHosts(values["allowed-host"] ?? env.ZEROAPM_ALLOWED_HOST?.split(",")),
       rules: values.rules ?? env.ZEROAPM_RULES ?? null,
       otlp,
-      remoteWrite: (values["remote-write"] ?? env.ZEROAPM_REMOTE_WRITE?.split(",") ?? [])
-        .map((u) => u.trim()).filter((u) => u !== "").map((u) => httpUrl(u, "--remote-write")),
+      remoteWrite,
       remoteWriteHeaders: headers(values["remote-write-header"] ?? [], "--remote-write-header"),
       remoteRead: remoteRead ? httpUrl(remoteRead, "--remote-read") : null,
       remoteReadHeaders: headers(values["remote-read-header"] ?? [], "--remote-read-header"),

@@ -247,6 +247,8 @@ Deno.test("config takes remote write URLs from repeated flags or a comma-separat
 
 Deno.test("config parses remote headers and never repeats a header value in an error", () => {
   const c = config([
+    "--remote-write",
+    "http://vm:8428/api/v1/write",
     "--remote-write-header",
     "Authorization: Bearer s3cret",
     "--remote-write-header",
@@ -257,10 +259,25 @@ Deno.test("config parses remote headers and never repeats a header value in an e
     "x-scope-orgid": "team-a",
   });
   assert.throws(
-    () => resolveConfig(["--remote-write-header", "Authorization Bearer s3cret"], {}),
-    (e: unknown) => e instanceof ConfigError && !e.message.includes("s3cret"),
+    () =>
+      resolveConfig(["--remote-write-header", "Authorization Bearer s3cret"], {
+        ZEROAPM_REMOTE_WRITE: "http://vm:8428/api/v1/write",
+      }),
+    (e: unknown) =>
+      e instanceof ConfigError && /must be "Name: value"/.test(e.message) &&
+      !e.message.includes("s3cret"),
   );
-  fails(["--remote-read-header", "X-Empty:"], "--remote-read-header");
+  fails(["--remote-read", "http://vm:8428", "--remote-read-header", "X-Empty:"], /"Name: value"/);
+});
+
+Deno.test("config refuses a remote header without its remote, which would start and send nothing", () => {
+  fails(
+    ["--remote-write-header", "Authorization: Bearer t"],
+    /^--remote-write-header without a remote: give --remote-write URL \(or ZEROAPM_REMOTE_WRITE\)$/,
+  );
+  fails(["--remote-read-header", "Authorization: Bearer t"], /--remote-read-header without/);
+  // A write remote does not make a read header useful, nor the other way round.
+  fails(["--remote-read", "http://vm:8428", "--remote-write-header", "A: b"], /--remote-write-h/);
 });
 
 Deno.test("config takes a remote read base URL from the flag or env", () => {
