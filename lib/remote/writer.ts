@@ -280,9 +280,13 @@ export class RemoteWriter {
     return labels;
   }
 
-  /** Log a failure, the same kind at most once per `logEveryMs`. */
+  /**
+   * Log a failure, the same kind at most once per `logEveryMs`. An answer's kind is its URL and
+   * status, not its text: VictoriaMetrics names the client's port in a 400, so each connection
+   * read as a new kind.
+   */
   #warn(kind: string, line: string): void {
-    const key = kind.replace(/\d+ samples/, "").slice(0, 80);
+    const key = kind.replace(/( answered \d+).*$/s, "$1").replace(/\d+ samples/, "").slice(0, 200);
     const t = this.#o.now();
     const last = this.#lastLog.get(key);
     if (last !== undefined && t - last < (this.#o.logEveryMs ?? 60_000)) return;

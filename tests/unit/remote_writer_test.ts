@@ -79,6 +79,25 @@ Deno.test("the writer drops a request a remote refuses with 400, counts it, and 
   assert.equal(lines.filter((l) => l.includes("answered 400")).length, 1, "logged once a minute");
 });
 
+Deno.test("the writer logs a refusal once a minute though each answer names another client port", async () => {
+  const q = new MemoryQueue();
+  for (let i = 0; i < 8; i++) q.append("svc/one", `m${i}`, 1000 + i, i);
+  let port = 60_000;
+  // As VictoriaMetrics answers a bad write: the text names the client's address.
+  const f = (() =>
+    Promise.resolve(
+      new Response(`remoteAddr: "127.0.0.1:${port++}"; cannot parse request`, { status: 400 }),
+    )) as typeof fetch;
+  const lines: string[] = [];
+  const w = writer(q, f, lines, { shards: 4 });
+  w.start();
+  await w.drained();
+  await w.stop();
+  assert.ok(port - 60_000 >= 2, `${port - 60_000} requests`);
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0], /answered 400: remoteAddr: "127\.0\.0\.1:6000\d"/);
+});
+
 Deno.test("the writer names series as Prometheus does and keeps each series' samples in order", async () => {
   const q = new MemoryQueue();
   for (let i = 0; i < 50; i++) {
