@@ -2,8 +2,9 @@
  * Alerts a previous collector run left pending or firing. After a restart they are not shown
  * as active (their condition may be long over: the instance stopped, or died while the
  * collector was down); each waits here until the engine's fresh verdict confirms it (`take`:
- * the engine carries on with the same alert) or `due` ends it: its instance is gone, stopped
- * or forgotten, or its confirmation time has passed.
+ * the engine carries on with the same alert, firing again at once if it had fired: `firedAt`)
+ * or `due` ends it: its instance is gone, stopped or forgotten, or its confirmation time has
+ * passed.
  *
  * @module
  */

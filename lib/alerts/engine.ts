@@ -114,6 +114,11 @@ interface Active {
   notified: boolean;
 }
 
+/** Whether an alert fired (and its firing was notified), in this run or an earlier one. */
+function hasFired(alert: Alert): boolean {
+  return alert.firedAt !== undefined;
+}
+
 /**
  * When an alert resolves: when its instance ended (`endedAt`, its last report), or now. Never
  * before it fired (or began) nor after now: an alert that fired on the instance's last data
@@ -165,8 +170,13 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     const loaded = store.load(historySize);
     recent = loaded.resolved;
     for (const alert of loaded.active) {
-      if (byName.has(alert.rule)) carried.add(key(alert.rule, alert.instance), alert);
-      else finish(alert, started, `rule "${alert.rule}" no longer exists`);
+      if (byName.has(alert.rule)) {
+        carried.add(key(alert.rule, alert.instance), alert);
+        continue;
+      }
+      finish(alert, started, `rule "${alert.rule}" no longer exists`);
+      // Told it fired, the receiver must be told it ended, as for every other ending.
+      if (hasFired(alert)) notifier?.notify("resolved", { ...alert });
     }
   }
 
@@ -219,8 +229,10 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
           value: v.value,
           message: v.message,
         };
-        const notified = old?.state === "firing";
-        alert.state = "pending";
+        // One that fired before carries on firing, told once: its firedAt says so across any
+        // number of restarts (a state saved as pending while it waited did not).
+        const notified = old !== undefined && hasFired(old);
+        alert.state = notified ? "firing" : "pending";
         entry = { alert, lastTrue: now, heldSince: v.since, notified };
         active.set(k, entry);
         save(alert);
@@ -354,7 +366,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       // Alerts of the previous run that the data has not confirmed in time end: a firing one
       // is resolved (and notified, as its firing was), a pending one forgotten.
       for (const { alert, why, endedAt } of carried.due(now, views, ended)) {
-        if (alert.state !== "firing") {
+        if (!hasFired(alert)) {
           try {
             store?.remove(alert.id);
           } catch { /* best effort */ }

@@ -258,6 +258,92 @@ Deno.test("a collector restart starts with no firing alert and re-evaluates from
   }
 });
 
+Deno.test("across two restarts in a row a carried alert fires once, goes on firing, and its end is told", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = { now: T0 };
+    const leaky = instanceView({ instance: "leaky" }, T0);
+    const healed = instanceView({ instance: "healed" }, T0);
+    const views = [leaky, healed];
+    const notifier = recorder();
+    const engine = () =>
+      createAlertEngine({
+        rules: DEFAULT_RULES,
+        now: () => clock.now,
+        store: openAlertStore(dir),
+        notifier,
+      });
+    const first = engine();
+    run(first, views, 0, 200, () => true, clock); // both leak 1 MB/s
+    first.close();
+    // Restart 1: the data confirms both; the page shows them firing, not pending again.
+    clock.now = T0 + 260_000;
+    const second = engine();
+    let s = 260;
+    while (second.list().active.length < 2 && s < 600) {
+      run(second, views, s, s++, () => true, clock);
+    }
+    assert.deepEqual(second.list().active.map((a) => `${a.state} ${a.instance}`).sort(), [
+      `firing ${healed.id}`,
+      `firing ${leaky.id}`,
+    ]);
+    second.close();
+    // Restart 2, right after the confirmation: leaky leaks on, healed is flat from now on.
+    clock.now = T0 + (s + 20) * 1000;
+    const third = engine();
+    const from = s + 20;
+    for (let t = from; t <= from + 460; t++) {
+      clock.now = T0 + t * 1000;
+      for (const v of views) {
+        v.lastSeen = clock.now;
+        const rss = 100 * MB + (v === leaky ? t : from) * MB;
+        third.observe(v, [[clock.now, { "mem.rss_bytes": rss }]]);
+      }
+      third.evaluate(clock.now, views);
+    }
+    assert.deepEqual(third.list().active.map((a) => `${a.state} ${a.instance}`), [
+      `firing ${leaky.id}`,
+    ]);
+    assert.deepEqual(notifier.events.sort(), [
+      `firing memory-leak ${healed.id}`,
+      `firing memory-leak ${leaky.id}`,
+      `resolved memory-leak ${healed.id}`,
+    ], "one firing each, and the healed one's end");
+    third.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a fired alert whose rule is gone after a restart is resolved, and told", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = { now: T0 };
+    const leaky = instanceView({ instance: "leaky" }, T0);
+    const first = createAlertEngine({
+      rules: DEFAULT_RULES,
+      now: () => clock.now,
+      store: openAlertStore(dir),
+      notifier: recorder(),
+    });
+    run(first, [leaky], 0, 200, () => true, clock);
+    first.close();
+    const notifier = recorder();
+    const renamed = DEFAULT_RULES.filter((r) => r.name !== "memory-leak");
+    const second = createAlertEngine({
+      rules: renamed,
+      now: () => clock.now,
+      store: openAlertStore(dir),
+      notifier,
+    });
+    assert.deepEqual(notifier.events, [`resolved memory-leak ${leaky.id}`]);
+    assert.equal(second.list().recent[0].message, 'rule "memory-leak" no longer exists');
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("after a restart an instance last seen before it gets 'for' to report again", () => {
   const clock = { now: T0 + 3_600_000 };
   const notifier = recorder();
