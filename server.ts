@@ -9,7 +9,7 @@ import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/transport/keys.ts";
 import { isLoopback, loginUrl } from "./lib/http/auth.ts";
 import { loadRules, RulesError } from "./lib/alerts/mod.ts";
-import { collectingLine, runningLine } from "./lib/banner.ts";
+import { collectingLine, rulesLine, runningLine } from "./lib/banner.ts";
 import { redact } from "./lib/remote/url.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { listenForSignals } from "./lib/signals.ts";
@@ -101,9 +101,7 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   if (config.remoteRead) console.log(`older history read from ${redact(config.remoteRead)}`);
-  console.log(
-    config.rules ? `alert rules from ${config.rules}` : "built-in alert rules (--rules FILE)",
-  );
+  console.log(rulesLine(config.rules, rules?.rules.length, rules?.webhooks.length));
   if (config.tokenGenerated && config.token) {
     const wildcard = config.httpHost === "0.0.0.0" || config.httpHost === "::";
     console.log(`dashboard token generated; open ${loginUrl(collector.httpUrl, config.token)}`);

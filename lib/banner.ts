@@ -16,6 +16,17 @@ export function collectingLine(zmqEndpoint: string, sub: string | null): string 
   return `collecting on ${zmqEndpoint}${sub ? ` and from PUB ${sub}` : ""}`;
 }
 
+/**
+ * Which alert rules run: the built-in ones, or a file's, counted, so a file that loaded no rule
+ * (`rules: []`) says that nothing will alert.
+ */
+export function rulesLine(file: string | null, rules?: number, webhooks = 0): string {
+  if (file === null) return "built-in alert rules (--rules FILE)";
+  const hooks = webhooks === 1 ? "1 webhook" : `${webhooks} webhooks`;
+  if (!rules) return `alert rules from ${file}: none, so nothing alerts (${hooks})`;
+  return `alert rules from ${file}: ${rules === 1 ? "1 rule" : `${rules} rules`}, ${hooks}`;
+}
+
 /** The addresses read from a collector's output so far. */
 export interface Banner {
   httpUrl?: string;

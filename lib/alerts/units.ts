@@ -40,6 +40,7 @@ export function parseDuration(text: string): number | null {
 
 /** `512MiB`, `1.5 GB`, `800kB` -> bytes (MB = 10^6, MiB = 2^20); null when not a size. */
 export function parseSize(text: string): number | null {
+  if (/^0+(\.0+)?$/.test(text.trim())) return 0; // nothing needs no unit
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)$/i.exec(text.trim());
   return m ? Number(m[1]) * UNITS_BYTES[m[2].toLowerCase()] : null;
 }

@@ -138,7 +138,7 @@ alerts: []
     `rules.yaml:6:12: rule "a": "value" must be a number, got "high"`,
     `rules.yaml:9:5: rule "a": unknown key "fro" for an absence rule (expected name, kind, service, instance, for, keep_firing_for)`,
     `rules.yaml:12:13: rule "b": "growth" must be a rate like 50MB/h, got "fast"`,
-    `rules.yaml:13:17: rule "b": "confidence" must be a number between 0 and 1 (e.g. 0.95), got 2`,
+    `rules.yaml:13:17: rule "b": "confidence" must be a number above 0 and below 1 (e.g. 0.95), got 2`,
     `rules.yaml:14:5: rule 4: "name" is missing`,
     `rules.yaml:14:11: rule 4: "kind" must be threshold, absence or leak, got "nonsense"`,
     `rules.yaml:15:5: rule "c": a leak rule needs "growth" (e.g. 50MB/h), "within" (e.g. 6h) or both`,
@@ -191,6 +191,8 @@ Deno.test("units: durations, sizes (MB decimal, MiB binary) and rates", () => {
   assert.equal(parseSize("512MiB"), 512 * 2 ** 20);
   assert.equal(parseSize("1.5 GB"), 1.5e9);
   assert.equal(parseSize("12 parsecs"), null);
+  assert.equal(parseSize("0"), 0, "nothing needs no unit, as a duration of 0");
+  assert.equal(parseSize("5"), null, "anything else does");
   assert.equal(parseRate("50MB/h"), 50);
   assert.equal(parseRate("1MB/min"), 60);
   assert.equal(parseRate("80kB/s"), 288);

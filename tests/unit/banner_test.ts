@@ -4,6 +4,7 @@ import {
   collectingLine,
   connectEndpoint,
   readBannerLine,
+  rulesLine,
   runningLine,
 } from "../../lib/banner.ts";
 
@@ -27,4 +28,14 @@ Deno.test("apps connect to loopback for a collector bound to every interface", (
   assert.equal(connectEndpoint("tcp://*:5555"), "tcp://127.0.0.1:5555");
   assert.equal(connectEndpoint("tcp://[::]:5555"), "tcp://[::1]:5555");
   assert.equal(connectEndpoint("tcp://10.0.0.7:5555"), "tcp://10.0.0.7:5555");
+});
+
+Deno.test("the rules line counts a file's rules and webhooks, and says when none will alert", () => {
+  assert.equal(rulesLine(null), "built-in alert rules (--rules FILE)");
+  assert.equal(rulesLine("rules.yaml", 3, 1), "alert rules from rules.yaml: 3 rules, 1 webhook");
+  assert.equal(rulesLine("r.yaml", 1, 2), "alert rules from r.yaml: 1 rule, 2 webhooks");
+  assert.equal(
+    rulesLine("r.yaml", 0, 0),
+    "alert rules from r.yaml: none, so nothing alerts (0 webhooks)",
+  );
 });
