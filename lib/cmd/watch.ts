@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { listenForSignals, relaySignals } from "../signals.ts";
 import os from "node:os";
 import { COLLECTOR_ENV, collectorEndpoint, createAgent } from "../agent/agent.ts";
 import { rateLimitedReporter } from "../agent/report.ts";
@@ -18,6 +17,7 @@ import { UsageError } from "../cli.ts";
 import { createWatchReaders, type WatchReaders } from "../sidecar/readers.ts";
 import { clientKeysFromEnv } from "../transport/keys.ts";
 import { errorMessage } from "../errors.ts";
+import { listenForSignals, relaySignals } from "../signals.ts";
 
 /** Signals passed on to the command. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
