@@ -21,6 +21,12 @@ export function replaceAgentSection(doc: string, section: string): string {
   return doc.slice(0, start + 1) + section.trimEnd() + "\n" + (next < 0 ? "" : doc.slice(next));
 }
 
+/** The line that dates a section re-run alone. */
+export function rerunNote(date: string): string {
+  return `_Re-run alone (\`deno run -A bench/agent_cost_main.ts\`) at ${date}; the sections ` +
+    "around it are from the full run under Machine._";
+}
+
 async function main() {
   const arg = (name: string, d: number) => {
     const i = Deno.args.indexOf(`--${name}`);
@@ -38,6 +44,8 @@ async function main() {
     { agentCost, targets: AGENT_TARGETS } as unknown as BenchResults,
     (s = "") => lines.push(s),
   );
+  // Said under the heading: this section is newer than the run the rest of the file is from.
+  lines.splice(2, 0, rerunNote(new Date().toISOString()), "");
   const section = lines.join("\n") + "\n";
   if (Deno.args.includes("--dry")) {
     console.log(section);
