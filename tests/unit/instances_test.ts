@@ -358,6 +358,24 @@ Deno.test("the clock offset follows a stepped agent clock within a minute", () =
   assert.equal(t, arrival, "placed at its real time again");
 });
 
+Deno.test("one frame with a wild send time does not hold the instance's later samples", () => {
+  const reg = new Instances();
+  const id = instanceId("svc", "host:1");
+  let arrival = T0;
+  for (let i = 0; i < 5; i++) placeOne(reg, i, (arrival += 1000) - 2, arrival); // offset 2 ms
+  // A glitch (or a hostile sender): the protocol's latest time. Its point lands at arrival.
+  assert.equal(placeOne(reg, 5, 8.64e15, arrival += 1000), arrival);
+  assert.equal(reg.get(id)!.clockOffsetMs, 2, "the estimate did not take it");
+  // The next samples keep the agent's own spacing, on the collector's timeline.
+  for (let i = 6; i < 10; i++) {
+    assert.equal(placeOne(reg, i, (arrival += 1000) - 2, arrival), arrival, `sample ${i}`);
+  }
+  // A clock really stepped forward is taken at its second frame.
+  assert.equal(placeOne(reg, 10, (arrival += 1000) + 60_000, arrival), arrival, "clamped");
+  placeOne(reg, 11, (arrival += 1000) + 60_000, arrival);
+  assert.equal(reg.get(id)!.clockOffsetMs, -60_000);
+});
+
 Deno.test("an instance that comes back with a new start time is one line with a restart counted", () => {
   const reg = new Instances();
   const id = instanceId("svc", "host:1");
