@@ -9,10 +9,11 @@
  * It exports to http://localhost:4318/v1/metrics, the collector's OTLP default
  * (OTEL_EXPORTER_OTLP_ENDPOINT moves it), every OTEL_METRIC_EXPORT_INTERVAL ms (default 60 000;
  * zeroapm takes an OTLP instance as stale after 3 of those). Packages:
- * npm install @opentelemetry/sdk-metrics @opentelemetry/resources
+ * npm install @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/resources
  *   @opentelemetry/exporter-metrics-otlp-proto @opentelemetry/host-metrics
  */
 import process from "node:process";
+import { metrics } from "@opentelemetry/api";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import {
@@ -36,6 +37,9 @@ const provider = new MeterProvider({
 });
 new HostMetrics({ meterProvider: provider, metricGroups: ["process.cpu", "process.memory"] })
   .start();
+// Instrumentations (an HTTP server's request durations) and the app's own metrics take their
+// meters from the API: without this they record into a no-op provider, and nothing arrives.
+metrics.setGlobalMeterProvider(provider);
 
 // Send what is still unsent on the way out.
 for (const signal of ["SIGTERM", "SIGINT"]) {

@@ -14,6 +14,17 @@ const NODE = "/usr/bin/node";
 const EXAMPLE = new URL("../../examples/otel_node.mjs", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+/**
+ * The app: request durations recorded through the OpenTelemetry API, as an HTTP server
+ * instrumentation records them; they reach the collector only through the global provider.
+ */
+const APP = `
+const { metrics } = require("@opentelemetry/api");
+const duration = metrics.getMeter("app").createHistogram("http.server.request.duration", { unit: "s" });
+const attrs = { "http.request.method": "GET", "http.route": "/orders", "http.response.status_code": 200 };
+setInterval(() => duration.record(0.012, attrs), 50);
+`;
+
 Deno.test({
   name: "the Node OpenTelemetry example reports its process's CPU and memory as its own line",
   // CI installs Node with the machine; elsewhere a missing node is not this test's failure.
@@ -22,7 +33,7 @@ Deno.test({
     const c = await startTestCollector({ otlp: "127.0.0.1:0" });
     const spawnedAt = Date.now();
     const child = new Deno.Command(NODE, {
-      args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
+      args: ["--import", EXAMPLE, "-e", APP],
       cwd: ROOT,
       env: {
         OTEL_SERVICE_NAME: "bookings",
@@ -57,6 +68,14 @@ Deno.test({
         return v && v.received >= view.received + 5 && v;
       }, "five more exports");
       assert.equal(later.restarts, 0);
+      // The app's requests, recorded through the API, fill the service card.
+      const services = await waitFor(async () => {
+        const list = await (await fetch(`${c.httpUrl}/api/services`)).json();
+        return (list as Array<{ service: string; http: { requestsPerS: number } | null }>).find((
+          s,
+        ) => s.service === "bookings" && s.http !== null);
+      }, "the app's requests on its service card");
+      assert.ok(services.http!.requestsPerS > 0, JSON.stringify(services));
       assert.ok(
         later.startedAt! >= spawnedAt - 1000 && later.startedAt! <= Date.now(),
         `started ${later.startedAt! - spawnedAt} ms after the spawn`,
