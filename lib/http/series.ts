@@ -71,6 +71,7 @@ export async function seriesHandler(
     }
     const t = now();
     const to = int(q, "to", t);
+    if (to <= 0) throw new BadRequest(`to: must be after 0 (ms since the epoch), got ${to}`);
     const from = int(q, "from", to - 3_600_000);
     if (from < 0) throw new BadRequest(`from: must be at least 0, got ${from}`);
     if (to > t + SERIES_LIMITS.maxAheadMs) {

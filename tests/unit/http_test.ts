@@ -277,6 +277,8 @@ Deno.test("/api/series refuses bad parameters with a 400 that names the paramete
     // Issue 16.1: the range a history query may ask for is bounded by the clock.
     ["/api/series?instance=a&metric=m&from=0&to=8640000000000000&points=1", /^to: must be at most/],
     ["/api/series?instance=a&metric=m&from=-5&to=10", /^from: must be at least 0/],
+    // Only `to` given, and wrong: the error names `to`, not the `from` derived from it.
+    ["/api/series?instance=a&metric=m&to=-1", /^to: must be after 0/],
     [
       `/api/series?${Array.from({ length: 11 }, (_, i) => `instance=i${i}`).join("&")}&${
         Array.from({ length: 10 }, (_, i) => `metric=m${i}`).join("&")
