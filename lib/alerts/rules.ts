@@ -334,7 +334,10 @@ function parseRule(item: unknown, index: number, at: At, errors: string[]): Rule
     if (conf !== undefined) {
       const c = isScalar(conf) ? conf.value : undefined;
       if (typeof c !== "number" || !(c > 0 && c < 1)) {
-        fail(conf, `"confidence" must be a number above 0 and below 1 (e.g. 0.95), got ${show(conf)}`);
+        fail(
+          conf,
+          `"confidence" must be a number above 0 and below 1 (e.g. 0.95), got ${show(conf)}`,
+        );
       } else minConfidence = c;
     }
     if (growth === undefined && within === undefined && errors.length === before) {
