@@ -9,8 +9,8 @@
  * buckets of lib/histogram.ts (each OTLP bucket's count goes to our bucket holding its upper
  * bound): cumulative ones become histograms the collector derives percentiles from and merges
  * per service; delta ones arrive as their derived series. Histograms in seconds (`unit: "s"`)
- * are scaled to ms and named `<name>_ms`. Point attributes are labels (dots become
- * underscores). Metrics of OpenTelemetry's conventions that zeroapm has a series for (process
+ * are scaled to ms and named `<name>_ms`. Point attributes are labels (`labelName`: dots and
+ * other characters become underscores, camelCase snake_case). Metrics of OpenTelemetry's conventions that zeroapm has a series for (process
  * CPU and memory, HTTP server durations) arrive under zeroapm's names (conventions.ts). A
  * point that cannot be mapped is rejected and counted by reason; the rest of the request still
  * goes in (OTLP partial success). See docs/protocol.md.
@@ -355,7 +355,18 @@ function key(name: string, labels: Record<string, string>): string {
   }
 }
 
-/** Point attributes as labels: `http.route` -> `http_route`; scalar values only. */
+/**
+ * An attribute key as a label name (`[a-z_][a-z0-9_]*`): `http.route` -> `http_route`,
+ * `customerTier` -> `customer_tier`, `Weird-Key` -> `weird_key`. An SDK's keys follow no one
+ * rule, and a key we could not name refused its whole data point.
+ */
+export function labelName(key: string): string {
+  const snake = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_");
+  return /^[0-9]/.test(snake) ? `_${snake}` : snake;
+}
+
+/** Point attributes as labels (see {@link labelName}); scalar values only. */
 function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> {
   if (attributes.length > OTLP_LIMITS.maxAttributes) {
     throw new RefuseRequest(
@@ -370,7 +381,7 @@ function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> 
     if (v === undefined) {
       throw new Refuse("wrong_type", `${name}: attribute ${kv.key.slice(0, 40)} is not a scalar`);
     }
-    const label = kv.key.replaceAll(".", "_");
+    const label = labelName(kv.key);
     if (Object.hasOwn(labels, label)) {
       throw new Refuse("invalid_name", `${name}: attribute ${label} given twice`);
     }

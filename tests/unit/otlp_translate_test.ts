@@ -8,7 +8,7 @@ import { AggregationTemporality, MeterProvider, MetricReader } from "@openteleme
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { createOtlpCodec, type Encoding } from "../../lib/otlp/decode.ts";
-import { translate, type Translation } from "../../lib/otlp/translate.ts";
+import { labelName, translate, type Translation } from "../../lib/otlp/translate.ts";
 import { OTLP_INTERVAL_MS } from "../../lib/otlp/identity.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
 import type { Message } from "../../lib/protocol.ts";
@@ -379,6 +379,23 @@ Deno.test("points that cannot be mapped are rejected by reason; the others go in
     Object.fromEntries([...t.rejected].map(([r, { count }]) => [r, count])),
     { invalid_name: 3, missing_field: 1, invalid_number: 1, wrong_type: 2 },
   );
+});
+
+Deno.test("attribute keys an SDK writes in any style become label names, not refusals", () => {
+  const attrs = ["customerTier", "Weird-Key", "http.route", "2xx", "snake_case"].map((key) => ({
+    key,
+    value: { stringValue: "v" },
+  }));
+  const t = translated(
+    jsonRequest([{ name: "orders.open", gauge: { dataPoints: [point(3, attrs)] } }]),
+  );
+  assert.ok(t.ok);
+  assert.deepEqual(t.rejected.size, 0, JSON.stringify([...t.rejected]));
+  assert.deepEqual(Object.keys(t.messages[0].samples[0].metrics), [
+    'orders.open{_2xx="v",customer_tier="v",http_route="v",snake_case="v",weird_key="v"}',
+  ]);
+  assert.equal(labelName("HTTPServer"), "httpserver");
+  assert.equal(labelName("k8s.pod.name"), "k8s_pod_name");
 });
 
 Deno.test("a resource without service.name has every point rejected", () => {
