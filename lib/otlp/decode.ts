@@ -275,9 +275,18 @@ export function metricKind(m: Metric): MetricKind | undefined {
   return undefined;
 }
 
+/**
+ * A double as OTLP/JSON may write it: a number, or (proto3's JSON mapping) a string such as
+ * "1.5" or "NaN"; NaN for anything else.
+ */
+function double(v: unknown): number {
+  if (typeof v === "number") return v;
+  return typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+}
+
 /** A gauge or sum point's value; undefined when it has none, NaN when it is not a number. */
 export function numberValue(p: NumberDataPoint): number | undefined {
-  if (has(p, "asDouble")) return typeof p.asDouble === "number" ? p.asDouble : NaN;
+  if (has(p, "asDouble")) return double(p.asDouble);
   if (has(p, "asInt")) return int64(p.asInt);
   return undefined;
 }
@@ -288,6 +297,6 @@ export function scalarValue(v: AnyValue | null | undefined): string | number | b
   if (has(v, "stringValue") && typeof v.stringValue === "string") return v.stringValue;
   if (has(v, "boolValue") && typeof v.boolValue === "boolean") return v.boolValue;
   if (has(v, "intValue")) return int64(v.intValue);
-  if (has(v, "doubleValue") && typeof v.doubleValue === "number") return v.doubleValue;
+  if (has(v, "doubleValue") && !Number.isNaN(double(v.doubleValue))) return double(v.doubleValue);
   return undefined;
 }

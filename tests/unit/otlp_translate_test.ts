@@ -470,12 +470,24 @@ Deno.test("bad protobuf and bad JSON are decode failures, never exceptions", () 
   }
 });
 
+Deno.test("doubles written as strings, as proto3's JSON mapping allows, are read", () => {
+  const attrs = [{ key: "ratio", value: { doubleValue: "0.25" } }];
+  const t = translated(jsonRequest([
+    { name: "load", gauge: { dataPoints: [{ timeUnixNano: nanos(T0), asDouble: "1.5" }] } },
+    { name: "part", gauge: { dataPoints: [{ ...point(2, attrs) as object }] } },
+    { name: "nan", gauge: { dataPoints: [{ timeUnixNano: nanos(T0), asDouble: "NaN" }] } },
+  ]));
+  assert.ok(t.ok);
+  assert.deepEqual(t.messages[0].samples[0].metrics, { load: 1.5, 'part{ratio="0.25"}': 2 });
+  assert.deepEqual([...t.rejected.keys()], ["invalid_number"], "NaN is still not a value");
+});
+
 Deno.test("JSON of the wrong shape refuses the request or the point, never throws", () => {
   const whole = translated({ resourceMetrics: 7 });
   assert.deepEqual(whole.ok ? null : whole.reason, "wrong_type");
   const t = translated(jsonRequest([
     { name: 5, gauge: { dataPoints: [point(1)] } },
-    { name: "g", gauge: { dataPoints: [{ timeUnixNano: nanos(T0), asDouble: "1" }] } },
+    { name: "g", gauge: { dataPoints: [{ timeUnixNano: nanos(T0), asDouble: "one" }] } },
     { name: "g", gauge: { dataPoints: [{ timeUnixNano: "soon", asDouble: 1 }] } },
     {
       name: "h",
