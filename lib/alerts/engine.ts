@@ -155,11 +155,19 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   });
   let recent: Alert[] = [];
 
+  let failedSaves = 0; // a full disk fails every save: one line a minute, with a count
+  let saidAt = -Infinity;
   const save = (alert: Alert) => {
     try {
       store?.save(alert);
     } catch (e) {
-      log(`alerts: cannot store ${alert.id}: ${errorMessage(e)}`);
+      const now = opts.now();
+      if (now - saidAt < 60_000) failedSaves++;
+      else {
+        const more = failedSaves > 0 ? ` (${failedSaves} more since the last line)` : "";
+        log(`alerts: cannot store ${alert.id}: ${errorMessage(e)}${more}`);
+        [saidAt, failedSaves] = [now, 0];
+      }
     }
     try {
       opts.onChange?.({ ...alert });

@@ -440,3 +440,40 @@ Deno.test("with its RSS history primed, a leak alert goes on across a collector 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a store that cannot write (a full disk) is said once a minute, with a count", () => {
+  const clock = { now: T0 };
+  const lines: string[] = [];
+  const full = () => {
+    throw new Error("database or disk is full");
+  };
+  const engine = createAlertEngine({
+    rules: parseRules(
+      `rules: [{ name: hot, kind: threshold, metric: cpu.percent, op: ">", value: 1, for: 0s }]`,
+    ),
+    now: () => clock.now,
+    store: {
+      save: full,
+      remove: full,
+      load: () => ({ active: [], resolved: [] }),
+      prune: full,
+      close() {},
+    },
+    log: (l) => lines.push(l),
+  });
+  const views = Array.from({ length: 20 }, (_, i) => instanceView({ instance: `i${i}` }, T0));
+  const report = (cpu: number) => {
+    for (const v of views) {
+      v.lastSeen = clock.now;
+      engine.observe(v, [[clock.now, { "cpu.percent": cpu }]]);
+    }
+    engine.evaluate(clock.now, views);
+  };
+  report(50); // 20 alerts fire: every save fails
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0], /^alerts: cannot store hot\|.*: database or disk is full$/);
+  clock.now += 61_000;
+  report(0); // and resolve
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(lines[1], /\(\d+ more since the last line\)$/);
+});
