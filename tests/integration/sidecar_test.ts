@@ -345,8 +345,10 @@ Deno.test("one Ctrl-C in a terminal reaches the watched command once, also throu
     const watchArgs = `--service ctrlc --collector tcp://127.0.0.1:9 -- python3 ${dir}/counter.py`;
     for (
       const command of [
-        `${Deno.execPath()} run -A ${MAIN} ${watchArgs}`,
-        `${Deno.execPath()} task watch ${watchArgs}`, // deno task passes the signal on too
+        // exec: script(1) runs it through $SHELL -c, and a shell left waiting (dash, CI's
+        // /bin/sh) is in the foreground group too and dies of the Ctrl-C itself: status 130.
+        `exec ${Deno.execPath()} run -A ${MAIN} ${watchArgs}`,
+        `exec ${Deno.execPath()} task watch ${watchArgs}`, // deno task passes the signal on too
       ]
     ) {
       // script(1) runs it on a pseudo-terminal; a 0x03 byte typed into it is Ctrl-C, sent
@@ -369,7 +371,7 @@ Deno.test("one Ctrl-C in a terminal reaches the watched command once, also throu
         await keys.write(new Uint8Array([3]));
         await waitFor(() => /total \d+/.test(out), `the command's count: ${out}`);
         assert.match(out, /total 1\b/, `${command}\n${out}`);
-        assert.equal((await child.status).code, 0, out);
+        assert.equal((await child.status).code, 0, `${command}\n${out}`);
       } finally {
         await keys.close().catch(() => {});
         try {
