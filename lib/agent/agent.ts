@@ -301,9 +301,14 @@ function connect(
   try {
     return connectCollector(endpoint, { curve, onError });
   } catch (e) {
-    const from = option === undefined ? ` (from ${COLLECTOR_ENV})` : "";
-    throw new TypeError(`cannot use collector endpoint "${endpoint}"${from}: ${errorMessage(e)}`);
+    throw new TypeError(endpointError(endpoint, option, e));
   }
+}
+
+/** Why `endpoint` cannot be used, naming {@link COLLECTOR_ENV} when it came from there. */
+export function endpointError(endpoint: string, option: string | undefined, e: unknown): string {
+  const from = option === undefined ? ` (from ${COLLECTOR_ENV})` : "";
+  return `cannot use collector endpoint "${endpoint}"${from}: ${errorMessage(e)}`;
 }
 
 function resolveIdentity(o: AgentOptions, start: number): Identity {

@@ -8,7 +8,7 @@
  * @module
  */
 import os from "node:os";
-import { COLLECTOR_ENV, collectorEndpoint, createAgent } from "../agent/agent.ts";
+import { collectorEndpoint, createAgent, endpointError } from "../agent/agent.ts";
 import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
 import { connectCollector } from "../agent/transport.ts";
@@ -63,8 +63,7 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
       curve: await clientKeysFromEnv(Deno.env.toObject()),
     });
   } catch (e) {
-    const from = args.collector === undefined ? ` (from ${COLLECTOR_ENV})` : "";
-    return usage(`cannot use collector endpoint "${collector}"${from}: ${errorMessage(e)}`);
+    return usage(endpointError(collector, args.collector, e));
   }
   const agentOptions = {
     service: args.service,
@@ -157,6 +156,12 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
   let code: number;
   if (child) {
     code = exitCodeOf(await child.status);
+    if ((agent?.stats().seq ?? 0) === 0) {
+      io.error(
+        `watch: "${args.command!.join(" ")}" (pid ${pid}) exited with status ${code} before its ` +
+          `first reading; nothing was reported`,
+      );
+    }
   } else if (!readers) {
     code = 1;
   } else {

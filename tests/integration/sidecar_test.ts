@@ -302,6 +302,20 @@ Deno.test("watch --help prints its usage on stdout and exits 0; after -- it is t
   assert.equal(new TextDecoder().decode(passed.stdout), "--help\n");
 });
 
+Deno.test("watch says so when its command exits before its first reading, and keeps its status", async () => {
+  const gone = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--service", "e", "--collector", "tcp://127.0.0.1:9", "--", "true"],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(gone.stderr);
+  assert.equal(gone.code, 0, err);
+  assert.match(
+    err,
+    /watch: "true" \(pid \d+\) exited with status 0 before its first reading; nothing was reported/,
+  );
+});
+
 Deno.test("watch without its collector says so naming the endpoint, and says when it connects", async () => {
   const endpoint = `tcp://127.0.0.1:${freePort()}`;
   const w = watch(["--service", "early-watch", "--collector", endpoint, "--", "sleep", "60"]);
