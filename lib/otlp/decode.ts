@@ -265,6 +265,18 @@ export function int64(v: Int64 | string | null | undefined): number {
   return typeof v === "object" && typeof v.toNumber === "function" ? v.toNumber() : NaN;
 }
 
+/**
+ * A 64-bit integer attribute value, exactly: a number while it is a safe integer (so
+ * `process.pid` stays a number), else its decimal text (a span or user id past 2^53 would
+ * otherwise become a neighbour's label); NaN for what is no integer.
+ */
+function exactInt(v: Int64 | string | null | undefined): number | string {
+  const n = int64(v);
+  if (Number.isSafeInteger(n) || typeof v === "number" || v === null || v === undefined) return n;
+  const text = typeof v === "string" ? v.trim() : String(v);
+  return /^-?\d+$/.test(text) ? text.replace(/^(-?)0+(?=\d)/, "$1") : NaN;
+}
+
 // A set field is an own property of a protobufjs message (unset ones sit on its prototype),
 // and of a parsed JSON object: so one test answers for both forms.
 const has = (o: object, key: string) => Object.hasOwn(o, key);
@@ -296,7 +308,7 @@ export function scalarValue(v: AnyValue | null | undefined): string | number | b
   if (typeof v !== "object" || v === null) return undefined;
   if (has(v, "stringValue") && typeof v.stringValue === "string") return v.stringValue;
   if (has(v, "boolValue") && typeof v.boolValue === "boolean") return v.boolValue;
-  if (has(v, "intValue")) return int64(v.intValue);
+  if (has(v, "intValue")) return exactInt(v.intValue);
   if (has(v, "doubleValue") && !Number.isNaN(double(v.doubleValue))) return double(v.doubleValue);
   return undefined;
 }

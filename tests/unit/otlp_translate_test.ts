@@ -438,6 +438,25 @@ Deno.test("bucket counts that do not fit the bounds are rejected", () => {
   ]);
 });
 
+Deno.test("64-bit integer attributes keep every digit; a pid stays a number for the instance name", () => {
+  const attrs = [
+    { key: "user_id", value: { intValue: "9007199254740993" } }, // 2^53 + 1
+    { key: "shard", value: { intValue: "-0042" } },
+    { key: "small", value: { intValue: 7 } },
+  ];
+  const t = translated(jsonRequest([{ name: "orders", gauge: { dataPoints: [point(1, attrs)] } }], [
+    { key: "service.name", value: { stringValue: "svc" } },
+    { key: "host.name", value: { stringValue: "h" } },
+    { key: "process.pid", value: { intValue: "4242" } },
+  ]));
+  assert.ok(t.ok);
+  assert.deepEqual(Object.keys(t.messages[0].samples[0].metrics), [
+    'orders{shard="-42",small="7",user_id="9007199254740993"}',
+  ]);
+  const { instance, pid } = t.messages[0].identity;
+  assert.deepEqual([instance, pid], ["h:4242", 4242]);
+});
+
 Deno.test("the codec answers partial success and Status in a form the official SDK reads", () => {
   const pb = ProtobufMetricsSerializer.deserializeResponse(
     codec.encodeResponse(3, "why", "protobuf"),
