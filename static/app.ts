@@ -19,7 +19,7 @@ import { parseHash, type View } from "./url_state.ts";
 import type { HistoryInstance } from "./history.ts";
 import { createHistoryView } from "./history_setup.ts";
 import { ServiceHistory } from "./service_history.ts";
-import { ServicePanels, serviceUsage } from "./services.ts";
+import { serviceLive, ServicePanels, serviceUsage } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { AlertsPanel } from "./alerts.ts";
@@ -54,6 +54,7 @@ const panels = new ServicePanels(
   {
     onPick: (service) => setFocus(state.focus === service ? null : service),
     usage: (service, now) => serviceUsage(store.entries.values(), service, now),
+    live: (service, now) => serviceLive(store.entries.values(), service, now),
   },
 );
 
@@ -234,6 +235,7 @@ setupWindowPicker(byId("window"), state.windowMs, (ms) => {
 // Ages ("3 s ago"), staleness and the picker's list change with time alone, not with frames.
 setInterval(() => {
   live.refresh();
+  panels.refresh(clock.now());
   picker.update(store.keys(state.focus));
   alertsPanel.render();
   if (state.leaks.size > 0) trends.apply();
