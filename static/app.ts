@@ -31,6 +31,7 @@ import { LeakTrends } from "./leak_trends.ts";
 import { frameHandler } from "./frames.ts";
 import { renderConnection, renderFocus, renderQueueDelay, renderSummary } from "./header.ts";
 import { exposeDebug } from "./debug.ts";
+import { everyInstanceHidden, renderAllHidden } from "./all_hidden.ts";
 
 const clock = new ClockSync();
 const store = new Store(Math.max(...WINDOWS));
@@ -130,7 +131,23 @@ function toggleHidden(id: string): void {
 function applyHidden(): void {
   live.applyHidden();
   historyView.redraw();
+  paintAllHidden();
 }
+
+/** Say so when every instance the charts would draw is hidden (their lines are all gone). */
+function paintAllHidden(): void {
+  const ids = everyInstanceHidden(store.entries, state.hidden, state.focus, clock.now());
+  renderAllHidden({ note: byId("all-hidden"), text: byId("all-hidden-text") }, ids, state.focus);
+}
+byId("show-all").addEventListener("click", () => {
+  for (
+    const id of everyInstanceHidden(store.entries, state.hidden, state.focus, clock.now()) ?? []
+  ) {
+    state.hidden.delete(id);
+  }
+  applyHidden();
+  writeUrl();
+});
 
 function writeUrl(): void {
   const h = historyView.info();
@@ -236,6 +253,7 @@ setupWindowPicker(byId("window"), state.windowMs, (ms) => {
 setInterval(() => {
   live.refresh();
   panels.refresh(clock.now());
+  paintAllHidden(); // instances come and retire
   picker.update(store.keys(state.focus));
   alertsPanel.render();
   if (state.leaks.size > 0) trends.apply();

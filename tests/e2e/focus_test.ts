@@ -5,7 +5,9 @@
  * A click on a service card leaves only that service's lines in the live and history charts
  * (debug hook and canvas pixels), its chips in the legends and its rows in the table; the
  * link keeps the focus through a reload; widening again (the header's "show all", or the
- * focused card) brings every service back and keeps an instance the user hid hidden.
+ * focused card) brings every service back and keeps an instance the user hid hidden. With every
+ * instance it would draw hidden, the page says so above the charts, and its "Show all" brings
+ * them back.
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
@@ -291,6 +293,47 @@ Deno.test({
         await waitForPixels(page, "cpu-chart", APPS.a.rgb, 30, { tol: 24 });
         assertClean(w);
       });
+
+      await t.step(
+        "every instance hidden: a note says so, and its Show all shows them",
+        async () => {
+          assert.equal(await page.isVisible("#all-hidden"), false, "no note with lines drawn");
+          await page.click(`#instances tr[data-id="${APPS.a.id}"] .c-service`);
+          assert.equal(await page.isVisible("#all-hidden"), false, "the worker is still drawn");
+          // Narrowed to api, whose two instances are both hidden: its charts are empty.
+          await page.click('.svc[data-service="api"]');
+          await page.waitForSelector("#all-hidden", { state: "visible", timeout: 5_000 });
+          assert.equal(
+            await page.textContent("#all-hidden-text"),
+            "All 2 instances of api are hidden from the charts: click a row in Instances to show" +
+              " one, or",
+          );
+          await page.click("#focus-clear");
+          await page.waitForSelector("#all-hidden", { state: "hidden", timeout: 5_000 });
+          await page.click(`#instances tr[data-id="${APPS.w.id}"] .c-service`);
+          await page.waitForSelector("#all-hidden", { state: "visible", timeout: 5_000 });
+          assert.match(
+            (await page.textContent("#all-hidden-text")) ?? "",
+            /^All 3 instances are hidden from the charts/,
+          );
+          for (const app of ALL) await waitNoPixels(page, "cpu-chart", app.rgb);
+          // The history view draws the same instances: the note is there too.
+          await page.click("#tab-history");
+          assert.equal(await page.isVisible("#all-hidden"), true, "the note stays in history");
+          await page.click("#tab-live");
+          await page.click("#show-all");
+          await page.waitForSelector("#all-hidden", { state: "hidden", timeout: 5_000 });
+          assert.deepEqual((await snap(page)).hidden, []);
+          assert.deepEqual(await hiddenLines(page), {
+            [APPS.a.id]: false,
+            [APPS.b.id]: false,
+            [APPS.w.id]: false,
+          });
+          assert.deepEqual(hash(page).getAll("hide"), []);
+          for (const app of ALL) await waitForPixels(page, "cpu-chart", app.rgb, 30, { tol: 24 });
+          assertClean(w);
+        },
+      );
     } finally {
       for (const p of pages) await p.close().catch(() => {});
       await browser?.close();
