@@ -113,6 +113,7 @@ function setMetric(key: string | null, fromUrl = false): void {
 function setFocus(service: string | null, fromUrl = false): void {
   state.focus = service;
   panels.setFocus(service);
+  alertsPanel.setFocus(service);
   picker.update(store.keys(service));
   renderFocus(service);
   applyHidden();

@@ -7,10 +7,11 @@
  * link keeps the focus through a reload; widening again (the header's "show all", or the
  * focused card) brings every service back and keeps an instance the user hid hidden. With every
  * instance it would draw hidden, the page says so above the charts, and its "Show all" brings
- * them back.
+ * them back. The alerts panel lists the focused service's alerts only.
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
+import { parseRules } from "../../lib/alerts/rules.ts";
 import {
   assertClean,
   countPixels,
@@ -43,6 +44,17 @@ const APPS = {
 >;
 const ALL = Object.values(APPS);
 const QUEUE = "queue.depth";
+/** One alert, on the worker (its CPU is 40 ± 5 %), for the alerts panel's focus. */
+const RULES = `
+rules:
+  - name: worker-cpu-high
+    kind: threshold
+    service: worker
+    metric: cpu.percent
+    op: ">"
+    value: 5
+    for: 1s
+`;
 
 interface Debug {
   __zeroapm: {
@@ -54,6 +66,7 @@ interface Debug {
     };
     panels(): Array<{ service: string; focused: boolean }>;
     picker(): Array<{ key: string }>;
+    alerts(): { active: Array<{ rule: string; instance: string }> };
     history(): {
       loading: boolean;
       answers: number;
@@ -115,7 +128,10 @@ Deno.test({
   async fn(t) {
     await ensureBuiltWithCss();
     const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-focus-e2e-" });
-    const collector = await startTestCollector({ dataDir });
+    const collector = await startTestCollector({
+      dataDir,
+      rules: parseRules(RULES, "focus-rules.yaml"),
+    });
     let apps: FakeApp[] = [];
     let browser: Browser | null = null;
     const pages: Page[] = [];
@@ -334,6 +350,38 @@ Deno.test({
           assertClean(w);
         },
       );
+
+      await t.step("the alerts panel lists the focused service's alerts only", async () => {
+        const listed = () =>
+          page.evaluate(() =>
+            (globalThis as unknown as Debug).__zeroapm.alerts().active.map((a) => a.instance)
+          );
+        await page.waitForFunction(
+          () =>
+            (globalThis as unknown as Debug).__zeroapm.alerts().active
+              .some((a) => a.rule === "worker-cpu-high"),
+          undefined,
+          { timeout: 15_000 },
+        );
+        assert.deepEqual(await listed(), [APPS.w.id]);
+        await page.click('.svc[data-service="api"]');
+        assert.deepEqual(await listed(), [], "api has no alert");
+        assert.equal(await page.textContent("#alerts-empty"), "No alerts for api");
+        assert.equal(await page.isVisible("#alerts-empty"), true);
+        assert.equal(
+          await page.textContent("#alerts-summary"),
+          "none active · 1 in other services",
+        );
+        // The header's count is the page's: the worker's alert is still there.
+        assert.equal(await page.textContent("#alerts-badge"), "1 alert");
+        await page.click('.svc[data-service="worker"]');
+        assert.deepEqual(await listed(), [APPS.w.id]);
+        assert.match((await page.textContent("#alerts-summary")) ?? "", /^1 (firing|pending)$/);
+        await page.click("#focus-clear");
+        assert.deepEqual(await listed(), [APPS.w.id]);
+        assert.equal(await page.textContent("#alerts-empty"), "No alerts");
+        assertClean(w);
+      });
     } finally {
       for (const p of pages) await p.close().catch(() => {});
       await browser?.close();
