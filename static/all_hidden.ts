@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 /**
  * The note shown when every instance the charts would draw is hidden (each row clicked away):
- * the charts are then empty with nothing to say why. It says so, says how to bring them back
- * (a row in the Instances table, or its "Show all" button) and is gone as soon as one line is
- * drawn again. Instances outside the focused service and retired ones do not count: the charts
+ * the charts are then empty with nothing to say why. It says so above the charts, and in each
+ * of them, says how to bring them back (a row in the Instances table, or its "Show all"
+ * button) and is gone as soon as one line is drawn again. Instances outside the focused service and retired ones do not count: the charts
  * leave them out anyway.
  *
  * @module
@@ -40,12 +40,16 @@ export function allHiddenText(count: number, focus: string | null): string {
       " one, or";
 }
 
-/** Show the note for these hidden ids (null: hide it). */
+/**
+ * Show the note for these hidden ids (null: hide it); `page` gets `is-all-hidden`, which
+ * writes a short line in each empty chart too (style.css).
+ */
 export function renderAllHidden(
-  els: { note: HTMLElement; text: HTMLElement },
+  els: { page: HTMLElement; note: HTMLElement; text: HTMLElement },
   ids: string[] | null,
   focus: string | null,
 ): void {
   els.note.hidden = ids === null;
+  els.page.classList.toggle("is-all-hidden", ids !== null);
   if (ids !== null) setText(els.text, allHiddenText(ids.length, focus));
 }

@@ -138,7 +138,11 @@ function applyHidden(): void {
 /** Say so when every instance the charts would draw is hidden (their lines are all gone). */
 function paintAllHidden(): void {
   const ids = everyInstanceHidden(store.entries, state.hidden, state.focus, clock.now());
-  renderAllHidden({ note: byId("all-hidden"), text: byId("all-hidden-text") }, ids, state.focus);
+  renderAllHidden(
+    { page: document.body, note: byId("all-hidden"), text: byId("all-hidden-text") },
+    ids,
+    state.focus,
+  );
 }
 byId("show-all").addEventListener("click", () => {
   for (

@@ -333,6 +333,13 @@ Deno.test({
             /^All 3 instances are hidden from the charts/,
           );
           for (const app of ALL) await waitNoPixels(page, "cpu-chart", app.rgb);
+          // Each empty chart says so too: the note above may be scrolled out of view.
+          const inChart = () =>
+            page.evaluate(() =>
+              getComputedStyle(document.getElementById("cpu-chart")!.parentElement!, "::after")
+                .content
+            );
+          assert.match(await inChart(), /Every instance is hidden/);
           // The history view draws the same instances: the note is there too.
           await page.click("#tab-history");
           assert.equal(await page.isVisible("#all-hidden"), true, "the note stays in history");
@@ -346,6 +353,7 @@ Deno.test({
             [APPS.w.id]: false,
           });
           assert.deepEqual(hash(page).getAll("hide"), []);
+          assert.equal(await inChart(), "none");
           for (const app of ALL) await waitForPixels(page, "cpu-chart", app.rgb, 30, { tol: 24 });
           assertClean(w);
         },
