@@ -9,8 +9,9 @@
  * @module
  */
 import { isRetired } from "../lib/model/instance.ts";
-import type { Entry } from "./store.ts";
-import { setText } from "./dom.ts";
+import type { Entry, Store } from "./store.ts";
+import type { PageState } from "./page_state.ts";
+import { byId, setText } from "./dom.ts";
 
 /**
  * The ids the charts would draw at `now` (not retired; in the focused service, if any), when
@@ -52,4 +53,30 @@ export function renderAllHidden(
   els.note.hidden = ids === null;
   els.page.classList.toggle("is-all-hidden", ids !== null);
   if (ids !== null) setText(els.text, allHiddenText(ids.length, focus));
+}
+
+/** The note on the page's `#all-hidden`, with its "Show all" button wired. */
+export class AllHiddenNote {
+  constructor(
+    readonly store: Store,
+    readonly state: PageState,
+    readonly now: () => number,
+    /** "Show all" was clicked: the ids are out of `state.hidden`; redraw and write the URL. */
+    readonly onShow: () => void,
+  ) {
+    byId("show-all").addEventListener("click", () => {
+      for (const id of this.#ids() ?? []) this.state.hidden.delete(id);
+      this.onShow();
+    });
+  }
+
+  #ids(): string[] | null {
+    return everyInstanceHidden(this.store.entries, this.state.hidden, this.state.focus, this.now());
+  }
+
+  /** Show or hide the note (after a toggle, a focus, or time: instances come and retire). */
+  paint(): void {
+    const els = { page: document.body, note: byId("all-hidden"), text: byId("all-hidden-text") };
+    renderAllHidden(els, this.#ids(), this.state.focus);
+  }
 }

@@ -16,8 +16,7 @@ import { connectLive, liveUrl } from "./socket.ts";
 import { byId } from "./dom.ts";
 import { readWindow, setupWindowPicker, WINDOWS } from "./window_picker.ts";
 import { parseHash, type View } from "./url_state.ts";
-import type { HistoryInstance } from "./history.ts";
-import { createHistoryView } from "./history_setup.ts";
+import { createHistoryView, historyInstances } from "./history_setup.ts";
 import { ServiceHistory } from "./service_history.ts";
 import { serviceLive, ServicePanels, serviceUsage } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
@@ -26,12 +25,12 @@ import { AlertsPanel } from "./alerts.ts";
 import { watchRemotes } from "./remote_status.ts";
 import { cssVar, readTheme } from "./theme.ts";
 import { PageState, writeHash } from "./page_state.ts";
-import { LiveView, memLimitOf } from "./live_view.ts";
+import { LiveView } from "./live_view.ts";
 import { LeakTrends } from "./leak_trends.ts";
 import { frameHandler } from "./frames.ts";
 import { renderConnection, renderFocus, renderQueueDelay, renderSummary } from "./header.ts";
 import { exposeDebug } from "./debug.ts";
-import { everyInstanceHidden, renderAllHidden } from "./all_hidden.ts";
+import { AllHiddenNote } from "./all_hidden.ts";
 
 const clock = new ClockSync();
 const store = new Store(Math.max(...WINDOWS));
@@ -63,33 +62,11 @@ const historyView = createHistoryView({
   theme,
   state,
   now: () => clock.now(),
-  instances: historyInstances,
+  instances: () => historyInstances(store, state, (id) => trends.trendOf(id)),
   onRange: () => writeUrl(),
   range: initial.range,
   abs: initial.abs,
 });
-
-/**
- * Every known instance of the focused service (of all services without a focus) in table
- * order, with its hidden state, for the history view: it asks history for these only.
- */
-function historyInstances(): HistoryInstance[] {
-  const out: Array<HistoryInstance & { key: string }> = [];
-  for (const [id, e] of store.entries) {
-    if (state.focus !== null && e.view.service !== state.focus) continue;
-    out.push({
-      key: `${e.view.service}\u0000${e.view.instance}\u0000${id}`,
-      id,
-      name: `${e.view.service} · ${e.view.instance}`,
-      color: e.color,
-      intervalMs: e.view.intervalMs,
-      hidden: state.isHidden(id, e.view.service),
-      memLimit: memLimitOf(e),
-      memTrend: trends.trendOf(id),
-    });
-  }
-  return out.sort((a, b) => a.key.localeCompare(b.key));
-}
 
 const picker = new MetricPicker(
   [byId<HTMLSelectElement>("metric-picker"), byId<HTMLSelectElement>("hist-metric-picker")],
@@ -132,24 +109,9 @@ function toggleHidden(id: string): void {
 function applyHidden(): void {
   live.applyHidden();
   historyView.redraw();
-  paintAllHidden();
+  allHidden.paint();
 }
-
-/** Say so when every instance the charts would draw is hidden (their lines are all gone). */
-function paintAllHidden(): void {
-  const ids = everyInstanceHidden(store.entries, state.hidden, state.focus, clock.now());
-  renderAllHidden(
-    { page: document.body, note: byId("all-hidden"), text: byId("all-hidden-text") },
-    ids,
-    state.focus,
-  );
-}
-byId("show-all").addEventListener("click", () => {
-  for (
-    const id of everyInstanceHidden(store.entries, state.hidden, state.focus, clock.now()) ?? []
-  ) {
-    state.hidden.delete(id);
-  }
+const allHidden = new AllHiddenNote(store, state, () => clock.now(), () => {
   applyHidden();
   writeUrl();
 });
@@ -258,7 +220,7 @@ setupWindowPicker(byId("window"), state.windowMs, (ms) => {
 setInterval(() => {
   live.refresh();
   panels.refresh(clock.now());
-  paintAllHidden(); // instances come and retire
+  allHidden.paint(); // instances come and retire
   picker.update(store.keys(state.focus));
   alertsPanel.render();
   if (state.leaks.size > 0) trends.apply();
