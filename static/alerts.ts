@@ -4,8 +4,10 @@
  * `alerts` frame (once a second): firing first, then pending, each with its state, rule,
  * instance (`service · instance`), message and since/fired time. Resolved alerts come from
  * `GET /api/alerts` (`recent`), asked for on load, every 10 s, and soon after the active set
- * changes (an alert that leaves it has just resolved). Rows are keyed by alert id in Maps,
- * built once with `textContent` and refreshed in place.
+ * changes (an alert that leaves it has just resolved). With the page narrowed to one service,
+ * both lists show that service's alerts only and the panel's count says how many the other
+ * services have; the header's count stays the page's total. Rows are keyed by alert id in
+ * Maps, built once with `textContent` and refreshed in place.
  *
  * @module
  */
@@ -80,9 +82,21 @@ export class AlertsPanel {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #inflight = false;
   #fetches = 0;
+  #focus: string | null = null;
 
   constructor(readonly deps: AlertDeps) {
-    this.#paintBadge();
+    this.#paintBadge([]);
+  }
+
+  /** List only `service`'s alerts (null: every service's), as the charts show only its lines. */
+  setFocus(service: string | null): void {
+    this.#focus = service;
+    this.render();
+  }
+
+  #inFocus(list: readonly Alert[]): Alert[] {
+    const focus = this.#focus;
+    return focus === null ? [...list] : list.filter((a) => a.service === focus);
   }
 
   /** Start asking for resolved alerts (now, then every 10 s). */
@@ -138,17 +152,22 @@ export class AlertsPanel {
   render(): void {
     const now = this.deps.now();
     const els = this.deps.els;
-    sync(els.active, this.#activeItems, this.#active, (a, item) => this.#fillActive(a, item, now));
-    els.empty.hidden = this.#active.length > 0;
-    els.active.hidden = this.#active.length === 0;
-    const recent = this.#recent.slice(0, RECENT_SHOWN);
+    const active = this.#inFocus(this.#active);
+    sync(els.active, this.#activeItems, active, (a, item) => this.#fillActive(a, item, now));
+    els.empty.hidden = active.length > 0;
+    els.active.hidden = active.length === 0;
+    const recent = this.#inFocus(this.#recent).slice(0, RECENT_SHOWN);
     sync(els.recent, this.#recentItems, recent, (a, item) => this.#fillRecent(a, item, now));
     els.recentEmpty.hidden = recent.length > 0;
     els.recent.hidden = recent.length === 0;
-    this.#paintBadge();
+    const of = this.#focus === null ? "" : ` for ${this.#focus}`;
+    setText(els.empty, `No alerts${of}`);
+    setText(els.recentEmpty, `Nothing resolved${of} yet`);
+    this.#paintBadge(active);
   }
 
-  #paintBadge(): void {
+  /** The header's count of every active alert; the panel's of those listed (`shown`). */
+  #paintBadge(shown: readonly Alert[]): void {
     const b = countBadge(this.#active);
     const { badge, summary } = this.deps.els;
     badge.hidden = b.level === "none";
@@ -158,13 +177,17 @@ export class AlertsPanel {
       b.firing ? `${b.firing} firing` : "",
       b.pending ? `${b.pending} pending` : "",
     ].filter(Boolean).join(", ");
-    summary.dataset.level = b.level;
+    const p = countBadge(shown);
+    const elsewhere = this.#active.length - shown.length;
+    summary.dataset.level = p.level;
     setText(
       summary,
-      b.level === "none"
-        ? "none active"
-        : [b.firing ? `${b.firing} firing` : "", b.pending ? `${b.pending} pending` : ""]
-          .filter(Boolean).join(" · "),
+      [
+        p.level === "none" ? "none active" : "",
+        p.firing ? `${p.firing} firing` : "",
+        p.pending ? `${p.pending} pending` : "",
+        elsewhere > 0 ? `${elsewhere} in other services` : "",
+      ].filter(Boolean).join(" · "),
     );
   }
 

@@ -16,21 +16,21 @@ import { connectLive, liveUrl } from "./socket.ts";
 import { byId } from "./dom.ts";
 import { readWindow, setupWindowPicker, WINDOWS } from "./window_picker.ts";
 import { parseHash, type View } from "./url_state.ts";
-import type { HistoryInstance } from "./history.ts";
-import { createHistoryView } from "./history_setup.ts";
+import { createHistoryView, historyInstances } from "./history_setup.ts";
 import { ServiceHistory } from "./service_history.ts";
-import { ServicePanels, serviceUsage } from "./services.ts";
+import { serviceLive, ServicePanels, serviceUsage } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { AlertsPanel } from "./alerts.ts";
 import { watchRemotes } from "./remote_status.ts";
 import { cssVar, readTheme } from "./theme.ts";
 import { PageState, writeHash } from "./page_state.ts";
-import { LiveView, memLimitOf } from "./live_view.ts";
+import { LiveView } from "./live_view.ts";
 import { LeakTrends } from "./leak_trends.ts";
 import { frameHandler } from "./frames.ts";
 import { renderConnection, renderFocus, renderQueueDelay, renderSummary } from "./header.ts";
 import { exposeDebug } from "./debug.ts";
+import { AllHiddenNote } from "./all_hidden.ts";
 
 const clock = new ClockSync();
 const store = new Store(Math.max(...WINDOWS));
@@ -54,6 +54,7 @@ const panels = new ServicePanels(
   {
     onPick: (service) => setFocus(state.focus === service ? null : service),
     usage: (service, now) => serviceUsage(store.entries.values(), service, now),
+    live: (service, now) => serviceLive(store.entries.values(), service, now),
   },
 );
 
@@ -61,33 +62,11 @@ const historyView = createHistoryView({
   theme,
   state,
   now: () => clock.now(),
-  instances: historyInstances,
+  instances: () => historyInstances(store, state, (id) => trends.trendOf(id)),
   onRange: () => writeUrl(),
   range: initial.range,
   abs: initial.abs,
 });
-
-/**
- * Every known instance of the focused service (of all services without a focus) in table
- * order, with its hidden state, for the history view: it asks history for these only.
- */
-function historyInstances(): HistoryInstance[] {
-  const out: Array<HistoryInstance & { key: string }> = [];
-  for (const [id, e] of store.entries) {
-    if (state.focus !== null && e.view.service !== state.focus) continue;
-    out.push({
-      key: `${e.view.service}\u0000${e.view.instance}\u0000${id}`,
-      id,
-      name: `${e.view.service} · ${e.view.instance}`,
-      color: e.color,
-      intervalMs: e.view.intervalMs,
-      hidden: state.isHidden(id, e.view.service),
-      memLimit: memLimitOf(e),
-      memTrend: trends.trendOf(id),
-    });
-  }
-  return out.sort((a, b) => a.key.localeCompare(b.key));
-}
 
 const picker = new MetricPicker(
   [byId<HTMLSelectElement>("metric-picker"), byId<HTMLSelectElement>("hist-metric-picker")],
@@ -111,6 +90,7 @@ function setMetric(key: string | null, fromUrl = false): void {
 function setFocus(service: string | null, fromUrl = false): void {
   state.focus = service;
   panels.setFocus(service);
+  alertsPanel.setFocus(service);
   picker.update(store.keys(service));
   renderFocus(service);
   applyHidden();
@@ -129,7 +109,12 @@ function toggleHidden(id: string): void {
 function applyHidden(): void {
   live.applyHidden();
   historyView.redraw();
+  allHidden.paint();
 }
+const allHidden = new AllHiddenNote(store, state, () => clock.now(), () => {
+  applyHidden();
+  writeUrl();
+});
 
 function writeUrl(): void {
   const h = historyView.info();
@@ -234,6 +219,8 @@ setupWindowPicker(byId("window"), state.windowMs, (ms) => {
 // Ages ("3 s ago"), staleness and the picker's list change with time alone, not with frames.
 setInterval(() => {
   live.refresh();
+  panels.refresh(clock.now());
+  allHidden.paint(); // instances come and retire
   picker.update(store.keys(state.focus));
   alertsPanel.render();
   if (state.leaks.size > 0) trends.apply();

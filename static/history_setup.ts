@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
  * The history view built from the page's elements: three uPlot charts (CPU, memory, the
- * picked metric) whose drag-to-zoom and reset go to the view, and the range controls.
+ * picked metric) whose drag-to-zoom and reset go to the view, and the range controls; and
+ * the instances it asks history for, from the page's store.
  *
  * @module
  */
@@ -13,6 +14,9 @@ import type { Theme } from "./theme.ts";
 import { byId } from "./dom.ts";
 import { MIB } from "./format.ts";
 import { unitOf } from "./units.ts";
+import type { Store } from "./store.ts";
+import type { TrendLine } from "./alerts_model.ts";
+import { memLimitOf } from "./live_view.ts";
 
 /** What the history view needs from the page. */
 export interface HistorySetup {
@@ -73,4 +77,30 @@ export function createHistoryView(setup: HistorySetup): HistoryView {
     setup.abs,
   );
   return view;
+}
+
+/**
+ * Every known instance of the focused service (of all services without a focus) in table
+ * order, with its hidden state, for the history view: it asks history for these only.
+ */
+export function historyInstances(
+  store: Store,
+  state: PageState,
+  trendOf: (id: string) => TrendLine | null,
+): HistoryInstance[] {
+  const out: Array<HistoryInstance & { key: string }> = [];
+  for (const [id, e] of store.entries) {
+    if (state.focus !== null && e.view.service !== state.focus) continue;
+    out.push({
+      key: `${e.view.service}\u0000${e.view.instance}\u0000${id}`,
+      id,
+      name: `${e.view.service} · ${e.view.instance}`,
+      color: e.color,
+      intervalMs: e.view.intervalMs,
+      hidden: state.isHidden(id, e.view.service),
+      memLimit: memLimitOf(e),
+      memTrend: trendOf(id),
+    });
+  }
+  return out.sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -4,7 +4,10 @@
  * grouped by base name in `<optgroup>`s with the labels of each series as the option's text,
  * and how many instances report it. Picking one draws it for every instance that has it in
  * the custom charts (live and history). Several `<select>`s (one per view) show the same
- * choice. Options are rebuilt only when the set of keys changes; all text via `textContent`.
+ * choice. A closed `<select>` shows only the picked option's text, not its group, so the picked
+ * option also names its metric (`http.server.duration_ms.p95 · route=/cart · 2 instances`);
+ * the others show their labels under their group. Options are rebuilt only when the set of keys
+ * changes; all text via `textContent`.
  *
  * @module
  */
@@ -12,11 +15,32 @@ import { CHARTED } from "./store.ts";
 import { el } from "./dom.ts";
 import { splitKey } from "./units.ts";
 
+/** One key on offer. */
+interface Choice {
+  key: string;
+  name: string;
+  labels: string;
+  count: number;
+}
+
+/**
+ * An option's text: its labels and how many instances report it; the picked one (what the
+ * closed select shows) starts with the metric's name, which otherwise only its group shows.
+ */
+function optionText(o: Choice, picked: boolean): string {
+  const what = o.labels ? (picked ? `${o.name} · ${o.labels}` : o.labels) : o.name;
+  return `${what}${
+    o.count === 0 ? " · not reported" : ` · ${o.count} instance${o.count === 1 ? "" : "s"}`
+  }`;
+}
+
 /** A `<select>` per view, kept in step. */
 export class MetricPicker {
   #sig = "";
   #value: string | null = null;
-  #options: Array<{ key: string; name: string; labels: string; count: number }> = [];
+  #options: Choice[] = [];
+  /** What each option was built from, by key. */
+  #choices = new Map<string, Choice>();
 
   constructor(
     readonly selects: HTMLSelectElement[],
@@ -41,7 +65,13 @@ export class MetricPicker {
   set(key: string | null): void {
     this.#value = key;
     if (key !== null && !this.#options.some((o) => o.key === key)) this.#build();
-    for (const s of this.selects) s.value = key ?? "";
+    for (const s of this.selects) {
+      s.value = key ?? "";
+      for (const opt of s.options) {
+        const c = this.#choices.get(opt.value);
+        if (c) opt.textContent = optionText(c, opt.value === key);
+      }
+    }
   }
 
   /** The keys on offer, with how many instances report each. */
@@ -73,6 +103,7 @@ export class MetricPicker {
     if (v !== null && !list.some((o) => o.key === v)) {
       list.push({ key: v, count: 0, ...splitKey(v) }); // from a link, not reported (yet)
     }
+    this.#choices = new Map(list.map((o) => [o.key, o]));
     for (const s of this.selects) {
       const none = el("option", "", list.length ? "Choose a metric…" : "No custom metrics yet");
       none.value = "";
@@ -84,10 +115,7 @@ export class MetricPicker {
           group.label = o.name;
           groups.push(group);
         }
-        const text = `${o.labels || o.name}${
-          o.count === 0 ? " · not reported" : ` · ${o.count} instance${o.count === 1 ? "" : "s"}`
-        }`;
-        const opt = el("option", "", text);
+        const opt = el("option", "", optionText(o, o.key === v));
         opt.value = o.key;
         opt.title = o.key;
         group.append(opt);

@@ -4,8 +4,12 @@
  * live/total instances and, when it reports request metrics, its request rate, p50/p95/p99
  * latency (merged over all instances by the collector, never averaged here) and 5xx share,
  * each with a sparkline of the last few minutes kept in the page ({@link ServiceHistory}).
- * Every card also shows the CPU and memory of the service's live instances, summed. Cards are
- * built once with `textContent` and refreshed in place. With more than one service,
+ * Every card also shows the CPU and memory of the service's live instances, summed. Its live
+ * count is the collector's, but never counts an instance the page itself sees as stale (the
+ * header's and the table's rule): while the page is cut off from the collector, no frame comes
+ * to say so, and the cards would go on saying "live" beside a header that says "stale". Cards
+ * are built once with `textContent` and refreshed in place, the time-dependent parts (count,
+ * usage) also between frames ({@link ServicePanels.refresh}). With more than one service,
  * clicking a card (or its name, a button) asks the page to show only that service; the
  * focused card is marked and the others dimmed.
  *
@@ -80,6 +84,17 @@ export interface PanelDeps {
   onPick(service: string): void;
   /** The service's usage now (collector time), or null when no instance of it is live. */
   usage(service: string, now: number): ServiceUsage | null;
+  /** How many of the service's instances the page sees live now (collector time). */
+  live(service: string, now: number): number;
+}
+
+/** How many of `service`'s instances are live at `now` by the page's own check (status.ts). */
+export function serviceLive(entries: Iterable<Entry>, service: string, now: number): number {
+  let live = 0;
+  for (const e of entries) {
+    if (e.view.service === service && statusOf(e.view, now) === "live") live++;
+  }
+  return live;
 }
 
 /** {@link ServiceUsage} of `service` from the page's instances; null when none is live. */
@@ -111,7 +126,7 @@ export class ServicePanels {
     readonly host: HTMLElement,
     readonly history: ServiceHistory,
     readonly theme: SparkTheme,
-    readonly deps: PanelDeps = { onPick: () => {}, usage: () => null },
+    readonly deps: PanelDeps = { onPick: () => {}, usage: () => null, live: () => Infinity },
   ) {}
 
   /** Mark the focused service's card (null: none) and dim the others. */
@@ -155,6 +170,17 @@ export class ServicePanels {
     this.#paintFocus();
   }
 
+  /**
+   * Refresh what changes with time alone (live counts, usage) from the newest frame; between
+   * frames, and while none come because the connection is down. `now` is the collector's clock.
+   */
+  refresh(now: number): void {
+    for (const s of this.history.latest()) {
+      const c = this.#cards.get(s.service);
+      if (c) this.#fillCounts(c, s, now);
+    }
+  }
+
   /** Panels as the debug object reports them. */
   info(): PanelInfo[] {
     return [...this.#cards.entries()].map(([service, c]) => ({
@@ -172,19 +198,24 @@ export class ServicePanels {
     }));
   }
 
-  #fill(c: Card, s: ServiceView, now: number): void {
+  /** The live count and the usage line: they change with time, not only with frames. */
+  #fillCounts(c: Card, s: ServiceView, now: number): void {
     // Out of those expected up: an instance that said goodbye is not missing.
     const expected = s.instances - (Number.isFinite(s.stopped) ? s.stopped : 0);
-    setText(c.count, `${s.live} / ${expected} live`);
-    c.count.dataset.all = String(s.live >= expected);
+    const live = Math.min(s.live, this.deps.live(s.service, now));
+    setText(c.count, `${live} / ${expected} live`);
+    c.count.dataset.all = String(live >= expected);
+    setText(c.usage, usageLine(this.deps.usage(s.service, now), s.http !== null));
+  }
+
+  #fill(c: Card, s: ServiceView, now: number): void {
+    this.#fillCounts(c, s, now);
     setText(
       c.restarts,
       s.restarts > 0 ? `${s.restarts} restart${s.restarts === 1 ? "" : "s"}` : "",
     );
     const pts = this.history.points(s.service);
     const h = s.http;
-    const u = this.deps.usage(s.service, now);
-    setText(c.usage, usageLine(u, h !== null));
     c.stats.hidden = h === null;
     c.none.hidden = h !== null;
     const t = this.theme;

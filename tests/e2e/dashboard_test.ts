@@ -3,7 +3,7 @@
  * The live dashboard in real headless Chromium against a real collector fed with real ZMQ
  * frames: colours and lines per instance (pixels), a late page drawing history at once,
  * hostile names shown as text, no 0..100 clamp, and the connection state through a collector
- * restart. With ZEROAPM_SCREENSHOT=1 it also writes docs/dashboard.png (1280x800).
+ * restart (the header and the service cards call an instance stale alike while it is down). With ZEROAPM_SCREENSHOT=1 it also writes docs/dashboard.png (1280x800).
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
@@ -352,14 +352,39 @@ Deno.test({
           const port = freePort();
           let c = await startCollector({ ...COLLECTOR, httpPort: port });
           let stopped = false;
+          const before = startFakeApp(
+            c.zmqEndpoint,
+            identity("before", "stop", "red", 100),
+            () => ({ cpu: 5, memMiB: 20 }),
+          );
           const w = await openDashboard(b, c.httpUrl);
+          const card = '#services .svc[data-service="before"] .svc-count';
           try {
             await waitState(w.page, "live");
             assert.equal(await w.page.textContent("#conn-text"), "Live");
+            await w.page.waitForFunction(
+              (sel) => document.querySelector(sel)?.textContent === "1 / 1 live",
+              card,
+              { timeout: 10_000 },
+            );
             await c.stop();
             stopped = true;
             await waitState(w.page, "reconnecting");
             assert.match((await w.page.textContent("#conn-text")) ?? "", /^Reconnecting/);
+            // No frame comes to say so, but the page sees the instance go stale: the header
+            // and the service card agree (the card went on saying "1 / 1 live").
+            await w.page.waitForFunction(
+              () => document.getElementById("summary-stale")?.textContent === "1 stale",
+              undefined,
+              { timeout: 10_000 },
+            );
+            await w.page.waitForFunction(
+              (sel) => document.querySelector(sel)?.textContent === "0 / 1 live",
+              card,
+              { timeout: 2_000 },
+            );
+            assert.equal(await w.page.textContent("#summary-live"), "0 live");
+            assert.equal(await w.page.getAttribute(card, "data-all"), "false");
             c = await startCollector({ ...COLLECTOR, httpPort: port });
             stopped = false;
             const app = startFakeApp(
@@ -379,6 +404,7 @@ Deno.test({
             }
             assert.deepEqual(w.errors, []);
           } finally {
+            await before.stop();
             await w.page.close();
             if (!stopped) await c.stop();
           }

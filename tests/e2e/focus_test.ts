@@ -5,10 +5,13 @@
  * A click on a service card leaves only that service's lines in the live and history charts
  * (debug hook and canvas pixels), its chips in the legends and its rows in the table; the
  * link keeps the focus through a reload; widening again (the header's "show all", or the
- * focused card) brings every service back and keeps an instance the user hid hidden.
+ * focused card) brings every service back and keeps an instance the user hid hidden. With every
+ * instance it would draw hidden, the page says so above the charts, and its "Show all" brings
+ * them back. The alerts panel lists the focused service's alerts only.
  */
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
+import { parseRules } from "../../lib/alerts/rules.ts";
 import {
   assertClean,
   countPixels,
@@ -41,6 +44,17 @@ const APPS = {
 >;
 const ALL = Object.values(APPS);
 const QUEUE = "queue.depth";
+/** One alert, on the worker (its CPU is 40 ± 5 %), for the alerts panel's focus. */
+const RULES = `
+rules:
+  - name: worker-cpu-high
+    kind: threshold
+    service: worker
+    metric: cpu.percent
+    op: ">"
+    value: 5
+    for: 1s
+`;
 
 interface Debug {
   __zeroapm: {
@@ -52,6 +66,7 @@ interface Debug {
     };
     panels(): Array<{ service: string; focused: boolean }>;
     picker(): Array<{ key: string }>;
+    alerts(): { active: Array<{ rule: string; instance: string }> };
     history(): {
       loading: boolean;
       answers: number;
@@ -113,7 +128,10 @@ Deno.test({
   async fn(t) {
     await ensureBuiltWithCss();
     const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-focus-e2e-" });
-    const collector = await startTestCollector({ dataDir });
+    const collector = await startTestCollector({
+      dataDir,
+      rules: parseRules(RULES, "focus-rules.yaml"),
+    });
     let apps: FakeApp[] = [];
     let browser: Browser | null = null;
     const pages: Page[] = [];
@@ -289,6 +307,87 @@ Deno.test({
         assert.equal(hash(page).has("service"), false);
         assert.deepEqual(hash(page).getAll("hide"), [APPS.b.id]);
         await waitForPixels(page, "cpu-chart", APPS.a.rgb, 30, { tol: 24 });
+        assertClean(w);
+      });
+
+      await t.step(
+        "every instance hidden: a note says so, and its Show all shows them",
+        async () => {
+          assert.equal(await page.isVisible("#all-hidden"), false, "no note with lines drawn");
+          await page.click(`#instances tr[data-id="${APPS.a.id}"] .c-service`);
+          assert.equal(await page.isVisible("#all-hidden"), false, "the worker is still drawn");
+          // Narrowed to api, whose two instances are both hidden: its charts are empty.
+          await page.click('.svc[data-service="api"]');
+          await page.waitForSelector("#all-hidden", { state: "visible", timeout: 5_000 });
+          assert.equal(
+            await page.textContent("#all-hidden-text"),
+            "All 2 instances of api are hidden from the charts: click a row in Instances to show" +
+              " one, or",
+          );
+          await page.click("#focus-clear");
+          await page.waitForSelector("#all-hidden", { state: "hidden", timeout: 5_000 });
+          await page.click(`#instances tr[data-id="${APPS.w.id}"] .c-service`);
+          await page.waitForSelector("#all-hidden", { state: "visible", timeout: 5_000 });
+          assert.match(
+            (await page.textContent("#all-hidden-text")) ?? "",
+            /^All 3 instances are hidden from the charts/,
+          );
+          for (const app of ALL) await waitNoPixels(page, "cpu-chart", app.rgb);
+          // Each empty chart says so too: the note above may be scrolled out of view.
+          const inChart = () =>
+            page.evaluate(() =>
+              getComputedStyle(document.getElementById("cpu-chart")!.parentElement!, "::after")
+                .content
+            );
+          assert.match(await inChart(), /Every instance is hidden/);
+          // The history view draws the same instances: the note is there too.
+          await page.click("#tab-history");
+          assert.equal(await page.isVisible("#all-hidden"), true, "the note stays in history");
+          await page.click("#tab-live");
+          await page.click("#show-all");
+          await page.waitForSelector("#all-hidden", { state: "hidden", timeout: 5_000 });
+          assert.deepEqual((await snap(page)).hidden, []);
+          assert.deepEqual(await hiddenLines(page), {
+            [APPS.a.id]: false,
+            [APPS.b.id]: false,
+            [APPS.w.id]: false,
+          });
+          assert.deepEqual(hash(page).getAll("hide"), []);
+          assert.equal(await inChart(), "none");
+          for (const app of ALL) await waitForPixels(page, "cpu-chart", app.rgb, 30, { tol: 24 });
+          assertClean(w);
+        },
+      );
+
+      await t.step("the alerts panel lists the focused service's alerts only", async () => {
+        const listed = () =>
+          page.evaluate(() =>
+            (globalThis as unknown as Debug).__zeroapm.alerts().active.map((a) => a.instance)
+          );
+        await page.waitForFunction(
+          () =>
+            (globalThis as unknown as Debug).__zeroapm.alerts().active
+              .some((a) => a.rule === "worker-cpu-high"),
+          undefined,
+          { timeout: 15_000 },
+        );
+        assert.deepEqual(await listed(), [APPS.w.id]);
+        await page.click('.svc[data-service="api"]');
+        assert.deepEqual(await listed(), [], "api has no alert");
+        assert.equal(await page.textContent("#alerts-empty"), "No alerts for api");
+        assert.equal(await page.isVisible("#alerts-empty"), true);
+        assert.equal(
+          await page.textContent("#alerts-summary"),
+          "none active · 1 in other services",
+        );
+        // The header's count is the page's: the worker's alert is still there.
+        assert.equal(await page.textContent("#alerts-badge"), "1 alert");
+        await page.click('.svc[data-service="worker"]');
+        assert.deepEqual(await listed(), [APPS.w.id]);
+        assert.match((await page.textContent("#alerts-summary")) ?? "", /^1 (firing|pending)$/);
+        await page.click("#focus-clear");
+        assert.deepEqual(await listed(), [APPS.w.id]);
+        assert.equal(await page.textContent("#alerts-empty"), "No alerts");
         assertClean(w);
       });
     } finally {

@@ -6,7 +6,8 @@
  * card, and the instances table keeps every name on one line and scrolls sideways in its own
  * card; the history range buttons read "15 min" on one line. Before, at this width, service
  * names broke a letter group per line ("backe / nd"), alert messages were cut to a few words, a
- * long metric name pushed the page wider than the screen, and the range buttons wrapped.
+ * long metric name pushed the page wider than the screen, and the range buttons wrapped. A long
+ * service name beside a service with request stats (three sparklines) made the page 732 px wide.
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
@@ -23,6 +24,7 @@ import {
   startTestCollector,
   stopAll,
   waitState,
+  type ZeroapmGlobal,
 } from "./support.ts";
 
 const RULES = `
@@ -142,6 +144,119 @@ Deno.test({
       });
       assert.deepEqual(history.ranges, [1, 1, 1, 1, 1, 1], "range buttons broken over lines");
       assert.equal(history.pageScrollWidth, history.viewportWidth, "history scrolls sideways");
+      assertClean(w);
+    } finally {
+      await browser?.close();
+      await stopAll(apps);
+      await collector.stop();
+    }
+  },
+});
+
+/** The page's service panels, for `page.evaluate` callbacks (see static/debug.ts). */
+type ZeroapmPanels = {
+  __zeroapm: { panels(): Array<{ service: string; http: boolean; points: number }> };
+};
+
+/** A cumulative request counter: the collector derives `http.requests.per_s` from it. */
+const REQUESTS_KEY = formatKey("http.requests_total", {
+  method: "GET",
+  route: "/cart",
+  status: "2xx",
+});
+
+Deno.test({
+  name: "on a phone a long service name beside a card with request stats does not widen the page",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await ensureBuiltWithCss();
+    const collector = await startTestCollector();
+    let apps: FakeApp[] = [];
+    let browser: Browser | null = null;
+    try {
+      apps = [
+        startFakeApp(
+          collector.zmqEndpoint,
+          identity("checkout", "checkout-7f9c2d", null, 200, 7200),
+          (s) => ({ cpu: 20, memMiB: 120, extra: { [REQUESTS_KEY]: Math.round(s * 40) } }),
+        ),
+        startFakeApp(
+          collector.zmqEndpoint,
+          identity(
+            "inventory-reconciliation-nightly-batch-worker-eu-west",
+            "inv-1",
+            null,
+            200,
+            7201,
+          ),
+          () => ({ cpu: 5, memMiB: 80 }),
+        ),
+      ];
+      browser = await launchBrowser();
+      const w = await openDashboard(browser, `${collector.httpUrl}/`, { width: 390, height: 844 });
+      const page = w.page;
+      await waitState(page, "live");
+      // Both cards, the checkout one with its request stats and a few sparkline points.
+      await page.waitForFunction(
+        () => {
+          const panels = (globalThis as unknown as ZeroapmPanels).__zeroapm.panels();
+          return panels.length === 2 && panels.some((p) => p.http && p.points >= 2);
+        },
+        undefined,
+        { timeout: 20_000 },
+      );
+      /** Wait for `n` more frames: the service panels redraw on each services frame. */
+      const frames = async (n: number) => {
+        const seen = await page.evaluate(() =>
+          (globalThis as unknown as ZeroapmGlobal).__zeroapm.snapshot().frames
+        );
+        await page.waitForFunction(
+          (want) => (globalThis as unknown as ZeroapmGlobal).__zeroapm.snapshot().frames >= want,
+          seen + n,
+          { timeout: 10_000 },
+        );
+      };
+      const measure = () =>
+        page.evaluate(() => ({
+          pageScrollWidth: document.documentElement.scrollWidth,
+          viewportWidth: document.documentElement.clientWidth,
+          cards: [...document.querySelectorAll(".svc")].map((c) =>
+            Math.round(c.getBoundingClientRect().right)
+          ),
+          sparks: [...document.querySelectorAll<HTMLCanvasElement>(".svc .spark")]
+            .filter((c) => c.clientWidth > 0)
+            .map((c) => ({ right: Math.round(c.getBoundingClientRect().right), px: c.width })),
+        }));
+      const assertFits = (layout: Awaited<ReturnType<typeof measure>>, when: string) => {
+        assert.ok(
+          layout.pageScrollWidth <= layout.viewportWidth,
+          `${when}: the page scrolls sideways: ${JSON.stringify(layout)}`,
+        );
+        for (const right of [...layout.cards, ...layout.sparks.map((s) => s.right)]) {
+          assert.ok(
+            right <= layout.viewportWidth,
+            `${when}: past the screen: ${JSON.stringify(layout)}`,
+          );
+        }
+      };
+      // Redrawn a few times: a width read back from a canvas must not feed its own size.
+      await frames(3);
+      assertFits(await measure(), "at 390 px");
+      // Wider canvases (a desktop window, or a phone turned) must shrink again when it narrows.
+      await page.setViewportSize({ width: 1400, height: 844 });
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll<HTMLCanvasElement>(".svc .spark")]
+            .some((c) => c.width >= 200 * devicePixelRatio),
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.setViewportSize({ width: 390, height: 844 });
+      await frames(3);
+      const narrowed = await measure();
+      assertFits(narrowed, "back at 390 px");
+      assert.ok(narrowed.sparks.every((s) => s.px < 200), JSON.stringify(narrowed));
       assertClean(w);
     } finally {
       await browser?.close();

@@ -394,7 +394,24 @@ Deno.test({
         const rate = options.find((o: { key: string }) => o.key === RATE_KEY);
         assert.equal(rate.group, "http.requests.per_s");
         assert.equal(rate.text, "method=GET, route=/users/:id, status=2xx · 2 instances");
+        // Closed, a select shows only the picked option, not its group: it names the metric.
+        const shown = () =>
+          page.evaluate(() =>
+            document.querySelector<HTMLSelectElement>("#metric-picker")!.selectedOptions[0]
+              .textContent
+          );
+        await page.selectOption("#metric-picker", RATE_KEY);
+        assert.equal(
+          await shown(),
+          "http.requests.per_s · method=GET, route=/users/:id, status=2xx · 2 instances",
+        );
         await page.selectOption("#metric-picker", "queue.depth");
+        assert.equal(await shown(), "queue.depth · 2 instances");
+        assert.equal(
+          (await debug(page, "picker")).find((o: { key: string }) => o.key === RATE_KEY).text,
+          "method=GET, route=/users/:id, status=2xx · 2 instances",
+          "an option not picked shows its labels under its group",
+        );
         await page.click('#window button[data-ms="60000"]');
         await page.waitForFunction(
           () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serviceUsage, usageLine } from "../../static/services.ts";
+import { serviceLive, serviceUsage, usageLine } from "../../static/services.ts";
 import type { Entry } from "../../static/store.ts";
 import type { InstanceView } from "../../lib/model/instance.ts";
 
@@ -74,4 +74,18 @@ Deno.test("usageLine: the figures reported; a compact card without them says why
   assert.equal(usageLine(null, false), "no live instance");
   assert.equal(usageLine({ cpuPercent: null, rssBytes: null }, true), "", "a full card: nothing");
   assert.equal(usageLine(null, true), "");
+});
+
+Deno.test("serviceLive counts by the page's own check: silent too long is not live", () => {
+  const entries = [
+    entry("api", "a", {}),
+    entry("api", "silent", {}, { lastSeen: NOW - 10_000 }),
+    entry("api", "bye", {}, { status: "stopped" }),
+    entry("worker", "w", {}),
+  ];
+  assert.equal(serviceLive(entries, "api", NOW), 1);
+  assert.equal(serviceLive(entries, "worker", NOW), 1);
+  // Cut off from the collector, no frame comes; time alone makes every instance stale.
+  assert.equal(serviceLive(entries, "api", NOW + 60_000), 0);
+  assert.equal(serviceLive(entries, "nope", NOW), 0);
 });
