@@ -64,7 +64,10 @@ export interface Sample {
   hist?: Record<string, Histogram>;
 }
 
-/** A histogram on the wire: counts per bucket of BUCKETS (plus overflow) and the sum. */
+/**
+ * A histogram on the wire: counts per bucket of BUCKETS (plus overflow) and the sum. Those
+ * lib/otlp makes from OTLP buckets are estimates, and may hold fractions (lib/otlp/buckets.ts).
+ */
 export interface Histogram {
   counts: number[];
   sum: number;

@@ -1,33 +1,52 @@
 /**
  * OTLP explicit-bucket histograms onto our fixed buckets (lib/histogram.ts), so histograms
- * from SDKs add up with the agents' and with each other. Each OTLP bucket's count goes to
- * our bucket that holds its upper bound; the OTLP overflow bucket's, to the one holding the
- * point's `max` (else our overflow). A percentile is then interpolated within that bucket of
- * ours: off by up to its width, exact when the OTLP bounds are among ours. docs/protocol.md
- * says the same to users.
+ * from SDKs add up with the agents' and with each other.
+ *
+ * Each OTLP bucket `(lower, upper]` is first narrowed by what the point says of its values:
+ * none is below `min` or above `max` (when the point has them). Its count is then spread over
+ * the narrowed range evenly, each of our buckets taking the share of the range it overlaps, so
+ * a percentile read from our buckets is the one interpolated within the OTLP bucket (as
+ * Prometheus' histogram_quantile does), within our bucket's width. A range that is one value
+ * (`min` = `max`, as when every observation was the same) lands in the one bucket of ours
+ * that holds it. Shares are fractions: these counts are estimates, never sent on the wire.
+ * Without `max`, the OTLP overflow bucket goes to our overflow bucket; without `min`, the
+ * first OTLP bucket starts at 0 (or at its bound, when that is negative).
+ * docs/protocol.md says the same to users.
  *
  * @module
  */
 import { BUCKET_COUNT, bucketIndex, BUCKETS } from "../histogram.ts";
 
-/** Our bucket counts, and the sum the OTLP buckets imply (bucket midpoints). */
+/** Our bucket counts, and the sum the OTLP buckets imply. */
 export interface MappedBuckets {
   counts: number[];
-  /** For a point without `sum` (OTLP makes it optional): the midpoints' sum. */
+  /** For a point without `sum` (OTLP makes it optional): the narrowed ranges' midpoints' sum. */
   sumEstimate: number;
 }
 
+/** What a point says bounds its values, scaled as the bounds are: ±Infinity when unknown. */
+export interface ValueRange {
+  min: number;
+  max: number;
+}
+
+/** No bound known: the OTLP buckets alone place the values. */
+export const UNBOUNDED: ValueRange = { min: -Infinity, max: Infinity };
+
+/** Why a point's buckets cannot be mapped: the reject reason and a detail. */
+export interface BucketError {
+  reason: "wrong_type" | "invalid_number";
+  detail: string;
+}
+
 /**
- * Map OTLP `bounds` and `counts` (one more count than bounds, scaled by `scale` first) onto
- * our buckets. `max` is the point's largest value (scaled), or Infinity when unknown. When
- * the point's buckets are not well formed, says why: the reject reason and a detail.
+ * Check OTLP `bounds` and `counts` (one more count than bounds): null when well formed, else
+ * why not.
  */
-export function mapBuckets(
+export function checkBuckets(
   bounds: readonly number[],
   counts: readonly number[],
-  max: number,
-  scale = 1,
-): MappedBuckets | { reason: "wrong_type" | "invalid_number"; detail: string } {
+): BucketError | null {
   if (counts.length !== bounds.length + 1) {
     return {
       reason: "wrong_type",
@@ -39,19 +58,73 @@ export function mapBuckets(
       return { reason: "invalid_number", detail: "bounds must be finite and increasing" };
     }
   }
+  for (const c of counts) {
+    if (!Number.isSafeInteger(c) || c < 0) {
+      return { reason: "invalid_number", detail: "bucket counts must be non-negative integers" };
+    }
+  }
+  return null;
+}
+
+/**
+ * Map OTLP `bounds` and `counts` (checked by {@link checkBuckets}, or says why not) onto our
+ * buckets. Bounds are multiplied by `scale` first; `range` is in the scaled unit.
+ */
+export function mapBuckets(
+  bounds: readonly number[],
+  counts: readonly number[],
+  range: ValueRange = UNBOUNDED,
+  scale = 1,
+): MappedBuckets | BucketError {
+  return checkBuckets(bounds, counts) ?? spreadBuckets(bounds, counts, range, scale);
+}
+
+/** {@link mapBuckets} for buckets known to be well formed (counts may be any non-negative). */
+export function spreadBuckets(
+  bounds: readonly number[],
+  counts: ArrayLike<number>,
+  range: ValueRange,
+  scale = 1,
+): MappedBuckets {
   const ours = new Array<number>(BUCKET_COUNT).fill(0);
   let sumEstimate = 0;
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i];
-    if (!Number.isSafeInteger(c) || c < 0) {
-      return { reason: "invalid_number", detail: "bucket counts must be non-negative integers" };
+    if (!(c > 0)) continue;
+    const lower = i > 0 ? bounds[i - 1] * scale : -Infinity;
+    const upper = i < bounds.length ? bounds[i] * scale : Infinity;
+    // Narrowed by min and max, but never outside the bucket (a min or max that contradicts
+    // the counts places them at the bucket's nearest edge).
+    let hi = Math.max(Math.min(upper, range.max), lower);
+    let lo = Math.min(Math.max(lower, range.min), upper);
+    if (lo === -Infinity) lo = Math.min(0, hi);
+    if (hi < lo) hi = lo;
+    if (hi === Infinity) {
+      ours[BUCKETS.length] += c; // unbounded above: our overflow
+      sumEstimate += c * lo;
+      continue;
     }
-    if (c === 0) continue;
-    // The bucket (bounds[i-1], bounds[i]]; the last one is above every bound, up to max.
-    const upper = i < bounds.length ? bounds[i] * scale : max;
-    ours[upper === Infinity ? BUCKETS.length : bucketIndex(upper)] += c;
-    const lower = i > 0 ? bounds[i - 1] * scale : Math.min(0, upper);
-    sumEstimate += c * (upper === Infinity ? lower : (lower + upper) / 2);
+    sumEstimate += c * (lo + hi) / 2;
+    spread(ours, lo, hi, c);
   }
   return { counts: ours, sumEstimate };
+}
+
+/** Add `c` observations spread evenly over [lo, hi] (finite) to our `counts`. */
+function spread(counts: number[], lo: number, hi: number, c: number): void {
+  const first = bucketIndex(lo);
+  const last = bucketIndex(hi);
+  if (first === last) {
+    counts[first] += c;
+    return;
+  }
+  // Our bucket j is (BUCKETS[j-1], BUCKETS[j]]; the first reaches down to lo, the last up to hi.
+  const width = hi - lo;
+  let given = 0;
+  for (let j = first; j < last; j++) {
+    const share = c * (BUCKETS[j] - Math.max(lo, j > 0 ? BUCKETS[j - 1] : lo)) / width;
+    counts[j] += share;
+    given += share;
+  }
+  counts[last] += Math.max(0, c - given); // the rest, so the shares add up to c exactly
 }

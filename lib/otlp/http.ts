@@ -14,6 +14,7 @@ import type { CollectorStats } from "../collector/stats.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Encoding, OtlpCodec } from "./decode.ts";
 import { translate } from "./translate.ts";
+import { OtlpMemory } from "./histograms.ts";
 import { UNNAMED_INSTANCE } from "./identity.ts";
 
 /** The path OTLP/HTTP exporters send metrics to. */
@@ -36,6 +37,8 @@ export interface OtlpHandlerDeps {
   maxBodyBytes?: number;
   /** The collector's log: a service whose processes cannot be told apart is said once. */
   log?: (line: string) => void;
+  /** What the translator remembers of cumulative histograms (default: its own, bounded). */
+  memory?: OtlpMemory;
 }
 
 /** At most this many services are told about (and remembered) for an unnamed instance. */
@@ -57,6 +60,7 @@ class TooLarge extends Error {}
 export function createOtlpHandler(deps: OtlpHandlerDeps): (req: Request) => Promise<Response> {
   const { codec, stats } = deps;
   const max = deps.maxBodyBytes ?? OTLP_MAX_BODY_BYTES;
+  const memory = deps.memory ?? new OtlpMemory();
   /** Services already told that their processes share one instance. */
   const unnamed = new Set<string>();
   const tellUnnamed = (service: string) => {
@@ -139,7 +143,7 @@ export function createOtlpHandler(deps: OtlpHandlerDeps): (req: Request) => Prom
       stats.refuse(encoding === "json" ? "invalid_json" : "invalid_protobuf", decoded.detail);
       return fail(400, `cannot decode ExportMetricsServiceRequest: ${decoded.detail}`);
     }
-    const translated = translate(decoded.request);
+    const translated = translate(decoded.request, memory);
     if (!translated.ok) {
       stats.refuse(translated.reason, `OTLP: ${translated.detail}`);
       return fail(400, translated.detail);

@@ -6,9 +6,11 @@
  * non-monotonic sums are gauges; monotonic cumulative sums become `<name>_total` counters
  * (the collector derives `<name>.per_s`); delta sums arrive as `<name>.per_s` directly
  * (value / the point's time span). Explicit-bucket histograms are mapped into the fixed
- * buckets of lib/histogram.ts (each OTLP bucket's count goes to our bucket holding its upper
- * bound): cumulative ones become histograms the collector derives percentiles from and merges
- * per service; delta ones arrive as their derived series. Histograms in seconds (`unit: "s"`)
+ * buckets of lib/histogram.ts, narrowed by their points' `min` and `max` (buckets.ts,
+ * histograms.ts): cumulative ones are taken apart into each export's interval (remembered per
+ * series in an {@link OtlpMemory}) and arrive as running totals, histograms the collector
+ * derives percentiles from and merges per service; delta ones arrive as their derived series.
+ * Histograms in seconds (`unit: "s"`)
  * are scaled to ms and named `<name>_ms`. Point attributes are labels (`labelName`: dots and
  * other characters become underscores, camelCase snake_case). Metrics of OpenTelemetry's conventions that zeroapm has a series for (process
  * CPU and memory, HTTP server durations) arrive under zeroapm's names (conventions.ts). A
@@ -21,7 +23,7 @@ import { errorMessage } from "../errors.ts";
 import type { Histogram, Message, RejectReason, Sample } from "../protocol.ts";
 import { LIMITS } from "../protocol.ts";
 import { quantile } from "../histogram.ts";
-import { mapBuckets } from "./buckets.ts";
+import { cumulate, type OtlpMemory, pointBuckets, seriesKey } from "./histograms.ts";
 import { formatKey, validName } from "../metric_key.ts";
 import { derivedKey, PERCENTILES } from "../collector/derive.ts";
 import { HTTP_METRICS } from "../agent/middleware.ts";
@@ -72,8 +74,11 @@ class Refuse extends Error {
 /** The request is beyond a bound: all of it is refused. */
 class RefuseRequest extends Refuse {}
 
-/** Translate a decoded request. Never throws. */
-export function translate(request: ExportRequest): Translation {
+/**
+ * Translate a decoded request. `memory` holds each cumulative histogram's previous point and
+ * totals from one request to the next: one per listener. Never throws.
+ */
+export function translate(request: ExportRequest, memory: OtlpMemory): Translation {
   const rejected = new Map<RejectReason, Rejection>();
   const reject = (reason: RejectReason, detail: string) => {
     const r = rejected.get(reason);
@@ -100,7 +105,7 @@ export function translate(request: ExportRequest): Translation {
     }
     const messages: Message[] = [];
     for (const rm of resources) {
-      const message = translateResource(rm, reject);
+      const message = translateResource(rm, reject, memory);
       if (message) messages.push(message);
     }
     return { ok: true, messages, rejected, points };
@@ -118,7 +123,11 @@ function pointsOf(m: Metric): unknown[] {
 
 type Reject = (reason: RejectReason, detail: string) => void;
 
-function translateResource(rm: ResourceMetrics, reject: Reject): Message | null {
+function translateResource(
+  rm: ResourceMetrics,
+  reject: Reject,
+  memory: OtlpMemory,
+): Message | null {
   const attrs = scalars(rm.resource?.attributes ?? []);
   const metrics = (rm.scopeMetrics ?? []).flatMap((sm) => sm.metrics ?? []);
   const identity = identityOf(attrs);
@@ -135,6 +144,7 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
     return s;
   };
   let start: number | null = null;
+  const whose = `${identity.service}\u0000${identity.instance}`;
   for (const m of metrics) {
     const points = pointsOf(m) as Array<NumberDataPoint | HistogramDataPoint>;
     if (points.length === 0) continue;
@@ -149,7 +159,7 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
     for (const p of points) {
       if ((p.flags & 1) === 1) continue; // FLAG_NO_RECORDED_VALUE: nothing to store
       try {
-        translatePoint(plan, p, sampleAt);
+        translatePoint(plan, p, sampleAt, { memory, whose });
       } catch (e) {
         if (!(e instanceof Refuse) || e instanceof RefuseRequest) throw e;
         reject(e.reason, e.detail);
@@ -158,8 +168,11 @@ function translateResource(rm: ResourceMetrics, reject: Reject): Message | null 
       if (CUMULATIVE.has(plan.kind)) start = earliestStart(start, p);
     }
   }
-  if (byTime.size === 0) return null;
-  const samples = [...byTime.values()].sort((a, b) => a.ts - b.ts);
+  // A histogram point refused after its sample was made leaves that sample empty.
+  const samples = [...byTime.values()].filter((s) => s.hist || Object.keys(s.metrics).length)
+    .sort((a, b) => a.ts - b.ts);
+  if (samples.length === 0) return null;
+  cumulate(samples, whose, memory.totals);
   return {
     identity: { ...identity, start },
     sent: samples[samples.length - 1].ts,
@@ -243,18 +256,19 @@ function translatePoint(
   plan: Plan,
   p: NumberDataPoint | HistogramDataPoint,
   sampleAt: (ts: number) => Sample,
+  memo: Memo,
 ): void {
   const name = plan.metric.name;
   const ts = int64(p.timeUnixNano) / 1e6;
   if (!(ts > 0 && ts <= 8.64e15)) throw new Refuse("invalid_number", `${name}: time missing`);
   const attributes = p.attributes ?? [];
   if (plan.kind === "http") {
-    translateHttp(plan, p as HistogramDataPoint, ts, sampleAt);
+    translateHttp(plan, p as HistogramDataPoint, ts, sampleAt, memo);
     return;
   }
   const labels = attributes.length === 0 || plan.merge ? null : labelsOf(name, attributes);
   if (plan.kind === "histogram" || plan.kind === "delta_histogram") {
-    translateHistogram(plan, p as HistogramDataPoint, ts, labels, sampleAt);
+    translateHistogram(plan, p as HistogramDataPoint, ts, labels, sampleAt, memo);
     return;
   }
   const np = p as NumberDataPoint;
@@ -267,29 +281,42 @@ function translatePoint(
   metrics[k] = plan.merge && Object.hasOwn(metrics, k) ? metrics[k] + v : v;
 }
 
-/** A point's counts in our fixed buckets (values × the plan's scale), with its sum. */
-function ourHistogram(plan: Plan, p: HistogramDataPoint): Histogram {
-  const name = plan.metric.name;
-  const scale = plan.scale;
-  const bounds = p.explicitBounds ?? [];
-  if (!Array.isArray(bounds) || !Array.isArray(p.bucketCounts)) {
-    throw new Refuse("wrong_type", `${name}: bucket counts and bounds must be arrays`);
-  }
-  const max = p.max != null && Number.isFinite(p.max) ? p.max * scale : Infinity;
-  const mapped = mapBuckets(bounds, p.bucketCounts.map(int64), max, scale);
-  if ("reason" in mapped) throw new Refuse(mapped.reason, `${name}: ${mapped.detail}`);
-  // sum is optional in OTLP (absent when negative values were recorded): estimate it.
-  const sum = p.sum != null && Number.isFinite(p.sum) ? p.sum * scale : mapped.sumEstimate;
-  return { counts: mapped.counts, sum };
+/** Where a histogram point's series is remembered: the memory, and whose series it is. */
+interface Memo {
+  memory: OtlpMemory;
+  whose: string;
 }
 
-/** The sample's histogram under `k`, a new one counting against the per-sample bound. */
-function histogramSlot(sample: Sample, k: string): Record<string, Histogram> {
-  const hist = sample.hist ??= {};
+/**
+ * A point's counts in our fixed buckets (values × the plan's scale), with its sum: for a
+ * cumulative plan, those of its interval since the series' previous point (histograms.ts).
+ */
+function ourHistogram(plan: Plan, p: HistogramDataPoint, memo: Memo) {
+  const name = plan.metric.name;
+  if (!Array.isArray(p.explicitBounds ?? []) || !Array.isArray(p.bucketCounts)) {
+    throw new Refuse("wrong_type", `${name}: bucket counts and bounds must be arrays`);
+  }
+  const cumulative = plan.kind === "delta_histogram"
+    ? null
+    : { memory: memo.memory, key: seriesKey(memo.whose, name, p.attributes ?? []) };
+  const mapped = pointBuckets(p, plan.scale, cumulative);
+  if ("reason" in mapped) throw new Refuse(mapped.reason, `${name}: ${mapped.detail}`);
+  return { counts: mapped.counts, sum: mapped.sumEstimate, observed: mapped.observed };
+}
+
+/** Refuse a new histogram `k` in the sample past the per-sample bound. */
+function checkSlot(sample: Sample, k: string): void {
+  const hist = sample.hist ?? {};
   if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
     throw new Refuse("too_many", `more than ${LIMITS.maxMetricsPerSample} histograms at one time`);
   }
-  return hist;
+}
+
+/** Add an interval's counts to the sample's histogram `k` (cumulated per resource later). */
+function addInterval(sample: Sample, k: string, h: Histogram): void {
+  const hist = sample.hist ??= {};
+  const had = hist[k];
+  hist[k] = had ? { counts: had.counts.map((c, i) => c + h.counts[i]), sum: had.sum + h.sum } : h;
 }
 
 /**
@@ -301,17 +328,16 @@ function translateHttp(
   p: HistogramDataPoint,
   ts: number,
   sampleAt: (ts: number) => Sample,
+  memo: Memo,
 ): void {
-  const h = ourHistogram(plan, p);
   const { method, route, status } = httpLabels(scalars(p.attributes ?? [], "point attributes"));
   const sample = sampleAt(ts);
   const k = key(plan.series, { method, route });
-  const hist = histogramSlot(sample, k);
-  const had = hist[k];
-  hist[k] = had ? { counts: had.counts.map((c, i) => c + h.counts[i]), sum: had.sum + h.sum } : h;
   const requests = key(HTTP_METRICS.requests, { method, route, status });
-  const n = h.counts.reduce((a, b) => a + b, 0);
-  sample.metrics[requests] = (sample.metrics[requests] ?? 0) + n;
+  checkSlot(sample, k);
+  const h = ourHistogram(plan, p, memo);
+  addInterval(sample, k, h);
+  sample.metrics[requests] = (sample.metrics[requests] ?? 0) + h.observed;
 }
 
 function translateHistogram(
@@ -320,16 +346,19 @@ function translateHistogram(
   ts: number,
   labels: Record<string, string> | null,
   sampleAt: (ts: number) => Sample,
+  memo: Memo,
 ): void {
-  const { counts: ours, sum } = ourHistogram(plan, p);
   const k = labels === null ? plan.bare : key(plan.series, labels);
   const sample = sampleAt(ts);
   if (plan.kind === "histogram") {
-    histogramSlot(sample, k)[k] = { counts: ours, sum } satisfies Histogram;
+    checkSlot(sample, k);
+    const { counts, sum } = ourHistogram(plan, p, memo);
+    addInterval(sample, k, { counts, sum });
     return;
   }
   // A delta point is already one interval's counts: derive its series here.
   const seconds = spanSeconds(p, ts, plan.metric.name);
+  const { counts: ours, sum } = ourHistogram(plan, p, memo);
   const n = ours.reduce((a, b) => a + b, 0);
   sample.metrics[derivedKey(k, "per_s")] = round(n / seconds);
   if (n === 0) return;

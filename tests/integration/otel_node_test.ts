@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { startTestCollector } from "../support/collector.ts";
 import { waitFor } from "../support/live.ts";
-import type { InstanceView } from "../../lib/live/messages.ts";
+import type { InstanceView, ServiceView } from "../../lib/live/messages.ts";
 
 const NODE = "/usr/bin/node";
 const EXAMPLE = new URL("../../examples/otel_node.mjs", import.meta.url).pathname;
@@ -68,14 +68,16 @@ Deno.test({
         return v && v.received >= view.received + 5 && v;
       }, "five more exports");
       assert.equal(later.restarts, 0);
-      // The app's requests, recorded through the API, fill the service card.
+      // The app's requests, recorded through the API, fill the service card. They are in
+      // seconds, in the SDK's default bounds (0, 5, 10, ..., meant for ms): every 0.012 lands
+      // in (0, 5] s, and the points' min and max place them; the bound alone said 3750 ms.
       const services = await waitFor(async () => {
-        const list = await (await fetch(`${c.httpUrl}/api/services`)).json();
-        return (list as Array<{ service: string; http: { requestsPerS: number } | null }>).find((
-          s,
-        ) => s.service === "bookings" && s.http !== null);
-      }, "the app's requests on its service card");
+        const list: ServiceView[] = await (await fetch(`${c.httpUrl}/api/services`)).json();
+        return list.find((s) => s.service === "bookings" && s.http?.p50 != null);
+      }, "the app's requests and latency on its service card");
       assert.ok(services.http!.requestsPerS > 0, JSON.stringify(services));
+      const p50 = services.http!.p50!;
+      assert.ok(p50 >= 6 && p50 <= 25, `p50 ${p50} ms for requests of 12 ms`);
       assert.ok(
         later.startedAt! >= spawnedAt - 1000 && later.startedAt! <= Date.now(),
         `started ${later.startedAt! - spawnedAt} ms after the spawn`,

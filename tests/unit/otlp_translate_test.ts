@@ -9,6 +9,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { createOtlpCodec, type Encoding } from "../../lib/otlp/decode.ts";
 import { labelName, translate, type Translation } from "../../lib/otlp/translate.ts";
+import { OtlpMemory } from "../../lib/otlp/histograms.ts";
 import { OTLP_INTERVAL_MS } from "../../lib/otlp/identity.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
 import type { Message } from "../../lib/protocol.ts";
@@ -34,25 +35,57 @@ async function sdkRequest(
     "service.instance.id": "a",
   },
 ): Promise<Uint8Array> {
+  return (await sdkExports(encoding, [record], resource))[0];
+}
+
+/** Record with the real SDK, collecting (cumulative) after each step: one request each. */
+async function sdkExports(
+  encoding: Encoding,
+  steps: Array<(meter: ReturnType<MeterProvider["getMeter"]>) => void>,
+  resource: Record<string, string | number> = {
+    "service.name": "shop",
+    "service.instance.id": "a",
+  },
+): Promise<Uint8Array[]> {
   const reader = new ManualReader();
   const provider = new MeterProvider({
     resource: resourceFromAttributes(resource),
     readers: [reader],
   });
-  record(provider.getMeter("test"));
-  const { resourceMetrics } = await reader.collect();
+  const meter = provider.getMeter("test");
+  const out: Uint8Array[] = [];
+  for (const step of steps) {
+    step(meter);
+    const { resourceMetrics } = await reader.collect();
+    out.push(
+      encoding === "json"
+        ? JsonMetricsSerializer.serializeRequest(resourceMetrics)!
+        : ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!,
+    );
+  }
   await provider.shutdown();
-  const out = encoding === "json"
-    ? JsonMetricsSerializer.serializeRequest(resourceMetrics)
-    : ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
-  return out!;
+  return out;
 }
 
-function translated(body: Uint8Array | object, encoding: Encoding = "json"): Translation {
+/**
+ * The histograms of the last of several exports of one app, translated in turn with one
+ * memory: the first export of a cumulative series is only its baseline.
+ */
+function lastHistograms(bodies: Uint8Array[], encoding: Encoding): Message {
+  const memory = new OtlpMemory();
+  const messages = bodies.map((b) => messagesOf(translated(b, encoding, memory))[0]);
+  return messages[messages.length - 1];
+}
+
+function translated(
+  body: Uint8Array | object,
+  encoding: Encoding = "json",
+  memory = new OtlpMemory(),
+): Translation {
   const bytes = body instanceof Uint8Array ? body : new TextEncoder().encode(JSON.stringify(body));
   const decoded = codec.decodeRequest(bytes, encoding);
   assert.ok(decoded.ok, decoded.ok ? "" : decoded.detail);
-  return translate(decoded.request);
+  return translate(decoded.request, memory);
 }
 
 function messagesOf(t: Translation): Message[] {
@@ -103,32 +136,70 @@ for (const encoding of ["protobuf", "json"] as const) {
   });
 
   Deno.test(`SDK ${encoding}: an explicit-bucket histogram maps into our buckets with its sum`, async () => {
-    const body = await sdkRequest(encoding, (m) => {
-      const h = m.createHistogram("rpc.latency", { unit: "ms" });
-      for (const v of [3, 20, 20, 700, 20_000]) h.record(v, { method: "get" });
-    });
-    const [msg] = messagesOf(translated(body, encoding));
-    const h = msg.samples[0].hist!['rpc.latency{method="get"}'];
-    assert.equal(h.sum, 3 + 20 + 20 + 700 + 20_000);
-    // SDK default bounds 0,5,10,25,...,750,1000,...,10000: each count goes to our bucket
-    // holding the OTLP bucket's upper bound; above the last bound, to the one holding max.
+    const bodies = await sdkExports(encoding, [
+      (m) => m.createHistogram("rpc.latency", { unit: "ms" }).record(20, { method: "get" }),
+      (m) => {
+        const h = m.createHistogram("rpc.latency", { unit: "ms" });
+        for (const v of [3, 20, 20, 700, 20_000]) h.record(v, { method: "get" });
+      },
+    ]);
+    const memory = new OtlpMemory();
+    const [first, second] = bodies.map((b) => messagesOf(translated(b, encoding, memory))[0]);
+    const baseline = first.samples[0].hist!['rpc.latency{method="get"}'];
+    assert.deepEqual(baseline, { counts: new Array(BUCKET_COUNT).fill(0), sum: 0 }, "baseline");
+    const h = second.samples[0].hist!['rpc.latency{method="get"}'];
+    assert.equal(h.sum, 3 + 20 + 20 + 700 + 20_000, "what the second export added");
+    // SDK default bounds 0,5,10,25,...,750,1000,...,10000, each bucket narrowed to the
+    // series' min (3) and max (20 000), then spread over our buckets it overlaps.
     const expected = new Array(BUCKET_COUNT).fill(0);
-    expected[BUCKETS.indexOf(5)] = 1; // 3 in (0,5]
-    expected[BUCKETS.indexOf(25)] = 2; // 20 in (10,25]
-    expected[BUCKETS.indexOf(1000)] = 1; // 700 in (500,750], 750 lies in our (500,1000]
-    expected[BUCKETS.indexOf(30_000)] = 1; // 20000 above 10000, max 20000 in (10000,30000]
+    expected[BUCKETS.indexOf(5)] = 1; // 3 in (0,5], narrowed to [3,5]: our (2,5]
+    expected[BUCKETS.indexOf(25)] = 2; // 20 in (10,25]: ours
+    expected[BUCKETS.indexOf(1000)] = 1; // 700 in (500,750]: within our (500,1000]
+    expected[BUCKETS.indexOf(30_000)] = 1; // above 10000 up to max 20000: our (10000,30000]
     assert.deepEqual(h.counts, expected);
   });
 }
 
+Deno.test("a cumulative histogram's first export is its baseline; later ones carry what each added", async () => {
+  const memory = new OtlpMemory();
+  const bodies = await sdkExports("protobuf", [
+    (m) => m.createHistogram("job.ms").record(40),
+    (m) => m.createHistogram("job.ms").record(40),
+    () => {}, // nothing new: the SDK exports the same cumulative point again
+  ]);
+  const hists = bodies.map((b) =>
+    messagesOf(translated(b, "protobuf", memory))[0].samples[0].hist!["job.ms"]
+  );
+  const total = (h: { counts: number[] }) => h.counts.reduce((a, b) => a + b, 0);
+  assert.deepEqual(hists.map(total), [0, 1, 1], "running totals of the intervals");
+  assert.deepEqual(hists.map((h) => h.sum), [0, 40, 40]);
+  assert.equal(hists[1].counts[BUCKETS.indexOf(50)], 1);
+});
+
+Deno.test("seconds recorded into the SDK's default bounds (for ms) read near their value, not 3.75 s", async () => {
+  // The reported case: durations in s with the JS SDK's default bounds 0,5,10,..., which are
+  // meant for ms: every 0.012 s lands in (0, 5] s, that is (0, 5000] ms. Its min and max
+  // narrow it to 12 ms; its upper bound alone put it in our (2500, 5000] (a p50 of 3750).
+  const bodies = await sdkExports("protobuf", [
+    (m) => m.createHistogram("work.duration", { unit: "s" }).record(0.012),
+    (m) => {
+      const h = m.createHistogram("work.duration", { unit: "s" });
+      for (let i = 0; i < 200; i++) h.record(0.011 + (i % 3) / 1000);
+    },
+  ]);
+  const h = lastHistograms(bodies, "protobuf").samples[0].hist!["work.duration_ms"];
+  assert.equal(h.counts[BUCKETS.indexOf(25)], 200, "all in our (10, 25] ms");
+  assert.ok(Math.abs(h.sum - (67 * 11 + 67 * 12 + 66 * 13)) < 1e-6, `sum ${h.sum}`);
+});
+
 Deno.test("a histogram in seconds is scaled to ms and named _ms", async () => {
-  const body = await sdkRequest("protobuf", (m) => {
+  const record = (v: number) => (m: ReturnType<MeterProvider["getMeter"]>) =>
     m.createHistogram("db.client.operation.duration", {
       unit: "s",
       advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05] }, // semconv-style
-    }).record(0.02);
-  });
-  const [msg] = messagesOf(translated(body, "protobuf"));
+    }).record(v);
+  const bodies = await sdkExports("protobuf", [record(0.02), record(0.02)]);
+  const msg = lastHistograms(bodies, "protobuf");
   const h = msg.samples[0].hist!["db.client.operation.duration_ms"];
   assert.ok(h, Object.keys(msg.samples[0].hist!).join());
   assert.equal(h.sum, 20);
@@ -142,44 +213,53 @@ Deno.test("HTTP server durations arrive as the agent middleware's histogram and 
     "http.route": "/users/:id",
     "http.response.status_code": 200,
   };
-  const body = await sdkRequest("protobuf", (m) => {
-    // As instrumentations record it (semantic conventions 1.23+): seconds, the conventions'
-    // bucket advice, one point per method, route and status code.
-    const h = m.createHistogram("http.server.request.duration", {
+  // As instrumentations record it (semantic conventions 1.23+): seconds, the conventions'
+  // bucket advice, one point per method, route and status code.
+  const served = (m: ReturnType<MeterProvider["getMeter"]>) =>
+    m.createHistogram("http.server.request.duration", {
       unit: "s",
       advice: {
         explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5],
       },
     });
-    for (const v of [0.02, 0.02, 0.02]) h.record(v, GET_USER);
-    h.record(0.7, { ...GET_USER, "http.response.status_code": 503 });
-    h.record(0.004, { "http.request.method": "_OTHER" }); // no route, no status
-  });
-  const [msg] = messagesOf(translated(body, "protobuf"));
-  const { metrics, hist } = msg.samples[0];
+  const bodies = await sdkExports("protobuf", [
+    (m) => {
+      served(m).record(0.02, GET_USER);
+      served(m).record(0.7, { ...GET_USER, "http.response.status_code": 503 });
+      served(m).record(0.004, { "http.request.method": "_OTHER" }); // no route, no status
+    },
+    (m) => {
+      const h = served(m);
+      for (const v of [0.02, 0.02]) h.record(v, GET_USER);
+      h.record(0.7, { ...GET_USER, "http.response.status_code": 503 });
+    },
+  ]);
+  const { metrics, hist } = lastHistograms(bodies, "protobuf").samples[0];
   assert.deepEqual(metrics, {
     'http.requests_total{method="GET",route="/users/:id",status="2xx"}': 3,
-    'http.requests_total{method="GET",route="/users/:id",status="5xx"}': 1,
+    'http.requests_total{method="GET",route="/users/:id",status="5xx"}': 2,
     'http.requests_total{method="OTHER",route="other",status="5xx"}': 1,
-  });
+  }, "counters count since the start, as sent");
   assert.deepEqual(Object.keys(hist!).sort(), [
     'http.request_duration_ms{method="GET",route="/users/:id"}',
     'http.request_duration_ms{method="OTHER",route="other"}',
   ], "statuses added up; the semconv name is not kept");
   const get = hist!['http.request_duration_ms{method="GET",route="/users/:id"}'];
-  assert.equal(get.sum, 20 + 20 + 20 + 700, "in ms");
-  assert.equal(get.counts.reduce((a, b) => a + b, 0), 4);
+  assert.equal(get.sum, 20 + 20 + 700, "in ms, the second export's");
+  assert.equal(get.counts.reduce((a, b) => a + b, 0), 3);
   assert.equal(get.counts[BUCKETS.indexOf(1000)], 1, "0.7 s in (500, 1000] ms");
+  assert.equal(get.counts[BUCKETS.indexOf(25)], 2, "0.02 s in (10, 25] ms");
+  const other = hist!['http.request_duration_ms{method="OTHER",route="other"}'];
+  assert.equal(other.counts.reduce((a, b) => a + b, 0), 0, "nothing new");
 });
 
 Deno.test("the older http.server.duration in ms maps the same; in another unit it keeps its name", async () => {
-  const old = await sdkRequest("json", (m) => {
+  const post = (m: ReturnType<MeterProvider["getMeter"]>) =>
     m.createHistogram("http.server.duration", { unit: "ms" })
       .record(20, { "http.method": "POST", "http.route": "/orders", "http.status_code": 201 });
-  });
-  const [a] = messagesOf(translated(old));
+  const a = lastHistograms(await sdkExports("json", [post, post]), "json");
   assert.deepEqual(a.samples[0].metrics, {
-    'http.requests_total{method="POST",route="/orders",status="2xx"}': 1,
+    'http.requests_total{method="POST",route="/orders",status="2xx"}': 2,
   });
   assert.equal(
     a.samples[0].hist!['http.request_duration_ms{method="POST",route="/orders"}'].sum,
