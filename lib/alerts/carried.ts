@@ -45,6 +45,11 @@ export class CarriedAlerts {
     this.#byKey.set(key, alert);
   }
 
+  /** Whether an alert waits under `key`. */
+  has(key: string): boolean {
+    return this.#byKey.has(key);
+  }
+
   /** The alert waiting under `key`, removed (the data confirmed it), or undefined. */
   take(key: string): Alert | undefined {
     const alert = this.#byKey.get(key);

@@ -6,7 +6,8 @@
  *
  * Alerts end with what they are about: an instance that said goodbye (`stopped`) or is
  * `gone` has its alerts resolved at once, as of its last report (its silent alert as of
- * now), and is never silent. Alerts stored by a previous
+ * now), and is never silent; nor is one not heard since a restart unless the previous run saw
+ * it fall silent (verdict.ts `absenceVerdict`). Alerts stored by a previous
  * run are not shown as firing again: each waits, hidden, until the data confirms it (then it
  * carries on as the same alert, without a second notification) or does not (then it is
  * resolved).
@@ -22,7 +23,7 @@ import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 import { CarriedAlerts } from "./carried.ts";
 import { InstanceState, type Point } from "./instance_state.ts";
 import { formatEta, leakText } from "./leak_text.ts";
-import { ended, leakVerdict, round, type Verdict } from "./verdict.ts";
+import { absenceVerdict, ended, leakVerdict, round, type Verdict } from "./verdict.ts";
 import { errorMessage } from "../errors.ts";
 
 export { leakHolds, RECENT_CONFIDENCE } from "./verdict.ts";
@@ -313,24 +314,9 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         };
       }
       case "absence": {
-        // Silence is counted from when this collector could hear it: after a restart, an
-        // instance last seen before it gets `for` to report again.
-        const since = Math.max(view.lastSeen, started);
-        const value = Math.round(Math.max(0, now - view.lastSeen) / 1000);
-        if (gone !== null) {
-          return { holds: false, since, value, message: gone, final: true, promote: st.seenLive };
-        }
-        // Silent is stale: 3 missed intervals. A shorter pause is the instance's rhythm (an
-        // OTel SDK exports once a minute), whatever `for` says.
-        const holds = view.status !== "live";
-        return {
-          holds,
-          since,
-          value,
-          message: holds
-            ? `silent for ${duration(now - view.lastSeen)} (${view.status})`
-            : "reporting again",
-        };
+        const k = key(rule.name, view.id);
+        const alerted = active.has(k) || carried.has(k);
+        return absenceVerdict(view, { started, now, gone, seenLive: st.seenLive, alerted });
       }
       case "leak":
         return leakVerdict(rule, st.leak, st.limit ?? rule.limitBytes ?? null, st.leakSince, now);

@@ -8,7 +8,7 @@
  */
 import type { InstanceView } from "../model/instance.ts";
 import { type LeakEstimate, MB } from "./leak.ts";
-import { formatLeakRate, leakText } from "./leak_text.ts";
+import { formatEta, formatLeakRate, leakText } from "./leak_text.ts";
 import type { LeakRule } from "./rules.ts";
 import type { AlertLeak } from "./types.ts";
 
@@ -38,6 +38,49 @@ export function ended(status: InstanceView["status"]): string | null {
     : status === "gone"
     ? "instance gone"
     : null;
+}
+
+/** What {@link absenceVerdict} needs to know besides the view. */
+export interface AbsenceContext {
+  /** When this collector run started (the engine's clock). */
+  started: number;
+  now: number;
+  /** Why the instance's alerts are over (stopped, gone), or null (see {@link ended}). */
+  gone: string | null;
+  /** It reported live in this run (its pending silent alert fires when it goes gone). */
+  seenLive: boolean;
+  /** A silent alert of this rule and instance is active or carried over from the last run. */
+  alerted: boolean;
+}
+
+/**
+ * An absence rule's verdict: silent once stale (3 missed intervals; a shorter pause is the
+ * instance's rhythm, an OTel SDK exports once a minute), whatever `for` says.
+ *
+ * Silence is alerted only where a collector watched it begin. After a restart, silence is
+ * counted from the restart (an instance gets `for` to report again), and an instance not
+ * heard since is silent only if the previous run had seen it fall silent already (its silent
+ * alert, pending or firing, was carried over: it goes on). One that was live when the
+ * collector stopped, or died, and never reports again ended with the collector or while it
+ * was down: stopped together with it (a stack stopped at once, a demo whose terminal was
+ * closed: its goodbye reached no one), replaced under a new id (pid-based ids), or crashed.
+ * Nothing tells which, nor when, so it raises no alert: it is listed `stale`, then `gone`
+ * (not `stopped`, which only a goodbye makes) 60 intervals after the restart, and alerts of
+ * it carried over the restart end as carried.ts says. A running agent reconnects within
+ * seconds; the cost is an app that dies just as the collector restarts: shown, not alerted.
+ */
+export function absenceVerdict(view: InstanceView, c: AbsenceContext): Verdict {
+  const since = Math.max(view.lastSeen, c.started);
+  const value = Math.round(Math.max(0, c.now - view.lastSeen) / 1000);
+  if (c.gone !== null) {
+    return { holds: false, since, value, message: c.gone, final: true, promote: c.seenLive };
+  }
+  if (view.status === "live") return { holds: false, since, value, message: "reporting again" };
+  if (view.lastSeen < c.started && !c.alerted) {
+    return { holds: false, since, value, message: "not heard since the collector restarted" };
+  }
+  const message = `silent for ${formatEta(c.now - view.lastSeen)} (${view.status})`;
+  return { holds: true, since, value, message };
 }
 
 /** Rounded to two decimals, as alert values are kept. */

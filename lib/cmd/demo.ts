@@ -11,7 +11,8 @@
  * to reach every process at once, the demo's own SIGTERM would arrive second and kill an
  * app still finishing its clean stop (red, with HTTP requests in flight, never printed its
  * stop line). A second Ctrl-C kills whatever is left (lib/signals.ts: not the first one
- * arriving again by another route).
+ * arriving again by another route). Closing the terminal (SIGHUP) stops them as cleanly: the
+ * demo's own lines then fail to print (`say`), which must not cut the stop short.
  *
  * @module
  */
@@ -29,6 +30,18 @@ The options go to the collector; the apps push to the ZMQ endpoint it binds.
 Ctrl-C stops the apps, then the collector.
 
 ${USAGE.slice(USAGE.indexOf("Options:"))}`;
+
+/**
+ * Print a line of the demo's own, or nothing when the terminal is gone. A closed terminal
+ * window hangs up the demo, and every write to it fails (EIO): the throw from "stopping
+ * apps..." skipped the clean stop for the SIGKILL of the clean-up, so no app said goodbye,
+ * the collector lost its last second, and the next run took all three for crashed.
+ */
+function say(line: string, stream: "out" | "err" = "out"): void {
+  try {
+    (stream === "out" ? console.log : console.error)(line);
+  } catch { /* no terminal to tell: carry on */ }
+}
 
 /** The red app's API port, when free (else any free port). */
 export const RED_API_PORT = 8101;
@@ -140,12 +153,12 @@ function describe(c: Child): string {
 export async function main(args: string[]): Promise<number> {
   try {
     if (resolveConfig(args, Deno.env.toObject()).help) {
-      console.log(DEMO_USAGE);
+      say(DEMO_USAGE);
       return 0;
     }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    console.error(`demo: ${e.message}\n\n${DEMO_USAGE}`);
+    say(`demo: ${e.message}\n\n${DEMO_USAGE}`, "err");
     return 2;
   }
   const children: Child[] = [];
@@ -173,13 +186,13 @@ export async function main(args: string[]): Promise<number> {
     const ended = collector.process.status.then(() => "collector exited" as const);
     const early = await Promise.race([bannerSeen.then(() => null), signals.first, ended]);
     if (early === "collector exited") {
-      console.error("demo: the collector exited during start-up");
+      say("demo: the collector exited during start-up", "err");
       failed = true;
     } else if (early === null) {
       try {
         await waitHealthy(banner.httpUrl!, () => collector.status !== null, 30_000);
       } catch (e) {
-        console.error(`demo: ${errorMessage(e)}`);
+        say(`demo: ${errorMessage(e)}`, "err");
         failed = true;
       }
     }
@@ -188,11 +201,11 @@ export async function main(args: string[]): Promise<number> {
       for (const app of seedApps(zmq, freePort(RED_API_PORT))) {
         start(app.name, "backend_app.ts", app.args, "inherit");
       }
-      console.log(
+      say(
         `\ndemo: collector and 3 apps running; apps push to ${zmq}. Open ${banner.httpUrl}\n`,
       );
       const why = await Promise.race([signals.first, ended]);
-      console.log(`demo: ${why}, stopping apps, then the collector...`);
+      say(`demo: ${why}, stopping apps, then the collector...`);
     }
     // Apps first, so their last samples reach a collector that is still there.
     const apps = children.slice(1);
@@ -208,7 +221,7 @@ export async function main(args: string[]): Promise<number> {
     signals.dispose();
   }
   const clean = children.every((c) => c.status?.code === 0 && !c.status.signal);
-  console.log(`demo: ${children.map((c) => `${c.name} ${describe(c)}`).join(", ")}`);
+  say(`demo: ${children.map((c) => `${c.name} ${describe(c)}`).join(", ")}`);
   return clean && !failed ? 0 : 1;
 }
 

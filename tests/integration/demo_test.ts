@@ -2,7 +2,7 @@
  * `deno task demo` as a user runs it: custom addresses by flag and by environment, the three
  * apps arriving at the collector there, and Ctrl-C (SIGINT to the terminal's whole process
  * group, and again to the demo, as `deno task` or `timeout` pass it on) stopping every app
- * cleanly.
+ * cleanly; and so does closing its terminal, so the next run finds them stopped, not silent.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
 import { freePort } from "../support/net.ts";
+import { startTestCollector } from "../support/collector.ts";
 
 const DEMO = new URL("../../lib/cmd/demo.ts", import.meta.url).pathname;
 
@@ -90,5 +91,84 @@ Deno.test("demo runs on the given addresses, its apps push there, and Ctrl-C sto
     }
     await demo.status;
     await pumps;
+  }
+});
+
+Deno.test("demo whose terminal closes (a hang-up; writes to it fail) still stops its apps cleanly: they say goodbye", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-demo-hangup-" });
+  const httpPort = freePort();
+  const flags = `--http 127.0.0.1:${httpPort} --data ${dataDir} --otlp none`;
+  // script(1) runs the demo on a pseudo-terminal, as its session leader (exec: no shell left
+  // between them), after printing its pid. Killing script closes the terminal: the kernel
+  // sends the demo SIGHUP, and from then on every write to the terminal fails (EIO).
+  const terminal = new Deno.Command("script", {
+    args: [
+      "-qfec",
+      `echo "demo pid $$"; exec ${Deno.execPath()} run -A ${DEMO} ${flags}`,
+      "/dev/null",
+    ],
+    env: { ZEROAPM_ZMQ: `tcp://127.0.0.1:${freePort()}` },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let out = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const bytes of terminal.stdout) out += decoder.decode(bytes, { stream: true });
+  })();
+  let pid = 0;
+  /** The demo runs (not exited, nor a zombie no one reaps once script, its parent, is gone). */
+  const running = () => {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    } catch {
+      return false;
+    }
+  };
+  try {
+    pid = Number(await waitFor(() => /demo pid (\d+)/.exec(out)?.[1], `the demo's pid: ${out}`));
+    await waitFor(
+      async () => {
+        assert.ok(running(), `the demo exited:\n${out}`);
+        try {
+          const list = await (await fetch(`http://127.0.0.1:${httpPort}/api/instances`)).json();
+          // A few reports each: the collector has written them to its history.
+          const live = (list as InstanceView[]).filter((i) => i.status === "live");
+          return live.length === 3 && live.every((i) => i.received >= 3);
+        } catch {
+          return false; // not up yet
+        }
+      },
+      "the three apps reporting",
+      60_000,
+      200,
+    );
+    terminal.kill("SIGKILL");
+    await terminal.status;
+    await waitFor(() => !running(), "the demo stops", 30_000, 100);
+    // What the collector kept: each app's goodbye arrived before it stopped.
+    const collector = await startTestCollector({ dataDir });
+    try {
+      const views: InstanceView[] = await (await fetch(`${collector.httpUrl}/api/instances`))
+        .json();
+      assert.deepEqual(views.map((v) => `${v.requestedColor} ${v.status}`).sort(), [
+        "blue stopped",
+        "green stopped",
+        "red stopped",
+      ]);
+    } finally {
+      await collector.stop();
+    }
+  } finally {
+    try {
+      terminal.kill("SIGKILL");
+    } catch { /* exited */ }
+    await terminal.status;
+    await terminal.stdin.close().catch(() => {});
+    await reading;
+    if (pid > 0 && running()) Deno.kill(pid, "SIGKILL");
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

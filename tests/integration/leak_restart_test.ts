@@ -10,7 +10,7 @@ import { encode, type Identity } from "../../lib/protocol.ts";
 import { MB } from "../../lib/alerts/leak.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
-import { waitFor } from "../support/live.ts";
+import { LiveClient, waitFor } from "../support/live.ts";
 
 const ID = "backend/leaky";
 
@@ -84,16 +84,21 @@ Deno.test("a leak alert goes on across a 2-minute collector restart: confirmed a
     sender = connectPush(collector.zmqEndpoint);
     received = 0;
     // One round of the restarted collector (sweep and alerts) before the app reconnects: it
-    // raises the silent rule's pending alert, or (wrongly) ends the instance as gone.
+    // could (wrongly) end the instance as gone. The round's last job sends live clients the
+    // alert summary, after the sweep and the alerts have run.
     const status = async () =>
       ((await (await fetch(`${collector.httpUrl}/api/instances`)).json()) as InstanceView[])
         .find((v) => v.id === ID)?.status;
-    const before = await waitFor(async () => {
-      const a = await alerts(collector.httpUrl);
-      const round = a.active.some((x) => x.rule === "instance-silent" && x.instance === ID) ||
-        a.recent.some((x) => x.instance === ID) || (await status()) === "gone";
-      return round && a;
-    }, "a round of the restarted collector");
+    const live = await LiveClient.connect(collector.httpUrl);
+    try {
+      await live.until(
+        (f) => f.some((x) => x.type === "alerts"),
+        "a round of the restarted collector",
+      );
+    } finally {
+      await live.close();
+    }
+    const before = await alerts(collector.httpUrl);
     assert.equal(await status(), "stale", "not gone: silence while the collector was down");
     assert.equal(before.active.find((a) => a.rule === "memory-leak"), undefined, "not replayed");
     assert.deepEqual(before.recent.filter((a) => a.instance === ID), [], "not ended either");

@@ -1,9 +1,10 @@
 /**
  * Instance status across a collector restart, with a real collector, its data directory and
  * real ZMQ frames on an injected clock: what went gone before the restart stays gone after
- * it (no new "instance-silent" alert for an instance that died long ago), while an instance
- * that was live when the collector stopped is stale until it reports (and alerts if it never
- * does).
+ * it (no new "instance-silent" alert for an instance that died long ago); an instance that
+ * was live when the collector stopped is stale until it reports and raises nothing if it never
+ * does (it ended with the collector, or while it was down); one the collector saw fall silent
+ * before it stopped keeps its silent alert.
  */
 import assert from "node:assert/strict";
 import { startTestCollector } from "../support/collector.ts";
@@ -29,12 +30,13 @@ async function statusOf(c: Collector, id: string): Promise<string | undefined> {
   return views.find((v) => v.id === id)?.status;
 }
 
-Deno.test("an instance gone before a collector restart stays gone after it: no new silent alert", async () => {
+Deno.test("after a collector restart, gone stays gone and only a silence seen before it alerts", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-restart-lifecycle-" });
   const clock = { now: Date.now() - 3 * 3600_000 };
   const start = () => startTestCollector({ dataDir, now: () => clock.now });
   const dead = identity("dead", 101, clock.now);
   const alive = identity("alive", 102, clock.now);
+  const faded = identity("faded", 103, clock.now);
   const seqs = new Map<string, number>();
   let received = 0;
   /** `n` samples of `id`, a second apart, ending at the clock; waits until ingested. */
@@ -60,14 +62,22 @@ Deno.test("an instance gone before a collector restart stays gone after it: no n
   try {
     await send(collector, sender, dead, 5);
     await send(collector, sender, alive, 5);
-    // "dead" falls silent; "alive" goes on reporting for 70 s: dead goes stale, then gone.
+    // "dead" falls silent; "alive" and "faded" go on for 70 s: dead goes stale, then gone.
     for (let s = 0; s < 14; s++) {
       clock.now += 5000;
       await send(collector, sender, alive, 5);
+      await send(collector, sender, faded, 5);
     }
     await waitFor(
       async () => (await statusOf(collector, "shop/dead")) === "gone",
       "dead is judged gone before the restart",
+    );
+    // "faded" falls silent 5 s before the stop: the collector sees it (its alert is pending).
+    clock.now += 5000;
+    await send(collector, sender, alive, 5);
+    await waitFor(
+      async () => (await alerts(collector)).active.some((x) => x.instance === "shop/faded"),
+      "faded's silent alert is pending before the restart",
     );
     sender.close();
     await collector.stop();
@@ -78,24 +88,24 @@ Deno.test("an instance gone before a collector restart stays gone after it: no n
     sender = connectPush(collector.zmqEndpoint);
     assert.equal(await statusOf(collector, "shop/dead"), "gone", "gone stays gone");
     assert.equal(await statusOf(collector, "shop/alive"), "stale", "alive is waited for");
-    // A round of the restarted collector raises alive's silent alert (pending), and one 35 s
-    // later fires it: the same rounds would raise one for dead, if dead looked silent.
+    // A round of the restarted collector takes up faded's silent alert (pending), and one 35 s
+    // later fires it: the same rounds would raise one for dead or alive, if they were silent.
     const silentOf = async (state: string) =>
       (await alerts(collector)).active.find((x) =>
-        x.rule === "instance-silent" && x.instance === "shop/alive" && x.state === state
+        x.rule === "instance-silent" && x.instance === "shop/faded" && x.state === state
       );
-    await waitFor(() => silentOf("pending"), "alive's silent alert is pending");
+    await waitFor(() => silentOf("pending"), "faded's silent alert is pending");
     clock.now += 35_000;
-    const silent = await waitFor(() => silentOf("firing"), "alive's silent alert fires");
+    const silent = await waitFor(() => silentOf("firing"), "faded's silent alert fires");
     assert.equal(silent.service, "shop");
     const a = await alerts(collector);
     assert.deepEqual(
       [...a.active, ...a.recent].filter((x) =>
-        x.instance === "shop/dead" && x.since >= clock.now - 3600_000
+        x.instance !== "shop/faded" && x.since >= clock.now - 3600_000
       )
-        .map((x) => `${x.rule} ${x.state}`),
+        .map((x) => `${x.rule} ${x.instance} ${x.state}`),
       [],
-      "nothing new for dead",
+      "nothing new for dead, nor for alive, live when the collector stopped",
     );
     assert.equal(await statusOf(collector, "shop/dead"), "gone");
   } finally {

@@ -344,33 +344,62 @@ Deno.test("a fired alert whose rule is gone after a restart is resolved, and tol
   }
 });
 
-Deno.test("after a restart an instance last seen before it gets 'for' to report again", () => {
-  const clock = { now: T0 + 3_600_000 };
-  const notifier = recorder();
-  const engine = createAlertEngine({ rules: DEFAULT_RULES, now: () => clock.now, notifier });
-  // Restored as stale (it reported an hour ago, before the collector went down) ...
-  const back = instanceView({ instance: "back", status: "stale" }, T0);
-  const never = instanceView({ instance: "never", status: "stale" }, T0);
-  const dead = instanceView({ instance: "dead", status: "gone" }, T0);
-  const views = [back, never, dead];
-  for (let s = 0; s <= 120; s++) {
-    clock.now = T0 + 3_600_000 + s * 1000;
-    if (s >= 5) {
-      back.status = "live";
-      back.lastSeen = clock.now;
+Deno.test("after a restart, silence is alerted only where a collector saw it begin", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = { now: T0 };
+    const notifier = recorder();
+    const engine = () =>
+      createAlertEngine({
+        rules: DEFAULT_RULES,
+        now: () => clock.now,
+        store: openAlertStore(dir),
+        notifier,
+      });
+    const back = instanceView({ instance: "back" }, T0);
+    const never = instanceView({ instance: "never" }, T0);
+    const fell = instanceView({ instance: "fell" }, T0);
+    const dead = instanceView({ instance: "dead" }, T0);
+    const views = [back, never, fell, dead];
+    // The first run: all live; `fell` falls silent 10 s before the stop (its alert pending).
+    const first = engine();
+    run(first, views, 0, 60, (v, s) => v !== fell || s < 50, clock);
+    assert.deepEqual(first.list().active.map((a) => `${a.state} ${a.instance}`), [
+      `pending ${fell.id}`,
+    ]);
+    first.close();
+    // An hour later: restored as stale (`dead` as gone), as instances.ts restores them.
+    const restart = T0 + 3_600_000;
+    clock.now = restart;
+    for (const v of views) v.status = v === dead ? "gone" : "stale";
+    const second = engine();
+    for (let s = 0; s <= 120; s++) {
+      clock.now = restart + s * 1000;
+      if (s >= 5) {
+        back.status = "live";
+        back.lastSeen = clock.now;
+      }
+      second.evaluate(clock.now, views);
+      if (s === 5) assert.deepEqual(second.list().active.map((a) => a.state), ["pending"]);
     }
-    engine.evaluate(clock.now, views);
-    if (s === 5) {
-      const firing = engine.list().active.filter((a) => a.state === "firing");
-      assert.deepEqual(firing, [], "nothing fired at once");
-    }
+    // `back` reported within 5 s; `never` was live at the stop and did not: nothing for
+    // either. `fell` was seen falling silent: its alert goes on and fires `for` after start.
+    assert.deepEqual(second.list().active.map((a) => `${a.state} ${a.instance}`), [
+      `firing ${fell.id}`,
+    ]);
+    assert.equal(second.list().active[0].firedAt, restart + 30_000);
+    assert.deepEqual(notifier.events, [`firing instance-silent ${fell.id}`]);
+    // `never` goes gone 60 intervals after the restart: still nothing said of it.
+    never.status = "gone";
+    second.evaluate(clock.now += 1000, views);
+    assert.deepEqual(
+      [...second.list().active, ...second.list().recent].filter((a) => a.instance === never.id),
+      [],
+    );
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  // ... `back` reported within 5 s: nothing; `never` did not: one alert, 30 s after start.
-  assert.deepEqual(engine.list().active.map((a) => `${a.state} ${a.instance}`), [
-    `firing ${never.id}`,
-  ]);
-  assert.equal(engine.list().active[0].firedAt, T0 + 3_600_000 + 30_000);
-  assert.deepEqual(notifier.events, [`firing instance-silent ${never.id}`]);
 });
 
 /** Types only: the alert shape the assertions read. */
