@@ -291,7 +291,7 @@ export function metricKind(m: Metric): MetricKind | undefined {
  * A double as OTLP/JSON may write it: a number, or (proto3's JSON mapping) a string such as
  * "1.5" or "NaN"; NaN for anything else.
  */
-function double(v: unknown): number {
+export function double(v: unknown): number {
   if (typeof v === "number") return v;
   return typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
 }

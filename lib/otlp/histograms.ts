@@ -23,7 +23,7 @@ import {
 import { CUMULATIVE_LIMITS, CumulativeDeltas } from "./cumulative.ts";
 import { RunningTotals, TOTALS_LIMITS } from "./totals.ts";
 import type { LruLimits } from "./lru.ts";
-import { type HistogramDataPoint, int64, type KeyValue, scalarValue } from "./decode.ts";
+import { double, type HistogramDataPoint, int64, type KeyValue, scalarValue } from "./decode.ts";
 
 /** What the translator remembers between requests, bounded (see cumulative.ts, totals.ts). */
 export class OtlpMemory {
@@ -54,16 +54,18 @@ export function pointBuckets(
   scale: number,
   cumulative: { memory: OtlpMemory; key: string } | null,
 ): PointBuckets | BucketError {
-  const bounds = p.explicitBounds ?? [];
+  // OTLP/JSON may write any of these doubles as strings (proto3's JSON mapping), as values.
+  const bounds = (p.explicitBounds ?? []).map(double);
   const counts = p.bucketCounts.map(int64);
+  const [min, max, total] = [p.min, p.max, p.sum].map(double);
   const bad = checkBuckets(bounds, counts);
   if (bad) return bad;
   const observed = counts.reduce((a, b) => a + b, 0);
   const range: ValueRange = {
-    min: finite(p.min) ? p.min * scale : -Infinity,
-    max: finite(p.max) ? p.max * scale : Infinity,
+    min: Number.isFinite(min) ? min * scale : -Infinity,
+    max: Number.isFinite(max) ? max * scale : Infinity,
   };
-  const sum = finite(p.sum) ? p.sum * scale : NaN;
+  const sum = Number.isFinite(total) ? total * scale : NaN;
   if (!cumulative) return withSum(spreadBuckets(bounds, counts, range, scale), sum, observed);
   const interval = cumulative.memory.deltas.next(cumulative.key, {
     start: int64(p.startTimeUnixNano) / 1e6,
@@ -79,10 +81,6 @@ export function pointBuckets(
 function withSum(mapped: MappedBuckets, sum: number, observed: number): PointBuckets {
   // sum is optional in OTLP (absent when negative values were recorded): estimate it.
   return { ...mapped, sumEstimate: Number.isNaN(sum) ? mapped.sumEstimate : sum, observed };
-}
-
-function finite(v: number | null | undefined): v is number {
-  return typeof v === "number" && Number.isFinite(v);
 }
 
 /**

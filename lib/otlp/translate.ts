@@ -307,8 +307,11 @@ function ourHistogram(plan: Plan, p: HistogramDataPoint, memo: Memo) {
 /** Refuse a new histogram `k` in the sample past the per-sample bound. */
 function checkSlot(sample: Sample, k: string): void {
   const hist = sample.hist ?? {};
-  if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxMetricsPerSample) {
-    throw new Refuse("too_many", `more than ${LIMITS.maxMetricsPerSample} histograms at one time`);
+  if (!Object.hasOwn(hist, k) && Object.keys(hist).length >= LIMITS.maxHistogramsPerSample) {
+    throw new Refuse(
+      "too_many",
+      `more than ${LIMITS.maxHistogramsPerSample} histograms at one time`,
+    );
   }
 }
 

@@ -12,7 +12,7 @@ import { labelName, translate, type Translation } from "../../lib/otlp/translate
 import { OtlpMemory } from "../../lib/otlp/histograms.ts";
 import { OTLP_INTERVAL_MS } from "../../lib/otlp/identity.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
-import type { Message } from "../../lib/protocol.ts";
+import { LIMITS, type Message } from "../../lib/protocol.ts";
 import { CPU_SECONDS } from "../../lib/collector/derive.ts";
 import { HostMetrics } from "@opentelemetry/host-metrics";
 
@@ -426,6 +426,57 @@ Deno.test("a delta histogram arrives as its derived series", () => {
   assert.equal(m["q.wait.avg"], 20);
   assert.ok(m["q.wait.p50"] > 10 && m["q.wait.p50"] <= 25, String(m["q.wait.p50"]));
   assert.equal(msg.samples[0].hist, undefined);
+});
+
+Deno.test("a histogram's bounds, sum, min and max written as strings are read as numbers", () => {
+  const wait = (p: object) => ({
+    name: "q.wait",
+    unit: "ms",
+    histogram: { aggregationTemporality: 1, dataPoints: [{ ...p }] },
+  });
+  const asNumbers = {
+    startTimeUnixNano: nanos(T0 - 2_000),
+    timeUnixNano: nanos(T0),
+    count: "4",
+    bucketCounts: ["0", "4", "0"],
+  };
+  const [plain, strings] = [
+    { ...asNumbers, explicitBounds: [10, 1000], sum: 48, min: 11, max: 13 },
+    { ...asNumbers, explicitBounds: ["10", "1000"], sum: "48", min: "11", max: "13" },
+  ].map((p) => {
+    const t = translated(jsonRequest([wait(p)]));
+    assert.ok(t.ok && t.rejected.size === 0, JSON.stringify(t.ok && [...t.rejected]));
+    return t.messages[0].samples[0].metrics;
+  });
+  assert.deepEqual(strings, plain);
+  assert.equal(strings["q.wait.avg"], 12);
+  // All four in (10, 1000]; min and max put them in our (10, 25] bucket, not spread to 1 s.
+  assert.ok(
+    strings["q.wait.p50"] > 10 && strings["q.wait.p50"] <= 25,
+    String(strings["q.wait.p50"]),
+  );
+});
+
+Deno.test("histograms past the wire's per-sample bound are refused as too_many, the rest go in", () => {
+  const histogram = (name: string) => ({
+    name,
+    histogram: {
+      aggregationTemporality: 2,
+      dataPoints: [{
+        startTimeUnixNano: nanos(T0 - 10_000),
+        timeUnixNano: nanos(T0),
+        count: "1",
+        sum: 5,
+        bucketCounts: ["1", "0"],
+        explicitBounds: [10],
+      }],
+    },
+  });
+  const n = LIMITS.maxHistogramsPerSample;
+  const t = translated(jsonRequest(Array.from({ length: n + 1 }, (_, i) => histogram(`h${i}`))));
+  assert.ok(t.ok);
+  assert.equal(Object.keys(t.messages[0].samples[0].hist!).length, n);
+  assert.deepEqual([...t.rejected.keys()], ["too_many"]);
 });
 
 Deno.test("points that cannot be mapped are rejected by reason; the others go in", () => {
