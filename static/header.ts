@@ -35,6 +35,8 @@ export function renderConnection(
   connEl.title = state === "reconnecting"
     ? `Connection to the collector lost; attempt ${detail.attempt}`
     : "Connection to the collector";
+  // The delay is the collector's word about the last minute: without it, nothing is known.
+  if (state !== "live") byId("queue-delay").hidden = true;
 }
 
 /** Show the instance counts, the skipped updates and the browser's clock skew. */

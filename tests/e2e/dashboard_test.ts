@@ -367,10 +367,14 @@ Deno.test({
               card,
               { timeout: 10_000 },
             );
+            const delayShown = () => document.getElementById("queue-delay")?.hidden === false;
+            await w.page.waitForFunction(delayShown, undefined, { timeout: 10_000 });
             await c.stop();
             stopped = true;
             await waitState(w.page, "reconnecting");
             assert.match((await w.page.textContent("#conn-text")) ?? "", /^Reconnecting/);
+            // The collector's ingest delay was its word about the last minute: gone with it.
+            assert.equal(await w.page.isHidden("#queue-delay"), true);
             // No frame comes to say so, but the page sees the instance go stale: the header
             // and the service card agree (the card went on saying "1 / 1 live").
             await w.page.waitForFunction(
@@ -395,6 +399,7 @@ Deno.test({
             try {
               await waitState(w.page, "live", 20_000);
               assert.equal(await w.page.textContent("#conn-text"), "Live");
+              await w.page.waitForFunction(delayShown, undefined, { timeout: 10_000 });
               // The new collector's data reaches the page over the new socket.
               await w.page.waitForSelector('#instances tr[data-id="after/restart"]', {
                 timeout: 10_000,
