@@ -205,6 +205,9 @@ export class ServicePanels {
     const live = Math.min(s.live, this.deps.live(s.service, now));
     setText(c.count, `${live} / ${expected} live`);
     c.count.dataset.all = String(live >= expected);
+    // With none live the request figures are the last ones heard, not what is happening.
+    c.stats.dataset.old = String(live === 0);
+    c.stats.title = live === 0 ? "No live instance: the last figures heard" : "";
     setText(c.usage, usageLine(this.deps.usage(s.service, now), s.http !== null));
   }
 

@@ -505,6 +505,25 @@ Deno.test({
           });
         });
       }
+      await t.step(
+        "with no live instance, a card's request figures are marked as the last heard",
+        async () => {
+          const stats = '#services .svc[data-service="api"] .svc-stats';
+          assert.equal(await page.getAttribute(stats, "data-old"), "false");
+          await Promise.all([apps[0].stop(), apps[2].stop()]); // api-1 and api-2, no goodbye
+          await page.waitForFunction(
+            () =>
+              /^0 \//.test(
+                document.querySelector('#services .svc[data-service="api"] .svc-count')
+                  ?.textContent ?? "",
+              ),
+            undefined,
+            { timeout: 15_000 },
+          );
+          assert.equal(await page.getAttribute(stats, "data-old"), "true");
+          assert.match((await page.getAttribute(stats, "title")) ?? "", /^No live instance/);
+        },
+      );
       await page.close();
     } finally {
       await browser?.close();
