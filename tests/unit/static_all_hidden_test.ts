@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { allHiddenText, everyInstanceHidden } from "../../static/all_hidden.ts";
 import type { Entry } from "../../static/store.ts";
 import type { InstanceView } from "../../lib/model/instance.ts";
+import { instanceView } from "../support/views.ts";
 
 const NOW = 10_000_000;
 
@@ -9,28 +10,14 @@ function entry(service: string, instance: string, over: Partial<InstanceView> = 
   string,
   Entry,
 ] {
-  const view: InstanceView = {
-    id: `${service}/${instance}`,
+  const view = instanceView({
     service,
     instance,
-    pid: 1,
-    host: null,
     color: "#ffffff",
-    requestedColor: null,
-    status: "live",
     firstSeen: NOW - 60_000,
     lastSeen: NOW - 500,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 60,
-    lost: 0,
-    startedAt: null,
-    restarts: 0,
-    lastRestartAt: null,
-    seqResets: 0,
-    latest: {},
     ...over,
-  };
+  }, NOW);
   return [view.id, { view, color: view.color, points: new Map() }];
 }
 

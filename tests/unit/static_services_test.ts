@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { serviceLive, serviceUsage, usageLine } from "../../static/services.ts";
 import type { Entry } from "../../static/store.ts";
 import type { InstanceView } from "../../lib/model/instance.ts";
+import { instanceView } from "../support/views.ts";
 
 const NOW = 1_000_000;
 const MIB = 1024 * 1024;
@@ -12,28 +13,15 @@ function entry(
   latest: Record<string, number>,
   over: Partial<InstanceView> = {},
 ): Entry {
-  const view: InstanceView = {
-    id: `${service}/${instance}`,
+  const view = instanceView({
     service,
     instance,
-    pid: 1,
-    host: null,
     color: "#ffffff",
-    requestedColor: null,
-    status: "live",
     firstSeen: NOW - 60_000,
     lastSeen: NOW - 500,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 60,
-    lost: 0,
-    startedAt: null,
-    restarts: 0,
-    lastRestartAt: null,
-    seqResets: 0,
     latest,
     ...over,
-  };
+  }, NOW);
   return { view, color: view.color, points: new Map() };
 }
 
