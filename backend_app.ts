@@ -17,7 +17,7 @@ import { createAgent } from "./lib/agent/mod.ts";
 import { type AppOptions, parseAppFlags, USAGE } from "./lib/demo_app/flags.ts";
 import { type Api, startApi } from "./lib/demo_app/api.ts";
 import { type Load, startLoad } from "./lib/demo_app/load.ts";
-import { UsageError } from "./lib/cli.ts";
+import { helpHint, UsageError } from "./lib/cli.ts";
 
 export { type AppOptions, parseAppFlags as parseFlags, USAGE } from "./lib/demo_app/flags.ts";
 export { type Api, type ApiOptions, routeOf, startApi } from "./lib/demo_app/api.ts";
@@ -153,7 +153,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     options = parseAppFlags(args);
   } catch (e) {
-    console.error(`backend_app: ${errorMessage(e)}\n\n${USAGE}`);
+    console.error(`backend_app: ${errorMessage(e)}\n${helpHint("deno run -A backend_app.ts")}`);
     return 2;
   }
   if (options === null) {
@@ -175,7 +175,7 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (e) {
     shutdown.dispose();
-    console.error(`backend_app: ${errorMessage(e)}\n\n${USAGE}`);
+    console.error(`backend_app: ${errorMessage(e)}\n${helpHint("deno run -A backend_app.ts")}`);
     return 2;
   }
   const { service, instance } = agent.identity;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { helpHint } from "./lib/cli.ts";
 import { ConfigError, resolveConfig, USAGE } from "./lib/config.ts";
 import { startCollector } from "./lib/collector/collector.ts";
 import { KeyError, loadServerKeys } from "./lib/transport/keys.ts";
@@ -22,7 +23,7 @@ export async function main(args: string[]): Promise<number> {
     resolved = resolveConfig(args, Deno.env.toObject());
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    console.error(`error: ${e.message}\n\n${USAGE}`);
+    console.error(`error: ${e.message}\n${helpHint("deno task server")}`);
     return 2;
   }
   if (resolved.help) {

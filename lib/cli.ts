@@ -1,7 +1,7 @@
 /**
  * One way the command lines (`server.ts`, `backend_app.ts`, `deno task watch`) read their
  * flags: node:util's parseArgs, strict, and every mistake a {@link UsageError} whose message
- * names the flag; the entry point prints it with its usage and exits 2. Shared flag rules
+ * names the flag; the entry point prints it with a {@link helpHint} and exits 2. Shared flag rules
  * live here too, so `--interval` means the same everywhere.
  *
  * @module
@@ -9,6 +9,14 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { safeColor } from "./colors.ts";
 import { errorMessage } from "./errors.ts";
+
+/**
+ * The line printed under a command-line error: where the options are. Not the usage itself:
+ * at 20-50 lines it pushed the one line that said what was wrong off the screen.
+ */
+export function helpHint(command: string): string {
+  return `Run "${command} --help" for the options.`;
+}
 
 /** A bad command line: the message says which flag and why. */
 export class UsageError extends Error {}

@@ -22,7 +22,7 @@
  */
 import type ts from "typescript";
 import { fileURLToPath } from "node:url";
-import { parseFlags, UsageError } from "../cli.ts";
+import { helpHint, parseFlags, UsageError } from "../cli.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -212,7 +212,7 @@ export async function main(
     ({ help } = parseFlags(args, { help: { type: "boolean", short: "h" } }));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    error(`build-agent: ${e.message}\n\n${BUILD_AGENT_USAGE}`);
+    error(`build-agent: ${e.message}\n${helpHint("deno task build-agent")}`);
     return 2;
   }
   if (help) {

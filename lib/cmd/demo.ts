@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { helpHint } from "../cli.ts";
 import { ConfigError, resolveConfig, USAGE } from "../config.ts";
 import { type Banner, connectEndpoint, readBannerLine } from "../banner.ts";
 import { errorMessage } from "../errors.ts";
@@ -158,7 +159,7 @@ export async function main(args: string[]): Promise<number> {
     }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    say(`demo: ${e.message}\n\n${DEMO_USAGE}`, "err");
+    say(`demo: ${e.message}\n${helpHint("deno task demo")}`, "err");
     return 2;
   }
   const children: Child[] = [];

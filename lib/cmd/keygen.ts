@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { helpHint } from "../cli.ts";
 import { parseArgs } from "node:util";
 import { generateKeyPair, KeyError, writeKeyPair } from "../transport/keys.ts";
 import { errorMessage } from "../errors.ts";
@@ -40,7 +41,7 @@ export async function keygen(
       allowPositionals: false,
     }));
   } catch (e) {
-    error(`error: ${errorMessage(e)}\n\n${KEYGEN_USAGE}`);
+    error(`error: ${errorMessage(e)}\n${helpHint("deno task keygen")}`);
     return 2;
   }
   if (values.help) {
@@ -48,7 +49,7 @@ export async function keygen(
     return 0;
   }
   if (!values.out) {
-    error(`error: --out DIR is required\n\n${KEYGEN_USAGE}`);
+    error(`error: --out DIR is required\n${helpHint("deno task keygen")}`);
     return 2;
   }
   const name = values.name ?? "collector";

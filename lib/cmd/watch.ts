@@ -13,7 +13,7 @@ import { rateLimitedReporter } from "../agent/report.ts";
 import type { Transport } from "../agent/sender.ts";
 import { connectCollector } from "../agent/transport.ts";
 import { parseWatchArgs, USAGE } from "../sidecar/args.ts";
-import { UsageError } from "../cli.ts";
+import { helpHint, UsageError } from "../cli.ts";
 import { createWatchReaders, type WatchReaders } from "../sidecar/readers.ts";
 import { clientKeysFromEnv } from "../transport/keys.ts";
 import { errorMessage } from "../errors.ts";
@@ -40,7 +40,7 @@ export function exitCodeOf(status: Deno.CommandStatus): number {
 /** Run the watcher; resolves with the exit code for this process. */
 export async function main(argv: string[], io: WatchIo = console): Promise<number> {
   const usage = (msg: string) => {
-    io.error(`watch: ${msg}\n\n${USAGE}`);
+    io.error(`watch: ${msg}\n${helpHint("deno task watch")}`);
     return 2;
   };
   let args;

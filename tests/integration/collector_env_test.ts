@@ -56,7 +56,7 @@ Deno.test("the watcher takes ZEROAPM_COLLECTOR, and --collector wins over it", a
     assert.match(bad.stderr, /cannot use collector endpoint "nope" \(from ZEROAPM_COLLECTOR\)/);
     // The flag wins: this one names a port nothing listens on, and nothing reaches the collector.
     const flag = await run(
-      // (a command that lives a moment: one gone before the watcher reads it prints nothing)
+      // (a command that lives a moment, so that the watcher reads it)
       [WATCH, "--service", "env-flag", "--collector", "tcp://127.0.0.1:9", "--", "sleep", "0.3"],
       env,
     );
