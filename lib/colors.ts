@@ -69,12 +69,34 @@ export function safeColor(requested: string | null | undefined): string | null {
 
 /** A stable palette colour for an id (FNV-1a hash), so a line keeps its colour across restarts. */
 export function paletteColor(id: string): string {
+  return PALETTE[paletteIndex(id)];
+}
+
+function paletteIndex(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) {
     h ^= id.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return PALETTE[(h >>> 0) % PALETTE.length];
+  return (h >>> 0) % PALETTE.length;
+}
+
+/**
+ * The palette colour for a new instance: the first one from its hashed place
+ * ({@link paletteColor}) that no colour in `used` (the instances still drawn) has, else the
+ * least used. With the hash alone two of four instances shared a colour half the time.
+ */
+export function distinctColor(id: string, used: Iterable<string>): string {
+  const counts = new Map<string, number>();
+  for (const c of used) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const start = paletteIndex(id);
+  let best = PALETTE[start];
+  for (let i = 0, fewest = Infinity; i < PALETTE.length && fewest > 0; i++) {
+    const c = PALETTE[(start + i) % PALETTE.length];
+    const n = counts.get(c) ?? 0;
+    if (n < fewest) [best, fewest] = [c, n];
+  }
+  return best;
 }
 
 /** The colour to draw an instance with. */

@@ -10,11 +10,12 @@ import {
   blankView,
   GONE_AFTER_INTERVALS,
   type InstanceView,
+  isRetired,
   type PersistedView,
   STALE_AFTER_INTERVALS,
   statusAt,
 } from "../model/instance.ts";
-import { displayColor } from "../colors.ts";
+import { distinctColor, safeColor } from "../colors.ts";
 import { Deriver } from "./derive.ts";
 import { Sequence } from "./sequence.ts";
 
@@ -379,12 +380,19 @@ export class Instances {
     return false;
   }
 
+  /** The requested colour if safe, else a palette colour no other drawn instance has. */
+  #colorFor(id: string, requested: string | null, now: number): string {
+    const drawn = [...this.#byId.values()].map((s) => s.view)
+      .filter((v) => v.id !== id && !isRetired(v, now));
+    return safeColor(requested) ?? distinctColor(id, drawn.map((v) => v.color));
+  }
+
   #silentFor(state: State, intervals: number, now: number): boolean {
     return now - state.view.lastSeen > intervals * state.view.intervalMs;
   }
 
   #newView(id: string, identity: Identity, arrival: number): InstanceView {
-    const color = displayColor(id, identity.color);
+    const color = this.#colorFor(id, identity.color, arrival);
     return {
       ...blankView(id, identity.service, identity.instance, color, "live"),
       pid: identity.pid,
@@ -429,7 +437,7 @@ export class Instances {
     }
     if (identity.color !== v.requestedColor) {
       v.requestedColor = identity.color;
-      v.color = displayColor(v.id, identity.color);
+      v.color = this.#colorFor(v.id, identity.color, arrival);
       changed = true;
     }
     const interval = identity.intervalMs ?? this.defaultIntervalMs;

@@ -91,6 +91,24 @@ Deno.test("two instances with the same colour are two ids", () => {
   assert.equal(reg.get(b.id)?.color, "red");
 });
 
+Deno.test("instances without a colour get ten different ones; one ended gives its back", () => {
+  const reg = new Instances();
+  // Pod-like names, whose hashed colours collide (h:0 to h:9 happen to hash to all ten).
+  const name = (i: number) => `pod-${((i + 1) * 2654435761 % 2 ** 32).toString(36)}`;
+  const observe = (i: number, seq: number, at: number, color: string | null = null) =>
+    reg.get(ok(reg.observe(msg(seq, at, { instance: name(i), pid: i, color }), at)).id)!.color;
+  const first = Array.from({ length: PALETTE.length }, (_, i) => observe(i, 0, T0));
+  assert.equal(new Set(first).size, PALETTE.length, first.join());
+  // h:0 falls silent; 20 min on it is gone and off the live charts, the other nine report.
+  const later = T0 + 20 * 60_000;
+  for (let i = 1; i < PALETTE.length; i++) observe(i, 1, later);
+  reg.sweep(later, Infinity);
+  assert.equal(observe(20, 0, later), first[0], "the one colour no drawn instance has");
+  // With all ten taken, the next shares one; a colour asked for is kept whatever others use.
+  assert.ok(PALETTE.includes(observe(21, 0, later)));
+  assert.equal(observe(22, 0, later, first[1]), first[1]);
+});
+
 Deno.test("instances count a sequence gap as lost samples", () => {
   const reg = new Instances();
   ok(reg.observe(msg(0, T0), T0));
