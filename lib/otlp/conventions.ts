@@ -7,10 +7,11 @@
  * - `process.memory.usage` (Gauge, or cumulative UpDownCounter) is `mem.rss_bytes`.
  * - `process.cpu.time` in seconds: its states at one time add up into `cpu.seconds_total`,
  *   the counter the collector derives `cpu.percent` from; sent as deltas, `cpu.percent` at once.
- * - The HTTP server duration histogram, cumulative (`http.server.request.duration` in s,
- *   or the older `http.server.duration` in ms), is the agent's middleware's pair: the histogram
+ * - The HTTP server duration histogram (`http.server.request.duration` in s, or the older
+ *   `http.server.duration` in ms), is the agent's middleware's pair: the histogram
  *   `http.request_duration_ms{method,route}` (its points for every status added up) and the
- *   counter `http.requests_total{method,route,status}` (each point's count, by status class).
+ *   counter `http.requests_total{method,route,status}` (each point's count, by status class);
+ *   sent as deltas, the rate `http.requests.per_s{method,route,status}` the counter would give.
  *   The service card's request rate, errors and latency come from these.
  *
  * @module
@@ -28,8 +29,8 @@ export type Convention =
   | { kind: "counter_sum"; series: string }
   /** The points at one time add up into one unlabelled `series`: value × scale / span (s). */
   | { kind: "delta_sum"; series: string; scale: number }
-  /** An HTTP server duration histogram; values × scale are ms. */
-  | { kind: "http"; scale: number };
+  /** An HTTP server duration histogram; values × scale are ms; `delta`: its temporality. */
+  | { kind: "http"; scale: number; delta: boolean };
 
 /** The temporality as a number; OTLP/JSON should send the number, some send the name. */
 export function temporality(v: unknown): number {
@@ -68,10 +69,10 @@ export function conventionOf(m: Metric): Convention | null {
     }
   }
   const http = Object.hasOwn(HTTP_DURATION, m.name) ? HTTP_DURATION[m.name] : undefined;
-  if (
-    http && kind === "histogram" && m.unit === http.unit &&
-    temporality(m.histogram!.aggregationTemporality) === TEMPORALITY.cumulative
-  ) return { kind: "http", scale: http.scale };
+  if (!http || kind !== "histogram" || m.unit !== http.unit) return null;
+  const t = temporality(m.histogram!.aggregationTemporality);
+  if (t === TEMPORALITY.cumulative) return { kind: "http", scale: http.scale, delta: false };
+  if (t === TEMPORALITY.delta) return { kind: "http", scale: http.scale, delta: true };
   return null;
 }
 
@@ -98,4 +99,15 @@ export function httpLabels(attrs: Attributes): { method: string; route: string; 
     route: route !== undefined && route.length > 0 ? route : OTHER_ROUTE,
     status: statusClass(Number.isInteger(code) ? code : 0),
   };
+}
+
+/**
+ * An attribute key as a label name (`[a-z_][a-z0-9_]*`): `http.route` -> `http_route`,
+ * `customerTier` -> `customer_tier`, `Weird-Key` -> `weird_key`. An SDK's keys follow no one
+ * rule, and a key we could not name refused its whole data point.
+ */
+export function labelName(key: string): string {
+  const snake = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_");
+  return /^[0-9]/.test(snake) ? `_${snake}` : snake;
 }

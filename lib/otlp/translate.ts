@@ -27,7 +27,7 @@ import { cumulate, type OtlpMemory, pointBuckets, seriesKey } from "./histograms
 import { formatKey, validName } from "../metric_key.ts";
 import { derivedKey, PERCENTILES } from "../collector/derive.ts";
 import { HTTP_METRICS } from "../agent/middleware.ts";
-import { conventionOf, httpLabels, temporality } from "./conventions.ts";
+import { conventionOf, httpLabels, labelName, temporality } from "./conventions.ts";
 import { earliestStart, identityOf } from "./identity.ts";
 import {
   type ExportRequest,
@@ -196,6 +196,8 @@ interface Plan {
   bare: string;
   /** The points at one time add up into one series without labels (CPU time by state). */
   merge?: boolean;
+  /** HTTP durations sent as deltas: each point is one interval's. */
+  delta?: boolean;
 }
 
 function planOf(m: Metric): Plan {
@@ -219,7 +221,10 @@ function planOf(m: Metric): Plan {
       case "delta_sum":
         return { ...plan("delta", convention.series, convention.scale), merge: true };
       case "http":
-        return plan("http", HTTP_METRICS.duration, convention.scale);
+        return {
+          ...plan("http", HTTP_METRICS.duration, convention.scale),
+          delta: convention.delta,
+        };
     }
   }
   const kind = metricKind(m);
@@ -296,7 +301,7 @@ function ourHistogram(plan: Plan, p: HistogramDataPoint, memo: Memo) {
   if (!Array.isArray(p.explicitBounds ?? []) || !Array.isArray(p.bucketCounts)) {
     throw new Refuse("wrong_type", `${name}: bucket counts and bounds must be arrays`);
   }
-  const cumulative = plan.kind === "delta_histogram"
+  const cumulative = plan.kind === "delta_histogram" || plan.delta
     ? null
     : { memory: memo.memory, key: seriesKey(memo.whose, name, p.attributes ?? []) };
   const mapped = pointBuckets(p, plan.scale, cumulative);
@@ -340,7 +345,11 @@ function translateHttp(
   checkSlot(sample, k);
   const h = ourHistogram(plan, p, memo);
   addInterval(sample, k, h);
-  sample.metrics[requests] = (sample.metrics[requests] ?? 0) + h.observed;
+  // A delta point's count is one interval's: its rate is what the counter would derive.
+  const [name, n] = plan.delta
+    ? [derivedKey(requests, "per_s", true), h.observed / spanSeconds(p, ts, plan.metric.name)]
+    : [requests, h.observed];
+  sample.metrics[name] = round((sample.metrics[name] ?? 0) + n);
 }
 
 function translateHistogram(
@@ -387,25 +396,9 @@ function key(name: string, labels: Record<string, string>): string {
   }
 }
 
-/**
- * An attribute key as a label name (`[a-z_][a-z0-9_]*`): `http.route` -> `http_route`,
- * `customerTier` -> `customer_tier`, `Weird-Key` -> `weird_key`. An SDK's keys follow no one
- * rule, and a key we could not name refused its whole data point.
- */
-export function labelName(key: string): string {
-  const snake = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
-    .replace(/[^a-z0-9_]/g, "_");
-  return /^[0-9]/.test(snake) ? `_${snake}` : snake;
-}
-
 /** Point attributes as labels (see {@link labelName}); scalar values only. */
 function labelsOf(name: string, attributes: KeyValue[]): Record<string, string> {
-  if (attributes.length > OTLP_LIMITS.maxAttributes) {
-    throw new RefuseRequest(
-      "too_many",
-      `${attributes.length} attributes exceed ${OTLP_LIMITS.maxAttributes}`,
-    );
-  }
+  refuseMany(attributes, "attributes");
   const labels: Record<string, string> = {};
   for (const kv of attributes) {
     const v = scalarValue(kv.value);
@@ -427,18 +420,21 @@ function scalars(
   attributes: KeyValue[],
   what = "resource attributes",
 ): Map<string, string | number | boolean> {
-  if (attributes.length > OTLP_LIMITS.maxAttributes) {
-    throw new RefuseRequest(
-      "too_many",
-      `${attributes.length} ${what} exceed ${OTLP_LIMITS.maxAttributes}`,
-    );
-  }
+  refuseMany(attributes, what);
   const out = new Map<string, string | number | boolean>();
   for (const kv of attributes) {
     const v = scalarValue(kv.value);
     if (v !== undefined) out.set(kv.key, v);
   }
   return out;
+}
+
+/** Too many attributes in one list refuse the whole request. */
+function refuseMany(attributes: KeyValue[], what: string): void {
+  const n = attributes.length;
+  if (n > OTLP_LIMITS.maxAttributes) {
+    throw new RefuseRequest("too_many", `${n} ${what} exceed ${OTLP_LIMITS.maxAttributes}`);
+  }
 }
 
 function round(v: number): number {

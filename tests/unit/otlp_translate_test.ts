@@ -8,7 +8,8 @@ import { AggregationTemporality, MeterProvider, MetricReader } from "@openteleme
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { createOtlpCodec, type Encoding } from "../../lib/otlp/decode.ts";
-import { labelName, translate, type Translation } from "../../lib/otlp/translate.ts";
+import { translate, type Translation } from "../../lib/otlp/translate.ts";
+import { labelName } from "../../lib/otlp/conventions.ts";
 import { OtlpMemory } from "../../lib/otlp/histograms.ts";
 import { OTLP_INTERVAL_MS } from "../../lib/otlp/identity.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
@@ -251,6 +252,42 @@ Deno.test("HTTP server durations arrive as the agent middleware's histogram and 
   assert.equal(get.counts[BUCKETS.indexOf(25)], 2, "0.02 s in (10, 25] ms");
   const other = hist!['http.request_duration_ms{method="OTHER",route="other"}'];
   assert.equal(other.counts.reduce((a, b) => a + b, 0), 0, "nothing new");
+});
+
+Deno.test("HTTP server durations sent as deltas feed the same histogram and a request rate", () => {
+  const GET = [
+    { key: "http.request.method", value: { stringValue: "GET" } },
+    { key: "http.route", value: { stringValue: "/a" } },
+    { key: "http.response.status_code", value: { intValue: "200" } },
+  ];
+  const interval = (at: number, count: number) =>
+    jsonRequest([{
+      name: "http.server.request.duration",
+      unit: "s",
+      histogram: {
+        aggregationTemporality: 1, // delta, as some SDKs and collectors are set to send
+        dataPoints: [{
+          attributes: GET,
+          startTimeUnixNano: nanos(at - 2_000),
+          timeUnixNano: nanos(at),
+          count: String(count),
+          sum: 0.02 * count,
+          bucketCounts: ["0", String(count), "0"],
+          explicitBounds: [0.01, 0.025],
+        }],
+      },
+    }]);
+  const memory = new OtlpMemory();
+  const [first, second] = [interval(T0, 4), interval(T0 + 2_000, 6)].map((b) =>
+    messagesOf(translated(b, "json", memory))[0].samples[0]
+  );
+  const rate = 'http.requests.per_s{method="GET",route="/a",status="2xx"}';
+  assert.deepEqual([first.metrics, second.metrics], [{ [rate]: 2 }, { [rate]: 3 }]);
+  // Each interval joins the running total the collector takes differences of, as an agent's.
+  const h = 'http.request_duration_ms{method="GET",route="/a"}';
+  const total = (x: typeof first) => x.hist![h].counts.reduce((a, b) => a + b, 0);
+  assert.deepEqual([total(first), total(second)], [4, 10]);
+  assert.equal(second.hist![h].sum, 200);
 });
 
 Deno.test("the older http.server.duration in ms maps the same; in another unit it keeps its name", async () => {
