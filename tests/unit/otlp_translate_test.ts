@@ -47,8 +47,9 @@ async function sdkExports(
     "service.name": "shop",
     "service.instance.id": "a",
   },
+  delta = false,
 ): Promise<Uint8Array[]> {
-  const reader = new ManualReader();
+  const reader = new ManualReader(delta);
   const provider = new MeterProvider({
     resource: resourceFromAttributes(resource),
     readers: [reader],
@@ -288,6 +289,26 @@ Deno.test("HTTP server durations sent as deltas feed the same histogram and a re
   const total = (x: typeof first) => x.hist![h].counts.reduce((a, b) => a + b, 0);
   assert.deepEqual([total(first), total(second)], [4, 10]);
   assert.equal(second.hist![h].sum, 200);
+});
+
+Deno.test("the SDK's delta HTTP durations arrive as a request rate and a running histogram", async () => {
+  const attrs = {
+    "http.request.method": "GET",
+    "http.route": "/a",
+    "http.response.status_code": 200,
+  };
+  const served = (n: number) => (m: ReturnType<MeterProvider["getMeter"]>) => {
+    const h = m.createHistogram("http.server.request.duration", { unit: "s" });
+    for (let i = 0; i < n; i++) h.record(0.012, attrs);
+  };
+  const bodies = await sdkExports("protobuf", [served(3), served(2)], undefined, true);
+  const { metrics, hist } = lastHistograms(bodies, "protobuf").samples[0];
+  assert.deepEqual(Object.keys(metrics), [
+    'http.requests.per_s{method="GET",route="/a",status="2xx"}',
+  ]);
+  assert.ok(Object.values(metrics)[0] > 0);
+  const h = hist!['http.request_duration_ms{method="GET",route="/a"}'];
+  assert.equal(h.counts.reduce((a, b) => a + b, 0), 5, "both intervals, added up");
 });
 
 Deno.test("the older http.server.duration in ms maps the same; in another unit it keeps its name", async () => {
