@@ -1,7 +1,8 @@
 /**
  * The collector's once-a-second round, as named jobs: each job runs in turn on every tick;
  * one that throws is logged under its name (at most once a minute per job, with a count)
- * and never stops the others or the round.
+ * and never stops the others or the round. A job whose failure was logged says so when it
+ * works again (a disk that filled and was freed: the log said nothing more).
  *
  * @module
  */
@@ -36,20 +37,34 @@ export function startPeriodic(jobs: readonly PeriodicJob[], opts: PeriodicOption
   const logEveryMs = opts.logEveryMs ?? 60_000;
   const failed: Record<string, number> = {};
   const loggedAt = new Map<string, number>();
+  // Jobs failing since their last success: failures, and whether one was logged.
+  const failing = new Map<string, { n: number; told: boolean }>();
   const fail = (job: PeriodicJob, e: unknown) => {
     const n = (failed[job.name] = (failed[job.name] ?? 0) + 1);
+    const run = failing.get(job.name) ?? { n: 0, told: false };
+    failing.set(job.name, run);
+    run.n++;
     const t = opts.now();
     const last = loggedAt.get(job.name);
     if (last !== undefined && t - last < logEveryMs) return;
     loggedAt.set(job.name, t);
+    run.told = true;
     opts.log(`${job.name}: ${errorMessage(e)}${n > 1 ? ` (${n} failures so far)` : ""}`);
+  };
+  const ok = (job: PeriodicJob) => {
+    const run = failing.get(job.name);
+    if (!run) return;
+    failing.delete(job.name);
+    const rounds = `${run.n} failed round${run.n === 1 ? "" : "s"}`;
+    if (run.told) opts.log(`${job.name}: working again after ${rounds}`);
   };
   const runOnce = () => {
     const t = opts.now();
     for (const job of jobs) {
       try {
         const done = job.run(t);
-        if (done instanceof Promise) done.catch((e) => fail(job, e));
+        if (done instanceof Promise) done.then(() => ok(job), (e) => fail(job, e));
+        else ok(job);
       } catch (e) {
         fail(job, e);
       }

@@ -225,7 +225,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "a disk that fills while running: history errors counted in /api/stats, the live view goes on",
+    "a disk that fills while running: history errors counted in /api/stats, the live view goes on, and the log says when writes resume",
   ignore: !canMount,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "zeroapm-full-" });
@@ -288,6 +288,24 @@ Deno.test({
         "every frame sent to be ingested",
       );
       assert.ok(server.output.some((l) => /history: .*full/i.test(l)), server.output.join("\n"));
+      // Room again (the operator freed space): writes resume, and the log says so.
+      const grown = await new Deno.Command("mount", {
+        args: ["-o", "remount,size=64m", dir],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert.ok(grown.success, "tmpfs remount");
+      await waitFor(
+        async () => {
+          await sendOne();
+          return server.output.some((l) =>
+            /^history: working again after \d+ failed rounds?$/.test(l)
+          );
+        },
+        "the log to say history is written again",
+        20_000,
+        100,
+      );
       console.log(
         JSON.stringify({
           framesSent: seq,

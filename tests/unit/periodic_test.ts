@@ -31,6 +31,43 @@ Deno.test("periodic runs its jobs in order and a throwing job stops neither the 
   }
 });
 
+Deno.test("periodic says once when a job whose failure it logged works again", async () => {
+  let t = 0;
+  let broken = true;
+  const lines: string[] = [];
+  const round = startPeriodic([
+    {
+      name: "history",
+      run: () => broken ? Promise.reject(new Error("database or disk is full")) : Promise.resolve(),
+    },
+    { name: "quiet", run: () => {} },
+  ], { everyMs: 60_000, now: () => t, log: (l) => lines.push(l) });
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  try {
+    for (; t < 3000; t += 1000) round.runOnce();
+    await settle();
+    broken = false;
+    round.runOnce();
+    await settle();
+    round.runOnce(); // still fine: nothing more to say
+    await settle();
+    assert.deepEqual(lines, [
+      "history: database or disk is full",
+      "history: working again after 3 failed rounds",
+    ]);
+    // Failing again within the minute is not logged, so neither is working again after it.
+    broken = true;
+    round.runOnce();
+    await settle();
+    broken = false;
+    round.runOnce();
+    await settle();
+    assert.equal(lines.length, 2, lines.join("\n"));
+  } finally {
+    round.stop();
+  }
+});
+
 Deno.test("periodic logs a job's rejected promise under its name", async () => {
   const lines: string[] = [];
   let rejected!: () => void;
