@@ -126,6 +126,12 @@ function openChecked(
     if (/readonly|read-only|permission|access/i.test(msg) || !writable(dir)) {
       throw new DataDirError(`data directory ${dir} is not writable: ${msg}`);
     }
+    if (diskFull(dir)) {
+      throw new DataDirError(
+        `cannot open ${path}: the disk holding ${dir} is full (SQLite said "${msg}"); ` +
+          "free some space and start again, or pass another --data DIR",
+      );
+    }
     throw new DataDirError(`cannot open ${path}: ${msg}`);
   }
   try {
@@ -174,6 +180,24 @@ function writable(dir: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether the disk under `dir` has no room for what opening the database writes (its -wal
+ * and -shm, 32 KiB and more): SQLite says only "disk I/O error" then.
+ */
+function diskFull(dir: string): boolean {
+  const probe = `${dir}/.zeroapm-space-test-${Deno.pid}`;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(64 * 1024));
+    return false;
+  } catch (e) {
+    return /no space|os error 28|ENOSPC|quota/i.test(errorMessage(e));
+  } finally {
+    try {
+      Deno.removeSync(probe);
+    } catch { /* not created */ }
   }
 }
 

@@ -224,6 +224,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a restart on a disk that is still full says the disk is full, not 'disk I/O error'",
+  ignore: !canMount,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "zeroapm-stillfull-" });
+    const undo = (await tmpfs(dir, "size=2m"))!;
+    const start = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../../server.ts", import.meta.url).pathname,
+          ...["--http", "127.0.0.1:0", "--zmq", "tcp://127.0.0.1:*", "--otlp", "none"],
+          ...["--data", dir],
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      });
+    try {
+      const first = await startServer(["--data", dir]); // its database, then a clean stop
+      assert.equal(await first.stop(), 0);
+      // Something else fills the disk while the collector is down.
+      await Deno.writeFile(`${dir}/ballast`, new Uint8Array(4 * 1024 * 1024)).catch(() => {});
+      const child = await start().output();
+      const err = new TextDecoder().decode(child.stderr);
+      assert.equal(child.code, 1, err);
+      assert.match(err, /^error: cannot open .*zeroapm\.db: the disk holding .* is full/m);
+      assert.match(err, /free some space and start again/);
+    } finally {
+      await undo();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name:
     "a disk that fills while running: history errors counted in /api/stats, the live view goes on, and the log says when writes resume",
   ignore: !canMount,
