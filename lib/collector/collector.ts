@@ -47,6 +47,8 @@ import { federateText } from "../prom/federate.ts";
 import { errorMessage } from "../errors.ts";
 import { startPeriodic } from "./periodic.ts";
 import { collectorJobs } from "./jobs.ts";
+import { watchDataFile } from "./data_file.ts";
+import { databasePath } from "../store/sqlite.ts";
 
 /**
  * The longest a stop waits for the webhooks of its last alert evaluation, ms: long enough for
@@ -374,6 +376,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     // Stale instances are kept as long as their history is: the raw retention, or the window.
     forgetAfterMs: history ? history.retention.rawMs : windowMs,
     refreshRemote,
+    checkDataFile: history ? watchDataFile(databasePath(opts.dataDir!)) : null,
   });
   cleanup.use(startPeriodic(jobs, { everyMs: 1000, now, log }));
 

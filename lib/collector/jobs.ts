@@ -33,12 +33,14 @@ export interface JobDeps {
   forgetAfterMs: number;
   /** Refresh the list of instances only the remote-read cluster knows (every 30 s). */
   refreshRemote(now: number): void;
+  /** Null while the history database is the file opened, else what happened (data_file.ts). */
+  checkDataFile: (() => string | null) | null;
 }
 
 /** The round's jobs, in order. */
 export function collectorJobs(deps: JobDeps): PeriodicJob[] {
   const { instances, recent, services, hub, stats, alerts, profiles, history } = deps;
-  const { forgetAfterMs, refreshRemote } = deps;
+  const { forgetAfterMs, refreshRemote, checkDataFile } = deps;
   let prunedAt = -Infinity;
   return [
     {
@@ -55,6 +57,14 @@ export function collectorJobs(deps: JobDeps): PeriodicJob[] {
           stats.historyErrors++;
           throw e;
         });
+      },
+    },
+    {
+      // The database deleted or replaced under us: logged once a minute, in /api/stats.
+      name: "data-dir",
+      run: () => {
+        stats.historyProblem = checkDataFile?.() ?? null;
+        if (stats.historyProblem) throw new Error(stats.historyProblem);
       },
     },
     {

@@ -49,6 +49,8 @@ export class CollectorStats {
   bytes = 0;
   /** Failed history writes (disk full, read-only): counted, logged; the live view goes on. */
   historyErrors = 0;
+  /** The history database deleted or replaced while running (data_file.ts), else null. */
+  historyProblem: string | null = null;
   /** Points history has written to disk (flushed by a tick; see HistoryThread.durable). */
   historyDurable = 0;
   /** Points not kept in history because too many waited to be written (see durable.ts). */

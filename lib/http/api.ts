@@ -90,6 +90,7 @@ export function collectorStats(deps: ApiDeps): Response {
     // Failed history writes (disk full, read-only): the live view goes on without them.
     history: {
       errors: stats.historyErrors,
+      problem: stats.historyProblem,
       durable: stats.historyDurable,
       dropped: stats.historyDropped,
       shedFrom: stats.historyShed,

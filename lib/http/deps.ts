@@ -33,6 +33,7 @@ export interface StatsView {
   readonly refusedTotal: number;
   readonly refused: unknown;
   readonly historyErrors: number;
+  readonly historyProblem: string | null;
   readonly historyDropped: number;
   readonly historyShed: unknown;
   /** Points history has written to disk. */

@@ -51,6 +51,11 @@ PRAGMA user_version = ${SCHEMA_VERSION};
 /** The database file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB, or `quick_check` found it). */
 class Damaged extends Error {}
 
+/** The history database's file in data directory `dir`. */
+export function databasePath(dir: string): string {
+  return `${dir}/zeroapm.db`;
+}
+
 /**
  * Open (creating if needed) the store in `dir` and take the directory for this process.
  * Damage is checked on open and reported through `report` (see damage.ts): a damaged `-wal`
@@ -66,7 +71,7 @@ export function openDatabase(
   } catch (e) {
     throw new DataDirError(`cannot create data directory ${dir}: ${errorMessage(e)}`);
   }
-  const path = `${dir}/zeroapm.db`;
+  const path = databasePath(dir);
   try {
     if (Deno.statSync(path).size === 0) {
       report(`history: ${path} is empty (0 bytes; truncated?): history starts empty`);

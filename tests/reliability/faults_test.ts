@@ -223,6 +223,26 @@ Deno.test({
   },
 });
 
+Deno.test("a data directory deleted while running is said in the log and in /api/stats", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-deleted-" });
+  const server = await startServer(["--data", `${dir}/data`]);
+  try {
+    const problem = async () =>
+      (await (await fetch(`${server.httpUrl}/api/stats`)).json()).history.problem;
+    assert.equal(await problem(), null);
+    await Deno.remove(`${dir}/data`, { recursive: true }); // an operator's rm -rf
+    await waitFor(async () => (await problem()) !== null, "history.problem in /api/stats");
+    assert.match(await problem(), /zeroapm\.db was deleted while the collector runs/);
+    await waitFor(
+      () => server.output.some((l) => /^data-dir: .*zeroapm\.db was deleted.*restart/.test(l)),
+      "the log line",
+    );
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "a restart on a disk that is still full says the disk is full, not 'disk I/O error'",
   ignore: !canMount,
