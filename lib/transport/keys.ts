@@ -143,6 +143,14 @@ export function readPublicKey(path: string): Promise<string> {
  * the `.pub` file beside it exists it must match (a mismatch means mixed-up files).
  */
 export async function readKeyPair(secretPath: string): Promise<KeyPair> {
+  // A public key read as the secret one starts a peer with another key, or asks for chmod.
+  if (secretPath.endsWith(".pub")) {
+    throw new KeyError(
+      `${secretPath} is a public key file; give the secret key, ${
+        secretPath.slice(0, -".pub".length)
+      }.key`,
+    );
+  }
   const secretKey = await readSecretKey(secretPath);
   const publicKey = await publicKeyOf(secretKey);
   const pubPath = secretPath.replace(/\.key$/, "") + ".pub";

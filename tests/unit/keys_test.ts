@@ -93,6 +93,16 @@ Deno.test("readKeyPair refuses a .pub that belongs to another key, and works wit
   assert.equal(pair.publicKey, await publicKeyOf(pair.secretKey));
 });
 
+Deno.test("readKeyPair refuses a public key file given as the secret key, naming the .key", async () => {
+  await using tmp = await tempDir();
+  const files = await writeKeyPair(tmp.path, "collector", await generateKeyPair());
+  await Deno.chmod(files.publicPath, 0o600); // even as private as a secret key
+  await assert.rejects(
+    readKeyPair(files.publicPath),
+    new RegExp(`collector\\.pub is a public key file; give the secret key, .*collector\\.key$`),
+  );
+});
+
 Deno.test("key files allow comments and blank lines but exactly one key", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
