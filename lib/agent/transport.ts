@@ -8,7 +8,7 @@
  */
 import { isKey } from "../transport/keys.ts";
 import type { CurveClientOptions, Sender } from "../transport/zmq.ts";
-import { parseEndpoint } from "../transport/zmtp/dial.ts";
+import { dialDefault, type Dialer, parseEndpoint } from "../transport/zmtp/dial.ts";
 import { connectZmtpPush } from "../transport/zmtp/push.ts";
 import type { Transport } from "./sender.ts";
 
@@ -18,7 +18,21 @@ export interface CollectorLinkOptions {
   curve?: CurveClientOptions;
   /** A collector that cannot be used (wrong mechanism, not ZMTP, libzmq load failure). */
   onError?: (error: unknown) => void;
+  /** CURVE only: how the listener is probed while frames are refused (tests). */
+  dial?: Dialer;
 }
+
+/** While a CURVE link takes no frame, how often whether anything listens is checked, ms. */
+const PROBE_EVERY_MS = 5000;
+
+/**
+ * Why a CURVE link takes no frames, when a listener answers: libzmq says nothing of a refused
+ * handshake (a wrong collector key, an agent not on its allowlist), so the agent could only
+ * report "no collector" while one was running.
+ */
+export const CURVE_REFUSED = "it accepts connections but not this agent's CURVE handshake: " +
+  "check that the server key is the collector's public key and that this agent's public key " +
+  "is on the collector's --curve-allow list";
 
 /** Connect to a collector's PULL endpoint (`tcp://HOST:PORT` or `ipc://PATH`). */
 export function connectCollector(endpoint: string, opts: CollectorLinkOptions = {}): Transport {
@@ -34,14 +48,33 @@ export function connectCollector(endpoint: string, opts: CollectorLinkOptions = 
     if (!closed) sender = zmq.connectPush(endpoint, { curve });
     return sender;
   });
+  // No frame ever taken: is something listening there? Then it refuses this agent's keys.
+  // (Once frames went in, refusals are a full queue or a collector gone, not keys.)
+  const target = parseEndpoint(endpoint);
+  const dial = opts.dial ?? dialDefault;
+  let problem: string | null = null;
+  let probedAt = -Infinity;
+  let taken = false;
+  const probe = () => {
+    if (taken || performance.now() - probedAt < PROBE_EVERY_MS) return;
+    probedAt = performance.now();
+    dial(target).then((c) => {
+      c.close();
+      if (!taken) problem = CURVE_REFUSED;
+    }, () => problem = null); // nothing listens: no collector, as said
+  };
   return {
     async trySend(frame) {
       const s = await loading;
-      return s ? s.trySend(frame) : false;
+      const ok = s ? await s.trySend(frame) : false;
+      if (ok) [taken, problem] = [true, null];
+      else if (s) probe();
+      return ok;
     },
     close() {
       closed = true;
       sender?.close();
     },
+    problem: () => problem,
   };
 }

@@ -9,6 +9,8 @@ import * as zmq from "zeromq";
 import { bindPull, connectPush, type Receiver, type Sender } from "../../lib/transport/zmq.ts";
 import { generateKeyPair } from "../../lib/transport/keys.ts";
 import type { ZapDecision } from "../../lib/transport/zap.ts";
+import { connectCollector, CURVE_REFUSED } from "../../lib/agent/transport.ts";
+import type { Transport } from "../../lib/agent/sender.ts";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const text = new TextDecoder();
@@ -275,4 +277,44 @@ Deno.test("curve: bindPull and connectPush refuse malformed keys before touching
       }),
     /secretKey must be a 40-character Z85 CURVE key/,
   );
+});
+
+Deno.test("curve: an agent link the collector refuses says so, not just 'no collector'", async () => {
+  const agent = await generateKeyPair();
+  const stranger = await generateKeyPair();
+  const c = await collector(new Set([agent.publicKey]));
+  const frame = new TextEncoder().encode("x");
+  const links: Transport[] = [];
+  const link = (endpoint: string, keys: typeof agent) => {
+    const l = connectCollector(endpoint, { curve: { serverKey: c.server.publicKey, ...keys } });
+    links.push(l);
+    return l;
+  };
+  try {
+    // Not on the allowlist: frames are refused, and a listener answers.
+    const refused = link(c.receiver.endpoint, stranger);
+    const end = performance.now() + 15_000;
+    while (refused.problem?.() !== CURVE_REFUSED) {
+      assert.ok(performance.now() < end, "the refusal said");
+      assert.equal(await refused.trySend(frame), false);
+      await sleep(50);
+    }
+    // Allowed: frames go in and nothing is said.
+    const allowed = link(c.receiver.endpoint, agent);
+    while (!(await allowed.trySend(frame))) await sleep(20);
+    assert.equal(allowed.problem?.(), null);
+    // Nothing listening: "no collector" stays the whole story.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = probe.addr.port;
+    probe.close();
+    const nobody = link(`tcp://127.0.0.1:${port}`, agent);
+    for (let i = 0; i < 40; i++) {
+      await nobody.trySend(frame);
+      await sleep(50);
+    }
+    assert.equal(nobody.problem?.(), null);
+  } finally {
+    for (const l of links) l.close();
+    await c.receiver.close();
+  }
 });
