@@ -83,12 +83,11 @@ function paletteIndex(id: string): number {
 
 /**
  * The palette colour for a new instance: the first one from its hashed place
- * ({@link paletteColor}) that no colour in `used` (the instances still drawn) has, else the
- * least used. With the hash alone two of four instances shared a colour half the time.
+ * ({@link paletteColor}) that `counts` (of the instances still drawn, by colour) does not
+ * hold, else the least used. With the hash alone two of four instances shared a colour half
+ * the time.
  */
-export function distinctColor(id: string, used: Iterable<string>): string {
-  const counts = new Map<string, number>();
-  for (const c of used) counts.set(c, (counts.get(c) ?? 0) + 1);
+export function distinctColor(id: string, counts: ReadonlyMap<string, number>): string {
   const start = paletteIndex(id);
   let best = PALETTE[start];
   for (let i = 0, fewest = Infinity; i < PALETTE.length && fewest > 0; i++) {

@@ -10,12 +10,11 @@ import {
   blankView,
   GONE_AFTER_INTERVALS,
   type InstanceView,
-  isRetired,
   type PersistedView,
   STALE_AFTER_INTERVALS,
   statusAt,
 } from "../model/instance.ts";
-import { distinctColor, safeColor } from "../colors.ts";
+import { ColorsInUse } from "./colors_in_use.ts";
 import { Deriver } from "./derive.ts";
 import { Sequence } from "./sequence.ts";
 
@@ -139,6 +138,7 @@ export class Instances {
   readonly defaultIntervalMs: number;
   readonly maxLatest: number;
   #byId = new Map<string, State>();
+  #colors = new ColorsInUse(() => [...this.#byId.values()].map((s) => s.view));
   #onHistogram: InstancesOptions["onHistogram"];
   #onEvict: InstancesOptions["onEvict"];
   /** Eviction candidates, the longest silent last (popped first); rebuilt when used up. */
@@ -380,19 +380,12 @@ export class Instances {
     return false;
   }
 
-  /** The requested colour if safe, else a palette colour no other drawn instance has. */
-  #colorFor(id: string, requested: string | null, now: number): string {
-    const drawn = [...this.#byId.values()].map((s) => s.view)
-      .filter((v) => v.id !== id && !isRetired(v, now));
-    return safeColor(requested) ?? distinctColor(id, drawn.map((v) => v.color));
-  }
-
   #silentFor(state: State, intervals: number, now: number): boolean {
     return now - state.view.lastSeen > intervals * state.view.intervalMs;
   }
 
   #newView(id: string, identity: Identity, arrival: number): InstanceView {
-    const color = this.#colorFor(id, identity.color, arrival);
+    const color = this.#colors.pick(id, identity.color, arrival);
     return {
       ...blankView(id, identity.service, identity.instance, color, "live"),
       pid: identity.pid,
@@ -437,7 +430,7 @@ export class Instances {
     }
     if (identity.color !== v.requestedColor) {
       v.requestedColor = identity.color;
-      v.color = this.#colorFor(v.id, identity.color, arrival);
+      v.color = this.#colors.pick(v.id, identity.color, arrival);
       changed = true;
     }
     const interval = identity.intervalMs ?? this.defaultIntervalMs;
