@@ -3,8 +3,8 @@
  * The note shown when every instance the charts would draw is hidden (each row clicked away):
  * the charts are then empty with nothing to say why. It says so above the charts, and in each
  * of them, says how to bring them back (a row in the Instances table, or its "Show all"
- * button) and is gone as soon as one line is drawn again. Instances outside the focused service and retired ones do not count: the charts
- * leave them out anyway.
+ * button) and is gone as soon as one line is drawn again. Instances outside the focused
+ * service and retired ones do not count: the charts leave them out anyway.
  *
  * @module
  */

@@ -42,7 +42,7 @@ async function sdkRequest(
 /** Record with the real SDK, collecting (cumulative) after each step: one request each. */
 async function sdkExports(
   encoding: Encoding,
-  steps: Array<(meter: ReturnType<MeterProvider["getMeter"]>) => void>,
+  steps: Array<(meter: ReturnType<MeterProvider["getMeter"]>) => void | Promise<void>>,
   resource: Record<string, string | number> = {
     "service.name": "shop",
     "service.instance.id": "a",
@@ -57,7 +57,7 @@ async function sdkExports(
   const meter = provider.getMeter("test");
   const out: Uint8Array[] = [];
   for (const step of steps) {
-    step(meter);
+    await step(meter);
     const { resourceMetrics } = await reader.collect();
     out.push(
       encoding === "json"
@@ -301,7 +301,15 @@ Deno.test("the SDK's delta HTTP durations arrive as a request rate and a running
     const h = m.createHistogram("http.server.request.duration", { unit: "s" });
     for (let i = 0; i < n; i++) h.record(0.012, attrs);
   };
-  const bodies = await sdkExports("protobuf", [served(3), served(2)], undefined, true);
+  // A delta point spans the time since the instrument's start or the last export: let some
+  // pass before each, or a point within one millisecond has no length, so no rate: refused.
+  const thenWait = (step: ReturnType<typeof served>) => async (m: Parameters<typeof step>[0]) => {
+    step(m);
+    const t = Date.now();
+    while (Date.now() - t < 5) await new Promise((r) => setTimeout(r, 1));
+  };
+  const steps = [thenWait(served(3)), thenWait(served(2))];
+  const bodies = await sdkExports("protobuf", steps, undefined, true);
   const { metrics, hist } = lastHistograms(bodies, "protobuf").samples[0];
   assert.deepEqual(Object.keys(metrics), [
     'http.requests.per_s{method="GET",route="/a",status="2xx"}',
