@@ -17,7 +17,7 @@ import { listenForSignals } from "./lib/signals.ts";
 import { ensurePage } from "./lib/http/page_build.ts";
 
 /** Run the collector until SIGINT or SIGTERM; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], start = startCollector): Promise<number> {
   let resolved;
   try {
     resolved = resolveConfig(args, Deno.env.toObject());
@@ -52,9 +52,17 @@ export async function main(args: string[]): Promise<number> {
   // `deno task server` builds the page; `deno run -A server.ts` on a fresh clone had none.
   const page = await ensurePage(new URL("./static/", import.meta.url));
   if (page) (page.built ? console.log : console.error)(page.line);
+  // Listening before the start: a SIGTERM right after the banner (a supervisor, a test) ended
+  // the process (status 143) with no clean stop. One during the start stops it once started.
+  // A second Ctrl-C while the stop waits (on a remote that does not answer, say) exits at
+  // once, as a kill would: history loses at most its last second (the WAL), nothing else.
+  const signals = listenForSignals(["SIGINT", "SIGTERM"], (again) => {
+    console.log(`${again} again: exiting now, without finishing the stop`);
+    Deno.exit(130);
+  });
   let collector;
   try {
-    collector = await startCollector({
+    collector = await start({
       httpHost: config.httpHost,
       httpPort: config.httpPort,
       zmq: config.zmq,
@@ -76,6 +84,7 @@ export async function main(args: string[]): Promise<number> {
         : null,
     });
   } catch (e) {
+    signals.dispose();
     console.error(`error: ${errorMessage(e)}`);
     return 1;
   }
@@ -118,12 +127,6 @@ export async function main(args: string[]): Promise<number> {
       "warning: ZMQ listens beyond loopback without CURVE: anyone who reaches it can send",
     );
   }
-  // A second Ctrl-C while the stop waits (on a remote that does not answer, say) exits at
-  // once, as a kill would: history loses at most its last second (the WAL), nothing else.
-  const signals = listenForSignals(["SIGINT", "SIGTERM"], (again) => {
-    console.log(`${again} again: exiting now, without finishing the stop`);
-    Deno.exit(130);
-  });
   const signal = await signals.first;
   console.log(`${signal}: stopping (draining sockets, writing history)...`);
   await collector.stop();

@@ -97,3 +97,16 @@ Deno.test("server.ts: the first signal delivered twice at once is one clean stop
     await silent.close();
   }
 });
+
+Deno.test("server.ts: a SIGTERM while the collector starts is a clean stop once it has started", async () => {
+  // A supervisor may stop the collector the moment it starts: that signal must find the stop
+  // listening (it killed the process, status 143, when it came before the banner's end).
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../fixtures/signal_during_start.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const said = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, said);
+  assert.match(said, /SIGTERM: stopping[\s\S]*\nstopped\n/);
+});
