@@ -11,29 +11,15 @@ import { parseRules } from "../../lib/alerts/rules.ts";
 import type { Alert } from "../../lib/alerts/types.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { waitFor } from "../support/live.ts";
+import { demoApp, getJson } from "../support/demo_app.ts";
 
-const APP = new URL("../../backend_app.ts", import.meta.url).pathname;
 const RULES = parseRules(`rules:
   - { name: silent, kind: absence, for: 1s }
   - { name: memory-leak, kind: leak, growth: 50MB/h }
 `);
 
 function app(collector: string, name: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      APP,
-      ...["--color", "teal", "--instance", name, "--interval", "100", "--collector", collector],
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-async function get<T>(url: string): Promise<T> {
-  return await (await fetch(url)).json();
+  return demoApp(collector, name, 100, ["--color", "teal"]);
 }
 
 Deno.test("SIGTERM says goodbye (stopped, no alert); SIGKILL raises one silent alert that resolves when gone", async () => {
@@ -45,7 +31,7 @@ Deno.test("SIGTERM says goodbye (stopped, no alert); SIGKILL raises one silent a
     const endpoint = collector.zmqEndpoint;
     apps.push(app(endpoint, "polite"), app(endpoint, "crashy"));
     const status = async (name: string) =>
-      (await get<InstanceView[]>(`${collector.httpUrl}/api/instances`))
+      (await getJson<InstanceView[]>(`${collector.httpUrl}/api/instances`))
         .find((v) => v.instance === name)?.status;
     await waitFor(
       async () => (await status("polite")) === "live" && (await status("crashy")) === "live",
@@ -58,7 +44,7 @@ Deno.test("SIGTERM says goodbye (stopped, no alert); SIGKILL raises one silent a
     await waitFor(async () => (await status("polite")) === "stopped", "polite stopped", 10_000);
     // The crash: one silent alert, firing, then resolved as gone (60 x 100 ms).
     const alerts = () =>
-      get<{ active: Alert[]; recent: Alert[] }>(`${collector.httpUrl}/api/alerts`);
+      getJson<{ active: Alert[]; recent: Alert[] }>(`${collector.httpUrl}/api/alerts`);
     await waitFor(
       async () => (await alerts()).active.some((a) => a.rule === "silent" && a.state === "firing"),
       "the crash's silent alert fires",

@@ -14,20 +14,10 @@ import type { Alert } from "../../lib/alerts/types.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { startServer } from "../support/server_process.ts";
 import { waitFor } from "../support/live.ts";
-
-const APP = new URL("../../backend_app.ts", import.meta.url).pathname;
+import { demoApp, getJson } from "../support/demo_app.ts";
 
 function app(collector: string, name: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", APP, "--instance", name, "--interval", "200", "--collector", collector],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-async function get<T>(url: string): Promise<T> {
-  return await (await fetch(url)).json();
+  return demoApp(collector, name, 200);
 }
 
 Deno.test("after a collector restart, an app that ended with it raises no silent alert; a crash it saw keeps its alert", async () => {
@@ -40,9 +30,10 @@ Deno.test("after a collector restart, an app that ended with it raises no silent
   try {
     apps.push(app(server.zmqEndpoint, "left"), app(server.zmqEndpoint, "crashy"));
     const status = async (name: string) =>
-      (await get<InstanceView[]>(`${server.httpUrl}/api/instances`))
+      (await getJson<InstanceView[]>(`${server.httpUrl}/api/instances`))
         .find((v) => v.instance === name)?.status;
-    const alerts = () => get<{ active: Alert[]; recent: Alert[] }>(`${server.httpUrl}/api/alerts`);
+    const alerts = () =>
+      getJson<{ active: Alert[]; recent: Alert[] }>(`${server.httpUrl}/api/alerts`);
     await waitFor(
       async () => (await status("left")) === "live" && (await status("crashy")) === "live",
       "both apps live",
