@@ -207,7 +207,9 @@ export class ServicePanels {
     c.count.dataset.all = String(live >= expected);
     // With none live the request figures are the last ones heard, not what is happening.
     c.stats.dataset.old = String(live === 0);
-    c.stats.title = live === 0 ? "No live instance: the last figures heard" : "";
+    c.stats.title = live === 0
+      ? "No live instance: the last figures heard"
+      : "Over the last 10 s, summed over the live instances";
     setText(c.usage, usageLine(this.deps.usage(s.service, now), s.http !== null));
   }
 

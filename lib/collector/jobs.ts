@@ -86,13 +86,10 @@ export function collectorJobs(deps: JobDeps): PeriodicJob[] {
     {
       name: "services",
       run: (t) => {
-        services.advance();
+        const list = instances.list();
+        services.advance(list);
         if (hub.size === 0) return;
-        hub.publishSoon({
-          type: "services",
-          now: t,
-          services: services.summarise(instances.list(), t),
-        });
+        hub.publishSoon({ type: "services", now: t, services: services.summarise(list, t) });
       },
     },
     {

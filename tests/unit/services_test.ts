@@ -40,6 +40,28 @@ Deno.test("a service's request and error rates sum its live instances' routes an
   assert.equal(summary.http?.errorRatio, 0.033);
 });
 
+Deno.test("request and error rates are the mean of the last 10 seconds, not one second's", () => {
+  const s = new Services();
+  const ok = 'http.requests.per_s{method="GET",route="/u",status="2xx"}';
+  const bad = 'http.requests.per_s{method="GET",route="/u",status="5xx"}';
+  // 2 % of 20 requests a second fail: in a given second an instance sees 0 or 1 failure.
+  const second = (errors: number) => [view("api", "a", { [ok]: 20 - errors, [bad]: errors })];
+  for (let i = 0; i < 10; i++) s.advance(second(i % 5 === 0 ? 2 : 0)); // 4 failures in 10 s
+  const http = s.summarise(second(0), NOW)[0].http!;
+  assert.equal(http.requestsPerS, 20);
+  assert.equal(http.errorsPerS, 0.4);
+  assert.equal(http.errorRatio, 0.02);
+  // The window slides: 10 quiet seconds later the failures no longer count.
+  for (let i = 0; i < 10; i++) s.advance(second(0));
+  assert.equal(s.summarise(second(0), NOW)[0].http!.errorRatio, 0);
+});
+
+Deno.test("before its first full second a service shows what its instances report now", () => {
+  const s = new Services();
+  const key = 'http.requests.per_s{method="GET",route="/u",status="2xx"}';
+  assert.equal(s.summarise([view("api", "a", { [key]: 7 })], NOW)[0].http?.requestsPerS, 7);
+});
+
 Deno.test("instances that ended over 15 minutes ago are not counted, nor their service", () => {
   const s = new Services();
   const now = 20 * 60_000;
