@@ -123,3 +123,18 @@ export function formatValue(value: number | undefined, unit: string): string {
   const n = s.includes(".") && !s.includes("e") ? s.replace(/\.?0+$/, "") : s;
   return unit ? `${n} ${unit}` : n;
 }
+
+/** A number in a history legend: one decimal, or two significant digits below 1. */
+export function formatLegend(n: number): string {
+  return Math.abs(n) >= 1 || n === 0 ? n.toFixed(1) : n.toPrecision(2);
+}
+
+/**
+ * A history legend's min–max band beside its average, or "" when there is no band to show:
+ * a bucket of one point (or equal points) reads "26.2 %  26.2–26.2" otherwise.
+ */
+export function formatBand(lo: number | null | undefined, hi: number | null | undefined): string {
+  if (typeof lo !== "number" || typeof hi !== "number") return "";
+  const [a, b] = [formatLegend(lo), formatLegend(hi)];
+  return a === b ? "" : `${a}–${b}`;
+}

@@ -17,7 +17,7 @@ import uPlot from "uplot";
 import type { Bucket } from "./history_data.ts";
 import { align } from "./history_data.ts";
 import { el, setText } from "./dom.ts";
-import { formatAxis, niceCeil } from "./format.ts";
+import { formatAxis, formatBand, formatLegend, niceCeil } from "./format.ts";
 import type { Theme } from "./theme.ts";
 
 /** What differs between the CPU and the memory chart. */
@@ -403,12 +403,8 @@ export class HistoryChart {
       const v = k >= 0 ? avg[k] : null;
       const lo = k >= 0 ? (u.data[2 + 3 * i] as Array<number | null>)[k] : null;
       const hi = k >= 0 ? (u.data[3 + 3 * i] as Array<number | null>)[k] : null;
-      const f = (n: number) => (Math.abs(n) >= 1 || n === 0 ? n.toFixed(1) : n.toPrecision(2));
-      setText(chip.value, typeof v === "number" ? `${f(v)} ${this.kind.unit}` : "–");
-      setText(
-        chip.range,
-        typeof lo === "number" && typeof hi === "number" ? `${f(lo)}–${f(hi)}` : "",
-      );
+      setText(chip.value, typeof v === "number" ? `${formatLegend(v)} ${this.kind.unit}` : "–");
+      setText(chip.range, formatBand(lo, hi));
     });
   }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   formatAge,
   formatAxis,
+  formatBand,
   formatCpu,
   formatMiB,
   formatSkew,
@@ -52,4 +53,12 @@ Deno.test("formatAge, formatSkew and formatWindow are short", () => {
   assert.equal(formatSkew(3_599_998), "+1.0 h");
   assert.equal(formatWindow(60_000), "1 min");
   assert.equal(formatWindow(900_000), "15 min");
+});
+
+Deno.test("a history legend shows a min-max band only when it is one", () => {
+  assert.equal(formatBand(12.04, 30.5), "12.0–30.5");
+  assert.equal(formatBand(0.0123, 0.5), "0.012–0.50");
+  assert.equal(formatBand(26.2, 26.2), "", "one point in the bucket");
+  assert.equal(formatBand(26.21, 26.24), "", "equal as shown");
+  assert.equal(formatBand(null, 3), "");
 });
