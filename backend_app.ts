@@ -8,7 +8,8 @@
  *     deno run -A backend_app.ts --color blue --leak 10000 &
  *     deno run -A backend_app.ts --color green --leak 100000 --http 8101 --load 50 &
  *
- * SIGINT or SIGTERM stops the work, flushes the agent and exits with code 0.
+ * SIGINT, SIGTERM or SIGHUP (its terminal closed) stops the work, flushes the agent (its
+ * goodbye: the dashboard shows it stopped) and exits with code 0.
  *
  * @module
  */
@@ -25,6 +26,8 @@ export { type Load, startLoad } from "./lib/demo_app/load.ts";
 export { UsageError };
 import { clientKeysFromEnv } from "./lib/transport/keys.ts";
 import { errorMessage } from "./lib/errors.ts";
+import { say } from "./lib/say.ts";
+import { listenForSignals } from "./lib/signals.ts";
 
 /** The demo's work: one iteration per second, a random CPU burst, then sleep. */
 export interface WorkLoop {
@@ -122,32 +125,7 @@ export function startWork(opts: WorkOptions): WorkLoop {
   };
 }
 
-/** The first SIGINT or SIGTERM, once listening; `dispose()` stops listening. */
-interface Shutdown {
-  readonly signal: Promise<Deno.Signal>;
-  dispose(): void;
-}
-
-/** Listen for SIGINT and SIGTERM; the first one resolves `signal` and stops listening. */
-function listenForShutdown(): Shutdown {
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  let resolve: (s: Deno.Signal) => void = () => {};
-  const signal = new Promise<Deno.Signal>((r) => resolve = r);
-  const handlers = signals.map((sig) => () => {
-    dispose();
-    resolve(sig);
-  });
-  let listening = true;
-  const dispose = () => {
-    if (!listening) return;
-    listening = false;
-    signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]));
-  };
-  signals.forEach((s, i) => Deno.addSignalListener(s, handlers[i]));
-  return { signal, dispose };
-}
-
-/** Run the demo app until SIGINT/SIGTERM. Returns the exit code (2 for bad flags). */
+/** Run the demo app until SIGINT/SIGTERM/SIGHUP. Returns the exit code (2 for bad flags). */
 export async function main(args: string[]): Promise<number> {
   let options: AppOptions | null;
   try {
@@ -161,8 +139,13 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   // Listen before any work starts: the first CPU burst runs synchronously, and a SIGTERM
-  // that arrives with no listener kills the process without a flush.
-  const shutdown = listenForShutdown();
+  // that arrives with no listener kills the process without a flush. SIGHUP (the terminal
+  // closed) killed it the same way: no goodbye, so it was shown silent, not stopped. The first
+  // signal arriving twice (`deno task`, `timeout`) is one stop; a later one exits at once.
+  const shutdown = listenForSignals(["SIGINT", "SIGTERM", "SIGHUP"], (again) => {
+    say(`backend_app: ${again} again: exiting now, without finishing the stop`, "err");
+    Deno.exit(130);
+  });
   let agent;
   try {
     agent = createAgent({
@@ -179,9 +162,10 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const { service, instance } = agent.identity;
-  console.error(
+  say(
     `backend_app: ${service}/${instance} reporting to ${options.collector} every ` +
       `${options.intervalMs} ms, leaking ${options.leak} numbers/s`,
+    "err",
   );
   let api: Api | null = null;
   let load: Load | null = null;
@@ -195,18 +179,21 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     if (options.load > 0) load = startLoad(api.url, options.load);
-    console.error(`backend_app: API on ${api.url}, calling itself ${options.load} times/s`);
+    say(`backend_app: API on ${api.url}, calling itself ${options.load} times/s`, "err");
   }
   const work = startWork({ leak: options.leak });
-  const signal = await shutdown.signal;
+  const signal = await shutdown.first;
   await load?.stop();
   await api?.close();
   await work.stop();
   await agent.stop();
+  shutdown.dispose();
   const s = agent.stats();
-  console.error(
+  // Best effort: after a hang-up the terminal takes no more lines (EIO), and the stop is done.
+  say(
     `backend_app: ${signal}: stopped after ${work.iterations} iterations; ` +
       `${s.sent} samples sent, ${s.dropped} dropped, ${s.backlog} unsent`,
+    "err",
   );
   return 0;
 }

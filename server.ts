@@ -14,9 +14,10 @@ import { collectingLine, rulesLine, runningLine } from "./lib/banner.ts";
 import { redact } from "./lib/remote/url.ts";
 import { errorMessage } from "./lib/errors.ts";
 import { listenForSignals } from "./lib/signals.ts";
+import { say } from "./lib/say.ts";
 import { ensurePage } from "./lib/http/page_build.ts";
 
-/** Run the collector until SIGINT or SIGTERM; returns the exit code. */
+/** Run the collector until SIGINT, SIGTERM or SIGHUP; returns the exit code. */
 export async function main(args: string[], start = startCollector): Promise<number> {
   let resolved;
   try {
@@ -56,8 +57,10 @@ export async function main(args: string[], start = startCollector): Promise<numb
   // the process (status 143) with no clean stop. One during the start stops it once started.
   // A second Ctrl-C while the stop waits (on a remote that does not answer, say) exits at
   // once, as a kill would: history loses at most its last second (the WAL), nothing else.
-  const signals = listenForSignals(["SIGINT", "SIGTERM"], (again) => {
-    console.log(`${again} again: exiting now, without finishing the stop`);
+  // Closing the terminal (SIGHUP) is a clean stop too; from then on nothing can be printed
+  // there, so every line from here on, the collector's log too, is best effort (`say`).
+  const signals = listenForSignals(["SIGINT", "SIGTERM", "SIGHUP"], (again) => {
+    say(`${again} again: exiting now, without finishing the stop`);
     Deno.exit(130);
   });
   let collector;
@@ -82,56 +85,57 @@ export async function main(args: string[], start = startCollector): Promise<numb
       remoteRead: config.remoteRead
         ? { url: config.remoteRead, headers: config.remoteReadHeaders }
         : null,
+      log: (line) => say(line, "err"),
     });
   } catch (e) {
     signals.dispose();
-    console.error(`error: ${errorMessage(e)}`);
+    say(`error: ${errorMessage(e)}`, "err");
     return 1;
   }
-  console.log(runningLine(collector.httpUrl));
-  console.log(`(Press CTRL+C to quit)`);
-  console.log(collectingLine(collector.zmqEndpoint, config.sub));
+  say(runningLine(collector.httpUrl));
+  say(`(Press CTRL+C to quit)`);
+  say(collectingLine(collector.zmqEndpoint, config.sub));
   if (collector.subBindEndpoint) {
-    console.log(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
+    say(`PUB apps connect to ${collector.subBindEndpoint} (identified by colour)`);
     if (!isLoopback(zmqHost(collector.subBindEndpoint))) {
-      console.log("warning: the SUB listens beyond loopback: anyone who reaches it can send");
+      say("warning: the SUB listens beyond loopback: anyone who reaches it can send");
     }
   }
-  console.log(
+  say(
     collector.otlpUrl
       ? `OTLP/HTTP metrics on ${collector.otlpUrl}/v1/metrics`
       : "OTLP/HTTP off (--otlp none)",
   );
-  console.log(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
+  say(config.dataDir ? `history in ${config.dataDir}` : "history in memory only");
   for (const url of config.remoteWrite) {
-    console.log(
+    say(
       `remote write to ${redact(url)} (${
         config.dataDir ? "queued in the WAL" : "queue in memory, lost on exit"
       })`,
     );
   }
-  if (config.remoteRead) console.log(`older history read from ${redact(config.remoteRead)}`);
-  console.log(rulesLine(config.rules, rules?.rules.length, rules?.webhooks.length));
+  if (config.remoteRead) say(`older history read from ${redact(config.remoteRead)}`);
+  say(rulesLine(config.rules, rules?.rules.length, rules?.webhooks.length));
   if (config.tokenGenerated && config.token) {
     const wildcard = config.httpHost === "0.0.0.0" || config.httpHost === "::";
-    console.log(`dashboard token generated; open ${loginUrl(collector.httpUrl, config.token)}`);
-    if (wildcard) console.log("(replace the address with this machine's name or address)");
+    say(`dashboard token generated; open ${loginUrl(collector.httpUrl, config.token)}`);
+    if (wildcard) say("(replace the address with this machine's name or address)");
   }
   if (curve) {
-    console.log(`CURVE on: give agents the collector's public key ${curve.publicKey}`);
+    say(`CURVE on: give agents the collector's public key ${curve.publicKey}`);
     if (curve.allow === null) {
-      console.log("warning: --curve-allow any: agents are not authenticated");
+      say("warning: --curve-allow any: agents are not authenticated");
     }
   } else if (!isLoopback(zmqHost(collector.zmqEndpoint))) {
-    console.log(
+    say(
       "warning: ZMQ listens beyond loopback without CURVE: anyone who reaches it can send",
     );
   }
   const signal = await signals.first;
-  console.log(`${signal}: stopping (draining sockets, writing history)...`);
+  say(`${signal}: stopping (draining sockets, writing history)...`);
   await collector.stop();
   signals.dispose();
-  console.log("stopped");
+  say("stopped");
   return 0;
 }
 

@@ -1,9 +1,10 @@
 /**
- * Stop signals for the command-line entry points (`server.ts`, the demo): the first one starts
- * a clean stop, a later one means "stop now"; and the watcher's relay of signals to its command
- * ({@link relaySignals}). The same signal again within {@link REPEAT_MS} is
- * the first one arriving by a second route, not a second Ctrl-C: `timeout` signals its child and
- * then its whole group, and `deno task` passes a signal on that the group's has already brought.
+ * Stop signals for the command-line entry points (`server.ts`, `backend_app.ts`, the demo):
+ * the first one (Ctrl-C, SIGTERM, or SIGHUP: the terminal closed) starts a clean stop, a later
+ * one means "stop now"; and the watcher's relay of signals to its command ({@link relaySignals}).
+ * The same signal again within {@link REPEAT_MS} is the first one arriving by a second route,
+ * not a second Ctrl-C: `timeout` signals its child and then its whole group, and `deno task`
+ * passes a signal on that the group's has already brought.
  *
  * @module
  */

@@ -21,6 +21,7 @@ import { ConfigError, resolveConfig, USAGE } from "../config.ts";
 import { type Banner, connectEndpoint, readBannerLine } from "../banner.ts";
 import { errorMessage } from "../errors.ts";
 import { listenForSignals } from "../signals.ts";
+import { say } from "../say.ts";
 
 /** `deno task demo --help`. */
 export const DEMO_USAGE = `zeroapm demo: the collector and the seed's three apps
@@ -31,18 +32,6 @@ The options go to the collector; the apps push to the ZMQ endpoint it binds.
 Ctrl-C stops the apps, then the collector.
 
 ${USAGE.slice(USAGE.indexOf("Options:"))}`;
-
-/**
- * Print a line of the demo's own, or nothing when the terminal is gone. A closed terminal
- * window hangs up the demo, and every write to it fails (EIO): the throw from "stopping
- * apps..." skipped the clean stop for the SIGKILL of the clean-up, so no app said goodbye,
- * the collector lost its last second, and the next run took all three for crashed.
- */
-function say(line: string, stream: "out" | "err" = "out"): void {
-  try {
-    (stream === "out" ? console.log : console.error)(line);
-  } catch { /* no terminal to tell: carry on */ }
-}
 
 /** The red app's API port, when free (else any free port). */
 export const RED_API_PORT = 8101;

@@ -2,8 +2,9 @@
  * `deno task watch`: report any process to zeroapm without changing it. Runs a command (or
  * watches `--pid`), reads the process from /proc and its cgroup v2, and reports through a
  * normal agent (`createAgent` with injected readers: same backlog and send semantics).
- * Forwards SIGINT, SIGTERM and SIGHUP to the command, stops the agent cleanly, and exits
- * with the command's status (its exit code, or 128 + signal number).
+ * Forwards SIGINT, SIGTERM and SIGHUP to the command (with `--tree`, to its descendants too,
+ * and waits for them), stops the agent cleanly, and exits with the command's status (its exit
+ * code, or 128 + signal number).
  *
  * @module
  */
@@ -18,6 +19,10 @@ import { createWatchReaders, type WatchReaders } from "../sidecar/readers.ts";
 import { clientKeysFromEnv } from "../transport/keys.ts";
 import { errorMessage } from "../errors.ts";
 import { listenForSignals, relaySignals } from "../signals.ts";
+import { createTreeSignals } from "../sidecar/tree_signal.ts";
+
+/** How long the watcher waits for a signalled tree (`--tree`) after its command exits, ms. */
+export const TREE_STOP_MS = 10_000;
 
 /** Signals passed on to the command. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -111,14 +116,17 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
   }
 
   // Signals: passed on to the command, each once (a terminal's Ctrl-C reaches it directly);
-  // with --pid, the first ends the watch (the process is not ours).
+  // with --tree, to its descendants too (tree_signal.ts); with --pid, the first ends the
+  // watch (the process is not ours).
   const command = child;
+  const toCommand = (signal: Deno.Signal) => {
+    try {
+      command!.kill(signal);
+    } catch { /* already exited */ }
+  };
+  const tree = command && args.tree ? createTreeSignals(command.pid, toCommand) : null;
   const relay = command
-    ? relaySignals(FORWARDED_SIGNALS, (signal) => {
-      try {
-        command.kill(signal);
-      } catch { /* already exited */ }
-    })
+    ? relaySignals(FORWARDED_SIGNALS, (signal) => tree ? tree.signal(signal) : toCommand(signal))
     : null;
   const ending = command ? null : listenForSignals(FORWARDED_SIGNALS, () => {});
 
@@ -156,6 +164,15 @@ export async function main(argv: string[], io: WatchIo = console): Promise<numbe
   let code: number;
   if (child) {
     code = exitCodeOf(await child.status);
+    // Told to stop, the whole tree was: the watch ends when it has (a shell exits at once,
+    // what it started may take its time to stop cleanly).
+    const left = await tree?.settled(TREE_STOP_MS);
+    if (left?.length) {
+      io.error(
+        `watch: ${left.length} process(es) of the tree still running ${TREE_STOP_MS / 1000} s ` +
+          `after the signal: pid ${left.map((p) => p.pid).join(", ")}`,
+      );
+    }
     if ((agent?.stats().seq ?? 0) === 0) {
       io.error(
         `watch: "${args.command!.join(" ")}" (pid ${pid}) exited with status ${code} before its ` +

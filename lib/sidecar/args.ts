@@ -19,7 +19,8 @@ options:
   --instance ID        instance id (default host:PID of the watched process)
   --color C            line colour on the dashboard, a CSS name or #hex
   --interval MS        sampling interval in ms, 10 to 86400000 (default 1000)
-  --tree               sum over the process and all its descendants
+  --tree               sum over the process and all its descendants; signals passed
+                       on (SIGTERM...) reach them all
   --pid PID            watch a running process instead of starting one
   -h, --help           show this help (a --help after -- goes to CMD)`;
 

@@ -58,6 +58,16 @@ function watch(args: string[]) {
   };
 }
 
+/** The process runs (not exited, nor a zombie no one has reaped yet). */
+function running(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 async function instances(httpUrl: string): Promise<InstanceView[]> {
   return await (await fetch(`${httpUrl}/api/instances`)).json();
 }
@@ -265,21 +275,67 @@ Deno.test({
       assert.ok(view.latest["process.open_fds"] >= 3);
       sleeps = descendants(view.pid!, readAllStats());
       assert.equal(sleeps.length, 2);
-      w.child.kill("SIGTERM"); // to sh, which dies of it: 128 + 15
+      w.child.kill("SIGTERM"); // to sh, which dies of it: 128 + 15; and to the sleeps
       assert.equal((await w.child.status).code, 143);
+      assert.deepEqual(sleeps.filter(running), [], "the sleeps stopped with the shell");
     } finally {
       try {
         w.child.kill("SIGKILL");
       } catch { /* exited */ }
       for (const pid of sleeps) {
         try {
-          Deno.kill(pid, "SIGKILL"); // orphans of the killed shell, holding its output pipes
+          if (running(pid)) Deno.kill(pid, "SIGKILL"); // would hold the shell's output pipes
         } catch { /* gone */ }
       }
       await w.code();
       await collector.stop();
     }
   },
+});
+
+Deno.test("watch --tree passes SIGTERM to the whole tree, and exits once the last process has stopped", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-tree-stop-" });
+  // A start script's shape: a shell that starts a server and waits. The server takes 500 ms to
+  // stop cleanly, then says so in a file; the shell dies of SIGTERM at once.
+  const server = "import signal,sys,time\n" +
+    "def stop(*a):\n time.sleep(0.5); open(sys.argv[1], 'w').write('clean'); sys.exit(0)\n" +
+    "signal.signal(signal.SIGTERM, stop)\nprint('serving', flush=True)\ntime.sleep(60)\n";
+  await Deno.writeTextFile(`${dir}/server.py`, server);
+  // A collector that answers, so the watcher's own stop is quick: it cannot hide a short wait.
+  const collector = await startTestCollector();
+  const w = watch([
+    "--service",
+    "tree-stop",
+    "--collector",
+    collector.zmqEndpoint,
+    "--tree",
+    "--",
+    "sh",
+    "-c",
+    `python3 ${dir}/server.py ${dir}/stopped & wait`,
+  ]);
+  let tree: number[] = [];
+  try {
+    await w.line(/^serving$/, "the server started");
+    tree = descendants(w.child.pid, readAllStats()); // sh, python3
+    assert.equal(tree.length, 2);
+    w.child.kill("SIGTERM");
+    assert.equal((await w.child.status).code, 143, "the shell's status: it died of SIGTERM");
+    assert.deepEqual(tree.filter(running), [], "no process of the tree outlives the watcher");
+    assert.equal(await Deno.readTextFile(`${dir}/stopped`), "clean");
+  } finally {
+    for (const pid of tree) {
+      try {
+        if (running(pid)) Deno.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    try {
+      w.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await w.code();
+    await collector.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("watch --help prints its usage on stdout and exits 0; after -- it is the command's", async () => {
