@@ -11,9 +11,11 @@ import type { InstanceView } from "../../lib/live/messages.ts";
 import { DurableStore } from "../../lib/store/durable.ts";
 import { waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 Deno.test("a collector on a damaged database starts, says where the damaged copy is, and collects", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "zeroapm-damaged-" });
+  using tmp = tempDir("zeroapm-damaged-");
+  const dir = tmp.path;
   const s = DurableStore.open({ dir, now: () => Date.now() });
   for (let i = 0; i < 100; i++) s.append("old/one", "cpu.percent", Date.now() - 1000 + i, i);
   s.close();

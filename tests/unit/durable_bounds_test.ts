@@ -5,16 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { DurableStore } from "../../lib/store/durable.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
-function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "zeroapm-bounds-" });
-}
-
 Deno.test("a query over [0, 8.64e15) walks only the rollup rows that exist", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-bounds-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = DurableStore.open({ dir, now: () => clock.t, sealEveryMs: 60_000 });
   for (let i = 0; i < 120; i++) {
@@ -36,7 +34,8 @@ Deno.test("a query over [0, 8.64e15) walks only the rollup rows that exist", () 
 });
 
 Deno.test("past half the bound, the flooding instance loses points and the steady ones none", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-bounds-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   // A seal round is due only hourly, and none runs here: points pile up as they do when
   // writes fall behind a flood.
@@ -66,7 +65,8 @@ Deno.test("past half the bound, the flooding instance loses points and the stead
 });
 
 Deno.test("a single instance over the bound is shed too, and the whole bound holds", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-bounds-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = DurableStore.open({
     dir,

@@ -7,12 +7,9 @@ import assert from "node:assert/strict";
 import { DurableStore } from "../../lib/store/durable.ts";
 import type { InstanceView } from "../../lib/live/messages.ts";
 import { DatabaseSync } from "node:sqlite";
+import { type TempDir, tempDir } from "../support/temp_dir.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
-
-function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "zeroapm-damage-" });
-}
 
 function openReporting(dir: string, t = T0) {
   const lines: string[] = [];
@@ -27,17 +24,18 @@ const view = (id: string) => ({ id }) as InstanceView;
  * A data directory as a SIGKILL leaves it: 50 instances, each written by its own flush
  * (one committed WAL transaction each), copied while the store is still open.
  */
-function killedDir(): string {
-  const live = tempDir();
+function killedDir(): TempDir {
+  using liveDir = tempDir("zeroapm-damage-");
+  const live = liveDir.path;
   const s = DurableStore.open({ dir: live, now: () => T0 });
   for (let i = 0; i < 50; i++) {
     s.append(`svc/${i}`, "cpu.percent", T0 + i * 1000, i);
     s.touch(view(`svc/${i}`), i, T0);
     s.flush();
   }
-  const killed = tempDir();
-  Deno.copyFileSync(`${live}/zeroapm.db`, `${killed}/zeroapm.db`);
-  Deno.copyFileSync(`${live}/zeroapm.db-wal`, `${killed}/zeroapm.db-wal`);
+  const killed = tempDir("zeroapm-damage-");
+  Deno.copyFileSync(`${live}/zeroapm.db`, `${killed.path}/zeroapm.db`);
+  Deno.copyFileSync(`${live}/zeroapm.db-wal`, `${killed.path}/zeroapm.db-wal`);
   s.close();
   return killed;
 }
@@ -51,14 +49,16 @@ function scribble(path: string, at: number, n: number): void {
 }
 
 Deno.test("an intact -wal after a kill is replayed whole, and nothing is reported", () => {
-  const { store, lines } = openReporting(killedDir());
+  using dir = killedDir();
+  const { store, lines } = openReporting(dir.path);
   assert.equal(store.instances().length, 50);
   assert.deepEqual(lines, []);
   store.close();
 });
 
 Deno.test("a damaged -wal keeps what precedes the damage and says what was lost and where the copy is", () => {
-  const dir = killedDir();
+  using tmp = killedDir();
+  const dir = tmp.path;
   const wal = `${dir}/zeroapm.db-wal`;
   const frames = (Deno.statSync(wal).size - 32) / (24 + 16384);
   scribble(wal, 32 + Math.floor(frames / 2) * (24 + 16384) + 24 + 100, 64); // a page mid-file
@@ -75,7 +75,8 @@ Deno.test("a damaged -wal keeps what precedes the damage and says what was lost 
 });
 
 Deno.test("a -wal with a damaged header is reported, not silently ignored", () => {
-  const dir = killedDir();
+  using tmp = killedDir();
+  const dir = tmp.path;
   scribble(`${dir}/zeroapm.db-wal`, 0, 8);
   const { store, lines } = openReporting(dir);
   assert.equal(lines.length, 1, lines.join("\n"));
@@ -84,19 +85,21 @@ Deno.test("a -wal with a damaged header is reported, not silently ignored", () =
 });
 
 /** A closed store with 20 series of 600 points each, sealed into chunks and rollups. */
-function closedDir(): string {
-  const dir = tempDir();
+function closedDir(): TempDir {
+  const tmp = tempDir("zeroapm-damage-");
+  const dir = tmp.path;
   const s = DurableStore.open({ dir, now: () => T0 + 600_000 });
   for (let k = 0; k < 20; k++) {
     for (let i = 0; i < 600; i++) s.append(`svc/${k}`, "cpu.percent", T0 + i * 1000, i % 50);
     s.touch(view(`svc/${k}`));
   }
   s.close();
-  return dir;
+  return tmp;
 }
 
 Deno.test("a main file with a damaged header is moved aside and history goes on in a new one", () => {
-  const dir = closedDir();
+  using tmp = closedDir();
+  const dir = tmp.path;
   scribble(`${dir}/zeroapm.db`, 0, 100);
   const { store, lines } = openReporting(dir);
   assert.equal(lines.length, 1, lines.join("\n"));
@@ -109,7 +112,8 @@ Deno.test("a main file with a damaged header is moved aside and history goes on 
 });
 
 Deno.test("a main file with a damaged page keeps every readable row and says what was copied", () => {
-  const dir = closedDir();
+  using tmp = closedDir();
+  const dir = tmp.path;
   const db = new DatabaseSync(`${dir}/zeroapm.db`, { readOnly: true });
   const { rootpage } = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'chunks'")
     .get() as { rootpage: number };
@@ -131,7 +135,8 @@ Deno.test("a main file with a damaged page keeps every readable row and says wha
 });
 
 Deno.test("a 0-byte main file is reported, not taken silently as empty history", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-damage-");
+  const dir = dirDir.path;
   Deno.writeFileSync(`${dir}/zeroapm.db`, new Uint8Array());
   const { store, lines } = openReporting(dir);
   assert.equal(lines.length, 1, lines.join("\n"));

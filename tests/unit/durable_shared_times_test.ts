@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { DurableStore } from "../../lib/store/durable.ts";
 import { chunkInfo } from "../../lib/store/chunk.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 const METRICS = ["cpu.percent", "mem.rss_bytes", "loop.lag_ms"];
@@ -51,7 +52,8 @@ function chunks(dir: string): { shared: Record<string, number>; bytes: number } 
 }
 
 Deno.test("an instance's series sealed in one round store one time column, and read back exactly", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "zeroapm-shared-" });
+  using tmp = tempDir("zeroapm-shared-");
+  const dir = tmp.path;
   const want = fill(dir, ["svc/a", "svc/b"]);
   const { shared } = chunks(dir);
   // Per round and instance the first metric holds the times, the other two name it; the sparse
@@ -74,7 +76,8 @@ Deno.test("an instance's series sealed in one round store one time column, and r
 });
 
 Deno.test("a chunk whose time column is already deleted (retention mid-round) is skipped, not an error", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "zeroapm-shared-gone-" });
+  using tmp = tempDir("zeroapm-shared-gone-");
+  const dir = tmp.path;
   fill(dir, ["svc/a"]);
   // Retention deletes a round's chunks in key order: the series holding the times goes first.
   const db = new DatabaseSync(`${dir}/zeroapm.db`);
@@ -99,7 +102,8 @@ Deno.test("a chunk whose time column is already deleted (retention mid-round) is
 });
 
 Deno.test("a schema version 2 file opens as version 3 with its history; version 3 stays closed to older code", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "zeroapm-v2-" });
+  using tmp = tempDir("zeroapm-v2-");
+  const dir = tmp.path;
   const want = fill(dir, ["svc/a"]);
   const db = new DatabaseSync(`${dir}/zeroapm.db`);
   db.exec("PRAGMA user_version = 2"); // as the previous zeroapm left it (same tables)

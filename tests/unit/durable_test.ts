@@ -14,13 +14,10 @@ import {
 import { chunkInfo, encodeChunk } from "../../lib/store/chunk.ts";
 import { bucketPoints, emptyBuckets, encodeBuckets, mergeBuckets } from "../../lib/store/rollup.ts";
 import { DatabaseSync } from "node:sqlite";
+import { tempDir } from "../support/temp_dir.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-
-function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "zeroapm-durable-" });
-}
 
 function open(
   dir: string,
@@ -37,7 +34,8 @@ function rawValues(s: DurableStore, from: number, to: number): number[] {
 }
 
 Deno.test("points flushed and the store closed are all there after reopening", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = open(dir, clock);
   for (let i = 0; i < 600; i++) {
@@ -67,7 +65,8 @@ function storedCounts(dir: string): Record<string, number> {
 }
 
 Deno.test("a store killed mid-seal replays every flushed point exactly once", async () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   // The fixture flushes 3 points per series, then dies after sealing svc/a but not svc/b:
   // svc/a's points are in a chunk and still in the WAL; svc/b's are only in the WAL.
   const out = await new Deno.Command(Deno.execPath(), {
@@ -100,7 +99,8 @@ Deno.test("a store killed mid-seal replays every flushed point exactly once", as
 });
 
 Deno.test("a second store on the same directory is refused with the holder's pid", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const s = open(dir, { t: T0 });
   assert.throws(
     () => open(dir, { t: T0 }),
@@ -122,7 +122,8 @@ Deno.test("a query reads the coarsest tier that still gives the points asked for
 });
 
 Deno.test("24 h of 1 s samples answer as 1000 points from rollups with the exact min, avg and max", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = open(dir, clock, { sealEveryMs: 3_600_000, sealBatch: 10 });
   const values: number[] = [];
@@ -157,7 +158,8 @@ Deno.test("24 h of 1 s samples answer as 1000 points from rollups with the exact
 });
 
 Deno.test("a late point for an already sealed minute merges into that minute's rollup", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 + 120_000 };
   const s = open(dir, clock, { sealEveryMs: 1 });
   s.append("svc/a", "cpu.percent", T0 + 1000, 10);
@@ -174,7 +176,8 @@ Deno.test("a late point for an already sealed minute merges into that minute's r
 });
 
 Deno.test("retention deletes raw data past its age and nothing newer; rollups outlive it", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const retention = { rawMs: 2 * DAY, minuteMs: 10 * DAY, hourMs: 100 * DAY };
   const s = open(dir, clock, { retention, sealEveryMs: 1 });
@@ -198,7 +201,8 @@ Deno.test("retention deletes raw data past its age and nothing newer; rollups ou
 });
 
 Deno.test("over the disk cap, the oldest raw chunks go first and the newest stay", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = open(dir, clock, { sealEveryMs: 1, maxDiskBytes: 300_000 });
   let v = 0;
@@ -219,7 +223,8 @@ Deno.test("over the disk cap, the oldest raw chunks go first and the newest stay
 });
 
 Deno.test("points waiting to be written are bounded: a seal starts early, and past the line they are counted and dropped", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = open(dir, clock, { sealEveryMs: 3_600_000, maxOpenPoints: 1000 });
   for (let i = 0; i < 300; i++) s.append("svc/a", "cpu.percent", T0 + i, i);
@@ -325,7 +330,8 @@ function fixtureAnswers(s: DurableStore) {
 }
 
 Deno.test("a data directory of the first schema is migrated on open, with every point and bucket", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   writeFirstSchema(dir);
   const clock = { t: T0 + 3 * HOUR };
   const s = open(dir, clock);
@@ -377,7 +383,8 @@ Deno.test("a data directory of the first schema is migrated on open, with every 
 });
 
 Deno.test("a data directory from a newer zeroapm is refused with a message naming the fix", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const db = new DatabaseSync(`${dir}/zeroapm.db`);
   db.exec("PRAGMA user_version = 99");
   db.close();
@@ -390,7 +397,8 @@ Deno.test("a data directory from a newer zeroapm is refused with a message namin
 });
 
 Deno.test("retention drops what is wholly past its age, a bounded step at a time, and nothing newer", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const db = openDatabase(dir);
   const rounds = new Rounds(db);
   const chunk = db.prepare(`INSERT INTO chunks(id, data) VALUES (${CHUNK_KEY}, x'00')`);
@@ -437,7 +445,8 @@ Deno.test("a query's answer survives the flat hand-over from the history thread 
 });
 
 Deno.test("appendMany keeps what append keeps, sheds as it does, and sealing still sorts late points", () => {
-  const dir = tempDir();
+  using dirDir = tempDir("zeroapm-durable-");
+  const dir = dirDir.path;
   const clock = { t: T0 };
   const s = open(dir, clock, { sealEveryMs: 3_600_000, maxOpenPoints: 1000 });
   // Out of order within the hand-over: the seal must sort them.

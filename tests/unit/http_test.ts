@@ -244,7 +244,8 @@ Deno.test("paths outside the dashboard's file list are not served", async () => 
 });
 
 Deno.test("/api/series answers buckets [ts, min, avg, max] for each instance x metric", async () => {
-  const { get, recent } = await setup();
+  await using s = await setup();
+  const { get, recent } = s;
   for (let i = 0; i < 60; i++) recent.push("svc/a", "cpu.percent", T0 - 60_000 + i * 1000, i);
   recent.push("svc/b", "cpu.percent", T0 - 30_000, 7);
   const res = await get(
@@ -265,7 +266,8 @@ Deno.test("/api/series answers buckets [ts, min, avg, max] for each instance x m
 });
 
 Deno.test("/api/series refuses bad parameters with a 400 that names the parameter", async () => {
-  const { get } = await setup();
+  await using s = await setup();
+  const { get } = s;
   const cases: Array<[string, RegExp]> = [
     ["/api/series?metric=cpu.percent", /^instance:/],
     ["/api/series?instance=a", /^metric:/],
