@@ -67,6 +67,7 @@ export class MetricPicker {
     if (key !== null && !this.#options.some((o) => o.key === key)) this.#build();
     for (const s of this.selects) {
       s.value = key ?? "";
+      s.title = key ?? ""; // the whole key, where a narrow screen cuts the text
       for (const opt of s.options) {
         const c = this.#choices.get(opt.value);
         if (c) opt.textContent = optionText(c, opt.value === key);
@@ -122,6 +123,7 @@ export class MetricPicker {
       }
       s.replaceChildren(...groups);
       s.value = v ?? "";
+      s.title = v ?? "";
       s.disabled = list.length === 0;
     }
   }

@@ -407,6 +407,19 @@ Deno.test({
           await shown(),
           "http.requests.per_s · method=GET, route=/users/:id, status=2xx · 2 instances",
         );
+        // ...whole: at 1280 px the closed select is as wide as its text (it was cut at 520 px),
+        // and its title holds the full key.
+        const fit = await page.evaluate(() => {
+          const s = document.querySelector<HTMLSelectElement>("#metric-picker")!;
+          const cs = getComputedStyle(s);
+          const ctx = document.createElement("canvas").getContext("2d")!;
+          ctx.font = cs.font;
+          const text = ctx.measureText(s.selectedOptions[0].textContent ?? "").width;
+          const pad = parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight);
+          return { need: Math.ceil(text + pad), have: s.clientWidth, title: s.title };
+        });
+        assert.ok(fit.need <= fit.have, `the picked metric needs ${fit.need} px, has ${fit.have}`);
+        assert.equal(fit.title, RATE_KEY);
         await page.selectOption("#metric-picker", "queue.depth");
         assert.equal(await shown(), "queue.depth · 2 instances");
         assert.equal(
