@@ -155,3 +155,29 @@ function validLabel(name: string, value: string): boolean {
   return name.length <= KEY_LIMITS.maxLabelNameLength && labelNameSyntax(name) &&
     value.length <= KEY_LIMITS.maxLabelValueLength && !hasHiddenChars(value);
 }
+
+/**
+ * Split a comma-separated list of keys (`/ws?metrics=a,b`), keeping the commas inside a
+ * key's labels: `x{a="1",b="2"},y` is two keys, not three pieces. Empty items are dropped.
+ */
+export function splitKeyList(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let braces = false;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"' && braces) quoted = true;
+    else if (c === "{") braces = true;
+    else if (c === "}") braces = false;
+    else if (c === "," && !braces) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out.filter((k) => k.length > 0);
+}

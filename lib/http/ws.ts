@@ -6,6 +6,7 @@
  */
 import type { LiveClients } from "./deps.ts";
 import { CHART_METRICS } from "../model/instance.ts";
+import { splitKeyList } from "../metric_key.ts";
 
 /** True when the request has no Origin (not a browser) or comes from this same host. */
 export function sameOrigin(req: Request): boolean {
@@ -29,7 +30,7 @@ export function upgrade(req: Request, url: URL, hub: LiveClients): Response {
     ? [...CHART_METRICS]
     : asked === "*"
     ? null
-    : asked.split(",").filter((m) => m.length > 0).slice(0, 64);
+    : splitKeyList(asked).slice(0, 64); // a labelled key's own commas do not split it
   // The client cap holds here, before the upgrade: refusing after it still cost a socket each.
   if (!hub.reserve()) {
     return new Response("too many live clients; try again later\n", {

@@ -168,3 +168,37 @@ Deno.test("a collector that cannot listen closes what it opened: sockets, histor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a live client that asks for a labelled metric gets its recent points in the hello", async () => {
+  const collector = await startTestCollector();
+  const agent = createAgent({
+    service: "jobs",
+    instance: "w-1",
+    collector: collector.zmqEndpoint,
+    intervalMs: 50,
+  });
+  const key = 'queue.depth{queue="email",shard="1"}';
+  const id = instanceId("jobs", "w-1");
+  let live: LiveClient | null = null;
+  try {
+    agent.metrics.gauge("queue.depth").set(7, { queue: "email", shard: "1" });
+    await waitFor(async () => {
+      const list: InstanceView[] = await (await fetch(`${collector.httpUrl}/api/instances`))
+        .json();
+      return list.find((v) => v.id === id)?.latest[key] === 7;
+    }, "the labelled gauge at the collector");
+    // Two keys; the first one's labels hold a comma of their own.
+    live = await LiveClient.connect(
+      collector.httpUrl,
+      `?metrics=${encodeURIComponent(`${key},cpu.percent`)}`,
+    );
+    const hello = await live.until((frames) => frames.find((f) => f.type === "hello"), "hello");
+    assert.ok(hello.type === "hello");
+    assert.ok((hello.series[id]?.[key]?.length ?? 0) >= 1, JSON.stringify(hello.series[id]));
+    assert.ok((hello.series[id]?.["cpu.percent"]?.length ?? 0) >= 1);
+  } finally {
+    await agent.stop();
+    await live?.close();
+    await collector.stop();
+  }
+});

@@ -6,6 +6,7 @@ import {
   hasHiddenChars,
   parseKey,
   showHiddenChars,
+  splitKeyList,
   validName,
 } from "../../lib/metric_key.ts";
 
@@ -85,4 +86,12 @@ Deno.test("every UTF-16 code unit is hidden or not exactly as the character clas
   }
   assert.equal(hasHiddenChars("plain ascii ~"), false);
   assert.equal(hasHiddenChars("del\x7f"), true);
+});
+
+Deno.test("a list of keys splits at the commas between keys, not inside their labels", () => {
+  assert.deepEqual(
+    splitKeyList('cpu.percent,http.p95{method="POST",route="/a,b"},x{q="\\"}"},,y'),
+    ["cpu.percent", 'http.p95{method="POST",route="/a,b"}', 'x{q="\\"}"}', "y"],
+  );
+  assert.deepEqual(splitKeyList(""), []);
 });
