@@ -238,7 +238,10 @@ export class LiveView {
    */
   async backfill(key: string): Promise<void> {
     const { store, state, clock } = this.deps;
-    const ids = [...store.entries].filter(([, e]) => key in e.view.latest).map(([id]) => id);
+    // Every instance, not only those whose `latest` names the key: the hello cuts `latest` to
+    // a few names, so an app with many series looked as if it had none. The API answers an
+    // instance without the series with no points.
+    const ids = [...store.entries.keys()];
     if (ids.length === 0) return;
     const to = Math.round(clock.now());
     const from = to - Math.max(...WINDOWS);
