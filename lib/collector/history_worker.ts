@@ -22,6 +22,8 @@ let clock = 0;
 let store: DurableStore | null = null;
 /** Remote write, one writer per remote, each reading the WAL from its own cursor. */
 let writers: RemoteWriter[] = [];
+/** Each instance's dashboard colour, from the views it was handed (remote write sends it). */
+const colors = new Map<string, string>();
 
 const message = (e: unknown) => errorMessage(e);
 
@@ -44,8 +46,10 @@ scope.onmessage = async (e) => {
         if (m.remoteWrite?.length) {
           // Loaded only when asked for: the protobuf and snappy libraries cost start-up time.
           const { startWalRemoteWrite } = await import("../remote/wal_write.ts");
+          for (const v of store.instances()) colors.set(v.id, v.color);
           writers = startWalRemoteWrite(m.remoteWrite, store, {
             now: () => clock,
+            colorOf: (instance) => colors.get(instance) ?? null,
             log: (line) => scope.postMessage({ type: "log", line }),
           });
         }
@@ -71,7 +75,10 @@ scope.onmessage = async (e) => {
           error ??= message(err); // a full disk: the rest of the batch still goes to memory
         }
       }
-      for (const [view, lastSeq, agentStart] of m.touched) s.touch(view, lastSeq, agentStart);
+      for (const [view, lastSeq, agentStart] of m.touched) {
+        s.touch(view, lastSeq, agentStart);
+        colors.set(view.id, view.color);
+      }
       if (m.tick) {
         try {
           s.tick();

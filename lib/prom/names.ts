@@ -10,6 +10,13 @@
 import { parseKey } from "../metric_key.ts";
 
 /** A Prometheus series: metric name and labels (without `__name__`), labels sorted. */
+/**
+ * The label that carries an instance's dashboard colour on its `cpu_percent` series in remote
+ * write, so a collector that reads the cluster back (`--remote-read`) draws another
+ * collector's instance in the colour it had there, not one from a hash of its id.
+ */
+export const COLOR_LABEL = "zeroapm_color";
+
 export interface PromSeries {
   name: string;
   labels: Array<[string, string]>;

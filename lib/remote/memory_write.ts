@@ -26,6 +26,8 @@ export function startMemoryRemoteWrite(
   opts: { now: () => number; log: (line: string) => void; capacity?: number },
 ): MemoryRemoteWrite {
   const queues = targets.map(() => new MemoryQueue(opts.capacity));
+  /** Each instance's dashboard colour, from its views (sent on its cpu_percent series). */
+  const colors = new Map<string, string>();
   const writers = targets.map((t, i) =>
     new RemoteWriter({
       url: t.url,
@@ -33,6 +35,7 @@ export function startMemoryRemoteWrite(
       source: queues[i],
       now: opts.now,
       log: opts.log,
+      colorOf: (instance) => colors.get(instance) ?? null,
     })
   );
   for (const w of writers) w.start();
@@ -41,7 +44,9 @@ export function startMemoryRemoteWrite(
       append(instance, metric, t, v) {
         for (const q of queues) q.append(instance, metric, t, v);
       },
-      touch() {},
+      touch(view) {
+        colors.set(view.id, view.color);
+      },
     },
     stats: () => writers.map((w) => w.stats()),
     // A clean stop ships what is queued for up to 2 s: the queue does not outlive the process.

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { formatPromSeries, promSeries } from "../prom/names.ts";
+import { COLOR_LABEL, formatPromSeries, promSeries } from "../prom/names.ts";
 import { instanceId } from "../collector/instances.ts";
-import { paletteColor } from "../colors.ts";
+import { paletteColor, safeColor } from "../colors.ts";
 import { LIMITS } from "../protocol.ts";
 import { splitCredentials } from "./url.ts";
 import { blankView, type InstanceView } from "../model/instance.ts";
@@ -142,7 +142,9 @@ export class RemoteReader {
       const id = instanceId(service, instance);
       if (seen.has(id)) continue;
       if (seen.size >= MAX_INSTANCES) break;
-      seen.set(id, blankView(id, service, instance, paletteColor(id), "gone"));
+      // The colour it had on the collector that wrote it, when that one sent it.
+      const color = safeColor(labels[COLOR_LABEL]) ?? paletteColor(id);
+      seen.set(id, blankView(id, service, instance, color, "gone"));
     }
     this.#instances = [...seen.values()];
     this.#stats.instances = this.#instances.length;

@@ -15,7 +15,11 @@ import { WalSource } from "./wal_source.ts";
 export function startWalRemoteWrite(
   targets: RemoteTarget[],
   store: DurableStore,
-  opts: { now: () => number; log: (line: string) => void },
+  opts: {
+    now: () => number;
+    log: (line: string) => void;
+    colorOf?(instance: string): string | null;
+  },
 ): RemoteWriter[] {
   const writers = targets.map((r) =>
     new RemoteWriter({
@@ -29,6 +33,7 @@ export function startWalRemoteWrite(
       }),
       now: opts.now,
       log: opts.log,
+      colorOf: opts.colorOf,
     })
   );
   for (const w of writers) w.start();

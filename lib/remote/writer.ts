@@ -10,7 +10,9 @@
  *
  * @module
  */
-import { promSeries } from "../prom/names.ts";
+import { COLOR_LABEL, promSeries } from "../prom/names.ts";
+import { METRICS } from "../protocol.ts";
+import { safeColor } from "../colors.ts";
 import { createBackoff, retryAfterMs } from "../backoff.ts";
 import { errorMessage } from "../errors.ts";
 import { splitCredentials } from "./url.ts";
@@ -40,6 +42,11 @@ export interface RemoteWriterOptions {
   /** Log the same kind of failure at most this often, ms (default one minute). */
   logEveryMs?: number;
   random?: () => number;
+  /**
+   * An instance's dashboard colour, sent as {@link COLOR_LABEL} on its `cpu_percent` series
+   * (the one a remote reader lists instances by); null or absent: no label.
+   */
+  colorOf?(instance: string): string | null;
 }
 
 /** One remote's figures for `/api/stats`, `/metrics` and the dashboard. */
@@ -266,12 +273,16 @@ export class RemoteWriter {
         const instance = decodeURIComponent(s.instance.slice(slash + 1));
         const p = promSeries(service, instance, s.metric);
         if (p) {
+          const color = s.metric === METRICS.cpuPercent
+            ? safeColor(this.#o.colorOf?.(s.instance))
+            : null;
           labels = [
             { name: "__name__", value: p.name },
             ...p.labels.map(([name, value]) => ({
               name,
               value,
             })),
+            ...(color ? [{ name: COLOR_LABEL, value: color }] : []),
           ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         }
       } catch { /* a malformed id: dropped and counted */ }

@@ -1,8 +1,9 @@
 /**
  * Remote read against a real VictoriaMetrics and a real Prometheus: a second, stateless collector
  * (`--data none --remote-read URL`) lists the first one's instances and serves its history
- * from the cluster, the same samples the first one holds; when the instance moves to it, its
- * answer joins the cluster's older samples to its own new ones.
+ * from the cluster, the same samples the first one holds, in the colour the first one drew it;
+ * when the instance moves to it, its answer joins the cluster's older samples to its own new
+ * ones.
  */
 import assert from "node:assert/strict";
 import { createAgent } from "../../lib/agent/mod.ts";
@@ -48,6 +49,7 @@ for (
     const agent = createAgent({
       service: "rr",
       instance: "one",
+      color: "teal",
       collector: writer.zmqEndpoint,
       intervalMs: 50,
       readers: taken,
@@ -75,6 +77,7 @@ for (
       );
       assert.equal(listed.service, "rr");
       assert.equal(listed.status, "gone");
+      assert.equal(listed.color, "teal", "the colour it had on the collector that wrote it");
       // Whole 10 ms buckets: the remote's windows then tile the range exactly.
       const from = start - 1000;
       const to = from + Math.ceil((Date.now() + 1000 - from) / 10) * 10;

@@ -64,6 +64,7 @@ for (const engine of [startVictoria, startPrometheus]) {
       const agent = createAgent({
         service: "rw",
         instance: "one",
+        color: "#3b82f6",
         collector: server.zmqEndpoint,
         intervalMs: 50,
         readers,
@@ -92,6 +93,9 @@ for (const engine of [startVictoria, startPrometheus]) {
           queue: "email",
         });
         assert.equal(gauge.values.at(-1)?.[1], 7);
+        // The dashboard colour rides on cpu_percent alone, for --remote-read collectors.
+        const [cpu] = await db.samples(`cpu_percent{job="rw"}`);
+        assert.equal(cpu.labels.zeroapm_color, "#3b82f6");
         // The stats are those of the last history tick (once a second): they may not count
         // the last request yet when the database already shows it.
         const stats = await waitFor(async () => {
