@@ -2,7 +2,8 @@
  * Closing the terminal a command runs in (a real pseudo-terminal hung up: SIGHUP, then every
  * write to it fails) stops `server.ts` and `backend_app.ts` as cleanly as Ctrl-C: the
  * collector exits 0 with the last point it took in its history, and the demo app says goodbye,
- * so its instance is shown stopped, not silent.
+ * so its instance is shown stopped, not silent. The watcher passes the hang-up on to what it
+ * watches.
  */
 import assert from "node:assert/strict";
 import { instanceId } from "../../lib/collector/instances.ts";
@@ -13,10 +14,12 @@ import { startTestCollector } from "../support/collector.ts";
 import { getJson } from "../support/demo_app.ts";
 import { waitFor } from "../support/live.ts";
 import { openTerminal } from "../support/terminal.ts";
+import { tempDir } from "../support/temp_dir.ts";
 
 const root = new URL("../../", import.meta.url);
 const SERVER = new URL("server.ts", root).pathname;
 const APP = new URL("backend_app.ts", root).pathname;
+const WATCH = new URL("lib/cmd/watch.ts", root).pathname;
 
 Deno.test("server.ts whose terminal closes stops cleanly: exit 0, the last point it took is in its history", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "zeroapm-hangup-" });
@@ -96,5 +99,56 @@ Deno.test("backend_app.ts whose terminal closes says goodbye: stopped, not silen
   } finally {
     await terminal.close();
     await collector.stop();
+  }
+});
+
+/** Counts the SIGHUPs it gets; 1.5 s after the first, writes the count to its file. */
+const SIGHUP_COUNTER = `
+import signal, sys, time
+n = 0
+def count(s, f):
+    global n
+    n += 1
+signal.signal(signal.SIGHUP, count)
+print("ready", flush=True)
+deadline = None
+while deadline is None or time.time() < deadline:
+    time.sleep(0.05)
+    if n and deadline is None:
+        deadline = time.time() + 1.5
+open(sys.argv[1], "w").write(f"total {n}")
+`;
+
+// The kernel signals a hung-up terminal's session leader, here the watcher, and no one else
+// until that leader exits: the watcher must pass the hang-up on, once.
+Deno.test("a watched command whose terminal closes gets the hang-up through the watcher, once", async () => {
+  using tmp = tempDir("zeroapm-hup-");
+  await Deno.writeTextFile(`${tmp.path}/counter.py`, SIGHUP_COUNTER);
+  const total = `${tmp.path}/total`;
+  const term = openTerminal([
+    Deno.execPath(),
+    "run",
+    "-A",
+    WATCH,
+    "--service",
+    "hup",
+    "--collector",
+    "tcp://127.0.0.1:9",
+    "--",
+    "python3",
+    `${tmp.path}/counter.py`,
+    total,
+  ]);
+  try {
+    await term.printed(/ready/, "the command started");
+    await term.hangUp();
+    const text = await waitFor(
+      () => Deno.readTextFile(total).catch(() => null),
+      "the command's count",
+      20_000,
+    );
+    assert.equal(text, "total 1", term.output);
+  } finally {
+    await term.close();
   }
 });
