@@ -520,6 +520,25 @@ Deno.test({
           });
         });
       }
+      await t.step("on a phone a card's latency line reads whole: p50 and p99", async () => {
+        await page.click("#tab-live");
+        await page.setViewportSize({ width: 390, height: 844 });
+        try {
+          const sub = '#services .svc[data-service="api"] .stat-latency .stat-sub';
+          await page.waitForFunction(
+            (sel) => /p99 \S/.test(document.querySelector(sel)?.textContent ?? ""),
+            sub,
+          );
+          const box = await page.$eval(sub, (e) => ({
+            text: e.textContent,
+            scroll: e.scrollWidth,
+            client: e.clientWidth,
+          }));
+          assert.ok(box.scroll <= box.client, `cut at 390 px: ${JSON.stringify(box)}`);
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 900 });
+        }
+      });
       await t.step(
         "with no live instance, a card's request figures are marked as the last heard",
         async () => {
