@@ -15,6 +15,7 @@ import { getJson } from "../support/demo_app.ts";
 import { waitFor } from "../support/live.ts";
 import { openTerminal } from "../support/terminal.ts";
 import { tempDir } from "../support/temp_dir.ts";
+import { signalCounter } from "../support/signal_counter.ts";
 
 const root = new URL("../../", import.meta.url);
 const SERVER = new URL("server.ts", root).pathname;
@@ -102,28 +103,11 @@ Deno.test("backend_app.ts whose terminal closes says goodbye: stopped, not silen
   }
 });
 
-/** Counts the SIGHUPs it gets; 1.5 s after the first, writes the count to its file. */
-const SIGHUP_COUNTER = `
-import signal, sys, time
-n = 0
-def count(s, f):
-    global n
-    n += 1
-signal.signal(signal.SIGHUP, count)
-print("ready", flush=True)
-deadline = None
-while deadline is None or time.time() < deadline:
-    time.sleep(0.05)
-    if n and deadline is None:
-        deadline = time.time() + 1.5
-open(sys.argv[1], "w").write(f"total {n}")
-`;
-
 // The kernel signals a hung-up terminal's session leader, here the watcher, and no one else
 // until that leader exits: the watcher must pass the hang-up on, once.
 Deno.test("a watched command whose terminal closes gets the hang-up through the watcher, once", async () => {
   using tmp = tempDir("zeroapm-hup-");
-  await Deno.writeTextFile(`${tmp.path}/counter.py`, SIGHUP_COUNTER);
+  await Deno.writeTextFile(`${tmp.path}/counter.py`, signalCounter("SIGHUP"));
   const total = `${tmp.path}/total`;
   const term = openTerminal([
     Deno.execPath(),

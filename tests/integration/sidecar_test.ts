@@ -9,6 +9,7 @@ import { freePort } from "../support/net.ts";
 import type { InstanceView, LiveFrame } from "../../lib/live/messages.ts";
 import { descendants, readAllStats } from "../../lib/proc/read.ts";
 import { LiveClient, pointsByInstance, waitFor } from "../support/live.ts";
+import { signalCounter } from "../support/signal_counter.ts";
 
 const MAIN = new URL("../../lib/cmd/watch.ts", import.meta.url).pathname;
 const MiB = 1024 * 1024;
@@ -391,27 +392,10 @@ Deno.test("watch without its collector says so naming the endpoint, and says whe
   }
 });
 
-/** Counts the SIGINTs it gets; says "ready", and "total N" 1.5 s after the first. */
-const SIGINT_COUNTER = `
-import signal, time
-n = 0
-def count(s, f):
-    global n
-    n += 1
-signal.signal(signal.SIGINT, count)
-print("ready", flush=True)
-deadline = None
-while deadline is None or time.time() < deadline:
-    time.sleep(0.05)
-    if n and deadline is None:
-        deadline = time.time() + 1.5
-print(f"total {n}", flush=True)
-`;
-
 Deno.test("one Ctrl-C in a terminal reaches the watched command once, also through deno task", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zeroapm-ctrlc-" });
   try {
-    await Deno.writeTextFile(`${dir}/counter.py`, SIGINT_COUNTER);
+    await Deno.writeTextFile(`${dir}/counter.py`, signalCounter("SIGINT"));
     const watchArgs = `--service ctrlc --collector tcp://127.0.0.1:9 -- python3 ${dir}/counter.py`;
     for (
       const command of [
