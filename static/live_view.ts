@@ -16,7 +16,7 @@ import type { Theme } from "./theme.ts";
 import { InstanceTable, limitShare, MEM_LIMIT } from "./table.ts";
 import { Legend } from "./legend.ts";
 import { byId, setText } from "./dom.ts";
-import { otlpSetting, startCommand } from "./first_run.ts";
+import { endedText, otlpSetting, startCommand } from "./first_run.ts";
 import { formatCpu, formatMiB, formatValue, MIB } from "./format.ts";
 import { WINDOWS } from "./window_picker.ts";
 import { unitOf } from "./units.ts";
@@ -222,6 +222,9 @@ export class LiveView {
     const allRetired = shown.size === 0 && store.entries.size > 0;
     byId("empty-new").hidden = allRetired;
     byId("empty-ended").hidden = !allRetired;
+    if (allRetired) {
+      setText(byId("empty-ended"), endedText([...store.entries.values()].map((e) => e.view)));
+    }
     for (const [id, e] of store.entries) {
       this.mem.setLimit(id, shown.has(id) ? memLimitOf(e) : null);
     }

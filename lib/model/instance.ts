@@ -46,6 +46,11 @@ export interface InstanceView {
   seqResets: number;
   /** Latest value of each metric. */
   latest: Record<string, number>;
+  /**
+   * Known only from the remote-read cluster (lib/remote/reader.ts): it reports to another
+   * collector, so this one has its history and no live data of it.
+   */
+  elsewhere?: true;
 }
 
 /** An instance as the durable store keeps it: its view plus where its sequence stood. */

@@ -144,7 +144,7 @@ export class RemoteReader {
       if (seen.size >= MAX_INSTANCES) break;
       // The colour it had on the collector that wrote it, when that one sent it.
       const color = safeColor(labels[COLOR_LABEL]) ?? paletteColor(id);
-      seen.set(id, blankView(id, service, instance, color, "gone"));
+      seen.set(id, { ...blankView(id, service, instance, color, "gone"), elsewhere: true });
     }
     this.#instances = [...seen.values()];
     this.#stats.instances = this.#instances.length;

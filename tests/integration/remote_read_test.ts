@@ -78,6 +78,7 @@ for (
       assert.equal(listed.service, "rr");
       assert.equal(listed.status, "gone");
       assert.equal(listed.color, "teal", "the colour it had on the collector that wrote it");
+      assert.equal(listed.elsewhere, true, "marked as another collector's instance");
       // Whole 10 ms buckets: the remote's windows then tile the range exactly.
       const from = start - 1000;
       const to = from + Math.ceil((Date.now() + 1000 - from) / 10) * 10;
