@@ -34,7 +34,7 @@ export interface RemoteWriterOptions {
   shards?: number;
   /** How often an empty queue is looked at again, ms (default 1 000). */
   pollMs?: number;
-  /** Back-off after the first failure, and its ceiling, ms (defaults 250 and 30 000). */
+  /** Back-off after the first failure, and its ceiling, ms (defaults 250 and 5 000, as Prometheus). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** A request not answered in this long is retried, ms (default 30 000). */
@@ -200,7 +200,7 @@ export class RemoteWriter {
     if (n === 0) return;
     for (const ts of bySeries.values()) ts.samples.sort((a, b) => a.timestamp - b.timestamp);
     const body = encodeWriteRequest([...bySeries.values()]);
-    const max = this.#o.maxBackoffMs ?? 30_000;
+    const max = this.#o.maxBackoffMs ?? 5_000;
     const backoff = createBackoff({
       minMs: this.#o.minBackoffMs ?? 250,
       maxMs: max,

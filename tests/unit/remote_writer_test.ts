@@ -167,3 +167,35 @@ Deno.test("credentials in a remote URL become Basic auth and never reach fetch, 
   assert.equal(w.stats().url, "http://vm.test/api/v1/write");
   assert.ok(lines.length > 0 && !lines.some((l) => l.includes("p%3Ass") || l.includes("us%40er")));
 });
+
+Deno.test("after a long outage the writer retries at least every 5 s, as Prometheus does", async () => {
+  const q = new MemoryQueue();
+  q.append("svc/one", "cpu.percent", 1000, 1);
+  const r = remote(new Array(12).fill(503)); // 12 failures, then 204
+  // Every wait is recorded and taken at once: the back-off's ceiling is what is checked.
+  const waits: number[] = [];
+  const real = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    waits.push(ms ?? 0);
+    return real(fn, 0);
+  }) as typeof setTimeout;
+  const w = new RemoteWriter({
+    url: "http://vm.test/api/v1/write",
+    source: q,
+    now: Date.now,
+    log: () => {},
+    fetch: r.fetch,
+    random: () => 0.5, // no jitter
+  });
+  try {
+    w.start();
+    await waitFor(() => w.stats().sent === 1, "the sample sent once the remote is back", 10_000, 7);
+  } finally {
+    await w.stop();
+    globalThis.setTimeout = real;
+  }
+  assert.equal(w.stats().retries, 12);
+  const retryWaits = waits.filter((ms) => ms !== 1000 && ms !== 7); // not idle polls, not ours
+  assert.deepEqual(retryWaits.slice(0, 2), [250, 500], "from 250 ms, doubling");
+  assert.equal(Math.max(...retryWaits), 5000, JSON.stringify(retryWaits));
+});
