@@ -70,8 +70,11 @@ export class Deriver {
       if (!isCounter(key)) continue;
       const v = metrics[key];
       const last = this.#last.get(key);
+      // A sample at the same time as the baseline (or older) has no interval of its own; the
+      // baseline stays, so the next later sample's interval counts what it added.
+      if (last && t <= last.t) continue;
       this.#last.set(key, { t, value: v });
-      if (!last || t <= last.t) continue;
+      if (!last) continue;
       const delta = v >= last.value ? v - last.value : v; // a reset counts from zero
       const perSecond = delta / ((t - last.t) / 1000);
       if (key !== CPU_SECONDS) out[this.#name(key, 0, "per_s")] = round(perSecond);
@@ -83,8 +86,9 @@ export class Deriver {
     for (const key in hist) {
       const h = hist[key];
       const last = this.#last.get(key);
+      if (last?.counts && t <= last.t) continue; // as for counters: the baseline stays
       this.#last.set(key, { t, value: 0, counts: h.counts, sum: h.sum });
-      if (!last?.counts || t <= last.t) continue;
+      if (!last?.counts) continue;
       let reset = false;
       const delta = h.counts.map((c, i) => {
         const d = c - last.counts![i];

@@ -90,3 +90,19 @@ Deno.test("reset forgets baselines, so a restarted app's first sample is a basel
   d.reset();
   assert.deepEqual(run(d, 1000, { [REQ]: 500 }), {});
 });
+
+Deno.test("a sample at the same time as the last one loses nothing: the next interval counts it", () => {
+  const d = new Deriver();
+  const empty = { counts: new Array(BUCKET_COUNT).fill(0), sum: 0 };
+  run(d, 0, { [REQ]: 100 }, { [DUR]: empty });
+  const a = observe(empty, [4, 4]);
+  run(d, 1000, { [REQ]: 110 }, { [DUR]: a });
+  // A second export in the same millisecond (an OTLP SDK's, say): no interval of its own.
+  const b = observe(a, [400]);
+  assert.deepEqual(run(d, 1000, { [REQ]: 130 }, { [DUR]: b }), {});
+  // The next second counts what both added since t = 1000: 30 requests, two slow ones.
+  const out = run(d, 2000, { [REQ]: 140 }, { [DUR]: observe(b, [400]) });
+  assert.equal(out['http.requests.per_s{route="/a",status="2xx"}'], 30);
+  assert.equal(out['http.request_duration_ms.per_s{route="/a"}'], 2);
+  assert.equal(out['http.request_duration_ms.avg{route="/a"}'], 400);
+});
