@@ -55,6 +55,8 @@ export class RemoteReader {
   #instances: InstanceView[] = [];
   #stats: RemoteReadStats;
   #lastLog = -Infinity;
+  /** Since when requests fail (null while the remote answers). */
+  #failingSince: number | null = null;
 
   constructor(opts: RemoteReaderOptions) {
     const { url, headers } = splitCredentials(opts.url, opts.headers);
@@ -171,11 +173,18 @@ export class RemoteReader {
       }
       const d = body.data as { result?: unknown } | unknown[];
       this.#stats.lastError = null; // as remote write's: the last failure, until one succeeds
+      if (this.#failingSince !== null) {
+        // The last line logged was the failure: say it is over, or it reads as ongoing.
+        const s = Math.round((this.#o.now() - this.#failingSince) / 1000);
+        this.#failingSince = null;
+        this.#o.log(`remote read ${this.#base} answers again (failed for ${s} s)`);
+      }
       return Array.isArray(d) ? d : d.result;
     } catch (e) {
       this.#stats.errors++;
       const msg = `remote read ${this.#o.url}${path}: ${errorMessage(e)}`;
       this.#stats.lastError = msg;
+      this.#failingSince ??= this.#o.now();
       const t = this.#o.now();
       if (t - this.#lastLog >= 60_000) {
         this.#lastLog = t;
