@@ -278,9 +278,8 @@ export class RemoteWriter {
       : s < 7200
       ? `${Math.round(s / 60)} min`
       : `${Math.round(s / 3600)} h`;
-    const queued = this.#o.source.backlog().samples;
     this.#o.log(
-      `remote write: ${this.#url} answers again after ${down} of retries; sending ${queued} queued samples`,
+      `remote write: ${this.#url} answers again after ${down} of retries; sending its queue`,
     );
   }
 
