@@ -23,6 +23,14 @@ import { errorMessage } from "../errors.ts";
 /** Most remote-only instances listed (the collector's own instance bound). */
 const MAX_INSTANCES = 10_000;
 
+/**
+ * Buckets this close to now come from raw samples, not `query_range`: VictoriaMetrics
+ * repeats each series' last value over the newest `-search.latencyOffset` (30 s by default)
+ * of a range query whose step is under `-search.maxStepForPointsAdjustment` (1 min), so a
+ * remote-only instance's line ended in a flat run of made-up values.
+ */
+const RAW_TAIL_MS = 60_000;
+
 /** Options for {@link RemoteReader}. */
 export interface RemoteReaderOptions {
   /** The query API base: `${url}/api/v1/query_range` etc. */
@@ -55,6 +63,8 @@ export class RemoteReader {
   #instances: InstanceView[] = [];
   #stats: RemoteReadStats;
   #lastLog = -Infinity;
+  /** Since when requests fail (null while the remote answers). */
+  #failingSince: number | null = null;
 
   constructor(opts: RemoteReaderOptions) {
     const { url, headers } = splitCredentials(opts.url, opts.headers);
@@ -66,7 +76,8 @@ export class RemoteReader {
 
   /**
    * One series over [from, to) as at most `points` buckets `[start, min, avg, max]`, on the
-   * same grid as the local store's answer: min/avg/max_over_time over each bucket.
+   * same grid as the local store's answer: min/avg/max_over_time over each bucket, and the
+   * newest minute's buckets from raw samples ({@link RAW_TAIL_MS}).
    */
   async range(
     instance: string,
@@ -109,6 +120,32 @@ export class RemoteReader {
     fold(mins, 1);
     fold(avgs, 2);
     fold(maxs, 3);
+    const tailFrom = this.#o.now() - RAW_TAIL_MS;
+    if (width < RAW_TAIL_MS && to > tailFrom) {
+      const first = Math.max(0, Math.floor((tailFrom - from) / width));
+      const raw = await this.#get("/api/v1/query", {
+        query: `${formatPromSeries(s)}[${Math.ceil(to - (from + first * width))}ms]`,
+        time: `${to / 1000}`,
+        nocache: "1",
+      });
+      for (const k of byBucket.keys()) if (k >= first) byBucket.delete(k);
+      const counts = new Map<number, number>();
+      for (const r of raw as Array<{ values: Array<[number, string]> }>) {
+        for (const [t, v] of r.values) {
+          // Sample t is in bucket k's window (from + k * width, from + (k + 1) * width].
+          const k = Math.ceil((t * 1000 - from) / width) - 1;
+          const x = Number(v);
+          if (k < first || k >= points || !Number.isFinite(x)) continue;
+          let p = byBucket.get(k);
+          if (!p) byBucket.set(k, p = [Math.round(from + k * width), x, 0, x]);
+          p[1] = Math.min(p[1], x);
+          p[3] = Math.max(p[3], x);
+          p[2] += x;
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+      }
+      for (const [k, n] of counts) byBucket.get(k)![2] /= n;
+    }
     return [...byBucket.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p)
       .filter((p) => Number.isFinite(p[2]));
   }
@@ -173,11 +210,18 @@ export class RemoteReader {
       }
       const d = body.data as { result?: unknown } | unknown[];
       this.#stats.lastError = null; // as remote write's: the last failure, until one succeeds
+      if (this.#failingSince !== null) {
+        // The last line logged was the failure: say it is over, or it reads as ongoing.
+        const s = Math.round((this.#o.now() - this.#failingSince) / 1000);
+        this.#failingSince = null;
+        this.#o.log(`remote read ${this.#base} answers again (failed for ${s} s)`);
+      }
       return Array.isArray(d) ? d : d.result;
     } catch (e) {
       this.#stats.errors++;
       const msg = `remote read ${this.#o.url}${path}: ${errorMessage(e)}`;
       this.#stats.lastError = msg;
+      this.#failingSince ??= this.#o.now();
       const t = this.#o.now();
       if (t - this.#lastLog >= 60_000) {
         this.#lastLog = t;

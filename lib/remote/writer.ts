@@ -88,6 +88,10 @@ export class RemoteWriter {
   #wake: (() => void) | null = null;
   #stats = { sent: 0, retries: 0, dropped: 0, requests: 0, bytes: 0 };
   #lastError: string | null = null;
+  /** Since when requests fail and are retried (null while the remote answers). */
+  #failingSince: number | null = null;
+  /** Samples sent when the remote answered again, until the queue is caught up (or null). */
+  #catchingUp: number | null = null;
 
   constructor(opts: RemoteWriterOptions) {
     const { url, headers } = splitCredentials(opts.url, opts.headers);
@@ -158,6 +162,11 @@ export class RemoteWriter {
         this.#warn("queue", `cannot read the queue: ${errorMessage(e)}`);
       }
       if (!block) {
+        if (this.#catchingUp !== null) {
+          const n = this.#stats.sent - this.#catchingUp;
+          this.#catchingUp = null;
+          this.#o.log(`remote write: ${this.#url} caught up (${n} queued samples sent)`);
+        }
         for (const r of this.#idle.splice(0)) r();
         await this.#sleep(this.#o.pollMs ?? 1000, true);
         continue;
@@ -212,6 +221,7 @@ export class RemoteWriter {
       if (outcome.ok) {
         this.#stats.sent += n;
         this.#lastError = null;
+        if (this.#failingSince !== null) this.#answersAgain(n);
         return;
       }
       if (!outcome.retry) {
@@ -221,6 +231,7 @@ export class RemoteWriter {
         return;
       }
       this.#stats.retries++;
+      this.#failingSince ??= this.#o.now();
       this.#lastError = outcome.error;
       this.#warn(outcome.error, `${outcome.error}; retrying (samples stay queued)`);
       const wait = backoff.next();
@@ -259,6 +270,24 @@ export class RemoteWriter {
       return { ok: false, retry: true, error, retryAfterMs: after ?? undefined };
     }
     return { ok: false, retry: false, error };
+  }
+
+  /**
+   * The first success after retries: say so, and how much waits, since the last line logged
+   * was the failure (once a minute) and would otherwise read as if it still failed.
+   */
+  #answersAgain(sent: number): void {
+    const s = Math.round((this.#o.now() - (this.#failingSince ?? 0)) / 1000);
+    this.#failingSince = null;
+    this.#catchingUp = this.#stats.sent - sent;
+    const down = s < 120
+      ? `${s} s`
+      : s < 7200
+      ? `${Math.round(s / 60)} min`
+      : `${Math.round(s / 3600)} h`;
+    this.#o.log(
+      `remote write: ${this.#url} answers again after ${down} of retries; sending its queue`,
+    );
   }
 
   #labelsOf(sid: number): WriteSeries["labels"] | null {

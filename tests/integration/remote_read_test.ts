@@ -12,6 +12,8 @@ import { waitFor } from "../support/live.ts";
 import { startServer } from "../support/server_process.ts";
 import { countingReaders } from "../support/readers.ts";
 import { startPrometheus, startVictoria } from "../support/tsdb.ts";
+import { RemoteReader } from "../../lib/remote/reader.ts";
+import { encodeWriteRequest, WRITE_HEADERS } from "../../lib/remote/proto.ts";
 
 async function ids(url: string): Promise<InstanceView[]> {
   return await (await fetch(`${url}/api/instances`)).json();
@@ -130,3 +132,38 @@ for (
     }
   });
 }
+
+Deno.test("remote read draws the newest minute from the samples, not VictoriaMetrics' repeat of the last value (its default -search.latencyOffset=30s)", async () => {
+  const db = await startVictoria({ latencyOffset: "30s" });
+  try {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    // Two minutes at 1 Hz whose values all differ: a repeated value can only be made up.
+    const samples = Array.from({ length: 120 }, (_, i) => ({
+      timestamp: now - 119_000 + i * 1000,
+      value: i,
+    }));
+    const labels = [
+      { name: "__name__", value: "cpu_percent" },
+      { name: "instance", value: "one" },
+      { name: "job", value: "tail" },
+    ];
+    const res = await fetch(db.writeUrl, {
+      method: "POST",
+      headers: WRITE_HEADERS,
+      body: encodeWriteRequest([{ labels, samples }]) as Uint8Array<ArrayBuffer>,
+    });
+    assert.ok(res.ok, `write answered ${res.status}`);
+    await db.samples('cpu_percent{job="tail"}'); // flushed: searchable
+    const reader = new RemoteReader({ url: db.base, now: Date.now, log: () => {} });
+    // 2 s buckets over the two minutes: bucket k holds samples 2k and 2k + 1.
+    const [from, to] = [now - 120_000, now + 1];
+    const points = await reader.range("tail/one", "cpu.percent", from, to, 60);
+    const want = Array.from(
+      { length: 60 },
+      (_, k) => [Math.round(from + k * (to - from) / 60), 2 * k, 2 * k + 0.5, 2 * k + 1],
+    );
+    assert.deepEqual(points, want);
+  } finally {
+    await db.close();
+  }
+});

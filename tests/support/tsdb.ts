@@ -39,15 +39,18 @@ export function sparePort(): number {
   return port;
 }
 
-/** Start `/usr/bin/victoria-metrics` with fresh samples visible at once. */
-export function startVictoria(): Promise<Tsdb> {
+/**
+ * Start `/usr/bin/victoria-metrics` with fresh samples visible at once, or with its own
+ * `-search.latencyOffset` (VictoriaMetrics' default is 30s).
+ */
+export function startVictoria(opts: { latencyOffset?: string } = {}): Promise<Tsdb> {
   return startEngine("victoria-metrics", (port, dir) => ({
     cmd: "victoria-metrics",
     args: [
       `-httpListenAddr=127.0.0.1:${port}`,
       `-storageDataPath=${dir}`,
       "-retentionPeriod=100y",
-      "-search.latencyOffset=0s",
+      `-search.latencyOffset=${opts.latencyOffset ?? "0s"}`,
       "-search.disableCache",
       "-loggerLevel=ERROR",
     ],

@@ -46,16 +46,17 @@ Deno.test("read-through answers from local when it covers the range, and fills t
   ]);
 });
 
-Deno.test("remote read's lastError says the last failure until a request succeeds", async () => {
+Deno.test("remote read's lastError says the last failure until a request succeeds, and the log says it is over", async () => {
   let down = true;
   const f = (() =>
     down ? Promise.reject(new TypeError("fetch failed")) : Promise.resolve(
       Response.json({ status: "success", data: { result: [] } }),
     )) as typeof fetch;
+  const lines: string[] = [];
   const reader = new RemoteReader({
     url: "http://vm.test/",
     now: Date.now,
-    log: () => {},
+    log: (l) => lines.push(l),
     fetch: f,
   });
   await reader.refresh(); // a failed listing keeps the last list, and says why
@@ -66,4 +67,8 @@ Deno.test("remote read's lastError says the last failure until a request succeed
     { ...reader.stats(), url: undefined },
     { url: undefined, requests: 2, errors: 1, lastError: null, instances: 0 },
   );
+  await reader.refresh();
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(lines[0], /fetch failed \(answering from local history only\)$/);
+  assert.match(lines[1], /^remote read http:\/\/vm\.test answers again \(failed for \d+ s\)$/);
 });

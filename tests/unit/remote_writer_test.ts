@@ -199,3 +199,26 @@ Deno.test("after a long outage the writer retries at least every 5 s, as Prometh
   assert.deepEqual(retryWaits.slice(0, 2), [250, 500], "from 250 ms, doubling");
   assert.equal(Math.max(...retryWaits), 5000, JSON.stringify(retryWaits));
 });
+
+Deno.test("the writer says when a failing remote answers again and when its queue is caught up", async () => {
+  const q = new MemoryQueue();
+  for (let i = 0; i < 10; i++) q.append("svc/one", "cpu.percent", 1000 + i, i);
+  const r = remote([503, 503, 204]);
+  const lines: string[] = [];
+  const w = writer(q, r.fetch, lines, { shards: 1 });
+  w.start();
+  await w.drained();
+  q.append("svc/one", "cpu.percent", 2000, 1);
+  await w.drained();
+  await w.stop();
+  assert.equal(lines.length, 3, lines.join("\n"));
+  assert.match(lines[0], /answered 503.*retrying/);
+  assert.match(
+    lines[1],
+    /^remote write: http:\/\/vm\.test\/api\/v1\/write answers again after \d+ s of retries; sending its queue$/,
+  );
+  assert.equal(
+    lines[2],
+    "remote write: http://vm.test/api/v1/write caught up (10 queued samples sent)",
+  );
+});
