@@ -357,7 +357,7 @@ export class LiveChart {
    * on its grid line) or where its grid line is in the gutter, ahead of the data.
    */
   #timeLabel(d: Date): string {
-    const text = clockText(d);
+    const text = timeLabelText(d, this.chart.options.grid?.millisPerLine ?? 0);
     const f = this.#frame;
     if (!f) return text;
     const t = d.getTime();
@@ -499,9 +499,15 @@ function gridStep(windowMs: number): number {
   return 3 * 60_000;
 }
 
-function clockText(d: Date): string {
+/**
+ * A time label for a grid line every `stepMs`: `09:48` when the lines fall on whole minutes
+ * (their seconds are always :00), else `09:48:20`. At 390 px the 5 and 15 min windows' labels
+ * ran together ("09:48:00 09:49:00 09:50:00" read as one string).
+ */
+export function timeLabelText(d: Date, stepMs: number): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+  return stepMs > 0 && stepMs % 60_000 === 0 ? hm : `${hm}:${p(d.getSeconds())}`;
 }
 
 /** Render every chart each animation frame at the collector's clock. */

@@ -4,13 +4,15 @@
  * against a real collector fed real ZMQ frames: the page never scrolls sideways, an alert is
  * read whole (its text wraps instead of ending in "…"), the metric picker stays inside its
  * card, and the instances table keeps every name on one line and scrolls sideways in its own
- * card; the history range buttons read "15 min" on one line. Before, at this width, service
- * names broke a letter group per line ("backe / nd"), alert messages were cut to a few words, a
- * long metric name pushed the page wider than the screen, and the range buttons wrapped. A long
- * service name beside a service with request stats (three sparklines) made the page 732 px wide.
+ * card; the history range buttons read "15 min" on one line; the live charts' time labels
+ * stay apart. Before, at this width, service names broke a letter group per line ("backe /
+ * nd"), alert messages were cut to a few words, a long metric name pushed the page wider than
+ * the screen, the range buttons wrapped, and the time labels ran together ("09:48:00 09:49:00").
+ * A long service name beside a service with request stats (three sparklines) made the page
+ * 732 px wide.
  */
 import assert from "node:assert/strict";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { parseRules } from "../../lib/alerts/rules.ts";
 import { formatKey } from "../../lib/metric_key.ts";
 import {
@@ -42,6 +44,42 @@ rules:
 const LONG_METRIC = formatKey("http.server.duration_ms.p99", {
   route: "/api/v1/carts/:cartId/items",
 });
+
+/**
+ * The time labels along a live chart's bottom, read from its pixels after a few frames: runs
+ * of light grey text columns (gaps of up to 5 px are within a label), left of the y labels.
+ */
+async function timeLabelBoxes(
+  page: Page,
+  canvasId: string,
+): Promise<Array<{ x: number; width: number }>> {
+  await page.evaluate(() =>
+    new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))
+  );
+  return await page.evaluate((id) => {
+    const c = document.getElementById(id) as HTMLCanvasElement;
+    const dpr = c.width / c.clientWidth;
+    const band = Math.round(16 * dpr);
+    const data = c.getContext("2d")!.getImageData(0, c.height - band, c.width, band).data;
+    const s = (globalThis as unknown as ZeroapmGlobal).__zeroapm.snapshot();
+    const frame = s.charts.cpu.frame!;
+    const right = (frame.width - frame.gutter) * dpr;
+    const runs: Array<[number, number]> = [];
+    for (let x = 0; x < right; x++) {
+      let text = false;
+      for (let y = 0; y < band && !text; y++) {
+        const i = (y * c.width + x) * 4;
+        const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+        text = r > 90 && Math.abs(r - g) < 25 && Math.abs(g - b) < 30;
+      }
+      if (!text) continue;
+      const last = runs[runs.length - 1];
+      if (last && x - last[1] <= 5 * dpr) last[1] = x;
+      else runs.push([x, x]);
+    }
+    return runs.map(([a, z]) => ({ x: a / dpr, width: (z - a + 1) / dpr }));
+  }, canvasId);
+}
 
 /** What the test measures in the page, in CSS pixels. */
 interface Layout {
@@ -127,6 +165,24 @@ Deno.test({
       );
       // The table is wider than a phone: it scrolls in its card, not the page.
       assert.ok(layout.table.scrollWidth > layout.table.clientWidth, JSON.stringify(layout.table));
+      // The live charts' time labels stay apart at the 5 and 15 min windows (a minute's grid
+      // line is labelled "09:48", not "09:48:00": those ran together, 7 px apart).
+      for (const ms of [300_000, 900_000]) {
+        await page.click(`#window button[data-ms="${ms}"]`);
+        await page.waitForFunction(
+          (ms) => (globalThis as unknown as ZeroapmGlobal).__zeroapm.snapshot().windowMs === ms,
+          ms,
+        );
+        const labels = await timeLabelBoxes(page, "cpu-chart");
+        assert.ok(labels.length >= 3, `time labels at ${ms} ms: ${JSON.stringify(labels)}`);
+        for (let i = 1; i < labels.length; i++) {
+          const gap = labels[i].x - (labels[i - 1].x + labels[i - 1].width);
+          assert.ok(
+            gap >= 12,
+            `time labels ${gap} px apart at ${ms} ms: ${JSON.stringify(labels)}`,
+          );
+        }
+      }
       // History: its six range buttons stay one line each ("15 min", not "15 / min").
       await page.click("#tab-history");
       await page.waitForSelector("#range .seg", { state: "visible" });
