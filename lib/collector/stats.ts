@@ -42,6 +42,9 @@ export interface StatsOptions {
 }
 
 /** Collector-wide counters. */
+/** Most services listed in {@link CollectorStats.otlpUnnamed} (`/api/stats` stays small). */
+export const MAX_UNNAMED_SHOWN = 20;
+
 export class CollectorStats {
   readonly started: number;
   messages = 0;
@@ -57,6 +60,11 @@ export class CollectorStats {
   historyDropped = 0;
   /** The instances that lost the most history points to shedding (issue 16.8), most first. */
   historyShed: Array<[instance: string, dropped: number]> = [];
+  /**
+   * OTLP services whose processes all report as the one instance `unknown` (no
+   * service.instance.id, host.name or process.pid): the first {@link MAX_UNNAMED_SHOWN}.
+   */
+  readonly otlpUnnamed: string[] = [];
   refused: Record<RefusalReason, number>;
   /** How long frames waited between the agent's send and ingest (queue_delay.ts). */
   readonly queueDelay = new QueueDelay();

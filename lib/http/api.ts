@@ -14,6 +14,10 @@ import type {
 } from "./deps.ts";
 import type { InstanceView } from "../model/instance.ts";
 
+/** What a service whose processes share the `unknown` OTLP instance should set. */
+const UNNAMED_FIX =
+  "give each process its own OTEL_RESOURCE_ATTRIBUTES=service.instance.id=NAME (or host.name and process.pid)";
+
 /** What the API reads. */
 export interface ApiDeps {
   instances: InstancesView;
@@ -94,6 +98,11 @@ export function collectorStats(deps: ApiDeps): Response {
       durable: stats.historyDurable,
       dropped: stats.historyDropped,
       shedFrom: stats.historyShed,
+    },
+    // Services whose processes mix as one instance: set service.instance.id (see docs/api.md).
+    otlp: {
+      unnamed: stats.otlpUnnamed,
+      fix: stats.otlpUnnamed.length > 0 ? UNNAMED_FIX : null,
     },
     alerts: deps.alerts?.stats() ?? null,
     profiles: deps.profiles?.stats() ?? null,

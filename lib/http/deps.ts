@@ -36,6 +36,8 @@ export interface StatsView {
   readonly historyProblem: string | null;
   readonly historyDropped: number;
   readonly historyShed: unknown;
+  /** OTLP services whose processes all report as one instance, `unknown` (the first 20). */
+  readonly otlpUnnamed: readonly string[];
   /** Points history has written to disk. */
   readonly historyDurable: number;
   /** The last minute's queueing delay at arrival (lib/collector/queue_delay.ts). */

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Message } from "../protocol.ts";
-import type { CollectorStats } from "../collector/stats.ts";
+import { type CollectorStats, MAX_UNNAMED_SHOWN } from "../collector/stats.ts";
 import type { Auth } from "../http/auth.ts";
 import type { Encoding, OtlpCodec } from "./decode.ts";
 import { translate } from "./translate.ts";
@@ -64,9 +64,10 @@ export function createOtlpHandler(deps: OtlpHandlerDeps): (req: Request) => Prom
   /** Services already told that their processes share one instance. */
   const unnamed = new Set<string>();
   const tellUnnamed = (service: string) => {
-    if (!deps.log || unnamed.has(service) || unnamed.size >= MAX_UNNAMED_TOLD) return;
+    if (unnamed.has(service) || unnamed.size >= MAX_UNNAMED_TOLD) return;
     unnamed.add(service);
-    deps.log(
+    if (stats.otlpUnnamed.length < MAX_UNNAMED_SHOWN) stats.otlpUnnamed.push(service);
+    deps.log?.(
       `otlp: service ${JSON.stringify(service)} sends no service.instance.id, host.name or ` +
         `process.pid: all its processes are one instance, "${UNNAMED_INSTANCE}"; give each ` +
         `OTEL_RESOURCE_ATTRIBUTES=service.instance.id=NAME`,

@@ -288,6 +288,10 @@ Deno.test("a service whose resource names no instance is told once that its proc
       'otlp: service "bare" sends no service.instance.id, host.name or process.pid: all its ' +
       'processes are one instance, "unknown"; give each OTEL_RESOURCE_ATTRIBUTES=service.instance.id=NAME',
     ], "once, and only for the service that names no instance");
+    // Also where a user looks without the log: /api/stats names the service and the fix.
+    const { otlp } = await (await fetch(`${c.httpUrl}/api/stats`)).json();
+    assert.deepEqual(otlp.unnamed, ["bare"]);
+    assert.match(otlp.fix, /OTEL_RESOURCE_ATTRIBUTES=service\.instance\.id=NAME/);
   } finally {
     await c.stop();
   }
