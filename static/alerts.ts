@@ -17,13 +17,13 @@ import {
   countBadge,
   formatSpanShort,
   growsText,
-  instanceLabel,
   parseAlerts,
   parseSites,
   siteLine,
   sortActive,
   startOf,
 } from "./alerts_model.ts";
+import { instanceLabel } from "./instance_label.ts";
 
 /** Most resolved alerts listed. */
 const RECENT_SHOWN = 6;

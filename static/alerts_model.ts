@@ -150,22 +150,6 @@ export function trendLine(e: LeakEstimate, now: number): TrendLine | null {
   return [[t0, v0], [end, v1 + slope * (end - t1)]];
 }
 
-/** `service · instance` for an instance id (`encodeURIComponent` parts joined by `/`). */
-export function instanceLabel(id: string, service?: string, instance?: string): string {
-  if (typeof service === "string" && typeof instance === "string") {
-    return `${service} · ${instance}`;
-  }
-  const i = id.indexOf("/");
-  const dec = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  return i < 0 ? dec(id) : `${dec(id.slice(0, i))} · ${dec(id.slice(i + 1))}`;
-}
-
 /** An alert from the wire, or null when it lacks what the page shows. */
 export function parseAlert(x: unknown): Alert | null {
   if (!x || typeof x !== "object") return null;

@@ -22,6 +22,7 @@ import { serviceLive, ServicePanels, serviceUsage } from "./services.ts";
 import { MetricPicker } from "./metric_picker.ts";
 import { unitOf } from "./units.ts";
 import { AlertsPanel } from "./alerts.ts";
+import { instanceName } from "./instance_label.ts";
 import { watchRemotes } from "./remote_status.ts";
 import { cssVar, readTheme } from "./theme.ts";
 import { PageState, writeHash } from "./page_state.ts";
@@ -172,7 +173,7 @@ const alertsPanel = new AlertsPanel({
   now: () => clock.now(),
   name: (id) => {
     const e = store.entries.get(id);
-    return e ? `${e.view.service} · ${e.view.instance}` : null;
+    return e ? instanceName(e.view.service, e.view.instance) : null;
   },
 });
 byId("alerts-badge").addEventListener("click", () => {

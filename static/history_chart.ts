@@ -19,6 +19,7 @@ import { align } from "./history_data.ts";
 import { el, setText } from "./dom.ts";
 import { formatAxis, formatBand, formatLegend, niceCeil } from "./format.ts";
 import type { Theme } from "./theme.ts";
+import { CHIP_CHARS, middleEllipsis } from "./instance_label.ts";
 
 /** What differs between the CPU and the memory chart. */
 export interface HistoryKind {
@@ -373,7 +374,7 @@ export class HistoryChart {
       li.dataset.id = l.id;
       const swatch = el("span", "swatch");
       swatch.style.backgroundColor = l.color; // CSSOM, safe colours only
-      const name = el("span", "chip-name", l.name);
+      const name = el("span", "chip-name", middleEllipsis(l.name, CHIP_CHARS));
       name.title = l.name;
       const value = el("span", "chip-value num");
       const range = el("span", "chip-range num");

@@ -12,6 +12,7 @@ import type { RangeKey } from "./range.ts";
 import type { PageState } from "./page_state.ts";
 import type { Theme } from "./theme.ts";
 import { byId } from "./dom.ts";
+import { instanceName } from "./instance_label.ts";
 import { MIB } from "./format.ts";
 import { unitOf } from "./units.ts";
 import type { Store } from "./store.ts";
@@ -94,7 +95,7 @@ export function historyInstances(
     out.push({
       key: `${e.view.service}\u0000${e.view.instance}\u0000${id}`,
       id,
-      name: `${e.view.service} · ${e.view.instance}`,
+      name: instanceName(e.view.service, e.view.instance),
       color: e.color,
       intervalMs: e.view.intervalMs,
       hidden: state.isHidden(id, e.view.service),

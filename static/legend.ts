@@ -9,6 +9,7 @@
 import type { Entry } from "./store.ts";
 import { el, setText } from "./dom.ts";
 import { statusOf } from "./status.ts";
+import { CHIP_CHARS, instanceName, middleEllipsis } from "./instance_label.ts";
 import type { HiddenIds } from "./page_state.ts";
 
 interface Chip {
@@ -93,7 +94,8 @@ function fill(chip: Chip, e: Entry, value: string, now: number): void {
     chip.swatch.dataset.color = e.color;
     chip.swatch.style.backgroundColor = e.color;
   }
-  setText(chip.name, `${e.view.service} · ${e.view.instance}`);
+  const name = instanceName(e.view.service, e.view.instance);
+  setText(chip.name, middleEllipsis(name, CHIP_CHARS));
   chip.name.title = `${e.view.service} · ${e.view.instance}`;
   setText(chip.value, value);
   chip.li.classList.toggle("is-stale", statusOf(e.view, now) !== "live");
