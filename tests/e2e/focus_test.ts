@@ -30,7 +30,14 @@ import {
 type Rgb = [number, number, number];
 const APPS = {
   a: { service: "api", instance: "a", id: "api/a", color: "#e53935", rgb: [0xe5, 0x39, 0x35] },
-  b: { service: "api", instance: "b", id: "api/b", color: "#1e88e5", rgb: [0x1e, 0x88, 0xe5] },
+  // A Kubernetes-style pod name, longer than a legend chip shows.
+  b: {
+    service: "api",
+    instance: "api-7d9f8c4b5-x2k4p-canary-eu-west-1a",
+    id: "api/api-7d9f8c4b5-x2k4p-canary-eu-west-1a",
+    color: "#1e88e5",
+    rgb: [0x1e, 0x88, 0xe5],
+  },
   w: {
     service: "worker",
     instance: "w",
@@ -170,6 +177,21 @@ Deno.test({
         QUEUE,
         { timeout: 15_000 },
       );
+
+      await t.step("a legend chip names a pod by its name alone, cut in the middle", async () => {
+        const chip = (id: string) =>
+          page.$eval(
+            `#cpu-legend li[data-id="${id}"] .chip-name`,
+            (e) => [e.textContent ?? "", (e as HTMLElement).title],
+          );
+        assert.deepEqual(await chip(APPS.a.id), ["api · a", "api · a"]);
+        const [text, title] = await chip(APPS.b.id);
+        assert.equal(title, `api · ${APPS.b.instance}`);
+        assert.ok(
+          text.startsWith("api-7d9f") && text.endsWith("west-1a") && text.includes("…"),
+          `chip reads ${text}`,
+        );
+      });
 
       await t.step("a hidden instance first: the user hides api/b from its row", async () => {
         await page.click(`#instances tr[data-id="${APPS.b.id}"] .c-service`);
