@@ -94,7 +94,7 @@ Deno.test({
           };
         });
         const at = `${width} px: ${JSON.stringify(r)}`;
-        assert.equal(r.instance.text, `checkout · ${POD}`);
+        assert.equal(r.instance.text, POD, "a pod named after its service: its name alone");
         assert.ok(r.instance.scrollWidth <= r.instance.clientWidth, `instance cut at ${at}`);
         // The rule and the times never share a line's space.
         const apart = r.rule.right <= r.when.left || r.when.top >= r.rule.bottom;
