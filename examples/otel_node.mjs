@@ -8,7 +8,8 @@
  *
  * It exports to http://localhost:4318/v1/metrics, the collector's OTLP default
  * (OTEL_EXPORTER_OTLP_ENDPOINT moves it), every OTEL_METRIC_EXPORT_INTERVAL ms (default 60 000;
- * zeroapm takes an OTLP instance as stale after 3 of those). Packages:
+ * zeroapm learns the interval from the exports and takes an instance as stale after 3 of
+ * them). Packages:
  * npm install @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/resources
  *   @opentelemetry/exporter-metrics-otlp-proto @opentelemetry/host-metrics
  */

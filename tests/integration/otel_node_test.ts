@@ -96,3 +96,57 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a Node app exporting every second and killed is stale within seconds, not three minutes",
+  ignore: !existsSync(NODE) && !Deno.env.get("CI"),
+  async fn() {
+    const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+    const child = new Deno.Command(NODE, {
+      args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
+      cwd: ROOT,
+      env: {
+        OTEL_SERVICE_NAME: "bookings",
+        OTEL_EXPORTER_OTLP_ENDPOINT: c.otlpUrl!,
+        OTEL_METRIC_EXPORT_INTERVAL: "1000",
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let killed = false;
+    try {
+      const instances = async () =>
+        (await (await fetch(`${c.httpUrl}/api/instances`)).json()) as InstanceView[];
+      const live = await waitFor(
+        async () => {
+          const v = (await instances()).find((x) => x.service === "bookings");
+          return v && v.received >= 2 && v;
+        },
+        "two exports",
+        30_000,
+      );
+      assert.equal(live.intervalMs, 1000, "the app's own interval, not the SDKs' default minute");
+      child.kill("SIGKILL");
+      killed = true;
+      await child.status;
+      const gone = Date.now();
+      await waitFor(
+        async () => {
+          const v = (await instances()).find((x) => x.id === live.id);
+          return v && v.status === "stale";
+        },
+        "the killed app stale after 3 missed exports",
+        15_000,
+        100,
+      );
+      assert.ok(Date.now() - gone < 10_000, `stale ${Date.now() - gone} ms after the kill`);
+    } finally {
+      if (!killed) {
+        child.kill("SIGKILL");
+        await child.status;
+      }
+      await c.stop();
+    }
+  },
+});
