@@ -9,12 +9,13 @@
  * It exports to http://localhost:4318/v1/metrics, the collector's OTLP default
  * (OTEL_EXPORTER_OTLP_ENDPOINT moves it), every OTEL_METRIC_EXPORT_INTERVAL ms (default 60 000;
  * zeroapm learns the interval from the exports and takes an instance as stale after 3 of
- * them). Packages:
+ * them). It says on stderr, once each, what keeps its metrics off the page: no
+ * OTEL_SERVICE_NAME, points the collector refuses, exports that fail. Packages:
  * npm install @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/resources
  *   @opentelemetry/exporter-metrics-otlp-proto @opentelemetry/host-metrics
  */
 import process from "node:process";
-import { metrics } from "@opentelemetry/api";
+import { diag, DiagLogLevel, metrics } from "@opentelemetry/api";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import {
@@ -38,6 +39,41 @@ const provider = new MeterProvider({
 });
 new HostMetrics({ meterProvider: provider, metricGroups: ["process.cpu", "process.memory"] })
   .start();
+// Without a diag logger the SDK says nothing when exports fail (no collector there, the
+// dashboard's port instead of the OTLP one) or the collector refuses points (no service.name):
+// the app would run with nothing on the page and no clue why. Say each kind of problem once on
+// stderr, with where the exports go. Set after HostMetrics, whose deprecation notice is for Node
+// 22.15+ (@opentelemetry/instrumentation-host-metrics there reports the same metrics).
+const said = new Set();
+const notice = (hint) => (message, ...args) => {
+  let text = [message, ...args.map((a) => typeof a === "string" ? a : JSON.stringify(a))]
+    .join(" ");
+  try {
+    text = JSON.parse(text).message ?? text; // the SDK's error handler logs errors as JSON
+  } catch { /* plain text */ }
+  const kind = text.replace(/\d+/g, "#"); // counts and times differ export by export
+  if (said.has(kind)) return;
+  said.add(kind);
+  console.error(`otel_node: ${text} (exporting to ${metricsEndpoint()}${hint})`);
+};
+const quiet = () => {};
+const failed = notice(
+  ": is zeroapm's OTLP listener there? It is the collector's --otlp address, " +
+    "127.0.0.1:4318 unless moved, not the dashboard's port",
+);
+diag.setLogger({ error: failed, warn: notice(""), info: quiet, debug: quiet, verbose: quiet }, {
+  logLevel: DiagLogLevel.WARN,
+  suppressOverrideMessage: true,
+});
+
+const named = process.env.OTEL_SERVICE_NAME ||
+  /(^|,)\s*service\.name=/.test(process.env.OTEL_RESOURCE_ATTRIBUTES ?? "");
+if (!named) {
+  console.error(
+    "otel_node: OTEL_SERVICE_NAME is not set: zeroapm refuses metrics without a service",
+  );
+}
+
 // Instrumentations (an HTTP server's request durations) and the app's own metrics take their
 // meters from the API: without this they record into a no-op provider, and nothing arrives.
 metrics.setGlobalMeterProvider(provider);
@@ -45,4 +81,12 @@ metrics.setGlobalMeterProvider(provider);
 // Send what is still unsent on the way out.
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.once(signal, () => provider.shutdown().finally(() => process.exit(0)));
+}
+
+/** Where the exporter sends, as it works it out from the environment: for the notices above. */
+function metricsEndpoint() {
+  const env = process.env;
+  if (env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) return env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT || "http://localhost:4318";
+  return `${base.replace(/\/$/, "")}/v1/metrics`;
 }

@@ -150,3 +150,88 @@ Deno.test({
     }
   },
 });
+
+/** The example run as a user would, with `env`; `lines` fills with its stderr as it comes. */
+function runExample(env: Record<string, string>) {
+  const child = new Deno.Command(NODE, {
+    args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
+    cwd: ROOT,
+    env: { OTEL_METRIC_EXPORT_INTERVAL: "300", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const pumped = (async () => {
+    let buf = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      lines.push(...parts);
+    }
+  })();
+  return {
+    lines,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+      await pumped;
+    },
+  };
+}
+
+Deno.test({
+  name: "the Node example says why nothing arrives: no service name, each refusal said once",
+  ignore: !existsSync(NODE) && !Deno.env.get("CI"),
+  async fn() {
+    const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+    const app = runExample({ OTEL_EXPORTER_OTLP_ENDPOINT: c.otlpUrl! });
+    try {
+      await waitFor(
+        () => app.lines.some((l) => l.includes("OTEL_SERVICE_NAME is not set")),
+        "the notice at start, before any export",
+      );
+      const refused = () => app.lines.filter((l) => l.includes("service.name missing"));
+      await waitFor(() => refused().length, "the collector's refusal on stderr", 15_000);
+      // Three more exports refused: still one line.
+      const stats = async () => (await (await fetch(`${c.httpUrl}/api/stats`)).json());
+      const before = (await stats()).rejected.total;
+      await waitFor(
+        async () => (await stats()).rejected.total >= before + 3 * 5,
+        "three more exports refused",
+      );
+      assert.equal(refused().length, 1, app.lines.join("\n"));
+      assert.match(refused()[0], new RegExp(`exporting to ${c.otlpUrl}/v1/metrics`));
+    } finally {
+      await app.stop();
+      await c.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "the Node example pointed at the dashboard's port says where exports go and what to set",
+  ignore: !existsSync(NODE) && !Deno.env.get("CI"),
+  async fn() {
+    const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+    const app = runExample({
+      OTEL_SERVICE_NAME: "bookings",
+      OTEL_EXPORTER_OTLP_ENDPOINT: c.httpUrl,
+    });
+    try {
+      const line = await waitFor(
+        () => app.lines.find((l) => l.includes("export")),
+        "a notice that the exports fail",
+        15_000,
+      );
+      assert.ok(line.includes(`${c.httpUrl}/v1/metrics`), line);
+      assert.ok(line.includes("--otlp"), line);
+    } finally {
+      await app.stop();
+      await c.stop();
+    }
+  },
+});
