@@ -7,9 +7,10 @@
  *     OTEL_SERVICE_NAME=bookings node --import ./otel_node.mjs app.js
  *
  * It exports to http://localhost:4318/v1/metrics, the collector's OTLP default
- * (OTEL_EXPORTER_OTLP_ENDPOINT moves it), every OTEL_METRIC_EXPORT_INTERVAL ms (default 60 000;
- * zeroapm learns the interval from the exports and takes an instance as stale after 3 of
- * them). It says on stderr, once each, what keeps its metrics off the page: no
+ * (OTEL_EXPORTER_OTLP_ENDPOINT moves it), every OTEL_METRIC_EXPORT_INTERVAL ms: 5 000 unless
+ * set, not the SDKs' 60 000, so the app is on the page within seconds and its live lines move
+ * (at 60 000 its CPU showed only after two minutes). zeroapm learns the interval from the
+ * exports and takes an instance as stale after 3 of them. It says on stderr, once each, what keeps its metrics off the page: no
  * OTEL_SERVICE_NAME, points the collector refuses, exports that fail. Packages:
  * npm install @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/resources
  *   @opentelemetry/exporter-metrics-otlp-proto @opentelemetry/host-metrics
@@ -33,7 +34,7 @@ const provider = new MeterProvider({
   readers: [
     new PeriodicExportingMetricReader({
       exporter: new OTLPMetricExporter(),
-      exportIntervalMillis: Number(process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000),
+      exportIntervalMillis: Number(process.env.OTEL_METRIC_EXPORT_INTERVAL || 5_000),
     }),
   ],
 });

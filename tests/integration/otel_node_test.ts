@@ -152,11 +152,11 @@ Deno.test({
 });
 
 /** The example run as a user would, with `env`; `lines` fills with its stderr as it comes. */
-function runExample(env: Record<string, string>) {
+function runExample(env: Record<string, string>, interval: string | null = "300") {
   const child = new Deno.Command(NODE, {
     args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
     cwd: ROOT,
-    env: { OTEL_METRIC_EXPORT_INTERVAL: "300", ...env },
+    env: interval === null ? env : { OTEL_METRIC_EXPORT_INTERVAL: interval, ...env },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -229,6 +229,38 @@ Deno.test({
       );
       assert.ok(line.includes(`${c.httpUrl}/v1/metrics`), line);
       assert.ok(line.includes("--otlp"), line);
+    } finally {
+      await app.stop();
+      await c.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "the Node example as the README runs it (no interval set) draws its CPU within seconds",
+  ignore: !existsSync(NODE) && !Deno.env.get("CI"),
+  async fn() {
+    const c = await startTestCollector({ otlp: "127.0.0.1:0" });
+    // As a user's shell has it: OTEL_METRIC_EXPORT_INTERVAL unset (empty counts as unset).
+    const app = runExample({
+      OTEL_SERVICE_NAME: "bookings",
+      OTEL_EXPORTER_OTLP_ENDPOINT: c.otlpUrl!,
+      OTEL_METRIC_EXPORT_INTERVAL: "",
+    }, null);
+    try {
+      const spawned = Date.now();
+      const v = await waitFor(
+        async () => {
+          const list: InstanceView[] = await (await fetch(`${c.httpUrl}/api/instances`)).json();
+          const v = list.find((x) => x.service === "bookings");
+          return v && "cpu.percent" in v.latest && v;
+        },
+        "CPU from the second export",
+        20_000,
+        100,
+      );
+      assert.ok(Date.now() - spawned < 15_000, `${Date.now() - spawned} ms`);
+      assert.equal(v.intervalMs, 5_000, "the example's 5 s, learned by the collector");
     } finally {
       await app.stop();
       await c.stop();
