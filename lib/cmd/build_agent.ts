@@ -151,7 +151,8 @@ agent.metrics.counter("bookings.created_total").inc();
 await agent.stop();
 \`\`\`
 
-Node 20.16 or later; from CommonJS, \`const { createAgent } = require("zeroapm-agent")\`.
+Node 20.16 or later; from CommonJS (Node 20.19 or later, which \`require\` an ES module),
+\`const { createAgent } = require("zeroapm-agent")\`.
 Without \`collector\`, it reports where \`ZEROAPM_COLLECTOR\` says, else to
 tcp://127.0.0.1:5555.
 
