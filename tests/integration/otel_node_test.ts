@@ -267,3 +267,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the Node example stops within 2 s on SIGTERM when the collector does not answer",
+  ignore: !existsSync(NODE) && !Deno.env.get("CI"),
+  async fn() {
+    // A collector that takes connections and never answers: the last export hangs.
+    const mute = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of mute) held.push(conn);
+    })();
+    const child = new Deno.Command(NODE, {
+      args: ["--import", EXAMPLE, "-e", "setInterval(() => {}, 1000)"],
+      cwd: ROOT,
+      env: {
+        OTEL_SERVICE_NAME: "bookings",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${mute.addr.port}`,
+        OTEL_METRIC_EXPORT_INTERVAL: "300",
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await waitFor(() => held.length > 0, "the example's first export", 15_000);
+      const signalled = Date.now();
+      child.kill("SIGTERM");
+      const { code } = await child.status;
+      const took = Date.now() - signalled;
+      assert.equal(code, 0);
+      assert.ok(took < 4_000, `exited ${took} ms after SIGTERM`);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+      mute.close();
+      await accepting.catch(() => {});
+      for (const c of held) c.close();
+    }
+  },
+});
