@@ -23,6 +23,7 @@ import { Hub } from "../live/hub.ts";
 import { buildHello } from "../live/hello.ts";
 import { connectEndpoint } from "../banner.ts";
 import { createHandler } from "../http/handler.ts";
+import { createMisdirectedOtlp } from "../http/misdirected.ts";
 import { DEFAULTS, parseHostPort } from "../config.ts";
 import { createOtlpCodec } from "../otlp/decode.ts";
 import { createOtlpHandler } from "../otlp/http.ts";
@@ -318,6 +319,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     remote: remoteStats,
     remoteRead: reader ? () => reader.stats() : undefined,
     extraInstances: remoteOnly,
+    misdirectedOtlp: createMisdirectedOtlp({ otlpUrl: () => otlpLocal, log }),
   }));
   const handler = async (req: Request) => hostCheck(req) ?? await inner(req);
   const httpHost = opts.httpHost ?? DEFAULTS.httpHost;

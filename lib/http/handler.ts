@@ -18,6 +18,7 @@ import { serveStatic } from "./static.ts";
 import { upgrade } from "./ws.ts";
 import { type HistoryReader, seriesHandler } from "./series.ts";
 import { type PromEndpoints, promText } from "./prom.ts";
+import { isOtlpPost } from "./misdirected.ts";
 
 /** What the handler needs. */
 export interface HandlerDeps extends ApiDeps {
@@ -27,6 +28,8 @@ export interface HandlerDeps extends ApiDeps {
   history: HistoryReader;
   /** Answers `/metrics` and `/federate`; absent: both are 404. */
   prom?: PromEndpoints;
+  /** Answers an OTLP export sent here instead of the OTLP port (misdirected.ts); absent: 405. */
+  misdirectedOtlp?: (url: URL) => Response;
 }
 
 type Route = (deps: HandlerDeps, req: Request, url: URL) => Response | Promise<Response>;
@@ -48,6 +51,7 @@ const ROUTES: Record<string, Route> = {
 export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Response> {
   return async (req) => {
     const url = new URL(req.url);
+    if (deps.misdirectedOtlp && isOtlpPost(req, url)) return deps.misdirectedOtlp(url);
     if (req.method !== "GET" && req.method !== "HEAD") {
       return json({ error: `method ${req.method} not allowed` }, 405);
     }

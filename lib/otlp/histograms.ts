@@ -23,6 +23,7 @@ import {
 import { CUMULATIVE_LIMITS, CumulativeDeltas } from "./cumulative.ts";
 import { RunningTotals, TOTALS_LIMITS } from "./totals.ts";
 import type { LruLimits } from "./lru.ts";
+import { ExportIntervals } from "./intervals.ts";
 import { double, type HistogramDataPoint, int64, type KeyValue, scalarValue } from "./decode.ts";
 
 /** What the translator remembers between requests, bounded (see cumulative.ts, totals.ts). */
@@ -31,10 +32,13 @@ export class OtlpMemory {
   readonly deltas: CumulativeDeltas;
   /** Each instance's histograms in our buckets, added up. */
   readonly totals: RunningTotals;
+  /** Each instance's export interval, learned from its exports. */
+  readonly intervals: ExportIntervals;
 
-  constructor(limits: { series?: LruLimits; totals?: LruLimits } = {}) {
+  constructor(limits: { series?: LruLimits; totals?: LruLimits; intervals?: LruLimits } = {}) {
     this.deltas = new CumulativeDeltas(limits.series ?? CUMULATIVE_LIMITS);
     this.totals = new RunningTotals(limits.totals ?? TOTALS_LIMITS);
+    this.intervals = new ExportIntervals(limits.intervals);
   }
 }
 

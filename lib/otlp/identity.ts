@@ -11,8 +11,9 @@ import { LIMITS } from "../protocol.ts";
 import { type HistogramDataPoint, int64, type NumberDataPoint } from "./decode.ts";
 
 /**
- * What an SDK is assumed to report every, ms: the OpenTelemetry SDKs' default export
- * interval (OTEL_METRIC_EXPORT_INTERVAL). An OTLP instance is stale after 3 of them.
+ * What an SDK is assumed to report every, ms, until its second export (intervals.ts then
+ * learns its own): the OpenTelemetry SDKs' default export interval
+ * (OTEL_METRIC_EXPORT_INTERVAL). An OTLP instance is stale after 3 of its intervals.
  */
 export const OTLP_INTERVAL_MS = 60_000;
 

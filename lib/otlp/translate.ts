@@ -15,7 +15,8 @@
  * other characters become underscores, camelCase snake_case). Metrics of OpenTelemetry's conventions that zeroapm has a series for (process
  * CPU and memory, HTTP server durations) arrive under zeroapm's names (conventions.ts). A
  * point that cannot be mapped is rejected and counted by reason; the rest of the request still
- * goes in (OTLP partial success). See docs/protocol.md.
+ * goes in (OTLP partial success). The instance's interval is learned from the time between its
+ * exports (intervals.ts). See docs/protocol.md.
  *
  * @module
  */
@@ -173,8 +174,9 @@ function translateResource(
     .sort((a, b) => a.ts - b.ts);
   if (samples.length === 0) return null;
   cumulate(samples, whose, memory.totals);
+  const intervalMs = memory.intervals.observe(whose, samples[samples.length - 1].ts);
   return {
-    identity: { ...identity, start },
+    identity: { ...identity, start, intervalMs },
     sent: samples[samples.length - 1].ts,
     samples,
     legacy: false,

@@ -297,6 +297,36 @@ Deno.test("a service whose resource names no instance is told once that its proc
   }
 });
 
+Deno.test("an SDK pointed at the dashboard's port is answered and logged with where OTLP goes", async () => {
+  const lines: string[] = [];
+  const c = await startTestCollector({ otlp: "127.0.0.1:0", log: (l) => lines.push(l) });
+  const off = await startTestCollector({ log: () => {} });
+  const exportTo = (base: string) =>
+    fetch(`${base}/v1/metrics`, {
+      method: "POST",
+      headers: { "content-type": "application/x-protobuf" },
+      body: new Uint8Array(0),
+    });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const res = await exportTo(c.httpUrl);
+      assert.equal(res.status, 404);
+      const { error } = await res.json();
+      assert.ok(error.includes(`${c.otlpUrl}/v1/metrics`), error);
+    }
+    const told = lines.filter((l) => l.includes("dashboard's port"));
+    assert.equal(told.length, 1, "said once, not per export");
+    assert.ok(told[0].includes(`OTEL_EXPORTER_OTLP_ENDPOINT=${c.otlpUrl}`), told[0]);
+    // With OTLP off, it says so; other methods are refused as before.
+    const res = await exportTo(off.httpUrl);
+    assert.match((await res.json()).error, /--otlp none/);
+    assert.equal((await fetch(`${c.httpUrl}/api/stats`, { method: "POST" })).status, 405);
+  } finally {
+    await off.stop();
+    await c.stop();
+  }
+});
+
 Deno.test("with a token, OTLP needs Authorization: Bearer; without it nothing arrives and it is counted", async () => {
   const token = "otlp-test-token-0123456789";
   const c = await startTestCollector({ otlp: "127.0.0.1:0", token });

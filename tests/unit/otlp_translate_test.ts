@@ -411,6 +411,20 @@ Deno.test("delta sums arrive as .per_s over the point's time span", () => {
   assert.deepEqual(msg.samples[0].metrics, { "bytes.sent.per_s": 50, "errors.per_s": 1.5 });
 });
 
+Deno.test("an instance's interval is the time between its exports, so it is stale after 3 of them", () => {
+  const memory = new OtlpMemory();
+  const gauge = (at: number) =>
+    jsonRequest([{ name: "queue.depth", gauge: { dataPoints: [point(1, [], at)] } }]);
+  const [first] = messagesOf(translated(gauge(T0), "json", memory));
+  assert.equal(
+    first.identity.intervalMs,
+    OTLP_INTERVAL_MS,
+    "the SDKs' default, until a second export",
+  );
+  const [second] = messagesOf(translated(gauge(T0 + 5_000), "json", memory));
+  assert.equal(second.identity.intervalMs, 5_000);
+});
+
 Deno.test("the real host-metrics' process metrics arrive as mem.rss_bytes and CPU seconds", async () => {
   const reader = new ManualReader();
   const provider = new MeterProvider({
