@@ -6,7 +6,8 @@
  * cacheReadings (backend_app.ts:65), +52 MiB/min" on at most three, and the table still fits
  * the card. Before, the notes column was held at its 150 px minimum while the instance column
  * took the spare width: the badge broke into "leaking 55.5 / MiB/min", the site into five
- * lines ("(backend_app.ts: / 65)"), and each leaking row was 130-170 px tall.
+ * lines ("(backend_app.ts: / 65)"), and each leaking row was 130-170 px tall. The alert says
+ * where it grows once: its one site, holding all the growth, is not listed again under it.
  */
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
@@ -114,6 +115,16 @@ Deno.test({
         layout.table.scrollWidth <= layout.table.clientWidth,
         `the table scrolls sideways at 1024 px: ${JSON.stringify(layout.table)}`,
       );
+      // The alert: the sentence once; the one site holding all the growth is not listed again
+      // under it ("cacheReadings (backend_app.ts:65) · 100 % · +52 MiB/min").
+      const alert = await page.evaluate(() => ({
+        grows: [...document.querySelectorAll("#alerts-active .alert-grows")]
+          .filter((e) => !(e as HTMLElement).hidden).map((e) => e.textContent),
+        listed: [...document.querySelectorAll("#alerts-active .alert-sites")]
+          .filter((e) => (e as HTMLElement).offsetHeight > 0).map((e) => e.textContent),
+      }));
+      assert.equal(alert.grows.length, 1, JSON.stringify(alert));
+      assert.deepEqual(alert.listed, [], "the one site listed again under its sentence");
       assertClean(w);
       await page.close();
     } finally {
