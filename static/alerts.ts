@@ -17,6 +17,7 @@ import {
   countBadge,
   formatSpanShort,
   growsText,
+  listedSites,
   parseAlerts,
   parseSites,
   siteLine,
@@ -295,17 +296,21 @@ function buildItem(a: Alert): Item {
   return { li, state, rule, inst, message, grows, sites, time, ago };
 }
 
-/** A leak alert's sites: the top one as a sentence, all of them with their share; text only. */
+/**
+ * A leak alert's sites: the top one as a sentence, then all of them with their share, unless
+ * the one site holds all the growth (the list would repeat the sentence); text only.
+ */
 function paintSites(item: Item, a: Alert): void {
   const sites = a.kind === "leak" ? parseSites(a.leak?.sites) : [];
+  const listed = listedSites(sites);
   item.grows.hidden = sites.length === 0;
-  item.sites.hidden = sites.length === 0;
+  item.sites.hidden = listed.length === 0;
   setText(item.grows, sites.length > 0 ? growsText(sites[0]) : "");
-  const lines = sites.map(siteLine);
+  const lines = listed.map(siteLine);
   if (item.sites.dataset.sig === lines.join("\n")) return;
   item.sites.dataset.sig = lines.join("\n");
   item.sites.replaceChildren(
-    ...sites.map((s, i) => {
+    ...listed.map((s, i) => {
       const li = el("li", "alert-site mono", lines[i]);
       li.title = `${s.url}:${s.line}:${s.col}`;
       return li;

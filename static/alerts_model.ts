@@ -16,7 +16,7 @@ import { formatEta, formatLeakRate, growsText, leakText } from "../lib/alerts/le
 import { DEFAULT_LEAK_RULE } from "../lib/alerts/default_rules.ts";
 import { leakHolds } from "../lib/alerts/verdict.ts";
 
-export { growsText, siteLine, siteRate, siteWhere } from "../lib/alerts/leak_text.ts";
+export { growsText, listedSites, siteLine, siteRate, siteWhere } from "../lib/alerts/leak_text.ts";
 
 export { formatEta, formatLeakRate, leakText };
 

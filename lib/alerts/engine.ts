@@ -54,8 +54,12 @@ export interface AlertEngineOptions {
   onChange?: (alert: Alert) => void;
   /** After start, instances not yet live do not resolve threshold alerts for this long, ms. */
   graceMs?: number;
-  /** Where an instance's heap grows (its latest heap profile), put on its leak alerts. */
-  leakSites?: (instanceId: string) => LeakSite[] | undefined;
+  /**
+   * Where an instance's heap grows (its latest heap profile), put on its leak alerts: only a
+   * profile that arrived at or after `since`, when the instance's current process started (a
+   * restarted app under the same id leaks elsewhere, or not in its heap at all).
+   */
+  leakSites?: (instanceId: string, since: number) => LeakSite[] | undefined;
 }
 
 /** What `/api/alerts` returns. */
@@ -250,7 +254,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       const alert = entry.alert;
       alert.value = v.value;
       alert.message = v.message;
-      if (v.leak) alert.leak = withSites(v.leak, view.id);
+      if (v.leak) alert.leak = withSites(v.leak, view);
       if (alert.state === "pending" && now - entry.heldSince >= rule.forMs) fire(entry, now);
       return;
     }
@@ -270,16 +274,17 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
     }
     if (v.final || a.alert.state === "pending" || now - a.lastTrue >= rule.keepFiringForMs) {
       active.delete(k);
-      if (v.leak) a.alert.leak = withSites(v.leak, view.id);
+      if (v.leak) a.alert.leak = withSites(v.leak, view);
       a.alert.value = v.value;
       finish(a.alert, endOf(a.alert, v.endedAt, now), v.message);
       notifier?.notify("resolved", { ...a.alert });
     }
   }
 
-  /** The leak numbers with the instance's allocation sites, when it has a heap profile. */
-  function withSites(leak: AlertLeak, id: string): AlertLeak {
-    const sites = opts.leakSites?.(id);
+  /** The leak numbers with the allocation sites of the instance's current process, if profiled. */
+  function withSites(leak: AlertLeak, view: InstanceView): AlertLeak {
+    const since = Math.max(view.startedAt ?? -Infinity, view.lastRestartAt ?? -Infinity);
+    const sites = opts.leakSites?.(view.id, since);
     return sites && sites.length > 0 ? { ...leak, sites } : leak;
   }
 

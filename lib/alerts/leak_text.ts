@@ -62,6 +62,15 @@ export function growsText(s: LeakSite): string {
   return `grows in ${s.fn} (${siteWhere(s)}), ${siteRate(s.bytesPerMin)}`;
 }
 
+/**
+ * The sites worth listing under the "grows in" sentence: none when the only site holds all the
+ * growth (its line would repeat the sentence with "100 %"), else all of them. The page and
+ * Slack list the same.
+ */
+export function listedSites<T extends LeakSite>(sites: readonly T[]): readonly T[] {
+  return sites.length === 1 && Math.round(sites[0].share * 100) >= 100 ? [] : sites;
+}
+
 /** One line of the sites panel: `cacheReadings (backend_app.ts:143) · 97 % · +45 MiB/min`. */
 export function siteLine(s: LeakSite): string {
   return `${s.fn} (${siteWhere(s)}) · ${Math.round(s.share * 100)} % · ${siteRate(s.bytesPerMin)}`;

@@ -13,7 +13,7 @@ import type { Alert } from "./types.ts";
 import type { WebhookTarget } from "./rules.ts";
 import { createBackoff, retryAfterMs } from "../backoff.ts";
 import { errorMessage } from "../errors.ts";
-import { growsText, siteLine } from "./leak_text.ts";
+import { growsText, listedSites, siteLine } from "./leak_text.ts";
 
 /** Counters for `/api/stats`. */
 export interface NotifyStats {
@@ -232,7 +232,8 @@ export function jsonPayload(
 /**
  * The `slack` webhook body: `{ text, blocks }`, with Slack's mrkdwn escaped. A leak alert with
  * allocation sites (its instance's heap profile) says where the memory grows, as the page
- * does: the top site in the message, each site with its share below it.
+ * does: the top site in the message, each site with its share below it (unless the one site
+ * holds all the growth).
  */
 export function slackPayload(
   status: "firing" | "resolved",
@@ -251,10 +252,11 @@ export function slackPayload(
         (sites.length > 0 ? `\n${escapeSlack(growsText(sites[0]))}` : ""),
     },
   }];
-  if (sites.length > 0) {
+  const listed = listedSites(sites);
+  if (listed.length > 0) {
     blocks.push({
       type: "context",
-      elements: sites.map((s) => ({ type: "mrkdwn", text: `\`${escapeSlack(siteLine(s))}\`` })),
+      elements: listed.map((s) => ({ type: "mrkdwn", text: `\`${escapeSlack(siteLine(s))}\`` })),
     });
   }
   return { text, blocks };

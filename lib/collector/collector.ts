@@ -213,7 +213,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const remoteStats = () => history?.remoteStats() ?? memoryRemote?.stats() ?? [];
   const rules = opts.rules ?? defaultRuleSet();
   const alerts = createAlertEngine({
-    leakSites: (id) => profiles.sites(id, 3),
+    leakSites: (id, since) => profiles.sites(id, 3, since),
     leak: opts.leak,
     rules,
     now,

@@ -48,8 +48,12 @@ export interface ProfileStore {
   list(id: string): StoredProfile[];
   /** The newest profile of every instance that has one. */
   latest(): StoredProfile[];
-  /** The top `n` growing sites of an instance's newest profile (for `leak.sites`). */
-  sites(id: string, n?: number): LeakSite[] | undefined;
+  /**
+   * The top `n` growing sites of an instance's newest profile (for `leak.sites`), if it
+   * arrived at or after `since` (the process's start: an earlier process's sites are not this
+   * one's).
+   */
+  sites(id: string, n?: number, since?: number): LeakSite[] | undefined;
   /** Drop profiles past retention and of instances no longer known. */
   prune(known: ReadonlySet<string>): void;
   stats(): ProfileStats;
@@ -125,9 +129,9 @@ export function openProfileStore(opts: ProfileStoreOptions): ProfileStore {
     },
     list: (id) => parse(byInstance.all(id, keep)),
     latest: () => [...newest.values()],
-    sites(id, n = 3) {
+    sites(id, n = 3, since = -Infinity) {
       const p = newest.get(id);
-      return p ? leakSites(p, n) : undefined;
+      return p && p.received >= since ? leakSites(p, n) : undefined;
     },
     prune(known) {
       expire.run(opts.now() - retentionMs);

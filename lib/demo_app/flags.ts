@@ -16,9 +16,9 @@ to a zeroapm collector; optionally it serves a small HTTP API and reports reques
 Options:
   --color NAME       line colour on the dashboard, a CSS name or #hex
                      (default: a stable colour picked by the collector)
-  --leak N           leak N numbers per iteration, about N*8 bytes; 1 iteration per second,
-                     so --leak 10000 grows ~80 KB/s (~4.8 MB/min) and --leak 100000 ~48 MB/min
-                     (default 0: memory stays flat)
+  --leak N           leak N numbers per iteration (1 a second), 8 bytes each plus the arrays'
+                     spare room: --leak 10000 grows the heap ~4.7 MiB/min and --leak 100000
+                     ~52 MiB/min, as the page shows them (default 0: memory stays flat)
   --service NAME     service name (default "backend")
   --instance ID      instance id (default host:pid)
   --collector URL    collector ZMQ endpoint (env ${COLLECTOR_ENV}, default ${DEFAULT_COLLECTOR})

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
-import { main, parseFlags, startApi, startLoad, startWork, UsageError } from "../../backend_app.ts";
+import {
+  main,
+  parseFlags,
+  startApi,
+  startLoad,
+  startWork,
+  USAGE,
+  UsageError,
+} from "../../backend_app.ts";
 import { createRegistry, DEFAULT_COLLECTOR, type MetricsRegistry } from "../../lib/agent/mod.ts";
+
+const FIXTURE_RATE = new URL("../fixtures/heap/demo_leak_rate.ts", import.meta.url);
 
 Deno.test("backend_app flags have the seed's defaults", () => {
   assert.deepEqual(parseFlags([]), {
@@ -86,7 +96,7 @@ Deno.test("backend_app main exits 2 on bad flags and 0 on --help", async () => {
       'backend_app: --leak must be an integer from 0 to 10000000, got "x"\nRun "deno run -A backend_app.ts --help" for the options.',
     ]);
     assert.equal(await main(["--help"]), 0);
-    assert.match(printed.at(-1)!, /--leak N .*about N\*8 bytes/);
+    assert.match(printed.at(-1)!, /--leak N +leak N numbers per iteration/);
   } finally {
     Object.assign(console, { error, log });
   }
@@ -165,4 +175,28 @@ Deno.test("backend_app load loop calls its own API at about the requested rate",
   assert.equal(load.failed, 0);
   assert.ok(load.answered >= 30 && load.answered <= 60, `${load.answered} answered in ~0.5 s`);
   assert.equal(requests(metrics, "GET", "/users/:id", "2xx"), load.answered);
+});
+
+Deno.test("backend_app --help states the leak rates the page shows, in MiB/min", async () => {
+  // The page and the alert say MiB; the help said "~4.8 MB/min" and "~48 MB/min" (8 bytes a
+  // number), where the page showed ~4.7 and ~52 MiB/min: arrays grown by push keep spare room.
+  const help = USAGE.replace(/\s+/g, " ");
+  const m = help.match(
+    /--leak 10000 grows the heap ~([\d.]+) MiB\/min and --leak 100000 ~([\d.]+) MiB\/min/,
+  );
+  assert.ok(m, help);
+  for (const [n, stated] of [[10_000, Number(m[1])], [100_000, Number(m[2])]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--v8-flags=--expose-gc", FIXTURE_RATE.pathname, String(n), "60"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const { bytesPerNumber } = JSON.parse(new TextDecoder().decode(out.stdout));
+    const perMin = (bytesPerNumber * n * 60) / (1024 * 1024);
+    assert.ok(
+      Math.abs(perMin - stated) / perMin < 0.05,
+      `--leak ${n}: help says ~${stated} MiB/min, the heap grows ${perMin.toFixed(2)} MiB/min`,
+    );
+  }
 });

@@ -192,6 +192,13 @@ Deno.test("a slack message of a leak alert says where the memory grows, escaped"
     "`cacheReadings (backend_app.ts:141) · 97 % · +52 MiB/min`",
     "`&lt;!channel&gt; (backend_app.ts:7) · 3 % · +1 MiB/min`",
   ]);
+  // One site with all the growth: the sentence, no list repeating it.
+  const one = slackPayload("firing", {
+    ...ALERT,
+    leak: { ...ALERT.leak!, sites: [{ ...site, share: 1 }] },
+  });
+  assert.equal(one.blocks.length, 1, JSON.stringify(one.blocks));
+  assert.ok(one.text.endsWith("grows in cacheReadings (backend_app.ts:141), +52 MiB/min"));
   // Without sites (no heap profile) or for another kind of alert: the message alone.
   assert.equal(slackPayload("firing", ALERT).blocks.length, 1);
   const cpu = { ...alert, kind: "threshold" as const, rule: "cpu-high" };

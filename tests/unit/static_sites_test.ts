@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   growsText,
   leakBadges,
+  listedSites,
   parseSites,
   siteLine,
   siteWhere,
@@ -53,4 +54,15 @@ Deno.test("leak badge carries where the heap grows when the alert has sites", ()
   assert.equal(badge.grows, "grows in cacheReadings (backend_app.ts:141), +52 MiB/min");
   const plain = leakBadges([{ ...alert, leak: { mbPerHour: 3300, confidence: 1 } }], {});
   assert.equal(plain.get("backend/g")!.grows, undefined);
+});
+
+Deno.test("sites listed under the sentence: none when the one site holds all the growth", () => {
+  // One site with 100 %: its line would repeat "grows in cacheReadings (...), +52 MiB/min".
+  assert.deepEqual(listedSites([{ ...SITE, share: 1 }]), []);
+  assert.deepEqual(listedSites([{ ...SITE, share: 0.996 }]), [], "reads 100 %");
+  // One site with less: the share says the rest grows in sites too small to list.
+  assert.deepEqual(listedSites([SITE]), [SITE]);
+  const two = [SITE, { ...SITE, fn: "b", share: 0.027 }];
+  assert.deepEqual(listedSites(two), two);
+  assert.deepEqual(listedSites([]), []);
 });
