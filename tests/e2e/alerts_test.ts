@@ -257,7 +257,11 @@ Deno.test({
         const row = a.active.find((x: any) => x.instance === LEAKY.id);
         assert.match(row.text, /^firing/);
         assert.match(row.text, /memory-leak/);
-        assert.match(row.text, /memory-leakorders-1leaking/, "a pod named after its service, alone");
+        assert.match(
+          row.text,
+          /memory-leakorders-1leaking/,
+          "a pod named after its service, alone",
+        );
         assert.match(row.text, /leaking [\d.]+ MiB\/min, limit in /);
         assert.match(row.text, /firing since \d\d:\d\d:\d\d/);
         // The DOM shows it, firing first.
