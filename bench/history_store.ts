@@ -1,0 +1,159 @@
+/**
+ * The history thread's CPU per point (issue 14, target 1): a DurableStore fed the hand-overs
+ * the Worker gets (lib/collector/history_worker.ts: `appendMany` per series, then `tick`),
+ * timed by this process's CPU (user + system, so SQLite's writes count) around the store's
+ * calls only. Two loads:
+ *
+ * - batch: what bench/honest.ts's batch row hands over at its ceiling, 10 instances x the
+ *   agent's 4 metrics, 150 k samples a second (100 per frame, a frame's samples at one time),
+ *   1.2 M samples: seal rounds start at the 1 M open points line, as they do there;
+ * - steady: 200 instances x 4 metrics at 1 Hz for an hour of clock, 15-minute seal rounds:
+ *   what a collector does all day (a rollup row rewritten per series and round).
+ *
+ *   deno run -A bench/history_store.ts [--reps 5] [--root DIR] [--only batch|steady]
+ *
+ * `--root` runs another checkout's lib/store (e.g. `git archive` of an older commit), so two
+ * versions compare in one session; run them alternately and compare medians.
+ *
+ * @module
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { agentMetrics } from "./frames.ts";
+import { summarize } from "./stats.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: { reps: { type: "string" }, root: { type: "string" }, only: { type: "string" } },
+});
+const root = args.root
+  ? `file://${Deno.realPathSync(args.root)}/`
+  : new URL("../", import.meta.url);
+const { DurableStore } = await import(
+  new URL("lib/store/durable.ts", root).href
+) as typeof import("../lib/store/durable.ts");
+const REPS = Number(args.reps ?? 5);
+const METRICS = Object.keys(agentMetrics(1));
+const T0 = Date.UTC(2026, 0, 1);
+
+/** One second's hand-over: per series [instance, metric, times, values]. */
+type HandOver = Array<[string, string, Float64Array, Float64Array]>;
+
+interface Load {
+  name: string;
+  /** Ticks (one a second of clock) and what each hands over. */
+  ticks: number;
+  handOver(tick: number, now: number): HandOver;
+  points: number;
+  samples: number;
+}
+
+function batchLoad(): Load {
+  const instances = 10, batch = 100, perTick = 150_000, total = 1_200_000;
+  const seq = new Array(instances).fill(0);
+  let frame = 0;
+  return {
+    name: "batch",
+    ticks: total / perTick,
+    points: total * METRICS.length,
+    samples: total,
+    handOver(_tick, now) {
+      const frames = perTick / batch;
+      const bufs = new Map<number, { t: number[]; v: number[][] }>();
+      for (let f = 0; f < frames; f++) {
+        const i = frame++ % instances;
+        const ts = now + Math.floor(f * 1000 / frames);
+        let b = bufs.get(i);
+        if (!b) bufs.set(i, b = { t: [], v: METRICS.map(() => []) });
+        for (let j = 0; j < batch; j++) {
+          const m = agentMetrics(++seq[i]);
+          b.t.push(ts);
+          METRICS.forEach((k, x) => b!.v[x].push(m[k]));
+        }
+      }
+      const out: HandOver = [];
+      for (const [i, b] of bufs) {
+        for (let x = 0; x < METRICS.length; x++) {
+          out.push([`i${i}`, METRICS[x], Float64Array.from(b.t), Float64Array.from(b.v[x])]);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+function steadyLoad(): Load {
+  const instances = 200, seconds = 3600;
+  return {
+    name: "steady",
+    ticks: seconds,
+    points: instances * METRICS.length * seconds,
+    samples: instances * seconds,
+    handOver(tick, now) {
+      const out: HandOver = [];
+      for (let i = 0; i < instances; i++) {
+        const m = agentMetrics(tick + i);
+        const t = Float64Array.of(now + (i * 7 + tick) % 4);
+        for (const k of METRICS) out.push([`i${i}`, k, t, Float64Array.of(m[k])]);
+      }
+      return out;
+    },
+  };
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** One run: CPU ms in appendMany, in flush, and in the rest of tick (seal, retention). */
+function run(load: Load): { append: number; flush: number; seal: number } {
+  const dir = Deno.makeTempDirSync({ prefix: "zeroapm-history-store-" });
+  const clock = { t: T0 };
+  const store = DurableStore.open({ dir, now: () => clock.t });
+  const spent = { append: 0, flush: 0, seal: 0 };
+  try {
+    for (let tick = 0; tick < load.ticks; tick++) {
+      const handOver = load.handOver(tick, clock.t);
+      const a = cpuMs();
+      for (const [instance, metric, times, values] of handOver) {
+        store.appendMany(instance, metric, times, values);
+      }
+      const b = cpuMs();
+      store.flush();
+      const c = cpuMs();
+      store.tick();
+      spent.append += b - a;
+      spent.flush += c - b;
+      spent.seal += cpuMs() - c;
+      clock.t += 1000;
+    }
+  } finally {
+    store.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+  return spent;
+}
+
+const loads = [batchLoad, steadyLoad].map((f) => f()).filter((l) =>
+  !args.only || l.name === args.only
+);
+const results: Record<string, unknown> = { root: String(root), reps: REPS };
+for (const load of loads) {
+  run(load); // warm-up: the JIT, SQLite
+  const runs = Array.from({ length: REPS }, () => run(load));
+  const per = (f: (r: { append: number; flush: number; seal: number }) => number) =>
+    summarize(runs.map((r) => f(r) * 1000 / load.points));
+  const total = per((r) => r.append + r.flush + r.seal);
+  const line = (label: string, s: { median: number; min: number; max: number }) =>
+    `${label} ${s.median.toFixed(3)} (${s.min.toFixed(3)} - ${s.max.toFixed(3)})`;
+  console.error(
+    `${load.name}: us/point ${line("total", total)}; ${line("append", per((r) => r.append))}; ${
+      line("flush", per((r) => r.flush))
+    }; ${line("seal+rest", per((r) => r.seal))}; us/sample ${
+      (total.median * load.points / load.samples).toFixed(3)
+    }`,
+  );
+  results[load.name] = { points: load.points, samples: load.samples, runs };
+}
+console.log(JSON.stringify(results));
