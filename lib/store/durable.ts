@@ -11,21 +11,13 @@
  *
  * @module
  */
-import { inTimeOrder } from "./order.ts";
+import { OpenPoints } from "./open_points.ts";
 
 type Points = ArrayLike<number>;
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { encodeChunk } from "./chunk.ts";
 import { readChunk, SharedTimes } from "./shared_times.ts";
-import {
-  bucketsByRow,
-  decodeBucketColumns,
-  decodeBuckets,
-  emptyBuckets,
-  encodeBuckets,
-  mergeBuckets,
-  TIERS,
-} from "./rollup.ts";
+import { decodeBucketColumns, foldIntoRows, TIERS } from "./rollup.ts";
 import {
   Bucketizer,
   chooseTier,
@@ -79,8 +71,7 @@ interface Open {
   instance: string;
   metric: string;
   load: InstanceLoad;
-  times: number[];
-  values: number[];
+  points: OpenPoints;
   /** Points [0, flushed) are in the WAL. */
   flushed: number;
   /** Points [0, sealing) belong to the current seal round. */
@@ -174,19 +165,20 @@ export class DurableStore {
   appendMany(instance: string, metric: string, times: Points, values: Points): void {
     let open = this.#open.get(instance)?.get(metric);
     const load = open?.load ?? this.#shed.of(instance);
-    // Far under the shedding line (the usual case) every point is admitted: count them once.
-    const all = this.#shed.admitsAll(times.length);
-    for (let i = 0; i < times.length; i++) {
-      if (!all && !this.#shed.admit(load)) continue;
-      if (!open) {
-        const { id } = this.#stmt.series.get(instance, metric) as { id: number };
-        open = this.#track(instance, metric, id);
-      }
-      open.times.push(times[i]);
-      open.values.push(values[i]);
-      if (!all) this.#shed.add(load, 1);
+    // Far under the shedding line (the usual case) every point is admitted: one copy.
+    if (this.#shed.admitsAll(times.length)) {
+      if (times.length === 0) return;
+      open ??= this.#track(instance, metric);
+      open.points.append(times, values);
+      this.#shed.add(load, times.length);
+      return;
     }
-    if (all) this.#shed.add(load, times.length);
+    for (let i = 0; i < times.length; i++) {
+      if (!this.#shed.admit(load)) continue;
+      open ??= this.#track(instance, metric);
+      open.points.push(times[i], values[i]);
+      this.#shed.add(load, 1);
+    }
   }
 
   /**
@@ -212,9 +204,9 @@ export class DurableStore {
     const pending: Open[] = [];
     let points = 0;
     for (const open of this.#byId.values()) {
-      if (open.flushed === open.times.length) continue;
+      if (open.flushed === open.points.length) continue;
       pending.push(open);
-      points += open.times.length - open.flushed;
+      points += open.points.length - open.flushed;
     }
     if (pending.length === 0 && this.#dirty.size === 0) return;
     this.#tx(() => {
@@ -224,7 +216,7 @@ export class DurableStore {
         this.#stmt.instance.run(view.id, JSON.stringify(r ? { ...view, ...r } : view));
       }
     });
-    for (const open of pending) open.flushed = open.times.length;
+    for (const open of pending) open.flushed = open.points.length;
     this.#dirty.clear();
     this.#resume.clear();
   }
@@ -282,7 +274,7 @@ export class DurableStore {
         if (row) b.addBuckets(decodeBucketColumns(row.data));
       }
     }
-    b.addPoints(open.times, open.values);
+    b.addPoints(open.points.times, open.points.values);
     return { tier, bucketMs: b.width, points: b.result() };
   }
 
@@ -328,7 +320,12 @@ export class DurableStore {
     });
   }
 
-  #track(instance: string, metric: string, id: number): Open {
+  /** Track a series; a new one (no `id`) gets its id from the database. */
+  #track(
+    instance: string,
+    metric: string,
+    id = (this.#stmt.series.get(instance, metric) as { id: number }).id,
+  ): Open {
     if (id > MAX_SERIES) throw new Error(`series id ${id} is beyond the chunk key space`);
     let byMetric = this.#open.get(instance);
     if (!byMetric) this.#open.set(instance, byMetric = new Map());
@@ -338,8 +335,7 @@ export class DurableStore {
       instance,
       metric,
       load,
-      times: [],
-      values: [],
+      points: new OpenPoints(),
       flushed: 0,
       sealing: 0,
     };
@@ -361,9 +357,8 @@ export class DurableStore {
         decodeWal(data, (sid, t, v) => {
           const open = this.#byId.get(sid);
           if (!open || walId <= (sealed.get(sid) ?? 0)) return; // already in a sealed chunk
-          open.times.push(t);
-          open.values.push(v);
-          open.flushed = open.times.length;
+          open.points.push(t, v);
+          open.flushed = open.points.length;
           this.#shed.add(open.load, 1);
         });
       } catch (e) {
@@ -407,8 +402,7 @@ export class DurableStore {
     });
     if (span) this.#rounds.commit(span);
     for (const open of batch) {
-      open.times.splice(0, open.sealing);
-      open.values.splice(0, open.sealing);
+      open.points.dropFirst(open.sealing);
       open.flushed -= open.sealing;
       this.#shed.add(open.load, -open.sealing);
       open.sealing = 0;
@@ -418,18 +412,16 @@ export class DurableStore {
 
   /** Seal `open`'s points of this round into `round`; returns their first and last time. */
   #sealSeries(open: Open, round: Round): [number, number] {
-    const [times, values] = inTimeOrder(open.times, open.values, open.sealing);
+    const [times, values] = open.points.inTimeOrder(open.sealing);
     const timesFrom = round.shared.owner(open.instance, open.id, times);
     this.#stmt.chunk.run(round.id, open.id, encodeChunk(times, values, timesFrom));
-    for (const tier of TIERS) {
-      for (const [rowStart, add] of bucketsByRow(times, values, tier)) {
-        const old = this.#stmt.rollupGet.get(tier.tier, rowStart, open.id) as
-          | { data: Uint8Array }
-          | undefined;
-        const merged = mergeBuckets(old ? decodeBuckets(old.data) : emptyBuckets(), add);
-        this.#stmt.rollupPut.run(tier.tier, rowStart, open.id, encodeBuckets(merged));
-      }
-    }
+    foldIntoRows(
+      times,
+      values,
+      (tier, row) =>
+        (this.#stmt.rollupGet.get(tier, row, open.id) as { data: Uint8Array } | undefined)?.data,
+      (tier, row, data) => this.#stmt.rollupPut.run(tier, row, open.id, data),
+    );
     this.#stmt.sealed.run(round.cutoff, open.id);
     return [times[0], times[times.length - 1]];
   }

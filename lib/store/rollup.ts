@@ -94,6 +94,25 @@ export function bucketsByRow(
   return byRow;
 }
 
+/**
+ * Fold sealed points into every tier's stored rows: each row they touch is read with `get`
+ * (undefined when there is none yet), merged and written back with `put`.
+ */
+export function foldIntoRows(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  get: (tier: number, rowStart: number) => Uint8Array | undefined,
+  put: (tier: number, rowStart: number, data: Uint8Array) => void,
+): void {
+  for (const tier of TIERS) {
+    for (const [rowStart, add] of bucketsByRow(times, values, tier)) {
+      const old = get(tier.tier, rowStart);
+      const merged = mergeBuckets(old ? decodeBuckets(old) : emptyBuckets(), add);
+      put(tier.tier, rowStart, encodeBuckets(merged));
+    }
+  }
+}
+
 /** Merge new bucket aggregates into existing buckets (same bucket starts combine). */
 export function mergeBuckets(
   into: Buckets,

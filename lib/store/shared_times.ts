@@ -14,17 +14,18 @@ const MAX_COLUMNS = 4;
 
 /** One seal round's time columns, by instance. */
 export class SharedTimes {
-  #byInstance = new Map<string, Array<{ series: number; times: readonly number[] }>>();
+  #byInstance = new Map<string, Array<{ series: number; times: Float64Array }>>();
 
   /**
    * The series sealed earlier in this round, of the same instance, whose chunk stores exactly
-   * `times`; null if none (then `series` stores them, and later ones may name it).
+   * `times`; null if none (then `series` stores them, and later ones may name it). Keeps a
+   * copy: `times` may be a view of points the round drops before its next step.
    */
-  owner(instance: string, series: number, times: readonly number[]): number | null {
+  owner(instance: string, series: number, times: Float64Array): number | null {
     let columns = this.#byInstance.get(instance);
     if (!columns) this.#byInstance.set(instance, columns = []);
     for (const c of columns) if (same(c.times, times)) return c.series;
-    if (columns.length < MAX_COLUMNS) columns.push({ series, times });
+    if (columns.length < MAX_COLUMNS) columns.push({ series, times: times.slice() });
     return null;
   }
 }
@@ -49,7 +50,7 @@ export function readChunk(
   return owner ? decodeChunk(bytes, () => decodeChunkTimes(owner)) : null;
 }
 
-function same(a: readonly number[], b: readonly number[]): boolean {
+function same(a: Float64Array, b: Float64Array): boolean {
   const n = a.length;
   if (n !== b.length || n === 0 || a[0] !== b[0] || a[n - 1] !== b[n - 1]) return false;
   for (let i = 1; i < n - 1; i++) if (a[i] !== b[i]) return false;

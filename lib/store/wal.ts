@@ -11,8 +11,8 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 /** Points of one series to write: those from `flushed` on. */
 export interface WalSeries {
   id: number;
-  times: number[];
-  values: number[];
+  /** Points [0, length) of the columns are held (lib/store/open_points.ts). */
+  points: { length: number; timeColumn: ArrayLike<number>; valueColumn: ArrayLike<number> };
   flushed: number;
 }
 
@@ -108,12 +108,13 @@ export function encodeWal(pending: WalSeries[], points: number): Uint8Array {
   out[0] = WAL_VERSION;
   let at = 1;
   for (const open of pending) {
+    const { length, timeColumn: times, valueColumn: values } = open.points;
     view.setUint32(at, open.id);
-    view.setUint32(at + 4, open.times.length - open.flushed);
+    view.setUint32(at + 4, length - open.flushed);
     at += 8;
-    for (let i = open.flushed; i < open.times.length; i++) {
-      view.setFloat64(at, open.times[i]);
-      view.setFloat64(at + 8, open.values[i]);
+    for (let i = open.flushed; i < length; i++) {
+      view.setFloat64(at, times[i]);
+      view.setFloat64(at + 8, values[i]);
       at += 16;
     }
   }

@@ -1,0 +1,119 @@
+/**
+ * One series' points not yet sealed (durable.ts): two growable Float64Array columns. The
+ * history thread receives points as Float64Arrays (lib/collector/history.ts), so taking a
+ * batch is one copy of each column, where pushing point by point into plain arrays (and
+ * growing them) took a tenth of the thread's time; a seal reads the columns in place when
+ * they are in time order, and drops its points by moving the rest down, with no new array.
+ *
+ * @module
+ */
+
+/** Capacity a series starts with: most series of a busy collector hold a few hundred. */
+const MIN_CAPACITY = 16;
+
+/** Points of one series in arrival order: times and values, `length` of them. */
+export class OpenPoints {
+  #times = new Float64Array(MIN_CAPACITY);
+  #values = new Float64Array(MIN_CAPACITY);
+  #length = 0;
+
+  /** Points held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The times held, as a view (valid until the next change). */
+  get times(): Float64Array {
+    return this.#times.subarray(0, this.#length);
+  }
+
+  /** The values held, as a view (valid until the next change). */
+  get values(): Float64Array {
+    return this.#values.subarray(0, this.#length);
+  }
+
+  /** The time column: points [0, length) are held, the rest is spare (valid until a change). */
+  get timeColumn(): Float64Array {
+    return this.#times;
+  }
+
+  /** The value column, as {@link timeColumn}. */
+  get valueColumn(): Float64Array {
+    return this.#values;
+  }
+
+  /** Append one point. */
+  push(t: number, v: number): void {
+    if (this.#length === this.#times.length) this.#grow(this.#length + 1);
+    this.#times[this.#length] = t;
+    this.#values[this.#length++] = v;
+  }
+
+  /** Append `times[from, to)` and `values[from, to)`. */
+  append(times: ArrayLike<number>, values: ArrayLike<number>, from = 0, to = times.length): void {
+    const n = to - from;
+    if (n <= 0) return;
+    if (this.#length + n > this.#times.length) this.#grow(this.#length + n);
+    const at = this.#length;
+    // A few points (a 1 Hz series' second) copy faster one by one than through two views.
+    if (n > 32 && times instanceof Float64Array && values instanceof Float64Array) {
+      this.#times.set(times.subarray(from, to), at);
+      this.#values.set(values.subarray(from, to), at);
+    } else {
+      for (let i = 0; i < n; i++) {
+        this.#times[at + i] = times[from + i];
+        this.#values[at + i] = values[from + i];
+      }
+    }
+    this.#length += n;
+  }
+
+  /**
+   * The first `n` points in time order (stable): views of the columns when they already are
+   * (ingest places each instance's points in time order, so nearly always), else sorted copies
+   * (a replayed WAL, an out-of-order sender). Views are valid until the next change.
+   */
+  inTimeOrder(n: number): [Float64Array, Float64Array] {
+    const t = this.#times;
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) sorted = t[i - 1] <= t[i];
+    if (sorted) return [t.subarray(0, n), this.#values.subarray(0, n)];
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => t[a] - t[b]);
+    const times = new Float64Array(n);
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      times[i] = t[order[i]];
+      values[i] = this.#values[order[i]];
+    }
+    return [times, values];
+  }
+
+  /** Drop the first `n` points; gives memory back when most of the capacity went unused. */
+  dropFirst(n: number): void {
+    const rest = this.#length - n;
+    const cap = this.#times.length;
+    if (rest * 4 < cap && cap > MIN_CAPACITY) {
+      const size = Math.max(MIN_CAPACITY, rest * 2, cap >> 2);
+      const times = new Float64Array(size);
+      const values = new Float64Array(size);
+      times.set(this.#times.subarray(n, this.#length));
+      values.set(this.#values.subarray(n, this.#length));
+      this.#times = times;
+      this.#values = values;
+    } else {
+      this.#times.copyWithin(0, n, this.#length);
+      this.#values.copyWithin(0, n, this.#length);
+    }
+    this.#length = rest;
+  }
+
+  #grow(need: number): void {
+    const size = Math.max(need, this.#times.length * 2);
+    const times = new Float64Array(size);
+    const values = new Float64Array(size);
+    times.set(this.#times.subarray(0, this.#length));
+    values.set(this.#values.subarray(0, this.#length));
+    this.#times = times;
+    this.#values = values;
+  }
+}
