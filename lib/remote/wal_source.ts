@@ -92,8 +92,9 @@ export class WalSource implements RemoteSource {
 
   backlog(): { samples: number; oldest: number | null } {
     const { bytes, rows } = this.#o.wal.backlog(this.#wal);
-    // 16 bytes a point, 8 per series in a row (estimated as one series header per 16 points).
-    const samples = Math.max(0, Math.round((bytes - rows) / 16.5) - this.#skip);
+    // An estimate: 8 bytes a value, 8 per time column (one per instance: ~4 series share it),
+    // 8 per series header (one per 16 points), 8 a row (see encodeWal).
+    const samples = Math.max(0, Math.round((bytes - 8 * rows) / 10.5) - this.#skip);
     let oldest: number | null = null;
     const first = this.#o.wal.rowsAfter(this.#wal, 1)[0];
     if (first) {

@@ -203,10 +203,13 @@ export class DurableStore {
   flush(): void {
     const pending: Open[] = [];
     let points = 0;
-    for (const open of this.#byId.values()) {
-      if (open.flushed === open.points.length) continue;
-      pending.push(open);
-      points += open.points.length - open.flushed;
+    // By instance: its series share one time column in the row (encodeWal).
+    for (const byMetric of this.#open.values()) {
+      for (const open of byMetric.values()) {
+        if (open.flushed === open.points.length) continue;
+        pending.push(open);
+        points += open.points.length - open.flushed;
+      }
     }
     if (pending.length === 0 && this.#dirty.size === 0) return;
     this.#tx(() => {

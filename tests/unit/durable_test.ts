@@ -84,9 +84,10 @@ Deno.test("a store killed mid-seal replays every flushed point exactly once", as
   const s = open(dir, clock);
   assert.deepEqual(rawValues(s, 0, 4000), [1, 2, 3]);
   assert.deepEqual(s.query("svc/b", "cpu.percent", 0, 4000, 4).points.map((p) => p[2]), [1, 2, 3]);
+  assert.deepEqual(s.query("svc/b", "mem.rss", 0, 4000, 4).points.map((p) => p[2]), [10, 20, 30]);
   s.append("svc/a", "cpu.percent", 4000, 4);
   s.close(); // seals the replayed points, and the new one, in a round after the one cut short
-  assert.deepEqual(storedCounts(dir), { "svc/a": 4, "svc/b": 3 }, "no point stored twice");
+  assert.deepEqual(storedCounts(dir), { "svc/a": 4, "svc/b": 6 }, "no point stored twice");
   const db = new DatabaseSync(`${dir}/zeroapm.db`);
   assert.deepEqual(
     db.prepare("SELECT id, first, last FROM rounds").all().map((r) => Object.values(r)),
