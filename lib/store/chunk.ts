@@ -224,6 +224,8 @@ interface TimePlan {
   step: number;
   min: number;
   xs: Float64Array;
+  /** The packing width of `xs` (chooseWidth), when known. */
+  width?: number;
 }
 
 function planTimes(t: Float64Array): TimePlan {
@@ -244,8 +246,10 @@ function planTimes(t: Float64Array): TimePlan {
   }
   for (let i = 0; i < n - 1; i++) off[i] -= min;
   // dod also pays a varint for the first delta: ~2 bytes for a 1 s tick.
-  if (chooseWidth(off, n - 1).bits + 8 >= chooseWidth(dod, n - 2).bits + 16) return plan;
-  return { grid: true, step, min, xs: off };
+  const grid = chooseWidth(off, n - 1);
+  const byDod = chooseWidth(dod, n - 2);
+  if (grid.bits + 8 >= byDod.bits + 16) return { ...plan, width: byDod.width };
+  return { grid: true, step, min, xs: off, width: grid.width };
 }
 
 function writeTimes(w: BitWriter, t: Float64Array, plan: TimePlan): void {
@@ -254,10 +258,10 @@ function writeTimes(w: BitWriter, t: Float64Array, plan: TimePlan): void {
   if (plan.grid) {
     w.varint(zigzag(plan.step));
     w.varint(-plan.min);
-    writeInts(w, plan.xs, n - 1);
+    writeInts(w, plan.xs, n - 1, plan.width);
   } else {
     w.varint(zigzag(t[1] - t[0]));
-    writeInts(w, plan.xs, n - 2);
+    writeInts(w, plan.xs, n - 2, plan.width);
   }
 }
 
@@ -304,14 +308,18 @@ function scaleOf(v: Float64Array): Scaled | null {
   const n = v.length;
   if (n === 0) return null;
   let d = 0;
+  let since = 0; // values from here on were checked at the final d
   for (let i = 0; i < n; i++) {
-    while (!exactAt(v[i], d)) if (++d > MAX_DECIMALS) return null;
+    while (!exactAt(v[i], d)) {
+      if (++d > MAX_DECIMALS) return null;
+      since = i;
+    }
   }
   const p = POW10[d];
   const s = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     s[i] = Math.round(v[i] * p);
-    if (!exactAt(v[i], d)) return null; // a later d must still hold for earlier values
+    if (i < since && !exactAt(v[i], d)) return null; // a later d must hold for earlier values
   }
   const base = s[0];
   let g = 0;
@@ -325,7 +333,8 @@ function scaleOf(v: Float64Array): Scaled | null {
 function exactAt(x: number, d: number): boolean {
   const s = Math.round(x * POW10[d]);
   // The decoder rebuilds s by integer arithmetic, which never yields -0.
-  return Math.abs(s) < MAX_SCALED && Object.is((s + 0) / POW10[d], x);
+  // Bit for bit: equal, and not 0 for -0 (1 / -0 is -Infinity). Object.is took twice as long.
+  return Math.abs(s) < MAX_SCALED && (s + 0) / POW10[d] === x && (x !== 0 || 1 / x > 0);
 }
 
 /** Value kinds: raw offsets; deltas (1) and delta-of-deltas, plain (read only) or from a median. */
@@ -396,16 +405,17 @@ function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
   }
   let best = kinds[0];
   let bestBits = Infinity;
+  let bestWidth = 0;
   for (const k of kinds) {
-    const bits = chooseWidth(k.xs, k.count).bits +
-      8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
-    if (bits < bestBits) [best, bestBits] = [k, bits];
+    const chosen = chooseWidth(k.xs, k.count);
+    const bits = chosen.bits + 8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
+    if (bits < bestBits) [best, bestBits, bestWidth] = [k, bits, chosen.width];
   }
   w.byte(decimals | best.kind << 4);
   w.varint(zigzag(base));
   w.varint(gcd);
   w.varint(best.head);
-  writeInts(w, best.xs, best.count);
+  writeInts(w, best.xs, best.count, bestWidth);
 }
 
 function readScaled(r: BitReader, out: Float64Array): void {
