@@ -224,8 +224,7 @@ interface TimePlan {
   step: number;
   min: number;
   xs: Float64Array;
-  /** The packing width of `xs` (chooseWidth), when known. */
-  width?: number;
+  width?: number; // chooseWidth's for xs, when known
 }
 
 function planTimes(t: Float64Array): TimePlan {
@@ -312,7 +311,7 @@ function scaleOf(v: Float64Array): Scaled | null {
   for (let i = 0; i < n; i++) {
     while (!exactAt(v[i], d)) {
       if (++d > MAX_DECIMALS) return null;
-      since = i;
+      else since = i;
     }
   }
   const p = POW10[d];
@@ -329,11 +328,10 @@ function scaleOf(v: Float64Array): Scaled | null {
   return { decimals: d, base, gcd: g, q: s };
 }
 
-/** True when the decoder's `s / 10^d` reproduces `x` bit for bit (so never for -0). */
+/** True when the decoder's `s / 10^d` reproduces `x` bit for bit (never for -0: 1 / -0 < 0). */
 function exactAt(x: number, d: number): boolean {
   const s = Math.round(x * POW10[d]);
   // The decoder rebuilds s by integer arithmetic, which never yields -0.
-  // Bit for bit: equal, and not 0 for -0 (1 / -0 is -Infinity). Object.is took twice as long.
   return Math.abs(s) < MAX_SCALED && (s + 0) / POW10[d] === x && (x !== 0 || 1 / x > 0);
 }
 
@@ -403,9 +401,7 @@ function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
     const m = fromMedian(xs);
     if (m) kinds.push({ kind, xs: m.zz, count: n - 1, head: zigzag(m.center) });
   }
-  let best = kinds[0];
-  let bestBits = Infinity;
-  let bestWidth = 0;
+  let [best, bestBits, bestWidth] = [kinds[0], Infinity, 0];
   for (const k of kinds) {
     const chosen = chooseWidth(k.xs, k.count);
     const bits = chosen.bits + 8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
