@@ -101,18 +101,20 @@ Deno.test("a chunk whose time column is already deleted (retention mid-round) is
   }
 });
 
-Deno.test("a schema version 2 file opens as version 3 with its history; version 3 stays closed to older code", () => {
-  using tmp = tempDir("zeroapm-v2-");
-  const dir = tmp.path;
-  const want = fill(dir, ["svc/a"]);
-  const db = new DatabaseSync(`${dir}/zeroapm.db`);
-  db.exec("PRAGMA user_version = 2"); // as the previous zeroapm left it (same tables)
-  db.close();
-  const s = DurableStore.open({ dir, now: () => T0 + 600_000 });
-  const got = s.query("svc/a", "cpu.percent", T0, T0 + 600_000, 600).points.map((p) => p[2]);
-  s.close();
-  assert.deepEqual(got, want.get("svc/a cpu.percent"));
-  const again = new DatabaseSync(`${dir}/zeroapm.db`);
-  assert.deepEqual({ ...again.prepare("PRAGMA user_version").get() }, { user_version: 3 });
-  again.close();
+Deno.test("a schema version 2 or 3 file opens as version 4 with its history; version 4 stays closed to older code", () => {
+  for (const previous of [2, 3]) {
+    using tmp = tempDir(`zeroapm-v${previous}-`);
+    const dir = tmp.path;
+    const want = fill(dir, ["svc/a"]);
+    const db = new DatabaseSync(`${dir}/zeroapm.db`);
+    db.exec(`PRAGMA user_version = ${previous}`); // as the previous zeroapm left it (same tables)
+    db.close();
+    const s = DurableStore.open({ dir, now: () => T0 + 600_000 });
+    const got = s.query("svc/a", "cpu.percent", T0, T0 + 600_000, 600).points.map((p) => p[2]);
+    s.close();
+    assert.deepEqual(got, want.get("svc/a cpu.percent"));
+    const again = new DatabaseSync(`${dir}/zeroapm.db`);
+    assert.deepEqual({ ...again.prepare("PRAGMA user_version").get() }, { user_version: 4 });
+    again.close();
+  }
 });

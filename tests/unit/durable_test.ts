@@ -357,7 +357,7 @@ Deno.test("a data directory of the first schema is migrated on open, with every 
   s.close();
 
   const db = new DatabaseSync(`${dir}/zeroapm.db`);
-  assert.deepEqual({ ...db.prepare("PRAGMA user_version").get() }, { user_version: 3 });
+  assert.deepEqual({ ...db.prepare("PRAGMA user_version").get() }, { user_version: 4 });
   const names = db.prepare("SELECT name FROM sqlite_schema ORDER BY name").all()
     .map((r) => (r as { name: string }).name);
   assert.deepEqual(names, ["chunks", "instances", "rollups", "rounds", "series", "wal"]);
