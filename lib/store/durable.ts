@@ -158,7 +158,11 @@ export class DurableStore {
 
   /** Record one point; it becomes durable at the next {@link flush}. */
   append(instance: string, metric: string, t: number, v: number): void {
-    this.appendMany(instance, metric, [t], [v]);
+    const open = this.#open.get(instance)?.get(metric);
+    const load = open?.load ?? this.#shed.of(instance);
+    if (!this.#shed.admitsAll(1) && !this.#shed.admit(load)) return;
+    (open ?? this.#track(instance, metric)).points.push(t, v);
+    this.#shed.add(load, 1);
   }
 
   /** {@link append} for many points of one series (the history thread's hand-over): one lookup. */
