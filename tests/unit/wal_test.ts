@@ -39,16 +39,29 @@ Deno.test("a WAL row gives back every point to write, in order, and stores share
   assert.equal(row.byteLength, 8 + 5 * 8 + 15 * 8 + (4 + 3 + 1) * 8);
 });
 
-Deno.test("values copied from plain arrays and from Float64Arrays give the same row", () => {
-  const pts: Array<[number, number]> = [[T0, -0], [T0 + 1, 5e-324], [T0 + 2, -1.5]];
-  const typed = encodeWal([series(9, pts)], 3);
-  const plain = encodeWal([{
-    id: 9,
-    flushed: 0,
-    points: { length: 3, timeColumn: pts.map((p) => p[0]), valueColumn: pts.map((p) => p[1]) },
-  }], 3);
-  assert.deepEqual(plain, typed);
-  assert.ok(Object.is(decoded(typed)[0][2], -0), "-0 kept bit for bit");
+Deno.test("columns copied whole and value by value give the same row, bit for bit", () => {
+  // Few points take the value-by-value path, many the whole-column copy: both little-endian.
+  for (const n of [3, 40]) {
+    const pts = Array.from(
+      { length: n },
+      (_, i) => [T0 + i, [-0, 5e-324, -1.5, 1e308, i / 3][i % 5]] as [number, number],
+    );
+    const typed = encodeWal([series(9, pts, 1)], n - 1);
+    const plain = encodeWal([{
+      id: 9,
+      flushed: 1,
+      points: { length: n, timeColumn: pts.map((p) => p[0]), valueColumn: pts.map((p) => p[1]) },
+    }], n - 1);
+    assert.deepEqual(plain, typed);
+    const view = new DataView(typed.buffer);
+    assert.equal(view.getFloat64(8 + 8, true), T0 + 1, "little-endian, from the first unflushed");
+    const back = decoded(typed);
+    assert.equal(back.length, n - 1);
+    back.forEach(([, t, v], i) => {
+      assert.equal(t, pts[i + 1][0]);
+      assert.ok(Object.is(v, pts[i + 1][1]), `value ${i} kept bit for bit`);
+    });
+  }
 });
 
 Deno.test("a version 1 row (16 bytes a point, big-endian) still reads", () => {
