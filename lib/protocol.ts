@@ -83,6 +83,12 @@ export interface Message {
   legacy: boolean;
   /** True when the agent said goodbye: it stops cleanly after this frame. */
   bye?: boolean;
+  /**
+   * Set by {@link decode} when every sample's `metrics` holds exactly these series keys, in
+   * this order (the order `for...in` gives), and no sample carries histograms: the usual
+   * frame. Ingest then resolves each series once per frame, not once per point. Never sent.
+   */
+  keys?: readonly string[];
 }
 
 /** Why a frame was rejected. Counted per reason by the collector. */
@@ -188,22 +194,43 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
       throw new Reject("too_many", `${list.length} samples exceed ${LIMITS.maxSamplesPerBatch}`);
     }
     const samples: Sample[] = new Array(list.length);
+    const shape = newShape();
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
       if (!isPlainObject(s)) throw new Reject("wrong_type", `samples[${i}] must be an object`);
-      samples[i] = decodeSample(s, i);
+      samples[i] = decodeSample(s, i, shape);
     }
     const sent = timestamp(raw, "sent");
-    return bye
-      ? { identity, sent, samples, legacy: false, bye }
-      : { identity, sent, samples, legacy: false };
+    const message: Message = { identity, sent, samples, legacy: false };
+    if (bye) message.bye = true;
+    if (shape.uniform) message.keys = shape.canon;
+    return message;
   }
-  const sample = decodeSample(raw, -1);
+  const shape = newShape();
+  const sample = decodeSample(raw, -1, shape);
   const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
   const message: Message = { identity, sent, samples: [sample], legacy: false };
   if (bye) message.bye = true;
+  if (shape.uniform) message.keys = shape.canon;
   return message;
 }
+
+/**
+ * The metric keys of a frame's first sample, in `for...in` order, which the later samples
+ * are checked against key by key: a key equal to the one at its place is known valid (with
+ * its canonical form) without the bounded cache's lookup, and a frame whose samples all
+ * match is `uniform` (Message.keys).
+ */
+interface Shape {
+  raw: string[];
+  canon: string[];
+  /** Still true: every sample so far had exactly these keys, all canonical, no histograms. */
+  uniform: boolean;
+  /** The first sample was read: later ones are compared, not recorded. */
+  set: boolean;
+}
+
+const newShape = (): Shape => ({ raw: [], canon: [], uniform: true, set: false });
 
 /** The optional `bye` field: absent, null or false is no goodbye; anything but a boolean is refused. */
 function goodbye(raw: Record<string, unknown>): boolean {
@@ -279,7 +306,7 @@ const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
  * no strings and, when every metric key is already canonical (the usual case), no new
  * object: the parsed `metrics` object is the sample's.
  */
-function decodeSample(raw: Record<string, unknown>, index: number): Sample {
+function decodeSample(raw: Record<string, unknown>, index: number, shape: Shape): Sample {
   let seq: number | null = null;
   if (present(raw, "seq")) {
     const s = raw.seq;
@@ -301,10 +328,24 @@ function decodeSample(raw: Record<string, unknown>, index: number): Sample {
   // `constructor`, ...), so either object is safe to index.
   let count = 0;
   let copy: Record<string, number> | null = null;
+  const { raw: shapeRaw, canon: shapeCanon } = shape;
+  const first = !shape.set;
   try {
     for (const key in m) {
+      const place = count;
       if (++count > LIMITS.maxMetricsPerSample) break;
-      const canonical = seriesKey(key, index); // the key first: `__proto__` is a name error
+      // The key first: `__proto__` is a name error. The first sample's key at this place is
+      // the usual answer (one compare); any other key goes through seriesKey.
+      let canonical: string;
+      if (!first && place < shapeRaw.length && shapeRaw[place] === key) {
+        canonical = shapeCanon[place];
+      } else {
+        canonical = seriesKey(key, index);
+        if (first) {
+          shapeRaw.push(key);
+          shapeCanon.push(canonical);
+        } else shape.uniform = false;
+      }
       const v = m[key];
       if (typeof v !== "number" || !Number.isFinite(v)) finite(v, `${at(index)}metrics.${key}`);
       if (copy === null && canonical !== key) {
@@ -322,9 +363,14 @@ function decodeSample(raw: Record<string, unknown>, index: number): Sample {
     throw e;
   }
   if (count > LIMITS.maxMetricsPerSample) throw tooMany(m, index);
+  shape.set = true;
+  if (copy !== null || count !== shapeRaw.length) shape.uniform = false;
   const metrics = (copy ?? m) as Record<string, number>;
   const sample: Sample = { seq, ts, metrics };
-  if (present(raw, "hist")) sample.hist = decodeHistograms(raw.hist, at(index));
+  if (present(raw, "hist")) {
+    sample.hist = decodeHistograms(raw.hist, at(index));
+    shape.uniform = false;
+  }
   return sample;
 }
 
