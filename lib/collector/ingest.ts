@@ -114,14 +114,17 @@ export function createIngest(deps: IngestDeps): Ingest {
     const series = recent.seriesOf(obs.id);
     const rings = obs.keys ? ringsOf(series, obs.keys) : null;
     if (rings) {
-      // The usual frame (Message.keys): its series looked up once, not once per point.
+      // The usual frame (Message.keys): its series (and live lists) looked up once, not once
+      // per point.
+      const live = points ? obs.keys!.map((k) => points[k] = [] as Array<[number, number]>) : null;
       for (const s of obs.samples) {
         let i = 0;
         for (const name in s.metrics) {
           const v = s.metrics[name];
-          rings[i++].push(s.t, v);
+          rings[i].push(s.t, v);
           history?.append(obs.id, name, s.t, v);
-          if (points) (points[name] ??= []).push([s.t, v]);
+          if (live) live[i].push([s.t, v]);
+          i++;
         }
       }
     } else {
