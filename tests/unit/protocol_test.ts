@@ -169,6 +169,13 @@ Deno.test("decode ignores unknown fields (forward compatible)", () => {
   assert.equal(m.samples[0].metrics["cpu.percent"], 12.5);
 });
 
+Deno.test("decode accepts a real U+FFFD, in bytes as in a string (it is valid UTF-8)", () => {
+  const text = single({ instance: "h\ufffd", host: "\ufffd" });
+  const m = ok(decode(new TextEncoder().encode(text)));
+  assert.equal(m.identity.instance, "h\ufffd");
+  assert.deepStrictEqual(decode(new TextEncoder().encode(text)), decode(text));
+});
+
 Deno.test("decode accepts an empty metrics object", () => {
   assert.deepStrictEqual(ok(decode(single({ metrics: {} }))).samples[0].metrics, {});
 });
@@ -458,6 +465,11 @@ const BAD: Bad[] = [
   {
     name: "a truncated multi-byte sequence",
     frame: withBytes('{"v":1,"service":"', [0xe2, 0x82], '"}'),
+    reason: "invalid_utf8",
+  },
+  {
+    name: "invalid UTF-8 after a real U+FFFD",
+    frame: withBytes('{"v":1,"service":"\ufffd', [0xff], '"}'),
     reason: "invalid_utf8",
   },
   // version
