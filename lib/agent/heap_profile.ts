@@ -112,6 +112,7 @@ export const AGENT_DEPENDENCIES: readonly string[] = [
   "protocol.ts",
   "protocol_encode.ts",
   "protocol_profile.ts",
+  "protocol_sample.ts",
   "transport/",
 ];
 

@@ -116,6 +116,15 @@ export class Deriver {
   }
 }
 
+/**
+ * True when samples holding only these keys, and no histograms, derive nothing (no key is a
+ * counter): {@link Deriver.derive} would add no series to them.
+ */
+export function derivesNothing(keys: readonly string[]): boolean {
+  for (const key of keys) if (isCounter(key)) return false;
+  return true;
+}
+
 /** Counters follow the Prometheus convention: the metric name ends with `_total`. */
 function isCounter(key: string): boolean {
   const brace = key.indexOf("{");

@@ -7,10 +7,10 @@
  */
 import { decode, type Message } from "../protocol.ts";
 import { decodeHeapProfile, isHeapProfileFrame } from "../protocol_profile.ts";
-import { instanceId, type Instances } from "./instances.ts";
+import { instanceId, type Instances, type PlacedSample } from "./instances.ts";
 import type { ProfileStore } from "./profiles.ts";
 import type { CollectorStats } from "./stats.ts";
-import type { RecentStore } from "../store/recent.ts";
+import type { RecentStore, Ring } from "../store/recent.ts";
 import type { Hub } from "../live/hub.ts";
 import type { InstanceView, SeriesPoints } from "../live/messages.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
@@ -112,27 +112,23 @@ export function createIngest(deps: IngestDeps): Ingest {
     // hub drops frames anyway, and these per-point pairs were a quarter of ingest's garbage.
     const points: SeriesPoints | null = hub.size > 0 ? {} : null;
     const series = recent.seriesOf(obs.id);
-    for (const s of obs.samples) {
-      for (const name in s.metrics) {
-        let ring = series.get(name);
-        if (!ring) {
-          if (series.size >= maxSeries) {
-            stats.refuse("series_limit", `${obs.id} has ${maxSeries} series; ${name} refused`);
-            refused++;
-            continue;
-          }
-          if (recent.seriesTotal >= maxTotal) {
-            stats.refuse("series_limit", `${maxTotal} series in all; ${obs.id} ${name} refused`);
-            refused++;
-            continue;
-          }
-          ring = recent.addSeries(series, name);
+    const rings = obs.keys ? ringsOf(series, obs.keys) : null;
+    if (rings) {
+      // The usual frame (Message.keys): its series (and live lists) looked up once, not once
+      // per point.
+      const live = points ? obs.keys!.map((k) => points[k] = [] as Array<[number, number]>) : null;
+      for (const s of obs.samples) {
+        let i = 0;
+        for (const name in s.metrics) {
+          const v = s.metrics[name];
+          rings[i].push(s.t, v);
+          history?.append(obs.id, name, s.t, v);
+          if (live) live[i].push([s.t, v]);
+          i++;
         }
-        const v = s.metrics[name];
-        ring.push(s.t, v);
-        history?.append(obs.id, name, s.t, v);
-        if (points) (points[name] ??= []).push([s.t, v]);
       }
+    } else {
+      for (const s of obs.samples) refused += place(obs.id, series, s, points);
     }
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
     if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
@@ -146,5 +142,50 @@ export function createIngest(deps: IngestDeps): Ingest {
     return refused;
   };
 
+  /** One sample's points into its series (new series within the limits); returns refusals. */
+  const place = (
+    id: string,
+    series: Map<string, Ring>,
+    s: PlacedSample,
+    points: SeriesPoints | null,
+  ): number => {
+    let refused = 0;
+    for (const name in s.metrics) {
+      let ring = series.get(name);
+      if (!ring) {
+        if (series.size >= maxSeries) {
+          stats.refuse("series_limit", `${id} has ${maxSeries} series; ${name} refused`);
+          refused++;
+          continue;
+        }
+        if (recent.seriesTotal >= maxTotal) {
+          stats.refuse("series_limit", `${maxTotal} series in all; ${id} ${name} refused`);
+          refused++;
+          continue;
+        }
+        ring = recent.addSeries(series, name);
+      }
+      const v = s.metrics[name];
+      ring.push(s.t, v);
+      history?.append(id, name, s.t, v);
+      if (points) (points[name] ??= []).push([s.t, v]);
+    }
+    return refused;
+  };
+
   return Object.assign(ingest, { accept });
+}
+
+/**
+ * The ring of each of `keys` in `series`, in order; null when one is missing (a new series
+ * goes the per-point way, which applies the series limits).
+ */
+function ringsOf(series: Map<string, Ring>, keys: readonly string[]): Ring[] | null {
+  const rings: Ring[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const ring = series.get(keys[i]);
+    if (ring === undefined) return null;
+    rings[i] = ring;
+  }
+  return rings;
 }

@@ -15,8 +15,9 @@ import {
   statusAt,
 } from "../model/instance.ts";
 import { ColorsInUse } from "./colors_in_use.ts";
-import { Deriver } from "./derive.ts";
+import { Deriver, derivesNothing } from "./derive.ts";
 import { Sequence } from "./sequence.ts";
+import { OffsetEstimate } from "./clock_offset.ts";
 
 /** Stable, URL-safe id of an instance. Two apps with the same colour are still two ids. */
 export function instanceId(service: string, instance: string): string {
@@ -33,7 +34,15 @@ export type { PersistedView };
 
 /** What {@link Instances.observe} made of one message. */
 export type Observation =
-  | { ok: true; id: string; samples: PlacedSample[]; created: boolean; changed: boolean }
+  | {
+    ok: true;
+    id: string;
+    samples: PlacedSample[];
+    created: boolean;
+    changed: boolean;
+    /** Every sample's metrics holds exactly these keys in this order (Message.keys). */
+    keys?: readonly string[];
+  }
   | { ok: false; reason: "instance_limit" };
 
 /** Options for {@link Instances}. */
@@ -75,61 +84,6 @@ interface State {
    * from history; -Infinity for one it heard itself. Silence before it is not the instance's.
    */
   heardSince: number;
-}
-
-/** Half the window over which the clock offset is the minimum of `arrival - sent`, ms. */
-const OFFSET_HALF_WINDOW_MS = 30_000;
-/** A new minimum this far below the estimate is a jump, taken when the next frame agrees, ms. */
-const OFFSET_JUMP_MS = 1_000;
-
-/**
- * Clock offset of an agent: the minimum of `arrival - sent` over the last 30-60 s. Transit
- * delay only ever adds to that difference, so the minimum is the best estimate of the
- * clocks' difference, and it does not jitter with load (which would reorder samples). Two
- * half-windows make it follow a clock step within a minute.
- *
- * A restored instance starts from the offset persisted with its view (`seed`, last valid at
- * `seenAt`): the first frames after a collector restart wait while it starts, and an
- * estimate taken from them alone was too high by that wait. When it then fell, the next
- * samples were held at the last placed time (points never go back), several on one instant.
- *
- * A minimum far below the estimate (more than OFFSET_JUMP_MS) is taken only when the next frame
- * agrees with it: an agent clock stepped forward does, one frame with a wild `sent` (a glitch, a
- * hostile sender: 8.64e15) does not. Taken at once, that one frame held every later sample of
- * the instance on its instant for a minute, a gap in every chart.
- */
-class OffsetEstimate {
-  #current: number;
-  #previous = Infinity;
-  #since: number;
-  /** A jump seen in one frame, waiting for the next to agree. */
-  #jump: number | null = null;
-
-  constructor(seed = Infinity, seenAt = -Infinity) {
-    this.#current = seed;
-    this.#since = seenAt;
-  }
-
-  /** Add one observation at collector time `now`; returns the estimate. */
-  observe(delay: number, now: number): number {
-    if (now - this.#since >= OFFSET_HALF_WINDOW_MS) {
-      // A minimum older than the whole window (a long silence) is not kept either.
-      this.#previous = now - this.#since < 2 * OFFSET_HALF_WINDOW_MS ? this.#current : Infinity;
-      this.#current = Infinity;
-      this.#since = now;
-    }
-    const estimate = Math.min(this.#current, this.#previous);
-    if (Number.isFinite(estimate) && delay < estimate - OFFSET_JUMP_MS) {
-      const agrees = this.#jump !== null && Math.abs(delay - this.#jump) <= OFFSET_JUMP_MS;
-      if (!agrees) {
-        this.#jump = delay;
-        return estimate; // that frame's points are clamped to their arrival
-      }
-    }
-    this.#jump = null;
-    if (delay < this.#current) this.#current = delay;
-    return Math.min(this.#current, this.#previous);
-  }
 }
 
 /** Every instance that has reported, keyed by id. */
@@ -212,6 +166,11 @@ export class Instances {
     }
     const lostBefore = view.lost;
     const samples: PlacedSample[] = [];
+    // The usual frame: every sample has the same keys and derives nothing, so `latest` is
+    // the last sample's values, written once (below), not once per sample.
+    const keys = message.keys !== undefined && derivesNothing(message.keys)
+      ? message.keys
+      : undefined;
     for (const s of message.samples) {
       if (s.seq !== null) {
         const seq = state.seq.account(s.seq, arrival, view.intervalMs, state.agentStart === null);
@@ -232,19 +191,28 @@ export class Instances {
       // insert each point in the middle (a walk over the whole recent window, per point).
       const t = Math.max(Math.min(s.ts + offset, arrival), state.lastPlaced);
       state.lastPlaced = t;
-      state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
-      const latest = view.latest;
-      for (const name in s.metrics) {
-        if (!Object.hasOwn(latest, name)) {
-          if (state.latestNames >= this.maxLatest) continue;
-          state.latestNames++;
-        }
-        latest[name] = s.metrics[name];
-      }
       samples.push({ t, metrics: s.metrics });
+      if (keys) continue;
+      state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
+      this.#setLatest(state, s.metrics);
     }
+    if (keys && samples.length > 0) this.#setLatest(state, samples[samples.length - 1].metrics);
     if (view.lost !== lostBefore) changed = true;
-    return { ok: true, id, samples, created, changed };
+    return keys
+      ? { ok: true, id, samples, created, changed, keys }
+      : { ok: true, id, samples, created, changed };
+  }
+
+  /** A sample's values as the instance's latest, new names up to `maxLatest`. */
+  #setLatest(state: State, metrics: Record<string, number>): void {
+    const latest = state.view.latest;
+    for (const name in metrics) {
+      if (!Object.hasOwn(latest, name)) {
+        if (state.latestNames >= this.maxLatest) continue;
+        state.latestNames++;
+      }
+      latest[name] = metrics[name];
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import { CollectorStats } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/messages.ts";
-import { encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
+import { decode, encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -307,4 +307,58 @@ Deno.test("ingest builds no live samples while no page is connected, and does on
   assert.deepEqual(kinds, ["instance", "samples"]);
   const last = JSON.parse(socket.sent.at(-1)!) as SamplesFrame;
   assert.deepEqual(last.points["cpu.percent"], [[T0 + 1000, 13]]);
+});
+
+Deno.test("a frame whose samples share their keys is stored as the same frame without the hint is", () => {
+  // Message.keys (decode) lets ingest resolve series once per frame; the result must be what
+  // the per-point way makes of the same message, counters and the latest values included.
+  const run = (hint: boolean) => {
+    const s = setup();
+    const appended: string[] = [];
+    const ingest = createIngest({
+      instances: s.instances,
+      recent: s.recent,
+      hub: s.hub,
+      stats: s.stats,
+      now: () => at,
+      maxSeriesPerInstance: 4,
+      history: {
+        append: (id, metric, t, v) => appended.push(`${id} ${metric} ${t} ${v}`),
+        touch: () => {},
+      },
+    });
+    const frames = [
+      [{ "cpu.percent": 1, "mem.rss_bytes": 10 }, { "cpu.percent": 2, "mem.rss_bytes": 20 }],
+      [{ "cpu.percent": 3, "mem.rss_bytes": 30 }, { "cpu.percent": 4, "mem.rss_bytes": 40 }],
+      [{ "jobs_total": 5, "cpu.percent": 5 }, { "jobs_total": 9, "cpu.percent": 6 }],
+      [{ "cpu.percent": 7, "b.x": 2 }, { "cpu.percent": 8, "b.x": 4 }], // b.x: over the limit
+    ];
+    let seq = 0;
+    let refused = 0;
+    let at = T0;
+    for (const metrics of frames) {
+      const samples = metrics.map((m) => ({ seq: seq++, ts: T0 + seq * 1000, metrics: m }));
+      at = samples[samples.length - 1].ts;
+      const d = decode(encode(ident(), samples, at));
+      assert.ok(d.ok);
+      assert.ok(d.message.keys, "decode gives the hint");
+      if (!hint) delete d.message.keys;
+      refused += ingest.accept(d.message);
+    }
+    const id = "svc/h%3A1";
+    return {
+      points: s.recent.read(id, at),
+      latest: s.instances.get(id)!.latest,
+      appended,
+      refused,
+      live: s.published(),
+    };
+  };
+  const fast = run(true);
+  assert.deepEqual(fast, run(false));
+  assert.equal(fast.refused, 2);
+  assert.ok(fast.points["jobs.per_s"], "a counter still derives its rate");
+  // 2 samples x 2 metrics in each of the first two frames, 2 x 2 + one rate, 2 of cpu.percent
+  // (b.x refused).
+  assert.equal(fast.appended.length, 4 + 4 + 5 + 2);
 });

@@ -18,6 +18,7 @@ import {
   type RejectReason,
 } from "../../lib/protocol.ts";
 import { BUCKET_COUNT } from "../../lib/histogram.ts";
+import { referenceDecode } from "../support/protocol_reference.ts";
 
 const TS = 1_714_564_800_000;
 
@@ -168,6 +169,13 @@ Deno.test("decode ignores unknown fields (forward compatible)", () => {
   assert.equal(m.samples[0].metrics["cpu.percent"], 12.5);
 });
 
+Deno.test("decode accepts a real U+FFFD, in bytes as in a string (it is valid UTF-8)", () => {
+  const text = single({ instance: "h\ufffd", host: "\ufffd" });
+  const m = ok(decode(new TextEncoder().encode(text)));
+  assert.equal(m.identity.instance, "h\ufffd");
+  assert.deepStrictEqual(decode(new TextEncoder().encode(text)), decode(text));
+});
+
 Deno.test("decode accepts an empty metrics object", () => {
   assert.deepStrictEqual(ok(decode(single({ metrics: {} }))).samples[0].metrics, {});
 });
@@ -287,6 +295,7 @@ Deno.test("encode -> decode round-trips the single form", () => {
     sent: TS + 2,
     samples: [{ ...sample, metrics: sample.metrics }],
     legacy: false,
+    keys: ["cpu.percent", "mem.rss_bytes"],
   });
 });
 
@@ -304,6 +313,7 @@ Deno.test("encode -> decode round-trips the batch form, order kept", () => {
     sent: TS + 100,
     samples: samples.map((s) => ({ ...s, metrics: s.metrics })),
     legacy: false,
+    keys: ["cpu.percent", "loop.lag_ms"],
   });
 });
 
@@ -455,6 +465,11 @@ const BAD: Bad[] = [
   {
     name: "a truncated multi-byte sequence",
     frame: withBytes('{"v":1,"service":"', [0xe2, 0x82], '"}'),
+    reason: "invalid_utf8",
+  },
+  {
+    name: "invalid UTF-8 after a real U+FFFD",
+    frame: withBytes('{"v":1,"service":"\ufffd', [0xff], '"}'),
     reason: "invalid_utf8",
   },
   // version
@@ -1051,4 +1066,112 @@ Deno.test("decode keeps names in any script, with accents and emoji", () => {
     assert.ok(r.ok, `${service}: ${!r.ok && r.error.detail}`);
     assert.equal(r.message.identity.service, service);
   }
+});
+
+// ---------------------------------------------------------------------------------------
+// The one-pass shape check (Message.keys) against the decoder it replaced
+
+/** `decode`'s result without `keys`, which the reference decoder does not set. */
+function withoutKeys(r: DecodeResult): DecodeResult {
+  if (!r.ok) return r;
+  const { keys: _, ...message } = r.message;
+  return { ok: true, message };
+}
+
+/** Frames whose samples differ in their keys at every place the shape check looks. */
+const SHAPES: string[] = [
+  batch(3),
+  batch(3, {}, { 1: { seq: 1, ts: TS, metrics: { "loop.lag_ms": 1 } } }),
+  batch(2, {}, {
+    0: { seq: 0, ts: TS, metrics: { a: 1, b: 2 } },
+    1: { seq: 1, ts: TS, metrics: { b: 2, a: 1 } },
+  }),
+  batch(2, {}, {
+    0: { seq: 0, ts: TS, metrics: { a: 1 } },
+    1: { seq: 1, ts: TS, metrics: { a: 1, b: 2 } },
+  }),
+  batch(2, {}, {
+    0: { seq: 0, ts: TS, metrics: { a: 1, b: 2 } },
+    1: { seq: 1, ts: TS, metrics: { a: 1 } },
+  }),
+  batch(2, {}, { 1: { seq: 1, ts: TS, metrics: { "bad name": 1 } } }),
+  batch(2, {}, {
+    0: { seq: 0, ts: TS, metrics: { a: 1, "b\u0000": 2 } },
+    1: { seq: 1, ts: TS, metrics: { a: 1, b: 2 } },
+  }),
+  batch(2, {}, { 1: { seq: 1, ts: TS, metrics: { "cpu.percent": "1" } } }),
+  batch(2, {}, { 1: { seq: 1, ts: TS, metrics: { "cpu.percent": 1e400 } } }),
+  `{"v":1,"service":"s","instance":"i","sent":1,"samples":[` +
+  `{"seq":0,"ts":1,"metrics":{"a":1}},{"seq":1,"ts":1,"metrics":{"a":1,"__proto__":2}}]}`,
+  `{"v":1,"service":"s","instance":"i","sent":1,"samples":[` +
+  `{"seq":0,"ts":1,"metrics":{"a":1,"a":2}},{"seq":1,"ts":1,"metrics":{"a":3}}]}`,
+  // Labels: canonical and not (a copy), the same series written two ways in one sample.
+  batch(2, {}, {
+    0: { seq: 0, ts: TS, metrics: { 'h{b="1",a="2"}': 1 } },
+    1: { seq: 1, ts: TS, metrics: { 'h{b="1",a="2"}': 2 } },
+  }),
+  batch(2, {}, {
+    0: { seq: 0, ts: TS, metrics: { 'h{a="2",b="1"}': 1, 'h{b="1",a="2"}': 2 } },
+    1: { seq: 1, ts: TS, metrics: { 'h{a="2",b="1"}': 3 } },
+  }),
+  // Too many metrics in a later sample only; histograms in one sample.
+  batch(2, {}, {
+    1: {
+      seq: 1,
+      ts: TS,
+      metrics: Object.fromEntries(
+        Array.from({ length: LIMITS.maxMetricsPerSample + 1 }, (_, i) => [`m${i}`, i]),
+      ),
+    },
+  }),
+  batch(2, {}, {
+    1: {
+      seq: 1,
+      ts: TS,
+      metrics: { "cpu.percent": 1 },
+      hist: { "h.ms": { counts: new Array(BUCKET_COUNT).fill(1), sum: 3 } },
+    },
+  }),
+];
+
+Deno.test("decode accepts and refuses exactly what the v1 decoder before the shape check did", () => {
+  let s = 0x2545f491; // deterministic xorshift
+  const rnd = (n: number) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+  const corpus: Array<string | Uint8Array> = [...BAD.map((c) => c.frame), ...SHAPES, SEED];
+  const seeds = [...SHAPES, single(), SEED].map(enc);
+  for (let i = 0; i < 20_000; i++) {
+    const f = seeds[i % seeds.length].slice();
+    if (rnd(2) === 0) f[rnd(f.length)] = rnd(256);
+    else f[rnd(f.length)] = '{}[],:"a1'.charCodeAt(rnd(9));
+    corpus.push(f);
+  }
+  let refused = 0;
+  for (const frame of corpus) {
+    const want = referenceDecode(frame);
+    assert.deepStrictEqual(withoutKeys(decode(frame)), want);
+    if (!want.ok) refused++;
+  }
+  assert.ok(refused > 1000 && refused < corpus.length - 1000, "both kinds are covered");
+});
+
+Deno.test("decode names the keys every sample shares, and only when they are exactly shared", () => {
+  const keysOf = (frame: string) => ok(decode(frame)).keys;
+  assert.deepEqual(keysOf(batch(3)), ["cpu.percent"]);
+  assert.deepEqual(keysOf(single({ metrics: { b: 1, a: 2 } })), ["b", "a"]);
+  assert.deepEqual(keysOf(single({ metrics: {} })), []);
+  const shared = [
+    SHAPES[1], // a sample with another key
+    SHAPES[2], // the same keys in another order
+    SHAPES[3], // a key more
+    SHAPES[4], // a key less
+    SHAPES[11], // a key not in canonical form (the metrics are a copy)
+    SHAPES[14], // histograms
+    SEED, // legacy
+  ];
+  for (const frame of shared) assert.equal(keysOf(frame), undefined, frame.slice(0, 200));
 });

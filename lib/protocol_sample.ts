@@ -1,0 +1,192 @@
+/**
+ * Wire protocol v1, one sample: its fields, metric values and series keys, histograms, and
+ * the checks the decoder (protocol.ts) shares, with its typed refusal. The decoder is the
+ * only user; see protocol.ts and docs/protocol.md.
+ *
+ * @module
+ */
+import { canonicalKey, showHiddenChars } from "./metric_key.ts";
+import { BUCKET_COUNT } from "./histogram.ts";
+import { LIMITS } from "./protocol_encode.ts";
+import type { Histogram, RejectReason, Sample } from "./protocol.ts";
+
+/** A refusal while decoding: protocol.ts turns it into a DecodeError. */
+export class Reject extends Error {
+  constructor(readonly reason: RejectReason, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/**
+ * The metric keys of a frame's first sample, in `for...in` order, which the later samples
+ * are checked against key by key: a key equal to the one at its place is known valid (with
+ * its canonical form) without the bounded cache's lookup, and a frame whose samples all
+ * match is `uniform` (Message.keys).
+ */
+export interface Shape {
+  raw: string[];
+  canon: string[];
+  /** Still true: every sample so far had exactly these keys, all canonical, no histograms. */
+  uniform: boolean;
+  /** The first sample was read: later ones are compared, not recorded. */
+  set: boolean;
+}
+
+export const newShape = (): Shape => ({ raw: [], canon: [], uniform: true, set: false });
+
+/** Where a sample is, for error details: `samples[i].`, or "" for the single form. */
+const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
+
+/**
+ * One sample, `index` in its batch (-1: the single form). The path of a valid sample makes
+ * no strings and, when every metric key is already canonical (the usual case), no new
+ * object: the parsed `metrics` object is the sample's.
+ */
+export function decodeSample(raw: Record<string, unknown>, index: number, shape: Shape): Sample {
+  let seq: number | null = null;
+  if (present(raw, "seq")) {
+    const s = raw.seq;
+    if (typeof s !== "number") throw new Reject("wrong_type", `${at(index)}seq must be a number`);
+    if (!Number.isSafeInteger(s) || s < 0) {
+      throw new Reject("invalid_number", `${at(index)}seq must be a non-negative integer`);
+    }
+    seq = s;
+  }
+  const ts = sampleTime(raw.ts, index);
+  const m = raw.metrics;
+  if (m === undefined || m === null) {
+    throw new Reject("missing_field", `missing ${at(index)}metrics`);
+  }
+  if (!isPlainObject(m)) throw new Reject("wrong_type", `${at(index)}metrics must be an object`);
+  // One pass over the parsed object: count, check each value, canonicalise each key. The
+  // parsed object is kept when every key is already canonical; a copy is made only when one
+  // is not. seriesKey() refuses every key that could reach Object.prototype (`__proto__`,
+  // `constructor`, ...), so either object is safe to index.
+  let count = 0;
+  let copy: Record<string, number> | null = null;
+  const { raw: shapeRaw, canon: shapeCanon } = shape;
+  const first = !shape.set;
+  try {
+    for (const key in m) {
+      const place = count;
+      if (++count > LIMITS.maxMetricsPerSample) break;
+      // The key first: `__proto__` is a name error. The first sample's key at this place is
+      // the usual answer (one compare); any other key goes through seriesKey.
+      let canonical: string;
+      if (!first && place < shapeRaw.length && shapeRaw[place] === key) {
+        canonical = shapeCanon[place];
+      } else {
+        canonical = seriesKey(key, index);
+        if (first) {
+          shapeRaw.push(key);
+          shapeCanon.push(canonical);
+        } else shape.uniform = false;
+      }
+      const v = m[key];
+      if (typeof v !== "number" || !Number.isFinite(v)) finite(v, `${at(index)}metrics.${key}`);
+      if (copy === null && canonical !== key) {
+        copy = {};
+        for (const k in m) {
+          if (k === key) break;
+          copy[k] = m[k] as number;
+        }
+      }
+      if (copy !== null) copy[canonical] = v as number;
+    }
+  } catch (e) {
+    // Too many metrics is the error reported first, as when the count was checked up front.
+    if (Object.keys(m).length > LIMITS.maxMetricsPerSample) throw tooMany(m, index);
+    throw e;
+  }
+  if (count > LIMITS.maxMetricsPerSample) throw tooMany(m, index);
+  shape.set = true;
+  if (copy !== null || count !== shapeRaw.length) shape.uniform = false;
+  const metrics = (copy ?? m) as Record<string, number>;
+  const sample: Sample = { seq, ts, metrics };
+  if (present(raw, "hist")) {
+    sample.hist = decodeHistograms(raw.hist, at(index));
+    shape.uniform = false;
+  }
+  return sample;
+}
+
+function tooMany(m: Record<string, unknown>, index: number): Reject {
+  const n = Object.keys(m).length;
+  return new Reject(
+    "too_many",
+    `${at(index)}metrics: ${n} metrics exceed ${LIMITS.maxMetricsPerSample}`,
+  );
+}
+
+/** A sample's `ts`: a finite number in range (see {@link timestamp}, whose checks it repeats). */
+function sampleTime(t: unknown, index: number): number {
+  if (typeof t === "number" && t >= 0 && t <= 8.64e15) return t; // NaN fails both compares
+  if (t === undefined || t === null) throw new Reject("missing_field", `missing ${at(index)}ts`);
+  finite(t, `${at(index)}ts`); // not a number, or not finite
+  throw new Reject("invalid_number", `${at(index)}ts is out of range`);
+}
+
+function decodeHistograms(h: unknown, where: string): Record<string, Histogram> {
+  if (!isPlainObject(h)) throw new Reject("wrong_type", `${where}hist must be an object`);
+  const keys = Object.keys(h);
+  if (keys.length > LIMITS.maxHistogramsPerSample) {
+    throw new Reject(
+      "too_many",
+      `${where}hist: ${keys.length} exceed ${LIMITS.maxHistogramsPerSample}`,
+    );
+  }
+  const out: Record<string, Histogram> = {};
+  for (const key of keys) {
+    const what = `${where}hist.${key}`;
+    const v = h[key];
+    if (!isPlainObject(v)) throw new Reject("wrong_type", `${what} must be an object`);
+    if (!Array.isArray(v.counts)) throw new Reject("wrong_type", `${what}.counts must be an array`);
+    if (v.counts.length !== BUCKET_COUNT) {
+      throw new Reject("wrong_type", `${what}.counts must have ${BUCKET_COUNT} entries`);
+    }
+    const counts = v.counts.map((c: unknown) => {
+      const n = finite(c, `${what}.counts`);
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new Reject("invalid_number", `${what}.counts must be non-negative integers`);
+      }
+      return n;
+    });
+    out[seriesKey(key, where)] = { counts, sum: finite(v.sum, `${what}.sum`) };
+  }
+  return out;
+}
+
+/** Canonical keys of keys already seen (bounded): the same few arrive in every sample. */
+const knownKeys = new Map<string, string>();
+
+/** The canonical series key for a wire key, or a typed reject. */
+export function seriesKey(key: string, where: string | number): string {
+  const known = knownKeys.get(key);
+  if (known !== undefined) return known;
+  const canonical = canonicalKey(key);
+  if (canonical === null) {
+    throw new Reject(
+      "invalid_name",
+      `${typeof where === "number" ? at(where) : where}metric name ${
+        JSON.stringify(showHiddenChars(key.slice(0, 40)))
+      } invalid`,
+    );
+  }
+  if (knownKeys.size < 10_000) knownKeys.set(key, canonical);
+  return canonical;
+}
+
+/** True when `key` is in `raw` and not null: a null field means the same as an absent one. */
+export function present(raw: Record<string, unknown>, key: string): boolean {
+  return Object.hasOwn(raw, key) && raw[key] !== null;
+}
+
+export function finite(v: unknown, what: string): number {
+  if (typeof v !== "number") throw new Reject("wrong_type", `${what} must be a number`);
+  if (!Number.isFinite(v)) throw new Reject("invalid_number", `${what} must be finite`);
+  return v;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
