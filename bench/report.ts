@@ -133,7 +133,8 @@ export function renderReport(r: BenchResults): string {
   p("What the collector costs compared with the transport it sits on, how fresh live data is,");
   p("and what durable history costs on disk, to write and to query. All numbers come from one");
   p("run, so the ratios compare like with like. Reproduce with `deno task bench` (about 13");
-  p("minutes on 2 cores; it rewrites this file).");
+  p("minutes on 2 cores; it rewrites this file). Before/after measurements of single changes,");
+  p("which this file does not keep, are in [benchmarks-changes.md](benchmarks-changes.md).");
   p();
   p("- **Raw ZMQ limit**: PUSH -> PULL over `tcp://127.0.0.1`, received with lib/transport/zmq.ts");
   p("  `bindPull` (the collector's own receive loop) and an `onFrame` that only counts. The");
