@@ -3,16 +3,7 @@ import assert from "node:assert/strict";
 import { OpenPoints } from "../../lib/store/open_points.ts";
 import { DurableStore } from "../../lib/store/durable.ts";
 import { tempDir } from "../support/temp_dir.ts";
-
-/** Mulberry32: seeded, so a failure repeats. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../support/fuzz.ts";
 
 Deno.test("open points keep every point appended, pushed and left after drops, in order", () => {
   const rnd = prng(7);
