@@ -9,7 +9,8 @@
  *   live hub) with one WebSocket reader connected from its own process; the count is
  *   `/api/stats` `received.messages`. With `history`, it runs as users run it: durable
  *   history in a fresh data directory, and the run ends when every point is on disk
- *   (`history.durable`), not when it was read.
+ *   (`history.durable`), not when it was read; with `warmupFrames`, after an untimed first
+ *   load on the same collector (a running collector, not a starting one).
  *
  * Each run also takes this process's CPU time (user + system, every thread: the history
  * Worker too) from `go` to the end, so CPU per sample compares receivers on a shared
@@ -49,6 +50,13 @@ export interface ThroughputOptions {
    * CPU the raw peers, which read a counter, do not spend.
    */
   pollMs?: number;
+  /**
+   * Collector runs: frames sent to the same collector, and waited for (durable with
+   * `history`), before the timed run. A collector runs for days: its history Worker's code is
+   * compiled, its SQLite file and instances exist. Without this, every run paid a fresh
+   * Worker's module load and JIT warm-up, which a running collector pays once (default 0).
+   */
+  warmupFrames?: number;
 }
 
 /** Metrics per bench sample (frames.ts agentMetrics): points = samples x this. */
@@ -192,18 +200,37 @@ export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun>
     dataDir: dir,
     log: (l) => logs.push(l),
   });
-  const frames = o.senders * o.framesPerSender;
-  const points = frames * (o.form === "single" ? 1 : o.batchSize) * METRICS_PER_SAMPLE;
-  // With history, a frame counts once all points are durable (or shed, which is counted).
-  const done = (s: StatsBody) =>
-    !o.history || s.history.durable + s.history.dropped >= points
-      ? s.received.messages
-      : Math.min(s.received.messages, frames - 1);
   const stats = async (): Promise<StatsBody> =>
     await (await fetch(`${c.httpUrl}/api/stats`)).json();
+  /** What the collector had received and stored before a run: its count starts from here. */
+  let base = { messages: 0, stored: 0 };
+  /** Frames of this run received; with history, the last one counts once every point is stored. */
+  const received = (s: StatsBody, frames: number, points: number) => {
+    const messages = s.received.messages - base.messages;
+    const stored = s.history.durable + s.history.dropped - base.stored;
+    return !o.history || stored >= points ? messages : Math.min(messages, frames - 1);
+  };
+  const run = (framesPerSender: number) => {
+    const frames = o.senders * framesPerSender;
+    const points = frames * (o.form === "single" ? 1 : o.batchSize) * METRICS_PER_SAMPLE;
+    return drive(
+      c.zmqEndpoint,
+      { ...o, framesPerSender },
+      async () => received(await stats(), frames, points),
+      o.pollMs,
+    );
+  };
   const ws = new Child("./ws_client.ts", { httpUrl: c.httpUrl, mode: "count" } as WsClientConfig);
   try {
     await ws.next<{ ready: true }>();
+    if (o.warmupFrames) {
+      await run(Math.ceil(o.warmupFrames / o.senders));
+      const s = await stats();
+      base = {
+        messages: s.received.messages,
+        stored: o.history ? s.history.durable + s.history.dropped : 0,
+      };
+    }
     let last = performance.now();
     let maxStallMs = 0;
     const tick = setInterval(() => {
@@ -211,13 +238,13 @@ export async function runCollector(o: ThroughputOptions): Promise<ThroughputRun>
       maxStallMs = Math.max(maxStallMs, t - last - 5);
       last = t;
     }, 5);
-    const run = await drive(c.zmqEndpoint, o, async () => done(await stats()), o.pollMs);
+    const timed = await run(o.framesPerSender);
     clearInterval(tick);
     const s = await stats();
     if (s.live.clients !== 1) throw new Error(`expected 1 live client, found ${s.live.clients}`);
     const w = await ws.result<WsClientResult>();
     return {
-      ...run,
+      ...timed,
       wsFrames: w.frames,
       maxStallMs,
       hubDropped: s.live.droppedFrames,

@@ -34,9 +34,11 @@ export function renderHonestIngest(h: HonestResults, p: (s?: string) => void): v
   p("### Ingest CPU per sample, history on (issue 14, target 1)");
   p();
   p(
-    "The collector as users run it: durable history in a fresh data directory, one WebSocket " +
-      "reader, and a run ends when every point is on disk (`/api/stats` `history.durable`), not " +
-      "when it was read. CPU is this process's user + system time from `go` to the end, every " +
+    "The collector as users run it: durable history, one WebSocket reader, and a run ends " +
+      "when every point is on disk (`/api/stats` `history.durable`), not when it was read. " +
+      "Each run's collector first takes a quarter of the run's frames, untimed, to disk: a " +
+      "running collector has its history Worker compiled and its instances and series, and " +
+      "seals earlier points while it takes new ones. CPU is this process's user + system time from `go` to the end, every " +
       "thread (the history Worker too), per sample; the peers are the same receive loop that " +
       "only counts (raw) and one that also decodes UTF-8 and `JSON.parse`s each frame " +
       "(raw + JSON.parse: the least any JSON consumer does). Same frames, same senders, " +
