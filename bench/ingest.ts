@@ -25,6 +25,7 @@ import { type Form, instanceNames } from "./frames.ts";
 import { Child } from "./procs.ts";
 import type { SenderConfig, SenderResult } from "./sender.ts";
 import type { WsClientConfig, WsClientResult } from "./ws_client.ts";
+import { cpuByKind, type ThreadKind, threadTimes } from "./threads.ts";
 
 /** One throughput run's settings. */
 export interface ThroughputOptions {
@@ -78,6 +79,8 @@ export interface ThroughputRun {
   cpuMs: number;
   /** cpuMs per sample, in microseconds. */
   cpuUsPerSample: number;
+  /** cpuMs by thread (bench/threads.ts), ms: where the CPU went. */
+  threadMs: Record<ThreadKind, number>;
   /** Collector only: frames the WS reader got, frames the hub dropped, refused, lost. */
   wsFrames?: number;
   /** Collector only: longest event-loop stall seen by a 5 ms timer in its process, ms. */
@@ -124,6 +127,7 @@ async function drive(
     const total = o.senders * o.framesPerSender;
     const t0 = performance.now();
     const cpu0 = cpuNow();
+    const threads0 = threadTimes();
     await Promise.all(children.map((c) => c.say("go")));
     const results = Promise.all(children.map((c) => c.next<SenderResult>()));
     let ms = NaN;
@@ -138,6 +142,7 @@ async function drive(
       await sleep(pollMs);
     }
     const cpuMs = cpuNow() - cpu0;
+    const threadMs = cpuByKind(threads0, threadTimes());
     const rs = await results;
     const samples = rs.reduce((n, r) => n + r.samples, 0);
     return {
@@ -150,6 +155,7 @@ async function drive(
       senderMs: Math.max(...rs.map((r) => r.sendMs)),
       cpuMs,
       cpuUsPerSample: cpuMs * 1000 / samples,
+      threadMs,
     };
   } finally {
     await Promise.all(children.map((c) => c.finish()));

@@ -10,6 +10,7 @@ import type { HonestResults } from "./honest.ts";
 import type { ThroughputRun } from "./ingest.ts";
 import type { Form } from "./frames.ts";
 import { quantile, summarize } from "./stats.ts";
+import { THREAD_KINDS, type ThreadKind } from "./threads.ts";
 
 /** Target 1: collector CPU per sample (batch frames) at most this many times raw + JSON.parse. */
 export const BATCH_CPU_RATIO = 2;
@@ -75,6 +76,41 @@ export function renderHonestIngest(h: HonestResults, p: (s?: string) => void): v
       "measured in the same run. The samples/s column is wall time to durable, which includes " +
       "up to a second of waiting for the history tick's flush; CPU per sample does not.",
   );
+  p();
+  renderThreads(h, p);
+}
+
+const THREAD_LABEL: Record<ThreadKind, string> = {
+  main: "main thread",
+  history: "history Worker",
+  v8: "V8 helpers (GC, compilers)",
+  zmq: "ZMQ I/O",
+  other: "Deno's I/O threads",
+};
+
+/** Where the CPU per sample went, by thread, for the JSON peer and the collector. */
+function renderThreads(h: HonestResults, p: (s?: string) => void): void {
+  const rows = (["batch", "single"] as Form[]).flatMap((form) =>
+    (["parse", "collector"] as const).map((who) => ({ form, who, runs: h.ingest[form][who] }))
+  );
+  if (rows.some((r) => r.runs.some((run) => !run.threadMs))) return; // results from before 2026-12-05
+  p(
+    "Where that CPU went, µs per sample by thread (medians over the repetitions; " +
+      "/proc/self/task, 10 ms ticks; bench/threads.ts). The collector runs in the bench " +
+      "process, so its main thread also serves the done-polls (`/api/stats`, every 50 ms).",
+  );
+  p();
+  p(`| form | who | ${THREAD_KINDS.map((k) => THREAD_LABEL[k]).join(" | ")} | all threads |`);
+  p(`| --- | --- | ${THREAD_KINDS.map(() => "---:").join(" | ")} | ---: |`);
+  for (const r of rows) {
+    const per = (k: ThreadKind) =>
+      summarize(r.runs.map((run) => run.threadMs[k] * 1000 / run.samples)).median;
+    p(
+      `| ${r.form} | ${r.who === "parse" ? "raw + JSON.parse" : "collector"} | ${
+        THREAD_KINDS.map((k) => f(per(k))).join(" | ")
+      } | ${f(med(r.runs, "cpuUsPerSample"))} |`,
+    );
+  }
   p();
 }
 
