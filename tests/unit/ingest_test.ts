@@ -471,4 +471,13 @@ Deno.test("ingest fills a column with null where a sample of the turn lacks that
   assert.deepEqual(s.t, [T0, T0 + 1000, T0 + 2000]);
   assert.deepEqual(s.v, { "a.x": [1, 3, 5], "b.x": [2, null, null], "c.x": [null, null, 6] });
   assert.deepEqual(samplesPoints(s)["b.x"], [[T0, 2]]);
+  // Known series all: the per-frame way, a column new to this turn's frame padded first.
+  advance(1000);
+  inTurn(frame(3, T0 + 3000, { "c.x": 7 }));
+  advance(1000);
+  inTurn(frame(4, T0 + 4000, { "c.x": 8, "b.x": 9 }));
+  endTurn();
+  const next = published()[2] as SamplesFrame;
+  assert.deepEqual(next.t, [T0 + 3000, T0 + 4000]);
+  assert.deepEqual(next.v, { "c.x": [7, 8], "b.x": [null, 9] });
 });
