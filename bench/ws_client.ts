@@ -13,6 +13,7 @@
  */
 import { readLines } from "./procs.ts";
 import type { BatchFrame, LiveFrame } from "../lib/live/messages.ts";
+import { samplesPoints } from "../lib/live/samples.ts";
 
 /** What the parent asks. */
 export interface WsClientConfig {
@@ -48,7 +49,7 @@ async function main() {
     const m = JSON.parse(data) as LiveFrame | BatchFrame;
     for (const f of m.type === "batch" ? m.frames : [m]) {
       if (f.type !== "samples") continue;
-      for (const [t, sent] of f.points[METRIC] ?? []) {
+      for (const [t, sent] of samplesPoints(f)[METRIC] ?? []) {
         res.endToEnd.push(at - sent);
         res.toCollector.push(t - sent);
       }

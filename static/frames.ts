@@ -18,6 +18,7 @@ import type {
   SamplesFrame,
   ServicesFrame,
 } from "../lib/live/messages.ts";
+import { samplesPoints } from "../lib/live/samples.ts";
 import type { ClockSync } from "./clock.ts";
 import type { Store } from "./store.ts";
 import type { PageState } from "./page_state.ts";
@@ -65,7 +66,7 @@ export function frameHandler(deps: FrameDeps): (frame: LiveFrame) => void {
     },
     samples(f: SamplesFrame) {
       if (typeof f.id !== "string") return;
-      const { entry, created, added } = store.append(f.id, f.points);
+      const { entry, created, added } = store.append(f.id, samplesPoints(f));
       if (created) {
         live.show(f.id, entry);
         deps.onInstancesChanged();

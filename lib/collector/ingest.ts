@@ -12,7 +12,8 @@ import type { ProfileStore } from "./profiles.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore, Ring } from "../store/recent.ts";
 import type { Hub } from "../live/hub.ts";
-import type { InstanceView, SeriesPoints } from "../live/messages.ts";
+import type { InstanceView } from "../live/messages.ts";
+import type { SamplesColumns } from "../live/samples.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
 
 /** Where ingest hands points for durable history (the SQLite store, or nothing). */
@@ -108,37 +109,36 @@ export function createIngest(deps: IngestDeps): Ingest {
     let refused = 0;
     stats.messages++;
     stats.samples += obs.samples.length;
-    // The live frame's points, built only when a page is watching: with none connected the
-    // hub drops frames anyway, and these per-point pairs were a quarter of ingest's garbage.
-    const points: SeriesPoints | null = hub.size > 0 ? {} : null;
+    // Sent once per turn of the event loop with the other frames of that turn (hub.ts), and
+    // before this message's samples: the page learns of a new instance before its points.
+    if (obs.created || obs.changed) {
+      hub.publishSoon({ type: "instance", now: arrival, instance: view });
+    }
+    // The instance's live samples frame of this turn (hub.ts samplesSoon), null while no page
+    // is watching: then no live points are built at all.
+    const live = obs.samples.length > 0 ? hub.samplesSoon(obs.id, arrival) : null;
     const series = recent.seriesOf(obs.id);
     const rings = obs.keys ? ringsOf(series, obs.keys) : null;
     if (rings) {
-      // The usual frame (Message.keys): its series (and live lists) looked up once, not once
+      // The usual frame (Message.keys): its series (and live columns) looked up once, not once
       // per point.
-      const live = points ? obs.keys!.map((k) => points[k] = [] as Array<[number, number]>) : null;
+      const cols = live ? live.columns(obs.keys!) : null;
       for (const s of obs.samples) {
         let i = 0;
+        live?.add(s.t);
         for (const name in s.metrics) {
           const v = s.metrics[name];
           rings[i].push(s.t, v);
           history?.append(obs.id, name, s.t, v);
-          if (live) live[i].push([s.t, v]);
+          if (cols) cols[i].push(v);
           i++;
         }
       }
     } else {
-      for (const s of obs.samples) refused += place(obs.id, series, s, points);
+      for (const s of obs.samples) refused += place(obs.id, series, s, live);
     }
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
     if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
-    // Sent once per turn of the event loop with the other frames of that turn (hub.ts).
-    if (obs.created || obs.changed) {
-      hub.publishSoon({ type: "instance", now: arrival, instance: view });
-    }
-    if (points && obs.samples.length > 0) {
-      hub.publishSoon({ type: "samples", now: arrival, id: obs.id, points });
-    }
     return refused;
   };
 
@@ -147,9 +147,10 @@ export function createIngest(deps: IngestDeps): Ingest {
     id: string,
     series: Map<string, Ring>,
     s: PlacedSample,
-    points: SeriesPoints | null,
+    live: SamplesColumns | null,
   ): number => {
     let refused = 0;
+    live?.add(s.t);
     for (const name in s.metrics) {
       let ring = series.get(name);
       if (!ring) {
@@ -168,7 +169,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const v = s.metrics[name];
       ring.push(s.t, v);
       history?.append(id, name, s.t, v);
-      if (points) (points[name] ??= []).push([s.t, v]);
+      live?.set(name, v);
     }
     return refused;
   };

@@ -13,11 +13,13 @@
  *   `helloReuseMs`: they get that hello and the frames published since it was built (at most
  *   1 MiB of them), so 500 pages connecting at once build one snapshot, not 500.
  *
- * Ingest's frames go out once per turn of the event loop, together ({@link Hub.publishSoon}).
+ * Ingest's frames go out once per turn of the event loop, together ({@link Hub.publishSoon});
+ * an instance's samples of that turn go as one samples frame ({@link Hub.samplesSoon}).
  *
  * @module
  */
 import type { HelloFrame, LiveFrame } from "./messages.ts";
+import { SamplesColumns } from "./samples.ts";
 
 /** The part of a WebSocket the hub uses (a real `WebSocket`, or a fake in tests). */
 export interface LiveSocket {
@@ -44,7 +46,10 @@ export interface HubOptions {
   helloReuseMs?: number;
   /** Shortest time between two hellos to a client that keeps falling behind, ms (10 s). */
   rehelloEveryMs?: number;
-  /** Run `fn` at the next turn of the event loop (default `setTimeout(fn, 0)`). */
+  /**
+   * Run `fn` at the next turn of the event loop (default `setTimeout(fn, 0)`); never at once:
+   * the samples frame {@link Hub.samplesSoon} returns is filled after it is scheduled.
+   */
   nextTurn?: (fn: () => void) => void;
 }
 
@@ -80,8 +85,13 @@ export class Hub {
   #clients = new Set<Client>();
   #pending = 0;
   #cache = new Map<string, CachedHello>();
-  /** Frames held by publishSoon until the next turn, as JSON text. */
-  #soon: string[] = [];
+  /**
+   * Frames held until the next turn, in order: JSON text (publishSoon), or a samples frame
+   * still open to more samples (samplesSoon), serialised when the turn's frames go out.
+   */
+  #soon: Array<string | SamplesColumns> = [];
+  /** Instance id -> its samples frame in #soon that later samples of this turn join. */
+  #open = new Map<string, SamplesColumns>();
   /** Unsent bytes over all clients, as of the last pass over them. */
   #total = 0;
   /** Size of the last hello built, to tell whether the next one fits. */
@@ -181,17 +191,47 @@ export class Hub {
       this.#cache.clear();
       return;
     }
-    this.#soon.push(JSON.stringify(frame));
+    // Samples of this instance after its new view go in a frame after it, as they came.
+    if (frame.type === "instance") this.#open.delete(frame.instance.id);
+    this.#hold(JSON.stringify(frame));
+  }
+
+  /**
+   * The samples frame of instance `id` for this turn, to add samples to: the one this turn
+   * already holds for it, or a new one held after the frames published so far (so an
+   * `instance` frame published before it goes first). It is serialised when the turn's
+   * frames go out: one frame per instance per turn, whatever the number of messages it sent
+   * (1 000 single-sample messages of 10 instances in one turn make 10 frames, not 1 000).
+   * Null when no client is connected: then nothing is built. `now` becomes the frame's.
+   */
+  samplesSoon(id: string, now: number): SamplesColumns | null {
+    if (this.#clients.size === 0) {
+      this.#cache.clear();
+      return null;
+    }
+    let open = this.#open.get(id);
+    if (open === undefined) {
+      open = new SamplesColumns(id, now);
+      this.#open.set(id, open);
+      this.#hold(open);
+    } else open.now = now;
+    return open;
+  }
+
+  #hold(frame: string | SamplesColumns): void {
+    this.#soon.push(frame);
     if (this.#soon.length === 1) {
       (this.opts.nextTurn ?? ((fn) => setTimeout(fn, 0)))(() => this.#sendSoon());
     }
   }
 
   #sendSoon(): void {
-    const texts = this.#soon;
-    if (texts.length === 0) return;
+    const held = this.#soon;
+    if (held.length === 0) return;
     this.#soon = [];
+    this.#open.clear();
     if (this.#clients.size === 0) return;
+    const texts = held.map((f) => typeof f === "string" ? f : JSON.stringify(f));
     this.#send(texts.length === 1 ? texts[0] : `{"type":"batch","frames":[${texts.join(",")}]}`);
   }
 
@@ -246,6 +286,7 @@ export class Hub {
     this.#clients.clear();
     this.#cache.clear();
     this.#soon = [];
+    this.#open.clear();
   }
 
   #drop(c: Client, now: number): void {

@@ -64,12 +64,21 @@ export interface HelloFrame {
   otlp?: string;
 }
 
-/** New samples from one instance. */
+/**
+ * New samples from one instance: all it sent in one turn of the collector's event loop, in
+ * columns (lib/live/samples.ts builds and reads them). Sample `j` was taken at `t[j]`, and
+ * `v[metric][j]` is its value of `metric`, or null when that sample lacks it. Every column is
+ * as long as `t`.
+ */
 export interface SamplesFrame {
   type: "samples";
+  /** Collector clock when the latest of these samples arrived. */
   now: number;
   id: string;
-  points: SeriesPoints;
+  /** Collector time of each sample, ms (in arrival order; not necessarily ascending). */
+  t: number[];
+  /** Metric -> one value per sample in `t` (null: that sample lacks the metric). */
+  v: Record<string, Array<number | null>>;
 }
 
 /** An instance appeared or changed (status, colour, pid, loss). */

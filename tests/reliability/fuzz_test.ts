@@ -13,6 +13,7 @@ import { instanceId, Instances } from "../../lib/collector/instances.ts";
 import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
+import { samplesPoints } from "../../lib/live/samples.ts";
 import { decode, encode, type Identity, REJECT_REASONS } from "../../lib/protocol.ts";
 import { hostileFrames, hostileQueries } from "../support/fuzz.ts";
 import { DurableStore } from "../../lib/store/durable.ts";
@@ -22,6 +23,8 @@ const T0 = 1_700_000_000_000;
 const FRAMES = Number(Deno.env.get("FUZZ_FRAMES") ?? 100_000);
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed);
 const GOOD_EVERY = 50;
+/** Frames per turn of the (simulated) event loop. */
+const TURN = 120;
 
 class RecordingSocket implements LiveSocket {
   readyState = 1;
@@ -29,8 +32,12 @@ class RecordingSocket implements LiveSocket {
   goodPoints: Array<[number, number]> = [];
   constructor(private readonly goodId: string) {}
   send(data: string): void {
-    const f = JSON.parse(data);
-    if (f.type === "samples" && f.id === this.goodId) this.goodPoints.push(...f.points["good.v"]);
+    const m = JSON.parse(data);
+    for (const f of m.type === "batch" ? m.frames : [m]) {
+      if (f.type === "samples" && f.id === this.goodId) {
+        this.goodPoints.push(...samplesPoints(f)["good.v"]);
+      }
+    }
   }
   close(): void {
     this.readyState = 3;
@@ -47,8 +54,16 @@ Deno.test(`${FRAMES} hostile frames through decode + ingest: no throw, all count
   const hub = new Hub({
     now,
     hello: () => ({ type: "hello", now: t, windowMs: 0, instances: [], series: {} }),
-    nextTurn: (fn) => fn(), // frames go out at once (no timers in this synchronous run)
+    // The hub's turn ends every TURN frames (no timers in this synchronous run): hostile and
+    // good frames share live frames, as they would in a receive loop's turn.
+    nextTurn: (fn) => turns.push(fn),
   });
+  let turns: Array<() => void> = [];
+  const endTurn = () => {
+    const run = turns;
+    turns = [];
+    for (const fn of run) fn();
+  };
   const good: Identity = {
     service: "GOOD-sentinel",
     instance: "known-instance",
@@ -85,7 +100,9 @@ Deno.test(`${FRAMES} hostile frames through decode + ingest: no throw, all count
     if (d.ok) decodedOk++;
     else expectedByReason[d.error.reason]++;
     assert.doesNotThrow(() => ingest(frame), `frame ${i} (${kind}) threw`);
+    if (i % TURN === TURN - 1) endTurn();
   }
+  endTurn();
   const elapsed = performance.now() - started;
 
   // Every decoder reject is counted under its reason, and nothing else is.

@@ -5,6 +5,7 @@
  * @module
  */
 import type { LiveFrame } from "../../lib/live/messages.ts";
+import { samplesPoints } from "../../lib/live/samples.ts";
 
 /** What a truthy check returns. */
 export type Truthy<T> = Exclude<T, false | null | undefined | 0 | "">;
@@ -96,7 +97,7 @@ export function pointsByInstance(
   const out = new Map<string, Array<[number, number]>>();
   for (const f of frames) {
     if (f.type !== "samples") continue;
-    const pts = f.points[metric];
+    const pts = samplesPoints(f)[metric];
     if (!pts) continue;
     const list = out.get(f.id) ?? [];
     list.push(...pts);

@@ -1,7 +1,12 @@
 /** Live hub: fan-out with a bounded per-client queue, recovery, stuck clients, limits. */
 import assert from "node:assert/strict";
 import { Hub, type HubOptions, type LiveSocket } from "../../lib/live/hub.ts";
-import type { HelloFrame, LiveFrame } from "../../lib/live/messages.ts";
+import type {
+  HelloFrame,
+  InstanceFrame,
+  LiveFrame,
+  SamplesFrame,
+} from "../../lib/live/messages.ts";
 
 class FakeSocket implements LiveSocket {
   readyState = 1;
@@ -41,7 +46,7 @@ function setup(opts: Partial<HubOptions> = {}) {
 }
 
 function samples(n: number): LiveFrame {
-  return { type: "samples", now: n, id: "svc/a", points: { "cpu.percent": [[n, n]] } };
+  return { type: "samples", now: n, id: "svc/a", t: [n], v: { "cpu.percent": [n] } };
 }
 
 Deno.test("hub sends every client a hello on add, built for its metrics", () => {
@@ -380,4 +385,72 @@ Deno.test("frames published soon go out together at the next turn, as one batch,
   }]);
   turns[2](); // nothing left for this turn
   assert.equal(a.sent.length, 5);
+});
+
+Deno.test("samplesSoon gives one samples frame per instance per turn, placed where its first samples came", () => {
+  const turns: Array<() => void> = [];
+  const { hub } = setup({ nextTurn: (fn) => turns.push(fn) });
+  const a = new FakeSocket();
+  hub.add(a, null);
+  const view = (id: string) => ({ id }) as InstanceFrame["instance"];
+  const x1 = hub.samplesSoon("svc/x", 10)!;
+  x1.add(10);
+  x1.set("m", 1);
+  hub.publishSoon({ type: "instance", now: 11, instance: view("svc/y") });
+  const y = hub.samplesSoon("svc/y", 11)!;
+  y.add(11);
+  y.set("m", 5);
+  const x2 = hub.samplesSoon("svc/x", 12)!;
+  assert.equal(x2, x1, "the same frame for the same instance in the turn");
+  x2.add(12);
+  x2.set("n", 2);
+  // A new view of x: x's later samples go after it.
+  hub.publishSoon({ type: "instance", now: 13, instance: view("svc/x") });
+  const x3 = hub.samplesSoon("svc/x", 13)!;
+  assert.notEqual(x3, x1);
+  x3.add(13);
+  x3.set("m", 3);
+  assert.equal(turns.length, 1, "one send for the turn");
+  turns[0]();
+  const batch = a.frames()[1] as unknown as { type: string; frames: LiveFrame[] };
+  assert.equal(batch.type, "batch");
+  assert.deepEqual(batch.frames, [
+    { type: "samples", now: 12, id: "svc/x", t: [10, 12], v: { m: [1, null], n: [null, 2] } },
+    { type: "instance", now: 11, instance: view("svc/y") },
+    { type: "samples", now: 11, id: "svc/y", t: [11], v: { m: [5] } },
+    { type: "instance", now: 13, instance: view("svc/x") },
+    { type: "samples", now: 13, id: "svc/x", t: [13], v: { m: [3] } },
+  ]);
+  // The next turn starts a new frame for x; a direct publish sends it first.
+  hub.samplesSoon("svc/x", 14)!.add(14);
+  hub.publish({ type: "dropped", now: 15, count: 0 });
+  assert.deepEqual(a.types().slice(2), ["samples", "dropped"]);
+  assert.deepEqual((a.frames()[2] as SamplesFrame).t, [14]);
+});
+
+Deno.test("samplesSoon builds nothing with no client, and a late client's replay holds the turn's frame", () => {
+  const turns: Array<() => void> = [];
+  const { hub, advance } = setup({ nextTurn: (fn) => turns.push(fn) });
+  assert.equal(hub.samplesSoon("svc/x", 1), null);
+  assert.equal(turns.length, 0, "nothing held");
+  const first = new FakeSocket();
+  hub.add(first, null);
+  const s = hub.samplesSoon("svc/x", 2)!;
+  s.add(2);
+  s.set("m", 1);
+  s.add(3);
+  s.set("m", 2);
+  turns[0]();
+  advance(100);
+  // Within helloReuseMs a new client gets the cached hello and the frames sent since.
+  const late = new FakeSocket();
+  hub.add(late, null);
+  assert.equal(hub.hellosBuilt, 1);
+  assert.deepEqual(late.frames()[1], {
+    type: "samples",
+    now: 2,
+    id: "svc/x",
+    t: [2, 3],
+    v: { m: [1, 2] },
+  });
 });

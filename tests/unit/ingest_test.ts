@@ -6,6 +6,7 @@ import { CollectorStats } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/messages.ts";
+import { SamplesColumns, samplesPoints } from "../../lib/live/samples.ts";
 import { decode, encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
 
 const T0 = 1_700_000_000_000;
@@ -29,14 +30,23 @@ function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = 
   const instances = new Instances({ maxInstances: opts.maxInstances });
   const recent = new RecentStore({ windowMs: 60_000 });
   const stats = new CollectorStats({ now, log: (l) => logs.push(l) });
+  // The hub sends at the end of a turn of the event loop: `endTurn` runs it. `ingest` below
+  // ends the turn after each call (a receive loop that yields after every frame); `inTurn`
+  // is the same ingest without it, for several messages in one turn.
+  let turns: Array<() => void> = [];
+  const endTurn = () => {
+    const run = turns;
+    turns = [];
+    for (const fn of run) fn();
+  };
   const hub = new Hub({
     now,
     hello: () => ({ type: "hello", now: t, windowMs: 60_000, instances: [], series: {} }),
-    nextTurn: (fn) => fn(), // each frame goes out at once (hub_test covers the batching)
+    nextTurn: (fn) => turns.push(fn),
   });
   const socket = new FakeSocket();
   hub.add(socket, null);
-  const ingest = createIngest({
+  const inTurn = createIngest({
     instances,
     recent,
     hub,
@@ -46,10 +56,26 @@ function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = 
       ? {}
       : { maxSeriesPerInstance: opts.maxSeriesPerInstance }),
   });
-  /** Frames published since the hello. */
-  const published = (): LiveFrame[] => socket.sent.slice(1).map((s) => JSON.parse(s));
+  const ingest = Object.assign((f: Uint8Array | string) => {
+    inTurn(f);
+    endTurn();
+  }, {
+    accept: (m: Parameters<typeof inTurn.accept>[0]) => {
+      const r = inTurn.accept(m);
+      endTurn();
+      return r;
+    },
+  });
+  /** Frames sent since the hello (the frames of a batch one by one). */
+  const published = (): LiveFrame[] =>
+    socket.sent.slice(1).flatMap((s) => {
+      const f = JSON.parse(s);
+      return f.type === "batch" ? f.frames : [f];
+    });
   return {
     ingest,
+    inTurn,
+    endTurn,
     instances,
     recent,
     stats,
@@ -149,7 +175,8 @@ Deno.test("ingest publishes an instance frame on first sight, then samples with 
   assert.equal(inst.now, T0);
   const s = frames[1] as SamplesFrame;
   assert.equal(s.id, "svc/h%3A1");
-  assert.deepEqual(s.points, { "cpu.percent": [[T0, 12]], "mem.rss_bytes": [[T0, 1024]] });
+  assert.deepEqual(s.t, [T0]);
+  assert.deepEqual(s.v, { "cpu.percent": [12], "mem.rss_bytes": [1024] });
 });
 
 Deno.test("ingest publishes only samples while nothing about the instance changes", () => {
@@ -189,8 +216,9 @@ Deno.test("ingest publishes a batch's points in one samples frame, on the collec
   ];
   ingest(encode(ident(), samples, 3000)); // agent clock far behind: placed relative to arrival
   const s = published()[1] as SamplesFrame;
-  assert.deepEqual(s.points["cpu.percent"], [[T0 - 2000, 1], [T0 - 1000, 2], [T0, 3]]);
-  assert.deepEqual(recent.read(s.id, T0)["cpu.percent"], s.points["cpu.percent"]);
+  assert.deepEqual(s.t, [T0 - 2000, T0 - 1000, T0], "each time once");
+  assert.deepEqual(s.v, { "cpu.percent": [1, 2, 3] });
+  assert.deepEqual(recent.read(s.id, T0)["cpu.percent"], samplesPoints(s)["cpu.percent"]);
 });
 
 Deno.test("ingest publishes no samples frame for a message of duplicates only", () => {
@@ -214,7 +242,8 @@ Deno.test("ingest refuses new metric names over the series limit while existing 
   assert.equal(stats.refused.series_limit, 1);
   assert.deepEqual(recent.read(id, T0 + 1000)["a.x"], [[T0, 1], [T0 + 1000, 3]]);
   const last = published().at(-1) as SamplesFrame;
-  assert.deepEqual(Object.keys(last.points).sort(), ["a.x", "b.x"]);
+  assert.deepEqual(last.t, [T0 + 1000]);
+  assert.deepEqual(last.v, { "a.x": [3], "b.x": [4] });
   // Another instance has its own budget.
   ingest(frame(0, T0 + 1000, { "c.x": 1 }, { instance: "h:2", pid: 2 }));
   assert.equal(recent.has("svc/h%3A2", "c.x"), true);
@@ -276,18 +305,25 @@ Deno.test("ingest measures queueing delay at arrival: send time on the collector
   assert.equal(stats.queueDelay.sumMs, 1000);
 });
 
-Deno.test("ingest builds no live samples while no page is connected, and does once one is", () => {
+Deno.test("ingest builds no live samples while no page is connected, and does once one is", async () => {
   let t = T0;
   const hub = new Hub({
     now: () => t,
     hello: () => ({ type: "hello", now: t, windowMs: 60_000, instances: [], series: {} }),
-    nextTurn: (fn) => fn(),
+    nextTurn: (fn) => queueMicrotask(fn),
   });
   const kinds: string[] = [];
   const publishSoon = hub.publishSoon.bind(hub);
   hub.publishSoon = (f: LiveFrame) => {
     kinds.push(f.type);
     publishSoon(f);
+  };
+  const built: Array<SamplesColumns | null> = [];
+  const samplesSoon = hub.samplesSoon.bind(hub);
+  hub.samplesSoon = (id: string, at: number) => {
+    const c = samplesSoon(id, at);
+    built.push(c);
+    return c;
   };
   const recent = new RecentStore({ windowMs: 60_000 });
   const ingest = createIngest({
@@ -298,21 +334,26 @@ Deno.test("ingest builds no live samples while no page is connected, and does on
     now: () => t,
   });
   ingest(frame(0, T0, { "cpu.percent": 12 }));
-  assert.deepEqual(kinds, ["instance"], "no samples frame for nobody");
+  assert.deepEqual(kinds, ["instance"]);
+  assert.equal(built.length, 1);
+  assert.equal(built[0], null, "no samples frame for nobody");
   assert.deepEqual(recent.read("svc/h%3A1", T0)["cpu.percent"], [[T0, 12]], "still kept");
   const socket = new FakeSocket();
   hub.add(socket, null);
   t += 1000;
   ingest(frame(1, T0 + 1000, { "cpu.percent": 13 }));
-  assert.deepEqual(kinds, ["instance", "samples"]);
+  assert.ok(built[1] instanceof SamplesColumns);
+  await new Promise<void>((r) => queueMicrotask(r)); // the hub's turn ends
   const last = JSON.parse(socket.sent.at(-1)!) as SamplesFrame;
-  assert.deepEqual(last.points["cpu.percent"], [[T0 + 1000, 13]]);
+  assert.deepEqual([last.t, last.v], [[T0 + 1000], { "cpu.percent": [13] }]);
 });
 
 Deno.test("a frame whose samples share their keys is stored as the same frame without the hint is", () => {
   // Message.keys (decode) lets ingest resolve series once per frame; the result must be what
   // the per-point way makes of the same message, counters and the latest values included.
-  const run = (hint: boolean) => {
+  // All four messages in one turn of the event loop (one live frame, columns padded with
+  // nulls where a sample lacks a metric), or a turn each.
+  const run = (hint: boolean, oneTurn: boolean) => {
     const s = setup();
     const appended: string[] = [];
     const ingest = createIngest({
@@ -344,7 +385,9 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
       assert.ok(d.message.keys, "decode gives the hint");
       if (!hint) delete d.message.keys;
       refused += ingest.accept(d.message);
+      if (!oneTurn) s.endTurn();
     }
+    s.endTurn();
     const id = "svc/h%3A1";
     return {
       points: s.recent.read(id, at),
@@ -354,11 +397,87 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
       live: s.published(),
     };
   };
-  const fast = run(true);
-  assert.deepEqual(fast, run(false));
+  const fast = run(true, false);
+  assert.deepEqual(fast, run(false, false));
+  const fastOne = run(true, true);
+  assert.deepEqual(fastOne, run(false, true));
+  assert.deepEqual(fastOne.live.map((f) => f.type), ["instance", "samples"]);
+  const live = fastOne.live[1] as SamplesFrame;
+  assert.equal(live.t.length, 8, "each sample's time once");
+  assert.ok(Object.values(live.v).every((col) => col.length === 8), "every column as long");
+  assert.deepEqual(live.v["mem.rss_bytes"], [10, 20, 30, 40, null, null, null, null]);
+  assert.deepEqual(
+    samplesPoints(live),
+    fastOne.points,
+    "the live frame holds what the recent window does",
+  );
   assert.equal(fast.refused, 2);
   assert.ok(fast.points["jobs.per_s"], "a counter still derives its rate");
   // 2 samples x 2 metrics in each of the first two frames, 2 x 2 + one rate, 2 of cpu.percent
   // (b.x refused).
   assert.equal(fast.appended.length, 4 + 4 + 5 + 2);
+});
+
+Deno.test("ingest sends an instance's samples of one turn as one frame, after its instance frame", () => {
+  const { inTurn, endTurn, published, advance } = setup();
+  const b = { instance: "h:2", pid: 2 };
+  inTurn(frame(0, T0, { "cpu.percent": 1 })); // new: instance frame, then its samples
+  inTurn(frame(0, T0, { "cpu.percent": 10 }, b));
+  advance(1000);
+  inTurn(frame(1, T0 + 1000, { "cpu.percent": 2 }));
+  inTurn(frame(1, T0 + 1000, { "cpu.percent": 11 }, b));
+  advance(1000);
+  inTurn(frame(2, T0 + 2000, { "cpu.percent": 3 }, { color: "blue" })); // a new view
+  advance(1000);
+  inTurn(frame(3, T0 + 3000, { "cpu.percent": 4 }, { color: "blue" }));
+  assert.deepEqual(published(), [], "nothing before the turn ends");
+  endTurn();
+  const frames = published();
+  const a = "svc/h%3A1";
+  const summary = frames.map((f) =>
+    f.type === "instance"
+      ? `instance ${f.instance.id} ${f.instance.color}`
+      : f.type === "samples"
+      ? `samples ${f.id} ${JSON.stringify([f.t, f.v])}`
+      : f.type
+  );
+  assert.deepEqual(summary, [
+    `instance ${a} red`,
+    `samples ${a} [[${T0},${T0 + 1000}],{"cpu.percent":[1,2]}]`,
+    "instance svc/h%3A2 red",
+    `samples svc/h%3A2 [[${T0},${T0 + 1000}],{"cpu.percent":[10,11]}]`,
+    // Samples after the instance's new view go after it, in a frame of their own.
+    `instance ${a} blue`,
+    `samples ${a} [[${T0 + 2000},${T0 + 3000}],{"cpu.percent":[3,4]}]`,
+  ]);
+  // One frame per instance per turn: the next turn starts new ones.
+  advance(1000);
+  inTurn(frame(4, T0 + 4000, { "cpu.percent": 5 }, { color: "blue" }));
+  endTurn();
+  assert.equal(published().length, 7);
+  assert.deepEqual((published()[6] as SamplesFrame).t, [T0 + 4000]);
+});
+
+Deno.test("ingest fills a column with null where a sample of the turn lacks that metric", () => {
+  const { inTurn, endTurn, published, advance } = setup();
+  inTurn(frame(0, T0, { "a.x": 1, "b.x": 2 }));
+  advance(1000);
+  inTurn(frame(1, T0 + 1000, { "a.x": 3 })); // known series: the per-frame (keys) way
+  advance(1000);
+  inTurn(frame(2, T0 + 2000, { "a.x": 5, "c.x": 6 })); // a new series: the per-point way
+  endTurn();
+  const s = published()[1] as SamplesFrame;
+  assert.equal(s.now, T0 + 2000, "the latest arrival");
+  assert.deepEqual(s.t, [T0, T0 + 1000, T0 + 2000]);
+  assert.deepEqual(s.v, { "a.x": [1, 3, 5], "b.x": [2, null, null], "c.x": [null, null, 6] });
+  assert.deepEqual(samplesPoints(s)["b.x"], [[T0, 2]]);
+  // Known series all: the per-frame way, a column new to this turn's frame padded first.
+  advance(1000);
+  inTurn(frame(3, T0 + 3000, { "c.x": 7 }));
+  advance(1000);
+  inTurn(frame(4, T0 + 4000, { "c.x": 8, "b.x": 9 }));
+  endTurn();
+  const next = published()[2] as SamplesFrame;
+  assert.deepEqual(next.t, [T0 + 3000, T0 + 4000]);
+  assert.deepEqual(next.v, { "c.x": [7, 8], "b.x": [null, 9] });
 });
