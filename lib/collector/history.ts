@@ -4,8 +4,9 @@
  * series. On the collector's one JavaScript thread that work was a stall: with 32 series
  * holding a million points, one seal step took 300-650 ms, and every HTTP request, timer
  * and socket read waited for it (docs/reliability.md, row 3b). Here the store lives in a
- * Worker (history_worker.ts); this side buffers points and instance views, and hands them
- * over once a second with the tick (or earlier, see below).
+ * Worker (history_worker.ts); this side buffers points (history_batch.ts: typed columns, a
+ * whole frame at a time on ingest's usual path) and instance views, and hands them over
+ * once a second with the tick (or earlier, see below), transferring the buffers.
  *
  * Backpressure instead of loss: points handed over and not yet taken by the thread are
  * bounded (`maxPendingPoints`). At the bound {@link HistoryThread.backpressure} returns a
@@ -27,6 +28,8 @@ import { type Retention, unflattenPoints } from "../store/query.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { PersistedView } from "./instances.ts";
 import type { HistorySink } from "./ingest.ts";
+import type { PlacedSample } from "./instances.ts";
+import { HistoryBatch, type HistoryBlock } from "./history_batch.ts";
 import type { RemoteStats } from "../remote/writer.ts";
 
 /** A remote-write target: its URL and extra headers (auth). */
@@ -51,9 +54,10 @@ export type HistoryRequest =
     type: "batch";
     now: number;
     id: number;
-    /** Points in `series`, echoed back in `done`. */
+    /** Points in `blocks`, echoed back in `done`. */
     points: number;
-    series: Array<[instance: string, metric: string, times: Float64Array, values: Float64Array]>;
+    /** In the order they were started: each series' points in order (history_batch.ts). */
+    blocks: HistoryBlock[];
     touched: Array<[view: InstanceView, lastSeq: number | null, agentStart: number | null]>;
     /** Run the store's tick (flush, a seal step, a retention step) after taking the batch. */
     tick: boolean;
@@ -115,7 +119,8 @@ export interface HistoryThreadOptions {
   sealEveryMs?: number;
   /**
    * Points appended and not yet taken by the thread before {@link HistoryThread.backpressure}
-   * holds ingest (default 1 M, ~16 MB as they are handed over).
+   * holds ingest (default 1 M, 8 to 16 MB as they are handed over: a frame's series share
+   * their times).
    */
   maxPendingPoints?: number;
   /** Remote-write targets, shipped from the WAL on the thread (lib/remote/). */
@@ -140,11 +145,9 @@ export class HistoryThread implements HistorySink {
   #worker: Worker;
   #now: () => number;
   #max: number;
-  #points = new Map<string, Map<string, { t: number[]; v: number[] }>>();
-  /** The instance of the last append and its series in #points: a frame's points share it. */
-  #last: { instance: string; byMetric: Map<string, { t: number[]; v: number[] }> } | null = null;
+  /** Points appended and not yet handed over. */
+  #batch = new HistoryBatch();
   #touched = new Map<string, [InstanceView, number | null, number | null]>();
-  #buffered = 0;
   #inFlight = 0;
   #nextId = 1;
   #waiters = new Map<number, Waiter>();
@@ -242,26 +245,28 @@ export class HistoryThread implements HistorySink {
 
   /** Points appended here and not yet taken by the thread. */
   get pending(): number {
-    return this.#buffered + this.#inFlight;
+    return this.#batch.points + this.#inFlight;
   }
 
   /** Buffer one point; the thread has it by the next tick. */
   append(instance: string, metric: string, t: number, v: number): void {
-    if (this.#failed || this.#closing || this.#buffered + this.#inFlight >= 4 * this.#max) {
-      this.#lost++;
-      return;
-    }
-    let byMetric = this.#last?.instance === instance ? this.#last.byMetric : undefined;
-    if (!byMetric) {
-      byMetric = this.#points.get(instance);
-      if (!byMetric) this.#points.set(instance, byMetric = new Map());
-      this.#last = { instance, byMetric };
-    }
-    let buf = byMetric.get(metric);
-    if (!buf) byMetric.set(metric, buf = { t: [], v: [] });
-    buf.t.push(t);
-    buf.v.push(v);
-    this.#buffered++;
+    if (this.#refusing()) this.#lost++;
+    else this.#batch.append(instance, metric, t, v);
+  }
+
+  /**
+   * Buffer a frame's points: every sample's `metrics` holds exactly `keys`, in this order
+   * (Message.keys). At 4x the bound the whole frame is lost (counted), so `pending` may pass
+   * it by one frame.
+   */
+  appendFrame(instance: string, keys: readonly string[], samples: readonly PlacedSample[]): void {
+    if (this.#refusing()) this.#lost += keys.length * samples.length;
+    else this.#batch.appendFrame(instance, keys, samples);
+  }
+
+  /** Failed, closing, or 4x the bound pending (a caller ignoring backpressure): points are lost. */
+  #refusing(): boolean {
+    return this.#failed !== null || this.#closing !== null || this.pending >= 4 * this.#max;
   }
 
   /** Remember an instance's latest view; persisted with its points (see durable.ts). */
@@ -276,7 +281,7 @@ export class HistoryThread implements HistorySink {
    */
   backpressure(): Promise<void> | null {
     if (this.pending < this.#max || this.#failed || this.#closing) return null;
-    if (this.#buffered > 0) this.#post(false);
+    if (this.#batch.points > 0) this.#post(false);
     return this.#held ??= new Promise<void>((r) => this.#release = r);
   }
 
@@ -301,7 +306,7 @@ export class HistoryThread implements HistorySink {
   ): Promise<SeriesAnswer> {
     if (this.#failed) return Promise.reject(this.#failed);
     if (this.#closing) return Promise.reject(new Error("history is closing"));
-    if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
+    if (this.#batch.points > 0 || this.#touched.size > 0) this.#post(false);
     const id = this.#nextId++;
     const q: HistoryRequest = {
       type: "query",
@@ -327,7 +332,7 @@ export class HistoryThread implements HistorySink {
       this.#unhold();
       try {
         if (this.#failed) throw this.#failed;
-        if (this.#buffered > 0 || this.#touched.size > 0) this.#post(false);
+        if (this.#batch.points > 0 || this.#touched.size > 0) this.#post(false);
         const closed = this.#wait(0) as Promise<string | undefined>;
         this.#worker.postMessage({ type: "close", now: this.#now() } satisfies HistoryRequest);
         const error = await closed;
@@ -350,30 +355,19 @@ export class HistoryThread implements HistorySink {
   }
 
   #post(tick: boolean): Promise<unknown> | null {
-    const series: Extract<HistoryRequest, { type: "batch" }>["series"] = [];
-    const transfer: ArrayBuffer[] = [];
-    for (const [instance, byMetric] of this.#points) {
-      for (const [metric, buf] of byMetric) {
-        const times = Float64Array.from(buf.t);
-        const values = Float64Array.from(buf.v);
-        series.push([instance, metric, times, values]);
-        transfer.push(times.buffer, values.buffer);
-      }
-    }
+    // The buffers are transferred, not copied: the batch made new ones and holds none of them.
+    const { blocks, transfer, points } = this.#batch.take();
     const id = this.#nextId++;
     const batch: HistoryRequest = {
       type: "batch",
       now: this.#now(),
       id,
-      points: this.#buffered,
-      series,
+      points,
+      blocks,
       touched: [...this.#touched.values()],
       tick,
     };
-    this.#inFlight += this.#buffered;
-    this.#buffered = 0;
-    this.#points = new Map();
-    this.#last = null;
+    this.#inFlight += points;
     this.#touched = new Map();
     const done = tick ? this.#wait(id) : null;
     this.#worker.postMessage(batch, transfer);
@@ -434,10 +428,8 @@ export class HistoryThread implements HistorySink {
   #fail(error: Error): void {
     this.#failed = error;
     this.#lost += this.pending;
-    this.#buffered = 0;
+    this.#batch.clear();
     this.#inFlight = 0;
-    this.#points = new Map();
-    this.#last = null;
     for (const w of this.#waiters.values()) w.reject(error);
     this.#waiters.clear();
     this.#unhold();

@@ -9,6 +9,7 @@
 import { DurableStore } from "../store/durable.ts";
 import { flattenPoints } from "../store/query.ts";
 import type { HistoryReply, HistoryRequest } from "./history.ts";
+import { eachSeries } from "./history_batch.ts";
 import type { RemoteWriter } from "../remote/writer.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -68,12 +69,16 @@ scope.onmessage = async (e) => {
     case "batch": {
       const s = store!;
       let error: string | undefined;
-      for (const [instance, metric, times, values] of m.series) {
-        try {
-          s.appendMany(instance, metric, times, values); // one series lookup per batch
-        } catch (err) {
-          error ??= message(err); // a full disk: the rest of the batch still goes to memory
-        }
+      for (const block of m.blocks) {
+        const instance = block[0];
+        // One series lookup per block; a frame's series share its time column (no copy here).
+        eachSeries(block, (metric, times, values) => {
+          try {
+            s.appendMany(instance, metric, times, values);
+          } catch (err) {
+            error ??= message(err); // a full disk: the rest of the batch still goes to memory
+          }
+        });
       }
       for (const [view, lastSeq, agentStart] of m.touched) {
         s.touch(view, lastSeq, agentStart);

@@ -18,7 +18,13 @@ import type { AlertEngine } from "../alerts/mod.ts";
 
 /** Where ingest hands points for durable history (the SQLite store, or nothing). */
 export interface HistorySink {
+  /** One point (ingest's general path: new series, refusals, derived series). */
   append(instance: string, metric: string, t: number, v: number): void;
+  /**
+   * A frame at once (ingest's usual path): every sample's `metrics` holds exactly `keys`, in
+   * this order (Message.keys), so a sink need not look anything up per point.
+   */
+  appendFrame(instance: string, keys: readonly string[], samples: readonly PlacedSample[]): void;
   /**
    * Remember an instance's view, with its last sequence number and agent start time, so a
    * restarted collector counts a gap across the restart as loss (see Instances.restore).
@@ -123,13 +129,13 @@ export function createIngest(deps: IngestDeps): Ingest {
       // The usual frame (Message.keys): its series (and live columns) looked up once, not once
       // per point.
       const cols = live ? live.columns(obs.keys!) : null;
+      history?.appendFrame(obs.id, obs.keys!, obs.samples);
       for (const s of obs.samples) {
         let i = 0;
         live?.add(s.t);
         for (const name in s.metrics) {
           const v = s.metrics[name];
           rings[i].push(s.t, v);
-          history?.append(obs.id, name, s.t, v);
           if (cols) cols[i].push(v);
           i++;
         }

@@ -44,6 +44,13 @@ export function startMemoryRemoteWrite(
       append(instance, metric, t, v) {
         for (const q of queues) q.append(instance, metric, t, v);
       },
+      appendFrame(instance, keys, samples) {
+        for (const s of samples) {
+          for (const name of keys) {
+            for (const q of queues) q.append(instance, name, s.t, s.metrics[name]);
+          }
+        }
+      },
       touch(view) {
         colors.set(view.id, view.color);
       },

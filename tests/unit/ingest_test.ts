@@ -8,6 +8,7 @@ import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/messages.ts";
 import { SamplesColumns, samplesPoints } from "../../lib/live/samples.ts";
 import { decode, encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
+import { eachSeries, HistoryBatch } from "../../lib/collector/history_batch.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -355,7 +356,9 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
   // nulls where a sample lacks a metric), or a turn each.
   const run = (hint: boolean, oneTurn: boolean) => {
     const s = setup();
-    const appended: string[] = [];
+    // The history thread's own buffer behind the sink; what it hands over is compared by series.
+    const batch = new HistoryBatch();
+    let frameCalls = 0;
     const ingest = createIngest({
       instances: s.instances,
       recent: s.recent,
@@ -364,7 +367,11 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
       now: () => at,
       maxSeriesPerInstance: 4,
       history: {
-        append: (id, metric, t, v) => appended.push(`${id} ${metric} ${t} ${v}`),
+        append: (id, metric, t, v) => batch.append(id, metric, t, v),
+        appendFrame: (id, keys, samples) => {
+          frameCalls++;
+          batch.appendFrame(id, keys, samples);
+        },
         touch: () => {},
       },
     });
@@ -389,18 +396,31 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
     }
     s.endTurn();
     const id = "svc/h%3A1";
+    const handed = batch.points;
+    const appended: Record<string, Array<[number, number]>> = {};
+    for (const block of batch.take().blocks) {
+      eachSeries(block, (metric, times, values) => {
+        const to = appended[`${block[0]} ${metric}`] ??= [];
+        times.forEach((t, i) => to.push([t, values[i]]));
+      });
+    }
     return {
       points: s.recent.read(id, at),
       latest: s.instances.get(id)!.latest,
       appended,
+      handed,
       refused,
       live: s.published(),
+      frameCalls,
     };
   };
   const fast = run(true, false);
-  assert.deepEqual(fast, run(false, false));
+  const slow = run(false, false);
+  assert.ok(fast.frameCalls > 0, "the hint hands history whole frames");
+  assert.equal(slow.frameCalls, 0);
+  assert.deepEqual({ ...fast, frameCalls: 0 }, slow);
   const fastOne = run(true, true);
-  assert.deepEqual(fastOne, run(false, true));
+  assert.deepEqual({ ...fastOne, frameCalls: 0 }, run(false, true));
   assert.deepEqual(fastOne.live.map((f) => f.type), ["instance", "samples"]);
   const live = fastOne.live[1] as SamplesFrame;
   assert.equal(live.t.length, 8, "each sample's time once");
@@ -415,7 +435,17 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
   assert.ok(fast.points["jobs.per_s"], "a counter still derives its rate");
   // 2 samples x 2 metrics in each of the first two frames, 2 x 2 + one rate, 2 of cpu.percent
   // (b.x refused).
-  assert.equal(fast.appended.length, 4 + 4 + 5 + 2);
+  assert.equal(fast.handed, 4 + 4 + 5 + 2);
+  assert.deepEqual(fast.appended["svc/h%3A1 cpu.percent"].map((p) => p[1]), [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+  ]);
 });
 
 Deno.test("ingest sends an instance's samples of one turn as one frame, after its instance frame", () => {
