@@ -5,9 +5,12 @@
  *
  * Stages are cumulative: `decode()` includes utf8+JSON.parse, `ingest` includes `decode()`,
  * `ingest (hub clients=1)` adds publishing to one live client (its frames serialised and
- * sent to a stub socket). The hub sends what ingest published once per turn of the event
- * loop; here a turn ends every `turnFrames` frames, about what the receive loop takes in the
- * 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here.
+ * sent to a stub socket), and `+ history` hands every point to durable history as the
+ * collector does (a real HistoryThread on a temp dir; this thread's side only: the buffer,
+ * and handing it over when backpressure asks and at the end of the round; the Worker's
+ * store runs beside it, untimed). The hub sends what ingest published once per turn of the
+ * event loop; here a turn ends every `turnFrames` frames, about what the receive loop takes
+ * in the 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here.
  *
  * @module
  */
@@ -18,6 +21,7 @@ import { Instances } from "../lib/collector/instances.ts";
 import { RecentStore } from "../lib/store/recent.ts";
 import { CollectorStats } from "../lib/collector/stats.ts";
 import { Hub } from "../lib/live/hub.ts";
+import { HistoryThread } from "../lib/collector/history.ts";
 
 /** One stage's cost. */
 export interface Stage {
@@ -27,19 +31,20 @@ export interface Stage {
 }
 
 /** Time each stage over `frames` pre-encoded frames (best of `rounds`, after a warm-up). */
-export function measureBreakdown(
+export async function measureBreakdown(
   form: Form,
   batchSize = 100,
   frameCount = form === "batch" ? 3000 : 200_000,
   rounds = 3,
-): Stage[] {
+): Promise<Stage[]> {
   const out: Stage[] = [];
   // Frames per turn of the event loop: ~5 ms of frames (see the module doc).
   const turnFrames = form === "batch" ? 40 : 1000;
-  const time = (
+  const time = async (
     stage: string,
     make: () => (f: Uint8Array) => void,
     endTurn: () => void = () => {},
+    round?: { before(): Promise<void>; end(): void; after(): Promise<void> },
   ) => {
     let best = Infinity;
     let frames: Uint8Array[] = [];
@@ -52,6 +57,7 @@ export function measureBreakdown(
         batchSize,
         frameCount,
       ));
+      await round?.before();
       const f = make();
       const t = performance.now();
       for (let i = 0; i < frames.length; i++) {
@@ -59,7 +65,9 @@ export function measureBreakdown(
         if (i % turnFrames === turnFrames - 1) endTurn();
       }
       endTurn();
+      round?.end();
       const ms = performance.now() - t;
+      await round?.after();
       if (r > 0) best = Math.min(best, ms); // round 0 warms the JIT
     }
     out.push({
@@ -68,40 +76,69 @@ export function measureBreakdown(
       samplesPerSec: samples / (best / 1000),
     });
   };
-  time("utf8+JSON.parse", () => {
+  await time("utf8+JSON.parse", () => {
     const d = new TextDecoder();
     return (f) => JSON.parse(d.decode(f));
   });
-  time("decode() (parse + validate)", () => (f) => decode(f));
-  for (const clients of [0, 1]) {
+  await time("decode() (parse + validate)", () => (f) => decode(f));
+  for (const [clients, durable] of [[0, false], [1, false], [1, true]] as const) {
     let turn: Array<() => void> = [];
     const endTurn = () => {
       const run = turn;
       turn = [];
       for (const fn of run) fn();
     };
-    time(`ingest, hub clients=${clients}`, () => {
-      const now = Date.now;
-      const instances = new Instances();
-      const recent = new RecentStore();
-      const stats = new CollectorStats({ now, log: () => {} });
-      const hub = new Hub({
-        now,
-        hello: () => ({ type: "hello", now: 0, windowMs: 0, instances: [], series: {} }),
-        nextTurn: (fn) => turn.push(fn), // run by endTurn (no timers in this synchronous run)
-      });
-      if (clients) {
-        hub.add({ readyState: 1, bufferedAmount: 0, send() {}, close() {} }, null);
-      }
-      return createIngest({ instances, recent, hub, stats, now });
-    }, endTurn);
+    let history: HistoryThread | null = null;
+    let dir = "";
+    let ticked: Promise<void> = Promise.resolve();
+    const round = {
+      before: async () => {
+        dir = await Deno.makeTempDir({ prefix: "zeroapm-breakdown-" });
+        history = await HistoryThread.open({ dir, now: Date.now });
+      },
+      // The last hand-over of the round, timed; the thread's work is not waited for.
+      end: () => ticked = history!.tick(),
+      after: async () => {
+        await ticked;
+        await history!.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+    const name = `ingest, hub clients=${clients}${durable ? " + history" : ""}`;
+    await time(
+      name,
+      () => {
+        const now = Date.now;
+        const instances = new Instances();
+        const recent = new RecentStore();
+        const stats = new CollectorStats({ now, log: () => {} });
+        const hub = new Hub({
+          now,
+          hello: () => ({ type: "hello", now: 0, windowMs: 0, instances: [], series: {} }),
+          nextTurn: (fn) => turn.push(fn), // run by endTurn (no timers in this synchronous run)
+        });
+        if (clients) {
+          hub.add({ readyState: 1, bufferedAmount: 0, send() {}, close() {} }, null);
+        }
+        if (!durable) return createIngest({ instances, recent, hub, stats, now });
+        const h = history!;
+        const ingest = createIngest({ instances, recent, hub, stats, now, history: h });
+        // As the receive loop does: ask before each frame (at the bound it hands the buffer over).
+        return (f) => {
+          h.backpressure();
+          ingest(f);
+        };
+      },
+      endTurn,
+      durable ? round : undefined,
+    );
   }
   return out;
 }
 
 if (import.meta.main) {
   const form = (Deno.args[0] ?? "batch") as Form;
-  for (const s of measureBreakdown(form)) {
+  for (const s of await measureBreakdown(form)) {
     console.log(
       s.stage.padEnd(30),
       s.usPerFrame.toFixed(2),

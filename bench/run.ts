@@ -139,7 +139,7 @@ async function main() {
   const breakdown = {} as BenchResults["breakdown"];
   const frameBytes = {} as BenchResults["frameBytes"];
   for (const form of FORMS) {
-    breakdown[form] = measureBreakdown(form, BATCH);
+    breakdown[form] = await measureBreakdown(form, BATCH);
     const { frames } = makeFrames(["i00"], form, BATCH, 100);
     frameBytes[form] = frames.reduce((n, f) => n + f.byteLength, 0) / frames.length;
     say(
