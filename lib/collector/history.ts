@@ -26,9 +26,8 @@
 import type { SeriesAnswer } from "../store/durable.ts";
 import { type Retention, unflattenPoints } from "../store/query.ts";
 import type { InstanceView } from "../live/messages.ts";
-import type { PersistedView } from "./instances.ts";
+import type { PersistedView, PlacedSample } from "./instances.ts";
 import type { HistorySink } from "./ingest.ts";
-import type { PlacedSample } from "./instances.ts";
 import { HistoryBatch, type HistoryBlock } from "./history_batch.ts";
 import type { RemoteStats } from "../remote/writer.ts";
 
@@ -119,8 +118,8 @@ export interface HistoryThreadOptions {
   sealEveryMs?: number;
   /**
    * Points appended and not yet taken by the thread before {@link HistoryThread.backpressure}
-   * holds ingest (default 1 M, 8 to 16 MB as they are handed over: a frame's series share
-   * their times).
+   * holds ingest (default 1 M: 10 to 16 MB of typed columns, as a frame's series share their
+   * time column or not, up to twice that while the columns grow).
    */
   maxPendingPoints?: number;
   /** Remote-write targets, shipped from the WAL on the thread (lib/remote/). */

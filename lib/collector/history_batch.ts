@@ -82,8 +82,9 @@ export class HistoryBatch {
   points = 0;
   #blocks: Block[] = [];
   #current = new Map<string, Current>();
-  /** The last instance appended to: a general-path frame's points share it. */
-  #last: { instance: string; current: Current } | null = null;
+  /** The last instance appended to, and its blocks: a general-path frame's points share it. */
+  #lastInstance: string | null = null;
+  #lastCurrent: Current | null = null;
 
   /**
    * Append a frame: every sample's `metrics` holds exactly `keys`, in this order (Message.keys).
@@ -154,14 +155,16 @@ export class HistoryBatch {
     this.points = 0;
     this.#blocks = [];
     this.#current = new Map();
-    this.#last = null;
+    this.#lastInstance = null;
+    this.#lastCurrent = null;
   }
 
   #of(instance: string): Current {
-    if (this.#last?.instance === instance) return this.#last.current;
+    if (this.#lastInstance === instance) return this.#lastCurrent!;
     let current = this.#current.get(instance);
     if (!current) this.#current.set(instance, current = { shaped: null, loose: null });
-    this.#last = { instance, current };
+    this.#lastInstance = instance;
+    this.#lastCurrent = current;
     return current;
   }
 }
