@@ -27,6 +27,7 @@ import {
   newShape,
   present,
   Reject,
+  sameShape,
 } from "./protocol_sample.ts";
 // The agent's side (the encoder, the version it writes, the standard names and the limits
 // it must keep to) lives in protocol_encode.ts: an agent loads it without the decoder.
@@ -188,8 +189,9 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     throw new Reject("invalid_json", `not JSON: ${errorMessage(e).slice(0, 80)}`);
   }
   if (!isPlainObject(raw)) throw new Reject("not_object", "message must be a JSON object");
-  if (!Object.hasOwn(raw, "v")) {
-    if (Object.hasOwn(raw, "color") && Object.hasOwn(raw, "cpu")) return decodeLegacy(raw);
+  // Plain loads, not Object.hasOwn: see present() (none of these is a key of Object.prototype).
+  if (raw.v === undefined) {
+    if (raw.color !== undefined && raw.cpu !== undefined) return decodeLegacy(raw);
     throw new Reject("missing_field", "missing field: v (protocol version)");
   }
   if (raw.v !== PROTOCOL_VERSION) {
@@ -214,7 +216,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     const sent = timestamp(raw, "sent");
     const message: Message = { identity, sent, samples, legacy: false };
     if (bye) message.bye = true;
-    if (shape.uniform) message.keys = shape.canon;
+    if (shape.uniform) message.keys = sameShape(shape);
     return message;
   }
   const shape = newShape();
@@ -222,7 +224,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
   const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
   const message: Message = { identity, sent, samples: [sample], legacy: false };
   if (bye) message.bye = true;
-  if (shape.uniform) message.keys = shape.canon;
+  if (shape.uniform) message.keys = sameShape(shape);
   return message;
 }
 
@@ -293,7 +295,7 @@ function decodeIdentity(raw: Record<string, unknown>): Identity {
 }
 
 function name(raw: Record<string, unknown>, key: string, required: boolean): string | null {
-  if (!Object.hasOwn(raw, key) || raw[key] === null) {
+  if (raw[key] == null) { // absent or null (see present())
     if (required) throw new Reject("missing_field", `missing field: ${key}`);
     return null;
   }

@@ -34,6 +34,30 @@ export interface Shape {
 
 export const newShape = (): Shape => ({ raw: [], canon: [], uniform: true, set: false });
 
+/**
+ * The keys of the last uniform frame (raw and canonical), shared by every frame since that
+ * had the same: a frame's first sample checks its keys against them (one compare each, not a
+ * lookup in knownKeys), and {@link sameShape} hands out this `canon` array as Message.keys, so
+ * frames of one shape carry one keys array and ingest can tell them apart by identity.
+ */
+let last: { raw: string[]; canon: string[] } = { raw: [], canon: [] };
+
+/**
+ * The keys array of a uniform frame (`shape.canon`, or the equal one of the last uniform
+ * frame, see {@link last}), to use as Message.keys. Never to be changed by its users.
+ */
+export function sameShape(shape: Shape): readonly string[] {
+  const { raw, canon } = shape;
+  const prev = last.canon;
+  if (prev.length === canon.length) {
+    let i = 0;
+    while (i < canon.length && prev[i] === canon[i] && last.raw[i] === raw[i]) i++;
+    if (i === canon.length) return prev;
+  }
+  last = { raw, canon };
+  return canon;
+}
+
 /** Where a sample is, for error details: `samples[i].`, or "" for the single form. */
 const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
 
@@ -66,6 +90,7 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
   let copy: Record<string, number> | null = null;
   const { raw: shapeRaw, canon: shapeCanon } = shape;
   const first = !shape.set;
+  const hint = last;
   try {
     for (const key in m) {
       const place = count;
@@ -76,7 +101,8 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
       if (!first && place < shapeRaw.length && shapeRaw[place] === key) {
         canonical = shapeCanon[place];
       } else {
-        canonical = seriesKey(key, index);
+        // A first sample's key: as the last uniform frame had it at this place, or looked up.
+        canonical = first && hint.raw[place] === key ? hint.canon[place] : seriesKey(key, index);
         if (first) {
           shapeRaw.push(key);
           shapeCanon.push(canonical);
@@ -176,9 +202,14 @@ export function seriesKey(key: string, where: string | number): string {
   return canonical;
 }
 
-/** True when `key` is in `raw` and not null: a null field means the same as an absent one. */
+/**
+ * True when `key` is in `raw` and not null: a null field means the same as an absent one.
+ * `raw` is always JSON.parse's (own data properties, Object.prototype behind them) and no key
+ * asked is a key of Object.prototype, so a plain load answers what Object.hasOwn did, at a
+ * fraction of its cost (it was among the decoder's top builtins, several calls per frame).
+ */
 export function present(raw: Record<string, unknown>, key: string): boolean {
-  return Object.hasOwn(raw, key) && raw[key] !== null;
+  return raw[key] != null;
 }
 
 export function finite(v: unknown, what: string): number {

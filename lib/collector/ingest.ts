@@ -72,6 +72,8 @@ export function createIngest(deps: IngestDeps): Ingest {
   const history = deps.history ?? null;
   const maxSeries = deps.maxSeriesPerInstance ?? 512;
   const maxTotal = deps.maxSeriesTotal ?? 100_000;
+  /** The rings ringsOf found last for each instance's series (see {@link RingsSeen}). */
+  const ringsSeen: RingsSeen = new WeakMap();
 
   /** A heap-profile frame: decoded on its own rules, kept for a known instance only. */
   const ingestProfile = (frame: Uint8Array | string) => {
@@ -124,7 +126,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     // is watching: then no live points are built at all.
     const live = obs.samples.length > 0 ? hub.samplesSoon(obs.id, arrival) : null;
     const series = recent.seriesOf(obs.id);
-    const rings = obs.keys ? ringsOf(series, obs.keys) : null;
+    const rings = obs.keys ? ringsOf(series, obs.keys, ringsSeen) : null;
     if (rings) {
       // The usual frame (Message.keys): its series (and live columns) looked up once, not once
       // per point.
@@ -184,15 +186,34 @@ export function createIngest(deps: IngestDeps): Ingest {
 }
 
 /**
+ * The rings last found for an instance's series map, with the keys array (Message.keys) they
+ * were found for and the map's size then. The decoder hands frames of one shape the same keys
+ * array, so an instance's usual frame finds its rings with one lookup here, not one per key.
+ * A series map only grows (a forgotten instance gets a new map), so while it has the same size
+ * its rings are the same: the size check is belt and braces.
+ */
+type RingsSeen = WeakMap<
+  Map<string, Ring>,
+  { keys: readonly string[]; size: number; rings: Ring[] }
+>;
+
+/**
  * The ring of each of `keys` in `series`, in order; null when one is missing (a new series
  * goes the per-point way, which applies the series limits).
  */
-function ringsOf(series: Map<string, Ring>, keys: readonly string[]): Ring[] | null {
+function ringsOf(
+  series: Map<string, Ring>,
+  keys: readonly string[],
+  seen: RingsSeen,
+): Ring[] | null {
+  const last = seen.get(series);
+  if (last !== undefined && last.keys === keys && last.size === series.size) return last.rings;
   const rings: Ring[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const ring = series.get(keys[i]);
     if (ring === undefined) return null;
     rings[i] = ring;
   }
+  seen.set(series, { keys, size: series.size, rings });
   return rings;
 }

@@ -24,6 +24,34 @@ export function instanceId(service: string, instance: string): string {
   return `${encodeURIComponent(service)}/${encodeURIComponent(instance)}`;
 }
 
+/** Most instances of one service whose id {@link IdCache} keeps (it is a cache, not a list). */
+const ID_CACHE_PER_SERVICE = 20_000;
+/** Most services whose ids {@link IdCache} keeps. */
+const ID_CACHE_SERVICES = 1_000;
+
+/**
+ * {@link instanceId} of the instances that report, kept: every message asks for its sender's
+ * id, and building it (a string, two encodeURIComponent) cost more than two Map lookups of
+ * the strings JSON.parse already made. Bounded: past its limits an id is built each time.
+ */
+class IdCache {
+  #byService = new Map<string, Map<string, string>>();
+
+  get(service: string, instance: string): string {
+    let ids = this.#byService.get(service);
+    if (ids === undefined) {
+      if (this.#byService.size >= ID_CACHE_SERVICES) return instanceId(service, instance);
+      this.#byService.set(service, ids = new Map());
+    }
+    let id = ids.get(instance);
+    if (id === undefined) {
+      id = instanceId(service, instance);
+      if (ids.size < ID_CACHE_PER_SERVICE) ids.set(instance, id);
+    }
+    return id;
+  }
+}
+
 /** A sample accepted for storage, placed on the collector's clock. */
 export interface PlacedSample {
   t: number;
@@ -79,6 +107,8 @@ interface State {
   lastPlaced: number;
   /** Names in `view.latest` (at most `maxLatest`). */
   latestNames: number;
+  /** Message.keys whose names are all in `view.latest` (see #setLatest). */
+  latestKeys?: readonly string[];
   /**
    * Since when this collector could hear the instance: its restart, for an instance restored
    * from history; -Infinity for one it heard itself. Silence before it is not the instance's.
@@ -92,6 +122,7 @@ export class Instances {
   readonly defaultIntervalMs: number;
   readonly maxLatest: number;
   #byId = new Map<string, State>();
+  #ids = new IdCache();
   #colors = new ColorsInUse(() => [...this.#byId.values()].map((s) => s.view));
   #onHistogram: InstancesOptions["onHistogram"];
   #onEvict: InstancesOptions["onEvict"];
@@ -129,7 +160,7 @@ export class Instances {
    */
   observe(message: Message, arrival: number): Observation {
     const { identity } = message;
-    const id = instanceId(identity.service, identity.instance);
+    const id = this.#ids.get(identity.service, identity.instance);
     let state = this.#byId.get(id);
     let created = false;
     let changed = false;
@@ -168,7 +199,7 @@ export class Instances {
     const samples: PlacedSample[] = [];
     // The usual frame: every sample has the same keys and derives nothing, so `latest` is
     // the last sample's values, written once (below), not once per sample.
-    const keys = message.keys !== undefined && derivesNothing(message.keys)
+    const keys = message.keys !== undefined && this.#derivesNothing(message.keys)
       ? message.keys
       : undefined;
     for (const s of message.samples) {
@@ -196,23 +227,55 @@ export class Instances {
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       this.#setLatest(state, s.metrics);
     }
-    if (keys && samples.length > 0) this.#setLatest(state, samples[samples.length - 1].metrics);
+    if (keys && samples.length > 0) {
+      this.#setLatest(state, samples[samples.length - 1].metrics, keys);
+    }
     if (view.lost !== lostBefore) changed = true;
     return keys
       ? { ok: true, id, samples, created, changed, keys }
       : { ok: true, id, samples, created, changed };
   }
 
-  /** A sample's values as the instance's latest, new names up to `maxLatest`. */
-  #setLatest(state: State, metrics: Record<string, number>): void {
+  /**
+   * derive.ts derivesNothing, remembered for the last keys array asked: frames of one shape
+   * share theirs (Message.keys), and the answer looks at each key's text.
+   */
+  #derivesNothing(keys: readonly string[]): boolean {
+    if (keys !== this.#derivesKeys) {
+      this.#derivesKeys = keys;
+      this.#derives = derivesNothing(keys);
+    }
+    return this.#derives;
+  }
+  #derivesKeys: readonly string[] | null = null;
+  #derives = false;
+
+  /**
+   * A sample's values as the instance's latest, new names up to `maxLatest`. `keys`, when
+   * given, are the sample's keys (Message.keys): once a frame with the same keys array (the
+   * decoder hands the same one out for frames of the same shape) found every name listed, the
+   * names are not looked up again.
+   */
+  #setLatest(state: State, metrics: Record<string, number>, keys?: readonly string[]): void {
     const latest = state.view.latest;
+    if (keys !== undefined && keys === state.latestKeys) {
+      for (let i = 0; i < keys.length; i++) latest[keys[i]] = metrics[keys[i]];
+      return;
+    }
+    let all = true;
     for (const name in metrics) {
-      if (!Object.hasOwn(latest, name)) {
-        if (state.latestNames >= this.maxLatest) continue;
+      // Never undefined when listed (values are numbers), and metric keys are never keys of
+      // Object.prototype (the decoder refuses them): a load tells what Object.hasOwn did.
+      if (latest[name] === undefined) {
+        if (state.latestNames >= this.maxLatest) {
+          all = false;
+          continue;
+        }
         state.latestNames++;
       }
       latest[name] = metrics[name];
     }
+    state.latestKeys = all ? keys : undefined;
   }
 
   /**

@@ -25,6 +25,9 @@ export type SeqVerdict =
   | { kind: "restart" }
   | { kind: "reset" };
 
+/** The usual verdict, one object for all: `account` runs per sample, and made one each time. */
+const NEXT: SeqVerdict = Object.freeze({ kind: "next", gap: 0 });
+
 /** The sequence state of one instance. */
 export class Sequence {
   /** The last number taken as the baseline (persisted), or null before the first. */
@@ -72,6 +75,6 @@ export class Sequence {
     this.#at = now;
     this.#odd = null;
     this.#oddRun = 0;
-    return { kind: "next", gap };
+    return gap === 0 ? NEXT : { kind: "next", gap };
   }
 }

@@ -29,12 +29,24 @@ export class SamplesColumns {
    */
   columns(keys: readonly string[]): Array<Array<number | null>> {
     const n = this.t.length;
-    return keys.map((k) => {
+    // The same keys array as last time (frames of one shape share it, Message.keys): the
+    // same columns, found without a lookup per key; padded in case set() was used since.
+    if (keys === this.#keys) {
+      const cols = this.#cols!;
+      for (const col of cols) while (col.length < n) col.push(null);
+      return cols;
+    }
+    const cols = keys.map((k) => {
       const col = this.v[k] ??= [];
       while (col.length < n) col.push(null);
       return col;
     });
+    this.#keys = keys;
+    this.#cols = cols;
+    return cols;
   }
+  #keys: readonly string[] | null = null;
+  #cols: Array<Array<number | null>> | null = null;
 
   /** Start a sample at collector time `t` (then {@link SamplesColumns.set} its values). */
   add(t: number): void {
