@@ -198,9 +198,11 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     throw new Reject("unknown_version", `unsupported protocol version ${String(raw.v)}`);
   }
   const identity = decodeIdentity(raw);
-  const bye = goodbye(raw);
-  if (present(raw, "samples")) {
-    const list = raw.samples;
+  const bye = goodbye(raw.bye);
+  // Fields are read by name (raw.samples), not by a key passed around (raw[key]): every
+  // frame's object has one of a few shapes, and a load by name is then a cheap one.
+  const list = raw.samples;
+  if (list != null) {
     if (!Array.isArray(list)) throw new Reject("wrong_type", "samples must be an array");
     if (list.length === 0) throw new Reject("missing_field", "samples is empty");
     if (list.length > LIMITS.maxSamplesPerBatch) {
@@ -213,7 +215,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
       if (!isPlainObject(s)) throw new Reject("wrong_type", `samples[${i}] must be an object`);
       samples[i] = decodeSample(s, i, shape);
     }
-    const sent = timestamp(raw, "sent");
+    const sent = timestamp(raw.sent, "sent");
     const message: Message = { identity, sent, samples, legacy: false };
     if (bye) message.bye = true;
     if (shape.uniform) message.keys = sameShape(shape);
@@ -221,7 +223,7 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
   }
   const shape = newShape();
   const sample = decodeSample(raw, -1, shape);
-  const sent = present(raw, "sent") ? timestamp(raw, "sent") : sample.ts;
+  const sent = raw.sent != null ? timestamp(raw.sent, "sent") : sample.ts;
   const message: Message = { identity, sent, samples: [sample], legacy: false };
   if (bye) message.bye = true;
   if (shape.uniform) message.keys = sameShape(shape);
@@ -229,15 +231,15 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
 }
 
 /** The optional `bye` field: absent, null or false is no goodbye; anything but a boolean is refused. */
-function goodbye(raw: Record<string, unknown>): boolean {
-  if (!present(raw, "bye")) return false;
-  if (typeof raw.bye !== "boolean") throw new Reject("wrong_type", "bye must be a boolean");
-  return raw.bye;
+function goodbye(bye: unknown): boolean {
+  if (bye == null) return false;
+  if (typeof bye !== "boolean") throw new Reject("wrong_type", "bye must be a boolean");
+  return bye;
 }
 
 /** The seed's `{"color": "red", "timestamp": ISO-8601, "cpu": %, "mem": MiB}`. */
 function decodeLegacy(raw: Record<string, unknown>): Message {
-  const color = name(raw, "color", true)!;
+  const color = name(raw.color, "color", true)!;
   for (const key of ["timestamp", "mem"]) {
     if (!present(raw, key)) throw new Reject("missing_field", `missing field: ${key}`);
   }
@@ -271,35 +273,35 @@ function decodeLegacy(raw: Record<string, unknown>): Message {
 }
 
 function decodeIdentity(raw: Record<string, unknown>): Identity {
-  const intervalMs = optionalNumber(raw, "interval");
+  const intervalMs = optionalNumber(raw.interval, "interval");
   if (intervalMs !== null && (intervalMs <= 0 || intervalMs > 86_400_000)) {
     throw new Reject("invalid_number", "interval must be in (0, 86400000] ms");
   }
-  const pid = optionalNumber(raw, "pid");
+  const pid = optionalNumber(raw.pid, "pid");
   if (pid !== null && (!Number.isSafeInteger(pid) || pid < 0)) {
     throw new Reject("invalid_number", "pid must be a non-negative integer");
   }
-  const start = optionalNumber(raw, "start");
+  const start = optionalNumber(raw.start, "start");
   if (start !== null && (start < 0 || start > 8.64e15)) {
     throw new Reject("invalid_number", "start is out of range");
   }
   return {
-    service: name(raw, "service", true)!,
-    instance: name(raw, "instance", true)!,
+    service: name(raw.service, "service", true)!,
+    instance: name(raw.instance, "instance", true)!,
     pid,
-    host: name(raw, "host", false),
-    color: name(raw, "color", false),
+    host: name(raw.host, "host", false),
+    color: name(raw.color, "color", false),
     intervalMs,
     start,
   };
 }
 
-function name(raw: Record<string, unknown>, key: string, required: boolean): string | null {
-  if (raw[key] == null) { // absent or null (see present())
+/** Field `key`'s value `v` (undefined when absent: see present()) as a name. */
+function name(v: unknown, key: string, required: boolean): string | null {
+  if (v == null) {
     if (required) throw new Reject("missing_field", `missing field: ${key}`);
     return null;
   }
-  const v = raw[key];
   if (typeof v !== "string") throw new Reject("wrong_type", `${key} must be a string`);
   // Controls and invisible format characters (bidi overrides...) hide or reverse the text
   // around a name on the page and in logs (metric_key.ts).
@@ -315,14 +317,16 @@ function name(raw: Record<string, unknown>, key: string, required: boolean): str
   return v;
 }
 
-function timestamp(raw: Record<string, unknown>, key: string, where = ""): number {
-  if (!present(raw, key)) throw new Reject("missing_field", `missing ${where}${key}`);
-  const t = finite(raw[key], where + key);
+/** Field `key`'s value `v` (undefined when absent: see present()) as a time. */
+function timestamp(v: unknown, key: string, where = ""): number {
+  if (v == null) throw new Reject("missing_field", `missing ${where}${key}`);
+  const t = finite(v, where + key);
   if (t < 0 || t > 8.64e15) throw new Reject("invalid_number", `${where}${key} is out of range`);
   return t;
 }
 
-function optionalNumber(raw: Record<string, unknown>, key: string): number | null {
-  if (!present(raw, key)) return null;
-  return finite(raw[key], key);
+/** Field `key`'s value `v` (undefined when absent: see present()) as a number, or null. */
+function optionalNumber(v: unknown, key: string): number | null {
+  if (v == null) return null;
+  return finite(v, key);
 }

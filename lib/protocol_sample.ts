@@ -68,8 +68,8 @@ const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
  */
 export function decodeSample(raw: Record<string, unknown>, index: number, shape: Shape): Sample {
   let seq: number | null = null;
-  if (present(raw, "seq")) {
-    const s = raw.seq;
+  const s = raw.seq; // by name, as protocol.ts reads fields (see present())
+  if (s != null) {
     if (typeof s !== "number") throw new Reject("wrong_type", `${at(index)}seq must be a number`);
     if (!Number.isSafeInteger(s) || s < 0) {
       throw new Reject("invalid_number", `${at(index)}seq must be a non-negative integer`);
@@ -129,7 +129,7 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
   if (copy !== null || count !== shapeRaw.length) shape.uniform = false;
   const metrics = (copy ?? m) as Record<string, number>;
   const sample: Sample = { seq, ts, metrics };
-  if (present(raw, "hist")) {
+  if (raw.hist != null) {
     sample.hist = decodeHistograms(raw.hist, at(index));
     shape.uniform = false;
   }
