@@ -18,39 +18,9 @@ import { ColorsInUse } from "./colors_in_use.ts";
 import { Deriver, derivesNothing } from "./derive.ts";
 import { Sequence } from "./sequence.ts";
 import { OffsetEstimate } from "./clock_offset.ts";
+import { IdCache } from "./instance_id.ts";
 
-/** Stable, URL-safe id of an instance. Two apps with the same colour are still two ids. */
-export function instanceId(service: string, instance: string): string {
-  return `${encodeURIComponent(service)}/${encodeURIComponent(instance)}`;
-}
-
-/** Most instances of one service whose id {@link IdCache} keeps (it is a cache, not a list). */
-const ID_CACHE_PER_SERVICE = 20_000;
-/** Most services whose ids {@link IdCache} keeps. */
-const ID_CACHE_SERVICES = 1_000;
-
-/**
- * {@link instanceId} of the instances that report, kept: every message asks for its sender's
- * id, and building it (a string, two encodeURIComponent) cost more than two Map lookups of
- * the strings JSON.parse already made. Bounded: past its limits an id is built each time.
- */
-class IdCache {
-  #byService = new Map<string, Map<string, string>>();
-
-  get(service: string, instance: string): string {
-    let ids = this.#byService.get(service);
-    if (ids === undefined) {
-      if (this.#byService.size >= ID_CACHE_SERVICES) return instanceId(service, instance);
-      this.#byService.set(service, ids = new Map());
-    }
-    let id = ids.get(instance);
-    if (id === undefined) {
-      id = instanceId(service, instance);
-      if (ids.size < ID_CACHE_PER_SERVICE) ids.set(instance, id);
-    }
-    return id;
-  }
-}
+export { instanceId } from "./instance_id.ts";
 
 /** A sample accepted for storage, placed on the collector's clock. */
 export interface PlacedSample {

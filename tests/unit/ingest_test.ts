@@ -511,3 +511,38 @@ Deno.test("ingest fills a column with null where a sample of the turn lacks that
   assert.deepEqual(next.t, [T0 + 3000, T0 + 4000]);
   assert.deepEqual(next.v, { "c.x": [7, 8], "b.x": [null, 9] });
 });
+
+// Ingest remembers an instance's rings for its usual frame's keys array (decode shares one
+// per shape): forgetting the instance's series must not leave points going to the old rings.
+Deno.test("ingest puts points in an instance's new series after its old ones were forgotten", () => {
+  const { ingest, recent, advance } = setup();
+  const id = "svc/h%3A1";
+  ingest(frame(1, T0, { "a.x": 1, "b.x": 2 }));
+  ingest(frame(2, T0, { "a.x": 3, "b.x": 4 }));
+  recent.forget(id);
+  advance(1000);
+  ingest(frame(3, T0 + 1000, { "a.x": 5, "b.x": 6 }));
+  assert.deepEqual({ ...recent.read(id, T0 + 1000) }, {
+    "a.x": [[T0 + 1000, 5]],
+    "b.x": [[T0 + 1000, 6]],
+  });
+});
+
+// A samples frame reuses the columns it found for the last keys array; a sample added the
+// general way in between (set) leaves them short, and they must be padded before use.
+Deno.test("samples columns taken again for the same keys are padded after a general sample", () => {
+  const cols = new SamplesColumns("i", T0);
+  const keys = ["a.x", "b.x"];
+  // As ingest does: the columns, then each sample's time and values.
+  const first = cols.columns(keys);
+  cols.add(T0);
+  first[0].push(1);
+  first[1].push(2);
+  cols.add(T0 + 1);
+  cols.set("a.x", 10); // no b.x in this sample
+  const again = cols.columns(keys);
+  cols.add(T0 + 2);
+  again[0].push(20);
+  again[1].push(21);
+  assert.deepEqual(cols.toJSON().v, { "a.x": [1, 10, 20], "b.x": [2, null, 21] });
+});

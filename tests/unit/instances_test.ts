@@ -566,3 +566,40 @@ Deno.test("an instance gone before a collector restart stays gone through the sw
   restored.observe(msg(1, start + 121_000), start + 121_000);
   assert.equal(restored.get(id)!.status, "live", "a report brings it back");
 });
+
+// The usual frame writes `latest` by its shared keys array (Message.keys) once all its names
+// are listed: a cap that left names out must keep them out on the next frame too.
+Deno.test("latest keeps to maxLatest for frames sharing one keys array", () => {
+  const reg = new Instances({ maxLatest: 2 });
+  const keys = ["a.x", "b.x", "c.x"];
+  const m = (v: number): Message => ({
+    identity: identity(),
+    sent: T0 + v,
+    samples: [{ seq: v, ts: T0 + v, metrics: { "a.x": v, "b.x": v, "c.x": v } }],
+    legacy: false,
+    keys,
+  });
+  reg.observe(m(1), T0 + 1);
+  reg.observe(m(2), T0 + 2);
+  const latest = reg.get(instanceId("svc", "host:1"))!.latest;
+  assert.deepEqual(latest, { "a.x": 2, "b.x": 2 });
+  // Under the cap, the shared keys take the fast way and still write every value.
+  const wide = new Instances();
+  wide.observe(m(1), T0 + 1);
+  wide.observe(m(2), T0 + 2);
+  assert.deepEqual(wide.get(instanceId("svc", "host:1"))!.latest, { "a.x": 2, "b.x": 2, "c.x": 2 });
+});
+
+Deno.test("instance ids stay right for many instances, past the id cache's bound", () => {
+  const reg = new Instances({ maxInstances: 30_000 });
+  for (let i = 0; i < 25_000; i++) {
+    const o = ok(reg.observe(msg(1, T0, { instance: `h/${i}?` }), T0));
+    assert.equal(o.id, instanceId("svc", `h/${i}?`));
+  }
+  const again = ok(reg.observe(msg(2, T0 + 1, { instance: "h/7?" }), T0 + 1));
+  assert.equal(again.id, "svc/h%2F7%3F");
+  assert.equal(reg.size, 25_000);
+  // The same instance name in another service is another instance.
+  const other = ok(reg.observe(msg(1, T0 + 2, { service: "other", instance: "h/7?" }), T0 + 2));
+  assert.equal(other.id, "other/h%2F7%3F");
+});

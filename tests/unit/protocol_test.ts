@@ -1175,3 +1175,39 @@ Deno.test("decode names the keys every sample shares, and only when they are exa
   ];
   for (const frame of shared) assert.equal(keysOf(frame), undefined, frame.slice(0, 200));
 });
+
+// Frames of one shape share one keys array (ingest, instances and the live columns tell the
+// usual frame by it), and a first sample's keys checked against the last frame's are still
+// each frame's own.
+Deno.test("decode gives frames of one shape the same keys array, and each frame its own keys", () => {
+  const keysOf = (text: string) => {
+    const d = decode(text);
+    assert.ok(d.ok);
+    return d.message.keys;
+  };
+  const m2 = { "cpu.percent": 1, "mem.rss_bytes": 2 };
+  const a = keysOf(single({ metrics: m2 }));
+  const b = keysOf(single({ metrics: { "cpu.percent": 3, "mem.rss_bytes": 4 } }));
+  assert.deepEqual(a, ["cpu.percent", "mem.rss_bytes"]);
+  assert.equal(a, b);
+  // Same first key, another second: its own keys, not the last frame's.
+  const c = keysOf(single({ metrics: { "cpu.percent": 1, "loop.lag_ms": 2 } }));
+  assert.deepEqual(c, ["cpu.percent", "loop.lag_ms"]);
+  // A prefix of the last shape, and a longer one: their own keys.
+  assert.deepEqual(keysOf(single({ metrics: { "cpu.percent": 1 } })), ["cpu.percent"]);
+  assert.deepEqual(keysOf(single({ metrics: { ...m2, "x.y": 1 } })), [
+    "cpu.percent",
+    "mem.rss_bytes",
+    "x.y",
+  ]);
+  // A bad key at a place the last frame had a good one is still refused.
+  const bad = decode(single({ metrics: { "cpu.percent": 1, "mem.rss_bytes": 2, "X Y": 3 } }));
+  assert.ok(!bad.ok);
+  assert.equal(bad.error.reason, "invalid_name");
+  // A batch of that shape after a single one: the same array again.
+  const samples = [1, 2, 3].map((seq) => ({ seq, ts: TS, metrics: m2 }));
+  const d = decode(JSON.stringify({ v: 1, service: "s", instance: "i", sent: TS, samples }));
+  assert.ok(d.ok);
+  assert.deepEqual(d.message.keys, ["cpu.percent", "mem.rss_bytes"]);
+  assert.equal(keysOf(single({ metrics: m2 })), d.message.keys);
+});
