@@ -111,7 +111,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       for (const s of message.samples) values += Object.keys(s.metrics).length;
       return values;
     }
-    const view = instances.get(obs.id)!;
+    const view = obs.view;
     // Queueing delay at arrival: the send time on the collector's clock vs now (queue_delay.ts).
     stats.queueDelay.observe(arrival - message.sent - view.clockOffsetMs, arrival);
     let refused = 0;

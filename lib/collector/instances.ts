@@ -35,6 +35,8 @@ export type Observation =
   | {
     ok: true;
     id: string;
+    /** The instance's view (live: see {@link Instances.get}), so ingest looks it up not again. */
+    view: InstanceView;
     samples: PlacedSample[];
     created: boolean;
     changed: boolean;
@@ -166,7 +168,9 @@ export class Instances {
       changed = true;
     }
     const lostBefore = view.lost;
-    const samples: PlacedSample[] = [];
+    // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
+    const samples: PlacedSample[] = new Array(message.samples.length);
+    let kept = 0;
     // The usual frame: every sample has the same keys and derives nothing, so `latest` is
     // the last sample's values, written once (below), not once per sample.
     const keys = message.keys !== undefined && this.#derivesNothing(message.keys)
@@ -192,18 +196,19 @@ export class Instances {
       // insert each point in the middle (a walk over the whole recent window, per point).
       const t = Math.max(Math.min(s.ts + offset, arrival), state.lastPlaced);
       state.lastPlaced = t;
-      samples.push({ t, metrics: s.metrics });
+      samples[kept++] = { t, metrics: s.metrics };
       if (keys) continue;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       this.#setLatest(state, s.metrics);
     }
+    if (kept < samples.length) samples.length = kept; // duplicates were dropped
     if (keys && samples.length > 0) {
       this.#setLatest(state, samples[samples.length - 1].metrics, keys);
     }
     if (view.lost !== lostBefore) changed = true;
     return keys
-      ? { ok: true, id, samples, created, changed, keys }
-      : { ok: true, id, samples, created, changed };
+      ? { ok: true, id, view, samples, created, changed, keys }
+      : { ok: true, id, view, samples, created, changed };
   }
 
   /**
