@@ -60,6 +60,40 @@ export const MAX_POINTS = 2 ** 24;
 const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 /**
+ * The encoder's working columns, reused from one call to the next (it is synchronous and
+ * calls nothing that encodes): a seal encodes dozens of 30 k-point series one after another,
+ * and fresh zero-filled arrays for each, ten a series, cost the history thread more in page
+ * faults than the encoding itself. Columns over {@link SCRATCH_MAX} points are not kept.
+ */
+const scratch: Float64Array[] = [];
+const SCRATCH_MAX = 1 << 17;
+/** Slots of {@link scratch}. */
+enum Col {
+  Times,
+  Values,
+  Scaled,
+  Raw,
+  Delta,
+  Dod,
+  Select,
+  ZzDelta,
+  ZzDod,
+  TimeDod,
+  TimeOff,
+}
+/** The writer encodeChunkAs reuses, as {@link scratch}; replaced when it grew past 1 MiB. */
+let writer = new BitWriter(4096);
+
+/** Working column `slot`, `n` long; its contents are left over from the last call. */
+function column(slot: Col, n: number): Float64Array {
+  const c = scratch[slot];
+  if (c !== undefined && c.length >= n) return c.subarray(0, n);
+  if (n > SCRATCH_MAX) return new Float64Array(n);
+  const size = Math.min(SCRATCH_MAX, Math.max(1024, n, (c?.length ?? 0) * 2));
+  return (scratch[slot] = new Float64Array(size)).subarray(0, n);
+}
+
+/**
  * Encode one series' points (times in ms since epoch, ascending or not; values finite float64).
  * With `timesFrom`, the caller vouches that series `timesFrom`'s chunk in the same seal round
  * holds these very times: they are not stored again (decodeChunk asks for them).
@@ -87,38 +121,44 @@ export function encodeChunkAs(
   if (values.length !== n) {
     throw new RangeError(`times and values differ in length (${n} vs ${values.length})`);
   }
-  const t = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = Math.round(times[i]);
-    if (!(Math.abs(x) <= MAX_TIME)) {
-      throw new RangeError(`time ${times[i]} at ${i} is not a finite ms time within ±2^48`);
-    }
-    t[i] = x + 0; // -0 -> 0
-  }
-  const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = values[i];
-    if (!Number.isFinite(x)) throw new RangeError(`value ${x} at ${i} is not finite`);
-    v[i] = x;
-  }
-  const scaled = mode === "xor" ? null : scaleOf(v);
-  if (mode === "scaled" && !scaled) {
-    throw new RangeError("values cannot be stored exactly as scaled integers");
-  }
-
   const shared = timesFrom !== null && n > 0;
   if (shared && !(Number.isSafeInteger(timesFrom) && timesFrom >= 0)) {
     throw new RangeError(`timesFrom ${timesFrom} is not a series id`);
   }
-  const w = new BitWriter(64 + n * 3);
-  const plan = shared ? null : planTimes(t);
+  // Shared times are stored by their owner's chunk, which checked them: only the first and
+  // last go in this one's header.
+  const t = shared ? null : column(Col.Times, n);
+  const [first, last] = shared
+    ? [msTime(times, 0), msTime(times, n - 1)]
+    : [roundTimes(times, t!), n > 0 ? t![n - 1] : 0];
+  // Read in place when they come as float64 (the store's do): nothing here writes them.
+  let v: Float64Array;
+  if (values instanceof Float64Array) v = values;
+  else {
+    v = column(Col.Values, n);
+    for (let i = 0; i < n; i++) v[i] = values[i];
+  }
+  const scaled = mode === "xor" ? null : scaleOf(v);
+  // Values scaleOf could store exactly are finite: only the others are checked.
+  if (!scaled) {
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(v[i])) throw new RangeError(`value ${v[i]} at ${i} is not finite`);
+    }
+  }
+  if (mode === "scaled" && !scaled) {
+    throw new RangeError("values cannot be stored exactly as scaled integers");
+  }
+
+  const w = writer;
+  w.reset();
+  const plan = t ? planTimes(t) : null;
   const timeMode = shared ? MODE_SHARED_TIMES : plan?.grid ? MODE_TIME_GRID : 0;
   w.byte(VERSION << 4 | (scaled ? MODE_SCALED : MODE_XOR) | timeMode);
   w.varint(n);
   if (n > 0) {
-    w.varint(zigzag(t[0]));
-    w.varint(zigzag(t[n - 1] - t[0]));
-    if (plan) writeTimes(w, t, plan);
+    w.varint(zigzag(first));
+    w.varint(zigzag(last - first));
+    if (plan) writeTimes(w, t!, plan);
     else w.varint(timesFrom!);
     if (scaled) writeScaled(w, scaled);
     else writeXor(w, v);
@@ -127,7 +167,23 @@ export function encodeChunkAs(
   const out = new Uint8Array(body.length + 4);
   out.set(body);
   new DataView(out.buffer).setUint32(body.length, fnv1a(body, 0, body.length), true);
+  if (w.buf.length > 1 << 20) writer = new BitWriter(4096);
   return out;
+}
+
+/** `times[i]` as integer ms (rounded half up, -0 as 0); throws when out of range. */
+function msTime(times: ArrayLike<number>, i: number): number {
+  const x = Math.round(times[i]);
+  if (!(Math.abs(x) <= MAX_TIME)) {
+    throw new RangeError(`time ${times[i]} at ${i} is not a finite ms time within ±2^48`);
+  }
+  return x + 0; // -0 -> 0
+}
+
+/** Every time as {@link msTime}, into `t`; returns the first (0 when there is none). */
+function roundTimes(times: ArrayLike<number>, t: Float64Array): number {
+  for (let i = 0; i < t.length; i++) t[i] = msTime(times, i);
+  return t.length > 0 ? t[0] : 0;
 }
 
 /**
@@ -229,13 +285,13 @@ interface TimePlan {
 
 function planTimes(t: Float64Array): TimePlan {
   const n = t.length;
-  const dod = new Float64Array(Math.max(0, n - 2));
+  const dod = column(Col.TimeDod, Math.max(0, n - 2));
   for (let i = 2; i < n; i++) dod[i - 2] = zigzag(t[i] - 2 * t[i - 1] + t[i - 2]);
   const plan = { grid: false, step: 0, min: 0, xs: dod };
   if (n < 3) return plan;
   const step = Math.round((t[n - 1] - t[0]) / (n - 1));
   if (!(Math.abs(step) <= MAX_GRID_STEP)) return plan;
-  const off = new Float64Array(n - 1);
+  const off = column(Col.TimeOff, n - 1);
   let min = 0;
   for (let i = 1; i < n; i++) {
     const r = t[i] - t[0] - i * step;
@@ -307,18 +363,24 @@ function scaleOf(v: Float64Array): Scaled | null {
   const n = v.length;
   if (n === 0) return null;
   let d = 0;
-  let since = 0; // values from here on were checked at the final d
+  let p = 1;
+  let since = 0; // values from here on were checked (and scaled) at the final d
+  const s = column(Col.Scaled, n);
   for (let i = 0; i < n; i++) {
-    while (!exactAt(v[i], d)) {
+    const x = v[i];
+    let r = Math.round(x * p);
+    // exactAt(x, d), with its s kept.
+    while (!(Math.abs(r) < MAX_SCALED && (r + 0) / p === x && (x !== 0 || 1 / x > 0))) {
       if (++d > MAX_DECIMALS) return null;
-      else since = i;
+      p = POW10[d];
+      since = i;
+      r = Math.round(x * p);
     }
+    s[i] = r;
   }
-  const p = POW10[d];
-  const s = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < since; i++) {
     s[i] = Math.round(v[i] * p);
-    if (i < since && !exactAt(v[i], d)) return null; // a later d must hold for earlier values
+    if (!exactAt(v[i], d)) return null; // a later d must hold for earlier values
   }
   const base = s[0];
   let g = 0;
@@ -342,9 +404,17 @@ const DELTA_MEDIAN = 3;
 const DOD_MEDIAN = 4;
 
 /** `xs` as zigzag offsets from their median, and that median; null if one would pass 2^53. */
-function fromMedian(xs: Float64Array): { center: number; zz: Float64Array } | null {
-  const center = xs.length === 0 ? 0 : select(xs.slice(), xs.length >> 1);
-  const zz = new Float64Array(xs.length);
+function fromMedian(
+  xs: Float64Array,
+  slot: Col,
+): { center: number; zz: Float64Array } | null {
+  let center = 0;
+  if (xs.length > 0) {
+    const copy = column(Col.Select, xs.length);
+    copy.set(xs);
+    center = select(copy, xs.length >> 1);
+  }
+  const zz = column(slot, xs.length);
   for (let i = 0; i < xs.length; i++) {
     zz[i] = zigzag(xs[i] - center);
     if (!(zz[i] <= Number.MAX_SAFE_INTEGER)) return null;
@@ -385,10 +455,10 @@ function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
   const n = q.length;
   let min = 0;
   for (let i = 0; i < n; i++) if (q[i] < min) min = q[i];
-  const raw = new Float64Array(n);
+  const raw = column(Col.Raw, n);
   for (let i = 0; i < n; i++) raw[i] = q[i] - min;
-  const delta = new Float64Array(Math.max(0, n - 1));
-  const dod = new Float64Array(Math.max(0, n - 1));
+  const delta = column(Col.Delta, Math.max(0, n - 1));
+  const dod = column(Col.Dod, Math.max(0, n - 1));
   for (let i = 1; i < n; i++) {
     delta[i - 1] = q[i] - q[i - 1];
     dod[i - 1] = delta[i - 1] - (i > 1 ? delta[i - 2] : 0);
@@ -397,8 +467,9 @@ function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
   const kinds: Array<{ kind: number; xs: Float64Array; count: number; head: number }> = [
     { kind: RAW, xs: raw, count: n, head: -min },
   ];
-  for (const [kind, xs] of [[DELTA_MEDIAN, delta], [DOD_MEDIAN, dod]] as const) {
-    const m = fromMedian(xs);
+  const medians = [[DELTA_MEDIAN, delta, Col.ZzDelta], [DOD_MEDIAN, dod, Col.ZzDod]] as const;
+  for (const [kind, xs, slot] of medians) {
+    const m = fromMedian(xs, slot);
     if (m) kinds.push({ kind, xs: m.zz, count: n - 1, head: zigzag(m.center) });
   }
   let [best, bestBits, bestWidth] = [kinds[0], Infinity, 0];
