@@ -139,7 +139,7 @@ export function encodeWal(pending: WalSeries[], points: number, into?: WalBuffer
   let out: Uint8Array;
   if (into && size <= WAL_BUFFER_MAX) {
     if (into.bytes.length < size) {
-      into.bytes = new Uint8Array(Math.min(WAL_BUFFER_MAX, size * 1.25));
+      into.bytes = new Uint8Array(Math.min(WAL_BUFFER_MAX, Math.ceil(size * 1.25)));
     }
     out = into.bytes.subarray(0, size);
     out.fill(0, 0, 8); // the header's zeros: the rest is written in full below
