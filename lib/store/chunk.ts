@@ -32,7 +32,6 @@
  */
 
 import {
-  bitLength,
   BitReader,
   BitWriter,
   chooseWidth,
@@ -43,6 +42,8 @@ import {
   zigzag,
 } from "./bits.ts";
 import { readXor, writeXor } from "./gorilla.ts";
+import { readScaled, scaleOf, writeScaled } from "./scaled.ts";
+import { Col, column } from "./scratch.ts";
 
 const VERSION = 1;
 /** How the values of a chunk are stored. */
@@ -53,45 +54,14 @@ const MODE_TIME_GRID = 2; // flag bit: times stored as offsets from a regular gr
 const MODE_SHARED_TIMES = 4; // flag bit: times are another series' chunk's (same round)
 const MAX_GRID_STEP = 2 ** 28; // ms (3 days): i * step stays exact for MAX_POINTS points
 const MAX_TIME = 2 ** 48; // |time| in ms (year ~10900): keeps delta-of-deltas below 2^51
-const MAX_SCALED = 2 ** 49; // |s|: keeps q deltas-of-deltas, zigzagged, below 2^53
-const MAX_DECIMALS = 6;
 /** Most points in one chunk (a day at 100 Hz fits); bounds what a decoder allocates. */
 export const MAX_POINTS = 2 ** 24;
-const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 /**
- * The encoder's working columns, reused from one call to the next (it is synchronous and
- * calls nothing that encodes): a seal encodes dozens of 30 k-point series one after another,
- * and fresh zero-filled arrays for each, ten a series, cost the history thread more in page
- * faults than the encoding itself. Columns over {@link SCRATCH_MAX} points are not kept.
+ * The writer encodeChunkAs reuses, as its working columns (scratch.ts); the caller gets a
+ * copy of what it wrote. Replaced when it grew past 1 MiB.
  */
-const scratch: Float64Array[] = [];
-const SCRATCH_MAX = 1 << 17;
-/** Slots of {@link scratch}. */
-enum Col {
-  Times,
-  Values,
-  Scaled,
-  Raw,
-  Delta,
-  Dod,
-  Select,
-  ZzDelta,
-  ZzDod,
-  TimeDod,
-  TimeOff,
-}
-/** The writer encodeChunkAs reuses, as {@link scratch}; replaced when it grew past 1 MiB. */
 let writer = new BitWriter(4096);
-
-/** Working column `slot`, `n` long; its contents are left over from the last call. */
-function column(slot: Col, n: number): Float64Array {
-  const c = scratch[slot];
-  if (c !== undefined && c.length >= n) return c.subarray(0, n);
-  if (n > SCRATCH_MAX) return new Float64Array(n);
-  const size = Math.min(SCRATCH_MAX, Math.max(1024, n, (c?.length ?? 0) * 2));
-  return (scratch[slot] = new Float64Array(size)).subarray(0, n);
-}
 
 /**
  * Encode one series' points (times in ms since epoch, ascending or not; values finite float64).
@@ -343,179 +313,5 @@ function readTimes(r: BitReader, t: Float64Array, first: number, grid: boolean):
     delta += unzigzag(t[i]);
     t[i] = t[i - 1] + delta;
     if (!(Math.abs(t[i]) <= MAX_TIME)) throw new Error("corrupt chunk: time out of range");
-  }
-}
-
-interface Scaled {
-  decimals: number;
-  base: number;
-  gcd: number;
-  q: Float64Array;
-}
-
-function gcdOf(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** The decimal scale and gcd that store `v` exactly as integers, or null when none does. */
-function scaleOf(v: Float64Array): Scaled | null {
-  const n = v.length;
-  if (n === 0) return null;
-  let d = 0;
-  let p = 1;
-  let since = 0; // values from here on were checked (and scaled) at the final d
-  const s = column(Col.Scaled, n);
-  for (let i = 0; i < n; i++) {
-    const x = v[i];
-    let r = Math.round(x * p);
-    // exactAt(x, d), with its s kept.
-    while (!(Math.abs(r) < MAX_SCALED && (r + 0) / p === x && (x !== 0 || 1 / x > 0))) {
-      if (++d > MAX_DECIMALS) return null;
-      p = POW10[d];
-      since = i;
-      r = Math.round(x * p);
-    }
-    s[i] = r;
-  }
-  for (let i = 0; i < since; i++) {
-    s[i] = Math.round(v[i] * p);
-    if (!exactAt(v[i], d)) return null; // a later d must hold for earlier values
-  }
-  const base = s[0];
-  let g = 0;
-  for (let i = 1; i < n && g !== 1; i++) g = gcdOf(Math.abs(s[i] - base), g);
-  if (g === 0) g = 1;
-  for (let i = 0; i < n; i++) s[i] = (s[i] - base) / g;
-  return { decimals: d, base, gcd: g, q: s };
-}
-
-/** True when the decoder's `s / 10^d` reproduces `x` bit for bit (never for -0: 1 / -0 < 0). */
-function exactAt(x: number, d: number): boolean {
-  const s = Math.round(x * POW10[d]);
-  // The decoder rebuilds s by integer arithmetic, which never yields -0.
-  return Math.abs(s) < MAX_SCALED && (s + 0) / POW10[d] === x && (x !== 0 || 1 / x > 0);
-}
-
-/** Value kinds: raw offsets; deltas (1) and delta-of-deltas, plain (read only) or from a median. */
-const RAW = 0;
-const DOD = 2;
-const DELTA_MEDIAN = 3;
-const DOD_MEDIAN = 4;
-
-/** `xs` as zigzag offsets from their median, and that median; null if one would pass 2^53. */
-function fromMedian(
-  xs: Float64Array,
-  slot: Col,
-): { center: number; zz: Float64Array } | null {
-  let center = 0;
-  if (xs.length > 0) {
-    const copy = column(Col.Select, xs.length);
-    copy.set(xs);
-    center = select(copy, xs.length >> 1);
-  }
-  const zz = column(slot, xs.length);
-  for (let i = 0; i < xs.length; i++) {
-    zz[i] = zigzag(xs[i] - center);
-    if (!(zz[i] <= Number.MAX_SAFE_INTEGER)) return null;
-  }
-  return { center, zz };
-}
-
-/**
- * The k-th smallest of `a` (reordered in place): quickselect, which is linear where sorting
- * every chunk's deltas halved the encoder's speed, falling back to a sort on inputs that
- * would make it quadratic.
- */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  for (let rounds = 0; lo < hi; rounds++) {
-    if (rounds > 64) return a.subarray(lo, hi + 1).sort()[k - lo];
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
-  const n = q.length;
-  let min = 0;
-  for (let i = 0; i < n; i++) if (q[i] < min) min = q[i];
-  const raw = column(Col.Raw, n);
-  for (let i = 0; i < n; i++) raw[i] = q[i] - min;
-  const delta = column(Col.Delta, Math.max(0, n - 1));
-  const dod = column(Col.Dod, Math.max(0, n - 1));
-  for (let i = 1; i < n; i++) {
-    delta[i - 1] = q[i] - q[i - 1];
-    dod[i - 1] = delta[i - 1] - (i > 1 ? delta[i - 2] : 0);
-  }
-  // Each kind: its stream, and a varint before it (the offset of raw values, else the median).
-  const kinds: Array<{ kind: number; xs: Float64Array; count: number; head: number }> = [
-    { kind: RAW, xs: raw, count: n, head: -min },
-  ];
-  const medians = [[DELTA_MEDIAN, delta, Col.ZzDelta], [DOD_MEDIAN, dod, Col.ZzDod]] as const;
-  for (const [kind, xs, slot] of medians) {
-    const m = fromMedian(xs, slot);
-    if (m) kinds.push({ kind, xs: m.zz, count: n - 1, head: zigzag(m.center) });
-  }
-  let [best, bestBits, bestWidth] = [kinds[0], Infinity, 0];
-  for (const k of kinds) {
-    const chosen = chooseWidth(k.xs, k.count);
-    const bits = chosen.bits + 8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
-    if (bits < bestBits) [best, bestBits, bestWidth] = [k, bits, chosen.width];
-  }
-  w.byte(decimals | best.kind << 4);
-  w.varint(zigzag(base));
-  w.varint(gcd);
-  w.varint(best.head);
-  writeInts(w, best.xs, best.count, bestWidth);
-}
-
-function readScaled(r: BitReader, out: Float64Array): void {
-  const n = out.length;
-  const b = r.byte();
-  const decimals = b & 15;
-  const kind = b >> 4;
-  if (decimals > MAX_DECIMALS || kind > DOD_MEDIAN) {
-    throw new Error(`corrupt chunk: bad value scale ${b}`);
-  }
-  const base = unzigzag(r.varint());
-  const gcd = r.varint();
-  const q = out;
-  if (kind === RAW) {
-    const min = -r.varint();
-    readInts(r, q, n);
-    for (let i = 0; i < n; i++) q[i] += min;
-  } else {
-    const center = kind >= DELTA_MEDIAN ? unzigzag(r.varint()) : 0;
-    const ofDeltas = kind === DOD || kind === DOD_MEDIAN;
-    q[0] = 0;
-    readInts(r, q.subarray(1), n - 1);
-    let delta = 0;
-    for (let i = 1; i < n; i++) {
-      const x = unzigzag(q[i]) + center;
-      delta = ofDeltas ? delta + x : x;
-      q[i] = q[i - 1] + delta;
-    }
-  }
-  const p = POW10[decimals];
-  for (let i = 0; i < n; i++) {
-    const s = base + q[i] * gcd;
-    if (!(Math.abs(s) < MAX_SCALED)) throw new Error("corrupt chunk: scaled value out of range");
-    out[i] = s / p;
   }
 }
