@@ -116,8 +116,7 @@ export class DurableStore {
   #stmt: Record<string, StatementSync>;
   /** Remote-write cursors over the WAL (wal.ts); rows they have not passed are kept. */
   #cursors: WalCursors;
-  /** Where flushes encode their WAL row (SQLite copies it). */
-  #walBuffer = new WalBuffer();
+  #walBuffer = new WalBuffer(); // where flushes encode their WAL row (SQLite copies it)
 
   private constructor(db: DatabaseSync, opts: DurableOptions) {
     this.#db = db;
