@@ -27,6 +27,13 @@ export class BitWriter {
     this.buf = next;
   }
 
+  /** Start again, empty, in the same buffer (zeroing what was written: bits are or-ed in). */
+  reset(): void {
+    this.buf.fill(0, 0, Math.min(this.buf.length, this.pos + 1));
+    this.pos = 0;
+    this.#bit = 0;
+  }
+
   /** Write the low `n` (0..32) bits of the uint32 `v`. */
   bits(v: number, n: number): void {
     this.#need(5);

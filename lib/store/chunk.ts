@@ -32,7 +32,6 @@
  */
 
 import {
-  bitLength,
   BitReader,
   BitWriter,
   chooseWidth,
@@ -43,6 +42,8 @@ import {
   zigzag,
 } from "./bits.ts";
 import { readXor, writeXor } from "./gorilla.ts";
+import { readScaled, scaleOf, writeScaled } from "./scaled.ts";
+import { Col, column } from "./scratch.ts";
 
 const VERSION = 1;
 /** How the values of a chunk are stored. */
@@ -53,11 +54,14 @@ const MODE_TIME_GRID = 2; // flag bit: times stored as offsets from a regular gr
 const MODE_SHARED_TIMES = 4; // flag bit: times are another series' chunk's (same round)
 const MAX_GRID_STEP = 2 ** 28; // ms (3 days): i * step stays exact for MAX_POINTS points
 const MAX_TIME = 2 ** 48; // |time| in ms (year ~10900): keeps delta-of-deltas below 2^51
-const MAX_SCALED = 2 ** 49; // |s|: keeps q deltas-of-deltas, zigzagged, below 2^53
-const MAX_DECIMALS = 6;
 /** Most points in one chunk (a day at 100 Hz fits); bounds what a decoder allocates. */
 export const MAX_POINTS = 2 ** 24;
-const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+
+/**
+ * The writer encodeChunkAs reuses, as its working columns (scratch.ts); the caller gets a
+ * copy of what it wrote. Replaced when it grew past 1 MiB.
+ */
+let writer = new BitWriter(4096);
 
 /**
  * Encode one series' points (times in ms since epoch, ascending or not; values finite float64).
@@ -87,38 +91,44 @@ export function encodeChunkAs(
   if (values.length !== n) {
     throw new RangeError(`times and values differ in length (${n} vs ${values.length})`);
   }
-  const t = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = Math.round(times[i]);
-    if (!(Math.abs(x) <= MAX_TIME)) {
-      throw new RangeError(`time ${times[i]} at ${i} is not a finite ms time within ±2^48`);
-    }
-    t[i] = x + 0; // -0 -> 0
-  }
-  const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = values[i];
-    if (!Number.isFinite(x)) throw new RangeError(`value ${x} at ${i} is not finite`);
-    v[i] = x;
-  }
-  const scaled = mode === "xor" ? null : scaleOf(v);
-  if (mode === "scaled" && !scaled) {
-    throw new RangeError("values cannot be stored exactly as scaled integers");
-  }
-
   const shared = timesFrom !== null && n > 0;
   if (shared && !(Number.isSafeInteger(timesFrom) && timesFrom >= 0)) {
     throw new RangeError(`timesFrom ${timesFrom} is not a series id`);
   }
-  const w = new BitWriter(64 + n * 3);
-  const plan = shared ? null : planTimes(t);
+  // Shared times are stored by their owner's chunk, which checked them: only the first and
+  // last go in this one's header.
+  const t = shared ? null : column(Col.Times, n);
+  const [first, last] = shared
+    ? [msTime(times, 0), msTime(times, n - 1)]
+    : [roundTimes(times, t!), n > 0 ? t![n - 1] : 0];
+  // Read in place when they come as float64 (the store's do): nothing here writes them.
+  let v: Float64Array;
+  if (values instanceof Float64Array) v = values;
+  else {
+    v = column(Col.Values, n);
+    for (let i = 0; i < n; i++) v[i] = values[i];
+  }
+  const scaled = mode === "xor" ? null : scaleOf(v);
+  // Values scaleOf could store exactly are finite: only the others are checked.
+  if (!scaled) {
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(v[i])) throw new RangeError(`value ${v[i]} at ${i} is not finite`);
+    }
+  }
+  if (mode === "scaled" && !scaled) {
+    throw new RangeError("values cannot be stored exactly as scaled integers");
+  }
+
+  const w = writer;
+  w.reset();
+  const plan = t ? planTimes(t) : null;
   const timeMode = shared ? MODE_SHARED_TIMES : plan?.grid ? MODE_TIME_GRID : 0;
   w.byte(VERSION << 4 | (scaled ? MODE_SCALED : MODE_XOR) | timeMode);
   w.varint(n);
   if (n > 0) {
-    w.varint(zigzag(t[0]));
-    w.varint(zigzag(t[n - 1] - t[0]));
-    if (plan) writeTimes(w, t, plan);
+    w.varint(zigzag(first));
+    w.varint(zigzag(last - first));
+    if (plan) writeTimes(w, t!, plan);
     else w.varint(timesFrom!);
     if (scaled) writeScaled(w, scaled);
     else writeXor(w, v);
@@ -127,7 +137,23 @@ export function encodeChunkAs(
   const out = new Uint8Array(body.length + 4);
   out.set(body);
   new DataView(out.buffer).setUint32(body.length, fnv1a(body, 0, body.length), true);
+  if (w.buf.length > 1 << 20) writer = new BitWriter(4096);
   return out;
+}
+
+/** `times[i]` as integer ms (rounded half up, -0 as 0); throws when out of range. */
+function msTime(times: ArrayLike<number>, i: number): number {
+  const x = Math.round(times[i]);
+  if (!(Math.abs(x) <= MAX_TIME)) {
+    throw new RangeError(`time ${times[i]} at ${i} is not a finite ms time within ±2^48`);
+  }
+  return x + 0; // -0 -> 0
+}
+
+/** Every time as {@link msTime}, into `t`; returns the first (0 when there is none). */
+function roundTimes(times: ArrayLike<number>, t: Float64Array): number {
+  for (let i = 0; i < t.length; i++) t[i] = msTime(times, i);
+  return t.length > 0 ? t[0] : 0;
 }
 
 /**
@@ -229,13 +255,13 @@ interface TimePlan {
 
 function planTimes(t: Float64Array): TimePlan {
   const n = t.length;
-  const dod = new Float64Array(Math.max(0, n - 2));
+  const dod = column(Col.TimeDod, Math.max(0, n - 2));
   for (let i = 2; i < n; i++) dod[i - 2] = zigzag(t[i] - 2 * t[i - 1] + t[i - 2]);
   const plan = { grid: false, step: 0, min: 0, xs: dod };
   if (n < 3) return plan;
   const step = Math.round((t[n - 1] - t[0]) / (n - 1));
   if (!(Math.abs(step) <= MAX_GRID_STEP)) return plan;
-  const off = new Float64Array(n - 1);
+  const off = column(Col.TimeOff, n - 1);
   let min = 0;
   for (let i = 1; i < n; i++) {
     const r = t[i] - t[0] - i * step;
@@ -287,164 +313,5 @@ function readTimes(r: BitReader, t: Float64Array, first: number, grid: boolean):
     delta += unzigzag(t[i]);
     t[i] = t[i - 1] + delta;
     if (!(Math.abs(t[i]) <= MAX_TIME)) throw new Error("corrupt chunk: time out of range");
-  }
-}
-
-interface Scaled {
-  decimals: number;
-  base: number;
-  gcd: number;
-  q: Float64Array;
-}
-
-function gcdOf(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** The decimal scale and gcd that store `v` exactly as integers, or null when none does. */
-function scaleOf(v: Float64Array): Scaled | null {
-  const n = v.length;
-  if (n === 0) return null;
-  let d = 0;
-  let since = 0; // values from here on were checked at the final d
-  for (let i = 0; i < n; i++) {
-    while (!exactAt(v[i], d)) {
-      if (++d > MAX_DECIMALS) return null;
-      else since = i;
-    }
-  }
-  const p = POW10[d];
-  const s = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    s[i] = Math.round(v[i] * p);
-    if (i < since && !exactAt(v[i], d)) return null; // a later d must hold for earlier values
-  }
-  const base = s[0];
-  let g = 0;
-  for (let i = 1; i < n && g !== 1; i++) g = gcdOf(Math.abs(s[i] - base), g);
-  if (g === 0) g = 1;
-  for (let i = 0; i < n; i++) s[i] = (s[i] - base) / g;
-  return { decimals: d, base, gcd: g, q: s };
-}
-
-/** True when the decoder's `s / 10^d` reproduces `x` bit for bit (never for -0: 1 / -0 < 0). */
-function exactAt(x: number, d: number): boolean {
-  const s = Math.round(x * POW10[d]);
-  // The decoder rebuilds s by integer arithmetic, which never yields -0.
-  return Math.abs(s) < MAX_SCALED && (s + 0) / POW10[d] === x && (x !== 0 || 1 / x > 0);
-}
-
-/** Value kinds: raw offsets; deltas (1) and delta-of-deltas, plain (read only) or from a median. */
-const RAW = 0;
-const DOD = 2;
-const DELTA_MEDIAN = 3;
-const DOD_MEDIAN = 4;
-
-/** `xs` as zigzag offsets from their median, and that median; null if one would pass 2^53. */
-function fromMedian(xs: Float64Array): { center: number; zz: Float64Array } | null {
-  const center = xs.length === 0 ? 0 : select(xs.slice(), xs.length >> 1);
-  const zz = new Float64Array(xs.length);
-  for (let i = 0; i < xs.length; i++) {
-    zz[i] = zigzag(xs[i] - center);
-    if (!(zz[i] <= Number.MAX_SAFE_INTEGER)) return null;
-  }
-  return { center, zz };
-}
-
-/**
- * The k-th smallest of `a` (reordered in place): quickselect, which is linear where sorting
- * every chunk's deltas halved the encoder's speed, falling back to a sort on inputs that
- * would make it quadratic.
- */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  for (let rounds = 0; lo < hi; rounds++) {
-    if (rounds > 64) return a.subarray(lo, hi + 1).sort()[k - lo];
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
-  const n = q.length;
-  let min = 0;
-  for (let i = 0; i < n; i++) if (q[i] < min) min = q[i];
-  const raw = new Float64Array(n);
-  for (let i = 0; i < n; i++) raw[i] = q[i] - min;
-  const delta = new Float64Array(Math.max(0, n - 1));
-  const dod = new Float64Array(Math.max(0, n - 1));
-  for (let i = 1; i < n; i++) {
-    delta[i - 1] = q[i] - q[i - 1];
-    dod[i - 1] = delta[i - 1] - (i > 1 ? delta[i - 2] : 0);
-  }
-  // Each kind: its stream, and a varint before it (the offset of raw values, else the median).
-  const kinds: Array<{ kind: number; xs: Float64Array; count: number; head: number }> = [
-    { kind: RAW, xs: raw, count: n, head: -min },
-  ];
-  for (const [kind, xs] of [[DELTA_MEDIAN, delta], [DOD_MEDIAN, dod]] as const) {
-    const m = fromMedian(xs);
-    if (m) kinds.push({ kind, xs: m.zz, count: n - 1, head: zigzag(m.center) });
-  }
-  let [best, bestBits, bestWidth] = [kinds[0], Infinity, 0];
-  for (const k of kinds) {
-    const chosen = chooseWidth(k.xs, k.count);
-    const bits = chosen.bits + 8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
-    if (bits < bestBits) [best, bestBits, bestWidth] = [k, bits, chosen.width];
-  }
-  w.byte(decimals | best.kind << 4);
-  w.varint(zigzag(base));
-  w.varint(gcd);
-  w.varint(best.head);
-  writeInts(w, best.xs, best.count, bestWidth);
-}
-
-function readScaled(r: BitReader, out: Float64Array): void {
-  const n = out.length;
-  const b = r.byte();
-  const decimals = b & 15;
-  const kind = b >> 4;
-  if (decimals > MAX_DECIMALS || kind > DOD_MEDIAN) {
-    throw new Error(`corrupt chunk: bad value scale ${b}`);
-  }
-  const base = unzigzag(r.varint());
-  const gcd = r.varint();
-  const q = out;
-  if (kind === RAW) {
-    const min = -r.varint();
-    readInts(r, q, n);
-    for (let i = 0; i < n; i++) q[i] += min;
-  } else {
-    const center = kind >= DELTA_MEDIAN ? unzigzag(r.varint()) : 0;
-    const ofDeltas = kind === DOD || kind === DOD_MEDIAN;
-    q[0] = 0;
-    readInts(r, q.subarray(1), n - 1);
-    let delta = 0;
-    for (let i = 1; i < n; i++) {
-      const x = unzigzag(q[i]) + center;
-      delta = ofDeltas ? delta + x : x;
-      q[i] = q[i - 1] + delta;
-    }
-  }
-  const p = POW10[decimals];
-  for (let i = 0; i < n; i++) {
-    const s = base + q[i] * gcd;
-    if (!(Math.abs(s) < MAX_SCALED)) throw new Error("corrupt chunk: scaled value out of range");
-    out[i] = s / p;
   }
 }

@@ -30,7 +30,7 @@ import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
 import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
-import { decodeWal, encodeWal, type WalAccess, WalCursors } from "./wal.ts";
+import { decodeWal, encodeWal, type WalAccess, WalBuffer, WalCursors } from "./wal.ts";
 import type { InstanceView, PersistedView } from "../model/instance.ts";
 
 /** Options for {@link DurableStore.open}. */
@@ -116,6 +116,7 @@ export class DurableStore {
   #stmt: Record<string, StatementSync>;
   /** Remote-write cursors over the WAL (wal.ts); rows they have not passed are kept. */
   #cursors: WalCursors;
+  #walBuffer = new WalBuffer(); // where flushes encode their WAL row (SQLite copies it)
 
   private constructor(db: DatabaseSync, opts: DurableOptions) {
     this.#db = db;
@@ -217,7 +218,7 @@ export class DurableStore {
     }
     if (pending.length === 0 && this.#dirty.size === 0) return;
     this.#tx(() => {
-      if (pending.length > 0) this.#stmt.wal.get(encodeWal(pending, points));
+      if (pending.length > 0) this.#stmt.wal.get(encodeWal(pending, points, this.#walBuffer));
       for (const view of this.#dirty.values()) {
         const r = this.#resume.get(view.id);
         this.#stmt.instance.run(view.id, JSON.stringify(r ? { ...view, ...r } : view));

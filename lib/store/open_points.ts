@@ -88,11 +88,17 @@ export class OpenPoints {
     return [times, values];
   }
 
-  /** Drop the first `n` points; gives memory back when most of the capacity went unused. */
+  /**
+   * Drop the first `n` points (a seal round's). The columns keep their size when those points
+   * took half of it or more: under a steady flood every round does, and new columns after each
+   * round, grown back by doubling, cost the history thread a copy of every point and a page
+   * fault per 4 KiB of fresh memory. When a round took less and what is left is small (a
+   * burst has passed), memory is given back, down to a quarter a round.
+   */
   dropFirst(n: number): void {
     const rest = this.#length - n;
     const cap = this.#times.length;
-    if (rest * 4 < cap && cap > MIN_CAPACITY) {
+    if (n * 2 < cap && rest * 4 < cap && cap > MIN_CAPACITY) {
       const size = Math.max(MIN_CAPACITY, rest * 2, cap >> 2);
       const times = new Float64Array(size);
       const values = new Float64Array(size);

@@ -54,24 +54,31 @@ export function bucketPoints(
   bucketMs: number,
 ): Map<number, { min: number; max: number; sum: number; count: number }> {
   const out = new Map<number, { min: number; max: number; sum: number; count: number }>();
-  // Points come in time order when sealed: most fall in the previous point's bucket.
+  // Points come in time order when sealed: most fall in the previous point's bucket, whose
+  // aggregates are kept in locals and stored back when the bucket changes.
   let lastB = NaN;
-  let last: { min: number; max: number; sum: number; count: number } | undefined;
+  let agg: { min: number; max: number; sum: number; count: number } | undefined;
+  let min = 0, max = 0, sum = 0, count = 0;
   for (let i = 0; i < times.length; i++) {
     const b = Math.floor(times[i] / bucketMs) * bucketMs;
     const v = values[i];
-    const agg = b === lastB ? last : out.get(b);
-    lastB = b;
-    last = agg;
-    if (agg) {
-      if (v < agg.min) agg.min = v;
-      if (v > agg.max) agg.max = v;
-      agg.sum = tidySum(agg.sum + v);
-      agg.count++;
-    } else {
-      out.set(b, last = { min: v, max: v, sum: v, count: 1 });
+    if (b !== lastB) {
+      if (agg) [agg.min, agg.max, agg.sum, agg.count] = [min, max, sum, count];
+      lastB = b;
+      agg = out.get(b);
+      if (!agg) {
+        out.set(b, agg = { min: v, max: v, sum: v, count: 1 });
+        [min, max, sum, count] = [v, v, v, 1];
+        continue;
+      }
+      [min, max, sum, count] = [agg.min, agg.max, agg.sum, agg.count];
     }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum = tidySum(sum + v);
+    count++;
   }
+  if (agg) [agg.min, agg.max, agg.sum, agg.count] = [min, max, sum, count];
   return out;
 }
 

@@ -105,14 +105,26 @@ const SAME_TIMES = 0x80000000;
 const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
 
 /**
+ * Where {@link encodeWal} may write a row, kept from one flush to the next: under a flood a
+ * row is megabytes, and a fresh zero-filled buffer each second cost the history thread a
+ * page fault per 4 KiB. SQLite copies the row when it is bound, so one buffer serves every
+ * flush. Rows over {@link WAL_BUFFER_MAX} bytes get a buffer of their own.
+ */
+export class WalBuffer {
+  bytes = new Uint8Array(0);
+}
+const WAL_BUFFER_MAX = 16 << 20;
+
+/**
  * A WAL row, version 2: 8 header bytes (the version, then 0s), then per series `u32 id,
  * u32 count` (little-endian; the top bit of count set when its times are those of the last
  * entry that stores its own) and `count` float64 times (unless shared), then `count` float64
  * values, little-endian. Every float is 8-aligned, so each column is one copy. An agent frame
  * carries all of an instance's metrics at one time, so `pending` grouped by instance stores
  * one time column per instance: 10 bytes a point for 4 metrics where version 1 took 16.
+ * With `into`, the row is a view of its buffer, valid until the next call with it.
  */
-export function encodeWal(pending: WalSeries[], points: number): Uint8Array {
+export function encodeWal(pending: WalSeries[], points: number, into?: WalBuffer): Uint8Array {
   // First pass: which entries share the times of the last one that stores its own.
   const shares = new Uint8Array(pending.length);
   let owner = -1;
@@ -124,14 +136,21 @@ export function encodeWal(pending: WalSeries[], points: number): Uint8Array {
       size += (pending[k].points.length - pending[k].flushed) * 8;
     }
   }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  let out: Uint8Array;
+  if (into && size <= WAL_BUFFER_MAX) {
+    if (into.bytes.length < size) {
+      into.bytes = new Uint8Array(Math.min(WAL_BUFFER_MAX, Math.ceil(size * 1.25)));
+    }
+    out = into.bytes.subarray(0, size);
+    out.fill(0, 0, 8); // the header's zeros: the rest is written in full below
+  } else out = new Uint8Array(size);
+  const view = new DataView(out.buffer, out.byteOffset, size);
   out[0] = WAL_VERSION;
   let at = 8;
   const column = (xs: ArrayLike<number>, from: number, to: number) => {
     // Two views cost more than a few points' stores (a 1 Hz series' second is one point).
     if (LITTLE_ENDIAN && to - from > 16 && xs instanceof Float64Array) {
-      new Float64Array(out.buffer, at, to - from).set(xs.subarray(from, to));
+      new Float64Array(out.buffer, out.byteOffset + at, to - from).set(xs.subarray(from, to));
       at += (to - from) * 8;
     } else for (let i = from; i < to; i++, at += 8) view.setFloat64(at, xs[i], true);
   };

@@ -87,3 +87,19 @@ Deno.test("a time column shared in a round stays right when its owner's points m
   assert.deepEqual(a.points.map((p) => p[2]), [0, 1, 2, 50, 51, 52, 53]);
   s.close();
 });
+
+Deno.test("a round that took most of the columns keeps them; a small one gives memory back", () => {
+  const p = new OpenPoints();
+  const n = 10_000;
+  p.append(Float64Array.from({ length: n }, (_, i) => i), new Float64Array(n));
+  p.push(n, 1);
+  const cap = p.timeColumn.length; // 2n: grown by doubling
+  p.dropFirst(n); // a flood's round: the next one will need as much
+  assert.equal(p.timeColumn.length, cap);
+  assert.deepEqual([...p.times], [n]);
+  assert.deepEqual([...p.values], [1]);
+  for (let i = 0; i < 100; i++) p.push(n + 1 + i, 2);
+  p.dropFirst(100); // the flood is over: a quarter of it
+  assert.equal(p.timeColumn.length, cap >> 2);
+  assert.deepEqual([...p.times], [n + 100]);
+});

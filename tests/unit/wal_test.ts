@@ -1,6 +1,6 @@
 /** WAL rows (lib/store/wal.ts): what a flush writes reads back point for point, old rows too. */
 import assert from "node:assert/strict";
-import { decodeWal, encodeWal, type WalSeries } from "../../lib/store/wal.ts";
+import { decodeWal, encodeWal, WalBuffer, type WalSeries } from "../../lib/store/wal.ts";
 import { OpenPoints } from "../../lib/store/open_points.ts";
 
 function series(id: number, points: Array<[number, number]>, flushed = 0): WalSeries {
@@ -95,4 +95,22 @@ Deno.test("a truncated or unknown WAL row is refused, not misread", () => {
   new DataView(odd.buffer).setUint32(8 + 8 + 4 * 8, 2, true); // entry 2's id word, then count
   new DataView(odd.buffer).setUint32(8 + 8 + 4 * 8 + 4, 0x80000001, true);
   assert.throws(() => decodeWal(odd, () => {}), /corrupt WAL row/);
+});
+
+Deno.test("rows encoded into a kept buffer are the rows encoded alone, a big one then a small one", () => {
+  const into = new WalBuffer();
+  const big = Array.from({ length: 300 }, (_, i) => [T0 + i * 10, i * 0.5] as [number, number]);
+  const rows = [
+    [series(1, big), series(2, big.map(([t], i) => [t, -i]))],
+    [series(3, [[T0, 1], [T0 + 1, 2]])],
+    [series(4, big.slice(0, 40), 7), series(5, big.slice(0, 40).map(([t]) => [t + 1, 3]), 7)],
+  ];
+  for (const pending of rows) {
+    const points = pending.reduce((n, s) => n + s.points.length - s.flushed, 0);
+    const alone = encodeWal(pending, points);
+    const kept = encodeWal(pending, points, into);
+    assert.deepEqual(kept, alone);
+    assert.equal(kept.buffer, into.bytes.buffer, "written into the kept buffer");
+    assert.deepEqual(decoded(kept), decoded(alone));
+  }
 });
