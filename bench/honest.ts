@@ -80,11 +80,12 @@ export async function runHonest(say: (s: string) => void): Promise<HonestResults
     // The done-poll at 50 ms, not 10: each is an HTTP request made and served in the measured
     // process (about 5 % of the collector's CPU per sample at 10 ms), which the raw peers,
     // reading a counter, do not pay. It adds at most 50 ms to a run's wall time.
-    // Each collector run first takes a quarter of a run's frames, untimed, to durable: a
-    // collector runs for days, so the timed run meets a compiled history Worker, existing
-    // instances and series, and the seal work of points taken before it, as users' does.
+    // Each collector run first takes as many frames again, untimed, to durable: a collector
+    // runs for days, so the timed run meets a compiled history Worker that has sealed before
+    // (a seal round starts at 1 M open points: 2,500 batch frames), existing instances and
+    // series, and the seal work of points taken before it, as users' does.
     const col = (n: number) =>
-      runCollector(options(form, n, { history: true, pollMs: 50, warmupFrames: n / 4 }));
+      runCollector(options(form, n, { history: true, pollMs: 50, warmupFrames: n }));
     // Warm-up (discarded): the JIT, the sockets.
     await raw(FRAMES[form] / 2, true);
     const rows = {
