@@ -89,3 +89,22 @@ Deno.test("history thread: backpressure and loss count a frame's points, not its
     assert.deepEqual(await values(h, "cpu"), Array.from({ length: 140 }, (_, i) => i * 10));
   });
 });
+
+Deno.test("history thread: an eighth of the bound buffered is handed over at once, not at the tick", async () => {
+  await withThread(240, async (h) => {
+    h.appendFrame("svc/a", KEYS, frame(0, 5)); // 15 points: under an eighth (30)
+    assert.equal(h.backpressure(), null);
+    h.appendFrame("svc/a", KEYS, frame(5, 5)); // 30 points buffered
+    assert.equal(h.backpressure(), null, "far under the bound: read on");
+    // No tick runs here: only the early hand-over lets the thread take the points.
+    const deadline = Date.now() + 10_000;
+    while (h.pending > 0) {
+      assert.ok(Date.now() < deadline, `still ${h.pending} points pending without a tick`);
+      await new Promise((r) => setTimeout(r, 5)); // the thread's "done" arrives as a message
+    }
+    assert.equal(h.durable, 0, "taken, not yet flushed: durable waits for the tick");
+    await h.tick();
+    assert.equal(h.durable, 30);
+    assert.deepEqual(await values(h, "cpu"), Array.from({ length: 10 }, (_, i) => i * 10));
+  });
+});
