@@ -1,6 +1,7 @@
 /**
  * zeroapm's store beside its peers, on the same generated data, in the same run (issue 14,
- * targets 4 and 5; `deno run -A bench/peers.ts` prints JSON, `deno task bench` renders it):
+ * targets 4 and 5; `deno task bench` runs it; `deno run -A bench/peers.ts` alone prints its part
+ * of docs/benchmarks.md and rewrites that part in place, between the PEERS_BEGIN/END markers):
  *
  * - disk: 50 instances x 6 metrics x 1 s x 6 h (6 480 000 samples), generated once in memory
  *   and written into zeroapm's store (ticked every simulated second, then closed), imported
