@@ -7,13 +7,15 @@ import type {
   LiveFrame,
   SamplesFrame,
 } from "../../lib/live/messages.ts";
+import { decodeMessage } from "../../lib/live/wire.ts";
+import { jsonForm } from "../support/live.ts";
 
 class FakeSocket implements LiveSocket {
   readyState = 1;
   bufferedAmount = 0;
-  sent: string[] = [];
+  sent: Array<string | Uint8Array> = [];
   closed: { code?: number; reason?: string } | null = null;
-  send(data: string): void {
+  send(data: string | Uint8Array): void {
     this.sent.push(data);
   }
   close(code?: number, reason?: string): void {
@@ -23,8 +25,13 @@ class FakeSocket implements LiveSocket {
   closeCode(): number | undefined {
     return this.closed?.code;
   }
+  /** One frame per message; a binary turn (wire.ts) in JSON form, as a batch if it holds more. */
   frames(): LiveFrame[] {
-    return this.sent.map((s) => JSON.parse(s));
+    return this.sent.map((s) => {
+      if (typeof s === "string") return JSON.parse(s);
+      const frames = (decodeMessage(s) as LiveFrame[]).map(jsonForm);
+      return frames.length === 1 ? frames[0] : { type: "batch", frames };
+    });
   }
   types(): string[] {
     return this.frames().map((f) => f.type);
@@ -80,7 +87,7 @@ Deno.test("hub publish serialises once and reaches every open client", () => {
   assert.equal(calls, 1);
   for (const s of socks) {
     assert.equal(s.sent.length, 2);
-    assert.deepEqual(JSON.parse(s.sent[1]), frame);
+    assert.deepEqual(JSON.parse(s.sent[1] as string), frame);
     assert.equal(s.sent[1], socks[0].sent[1], "the very same string");
   }
 });
