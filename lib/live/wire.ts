@@ -24,7 +24,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** True on a little-endian host (all Deno and browser platforms); Float64Array is host order. */
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Reused for the header's UTF-8 before the message's size is known. */
-let scratch = new Uint8Array(4096);
+const scratch = new Uint8Array(64 * 1024);
 
 /**
  * The message for a turn's frames, in order: serialised frames (strings) and samples frames
@@ -52,13 +52,17 @@ export function encodeTurn(held: ReadonlyArray<string | SamplesColumns>): string
   }
   if (!binary) return held.length === 1 ? header : `{"type":"batch","frames":[${header}]}`;
   header = `{"type":"batch","frames":[${header}]}`;
-  if (scratch.length < header.length * 3) scratch = new Uint8Array(header.length * 3);
-  const { written } = encoder.encodeInto(header, scratch);
+  // The header's UTF-8 (at most 3 bytes a UTF-16 unit): in the reused buffer, or for a rare
+  // big turn (a once-a-second round over many instances) in its own, not kept.
+  const utf8 = header.length * 3 <= scratch.length
+    ? scratch.subarray(0, encoder.encodeInto(header, scratch).written)
+    : encoder.encode(header);
+  const written = utf8.length;
   // Spaces after the JSON (still valid JSON) bring the floats to an offset divisible by 8.
   const start = (PREFIX + written + 7) & ~7;
   const out = new Uint8Array(start + floats * 8);
   new DataView(out.buffer).setUint32(0, start - PREFIX, true);
-  out.set(scratch.subarray(0, written), PREFIX);
+  out.set(utf8, PREFIX);
   out.fill(SPACE, PREFIX + written, start);
   const f64 = new Float64Array(out.buffer, start, floats);
   let at = 0;

@@ -155,3 +155,15 @@ Deno.test("metric names and ids are text from the header: __proto__ is just a ke
   assert.equal(s.v["__proto__"][0], 7);
   assert.equal(s.v["constructor"][0], 8);
 });
+
+Deno.test("a turn whose header is bigger than the reused buffer still encodes whole", () => {
+  const big = JSON.stringify({
+    type: "services",
+    now: 1,
+    services: [{ service: "ü".repeat(30_000) }],
+  });
+  const msg = binary([big, cols("svc/é", 2, [[1, { a: 7 }]])]);
+  const [services, s] = decodeMessage(received(msg)) as LiveFrame[];
+  assert.deepEqual(services, JSON.parse(big));
+  assert.deepEqual(jsonForm(s), { type: "samples", now: 2, id: "svc/é", t: [1], v: { a: [7] } });
+});
