@@ -12,8 +12,9 @@
  * @module
  */
 import { readLines } from "./procs.ts";
-import type { BatchFrame, LiveFrame } from "../lib/live/messages.ts";
+import type { SamplesFrame } from "../lib/live/messages.ts";
 import { samplesPoints } from "../lib/live/samples.ts";
+import { decodeMessage } from "../lib/live/wire.ts";
 
 /** What the parent asks. */
 export interface WsClientConfig {
@@ -35,21 +36,22 @@ const METRIC = "bench.sent_ms";
 async function main() {
   const cfg = JSON.parse(Deno.args[0]) as WsClientConfig;
   const ws = new WebSocket(`${cfg.httpUrl.replace(/^http/, "ws")}/ws`);
+  ws.binaryType = "arraybuffer"; // turns with samples are binary (lib/live/wire.ts)
   const res: WsClientResult = { frames: 0, bytes: 0, endToEnd: [], toCollector: [] };
   let hello!: () => void;
   const gotHello = new Promise<void>((r) => hello = r);
   ws.onmessage = (e) => {
     const at = Date.now();
-    const data = e.data as string;
+    const data = e.data as string | ArrayBuffer;
     if (res.frames++ === 0) return hello();
-    res.bytes += data.length;
+    // Text: characters (JSON frames are ASCII but for names); binary: bytes.
+    res.bytes += typeof data === "string" ? data.length : data.byteLength;
     if (cfg.mode !== "latency") return;
-    // Only frames of the timed instance are parsed: a page that keeps up, not a slow reader.
-    if (!data.includes(METRIC)) return;
-    const m = JSON.parse(data) as LiveFrame | BatchFrame;
-    for (const f of m.type === "batch" ? m.frames : [m]) {
-      if (f.type !== "samples") continue;
-      for (const [t, sent] of samplesPoints(f)[METRIC] ?? []) {
+    // Only samples are parsed (they come binary): a page that keeps up, not a slow reader.
+    if (typeof data === "string") return;
+    for (const f of decodeMessage(data) ?? []) {
+      if ((f as SamplesFrame).type !== "samples") continue;
+      for (const [t, sent] of samplesPoints(f as SamplesFrame)[METRIC] ?? []) {
         res.endToEnd.push(at - sent);
         res.toCollector.push(t - sent);
       }

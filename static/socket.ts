@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /**
- * The live connection to the collector's `/ws`: parses frames, reconnects by itself with
+ * The live connection to the collector's `/ws`: decodes messages (JSON text, or a binary turn
+ * with samples columns: lib/live/wire.ts) into frames, reconnects by itself with
  * capped exponential back-off plus jitter, and reports its state so the page can show it
  * (connecting → live → reconnecting → live ...). The state is "live" only once the
  * collector's `hello` has arrived, i.e. the charts are whole.
@@ -9,6 +10,7 @@
  */
 import type { LiveFrame } from "../lib/live/messages.ts";
 import { createBackoff } from "../lib/backoff.ts";
+import { decodeMessage } from "../lib/live/wire.ts";
 
 /** Connection state as shown in the header. */
 export type ConnectionState = "connecting" | "live" | "reconnecting";
@@ -86,20 +88,12 @@ export function connectLive(opts: LiveOptions): LiveConnection {
       return;
     }
     socket = ws;
+    // Binary turns are read as views into the message's ArrayBuffer (no Blob round trip).
+    ws.binaryType = "arraybuffer";
     ws.onmessage = (ev) => {
-      if (typeof ev.data !== "string") return;
-      let frame: unknown;
-      try {
-        frame = JSON.parse(ev.data);
-      } catch {
-        return; // one bad frame never stops the page
-      }
-      // Frames ingest published together come as one `batch` message (lib/live/hub.ts).
-      const batch = (frame as { type?: unknown; frames?: unknown } | null)?.type === "batch"
-        ? (frame as { frames?: unknown }).frames
-        : null;
-      if (Array.isArray(batch)) batch.forEach(deliver);
-      else deliver(frame);
+      // Frames ingest published together come as one `batch` message (lib/live/hub.ts); a
+      // message that does not decode is skipped whole: one bad message never stops the page.
+      decodeMessage(ev.data)?.forEach(deliver);
     };
     const deliver = (frame: unknown) => {
       if (!frame || typeof frame !== "object") return;

@@ -14,18 +14,21 @@
  *   1 MiB of them), so 500 pages connecting at once build one snapshot, not 500.
  *
  * Ingest's frames go out once per turn of the event loop, together ({@link Hub.publishSoon});
- * an instance's samples of that turn go as one samples frame ({@link Hub.samplesSoon}).
+ * an instance's samples of that turn go as one samples frame ({@link Hub.samplesSoon}). A turn
+ * with samples frames goes as one binary message (wire.ts), others as JSON text; bounds count
+ * a binary message's bytes as a text's characters.
  *
  * @module
  */
 import type { HelloFrame, LiveFrame } from "./messages.ts";
 import { SamplesColumns } from "./samples.ts";
+import { encodeTurn } from "./wire.ts";
 
 /** The part of a WebSocket the hub uses (a real `WebSocket`, or a fake in tests). */
 export interface LiveSocket {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -66,11 +69,14 @@ interface Client {
   helloBytes: number;
 }
 
+/** One message as sent: JSON text, or a binary turn (wire.ts). */
+type Message = string | Uint8Array;
+
 /** A serialised hello and the frames published since it was built. */
 interface CachedHello {
   data: string;
   builtAt: number;
-  since: string[];
+  since: Message[];
   sinceBytes: number;
 }
 
@@ -87,7 +93,7 @@ export class Hub {
   #cache = new Map<string, CachedHello>();
   /**
    * Frames held until the next turn, in order: JSON text (publishSoon), or a samples frame
-   * still open to more samples (samplesSoon), serialised when the turn's frames go out.
+   * still open to more samples (samplesSoon), encoded when the turn's frames go out.
    */
   #soon: Array<string | SamplesColumns> = [];
   /** Instance id -> its samples frame in #soon that later samples of this turn join. */
@@ -231,17 +237,17 @@ export class Hub {
     this.#soon = [];
     this.#open.clear();
     if (this.#clients.size === 0) return;
-    const texts = held.map((f) => typeof f === "string" ? f : JSON.stringify(f));
-    this.#send(texts.length === 1 ? texts[0] : `{"type":"batch","frames":[${texts.join(",")}]}`);
+    this.#send(encodeTurn(held));
   }
 
-  /** Fan one serialised frame (or batch) out to the clients, within the bounds. */
-  #send(data: string): void {
+  /** Fan one serialised frame (or batch, or binary turn) out to the clients, within bounds. */
+  #send(data: Message): void {
+    const size = sizeOf(data);
     for (const [key, c] of this.#cache) {
-      if (c.sinceBytes + data.length > MAX_REPLAY_BYTES) this.#cache.delete(key);
+      if (c.sinceBytes + size > MAX_REPLAY_BYTES) this.#cache.delete(key);
       else {
         c.since.push(data);
-        c.sinceBytes += data.length;
+        c.sinceBytes += size;
       }
     }
     const now = this.opts.now();
@@ -262,7 +268,7 @@ export class Hub {
         continue;
       }
       if (buffered <= max) c.helloBytes = 0; // the last hello went out
-      if (buffered > max + c.helloBytes || total + data.length > maxTotal) {
+      if (buffered > max + c.helloBytes || total + size > maxTotal) {
         this.#drop(c, now);
         continue;
       }
@@ -271,7 +277,7 @@ export class Hub {
         continue;
       }
       c.socket.send(data);
-      total += data.length;
+      total += size;
     }
     this.#total = total;
   }
@@ -360,4 +366,9 @@ export class Hub {
     this.#cache.set(c.key, built);
     return built;
   }
+}
+
+/** A message's size for the bounds: a text's length, a binary message's bytes. */
+function sizeOf(data: Message): number {
+  return typeof data === "string" ? data.length : data.byteLength;
 }

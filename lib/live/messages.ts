@@ -67,8 +67,9 @@ export interface HelloFrame {
 /**
  * New samples from one instance: all it sent in one turn of the collector's event loop, in
  * columns (lib/live/samples.ts builds and reads them). Sample `j` was taken at `t[j]`, and
- * `v[metric][j]` is its value of `metric`, or null when that sample lacks it. Every column is
- * as long as `t`.
+ * `v[metric][j]` is its value of `metric`, or a gap when that sample lacks it. The hub sends
+ * it in the binary form (lib/live/wire.ts, docs/api.md), which reads back as Float64Arrays
+ * with NaN gaps; its JSON form has arrays with null gaps. Every column is as long as `t`.
  */
 export interface SamplesFrame {
   type: "samples";
@@ -76,9 +77,9 @@ export interface SamplesFrame {
   now: number;
   id: string;
   /** Collector time of each sample, ms (in arrival order; not necessarily ascending). */
-  t: number[];
-  /** Metric -> one value per sample in `t` (null: that sample lacks the metric). */
-  v: Record<string, Array<number | null>>;
+  t: ArrayLike<number>;
+  /** Metric -> one value per sample in `t` (NaN or null: that sample lacks the metric). */
+  v: Record<string, ArrayLike<number | null>>;
 }
 
 /** An instance appeared or changed (status, colour, pid, loss). */
@@ -123,7 +124,8 @@ export interface IngestFrame {
 
 /**
  * Frames ingest published in one turn of the collector's event loop, in order, as one
- * WebSocket message (lib/live/hub.ts `publishSoon`): a reader takes them one by one.
+ * WebSocket message (lib/live/hub.ts `publishSoon`): a reader takes them one by one. With
+ * samples frames in it, it is the header of a binary message (lib/live/wire.ts).
  */
 export interface BatchFrame {
   type: "batch";

@@ -14,6 +14,8 @@ import { CollectorStats, REFUSAL_REASONS } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import { samplesPoints } from "../../lib/live/samples.ts";
+import { decodeMessage } from "../../lib/live/wire.ts";
+import type { LiveFrame } from "../../lib/live/messages.ts";
 import { decode, encode, type Identity, REJECT_REASONS } from "../../lib/protocol.ts";
 import { hostileFrames, hostileQueries } from "../support/fuzz.ts";
 import { DurableStore } from "../../lib/store/durable.ts";
@@ -31,9 +33,8 @@ class RecordingSocket implements LiveSocket {
   bufferedAmount = 0;
   goodPoints: Array<[number, number]> = [];
   constructor(private readonly goodId: string) {}
-  send(data: string): void {
-    const m = JSON.parse(data);
-    for (const f of m.type === "batch" ? m.frames : [m]) {
+  send(data: string | Uint8Array): void {
+    for (const f of decodeMessage(data) as LiveFrame[]) {
       if (f.type === "samples" && f.id === this.goodId) {
         this.goodPoints.push(...samplesPoints(f)["good.v"]);
       }

@@ -6,6 +6,7 @@
  */
 import type { LiveFrame } from "../../lib/live/messages.ts";
 import { samplesPoints } from "../../lib/live/samples.ts";
+import { decodeMessage } from "../../lib/live/wire.ts";
 
 /** What a truthy check returns. */
 export type Truthy<T> = Exclude<T, false | null | undefined | 0 | "">;
@@ -37,9 +38,11 @@ export class LiveClient {
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
+    ws.binaryType = "arraybuffer"; // turns with samples are binary (lib/live/wire.ts)
     ws.onmessage = (e) => {
-      const f = JSON.parse(e.data as string);
-      this.frames.push(...(f.type === "batch" ? f.frames : [f])); // hub.ts publishSoon
+      const frames = decodeMessage(e.data); // a batch one frame at a time (hub.ts publishSoon)
+      if (frames === null) throw new Error("a /ws message that does not decode");
+      this.frames.push(...frames as LiveFrame[]);
       for (const w of this.#waiters) w();
     };
     this.closed = new Promise((r) => ws.addEventListener("close", () => r()));
@@ -87,6 +90,19 @@ export class LiveClient {
     this.#ws.close();
     await this.closed;
   }
+}
+
+/**
+ * A decoded frame in its JSON form, for comparing with literals: a samples frame's Float64Array
+ * columns (wire.ts) become arrays, NaN gaps null; other frames are returned as they are.
+ */
+export function jsonForm(frame: LiveFrame): LiveFrame {
+  if (frame.type !== "samples") return frame;
+  const col = (c: ArrayLike<number | null>) =>
+    Array.from(c, (x) => x === null || Number.isNaN(x) ? null : x);
+  const v: Record<string, Array<number | null>> = {};
+  for (const k in frame.v) v[k] = col(frame.v[k]);
+  return { ...frame, t: Array.from(frame.t), v };
 }
 
 /** Points per instance id seen in `samples` frames, for one metric. */

@@ -7,13 +7,15 @@ import type {
   LiveFrame,
   SamplesFrame,
 } from "../../lib/live/messages.ts";
+import { decodeMessage } from "../../lib/live/wire.ts";
+import { jsonForm } from "../support/live.ts";
 
 class FakeSocket implements LiveSocket {
   readyState = 1;
   bufferedAmount = 0;
-  sent: string[] = [];
+  sent: Array<string | Uint8Array> = [];
   closed: { code?: number; reason?: string } | null = null;
-  send(data: string): void {
+  send(data: string | Uint8Array): void {
     this.sent.push(data);
   }
   close(code?: number, reason?: string): void {
@@ -23,8 +25,13 @@ class FakeSocket implements LiveSocket {
   closeCode(): number | undefined {
     return this.closed?.code;
   }
+  /** One frame per message; a binary turn (wire.ts) in JSON form, as a batch if it holds more. */
   frames(): LiveFrame[] {
-    return this.sent.map((s) => JSON.parse(s));
+    return this.sent.map((s) => {
+      if (typeof s === "string") return JSON.parse(s);
+      const frames = (decodeMessage(s) as LiveFrame[]).map(jsonForm);
+      return frames.length === 1 ? frames[0] : { type: "batch", frames };
+    });
   }
   types(): string[] {
     return this.frames().map((f) => f.type);
@@ -80,7 +87,7 @@ Deno.test("hub publish serialises once and reaches every open client", () => {
   assert.equal(calls, 1);
   for (const s of socks) {
     assert.equal(s.sent.length, 2);
-    assert.deepEqual(JSON.parse(s.sent[1]), frame);
+    assert.deepEqual(JSON.parse(s.sent[1] as string), frame);
     assert.equal(s.sent[1], socks[0].sent[1], "the very same string");
   }
 });
@@ -412,6 +419,7 @@ Deno.test("samplesSoon gives one samples frame per instance per turn, placed whe
   x3.set("m", 3);
   assert.equal(turns.length, 1, "one send for the turn");
   turns[0]();
+  assert.ok(a.sent[1] instanceof Uint8Array, "a turn with samples goes binary (wire.ts)");
   const batch = a.frames()[1] as unknown as { type: string; frames: LiveFrame[] };
   assert.equal(batch.type, "batch");
   assert.deepEqual(batch.frames, [
@@ -453,4 +461,35 @@ Deno.test("samplesSoon builds nothing with no client, and a late client's replay
     t: [2, 3],
     v: { m: [1, 2] },
   });
+});
+
+Deno.test("a binary turn counts its bytes against the bounds and in a shared hello's replay", () => {
+  const turns: Array<() => void> = [];
+  const { hub, advance } = setup({ nextTurn: (fn) => turns.push(fn), maxTotalBytes: 1000 });
+  const a = new FakeSocket();
+  hub.add(a, null);
+  // 10 samples of 2 metrics: 240 bytes of floats and a header; it fits.
+  const small = hub.samplesSoon("svc/x", 1)!;
+  for (let i = 0; i < 10; i++) {
+    small.add(i);
+    small.set("m", i);
+    small.set("n", i);
+  }
+  turns[0]();
+  assert.equal(a.sent.length, 2);
+  assert.ok(a.sent[1] instanceof Uint8Array && a.sent[1].byteLength > 240);
+  // A late client gets the turn's message again after the cached hello.
+  advance(10);
+  const late = new FakeSocket();
+  hub.add(late, null);
+  assert.equal(late.sent[1], a.sent[1], "the same bytes, not encoded again");
+  // 100 samples: over 1000 bytes in all, so dropped for both and counted.
+  const big = hub.samplesSoon("svc/x", 2)!;
+  for (let i = 0; i < 100; i++) {
+    big.add(i);
+    big.set("m", i);
+  }
+  turns[1]();
+  assert.equal(hub.dropped, 2);
+  assert.deepEqual([a.sent.length, late.sent.length], [2, 2]);
 });

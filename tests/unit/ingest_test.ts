@@ -7,6 +7,8 @@ import { RecentStore } from "../../lib/store/recent.ts";
 import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
 import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/messages.ts";
 import { SamplesColumns, samplesPoints } from "../../lib/live/samples.ts";
+import { decodeMessage } from "../../lib/live/wire.ts";
+import { jsonForm } from "../support/live.ts";
 import { decode, encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
 import { eachSeries, HistoryBatch } from "../../lib/collector/history_batch.ts";
 
@@ -15,8 +17,8 @@ const T0 = 1_700_000_000_000;
 class FakeSocket implements LiveSocket {
   readyState = 1;
   bufferedAmount = 0;
-  sent: string[] = [];
-  send(data: string): void {
+  sent: Array<string | Uint8Array> = [];
+  send(data: string | Uint8Array): void {
     this.sent.push(data);
   }
   close(): void {
@@ -69,10 +71,7 @@ function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = 
   });
   /** Frames sent since the hello (the frames of a batch one by one). */
   const published = (): LiveFrame[] =>
-    socket.sent.slice(1).flatMap((s) => {
-      const f = JSON.parse(s);
-      return f.type === "batch" ? f.frames : [f];
-    });
+    socket.sent.slice(1).flatMap((s) => (decodeMessage(s) as LiveFrame[]).map(jsonForm));
   return {
     ingest,
     inTurn,
@@ -345,8 +344,10 @@ Deno.test("ingest builds no live samples while no page is connected, and does on
   ingest(frame(1, T0 + 1000, { "cpu.percent": 13 }));
   assert.ok(built[1] instanceof SamplesColumns);
   await new Promise<void>((r) => queueMicrotask(r)); // the hub's turn ends
-  const last = JSON.parse(socket.sent.at(-1)!) as SamplesFrame;
-  assert.deepEqual([last.t, last.v], [[T0 + 1000], { "cpu.percent": [13] }]);
+  const last = decodeMessage(socket.sent.at(-1)!)![0] as SamplesFrame;
+  assert.deepEqual([Array.from(last.t), { ...last.v }], [[T0 + 1000], {
+    "cpu.percent": new Float64Array([13]),
+  }]);
 });
 
 Deno.test("a frame whose samples share their keys is stored as the same frame without the hint is", () => {
