@@ -144,8 +144,6 @@ export class HistoryThread implements HistorySink {
   #worker: Worker;
   #now: () => number;
   #max: number;
-  /** An eighth of `#max`: buffered points handed over without waiting for the tick. */
-  #early: number;
   /** Points appended and not yet handed over. */
   #batch = new HistoryBatch();
   #touched = new Map<string, [InstanceView, number | null, number | null]>();
@@ -175,7 +173,6 @@ export class HistoryThread implements HistorySink {
     this.#worker = worker;
     this.#now = opts.now;
     this.#max = opts.maxPendingPoints ?? 1_000_000;
-    this.#early = this.#max / 8;
     this.#log = opts.log ?? ((line) => console.error(line));
     this.retention = opened.retention;
     this.restored = opened.instances;
@@ -273,8 +270,7 @@ export class HistoryThread implements HistorySink {
 
   /** Remember an instance's latest view; persisted with its points (see durable.ts). */
   touch(view: InstanceView, lastSeq: number | null = null, agentStart: number | null = null): void {
-    // Called once per message: an instance's entry is written over in place (postMessage has
-    // copied the last hand-over's), not a new array each time.
+    // Once per message: the entry is written over in place (postMessage copied the last one's).
     const e = this.#touched.get(view.id);
     if (e === undefined) this.#touched.set(view.id, [view, lastSeq, agentStart]);
     else {
@@ -296,7 +292,7 @@ export class HistoryThread implements HistorySink {
     // points reached the bound before the tick took them, and the receive loop then waited for
     // the thread's whole tick (flush and a seal step): 60-130 ms of latency for every instance
     // (bench/honest.ts, latency while busy). The thread now takes points as they come.
-    if (this.#batch.points >= this.#early) this.#post(false);
+    if (this.#batch.points >= this.#max / 8) this.#post(false);
     if (this.pending < this.#max) return null;
     if (this.#batch.points > 0) this.#post(false);
     return this.#held ??= new Promise<void>((r) => this.#release = r);
