@@ -270,7 +270,14 @@ export class HistoryThread implements HistorySink {
 
   /** Remember an instance's latest view; persisted with its points (see durable.ts). */
   touch(view: InstanceView, lastSeq: number | null = null, agentStart: number | null = null): void {
-    this.#touched.set(view.id, [view, lastSeq, agentStart]);
+    // Once per message: the entry is written over in place (postMessage copied the last one's).
+    const e = this.#touched.get(view.id);
+    if (e === undefined) this.#touched.set(view.id, [view, lastSeq, agentStart]);
+    else {
+      e[0] = view;
+      e[1] = lastSeq;
+      e[2] = agentStart;
+    }
   }
 
   /**

@@ -51,6 +51,31 @@ export class BitWriter {
     }
   }
 
+  /**
+   * Write the low `width` (1..24) bits of each of `xs[0, n)` (as uint32s): {@link bits} in one
+   * loop with its state in locals, for the bulk of every chunk.
+   */
+  bitsFrom(xs: ArrayLike<number>, n: number, width: number): void {
+    this.#need(Math.ceil(n * width / 8) + 1);
+    const buf = this.buf;
+    const mask = (1 << width) - 1;
+    let pos = this.pos;
+    let have = this.#bit;
+    let acc = buf[pos]; // the bits already in the current byte; those above are 0
+    for (let i = 0; i < n; i++) {
+      acc |= ((xs[i] >>> 0) & mask) << have;
+      have += width;
+      while (have >= 8) {
+        buf[pos++] = acc & 255;
+        acc >>>= 8;
+        have -= 8;
+      }
+    }
+    buf[pos] = acc;
+    this.pos = pos;
+    this.#bit = have;
+  }
+
   /** Write the low `n` (0..53) bits of a non-negative integer below 2^53. */
   bitsWide(v: number, n: number): void {
     if (n <= 32) this.bits(v >>> 0, n);
@@ -227,8 +252,13 @@ function varintBits(extraBits: number): number {
   return 8 * Math.max(1, Math.ceil(extraBits / 7));
 }
 
-/** chooseWidth's histogram, reused: the call is synchronous and allocation dominated it. */
-const HIST = new Uint32Array(54);
+/**
+ * chooseWidth's histograms, reused: the call is synchronous and allocation dominated it. Four
+ * of them, taken in turn: most values of a column have the same bit length, and counting
+ * them all in one cell chained every increment on the last one's store (a third of the
+ * encoder's time); four cells in turn let four increments run at once.
+ */
+const HIST = new Uint32Array(4 * 64);
 
 /**
  * The packing width for `xs[0, n)` with the smallest estimated size, and that size in bits.
@@ -237,11 +267,24 @@ const HIST = new Uint32Array(54);
 export function chooseWidth(xs: ArrayLike<number>, n: number): { width: number; bits: number } {
   const hist = HIST.fill(0);
   let top = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const b0 = bitLength(xs[i]);
+    const b1 = bitLength(xs[i + 1]);
+    const b2 = bitLength(xs[i + 2]);
+    const b3 = bitLength(xs[i + 3]);
+    hist[b0]++;
+    hist[64 + b1]++;
+    hist[128 + b2]++;
+    hist[192 + b3]++;
+    top = Math.max(top, b0, b1, b2, b3);
+  }
+  for (; i < n; i++) {
     const b = bitLength(xs[i]);
     hist[b]++;
     if (b > top) top = b;
   }
+  for (let b = 0; b <= top; b++) hist[b] += hist[64 + b] + hist[128 + b] + hist[192 + b];
   let width = 0;
   let best = Infinity;
   // Widths above the widest value only add n bits each and can never win: stop at `top`.
@@ -274,7 +317,8 @@ export function writeInts(
   w.byte(width);
   w.varint(exceptions);
   if (width > 0) {
-    if (width < 32) {
+    if (width <= 24) w.bitsFrom(xs, n, width);
+    else if (width < 32) {
       const mask = limit - 1;
       for (let i = 0; i < n; i++) w.bits((xs[i] >>> 0) & mask, width);
     } else {

@@ -82,17 +82,85 @@ export function bucketPoints(
   return out;
 }
 
-/** {@link bucketPoints} for one tier, grouped by the row (`tier.rowMs` span) each bucket is in. */
+type Agg = { min: number; max: number; sum: number; count: number };
+
+/**
+ * {@link bucketPoints} for two widths in one pass, each the same as its own call. A sum waits
+ * on its last rounding (tidySum: a multiply, a round and a divide per point): one pass over
+ * both tiers lets the two sums' waits overlap, where two passes waited for each in turn.
+ */
+export function bucketPointsPair(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  msA: number,
+  msB: number,
+): [Map<number, Agg>, Map<number, Agg>] {
+  const outA = new Map<number, Agg>();
+  const outB = new Map<number, Agg>();
+  let lastA = NaN, lastB = NaN;
+  let aggA: Agg | undefined, aggB: Agg | undefined;
+  let minA = 0, maxA = 0, sumA = 0, countA = 0;
+  let minB = 0, maxB = 0, sumB = 0, countB = 0;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i];
+    const v = values[i];
+    const a = Math.floor(t / msA) * msA;
+    const b = Math.floor(t / msB) * msB;
+    let addA = true;
+    if (a !== lastA) {
+      if (aggA) [aggA.min, aggA.max, aggA.sum, aggA.count] = [minA, maxA, sumA, countA];
+      lastA = a;
+      aggA = outA.get(a);
+      if (!aggA) {
+        outA.set(a, aggA = { min: v, max: v, sum: v, count: 1 });
+        [minA, maxA, sumA, countA] = [v, v, v, 1];
+        addA = false;
+      } else [minA, maxA, sumA, countA] = [aggA.min, aggA.max, aggA.sum, aggA.count];
+    }
+    let addB = true;
+    if (b !== lastB) {
+      if (aggB) [aggB.min, aggB.max, aggB.sum, aggB.count] = [minB, maxB, sumB, countB];
+      lastB = b;
+      aggB = outB.get(b);
+      if (!aggB) {
+        outB.set(b, aggB = { min: v, max: v, sum: v, count: 1 });
+        [minB, maxB, sumB, countB] = [v, v, v, 1];
+        addB = false;
+      } else [minB, maxB, sumB, countB] = [aggB.min, aggB.max, aggB.sum, aggB.count];
+    }
+    if (addA) {
+      if (v < minA) minA = v;
+      if (v > maxA) maxA = v;
+      sumA = tidySum(sumA + v);
+      countA++;
+    }
+    if (addB) {
+      if (v < minB) minB = v;
+      if (v > maxB) maxB = v;
+      sumB = tidySum(sumB + v);
+      countB++;
+    }
+  }
+  if (aggA) [aggA.min, aggA.max, aggA.sum, aggA.count] = [minA, maxA, sumA, countA];
+  if (aggB) [aggB.min, aggB.max, aggB.sum, aggB.count] = [minB, maxB, sumB, countB];
+  return [outA, outB];
+}
+
+/**
+ * {@link bucketPoints} for one tier, grouped by the row (`tier.rowMs` span) each bucket is in;
+ * `buckets` when the caller has them already (bucketPointsPair).
+ */
 export function bucketsByRow(
   times: ArrayLike<number>,
   values: ArrayLike<number>,
   tier: Tier,
+  buckets: Map<number, Agg> = bucketPoints(times, values, tier.bucketMs),
 ): Map<number, Map<number, { min: number; max: number; sum: number; count: number }>> {
   const byRow = new Map<
     number,
     Map<number, { min: number; max: number; sum: number; count: number }>
   >();
-  for (const [start, agg] of bucketPoints(times, values, tier.bucketMs)) {
+  for (const [start, agg] of buckets) {
     const rowStart = Math.floor(start / tier.rowMs) * tier.rowMs;
     let m = byRow.get(rowStart);
     if (!m) byRow.set(rowStart, m = new Map());
@@ -111,8 +179,12 @@ export function foldIntoRows(
   get: (tier: number, rowStart: number) => Uint8Array | undefined,
   put: (tier: number, rowStart: number, data: Uint8Array) => void,
 ): void {
-  for (const tier of TIERS) {
-    for (const [rowStart, add] of bucketsByRow(times, values, tier)) {
+  const pair = TIERS.length === 2
+    ? bucketPointsPair(times, values, TIERS[0].bucketMs, TIERS[1].bucketMs)
+    : null;
+  for (let k = 0; k < TIERS.length; k++) {
+    const tier = TIERS[k];
+    for (const [rowStart, add] of bucketsByRow(times, values, tier, pair?.[k])) {
       const old = get(tier.tier, rowStart);
       const merged = mergeBuckets(old ? decodeBuckets(old) : emptyBuckets(), add);
       put(tier.tier, rowStart, encodeBuckets(merged));

@@ -43,7 +43,16 @@ export function scaleOf(v: Float64Array): Scaled | null {
   let p = 1;
   let since = 0; // values from here on were checked (and scaled) at the final d
   const s = column(Col.Scaled, n);
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // Integers (bytes, counts: most series) at d = 0, where the check below is `r === x`: no
+  // division. The first value that is not one goes on through the general loop.
+  for (; i < n; i++) {
+    const x = v[i];
+    const r = Math.round(x);
+    if (!(r === x && Math.abs(r) < MAX_SCALED && (x !== 0 || 1 / x > 0))) break;
+    s[i] = r;
+  }
+  for (; i < n; i++) {
     const x = v[i];
     let r = Math.round(x * p);
     // exactAt(x, d), with its s kept.
@@ -61,9 +70,16 @@ export function scaleOf(v: Float64Array): Scaled | null {
   }
   const base = s[0];
   let g = 0;
-  for (let i = 1; i < n && g !== 1; i++) g = gcdOf(Math.abs(s[i] - base), g);
+  for (let i = 1; i < n && g !== 1; i++) {
+    const d = Math.abs(s[i] - base);
+    // Most differences are multiples of the gcd so far (bytes in pages, say): a division
+    // tells (d and g are integers below 2^50, so the quotient is exact when g divides d), where
+    // Euclid's first step is a double % (a call into C).
+    if (Math.floor(d / g) * g !== d) g = gcdOf(d, g);
+  }
   if (g === 0) g = 1;
-  for (let i = 0; i < n; i++) s[i] = (s[i] - base) / g;
+  if (g === 1) { for (let i = 0; i < n; i++) s[i] = s[i] - base; }
+  else for (let i = 0; i < n; i++) s[i] = (s[i] - base) / g;
   return { decimals: d, base, gcd: g, q: s };
 }
 

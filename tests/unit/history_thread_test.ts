@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { HistoryThread } from "../../lib/collector/history.ts";
 import type { PlacedSample } from "../../lib/collector/instances.ts";
+import type { InstanceView } from "../../lib/live/messages.ts";
 
 const T0 = 1_700_000_000_000;
 const now = () => T0 + 60_000;
@@ -107,4 +108,35 @@ Deno.test("history thread: an eighth of the bound buffered is handed over at onc
     assert.equal(h.durable, 30);
     assert.deepEqual(await values(h, "cpu"), Array.from({ length: 10 }, (_, i) => i * 10));
   });
+});
+
+Deno.test("history thread: an instance touched many times between hand-overs persists its last view, lastSeq and agentStart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zeroapm-hthread-" });
+  const view = (id: string, lastSeen: number) =>
+    ({ id, service: "svc", instance: id, lastSeen, color: "#123456" }) as unknown as InstanceView;
+  try {
+    const h = await HistoryThread.open({ dir, now });
+    // Two instances interleaved, as messages arrive; a hand-over (the tick) between rounds.
+    for (let seq = 1; seq <= 3; seq++) {
+      h.touch(view("svc/a", T0 + seq), seq, T0 - 5);
+      h.touch(view("svc/b", T0 + seq), seq * 100, T0 - 7);
+    }
+    await h.tick();
+    h.touch(view("svc/a", T0 + 10), 10, T0 - 6);
+    h.touch(view("svc/a", T0 + 11), 11, T0 - 4);
+    await h.close();
+    const again = await HistoryThread.open({ dir, now });
+    const byId = new Map(again.restored.map((v) => [v.id, v]));
+    await again.close();
+    assert.deepEqual(
+      [byId.get("svc/a")?.lastSeen, byId.get("svc/a")?.lastSeq, byId.get("svc/a")?.agentStart],
+      [T0 + 11, 11, T0 - 4],
+    );
+    assert.deepEqual(
+      [byId.get("svc/b")?.lastSeen, byId.get("svc/b")?.lastSeq, byId.get("svc/b")?.agentStart],
+      [T0 + 3, 300, T0 - 7],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   bucketPoints,
+  bucketPointsPair,
   decodeBucketColumns,
   decodeBuckets,
   emptyBuckets,
@@ -79,4 +80,26 @@ Deno.test("bucketPoints gives the same buckets whether points come in time order
   assert.deepEqual(b.get(60_000), { min: 4, max: 9, sum: 18, count: 3 });
   assert.deepEqual(b.get(3_600_000), { min: 6, max: 7, sum: 13, count: 2 });
   assert.equal(b.size, 3);
+});
+
+Deno.test("bucketPointsPair gives each width what bucketPoints gives it alone, bucket order included", () => {
+  // Sums of hundredths (rounded per point), out-of-order and revisited buckets, a first point
+  // of a bucket that the other width has already seen, and a bucket of a single point.
+  let seed = 7;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const times: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < 5000; i++) {
+    times.push(i < 4000 ? i * 997 + Math.floor(rnd() * 3) : Math.floor(rnd() * 9e6));
+    values.push(i % 3 === 0 ? Math.round(rnd() * 10_000) / 100 : Math.floor(rnd() * 1e9) - 4e8);
+  }
+  times.push(5e8);
+  values.push(0.1);
+  const hundredths = values.map((_, i) => Math.round(((i * 37) % 1000) * 1.7) / 100);
+  for (const vs of [values, hundredths]) {
+    const [a, b] = bucketPointsPair(times, vs, 60_000, 3_600_000);
+    assert.deepEqual([...a], [...bucketPoints(times, vs, 60_000)]);
+    assert.deepEqual([...b], [...bucketPoints(times, vs, 3_600_000)]);
+    assert.ok(a.size > 60 && b.size > 2);
+  }
 });
