@@ -97,7 +97,13 @@ export interface ZapHandler {
   close(): Promise<void>;
 }
 
-const text = new TextDecoder();
+/**
+ * Made on first use, not at load: the agent loads this module (for its key checks, through
+ * keys.ts) and a `TextDecoder` is ~0.2 MiB of RSS in a plain app (docs/benchmarks-changes.md,
+ * stop 32).
+ */
+let decoder: TextDecoder | undefined;
+const text = { decode: (b: Uint8Array) => (decoder ??= new TextDecoder()).decode(b) };
 
 /**
  * Answer one request. `frames` is what the ROUTER received: [routing id, empty delimiter,

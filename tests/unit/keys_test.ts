@@ -232,3 +232,20 @@ Deno.test("ZAP: serveZap drains a socket, awaits each reply and counts answers",
   assert.deepEqual(seen.map((d) => d.allowed), [true, false]);
   assert.ok(closed);
 });
+
+Deno.test("loading the key checks makes no TextDecoder (the agent loads them: RSS, issue 14)", async () => {
+  const zap = new URL("../../lib/transport/zap.ts", import.meta.url).href;
+  const code = `let made = 0;
+const Real = globalThis.TextDecoder;
+globalThis.TextDecoder = class extends Real { constructor(...a) { made++; super(...a); } };
+const { isZ85Key } = await import(${JSON.stringify(zap)});
+isZ85Key("x");
+console.log(made);`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-config", code],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.ok(out.success);
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "0");
+});

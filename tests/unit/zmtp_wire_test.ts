@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseEndpoint } from "../../lib/transport/zmtp/dial.ts";
 import {
+  asciiText,
   createPeerParser,
   greeting,
   MAX_PEER_FRAME_BYTES,
@@ -165,4 +166,34 @@ Deno.test("zmtp endpoints: tcp host and port, bracketed IPv6, ipc paths; others 
   ) {
     assert.throws(() => parseEndpoint(bad), /is not tcp:\/\/HOST:PORT or ipc:\/\/PATH/, bad);
   }
+});
+
+Deno.test("zmtp ASCII fields: letters and visible characters as they are, other bytes as U+FFFD", () => {
+  assert.equal(asciiText(new TextEncoder().encode("Socket-Type PULL ~!")), "Socket-Type PULL ~!");
+  assert.equal(
+    asciiText(new Uint8Array([0x50, 0x00, 0xc3, 0xa9, 0x7f])),
+    "P\uFFFD\uFFFD\uFFFD\uFFFD",
+  );
+  assert.equal(asciiText(new Uint8Array(0)), "");
+});
+
+Deno.test("zmtp parser and READY reading make no TextDecoder (RSS of a plain app, issue 14)", () => {
+  const peer = new Uint8Array([...greeting(), ...readyCommand("PULL")]);
+  const real = globalThis.TextDecoder;
+  let made = 0;
+  globalThis.TextDecoder = class extends real {
+    constructor(...args: ConstructorParameters<typeof TextDecoder>) {
+      made++;
+      super(...args);
+    }
+  };
+  try {
+    const events = createPeerParser().push(peer);
+    const ready = events[1];
+    assert.ok(ready.kind === "command" && ready.name === "READY");
+    assert.equal(readySocketType(ready.body), "PULL");
+  } finally {
+    globalThis.TextDecoder = real;
+  }
+  assert.equal(made, 0);
 });

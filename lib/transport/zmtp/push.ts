@@ -16,6 +16,7 @@ import { unrefTimer } from "../../platform.ts";
 import { type ByteConn, dialDefault, type Dialer, parseEndpoint } from "./dial.ts";
 import { createBackoff } from "../../backoff.ts";
 import {
+  asciiText,
   createPeerParser,
   greeting,
   messageFrame,
@@ -199,5 +200,5 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** ERROR command body: a one-octet length and the reason. */
 function errorReason(body: Uint8Array): string {
-  return new TextDecoder().decode(body.subarray(1, 1 + (body[0] ?? 0))) || "no reason given";
+  return asciiText(body.subarray(1, 1 + (body[0] ?? 0))) || "no reason given";
 }

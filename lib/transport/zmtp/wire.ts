@@ -129,7 +129,7 @@ export function createPeerParser(): PeerParser {
     if (nameLength === 0 || 1 + nameLength > body.length) {
       throw new ZmtpError("peer sent a command without a name");
     }
-    const name = new TextDecoder().decode(body.subarray(1, 1 + nameLength));
+    const name = asciiText(body.subarray(1, 1 + nameLength));
     return { kind: "command", name, body: body.slice(1 + nameLength) };
   };
 
@@ -156,17 +156,30 @@ export function readySocketType(body: Uint8Array): string | null {
   while (at < body.length) {
     const keyLength = body[at++];
     if (at + keyLength + 4 > body.length) return null;
-    const key = new TextDecoder().decode(body.subarray(at, at + keyLength));
+    const key = asciiText(body.subarray(at, at + keyLength));
     at += keyLength;
     const valueLength = view.getUint32(at);
     at += 4;
     if (at + valueLength > body.length) return null;
     if (key.toLowerCase() === "socket-type") {
-      return new TextDecoder().decode(body.subarray(at, at + valueLength));
+      return asciiText(body.subarray(at, at + valueLength));
     }
     at += valueLength;
   }
   return null;
+}
+
+/**
+ * The text of ZMTP's ASCII fields (command and property names, socket types, error
+ * reasons: letters, digits and visible characters by the spec); any other byte reads as
+ * U+FFFD, as a UTF-8 decoder shows bytes it cannot read. Not a `TextDecoder`: every agent
+ * reads these on each connect, and the decoder is pages of the runtime that a plain app
+ * never touches, ~0.2 MiB of RSS (docs/benchmarks-changes.md, stop 32).
+ */
+export function asciiText(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : "\uFFFD";
+  return s;
 }
 
 function ascii(s: string): Uint8Array {
