@@ -23,8 +23,12 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 /** True on a little-endian host (all Deno and browser platforms); Float64Array is host order. */
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Reused for the header's UTF-8 before the message's size is known. */
-const scratch = new Uint8Array(64 * 1024);
+/**
+ * Reused for the header's UTF-8 before the message's size is known; made on the first
+ * encode (the page only decodes).
+ */
+let scratch: Uint8Array | undefined;
+const SCRATCH_BYTES = 64 * 1024;
 
 /**
  * The message for a turn's frames, in order: serialised frames (strings) and samples frames
@@ -54,8 +58,9 @@ export function encodeTurn(held: ReadonlyArray<string | SamplesColumns>): string
   header = `{"type":"batch","frames":[${header}]}`;
   // The header's UTF-8 (at most 3 bytes a UTF-16 unit): in the reused buffer, or for a rare
   // big turn (a once-a-second round over many instances) in its own, not kept.
-  const utf8 = header.length * 3 <= scratch.length
-    ? scratch.subarray(0, encoder.encodeInto(header, scratch).written)
+  const buf = header.length * 3 <= SCRATCH_BYTES ? scratch ??= new Uint8Array(SCRATCH_BYTES) : null;
+  const utf8 = buf
+    ? buf.subarray(0, encoder.encodeInto(header, buf).written)
     : encoder.encode(header);
   const written = utf8.length;
   // Spaces after the JSON (still valid JSON) bring the floats to an offset divisible by 8.

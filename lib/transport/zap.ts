@@ -103,7 +103,7 @@ export interface ZapHandler {
  * stop 32).
  */
 let decoder: TextDecoder | undefined;
-const text = { decode: (b: Uint8Array) => (decoder ??= new TextDecoder()).decode(b) };
+const utf8 = (b: Uint8Array): string => (decoder ??= new TextDecoder()).decode(b);
 
 /**
  * Answer one request. `frames` is what the ROUTER received: [routing id, empty delimiter,
@@ -118,14 +118,14 @@ export function answer(
 ): { reply: (Uint8Array | string)[]; decision: ZapDecision } | null {
   if (frames.length < 8 || frames[1].length !== 0) return null;
   const [route, , version, requestId, domainF, addressF, , mechanismF] = frames;
-  const domain = text.decode(domainF);
-  const mechanism = text.decode(mechanismF);
-  const address = text.decode(addressF);
+  const domain = utf8(domainF);
+  const mechanism = utf8(mechanismF);
+  const address = utf8(addressF);
   const credential = frames[8];
   const key = mechanism === "CURVE" && credential?.length === 32 && frames.length === 9
     ? z85Encode(credential)
     : null;
-  const ok = text.decode(version) === "1.0" && domain === opts.domain && key !== null;
+  const ok = utf8(version) === "1.0" && domain === opts.domain && key !== null;
   const allowed = ok && opts.allow.has(key);
   const reply = [
     route,
