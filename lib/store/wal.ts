@@ -155,9 +155,13 @@ export function encodeWal(pending: WalSeries[], points: number, into?: WalBuffer
   const shares = new Uint8Array(n);
   const timeKind = new Uint8Array(n);
   const decimals = new Int8Array(n); // -1: float64 values
-  let ints = into && points * 2 <= WAL_BUFFER_MAX / 4 ? into.ints : new Int32Array(0);
-  if (ints.length < points * 2) {
-    ints = new Int32Array(Math.ceil(points * 2 * 1.25));
+  // Room for every point's time delta and value; counted here, not taken on trust from `points`.
+  let total = 0;
+  for (let k = 0; k < n; k++) total += pending[k].points.length - pending[k].flushed;
+  const need = Math.max(points, total) * 2;
+  let ints = into && need <= WAL_BUFFER_MAX / 4 ? into.ints : new Int32Array(0);
+  if (ints.length < need) {
+    ints = new Int32Array(Math.ceil(need * 1.25));
     if (into && ints.length <= WAL_BUFFER_MAX / 4) into.ints = ints;
   }
   let used = 0; // int32s in `ints`

@@ -221,3 +221,12 @@ Deno.test("rows encoded into a kept buffer are the rows encoded alone, a big one
     assert.deepEqual(decoded(kept), decoded(alone));
   }
 });
+
+Deno.test("a row holds every point even when the caller's point count is short", () => {
+  const pts = Array.from({ length: 40 }, (_, i) => [T0 + i * 10, i * 3] as [number, number]);
+  const pending = [series(1, pts), series(2, pts.map(([t], i) => [t + 1, i / 4]))];
+  const want = decoded(encodeWal(pending, 80));
+  assert.equal(want.length, 80);
+  assert.deepEqual(decoded(encodeWal(pending, 3)), want);
+  assert.deepEqual(decoded(encodeWal(pending, 3, new WalBuffer())), want);
+});
