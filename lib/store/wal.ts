@@ -20,7 +20,7 @@ export interface WalSeries {
 export interface WalAccess {
   /** Up to `limit` WAL rows with ids above `id`, in order. */
   rowsAfter(id: number, limit: number): Array<{ id: number; data: Uint8Array }>;
-  /** Rows and bytes after `id` (about 10 bytes a point, see encodeWal). */
+  /** Rows and bytes after `id` (about 5 to 18 bytes a point, see encodeWal). */
   backlog(id: number): { rows: number; bytes: number };
   /** The instance id and metric key of a series id. */
   seriesOf(id: number): { instance: string; metric: string } | null;
