@@ -179,7 +179,11 @@ export function encodeWal(pending: WalSeries[], points: number, into?: WalBuffer
         size += 8 + count * 4;
       } else size += count * 8;
     }
-    const d = scaledInts(p.valueColumn, flushed, p.length, ints, used);
+    // One point (a 1 Hz series' second) and a whole number: no call.
+    const v = count === 1 ? p.valueColumn[flushed] : 0.5;
+    const d = (v | 0) === v && (v !== 0 || 1 / v > 0)
+      ? (ints[used] = v, 0)
+      : scaledInts(p.valueColumn, flushed, p.length, ints, used);
     decimals[k] = d;
     if (d >= 0) {
       used += count;
@@ -198,43 +202,67 @@ export function encodeWal(pending: WalSeries[], points: number, into?: WalBuffer
   out[0] = WAL_VERSION;
   let at = 8;
   let from32 = 0; // the next column in `ints`
-  // Columns are copied whole (as bytes: entries leave them unaligned) unless short: two views
-  // cost more than a few points' stores (a 1 Hz series' second is one point).
-  const doubles = (xs: ArrayLike<number>, from: number, to: number) => {
-    if (LITTLE_ENDIAN && to - from > 16 && xs instanceof Float64Array) {
-      out.set(new Uint8Array(xs.buffer, xs.byteOffset + from * 8, (to - from) * 8), at);
-      at += (to - from) * 8;
-    } else for (let i = from; i < to; i++, at += 8) view.setFloat64(at, xs[i], true);
-  };
-  const int32s = (count: number) => {
-    if (LITTLE_ENDIAN && count > 16) {
-      out.set(new Uint8Array(ints.buffer, from32 * 4, count * 4), at);
-      at += count * 4;
-    } else for (let i = 0; i < count; i++, at += 4) view.setInt32(at, ints[from32 + i], true);
-    from32 += count;
-  };
   for (let k = 0; k < n; k++) {
     const { id, flushed, points: p } = pending[k];
     const count = p.length - flushed;
     const d = decimals[k];
     view.setUint32(at, id, true);
     view.setUint32(at + 4, count | (shares[k] ? SAME_TIMES : 0), true);
-    out[at + 8] = shares[k] ? F64 : timeKind[k];
-    out[at + 9] = d >= 0 ? SCALED : F64;
-    out[at + 10] = d >= 0 ? d : 0;
-    out[at + 11] = 0;
+    // timeKind, valueKind, decimals, 0.
+    const kinds = (shares[k] ? F64 : timeKind[k]) | (d >= 0 ? SCALED << 8 | d << 16 : F64 << 8);
+    view.setUint32(at + 8, kinds, true);
     at += ENTRY;
     if (!shares[k]) {
       if (timeKind[k] === DELTAS) {
         view.setFloat64(at, p.timeColumn[flushed], true);
-        at += 8;
-        int32s(count);
-      } else doubles(p.timeColumn, flushed, p.length);
+        at = int32s(out, view, at + 8, ints, from32, count);
+        from32 += count;
+      } else at = doubles(out, view, at, p.timeColumn, flushed, p.length);
     }
-    if (d >= 0) int32s(count);
-    else doubles(p.valueColumn, flushed, p.length);
+    if (d >= 0) {
+      at = int32s(out, view, at, ints, from32, count);
+      from32 += count;
+    } else at = doubles(out, view, at, p.valueColumn, flushed, p.length);
   }
   return out;
+}
+
+// Columns are copied whole (as bytes: entries leave them unaligned) unless short: two views
+// cost more than a few points' stores (a 1 Hz series' second is one point). Each returns
+// where the next column goes.
+
+/** xs[from, to) as float64s into `out` at `at`. */
+function doubles(
+  out: Uint8Array,
+  view: DataView,
+  at: number,
+  xs: ArrayLike<number>,
+  from: number,
+  to: number,
+): number {
+  if (LITTLE_ENDIAN && to - from > 16 && xs instanceof Float64Array) {
+    out.set(new Uint8Array(xs.buffer, xs.byteOffset + from * 8, (to - from) * 8), at);
+    return at + (to - from) * 8;
+  }
+  for (let i = from; i < to; i++, at += 8) view.setFloat64(at, xs[i], true);
+  return at;
+}
+
+/** ints[from, from + count) into `out` at `at`. */
+function int32s(
+  out: Uint8Array,
+  view: DataView,
+  at: number,
+  ints: Int32Array,
+  from: number,
+  count: number,
+): number {
+  if (LITTLE_ENDIAN && count > 16) {
+    out.set(new Uint8Array(ints.buffer, from * 4, count * 4), at);
+    return at + count * 4;
+  }
+  for (let i = 0; i < count; i++, at += 4) view.setInt32(at, ints[from + i], true);
+  return at;
 }
 
 /**
