@@ -8,9 +8,13 @@
  *   agent's 4 metrics, 150 k samples a second (100 per frame, a frame's samples at one time),
  *   1.2 M samples: seal rounds start at the 1 M open points line, as they do there;
  * - steady: 200 instances x 4 metrics at 1 Hz for an hour of clock, 15-minute seal rounds:
- *   what a collector does all day (a rollup row rewritten per series and round).
+ *   what a collector does all day (a rollup row rewritten per series and round);
+ * - worker: the batch load through a real HistoryThread (lib/collector/history.ts), as the
+ *   collector hands it over (`backpressure()` before each 100-sample frame, `appendFrame` and
+ *   `touch` per frame, a tick every 150 k samples), timed by the history Worker thread's own
+ *   CPU (/proc, bench/threads.ts: 10 ms ticks), so the hand-over's cost on that thread counts.
  *
- *   deno run -A bench/history_store.ts [--reps 5] [--root DIR] [--only batch|steady]
+ *   deno run -A bench/history_store.ts [--reps 5] [--root DIR] [--only batch|steady|worker]
  *
  * `--root` runs another checkout's lib/store (e.g. `git archive` of an older commit), so two
  * versions compare in one session; run them alternately and compare medians.
@@ -21,6 +25,8 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { agentMetrics } from "./frames.ts";
 import { summarize } from "./stats.ts";
+import { cpuByKind, threadTimes } from "./threads.ts";
+import type { InstanceView } from "../lib/model/instance.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -32,6 +38,9 @@ const root = args.root
 const { DurableStore } = await import(
   new URL("lib/store/durable.ts", root).href
 ) as typeof import("../lib/store/durable.ts");
+const { HistoryThread } = await import(
+  new URL("lib/collector/history.ts", root).href
+) as typeof import("../lib/collector/history.ts");
 const REPS = Number(args.reps ?? 5);
 const METRICS = Object.keys(agentMetrics(1));
 const T0 = Date.UTC(2026, 0, 1);
@@ -135,10 +144,80 @@ function run(load: Load): { append: number; flush: number; seal: number } {
   return spent;
 }
 
+/** The batch load through a HistoryThread: the Worker thread's CPU µs per sample, per run. */
+async function workerRuns(reps: number): Promise<number[]> {
+  const instances = 10, batch = 100, perTick = 150_000, total = 1_200_000;
+  const dir = Deno.makeTempDirSync({ prefix: "zeroapm-history-worker-" });
+  const clock = { t: T0 };
+  const thread = await HistoryThread.open({ dir, now: () => clock.t });
+  const views = Array.from({ length: instances }, (_, i): InstanceView => ({
+    id: `svc/i${i}`,
+    service: "svc",
+    instance: `i${i}`,
+    pid: 1,
+    host: null,
+    color: "#4e79a7",
+    requestedColor: null,
+    status: "live",
+    firstSeen: T0,
+    lastSeen: T0,
+    clockOffsetMs: 0,
+    intervalMs: 1000,
+    received: 0,
+    lost: 0,
+    startedAt: null,
+    restarts: 0,
+    lastRestartAt: null,
+  } as InstanceView));
+  const seq = new Array(instances).fill(0);
+  const run = async () => {
+    let frame = 0;
+    for (let done = 0; done < total; done += batch) {
+      const i = frame++ % instances;
+      const samples = Array.from({ length: batch }, () => ({
+        t: clock.t,
+        metrics: agentMetrics(++seq[i]),
+      }));
+      const wait = thread.backpressure();
+      if (wait) await wait;
+      thread.appendFrame(views[i].id, METRICS, samples);
+      thread.touch(views[i], seq[i], null);
+      if ((done + batch) % perTick === 0) {
+        clock.t += 1000;
+        await thread.tick();
+      }
+    }
+    await thread.tick();
+  };
+  const out: number[] = [];
+  try {
+    await run(); // warm-up: the JIT, SQLite
+    for (let r = 0; r < reps; r++) {
+      const before = threadTimes();
+      await run();
+      out.push(cpuByKind(before, threadTimes()).history * 1000 / total);
+    }
+  } finally {
+    await thread.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+  return out;
+}
+
 const loads = [batchLoad, steadyLoad].map((f) => f()).filter((l) =>
   !args.only || l.name === args.only
 );
 const results: Record<string, unknown> = { root: String(root), reps: REPS };
+if (!args.only || args.only === "worker") {
+  const runs = await workerRuns(REPS);
+  const s = summarize(runs);
+  console.error(
+    `worker: history Worker thread us/sample ${s.median.toFixed(3)} (${s.min.toFixed(3)} - ${
+      s.max.toFixed(3)
+    })`,
+  );
+  results.worker = { samples: 1_200_000, runs };
+}
 for (const load of loads) {
   run(load); // warm-up: the JIT, SQLite
   const runs = Array.from({ length: REPS }, () => run(load));

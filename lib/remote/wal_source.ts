@@ -92,16 +92,20 @@ export class WalSource implements RemoteSource {
 
   backlog(): { samples: number; oldest: number | null } {
     const { bytes, rows } = this.#o.wal.backlog(this.#wal);
-    // An estimate: 8 bytes a value, 8 per time column (one per instance: ~4 series share it),
-    // 8 per series header (one per 16 points), 8 a row (see encodeWal).
-    const samples = Math.max(0, Math.round((bytes - 8 * rows) / 10.5) - this.#skip);
     let oldest: number | null = null;
+    let points = 0;
     const first = this.#o.wal.rowsAfter(this.#wal, 1)[0];
     if (first) {
       decodeWal(first.data, (_s, t) => {
+        points++;
         if (oldest === null || t < oldest) oldest = t;
       });
     }
+    // An estimate: every row at the first one's bytes a point after its 8-byte header. Rows
+    // differ (see encodeWal: version 3 stores whole or few-decimal values in 4 bytes, times as
+    // int32 deltas, about 5 bytes a point for agent frames; version 2 about 10).
+    const perPoint = first && points > 0 ? Math.max(1, (first.data.byteLength - 8) / points) : 10;
+    const samples = Math.max(0, Math.round((bytes - 8 * rows) / perPoint) - this.#skip);
     return { samples, oldest };
   }
 }

@@ -6,8 +6,8 @@
  * chunks by seal round and series and rollups by time (see sqlite.ts), without indexes: the
  * chunks are regrouped into the seal rounds they were written in, the rollup rows realigned
  * to their tier's row span. The old tables' pages go back to the file system when the store
- * closes (incremental vacuum). Version 3 adds a kind of chunk, 4 a kind of WAL row (wal.ts),
- * nothing else.
+ * closes (incremental vacuum). Version 3 adds a kind of chunk, 4 and 5 kinds of WAL row
+ * (wal.ts), nothing else.
  *
  * @module
  */
@@ -25,9 +25,10 @@ import { CHUNK_KEY } from "./rounds.ts";
 /** Bring `db`, at schema `version`, to the current one: `schema` creates the new tables. */
 export function migrate(db: DatabaseSync, version: number, schema: string): void {
   // Version 3 only adds chunks that share another series' times (chunk.ts), version 4 WAL rows
-  // that share a time column (wal.ts): the tables stay, and the new number keeps an older
-  // zeroapm, which cannot read those, from opening the file (and skipping unsealed seconds).
-  if (version === 2 || version === 3) return db.exec(schema);
+  // that share a time column, version 5 WAL rows with int32 columns (wal.ts): the tables stay,
+  // and the new number keeps an older zeroapm, which cannot read those, from opening the file
+  // (and skipping unsealed seconds).
+  if (version >= 2 && version <= 4) return db.exec(schema);
   if (version !== 0) throw new Error(`no migration from schema version ${version}`);
   const columns = (table: string) =>
     db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table)

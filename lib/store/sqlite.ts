@@ -24,8 +24,11 @@ import { errorMessage } from "../errors.ts";
 export class DataDirError extends Error {}
 
 /** The schema version this code writes (`PRAGMA user_version`); see migrate.ts for older ones. */
-export const SCHEMA_VERSION = 4;
-/** The oldest schema version with this version's tables (3 adds a kind of chunk, 4 of WAL row). */
+export const SCHEMA_VERSION = 5;
+/**
+ * The oldest schema version with this version's tables (3 adds a kind of chunk, 4 and 5 kinds
+ * of WAL row).
+ */
 export const SAME_TABLES_SINCE = 2;
 
 const SCHEMA = `

@@ -101,8 +101,8 @@ Deno.test("a chunk whose time column is already deleted (retention mid-round) is
   }
 });
 
-Deno.test("a schema version 2 or 3 file opens as version 4 with its history; version 4 stays closed to older code", () => {
-  for (const previous of [2, 3]) {
+Deno.test("a schema version 2, 3 or 4 file opens as version 5 with its history; version 5 stays closed to older code", () => {
+  for (const previous of [2, 3, 4]) {
     using tmp = tempDir(`zeroapm-v${previous}-`);
     const dir = tmp.path;
     const want = fill(dir, ["svc/a"]);
@@ -114,7 +114,7 @@ Deno.test("a schema version 2 or 3 file opens as version 4 with its history; ver
     s.close();
     assert.deepEqual(got, want.get("svc/a cpu.percent"));
     const again = new DatabaseSync(`${dir}/zeroapm.db`);
-    assert.deepEqual({ ...again.prepare("PRAGMA user_version").get() }, { user_version: 4 });
+    assert.deepEqual({ ...again.prepare("PRAGMA user_version").get() }, { user_version: 5 });
     again.close();
   }
 });
