@@ -30,9 +30,23 @@ export interface Shape {
   uniform: boolean;
   /** The first sample was read: later ones are compared, not recorded. */
   set: boolean;
+  /**
+   * `raw` and `canon` are still the last uniform frame's arrays ({@link last}): the first
+   * sample's keys so far are theirs, place by place, so nothing was recorded (a single-sample
+   * frame of a known shape makes no arrays). Never written to: a first sample that differs
+   * copies the matching part into arrays of its own first.
+   */
+  borrowed: boolean;
 }
 
-export const newShape = (): Shape => ({ raw: [], canon: [], uniform: true, set: false });
+/** A frame's shape, before its first sample: borrowing the last uniform frame's keys. */
+export const newShape = (): Shape => ({
+  raw: last.raw,
+  canon: last.canon,
+  uniform: true,
+  set: false,
+  borrowed: true,
+});
 
 /**
  * The keys of the last uniform frame (raw and canonical), shared by every frame since that
@@ -49,6 +63,7 @@ let last: { raw: string[]; canon: string[] } = { raw: [], canon: [] };
 export function sameShape(shape: Shape): readonly string[] {
   const { raw, canon } = shape;
   const prev = last.canon;
+  if (raw === last.raw) return prev; // borrowed whole (newShape)
   if (prev.length === canon.length) {
     let i = 0;
     while (i < canon.length && prev[i] === canon[i] && last.raw[i] === raw[i]) i++;
@@ -88,7 +103,7 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
   // `constructor`, ...), so either object is safe to index.
   let count = 0;
   let copy: Record<string, number> | null = null;
-  const { raw: shapeRaw, canon: shapeCanon } = shape;
+  let { raw: shapeRaw, canon: shapeCanon } = shape;
   const first = !shape.set;
   const hint = last;
   try {
@@ -98,12 +113,20 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
       // The key first: `__proto__` is a name error. The first sample's key at this place is
       // the usual answer (one compare); any other key goes through seriesKey.
       let canonical: string;
-      if (!first && place < shapeRaw.length && shapeRaw[place] === key) {
+      if ((!first || shape.borrowed) && place < shapeRaw.length && shapeRaw[place] === key) {
+        // A later sample's key as the first had it, or a first sample's key as the last
+        // uniform frame had it (borrowed: nothing to record).
         canonical = shapeCanon[place];
       } else {
         // A first sample's key: as the last uniform frame had it at this place, or looked up.
         canonical = first && hint.raw[place] === key ? hint.canon[place] : seriesKey(key, index);
         if (first) {
+          if (shape.borrowed) {
+            // It differs from the last uniform frame here: arrays of its own, from its prefix.
+            shape.raw = shapeRaw = shapeRaw.slice(0, place);
+            shape.canon = shapeCanon = shapeCanon.slice(0, place);
+            shape.borrowed = false;
+          }
           shapeRaw.push(key);
           shapeCanon.push(canonical);
         } else shape.uniform = false;
@@ -125,6 +148,12 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
     throw e;
   }
   if (count > LIMITS.maxMetricsPerSample) throw tooMany(m, index);
+  if (first && shape.borrowed && count < shapeRaw.length) {
+    // Fewer keys than the last uniform frame: its prefix, in arrays of its own.
+    shape.raw = shapeRaw = shapeRaw.slice(0, count);
+    shape.canon = shapeCanon = shapeCanon.slice(0, count);
+    shape.borrowed = false;
+  }
   shape.set = true;
   if (copy !== null || count !== shapeRaw.length) shape.uniform = false;
   const metrics = (copy ?? m) as Record<string, number>;

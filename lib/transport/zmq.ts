@@ -81,7 +81,11 @@ export interface Receiver {
 
 /** Options for {@link bindPull}, {@link bindSub} and {@link connectSub}. */
 export interface ReceiverOptions {
-  /** Called once per frame, synchronously; it must not throw (errors are reported). */
+  /**
+   * Called once per frame, synchronously; it must not throw (errors are reported). The frame
+   * is the Buffer zeromq made for it, passed as is (no view per frame): its bytes are its own
+   * and stay valid, but its `slice()` is Buffer's, a view, not a copy.
+   */
   onFrame(frame: Uint8Array): void;
   /** Called when `onFrame` throws or the socket fails; collection continues. */
   onError?(error: unknown): void;
@@ -239,10 +243,12 @@ function runReceiver(
       if (stopping && performance.now() - stoppedAt >= DRAIN_MAX_MS) break;
       if (socket.readable) {
         idle.reset();
-        lastFrame = performance.now();
+        // One clock read per frame serves both the drain's quiet check and the yield.
+        const t = performance.now();
+        lastFrame = t;
         // A resolved receive() is only a microtask: without this, a busy socket starves the
         // event loop (HTTP, WebSocket writes, timers) until the queue is empty.
-        if (performance.now() - slice > YIELD_EVERY_MS) {
+        if (t - slice > YIELD_EVERY_MS) {
           await sleep(0);
           slice = performance.now();
         }
@@ -263,9 +269,10 @@ function runReceiver(
         }
         // A multipart message is one frame per part; SUB topics arrive as the first part
         // of a multipart message, and a single-part JSON message is the common case.
+        // A Buffer is a Uint8Array: handed over as it is, not wrapped in a new view per frame.
         for (const f of frames) {
           try {
-            opts.onFrame(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+            opts.onFrame(f);
           } catch (e) {
             report(e);
           }

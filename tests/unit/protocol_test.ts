@@ -1211,3 +1211,37 @@ Deno.test("decode gives frames of one shape the same keys array, and each frame 
   assert.deepEqual(d.message.keys, ["cpu.percent", "mem.rss_bytes"]);
   assert.equal(keysOf(single({ metrics: m2 })), d.message.keys);
 });
+
+// A frame's first sample is checked against the last uniform frame's keys array itself (a
+// single-sample frame of a known shape makes no arrays): a frame that differs from it must
+// copy before it records, never write into the array earlier frames were handed as keys.
+Deno.test("decode never changes the keys array an earlier frame was given", () => {
+  const keysOf = (metrics: Record<string, number>) => {
+    const d = decode(single({ metrics }));
+    assert.ok(d.ok);
+    return d.message.keys;
+  };
+  const usual = { "cpu.percent": 1, "mem.rss_bytes": 2 };
+  const others: Record<string, number>[] = [
+    { "cpu.percent": 1, "loop.lag_ms": 2 }, // differs at place 1
+    { "cpu.percent": 1 }, // a prefix
+    { ...usual, "x.y": 3 }, // longer
+    { "loop.lag_ms": 1 }, // differs at place 0
+  ];
+  for (const other of others) {
+    const given = keysOf(usual)!;
+    assert.equal(keysOf(usual), given); // the same array for the same shape
+    keysOf(other);
+    assert.deepEqual(given, ["cpu.percent", "mem.rss_bytes"], JSON.stringify(other));
+  }
+  // Nor does a batch whose first sample has the usual keys and a later one does not.
+  const given = keysOf(usual)!;
+  const samples = [
+    { seq: 1, ts: TS, metrics: usual },
+    { seq: 2, ts: TS, metrics: { "cpu.percent": 1, "z.z": 2 } },
+  ];
+  const d = decode(JSON.stringify({ v: 1, service: "s", instance: "i", sent: TS, samples }));
+  assert.ok(d.ok);
+  assert.equal(d.message.keys, undefined);
+  assert.deepEqual(given, ["cpu.percent", "mem.rss_bytes"]);
+});
