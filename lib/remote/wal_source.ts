@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { decodeWal, type WalAccess } from "../store/wal.ts";
+import { decodeWal } from "../store/wal.ts";
+import type { WalAccess } from "../store/wal_cursors.ts";
 import type { Block, RemoteSource } from "./source.ts";
 
 /** Options for {@link WalSource}. */

@@ -30,7 +30,8 @@ import { openDatabase } from "./sqlite.ts";
 import { Retainer } from "./retention.ts";
 import { type InstanceLoad, Shedder } from "./shed.ts";
 import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
-import { decodeWal, encodeWal, type WalAccess, WalBuffer, WalCursors } from "./wal.ts";
+import { decodeWal, encodeWal, WalBuffer } from "./wal.ts";
+import { type WalAccess, WalCursors } from "./wal_cursors.ts";
 import type { InstanceView, PersistedView } from "../model/instance.ts";
 
 /** Options for {@link DurableStore.open}. */
