@@ -10,7 +10,9 @@
  * and handing it over when backpressure asks and at the end of the round; the Worker's
  * store runs beside it, untimed). The hub sends what ingest published once per turn of the
  * event loop; here a turn ends every `turnFrames` frames, about what the receive loop takes
- * in the 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here.
+ * in the 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here. The last
+ * stage, `+ alerts`, also feeds every sample to an alert engine with the default rules, as
+ * the collector does.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import { RecentStore } from "../lib/store/recent.ts";
 import { CollectorStats } from "../lib/collector/stats.ts";
 import { Hub } from "../lib/live/hub.ts";
 import { HistoryThread } from "../lib/collector/history.ts";
+import { createAlertEngine, defaultRuleSet } from "../lib/alerts/mod.ts";
 
 /** One stage's cost. */
 export interface Stage {
@@ -81,7 +84,8 @@ export async function measureBreakdown(
     return (f) => JSON.parse(d.decode(f));
   });
   await time("decode() (parse + validate)", () => (f) => decode(f));
-  for (const [clients, durable] of [[0, false], [1, false], [1, true]] as const) {
+  const stages = [[0, false, false], [1, false, false], [1, true, false], [1, true, true]] as const;
+  for (const [clients, durable, alerting] of stages) {
     let turn: Array<() => void> = [];
     const endTurn = () => {
       const run = turn;
@@ -104,7 +108,9 @@ export async function measureBreakdown(
         await Deno.remove(dir, { recursive: true });
       },
     };
-    const name = `ingest, hub clients=${clients}${durable ? " + history" : ""}`;
+    const name = `ingest, hub clients=${clients}${durable ? " + history" : ""}${
+      alerting ? " + alerts" : ""
+    }`;
     await time(
       name,
       () => {
@@ -122,7 +128,9 @@ export async function measureBreakdown(
         }
         if (!durable) return createIngest({ instances, recent, hub, stats, now });
         const h = history!;
-        const ingest = createIngest({ instances, recent, hub, stats, now, history: h });
+        // The default rules, as a collector without --rules has (no store, no webhooks).
+        const alerts = alerting ? createAlertEngine({ rules: defaultRuleSet(), now }) : null;
+        const ingest = createIngest({ instances, recent, hub, stats, now, history: h, alerts });
         // As the receive loop does: ask before each frame (at the bound it hands the buffer over).
         return (f) => {
           h.backpressure();
@@ -137,8 +145,10 @@ export async function measureBreakdown(
 }
 
 if (import.meta.main) {
+  // `[batch|single] [rounds]`: more rounds (best of) for A/B comparisons on a noisy machine.
   const form = (Deno.args[0] ?? "batch") as Form;
-  for (const s of await measureBreakdown(form)) {
+  const rounds = Number(Deno.args[1] ?? 3);
+  for (const s of await measureBreakdown(form, 100, undefined, rounds)) {
     console.log(
       s.stage.padEnd(30),
       s.usPerFrame.toFixed(2),

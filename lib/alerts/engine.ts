@@ -85,6 +85,17 @@ export interface AlertEngine {
    * ingest's placed samples (`{ t, metrics }`). Cheap: O(samples × threshold rules).
    */
   observe(view: InstanceView, points: ReadonlyArray<Point>): void;
+  /**
+   * {@link observe} for a batch as columns (ingest's Observation.columns): the value of
+   * `keys[j]` at `times[r]` is `values[j * rows + r]` for `r < rows`, times in order.
+   */
+  observeColumns(
+    view: InstanceView,
+    keys: readonly string[],
+    times: Float64Array,
+    values: Float64Array,
+    rows: number,
+  ): void;
   /** Advance every alert to `now`; `instances` is every known instance. Call once a second. */
   evaluate(now: number, instances: readonly InstanceView[]): void;
   list(): AlertList;
@@ -331,6 +342,10 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   return {
     observe(view, points) {
       stateOf(view).feed(points);
+    },
+
+    observeColumns(view, keys, times, values, rows) {
+      stateOf(view).feedColumns(keys, times, values, rows);
     },
 
     evaluate(now, views) {

@@ -263,6 +263,18 @@ export class HistoryThread implements HistorySink {
     else this.#batch.appendFrame(instance, keys, samples);
   }
 
+  /** Buffer a batch's columns (Observation.columns; see HistorySink.appendColumns), as appendFrame. */
+  appendColumns(
+    instance: string,
+    keys: readonly string[],
+    times: Float64Array,
+    values: Float64Array,
+    rows: number,
+  ): void {
+    if (this.#refusing()) this.#lost += keys.length * rows;
+    else this.#batch.appendColumns(instance, keys, times, values, rows);
+  }
+
   /** Failed, closing, or 4x the bound pending (a caller ignoring backpressure): points are lost. */
   #refusing(): boolean {
     return this.#failed !== null || this.#closing !== null || this.pending >= 4 * this.#max;

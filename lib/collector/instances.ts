@@ -30,6 +30,17 @@ export interface PlacedSample {
 
 export type { PersistedView };
 
+/**
+ * A uniform batch's samples, on the collector's clock, as columns (see Message.columns):
+ * `times[r]` is row r's time for `r < rows`, and the value of `keys[j]` in row r is
+ * `values[j * rows + r]`. Both arrays are reused: read them before the next message.
+ */
+export interface PlacedColumns {
+  rows: number;
+  times: Float64Array;
+  values: Float64Array;
+}
+
 /** What {@link Instances.observe} made of one message. */
 export type Observation =
   | {
@@ -42,6 +53,12 @@ export type Observation =
     changed: boolean;
     /** Every sample's metrics holds exactly these keys in this order (Message.keys). */
     keys?: readonly string[];
+    /**
+     * With `keys`, for a batch that came with Message.columns and lost no sample as a
+     * duplicate: its points, as columns, and then `samples` is empty (no object is made per
+     * sample).
+     */
+    columns?: PlacedColumns;
   }
   | { ok: false; reason: "instance_limit" };
 
@@ -168,19 +185,30 @@ export class Instances {
       changed = true;
     }
     const lostBefore = view.lost;
-    // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
-    const samples: PlacedSample[] = new Array(message.samples.length);
-    let kept = 0;
+    const n = message.samples.length;
     // The usual frame: every sample has the same keys and derives nothing, so `latest` is
     // the last sample's values, written once (below), not once per sample.
     const keys = message.keys !== undefined && this.#derivesNothing(message.keys)
       ? message.keys
       : undefined;
-    for (const s of message.samples) {
+    // A batch with columns: times go to a column and no object is made per sample, as long as
+    // none is a duplicate (at the first one, the samples so far are made, and kept from then).
+    const cols = keys !== undefined ? message.columns : undefined;
+    let times: Float64Array | null = null;
+    if (cols !== undefined) {
+      if (this.#times.length < n) this.#times = new Float64Array(n);
+      times = this.#times;
+    }
+    // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
+    let samples: PlacedSample[] | null = times === null ? new Array(n) : null;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const s = message.samples[i];
       if (s.seq !== null) {
         const seq = state.seq.account(s.seq, arrival, view.intervalMs, state.agentStart === null);
         if (seq.kind === "duplicate") {
           state.duplicates++;
+          if (samples === null) samples = placedOf(message, times!, kept);
           continue;
         }
         if (seq.kind === "restart") {
@@ -196,16 +224,26 @@ export class Instances {
       // insert each point in the middle (a walk over the whole recent window, per point).
       const t = Math.max(Math.min(s.ts + offset, arrival), state.lastPlaced);
       state.lastPlaced = t;
+      if (samples === null) {
+        times![kept++] = t;
+        continue;
+      }
       samples[kept++] = { t, metrics: s.metrics };
       if (keys) continue;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       this.#setLatest(state, s.metrics);
     }
-    if (kept < samples.length) samples.length = kept; // duplicates were dropped
-    if (keys && samples.length > 0) {
-      this.#setLatest(state, samples[samples.length - 1].metrics, keys);
+    if (keys && kept > 0) {
+      // Without `samples` no sample was dropped: the last kept is the message's last.
+      const last = samples === null ? message.samples[n - 1] : samples[kept - 1];
+      this.#setLatest(state, last.metrics, keys);
     }
     if (view.lost !== lostBefore) changed = true;
+    if (samples === null) {
+      const columns: PlacedColumns = { rows: n, times: times!, values: cols!.values };
+      return { ok: true, id, view, samples: NO_SAMPLES, created, changed, keys, columns };
+    }
+    if (kept < samples.length) samples.length = kept; // duplicates were dropped
     return keys
       ? { ok: true, id, view, samples, created, changed, keys }
       : { ok: true, id, view, samples, created, changed };
@@ -223,6 +261,8 @@ export class Instances {
     return this.#derives;
   }
   #derivesKeys: readonly string[] | null = null;
+  /** The placed times of a batch with columns (Observation.columns), reused. */
+  #times = new Float64Array(128);
   #derives = false;
 
   /**
@@ -446,4 +486,22 @@ export class Instances {
     }
     return changed;
   }
+}
+
+/** Observation.samples of a batch with columns: none (its points are in the columns). */
+const NO_SAMPLES = Object.freeze([]) as unknown as PlacedSample[];
+
+/**
+ * The samples of an observation with columns (Observation.columns, of `message`) as placed
+ * samples, for a caller that needs them one by one.
+ */
+export function placedSamples(message: Message, columns: PlacedColumns): PlacedSample[] {
+  return placedOf(message, columns.times, columns.rows);
+}
+
+/** The first `count` samples of `message` as placed samples, at `times` (a batch's columns). */
+function placedOf(message: Message, times: Float64Array, count: number): PlacedSample[] {
+  const out: PlacedSample[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = { t: times[i], metrics: message.samples[i].metrics };
+  return out;
 }

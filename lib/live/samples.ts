@@ -52,6 +52,21 @@ export class SamplesColumns {
   #keys: readonly string[] | null = null;
   #cols: number[][] | null = null;
 
+  /**
+   * A batch's samples at once (Observation.columns): the value of `keys[j]` at `times[r]` is
+   * `values[j * n + r]`, for `r < n`. The same as {@link columns} and a push per sample.
+   */
+  addColumns(keys: readonly string[], times: Float64Array, values: Float64Array, n: number): void {
+    const cols = this.columns(keys);
+    const t = this.t;
+    for (let r = 0; r < n; r++) t.push(times[r]);
+    for (let j = 0; j < cols.length; j++) {
+      const col = cols[j];
+      const end = (j + 1) * n;
+      for (let at = j * n; at < end; at++) col.push(values[at]);
+    }
+  }
+
   /** Start a sample at collector time `t` (then {@link SamplesColumns.set} its values). */
   add(t: number): void {
     this.t.push(t);
