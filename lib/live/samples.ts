@@ -58,12 +58,16 @@ export class SamplesColumns {
    */
   addColumns(keys: readonly string[], times: Float64Array, values: Float64Array, n: number): void {
     const cols = this.columns(keys);
+    // Stores at the end, not push(): the arrays stay packed either way, and a store is about
+    // a third of push's cost here (bench/ingest_breakdown.ts, one live page).
     const t = this.t;
-    for (let r = 0; r < n; r++) t.push(times[r]);
+    const t0 = t.length;
+    for (let r = 0; r < n; r++) t[t0 + r] = times[r];
     for (let j = 0; j < cols.length; j++) {
       const col = cols[j];
-      const end = (j + 1) * n;
-      for (let at = j * n; at < end; at++) col.push(values[at]);
+      const from = j * n;
+      const to = col.length - from; // col[to + at] for the value at `at`
+      for (let at = from; at < from + n; at++) col[to + at] = values[at];
     }
   }
 
