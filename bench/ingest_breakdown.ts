@@ -31,6 +31,24 @@ export interface Stage {
   stage: string;
   usPerFrame: number;
   samplesPerSec: number;
+  /**
+   * This thread's CPU time per frame (best round), µs; NaN where the OS does not tell it.
+   * On a shared machine it moves far less than the wall time: time waiting for a core is
+   * not in it.
+   */
+  cpuUsPerFrame?: number;
+}
+
+/**
+ * CPU time this thread has run, ms (Linux: /proc/thread-self/schedstat, ns), or NaN. Read
+ * synchronously, so on the calling thread.
+ */
+function threadCpuMs(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Time each stage over `frames` pre-encoded frames (best of `rounds`, after a warm-up). */
@@ -50,6 +68,7 @@ export async function measureBreakdown(
     round?: { before(): Promise<void>; end(): void; after(): Promise<void> },
   ) => {
     let best = Infinity;
+    let bestCpu = Infinity;
     let frames: Uint8Array[] = [];
     let samples = 0;
     for (let r = 0; r <= rounds; r++) {
@@ -63,6 +82,7 @@ export async function measureBreakdown(
       await round?.before();
       const f = make();
       const t = performance.now();
+      const c = threadCpuMs();
       for (let i = 0; i < frames.length; i++) {
         f(frames[i]);
         if (i % turnFrames === turnFrames - 1) endTurn();
@@ -70,13 +90,18 @@ export async function measureBreakdown(
       endTurn();
       round?.end();
       const ms = performance.now() - t;
+      const cpu = threadCpuMs() - c;
       await round?.after();
-      if (r > 0) best = Math.min(best, ms); // round 0 warms the JIT
+      if (r > 0) { // round 0 warms the JIT
+        best = Math.min(best, ms);
+        bestCpu = Math.min(bestCpu, cpu);
+      }
     }
     out.push({
       stage,
       usPerFrame: best / frames.length * 1000,
       samplesPerSec: samples / (best / 1000),
+      cpuUsPerFrame: bestCpu / frames.length * 1000,
     });
   };
   await time("utf8+JSON.parse", () => {
@@ -155,6 +180,8 @@ if (import.meta.main) {
       "us/frame",
       (s.samplesPerSec / 1e3).toFixed(0),
       "k samples/s",
+      s.cpuUsPerFrame!.toFixed(2),
+      "us/frame of this thread's CPU",
     );
   }
 }
