@@ -100,22 +100,22 @@ export interface Message {
   keys?: readonly string[];
   /**
    * Set by {@link decode} when its caller passed columns to fill and this is a batch with
-   * {@link keys}: that object, holding the samples' times and values, filled while they were
-   * validated (so ingest hands them on without walking each sample's `metrics` again). The
-   * caller's, and overwritten by its next decode. Never sent.
+   * {@link keys}: that object, holding the samples' values, filled while they were validated
+   * (so ingest hands them on without walking each sample's `metrics` again). The caller's,
+   * and overwritten by its next decode. Never sent.
    */
   columns?: FrameColumns;
 }
 
 /**
- * A uniform batch's samples as columns, reused from frame to frame (its arrays grow when a
- * frame needs more room, so they may be longer than the frame): `ts[r]` is sample r's `ts`
- * for `r < rows`, and the value of `keys[j]` in sample r is `values[j * rows + r]`
- * (column-major, as history_batch.ts's blocks). The same numbers as `samples`.
+ * A uniform batch's values as columns, reused from frame to frame (`values` grows when a
+ * frame needs more room, so it may be longer than the frame): the value of `keys[j]` in
+ * sample r is `values[j * rows + r]` for `r < rows` (column-major, as history_batch.ts's
+ * blocks). The same numbers as the samples' `metrics`. Times stay in the samples: ingest
+ * places each one on the collector's clock as it accounts its `seq` (instances.ts).
  */
 export class FrameColumns {
   rows = 0;
-  ts = new Float64Array(128);
   values = new Float64Array(1024);
 }
 
@@ -237,7 +237,6 @@ function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null)
     let cols: FrameColumns | null = null;
     if (columns !== null && n > 1) {
       cols = columns;
-      if (cols.ts.length < n) cols.ts = new Float64Array(n);
       cols.rows = n;
     }
     for (let i = 0; i < n; i++) {

@@ -65,7 +65,7 @@ const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
  * One sample, `index` in its batch (-1: the single form). The path of a valid sample makes
  * no strings and, when every metric key is already canonical (the usual case), no new
  * object: the parsed `metrics` object is the sample's. With `cols` (a batch's columns, see
- * Message.columns), the sample's time and values go into row `index` while they are checked;
+ * Message.columns), the sample's values go into row `index` while they are checked;
  * they mean nothing once `shape.uniform` is false.
  */
 export function decodeSample(
@@ -101,7 +101,6 @@ export function decodeSample(
   // Where this sample's values go: row `index`, one column of `stride` per key.
   const values = cols !== null ? cols.values : null;
   const stride = cols !== null ? cols.rows : 0;
-  if (cols !== null) cols.ts[index] = ts;
   try {
     for (const key in m) {
       const place = count;
