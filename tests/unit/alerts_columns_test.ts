@@ -22,6 +22,16 @@ const RULES: Rule[] = [
     origin: "file",
   },
   {
+    name: "rss-any", // holds from the first row on: `since` is that row's time
+    kind: "threshold",
+    metric: "mem.rss_bytes",
+    op: ">",
+    value: 0,
+    forMs: 0,
+    keepFiringForMs: 0,
+    origin: "file",
+  },
+  {
     name: "absent-metric",
     kind: "threshold",
     metric: "not.sent",
@@ -78,4 +88,5 @@ Deno.test("alerts fed a batch as columns end as fed its samples one by one", () 
   assert.equal(byColumns.thresholds.get("lag-high")!.value, (42 * 13) % 80);
   assert.ok(byColumns.detector.size > 0);
   assert.equal(byColumns.thresholds.has("absent-metric"), false);
+  assert.equal(byColumns.thresholds.get("rss-any")!.since, T0 + 1000);
 });
