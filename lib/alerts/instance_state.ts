@@ -18,6 +18,17 @@ export type Point =
   | readonly [number, Record<string, number>]
   | { readonly t: number; readonly metrics: Record<string, number> };
 
+/**
+ * A batch as columns (ingest's Observation.columns): the value of `keys[j]` at `times[r]` is
+ * `values[j * rows + r]` for `r < rows`, times in order.
+ */
+export type ColumnBatch = [
+  keys: readonly string[],
+  times: Float64Array,
+  values: Float64Array,
+  rows: number,
+];
+
 /** A threshold rule's condition: held since when (null: not holding), on what value. */
 export interface ThresholdState {
   since: number | null;

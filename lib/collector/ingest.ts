@@ -7,13 +7,8 @@
  */
 import { decode, FrameColumns, type Message } from "../protocol.ts";
 import { decodeHeapProfile, isHeapProfileFrame } from "../protocol_profile.ts";
-import {
-  instanceId,
-  type Instances,
-  type PlacedColumns,
-  type PlacedSample,
-  placedSamples,
-} from "./instances.ts";
+import { instanceId, type Instances } from "./instances.ts";
+import { type PlacedColumns, type PlacedSample, placedSamples } from "./placed.ts";
 import type { ProfileStore } from "./profiles.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore, Ring } from "../store/recent.ts";

@@ -21,46 +21,10 @@ import { OffsetEstimate } from "./clock_offset.ts";
 import { IdCache } from "./instance_id.ts";
 
 export { instanceId } from "./instance_id.ts";
-
-/** A sample accepted for storage, placed on the collector's clock. */
-export interface PlacedSample {
-  t: number;
-  metrics: Record<string, number>;
-}
-
+import { NO_SAMPLES, placedOf } from "./placed.ts";
+import type { Observation, PlacedColumns, PlacedSample } from "./placed.ts";
+export type { Observation, PlacedColumns, PlacedSample } from "./placed.ts";
 export type { PersistedView };
-
-/**
- * A uniform batch's samples, on the collector's clock, as columns (see Message.columns):
- * `times[r]` is row r's time for `r < rows`, and the value of `keys[j]` in row r is
- * `values[j * rows + r]`. Both arrays are reused: read them before the next message.
- */
-export interface PlacedColumns {
-  rows: number;
-  times: Float64Array;
-  values: Float64Array;
-}
-
-/** What {@link Instances.observe} made of one message. */
-export type Observation =
-  | {
-    ok: true;
-    id: string;
-    /** The instance's view (live: see {@link Instances.get}), so ingest looks it up not again. */
-    view: InstanceView;
-    samples: PlacedSample[];
-    created: boolean;
-    changed: boolean;
-    /** Every sample's metrics holds exactly these keys in this order (Message.keys). */
-    keys?: readonly string[];
-    /**
-     * With `keys`, for a batch that came with Message.columns and lost no sample as a
-     * duplicate: its points, as columns, and then `samples` is empty (no object is made per
-     * sample).
-     */
-    columns?: PlacedColumns;
-  }
-  | { ok: false; reason: "instance_limit" };
 
 /** Options for {@link Instances}. */
 export interface InstancesOptions {
@@ -194,11 +158,8 @@ export class Instances {
     // A batch with columns: times go to a column and no object is made per sample, as long as
     // none is a duplicate (at the first one, the samples so far are made, and kept from then).
     const cols = keys !== undefined ? message.columns : undefined;
-    let times: Float64Array | null = null;
-    if (cols !== undefined) {
-      if (this.#times.length < n) this.#times = new Float64Array(n);
-      times = this.#times;
-    }
+    if (cols !== undefined && this.#times.length < n) this.#times = new Float64Array(n);
+    const times = cols !== undefined ? this.#times : null;
     // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
     let samples: PlacedSample[] | null = times === null ? new Array(n) : null;
     let kept = 0;
@@ -486,22 +447,4 @@ export class Instances {
     }
     return changed;
   }
-}
-
-/** Observation.samples of a batch with columns: none (its points are in the columns). */
-const NO_SAMPLES = Object.freeze([]) as unknown as PlacedSample[];
-
-/**
- * The samples of an observation with columns (Observation.columns, of `message`) as placed
- * samples, for a caller that needs them one by one.
- */
-export function placedSamples(message: Message, columns: PlacedColumns): PlacedSample[] {
-  return placedOf(message, columns.times, columns.rows);
-}
-
-/** The first `count` samples of `message` as placed samples, at `times` (a batch's columns). */
-function placedOf(message: Message, times: Float64Array, count: number): PlacedSample[] {
-  const out: PlacedSample[] = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = { t: times[i], metrics: message.samples[i].metrics };
-  return out;
 }
