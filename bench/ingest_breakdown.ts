@@ -10,7 +10,9 @@
  * and handing it over when backpressure asks and at the end of the round; the Worker's
  * store runs beside it, untimed). The hub sends what ingest published once per turn of the
  * event loop; here a turn ends every `turnFrames` frames, about what the receive loop takes
- * in the 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here.
+ * in the 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here. The last
+ * stage, `+ alerts`, also feeds every sample to an alert engine with the default rules, as
+ * the collector does.
  *
  * @module
  */
@@ -22,12 +24,31 @@ import { RecentStore } from "../lib/store/recent.ts";
 import { CollectorStats } from "../lib/collector/stats.ts";
 import { Hub } from "../lib/live/hub.ts";
 import { HistoryThread } from "../lib/collector/history.ts";
+import { createAlertEngine, defaultRuleSet } from "../lib/alerts/mod.ts";
 
 /** One stage's cost. */
 export interface Stage {
   stage: string;
   usPerFrame: number;
   samplesPerSec: number;
+  /**
+   * This thread's CPU time per frame (best round), µs; NaN where the OS does not tell it.
+   * On a shared machine it moves far less than the wall time: time waiting for a core is
+   * not in it.
+   */
+  cpuUsPerFrame?: number;
+}
+
+/**
+ * CPU time this thread has run, ms (Linux: /proc/thread-self/schedstat, ns), or NaN. Read
+ * synchronously, so on the calling thread.
+ */
+function threadCpuMs(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Time each stage over `frames` pre-encoded frames (best of `rounds`, after a warm-up). */
@@ -47,6 +68,7 @@ export async function measureBreakdown(
     round?: { before(): Promise<void>; end(): void; after(): Promise<void> },
   ) => {
     let best = Infinity;
+    let bestCpu = Infinity;
     let frames: Uint8Array[] = [];
     let samples = 0;
     for (let r = 0; r <= rounds; r++) {
@@ -60,6 +82,7 @@ export async function measureBreakdown(
       await round?.before();
       const f = make();
       const t = performance.now();
+      const c = threadCpuMs();
       for (let i = 0; i < frames.length; i++) {
         f(frames[i]);
         if (i % turnFrames === turnFrames - 1) endTurn();
@@ -67,13 +90,18 @@ export async function measureBreakdown(
       endTurn();
       round?.end();
       const ms = performance.now() - t;
+      const cpu = threadCpuMs() - c;
       await round?.after();
-      if (r > 0) best = Math.min(best, ms); // round 0 warms the JIT
+      if (r > 0) { // round 0 warms the JIT
+        best = Math.min(best, ms);
+        bestCpu = Math.min(bestCpu, cpu);
+      }
     }
     out.push({
       stage,
       usPerFrame: best / frames.length * 1000,
       samplesPerSec: samples / (best / 1000),
+      cpuUsPerFrame: bestCpu / frames.length * 1000,
     });
   };
   await time("utf8+JSON.parse", () => {
@@ -81,7 +109,8 @@ export async function measureBreakdown(
     return (f) => JSON.parse(d.decode(f));
   });
   await time("decode() (parse + validate)", () => (f) => decode(f));
-  for (const [clients, durable] of [[0, false], [1, false], [1, true]] as const) {
+  const stages = [[0, false, false], [1, false, false], [1, true, false], [1, true, true]] as const;
+  for (const [clients, durable, alerting] of stages) {
     let turn: Array<() => void> = [];
     const endTurn = () => {
       const run = turn;
@@ -104,7 +133,9 @@ export async function measureBreakdown(
         await Deno.remove(dir, { recursive: true });
       },
     };
-    const name = `ingest, hub clients=${clients}${durable ? " + history" : ""}`;
+    const name = `ingest, hub clients=${clients}${durable ? " + history" : ""}${
+      alerting ? " + alerts" : ""
+    }`;
     await time(
       name,
       () => {
@@ -122,7 +153,9 @@ export async function measureBreakdown(
         }
         if (!durable) return createIngest({ instances, recent, hub, stats, now });
         const h = history!;
-        const ingest = createIngest({ instances, recent, hub, stats, now, history: h });
+        // The default rules, as a collector without --rules has (no store, no webhooks).
+        const alerts = alerting ? createAlertEngine({ rules: defaultRuleSet(), now }) : null;
+        const ingest = createIngest({ instances, recent, hub, stats, now, history: h, alerts });
         // As the receive loop does: ask before each frame (at the bound it hands the buffer over).
         return (f) => {
           h.backpressure();
@@ -137,14 +170,18 @@ export async function measureBreakdown(
 }
 
 if (import.meta.main) {
+  // `[batch|single] [rounds]`: more rounds (best of) for A/B comparisons on a noisy machine.
   const form = (Deno.args[0] ?? "batch") as Form;
-  for (const s of await measureBreakdown(form)) {
+  const rounds = Number(Deno.args[1] ?? 3);
+  for (const s of await measureBreakdown(form, 100, undefined, rounds)) {
     console.log(
       s.stage.padEnd(30),
       s.usPerFrame.toFixed(2),
       "us/frame",
       (s.samplesPerSec / 1e3).toFixed(0),
       "k samples/s",
+      s.cpuUsPerFrame!.toFixed(2),
+      "us/frame of this thread's CPU",
     );
   }
 }

@@ -98,6 +98,25 @@ export interface Message {
    * frame. Ingest then resolves each series once per frame, not once per point. Never sent.
    */
   keys?: readonly string[];
+  /**
+   * Set by {@link decode} when its caller passed columns to fill and this is a batch with
+   * {@link keys}: that object, holding the samples' values, filled while they were validated
+   * (so ingest hands them on without walking each sample's `metrics` again). The caller's,
+   * and overwritten by its next decode. Never sent.
+   */
+  columns?: FrameColumns;
+}
+
+/**
+ * A uniform batch's values as columns, reused from frame to frame (`values` grows when a
+ * frame needs more room, so it may be longer than the frame): the value of `keys[j]` in
+ * sample r is `values[j * rows + r]` for `r < rows` (column-major, as history_batch.ts's
+ * blocks). The same numbers as the samples' `metrics`. Times stay in the samples: ingest
+ * places each one on the collector's clock as it accounts its `seq` (instances.ts).
+ */
+export class FrameColumns {
+  rows = 0;
+  values = new Float64Array(1024);
 }
 
 /** Why a frame was rejected. Counted per reason by the collector. */
@@ -147,11 +166,12 @@ const encoder = new TextEncoder(); // to measure a string frame in UTF-8 bytes
 
 /**
  * Decode one frame. Never throws: every input yields a message or a typed error.
- * Accepts bytes (from the socket) or a string (tests, HTTP).
+ * Accepts bytes (from the socket) or a string (tests, HTTP). With `columns`, a batch whose
+ * samples share their keys also comes as columns, in that object (Message.columns).
  */
-export function decode(frame: Uint8Array | string): DecodeResult {
+export function decode(frame: Uint8Array | string, columns?: FrameColumns): DecodeResult {
   try {
-    return { ok: true, message: decodeOrThrow(frame) };
+    return { ok: true, message: decodeOrThrow(frame, columns ?? null) };
   } catch (e) {
     if (e instanceof Reject) return { ok: false, error: { reason: e.reason, detail: e.detail } };
     // JSON.parse on pathological nesting can throw RangeError; anything else is a bug we
@@ -160,7 +180,7 @@ export function decode(frame: Uint8Array | string): DecodeResult {
   }
 }
 
-function decodeOrThrow(frame: Uint8Array | string): Message {
+function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null): Message {
   // A string is measured in UTF-8 bytes, as it would arrive on the socket.
   const size = typeof frame === "string"
     ? (frame.length > LIMITS.maxMessageBytes ? frame.length : encoder.encode(frame).byteLength)
@@ -208,26 +228,53 @@ function decodeOrThrow(frame: Uint8Array | string): Message {
     if (list.length > LIMITS.maxSamplesPerBatch) {
       throw new Reject("too_many", `${list.length} samples exceed ${LIMITS.maxSamplesPerBatch}`);
     }
-    const samples: Sample[] = new Array(list.length);
+    const n = list.length;
+    const samples: Sample[] = new Array(n);
     const shape = newShape();
-    for (let i = 0; i < list.length; i++) {
+    // The columns (Message.columns) are filled in the same pass; their values' room is
+    // checked once the first sample has told how many keys there are (a store past the end of
+    // a typed array does nothing), and they are let go when the frame is not uniform.
+    let cols: FrameColumns | null = null;
+    if (columns !== null && n > 1) {
+      cols = columns;
+      cols.rows = n;
+    }
+    for (let i = 0; i < n; i++) {
       const s = list[i];
       if (!isPlainObject(s)) throw new Reject("wrong_type", `samples[${i}] must be an object`);
-      samples[i] = decodeSample(s, i, shape);
+      samples[i] = decodeSample(s, i, shape, cols);
+      if (cols !== null && !shape.uniform) cols = null;
+      else if (i === 0 && cols !== null && cols.values.length < n * shape.raw.length) {
+        cols.values = new Float64Array(n * shape.raw.length);
+        firstRow(samples[0], cols);
+      }
     }
     const sent = timestamp(raw.sent, "sent");
     const message: Message = { identity, sent, samples, legacy: false };
     if (bye) message.bye = true;
-    if (shape.uniform) message.keys = sameShape(shape);
+    if (shape.uniform) {
+      message.keys = sameShape(shape);
+      if (cols !== null) message.columns = cols;
+    }
     return message;
   }
   const shape = newShape();
-  const sample = decodeSample(raw, -1, shape);
+  const sample = decodeSample(raw, -1, shape, null);
   const sent = raw.sent != null ? timestamp(raw.sent, "sent") : sample.ts;
   const message: Message = { identity, sent, samples: [sample], legacy: false };
   if (bye) message.bye = true;
   if (shape.uniform) message.keys = sameShape(shape);
   return message;
+}
+
+/** The first sample's values into `cols` (after they grew: its row was stored past the end). */
+function firstRow(first: Sample, cols: FrameColumns): void {
+  let at = 0;
+  const m = first.metrics;
+  for (const key in m) { // the first sample's keys are the shape's, canonical (uniform)
+    cols.values[at] = m[key];
+    at += cols.rows;
+  }
 }
 
 /** The optional `bye` field: absent, null or false is no goodbye; anything but a boolean is refused. */

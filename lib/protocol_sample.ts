@@ -8,7 +8,7 @@
 import { canonicalKey, showHiddenChars } from "./metric_key.ts";
 import { BUCKET_COUNT } from "./histogram.ts";
 import { LIMITS } from "./protocol_encode.ts";
-import type { Histogram, RejectReason, Sample } from "./protocol.ts";
+import type { FrameColumns, Histogram, RejectReason, Sample } from "./protocol.ts";
 
 /** A refusal while decoding: protocol.ts turns it into a DecodeError. */
 export class Reject extends Error {
@@ -79,9 +79,16 @@ const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
 /**
  * One sample, `index` in its batch (-1: the single form). The path of a valid sample makes
  * no strings and, when every metric key is already canonical (the usual case), no new
- * object: the parsed `metrics` object is the sample's.
+ * object: the parsed `metrics` object is the sample's. With `cols` (a batch's columns, see
+ * Message.columns), the sample's values go into row `index` while they are checked;
+ * they mean nothing once `shape.uniform` is false.
  */
-export function decodeSample(raw: Record<string, unknown>, index: number, shape: Shape): Sample {
+export function decodeSample(
+  raw: Record<string, unknown>,
+  index: number,
+  shape: Shape,
+  cols: FrameColumns | null,
+): Sample {
   let seq: number | null = null;
   const s = raw.seq; // by name, as protocol.ts reads fields (see present())
   if (s != null) {
@@ -106,6 +113,9 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
   let { raw: shapeRaw, canon: shapeCanon } = shape;
   const first = !shape.set;
   const hint = last;
+  // Where this sample's values go: row `index`, one column of `stride` per key.
+  const values = cols !== null ? cols.values : null;
+  const stride = cols !== null ? cols.rows : 0;
   try {
     for (const key in m) {
       const place = count;
@@ -133,6 +143,8 @@ export function decodeSample(raw: Record<string, unknown>, index: number, shape:
       }
       const v = m[key];
       if (typeof v !== "number" || !Number.isFinite(v)) finite(v, `${at(index)}metrics.${key}`);
+      // A key beyond the first sample's count made the frame not uniform: no column for it.
+      if (values !== null && place < shapeRaw.length) values[place * stride + index] = v as number;
       if (copy === null && canonical !== key) {
         copy = {};
         for (const k in m) {

@@ -21,7 +21,7 @@ import type { AlertStore } from "./store.ts";
 import type { Notifier, NotifyStats } from "./notify.ts";
 import type { Alert, AlertLeak, LeakSite } from "./types.ts";
 import { CarriedAlerts } from "./carried.ts";
-import { InstanceState, type Point } from "./instance_state.ts";
+import { type ColumnBatch, InstanceState, type Point } from "./instance_state.ts";
 import { formatEta, leakText } from "./leak_text.ts";
 import { absenceVerdict, ended, leakVerdict, round, type Verdict } from "./verdict.ts";
 import { errorMessage } from "../errors.ts";
@@ -85,6 +85,8 @@ export interface AlertEngine {
    * ingest's placed samples (`{ t, metrics }`). Cheap: O(samples × threshold rules).
    */
   observe(view: InstanceView, points: ReadonlyArray<Point>): void;
+  /** {@link observe} for a batch as columns (see InstanceState.feedColumns). */
+  observeColumns(view: InstanceView, ...batch: ColumnBatch): void;
   /** Advance every alert to `now`; `instances` is every known instance. Call once a second. */
   evaluate(now: number, instances: readonly InstanceView[]): void;
   list(): AlertList;
@@ -331,6 +333,10 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   return {
     observe(view, points) {
       stateOf(view).feed(points);
+    },
+
+    observeColumns(view, ...batch) {
+      stateOf(view).feedColumns(...batch);
     },
 
     evaluate(now, views) {

@@ -241,26 +241,26 @@ export class HistoryThread implements HistorySink {
   get durable(): number {
     return this.#durable;
   }
-
   /** Points appended here and not yet taken by the thread. */
   get pending(): number {
     return this.#batch.points + this.#inFlight;
   }
-
-  /** Buffer one point; the thread has it by the next tick. */
+  /**
+   * Buffer one point, a frame (Message.keys: every sample's `metrics` holds exactly `keys`, in
+   * order) or a batch's columns (HistorySink); the thread has them by the next tick. At 4x the
+   * bound they are lost (counted; a frame whole, so `pending` may pass the bound by one frame).
+   */
   append(instance: string, metric: string, t: number, v: number): void {
     if (this.#refusing()) this.#lost++;
     else this.#batch.append(instance, metric, t, v);
   }
-
-  /**
-   * Buffer a frame's points: every sample's `metrics` holds exactly `keys`, in this order
-   * (Message.keys). At 4x the bound the whole frame is lost (counted), so `pending` may pass
-   * it by one frame.
-   */
   appendFrame(instance: string, keys: readonly string[], samples: readonly PlacedSample[]): void {
     if (this.#refusing()) this.#lost += keys.length * samples.length;
     else this.#batch.appendFrame(instance, keys, samples);
+  }
+  appendColumns(...a: Parameters<HistorySink["appendColumns"]>): void {
+    if (this.#refusing()) this.#lost += a[1].length * a[4];
+    else this.#batch.appendColumns(...a);
   }
 
   /** Failed, closing, or 4x the bound pending (a caller ignoring backpressure): points are lost. */

@@ -92,14 +92,7 @@ export class HistoryBatch {
   appendFrame(instance: string, keys: readonly string[], samples: readonly PlacedSample[]): void {
     const n = samples.length;
     if (n === 0 || keys.length === 0) return;
-    const current = this.#of(instance);
-    let b = current.shaped;
-    if (b === null || !sameKeys(b.keys, keys)) {
-      b = new Block(instance, keys, Math.max(n, MIN_ROWS));
-      this.#blocks.push(b);
-      current.shaped = b;
-      current.loose = null;
-    } else if (b.rows + n > b.times.length) b.grow(b.rows + n);
+    const b = this.#rowsFor(instance, keys, n);
     const { times, values } = b;
     const stride = times.length;
     let row = b.rows;
@@ -115,6 +108,42 @@ export class HistoryBatch {
     }
     b.rows = row;
     this.points += n * keys.length;
+  }
+
+  /**
+   * Append a batch's columns (Observation.columns): the value of `keys[j]` at `times[r]` is
+   * `cols[j * n + r]`, for `r < n`. Each column is copied whole (`Float64Array.set`).
+   */
+  appendColumns(
+    instance: string,
+    keys: readonly string[],
+    times: Float64Array,
+    cols: Float64Array,
+    n: number,
+  ): void {
+    if (n <= 0 || keys.length === 0) return;
+    const b = this.#rowsFor(instance, keys, n);
+    const stride = b.times.length;
+    const row = b.rows;
+    b.times.set(times.subarray(0, n), row);
+    for (let j = 0; j < keys.length; j++) {
+      b.values.set(cols.subarray(j * n, (j + 1) * n), j * stride + row);
+    }
+    b.rows = row + n;
+    this.points += n * keys.length;
+  }
+
+  /** The instance's block for `keys` (its current one, or a new one), with room for `n` rows. */
+  #rowsFor(instance: string, keys: readonly string[], n: number): Block {
+    const current = this.#of(instance);
+    let b = current.shaped;
+    if (b === null || !sameKeys(b.keys, keys)) {
+      b = new Block(instance, keys, Math.max(n, MIN_ROWS));
+      this.#blocks.push(b);
+      current.shaped = b;
+      current.loose = null;
+    } else if (b.rows + n > b.times.length) b.grow(b.rows + n);
+    return b;
   }
 
   /** Append one point. */

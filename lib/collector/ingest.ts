@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { decode, type Message } from "../protocol.ts";
+import { decode, FrameColumns, type Message } from "../protocol.ts";
 import { decodeHeapProfile, isHeapProfileFrame } from "../protocol_profile.ts";
-import { instanceId, type Instances, type PlacedSample } from "./instances.ts";
+import { instanceId, type Instances } from "./instances.ts";
+import { type PlacedColumns, type PlacedSample, placedSamples } from "./placed.ts";
 import type { ProfileStore } from "./profiles.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore, Ring } from "../store/recent.ts";
@@ -25,6 +26,17 @@ export interface HistorySink {
    * this order (Message.keys), so a sink need not look anything up per point.
    */
   appendFrame(instance: string, keys: readonly string[], samples: readonly PlacedSample[]): void;
+  /**
+   * A batch's points as columns (Observation.columns): the value of `keys[j]` at `times[r]`
+   * is `values[j * rows + r]`, for `r < rows`. Copied: the arrays are reused after the call.
+   */
+  appendColumns(
+    instance: string,
+    keys: readonly string[],
+    times: Float64Array,
+    values: Float64Array,
+    rows: number,
+  ): void;
   /**
    * Remember an instance's view, with its last sequence number and agent start time, so a
    * restarted collector counts a gap across the restart as loss (see Instances.restore).
@@ -90,10 +102,13 @@ export function createIngest(deps: IngestDeps): Ingest {
     if (!put.ok) stats.refuse("bad_profile", put.reason);
   };
 
+  /** What the decoder fills for a uniform batch (Message.columns), reused frame to frame. */
+  const frameColumns = new FrameColumns();
+
   const ingest = (frame: Uint8Array | string) => {
     stats.bytes += typeof frame === "string" ? frame.length : frame.byteLength;
     if (isHeapProfileFrame(frame)) return ingestProfile(frame);
-    const decoded = decode(frame);
+    const decoded = decode(frame, frameColumns);
     if (!decoded.ok) {
       stats.refuse(decoded.error.reason, decoded.error.detail);
       return;
@@ -115,8 +130,10 @@ export function createIngest(deps: IngestDeps): Ingest {
     // Queueing delay at arrival: the send time on the collector's clock vs now (queue_delay.ts).
     stats.queueDelay.observe(arrival - message.sent - view.clockOffsetMs, arrival);
     let refused = 0;
+    // Not obs.samples' length: with columns, reading `samples` would build it.
+    const count = obs.columns ? obs.columns.rows : obs.samples.length;
     stats.messages++;
-    stats.samples += obs.samples.length;
+    stats.samples += count;
     // Sent once per turn of the event loop with the other frames of that turn (hub.ts), and
     // before this message's samples: the page learns of a new instance before its points.
     if (obs.created || obs.changed) {
@@ -124,10 +141,15 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
     // The instance's live samples frame of this turn (hub.ts samplesSoon), null while no page
     // is watching: then no live points are built at all.
-    const live = obs.samples.length > 0 ? hub.samplesSoon(obs.id, arrival) : null;
+    const live = count > 0 ? hub.samplesSoon(obs.id, arrival) : null;
     const series = recent.seriesOf(obs.id);
     const rings = obs.keys ? ringsOf(series, obs.keys, ringsSeen) : null;
-    if (rings) {
+    const columns = obs.columns;
+    if (columns && rings) {
+      // A batch decoded to columns (Message.columns): each ring, live column and history block
+      // takes its points from a column, with no walk over any sample's metrics.
+      columnsIn(obs.id, obs.keys!, columns, rings, live);
+    } else if (rings) {
       // The usual frame (Message.keys): its series (and live columns) looked up once, not once
       // per point.
       const cols = live ? live.columns(obs.keys!) : null;
@@ -143,11 +165,30 @@ export function createIngest(deps: IngestDeps): Ingest {
         }
       }
     } else {
-      for (const s of obs.samples) refused += place(obs.id, series, s, live);
+      // A new series (or one refused): point by point, so the series limits apply. A batch
+      // with columns has no samples made yet: made here, from its columns.
+      const samples = columns ? placedSamples(message, columns) : obs.samples;
+      for (const s of samples) refused += place(obs.id, series, s, live);
     }
     history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
-    if (obs.samples.length > 0) deps.alerts?.observe(view, obs.samples);
+    // The alerts read the columns where there are some (a new series' batch too).
+    if (columns) {
+      deps.alerts?.observeColumns(view, obs.keys!, columns.times, columns.values, columns.rows);
+    } else if (count > 0) deps.alerts?.observe(view, obs.samples);
     return refused;
+  };
+
+  /** A batch's columns into its rings, the live frame (when a page watches) and history. */
+  const columnsIn = (
+    id: string,
+    keys: readonly string[],
+    { times, values, rows }: PlacedColumns,
+    rings: Ring[],
+    live: SamplesColumns | null,
+  ) => {
+    history?.appendColumns(id, keys, times, values, rows);
+    for (let j = 0; j < rings.length; j++) rings[j].pushColumn(times, values, j * rows, rows);
+    live?.addColumns(keys, times, values, rows);
   };
 
   /** One sample's points into its series (new series within the limits); returns refusals. */

@@ -21,29 +21,10 @@ import { OffsetEstimate } from "./clock_offset.ts";
 import { IdCache } from "./instance_id.ts";
 
 export { instanceId } from "./instance_id.ts";
-
-/** A sample accepted for storage, placed on the collector's clock. */
-export interface PlacedSample {
-  t: number;
-  metrics: Record<string, number>;
-}
-
+import { NO_SAMPLES, placedOf } from "./placed.ts";
+import type { Observation, PlacedColumns, PlacedSample } from "./placed.ts";
+export type { Observation, PlacedColumns, PlacedSample } from "./placed.ts";
 export type { PersistedView };
-
-/** What {@link Instances.observe} made of one message. */
-export type Observation =
-  | {
-    ok: true;
-    id: string;
-    /** The instance's view (live: see {@link Instances.get}), so ingest looks it up not again. */
-    view: InstanceView;
-    samples: PlacedSample[];
-    created: boolean;
-    changed: boolean;
-    /** Every sample's metrics holds exactly these keys in this order (Message.keys). */
-    keys?: readonly string[];
-  }
-  | { ok: false; reason: "instance_limit" };
 
 /** Options for {@link Instances}. */
 export interface InstancesOptions {
@@ -168,19 +149,27 @@ export class Instances {
       changed = true;
     }
     const lostBefore = view.lost;
-    // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
-    const samples: PlacedSample[] = new Array(message.samples.length);
-    let kept = 0;
+    const n = message.samples.length;
     // The usual frame: every sample has the same keys and derives nothing, so `latest` is
     // the last sample's values, written once (below), not once per sample.
     const keys = message.keys !== undefined && this.#derivesNothing(message.keys)
       ? message.keys
       : undefined;
-    for (const s of message.samples) {
+    // A batch with columns: times go to a column and no object is made per sample, as long as
+    // none is a duplicate (at the first one, the samples so far are made, and kept from then).
+    const cols = keys !== undefined ? message.columns : undefined;
+    if (cols !== undefined && this.#times.length < n) this.#times = new Float64Array(n);
+    const times = cols !== undefined ? this.#times : null;
+    // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
+    let samples: PlacedSample[] | null = times === null ? new Array(n) : null;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const s = message.samples[i];
       if (s.seq !== null) {
         const seq = state.seq.account(s.seq, arrival, view.intervalMs, state.agentStart === null);
         if (seq.kind === "duplicate") {
           state.duplicates++;
+          if (samples === null) samples = placedOf(message, times!, kept);
           continue;
         }
         if (seq.kind === "restart") {
@@ -196,16 +185,26 @@ export class Instances {
       // insert each point in the middle (a walk over the whole recent window, per point).
       const t = Math.max(Math.min(s.ts + offset, arrival), state.lastPlaced);
       state.lastPlaced = t;
+      if (samples === null) {
+        times![kept++] = t;
+        continue;
+      }
       samples[kept++] = { t, metrics: s.metrics };
       if (keys) continue;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       this.#setLatest(state, s.metrics);
     }
-    if (kept < samples.length) samples.length = kept; // duplicates were dropped
-    if (keys && samples.length > 0) {
-      this.#setLatest(state, samples[samples.length - 1].metrics, keys);
+    if (keys && kept > 0) {
+      // Without `samples` no sample was dropped: the last kept is the message's last.
+      const last = samples === null ? message.samples[n - 1] : samples[kept - 1];
+      this.#setLatest(state, last.metrics, keys);
     }
     if (view.lost !== lostBefore) changed = true;
+    if (samples === null) {
+      const columns: PlacedColumns = { rows: n, times: times!, values: cols!.values };
+      return { ok: true, id, view, samples: NO_SAMPLES, created, changed, keys, columns };
+    }
+    if (kept < samples.length) samples.length = kept; // duplicates were dropped
     return keys
       ? { ok: true, id, view, samples, created, changed, keys }
       : { ok: true, id, view, samples, created, changed };
@@ -223,6 +222,8 @@ export class Instances {
     return this.#derives;
   }
   #derivesKeys: readonly string[] | null = null;
+  /** The placed times of a batch with columns (Observation.columns), reused. */
+  #times = new Float64Array(128);
   #derives = false;
 
   /**

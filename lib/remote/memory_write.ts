@@ -51,6 +51,13 @@ export function startMemoryRemoteWrite(
           }
         }
       },
+      appendColumns(instance, keys, times, values, n) {
+        for (let r = 0; r < n; r++) {
+          for (let j = 0; j < keys.length; j++) {
+            for (const q of queues) q.append(instance, keys[j], times[r], values[j * n + r]);
+          }
+        }
+      },
       touch(view) {
         colors.set(view.id, view.color);
       },

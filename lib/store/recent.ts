@@ -52,6 +52,39 @@ export class Ring {
     this.#len++;
   }
 
+  /**
+   * Add the points `(times[r], values[from + r])` for `r < n`, times in order (a batch placed
+   * on the collector's clock is). When they all go after the newest point they are copied in
+   * one loop, without {@link push}'s checks per point.
+   */
+  pushColumn(times: Float64Array, values: Float64Array, from: number, n: number): void {
+    if (n <= 0) return;
+    if (this.#len > 0 && times[0] < this.lastTime) {
+      for (let r = 0; r < n; r++) this.push(times[r], values[from + r]);
+      return;
+    }
+    while (this.#len + n > this.#t.length && this.#t.length < this.maxPoints) this.#grow();
+    let r = 0;
+    const cap = this.#t.length;
+    const over = this.#len + n - cap;
+    if (over > 0) {
+      // At the point cap: the oldest go first (held points, then the batch's own).
+      const held = Math.min(over, this.#len);
+      this.#head = (this.#head + held) % cap;
+      this.#len -= held;
+      r = over - held;
+    }
+    const t = this.#t;
+    const v = this.#v;
+    let at = (this.#head + this.#len) % cap;
+    this.#len += n - r;
+    for (; r < n; r++) {
+      t[at] = times[r];
+      v[at] = values[from + r];
+      if (++at === cap) at = 0;
+    }
+  }
+
   /** Drop points older than `since`. */
   trimBefore(since: number): void {
     while (this.#len > 0 && this.#t[this.#head] < since) this.#dropOldest();

@@ -373,6 +373,10 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
           frameCalls++;
           batch.appendFrame(id, keys, samples);
         },
+        appendColumns: (id, keys, times, values, rows) => {
+          frameCalls++;
+          batch.appendColumns(id, keys, times, values, rows);
+        },
         touch: () => {},
       },
     });

@@ -8,6 +8,7 @@ import {
   decode,
   type DecodeResult,
   encode,
+  FrameColumns,
   type Identity,
   LIMITS,
   type Message,
@@ -315,6 +316,14 @@ Deno.test("encode -> decode round-trips the batch form, order kept", () => {
     legacy: false,
     keys: ["cpu.percent", "loop.lag_ms"],
   });
+  // Asked for columns: the same message, with each key's column, in the keys'
+  // order, filled while validating.
+  const columns = new FrameColumns();
+  const c = ok(decode(frame, columns));
+  assert.equal(c.columns, columns);
+  assert.deepStrictEqual({ ...c, columns: undefined }, { ...m, columns: undefined });
+  assert.equal(columns.rows, 3);
+  assert.deepStrictEqual([...columns.values.subarray(0, 6)], [5, 6, 7, 0.5, 0.6, 0.7]);
 });
 
 Deno.test("encode -> decode round-trips an identity with only the required fields", () => {
@@ -1074,8 +1083,24 @@ Deno.test("decode keeps names in any script, with accents and emoji", () => {
 /** `decode`'s result without `keys`, which the reference decoder does not set. */
 function withoutKeys(r: DecodeResult): DecodeResult {
   if (!r.ok) return r;
-  const { keys: _, ...message } = r.message;
+  const { keys: _, columns: __, ...message } = r.message;
   return { ok: true, message };
+}
+
+/**
+ * Message.columns is set on exactly the batches of two or more samples that have keys, and
+ * then holds exactly the samples' values, each key's column in the keys' order.
+ */
+function assertColumnsAgree(m: Message, columns: FrameColumns): void {
+  const n = m.samples.length;
+  assert.equal(m.columns !== undefined, m.keys !== undefined && n > 1);
+  if (!m.columns) return;
+  assert.equal(m.columns, columns);
+  assert.equal(columns.rows, n);
+  const keys = m.keys!;
+  const want: number[] = [];
+  for (const k of keys) for (const s of m.samples) want.push(s.metrics[k]);
+  assert.deepStrictEqual([...columns.values.subarray(0, n * keys.length)], want);
 }
 
 /** Frames whose samples differ in their keys at every place the shape check looks. */
@@ -1151,12 +1176,23 @@ Deno.test("decode accepts and refuses exactly what the v1 decoder before the sha
     corpus.push(f);
   }
   let refused = 0;
+  let withColumns = 0;
+  const columns = new FrameColumns();
   for (const frame of corpus) {
     const want = referenceDecode(frame);
     assert.deepStrictEqual(withoutKeys(decode(frame)), want);
+    // Asked for columns (one object for the whole corpus, as ingest reuses it): the same
+    // answer, and columns that agree with the samples on every batch that has keys.
+    const c = decode(frame, columns);
+    assert.deepStrictEqual(withoutKeys(c), want);
+    if (c.ok) {
+      assertColumnsAgree(c.message, columns);
+      if (c.message.columns) withColumns++;
+    }
     if (!want.ok) refused++;
   }
   assert.ok(refused > 1000 && refused < corpus.length - 1000, "both kinds are covered");
+  assert.ok(withColumns > 100, `${withColumns} batches with columns`);
 });
 
 Deno.test("decode names the keys every sample shares, and only when they are exactly shared", () => {

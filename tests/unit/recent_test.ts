@@ -138,3 +138,32 @@ Deno.test("recent store has/seriesCount track series per instance, and forget dr
   assert.deepEqual(Object.keys(s.read("i", 2)), []);
   assert.equal(s.seriesCount("j"), 1);
 });
+
+Deno.test("a ring takes a column as it takes its points one by one: growing, wrapping, capped, out of order", () => {
+  // Column j of a batch starts at values[from]; times are shared by the batch's columns.
+  const column = (times: number[], from: number) => ({
+    times: new Float64Array([...times, -1, -1]), // longer than the batch: only `n` rows count
+    values: new Float64Array([...Array(from).fill(-7), ...times.map((t) => t * 3), 99, 99]),
+  });
+  const batches: number[][] = [
+    [1, 2, 3],
+    [3, 4, 5, 6, 7, 8, 9, 10, 11, 12], // past the first capacity (8): grows
+    [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25], // past the cap (20): oldest go
+    [26, 27],
+    [20.5, 30], // older than the newest: one by one, in order
+    Array.from({ length: 30 }, (_, i) => 40 + i), // more than the ring holds at all
+    [],
+  ];
+  const a = new Ring(20, 8);
+  const b = new Ring(20, 8);
+  for (const [k, times] of batches.entries()) {
+    const from = k % 3;
+    const { times: t, values: v } = column(times, from);
+    a.pushColumn(t, v, from, times.length);
+    for (const x of times) b.push(x, x * 3);
+    assert.deepEqual(a.points(), b.points(), `after batch ${k}`);
+    assert.equal(a.length, b.length);
+    assert.equal(a.lastTime, b.lastTime);
+  }
+  assert.deepEqual(a.points().map((p) => p[0]), Array.from({ length: 20 }, (_, i) => 50 + i));
+});
