@@ -94,12 +94,6 @@ export interface LagProbeOptions {
   onTick?: (at: number, due: number) => void;
 }
 
-/**
- * A repeating timer is kept only while its next firing is asked for at least this long after
- * the grid point, ms: timers count whole milliseconds, and a firing must not come before it.
- */
-const MIN_AFTER_GRID_MS = 1;
-
 /** The first point after `now` on the grid of period `ms` through `anchor`. */
 function nextOnGrid(anchor: number, ms: number, now: number): number {
   return anchor + ms * (Math.floor((now - anchor) / ms) + 1);
@@ -137,7 +131,7 @@ export function startLagProbe(opts: LagProbeOptions = {}): LagProbe {
     // a period after this one; it goes on while that is within the tolerance of the grid.
     const next = t + period;
     const after = next - due;
-    if (after >= MIN_AFTER_GRID_MS && after <= driftToleranceMs(period) && timers.every) {
+    if (after >= 0 && after <= driftToleranceMs(period) && timers.every) {
       if (!repeating) {
         timers.clear(timer);
         timer = timers.every(fire, period);
