@@ -16,8 +16,9 @@
  * {@link driftToleranceMs} after the grid point. A firing further off (a late one, or the
  * millisecond each firing of a repeating timer loses, added up) is followed by a one-shot
  * armed for the next grid point, and a firing on time by a repeating timer again. So a quiet
- * app creates a timer about once a minute, not once a second, and firings are never before
- * their grid points, at most the tolerance after them.
+ * app creates a timer about once a minute, not once a second, and firings are not before
+ * their grid points (a repeating timer re-arms from its timer pass, µs before the callback
+ * reads the clock), at most the tolerance after them.
  *
  * The agent takes its samples on this timer (`onTick`) and slows it down while its app is
  * quiet (`setPeriod`): see ticker.ts.
