@@ -133,7 +133,10 @@ export function createProcessReaders(opts: ProcessReadersOptions = {}): ProcessR
       }
       if (container) {
         const extra = container();
-        if (Object.keys(extra).length > 0) reading.extra = extra;
+        for (const _ in extra) {
+          reading.extra = extra; // not empty (without building the list of its keys)
+          break;
+        }
       }
       lastCpu = cpu;
       lastWall = wall;

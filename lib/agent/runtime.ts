@@ -183,42 +183,56 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
         if (pending > 0) observe(pending);
       }
       const n = Math.min(seen, cap);
-      if (n > 0) {
-        const sorted = lags.slice(0, n).sort();
+      if (n === 1) {
+        // A quiet app's one firing per interval: both percentiles are that lag.
+        out[RUNTIME_METRICS.loopLagP50] = out[RUNTIME_METRICS.loopLagP99] = hundredths(lags[0]);
+      } else if (n > 1) {
+        // Sorted in place: the observations start over after this reading anyway (a copy
+        // allocated a new buffer every second).
+        const sorted = lags.subarray(0, n).sort();
         out[RUNTIME_METRICS.loopLagP50] = hundredths(nearestRank(sorted, n, 0.5));
         out[RUNTIME_METRICS.loopLagP99] = hundredths(nearestRank(sorted, n, 0.99));
       }
       seen = 0;
-      const t = src.clock();
-      if (src.platform === "linux" && t - slowAt >= SLOW_READ_MS) {
-        slowAt = t;
-        slow = {};
-        attempt(slow, RUNTIME_METRICS.openFds, () => {
-          const n = src.stat("/proc/self/fd").size;
-          // readdir holds the directory open while it lists it: its own fd is in the list.
-          return n > 0 ? n : src.readDir("/proc/self/fd").length - 1;
-        });
-        attempt(slow, RUNTIME_METRICS.threads, () => {
-          const links = src.stat("/proc/self/task").links;
-          if (links > 2) return links - 2;
-          const m = /^Threads:\s*(\d+)/m.exec(src.readFile("/proc/self/status"));
-          if (!m) throw new Error("no Threads: line in /proc/self/status");
-          return Number(m[1]);
-        });
+      if (src.platform === "linux") {
+        const t = src.clock();
+        if (t - slowAt >= SLOW_READ_MS) {
+          slowAt = t;
+          slow = {};
+          attempt(slow, RUNTIME_METRICS.openFds, () => {
+            const n = src.stat("/proc/self/fd").size;
+            // readdir holds the directory open while it lists it: its own fd is in the list.
+            return n > 0 ? n : src.readDir("/proc/self/fd").length - 1;
+          });
+          attempt(slow, RUNTIME_METRICS.threads, () => {
+            const links = src.stat("/proc/self/task").links;
+            if (links > 2) return links - 2;
+            const m = /^Threads:\s*(\d+)/m.exec(src.readFile("/proc/self/status"));
+            if (!m) throw new Error("no Threads: line in /proc/self/status");
+            return Number(m[1]);
+          });
+        }
+        for (const k in slow) out[k] = slow[k];
       }
-      Object.assign(out, slow);
-      let mem = heap;
-      attempt(out, RUNTIME_METRICS.heapTotalBytes, () => {
-        mem ??= src.memoryUsage();
-        return mem.heapTotal;
-      });
-      const external = mem?.external;
-      if (external !== undefined) attempt(out, RUNTIME_METRICS.externalBytes, () => external);
+      // The heap figures already read for this sample: no reading, nothing that can fail.
+      if (heap) {
+        if (Number.isFinite(heap.heapTotal)) out[RUNTIME_METRICS.heapTotalBytes] = heap.heapTotal;
+        if (Number.isFinite(heap.external)) out[RUNTIME_METRICS.externalBytes] = heap.external;
+      } else {
+        let mem: HeapFigures | undefined;
+        attempt(out, RUNTIME_METRICS.heapTotalBytes, () => {
+          mem = src.memoryUsage();
+          return mem.heapTotal;
+        });
+        const external = mem?.external;
+        if (external !== undefined) attempt(out, RUNTIME_METRICS.externalBytes, () => external);
+      }
       if (!limit) {
         limit = {};
         if (src.heapLimit) attempt(limit, RUNTIME_METRICS.heapLimitBytes, src.heapLimit);
       }
-      return Object.assign(out, limit);
+      for (const k in limit) out[k] = limit[k];
+      return out;
     },
     observeLag: observe,
     close() {

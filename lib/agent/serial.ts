@@ -17,11 +17,12 @@ export function serialSends(t: Transport): Transport {
   return {
     trySend(frame) {
       const p = pending ? pending.then(() => t.trySend(frame)) : t.trySend(frame);
-      const settled: Promise<unknown> = p.catch(() => {});
-      pending = settled;
-      settled.then(() => {
+      // One promise per send: settles with p either way, and then clears itself if last.
+      const settled: Promise<unknown> = p.then(done, done);
+      function done() {
         if (pending === settled) pending = null;
-      });
+      }
+      pending = settled;
       return p;
     },
     close: () => t.close(),

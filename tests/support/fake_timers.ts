@@ -1,6 +1,6 @@
 /**
- * Test support: a virtual clock with one-shot timers ({@link ProbeTimers}) for the agent's
- * ticker and lag probe. Time moves only in {@link FakeTimers.runUntil}, which fires due timers
+ * Test support: a virtual clock with one-shot and repeating timers ({@link ProbeTimers}) for
+ * the agent's ticker and lag probe. Time moves only in {@link FakeTimers.runUntil}, which fires due timers
  * in order, each as late as the simulated load says (a busy event loop runs a timer when it
  * gets to it), so a test can run a busy minute in milliseconds.
  *
@@ -12,6 +12,8 @@ interface Pending {
   at: number;
   seq: number;
   fn: () => void;
+  /** Repeating: armed again this long after each firing (as setInterval is). */
+  every?: number;
 }
 
 /** A virtual clock and the timers that run on it. */
@@ -28,25 +30,44 @@ export interface FakeTimers {
   runUntil(end: number, lateness?: (due: number) => number): void;
   /** Timers armed and not yet fired or cleared. */
   readonly pending: () => number;
+  /** Timers created so far (one-shot and repeating). */
+  readonly created: () => number;
+}
+
+/** Options of {@link fakeTimers}. */
+export interface FakeTimersOptions {
+  /** Offer repeating timers (`every`; default true): false gives one-shots only. */
+  repeating?: boolean;
 }
 
 /** A fake clock starting at `start` ms. */
-export function fakeTimers(start = 0): FakeTimers {
+export function fakeTimers(start = 0, opts: FakeTimersOptions = {}): FakeTimers {
   let now = start;
   let seq = 0;
+  let created = 0;
   let queue: Pending[] = [];
+  const timers: ProbeTimers = {
+    set(fn, ms) {
+      const t: Pending = { at: now + Math.max(0, ms), seq: seq++, fn };
+      created++;
+      queue.push(t);
+      return t;
+    },
+    clear(t) {
+      queue = queue.filter((p) => p !== t);
+    },
+  };
+  if (opts.repeating !== false) {
+    timers.every = (fn, ms) => {
+      const t: Pending = { at: now + Math.max(1, ms), seq: seq++, fn, every: Math.max(1, ms) };
+      created++;
+      queue.push(t);
+      return t;
+    };
+  }
   return {
     now: () => now,
-    timers: {
-      set(fn, ms) {
-        const t: Pending = { at: now + Math.max(0, ms), seq: seq++, fn };
-        queue.push(t);
-        return t;
-      },
-      clear(t) {
-        queue = queue.filter((p) => p !== t);
-      },
-    },
+    timers,
     work(ms) {
       now += ms;
     },
@@ -57,11 +78,18 @@ export function fakeTimers(start = 0): FakeTimers {
         if (!next || next.at >= end) break;
         queue.shift();
         now = Math.max(now, next.at + lateness(next.at));
+        if (next.every !== undefined) {
+          // Armed again from when it fires, before the callback (which may clear it).
+          next.at = now + next.every;
+          next.seq = seq++;
+          queue.push(next);
+        }
         next.fn();
       }
       now = Math.max(now, end);
     },
     pending: () => queue.length,
+    created: () => created,
   };
 }
 

@@ -321,6 +321,34 @@ Deno.test("runtime readers report loop-lag percentiles over the interval", async
   assert.equal(nearestRank([7], 1, 0.5), 7);
 });
 
+Deno.test("runtime readers' lag percentiles from the agent's probe: one firing, several, each interval anew", () => {
+  const r = createRuntimeReaders({
+    probe: false,
+    sources: { platform: "test", heapLimit: null },
+  });
+  const heap = { heapTotal: 100, external: 7 };
+  const lag = (out: Record<string, number>) => [
+    out[RUNTIME_METRICS.loopLagP50],
+    out[RUNTIME_METRICS.loopLagP99],
+  ];
+  // A quiet app: one firing per interval, both percentiles are its lag.
+  r.observeLag(3.456);
+  assert.deepEqual(lag(r.read(heap)), [3.46, 3.46]);
+  // No firing: no percentiles.
+  assert.deepEqual(lag(r.read(heap)), [undefined, undefined]);
+  // A busy interval, observed out of order, then one whose values are all smaller: each
+  // interval's percentiles are its own (the observations are sorted where they lie).
+  for (const l of [9, 1, 5, 7, 3]) r.observeLag(l);
+  assert.deepEqual(lag(r.read(heap)), [5, 9]);
+  for (const l of [0.2, 0.1]) r.observeLag(l);
+  const out = r.read(heap);
+  assert.deepEqual(lag(out), [0.1, 0.2]);
+  // The heap figures given are sent as they are.
+  assert.equal(out[RUNTIME_METRICS.heapTotalBytes], 100);
+  assert.equal(out[RUNTIME_METRICS.externalBytes], 7);
+  r.close();
+});
+
 Deno.test("runtime readers leave out what they cannot read, report it once, and never throw", () => {
   const errors: string[] = [];
   const r = createRuntimeReaders({

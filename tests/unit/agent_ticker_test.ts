@@ -7,7 +7,7 @@ import {
   QUIET_LAG_MS,
   startTicker,
 } from "../../lib/agent/ticker.ts";
-import { startLagProbe } from "../../lib/agent/lag.ts";
+import { driftToleranceMs, startLagProbe } from "../../lib/agent/lag.ts";
 import type { RuntimeReaders } from "../../lib/agent/runtime.ts";
 import { waitFor } from "../support/live.ts";
 import { fakeTimers, seededRandom } from "../support/fake_timers.ts";
@@ -144,6 +144,66 @@ Deno.test("lag probe keeps its grid when firings run late, and skips what a stal
   assert.equal(clock.pending(), 0);
   probe.setPeriod(10); // must not restart a closed probe
   assert.equal(clock.pending(), 0);
+});
+
+/** A lag probe at 1 s on a fake clock whose every firing is `lateMs` late. */
+function quietProbe(opts: { repeating: boolean }) {
+  const clock = fakeTimers(0, { repeating: opts.repeating });
+  const ticks: Array<[number, number]> = [];
+  const lags: number[] = [];
+  const probe = startLagProbe({
+    intervalMs: 1000,
+    clock: clock.now,
+    timers: clock.timers,
+    onLag: (l) => lags.push(l),
+    onTick: (at, due) => ticks.push([at, due]),
+  });
+  return { clock, probe, ticks, lags };
+}
+
+Deno.test("lag probe in a quiet app keeps one repeating timer, re-anchored to its grid", () => {
+  const { clock, probe, ticks, lags } = quietProbe({ repeating: true });
+  // Each firing 1 ms late: a repeating timer, armed again from its firing, drifts 1 ms a time.
+  clock.runUntil(120_100, () => 1); // past the last firing, up to 50 ms late
+  // Every grid point once, in order, none before its time and at most the tolerance after.
+  assert.deepEqual(
+    ticks.map(([, due]) => due),
+    Array.from({ length: 120 }, (_, i) => (i + 1) * 1000),
+  );
+  for (const [at, due] of ticks) {
+    assert.ok(at >= due && at - due <= driftToleranceMs(1000) + 2, `tick at ${at} for ${due}`);
+  }
+  // A timer created about once per 50 firings (the 50 ms tolerance), not once per firing.
+  assert.ok(clock.created() <= 8, `${clock.created()} timers for 120 firings`);
+  assert.ok(lags.every((l) => l <= 1 + 1e-9), `lags measured from when each firing was asked for`);
+  // A stall on the repeating timer is seen whole, and the grid points it swallowed skipped.
+  let once = true;
+  clock.runUntil(130_100, () => once ? (once = false, 2_500) : 1);
+  const after = ticks.slice(120);
+  assert.equal(after[0][1], 121_000);
+  assert.ok(lags.slice(120)[0] >= 2_500, `stall lag ${lags.slice(120)[0]}`);
+  assert.deepEqual(after.slice(1).map(([, due]) => due), [
+    124_000,
+    125_000,
+    126_000,
+    127_000,
+    128_000,
+    129_000,
+    130_000,
+  ]);
+  probe.close();
+  assert.equal(clock.pending(), 0, "closed: no timer left");
+});
+
+Deno.test("lag probe without repeating timers arms a one-shot per firing, on the same grid", () => {
+  const { clock, probe, ticks } = quietProbe({ repeating: false });
+  clock.runUntil(60_001, () => 1);
+  assert.deepEqual(
+    ticks.map(([, due]) => due),
+    Array.from({ length: 60 }, (_, i) => (i + 1) * 1000),
+  );
+  assert.equal(clock.created(), 61);
+  probe.close();
 });
 
 Deno.test("lag probe fires at a new period after setPeriod, and not after close", async () => {

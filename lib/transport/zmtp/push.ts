@@ -171,7 +171,10 @@ export function connectZmtpPush(endpoint: string, opts: ZmtpPushOptions = {}): P
       const c = conn;
       if (closed || !ready || !c) return false;
       try {
-        await writeAll(c, messageFrame(payload));
+        // Nearly always written whole at once: no second async step then.
+        const bytes = messageFrame(payload);
+        const n = await c.write(bytes);
+        if (n < bytes.length) await writeAll(c, bytes.subarray(n));
         return true;
       } catch {
         drop(c); // a frame cut in half spoils the stream: start a new connection

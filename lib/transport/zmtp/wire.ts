@@ -55,8 +55,15 @@ function frame(body: Uint8Array, flags: number): Uint8Array {
   const head = long ? 9 : 2;
   const out = new Uint8Array(head + body.length);
   out[0] = flags | (long ? FLAG_LONG : 0);
-  if (long) new DataView(out.buffer).setBigUint64(1, BigInt(body.length));
-  else out[1] = body.length;
+  if (long) {
+    // 8-byte big-endian length, without a DataView and a BigInt per frame (a frame a
+    // second in the agent): bytes 1..2 stay 0 below 2^48.
+    let n = body.length;
+    for (let i = 8; i >= 1; i--) {
+      out[i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+  } else out[1] = body.length;
   out.set(body, head);
   return out;
 }
