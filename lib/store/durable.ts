@@ -12,8 +12,6 @@
  * @module
  */
 import { OpenPoints } from "./open_points.ts";
-
-type Points = ArrayLike<number>;
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { encodeChunk } from "./chunk.ts";
 import { readChunk, SharedTimes } from "./shared_times.ts";
@@ -33,6 +31,7 @@ import { CHUNK_KEY, MAX_SERIES, Rounds } from "./rounds.ts";
 import { decodeWal, encodeWal, WalBuffer } from "./wal.ts";
 import { type WalAccess, WalCursors } from "./wal_cursors.ts";
 import type { InstanceView, PersistedView } from "../model/instance.ts";
+type Points = ArrayLike<number>;
 
 /** Options for {@link DurableStore.open}. */
 export interface DurableOptions {
