@@ -5,6 +5,7 @@
  * @module
  */
 import type { LiveFrame } from "../../lib/live/messages.ts";
+import type { LiveSocket } from "../../lib/live/hub.ts";
 import { samplesPoints } from "../../lib/live/samples.ts";
 import { decodeMessage } from "../../lib/live/wire.ts";
 
@@ -120,4 +121,17 @@ export function pointsByInstance(
     out.set(f.id, list);
   }
   return out;
+}
+
+/** A live socket that keeps what the hub sends it, for tests that drive a Hub directly. */
+export class FakeSocket implements LiveSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: Array<string | Uint8Array> = [];
+  send(data: string | Uint8Array): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
 }

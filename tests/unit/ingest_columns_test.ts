@@ -10,10 +10,10 @@ import { createIngest } from "../../lib/collector/ingest.ts";
 import { Instances } from "../../lib/collector/instances.ts";
 import { CollectorStats } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
-import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
+import { Hub } from "../../lib/live/hub.ts";
 import type { LiveFrame } from "../../lib/live/messages.ts";
 import { decodeMessage } from "../../lib/live/wire.ts";
-import { jsonForm } from "../support/live.ts";
+import { FakeSocket, jsonForm } from "../support/live.ts";
 import {
   decode,
   encode,
@@ -35,18 +35,6 @@ const IDENT: Identity = {
   color: "red",
   intervalMs: 1000,
 };
-
-class FakeSocket implements LiveSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: Array<string | Uint8Array> = [];
-  send(data: string | Uint8Array): void {
-    this.sent.push(data);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-}
 
 /** What the alert engine was fed, by metric, whichever way (observe or observeColumns). */
 function recordingAlerts() {

@@ -4,27 +4,15 @@ import { createIngest } from "../../lib/collector/ingest.ts";
 import { Instances } from "../../lib/collector/instances.ts";
 import { CollectorStats } from "../../lib/collector/stats.ts";
 import { RecentStore } from "../../lib/store/recent.ts";
-import { Hub, type LiveSocket } from "../../lib/live/hub.ts";
+import { Hub } from "../../lib/live/hub.ts";
 import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/messages.ts";
 import { SamplesColumns, samplesPoints } from "../../lib/live/samples.ts";
 import { decodeMessage } from "../../lib/live/wire.ts";
-import { jsonForm } from "../support/live.ts";
+import { FakeSocket, jsonForm } from "../support/live.ts";
 import { decode, encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
 import { eachSeries, HistoryBatch } from "../../lib/collector/history_batch.ts";
 
 const T0 = 1_700_000_000_000;
-
-class FakeSocket implements LiveSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: Array<string | Uint8Array> = [];
-  send(data: string | Uint8Array): void {
-    this.sent.push(data);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-}
 
 function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = {}) {
   let t = T0;
