@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 import { agentMetrics } from "./frames.ts";
 import { summarize } from "./stats.ts";
 import { cpuByKind, threadTimes } from "./threads.ts";
-import type { InstanceView } from "../lib/model/instance.ts";
+import { blankView, type InstanceView } from "../lib/model/instance.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -151,24 +151,11 @@ async function workerRuns(reps: number): Promise<number[]> {
   const clock = { t: T0 };
   const thread = await HistoryThread.open({ dir, now: () => clock.t });
   const views = Array.from({ length: instances }, (_, i): InstanceView => ({
-    id: `svc/i${i}`,
-    service: "svc",
-    instance: `i${i}`,
+    ...blankView(`svc/i${i}`, "svc", `i${i}`, "#4e79a7", "live"),
     pid: 1,
-    host: null,
-    color: "#4e79a7",
-    requestedColor: null,
-    status: "live",
     firstSeen: T0,
     lastSeen: T0,
-    clockOffsetMs: 0,
-    intervalMs: 1000,
-    received: 0,
-    lost: 0,
-    startedAt: null,
-    restarts: 0,
-    lastRestartAt: null,
-  } as InstanceView));
+  }));
   const seq = new Array(instances).fill(0);
   const run = async () => {
     let frame = 0;
