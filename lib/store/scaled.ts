@@ -128,22 +128,18 @@ function fromMedian(
  * smallest for k = n >> 1 is within its run in sorted order), and steady series make one of
  * most delta and delta-of-delta columns (a counter's step, a gauge's 0). If there is one, the
  * middle place holds it more often than not: a count of that value (compares only) is then
- * the whole work, where the median's copy and select moved every value. The columns hold
+ * the whole work, where the median's copy and select moved every value (a miss only falls
+ * back to them). One plain loop: a first version in blocks with an early exit was deoptimized
+ * on most calls (V8 --trace-deopt). The columns hold
  * integers made by subtraction of integers, never -0, so a value equal to the candidate is
  * the candidate bit for bit.
  */
 function majority(xs: Float64Array): number {
   const n = xs.length;
-  const half = n >> 1; // count > n / 2 is count > half
-  const cand = xs[half];
+  const cand = xs[n >> 1];
   let count = 0;
-  for (let i = 0; i < n;) {
-    // Give up once the rest cannot make a majority (checked every 1024: the loop has no branch).
-    if (count + (n - i) <= half) return NaN;
-    const end = Math.min(n, i + 1024);
-    for (; i < end; i++) count += xs[i] === cand ? 1 : 0;
-  }
-  return count > half ? cand : NaN;
+  for (let i = 0; i < n; i++) count += xs[i] === cand ? 1 : 0;
+  return count * 2 > n ? cand : NaN;
 }
 
 /**
