@@ -130,9 +130,8 @@ function fromMedian(
  * middle place holds it more often than not: a count of that value (compares only) is then
  * the whole work, where the median's copy and select moved every value (a miss only falls
  * back to them). One plain loop: a first version in blocks with an early exit was deoptimized
- * on most calls (V8 --trace-deopt). The columns hold
- * integers made by subtraction of integers, never -0, so a value equal to the candidate is
- * the candidate bit for bit.
+ * on most calls (V8 --trace-deopt). The columns hold integers made by subtraction of
+ * integers, never -0, so a value equal to the candidate is the candidate bit for bit.
  */
 function majority(xs: Float64Array): number {
   const n = xs.length;
