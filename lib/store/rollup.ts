@@ -117,6 +117,7 @@ export function bucketPointsPair(
   msA: number,
   msB: number,
 ): [Map<number, Agg>, Map<number, Agg>] {
+  if (msB % msA !== 0) throw new RangeError(`${msB} ms buckets do not hold whole ${msA} ms ones`);
   const outA = new Map<number, Agg>();
   const outB = new Map<number, Agg>();
   const n = times.length;
