@@ -39,10 +39,13 @@ class Block {
   values: Float64Array<ArrayBuffer>;
   /** Rows held; capacity is `times.length`, also the stride of `values`. */
   rows = 0;
+  /** A frame's block (else one series' points one at a time). */
+  readonly framed: boolean;
 
-  constructor(instance: string, keys: readonly string[], rows: number) {
+  constructor(instance: string, keys: readonly string[], rows: number, framed = false) {
     this.instance = instance;
     this.keys = keys;
+    this.framed = framed;
     this.times = new Float64Array(rows);
     this.values = new Float64Array(rows * keys.length);
   }
@@ -85,6 +88,11 @@ export class HistoryBatch {
   /** The last instance appended to, and its blocks: a general-path frame's points share it. */
   #lastInstance: string | null = null;
   #lastCurrent: Current | null = null;
+  /**
+   * Rows of each instance's last frame block in the last hand-over: its next one starts that
+   * big, so a steady flow fills one block per hand-over with no doubling copies.
+   */
+  #rowsLast = new Map<string, number>();
 
   /**
    * Append a frame: every sample's `metrics` holds exactly `keys`, in this order (Message.keys).
@@ -138,7 +146,8 @@ export class HistoryBatch {
     const current = this.#of(instance);
     let b = current.shaped;
     if (b === null || !sameKeys(b.keys, keys)) {
-      b = new Block(instance, keys, Math.max(n, MIN_ROWS));
+      const last = this.#rowsLast.get(instance) ?? 0;
+      b = new Block(instance, keys, Math.max(n, MIN_ROWS, last), true);
       this.#blocks.push(b);
       current.shaped = b;
       current.loose = null;
@@ -168,14 +177,17 @@ export class HistoryBatch {
   take(): TakenBatch {
     const blocks: HistoryBlock[] = new Array(this.#blocks.length);
     const transfer: ArrayBuffer[] = new Array(this.#blocks.length * 2);
+    const rows = new Map<string, number>(); // only this hand-over's: a gone instance is forgotten
     for (let i = 0; i < this.#blocks.length; i++) {
       const b = this.#blocks[i];
+      if (b.framed) rows.set(b.instance, Math.max(b.rows, rows.get(b.instance) ?? 0));
       blocks[i] = [b.instance, b.keys, b.times.subarray(0, b.rows), b.values];
       transfer[2 * i] = b.times.buffer;
       transfer[2 * i + 1] = b.values.buffer;
     }
     const points = this.points;
     this.clear();
+    this.#rowsLast = rows;
     return { blocks, transfer, points };
   }
 

@@ -25,6 +25,8 @@ let store: DurableStore | null = null;
 let writers: RemoteWriter[] = [];
 /** Each instance's dashboard colour, from the views it was handed (remote write sends it). */
 const colors = new Map<string, string>();
+/** Time columns handed over so far: each block's gets the next number (DurableStore.appendMany). */
+let timeColumns = 0;
 
 const message = (e: unknown) => errorMessage(e);
 
@@ -71,10 +73,12 @@ scope.onmessage = async (e) => {
       let error: string | undefined;
       for (const block of m.blocks) {
         const instance = block[0];
-        // One series lookup per block; a frame's series share its time column (no copy here).
+        // One series lookup per block; a frame's series share its time column (no copy here),
+        // and say so with the column's id: the flush stores it once without comparing.
+        const id = ++timeColumns;
         eachSeries(block, (metric, times, values) => {
           try {
-            s.appendMany(instance, metric, times, values);
+            s.appendMany(instance, metric, times, values, id);
           } catch (err) {
             error ??= message(err); // a full disk: the rest of the batch still goes to memory
           }

@@ -166,15 +166,18 @@ export class DurableStore {
     this.#shed.add(load, 1);
   }
 
-  /** {@link append} for many points of one series (the history thread's hand-over): one lookup. */
-  appendMany(instance: string, metric: string, times: Points, values: Points): void {
+  /**
+   * {@link append} for many points of one series (the history thread's hand-over): one lookup.
+   * `id`, if given, names `times` (OpenPoints.append): a hand-over's block gives its series one.
+   */
+  appendMany(instance: string, metric: string, times: Points, values: Points, id?: number): void {
     let open = this.#open.get(instance)?.get(metric);
     const load = open?.load ?? this.#shed.of(instance);
     // Far under the shedding line (the usual case) every point is admitted: one copy.
     if (this.#shed.admitsAll(times.length)) {
       if (times.length === 0) return;
       open ??= this.#track(instance, metric);
-      open.points.append(times, values);
+      open.points.append(times, values, 0, times.length, id);
       this.#shed.add(load, times.length);
       return;
     }
@@ -224,7 +227,7 @@ export class DurableStore {
         this.#stmt.instance.run(view.id, JSON.stringify(r ? { ...view, ...r } : view));
       }
     });
-    for (const open of pending) open.flushed = open.points.length;
+    for (const open of pending) open.flushed = open.points.markFlushed();
     this.#dirty.clear();
     this.#resume.clear();
   }
@@ -290,11 +293,6 @@ export class DurableStore {
   instances(): PersistedView[] {
     return this.#db.prepare("SELECT view FROM instances").all()
       .map((r) => JSON.parse((r as { view: string }).view) as PersistedView);
-  }
-
-  /** Series known for an instance (metric names). */
-  metricsOf(instance: string): string[] {
-    return [...(this.#open.get(instance)?.keys() ?? [])];
   }
 
   /** Points not kept in history because too many were waiting to be written (see shed.ts). */

@@ -16,6 +16,13 @@ export class OpenPoints {
   #times = new Float64Array(MIN_CAPACITY);
   #values = new Float64Array(MIN_CAPACITY);
   #length = 0;
+  /**
+   * Ids of the time columns appended since {@link markFlushed}, in order (see
+   * {@link append}); null once points came otherwise (`push`, an append without an id). Two
+   * series with equal lists hold the very same times since then: a flush (wal.ts) stores
+   * them once without comparing them point by point.
+   */
+  timesIds: number[] | null = [];
 
   /** Points held. */
   get length(): number {
@@ -44,15 +51,28 @@ export class OpenPoints {
 
   /** Append one point. */
   push(t: number, v: number): void {
+    this.timesIds = null;
     if (this.#length === this.#times.length) this.#grow(this.#length + 1);
     this.#times[this.#length] = t;
     this.#values[this.#length++] = v;
   }
 
-  /** Append `times[from, to)` and `values[from, to)`. */
-  append(times: ArrayLike<number>, values: ArrayLike<number>, from = 0, to = times.length): void {
+  /**
+   * Append `times[from, to)` and `values[from, to)`. `timesId` names `times` whole (from 0 to
+   * its end): the caller gives one id to one time column and never to another, so series
+   * appended the same ids in the same order hold the same times ({@link timesIds}).
+   */
+  append(
+    times: ArrayLike<number>,
+    values: ArrayLike<number>,
+    from = 0,
+    to = times.length,
+    timesId?: number,
+  ): void {
     const n = to - from;
     if (n <= 0) return;
+    if (timesId === undefined || from !== 0 || to !== times.length) this.timesIds = null;
+    else this.timesIds?.push(timesId);
     if (this.#length + n > this.#times.length) this.#grow(this.#length + n);
     const at = this.#length;
     // A few points (a 1 Hz series' second) copy faster one by one than through two views.
@@ -66,6 +86,13 @@ export class OpenPoints {
       }
     }
     this.#length += n;
+  }
+
+  /** Every point held is flushed: {@link timesIds} starts afresh. Returns {@link length}. */
+  markFlushed(): number {
+    if (this.timesIds === null) this.timesIds = [];
+    else this.timesIds.length = 0;
+    return this.#length;
   }
 
   /**

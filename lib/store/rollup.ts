@@ -63,31 +63,53 @@ export function bucketPoints(
     const b = Math.floor(times[i] / bucketMs) * bucketMs;
     const v = values[i];
     if (b !== lastB) {
-      if (agg) [agg.min, agg.max, agg.sum, agg.count] = [min, max, sum, count];
+      if (agg) {
+        agg.min = min;
+        agg.max = max;
+        agg.sum = sum;
+        agg.count = count;
+      }
       lastB = b;
       agg = out.get(b);
       if (!agg) {
         out.set(b, agg = { min: v, max: v, sum: v, count: 1 });
-        [min, max, sum, count] = [v, v, v, 1];
+        min = v;
+        max = v;
+        sum = v;
+        count = 1;
         continue;
       }
-      [min, max, sum, count] = [agg.min, agg.max, agg.sum, agg.count];
+      min = agg.min;
+      max = agg.max;
+      sum = agg.sum;
+      count = agg.count;
     }
     if (v < min) min = v;
     if (v > max) max = v;
     sum = tidySum(sum + v);
     count++;
   }
-  if (agg) [agg.min, agg.max, agg.sum, agg.count] = [min, max, sum, count];
+  if (agg) {
+    agg.min = min;
+    agg.max = max;
+    agg.sum = sum;
+    agg.count = count;
+  }
   return out;
 }
 
 type Agg = { min: number; max: number; sum: number; count: number };
 
 /**
- * {@link bucketPoints} for two widths in one pass, each the same as its own call. A sum waits
- * on its last rounding (tidySum: a multiply, a round and a divide per point): one pass over
- * both tiers lets the two sums' waits overlap, where two passes waited for each in turn.
+ * {@link bucketPoints} for two widths in one pass, each the same as its own call, bit for bit;
+ * `msB` a multiple of `msA` (so a bucket of A lies in one bucket of B). A sum waits on its
+ * last rounding (tidySum: a multiply, a round and a divide per point): one pass over both
+ * tiers lets the two sums' waits overlap, where two passes waited for each in turn.
+ *
+ * The points go by runs: those from one on that stay in its bucket of A (sealed points are in
+ * time order, so a run is usually a whole bucket), then one tight loop folds a run into both
+ * tiers' aggregates held in locals. Per point it was one loop with the bucket changes inside
+ * it, and V8 kept dropping its optimized code (deopts on the rare branches, every call).
  */
 export function bucketPointsPair(
   times: ArrayLike<number>,
@@ -95,55 +117,59 @@ export function bucketPointsPair(
   msA: number,
   msB: number,
 ): [Map<number, Agg>, Map<number, Agg>] {
+  if (msB % msA !== 0) throw new RangeError(`${msB} ms buckets do not hold whole ${msA} ms ones`);
   const outA = new Map<number, Agg>();
   const outB = new Map<number, Agg>();
-  let lastA = NaN, lastB = NaN;
-  let aggA: Agg | undefined, aggB: Agg | undefined;
-  let minA = 0, maxA = 0, sumA = 0, countA = 0;
-  let minB = 0, maxB = 0, sumB = 0, countB = 0;
-  for (let i = 0; i < times.length; i++) {
+  const n = times.length;
+  for (let i = 0; i < n;) {
     const t = times[i];
-    const v = values[i];
     const a = Math.floor(t / msA) * msA;
     const b = Math.floor(t / msB) * msB;
-    let addA = true;
-    if (a !== lastA) {
-      if (aggA) [aggA.min, aggA.max, aggA.sum, aggA.count] = [minA, maxA, sumA, countA];
-      lastA = a;
-      aggA = outA.get(a);
-      if (!aggA) {
-        outA.set(a, aggA = { min: v, max: v, sum: v, count: 1 });
-        [minA, maxA, sumA, countA] = [v, v, v, 1];
-        addA = false;
-      } else [minA, maxA, sumA, countA] = [aggA.min, aggA.max, aggA.sum, aggA.count];
+    // Times in [a, a + msA - 1) are in bucket a: t / msA is then at least its index and more
+    // than 1 / msA under the next one, so floor gives it. The run ends at the first other.
+    const hi = a + msA - 1;
+    let end = i + 1;
+    if (t >= a && t < hi) { while (end < n && times[end] >= a && times[end] < hi) end++; }
+    const v = values[i];
+    let aggA = outA.get(a);
+    let aggB = outB.get(b);
+    // The run's first point starts a new bucket (its sum is that value, not rounded) or adds.
+    if (!aggA) outA.set(a, aggA = { min: v, max: v, sum: v, count: 1 });
+    else addOne(aggA, v);
+    if (!aggB) outB.set(b, aggB = { min: v, max: v, sum: v, count: 1 });
+    else addOne(aggB, v);
+    let minA = aggA.min, maxA = aggA.max, sumA = aggA.sum, countA = aggA.count;
+    let minB = aggB.min, maxB = aggB.max, sumB = aggB.sum, countB = aggB.count;
+    for (let k = i + 1; k < end; k++) {
+      const x = values[k];
+      if (x < minA) minA = x;
+      if (x > maxA) maxA = x;
+      if (x < minB) minB = x;
+      if (x > maxB) maxB = x;
+      sumA = tidySum(sumA + x);
+      sumB = tidySum(sumB + x);
     }
-    let addB = true;
-    if (b !== lastB) {
-      if (aggB) [aggB.min, aggB.max, aggB.sum, aggB.count] = [minB, maxB, sumB, countB];
-      lastB = b;
-      aggB = outB.get(b);
-      if (!aggB) {
-        outB.set(b, aggB = { min: v, max: v, sum: v, count: 1 });
-        [minB, maxB, sumB, countB] = [v, v, v, 1];
-        addB = false;
-      } else [minB, maxB, sumB, countB] = [aggB.min, aggB.max, aggB.sum, aggB.count];
-    }
-    if (addA) {
-      if (v < minA) minA = v;
-      if (v > maxA) maxA = v;
-      sumA = tidySum(sumA + v);
-      countA++;
-    }
-    if (addB) {
-      if (v < minB) minB = v;
-      if (v > maxB) maxB = v;
-      sumB = tidySum(sumB + v);
-      countB++;
-    }
+    countA += end - i - 1;
+    countB += end - i - 1;
+    aggA.min = minA;
+    aggA.max = maxA;
+    aggA.sum = sumA;
+    aggA.count = countA;
+    aggB.min = minB;
+    aggB.max = maxB;
+    aggB.sum = sumB;
+    aggB.count = countB;
+    i = end;
   }
-  if (aggA) [aggA.min, aggA.max, aggA.sum, aggA.count] = [minA, maxA, sumA, countA];
-  if (aggB) [aggB.min, aggB.max, aggB.sum, aggB.count] = [minB, maxB, sumB, countB];
   return [outA, outB];
+}
+
+/** Add one value to a bucket's aggregates. */
+function addOne(agg: Agg, v: number): void {
+  if (v < agg.min) agg.min = v;
+  if (v > agg.max) agg.max = v;
+  agg.sum = tidySum(agg.sum + v);
+  agg.count++;
 }
 
 /**

@@ -70,16 +70,21 @@ export function scaleOf(v: Float64Array): Scaled | null {
   }
   const base = s[0];
   let g = 0;
+  let inv = 1 / g;
   for (let i = 1; i < n && g !== 1; i++) {
     const d = Math.abs(s[i] - base);
-    // Most differences are multiples of the gcd so far (bytes in pages, say): a division
-    // tells (d and g are integers below 2^50, so the quotient is exact when g divides d), where
-    // Euclid's first step is a double % (a call into C).
-    if (Math.floor(d / g) * g !== d) g = gcdOf(d, g);
+    // Most differences are multiples of the gcd so far (bytes in pages, say): a multiply by
+    // 1/g tells, where Euclid's first step is a double % (a call into C), and a division
+    // waits longer. d and g are integers below 2^50: when g divides d, d * (1/g) is within
+    // 0.25 of the quotient and rounds to it; when not, no multiple of g is d.
+    if (Math.round(d * inv) * g !== d) inv = 1 / (g = gcdOf(d, g));
   }
   if (g === 0) g = 1;
   if (g === 1) { for (let i = 0; i < n; i++) s[i] = s[i] - base; }
-  else for (let i = 0; i < n; i++) s[i] = (s[i] - base) / g;
+  else {
+    inv = 1 / g; // every s - base is a multiple of g: its quotient, rounded as above
+    for (let i = 0; i < n; i++) s[i] = Math.round((s[i] - base) * inv);
+  }
   return { decimals: d, base, gcd: g, q: s };
 }
 
@@ -103,9 +108,12 @@ function fromMedian(
 ): { center: number; zz: Float64Array } | null {
   let center = 0;
   if (xs.length > 0) {
-    const copy = column(Col.Select, xs.length);
-    copy.set(xs);
-    center = select(copy, xs.length >> 1);
+    center = majority(xs);
+    if (center !== center) {
+      const copy = column(Col.Select, xs.length);
+      copy.set(xs);
+      center = select(copy, xs.length >> 1);
+    }
   }
   const zz = column(slot, xs.length);
   for (let i = 0; i < xs.length; i++) {
@@ -113,6 +121,24 @@ function fromMedian(
     if (!(zz[i] <= Number.MAX_SAFE_INTEGER)) return null;
   }
   return { center, zz };
+}
+
+/**
+ * The value more than half of `xs` hold, else NaN. Such a value is the median (the k-th
+ * smallest for k = n >> 1 is within its run in sorted order), and steady series make one of
+ * most delta and delta-of-delta columns (a counter's step, a gauge's 0). If there is one, the
+ * middle place holds it more often than not: a count of that value (compares only) is then
+ * the whole work, where the median's copy and select moved every value (a miss only falls
+ * back to them). One plain loop: a first version in blocks with an early exit was deoptimized
+ * on most calls (V8 --trace-deopt). The columns hold integers made by subtraction of
+ * integers, never -0, so a value equal to the candidate is the candidate bit for bit.
+ */
+function majority(xs: Float64Array): number {
+  const n = xs.length;
+  const cand = xs[n >> 1];
+  let count = 0;
+  for (let i = 0; i < n; i++) count += xs[i] === cand ? 1 : 0;
+  return count * 2 > n ? cand : NaN;
 }
 
 /**

@@ -10,7 +10,13 @@
 export interface WalSeries {
   id: number;
   /** Points [0, length) of the columns are held (lib/store/open_points.ts). */
-  points: { length: number; timeColumn: ArrayLike<number>; valueColumn: ArrayLike<number> };
+  points: {
+    length: number;
+    timeColumn: ArrayLike<number>;
+    valueColumn: ArrayLike<number>;
+    /** Ids of the time columns since `flushed` (open_points.ts): equal lists, equal times. */
+    timesIds?: readonly number[] | null;
+  };
   flushed: number;
 }
 
@@ -259,10 +265,19 @@ function scaledInts(
   }
 }
 
-/** Whether two series' points to write have the very same times. */
+/**
+ * Whether two series' points to write have the very same times: known when both were
+ * appended the same time columns (a hand-over's block gives its series one), else compared.
+ */
 function sameTimes(a: WalSeries, b: WalSeries): boolean {
   const n = a.points.length - a.flushed;
   if (n !== b.points.length - b.flushed) return false;
+  const ia = a.points.timesIds, ib = b.points.timesIds;
+  if (ia && ib && ia.length > 0 && ia.length === ib.length) {
+    let k = 0;
+    while (k < ia.length && ia[k] === ib[k]) k++;
+    if (k === ia.length) return true;
+  }
   const ta = a.points.timeColumn;
   const tb = b.points.timeColumn;
   for (let i = 0; i < n; i++) if (ta[a.flushed + i] !== tb[b.flushed + i]) return false;

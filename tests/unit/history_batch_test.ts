@@ -94,3 +94,29 @@ Deno.test("history batch: an empty frame adds nothing", () => {
   assert.equal(b.points, 0);
   assert.deepEqual(b.take().blocks, []);
 });
+
+Deno.test("history batch: an instance's frame block starts as big as its last hand-over's", () => {
+  const keys = ["a", "b"];
+  const b = new HistoryBatch();
+  const hand = (instances: string[], frames: number) => {
+    for (let f = 0; f < frames; f++) {
+      for (const i of instances) b.appendFrame(i, keys, frame(keys, f * 100, 100));
+    }
+    return b.take().blocks;
+  };
+  // Capacity is the values buffer's: rows x keys x 8 bytes.
+  const rowsOf = (block: HistoryBlock) => block[3].length / keys.length;
+  const first = hand(["i1", "i2"], 30); // 100 rows, grown by doubling to 3 200
+  assert.deepEqual(first.map(rowsOf), [3200, 3200]);
+  const second = hand(["i1"], 30); // 3 000 rows last time: room for all of them at once
+  assert.deepEqual(second.map(rowsOf), [3000]);
+  assert.deepEqual(bySeries(second)["i1 b"].slice(-1), [[2999, 29991]]);
+  // i2 was not in the last hand-over: forgotten, it starts from its frame again.
+  const third = hand(["i1", "i2"], 1);
+  assert.deepEqual(third.map(rowsOf), [3000, 100]);
+  // A larger hand-over than the last still grows, and what it holds stays in order.
+  const fourth = hand(["i1"], 40);
+  assert.deepEqual(fourth.map(rowsOf), [6400]); // 3 000 last time, then doubled once
+  const rows = bySeries(fourth)["i1 a"];
+  assert.deepEqual(rows, Array.from({ length: 4000 }, (_, t) => [t, t * 10]));
+});

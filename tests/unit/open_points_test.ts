@@ -103,3 +103,31 @@ Deno.test("a round that took most of the columns keeps them; a small one gives m
   assert.equal(p.timeColumn.length, cap >> 2);
   assert.deepEqual([...p.times], [n + 100]);
 });
+
+Deno.test("open points name the time columns appended since the last flush, and forget them on push", () => {
+  const t = Float64Array.of(1, 2, 3);
+  const p = new OpenPoints();
+  assert.deepEqual(p.timesIds, []);
+  p.append(t, t, 0, 3, 7);
+  p.append(t, t, 0, 3, 8);
+  assert.deepEqual(p.timesIds, [7, 8]);
+  assert.equal(p.markFlushed(), 6, "returns the points held");
+  assert.deepEqual(p.timesIds, [], "a flush starts the list afresh");
+  p.append(t, t, 0, 3, 9);
+  p.append(t, t, 1, 3, 9); // part of a column: its id does not name it
+  assert.equal(p.timesIds, null);
+  p.markFlushed();
+  p.append(t, t, 0, 3, 9);
+  p.append(t, t); // no id
+  assert.equal(p.timesIds, null);
+  p.markFlushed();
+  p.append(t, t, 0, 3, 9);
+  p.push(4, 4);
+  assert.equal(p.timesIds, null);
+  p.append(t, t, 0, 3, 10);
+  assert.equal(p.timesIds, null, "stays unknown until the next flush");
+  p.markFlushed();
+  p.dropFirst(5);
+  p.append(t, t, 0, 3, 11);
+  assert.deepEqual(p.timesIds, [11]);
+});

@@ -103,3 +103,22 @@ Deno.test("bucketPointsPair gives each width what bucketPoints gives it alone, b
     assert.ok(a.size > 60 && b.size > 2);
   }
 });
+
+Deno.test("bucketPointsPair's runs keep times at a bucket's edge, fractions and NaN where bucketPoints puts them", () => {
+  // Runs of one 1-minute bucket are found without a division: times within a millisecond of
+  // the next bucket, fractional times and NaN must still land as a division puts them (times
+  // this close to an epoch-sized edge round to it: the run's 1 ms margin is for safety).
+  const T = Date.UTC(2026, 0, 1, 5); // a whole hour
+  const times: number[] = [];
+  for (let m = 0; m < 130; m++) {
+    const start = T + m * 60_000;
+    times.push(start, start + 1, start + 30_000.5, start + 59_998.999, start + 59_999);
+    times.push(start + 59_999.5, start + 59_999.9999999, start + 60_000 - 2 ** -20);
+  }
+  times.splice(300, 0, NaN, NaN, T - 0.5, T + 59_999.75);
+  const values = times.map((_, i) => Math.round(((i * 37) % 1000) * 1.7) / 100);
+  const [a, b] = bucketPointsPair(times, values, 60_000, 3_600_000);
+  assert.deepEqual([...a], [...bucketPoints(times, values, 60_000)]);
+  assert.deepEqual([...b], [...bucketPoints(times, values, 3_600_000)]);
+  assert.throws(() => bucketPointsPair(times, values, 60_000, 90_000), RangeError);
+});

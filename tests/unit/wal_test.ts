@@ -230,3 +230,38 @@ Deno.test("a row holds every point even when the caller's point count is short",
   assert.deepEqual(decoded(encodeWal(pending, 3)), want);
   assert.deepEqual(decoded(encodeWal(pending, 3, new WalBuffer())), want);
 });
+
+Deno.test("series appended the same time columns share them by their ids, without a compare", () => {
+  const times = Float64Array.from({ length: 50 }, (_, i) => T0 + i * 7);
+  const other = times.map((t) => t + 1); // not the same times
+  const values = Float64Array.from({ length: 50 }, (_, i) => i);
+  const open = (...appends: Array<[Float64Array, number | undefined]>) => {
+    const p = new OpenPoints();
+    for (const [t, id] of appends) p.append(t, values, 0, t.length, id);
+    return p;
+  };
+  const entries = (row: Uint8Array) => new Set(decoded(row).map(([sid, t]) => `${sid} ${t}`));
+  // Equal ids are the caller's word that the columns are one: the second series' times are
+  // not read (here they differ, so the row shows which way was taken).
+  const trusted = [
+    { id: 1, points: open([times, 4], [times, 5]), flushed: 0 },
+    { id: 2, points: open([other, 4], [other, 5]), flushed: 0 },
+  ];
+  const row = encodeWal(trusted, 200);
+  assert.equal(row.byteLength, 8 + 2 * 12 + (8 + 100 * 4) + 2 * 100 * 4, "one time column");
+  assert.ok(entries(row).has(`2 ${times[0]}`));
+  // Without ids, with other ids, or after a point pushed, the times are compared: kept apart.
+  const pushed = open([other, 4]);
+  pushed.push(T0, 1);
+  const own = [
+    [open([other, undefined]), open([times, undefined])],
+    [open([other, 4]), open([times, 6])],
+    [open([other, 4], [other, 5]), open([times, 4])],
+    [pushed, open([times, 4])],
+  ];
+  for (const [a, b] of own) {
+    const pending = [{ id: 1, points: b, flushed: 0 }, { id: 2, points: a, flushed: 0 }];
+    const got = entries(encodeWal(pending, a.length + b.length));
+    for (let i = 0; i < a.length; i++) assert.ok(got.has(`2 ${a.timeColumn[i]}`));
+  }
+});
