@@ -26,7 +26,7 @@ import { AgentNotice, rateLimitedReporter } from "./report.ts";
 import { createRuntimeReaders, type RuntimeReaders } from "./runtime.ts";
 import { startSendLoop, type Transport } from "./sender.ts";
 import { serialSends } from "./serial.ts";
-import { isQuiet, startTicker } from "./ticker.ts";
+import { createQuietness, startTicker } from "./ticker.ts";
 import { connectCollector } from "./transport.ts";
 import { errorMessage } from "../errors.ts";
 
@@ -220,13 +220,15 @@ export function createAgent(options: AgentOptions): Agent {
   let stopped: Promise<void> | null = null;
   const validKeys = new Set<string>();
   let warnedDropAtSent = -1;
+  /** Quiet or busy, from each interval's CPU and lag (ticker.ts): the probe's pace. */
+  const quietness = createQuietness();
 
   /** Read, stamp and queue one sample; runs in a timer callback, so it never throws. */
   const sampleNow = () => {
     if (stopped) return;
     try {
       const r = readers.read();
-      ticker.setQuiet(isQuiet(r.cpuPercent, r.loopLagMs));
+      ticker.setQuiet(quietness(r.cpuPercent, r.loopLagMs));
       heap?.observe(now(), r.heapUsedBytes);
       const values: Record<string, number> = {};
       let n = addFinite(values, METRICS.cpuPercent, r.cpuPercent, 0);

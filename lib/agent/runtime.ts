@@ -189,7 +189,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
       } else if (n > 1) {
         // Sorted in place: the observations start over after this reading anyway (a copy
         // allocated a new buffer every second).
-        const sorted = lags.subarray(0, n).sort();
+        const sorted = sortPrefix(lags, n);
         out[RUNTIME_METRICS.loopLagP50] = hundredths(nearestRank(sorted, n, 0.5));
         out[RUNTIME_METRICS.loopLagP99] = hundredths(nearestRank(sorted, n, 0.99));
       }
@@ -239,6 +239,30 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
       if (timer) clearInterval(timer);
     },
   };
+}
+
+/**
+ * Most observations sorted by insertion in JavaScript; more go to the typed array's native
+ * sort. The agent's interval has at most ~5 (its probe every ~200 ms): the native sort is
+ * V8 C++ code that a plain app never runs, and its first call maps ~130-190 KiB of the
+ * deno executable into the app's RSS (docs/benchmarks-changes.md, stop 34).
+ */
+export const INSERTION_SORT_MAX = 64;
+
+/** `a`'s first `n` values sorted ascending in place; returns that prefix. */
+export function sortPrefix(a: Float64Array, n: number): Float64Array {
+  const head = a.subarray(0, n);
+  if (n > INSERTION_SORT_MAX) return head.sort();
+  for (let i = 1; i < n; i++) {
+    const v = head[i];
+    let j = i - 1;
+    while (j >= 0 && head[j] > v) {
+      head[j + 1] = head[j];
+      j--;
+    }
+    head[j + 1] = v;
+  }
+  return head;
 }
 
 function hundredths(v: number): number {

@@ -14,7 +14,8 @@
  * The probe fires about every {@link LAG_PROBE_MS} while the app works and once per
  * interval, on the sample's tick, while it is quiet ({@link isQuiet}): lag from JavaScript
  * work cannot exceed the CPU time the process used, and a stall from a blocking call (no
- * CPU) shows as lag, which brings the fast probe back at the next sample.
+ * CPU) shows as lag, which brings the fast probe back when it repeats in the next interval
+ * (a single late firing is as often the machine's scheduler as the app).
  *
  * @module
  */
@@ -30,9 +31,32 @@ export const QUIET_CPU_PERCENT = 2;
 /** ...and this worst lag (ms) over it, the app is quiet. */
 export const QUIET_LAG_MS = 10;
 
-/** Whether an interval with this CPU use (%) and worst lag (ms) leaves the app quiet. */
-export function isQuiet(cpuPercent: number, loopLagMs: number): boolean {
-  return cpuPercent < QUIET_CPU_PERCENT && loopLagMs < QUIET_LAG_MS;
+/**
+ * Whether an interval with this CPU use (%) and worst lag (ms) leaves the app quiet.
+ * `laggedBefore`: whether the previous interval's worst lag was at or above
+ * {@link QUIET_LAG_MS}. A lag without CPU counts only when it repeats (default: it does):
+ * on a loaded machine the one firing of a quiet second is now and then 10+ ms late from
+ * the scheduler alone, and each such second switched the probe to fast ticks for the next
+ * one (four more firings and two timers re-armed, ~0.5 ms of CPU: docs/benchmarks-changes.md,
+ * stop 34). A stall that repeats (an app blocking every second) still brings the fast
+ * probe back, one interval later; any CPU use at or above {@link QUIET_CPU_PERCENT} at once.
+ */
+export function isQuiet(cpuPercent: number, loopLagMs: number, laggedBefore = true): boolean {
+  if (!(cpuPercent < QUIET_CPU_PERCENT)) return false;
+  return loopLagMs < QUIET_LAG_MS || !laggedBefore;
+}
+
+/**
+ * {@link isQuiet} over successive intervals: call it once per sample with that interval's
+ * CPU use and worst lag; it remembers whether the previous interval lagged.
+ */
+export function createQuietness(): (cpuPercent: number, loopLagMs: number) => boolean {
+  let lagged = false;
+  return (cpuPercent, loopLagMs) => {
+    const quiet = isQuiet(cpuPercent, loopLagMs, lagged);
+    lagged = !(loopLagMs < QUIET_LAG_MS);
+    return quiet;
+  };
 }
 
 /** Options for {@link startTicker}. */

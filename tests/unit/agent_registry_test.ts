@@ -8,9 +8,11 @@ import {
 } from "../../lib/agent/registry.ts";
 import {
   createRuntimeReaders,
+  INSERTION_SORT_MAX,
   nearestRank,
   RUNTIME_METRICS,
   SLOW_READ_MS,
+  sortPrefix,
 } from "../../lib/agent/runtime.ts";
 import type { Transport } from "../../lib/agent/sender.ts";
 import { BUCKET_COUNT, BUCKETS } from "../../lib/histogram.ts";
@@ -347,6 +349,22 @@ Deno.test("runtime readers' lag percentiles from the agent's probe: one firing, 
   assert.equal(out[RUNTIME_METRICS.heapTotalBytes], 100);
   assert.equal(out[RUNTIME_METRICS.externalBytes], 7);
   r.close();
+});
+
+Deno.test("sortPrefix sorts the first n values in place, below and above the insertion-sort bound", () => {
+  for (const n of [0, 1, 2, 5, INSERTION_SORT_MAX, INSERTION_SORT_MAX + 1, 300]) {
+    const a = new Float64Array(n + 3);
+    let x = 7;
+    for (let i = 0; i < a.length; i++) a[i] = (x = (x * 48271) % 2147483647) % 1000 / 10;
+    const tail = Array.from(a.subarray(n));
+    const want = Array.from(a.subarray(0, n)).sort((p, q) => p - q);
+    const got = sortPrefix(a, n);
+    assert.deepEqual(Array.from(got), want, `n = ${n}`);
+    assert.equal(got.buffer, a.buffer, "in place");
+    assert.deepEqual(Array.from(a.subarray(n)), tail, "values past n untouched");
+  }
+  // Ties and zeros (lags are clamped at 0).
+  assert.deepEqual(Array.from(sortPrefix(new Float64Array([2, 0, 2, 0, 1]), 5)), [0, 0, 1, 2, 2]);
 });
 
 Deno.test("runtime readers leave out what they cannot read, report it once, and never throw", () => {

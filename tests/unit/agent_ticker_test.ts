@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createAgent } from "../../lib/agent/agent.ts";
 import {
+  createQuietness,
   isQuiet,
   LAG_PROBE_MS,
   QUIET_CPU_PERCENT,
@@ -236,6 +237,28 @@ Deno.test("an app is quiet below the CPU and lag bounds only", () => {
   assert.equal(isQuiet(QUIET_CPU_PERCENT, 0), false, "at the CPU bound");
   assert.equal(isQuiet(0.1, QUIET_LAG_MS), false, "a stall without CPU (a blocking call)");
   assert.equal(isQuiet(NaN, 0), false, "an unknown reading is not quiet");
+  // A lag without CPU counts when the previous interval lagged too: a single late firing
+  // (a loaded machine's scheduler) leaves a quiet app quiet; CPU use counts at once.
+  assert.equal(isQuiet(0.1, QUIET_LAG_MS, false), true, "a single late firing");
+  assert.equal(isQuiet(0.1, QUIET_LAG_MS, true), false, "a stall that repeats");
+  assert.equal(isQuiet(QUIET_CPU_PERCENT, 0, false), false, "CPU, whatever came before");
+  assert.equal(isQuiet(NaN, 0, false), false);
+});
+
+Deno.test("quietness over intervals: a lag without CPU makes an app busy when it repeats", () => {
+  const q = createQuietness();
+  const late = QUIET_LAG_MS + 2;
+  assert.deepEqual(
+    [[0.1, 0.2], [0.1, late], [0.1, 0.3], [0.1, late], [0.1, late], [0.1, late], [0.1, 0.2]]
+      .map(([cpu, lag]) => q(cpu, lag)),
+    [true, true, true, true, false, false, true],
+  );
+  // CPU at the bound is busy at once, and a lag right after it counts as repeating only
+  // when that interval lagged too.
+  assert.deepEqual(
+    [[QUIET_CPU_PERCENT, 0.2], [0.1, late], [0.1, 0.2]].map(([cpu, lag]) => q(cpu, lag)),
+    [false, true, true],
+  );
 });
 
 /**
