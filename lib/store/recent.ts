@@ -37,8 +37,19 @@ export class Ring {
       else this.#dropOldest();
     }
     const cap = this.#t.length;
+    let at = this.#head + this.#len; // the place after the newest (no `%`: this runs per point)
+    if (at >= cap) at -= cap;
+    if (this.#len > 0 && this.#t[at === 0 ? cap - 1 : at - 1] > t) return this.#insert(t, v);
+    this.#t[at] = t;
+    this.#v[at] = v;
+    this.#len++;
+  }
+
+  /** {@link push} of a point older than the newest, with room for it (rare: out of order). */
+  #insert(t: number, v: number): void {
+    const cap = this.#t.length;
     let i = this.#len;
-    // Walk back over newer points (rare: only out-of-order arrivals).
+    // Walk back over newer points.
     while (i > 0 && this.#t[(this.#head + i - 1) % cap] > t) {
       const from = (this.#head + i - 1) % cap;
       const to = (this.#head + i) % cap;
