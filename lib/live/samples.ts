@@ -85,6 +85,27 @@ export class SamplesColumns {
     return this.t.length;
   }
 
+  /** `JSON.stringify(id)`, made once (wire.ts writes it each turn). */
+  get idJSON(): string {
+    return this.#idJSON ??= JSON.stringify(this.id);
+  }
+  #idJSON: string | undefined;
+
+  /** `JSON.stringify(names)`, made again only when this turn's names differ from the last's. */
+  namesJSON(): string {
+    const names = this.names;
+    const last = this.#namesSent;
+    let same = this.#namesJSON !== undefined && last.length === names.length;
+    for (let i = 0; same && i < names.length; i++) same = last[i] === names[i];
+    if (!same) {
+      this.#namesSent = names.slice();
+      this.#namesJSON = JSON.stringify(names);
+    }
+    return this.#namesJSON!;
+  }
+  #namesSent: readonly string[] = [];
+  #namesJSON: string | undefined;
+
   /** The column of `metric`, listed in this turn's frame. */
   #column(metric: string): LiveColumn {
     let col = this.#byName.get(metric);

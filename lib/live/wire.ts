@@ -48,11 +48,8 @@ export function encodeTurn(held: ReadonlyArray<string | SamplesColumns>): string
     }
     binary = true;
     const n = f.length;
-    const names = f.names;
-    floats += n * (1 + names.length);
-    header += `{"type":"samples","now":${f.now},"id":${JSON.stringify(f.id)},"n":${n},"m":${
-      JSON.stringify(names)
-    }}`;
+    floats += n * (1 + f.names.length);
+    header += `{"type":"samples","now":${f.now},"id":${f.idJSON},"n":${n},"m":${f.namesJSON()}}`;
   }
   if (!binary) return held.length === 1 ? header : `{"type":"batch","frames":[${header}]}`;
   header = `{"type":"batch","frames":[${header}]}`;
