@@ -47,6 +47,18 @@ export class LiveColumn {
     if (n > this.a.length) this.#grow(n);
   }
 
+  /**
+   * `a`'s first `length` values as a view, for `Float64Array.set` (wire.ts): the same view as
+   * last time while the array and count are the same (a turn of batches of one size), so
+   * copying a column makes no object.
+   */
+  view(): Float64Array {
+    const v = this.#view;
+    if (v !== null && v.buffer === this.a.buffer && v.length === this.length) return v;
+    return this.#view = this.a.subarray(0, this.length);
+  }
+  #view: Float64Array | null = null;
+
   /** Empty, keeping its array unless this turn's needs were far below it (memory is bounded). */
   clear(): void {
     if (this.a.length > KEEP_ROWS && this.length < this.a.length >> 2) {

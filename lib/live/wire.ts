@@ -85,9 +85,10 @@ export function encodeTurn(held: ReadonlyArray<string | SamplesColumns>): string
 function copy(out: Float64Array, at: number, col: LiveColumn, n: number): number {
   const len = col.length;
   const a = col.a;
-  // A loop up to a thousand values; `set` of a view (an object made) beyond.
-  if (len <= 1024) { for (let i = 0; i < len; i++) out[at + i] = a[i]; }
-  else out.set(a.subarray(0, len), at);
+  // A loop for a few values, a block copy of the column's view beyond (LiveColumn.view).
+  if (len <= 16) {
+    for (let i = 0; i < len; i++) out[at + i] = a[i];
+  } else out.set(col.view(), at);
   if (len < n) out.fill(NaN, at + len, at + n);
   return at + n;
 }

@@ -203,4 +203,33 @@ Deno.test("a samples frame's columns grow for a big batch, shrink after a small 
   c.add(8);
   c.set("a", 4);
   assert.ok(c.cols[0].a.length < 1024, "a small turn after a big one does not keep the big array");
+  // Turns of 20, 20 and 30 samples: columns past a few values are copied from a view kept
+  // while the count and array stay (LiveColumn.view); each turn must read its own values.
+  for (const [rows, base] of [[20, 0], [20, 100], [30, 200]]) {
+    c.reset();
+    for (let r = 0; r < rows; r++) {
+      c.add(base + r);
+      c.set("a", -(base + r));
+    }
+    const [f] = decodeMessage(received(binary([c]))) as SamplesFrame[];
+    const want = Array.from({ length: rows }, (_, r) => base + r);
+    assert.deepEqual([Array.from(f.t), Array.from(f.v.a)], [want, want.map((x) => -x)]);
+  }
+});
+
+Deno.test("a column's view is not reused once a reset gave the column a new array of the same count", () => {
+  const c = new SamplesColumns("svc/x", 1);
+  const turn = (rows: number, base: number) => {
+    c.reset();
+    for (let r = 0; r < rows; r++) {
+      c.add(base + r);
+      c.set("a", -(base + r));
+    }
+    const [f] = decodeMessage(received(binary([c]))) as SamplesFrame[];
+    return Array.from(f.v.a);
+  };
+  turn(5000, 0); // a big array
+  assert.deepEqual(turn(20, 0), Array.from({ length: 20 }, (_, r) => -r)); // a view of it
+  // This turn's reset gives back the big array (20 of 8 192 used): a new one, same count.
+  assert.deepEqual(turn(20, 100), Array.from({ length: 20 }, (_, r) => -(100 + r)));
 });
