@@ -6,24 +6,18 @@
  * @module
  */
 import type { Identity, Message } from "../protocol.ts";
-import {
-  blankView,
-  GONE_AFTER_INTERVALS,
-  type InstanceView,
-  type PersistedView,
-  STALE_AFTER_INTERVALS,
-  statusAt,
-} from "../model/instance.ts";
+import { blankView, type InstanceView, type PersistedView, statusAt } from "../model/instance.ts";
 import { ColorsInUse } from "./colors_in_use.ts";
 import { Deriver, derivesNothing } from "./derive.ts";
 import { Sequence } from "./sequence.ts";
 import { OffsetEstimate } from "./clock_offset.ts";
 import { IdCache } from "./instance_id.ts";
+import { EvictionOrder } from "./eviction.ts";
 
 export { instanceId } from "./instance_id.ts";
-import { NO_SAMPLES, placedOf } from "./placed.ts";
-import type { Observation, PlacedColumns, PlacedSample } from "./placed.ts";
-export type { Observation, PlacedColumns, PlacedSample } from "./placed.ts";
+import { blankObserved, INSTANCE_LIMIT, NO_SAMPLES, placedOf } from "./placed.ts";
+import type { Observation, Observed, PlacedColumns, PlacedSample } from "./placed.ts";
+export type { Observation, Observed, PlacedColumns, PlacedSample } from "./placed.ts";
 export type { PersistedView };
 
 /** Options for {@link Instances}. */
@@ -79,9 +73,7 @@ export class Instances {
   #colors = new ColorsInUse(() => [...this.#byId.values()].map((s) => s.view));
   #onHistogram: InstancesOptions["onHistogram"];
   #onEvict: InstancesOptions["onEvict"];
-  /** Eviction candidates, the longest silent last (popped first); rebuilt when used up. */
-  #evictable: string[] = [];
-  #evictableAt = -Infinity;
+  #eviction = new EvictionOrder();
   /** Instances evicted to make room for new ones, over all time. */
   evicted = 0;
 
@@ -109,7 +101,7 @@ export class Instances {
    * the agent clock (see OffsetEstimate): the agent's own spacing of samples, on the
    * collector's clock, so a skewed agent clock neither hides nor shifts a line.
    * Samples whose sequence number was already seen are dropped as duplicates; gaps in the
-   * sequence are counted as lost.
+   * sequence are counted as lost. The observation is reused by the next call (placed.ts).
    */
   observe(message: Message, arrival: number): Observation {
     const { identity } = message;
@@ -119,7 +111,7 @@ export class Instances {
     let changed = false;
     if (!state) {
       if (this.#byId.size >= this.maxInstances && !this.#evictOne(arrival)) {
-        return { ok: false, reason: "instance_limit" };
+        return INSTANCE_LIMIT;
       }
       state = {
         view: this.#newView(id, identity, arrival),
@@ -140,7 +132,10 @@ export class Instances {
     const view = state.view;
     const offset = state.offset.observe(arrival - message.sent, arrival);
     view.clockOffsetMs = offset;
-    if (state.agentStart !== null) view.startedAt = Math.min(state.agentStart + offset, arrival);
+    if (state.agentStart !== null) {
+      const started = Math.min(state.agentStart + offset, arrival);
+      if (started !== view.startedAt) view.startedAt = started; // a number | null: boxed if stored
+    }
     view.lastSeen = arrival;
     // A goodbye (clean stop) makes it `stopped`: not silent, not expected back.
     const status = message.bye ? "stopped" : "live";
@@ -161,7 +156,8 @@ export class Instances {
     if (cols !== undefined && this.#times.length < n) this.#times = new Float64Array(n);
     const times = cols !== undefined ? this.#times : null;
     // Sized once (a batch's array grew by copies as it was pushed to); cut to the samples kept.
-    let samples: PlacedSample[] | null = times === null ? new Array(n) : null;
+    // One sample (single-sample frames): the reused array and sample (see Observation).
+    let samples: PlacedSample[] | null = times !== null ? null : n === 1 ? this.#one : new Array(n);
     let kept = 0;
     for (let i = 0; i < n; i++) {
       const s = message.samples[i];
@@ -189,7 +185,11 @@ export class Instances {
         times![kept++] = t;
         continue;
       }
-      samples[kept++] = { t, metrics: s.metrics };
+      if (n === 1) {
+        const one = samples[kept++];
+        one.t = t;
+        one.metrics = s.metrics;
+      } else samples[kept++] = { t, metrics: s.metrics };
       if (keys) continue;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
       this.#setLatest(state, s.metrics);
@@ -200,15 +200,28 @@ export class Instances {
       this.#setLatest(state, last.metrics, keys);
     }
     if (view.lost !== lostBefore) changed = true;
+    const o = this.#observed;
+    o.id = id;
+    o.view = view;
+    o.created = created;
+    o.changed = changed;
+    o.keys = keys;
+    o.columns = samples === null ? this.#columns : undefined;
     if (samples === null) {
-      const columns: PlacedColumns = { rows: n, times: times!, values: cols!.values };
-      return { ok: true, id, view, samples: NO_SAMPLES, created, changed, keys, columns };
-    }
-    if (kept < samples.length) samples.length = kept; // duplicates were dropped
-    return keys
-      ? { ok: true, id, view, samples, created, changed, keys }
-      : { ok: true, id, view, samples, created, changed };
+      const c = this.#columns;
+      c.rows = n;
+      c.times = times!;
+      c.values = cols!.values;
+      o.samples = NO_SAMPLES;
+    } else if (kept < samples.length) { // duplicates were dropped
+      o.samples = n === 1 ? NO_SAMPLES : (samples.length = kept, samples);
+    } else o.samples = samples;
+    return o;
   }
+  /** What observe returns, filled again each call, and its parts (see Observation). */
+  #observed: Observed = blankObserved();
+  #one: PlacedSample[] = [{ t: 0, metrics: {} }];
+  #columns: PlacedColumns = { rows: 0, times: new Float64Array(0), values: new Float64Array(0) };
 
   /**
    * derive.ts derivesNothing, remembered for the last keys array asked: frames of one shape
@@ -351,44 +364,14 @@ export class Instances {
     return new Map([...this.#byId].map(([id, s]) => [id, s.duplicates]));
   }
 
-  /**
-   * Make room for a new instance: forget the one silent longest, stopped (said goodbye) or gone
-   * (60 intervals) before stale (3). So one-shot instances, or a flood of made-up ones, never lock out an agent that
-   * comes later, also after a restart (restored instances are silent). Candidates are sorted
-   * once and used up in order, re-checked as they are taken; with none, the list is rebuilt at
-   * most once a second, so a cap full of live instances costs a refused frame nothing more.
-   */
+  /** Make room for a new instance (eviction.ts); false when every instance is live. */
   #evictOne(now: number): boolean {
-    for (let round = 0; round < 2; round++) {
-      while (this.#evictable.length > 0) {
-        const id = this.#evictable.pop()!;
-        const state = this.#byId.get(id);
-        if (!state || !this.#silentFor(state, STALE_AFTER_INTERVALS, now)) continue;
-        this.#byId.delete(id);
-        this.evicted++;
-        this.#onEvict?.(id);
-        return true;
-      }
-      if (round > 0 || now - this.#evictableAt < 1000) return false;
-      this.#evictableAt = now;
-      const candidates: Array<[string, number, number]> = [];
-      for (const [id, st] of this.#byId) {
-        if (!this.#silentFor(st, STALE_AFTER_INTERVALS, now)) continue;
-        candidates.push([
-          id,
-          st.view.status === "stopped" || this.#silentFor(st, GONE_AFTER_INTERVALS, now) ? 0 : 1,
-          st.view.lastSeen,
-        ]);
-      }
-      // Popped from the end: stale after gone, and the longest silent of each last.
-      candidates.sort((a, b) => b[1] - a[1] || b[2] - a[2]);
-      this.#evictable = candidates.map((c) => c[0]);
-    }
-    return false;
-  }
-
-  #silentFor(state: State, intervals: number, now: number): boolean {
-    return now - state.view.lastSeen > intervals * state.view.intervalMs;
+    const id = this.#eviction.pick(this.#byId, now);
+    if (id === null) return false;
+    this.#byId.delete(id);
+    this.evicted++;
+    this.#onEvict?.(id);
+    return true;
   }
 
   #newView(id: string, identity: Identity, arrival: number): InstanceView {

@@ -98,6 +98,11 @@ export class Hub {
   #soon: Array<string | SamplesColumns> = [];
   /** Instance id -> its samples frame in #soon that later samples of this turn join. */
   #open = new Map<string, SamplesColumns>();
+  /**
+   * The last turn's samples frames, sent and emptied, by instance: its next turn's frame, so
+   * an instance reporting every turn reuses its columns (samples.ts). Only the last turn's.
+   */
+  #spare = new Map<string, SamplesColumns>();
   /** Unsent bytes over all clients, as of the last pass over them. */
   #total = 0;
   /** Size of the last hello built, to tell whether the next one fits. */
@@ -179,10 +184,7 @@ export class Hub {
   /** Send a frame to every client that keeps up (after those {@link Hub.publishSoon} holds). */
   publish(frame: LiveFrame): void {
     this.#sendSoon();
-    if (this.#clients.size === 0) {
-      this.#cache.clear();
-      return;
-    }
+    if (this.#clients.size === 0) return this.#alone();
     this.#send(JSON.stringify(frame));
   }
 
@@ -193,10 +195,7 @@ export class Hub {
    * single-sample frames a second were 35 000 sends. Order is kept: publish() sends these first.
    */
   publishSoon(frame: LiveFrame): void {
-    if (this.#clients.size === 0) {
-      this.#cache.clear();
-      return;
-    }
+    if (this.#clients.size === 0) return this.#alone();
     // Samples of this instance after its new view go in a frame after it, as they came.
     if (frame.type === "instance") this.#open.delete(frame.instance.id);
     this.#hold(JSON.stringify(frame));
@@ -212,16 +211,30 @@ export class Hub {
    */
   samplesSoon(id: string, now: number): SamplesColumns | null {
     if (this.#clients.size === 0) {
-      this.#cache.clear();
+      this.#alone();
       return null;
     }
     let open = this.#open.get(id);
     if (open === undefined) {
-      open = new SamplesColumns(id, now);
+      open = this.#spare.get(id);
+      if (open === undefined) open = new SamplesColumns(id, now);
+      else {
+        this.#spare.delete(id);
+        open.now = now;
+      }
       this.#open.set(id, open);
       this.#hold(open);
     } else open.now = now;
     return open;
+  }
+
+  /**
+   * No client: nothing cached is of use. Checked first: a Map's clear() makes a new table
+   * even when empty (~300 bytes a frame of garbage with no page open, stop 34).
+   */
+  #alone(): void {
+    if (this.#cache.size > 0) this.#cache.clear();
+    if (this.#spare.size > 0) this.#spare.clear();
   }
 
   #hold(frame: string | SamplesColumns): void {
@@ -236,8 +249,16 @@ export class Hub {
     if (held.length === 0) return;
     this.#soon = [];
     this.#open.clear();
+    this.#spare.clear(); // frames of instances that did not report this turn
     if (this.#clients.size === 0) return;
     this.#send(encodeTurn(held));
+    // Copied into the message: emptied, each is its instance's next frame.
+    for (let i = 0; i < held.length; i++) {
+      const f = held[i];
+      if (typeof f === "string") continue;
+      f.reset();
+      this.#spare.set(f.id, f);
+    }
   }
 
   /** Fan one serialised frame (or batch, or binary turn) out to the clients, within bounds. */
@@ -293,6 +314,7 @@ export class Hub {
     this.#cache.clear();
     this.#soon = [];
     this.#open.clear();
+    this.#spare.clear();
   }
 
   #drop(c: Client, now: number): void {

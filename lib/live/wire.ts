@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { SamplesColumns } from "./samples.ts";
+import type { LiveColumn, SamplesColumns } from "./samples.ts";
 
 /** Bytes before the header: its length, u32 little-endian. */
 const PREFIX = 4;
@@ -47,12 +47,9 @@ export function encodeTurn(held: ReadonlyArray<string | SamplesColumns>): string
       continue;
     }
     binary = true;
-    const n = f.t.length;
-    const names = Object.keys(f.v);
-    floats += n * (1 + names.length);
-    header += `{"type":"samples","now":${f.now},"id":${JSON.stringify(f.id)},"n":${n},"m":${
-      JSON.stringify(names)
-    }}`;
+    const n = f.length;
+    floats += n * (1 + f.names.length);
+    header += `{"type":"samples","now":${f.now},"id":${f.idJSON},"n":${n},"m":${f.namesJSON()}}`;
   }
   if (!binary) return held.length === 1 ? header : `{"type":"batch","frames":[${header}]}`;
   header = `{"type":"batch","frames":[${header}]}`;
@@ -73,19 +70,27 @@ export function encodeTurn(held: ReadonlyArray<string | SamplesColumns>): string
   let at = 0;
   for (const f of held) {
     if (typeof f === "string") continue;
-    const n = f.t.length;
-    f64.set(f.t, at);
-    at += n;
-    for (const name in f.v) {
-      const col = f.v[name];
-      f64.set(col, at);
-      // A column is padded lazily: the samples after its last value lack it.
-      if (col.length < n) f64.fill(NaN, at + col.length, at + n);
-      at += n;
-    }
+    const n = f.length;
+    at = copy(f64, at, f.t, n);
+    for (let i = 0; i < f.cols.length; i++) at = copy(f64, at, f.cols[i], n);
   }
   if (!LITTLE) swap8(out.subarray(start));
   return out;
+}
+
+/**
+ * `col`'s values into `out` from `at`, padded with NaN to `n` (a column is padded lazily: the
+ * samples after its last value lack it); returns the place after them.
+ */
+function copy(out: Float64Array, at: number, col: LiveColumn, n: number): number {
+  const len = col.length;
+  const a = col.a;
+  // A loop for a few values, a block copy of the column's view beyond (LiveColumn.view).
+  if (len <= 16) {
+    for (let i = 0; i < len; i++) out[at + i] = a[i];
+  } else out.set(col.view(), at);
+  if (len < n) out.fill(NaN, at + len, at + n);
+  return at + n;
 }
 
 /**

@@ -37,8 +37,19 @@ export class Ring {
       else this.#dropOldest();
     }
     const cap = this.#t.length;
+    let at = this.#head + this.#len; // the place after the newest (no `%`: this runs per point)
+    if (at >= cap) at -= cap;
+    if (this.#len > 0 && this.#t[at === 0 ? cap - 1 : at - 1] > t) return this.#insert(t, v);
+    this.#t[at] = t;
+    this.#v[at] = v;
+    this.#len++;
+  }
+
+  /** {@link push} of a point older than the newest, with room for it (rare: out of order). */
+  #insert(t: number, v: number): void {
+    const cap = this.#t.length;
     let i = this.#len;
-    // Walk back over newer points (rare: only out-of-order arrivals).
+    // Walk back over newer points.
     while (i > 0 && this.#t[(this.#head + i - 1) % cap] > t) {
       const from = (this.#head + i - 1) % cap;
       const to = (this.#head + i) % cap;
@@ -108,17 +119,23 @@ export class Ring {
 
   #grow(): void {
     const cap = Math.min(this.#t.length * 2, this.maxPoints);
-    const t = new Float64Array(cap);
-    const v = new Float64Array(cap);
-    for (let i = 0; i < this.#len; i++) {
-      const k = (this.#head + i) % this.#t.length;
-      t[i] = this.#t[k];
-      v[i] = this.#v[k];
-    }
-    this.#t = t;
-    this.#v = v;
+    this.#t = unwrapped(this.#t, this.#head, this.#len, cap);
+    this.#v = unwrapped(this.#v, this.#head, this.#len, cap);
     this.#head = 0;
   }
+}
+
+/**
+ * The `len` values of ring buffer `a` from `head` on, in order, at the start of a new array of
+ * `cap`: two block copies, not a loop with `%` per value (with the `%`-free push above, a point
+ * pushed into a new ring until it is full went from 9.4 to 6.5 ns, stop 34).
+ */
+function unwrapped(a: Float64Array, head: number, len: number, cap: number): Float64Array {
+  const out = new Float64Array(cap);
+  const first = Math.min(len, a.length - head);
+  out.set(a.subarray(head, head + first));
+  if (first < len) out.set(a.subarray(0, len - first), first);
+  return out;
 }
 
 /** Options for {@link RecentStore}. */

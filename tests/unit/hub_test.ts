@@ -493,3 +493,77 @@ Deno.test("a binary turn counts its bytes against the bounds and in a shared hel
   assert.equal(hub.dropped, 2);
   assert.deepEqual([a.sent.length, late.sent.length], [2, 2]);
 });
+
+// An instance's samples frame is kept from one turn to its next (its columns reused, samples.ts):
+// what a turn sends must hold that turn's samples and metrics only, never the last turn's.
+Deno.test("samplesSoon reuses an instance's frame in its next turn, emptied: each turn sends only its own", () => {
+  const turns: Array<() => void> = [];
+  const { hub } = setup({ nextTurn: (fn) => turns.push(fn) });
+  const a = new FakeSocket();
+  hub.add(a, null);
+  const keys = ["m", "n"]; // one array, as the decoder gives frames of one shape
+  const x1 = hub.samplesSoon("svc/x", 10)!;
+  // 20 samples (past a column's first size: it grows), as ingest adds them.
+  for (let i = 0; i < 20; i++) {
+    const cols = x1.columns(keys);
+    x1.add(i);
+    cols[0].push(i);
+    cols[1].push(100 + i);
+  }
+  const y1 = hub.samplesSoon("svc/y", 11)!;
+  y1.add(11);
+  turns[0]();
+  // The next turn: x again, a sample of the same keys, then one of a metric it did not have;
+  // y does not report.
+  const x2 = hub.samplesSoon("svc/x", 20)!;
+  assert.equal(x2, x1, "x's frame of the last turn, emptied");
+  const cols = x2.columns(keys);
+  x2.add(30);
+  cols[0].push(7);
+  cols[1].push(8);
+  x2.add(31);
+  x2.set("o", 1);
+  turns[1]();
+  // y skipped a turn: its frame was not kept. x's is, again, and `o` is not in it this time.
+  const y3 = hub.samplesSoon("svc/y", 40)!;
+  assert.notEqual(y3, y1, "only the last turn's frames are kept");
+  y3.add(40);
+  y3.set("m", 4);
+  const x3 = hub.samplesSoon("svc/x", 41)!;
+  assert.equal(x3, x1);
+  const again = x3.columns(keys);
+  x3.add(41);
+  again[0].push(1);
+  again[1].push(2);
+  turns[2]();
+  const range = (n: number, from: number) => Array.from({ length: n }, (_, i) => from + i);
+  assert.deepEqual(a.frames().slice(1), [
+    {
+      type: "batch",
+      frames: [
+        {
+          type: "samples",
+          now: 10,
+          id: "svc/x",
+          t: range(20, 0),
+          v: { m: range(20, 0), n: range(20, 100) },
+        },
+        { type: "samples", now: 11, id: "svc/y", t: [11], v: {} },
+      ],
+    },
+    {
+      type: "samples",
+      now: 20,
+      id: "svc/x",
+      t: [30, 31],
+      v: { m: [7, null], n: [8, null], o: [null, 1] },
+    },
+    {
+      type: "batch",
+      frames: [
+        { type: "samples", now: 40, id: "svc/y", t: [40], v: { m: [4] } },
+        { type: "samples", now: 41, id: "svc/x", t: [41], v: { m: [1], n: [2] } },
+      ],
+    },
+  ]);
+});

@@ -38,9 +38,10 @@ function batch(samples: Sample[], sent: number, over: Partial<Identity> = {}): M
   return { identity: identity(over), sent, samples, legacy: false };
 }
 
+/** A copy of an observation (observe reuses its result and a single sample's: placed.ts). */
 function ok(o: ReturnType<Instances["observe"]>) {
   assert.ok(o.ok, "observation refused");
-  return o;
+  return { ...o, samples: o.samples.map((s) => ({ ...s })) };
 }
 
 Deno.test("instance ids are URL-safe and unique for tricky names", () => {
@@ -602,4 +603,38 @@ Deno.test("instance ids stay right for many instances, past the id cache's bound
   // The same instance name in another service is another instance.
   const other = ok(reg.observe(msg(1, T0 + 2, { service: "other", instance: "h/7?" }), T0 + 2));
   assert.equal(other.id, "other/h%2F7%3F");
+});
+
+// observe reuses its result and a single sample's array and object (placed.ts): a duplicate
+// in between must not leave the reused array empty or the next sample short.
+Deno.test("a one-sample message's observation is reused, and a duplicate between two leaves it whole", () => {
+  const reg = new Instances();
+  const a = reg.observe(msg(5, T0), T0);
+  assert.ok(a.ok);
+  const first = a.samples;
+  assert.equal(first.length, 1);
+  const dupe = reg.observe(msg(5, T0), T0 + 10);
+  assert.equal(dupe, a, "the same object, filled again");
+  assert.ok(dupe.ok);
+  assert.equal(dupe.samples.length, 0, "the duplicate was dropped");
+  const m = msg(6, T0 + 1000);
+  m.samples[0].metrics["cpu.percent"] = 7;
+  const b = reg.observe(m, T0 + 1000);
+  assert.ok(b.ok);
+  assert.equal(b.samples, first, "the same one-sample array");
+  assert.deepEqual(b.samples.map((s) => ({ ...s })), [{
+    t: T0 + 1000,
+    metrics: m.samples[0].metrics,
+  }]);
+  assert.equal(first.length, 1, "never cut by the duplicate");
+  // A batch after it gets its own array; the one-sample array is untouched.
+  const two = batch([
+    { seq: 7, ts: T0 + 2000, metrics: metrics(3) },
+    { seq: 8, ts: T0 + 3000, metrics: metrics(4) },
+  ], T0 + 3000);
+  const c = reg.observe(two, T0 + 3000);
+  assert.ok(c.ok);
+  assert.notEqual(c.samples, first);
+  assert.deepEqual(c.samples.map((s) => s.t), [T0 + 2000, T0 + 3000]);
+  assert.equal(reg.get(c.id)!.received, 4);
 });

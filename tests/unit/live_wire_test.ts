@@ -167,3 +167,69 @@ Deno.test("a turn whose header is bigger than the reused buffer still encodes wh
   assert.deepEqual(services, JSON.parse(big));
   assert.deepEqual(jsonForm(s), { type: "samples", now: 2, id: "svc/é", t: [1], v: { a: [7] } });
 });
+
+// Columns are Float64Arrays kept across turns (samples.ts): a big batch grows them, a later
+// small turn gives most of that back, and what goes on the wire is the same either way.
+Deno.test("a samples frame's columns grow for a big batch, shrink after a small turn, and encode the same", () => {
+  const c = new SamplesColumns("svc/x", 1);
+  const keys = ["a", "b"];
+  c.add(0);
+  c.set("b", -1); // a sample without `a`, before the batch
+  const n = 5000;
+  const times = Float64Array.from({ length: n }, (_, r) => 1 + r);
+  const values = Float64Array.from({ length: 2 * n }, (_, k) => k);
+  c.addColumns(keys, times, values, n);
+  const [s] = decodeMessage(received(binary([c]))) as SamplesFrame[];
+  assert.equal(s.t.length, n + 1);
+  assert.deepEqual([s.t[0], s.t[n]], [0, n]);
+  assert.ok(Number.isNaN(s.v.a[0]), "a: NaN where the first sample lacks it");
+  assert.deepEqual([s.v.a[1], s.v.a[n]], [0, n - 1]);
+  assert.deepEqual([s.v.b[0], s.v.b[1], s.v.b[n]], [-1, n, 2 * n - 1]);
+  const big = c.cols[0].a.length;
+  assert.ok(big >= n + 1);
+  c.reset();
+  c.add(7);
+  c.set("a", 3);
+  assert.equal(c.cols[0].a.length, big, "kept while this turn is not sent");
+  assert.deepEqual(jsonForm(decodeMessage(received(binary([c])))![0] as SamplesFrame), {
+    type: "samples",
+    now: 1,
+    id: "svc/x",
+    t: [7],
+    v: { a: [3] },
+  });
+  c.reset();
+  assert.ok(c.cols.length === 0 && c.length === 0, "emptied");
+  c.add(8);
+  c.set("a", 4);
+  assert.ok(c.cols[0].a.length < 1024, "a small turn after a big one does not keep the big array");
+  // Turns of 20, 20 and 30 samples: columns past a few values are copied from a view kept
+  // while the count and array stay (LiveColumn.view); each turn must read its own values.
+  for (const [rows, base] of [[20, 0], [20, 100], [30, 200]]) {
+    c.reset();
+    for (let r = 0; r < rows; r++) {
+      c.add(base + r);
+      c.set("a", -(base + r));
+    }
+    const [f] = decodeMessage(received(binary([c]))) as SamplesFrame[];
+    const want = Array.from({ length: rows }, (_, r) => base + r);
+    assert.deepEqual([Array.from(f.t), Array.from(f.v.a)], [want, want.map((x) => -x)]);
+  }
+});
+
+Deno.test("a column's view is not reused once a reset gave the column a new array of the same count", () => {
+  const c = new SamplesColumns("svc/x", 1);
+  const turn = (rows: number, base: number) => {
+    c.reset();
+    for (let r = 0; r < rows; r++) {
+      c.add(base + r);
+      c.set("a", -(base + r));
+    }
+    const [f] = decodeMessage(received(binary([c]))) as SamplesFrame[];
+    return Array.from(f.v.a);
+  };
+  turn(5000, 0); // a big array
+  assert.deepEqual(turn(20, 0), Array.from({ length: 20 }, (_, r) => -r)); // a view of it
+  // This turn's reset gives back the big array (20 of 8 192 used): a new one, same count.
+  assert.deepEqual(turn(20, 100), Array.from({ length: 20 }, (_, r) => -(100 + r)));
+});
