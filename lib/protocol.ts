@@ -170,14 +170,33 @@ const encoder = new TextEncoder(); // to measure a string frame in UTF-8 bytes
  * samples share their keys also comes as columns, in that object (Message.columns).
  */
 export function decode(frame: Uint8Array | string, columns?: FrameColumns): DecodeResult {
+  const r = decodeFrame(frame, columns);
+  return isRefusal(r)
+    ? { ok: false, error: { reason: r.reason, detail: r.detail } }
+    : { ok: true, message: r };
+}
+
+/**
+ * {@link decode} without its result object, for the collector's receive path (one object less
+ * per frame): the message, or the refusal ({@link isRefusal} tells which). Never throws.
+ */
+export function decodeFrame(
+  frame: Uint8Array | string,
+  columns?: FrameColumns,
+): Message | DecodeError {
   try {
-    return { ok: true, message: decodeOrThrow(frame, columns ?? null) };
+    return decodeOrThrow(frame, columns ?? null);
   } catch (e) {
-    if (e instanceof Reject) return { ok: false, error: { reason: e.reason, detail: e.detail } };
+    if (e instanceof Reject) return e;
     // JSON.parse on pathological nesting can throw RangeError; anything else is a bug we
     // still must not let stop collection.
-    return { ok: false, error: { reason: "invalid_json", detail: String(e) } };
+    return new Reject("invalid_json", String(e));
   }
+}
+
+/** True when {@link decodeFrame} refused the frame (its result is the reason, not a message). */
+export function isRefusal(r: Message | DecodeError): r is DecodeError {
+  return r instanceof Reject;
 }
 
 function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null): Message {
