@@ -156,9 +156,6 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const hub: Hub = new Hub({
     now,
     stuckCloseMs: opts.stuckCloseMs,
-    // After this turn's frames, not a timer's 1-2 ms later: under Deno 2.9 a setTimeout builds
-    // a Node-style Timeout (~50 µs of CPU each), and a busy collector sends a turn every ~5 ms.
-    nextTurn: (fn) => setImmediate(fn),
     // Bounded whatever the instance count (hello.ts); built once per burst of clients (hub.ts).
     hello: (metrics) => {
       const t = now();
