@@ -2,8 +2,8 @@
  * The only module that imports npm:zeromq. It owns socket options and the two loops that
  * work around zeromq.js 6.8 under Deno 2.9 (see docs/architecture.md, "platform bugs"):
  *
- * - receive by draining while `socket.readable`, looking again every ~4 ms when idle (one
- *   repeating timer), because an awaited `receive()` can wait forever (denoland/deno#36317);
+ * - receive by draining while `socket.readable`, looking again after 1 ms, then every ~4 ms
+ *   when idle (one repeating timer), because an awaited `receive()` can wait forever (denoland/deno#36317);
  * - send with `sendTimeout: 0` (any positive timeout segfaults Deno) and await every send
  *   from one caller (a send that is not awaited is lost);
  * - a short `linger` everywhere, or a process with queued messages never exits.
@@ -233,11 +233,13 @@ function runReceiver(
   const stopped = new Promise<void>((r) => stop = r);
   const maxIdle = opts.maxIdleMs ?? 4;
   const report = opts.onError ?? (() => {});
-  // While idle the loop waits on one repeating timer, made when it first waits and cleared
-  // once it has read back to back for a slice (YIELD_EVERY_MS), not on a new timeout each
-  // try: under Deno 2.9 a setTimeout builds a Node-style Timeout each time, and an idle
-  // receiver retrying every 1-4 ms that way took ~25 ms of CPU a second (an interval at 4
-  // ms: ~14, and it wakes every ~4.3 ms where the timeouts woke every ~5.3).
+  // A short gap (a busy socket read empty for a moment) is waited out with one 1 ms timeout,
+  // as before; past it, the loop waits on one repeating timer, made when first needed and
+  // cleared once the loop has read back to back for a slice (YIELD_EVERY_MS), not on a new
+  // timeout each try: under Deno 2.9 a setTimeout builds a Node-style Timeout each time, and
+  // an idle receiver retrying every 1-4 ms that way took ~25 ms of CPU a second (an interval
+  // at 4 ms: ~14, and it wakes every ~4.3 ms where the timeouts woke every ~5.3).
+  let idleTries = 0;
   let wake: (() => void) | null = null;
   let ticker: ReturnType<typeof setInterval> | null = null;
   const tick = () => {
@@ -257,6 +259,7 @@ function runReceiver(
       // Senders that never pause (a flood) must not hold the stop: at most DRAIN_MAX_MS.
       if (stopping && performance.now() - stoppedAt >= DRAIN_MAX_MS) break;
       if (socket.readable) {
+        idleTries = 0;
         // One clock read per frame serves both the drain's quiet check and the yield.
         const t = performance.now();
         lastFrame = t;
@@ -302,7 +305,7 @@ function runReceiver(
       // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
-      await idleWait();
+      await (idleTries++ === 0 ? sleep(1) : idleWait());
       slice = performance.now();
     }
     if (ticker !== null) clearInterval(ticker);
