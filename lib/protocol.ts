@@ -338,7 +338,34 @@ function decodeLegacy(raw: Record<string, unknown>): Message {
   };
 }
 
+/**
+ * The last identity decoded for each instance name (bounded, as knownKeys in
+ * protocol_sample.ts): an agent sends the same identity in every frame, and a frame whose
+ * identity fields equal the last one's gets that object back (it was checked when first made;
+ * no one changes an Identity), not a new one. One object less a frame.
+ */
+const knownIdentities = new Map<string, Identity>();
+
 function decodeIdentity(raw: Record<string, unknown>): Identity {
+  const instance = raw.instance;
+  if (typeof instance === "string") {
+    const known = knownIdentities.get(instance);
+    // Object.is for numbers: a -0 is not the 0 decoded before (the result must be the same).
+    if (
+      known !== undefined && known.service === raw.service &&
+      known.host === (raw.host ?? null) && known.color === (raw.color ?? null) &&
+      Object.is(known.pid, raw.pid ?? null) && Object.is(known.intervalMs, raw.interval ?? null) &&
+      Object.is(known.start, raw.start ?? null)
+    ) return known;
+  }
+  const identity = checkIdentity(raw);
+  if (knownIdentities.size < 10_000 || knownIdentities.has(identity.instance)) {
+    knownIdentities.set(identity.instance, identity);
+  }
+  return identity;
+}
+
+function checkIdentity(raw: Record<string, unknown>): Identity {
   const intervalMs = optionalNumber(raw.interval, "interval");
   if (intervalMs !== null && (intervalMs <= 0 || intervalMs > 86_400_000)) {
     throw new Reject("invalid_number", "interval must be in (0, 86400000] ms");
