@@ -3,7 +3,8 @@
  * work around zeromq.js 6.8 under Deno 2.9 (see docs/architecture.md, "platform bugs"):
  *
  * - receive by draining while `socket.readable`, looking again after 1 ms, then every ~4 ms
- *   when idle (one repeating timer), because an awaited `receive()` can wait forever (denoland/deno#36317);
+ *   when idle (one repeating timer), because an awaited `receive()` can wait forever
+ *   (denoland/deno#36317);
  * - send with `sendTimeout: 0` (any positive timeout segfaults Deno) and await every send
  *   from one caller (a send that is not awaited is lost);
  * - a short `linger` everywhere, or a process with queued messages never exits.
