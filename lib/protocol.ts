@@ -170,14 +170,33 @@ const encoder = new TextEncoder(); // to measure a string frame in UTF-8 bytes
  * samples share their keys also comes as columns, in that object (Message.columns).
  */
 export function decode(frame: Uint8Array | string, columns?: FrameColumns): DecodeResult {
+  const r = decodeFrame(frame, columns);
+  return isRefusal(r)
+    ? { ok: false, error: { reason: r.reason, detail: r.detail } }
+    : { ok: true, message: r };
+}
+
+/**
+ * {@link decode} without its result object, for the collector's receive path (one object less
+ * per frame): the message, or the refusal ({@link isRefusal} tells which). Never throws.
+ */
+export function decodeFrame(
+  frame: Uint8Array | string,
+  columns?: FrameColumns,
+): Message | DecodeError {
   try {
-    return { ok: true, message: decodeOrThrow(frame, columns ?? null) };
+    return decodeOrThrow(frame, columns ?? null);
   } catch (e) {
-    if (e instanceof Reject) return { ok: false, error: { reason: e.reason, detail: e.detail } };
+    if (e instanceof Reject) return e;
     // JSON.parse on pathological nesting can throw RangeError; anything else is a bug we
     // still must not let stop collection.
-    return { ok: false, error: { reason: "invalid_json", detail: String(e) } };
+    return new Reject("invalid_json", String(e));
   }
+}
+
+/** True when {@link decodeFrame} refused the frame (its result is the reason, not a message). */
+export function isRefusal(r: Message | DecodeError): r is DecodeError {
+  return r instanceof Reject;
 }
 
 function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null): Message {
@@ -319,7 +338,34 @@ function decodeLegacy(raw: Record<string, unknown>): Message {
   };
 }
 
+/**
+ * The last identity decoded for each instance name (bounded, as knownKeys in
+ * protocol_sample.ts): an agent sends the same identity in every frame, and a frame whose
+ * identity fields equal the last one's gets that object back (it was checked when first made;
+ * no one changes an Identity), not a new one. One object less a frame.
+ */
+const knownIdentities = new Map<string, Identity>();
+
 function decodeIdentity(raw: Record<string, unknown>): Identity {
+  const instance = raw.instance;
+  if (typeof instance === "string") {
+    const known = knownIdentities.get(instance);
+    // Object.is for numbers: a -0 is not the 0 decoded before (the result must be the same).
+    if (
+      known !== undefined && known.service === raw.service &&
+      known.host === (raw.host ?? null) && known.color === (raw.color ?? null) &&
+      Object.is(known.pid, raw.pid ?? null) && Object.is(known.intervalMs, raw.interval ?? null) &&
+      Object.is(known.start, raw.start ?? null)
+    ) return known;
+  }
+  const identity = checkIdentity(raw);
+  if (knownIdentities.size < 10_000 || knownIdentities.has(identity.instance)) {
+    knownIdentities.set(identity.instance, identity);
+  }
+  return identity;
+}
+
+function checkIdentity(raw: Record<string, unknown>): Identity {
   const intervalMs = optionalNumber(raw.interval, "interval");
   if (intervalMs !== null && (intervalMs <= 0 || intervalMs > 86_400_000)) {
     throw new Reject("invalid_number", "interval must be in (0, 86400000] ms");

@@ -39,14 +39,20 @@ export interface Shape {
   borrowed: boolean;
 }
 
-/** A frame's shape, before its first sample: borrowing the last uniform frame's keys. */
-export const newShape = (): Shape => ({
-  raw: last.raw,
-  canon: last.canon,
-  uniform: true,
-  set: false,
-  borrowed: true,
-});
+/**
+ * A frame's shape, before its first sample: borrowing the last uniform frame's keys. The one
+ * Shape of this module, set back for each frame (decoding is synchronous, never nested), so a
+ * frame makes no object for it.
+ */
+export function newShape(): Shape {
+  const shape = frameShape;
+  shape.raw = last.raw;
+  shape.canon = last.canon;
+  shape.uniform = true;
+  shape.set = false;
+  shape.borrowed = true;
+  return shape;
+}
 
 /**
  * The keys of the last uniform frame (raw and canonical), shared by every frame since that
@@ -55,6 +61,9 @@ export const newShape = (): Shape => ({
  * frames of one shape carry one keys array and ingest can tell them apart by identity.
  */
 let last: { raw: string[]; canon: string[] } = { raw: [], canon: [] };
+
+/** The Shape {@link newShape} hands out, frame after frame. */
+const frameShape: Shape = { raw: [], canon: [], uniform: true, set: false, borrowed: true };
 
 /**
  * The keys array of a uniform frame (`shape.canon`, or the equal one of the last uniform
@@ -168,13 +177,26 @@ export function decodeSample(
   }
   shape.set = true;
   if (copy !== null || count !== shapeRaw.length) shape.uniform = false;
-  const metrics = (copy ?? m) as Record<string, number>;
-  const sample: Sample = { seq, ts, metrics };
-  if (raw.hist != null) {
-    sample.hist = decodeHistograms(raw.hist, at(index));
+  const h = raw.hist;
+  // A batch's sample object as JSON.parse made it is already the Sample when it holds exactly
+  // `seq`, `ts` and `metrics` (those three are checked above; a count of its keys tells there
+  // is no other) and its metrics needed no copy: returned as it is (one object less a sample).
+  if (index >= 0 && copy === null && s !== undefined && h === undefined && keyCount(raw) === 3) {
+    return raw as unknown as Sample;
+  }
+  const sample: Sample = { seq, ts, metrics: (copy ?? m) as Record<string, number> };
+  if (h != null) {
+    sample.hist = decodeHistograms(h, at(index));
     shape.uniform = false;
   }
   return sample;
+}
+
+/** How many enumerable keys `o` has, without making an array of them (Object.keys would). */
+function keyCount(o: Record<string, unknown>): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
 }
 
 function tooMany(m: Record<string, unknown>, index: number): Reject {

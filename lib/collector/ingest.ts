@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { decode, FrameColumns, type Message } from "../protocol.ts";
+import { decodeFrame, FrameColumns, isRefusal, type Message } from "../protocol.ts";
 import { decodeHeapProfile, isHeapProfileFrame } from "../protocol_profile.ts";
 import { instanceId, type Instances } from "./instances.ts";
 import { type PlacedColumns, type PlacedSample, placedSamples } from "./placed.ts";
@@ -108,12 +108,12 @@ export function createIngest(deps: IngestDeps): Ingest {
   const ingest = (frame: Uint8Array | string) => {
     stats.bytes += typeof frame === "string" ? frame.length : frame.byteLength;
     if (isHeapProfileFrame(frame)) return ingestProfile(frame);
-    const decoded = decode(frame, frameColumns);
-    if (!decoded.ok) {
-      stats.refuse(decoded.error.reason, decoded.error.detail);
+    const decoded = decodeFrame(frame, frameColumns);
+    if (isRefusal(decoded)) {
+      stats.refuse(decoded.reason, decoded.detail);
       return;
     }
-    accept(decoded.message);
+    accept(decoded);
   };
 
   const accept = (message: Message): number => {

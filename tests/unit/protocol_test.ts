@@ -1281,3 +1281,32 @@ Deno.test("decode never changes the keys array an earlier frame was given", () =
   assert.equal(d.message.keys, undefined);
   assert.deepEqual(given, ["cpu.percent", "mem.rss_bytes"]);
 });
+
+Deno.test("decode gives an agent's unchanged identity back as the same object, and a changed one anew", () => {
+  const a = ok(decode(single())).identity;
+  assert.equal(ok(decode(single({ seq: 8 }))).identity, a, "same fields: the same object");
+  // Each field that differs makes a new identity with the new value, as a first frame would.
+  const changes: Array<[Record<string, unknown>, keyof typeof a, unknown]> = [
+    [{ service: "other" }, "service", "other"],
+    [{ pid: 4321 }, "pid", 4321],
+    [{ host: "h2" }, "host", "h2"],
+    [{ color: "blue" }, "color", "blue"],
+    [{ interval: 500 }, "intervalMs", 500],
+    [{ start: 5 }, "start", 5],
+  ];
+  for (const [over, field, want] of changes) {
+    const b = ok(decode(single(over))).identity;
+    assert.notEqual(b, a, JSON.stringify(over));
+    assert.equal(b[field], want);
+    const back = ok(decode(single())).identity;
+    assert.equal(back[field], a[field], `${field} back to the first frame's`);
+  }
+  // -0 is not the 0 decoded before (JSON.stringify writes -0 as 0: the frame is written here).
+  const zero = ok(decode(single({ pid: 0 }))).identity;
+  const minus = ok(decode(single({ pid: 0 }).replace('"pid":0', '"pid":-0'))).identity;
+  assert.ok(Object.is(zero.pid, 0) && Object.is(minus.pid, -0));
+  // A refused identity is refused even right after a valid one for the same instance.
+  assert.equal(decode(single({ host: "" })).ok, false);
+  assert.equal(decode(single({ pid: "1" })).ok, false);
+  assert.equal(decode(single({ service: 3 })).ok, false);
+});
