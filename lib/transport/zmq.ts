@@ -3,8 +3,8 @@
  * work around zeromq.js 6.8 under Deno 2.9 (see docs/architecture.md, "platform bugs"):
  *
  * - receive by draining while `socket.readable`, looking again after 1 ms, then every ~4 ms
- *   when idle (one repeating timer), because an awaited `receive()` can wait forever
- *   (denoland/deno#36317);
+ *   when idle (one repeating timer), every ~20 ms once no frame has come for 250 ms, because
+ *   an awaited `receive()` can wait forever (denoland/deno#36317);
  * - send with `sendTimeout: 0` (any positive timeout segfaults Deno) and await every send
  *   from one caller (a send that is not awaited is lost);
  * - a short `linger` everywhere, or a process with queued messages never exits.
@@ -99,6 +99,12 @@ export interface ReceiverOptions {
   /** How often an idle receiver looks for frames, ms (default 4). */
   maxIdleMs?: number;
   /**
+   * How often it looks once no frame has come for {@link QUIET_AFTER_MS}, ms (default 20).
+   * Each look wakes the process; 4 ms while quiet was ~20 ms of CPU a second for a collector
+   * that receives nothing. The cost: a frame after a quiet spell waits up to this long.
+   */
+  quietIdleMs?: number;
+  /**
    * Asked before each read while frames are waiting: a promise makes the loop wait for it
    * before reading on (frames stay queued in ZMQ, then senders meet the high-water mark);
    * null reads on. The collector passes its history thread's (lib/collector/history.ts).
@@ -115,6 +121,12 @@ const DRAIN_QUIET_MS = 50;
 const DRAIN_MAX_MS = 1000;
 /** Longest run of back-to-back receives before the loop lets the event loop run, ms. */
 const YIELD_EVERY_MS = 5;
+/**
+ * After this long with no frame, ms, the idle receiver looks less often (quietIdleMs): a
+ * sender that is due again within it (a burst's gap, an agent sending faster than 4 Hz) is
+ * still met within maxIdleMs.
+ */
+export const QUIET_AFTER_MS = 250;
 
 /**
  * Bind a PULL socket (agents PUSH to it) and start its receive loop. With `curve`, the socket
@@ -233,6 +245,7 @@ function runReceiver(
   let stop = () => {};
   const stopped = new Promise<void>((r) => stop = r);
   const maxIdle = opts.maxIdleMs ?? 4;
+  const quietIdle = Math.max(maxIdle, opts.quietIdleMs ?? 20);
   const report = opts.onError ?? (() => {});
   // A short gap (a busy socket read empty for a moment) is waited out with one 1 ms timeout,
   // as before; past it, the loop waits on one repeating timer, made when first needed and
@@ -243,15 +256,20 @@ function runReceiver(
   let idleTries = 0;
   let wake: (() => void) | null = null;
   let ticker: ReturnType<typeof setInterval> | null = null;
+  let tickerMs = 0;
   const tick = () => {
     const w = wake;
     wake = null;
     w?.();
   };
-  const idleWait = () =>
+  /** Wait for the repeating timer, made (or remade at a new period) when needed. */
+  const idleWait = (ms: number) =>
     new Promise<void>((r) => {
       wake = r;
-      ticker ??= setInterval(tick, maxIdle);
+      if (ticker !== null && tickerMs !== ms) clearInterval(ticker);
+      else if (ticker !== null) return;
+      ticker = setInterval(tick, ms);
+      tickerMs = ms;
     });
   const loop = (async () => {
     let slice = performance.now();
@@ -306,7 +324,8 @@ function runReceiver(
       // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
-      await (idleTries++ === 0 ? sleep(1) : idleWait());
+      const quiet = performance.now() - lastFrame >= QUIET_AFTER_MS;
+      await (idleTries++ === 0 ? sleep(1) : idleWait(quiet ? quietIdle : maxIdle));
       slice = performance.now();
     }
     if (ticker !== null) clearInterval(ticker);

@@ -1,11 +1,11 @@
 /**
  * The receive loop while idle (lib/transport/zmq.ts): it waits on one repeating timer, not on a
  * new timeout per try (each costs ~50-140 µs of CPU under Deno 2.9), still sees a frame within
- * a few ms after a long quiet spell or a burst, and leaves no timer behind when closed (the test
- * sanitizers fail a test that does).
+ * a few ms after a long quiet spell or a burst, looks less often once quiet and often again after
+ * a frame, and leaves no timer behind when closed (the test sanitizers fail a test that does).
  */
 import assert from "node:assert/strict";
-import { bindPull } from "../../lib/transport/zmq.ts";
+import { bindPull, QUIET_AFTER_MS } from "../../lib/transport/zmq.ts";
 import { connectZmtpPush } from "../../lib/transport/zmtp/push.ts";
 import { waitFor } from "../support/live.ts";
 
@@ -38,7 +38,8 @@ Deno.test("an idle receiver makes one repeating timer, not a timeout per try, an
     globalThis.setTimeout = real.setTimeout;
     globalThis.setInterval = real.setInterval;
     assert.ok(timeouts <= 2, `${timeouts} timeouts in 300 ms of idleness (one a try: ~60)`);
-    assert.ok(intervals <= 1, `${intervals} intervals`);
+    // One at 4 ms, and one at the quiet period once 250 ms have passed with no frame.
+    assert.ok(intervals <= 2, `${intervals} intervals`);
     // After the quiet spell, a frame is still seen at once (the timer wakes every ~4 ms).
     for (let round = 0; round < 3; round++) {
       const sent = performance.now();
@@ -93,4 +94,41 @@ Deno.test("a receiver takes a burst, goes idle, and closes with no timer left", 
   }
   assert.equal(count, 4000);
   assert.equal(live.size, 0, "the idle timer is cleared on close");
+});
+
+Deno.test("a receiver quiet past QUIET_AFTER_MS looks less often, and often again after a frame", async () => {
+  const frames: number[] = [];
+  const real = globalThis.setInterval;
+  const periods: number[] = [];
+  globalThis.setInterval = ((fn: () => void, ms?: number) => {
+    periods.push(ms ?? 0);
+    return real(fn, ms);
+  }) as typeof setInterval;
+  const receiver = await bindPull("tcp://127.0.0.1:*", {
+    onFrame: () => frames.push(performance.now()),
+    maxIdleMs: 4,
+    quietIdleMs: 40,
+  });
+  const push = connectZmtpPush(receiver.endpoint);
+  try {
+    await waitFor(() => push.trySend(enc.encode("first")), "the first frame taken");
+    await waitFor(() => frames.length === 1, "the first frame");
+    await waitFor(() => periods.at(-1) === 4, "the fast idle timer");
+    await waitFor(() => periods.at(-1) === 40, "the quiet idle timer", QUIET_AFTER_MS + 1000);
+    assert.ok(
+      performance.now() - frames[0] >= QUIET_AFTER_MS,
+      "the quiet timer comes only after QUIET_AFTER_MS with no frame",
+    );
+    // A frame after the quiet spell is seen within the quiet period (and scheduling slack),
+    // and the loop goes back to the fast timer for what may follow it.
+    const sent = performance.now();
+    await waitFor(() => push.trySend(enc.encode("after quiet")), "the frame taken");
+    await waitFor(() => frames.length === 2, "the frame after the quiet spell");
+    assert.ok(frames[1] - sent < 200, `seen ${frames[1] - sent} ms after send`);
+    await waitFor(() => periods.at(-1) === 4, "the fast idle timer again");
+  } finally {
+    globalThis.setInterval = real;
+    push.close();
+    await receiver.close();
+  }
 });
