@@ -266,8 +266,8 @@ function runReceiver(
   const idleWait = (ms: number) =>
     new Promise<void>((r) => {
       wake = r;
-      if (ticker !== null && tickerMs !== ms) clearInterval(ticker);
-      else if (ticker !== null) return;
+      if (ticker !== null && tickerMs === ms) return;
+      if (ticker !== null) clearInterval(ticker);
       ticker = setInterval(tick, ms);
       tickerMs = ms;
     });
