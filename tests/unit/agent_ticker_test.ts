@@ -11,7 +11,7 @@ import {
 import { driftToleranceMs, startLagProbe } from "../../lib/agent/lag.ts";
 import type { RuntimeReaders } from "../../lib/agent/runtime.ts";
 import { waitFor } from "../support/live.ts";
-import { fakeTimers, seededRandom } from "../support/fake_timers.ts";
+import { fakeTimers, type FakeTimersOptions, seededRandom } from "../support/fake_timers.ts";
 
 /** A busy app's event loop: most timers fire a little late, some up to 250 ms late. */
 function busyLoop(seed: number): () => number {
@@ -109,16 +109,7 @@ Deno.test("ticker with alwaysQuiet fires once per interval and ignores setQuiet"
 });
 
 Deno.test("lag probe keeps its grid when firings run late, and skips what a stall swallowed", () => {
-  const clock = fakeTimers(0);
-  const ticks: Array<[number, number]> = [];
-  const lags: number[] = [];
-  const probe = startLagProbe({
-    intervalMs: 100,
-    clock: clock.now,
-    timers: clock.timers,
-    onLag: (l) => lags.push(l),
-    onTick: (at, due) => ticks.push([at, due]),
-  });
+  const { clock, probe, ticks, lags } = recordedProbe(100);
   clock.runUntil(1_001, () => 30); // every firing 30 ms late
   assert.deepEqual(ticks.map(([, due]) => due), [
     100,
@@ -147,13 +138,13 @@ Deno.test("lag probe keeps its grid when firings run late, and skips what a stal
   assert.equal(clock.pending(), 0);
 });
 
-/** A lag probe at 1 s on a fake clock whose every firing is `lateMs` late. */
-function quietProbe(opts: { repeating: boolean }) {
-  const clock = fakeTimers(0, { repeating: opts.repeating });
+/** A lag probe every `intervalMs` on a fake clock from 0, recording its ticks and lags. */
+function recordedProbe(intervalMs: number, opts: FakeTimersOptions = {}) {
+  const clock = fakeTimers(0, opts);
   const ticks: Array<[number, number]> = [];
   const lags: number[] = [];
   const probe = startLagProbe({
-    intervalMs: 1000,
+    intervalMs,
     clock: clock.now,
     timers: clock.timers,
     onLag: (l) => lags.push(l),
@@ -163,7 +154,7 @@ function quietProbe(opts: { repeating: boolean }) {
 }
 
 Deno.test("lag probe in a quiet app keeps one repeating timer, re-anchored to its grid", () => {
-  const { clock, probe, ticks, lags } = quietProbe({ repeating: true });
+  const { clock, probe, ticks, lags } = recordedProbe(1000, { repeating: true });
   // Each firing 1 ms late: a repeating timer, armed again from its firing, drifts 1 ms a time.
   clock.runUntil(120_100, () => 1); // past the last firing, up to 50 ms late
   // Every grid point once, in order, none before its time and at most the tolerance after.
@@ -197,7 +188,7 @@ Deno.test("lag probe in a quiet app keeps one repeating timer, re-anchored to it
 });
 
 Deno.test("lag probe without repeating timers arms a one-shot per firing, on the same grid", () => {
-  const { clock, probe, ticks } = quietProbe({ repeating: false });
+  const { clock, probe, ticks } = recordedProbe(1000, { repeating: false });
   clock.runUntil(60_001, () => 1);
   assert.deepEqual(
     ticks.map(([, due]) => due),

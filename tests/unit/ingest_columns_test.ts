@@ -14,27 +14,15 @@ import { Hub } from "../../lib/live/hub.ts";
 import type { LiveFrame } from "../../lib/live/messages.ts";
 import { decodeMessage } from "../../lib/live/wire.ts";
 import { FakeSocket, jsonForm } from "../support/live.ts";
-import {
-  decode,
-  encode,
-  FrameColumns,
-  type Identity,
-  type OutgoingSample,
-} from "../../lib/protocol.ts";
+import { identity } from "../support/views.ts";
+import { decode, encode, FrameColumns, type OutgoingSample } from "../../lib/protocol.ts";
 import { eachSeries, HistoryBatch } from "../../lib/collector/history_batch.ts";
 import type { AlertEngine, Point } from "../../lib/alerts/mod.ts";
 
 const T0 = 1_700_000_000_000;
 const ID = "svc/h%3A1";
 
-const IDENT: Identity = {
-  service: "svc",
-  instance: "h:1",
-  pid: 1,
-  host: "h",
-  color: "red",
-  intervalMs: 1000,
-};
+const IDENT = identity();
 
 /** What the alert engine was fed, by metric, whichever way (observe or observeColumns). */
 function recordingAlerts() {

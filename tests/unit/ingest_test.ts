@@ -9,6 +9,7 @@ import type { InstanceFrame, LiveFrame, SamplesFrame } from "../../lib/live/mess
 import { SamplesColumns, samplesPoints } from "../../lib/live/samples.ts";
 import { decodeMessage } from "../../lib/live/wire.ts";
 import { FakeSocket, jsonForm } from "../support/live.ts";
+import { identity } from "../support/views.ts";
 import { decode, encode, type Identity, type OutgoingSample } from "../../lib/protocol.ts";
 import { eachSeries, HistoryBatch } from "../../lib/collector/history_batch.ts";
 
@@ -74,25 +75,13 @@ function setup(opts: { maxSeriesPerInstance?: number; maxInstances?: number } = 
   };
 }
 
-function ident(over: Partial<Identity> = {}): Identity {
-  return {
-    service: "svc",
-    instance: "h:1",
-    pid: 1,
-    host: "h",
-    color: "red",
-    intervalMs: 1000,
-    ...over,
-  };
-}
-
 function frame(
   seq: number,
   ts: number,
   metrics: Record<string, number>,
   over: Partial<Identity> = {},
 ) {
-  return encode(ident(over), [{ seq, ts, metrics }], ts);
+  return encode(identity(over), [{ seq, ts, metrics }], ts);
 }
 
 Deno.test("ingest counts bad frames by reason and keeps collecting the next good frame", () => {
@@ -202,7 +191,7 @@ Deno.test("ingest publishes a batch's points in one samples frame, on the collec
     { seq: 1, ts: 2000, metrics: { "cpu.percent": 2 } },
     { seq: 2, ts: 3000, metrics: { "cpu.percent": 3 } },
   ];
-  ingest(encode(ident(), samples, 3000)); // agent clock far behind: placed relative to arrival
+  ingest(encode(identity(), samples, 3000)); // agent clock far behind: placed relative to arrival
   const s = published()[1] as SamplesFrame;
   assert.deepEqual(s.t, [T0 - 2000, T0 - 1000, T0], "each time once");
   assert.deepEqual(s.v, { "cpu.percent": [1, 2, 3] });
@@ -380,7 +369,7 @@ Deno.test("a frame whose samples share their keys is stored as the same frame wi
     for (const metrics of frames) {
       const samples = metrics.map((m) => ({ seq: seq++, ts: T0 + seq * 1000, metrics: m }));
       at = samples[samples.length - 1].ts;
-      const d = decode(encode(ident(), samples, at));
+      const d = decode(encode(identity(), samples, at));
       assert.ok(d.ok);
       assert.ok(d.message.keys, "decode gives the hint");
       if (!hint) delete d.message.keys;
