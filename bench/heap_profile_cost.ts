@@ -24,6 +24,12 @@ export interface HeapCostRep {
   /** Median VmRSS, MiB, of each app over the window and before it. */
   windowRss: { on: number; off: number };
   beforeRss: { on: number; off: number };
+  /**
+   * Median RssAnon, MiB, over the window: the private part of VmRSS. The rest is file-backed,
+   * mostly the runtime's own code pages (the inspector's, first run in the window), shared
+   * with every process of that executable (bench/heap_window_rss.ts). Absent in older results.
+   */
+  windowAnon?: { on: number; off: number };
   /** Seconds from the apps' start to the profile frame. */
   profiledAfterS: number;
 }
@@ -39,12 +45,17 @@ const WINDOW_MS = 20_000;
 const CLK_TCK = 100;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function reading(pid: number): Promise<{ cpuMs: number; rss: number }> {
+async function reading(pid: number): Promise<{ cpuMs: number; rss: number; anon: number }> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const rss = Number(/^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1] ?? NaN) * 1024;
-  return { cpuMs: (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK, rss };
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s*(\\d+)\\s*kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+  return {
+    cpuMs: (Number(f[11]) + Number(f[12])) * 1000 / CLK_TCK,
+    rss: kb("VmRSS"),
+    anon: kb("RssAnon"),
+  };
 }
 
 /** Run `reps` repetitions. */
@@ -82,7 +93,11 @@ export async function runHeapProfileCost(
       >;
       const t0 = performance.now();
       const series: Array<
-        { t: number; on: { cpuMs: number; rss: number }; off: { cpuMs: number; rss: number } }
+        {
+          t: number;
+          on: Awaited<ReturnType<typeof reading>>;
+          off: Awaited<ReturnType<typeof reading>>;
+        }
       > = [];
       try {
         let end = Infinity;
@@ -102,8 +117,8 @@ export async function runHeapProfileCost(
       const part = (from: number, to: number) => series.filter((s) => s.t >= from && s.t <= to);
       const cpu = (xs: typeof series, k: "on" | "off") =>
         (xs.at(-1)![k].cpuMs - xs[0][k].cpuMs) / (xs.at(-1)!.t - xs[0].t) * 100;
-      const rss = (xs: typeof series, k: "on" | "off") =>
-        summarize(xs.map((s) => s[k].rss / 2 ** 20)).median;
+      const rss = (xs: typeof series, k: "on" | "off", of: "rss" | "anon" = "rss") =>
+        summarize(xs.map((s) => s[k][of] / 2 ** 20)).median;
       const win = part(winFrom, profiledAt);
       const before = part(t0 + 5000, winFrom - 1000);
       const r: HeapCostRep = {
@@ -111,6 +126,7 @@ export async function runHeapProfileCost(
         beforeCpu: { on: cpu(before, "on"), off: cpu(before, "off") },
         windowRss: { on: rss(win, "on"), off: rss(win, "off") },
         beforeRss: { on: rss(before, "on"), off: rss(before, "off") },
+        windowAnon: { on: rss(win, "on", "anon"), off: rss(win, "off", "anon") },
         profiledAfterS: (profiledAt - t0) / 1000,
       };
       out.push(r);
@@ -119,7 +135,9 @@ export async function runHeapProfileCost(
           r.windowCpu.on.toFixed(2)
         } % off ${r.windowCpu.off.toFixed(2)} %, RSS on ${r.windowRss.on.toFixed(1)} off ${
           r.windowRss.off.toFixed(1)
-        } MiB; before CPU on ${r.beforeCpu.on.toFixed(2)} % off ${
+        } MiB (private ${
+          (r.windowAnon!.on - r.windowAnon!.off).toFixed(1)
+        } MiB more); before CPU on ${r.beforeCpu.on.toFixed(2)} % off ${
           r.beforeCpu.off.toFixed(2)
         } %, RSS on ${r.beforeRss.on.toFixed(1)} off ${r.beforeRss.off.toFixed(1)} MiB`,
       );
@@ -164,6 +182,15 @@ export function renderHeapProfileCost(h: HeapCostResults, p: (s?: string) => voi
     }) | 0 (within noise) |`,
   );
   p();
+  const anon = h.reps.every((r) => r.windowAnon) ? d((r) => r.windowAnon!) : null;
+  if (anon) {
+    p(
+      `Of the window's extra RSS, ${f(med(anon), 1)} MiB (${
+        range(anon, 1)
+      }) is private (RssAnon); the rest is file-backed: code of the runtime that only the inspector runs, paged in from the executable and shared with every process running it. Where it goes step by step: \`deno run -A bench/heap_window_rss.ts\`.`,
+    );
+    p();
+  }
   p(
     `The profile frame arrived ${
       range(h.reps.map((r) => r.profiledAfterS), 0)

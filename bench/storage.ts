@@ -10,6 +10,7 @@
  * - query: 24 h of 1 s samples for one series as 1 000 points on a reopened store.
  *
  * `deno run -A bench/storage.ts` prints the results as JSON; `deno task bench` renders them.
+ * `--disk 6,24` runs only the bytes-per-sample part, for those hours.
  *
  * @module
  */
@@ -338,6 +339,58 @@ function tableFigures(db: DatabaseSync): DbFigures["tables"] {
   return out;
 }
 
+/** One bytes-per-sample run into `dir` (created): the demo's data for `hours`, ours and naive. */
+async function measureDisk(
+  dir: string,
+  hours: number,
+  log: (s: string) => void,
+): Promise<{ run: DiskRun; demo: SeriesData[] }> {
+  const n = hours * 3600;
+  const demo = demoSeries(n);
+  await Deno.mkdir(dir);
+  const ow = writeOurs(dir, demo, 1);
+  const nw = writeNaive(dir, demo);
+  const run: DiskRun = {
+    hours,
+    series: demo.length,
+    samples: n * demo.length,
+    ours: { ...dirBytes(dir, OURS_FILES), ...dbFigures(`${dir}/zeroapm.db`, demo) },
+    naive: dirBytes(dir, NAIVE_FILES),
+    oursMs: ow.totalMs,
+    naiveMs: nw.totalMs,
+  };
+  const perSample = (pages: number) => (pages * run.ours.pageSize / run.samples).toFixed(2);
+  const { chunks, rollups, ...rest } = run.ours.tables;
+  log(
+    `disk: ${demo.length} series x ${hours} h = ${run.samples} samples: ours ${
+      (run.ours.apparent / run.samples).toFixed(2)
+    } B/sample (${ow.totalMs.toFixed(0)} ms; in pages: chunks ${
+      perSample(chunks?.pages ?? 0)
+    }, rollups ${perSample(rollups?.pages ?? 0)}, the rest ${
+      perSample(Object.values(rest).reduce((n, t) => n + t.pages, 0))
+    }), naive ${(run.naive.apparent / run.samples).toFixed(2)} B/sample (${
+      nw.totalMs.toFixed(0)
+    } ms)`,
+  );
+  return { run, demo };
+}
+
+/**
+ * The bytes-per-sample runs alone (`deno run -A bench/storage.ts --disk 6,24`), in a temp
+ * directory removed after: what {@link runStorage} measures first, without its write and
+ * query parts.
+ */
+export async function runDisk(hours: number[], log: (s: string) => void): Promise<DiskRun[]> {
+  const root = await Deno.makeTempDir({ prefix: "zeroapm-bench-disk-" });
+  try {
+    const out: DiskRun[] = [];
+    for (const h of hours) out.push((await measureDisk(`${root}/disk${h}`, h, log)).run);
+    return out;
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
 /** What {@link runStorage} measured. */
 export interface StorageResults {
   disk: DiskRun[];
@@ -396,35 +449,9 @@ export async function runStorage(o: StorageOptions = {}): Promise<StorageResults
     let qDir = "";
     let qSeries: SeriesData[] = [];
     for (const hours of diskHours) {
-      const n = hours * 3600;
-      const demo = demoSeries(n);
       const dir = `${root}/disk${hours}`;
-      await Deno.mkdir(dir);
-      const ow = writeOurs(dir, demo, 1);
-      const nw = writeNaive(dir, demo);
-      const run: DiskRun = {
-        hours,
-        series: demo.length,
-        samples: n * demo.length,
-        ours: { ...dirBytes(dir, OURS_FILES), ...dbFigures(`${dir}/zeroapm.db`, demo) },
-        naive: dirBytes(dir, NAIVE_FILES),
-        oursMs: ow.totalMs,
-        naiveMs: nw.totalMs,
-      };
+      const { run, demo } = await measureDisk(dir, hours, log);
       disk.push(run);
-      const perSample = (pages: number) => (pages * run.ours.pageSize / run.samples).toFixed(2);
-      const { chunks, rollups, ...rest } = run.ours.tables;
-      log(
-        `disk: ${demo.length} series x ${hours} h = ${run.samples} samples: ours ${
-          (run.ours.apparent / run.samples).toFixed(2)
-        } B/sample (${ow.totalMs.toFixed(0)} ms; in pages: chunks ${
-          perSample(chunks?.pages ?? 0)
-        }, rollups ${perSample(rollups?.pages ?? 0)}, the rest ${
-          perSample(Object.values(rest).reduce((n, t) => n + t.pages, 0))
-        }), naive ${(run.naive.apparent / run.samples).toFixed(2)} B/sample (${
-          nw.totalMs.toFixed(0)
-        } ms)`,
-      );
       if (hours === queryHours) [qDir, qSeries] = [dir, demo];
       else await Deno.remove(dir, { recursive: true });
     }
@@ -533,6 +560,10 @@ function median(xs: number[]): number {
 }
 
 if (import.meta.main) {
-  const r = await runStorage({ log: (s) => console.error(s) });
+  const log = (s: string) => console.error(s);
+  const at = Deno.args.indexOf("--disk");
+  const r = at >= 0
+    ? await runDisk((Deno.args[at + 1] ?? "6,24,72").split(",").map(Number), log)
+    : await runStorage({ log });
   console.log(JSON.stringify(r, null, 2));
 }
