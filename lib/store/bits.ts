@@ -285,35 +285,58 @@ export function chooseWidth(xs: ArrayLike<number>, n: number): { width: number; 
     if (b > top) top = b;
   }
   for (let b = 0; b <= top; b++) hist[b] += hist[64 + b] + hist[128 + b] + hist[192 + b];
+  return widthOf(hist, 0, n, top);
+}
+
+/**
+ * {@link chooseWidth} from a histogram of the values' bit lengths already counted:
+ * `hist[at + b]` values of bit length b, none above `top`. Also the exceptions the width
+ * leaves (values of more bits), which {@link writeInts} takes instead of counting them.
+ */
+export function widthOf(
+  hist: Uint32Array,
+  at: number,
+  n: number,
+  top: number,
+): { width: number; bits: number; exceptions: number } {
   let width = 0;
   let best = Infinity;
   // Widths above the widest value only add n bits each and can never win: stop at `top`.
   for (let w = 0; w <= top; w++) {
     let cost = n * w + 16;
-    for (let b = w + 1; b <= top; b++) if (hist[b] !== 0) cost += hist[b] * (8 + varintBits(b - w));
+    for (let b = w + 1; b <= top; b++) {
+      if (hist[at + b] !== 0) cost += hist[at + b] * (8 + varintBits(b - w));
+    }
     if (cost < best) {
       best = cost;
       width = w;
     }
   }
-  return { width, bits: best };
+  let exceptions = 0;
+  for (let b = width + 1; b <= top; b++) exceptions += hist[at + b];
+  return { width, bits: best, exceptions };
 }
 
 /**
  * Write `xs[0, n)` (non-negative integers < 2^53) as a PFor stream (nothing when n is 0), at
  * `width` when the caller has it from {@link chooseWidth} already (a seal chose it to compare
- * encodings: choosing again was a fifth of the choosing).
+ * encodings: choosing again was a fifth of the choosing), and with `known` exceptions (values
+ * of `width` bits or more) when it has them too ({@link widthOf}): else they are counted.
  */
 export function writeInts(
   w: BitWriter,
   xs: ArrayLike<number>,
   n: number,
   width = n === 0 ? 0 : chooseWidth(xs, n).width,
+  known = -1,
 ): void {
   if (n === 0) return;
   const limit = 2 ** width;
-  let exceptions = 0;
-  for (let i = 0; i < n; i++) if (xs[i] >= limit) exceptions++;
+  let exceptions = known;
+  if (exceptions < 0) {
+    exceptions = 0;
+    for (let i = 0; i < n; i++) if (xs[i] >= limit) exceptions++;
+  }
   w.byte(width);
   w.varint(exceptions);
   if (width > 0) {

@@ -10,9 +10,9 @@ import {
   bitLength,
   BitReader,
   BitWriter,
-  chooseWidth,
   readInts,
   unzigzag,
+  widthOf,
   writeInts,
   zigzag,
 } from "./bits.ts";
@@ -101,44 +101,30 @@ const DOD = 2;
 const DELTA_MEDIAN = 3;
 const DOD_MEDIAN = 4;
 
-/** `xs` as zigzag offsets from their median, and that median; null if one would pass 2^53. */
-function fromMedian(
-  xs: Float64Array,
-  slot: Col,
-): { center: number; zz: Float64Array } | null {
-  let center = 0;
-  if (xs.length > 0) {
-    center = majority(xs);
-    if (center !== center) {
-      const copy = column(Col.Select, xs.length);
-      copy.set(xs);
-      center = select(copy, xs.length >> 1);
-    }
-  }
-  const zz = column(slot, xs.length);
-  for (let i = 0; i < xs.length; i++) {
-    zz[i] = zigzag(xs[i] - center);
-    if (!(zz[i] <= Number.MAX_SAFE_INTEGER)) return null;
-  }
-  return { center, zz };
+/**
+ * The median of `xs` (non-empty): the value more than half of it holds when one of
+ * `candidates` is that (the caller counted them: `counts`), else the k-th smallest for k =
+ * n >> 1 by a copy and {@link select}. A value more than half of a column holds is its median
+ * (the k-th smallest is within its run in sorted order), and steady series make one of most
+ * delta and delta-of-delta columns (a counter's step, a gauge's 0). The columns hold integers
+ * made by subtraction of integers, never -0, so a value equal to a candidate is it bit for bit.
+ */
+function medianOf(xs: Float64Array, candidates: Float64Array, counts: Float64Array): number {
+  const n = xs.length;
+  for (let c = 0; c < candidates.length; c++) if (counts[c] * 2 > n) return candidates[c];
+  const copy = column(Col.Select, n);
+  copy.set(xs);
+  return select(copy, n >> 1);
 }
 
 /**
- * The value more than half of `xs` hold, else NaN. Such a value is the median (the k-th
- * smallest for k = n >> 1 is within its run in sorted order), and steady series make one of
- * most delta and delta-of-delta columns (a counter's step, a gauge's 0). If there is one, the
- * middle place holds it more often than not: a count of that value (compares only) is then
- * the whole work, where the median's copy and select moved every value (a miss only falls
- * back to them). One plain loop: a first version in blocks with an early exit was deoptimized
- * on most calls (V8 --trace-deopt). The columns hold integers made by subtraction of
- * integers, never -0, so a value equal to the candidate is the candidate bit for bit.
+ * Where a column's majority value is looked for: its middle place, and a quarter and three
+ * quarters in. A column with a majority holds it at each place more often than not, but a
+ * periodic series (a counter that wraps every 1 000 points) can put its one odd value at the
+ * middle; three places miss only when all three hold odd values.
  */
-function majority(xs: Float64Array): number {
-  const n = xs.length;
-  const cand = xs[n >> 1];
-  let count = 0;
-  for (let i = 0; i < n; i++) count += xs[i] === cand ? 1 : 0;
-  return count * 2 > n ? cand : NaN;
+function candidatePlaces(len: number): [number, number, number] {
+  return [len >> 1, len >> 2, (3 * len) >> 2];
 }
 
 /**
@@ -170,39 +156,128 @@ function select(a: Float64Array, k: number): number {
   return a[k];
 }
 
-/** Write scaled values: their scale, base and gcd, and the q in the kind that packs smallest. */
+/** The three kinds' bit-length histograms (64 cells each), reused: the call is synchronous. */
+const HISTS = new Uint32Array(3 * 64);
+/** Majority candidates and their counts: delta column's three, then delta-of-delta's. */
+const CANDS = new Float64Array(6);
+const COUNTS = new Float64Array(6);
+/** A zigzag offset this wide or wider is past 2^53 (MAX_SAFE_INTEGER): its kind is not used. */
+const UNSAFE_BITS = 54;
+
+/** The highest bit length counted in `hist[at, at + 64)`. */
+function topOf(hist: Uint32Array, at: number): number {
+  let b = 63;
+  while (b > 0 && hist[at + b] === 0) b--;
+  return b;
+}
+
+/**
+ * Write scaled values: their scale, base and gcd, and the q in the kind that packs smallest:
+ * raw offsets from their minimum, or deltas or delta-of-deltas as zigzag offsets from their
+ * median (each kind's size from {@link widthOf}, the first of the smallest wins).
+ *
+ * Two passes over the q and one to write: the first makes the deltas and delta-of-deltas,
+ * the minimum and the majority counts; the second the three kinds' columns (zigzagged in
+ * place) and their bit-length histograms. It was a pass per step (minimum, offsets, deltas,
+ * two majority counts, two zigzags, three width choices, an exception count: twelve), and the
+ * encoder took over half the history thread (stop 34).
+ */
 export function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): void {
   const n = q.length;
+  const len = n - 1; // deltas and delta-of-deltas
+  const delta = column(Col.Delta, Math.max(0, len));
+  const dod = column(Col.Dod, Math.max(0, len));
+  const cands = CANDS;
+  const counts = COUNTS.fill(0);
+  if (len > 0) {
+    const places = candidatePlaces(len);
+    for (let c = 0; c < 3; c++) {
+      const k = places[c];
+      const d = q[k + 1] - q[k];
+      cands[c] = d;
+      cands[3 + c] = d - (k > 0 ? q[k] - q[k - 1] : 0);
+    }
+  }
+  const [c0, c1, c2, c3, c4, c5] = cands;
+  let n0 = 0, n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
   let min = 0;
-  for (let i = 0; i < n; i++) if (q[i] < min) min = q[i];
-  const raw = column(Col.Raw, n);
-  for (let i = 0; i < n; i++) raw[i] = q[i] - min;
-  const delta = column(Col.Delta, Math.max(0, n - 1));
-  const dod = column(Col.Dod, Math.max(0, n - 1));
+  let last = q[0];
+  if (last < min) min = last;
+  let prev = 0; // the delta before
   for (let i = 1; i < n; i++) {
-    delta[i - 1] = q[i] - q[i - 1];
-    dod[i - 1] = delta[i - 1] - (i > 1 ? delta[i - 2] : 0);
+    const x = q[i];
+    if (x < min) min = x;
+    const d = x - last;
+    const o = d - prev;
+    delta[i - 1] = d;
+    dod[i - 1] = o;
+    n0 += d === c0 ? 1 : 0;
+    n1 += d === c1 ? 1 : 0;
+    n2 += d === c2 ? 1 : 0;
+    n3 += o === c3 ? 1 : 0;
+    n4 += o === c4 ? 1 : 0;
+    n5 += o === c5 ? 1 : 0;
+    prev = d;
+    last = x;
   }
+  let centerD = 0;
+  let centerO = 0;
+  if (len > 0) {
+    counts[0] = n0, counts[1] = n1, counts[2] = n2;
+    counts[3] = n3, counts[4] = n4, counts[5] = n5;
+    centerD = medianOf(delta, cands.subarray(0, 3), counts.subarray(0, 3));
+    centerO = medianOf(dod, cands.subarray(3), counts.subarray(3));
+  }
+  const raw = column(Col.Raw, n);
+  const hist = HISTS.fill(0);
+  for (let i = 0; i < len; i++) {
+    const r = q[i] - min;
+    const zd = zigzag(delta[i] - centerD);
+    const zo = zigzag(dod[i] - centerO);
+    raw[i] = r;
+    delta[i] = zd;
+    dod[i] = zo;
+    hist[bitLength(r)]++;
+    hist[64 + bitLength(zd)]++;
+    hist[128 + bitLength(zo)]++;
+  }
+  raw[len] = q[len] - min;
+  hist[bitLength(raw[len])]++;
   // Each kind: its stream, and a varint before it (the offset of raw values, else the median).
-  const kinds: Array<{ kind: number; xs: Float64Array; count: number; head: number }> = [
-    { kind: RAW, xs: raw, count: n, head: -min },
-  ];
-  const medians = [[DELTA_MEDIAN, delta, Col.ZzDelta], [DOD_MEDIAN, dod, Col.ZzDod]] as const;
-  for (const [kind, xs, slot] of medians) {
-    const m = fromMedian(xs, slot);
-    if (m) kinds.push({ kind, xs: m.zz, count: n - 1, head: zigzag(m.center) });
+  let best = RAW;
+  let bestXs = raw;
+  let bestCount = n;
+  let bestHead = -min;
+  let chosen = widthOf(hist, 0, n, topOf(hist, 0));
+  let bestBits = chosen.bits + headBits(bestHead);
+  for (const kind of [DELTA_MEDIAN, DOD_MEDIAN]) {
+    const at = kind === DELTA_MEDIAN ? 64 : 128;
+    const top = topOf(hist, at);
+    if (top >= UNSAFE_BITS) continue;
+    const head = zigzag(kind === DELTA_MEDIAN ? centerD : centerO);
+    const c = widthOf(hist, at, len, top);
+    const bits = c.bits + headBits(head);
+    if (bits < bestBits) {
+      [best, bestXs, bestCount, bestHead, bestBits, chosen] = [
+        kind,
+        kind === DELTA_MEDIAN ? delta : dod,
+        len,
+        head,
+        bits,
+        c,
+      ];
+    }
   }
-  let [best, bestBits, bestWidth] = [kinds[0], Infinity, 0];
-  for (const k of kinds) {
-    const chosen = chooseWidth(k.xs, k.count);
-    const bits = chosen.bits + 8 * Math.max(1, Math.ceil(bitLength(k.head) / 7));
-    if (bits < bestBits) [best, bestBits, bestWidth] = [k, bits, chosen.width];
-  }
-  w.byte(decimals | best.kind << 4);
+  w.byte(decimals | best << 4);
   w.varint(zigzag(base));
   w.varint(gcd);
-  w.varint(best.head);
-  writeInts(w, best.xs, best.count, bestWidth);
+  w.varint(bestHead);
+  writeInts(w, bestXs, bestCount, chosen.width, chosen.exceptions);
+}
+
+/** Bits of a kind's head varint. */
+function headBits(head: number): number {
+  return 8 * Math.max(1, Math.ceil(bitLength(head) / 7));
 }
 
 /** Read what {@link writeScaled} wrote into `out` (its length is the count); throws if corrupt. */
