@@ -140,14 +140,34 @@ export function bucketPointsPair(
     else addOne(aggB, v);
     let minA = aggA.min, maxA = aggA.max, sumA = aggA.sum, countA = aggA.count;
     let minB = aggB.min, maxB = aggB.max, sumB = aggB.sum, countB = aggB.count;
+    // The run's values as whole millionths (see exactSum), counted with those that are not.
+    let units = 0;
+    let inexact = 0;
     for (let k = i + 1; k < end; k++) {
       const x = values[k];
       if (x < minA) minA = x;
       if (x > maxA) maxA = x;
       if (x < minB) minB = x;
       if (x > maxB) maxB = x;
-      sumA = tidySum(sumA + x);
-      sumB = tidySum(sumB + x);
+      const u = Math.round(x * 1e6);
+      units += u;
+      inexact += u / 1e6 === x ? 0 : 1;
+    }
+    if (end - i > 1) {
+      // Every value of the run is below max(|minA|, |maxA|) in magnitude: its bound.
+      const bound = Math.max(Math.abs(minA), Math.abs(maxA));
+      const a = inexact === 0 ? exactSum(sumA, units, bound, end - i - 1) : NaN;
+      const b = inexact === 0 ? exactSum(sumB, units, bound, end - i - 1) : NaN;
+      if (a === a && b === b) {
+        sumA = a;
+        sumB = b;
+      } else {
+        for (let k = i + 1; k < end; k++) {
+          const x = values[k];
+          sumA = tidySum(sumA + x);
+          sumB = tidySum(sumB + x);
+        }
+      }
     }
     countA += end - i - 1;
     countB += end - i - 1;
@@ -162,6 +182,35 @@ export function bucketPointsPair(
     i = end;
   }
   return [outA, outB];
+}
+
+/** Most millionths a sum or value may hold for {@link exactSum}: values and sums below 10^8. */
+const EXACT_UNITS = 1e14;
+
+/**
+ * What `len` tidySum steps from `sum` give, when it is known without taking them: `sum` and
+ * every value added are whole millionths (each the double nearest `u / 10^6` for an integer
+ * u; `units` their u summed), and every value is below `bound` in magnitude. Else NaN (the
+ * caller takes the steps).
+ *
+ * Why it is the same, bit for bit: while the sum so far is the double nearest `S / 10^6` and
+ * the value the double nearest `u / 10^6`, with |S|, |u| and |S + u| at most 10^14, the step's
+ * add and its multiply by 10^6 are each within a relative 2^-53 of exact, so the product is
+ * within (10^14 + 10^14 + 2 x 10^14) x 2^-53 < 0.05 of the integer S + u: the round gives S +
+ * u (exact below 2^53) and the divide the double nearest `(S + u) / 10^6`, under 10^8, so
+ * tidySum rounds (it passes sums from 10^9 on unrounded). By induction, the last sum is the
+ * double nearest (S_0 + units) / 10^6, which is what this divides. When S + u is 0, sum and
+ * value are each other's negation: their add is +0 exactly, as is 0 / 10^6. A sum of -0 (a
+ * bucket's first value) is left to the steps: adding -0 or 0 to it gives -0 or +0.
+ *
+ * Each step waited on the last one's multiply, round and divide (about 30 cycles a point and
+ * tier, a tenth of the history thread); the millionths are independent of each other.
+ */
+function exactSum(sum: number, units: number, bound: number, len: number): number {
+  const s = Math.round(sum * 1e6);
+  if (s / 1e6 !== sum || sum === 0 && 1 / sum < 0) return NaN;
+  if (!(Math.abs(s) + len * (bound * 1e6 + 1) <= EXACT_UNITS)) return NaN;
+  return (s + units) / 1e6;
 }
 
 /** Add one value to a bucket's aggregates. */
