@@ -140,24 +140,25 @@ export function bucketPointsPair(
     else addOne(aggB, v);
     let minA = aggA.min, maxA = aggA.max, sumA = aggA.sum, countA = aggA.count;
     let minB = aggB.min, maxB = aggB.max, sumB = aggB.sum, countB = aggB.count;
-    // The run's values as whole millionths (see exactSum), counted with those that are not.
-    let units = 0;
-    let inexact = 0;
-    for (let k = i + 1; k < end; k++) {
-      const x = values[k];
-      if (x < minA) minA = x;
-      if (x > maxA) maxA = x;
-      if (x < minB) minB = x;
-      if (x > maxB) maxB = x;
-      const u = Math.round(x * 1e6);
-      units += u;
-      inexact += u / 1e6 === x ? 0 : 1;
-    }
-    if (end - i > 1) {
-      // Every value of the run is below max(|minA|, |maxA|) in magnitude: its bound.
-      const bound = Math.max(Math.abs(minA), Math.abs(maxA));
-      const a = inexact === 0 ? exactSum(sumA, units, bound, end - i - 1) : NaN;
-      const b = inexact === 0 ? exactSum(sumB, units, bound, end - i - 1) : NaN;
+    const len = end - i - 1;
+    if (len > 0) {
+      const run = foldRun(values, i + 1, end, RUN);
+      // `x < min` point by point keeps the first of equal values, and NaN where min is NaN.
+      const lo = run[0], hi = run[1];
+      if (lo < minA) minA = lo;
+      if (hi > maxA) maxA = hi;
+      if (lo < minB) minB = lo;
+      if (hi > maxB) maxB = hi;
+      const bound = Math.max(Math.abs(lo), Math.abs(hi));
+      let a = NaN, b = NaN;
+      if (run[3] === 0) { // whole millionths
+        a = exactSum(sumA, run[2], bound, len);
+        b = exactSum(sumB, run[2], bound, len);
+      }
+      if ((a !== a || b !== b) && run[5] === 0) { // whole numbers
+        a = wholeSum(sumA, run[4], bound, len);
+        b = wholeSum(sumB, run[4], bound, len);
+      }
       if (a === a && b === b) {
         sumA = a;
         sumB = b;
@@ -169,8 +170,8 @@ export function bucketPointsPair(
         }
       }
     }
-    countA += end - i - 1;
-    countB += end - i - 1;
+    countA += len;
+    countB += len;
     aggA.min = minA;
     aggA.max = maxA;
     aggA.sum = sumA;
@@ -182,6 +183,50 @@ export function bucketPointsPair(
     i = end;
   }
   return [outA, outB];
+}
+
+/** What {@link foldRun} found: least and greatest value, millionths, inexact, sum, fractional. */
+const RUN = new Float64Array(6);
+
+/**
+ * One pass over `values[from, end)` (a run of one bucket) into `out`: the least and the
+ * greatest value (`x < min` in order: the first of equal values; NaN never), the values as
+ * whole millionths summed (`Math.round(x * 10^6)`, for {@link exactSum}) with a count of those
+ * that are not one (NaN included), and the values summed in order with a count of those that
+ * are not whole numbers (for {@link wholeSum}). No value waits on another's rounding: the sums
+ * are adds.
+ */
+function foldRun(values: ArrayLike<number>, from: number, end: number, out: Float64Array) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let units = 0;
+  let inexact = 0;
+  let sum = -0; // adding -0 keeps every value's sign of zero
+  let fractional = 0;
+  for (let k = from; k < end; k++) {
+    const x = values[k];
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    const u = Math.round(x * 1e6);
+    units += u;
+    inexact += u / 1e6 === x ? 0 : 1;
+    sum += x;
+    fractional += Math.round(x) === x ? 0 : 1;
+  }
+  out[0] = lo, out[1] = hi, out[2] = units, out[3] = inexact, out[4] = sum, out[5] = fractional;
+  return out;
+}
+
+/**
+ * What `len` tidySum steps from `sum` give when `sum` and every value added are whole numbers
+ * (values summed in order: `total`) below `bound` in magnitude, and no sum on the way passes
+ * 2^53; else NaN. Each step's add is then exact, and tidySum gives a whole number below 10^9
+ * back as it is (y * 10^6 is exact below 2^53, so its round and divide are) and passes larger
+ * ones: the steps add exactly, as `sum + total` does, -0 kept where the steps keep it.
+ */
+function wholeSum(sum: number, total: number, bound: number, len: number): number {
+  if (!Number.isInteger(sum) || !(Math.abs(sum) + len * bound <= 2 ** 53)) return NaN;
+  return sum + total;
 }
 
 /** Most millionths a sum or value may hold for {@link exactSum}: values and sums below 10^8. */
@@ -365,3 +410,16 @@ function toArray(xs: ArrayLike<number>): number[] {
   for (let i = 0; i < xs.length; i++) out.push(xs[i]);
   return out;
 }
+
+/**
+ * Fold a few small runs once, at load, so every statement has run before V8 optimizes it (as
+ * chunk.ts does for the encoder): compiled inside a seal's first long run, {@link foldRun}
+ * would leave its optimized code at the loop's exit on every later call.
+ */
+function warmUp(): void {
+  const times = Array.from({ length: 40 }, (_, i) => i * 7_000);
+  for (const f of [(i: number) => i * 0.25, (i: number) => 2e9 + i, (i: number) => i / 3]) {
+    bucketPointsPair(times, times.map(f), TIERS[0].bucketMs, TIERS[1].bucketMs);
+  }
+}
+warmUp();

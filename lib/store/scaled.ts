@@ -171,6 +171,81 @@ function topOf(hist: Uint32Array, at: number): number {
   return b;
 }
 
+// The passes are functions of their own, each a loop and a return: V8 optimizes such a function
+// whole after a few calls, where a long loop inside a larger one ran as on-stack-replaced code
+// that was thrown away at the loop's exit, call after call (--trace-deopt: "insufficient type
+// feedback" after the loop).
+
+/**
+ * The first pass: `delta` and `dod` of `q`, each value of theirs that equals a candidate
+ * counted (`counts[c]` for `cands[c]`: the first three the deltas', the rest the
+ * delta-of-deltas'); returns the least of `q` and 0.
+ */
+function deltasOf(
+  q: Float64Array,
+  delta: Float64Array,
+  dod: Float64Array,
+  cands: Float64Array,
+  counts: Float64Array,
+): number {
+  const n = q.length;
+  const c0 = cands[0], c1 = cands[1], c2 = cands[2], c3 = cands[3], c4 = cands[4], c5 = cands[5];
+  let n0 = 0, n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
+  let min = 0;
+  let last = q[0];
+  if (last < min) min = last;
+  let prev = 0; // the delta before
+  for (let i = 1; i < n; i++) {
+    const x = q[i];
+    if (x < min) min = x;
+    const d = x - last;
+    const o = d - prev;
+    delta[i - 1] = d;
+    dod[i - 1] = o;
+    n0 += d === c0 ? 1 : 0;
+    n1 += d === c1 ? 1 : 0;
+    n2 += d === c2 ? 1 : 0;
+    n3 += o === c3 ? 1 : 0;
+    n4 += o === c4 ? 1 : 0;
+    n5 += o === c5 ? 1 : 0;
+    prev = d;
+    last = x;
+  }
+  counts[0] = n0, counts[1] = n1, counts[2] = n2, counts[3] = n3, counts[4] = n4, counts[5] = n5;
+  return min;
+}
+
+/**
+ * The second pass: each kind's column (`raw` the offsets of `q` from `min`; `delta` and `dod`
+ * zigzagged from their centers, in place) and its bit lengths counted in `hist` (raw at 0,
+ * deltas at 64, delta-of-deltas at 128).
+ */
+function kindsOf(
+  q: Float64Array,
+  min: number,
+  raw: Float64Array,
+  delta: Float64Array,
+  centerD: number,
+  dod: Float64Array,
+  centerO: number,
+  hist: Uint32Array,
+): void {
+  const len = q.length - 1;
+  for (let i = 0; i < len; i++) {
+    const r = q[i] - min;
+    const zd = zigzag(delta[i] - centerD);
+    const zo = zigzag(dod[i] - centerO);
+    raw[i] = r;
+    delta[i] = zd;
+    dod[i] = zo;
+    hist[bitLength(r)]++;
+    hist[64 + bitLength(zd)]++;
+    hist[128 + bitLength(zo)]++;
+  }
+  raw[len] = q[len] - min;
+  hist[bitLength(raw[len])]++;
+}
+
 /**
  * Write scaled values: their scale, base and gcd, and the q in the kind that packs smallest:
  * raw offsets from their minimum, or deltas or delta-of-deltas as zigzag offsets from their
@@ -198,51 +273,16 @@ export function writeScaled(w: BitWriter, { decimals, base, gcd, q }: Scaled): v
       cands[3 + c] = d - (k > 0 ? q[k] - q[k - 1] : 0);
     }
   }
-  const [c0, c1, c2, c3, c4, c5] = cands;
-  let n0 = 0, n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
-  let min = 0;
-  let last = q[0];
-  if (last < min) min = last;
-  let prev = 0; // the delta before
-  for (let i = 1; i < n; i++) {
-    const x = q[i];
-    if (x < min) min = x;
-    const d = x - last;
-    const o = d - prev;
-    delta[i - 1] = d;
-    dod[i - 1] = o;
-    n0 += d === c0 ? 1 : 0;
-    n1 += d === c1 ? 1 : 0;
-    n2 += d === c2 ? 1 : 0;
-    n3 += o === c3 ? 1 : 0;
-    n4 += o === c4 ? 1 : 0;
-    n5 += o === c5 ? 1 : 0;
-    prev = d;
-    last = x;
-  }
+  const min = deltasOf(q, delta, dod, cands, counts);
   let centerD = 0;
   let centerO = 0;
   if (len > 0) {
-    counts[0] = n0, counts[1] = n1, counts[2] = n2;
-    counts[3] = n3, counts[4] = n4, counts[5] = n5;
     centerD = medianOf(delta, cands.subarray(0, 3), counts.subarray(0, 3));
     centerO = medianOf(dod, cands.subarray(3), counts.subarray(3));
   }
   const raw = column(Col.Raw, n);
   const hist = HISTS.fill(0);
-  for (let i = 0; i < len; i++) {
-    const r = q[i] - min;
-    const zd = zigzag(delta[i] - centerD);
-    const zo = zigzag(dod[i] - centerO);
-    raw[i] = r;
-    delta[i] = zd;
-    dod[i] = zo;
-    hist[bitLength(r)]++;
-    hist[64 + bitLength(zd)]++;
-    hist[128 + bitLength(zo)]++;
-  }
-  raw[len] = q[len] - min;
-  hist[bitLength(raw[len])]++;
+  kindsOf(q, min, raw, delta, centerD, dod, centerO, hist);
   // Each kind: its stream, and a varint before it (the offset of raw values, else the median).
   let best = RAW;
   let bestXs = raw;
