@@ -109,7 +109,9 @@ type Agg = { min: number; max: number; sum: number; count: number };
  * The points go by runs: those from one on that stay in its bucket of A (sealed points are in
  * time order, so a run is usually a whole bucket), then one tight loop folds a run into both
  * tiers' aggregates held in locals. Per point it was one loop with the bucket changes inside
- * it, and V8 kept dropping its optimized code (deopts on the rare branches, every call).
+ * it, and V8 kept dropping its optimized code (deopts on the rare branches, every call). A
+ * run's sums are known without tidySum's steps when its values are whole numbers or whole
+ * millionths (most series: counts, bytes, percentages), and taken step by step otherwise.
  */
 export function bucketPointsPair(
   times: ArrayLike<number>,
@@ -142,26 +144,32 @@ export function bucketPointsPair(
     let minB = aggB.min, maxB = aggB.max, sumB = aggB.sum, countB = aggB.count;
     const len = end - i - 1;
     if (len > 0) {
-      const run = foldRun(values, i + 1, end, RUN);
+      // One pass gives the run's least and greatest value and, when they are what the pass
+      // takes them for, its sums without tidySum's steps (a run of whole numbers is summed
+      // as such, else as whole millionths; see wholeSum, exactSum).
+      let exactA = NaN, exactB = NaN;
+      let run = Number.isInteger(values[i + 1]) ? foldWhole(values, i + 1, end, RUN) : null;
+      if (run !== null && run[3] === 0) {
+        const bound = Math.max(Math.abs(run[0]), Math.abs(run[1]));
+        exactA = wholeSum(sumA, run[2], bound, len);
+        exactB = wholeSum(sumB, run[2], bound, len);
+      } else {
+        run = foldMillionths(values, i + 1, end, RUN);
+        const bound = Math.max(Math.abs(run[0]), Math.abs(run[1]));
+        if (run[3] === 0) {
+          exactA = exactSum(sumA, run[2], bound, len);
+          exactB = exactSum(sumB, run[2], bound, len);
+        }
+      }
       // `x < min` point by point keeps the first of equal values, and NaN where min is NaN.
       const lo = run[0], hi = run[1];
       if (lo < minA) minA = lo;
       if (hi > maxA) maxA = hi;
       if (lo < minB) minB = lo;
       if (hi > maxB) maxB = hi;
-      const bound = Math.max(Math.abs(lo), Math.abs(hi));
-      let a = NaN, b = NaN;
-      if (run[3] === 0) { // whole millionths
-        a = exactSum(sumA, run[2], bound, len);
-        b = exactSum(sumB, run[2], bound, len);
-      }
-      if ((a !== a || b !== b) && run[5] === 0) { // whole numbers
-        a = wholeSum(sumA, run[4], bound, len);
-        b = wholeSum(sumB, run[4], bound, len);
-      }
-      if (a === a && b === b) {
-        sumA = a;
-        sumB = b;
+      if (exactA === exactA && exactB === exactB) {
+        sumA = exactA;
+        sumB = exactB;
       } else {
         for (let k = i + 1; k < end; k++) {
           const x = values[k];
@@ -185,24 +193,40 @@ export function bucketPointsPair(
   return [outA, outB];
 }
 
-/** What {@link foldRun} found: least and greatest value, millionths, inexact, sum, fractional. */
-const RUN = new Float64Array(6);
+/** What a run's pass found: least and greatest value, a sum, and the values it does not fit. */
+const RUN = new Float64Array(4);
 
 /**
  * One pass over `values[from, end)` (a run of one bucket) into `out`: the least and the
- * greatest value (`x < min` in order: the first of equal values; NaN never), the values as
- * whole millionths summed (`Math.round(x * 10^6)`, for {@link exactSum}) with a count of those
- * that are not one (NaN included), and the values summed in order with a count of those that
- * are not whole numbers (for {@link wholeSum}). No value waits on another's rounding: the sums
- * are adds.
+ * greatest value (`x < min` in order: the first of equal values; NaN never), the values summed
+ * in order, and how many are not whole numbers (NaN included), for {@link wholeSum}.
  */
-function foldRun(values: ArrayLike<number>, from: number, end: number, out: Float64Array) {
+function foldWhole(values: ArrayLike<number>, from: number, end: number, out: Float64Array) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let sum = -0; // adding -0 keeps every value's sign of zero
+  let fractional = 0;
+  for (let k = from; k < end; k++) {
+    const x = values[k];
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    sum += x;
+    fractional += Math.round(x) === x ? 0 : 1;
+  }
+  out[0] = lo, out[1] = hi, out[2] = sum, out[3] = fractional;
+  return out;
+}
+
+/**
+ * {@link foldWhole} with the values as whole millionths summed (`Math.round(x * 10^6)`), and
+ * how many are not the double nearest such a millionth (NaN included), for {@link exactSum}.
+ * Neither sum waits on tidySum's rounding of the last: they are adds.
+ */
+function foldMillionths(values: ArrayLike<number>, from: number, end: number, out: Float64Array) {
   let lo = Infinity;
   let hi = -Infinity;
   let units = 0;
   let inexact = 0;
-  let sum = -0; // adding -0 keeps every value's sign of zero
-  let fractional = 0;
   for (let k = from; k < end; k++) {
     const x = values[k];
     if (x < lo) lo = x;
@@ -210,10 +234,8 @@ function foldRun(values: ArrayLike<number>, from: number, end: number, out: Floa
     const u = Math.round(x * 1e6);
     units += u;
     inexact += u / 1e6 === x ? 0 : 1;
-    sum += x;
-    fractional += Math.round(x) === x ? 0 : 1;
   }
-  out[0] = lo, out[1] = hi, out[2] = units, out[3] = inexact, out[4] = sum, out[5] = fractional;
+  out[0] = lo, out[1] = hi, out[2] = units, out[3] = inexact;
   return out;
 }
 
@@ -417,9 +439,11 @@ function toArray(xs: ArrayLike<number>): number[] {
  * would leave its optimized code at the loop's exit on every later call.
  */
 function warmUp(): void {
-  const times = Array.from({ length: 40 }, (_, i) => i * 7_000);
+  // Float64Arrays, as a seal's columns are: plain arrays here would make every read of them
+  // look up the kind of array it is.
+  const times = Float64Array.from({ length: 40 }, (_, i) => i * 7_000);
   for (const f of [(i: number) => i * 0.25, (i: number) => 2e9 + i, (i: number) => i / 3]) {
-    bucketPointsPair(times, times.map(f), TIERS[0].bucketMs, TIERS[1].bucketMs);
+    bucketPointsPair(times, times.map((_, i) => f(i)), TIERS[0].bucketMs, TIERS[1].bucketMs);
   }
 }
 warmUp();
