@@ -295,6 +295,13 @@ export function chooseWidth(xs: ArrayLike<number>, n: number): { width: number; 
   return widthOf(hist, 0, n, top);
 }
 
+/** The highest bit length counted in `hist[at, at + 64)` (0 when none is above 0). */
+export function topOf(hist: Uint32Array, at: number): number {
+  let b = 63;
+  while (b > 0 && hist[at + b] === 0) b--;
+  return b;
+}
+
 /**
  * {@link chooseWidth} from a histogram of the values' bit lengths already counted:
  * `hist[at + b]` values of bit length b, none above `top`. Also the exceptions the width

@@ -11,6 +11,7 @@ import {
   BitReader,
   BitWriter,
   readInts,
+  topOf,
   unzigzag,
   widthOf,
   writeInts,
@@ -166,13 +167,6 @@ const HISTS = new Uint32Array(3 * 64);
 const COUNTS = new Float64Array(2);
 /** A zigzag offset this wide or wider is past 2^53 (MAX_SAFE_INTEGER): its kind is not used. */
 const UNSAFE_BITS = 54;
-
-/** The highest bit length counted in `hist[at, at + 64)`. */
-function topOf(hist: Uint32Array, at: number): number {
-  let b = 63;
-  while (b > 0 && hist[at + b] === 0) b--;
-  return b;
-}
 
 // The passes are functions of their own, each a loop and a return: V8 optimizes such a function
 // whole after a few calls, where a long loop inside a larger one ran as on-stack-replaced code
