@@ -214,7 +214,9 @@ function deltasOf(
 /**
  * The second pass: each kind's column (`raw` the offsets of `q` from `min`; `delta` and `dod`
  * zigzagged from their centers, in place) and its bit lengths counted in `hist` (raw at 0,
- * deltas at 64, delta-of-deltas at 128).
+ * deltas at 64, delta-of-deltas at 128). Bit lengths are taken as `32 - clz32(x)`, right below
+ * 2^32 (nearly every value: the rest are exceptions): each column's greatest value tells, and
+ * when one reaches 2^32 the columns are counted again with {@link bitLength}.
  */
 function kindsOf(
   q: Float64Array,
@@ -227,6 +229,11 @@ function kindsOf(
   hist: Uint32Array,
 ): void {
   const len = q.length - 1;
+  let topR = q[len] - min;
+  let topD = 0;
+  let topO = 0;
+  raw[len] = topR;
+  hist[32 - Math.clz32(topR)]++;
   for (let i = 0; i < len; i++) {
     const r = q[i] - min;
     const zd = zigzag(delta[i] - centerD);
@@ -234,12 +241,31 @@ function kindsOf(
     raw[i] = r;
     delta[i] = zd;
     dod[i] = zo;
-    hist[bitLength(r)]++;
-    hist[64 + bitLength(zd)]++;
-    hist[128 + bitLength(zo)]++;
+    topR = Math.max(topR, r);
+    topD = Math.max(topD, zd);
+    topO = Math.max(topO, zo);
+    hist[32 - Math.clz32(r)]++;
+    hist[96 - Math.clz32(zd)]++;
+    hist[160 - Math.clz32(zo)]++;
   }
-  raw[len] = q[len] - min;
-  hist[bitLength(raw[len])]++;
+  if (Math.max(topR, topD, topO) >= TWO32) recount(raw, len + 1, delta, dod, len, hist);
+}
+
+const TWO32 = 2 ** 32;
+
+/** {@link kindsOf}'s histograms again, with {@link bitLength}: a value reached 2^32. */
+function recount(
+  raw: Float64Array,
+  n: number,
+  delta: Float64Array,
+  dod: Float64Array,
+  len: number,
+  hist: Uint32Array,
+): void {
+  hist.fill(0);
+  for (let i = 0; i < n; i++) hist[bitLength(raw[i])]++;
+  for (let i = 0; i < len; i++) hist[64 + bitLength(delta[i])]++;
+  for (let i = 0; i < len; i++) hist[128 + bitLength(dod[i])]++;
 }
 
 /**
