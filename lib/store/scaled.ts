@@ -40,53 +40,85 @@ function gcdOf(a: number, b: number): number {
 export function scaleOf(v: Float64Array): Scaled | null {
   const n = v.length;
   if (n === 0) return null;
-  let d = 0;
-  let p = 1;
-  let since = 0; // values from here on were checked (and scaled) at the final d
   const s = column(Col.Scaled, n);
+  // Whole numbers (bytes, counts: most series) at d = 0, with their gcd on the way. The first
+  // value that is not one goes on through the general loop, and the gcd is taken after it.
+  let i = wholePrefix(v, s, GCD);
+  let g = GCD[0];
+  let d = 0;
+  if (i < n) {
+    let p = 1;
+    let since = 0; // values from here on were checked (and scaled) at the final d
+    for (; i < n; i++) {
+      const x = v[i];
+      let r = Math.round(x * p);
+      // exactAt(x, d), with its s kept.
+      while (!(Math.abs(r) < MAX_SCALED && (r + 0) / p === x && (x !== 0 || 1 / x > 0))) {
+        if (++d > MAX_DECIMALS) return null;
+        p = POW10[d];
+        since = i;
+        r = Math.round(x * p);
+      }
+      s[i] = r;
+    }
+    for (let i = 0; i < since; i++) {
+      s[i] = Math.round(v[i] * p);
+      if (!exactAt(v[i], d)) return null; // a later d must hold for earlier values
+    }
+    g = gcdFrom(s, n);
+  }
+  const base = s[0];
+  if (g === 0) g = 1;
+  if (g === 1) { for (let i = 0; i < n; i++) s[i] = s[i] - base; }
+  else {
+    const inv = 1 / g; // every s - base is a multiple of g: its quotient, rounded as in gcdFrom
+    for (let i = 0; i < n; i++) s[i] = Math.round((s[i] - base) * inv);
+  }
+  return { decimals: d, base, gcd: g, q: s };
+}
+
+/** wholePrefix's gcd (0: every difference was 0). */
+const GCD = new Float64Array(1);
+
+/**
+ * `s[i] = v[i]` from the start while `v[i]` is a whole number below 2^49 (not -0); returns
+ * where that stopped, and (`gcd[0]`) the gcd of every `|s[i] - s[0]|` before it, as
+ * {@link gcdFrom} takes it. One pass where the check and the gcd were two.
+ */
+function wholePrefix(v: Float64Array, s: Float64Array, gcd: Float64Array): number {
+  const n = v.length;
+  const base = v[0];
+  let g = 0;
+  let inv = 1 / g;
   let i = 0;
-  // Integers (bytes, counts: most series) at d = 0, where the check below is `r === x`: no
-  // division. The first value that is not one goes on through the general loop.
   for (; i < n; i++) {
     const x = v[i];
     const r = Math.round(x);
     if (!(r === x && Math.abs(r) < MAX_SCALED && (x !== 0 || 1 / x > 0))) break;
     s[i] = r;
+    const d = Math.abs(r - base);
+    if (g !== 1 && Math.round(d * inv) * g !== d) inv = 1 / (g = gcdOf(d, g));
   }
-  for (; i < n; i++) {
-    const x = v[i];
-    let r = Math.round(x * p);
-    // exactAt(x, d), with its s kept.
-    while (!(Math.abs(r) < MAX_SCALED && (r + 0) / p === x && (x !== 0 || 1 / x > 0))) {
-      if (++d > MAX_DECIMALS) return null;
-      p = POW10[d];
-      since = i;
-      r = Math.round(x * p);
-    }
-    s[i] = r;
-  }
-  for (let i = 0; i < since; i++) {
-    s[i] = Math.round(v[i] * p);
-    if (!exactAt(v[i], d)) return null; // a later d must hold for earlier values
-  }
+  gcd[0] = g;
+  return i;
+}
+
+/**
+ * The gcd of every `|s[i] - s[0]|` for i < n (0 when all are 0). Most differences are
+ * multiples of the gcd so far (bytes in pages, say): a multiply by 1/g tells, where Euclid's
+ * first step is a double % (a call into C), and a division waits longer. d and g are integers
+ * below 2^50: when g divides d, d * (1/g) is within 0.25 of the quotient and rounds to it; when
+ * not, no multiple of g is d.
+ */
+function gcdFrom(s: Float64Array, n: number): number {
   const base = s[0];
   let g = 0;
   let inv = 1 / g;
   for (let i = 1; i < n && g !== 1; i++) {
     const d = Math.abs(s[i] - base);
-    // Most differences are multiples of the gcd so far (bytes in pages, say): a multiply by
-    // 1/g tells, where Euclid's first step is a double % (a call into C), and a division
-    // waits longer. d and g are integers below 2^50: when g divides d, d * (1/g) is within
-    // 0.25 of the quotient and rounds to it; when not, no multiple of g is d.
     if (Math.round(d * inv) * g !== d) inv = 1 / (g = gcdOf(d, g));
   }
-  if (g === 0) g = 1;
-  if (g === 1) { for (let i = 0; i < n; i++) s[i] = s[i] - base; }
-  else {
-    inv = 1 / g; // every s - base is a multiple of g: its quotient, rounded as above
-    for (let i = 0; i < n; i++) s[i] = Math.round((s[i] - base) * inv);
-  }
-  return { decimals: d, base, gcd: g, q: s };
+  return g;
 }
 
 /** True when the decoder's `s / 10^d` reproduces `x` bit for bit (never for -0: 1 / -0 < 0). */
