@@ -64,6 +64,8 @@ export const MAX_POINTS = 2 ** 24;
  * copy of what it wrote. Replaced when it grew past 1 MiB.
  */
 let writer = new BitWriter(4096);
+/** Whether {@link warmUp} ran. */
+let warm = false;
 
 /**
  * Encode one series' points (times in ms since epoch, ascending or not; values finite float64).
@@ -88,6 +90,10 @@ export function encodeChunkAs(
   mode: "auto" | ValueMode,
   timesFrom: number | null = null,
 ): Uint8Array {
+  if (!warm) {
+    warm = true;
+    warmUp();
+  }
   const n = times.length;
   if (n > MAX_POINTS) throw new RangeError(`${n} points exceed the chunk limit of ${MAX_POINTS}`);
   if (values.length !== n) {
@@ -369,8 +375,9 @@ function readTimes(r: BitReader, t: Float64Array, first: number, grid: boolean):
 }
 
 /**
- * Encode a few small chunks of every kind once, at load, so every statement of the encoder has
- * run before V8 optimizes it. A seal's first chunk is tens of thousands of points: V8 compiles
+ * Encode a few small chunks of every kind once, before the first chunk asked for (a process
+ * that never encodes does not pay it: ~5 ms), so every statement of the encoder has run
+ * before V8 optimizes it. A seal's first chunk is tens of thousands of points: V8 compiles
  * the encoder's functions on the stack inside their first long loop, before the code after that
  * loop ever ran, and that code then left the optimized function on every later call
  * (--trace-deopt: "insufficient type feedback", the code not invalidated), which kept the
@@ -395,4 +402,3 @@ function warmUp(): void {
     }
   }
 }
-warmUp();

@@ -120,6 +120,10 @@ export function bucketPointsPair(
   msB: number,
 ): [Map<number, Agg>, Map<number, Agg>] {
   if (msB % msA !== 0) throw new RangeError(`${msB} ms buckets do not hold whole ${msA} ms ones`);
+  if (!warm) {
+    warm = true;
+    warmUp();
+  }
   const outA = new Map<number, Agg>();
   const outB = new Map<number, Agg>();
   const n = times.length;
@@ -192,6 +196,9 @@ export function bucketPointsPair(
   }
   return [outA, outB];
 }
+
+/** Whether {@link warmUp} ran. */
+let warm = false;
 
 /** What a run's pass found: least and greatest value, a sum, and the values it does not fit. */
 const RUN = new Float64Array(4);
@@ -434,9 +441,9 @@ function toArray(xs: ArrayLike<number>): number[] {
 }
 
 /**
- * Fold a few small runs once, at load, so every statement has run before V8 optimizes it (as
- * chunk.ts does for the encoder): compiled inside a seal's first long run, {@link foldRun}
- * would leave its optimized code at the loop's exit on every later call.
+ * Fold a few small runs once, before the first call's own, so every statement has run before
+ * V8 optimizes it (as chunk.ts does for the encoder): compiled inside a seal's first long run,
+ * the run passes would leave their optimized code at the loop's exit on every later call.
  */
 function warmUp(): void {
   // Float64Arrays, as a seal's columns are: plain arrays here would make every read of them
@@ -446,4 +453,3 @@ function warmUp(): void {
     bucketPointsPair(times, times.map((_, i) => f(i)), TIERS[0].bucketMs, TIERS[1].bucketMs);
   }
 }
-warmUp();
