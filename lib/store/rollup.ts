@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeChunk, encodeChunk } from "./chunk.ts";
+import { foldRun } from "./run_sums.ts";
 
 /** Aggregates of a set of buckets, in parallel arrays ordered by bucket start. */
 export interface Buckets {
@@ -111,7 +112,7 @@ type Agg = { min: number; max: number; sum: number; count: number };
  * tiers' aggregates held in locals. Per point it was one loop with the bucket changes inside
  * it, and V8 kept dropping its optimized code (deopts on the rare branches, every call). A
  * run's sums are known without tidySum's steps when its values are whole numbers or whole
- * millionths (most series: counts, bytes, percentages), and taken step by step otherwise.
+ * millionths (most series: counts, bytes, percentages; run_sums.ts), else taken step by step.
  */
 export function bucketPointsPair(
   times: ArrayLike<number>,
@@ -148,23 +149,9 @@ export function bucketPointsPair(
     let minB = aggB.min, maxB = aggB.max, sumB = aggB.sum, countB = aggB.count;
     const len = end - i - 1;
     if (len > 0) {
-      // One pass gives the run's least and greatest value and, when they are what the pass
-      // takes them for, its sums without tidySum's steps (a run of whole numbers is summed
-      // as such, else as whole millionths; see wholeSum, exactSum).
-      let exactA = NaN, exactB = NaN;
-      let run = Number.isInteger(values[i + 1]) ? foldWhole(values, i + 1, end, RUN) : null;
-      if (run !== null && run[3] === 0) {
-        const bound = Math.max(Math.abs(run[0]), Math.abs(run[1]));
-        exactA = wholeSum(sumA, run[2], bound, len);
-        exactB = wholeSum(sumB, run[2], bound, len);
-      } else {
-        run = foldMillionths(values, i + 1, end, RUN);
-        const bound = Math.max(Math.abs(run[0]), Math.abs(run[1]));
-        if (run[3] === 0) {
-          exactA = exactSum(sumA, run[2], bound, len);
-          exactB = exactSum(sumB, run[2], bound, len);
-        }
-      }
+      // The run's least and greatest value, and its sums when known without tidySum's steps.
+      const run = foldRun(values, i + 1, end, sumA, sumB, RUN);
+      const exactA = run[2], exactB = run[3];
       // `x < min` point by point keeps the first of equal values, and NaN where min is NaN.
       const lo = run[0], hi = run[1];
       if (lo < minA) minA = lo;
@@ -199,93 +186,8 @@ export function bucketPointsPair(
 
 /** Whether {@link warmUp} ran. */
 let warm = false;
-
-/** What a run's pass found: least and greatest value, a sum, and the values it does not fit. */
+/** What {@link foldRun} found. */
 const RUN = new Float64Array(4);
-
-/**
- * One pass over `values[from, end)` (a run of one bucket) into `out`: the least and the
- * greatest value (`x < min` in order: the first of equal values; NaN never), the values summed
- * in order, and how many are not whole numbers (NaN included), for {@link wholeSum}.
- */
-function foldWhole(values: ArrayLike<number>, from: number, end: number, out: Float64Array) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  let sum = -0; // adding -0 keeps every value's sign of zero
-  let fractional = 0;
-  for (let k = from; k < end; k++) {
-    const x = values[k];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-    sum += x;
-    fractional += Math.round(x) === x ? 0 : 1;
-  }
-  out[0] = lo, out[1] = hi, out[2] = sum, out[3] = fractional;
-  return out;
-}
-
-/**
- * {@link foldWhole} with the values as whole millionths summed (`Math.round(x * 10^6)`), and
- * how many are not the double nearest such a millionth (NaN included), for {@link exactSum}.
- * Neither sum waits on tidySum's rounding of the last: they are adds.
- */
-function foldMillionths(values: ArrayLike<number>, from: number, end: number, out: Float64Array) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  let units = 0;
-  let inexact = 0;
-  for (let k = from; k < end; k++) {
-    const x = values[k];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-    const u = Math.round(x * 1e6);
-    units += u;
-    inexact += u / 1e6 === x ? 0 : 1;
-  }
-  out[0] = lo, out[1] = hi, out[2] = units, out[3] = inexact;
-  return out;
-}
-
-/**
- * What `len` tidySum steps from `sum` give when `sum` and every value added are whole numbers
- * (values summed in order: `total`) below `bound` in magnitude, and no sum on the way passes
- * 2^53; else NaN. Each step's add is then exact, and tidySum gives a whole number below 10^9
- * back as it is (y * 10^6 is exact below 2^53, so its round and divide are) and passes larger
- * ones: the steps add exactly, as `sum + total` does, -0 kept where the steps keep it.
- */
-function wholeSum(sum: number, total: number, bound: number, len: number): number {
-  if (!Number.isInteger(sum) || !(Math.abs(sum) + len * bound <= 2 ** 53)) return NaN;
-  return sum + total;
-}
-
-/** Most millionths a sum or value may hold for {@link exactSum}: values and sums below 10^8. */
-const EXACT_UNITS = 1e14;
-
-/**
- * What `len` tidySum steps from `sum` give, when it is known without taking them: `sum` and
- * every value added are whole millionths (each the double nearest `u / 10^6` for an integer
- * u; `units` their u summed), and every value is below `bound` in magnitude. Else NaN (the
- * caller takes the steps).
- *
- * Why it is the same, bit for bit: while the sum so far is the double nearest `S / 10^6` and
- * the value the double nearest `u / 10^6`, with |S|, |u| and |S + u| at most 10^14, the step's
- * add and its multiply by 10^6 are each within a relative 2^-53 of exact, so the product is
- * within (10^14 + 10^14 + 2 x 10^14) x 2^-53 < 0.05 of the integer S + u: the round gives S +
- * u (exact below 2^53) and the divide the double nearest `(S + u) / 10^6`, under 10^8, so
- * tidySum rounds (it passes sums from 10^9 on unrounded). By induction, the last sum is the
- * double nearest (S_0 + units) / 10^6, which is what this divides. When S + u is 0, sum and
- * value are each other's negation: their add is +0 exactly, as is 0 / 10^6. A sum of -0 (a
- * bucket's first value) is left to the steps: adding -0 or 0 to it gives -0 or +0.
- *
- * Each step waited on the last one's multiply, round and divide (about 30 cycles a point and
- * tier, a tenth of the history thread); the millionths are independent of each other.
- */
-function exactSum(sum: number, units: number, bound: number, len: number): number {
-  const s = Math.round(sum * 1e6);
-  if (s / 1e6 !== sum || sum === 0 && 1 / sum < 0) return NaN;
-  if (!(Math.abs(s) + len * (bound * 1e6 + 1) <= EXACT_UNITS)) return NaN;
-  return (s + units) / 1e6;
-}
 
 /** Add one value to a bucket's aggregates. */
 function addOne(agg: Agg, v: number): void {
