@@ -243,9 +243,16 @@ export function fnv1a(buf: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
-/** Bits needed to write the non-negative integer `x` (< 2^53); 0 for 0. */
+const INV_TWO32 = 2 ** -32;
+
+/**
+ * Bits needed to write the non-negative integer `x` (< 2^64); 0 for 0. `x * 2^-32` is exact
+ * and clz32 truncates it to x's high word (0 below 2^32, where clz32(x) reads x itself): one
+ * select between two clz32s, where a floor and a divide on one side of a branch took twice as
+ * long in the encoder's histogram pass.
+ */
 export function bitLength(x: number): number {
-  return x < TWO32 ? 32 - Math.clz32(x) : 64 - Math.clz32(Math.floor(x / TWO32));
+  return 64 - Math.clz32(x * INV_TWO32) - (x < TWO32 ? Math.clz32(x) : 0);
 }
 
 function varintBits(extraBits: number): number {
@@ -285,35 +292,65 @@ export function chooseWidth(xs: ArrayLike<number>, n: number): { width: number; 
     if (b > top) top = b;
   }
   for (let b = 0; b <= top; b++) hist[b] += hist[64 + b] + hist[128 + b] + hist[192 + b];
+  return widthOf(hist, 0, n, top);
+}
+
+/** The highest bit length counted in `hist[at, at + 64)` (0 when none is above 0). */
+export function topOf(hist: Uint32Array, at: number): number {
+  let b = 63;
+  while (b > 0 && hist[at + b] === 0) b--;
+  return b;
+}
+
+/**
+ * {@link chooseWidth} from a histogram of the values' bit lengths already counted:
+ * `hist[at + b]` values of bit length b, none above `top`. Also the exceptions the width
+ * leaves (values of more bits), which {@link writeInts} takes instead of counting them.
+ */
+export function widthOf(
+  hist: Uint32Array,
+  at: number,
+  n: number,
+  top: number,
+): { width: number; bits: number; exceptions: number } {
   let width = 0;
   let best = Infinity;
   // Widths above the widest value only add n bits each and can never win: stop at `top`.
   for (let w = 0; w <= top; w++) {
     let cost = n * w + 16;
-    for (let b = w + 1; b <= top; b++) if (hist[b] !== 0) cost += hist[b] * (8 + varintBits(b - w));
+    for (let b = w + 1; b <= top; b++) {
+      if (hist[at + b] !== 0) cost += hist[at + b] * (8 + varintBits(b - w));
+    }
     if (cost < best) {
       best = cost;
       width = w;
     }
   }
-  return { width, bits: best };
+  let exceptions = 0;
+  for (let b = width + 1; b <= top; b++) exceptions += hist[at + b];
+  return { width, bits: best, exceptions };
 }
 
 /**
  * Write `xs[0, n)` (non-negative integers < 2^53) as a PFor stream (nothing when n is 0), at
  * `width` when the caller has it from {@link chooseWidth} already (a seal chose it to compare
- * encodings: choosing again was a fifth of the choosing).
+ * encodings: choosing again was a fifth of the choosing), and with `known` exceptions (values
+ * of `width` bits or more) when it has them too ({@link widthOf}): else they are counted.
  */
 export function writeInts(
   w: BitWriter,
   xs: ArrayLike<number>,
   n: number,
   width = n === 0 ? 0 : chooseWidth(xs, n).width,
+  known = -1,
 ): void {
   if (n === 0) return;
   const limit = 2 ** width;
-  let exceptions = 0;
-  for (let i = 0; i < n; i++) if (xs[i] >= limit) exceptions++;
+  let exceptions = known;
+  if (exceptions < 0) {
+    exceptions = 0;
+    for (let i = 0; i < n; i++) if (xs[i] >= limit) exceptions++;
+  }
   w.byte(width);
   w.varint(exceptions);
   if (width > 0) {

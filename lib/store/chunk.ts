@@ -32,12 +32,14 @@
  */
 
 import {
+  bitLength,
   BitReader,
   BitWriter,
-  chooseWidth,
   fnv1a,
   readInts,
+  topOf,
   unzigzag,
+  widthOf,
   writeInts,
   zigzag,
 } from "./bits.ts";
@@ -62,6 +64,8 @@ export const MAX_POINTS = 2 ** 24;
  * copy of what it wrote. Replaced when it grew past 1 MiB.
  */
 let writer = new BitWriter(4096);
+/** Whether {@link warmUp} ran. */
+let warm = false;
 
 /**
  * Encode one series' points (times in ms since epoch, ascending or not; values finite float64).
@@ -86,6 +90,10 @@ export function encodeChunkAs(
   mode: "auto" | ValueMode,
   timesFrom: number | null = null,
 ): Uint8Array {
+  if (!warm) {
+    warm = true;
+    warmUp();
+  }
   const n = times.length;
   if (n > MAX_POINTS) throw new RangeError(`${n} points exceed the chunk limit of ${MAX_POINTS}`);
   if (values.length !== n) {
@@ -98,9 +106,10 @@ export function encodeChunkAs(
   // Shared times are stored by their owner's chunk, which checked them: only the first and
   // last go in this one's header.
   const t = shared ? null : column(Col.Times, n);
+  const plan = t ? planTimes(times, t) : null;
   const [first, last] = shared
     ? [msTime(times, 0), msTime(times, n - 1)]
-    : [roundTimes(times, t!), n > 0 ? t![n - 1] : 0];
+    : [n > 0 ? t![0] : 0, n > 0 ? t![n - 1] : 0];
   // Read in place when they come as float64 (the store's do): nothing here writes them.
   let v: Float64Array;
   if (values instanceof Float64Array) v = values;
@@ -121,7 +130,6 @@ export function encodeChunkAs(
 
   const w = writer;
   w.reset();
-  const plan = t ? planTimes(t) : null;
   const timeMode = shared ? MODE_SHARED_TIMES : plan?.grid ? MODE_TIME_GRID : 0;
   w.byte(VERSION << 4 | (scaled ? MODE_SCALED : MODE_XOR) | timeMode);
   w.varint(n);
@@ -148,12 +156,6 @@ function msTime(times: ArrayLike<number>, i: number): number {
     throw new RangeError(`time ${times[i]} at ${i} is not a finite ms time within ±2^48`);
   }
   return x + 0; // -0 -> 0
-}
-
-/** Every time as {@link msTime}, into `t`; returns the first (0 when there is none). */
-function roundTimes(times: ArrayLike<number>, t: Float64Array): number {
-  for (let i = 0; i < t.length; i++) t[i] = msTime(times, i);
-  return t.length > 0 ? t[0] : 0;
 }
 
 /**
@@ -250,31 +252,87 @@ interface TimePlan {
   step: number;
   min: number;
   xs: Float64Array;
-  width?: number; // chooseWidth's for xs, when known
+  width: number; // chooseWidth's for xs
+  exceptions: number; // and the values wider than it
 }
 
-function planTimes(t: Float64Array): TimePlan {
+/** Bit-length histograms of the time offsets (at 0) and delta-of-deltas (at 64), reused. */
+const TIME_HISTS = new Uint32Array(128);
+
+/**
+ * Every time as {@link msTime} into `t` (throwing at the first that is not one), and how to
+ * store them. Two passes: the first rounds the times and makes both columns (the grid's step
+ * comes from the first and last time, rounded as the pass will round them; a bad last time
+ * throws in the pass before the step is used), the second takes the grid offsets from their
+ * least and counts both columns' bit lengths for {@link widthOf}. It was six (the rounding,
+ * each column, the offsets' least, a width choice each).
+ */
+function planTimes(times: ArrayLike<number>, t: Float64Array): TimePlan {
   const n = t.length;
   const dod = column(Col.TimeDod, Math.max(0, n - 2));
-  for (let i = 2; i < n; i++) dod[i - 2] = zigzag(t[i] - 2 * t[i - 1] + t[i - 2]);
-  const plan = { grid: false, step: 0, min: 0, xs: dod };
-  if (n < 3) return plan;
-  const step = Math.round((t[n - 1] - t[0]) / (n - 1));
-  if (!(Math.abs(step) <= MAX_GRID_STEP)) return plan;
-  const off = column(Col.TimeOff, n - 1);
+  const off = column(Col.TimeOff, Math.max(0, n - 1));
+  const step = n < 3
+    ? NaN
+    : Math.round((Math.round(times[n - 1]) + 0 - msTime(times, 0)) / (n - 1));
+  const min = roundAndOffsets(times, t, dod, off, step);
+  // NaN: the grid does not fit (too few times, too long a step, an offset past 4 x 2^48).
+  const grid = min === min && Math.abs(step) <= MAX_GRID_STEP;
+  const hist = TIME_HISTS.fill(0);
+  countBits(dod, n - 2, 0, 64, hist);
+  if (grid) countBits(off, n - 1, min, 0, hist);
+  const byDod = widthOf(hist, 64, Math.max(0, n - 2), topOf(hist, 64));
+  const plan = {
+    grid: false,
+    step: 0,
+    min: 0,
+    xs: dod,
+    width: byDod.width,
+    exceptions: byDod.exceptions,
+  };
+  if (!grid) return plan;
+  // dod also pays a varint for the first delta: ~2 bytes for a 1 s tick.
+  const byGrid = widthOf(hist, 0, n - 1, topOf(hist, 0));
+  if (byGrid.bits + 8 >= byDod.bits + 16) return plan;
+  return { grid: true, step, min, xs: off, width: byGrid.width, exceptions: byGrid.exceptions };
+}
+
+/**
+ * {@link planTimes}' first pass: `t[i]` = msTime(times, i), `dod` their zigzagged
+ * delta-of-deltas, `off` their offsets from the grid `t[0] + i * step`; returns the least
+ * offset (and 0), or NaN when one is 4 x 2^48 or more away (or step is NaN).
+ */
+function roundAndOffsets(
+  times: ArrayLike<number>,
+  t: Float64Array,
+  dod: Float64Array,
+  off: Float64Array,
+  step: number,
+): number {
+  const n = t.length;
+  if (n === 0) return NaN;
+  const t0 = msTime(times, 0);
+  t[0] = t0;
   let min = 0;
+  let fits = 1;
   for (let i = 1; i < n; i++) {
-    const r = t[i] - t[0] - i * step;
-    if (!(Math.abs(r) < MAX_TIME * 4)) return plan;
+    const x = msTime(times, i);
+    t[i] = x;
+    if (i >= 2) dod[i - 2] = zigzag(x - 2 * t[i - 1] + t[i - 2]);
+    const r = x - t0 - i * step;
     off[i - 1] = r;
+    fits = Math.abs(r) < MAX_TIME * 4 ? fits : 0;
     if (r < min) min = r;
   }
-  for (let i = 0; i < n - 1; i++) off[i] -= min;
-  // dod also pays a varint for the first delta: ~2 bytes for a 1 s tick.
-  const grid = chooseWidth(off, n - 1);
-  const byDod = chooseWidth(dod, n - 2);
-  if (grid.bits + 8 >= byDod.bits + 16) return { ...plan, width: byDod.width };
-  return { grid: true, step, min, xs: off, width: grid.width };
+  return fits === 1 ? min : NaN;
+}
+
+/** Count the bit lengths of `xs[0, n) - less` into `hist` at `at`; `xs` keeps the differences. */
+function countBits(xs: Float64Array, n: number, less: number, at: number, hist: Uint32Array) {
+  for (let i = 0; i < n; i++) {
+    const x = xs[i] - less;
+    xs[i] = x;
+    hist[at + bitLength(x)]++;
+  }
 }
 
 function writeTimes(w: BitWriter, t: Float64Array, plan: TimePlan): void {
@@ -283,10 +341,10 @@ function writeTimes(w: BitWriter, t: Float64Array, plan: TimePlan): void {
   if (plan.grid) {
     w.varint(zigzag(plan.step));
     w.varint(-plan.min);
-    writeInts(w, plan.xs, n - 1, plan.width);
+    writeInts(w, plan.xs, n - 1, plan.width, plan.exceptions);
   } else {
     w.varint(zigzag(t[1] - t[0]));
-    writeInts(w, plan.xs, n - 2, plan.width);
+    writeInts(w, plan.xs, n - 2, plan.width, plan.exceptions);
   }
 }
 
@@ -313,5 +371,34 @@ function readTimes(r: BitReader, t: Float64Array, first: number, grid: boolean):
     delta += unzigzag(t[i]);
     t[i] = t[i - 1] + delta;
     if (!(Math.abs(t[i]) <= MAX_TIME)) throw new Error("corrupt chunk: time out of range");
+  }
+}
+
+/**
+ * Encode a few small chunks of every kind once, before the first chunk asked for (a process
+ * that never encodes does not pay it: ~5 ms), so every statement of the encoder has run
+ * before V8 optimizes it. A seal's first chunk is tens of thousands of points: V8 compiles
+ * the encoder's functions on the stack inside their first long loop, before the code after that
+ * loop ever ran, and that code then left the optimized function on every later call
+ * (--trace-deopt: "insufficient type feedback", the code not invalidated), which kept the
+ * encoder's speed at the mercy of the first chunk (stop 34: ±30 % from run to run).
+ */
+function warmUp(): void {
+  const n = 40;
+  const grid = Float64Array.from({ length: n }, (_, i) => 1e12 + i * 1000 + (i % 3));
+  const gaps = Float64Array.from({ length: n }, (_, i) => 1e12 + i * i * 1000);
+  const columns = [
+    (i: number) => 48e6 + (i % 7) * 4096 + (i === 9 ? 1e12 : 0), // gcd, an exception
+    (i: number) => Math.round(i * 0.37 * 100) / 100, // decimals, steady deltas
+    (i: number) => (i * 7919) % 61, // no majority: medians by select
+    (i: number) => i * i, // delta-of-deltas
+    (i: number) => i / 3, // not scaled: xor
+  ];
+  for (const t of [grid, gaps]) {
+    for (const f of columns) {
+      const v = Float64Array.from({ length: n }, (_, i) => f(i));
+      encodeChunk(t, v);
+      encodeChunk(t, v, 1);
+    }
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { decodeChunk, encodeChunk } from "./chunk.ts";
+import { foldRun } from "./run_sums.ts";
 
 /** Aggregates of a set of buckets, in parallel arrays ordered by bucket start. */
 export interface Buckets {
@@ -109,7 +110,9 @@ type Agg = { min: number; max: number; sum: number; count: number };
  * The points go by runs: those from one on that stay in its bucket of A (sealed points are in
  * time order, so a run is usually a whole bucket), then one tight loop folds a run into both
  * tiers' aggregates held in locals. Per point it was one loop with the bucket changes inside
- * it, and V8 kept dropping its optimized code (deopts on the rare branches, every call).
+ * it, and V8 kept dropping its optimized code (deopts on the rare branches, every call). A
+ * run's sums are known without tidySum's steps when its values are whole numbers or whole
+ * millionths (most series: counts, bytes, percentages; run_sums.ts), else taken step by step.
  */
 export function bucketPointsPair(
   times: ArrayLike<number>,
@@ -118,6 +121,10 @@ export function bucketPointsPair(
   msB: number,
 ): [Map<number, Agg>, Map<number, Agg>] {
   if (msB % msA !== 0) throw new RangeError(`${msB} ms buckets do not hold whole ${msA} ms ones`);
+  if (!warm) {
+    warm = true;
+    warmUp();
+  }
   const outA = new Map<number, Agg>();
   const outB = new Map<number, Agg>();
   const n = times.length;
@@ -140,17 +147,30 @@ export function bucketPointsPair(
     else addOne(aggB, v);
     let minA = aggA.min, maxA = aggA.max, sumA = aggA.sum, countA = aggA.count;
     let minB = aggB.min, maxB = aggB.max, sumB = aggB.sum, countB = aggB.count;
-    for (let k = i + 1; k < end; k++) {
-      const x = values[k];
-      if (x < minA) minA = x;
-      if (x > maxA) maxA = x;
-      if (x < minB) minB = x;
-      if (x > maxB) maxB = x;
-      sumA = tidySum(sumA + x);
-      sumB = tidySum(sumB + x);
+    const len = end - i - 1;
+    if (len > 0) {
+      // The run's least and greatest value, and its sums when known without tidySum's steps.
+      const run = foldRun(values, i + 1, end, sumA, sumB, RUN);
+      const exactA = run[2], exactB = run[3];
+      // `x < min` point by point keeps the first of equal values, and NaN where min is NaN.
+      const lo = run[0], hi = run[1];
+      if (lo < minA) minA = lo;
+      if (hi > maxA) maxA = hi;
+      if (lo < minB) minB = lo;
+      if (hi > maxB) maxB = hi;
+      if (exactA === exactA && exactB === exactB) {
+        sumA = exactA;
+        sumB = exactB;
+      } else {
+        for (let k = i + 1; k < end; k++) {
+          const x = values[k];
+          sumA = tidySum(sumA + x);
+          sumB = tidySum(sumB + x);
+        }
+      }
     }
-    countA += end - i - 1;
-    countB += end - i - 1;
+    countA += len;
+    countB += len;
     aggA.min = minA;
     aggA.max = maxA;
     aggA.sum = sumA;
@@ -163,6 +183,11 @@ export function bucketPointsPair(
   }
   return [outA, outB];
 }
+
+/** Whether {@link warmUp} ran. */
+let warm = false;
+/** What {@link foldRun} found. */
+const RUN = new Float64Array(4);
 
 /** Add one value to a bucket's aggregates. */
 function addOne(agg: Agg, v: number): void {
@@ -315,4 +340,18 @@ function toArray(xs: ArrayLike<number>): number[] {
   const out: number[] = [];
   for (let i = 0; i < xs.length; i++) out.push(xs[i]);
   return out;
+}
+
+/**
+ * Fold a few small runs once, before the first call's own, so every statement has run before
+ * V8 optimizes it (as chunk.ts does for the encoder): compiled inside a seal's first long run,
+ * the run passes would leave their optimized code at the loop's exit on every later call.
+ */
+function warmUp(): void {
+  // Float64Arrays, as a seal's columns are: plain arrays here would make every read of them
+  // look up the kind of array it is.
+  const times = Float64Array.from({ length: 40 }, (_, i) => i * 7_000);
+  for (const f of [(i: number) => i * 0.25, (i: number) => 2e9 + i, (i: number) => i / 3]) {
+    bucketPointsPair(times, times.map((_, i) => f(i)), TIERS[0].bucketMs, TIERS[1].bucketMs);
+  }
 }

@@ -19,8 +19,6 @@ export enum Col {
   Delta,
   Dod,
   Select,
-  ZzDelta,
-  ZzDod,
   TimeDod,
   TimeOff,
 }

@@ -188,6 +188,54 @@ Deno.test("a series that only grows, by 20 000 to 80 000 a second, costs the bit
   assert.ok(bytes.length < 3600 * 16 / 8 + 40, `${bytes.length} bytes`);
 });
 
+/** The median of `xs` as the encoder defines it: the (n >> 1)-th smallest. */
+function medianOf(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
+}
+
+Deno.test("deltas and delta-of-deltas are stored from their median, a value held by half or a wrap at the middle included", () => {
+  // The encoder takes a value more than half of a column holds as its median without sorting,
+  // looking for one at a few places: a value held by exactly half is not one, and a column whose
+  // one odd value sits at the middle still has its majority found. Each chunk shares times
+  // (so its values follow the header at once) and holds integers: q = (v - v[0]) / gcd.
+  const rnd = prng(21);
+  let medianKinds = 0;
+  for (let c = 0; c < 400; c++) {
+    const n = 3 + Math.floor(rnd() * 60) + (c % 4 === 0 ? 1000 : 0);
+    const a = 1 + Math.floor(rnd() * 5);
+    const b = a + 1 + Math.floor(rnd() * 300);
+    const half = (n - 1) >> 1;
+    // Deltas: a and b half and half (shuffled, or in two runs), or all a but one b at the middle.
+    const deltas = Array.from(
+      { length: n - 1 },
+      (_, i) =>
+        c % 3 === 0
+          ? (i < half ? a : b)
+          : c % 3 === 1
+          ? (rnd() < 0.5 ? a : b)
+          : (i === half ? b : a),
+    );
+    const values = [0];
+    for (const d of deltas) values.push(values[values.length - 1] + d);
+    const bytes = encodeChunk(ticks(n), values, 7);
+    const r = new BitReader(bytes, 0, bytes.length - 4);
+    r.byte(); // version and mode
+    for (let k = 0; k < 4; k++) r.varint(); // count, first time, time span, the times' series
+    const kind = r.byte() >> 4;
+    r.varint(); // base
+    const gcd = r.varint();
+    const head = r.varint();
+    const q = values.map((v) => (v - values[0]) / gcd);
+    const ds = q.slice(1).map((x, i) => x - q[i]);
+    const dods = ds.map((d, i) => d - (i > 0 ? ds[i - 1] : 0));
+    if (kind === 3) assert.equal(head, zigzag(medianOf(ds)), `chunk ${c}: delta median`);
+    if (kind === 4) assert.equal(head, zigzag(medianOf(dods)), `chunk ${c}: delta-of-delta median`);
+    if (kind >= 3) medianKinds++;
+    assert.deepEqual([...decodeChunk(bytes, () => Float64Array.from(ticks(n))).values], values);
+  }
+  assert.ok(medianKinds > 200, `${medianKinds} chunks stored from a median`);
+});
+
 Deno.test("chunks written before deltas were stored from their median still decode", () => {
   const hex = (s: string) => Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
   const times = Array.from({ length: 12 }, (_, i) => 1_700_000_000_000 + i * 1000 + (i % 3));

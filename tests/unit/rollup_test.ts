@@ -82,6 +82,38 @@ Deno.test("bucketPoints gives the same buckets whether points come in time order
   assert.equal(b.size, 3);
 });
 
+Deno.test("bucketPointsPair's sums of whole millionths are bucketPoints' rounded sums, bit for bit", () => {
+  // Runs it sums as integers (values of 1-6 decimals, sums crossing 0, -0 first values, sums
+  // near 10^8; whole numbers to 2^53) and runs it must not (a value of 7 decimals, sums past
+  // 10^8 of fractions, past 2^53 of whole numbers): each bucket's sum must be what tidySum
+  // point by point makes of it, -0 included (deepStrictEqual compares with Object.is).
+  let seed = 11;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const shapes: Array<(i: number) => number> = [
+    (i) => Math.round((rnd() - 0.5) * 10 ** (2 + (i % 6))) / 10 ** (1 + (i % 6)),
+    (i) => (i % 2 ? 1 : -1) * Math.round(rnd() * 1e5) / 1e3, // pairs that cancel, sums near 0
+    (i) => ((i % 7) - 3) * 0.01,
+    (i) => (i % 60 === 0 ? -0 : i % 60 === 1 ? 0 : ((i % 5) - 2) * 0.5),
+    (i) => (Math.floor(i / 60) % 3 === 0 ? -0 : (i % 5) * 0.5), // buckets of -0 only
+    // Half millionths (after a bucket's first value, whole) on large sums.
+    (i) => 80_000 + (i % 60 === 0 ? 0.25 : (Math.floor(rnd() * 1e6) + 0.5) / 1e6),
+    (i) => 1_666_666.5 + (i % 3) * 0.25, // 60 of them pass 10^8 within a bucket
+    (i) => (i % 9 === 4 ? 0.1234567 : Math.round(rnd() * 1e6) / 1e4), // a 7th decimal
+    (i) => (i % 11) * 1e-6 - 5e-6,
+    (i) => 48_000_000 + (i % 1000) * 4096, // whole numbers whose sums pass 10^8 and 10^9
+    (i) => (i % 60 === 0 ? -0 : (i % 2 ? -0 : 0)) + (i % 120 < 60 ? 0 : 3e9), // ±0 and large
+    (i) => 2 ** 50 + ((i * 7919) % 1001), // whole numbers whose sums pass 2^53: adds round
+    (i) => (i % 60 < 2 ? 5 : 0.1234567 * (i % 5)), // whole values first, then 7 decimals
+  ];
+  const times = Array.from({ length: 3000 }, (_, i) => i * 1000 + (i % 4));
+  for (const shape of shapes) {
+    const values = times.map((_, i) => shape(i));
+    const [a, b] = bucketPointsPair(times, values, 60_000, 3_600_000);
+    assert.deepStrictEqual([...a], [...bucketPoints(times, values, 60_000)]);
+    assert.deepStrictEqual([...b], [...bucketPoints(times, values, 3_600_000)]);
+  }
+});
+
 Deno.test("bucketPointsPair gives each width what bucketPoints gives it alone, bucket order included", () => {
   // Sums of hundredths (rounded per point), out-of-order and revisited buckets, a first point
   // of a bucket that the other width has already seen, and a bucket of a single point.
