@@ -249,6 +249,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
   // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
   const backpressure = history ? () => history.backpressure() : undefined;
+  // A burst's end: its points made durable now, not at the next once-a-second tick (a failed
+  // tick is reported by that tick's job, jobs.ts).
+  const durableNow = () => void (stats.historyDurable = history!.durable);
+  const onQuiet = history ? () => void history.tick().then(durableNow, () => {}) : undefined;
 
   const receivers: Receiver[] = [];
   cleanup.defer(() => Promise.all(receivers.map((r) => r.close())).then(() => {}));
@@ -257,6 +261,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       onFrame: ingest,
       onError,
       backpressure,
+      onQuiet,
       curve: opts.curve
         ? {
           ...opts.curve,

@@ -110,6 +110,11 @@ export interface ReceiverOptions {
    * null reads on. The collector passes its history thread's (lib/collector/history.ts).
    */
   backpressure?(): Promise<void> | null;
+  /**
+   * Called once when a burst ends (the loop read long enough to yield, then found the socket
+   * empty after its 1 ms wait), never after a lone frame: the collector hands history over.
+   */
+  onQuiet?(): void;
   /** CURVE server keys and agent allowlist ({@link bindPull} only); absent: plain ZMTP. */
   curve?: CurveServerOptions;
 }
@@ -247,6 +252,9 @@ function runReceiver(
   const maxIdle = opts.maxIdleMs ?? 4;
   const quietIdle = Math.max(maxIdle, opts.quietIdleMs ?? 20);
   const report = opts.onError ?? (() => {});
+  const onQuiet = opts.onQuiet;
+  /** The loop yielded since the last quiet spell: a burst, not a lone frame (onQuiet). */
+  let yielded = false;
   // A short gap (a busy socket read empty for a moment) is waited out with one 1 ms timeout,
   // as before; past it, the loop waits on one repeating timer, made when first needed and
   // cleared once the loop has read back to back for a slice (YIELD_EVERY_MS), not on a new
@@ -291,6 +299,7 @@ function runReceiver(
             ticker = null;
           }
           await sleep(0);
+          yielded = true;
           slice = performance.now();
         }
         // Backpressure: frames wait in ZMQ. Not while stopping: the drain takes what is queued.
@@ -325,6 +334,10 @@ function runReceiver(
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
       const quiet = performance.now() - lastFrame >= QUIET_AFTER_MS;
+      if (idleTries === 1 && yielded) { // a burst's end (ReceiverOptions.onQuiet); must not throw
+        yielded = false;
+        onQuiet?.();
+      }
       await (idleTries++ === 0 ? sleep(1) : idleWait(quiet ? quietIdle : maxIdle));
       slice = performance.now();
     }

@@ -132,3 +132,51 @@ Deno.test("a receiver quiet past QUIET_AFTER_MS looks less often, and often agai
     await receiver.close();
   }
 });
+
+Deno.test("a receiver calls onQuiet once at the end of a burst, never after lone frames", async () => {
+  let count = 0;
+  let quiets = 0;
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  const receiver = await bindPull("tcp://127.0.0.1:*", {
+    onFrame: () => {
+      count++;
+      const until = performance.now() + 0.02; // 20 µs a frame: 500 frames read back to back
+      while (performance.now() < until) { /* a slow ingest */ }
+    },
+    onQuiet: () => quiets++,
+    backpressure: () => held, // held while a burst is queued, so it is read back to back
+  });
+  const push = connectZmtpPush(receiver.endpoint);
+  const burst = async () => {
+    held = new Promise<void>((r) => release = r);
+    const before = count;
+    let sent = 0;
+    while (sent < 500) {
+      if (await push.trySend(enc.encode(`frame ${sent}`))) sent++;
+      else await sleep(1);
+    }
+    held = null;
+    release();
+    await waitFor(() => count === before + 500, "the burst read");
+  };
+  try {
+    await waitFor(() => push.trySend(enc.encode("first")), "the first frame taken");
+    await waitFor(() => count === 1, "the first frame");
+    await burst();
+    await waitFor(() => quiets === 1, "onQuiet after the burst");
+    // Lone frames, each after a pause: no burst ends.
+    for (let i = 0; i < 3; i++) {
+      await waitFor(() => push.trySend(enc.encode(`lone ${i}`)), "a lone frame taken");
+      await waitFor(() => count === 502 + i, "the lone frame");
+      await sleep(30);
+    }
+    assert.equal(quiets, 1, "no onQuiet after lone frames");
+    await burst();
+    await waitFor(() => quiets === 2, "onQuiet after the second burst");
+  } finally {
+    release();
+    push.close();
+    await receiver.close();
+  }
+});
