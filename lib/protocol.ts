@@ -120,7 +120,8 @@ export class FrameColumns {
   /**
    * A single-form frame's Sample, and its Message when it has {@link Message.keys} and no
    * `bye`, filled again by each decode with these columns (read them before the next one):
-   * three objects less per single-sample frame on ingest's path (stop 35).
+   * three objects less per single-sample frame on ingest's path (stop 35). While `single` is
+   * the message, `values[0..keys.length)` are its values in the keys' order (rows is 1).
    */
   sample: Sample = { seq: null, ts: 0, metrics: {} };
   single: Message | null = null;
@@ -286,7 +287,8 @@ function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null)
     return message;
   }
   const shape = newShape();
-  const sample = decodeSample(raw, -1, shape, null, columns?.sample ?? null);
+  if (columns !== null) columns.rows = 1; // the values of a reused single message (below)
+  const sample = decodeSample(raw, -1, shape, columns, columns?.sample ?? null);
   const sent = raw.sent != null ? timestamp(raw.sent, "sent") : sample.ts;
   if (columns !== null && shape.uniform && !bye) {
     // The usual single frame, for ingest: its reused Message (FrameColumns.single).

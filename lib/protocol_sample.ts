@@ -127,6 +127,7 @@ export function decodeSample(
   // Where this sample's values go: row `index`, one column of `stride` per key.
   const values = cols !== null ? cols.values : null;
   const stride = cols !== null ? cols.rows : 0;
+  const row = index < 0 ? 0 : index; // the single form: row 0 of one (FrameColumns.sample)
   try {
     for (const key in m) {
       const place = count;
@@ -155,7 +156,7 @@ export function decodeSample(
       const v = m[key];
       if (typeof v !== "number" || !Number.isFinite(v)) finite(v, `${at(index)}metrics.${key}`);
       // A key beyond the first sample's count made the frame not uniform: no column for it.
-      if (values !== null && place < shapeRaw.length) values[place * stride + index] = v as number;
+      if (values !== null && place < shapeRaw.length) values[place * stride + row] = v as number;
       if (copy === null && canonical !== key) {
         copy = {};
         for (const k in m) {

@@ -154,14 +154,27 @@ export function createIngest(deps: IngestDeps): Ingest {
       // per point.
       const cols = live ? live.columns(obs.keys!) : null;
       history?.appendFrame(obs.id, obs.keys!, obs.samples);
-      for (const s of obs.samples) {
-        let i = 0;
-        live?.add(s.t);
-        for (const name in s.metrics) {
-          const v = s.metrics[name];
-          rings[i].push(s.t, v);
+      if (message === frameColumns.single && obs.samples.length === 1) {
+        // The usual single frame: its values in the keys' order, as the decoder read them
+        // (FrameColumns.single), with no walk over the sample's metrics object.
+        const t = obs.samples[0].t;
+        const values = frameColumns.values;
+        live?.add(t);
+        for (let i = 0; i < rings.length; i++) {
+          const v = values[i];
+          rings[i].push(t, v);
           if (cols) cols[i].push(v);
-          i++;
+        }
+      } else {
+        for (const s of obs.samples) {
+          let i = 0;
+          live?.add(s.t);
+          for (const name in s.metrics) {
+            const v = s.metrics[name];
+            rings[i].push(s.t, v);
+            if (cols) cols[i].push(v);
+            i++;
+          }
         }
       }
     } else {
@@ -170,7 +183,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const samples = columns ? placedSamples(message, columns) : obs.samples;
       for (const s of samples) refused += place(obs.id, series, s, live);
     }
-    history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
+    history?.touch(view, obs.lastSeq, obs.agentStart);
     // The alerts read the columns where there are some (a new series' batch too).
     if (columns) {
       deps.alerts?.observeColumns(view, obs.keys!, columns.times, columns.values, columns.rows);

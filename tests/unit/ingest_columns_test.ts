@@ -250,3 +250,33 @@ Deno.test("decode gives columns only to batches whose samples share their keys, 
   assert.equal(c.values[0], 0, "the first sample's row too");
   assert.equal(c.values[5 * 300 + 0], 5);
 });
+
+/** A single-form frame of `ident` with sequence number `seq`. */
+function singleFrame(seq: number, metrics: Record<string, number>, ident = IDENT): Uint8Array {
+  return encode(ident, [{ seq, ts: T0 + seq * 10, metrics }], T0 + seq * 10);
+}
+
+Deno.test("single frames take the decoder's values on ingest's path as the general path takes their metrics", () => {
+  const other = identity({ instance: "h:2" });
+  const frames = [
+    singleFrame(0, usual(0)), // new series: point by point
+    ...[1, 2, 3, 4].flatMap((s) => [singleFrame(s, usual(s)), singleFrame(s, usual(s + 9), other)]),
+    singleFrame(3, usual(3)), // a duplicate: nothing placed
+    singleFrame(5, { "loop.lag_ms": 0.25, "cpu.percent": 55, "mem.rss_bytes": 7 }), // reordered
+    singleFrame(6, usual(6), identity({ pid: 2 })), // restarted: another identity
+    singleFrame(7, usual(7), identity({ pid: 2 })),
+    batchFrame(8, 4, usual),
+    singleFrame(12, { ...usual(12), "x.y": 1 }), // a new series: point by point
+    singleFrame(13, { ...usual(13), "x.y": 2 }),
+    singleFrame(14, usual(14)), // fewer keys than the last frame
+  ];
+  const fast = run(frames, true);
+  assert.deepEqual(fast.result, run(frames, false).result);
+  assert.deepEqual(fast.result.points["loop.lag_ms"].map((p) => p[1]), [
+    ...[0, 1, 2, 3, 4].map((i) => i / 7),
+    0.25,
+    ...[6, 7, 8, 9, 10, 11, 12, 13, 14].map((i) => i / 7),
+  ]);
+  assert.deepEqual(fast.result.points["x.y"].map((p) => p[1]), [1, 2]);
+  assert.equal(fast.result.latest["mem.rss_bytes"], 1e6 + 14);
+});
