@@ -245,6 +245,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     alerts,
     profiles,
     maxSeriesTotal: opts.maxSeriesTotal,
+    staged: true, // flushed by the receive loops (beforeWait, below)
   });
   const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
   // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
@@ -252,7 +253,11 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   // A burst's end: its points made durable now, not at the next once-a-second tick (a failed
   // tick is reported by that tick's job, jobs.ts).
   const durableNow = () => void (stats.historyDurable = history!.durable);
-  const onQuiet = history ? () => void history.tick().then(durableNow, () => {}) : undefined;
+  // Before the receive loop lets anything else run: the single frames ingest held handed on.
+  const beforeWait = (burstEnd: boolean) => {
+    ingest.flush();
+    if (burstEnd && history) void history.tick().then(durableNow, () => {});
+  };
 
   const receivers: Receiver[] = [];
   cleanup.defer(() => Promise.all(receivers.map((r) => r.close())).then(() => {}));
@@ -261,7 +266,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       onFrame: ingest,
       onError,
       backpressure,
-      onQuiet,
+      beforeWait,
       curve: opts.curve
         ? {
           ...opts.curve,
@@ -275,10 +280,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     }),
   );
   if (opts.sub) {
-    receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
+    receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure, beforeWait }));
   }
   const subBound = opts.subBind
-    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure })
+    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure, beforeWait })
     : null;
   if (subBound) receivers.push(subBound);
 

@@ -13,7 +13,7 @@ import { Sequence } from "./sequence.ts";
 import { OffsetEstimate } from "./clock_offset.ts";
 import { IdCache } from "./instance_id.ts";
 import { EvictionOrder } from "./eviction.ts";
-import { type LatestOf, setLatest } from "./latest.ts";
+import { type LatestOf, setLatest, setLatestRow } from "./latest.ts";
 
 export { instanceId } from "./instance_id.ts";
 import { blankObserved, INSTANCE_LIMIT, NO_SAMPLES, placedOf } from "./placed.ts";
@@ -106,8 +106,9 @@ export class Instances {
    * collector's clock, so a skewed agent clock neither hides nor shifts a line.
    * Samples whose sequence number was already seen are dropped as duplicates; gaps in the
    * sequence are counted as lost. The observation is reused by the next call (placed.ts).
+   * `latestLater`: `latest` is left to the caller ({@link latestOf}, {@link latestFrom}).
    */
-  observe(message: Message, arrival: number): Observation {
+  observe(message: Message, arrival: number, latestLater = false): Observation {
     const { identity } = message;
     let state = this.#byIdentity.get(identity);
     let created = false;
@@ -203,9 +204,9 @@ export class Instances {
       } else samples[kept++] = { t, metrics: s.metrics };
       if (keys) continue;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
-      setLatest(state, s.metrics, this.maxLatest);
+      if (!latestLater) setLatest(state, s.metrics, this.maxLatest);
     }
-    if (keys && kept > 0) {
+    if (keys && kept > 0 && !latestLater) {
       // Without `samples` no sample was dropped: the last kept is the message's last.
       const last = samples === null ? message.samples[n - 1] : samples[kept - 1];
       setLatest(state, last.metrics, this.maxLatest, keys);
@@ -321,6 +322,28 @@ export class Instances {
         identity: null,
       });
     }
+  }
+
+  /** Write a sample's values as an instance's latest (after observe with `latestLater`). */
+  latestOf(id: string, metrics: Record<string, number>, keys?: readonly string[]): void {
+    const state = this.#byId.get(id);
+    if (state !== undefined) setLatest(state, metrics, this.maxLatest, keys);
+  }
+
+  /**
+   * Write an instance's latest values from a row of columns: `keys[j]`'s is
+   * `values[at + j * stride]` (ingest's held single frames, staged.ts, after observe with
+   * `latestLater`).
+   */
+  latestFrom(
+    id: string,
+    keys: readonly string[],
+    values: Float64Array,
+    at: number,
+    stride: number,
+  ) {
+    const state = this.#byId.get(id);
+    if (state !== undefined) setLatestRow(state, this.maxLatest, keys, values, at, stride);
   }
 
   /** The last sequence number seen from an instance (persisted with its view). */

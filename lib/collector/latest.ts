@@ -47,3 +47,35 @@ export function setLatest(
   }
   state.latestKeys = all ? keys : undefined;
 }
+
+/**
+ * {@link setLatest} from a row of columns: the value of `keys[j]` is `values[at + j * stride]`
+ * (no object per sample; ingest's held single frames, staged.ts).
+ */
+export function setLatestRow(
+  state: LatestOf,
+  maxLatest: number,
+  keys: readonly string[],
+  values: Float64Array,
+  at: number,
+  stride: number,
+): void {
+  const latest = state.view.latest;
+  if (keys === state.latestKeys) {
+    for (let j = 0; j < keys.length; j++) latest[keys[j]] = values[at + j * stride];
+    return;
+  }
+  let all = true;
+  for (let j = 0; j < keys.length; j++) {
+    const name = keys[j];
+    if (latest[name] === undefined) { // as in setLatest
+      if (state.latestNames >= maxLatest) {
+        all = false;
+        continue;
+      }
+      state.latestNames++;
+    }
+    latest[name] = values[at + j * stride];
+  }
+  state.latestKeys = all ? keys : undefined;
+}

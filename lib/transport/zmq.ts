@@ -111,14 +111,27 @@ export interface ReceiverOptions {
    */
   backpressure?(): Promise<void> | null;
   /**
-   * Called once when a burst ends (the loop read long enough to yield, then found the socket
-   * empty after its 1 ms wait), never after a lone frame: the collector hands history over.
+   * Called before the loop lets anything else run (it yields, waits or stops): the collector
+   * hands on the frames ingest held (lib/collector/staged.ts). `burstEnd` is true once when a
+   * burst ends (the loop read long enough to yield, then found the socket empty after its 1 ms
+   * wait), never after a lone frame: the collector hands history over then. Must not throw.
    */
-  onQuiet?(): void;
+  beforeWait?(burstEnd: boolean): void;
   /** CURVE server keys and agent allowlist ({@link bindPull} only); absent: plain ZMTP. */
   curve?: CurveServerOptions;
 }
 
+/**
+ * A receiving socket's options. `receiveTimeout: 0`: receive() (called only when readable)
+ * resolves at once; else zeromq.js puts every 512th read off to a later turn of the event
+ * loop, where timers and requests would run before `beforeWait` (and it asks ZMQ_EVENTS again).
+ */
+const receiving = (opts: ReceiverOptions) => ({
+  linger: 0,
+  receiveTimeout: 0,
+  maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
+  receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+});
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** On close, the receiver drains until no frame has arrived for this long, ms... */
 const DRAIN_QUIET_MS = 50;
@@ -151,9 +164,7 @@ export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise
     if (curve.allow) zap = await startZap(context, curve.allow, curve.onAuth, opts.onError);
   }
   const socket = new zmq.Pull({
-    linger: 0,
-    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+    ...receiving(opts),
     ...(curve
       ? {
         context,
@@ -213,11 +224,7 @@ async function startZap(
  * subscription it has received, so an app's first message may be lost (ZMQ's "slow joiner").
  */
 export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
-  const socket = new zmq.Subscriber({
-    linger: 0,
-    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
-  });
+  const socket = new zmq.Subscriber(receiving(opts));
   socket.subscribe();
   try {
     await socket.bind(endpoint);
@@ -230,11 +237,7 @@ export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<
 
 /** Connect a SUB socket to a PUB endpoint (the seed prototype's senders), all topics. */
 export function connectSub(endpoint: string, opts: ReceiverOptions): Receiver {
-  const socket = new zmq.Subscriber({
-    linger: 0,
-    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
-  });
+  const socket = new zmq.Subscriber(receiving(opts));
   socket.connect(endpoint);
   socket.subscribe();
   return runReceiver(socket, endpoint, opts);
@@ -252,8 +255,8 @@ function runReceiver(
   const maxIdle = opts.maxIdleMs ?? 4;
   const quietIdle = Math.max(maxIdle, opts.quietIdleMs ?? 20);
   const report = opts.onError ?? (() => {});
-  const onQuiet = opts.onQuiet;
-  /** The loop yielded since the last quiet spell: a burst, not a lone frame (onQuiet). */
+  const beforeWait = opts.beforeWait ?? (() => {});
+  /** The loop yielded since the last quiet spell: a burst, not a lone frame (beforeWait). */
   let yielded = false;
   // A short gap (a busy socket read empty for a moment) is waited out with one 1 ms timeout,
   // as before; past it, the loop waits on one repeating timer, made when first needed and
@@ -298,6 +301,7 @@ function runReceiver(
             clearInterval(ticker);
             ticker = null;
           }
+          beforeWait(false);
           await sleep(0);
           yielded = true;
           slice = performance.now();
@@ -305,6 +309,7 @@ function runReceiver(
         // Backpressure: frames wait in ZMQ. Not while stopping: the drain takes what is queued.
         const held = stopping ? null : opts.backpressure?.();
         if (held) {
+          beforeWait(false);
           await Promise.race([held, stopped]);
           slice = performance.now();
           continue;
@@ -317,9 +322,8 @@ function runReceiver(
           report(e);
           continue;
         }
-        // A multipart message is one frame per part; SUB topics arrive as the first part
-        // of a multipart message, and a single-part JSON message is the common case.
-        // A Buffer is a Uint8Array: handed over as it is, not wrapped in a new view per frame.
+        // One frame per part (a SUB topic is a first part; one part is the common case). A
+        // Buffer is a Uint8Array: handed over as it is, not wrapped in a new view per frame.
         for (const f of frames) {
           try {
             opts.onFrame(f);
@@ -332,15 +336,15 @@ function runReceiver(
       // Stopping: drain until the socket has been quiet for a moment, so frames already on
       // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
+      const burstEnd = idleTries === 1 && yielded;
+      if (burstEnd) yielded = false;
+      beforeWait(burstEnd);
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
       const quiet = performance.now() - lastFrame >= QUIET_AFTER_MS;
-      if (idleTries === 1 && yielded) { // a burst's end (ReceiverOptions.onQuiet); must not throw
-        yielded = false;
-        onQuiet?.();
-      }
       await (idleTries++ === 0 ? sleep(1) : idleWait(quiet ? quietIdle : maxIdle));
       slice = performance.now();
     }
+    beforeWait(false);
     if (ticker !== null) clearInterval(ticker);
     socket.close();
   })();
