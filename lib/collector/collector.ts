@@ -255,7 +255,11 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const durableNow = () => void (stats.historyDurable = history!.durable);
   // Before the receive loop lets anything else run: the single frames ingest held handed on.
   const beforeWait = (burstEnd: boolean) => {
-    ingest.flush();
+    try {
+      ingest.flush();
+    } catch (e) {
+      onError(e); // as a frame's error: collection goes on
+    }
     if (burstEnd && history) void history.tick().then(durableNow, () => {});
   };
 
