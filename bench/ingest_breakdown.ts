@@ -12,7 +12,8 @@
  * event loop; here a turn ends every `turnFrames` frames, about what the receive loop takes
  * in the 5 ms before it yields (lib/transport/zmq.ts) at the speeds measured here. The last
  * stage, `+ alerts`, also feeds every sample to an alert engine with the default rules, as
- * the collector does.
+ * the collector does. Ingest holds single frames as the collector's does (`staged`, handed on
+ * at the end of each turn, as the receive loop does before it yields).
  *
  * @module
  */
@@ -112,7 +113,10 @@ export async function measureBreakdown(
   const stages = [[0, false, false], [1, false, false], [1, true, false], [1, true, true]] as const;
   for (const [clients, durable, alerting] of stages) {
     let turn: Array<() => void> = [];
+    /** The round's ingest's flush: held single frames go on before the turn ends. */
+    let flush = () => {};
     const endTurn = () => {
+      flush(); // as the receive loop does before it yields (lib/transport/zmq.ts beforeWait)
       const run = turn;
       turn = [];
       for (const fn of run) fn();
@@ -151,11 +155,26 @@ export async function measureBreakdown(
         if (clients) {
           hub.add({ readyState: 1, bufferedAmount: 0, send() {}, close() {} }, null);
         }
-        if (!durable) return createIngest({ instances, recent, hub, stats, now });
+        const staged = true; // as the collector runs it
+        if (!durable) {
+          const ingest = createIngest({ instances, recent, hub, stats, now, staged });
+          flush = ingest.flush;
+          return ingest;
+        }
         const h = history!;
         // The default rules, as a collector without --rules has (no store, no webhooks).
         const alerts = alerting ? createAlertEngine({ rules: defaultRuleSet(), now }) : null;
-        const ingest = createIngest({ instances, recent, hub, stats, now, history: h, alerts });
+        const ingest = createIngest({
+          instances,
+          recent,
+          hub,
+          stats,
+          now,
+          history: h,
+          alerts,
+          staged,
+        });
+        flush = ingest.flush;
         // As the receive loop does: ask before each frame (at the bound it hands the buffer over).
         return (f) => {
           h.backpressure();

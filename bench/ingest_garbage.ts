@@ -53,6 +53,7 @@ export async function garbagePerFrame(form: Form, stage: string): Promise<number
   for (let round = 0; round < 4; round++) {
     let turn: Array<() => void> = [];
     const endTurn = () => {
+      ingest.flush(); // as the receive loop does before it yields
       const run = turn;
       turn = [];
       for (const fn of run) fn();
@@ -75,6 +76,7 @@ export async function garbagePerFrame(form: Form, stage: string): Promise<number
       now,
       history,
       alerts,
+      staged: true, // as the collector runs it
     });
     const text = new TextDecoder();
     const f: (frame: Uint8Array) => unknown = at === 0

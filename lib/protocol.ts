@@ -117,6 +117,14 @@ export interface Message {
 export class FrameColumns {
   rows = 0;
   values = new Float64Array(1024);
+  /**
+   * A single-form frame's Sample, and its Message when it has {@link Message.keys} and no
+   * `bye`, filled again by each decode with these columns (read them before the next one):
+   * three objects less per single-sample frame on ingest's path (stop 35). While `single` is
+   * the message, `values[0..keys.length)` are its values in the keys' order (rows is 1).
+   */
+  sample: Sample = { seq: null, ts: 0, metrics: {} };
+  single: Message | null = null;
 }
 
 /** Why a frame was rejected. Counted per reason by the collector. */
@@ -167,7 +175,8 @@ const encoder = new TextEncoder(); // to measure a string frame in UTF-8 bytes
 /**
  * Decode one frame. Never throws: every input yields a message or a typed error.
  * Accepts bytes (from the socket) or a string (tests, HTTP). With `columns`, a batch whose
- * samples share their keys also comes as columns, in that object (Message.columns).
+ * samples share their keys also comes as columns, in that object (Message.columns), and a
+ * single-form frame's message may be that object's, reused by the next such decode.
  */
 export function decode(frame: Uint8Array | string, columns?: FrameColumns): DecodeResult {
   const r = decodeFrame(frame, columns);
@@ -278,8 +287,19 @@ function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null)
     return message;
   }
   const shape = newShape();
-  const sample = decodeSample(raw, -1, shape, null);
+  if (columns !== null) columns.rows = 1; // the values of a reused single message (below)
+  const sample = decodeSample(raw, -1, shape, columns, columns?.sample ?? null);
   const sent = raw.sent != null ? timestamp(raw.sent, "sent") : sample.ts;
+  if (columns !== null && shape.uniform && !bye) {
+    // The usual single frame, for ingest: its reused Message (FrameColumns.single).
+    const keys = sameShape(shape);
+    const m = columns.single ??= { identity, sent, samples: [sample], legacy: false, keys };
+    m.identity = identity;
+    m.sent = sent;
+    m.samples[0] = sample;
+    m.keys = keys;
+    return m;
+  }
   const message: Message = { identity, sent, samples: [sample], legacy: false };
   if (bye) message.bye = true;
   if (shape.uniform) message.keys = sameShape(shape);

@@ -90,13 +90,15 @@ const at = (index: number) => index < 0 ? "" : `samples[${index}].`;
  * no strings and, when every metric key is already canonical (the usual case), no new
  * object: the parsed `metrics` object is the sample's. With `cols` (a batch's columns, see
  * Message.columns), the sample's values go into row `index` while they are checked;
- * they mean nothing once `shape.uniform` is false.
+ * they mean nothing once `shape.uniform` is false. With `into` (a single-form frame on
+ * ingest's path), a sample without histograms is written into that object, not a new one.
  */
 export function decodeSample(
   raw: Record<string, unknown>,
   index: number,
   shape: Shape,
   cols: FrameColumns | null,
+  into: Sample | null = null,
 ): Sample {
   let seq: number | null = null;
   const s = raw.seq; // by name, as protocol.ts reads fields (see present())
@@ -125,6 +127,7 @@ export function decodeSample(
   // Where this sample's values go: row `index`, one column of `stride` per key.
   const values = cols !== null ? cols.values : null;
   const stride = cols !== null ? cols.rows : 0;
+  const row = index < 0 ? 0 : index; // the single form: row 0 of one (FrameColumns.sample)
   try {
     for (const key in m) {
       const place = count;
@@ -153,7 +156,7 @@ export function decodeSample(
       const v = m[key];
       if (typeof v !== "number" || !Number.isFinite(v)) finite(v, `${at(index)}metrics.${key}`);
       // A key beyond the first sample's count made the frame not uniform: no column for it.
-      if (values !== null && place < shapeRaw.length) values[place * stride + index] = v as number;
+      if (values !== null && place < shapeRaw.length) values[place * stride + row] = v as number;
       if (copy === null && canonical !== key) {
         copy = {};
         for (const k in m) {
@@ -183,6 +186,12 @@ export function decodeSample(
   // is no other) and its metrics needed no copy: returned as it is (one object less a sample).
   if (index >= 0 && copy === null && s !== undefined && h === undefined && keyCount(raw) === 3) {
     return raw as unknown as Sample;
+  }
+  if (into !== null && h == null) { // the caller's Sample, filled again (FrameColumns.sample)
+    into.seq = seq;
+    into.ts = ts;
+    into.metrics = (copy ?? m) as Record<string, number>;
+    return into;
   }
   const sample: Sample = { seq, ts, metrics: (copy ?? m) as Record<string, number> };
   if (h != null) {

@@ -245,10 +245,23 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     alerts,
     profiles,
     maxSeriesTotal: opts.maxSeriesTotal,
+    staged: true, // flushed by the receive loops (beforeWait, below)
   });
   const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
   // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
   const backpressure = history ? () => history.backpressure() : undefined;
+  // A burst's end: its points made durable now, not at the next once-a-second tick (a failed
+  // tick is reported by that tick's job, jobs.ts).
+  const durableNow = () => void (stats.historyDurable = history!.durable);
+  // Before the receive loop lets anything else run: the single frames ingest held handed on.
+  const beforeWait = (burstEnd: boolean) => {
+    try {
+      ingest.flush();
+    } catch (e) {
+      onError(e); // as a frame's error: collection goes on
+    }
+    if (burstEnd && history) void history.tick().then(durableNow, () => {});
+  };
 
   const receivers: Receiver[] = [];
   cleanup.defer(() => Promise.all(receivers.map((r) => r.close())).then(() => {}));
@@ -257,6 +270,7 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
       onFrame: ingest,
       onError,
       backpressure,
+      beforeWait,
       curve: opts.curve
         ? {
           ...opts.curve,
@@ -270,10 +284,10 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
     }),
   );
   if (opts.sub) {
-    receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure }));
+    receivers.push(connectSub(opts.sub, { onFrame: ingest, onError, backpressure, beforeWait }));
   }
   const subBound = opts.subBind
-    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure })
+    ? await bindSub(opts.subBind, { onFrame: ingest, onError, backpressure, beforeWait })
     : null;
   if (subBound) receivers.push(subBound);
 

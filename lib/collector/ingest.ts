@@ -8,13 +8,14 @@
 import { decodeFrame, FrameColumns, isRefusal, type Message } from "../protocol.ts";
 import { decodeHeapProfile, isHeapProfileFrame } from "../protocol_profile.ts";
 import { instanceId, type Instances } from "./instances.ts";
-import { type PlacedColumns, type PlacedSample, placedSamples } from "./placed.ts";
+import { type Observed, type PlacedColumns, type PlacedSample, placedSamples } from "./placed.ts";
 import type { ProfileStore } from "./profiles.ts";
 import type { CollectorStats } from "./stats.ts";
 import type { RecentStore, Ring } from "../store/recent.ts";
 import type { Hub } from "../live/hub.ts";
 import type { InstanceView } from "../live/messages.ts";
 import type { SamplesColumns } from "../live/samples.ts";
+import { Staged } from "./staged.ts";
 import type { AlertEngine } from "../alerts/mod.ts";
 
 /** Where ingest hands points for durable history (the SQLite store, or nothing). */
@@ -64,6 +65,12 @@ export interface IngestDeps {
    * (default 100 000). Without it, 10 000 instances x 512 series could hold 5 million rings.
    */
   maxSeriesTotal?: number;
+  /**
+   * Hold a known instance's usual single frames until {@link Ingest.flush} (staged.ts): the
+   * caller must flush before anything else may read what ingest wrote (the collector's
+   * receive loop does, before it yields). Off: every frame is written through at once.
+   */
+  staged?: boolean;
 }
 
 /**
@@ -76,6 +83,8 @@ export type Ingest = ((frame: Uint8Array | string) => void) & {
    * over the limit refuses them all, a new series over a series limit refuses its values).
    */
   accept(message: Message): number;
+  /** Hand on the frames held (IngestDeps.staged) to the rings, page, history and alerts. */
+  flush(): void;
 };
 
 /** Build the ingest path (see {@link Ingest}). */
@@ -116,9 +125,64 @@ export function createIngest(deps: IngestDeps): Ingest {
     accept(decoded);
   };
 
+  /** Each instance's held rows (staged.ts), kept with its view; those holding rows now. */
+  const lanes = new WeakMap<InstanceView, Staged>();
+  let held: Staged[] = [];
+  const staging = deps.staged === true;
+
+  /** One instance's held rows, as a batch's columns. */
+  const handOn = (lane: Staged) => {
+    const rows = lane.rows;
+    if (rows === 0) return;
+    const values = lane.packed();
+    const { keys, times, view } = lane;
+    const id = view.id;
+    columnsIn(id, keys, { times, values, rows }, lane.rings, hub.samplesSoon(id, lane.arrival));
+    instances.latestFrom(id, keys, values, rows - 1, rows);
+    history?.touch(view, lane.lastSeq, lane.agentStart);
+    deps.alerts?.observeColumns(view, keys, times, values, rows);
+    lane.clear();
+  };
+
+  const flush = () => {
+    if (held.length === 0) return;
+    const lanes = held;
+    held = [];
+    for (let i = 0; i < lanes.length; i++) handOn(lanes[i]);
+  };
+
+  /**
+   * Hold a single frame's row (the usual one: a known instance, the series it had, nothing to
+   * publish); false when it is not such a frame. After observe, so it is already accounted.
+   */
+  const hold = (obs: Observed, arrival: number): boolean => {
+    if (obs.created || obs.changed) return false;
+    if (obs.keys === undefined || obs.samples.length !== 1) return false;
+    const rings = ringsOf(recent.seriesOf(obs.id), obs.keys, ringsSeen);
+    if (rings === null) return false;
+    const view = obs.view;
+    let lane = lanes.get(view);
+    if (lane === undefined) lanes.set(view, lane = new Staged(view));
+    else if (lane.rows > 0 && (lane.keys !== obs.keys || lane.rings !== rings)) handOn(lane);
+    if (lane.rows === 0) {
+      lane.begin(obs.keys, rings);
+      held.push(lane);
+    }
+    lane.arrival = arrival;
+    lane.lastSeq = obs.lastSeq;
+    lane.agentStart = obs.agentStart;
+    if (lane.add(obs.samples[0].t, frameColumns.values)) handOn(lane);
+    return true;
+  };
+
   const accept = (message: Message): number => {
+    // A single frame that may be held: its latest values are written when it is handed on.
+    const later = staging && message === frameColumns.single;
+    // Anything else goes after the rows held (each instance's points and latest in order), as
+    // at the instance cap, where observe may evict an instance.
+    if (held.length > 0 && (!later || instances.size >= instances.maxInstances)) flush();
     const arrival = now();
-    const obs = instances.observe(message, arrival);
+    const obs = instances.observe(message, arrival, later);
     if (!obs.ok) {
       const { service, instance } = message.identity;
       stats.refuse(obs.reason, `new instance ${service}/${instance} over the instance limit`);
@@ -134,6 +198,11 @@ export function createIngest(deps: IngestDeps): Ingest {
     const count = obs.columns ? obs.columns.rows : obs.samples.length;
     stats.messages++;
     stats.samples += count;
+    if (later) {
+      if (hold(obs, arrival)) return 0;
+      if (held.length > 0) flush(); // not held: after the rows that were
+      if (obs.samples.length === 1) instances.latestOf(obs.id, obs.samples[0].metrics, obs.keys);
+    }
     // Sent once per turn of the event loop with the other frames of that turn (hub.ts), and
     // before this message's samples: the page learns of a new instance before its points.
     if (obs.created || obs.changed) {
@@ -154,14 +223,27 @@ export function createIngest(deps: IngestDeps): Ingest {
       // per point.
       const cols = live ? live.columns(obs.keys!) : null;
       history?.appendFrame(obs.id, obs.keys!, obs.samples);
-      for (const s of obs.samples) {
-        let i = 0;
-        live?.add(s.t);
-        for (const name in s.metrics) {
-          const v = s.metrics[name];
-          rings[i].push(s.t, v);
+      if (message === frameColumns.single && obs.samples.length === 1) {
+        // The usual single frame: its values in the keys' order, as the decoder read them
+        // (FrameColumns.single), with no walk over the sample's metrics object.
+        const t = obs.samples[0].t;
+        const values = frameColumns.values;
+        live?.add(t);
+        for (let i = 0; i < rings.length; i++) {
+          const v = values[i];
+          rings[i].push(t, v);
           if (cols) cols[i].push(v);
-          i++;
+        }
+      } else {
+        for (const s of obs.samples) {
+          let i = 0;
+          live?.add(s.t);
+          for (const name in s.metrics) {
+            const v = s.metrics[name];
+            rings[i].push(s.t, v);
+            if (cols) cols[i].push(v);
+            i++;
+          }
         }
       }
     } else {
@@ -170,7 +252,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const samples = columns ? placedSamples(message, columns) : obs.samples;
       for (const s of samples) refused += place(obs.id, series, s, live);
     }
-    history?.touch(view, instances.lastSeq(obs.id), instances.agentStart(obs.id));
+    history?.touch(view, obs.lastSeq, obs.agentStart);
     // The alerts read the columns where there are some (a new series' batch too).
     if (columns) {
       deps.alerts?.observeColumns(view, obs.keys!, columns.times, columns.values, columns.rows);
@@ -223,7 +305,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     return refused;
   };
 
-  return Object.assign(ingest, { accept });
+  return Object.assign(ingest, { accept, flush });
 }
 
 /**

@@ -13,6 +13,7 @@ import { Sequence } from "./sequence.ts";
 import { OffsetEstimate } from "./clock_offset.ts";
 import { IdCache } from "./instance_id.ts";
 import { EvictionOrder } from "./eviction.ts";
+import { type LatestOf, setLatest, setLatestRow } from "./latest.ts";
 
 export { instanceId } from "./instance_id.ts";
 import { blankObserved, INSTANCE_LIMIT, NO_SAMPLES, placedOf } from "./placed.ts";
@@ -41,7 +42,7 @@ export interface InstancesOptions {
   maxLatest?: number;
 }
 
-interface State {
+interface State extends LatestOf {
   view: InstanceView;
   /** Sequence accounting (sequence.ts); its `last` is persisted. */
   seq: Sequence;
@@ -52,10 +53,8 @@ interface State {
   agentStart: number | null;
   /** Collector time of this instance's newest point: points never go back before it. */
   lastPlaced: number;
-  /** Names in `view.latest` (at most `maxLatest`). */
-  latestNames: number;
-  /** Message.keys whose names are all in `view.latest` (see #setLatest). */
-  latestKeys?: readonly string[];
+  /** The Identity object of its last message: the same one again is the same identity. */
+  identity: Identity | null;
   /**
    * Since when this collector could hear the instance: its restart, for an instance restored
    * from history; -Infinity for one it heard itself. Silence before it is not the instance's.
@@ -69,6 +68,11 @@ export class Instances {
   readonly defaultIntervalMs: number;
   readonly maxLatest: number;
   #byId = new Map<string, State>();
+  /**
+   * The decoder hands an agent's unchanged identity back as the same object (protocol.ts):
+   * found here, a message skips the id, the lookup by id and the identity's compares.
+   */
+  #byIdentity = new WeakMap<Identity, State>();
   #ids = new IdCache();
   #colors = new ColorsInUse(() => [...this.#byId.values()].map((s) => s.view));
   #onHistogram: InstancesOptions["onHistogram"];
@@ -102,14 +106,21 @@ export class Instances {
    * collector's clock, so a skewed agent clock neither hides nor shifts a line.
    * Samples whose sequence number was already seen are dropped as duplicates; gaps in the
    * sequence are counted as lost. The observation is reused by the next call (placed.ts).
+   * `latestLater`: `latest` is left to the caller ({@link latestOf}, {@link latestFrom}).
    */
-  observe(message: Message, arrival: number): Observation {
+  observe(message: Message, arrival: number, latestLater = false): Observation {
     const { identity } = message;
-    const id = this.#ids.get(identity.service, identity.instance);
-    let state = this.#byId.get(id);
+    let state = this.#byIdentity.get(identity);
     let created = false;
     let changed = false;
-    if (!state) {
+    if (state !== undefined && state.identity === identity) {
+      // The same identity as its last message (state.identity is cleared when it is dropped).
+    } else if ((state = this.#byId.get(this.#ids.get(identity.service, identity.instance)))) {
+      changed = this.#updateIdentity(state, identity, arrival);
+      state.identity = identity;
+      this.#byIdentity.set(identity, state);
+    } else {
+      const id = this.#ids.get(identity.service, identity.instance);
       if (this.#byId.size >= this.maxInstances && !this.#evictOne(arrival)) {
         return INSTANCE_LIMIT;
       }
@@ -123,13 +134,14 @@ export class Instances {
         lastPlaced: -Infinity,
         heardSince: -Infinity,
         latestNames: 0,
+        identity,
       };
       this.#byId.set(id, state);
+      this.#byIdentity.set(identity, state);
       created = true;
-    } else {
-      changed = this.#updateIdentity(state, identity, arrival);
     }
     const view = state.view;
+    const id = view.id;
     const offset = state.offset.observe(arrival - message.sent, arrival);
     view.clockOffsetMs = offset;
     if (state.agentStart !== null) {
@@ -192,12 +204,12 @@ export class Instances {
       } else samples[kept++] = { t, metrics: s.metrics };
       if (keys) continue;
       state.derive.derive(t, s.metrics, s.hist, s.metrics); // derived series join the sample
-      this.#setLatest(state, s.metrics);
+      if (!latestLater) setLatest(state, s.metrics, this.maxLatest);
     }
-    if (keys && kept > 0) {
+    if (keys && kept > 0 && !latestLater) {
       // Without `samples` no sample was dropped: the last kept is the message's last.
       const last = samples === null ? message.samples[n - 1] : samples[kept - 1];
-      this.#setLatest(state, last.metrics, keys);
+      setLatest(state, last.metrics, this.maxLatest, keys);
     }
     if (view.lost !== lostBefore) changed = true;
     const o = this.#observed;
@@ -206,6 +218,8 @@ export class Instances {
     o.created = created;
     o.changed = changed;
     o.keys = keys;
+    o.lastSeq = state.seq.last;
+    o.agentStart = state.agentStart;
     o.columns = samples === null ? this.#columns : undefined;
     if (samples === null) {
       const c = this.#columns;
@@ -240,34 +254,6 @@ export class Instances {
   #derives = false;
 
   /**
-   * A sample's values as the instance's latest, new names up to `maxLatest`. `keys`, when
-   * given, are the sample's keys (Message.keys): once a frame with the same keys array (the
-   * decoder hands the same one out for frames of the same shape) found every name listed, the
-   * names are not looked up again.
-   */
-  #setLatest(state: State, metrics: Record<string, number>, keys?: readonly string[]): void {
-    const latest = state.view.latest;
-    if (keys !== undefined && keys === state.latestKeys) {
-      for (let i = 0; i < keys.length; i++) latest[keys[i]] = metrics[keys[i]];
-      return;
-    }
-    let all = true;
-    for (const name in metrics) {
-      // Never undefined when listed (values are numbers), and metric keys are never keys of
-      // Object.prototype (the decoder refuses them): a load tells what Object.hasOwn did.
-      if (latest[name] === undefined) {
-        if (state.latestNames >= this.maxLatest) {
-          all = false;
-          continue;
-        }
-        state.latestNames++;
-      }
-      latest[name] = metrics[name];
-    }
-    state.latestKeys = all ? keys : undefined;
-  }
-
-  /**
    * Mark instances stale after 3 missed intervals and gone after 60 (a `stopped` one, which
    * said goodbye, stays stopped), and forget those silent for longer than `forgetAfterMs`.
    * Returns the views whose status changed and the ids forgotten.
@@ -278,7 +264,7 @@ export class Instances {
     for (const [id, { view, heardSince }] of this.#byId) {
       const silent = now - view.lastSeen;
       if (silent > forgetAfterMs) {
-        this.#byId.delete(id);
+        this.#drop(id);
         forgotten.push(id);
         continue;
       }
@@ -333,8 +319,31 @@ export class Instances {
         lastPlaced: -Infinity,
         latestNames: names.length,
         heardSince: now,
+        identity: null,
       });
     }
+  }
+
+  /** Write a sample's values as an instance's latest (after observe with `latestLater`). */
+  latestOf(id: string, metrics: Record<string, number>, keys?: readonly string[]): void {
+    const state = this.#byId.get(id);
+    if (state !== undefined) setLatest(state, metrics, this.maxLatest, keys);
+  }
+
+  /**
+   * Write an instance's latest values from a row of columns: `keys[j]`'s is
+   * `values[at + j * stride]` (ingest's held single frames, staged.ts, after observe with
+   * `latestLater`).
+   */
+  latestFrom(
+    id: string,
+    keys: readonly string[],
+    values: Float64Array,
+    at: number,
+    stride: number,
+  ) {
+    const state = this.#byId.get(id);
+    if (state !== undefined) setLatestRow(state, this.maxLatest, keys, values, at, stride);
   }
 
   /** The last sequence number seen from an instance (persisted with its view). */
@@ -368,10 +377,17 @@ export class Instances {
   #evictOne(now: number): boolean {
     const id = this.#eviction.pick(this.#byId, now);
     if (id === null) return false;
-    this.#byId.delete(id);
+    this.#drop(id);
     this.evicted++;
     this.#onEvict?.(id);
     return true;
+  }
+
+  /** Forget an instance's state (its identity too: a message with it is not found again). */
+  #drop(id: string): void {
+    const state = this.#byId.get(id);
+    if (state !== undefined) state.identity = null;
+    this.#byId.delete(id);
   }
 
   #newView(id: string, identity: Identity, arrival: number): InstanceView {

@@ -43,6 +43,9 @@ export interface Observed {
    * sample).
    */
   columns: PlacedColumns | undefined;
+  /** The instance's last sequence number and agent start (see Instances.lastSeq, agentStart). */
+  lastSeq: number | null;
+  agentStart: number | null;
 }
 
 /**
@@ -70,6 +73,8 @@ export function blankObserved(): Observed {
     changed: false,
     keys: undefined,
     columns: undefined,
+    lastSeq: null,
+    agentStart: null,
   };
 }
 

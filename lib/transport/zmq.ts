@@ -110,10 +110,28 @@ export interface ReceiverOptions {
    * null reads on. The collector passes its history thread's (lib/collector/history.ts).
    */
   backpressure?(): Promise<void> | null;
+  /**
+   * Called before the loop lets anything else run (it yields, waits or stops): the collector
+   * hands on the frames ingest held (lib/collector/staged.ts). `burstEnd` is true once when a
+   * burst ends (the loop read long enough to yield, then found the socket empty after its 1 ms
+   * wait), never after a lone frame: the collector hands history over then. Must not throw.
+   */
+  beforeWait?(burstEnd: boolean): void;
   /** CURVE server keys and agent allowlist ({@link bindPull} only); absent: plain ZMTP. */
   curve?: CurveServerOptions;
 }
 
+/**
+ * A receiving socket's options. `receiveTimeout: 0`: receive() (called only when readable)
+ * resolves at once; else zeromq.js puts every 512th read off to a later turn of the event
+ * loop, where timers and requests would run before `beforeWait` (and it asks ZMQ_EVENTS again).
+ */
+const receiving = (opts: ReceiverOptions) => ({
+  linger: 0,
+  receiveTimeout: 0,
+  maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
+  receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+});
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** On close, the receiver drains until no frame has arrived for this long, ms... */
 const DRAIN_QUIET_MS = 50;
@@ -146,9 +164,7 @@ export async function bindPull(endpoint: string, opts: ReceiverOptions): Promise
     if (curve.allow) zap = await startZap(context, curve.allow, curve.onAuth, opts.onError);
   }
   const socket = new zmq.Pull({
-    linger: 0,
-    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+    ...receiving(opts),
     ...(curve
       ? {
         context,
@@ -208,11 +224,7 @@ async function startZap(
  * subscription it has received, so an app's first message may be lost (ZMQ's "slow joiner").
  */
 export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<Receiver> {
-  const socket = new zmq.Subscriber({
-    linger: 0,
-    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
-  });
+  const socket = new zmq.Subscriber(receiving(opts));
   socket.subscribe();
   try {
     await socket.bind(endpoint);
@@ -225,11 +237,7 @@ export async function bindSub(endpoint: string, opts: ReceiverOptions): Promise<
 
 /** Connect a SUB socket to a PUB endpoint (the seed prototype's senders), all topics. */
 export function connectSub(endpoint: string, opts: ReceiverOptions): Receiver {
-  const socket = new zmq.Subscriber({
-    linger: 0,
-    maxMessageSize: opts.maxMessageBytes ?? LIMITS.maxMessageBytes,
-    receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
-  });
+  const socket = new zmq.Subscriber(receiving(opts));
   socket.connect(endpoint);
   socket.subscribe();
   return runReceiver(socket, endpoint, opts);
@@ -247,6 +255,9 @@ function runReceiver(
   const maxIdle = opts.maxIdleMs ?? 4;
   const quietIdle = Math.max(maxIdle, opts.quietIdleMs ?? 20);
   const report = opts.onError ?? (() => {});
+  const beforeWait = opts.beforeWait ?? (() => {});
+  /** The loop yielded since the last quiet spell: a burst, not a lone frame (beforeWait). */
+  let yielded = false;
   // A short gap (a busy socket read empty for a moment) is waited out with one 1 ms timeout,
   // as before; past it, the loop waits on one repeating timer, made when first needed and
   // cleared once the loop has read back to back for a slice (YIELD_EVERY_MS), not on a new
@@ -290,12 +301,15 @@ function runReceiver(
             clearInterval(ticker);
             ticker = null;
           }
+          beforeWait(false);
           await sleep(0);
+          yielded = true;
           slice = performance.now();
         }
         // Backpressure: frames wait in ZMQ. Not while stopping: the drain takes what is queued.
         const held = stopping ? null : opts.backpressure?.();
         if (held) {
+          beforeWait(false);
           await Promise.race([held, stopped]);
           slice = performance.now();
           continue;
@@ -308,9 +322,8 @@ function runReceiver(
           report(e);
           continue;
         }
-        // A multipart message is one frame per part; SUB topics arrive as the first part
-        // of a multipart message, and a single-part JSON message is the common case.
-        // A Buffer is a Uint8Array: handed over as it is, not wrapped in a new view per frame.
+        // One frame per part (a SUB topic is a first part; one part is the common case). A
+        // Buffer is a Uint8Array: handed over as it is, not wrapped in a new view per frame.
         for (const f of frames) {
           try {
             opts.onFrame(f);
@@ -323,11 +336,15 @@ function runReceiver(
       // Stopping: drain until the socket has been quiet for a moment, so frames already on
       // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
       // a frame reaching a closed socket is lost, and counted only as a sequence gap).
+      const burstEnd = idleTries === 1 && yielded;
+      if (burstEnd) yielded = false;
+      beforeWait(burstEnd);
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
       const quiet = performance.now() - lastFrame >= QUIET_AFTER_MS;
       await (idleTries++ === 0 ? sleep(1) : idleWait(quiet ? quietIdle : maxIdle));
       slice = performance.now();
     }
+    beforeWait(false);
     if (ticker !== null) clearInterval(ticker);
     socket.close();
   })();

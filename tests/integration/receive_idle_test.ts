@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { bindPull, QUIET_AFTER_MS } from "../../lib/transport/zmq.ts";
 import { connectZmtpPush } from "../../lib/transport/zmtp/push.ts";
 import { waitFor } from "../support/live.ts";
+import { setImmediate } from "node:timers";
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -128,6 +129,74 @@ Deno.test("a receiver quiet past QUIET_AFTER_MS looks less often, and often agai
     await waitFor(() => periods.at(-1) === 4, "the fast idle timer again");
   } finally {
     globalThis.setInterval = real;
+    push.close();
+    await receiver.close();
+  }
+});
+
+Deno.test("a receiver calls beforeWait before anything else runs, with burstEnd once a burst ends", async () => {
+  let count = 0;
+  let burstEnds = 0;
+  /** Frames read since the last beforeWait: what the collector's ingest would still hold. */
+  let unflushed = 0;
+  let seenUnflushed = 0;
+  let looks = 0;
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  const receiver = await bindPull("tcp://127.0.0.1:*", {
+    onFrame: () => {
+      count++;
+      unflushed++;
+      const until = performance.now() + 0.02; // 20 µs a frame: a burst is read back to back
+      while (performance.now() < until) { /* a slow ingest */ }
+    },
+    beforeWait: (burstEnd) => {
+      unflushed = 0;
+      if (burstEnd) burstEnds++;
+    },
+    backpressure: () => held, // held while a burst is queued, so it is read back to back
+  });
+  const push = connectZmtpPush(receiver.endpoint);
+  // Anything else (a callback here, an HTTP request in the collector) never sees frames
+  // unflushed; 2 x 700 frames cross zeromq.js's 512 reads at once (zmq.ts `receiving`).
+  let watching = true;
+  const watch = () => {
+    looks++;
+    if (unflushed > 0) seenUnflushed++;
+    if (watching) setImmediate(watch); // every turn of the event loop
+  };
+  watch();
+  const burst = async () => {
+    held = new Promise<void>((r) => release = r);
+    const before = count;
+    let sent = 0;
+    while (sent < 700) {
+      if (await push.trySend(enc.encode(`frame ${sent}`))) sent++;
+      else await sleep(1);
+    }
+    held = null;
+    release();
+    await waitFor(() => count === before + 700, "the burst read");
+  };
+  try {
+    await waitFor(() => push.trySend(enc.encode("first")), "the first frame taken");
+    await waitFor(() => count === 1, "the first frame");
+    await burst();
+    await waitFor(() => burstEnds === 1, "burstEnd after the burst");
+    // Lone frames, each after a pause: no burst ends.
+    for (let i = 0; i < 3; i++) {
+      await waitFor(() => push.trySend(enc.encode(`lone ${i}`)), "a lone frame taken");
+      await waitFor(() => count === 702 + i, "the lone frame");
+      await sleep(30);
+    }
+    assert.equal(burstEnds, 1, "no burstEnd after lone frames");
+    await burst();
+    await waitFor(() => burstEnds === 2, "burstEnd after the second burst");
+    assert.equal(seenUnflushed, 0, `frames unflushed in ${seenUnflushed} of ${looks} timer runs`);
+    assert.ok(looks > 10);
+  } finally {
+    watching = false;
+    release();
     push.close();
     await receiver.close();
   }

@@ -58,7 +58,12 @@ function recordingAlerts() {
  * takes each frame the receive loop's way (`ingest(bytes)`: columns) or decoded first and
  * given to `accept` (the message has no columns: the path before them).
  */
-function run(frames: Uint8Array[], columns: boolean, maxPointsPerSeries?: number) {
+function run(
+  frames: Uint8Array[],
+  columns: boolean | "staged",
+  maxPointsPerSeries?: number,
+  turnEvery = 1,
+) {
   let now = T0;
   const instances = new Instances();
   const recent = new RecentStore({ windowMs: 600_000, maxPointsPerSeries });
@@ -93,8 +98,9 @@ function run(frames: Uint8Array[], columns: boolean, maxPointsPerSeries?: number
       },
       touch: () => {},
     },
+    staged: columns === "staged",
   });
-  for (const f of frames) {
+  for (const [i, f] of frames.entries()) {
     now += 1000;
     if (columns) ingest(f);
     else {
@@ -104,6 +110,8 @@ function run(frames: Uint8Array[], columns: boolean, maxPointsPerSeries?: number
         ingest.accept(d.message);
       } else stats.refuse(d.error.reason, d.error.detail);
     }
+    if (i % turnEvery !== turnEvery - 1 && i !== frames.length - 1) continue;
+    ingest.flush(); // staged: as the receive loop does before it yields
     const run = turns;
     turns = [];
     for (const fn of run) fn();
@@ -249,4 +257,79 @@ Deno.test("decode gives columns only to batches whose samples share their keys, 
   assert.equal(c.values[8 * 300 + 299], 2998, "the columns grew to hold it");
   assert.equal(c.values[0], 0, "the first sample's row too");
   assert.equal(c.values[5 * 300 + 0], 5);
+});
+
+/** A single-form frame of `ident` with sequence number `seq`. */
+function singleFrame(seq: number, metrics: Record<string, number>, ident = IDENT): Uint8Array {
+  return encode(ident, [{ seq, ts: T0 + seq * 10, metrics }], T0 + seq * 10);
+}
+
+Deno.test("single frames take the decoder's values on ingest's path as the general path takes their metrics", () => {
+  const other = identity({ instance: "h:2" });
+  const frames = [
+    singleFrame(0, usual(0)), // new series: point by point
+    ...[1, 2, 3, 4].flatMap((s) => [singleFrame(s, usual(s)), singleFrame(s, usual(s + 9), other)]),
+    singleFrame(3, usual(3)), // a duplicate: nothing placed
+    singleFrame(5, { "loop.lag_ms": 0.25, "cpu.percent": 55, "mem.rss_bytes": 7 }), // reordered
+    singleFrame(6, usual(6), identity({ pid: 2 })), // restarted: another identity
+    singleFrame(7, usual(7), identity({ pid: 2 })),
+    batchFrame(8, 4, usual),
+    singleFrame(12, { ...usual(12), "x.y": 1 }), // a new series: point by point
+    singleFrame(13, { ...usual(13), "x.y": 2 }),
+    singleFrame(14, usual(14)), // fewer keys than the last frame
+  ];
+  const fast = run(frames, true);
+  assert.deepEqual(fast.result, run(frames, false).result);
+  assert.deepEqual(fast.result.points["loop.lag_ms"].map((p) => p[1]), [
+    ...[0, 1, 2, 3, 4].map((i) => i / 7),
+    0.25,
+    ...[6, 7, 8, 9, 10, 11, 12, 13, 14].map((i) => i / 7),
+  ]);
+  assert.deepEqual(fast.result.points["x.y"].map((p) => p[1]), [1, 2]);
+  assert.equal(fast.result.latest["mem.rss_bytes"], 1e6 + 14);
+});
+
+Deno.test("single frames held for a burst (staged) end up where they go one by one", () => {
+  const other = identity({ instance: "h:2" });
+  const frames = [
+    singleFrame(0, usual(0)), // new series: point by point
+    ...Array.from({ length: 40 }, (_, s) => s + 1).flatMap((s) => [
+      singleFrame(s, usual(s)),
+      ...(s < 35 ? [singleFrame(s, usual(s + 9), other)] : []), // then silent
+    ]),
+    singleFrame(30, usual(30)), // a duplicate: nothing held
+    singleFrame(41, { "loop.lag_ms": 0.25, "cpu.percent": 55, "mem.rss_bytes": 7 }), // reordered
+    singleFrame(43, usual(43)), // a gap: the instance is published, so not held
+    singleFrame(44, usual(44), identity({ pid: 2 })), // restarted
+    ...Array.from(
+      { length: 300 },
+      (_, i) => singleFrame(45 + i, usual(45 + i), identity({ pid: 2 })),
+    ),
+    batchFrame(345, 4, usual), // a batch after held rows
+    singleFrame(349, { ...usual(349), "x.y": 1 }), // a new series: point by point
+    singleFrame(350, { ...usual(350), "x.y": 2 }),
+    singleFrame(351, usual(351)), // fewer keys than the last frame
+  ];
+  // History and alerts here are by metric over both instances: held rows come an instance at
+  // a time, so their interleaving differs (each instance's own points are in `points`).
+  type Result = ReturnType<typeof run>["result"];
+  const sorted = (by: Record<string, Array<[number, number]>>) =>
+    Object.fromEntries(
+      Object.entries(by).map(([k, ps]) => [k, [...ps].sort((a, b) => a[0] - b[0] || a[1] - b[1])]),
+    );
+  const canon = (r: Result) => ({ ...r, history: sorted(r.history), alerts: sorted(r.alerts) });
+  for (const turnEvery of [1, 7, 1000]) {
+    const staged = run(frames, "staged", undefined, turnEvery);
+    const plain = run(frames, false, undefined, turnEvery);
+    assert.deepEqual(canon(staged.result), canon(plain.result), `a turn every ${turnEvery}`);
+    assert.equal(staged.result.points["loop.lag_ms"].length, 351);
+    assert.equal(staged.result.points["x.y"].length, 2);
+  }
+  // Held rows went to history and the alerts as columns: fewer calls than frames.
+  const staged = run(frames, "staged", undefined, 1000);
+  assert.ok(
+    staged.sink.columns > 0 && staged.sink.columns < 20,
+    `${staged.sink.columns} hand-overs`,
+  );
+  assert.ok(staged.calls.observeColumns < 20, `${staged.calls.observeColumns} alert calls`);
 });

@@ -638,3 +638,31 @@ Deno.test("a one-sample message's observation is reused, and a duplicate between
   assert.deepEqual(c.samples.map((s) => s.t), [T0 + 2000, T0 + 3000]);
   assert.equal(reg.get(c.id)!.received, 4);
 });
+
+Deno.test("the same Identity object again skips the identity checks, never past a change or a forget", () => {
+  const reg = new Instances({ maxInstances: 1 });
+  const same = identity(); // the decoder hands an unchanged identity back as one object
+  const send = (seq: number, id: Identity, at: number) =>
+    ok(
+      reg.observe({
+        identity: id,
+        sent: at,
+        samples: [{ seq, ts: at, metrics: metrics() }],
+        legacy: false,
+      }, at),
+    );
+  assert.equal(send(1, same, T0).created, true);
+  assert.equal(send(2, same, T0 + 1000).created, false);
+  // Another object with another pid: a restart, then the first object again is one more.
+  assert.equal(send(3, identity({ pid: 2 }), T0 + 2000).changed, true);
+  assert.equal(send(4, same, T0 + 3000).changed, true);
+  assert.equal(reg.get(instanceId("svc", "host:1"))!.pid, 1);
+  assert.equal(reg.get(instanceId("svc", "host:1"))!.restarts, 2);
+  // Forgotten (sweep), or evicted for another: the same object makes a new instance.
+  assert.deepEqual(reg.sweep(T0 + 10_000, 1000).forgotten, [instanceId("svc", "host:1")]);
+  assert.equal(send(5, same, T0 + 11_000).created, true);
+  assert.equal(reg.size, 1);
+  assert.equal(send(1, identity({ instance: "host:2" }), T0 + 400_000).created, true); // evicts
+  assert.equal(send(6, same, T0 + 800_000).created, true);
+  assert.equal(reg.get(instanceId("svc", "host:1"))!.received, 1);
+});

@@ -1310,3 +1310,40 @@ Deno.test("decode gives an agent's unchanged identity back as the same object, a
   assert.equal(decode(single({ pid: "1" })).ok, false);
   assert.equal(decode(single({ service: 3 })).ok, false);
 });
+
+Deno.test("decode with columns fills one Message and Sample for the usual single frame", () => {
+  const columns = new FrameColumns();
+  const counts = new Array(BUCKET_COUNT).fill(0);
+  const frames = [
+    single({ seq: 1, metrics: { "cpu.percent": 1.5, "mem.rss_bytes": 10 } }),
+    single({ seq: 2, ts: TS + 1000, metrics: { "cpu.percent": 2.5, "mem.rss_bytes": 20 } }),
+    single({ seq: 3, bye: true }), // a goodbye: a message of its own
+    single({ seq: 4, metrics: { "b.x": 1, "a.y": 2 } }), // another shape: reused too
+    single({ seq: 5, hist: { "job.ms": { counts, sum: 3 } } }), // histograms: new objects
+    single({ seq: 6, pid: 7 }), // another identity: reused
+  ];
+  const seen: Message[] = [];
+  for (const frame of frames) {
+    const m = ok(decode(frame, columns));
+    // The same answer as a decode without columns...
+    assert.deepStrictEqual(
+      { ...m, samples: m.samples.map((s) => ({ ...s })) },
+      { ...ok(decode(frame)), samples: ok(decode(frame)).samples.map((s) => ({ ...s })) },
+    );
+    seen.push(m);
+  }
+  // ...in the reused objects, but for the goodbye and the sample with histograms.
+  const reused = columns.single!;
+  assert.deepEqual(seen.map((m) => m === reused), [true, true, false, true, false, true]);
+  assert.deepEqual(seen.map((m) => m.samples[0] === columns.sample), [
+    true,
+    true,
+    true,
+    true,
+    false,
+    true,
+  ]);
+  assert.equal(reused.samples.length, 1);
+  // Decoded without columns: always new objects.
+  assert.notEqual(ok(decode(frames[0])), ok(decode(frames[0])));
+});

@@ -1,0 +1,81 @@
+/**
+ * An instance's latest values (its view's `latest`, what the instance list, hellos and
+ * federation show): each sample's values written over the last ones, new names up to a bound.
+ *
+ * @module
+ */
+import type { InstanceView } from "../model/instance.ts";
+
+/** What {@link setLatest} keeps of an instance (instances.ts's state holds these fields). */
+export interface LatestOf {
+  view: InstanceView;
+  /** Names in `view.latest` (at most the bound). */
+  latestNames: number;
+  /** Message.keys whose names are all in `view.latest` (see {@link setLatest}). */
+  latestKeys?: readonly string[];
+}
+
+/**
+ * A sample's values as the instance's latest, new names up to `maxLatest`. `keys`, when
+ * given, are the sample's keys (Message.keys): once a frame with the same keys array (the
+ * decoder hands the same one out for frames of the same shape) found every name listed, the
+ * names are not looked up again.
+ */
+export function setLatest(
+  state: LatestOf,
+  metrics: Record<string, number>,
+  maxLatest: number,
+  keys?: readonly string[],
+): void {
+  const latest = state.view.latest;
+  if (keys !== undefined && keys === state.latestKeys) {
+    for (let i = 0; i < keys.length; i++) latest[keys[i]] = metrics[keys[i]];
+    return;
+  }
+  let all = true;
+  for (const name in metrics) {
+    // Never undefined when listed (values are numbers), and metric keys are never keys of
+    // Object.prototype (the decoder refuses them): a load tells what Object.hasOwn did.
+    if (latest[name] === undefined) {
+      if (state.latestNames >= maxLatest) {
+        all = false;
+        continue;
+      }
+      state.latestNames++;
+    }
+    latest[name] = metrics[name];
+  }
+  state.latestKeys = all ? keys : undefined;
+}
+
+/**
+ * {@link setLatest} from a row of columns: the value of `keys[j]` is `values[at + j * stride]`
+ * (no object per sample; ingest's held single frames, staged.ts).
+ */
+export function setLatestRow(
+  state: LatestOf,
+  maxLatest: number,
+  keys: readonly string[],
+  values: Float64Array,
+  at: number,
+  stride: number,
+): void {
+  const latest = state.view.latest;
+  if (keys === state.latestKeys) {
+    for (let j = 0; j < keys.length; j++) latest[keys[j]] = values[at + j * stride];
+    return;
+  }
+  let all = true;
+  for (let j = 0; j < keys.length; j++) {
+    const name = keys[j];
+    if (latest[name] === undefined) { // as in setLatest
+      if (state.latestNames >= maxLatest) {
+        all = false;
+        continue;
+      }
+      state.latestNames++;
+    }
+    latest[name] = values[at + j * stride];
+  }
+  state.latestKeys = all ? keys : undefined;
+}
