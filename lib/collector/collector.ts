@@ -50,6 +50,7 @@ import { startPeriodic } from "./periodic.ts";
 import { collectorJobs } from "./jobs.ts";
 import { watchDataFile } from "./data_file.ts";
 import { databasePath } from "../store/sqlite.ts";
+import { beforeWaitFor } from "./burst_end.ts";
 
 /**
  * The longest a stop waits for the webhooks of its last alert evaluation, ms: long enough for
@@ -250,18 +251,13 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Colle
   const onError = (e: unknown) => log(`zmq: ${errorMessage(e)}`);
   // While the history thread is behind, the receive loop waits: frames stay in ZMQ.
   const backpressure = history ? () => history.backpressure() : undefined;
-  // A burst's end: its points made durable now, not at the next once-a-second tick (a failed
-  // tick is reported by that tick's job, jobs.ts).
-  const durableNow = () => void (stats.historyDurable = history!.durable);
-  // Before the receive loop lets anything else run: the single frames ingest held handed on.
-  const beforeWait = (burstEnd: boolean) => {
-    try {
-      ingest.flush();
-    } catch (e) {
-      onError(e); // as a frame's error: collection goes on
-    }
-    if (burstEnd && history) void history.tick().then(durableNow, () => {});
-  };
+  const beforeWait = beforeWaitFor({
+    ingest,
+    history,
+    durable: (mark) => void (stats.historyDurable = mark),
+    now,
+    onError,
+  });
 
   const receivers: Receiver[] = [];
   cleanup.defer(() => Promise.all(receivers.map((r) => r.close())).then(() => {}));
