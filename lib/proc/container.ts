@@ -119,6 +119,14 @@ export function createContainerReader(
         return {};
       }
       if (r.value.problems.length > 0) once(r.value.problems.join("; "));
+      // Expected from the controllers but not there (the root cgroup): not read again here.
+      // (Its first reading there asks for every file.) Without cpu.max, cpu.stat goes too.
+      for (const f of r.value.missing) {
+        for (const set of [present, presentButLimits]) {
+          set?.delete(f);
+          if (f === "cpu.max") set?.delete("cpu.stat");
+        }
+      }
       if (withLimits) {
         limits = {
           memoryLimitBytes: r.value.memoryLimitBytes,
