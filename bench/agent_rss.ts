@@ -2,7 +2,7 @@
  * Where the built agent's RSS goes (issue 14, target 2): small standalone Deno apps that each
  * do one thing at 1 Hz, side by side, their RSS read from /proc after a wait.
  *
- * `deno run -A bench/agent_rss.ts [--reps 8] [--wait 20] [--flags ARGS] [variant,...]`
+ * `deno run -A bench/agent_rss.ts [--reps 8] [--wait 20] [--flags ARGS] [--bundles NAME=DIR,...] [variant,...]`
  *
  * It bundles the agent (`deno task build-agent`'s bundle) into a directory under tmp/ (removed
  * at the end), writes one
@@ -30,7 +30,7 @@ import { bindPull } from "../lib/transport/zmq.ts";
 import { bundleAgent } from "../lib/cmd/build_agent.ts";
 
 /** The workload every app runs (bench/agent_app.ts's tick), in prologue.js. */
-const PROLOGUE = `let ticks = 0, sink = 0;
+export const PROLOGUE = `let ticks = 0, sink = 0;
 setInterval(() => {
   const i = ticks++;
   const req = JSON.parse(JSON.stringify({ id: i, items: [i, i + 1, i + 2, i + 3, i + 4] }));
@@ -76,6 +76,18 @@ r(); setInterval(r, 10000);`,
   fdir: `let s = 0;
 try { s += Array.from(Deno.readDirSync("/sys/fs/cgroup"), (e) => e.name).sort().length; } catch { /* none */ }
 globalThis.__s = s;`,
+  fstat1: `let s = 0;
+const r = () => { s += Deno.statSync("/proc/self/fd").size; };
+r(); setInterval(r, 10000);`,
+  fdirfd: `let s = 0;
+const r = () => { for (const _ of Deno.readDirSync("/proc/self/fd")) s++; };
+r(); setInterval(r, 10000);`,
+  fdirns: `let s = 0;
+try { for (const _ of Deno.readDirSync("/sys/fs/cgroup")) s++; } catch { /* none */ }
+globalThis.__s = s;`,
+  fstatus: `let s = 0;
+const r = () => { s += Deno.readTextFileSync("/proc/self/status").length; };
+r(); setInterval(r, 10000);`,
   fperm:
     `try { Deno.permissions.querySync({ name: "env", variable: "ZEROAPM_HEAP_PROFILE" }); } catch { /* none */ }`,
   tcp: `const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(Deno.args[1]) });
@@ -143,6 +155,15 @@ async function main() {
   const reps = Number(opt("--reps", "8"));
   const waitMs = Number(opt("--wait", "20")) * 1000;
   const flags = opt("--flags", "").split(" ").filter(Boolean);
+  // `--bundles old=DIR,b=DIR`: the built agent from other bundles (e.g. another tree's
+  // `deno bundle` output), as variants of those names beside this tree's `built`.
+  for (const pair of opt("--bundles", "").split(",").filter(Boolean)) {
+    const [name, dir] = pair.split("=");
+    VARIANTS[name] = agent("{}").replace(
+      '"./agent/mod.js"',
+      JSON.stringify(`file://${dir}/mod.js`),
+    );
+  }
   const names = (args[0] ?? Object.keys(VARIANTS).join(",")).split(",");
   for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n}`);
 
@@ -215,7 +236,10 @@ async function run(dir: string, names: string[], reps: number, waitMs: number, f
       const err = new TextDecoder().decode((await child.output()).stderr).trim();
       if (err) console.error(`${name}: ${err.slice(0, 300)}`);
     }
-    console.error(`repetition ${r + 1}/${reps} done`);
+    console.error(
+      `repetition ${r + 1}/${reps}: VmRSS KiB ` +
+        names.map((n) => `${n} ${rows[n][rows[n].length - 1].VmRSS}`).join(", "),
+    );
   }
 
   const first = names[0];

@@ -62,8 +62,12 @@ export interface ContainerReaderOptions extends ProcOptions {
   clock?: () => number;
 }
 
+/** The reading with no metrics, shared: a host process returns it every second. */
+const NONE: Record<string, number> = Object.freeze({});
+
 /**
- * A reader of container metrics for one process. Never throws. When cgroup v2 is not
+ * A reader of container metrics for one process. Never throws. Its result may be shared
+ * between calls: read it, do not change it. When cgroup v2 is not
  * mounted it logs that once and stops trying (mounts do not come and go under a process);
  * other failures (process gone, unreadable file) are logged once and retried.
  */
@@ -89,7 +93,7 @@ export function createContainerReader(
   let limits: Pick<CgroupReading, "memoryLimitBytes" | "cpuLimitCores"> = {};
   let limitsAt = -Infinity;
   return () => {
-    if (off) return {};
+    if (off) return NONE;
     try {
       // The process's cgroup rarely moves: locate it (mountinfo + cgroup) once a minute.
       const t = clock();
@@ -107,7 +111,7 @@ export function createContainerReader(
       const withLimits = t - limitsAt >= LIMITS_READ_MS;
       const files = withLimits ? present : presentButLimits;
       // Nothing to read here (a host process in the root cgroup): no work until relocated.
-      if (loc.ok && files?.size === 0) return {};
+      if (loc.ok && files?.size === 0) return NONE;
       const r = loc.ok ? readCgroupAt(loc.value, files) : loc;
       if (!r.ok) {
         if (r.reason.includes("not mounted") || r.reason.includes("no cgroup v2 entry")) {
@@ -119,6 +123,14 @@ export function createContainerReader(
         return {};
       }
       if (r.value.problems.length > 0) once(r.value.problems.join("; "));
+      // Expected from the controllers but not there (the root cgroup): not read again here.
+      // (Its first reading there asks for every file.) Without cpu.max, cpu.stat goes too.
+      for (const f of r.value.missing) {
+        for (const set of [present, presentButLimits]) {
+          set?.delete(f);
+          if (f === "cpu.max") set?.delete("cpu.stat");
+        }
+      }
       if (withLimits) {
         limits = {
           memoryLimitBytes: r.value.memoryLimitBytes,

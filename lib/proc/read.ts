@@ -63,6 +63,8 @@ export interface CgroupReading {
   throttledUsec?: number;
   /** Files present but unreadable or unparsable, with why. Missing files are not listed. */
   problems: string[];
+  /** Files asked for that could not be read (absent, or not readable). */
+  missing: string[];
 }
 
 /**
@@ -74,7 +76,7 @@ export const readTextSync: (path: string) => string = platform.readText;
 /** File text, or null when it does not exist or cannot be read. */
 export function readText(path: string): string | null {
   try {
-    return readTextSync(path);
+    return platform.readText(path);
   } catch {
     return null;
   }
@@ -178,10 +180,28 @@ export const CGROUP_FILES: readonly string[] = [
   "cpu.stat",
 ];
 
-/** Which of {@link CGROUP_FILES} exist in a cgroup directory. */
+/** The controller each of {@link CGROUP_FILES} belongs to. */
+const CONTROLLER_OF: Record<string, string> = {
+  "memory.current": "memory",
+  "memory.max": "memory",
+  "cpu.max": "cpu",
+  "cpu.stat": "cpu",
+};
+
+/**
+ * Which of {@link CGROUP_FILES} a cgroup directory should have: those of the controllers
+ * its `cgroup.controllers` names (a controller's files appear in a cgroup exactly when it is
+ * on there), all of them when that file cannot be read. Read, not listed: a directory
+ * listing is a runtime call the agent makes nowhere else, and its first call maps ~0.2-0.4
+ * MiB of the deno executable into the app's RSS (docs/benchmarks-changes.md, stop 35). The
+ * root cgroup lacks some files of its controllers (memory.max, cpu.max): the caller drops a
+ * file its first reading finds {@link CgroupReading.missing}.
+ */
 export function presentCgroupFiles(dir: string): Set<string> {
-  const names = new Set(readNames(dir) ?? []);
-  return new Set(CGROUP_FILES.filter((f) => names.has(f)));
+  const text = readText(`${dir}/cgroup.controllers`);
+  if (text === null) return new Set(CGROUP_FILES);
+  const on = new Set(text.trim().split(" "));
+  return new Set(CGROUP_FILES.filter((f) => on.has(CONTROLLER_OF[f])));
 }
 
 /** Read the cgroup v2 files of a process (`pid` or "self"): memory, cpu.max, cpu.stat. */
@@ -199,11 +219,14 @@ export function readCgroupAt(
   only?: ReadonlySet<string>,
 ): Parsed<CgroupReading> {
   const { dir, path } = loc;
-  const r: CgroupReading = { path, dir, problems: [] };
+  const r: CgroupReading = { path, dir, problems: [], missing: [] };
   const file = <T>(name: string, parse: (t: string | null) => Parsed<T>, set: (v: T) => void) => {
     if (only && !only.has(name)) return; // known absent: no failed open (and error) each second
     const text = readText(`${dir}/${name}`);
-    if (text === null) return;
+    if (text === null) {
+      r.missing.push(name);
+      return;
+    }
     const p = parse(text);
     if (p.ok) set(p.value);
     else r.problems.push(`${name}: ${p.reason}`);

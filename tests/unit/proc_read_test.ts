@@ -7,11 +7,13 @@ import {
 import {
   cgroupDir,
   descendants,
+  presentCgroupFiles,
   readAllStats,
   readCgroup,
   readProcess,
 } from "../../lib/proc/read.ts";
 import { createProcessReaders } from "../../lib/agent/process.ts";
+import { platform } from "../../lib/platform.ts";
 
 const root = (name: string) => new URL(`../fixtures/proc/${name}`, import.meta.url).pathname;
 
@@ -58,6 +60,7 @@ Deno.test("readCgroup reads a limited container's files", () => {
       nrThrottled: 42,
       throttledUsec: 1234567,
       problems: [],
+      missing: [],
     },
   );
 });
@@ -162,6 +165,67 @@ Deno.test("container reader reads no file each sample in a host's root cgroup (c
     assert.deepEqual(read(), {});
     assert.deepEqual(lines, []);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("presentCgroupFiles goes by cgroup.controllers, all files when it is not there", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const f of ["memory.current", "memory.max", "cpu.max", "cpu.stat"]) {
+      await Deno.writeTextFile(`${dir}/${f}`, "0\n");
+    }
+    const all = ["cpu.max", "cpu.stat", "memory.current", "memory.max"];
+    assert.deepEqual([...presentCgroupFiles(dir)].sort(), all);
+    await Deno.writeTextFile(`${dir}/cgroup.controllers`, "memory pids\n");
+    assert.deepEqual([...presentCgroupFiles(dir)].sort(), ["memory.current", "memory.max"]);
+    await Deno.writeTextFile(`${dir}/cgroup.controllers`, "cpuset cpu io\n");
+    assert.deepEqual([...presentCgroupFiles(dir)].sort(), ["cpu.max", "cpu.stat"]);
+    await Deno.writeTextFile(`${dir}/cgroup.controllers`, "\n");
+    assert.deepEqual([...presentCgroupFiles(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("container reader lists no directory, and drops files its controllers lack (root cgroup)", async () => {
+  const dir = await Deno.makeTempDir();
+  const { readDir, readText } = platform;
+  const listed: string[] = [];
+  const read_: string[] = [];
+  platform.readDir = (path) => {
+    listed.push(path);
+    return readDir(path);
+  };
+  try {
+    await Deno.mkdir(`${dir}/proc/self`, { recursive: true });
+    await Deno.mkdir(`${dir}/sys/fs/cgroup`, { recursive: true });
+    await Deno.copyFile(`${root("unlimited")}/proc/self/mountinfo`, `${dir}/proc/self/mountinfo`);
+    await Deno.writeTextFile(`${dir}/proc/self/cgroup`, "0::/\n");
+    // A root cgroup: the controllers are on, memory.max and cpu.max are not there.
+    const cg = `${dir}/sys/fs/cgroup`;
+    await Deno.writeTextFile(`${cg}/cgroup.controllers`, "cpu memory\n");
+    await Deno.writeTextFile(`${cg}/memory.current`, "1000\n");
+    await Deno.writeTextFile(`${cg}/cpu.stat`, "usage_usec 5\n");
+    let t = 0;
+    const lines: string[] = [];
+    const read = createContainerReader({ root: dir, log: (l) => lines.push(l), clock: () => t });
+    assert.deepEqual(read(), { [CONTAINER_METRICS.memUsageBytes]: 1000 });
+    await Deno.writeTextFile(`${cg}/memory.current`, "2000\n");
+    t += LIMITS_READ_MS;
+    platform.readText = (path) => {
+      read_.push(path.slice(cg.length + 1));
+      return readText(path);
+    };
+    // With the limits due again: memory.max and cpu.max were not there, and without cpu.max
+    // cpu.stat has no throttling to report.
+    assert.deepEqual(read(), { [CONTAINER_METRICS.memUsageBytes]: 2000 });
+    assert.deepEqual(read_, ["memory.current"]);
+    assert.deepEqual(lines, []);
+    assert.deepEqual(listed, []);
+  } finally {
+    platform.readDir = readDir;
+    platform.readText = readText;
     await Deno.remove(dir, { recursive: true });
   }
 });
