@@ -154,10 +154,12 @@ Deno.test("collector away for 5 s with a 300-sample backlog: the agent stays bou
       const v = await instance(second!.httpUrl, id);
       return v && v.received + v.lost === s.seq && v;
     }, "every sample taken to be received or counted lost");
-    // What the backlog could not hold is a counted gap; beyond it, at most a frame or two that
-    // was on the wire as the first collector closed (PUSH/PULL has no acknowledgement).
+    // What the backlog could not hold is a counted gap; beyond it, only the frames that were on
+    // the wire as the first collector closed (PUSH/PULL has no acknowledgement): written before
+    // the agent saw the close, a frame or two at 10 ms, up to 50 ms of them on a loaded machine
+    // (3 were seen with the load average at 10).
     assert.ok(
-      v.lost >= s.dropped && v.lost - s.dropped <= 2,
+      v.lost >= s.dropped && v.lost - s.dropped <= 5,
       `lost ${v.lost}, dropped ${s.dropped}`,
     );
     console.log(JSON.stringify({ ...s, maxBacklog, lostAtCollector: v.lost }));
