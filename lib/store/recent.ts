@@ -70,7 +70,7 @@ export class Ring {
    */
   pushColumn(times: Float64Array, values: Float64Array, from: number, n: number): void {
     if (n <= 0) return;
-    if (this.#len > 0 && times[0] < this.lastTime) {
+    if (this.#len > 0 && times[0] < this.#newest()) {
       for (let r = 0; r < n; r++) this.push(times[r], values[from + r]);
       return;
     }
@@ -94,6 +94,13 @@ export class Ring {
       v[at] = values[from + r];
       if (++at === cap) at = 0;
     }
+  }
+
+  /** {@link lastTime} of a ring holding points, without its `%` (pushColumn runs per frame). */
+  #newest(): number {
+    const cap = this.#t.length;
+    const at = this.#head + this.#len - 1;
+    return this.#t[at >= cap ? at - cap : at];
   }
 
   /** Drop points older than `since`. */
