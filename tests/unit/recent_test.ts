@@ -150,6 +150,7 @@ Deno.test("a ring takes a column as it takes its points one by one: growing, wra
     [3, 4, 5, 6, 7, 8, 9, 10, 11, 12], // past the first capacity (8): grows
     [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25], // past the cap (20): oldest go
     [26, 27],
+    [26.5, 28], // older than the newest only (wrapped: its place is below the head's)
     [20.5, 30], // older than the newest: one by one, in order
     Array.from({ length: 30 }, (_, i) => 40 + i), // more than the ring holds at all
     [],
