@@ -28,6 +28,7 @@
  */
 import { bindPull } from "../lib/transport/zmq.ts";
 import { bundleAgent } from "../lib/cmd/build_agent.ts";
+import { lowerMedian, takeOption } from "./stats.ts";
 
 /** The workload every app runs (bench/agent_app.ts's tick), in prologue.js. */
 export const PROLOGUE = `let ticks = 0, sink = 0;
@@ -141,17 +142,9 @@ function statusKiB(text: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s*(\\d+)`, "m").exec(text)?.[1] ?? NaN);
 }
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[(s.length - 1) >> 1] : NaN;
-}
-
 async function main() {
   const args = [...Deno.args];
-  const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(name);
-    return i < 0 ? dflt : args.splice(i, 2)[1];
-  };
+  const opt = (name: string, dflt: string) => takeOption(args, name, dflt);
   const reps = Number(opt("--reps", "8"));
   const waitMs = Number(opt("--wait", "20")) * 1000;
   const flags = opt("--flags", "").split(" ").filter(Boolean);
@@ -243,7 +236,7 @@ async function run(dir: string, names: string[], reps: number, waitMs: number, f
   }
 
   const first = names[0];
-  const med = (n: string, c: string) => median(rows[n].map((x) => x[c] ?? 0));
+  const med = (n: string, c: string) => lowerMedian(rows[n].map((x) => x[c] ?? 0));
   console.log(
     `| variant (KiB, median of ${reps}; ${first} absolute, others minus ${first}) | ` +
       `${COLUMNS.join(" | ")} | VmRSS min – max |`,

@@ -18,6 +18,7 @@
 import { bindPull } from "../lib/transport/zmq.ts";
 import { bundleAgent } from "../lib/cmd/build_agent.ts";
 import { PROLOGUE, VARIANTS } from "./agent_rss.ts";
+import { lowerMedian, takeOption } from "./stats.ts";
 
 /** ns of CPU per thread group of one process (main thread, V8 workers, the rest). */
 async function threadCpu(pid: number): Promise<Record<string, number>> {
@@ -37,17 +38,9 @@ async function threadCpu(pid: number): Promise<Record<string, number>> {
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[(s.length - 1) >> 1] : NaN;
-}
-
 async function main() {
   const args = [...Deno.args];
-  const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(name);
-    return i < 0 ? dflt : args.splice(i, 2)[1];
-  };
+  const opt = (name: string, dflt: string) => takeOption(args, name, dflt);
   const reps = Number(opt("--reps", "3"));
   const apps = Number(opt("--apps", "2"));
   const warmMs = Number(opt("--warm", "5")) * 1000;
@@ -131,9 +124,9 @@ async function main() {
     console.log(`| --- | ${groups.map(() => "---:").join(" | ")} | ---: |`);
     for (const n of names) {
       const cells = groups.map((g) => {
-        const m = median(rows[n].map((x) => x[g]));
+        const m = lowerMedian(rows[n].map((x) => x[g]));
         if (n === first) return m.toFixed(0);
-        const d = m - median(rows[first].map((x) => x[g]));
+        const d = m - lowerMedian(rows[first].map((x) => x[g]));
         return `${d >= 0 ? "+" : ""}${d.toFixed(0)}`;
       });
       const all = rows[n].map((x) => x.all);

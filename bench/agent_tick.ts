@@ -20,6 +20,7 @@
  */
 import { bindPull } from "../lib/transport/zmq.ts";
 import { bundleAgent } from "../lib/cmd/build_agent.ts";
+import { lowerMedian } from "./stats.ts";
 
 /** The app: argv = kind ("agent" | "floor"), module URL, port, window s. Prints one JSON line. */
 const APP = `const [kind, mod, port, win] = Deno.args;
@@ -58,11 +59,6 @@ st(() => {
   }, Number(win) * 1000);
 }, 5000);
 `;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[(s.length - 1) >> 1] : NaN;
-}
 
 async function main() {
   const arg = (name: string, d: string) => {
@@ -105,7 +101,9 @@ async function main() {
     for (const o of out) {
       const mean = o.ticks.reduce((a, b) => a + b, 0) / o.ticks.length;
       console.log(
-        `${o.kind.padEnd(6)} ticks ${o.ticks.length}: CPU per tick median ${median(o.ticks)} µs, ` +
+        `${o.kind.padEnd(6)} ticks ${o.ticks.length}: CPU per tick median ${
+          lowerMedian(o.ticks)
+        } µs, ` +
           `mean ${mean.toFixed(0)} µs`,
       );
     }

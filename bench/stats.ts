@@ -14,6 +14,21 @@ export function quantile(xs: readonly number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+/**
+ * The lower middle of the finite values of `xs` (an observed value, not a mean of two), NaN
+ * when there are none: for the agent benches' paired RSS and CPU figures.
+ */
+export function lowerMedian(xs: readonly number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[(s.length - 1) >> 1] : NaN;
+}
+
+/** Take `--name value` out of `args` (changed in place); `dflt` when absent. */
+export function takeOption(args: string[], name: string, dflt: string): string {
+  const i = args.indexOf(name);
+  return i < 0 ? dflt : args.splice(i, 2)[1];
+}
+
 /** Median, min, max and interquartile range of repetitions. */
 export interface Summary {
   n: number;
