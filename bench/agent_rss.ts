@@ -142,6 +142,21 @@ function statusKiB(text: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s*(\\d+)`, "m").exec(text)?.[1] ?? NaN);
 }
 
+/** Start the app variant `name` written to `dir` (v_NAME.js) with the runtime `flags` and `args`. */
+export function spawnVariant(
+  dir: string,
+  name: string,
+  flags: string[],
+  args: string[],
+  stderr: "piped" | "inherit",
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", ...flags, `${dir}v_${name}.js`, ...args],
+    stdout: "null",
+    stderr,
+  }).spawn();
+}
+
 async function main() {
   const args = [...Deno.args];
   const opt = (name: string, dflt: string) => takeOption(args, name, dflt);
@@ -199,21 +214,7 @@ async function run(dir: string, names: string[], reps: number, waitMs: number, f
     const order = names.map((_, i) => names[(i + r) % names.length]);
     const kids = order.map((name) => ({
       name,
-      child: new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "--no-prompt",
-          ...flags,
-          `${dir}v_${name}.js`,
-          pullPort,
-          String(
-            sink.addr.port,
-          ),
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).spawn(),
+      child: spawnVariant(dir, name, flags, [pullPort, String(sink.addr.port)], "piped"),
     }));
     await new Promise((ok) => setTimeout(ok, waitMs));
     for (const { name, child } of kids) {

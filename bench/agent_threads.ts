@@ -17,7 +17,7 @@
  */
 import { bindPull } from "../lib/transport/zmq.ts";
 import { bundleAgent } from "../lib/cmd/build_agent.ts";
-import { PROLOGUE, VARIANTS } from "./agent_rss.ts";
+import { PROLOGUE, spawnVariant, VARIANTS } from "./agent_rss.ts";
 import { lowerMedian, takeOption } from "./stats.ts";
 
 /** ns of CPU per thread group of one process (main thread, V8 workers, the rest). */
@@ -85,19 +85,13 @@ async function main() {
       const rot = order.map((_, i) => order[(i + r) % order.length]);
       const kids = rot.map((name) => ({
         name,
-        child: new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            "--no-prompt",
-            ...(name.endsWith("+") ? flags : []),
-            `${dir}v_${name}.js`,
-            pull.endpoint.split(":").pop()!,
-            String(sink.addr.port),
-          ],
-          stdout: "null",
-          stderr: "inherit",
-        }).spawn(),
+        child: spawnVariant(
+          dir,
+          name,
+          name.endsWith("+") ? flags : [],
+          [pull.endpoint.split(":").pop()!, String(sink.addr.port)],
+          "inherit",
+        ),
       }));
       await new Promise((ok) => setTimeout(ok, warmMs));
       const t0 = await Promise.all(kids.map((k) => threadCpu(k.child.pid)));
