@@ -100,6 +100,7 @@ function run(
     },
     staged: columns === "staged",
   });
+  const delays: unknown[] = [];
   for (const [i, f] of frames.entries()) {
     now += 1000;
     if (columns) ingest(f);
@@ -112,6 +113,7 @@ function run(
     }
     if (i % turnEvery !== turnEvery - 1 && i !== frames.length - 1) continue;
     ingest.flush(); // staged: as the receive loop does before it yields
+    delays.push(stats.queueDelay.summary(now));
     const run = turns;
     turns = [];
     for (const fn of run) fn();
@@ -134,6 +136,11 @@ function run(
       samples: stats.samples,
       messages: stats.messages,
       refused: { ...stats.refused },
+      // The queueing delay at each turn's end, and its running sums (held frames' are settled
+      // at the flush: the same record, in the same order).
+      delays,
+      delayTotal: [stats.queueDelay.total, stats.queueDelay.sumMs],
+      view: { ...instances.get(ID)!, latest: undefined },
     },
     sink,
     calls: alerts.calls,
