@@ -34,18 +34,20 @@ export function setLatest(
   }
   let all = true;
   for (const name in metrics) {
-    // Never undefined when listed (values are numbers), and metric keys are never keys of
-    // Object.prototype (the decoder refuses them): a load tells what Object.hasOwn did.
-    if (latest[name] === undefined) {
-      if (state.latestNames >= maxLatest) {
-        all = false;
-        continue;
-      }
-      state.latestNames++;
-    }
-    latest[name] = metrics[name];
+    if (admits(state, name, maxLatest)) latest[name] = metrics[name];
+    else all = false;
   }
   state.latestKeys = all ? keys : undefined;
+}
+
+/** Whether `name` is in the instance's latest or may join it (a new name counted), up to the bound. */
+function admits(state: LatestOf, name: string, maxLatest: number): boolean {
+  // Never undefined when listed (values are numbers), and metric keys are never keys of
+  // Object.prototype (the decoder refuses them): a load tells what Object.hasOwn did.
+  if (state.view.latest[name] !== undefined) return true;
+  if (state.latestNames >= maxLatest) return false;
+  state.latestNames++;
+  return true;
 }
 
 /**
@@ -67,15 +69,8 @@ export function setLatestRow(
   }
   let all = true;
   for (let j = 0; j < keys.length; j++) {
-    const name = keys[j];
-    if (latest[name] === undefined) { // as in setLatest
-      if (state.latestNames >= maxLatest) {
-        all = false;
-        continue;
-      }
-      state.latestNames++;
-    }
-    latest[name] = values[at + j * stride];
+    if (admits(state, keys[j], maxLatest)) latest[keys[j]] = values[at + j * stride];
+    else all = false;
   }
   state.latestKeys = all ? keys : undefined;
 }

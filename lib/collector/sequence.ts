@@ -58,13 +58,7 @@ export class Sequence {
     if (last === null) return this.#take(seq, now, 0);
     // The usual number, one past the last: "next" whatever the time (SEQ_SLACK >= 1), and no
     // restart (it is not <= last). A batch of 100 samples accounts 100 of them per frame.
-    if (seq === last + 1) {
-      this.last = seq;
-      this.#at = now;
-      this.#odd = null;
-      this.#oddRun = 0;
-      return NEXT;
-    }
+    if (seq === last + 1) return this.#take(seq, now, 0);
     // The caller clears the sequence with the rest of the instance, then accounts it again.
     if (seq <= last && seq <= 1 && mayRestart) return { kind: "restart" };
     const elapsed = Math.max(0, now - this.#at);

@@ -333,12 +333,12 @@ function runReceiver(
         }
         continue;
       }
-      // Stopping: drain until the socket has been quiet for a moment, so frames already on
-      // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
-      // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       const burstEnd = idleTries === 1 && yielded;
       if (burstEnd) yielded = false;
       beforeWait(burstEnd);
+      // Stopping: drain until the socket has been quiet for a moment, so frames already on
+      // the wire when close() was called still arrive (PUSH/PULL has no acknowledgement:
+      // a frame reaching a closed socket is lost, and counted only as a sequence gap).
       if (stopping && performance.now() - lastFrame >= DRAIN_QUIET_MS) break;
       const quiet = performance.now() - lastFrame >= QUIET_AFTER_MS;
       await (idleTries++ === 0 ? sleep(1) : idleWait(quiet ? quietIdle : maxIdle));
