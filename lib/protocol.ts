@@ -18,6 +18,7 @@
 
 import { hasHiddenChars, showHiddenChars } from "./metric_key.ts";
 import { errorMessage } from "./errors.ts";
+import type { FrameColumns } from "./protocol_columns.ts";
 
 import { LIMITS, METRICS, PROTOCOL_VERSION } from "./protocol_encode.ts";
 import {
@@ -29,6 +30,7 @@ import {
   Reject,
   sameShape,
 } from "./protocol_sample.ts";
+export { FrameColumns } from "./protocol_columns.ts";
 // The agent's side (the encoder, the version it writes, the standard names and the limits
 // it must keep to) lives in protocol_encode.ts: an agent loads it without the decoder.
 export {
@@ -105,26 +107,6 @@ export interface Message {
    * and overwritten by its next decode. Never sent.
    */
   columns?: FrameColumns;
-}
-
-/**
- * A uniform batch's values as columns, reused from frame to frame (`values` grows when a
- * frame needs more room, so it may be longer than the frame): the value of `keys[j]` in
- * sample r is `values[j * rows + r]` for `r < rows` (column-major, as history_batch.ts's
- * blocks). The same numbers as the samples' `metrics`. Times stay in the samples: ingest
- * places each one on the collector's clock as it accounts its `seq` (instances.ts).
- */
-export class FrameColumns {
-  rows = 0;
-  values = new Float64Array(1024);
-  /**
-   * A single-form frame's Sample, and its Message when it has {@link Message.keys} and no
-   * `bye`, filled again by each decode with these columns (read them before the next one):
-   * three objects less per single-sample frame on ingest's path (stop 35). While `single` is
-   * the message, `values[0..keys.length)` are its values in the keys' order (rows is 1).
-   */
-  sample: Sample = { seq: null, ts: 0, metrics: {} };
-  single: Message | null = null;
 }
 
 /** Why a frame was rejected. Counted per reason by the collector. */
@@ -217,6 +199,11 @@ function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null)
     throw new Reject("too_large", `frame of ${size} bytes exceeds ${LIMITS.maxMessageBytes}`);
   }
   if (size === 0) throw new Reject("invalid_json", "empty frame");
+  // A known sender's usual single frame, read against its last one's bytes.
+  if (columns !== null && typeof frame !== "string") {
+    const m = columns.templates.read(frame, columns);
+    if (m !== null) return m;
+  }
   let text: string;
   if (typeof frame === "string") {
     text = frame;
@@ -298,6 +285,7 @@ function decodeOrThrow(frame: Uint8Array | string, columns: FrameColumns | null)
     m.sent = sent;
     m.samples[0] = sample;
     m.keys = keys;
+    if (typeof frame !== "string") columns.templates.learn(frame, m, columns);
     return m;
   }
   const message: Message = { identity, sent, samples: [sample], legacy: false };
