@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { PROTOCOL_VERSION } from "./protocol.ts";
+import { PROTOCOL_VERSION } from "./protocol_encode.ts";
 import { errorMessage } from "./errors.ts";
 
 /** The `kind` of a heap-profile frame. */

@@ -22,6 +22,9 @@ export const MAX_TEMPLATE_BYTES = 2048;
 /** Most templates kept; the oldest made goes first (bounds memory at ~MAX x 2 KiB). */
 export const MAX_TEMPLATES = 4096;
 
+/** With every template slot taken, a template is made for one miss in this many. */
+export const LEARN_WHEN_FULL = 64;
+
 /** Where a number of the frame goes: a metric's column (0, 1, ...) or one of these. */
 const SENT = -1;
 const SEQ = -2;
@@ -115,6 +118,9 @@ export class FrameTemplates {
    */
   learn(frame: Uint8Array, message: Message, cols: FrameColumns): void {
     if (frame.length > MAX_TEMPLATE_BYTES || message !== cols.single || !message.keys) return;
+    // Full, with more senders than templates: one miss in LEARN_WHEN_FULL makes one, so a
+    // template's cost (~10x a full decode) is not paid on every frame while they churn.
+    if (this.#byPrefix.size >= MAX_TEMPLATES && this.misses % LEARN_WHEN_FULL !== 0) return;
     const t = makeTemplate(frame, message.identity, message.keys);
     if (t === null) return;
     const start = t.to[0];
@@ -300,7 +306,7 @@ class LayoutScan {
     const c = this.b[this.pos];
     if (c === 0x7b) this.#object(inside);
     else if (c === 0x5b) this.#array();
-    else if (c === 0x22) this.#string();
+    else if (c === 0x22) this.#string(false);
     else if (c === MINUS || (c >= ZERO && c <= NINE)) {
       const start = this.pos;
       while (this.pos < this.b.length && isNumberByte(this.b[this.pos])) this.pos++;
@@ -326,7 +332,7 @@ class LayoutScan {
     for (;;) {
       this.#space();
       if (this.b[this.pos] === 0x7d) break; // }
-      const key = this.#string();
+      const key = this.#string(seen !== null);
       this.#space();
       this.pos++; // :
       if (seen !== null) {
@@ -359,8 +365,11 @@ class LayoutScan {
     this.pos++; // ]
   }
 
-  /** A string at `pos`, its text when it is plain ASCII without escapes (keys); else null. */
-  #string(): string | null {
+  /**
+   * A string at `pos`; with `text`, its text when it is plain ASCII without escapes (a key
+   * the template reads by), else null.
+   */
+  #string(text: boolean): string | null {
     const b = this.b;
     const start = ++this.pos;
     let plain = true;
@@ -372,7 +381,7 @@ class LayoutScan {
       this.pos++;
     }
     const end = this.pos++;
-    return plain ? String.fromCharCode(...b.subarray(start, end)) : null;
+    return text && plain ? String.fromCharCode(...b.subarray(start, end)) : null;
   }
 
   #space(): void {

@@ -110,9 +110,11 @@ export const AGENT_DEPENDENCIES: readonly string[] = [
   "platform_node.ts",
   "proc/",
   "protocol.ts",
+  "protocol_columns.ts",
   "protocol_encode.ts",
   "protocol_profile.ts",
   "protocol_sample.ts",
+  "protocol_template.ts",
   "transport/",
 ];
 

@@ -11,7 +11,7 @@ import {
   FrameColumns,
   type Identity,
 } from "../../lib/protocol.ts";
-import { MAX_TEMPLATES } from "../../lib/protocol_template.ts";
+import { LEARN_WHEN_FULL, MAX_TEMPLATES } from "../../lib/protocol_template.ts";
 import { BUCKET_COUNT } from "../../lib/histogram.ts";
 
 const TS = 1_714_564_800_000;
@@ -217,13 +217,24 @@ Deno.test("corrupted bytes of known senders' frames get the full decoder's answe
   assert.ok(refused > 1000, `${refused} corrupted frames were refused`);
 });
 
-Deno.test("templates are bounded: the oldest made goes first, and every frame still decodes", () => {
+Deno.test("templates are bounded: when full, one miss in LEARN_WHEN_FULL replaces the oldest", () => {
   const cols = new FrameColumns();
   const frameOf = (i: number, seq: number) =>
     bytes(`{"v":1,"service":"s","instance":"i${i}","seq":${seq},"ts":${TS},"metrics":{"a":${i}}}`);
-  for (let i = 0; i < MAX_TEMPLATES + 10; i++) sameAsFull(frameOf(i, 1), cols);
+  for (let i = 0; i < MAX_TEMPLATES; i++) sameAsFull(frameOf(i, 1), cols);
   assert.equal(cols.templates.size, MAX_TEMPLATES);
-  assert.equal(sameAsFull(frameOf(MAX_TEMPLATES + 9, 2), cols), true); // kept
-  assert.equal(sameAsFull(frameOf(0, 2), cols), false); // the oldest, gone: learnt again
-  assert.equal(sameAsFull(frameOf(0, 3), cols), true);
+  assert.equal(sameAsFull(frameOf(MAX_TEMPLATES - 1, 2), cols), true);
+  // More senders than slots: every frame still decodes; few templates are made (a template
+  // costs several full decodes), each in place of the oldest.
+  const extra = LEARN_WHEN_FULL * 10;
+  for (let i = MAX_TEMPLATES; i < MAX_TEMPLATES + extra; i++) sameAsFull(frameOf(i, 1), cols);
+  assert.equal(cols.templates.size, MAX_TEMPLATES);
+  let read = 0;
+  for (let i = MAX_TEMPLATES; i < MAX_TEMPLATES + extra; i++) {
+    if (sameAsFull(frameOf(i, 2), cols)) read++;
+  }
+  assert.ok(read >= 9 && read <= 11, `${read} of ${extra} new senders got a template`);
+  let oldest = 0;
+  for (let i = 0; i < 10; i++) if (sameAsFull(frameOf(i, 2), cols)) oldest++;
+  assert.equal(oldest, 0, "the oldest templates went first");
 });
