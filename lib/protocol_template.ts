@@ -19,8 +19,10 @@ import type { FrameColumns } from "./protocol_columns.ts";
 
 /** Frames longer than this are never read by template (batches, and their memory bounded). */
 export const MAX_TEMPLATE_BYTES = 2048;
-/** Most templates kept; the oldest made goes first (bounds memory at ~MAX x 2 KiB). */
+/** Most templates kept; the oldest made goes first. */
 export const MAX_TEMPLATES = 4096;
+/** Most memory the templates may hold, by {@link Template.cost}; the oldest made goes first. */
+export const MAX_TEMPLATE_MEMORY = 8 * 1024 * 1024;
 
 /** With every template slot taken, a template is made for one miss in this many. */
 export const LEARN_WHEN_FULL = 64;
@@ -57,15 +59,23 @@ export class Template {
     /** An object with `keys` in their order: each frame's `metrics` is a copy, filled in. */
     readonly blank: Record<string, number>,
   ) {}
+
+  /** Its memory, estimated: its bytes, and per number its three entries and `blank`'s field. */
+  get cost(): number {
+    return this.bytes.length + 64 * (this.roles.length + 1);
+  }
 }
 
 /**
- * The templates of the senders heard (at most {@link MAX_TEMPLATES}), found by a hash of the
+ * The templates of the senders heard (at most {@link MAX_TEMPLATES} and
+ * {@link MAX_TEMPLATE_MEMORY}), found by a hash of the
  * bytes before a frame's first number, and what they did (for tests and benches). One per
  * FrameColumns, so per receive path: no module state.
  */
 export class FrameTemplates {
   #byPrefix = new Map<number, Template>();
+  /** The templates' memory, by {@link Template.cost}. */
+  #cost = 0;
   /** The longest prefix of any template: a frame is hashed no further than this. */
   #maxPrefix = 0;
   /** Frames read by template, frames that found none, frames that found one and differed. */
@@ -76,6 +86,11 @@ export class FrameTemplates {
   /** How many templates are kept. */
   get size(): number {
     return this.#byPrefix.size;
+  }
+
+  /** Their memory, estimated (Template.cost). */
+  get memory(): number {
+    return this.#cost;
   }
 
   /**
@@ -120,18 +135,32 @@ export class FrameTemplates {
     if (frame.length > MAX_TEMPLATE_BYTES || message !== cols.single || !message.keys) return;
     // Full, with more senders than templates: one miss in LEARN_WHEN_FULL makes one, so a
     // template's cost (~10x a full decode) is not paid on every frame while they churn.
-    if (this.#byPrefix.size >= MAX_TEMPLATES && this.misses % LEARN_WHEN_FULL !== 0) return;
+    if (this.#full(MAX_TEMPLATE_BYTES) && this.misses % LEARN_WHEN_FULL !== 0) return;
     const t = makeTemplate(frame, message.identity, message.keys);
     if (t === null) return;
     const start = t.to[0];
     let h = FNV_OFFSET;
     for (let p = 0; p < start; p++) h = Math.imul(h ^ frame[p], FNV_PRIME);
     const key = prefixKey(h, start);
-    if (!this.#byPrefix.has(key) && this.#byPrefix.size >= MAX_TEMPLATES) {
-      this.#byPrefix.delete(this.#byPrefix.keys().next().value!);
+    this.#drop(key); // remade: it goes last, as the newest
+    while (this.#byPrefix.size > 0 && this.#full(t.cost)) {
+      this.#drop(this.#byPrefix.keys().next().value!); // the oldest made
     }
     this.#byPrefix.set(key, t);
+    this.#cost += t.cost;
     if (start > this.#maxPrefix) this.#maxPrefix = start;
+  }
+
+  /** No room for one more template of `cost`. */
+  #full(cost: number): boolean {
+    return this.#byPrefix.size >= MAX_TEMPLATES || this.#cost + cost > MAX_TEMPLATE_MEMORY;
+  }
+
+  #drop(key: number): void {
+    const t = this.#byPrefix.get(key);
+    if (t === undefined) return;
+    this.#byPrefix.delete(key);
+    this.#cost -= t.cost;
   }
 
   /** The frame through `t` into `cols`, or null where it differs or a number is refused. */

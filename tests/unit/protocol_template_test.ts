@@ -11,7 +11,12 @@ import {
   FrameColumns,
   type Identity,
 } from "../../lib/protocol.ts";
-import { LEARN_WHEN_FULL, MAX_TEMPLATES } from "../../lib/protocol_template.ts";
+import {
+  LEARN_WHEN_FULL,
+  MAX_TEMPLATE_BYTES,
+  MAX_TEMPLATE_MEMORY,
+  MAX_TEMPLATES,
+} from "../../lib/protocol_template.ts";
 import { BUCKET_COUNT } from "../../lib/histogram.ts";
 
 const TS = 1_714_564_800_000;
@@ -237,4 +242,24 @@ Deno.test("templates are bounded: when full, one miss in LEARN_WHEN_FULL replace
   let oldest = 0;
   for (let i = 0; i < 10; i++) if (sameAsFull(frameOf(i, 2), cols)) oldest++;
   assert.equal(oldest, 0, "the oldest templates went first");
+});
+
+Deno.test("templates are bounded in memory too: senders of many metrics get fewer of them", () => {
+  const cols = new FrameColumns();
+  const metrics = Array.from({ length: 160 }, (_, j) => `"m${j}":${j}`).join(",");
+  const frameOf = (i: number, seq: number) =>
+    bytes(
+      `{"v":1,"service":"s","instance":"i${i}","seq":${seq},"ts":${TS},"metrics":{${metrics}}}`,
+    );
+  assert.ok(frameOf(9999, 1).length <= MAX_TEMPLATE_BYTES);
+  const senders = 1500;
+  for (let i = 0; i < senders; i++) sameAsFull(frameOf(i, 1), cols);
+  const { size, memory } = cols.templates;
+  assert.ok(memory <= MAX_TEMPLATE_MEMORY, `${memory} bytes`);
+  assert.ok(memory > MAX_TEMPLATE_MEMORY * 0.9, `${memory} bytes: filled`);
+  assert.ok(size < senders / 2 && size > 100, `${size} templates`);
+  let read = 0;
+  for (let i = senders - 100; i < senders; i++) if (sameAsFull(frameOf(i, 2), cols)) read++;
+  assert.ok(read > 0, "the newest senders have templates");
+  assert.equal(sameAsFull(frameOf(0, 2), cols), false, "the oldest went first");
 });
