@@ -167,30 +167,46 @@ function countOf(xs: Float64Array, c: number): number {
 /**
  * The k-th smallest of `a` (reordered in place): quickselect, which is linear where sorting
  * every chunk's deltas halved the encoder's speed, falling back to a sort on inputs that
- * would make it quadratic.
+ * would make it quadratic. The partition is a function of its own with one flat loop: written
+ * as nested loops inside this one, V8 ran it as on-stack-replaced code thrown away at the inner
+ * loop's exit, call after call (27 deopts and recompiles in one bench run's seal rounds).
  */
 function select(a: Float64Array, k: number): number {
   let lo = 0;
   let hi = a.length - 1;
   for (let rounds = 0; lo < hi; rounds++) {
     if (rounds > 64) return a.subarray(lo, hi + 1).sort()[k - lo];
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
+    partition(a, lo, hi, a[(lo + hi) >> 1]);
+    const i = ENDS[0];
+    const j = ENDS[1];
     if (k <= j) hi = j;
     else if (k >= i) lo = i;
     else return a[k];
   }
   return a[k];
+}
+
+/** Where {@link partition} stopped: i, then j. */
+const ENDS = new Int32Array(2);
+
+/**
+ * Hoare's partition of `a[lo..hi]` around `pivot`, as one loop: afterwards `a[lo..j]` are at
+ * most the pivot, `a[i..hi]` at least, and any place between them holds the pivot's value.
+ */
+function partition(a: Float64Array, lo: number, hi: number, pivot: number): void {
+  let i = lo;
+  let j = hi;
+  while (i <= j) {
+    if (a[i] < pivot) i++;
+    else if (a[j] > pivot) j--;
+    else {
+      const t = a[i];
+      a[i++] = a[j];
+      a[j--] = t;
+    }
+  }
+  ENDS[0] = i;
+  ENDS[1] = j;
 }
 
 /** The three kinds' bit-length histograms (64 cells each), reused: the call is synchronous. */
