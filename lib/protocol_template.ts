@@ -184,16 +184,25 @@ export class FrameTemplates {
         c = ++pos < n ? frame[pos] : 0;
       }
       if (c < ZERO || c > NINE) return null;
-      let mant = 0;
+      // The digits, integer and fraction part, as one mantissa: the last up to 8 in an int
+      // (`lo`, int32 arithmetic), those before in `hi`; exact while there are at most 15.
+      let hi = 0;
+      let lo = 0;
+      let inLo = 0;
       let digits = 0;
       let frac = 0;
       if (c === ZERO) {
-        digits = 1;
+        digits = inLo = 1;
         c = ++pos < n ? frame[pos] : 0;
         if (c >= ZERO && c <= NINE) return null; // a leading zero (the fixed bytes differ too)
       } else {
         while (c >= ZERO && c <= NINE) {
-          mant = mant * 10 + (c - ZERO);
+          if (inLo === 8) {
+            hi = hi * 1e8 + lo;
+            lo = inLo = 0;
+          }
+          lo = lo * 10 + (c - ZERO);
+          inLo++;
           digits++;
           c = ++pos < n ? frame[pos] : 0;
         }
@@ -201,12 +210,18 @@ export class FrameTemplates {
       if (c === DOT) {
         c = ++pos < n ? frame[pos] : 0;
         if (c < ZERO || c > NINE) return null;
+        const before = digits;
         while (c >= ZERO && c <= NINE) {
-          mant = mant * 10 + (c - ZERO);
+          if (inLo === 8) {
+            hi = hi * 1e8 + lo;
+            lo = inLo = 0;
+          }
+          lo = lo * 10 + (c - ZERO);
+          inLo++;
           digits++;
-          frac++;
           c = ++pos < n ? frame[pos] : 0;
         }
+        frac = digits - before;
       }
       let exact = digits <= 15;
       if (c === 101 || c === 69) { // e, E
@@ -218,6 +233,7 @@ export class FrameTemplates {
       }
       let v: number;
       if (exact) {
+        const mant = hi * POW10[inLo] + lo;
         v = frac === 0 ? mant : mant / POW10[frac];
         if (neg) v = -v;
       } else v = Number(String.fromCharCode.apply(null, frame.subarray(at, pos) as never));

@@ -102,6 +102,12 @@ Deno.test("a template reads every JSON number form the full decoder does, and re
     "1234567890123456789",
     "0.30000000000000004",
     "9007199254740993",
+    "12345678", // the digits' int holds 8: one more goes on in another
+    "123456789",
+    "1234567.891",
+    "12345678.9",
+    "99999999.9999999",
+    "-0.00000001",
     "8.2747037474033005", // 17 digits: a mantissa over 2^53 divided is not the parse
     "627008692900835.32",
     "1e5",
