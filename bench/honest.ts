@@ -10,7 +10,13 @@
  *
  * @module
  */
-import { runCollector, runRaw, type ThroughputOptions, type ThroughputRun } from "./ingest.ts";
+import {
+  METRICS_PER_SAMPLE,
+  runCollector,
+  runRaw,
+  type ThroughputOptions,
+  type ThroughputRun,
+} from "./ingest.ts";
 import { type LatencyRun, runLatency } from "./latency.ts";
 import type { Form } from "./frames.ts";
 import { summarize } from "./stats.ts";
@@ -38,6 +44,18 @@ const SENDERS: Record<Form, number> = { single: 1, batch: 2 };
 /** Frames per timed repetition (about 1-2 s of collector work each). */
 const FRAMES: Record<Form, number> = { single: 60_000, batch: 3_000 };
 const LATENCY = { rateHz: 100, durationMs: 5_000 };
+/**
+ * A seal round starts at 1 M open points (lib/store/durable.ts: a quarter of maxOpenPoints).
+ * Each collector's untimed warm-up takes at least 1.25 M points, so its Worker has sealed once
+ * in both forms: 3 000 batch frames always did; 60 000 single frames (240 000 points) never did.
+ */
+const WARM_POINTS = 1_250_000;
+
+/** Frames of a collector's untimed warm-up: as many as timed, and at least WARM_POINTS. */
+function warmupFrames(form: Form, timed: number): number {
+  const perFrame = (form === "single" ? 1 : BATCH) * METRICS_PER_SAMPLE;
+  return Math.max(timed, Math.ceil(WARM_POINTS / perFrame));
+}
 
 function options(form: Form, frames: number, extra: Partial<ThroughputOptions>) {
   const senders = SENDERS[form];
@@ -80,12 +98,14 @@ export async function runHonest(say: (s: string) => void): Promise<HonestResults
     // The done-poll at 50 ms, not 10: each is an HTTP request made and served in the measured
     // process (about 5 % of the collector's CPU per sample at 10 ms), which the raw peers,
     // reading a counter, do not pay. It adds at most 50 ms to a run's wall time.
-    // Each collector run first takes as many frames again, untimed, to durable: a collector
-    // runs for days, so the timed run meets a compiled history Worker that has sealed before
-    // (a seal round starts at 1 M open points: 2,500 batch frames), existing instances and
-    // series, and the seal work of points taken before it, as users' does.
+    // Each collector run first takes as many frames again (at least WARM_POINTS), untimed, to
+    // durable: a collector runs for days, so the timed run meets compiled code, a history
+    // Worker that has sealed before, existing instances and series, and the seal work of
+    // points taken before it, as users' does.
     const col = (n: number) =>
-      runCollector(options(form, n, { history: true, pollMs: 50, warmupFrames: n }));
+      runCollector(
+        options(form, n, { history: true, pollMs: 50, warmupFrames: warmupFrames(form, n) }),
+      );
     // Warm-up (discarded): the JIT, the sockets.
     await raw(FRAMES[form] / 2, true);
     const rows = {

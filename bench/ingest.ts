@@ -61,7 +61,8 @@ export interface ThroughputOptions {
 }
 
 /** Metrics per bench sample (frames.ts agentMetrics): points = samples x this. */
-const METRICS_PER_SAMPLE = 4;
+/** Points per sample of the bench's frames (frames.ts agentMetrics). */
+export const METRICS_PER_SAMPLE = 4;
 
 /** One run's outcome. */
 export interface ThroughputRun {

@@ -37,9 +37,12 @@ export function renderHonestIngest(h: HonestResults, p: (s?: string) => void): v
   p(
     "The collector as users run it: durable history, one WebSocket reader, and a run ends " +
       "when every point is on disk (`/api/stats` `history.durable`), not when it was read. " +
-      "Each run's collector first takes as many frames again, untimed, to disk: a running " +
-      "collector has its history Worker compiled and warm from earlier seal rounds, its " +
-      "instances and series, and seals earlier points while it takes new ones. CPU is this process's user + system time from `go` to the end, every " +
+      "Each run's collector first takes as many frames again, and at least 1.25 M points " +
+      "(past the 1 M open points that start a seal round), untimed, to disk: a running " +
+      "collector has its code compiled, its history Worker warm from earlier seal rounds, its " +
+      "instances and series. In the timed part the batch row's Worker starts a seal round " +
+      "again; the single row's (240 000 points) does not. CPU is this process's user + " +
+      "system time from `go` to the end, every " +
       "thread (the history Worker too), per sample; the peers are the same receive loop that " +
       "only counts (raw) and one that also decodes UTF-8 and `JSON.parse`s each frame " +
       "(raw + JSON.parse: the least any JSON consumer does). Same frames, same senders, " +
