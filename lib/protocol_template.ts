@@ -68,9 +68,9 @@ export class Template {
 
 /**
  * The templates of the senders heard (at most {@link MAX_TEMPLATES} and
- * {@link MAX_TEMPLATE_MEMORY}), found by a hash of the
- * bytes before a frame's first number, and what they did (for tests and benches). One per
- * FrameColumns, so per receive path: no module state.
+ * {@link MAX_TEMPLATE_MEMORY}), found by a hash of the bytes before a frame's first number,
+ * and counts of what they did (for tests and benches). One per FrameColumns, so per receive
+ * path: no module state.
  */
 export class FrameTemplates {
   #byPrefix = new Map<number, Template>();
@@ -134,7 +134,7 @@ export class FrameTemplates {
   learn(frame: Uint8Array, message: Message, cols: FrameColumns): void {
     if (frame.length > MAX_TEMPLATE_BYTES || message !== cols.single || !message.keys) return;
     // Full, with more senders than templates: one miss in LEARN_WHEN_FULL makes one, so a
-    // template's cost (~10x a full decode) is not paid on every frame while they churn.
+    // template's cost (several full decodes) is not paid on every frame while they churn.
     if (this.#full(MAX_TEMPLATE_BYTES) && this.misses % LEARN_WHEN_FULL !== 0) return;
     const t = makeTemplate(frame, message.identity, message.keys);
     if (t === null) return;
