@@ -43,7 +43,7 @@ import {
   UPDATES_PER_TICK,
 } from "./agent_app.ts";
 import { Child } from "./procs.ts";
-import { summarize } from "./stats.ts";
+import { lowerMedian, summarize } from "./stats.ts";
 import { errorMessage } from "../lib/errors.ts";
 
 /** `deno task bench`'s settings: 5 repetitions of a 60 s window (about 6 minutes). */
@@ -64,6 +64,14 @@ export interface AgentCostOptions {
   warmupMs: number;
   /** Workload timer period of the apps, ms. */
   tickMs: number;
+  /**
+   * Apps of each role per repetition (default 1): with more, a role's figures are the lower
+   * median of its apps' (each field apart). Single apps of the bench's own kind differ by up to
+   * ~0.8 ms/s of CPU run side by side (docs/benchmarks-changes.md, stop 36), more than the
+   * agent's own cost; `deno run -A bench/agent_cost_main.ts --apps 3 --dry` shows the figure with
+   * that noise cut down. `deno task bench` and its report keep one app per role.
+   */
+  appsPerRole?: number;
   log?: (line: string) => void;
 }
 
@@ -345,21 +353,23 @@ async function runRep(
   floorPort: number,
   builtModule: string,
 ): Promise<Record<AppRole, AppWindow>> {
-  const apps = new Map<AppRole, Child>();
+  const k = Math.max(1, o.appsPerRole ?? 1);
+  const all: Array<[AppRole, Child]> = [];
   try {
-    for (const role of order) {
-      const cfg: AppConfig = {
-        agent: role === "agent" || role === "idle" || role === "bare" || role === "built",
-        updates: role !== "idle",
-        series: role !== "bare" && role !== "built",
-        module: role === "built" ? builtModule : undefined,
-        floorPort: role === "floor" ? floorPort : undefined,
-        endpoint,
-        tickMs: o.tickMs,
-      };
-      apps.set(role, new Child("./agent_app.ts", cfg));
+    for (let copy = 0; copy < k; copy++) {
+      for (const role of order) {
+        const cfg: AppConfig = {
+          agent: role === "agent" || role === "idle" || role === "bare" || role === "built",
+          updates: role !== "idle",
+          series: role !== "bare" && role !== "built",
+          module: role === "built" ? builtModule : undefined,
+          floorPort: role === "floor" ? floorPort : undefined,
+          endpoint,
+          tickMs: o.tickMs,
+        };
+        all.push([role, new Child("./agent_app.ts", cfg)]);
+      }
     }
-    const all = [...apps.entries()];
     await Promise.all(all.map(([, c]) => c.next<{ ready: true }>()));
     await sleep(o.warmupMs);
     const mark = () =>
@@ -377,11 +387,13 @@ async function runRep(
       r.forEach((x, i) => x.every(Number.isFinite) && rss[i].push(x));
     }
     const end = await mark();
-    const out = {} as Record<AppRole, AppWindow>;
+    const windows = new Map<AppRole, AppWindow[]>();
     all.forEach(([role], i) => {
       const a = start[i].m;
       const b = end[i].m;
-      out[role] = {
+      const list = windows.get(role) ?? [];
+      windows.set(role, list);
+      list.push({
         cpuMs: (b.cpuUs - a.cpuUs) / 1000,
         statCpuMs: end[i].stat - start[i].stat,
         wallMs: b.at - a.at,
@@ -391,12 +403,23 @@ async function runRep(
         rssBytes: summarize(rss[i].map((x) => x[0])).median,
         rssAnonBytes: summarize(rss[i].map((x) => x[1])).median,
         rssFileBytes: summarize(rss[i].map((x) => x[2])).median,
-      };
+      });
     });
+    const out = {} as Record<AppRole, AppWindow>;
+    for (const [role, list] of windows) out[role] = medianWindow(list);
     return out;
   } finally {
-    await stopApps([...apps.values()]);
+    await stopApps(all.map(([, c]) => c));
   }
+}
+
+/** Each field's lower median over the apps of one role (the window itself for one app). */
+export function medianWindow(ws: AppWindow[]): AppWindow {
+  const out = {} as AppWindow;
+  for (const key of Object.keys(ws[0]) as Array<keyof AppWindow>) {
+    out[key] = lowerMedian(ws.map((w) => w[key]));
+  }
+  return out;
 }
 
 /** Best ns per call of `f(i)` over `n` calls, 5 rounds after a warm-up round. */

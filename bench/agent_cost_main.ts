@@ -5,6 +5,7 @@
  *
  *     deno run -A bench/agent_cost_main.ts            # 5 x 60 s, about 8 minutes (seven apps side by side)
  *     deno run -A bench/agent_cost_main.ts --reps 1 --window 10 --dry   # print only
+ *     deno run -A bench/agent_cost_main.ts --apps 3 --dry   # 3 apps per role, medians (print only)
  *
  * @module
  */
@@ -36,6 +37,7 @@ async function main() {
     ...AGENT_COST,
     reps: arg("reps", AGENT_COST.reps),
     windowMs: arg("window", AGENT_COST.windowMs / 1000) * 1000,
+    appsPerRole: arg("apps", 1),
     log: (l) => console.error(`agent cost: ${l}`),
   });
   const lines: string[] = [];
