@@ -6,7 +6,7 @@
  * and socket read waited for it (docs/reliability.md, row 3b). Here the store lives in a
  * Worker (history_worker.ts); this side buffers points (history_batch.ts: typed columns, a
  * whole frame at a time on ingest's usual path) and instance views, and hands them over
- * once a second with the tick (or earlier, see below), transferring the buffers.
+ * once a second with the tick (or earlier, see below); postMessage copies the columns.
  *
  * Backpressure instead of loss: points handed over and not yet taken by the thread are
  * bounded (`maxPendingPoints`). At the bound {@link HistoryThread.backpressure} returns a
@@ -368,8 +368,8 @@ export class HistoryThread implements HistorySink {
   }
 
   #post(tick: boolean): Promise<unknown> | null {
-    // The buffers are transferred, not copied: the batch made new ones and holds none of them.
-    const { blocks, transfer, points } = this.#batch.take();
+    // Copied by postMessage, here and now: the batch writes its next frames over them.
+    const { blocks, points } = this.#batch.take();
     const id = this.#nextId++;
     const batch: HistoryRequest = {
       type: "batch",
@@ -383,7 +383,7 @@ export class HistoryThread implements HistorySink {
     this.#inFlight += points;
     this.#touched = new Map();
     const done = tick ? this.#wait(id) : null;
-    this.#worker.postMessage(batch, transfer);
+    this.#worker.postMessage(batch);
     return done;
   }
 

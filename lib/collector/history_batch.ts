@@ -1,9 +1,13 @@
 /**
  * The points ingest hands durable history between two hand-overs to its thread
- * (history.ts), kept in typed columns ready to transfer. A frame whose samples share their
- * keys (Message.keys, ingest's fast path) goes in whole: one time per sample, stored once
- * for all of its series, and one store per value, with no lookup per point; the buffers
- * go to the thread in postMessage's transfer list, not copied. Points one at a time
+ * (history.ts), kept in typed columns. A frame whose samples share their keys (Message.keys,
+ * ingest's fast path) goes in whole: one time per sample, stored once for all of its series,
+ * and one store per value, with no lookup per point. postMessage copies the columns, and each
+ * instance's frame block is kept and written over by its next hand-over. (Until stop 36 they
+ * were moved in the transfer list, new ones every hand-over: ~1.4 MB of new ArrayBuffers a
+ * hand-over of 125 k points, counted against the main isolate's global heap limit, ran an
+ * incremental mark-compact every few hand-overs that history off never ran; a copy is one
+ * memcpy a hand-over.) Points one at a time
  * (ingest's general path: new series, refusals, derived series) go to one column per
  * series in the same structure.
  *
@@ -73,9 +77,8 @@ interface Current {
 
 /** What {@link HistoryBatch.take} hands over. */
 export interface TakenBatch {
+  /** Views of the batch's buffers: postMessage copies them; valid until the next append. */
   blocks: HistoryBlock[];
-  /** The blocks' buffers, for postMessage's transfer list. */
-  transfer: ArrayBuffer[];
   points: number;
 }
 
@@ -93,6 +96,8 @@ export class HistoryBatch {
    * big, so a steady flow fills one block per hand-over with no doubling copies.
    */
   #rowsLast = new Map<string, number>();
+  /** Each instance's frame block of the last hand-over: its next frame block reuses it. */
+  #spare = new Map<string, Block>();
 
   /**
    * Append a frame: every sample's `metrics` holds exactly `keys`, in this order (Message.keys).
@@ -147,7 +152,12 @@ export class HistoryBatch {
     let b = current.shaped;
     if (b === null || !sameKeys(b.keys, keys)) {
       const last = this.#rowsLast.get(instance) ?? 0;
-      b = new Block(instance, keys, Math.max(n, MIN_ROWS, last), true);
+      const spare = this.#spare.get(instance);
+      if (spare !== undefined && sameKeys(spare.keys, keys) && spare.times.length >= n) {
+        this.#spare.delete(instance);
+        spare.rows = 0;
+        b = spare;
+      } else b = new Block(instance, keys, Math.max(n, MIN_ROWS, last), true);
       this.#blocks.push(b);
       current.shaped = b;
       current.loose = null;
@@ -176,19 +186,21 @@ export class HistoryBatch {
   /** Everything appended, in blocks started in order; the batch is empty after. */
   take(): TakenBatch {
     const blocks: HistoryBlock[] = new Array(this.#blocks.length);
-    const transfer: ArrayBuffer[] = new Array(this.#blocks.length * 2);
     const rows = new Map<string, number>(); // only this hand-over's: a gone instance is forgotten
+    const spare = new Map<string, Block>();
     for (let i = 0; i < this.#blocks.length; i++) {
       const b = this.#blocks[i];
-      if (b.framed) rows.set(b.instance, Math.max(b.rows, rows.get(b.instance) ?? 0));
+      if (b.framed) {
+        rows.set(b.instance, Math.max(b.rows, rows.get(b.instance) ?? 0));
+        spare.set(b.instance, b);
+      }
       blocks[i] = [b.instance, b.keys, b.times.subarray(0, b.rows), b.values];
-      transfer[2 * i] = b.times.buffer;
-      transfer[2 * i + 1] = b.values.buffer;
     }
+    this.#spare = spare;
     const points = this.points;
     this.clear();
     this.#rowsLast = rows;
-    return { blocks, transfer, points };
+    return { blocks, points };
   }
 
   /** Forget everything appended. */
