@@ -191,27 +191,15 @@ export class FrameTemplates {
       let inLo = 0;
       let digits = 0;
       let frac = 0;
-      if (c === ZERO) {
+      if (c === ZERO) { // a leading zero is the whole integer part
         digits = inLo = 1;
         c = ++pos < n ? frame[pos] : 0;
-        if (c >= ZERO && c <= NINE) return null; // a leading zero (the fixed bytes differ too)
-      } else {
-        while (c >= ZERO && c <= NINE) {
-          if (inLo === 8) {
-            hi = hi * 1e8 + lo;
-            lo = inLo = 0;
-          }
-          lo = lo * 10 + (c - ZERO);
-          inLo++;
-          digits++;
-          c = ++pos < n ? frame[pos] : 0;
-        }
+        if (c >= ZERO && c <= NINE) return null; // (the fixed bytes after it differ too)
       }
-      if (c === DOT) {
-        c = ++pos < n ? frame[pos] : 0;
-        if (c < ZERO || c > NINE) return null;
-        const before = digits;
-        while (c >= ZERO && c <= NINE) {
+      // Digits, then at most one '.' with at least one digit after it.
+      let dot = false;
+      for (;;) {
+        if (c >= ZERO && c <= NINE) {
           if (inLo === 8) {
             hi = hi * 1e8 + lo;
             lo = inLo = 0;
@@ -219,9 +207,14 @@ export class FrameTemplates {
           lo = lo * 10 + (c - ZERO);
           inLo++;
           digits++;
+          if (dot) frac++;
+        } else if (c === DOT && !dot) {
+          dot = true;
           c = ++pos < n ? frame[pos] : 0;
-        }
-        frac = digits - before;
+          if (c < ZERO || c > NINE) return null;
+          continue;
+        } else break;
+        c = ++pos < n ? frame[pos] : 0;
       }
       let exact = digits <= 15;
       if (c === 101 || c === 69) { // e, E
