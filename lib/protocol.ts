@@ -10,8 +10,9 @@
  * Either form may carry `bye: true`: the agent stops cleanly after this frame (a goodbye; an
  * old collector ignores the field). It also accepts the seed prototype's message `{"color","timestamp","cpu","mem"}`.
  * `decode` never throws: it returns a message or a typed error with a reason. This is the
- * only module that knows the JSON shape, with protocol_sample.ts (one sample) and protocol_encode.ts
- * (the encoder); see docs/protocol.md.
+ * only module that knows the JSON shape, with protocol_sample.ts (one sample),
+ * protocol_template.ts (a known sender's single frame read against its last one's bytes) and
+ * protocol_encode.ts (the encoder); see docs/protocol.md.
  *
  * @module
  */
