@@ -3,11 +3,9 @@
  * (history.ts), kept in typed columns. A frame whose samples share their keys (Message.keys,
  * ingest's fast path) goes in whole: one time per sample, stored once for all of its series,
  * and one store per value, with no lookup per point. postMessage copies the columns, and each
- * instance's frame block is kept and written over by its next hand-over. (Until stop 36 they
- * were moved in the transfer list, new ones every hand-over: ~1.4 MB of new ArrayBuffers a
- * hand-over of 125 k points, counted against the main isolate's global heap limit, ran an
- * incremental mark-compact every few hand-overs that history off never ran; a copy is one
- * memcpy a hand-over.) Points one at a time
+ * instance's frame block is kept and written over by its next hand-over: new buffers moved
+ * each time counted against the main isolate's external-memory limit and ran mark-compacts
+ * that history off never runs (docs/benchmarks-changes.md, stop 36). Points one at a time
  * (ingest's general path: new series, refusals, derived series) go to one column per
  * series in the same structure.
  *

@@ -18,6 +18,7 @@ import {
   MAX_TEMPLATES,
 } from "../../lib/protocol_template.ts";
 import { BUCKET_COUNT } from "../../lib/histogram.ts";
+import { prng } from "../support/fuzz.ts";
 
 const TS = 1_714_564_800_000;
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -67,13 +68,7 @@ Deno.test("a sender's later single frames are read by template, as the full deco
     intervalMs: 1000,
     start: TS - 5000,
   };
-  let s = 0x9e3779b9; // deterministic xorshift
-  const rnd = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
+  const rnd = prng(0x9e3779b9);
   let read = 0;
   for (let seq = 1; seq <= 500; seq++) {
     const v = rnd();
@@ -206,13 +201,8 @@ Deno.test("corrupted bytes of known senders' frames get the full decoder's answe
     bytes(new TextDecoder().decode(numbers({})).replace(/:/g, ": ")),
   ];
   for (const f of seeds) sameAsFull(f, cols);
-  let s = 0x2545f491;
-  const rnd = (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
+  const next = prng(0x2545f491);
+  const rnd = (n: number) => Math.floor(next() * n);
   let read = 0;
   let refused = 0;
   for (let i = 0; i < 20_000; i++) {
