@@ -81,6 +81,11 @@ export interface AgentOptions {
   readers?: ProcessReaders;
   /** Runtime health (default: this process, see runtime.ts; null: none). Closed by `stop()`. */
   runtime?: RuntimeReaders | null;
+  /**
+   * Also send `process.open_fds` (Linux, read every 10 s; default false). Off by default: the
+   * `stat` that counts them costs a Deno app about 1 MiB of RSS (runtime.ts).
+   */
+  openFds?: boolean;
   /** Bound on the app's own series (`agent.metrics`); default and maximum 284. */
   maxSeries?: number;
   /**
@@ -166,7 +171,7 @@ export function createAgent(options: AgentOptions): Agent {
     options.transport ?? connect(endpoint, options.collector, options.curve, report),
   );
   const runtime = options.runtime === undefined
-    ? createRuntimeReaders({ onError: reportOwn, probe: false })
+    ? createRuntimeReaders({ onError: reportOwn, probe: false, openFds: options.openFds })
     : options.runtime;
   // Measuring this process, the agent's one timer is the lag probe, and it takes the samples
   // on absolute due times (ticker.ts). Injected readers (the sidecar, tests) have no loop to

@@ -5,8 +5,8 @@
  * | ---------------------- | ------------------------------------------------------------- |
  * | `loop.lag_ms.p50`      | median event-loop lag over the interval, ms                   |
  * | `loop.lag_ms.p99`      | 99th percentile event-loop lag over the interval, ms          |
- * | `process.open_fds`     | open file descriptors (/proc/self/fd; Linux; every 10 s)       |
- * | `process.threads`      | OS threads (/proc/self/task; Linux; every 10 s)                |
+ * | `process.open_fds`     | open fds (/proc/self/fd; Linux; every 10 s; asked: `openFds`) |
+ * | `process.threads`      | OS threads (/proc/self/stat; Linux; every 10 s)               |
  * | `mem.heap_total_bytes` | V8 heap reserved                                              |
  * | `mem.heap_limit_bytes` | V8 heap size limit (where the heap runs out)                  |
  * | `mem.external_bytes`   | memory of C++ objects bound to JS (buffers, ...)              |
@@ -21,12 +21,14 @@
  * `node:perf_hooks` monitorEventLoopDelay is not used: under Deno 2.9 it does not see
  * blocked loops (measured: a 50 ms block reads as 0.1 ms).
  *
- * Open fds and threads come from one `stat` each, whatever their number: /proc/self/fd's
- * size is its count of fds (Linux 6.2 and later), and /proc/self/task has two links more
- * than there are threads. Where the size is 0 (older kernels) the fds are listed, and where
- * the links say nothing the threads come from `Threads:` in /proc/self/status. Listing the
- * fds of a server with thousands of connections allocates an entry for each; the `stat`
- * costs the same for any number.
+ * Threads come from /proc/self/stat, a text file read as the agent reads its others. Open
+ * fds are counted only when asked (`openFds`): no text file in /proc holds the count, and
+ * the `stat` that gives it (/proc/self/fd's size is its count of fds, Linux 6.2 and later)
+ * costs a Deno app about 1 MiB of RSS, the op and the `Date` objects `Deno.statSync` builds,
+ * a third of the agent's whole budget (bench/agent_rss.ts, docs/benchmarks-changes.md).
+ * Where the size is 0 (older kernels) the fds are listed; listing the fds of a server with
+ * thousands of connections allocates an entry for each, the `stat` costs the same for any
+ * number.
  *
  * Reading never throws: a reading that fails leaves its metric out of that sample, and is
  * reported once per metric. It is tried again at the next reading (every SLOW_READ_MS for
@@ -36,6 +38,7 @@
  */
 import { type FileStat, platform as host, unrefTimer } from "../platform.ts";
 import { readTextSync } from "../proc/read.ts";
+import { parseStat } from "../proc/parse.ts";
 import { errorMessage } from "../errors.ts";
 
 /** Names of the runtime health metrics. */
@@ -83,7 +86,7 @@ export interface RuntimeSources {
   readDir(path: string): string[];
   /** A text file, as `fs.readFileSync(path, "utf8")`. */
   readFile(path: string): string;
-  /** Size and link count of a file, as `fs.statSync` (lib/platform.ts). */
+  /** Size and link count of a file, as `fs.statSync` (lib/platform.ts): the fd count. */
   stat(path: string): FileStat;
   /** Heap size and external memory, as `process.memoryUsage()` gives them. */
   memoryUsage(): HeapFigures;
@@ -108,6 +111,11 @@ export interface RuntimeReadersOptions {
   sources?: Partial<RuntimeSources>;
   /** A reading that failed, once per metric. Must not throw. */
   onError?: (error: unknown) => void;
+  /**
+   * Also count open fds (`process.open_fds`; Linux; default false): one `stat` of
+   * /proc/self/fd every SLOW_READ_MS, ~1 MiB of a Deno app's RSS (see the module doc).
+   */
+  openFds?: boolean;
 }
 
 /** Nearest-rank q-quantile of the first `n` values of `sorted` (ascending). */
@@ -153,7 +161,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
   }, period);
   if (timer) unrefTimer(timer);
 
-  /** Open fds and threads, as last read (see SLOW_READ_MS), and when. */
+  /** Threads (and open fds when asked), as last read (see SLOW_READ_MS), and when. */
   let slow: Record<string, number> = {};
   let slowAt = -Infinity;
   /** V8's heap limit is fixed at startup: read once. */
@@ -199,17 +207,17 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
         if (t - slowAt >= SLOW_READ_MS) {
           slowAt = t;
           slow = {};
-          attempt(slow, RUNTIME_METRICS.openFds, () => {
-            const n = src.stat("/proc/self/fd").size;
-            // readdir holds the directory open while it lists it: its own fd is in the list.
-            return n > 0 ? n : src.readDir("/proc/self/fd").length - 1;
-          });
+          if (opts.openFds) {
+            attempt(slow, RUNTIME_METRICS.openFds, () => {
+              const n = src.stat("/proc/self/fd").size;
+              // readdir holds the directory open while it lists it: its own fd is in the list.
+              return n > 0 ? n : src.readDir("/proc/self/fd").length - 1;
+            });
+          }
           attempt(slow, RUNTIME_METRICS.threads, () => {
-            const links = src.stat("/proc/self/task").links;
-            if (links > 2) return links - 2;
-            const m = /^Threads:\s*(\d+)/m.exec(src.readFile("/proc/self/status"));
-            if (!m) throw new Error("no Threads: line in /proc/self/status");
-            return Number(m[1]);
+            const stat = parseStat(src.readFile("/proc/self/stat"));
+            if (!stat.ok) throw new Error(`/proc/self/stat: ${stat.reason}`);
+            return stat.value.numThreads;
           });
         }
         for (const k in slow) out[k] = slow[k];

@@ -371,14 +371,15 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
   const errors: string[] = [];
   const r = createRuntimeReaders({
     onError: (e) => errors.push((e as Error).message),
+    openFds: true,
     sources: {
       platform: "linux",
-      // A kernel before 6.2: /proc/self/fd has no size, so the fds are listed; no thread
-      // count in the links either, so the status file is read (and fails here).
+      // A kernel before 6.2: /proc/self/fd has no size, so the fds are listed; the stat
+      // file, where the threads are, cannot be read here.
       stat: () => ({ size: 0, links: 0 }),
       readDir: () => ["0", "1", "2", "3"],
       readFile: () => {
-        throw new Error("ENOENT: /proc/self/status");
+        throw new Error("ENOENT: /proc/self/stat");
       },
       memoryUsage: () => ({ heapTotal: 100, external: 7 }),
       heapLimit: () => {
@@ -396,7 +397,7 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
       assert.equal(out[RUNTIME_METRICS.heapLimitBytes], undefined);
     }
     assert.deepEqual(errors, [
-      "process.threads unavailable: ENOENT: /proc/self/status",
+      "process.threads unavailable: ENOENT: /proc/self/stat",
       "mem.heap_limit_bytes unavailable: no v8",
     ]);
   } finally {
@@ -404,6 +405,7 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
   }
   const mac = createRuntimeReaders({
     onError: (e) => errors.push(String(e)),
+    openFds: true,
     sources: {
       platform: "darwin",
       readDir: () => assert.fail("no /proc off Linux"),
@@ -417,34 +419,56 @@ Deno.test("runtime readers leave out what they cannot read, report it once, and 
   assert.equal(errors.length, 2, "off Linux, absence is not an error");
 });
 
-Deno.test("runtime readers count fds and threads with one stat each, listing nothing", () => {
-  const statted: string[] = [];
-  const r = createRuntimeReaders({
+Deno.test("runtime readers read threads from /proc/self/stat and stat nothing unless open fds are asked for", () => {
+  const stat = "4242 (my (odd) app) S 1 4242 4242 0 -1 4194560 2 0 0 0 7 3 0 0 20 0 5 0 " +
+    "123 456 789 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+  const read: string[] = [];
+  const plain = createRuntimeReaders({
     probe: false,
     sources: {
       platform: "linux",
-      stat: (path) => {
-        statted.push(path);
-        return path === "/proc/self/fd" ? { size: 12, links: 2 } : { size: 0, links: 7 };
-      },
-      readDir: () => assert.fail("the fds are not listed when the size counts them"),
-      readFile: () => assert.fail("the status file is not read when the links count threads"),
+      stat: () => assert.fail("no stat (~1 MiB of a Deno app's RSS) unless openFds"),
+      readDir: () => assert.fail("no listing unless openFds"),
+      readFile: (path) => (read.push(path), stat),
     },
   });
   try {
-    const out = r.read();
-    assert.equal(out[RUNTIME_METRICS.openFds], 12);
-    assert.equal(out[RUNTIME_METRICS.threads], 5, "two links more than threads");
-    assert.deepEqual(statted, ["/proc/self/fd", "/proc/self/task"]);
+    const out = plain.read();
+    assert.equal(
+      out[RUNTIME_METRICS.threads],
+      5,
+      "num_threads, field 20, after a name with parentheses",
+    );
+    assert.equal(out[RUNTIME_METRICS.openFds], undefined);
+    assert.deepEqual(read, ["/proc/self/stat"]);
   } finally {
-    r.close();
+    plain.close();
+  }
+  const statted: string[] = [];
+  const fds = createRuntimeReaders({
+    probe: false,
+    openFds: true,
+    sources: {
+      platform: "linux",
+      stat: (path) => (statted.push(path), { size: 12, links: 2 }),
+      readDir: () => assert.fail("the fds are not listed when the size counts them"),
+      readFile: () => stat,
+    },
+  });
+  try {
+    const out = fds.read();
+    assert.equal(out[RUNTIME_METRICS.openFds], 12);
+    assert.equal(out[RUNTIME_METRICS.threads], 5);
+    assert.deepEqual(statted, ["/proc/self/fd"], "one stat, of the fd directory only");
+  } finally {
+    fds.close();
   }
 });
 
 Deno.test("runtime readers read this process's fds and threads every SLOW_READ_MS", () => {
   if (Deno.build.os !== "linux") return;
   let t = 0;
-  const r = createRuntimeReaders({ probe: false, sources: { clock: () => t } });
+  const r = createRuntimeReaders({ probe: false, openFds: true, sources: { clock: () => t } });
   try {
     const before = r.read()[RUNTIME_METRICS.openFds];
     const files = [0, 1, 2].map(() => Deno.openSync("/proc/self/stat"));

@@ -129,6 +129,24 @@ Deno.test("agent delivers samples in order with consecutive seq and no gap after
   await agent.stop();
 });
 
+Deno.test("agent sends this process's thread count, and its open fds only with openFds", async () => {
+  if (Deno.build.os !== "linux") return;
+  const sent = async (openFds?: boolean) => {
+    const { agent, t } = makeAgent({ runtime: undefined, openFds });
+    t.state.accept = true;
+    agent.sampleNow();
+    await t.until(() => t.delivered() === 1);
+    await agent.stop();
+    return t.messages()[0].samples[0].metrics;
+  };
+  const plain = await sent();
+  assert.ok(plain["process.threads"] >= 1, "threads by default");
+  assert.equal("process.open_fds" in plain, false, "no fd count unless asked");
+  const asked = await sent(true);
+  assert.ok(asked["process.open_fds"] >= 3, "stdin, stdout, stderr at least");
+  assert.ok(asked["process.threads"] >= 1);
+});
+
 Deno.test("agent uses the single form for one waiting sample and the batch form for several", async () => {
   const { agent, t } = makeAgent();
   t.state.accept = true;
