@@ -8,8 +8,10 @@
  * over {@link APP_SERIES} (20 counter, 20 gauge, 10 histogram series, all with labels).
  *
  * With `agent: true` the metrics are `createAgent(...).metrics` and the agent samples at
- * 1 Hz and pushes to `endpoint`. With `agent: false` the very same code runs against a
- * no-op metrics object and lib/agent is never loaded: the app without the agent.
+ * 1 Hz and pushes to `endpoint`; the app is then started from an entry module that imports
+ * the agent statically, as an app does ({@link agentEntry}). With `agent: false` the very
+ * same code runs against a no-op metrics object, started from this module, which imports
+ * nothing: the app without the agent.
  * `updates: false` runs the agent with the same 50 series (each set once at start) while
  * the ticks update a no-op object: the agent's own cost per sample, without the app's
  * per-update cost. `series: false` runs the agent with none of them (`createAgent` alone; with
@@ -25,7 +27,7 @@
  *
  * @module
  */
-import type { Agent, MetricsRegistry } from "../lib/agent/mod.ts";
+import type { Agent, createAgent, MetricsRegistry } from "../lib/agent/mod.ts";
 
 /** What the parent asks the app to do. */
 export interface AppConfig {
@@ -43,10 +45,10 @@ export interface AppConfig {
    */
   series?: boolean;
   /**
-   * With the agent: the module to import it from, a file URL. Default: the TypeScript source,
-   * lib/agent/mod.ts; the bench gives the built agent (`deno task build-agent`'s mod.js).
+   * With the agent: whether the entry imported the built agent (`deno task build-agent`'s
+   * mod.js) rather than the TypeScript source; it reports under its own service name.
    */
-  module?: string;
+  built?: boolean;
   /** Collector endpoint (with the agent). */
   endpoint?: string;
   /** Workload timer period, ms. */
@@ -74,12 +76,19 @@ export interface AppMark {
 }
 
 /**
- * The agent, imported by a specifier Deno cannot read ahead of time. Deno fetches every
- * `import("literal")` of a module graph at start-up, whether it runs or not: with a literal
- * here the app without the agent loaded the agent's modules too (and, through them, Deno's
- * npm resolver), and their memory was hidden from the agent's cost.
+ * The entry module of the app with the agent: it imports `createAgent` from `agentModule`
+ * (a file URL: the source's lib/agent/mod.ts or the built mod.js) statically, as an app does,
+ * and runs this app with it. Not a dynamic import in this module: Deno fetches every
+ * `import("literal")` of a graph at start-up, so the app without the agent would load the
+ * agent too, and an `import(variable)` runs Deno's dynamic-import code, ~0.3 MiB of RSS
+ * (bench/agent_rss.ts) that an app importing the agent statically does not have.
  */
-const AGENT_MODULE = "../lib/agent/mod.ts";
+export function agentEntry(agentModule: string): string {
+  const app = new URL("./agent_app.ts", import.meta.url).href;
+  return `import { createAgent } from ${JSON.stringify(agentModule)};\n` +
+    `import { runApp } from ${JSON.stringify(app)};\n` +
+    "await runApp(createAgent);\n";
+}
 
 /** The app's series: names x label sets. */
 export const APP_SERIES = {
@@ -136,15 +145,17 @@ async function startFloor(port: number) {
   };
 }
 
-async function main() {
+/**
+ * Run the app with the configuration in `Deno.args[0]`; `create` is the agent's `createAgent`
+ * when started from an {@link agentEntry}, null when started from this module.
+ */
+export async function runApp(create: typeof createAgent | null): Promise<void> {
   const cfg = JSON.parse(Deno.args[0]) as AppConfig;
   let agent: Agent | null = null;
   if (cfg.agent) {
-    const { createAgent } = await import(
-      cfg.module ?? AGENT_MODULE
-    ) as typeof import("../lib/agent/mod.ts");
-    agent = createAgent({
-      service: cfg.module
+    if (!create) throw new Error("an app with the agent starts from agentEntry()'s module");
+    agent = create({
+      service: cfg.built
         ? AGENT_SERVICE_BUILT
         : cfg.series === false
         ? AGENT_SERVICE_BARE
@@ -230,4 +241,4 @@ async function main() {
   Deno.exit(0); // the signal listeners would keep the app running
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runApp(null);

@@ -37,6 +37,7 @@ import {
   AGENT_SERVICE,
   AGENT_SERVICE_BARE,
   AGENT_SERVICE_BUILT,
+  agentEntry,
   APP_SERIES,
   type AppConfig,
   type AppMark,
@@ -232,12 +233,12 @@ export async function runAgentCost(o: AgentCostOptions): Promise<AgentCostResult
   });
   try {
     await bundleAgent(builtDir);
-    const builtModule = new URL(`file://${builtDir}/mod.js`).href;
-    await warmUp(o, pull.endpoint, builtModule);
+    const entries = await writeEntries(builtDir);
+    await warmUp(o, pull.endpoint, entries);
     for (let rep = 0; rep < o.reps; rep++) {
       const order = [...ROLES];
       for (let i = 0; i < rep % order.length; i++) order.push(order.shift()!);
-      reps.push(await runRep(o, order, pull.endpoint, sink.port, builtModule));
+      reps.push(await runRep(o, order, pull.endpoint, sink.port, entries));
       const r = reps[rep];
       const f = (w: AppWindow) =>
         `${w.cpuMs.toFixed(0)} ms CPU (stat ${w.statCpuMs.toFixed(0)}), RSS ${
@@ -325,17 +326,31 @@ function stopApps(apps: Child[]): Promise<unknown> {
   }));
 }
 
+/** File URLs of the apps' entry modules with the agent: from the source, from the bundle. */
+interface AgentEntries {
+  source: string;
+  built: string;
+}
+
+/** Write the two entry modules (bench/agent_app.ts `agentEntry`) beside the bundle in `dir`. */
+async function writeEntries(dir: string): Promise<AgentEntries> {
+  const source = new URL("../lib/agent/mod.ts", import.meta.url).href;
+  await Deno.writeTextFile(`${dir}/with_source.js`, agentEntry(source));
+  await Deno.writeTextFile(`${dir}/with_built.js`, agentEntry("./mod.js"));
+  return { source: `file://${dir}/with_source.js`, built: `file://${dir}/with_built.js` };
+}
+
 /**
  * Run the agent apps once, to their first samples, before any repetition: a module Deno has
  * not run before is compiled without V8's code cache, which its first run then writes. A
  * fresh bundle measured cold costs about 3 MiB more than the same file on its next start,
  * which is how an app meets it.
  */
-async function warmUp(o: AgentCostOptions, endpoint: string, builtModule: string) {
-  const apps = [undefined, builtModule].map((module) =>
+async function warmUp(o: AgentCostOptions, endpoint: string, entries: AgentEntries) {
+  const apps = [false, true].map((built) =>
     new Child(
-      "./agent_app.ts",
-      { agent: true, series: false, module, endpoint, tickMs: o.tickMs } satisfies AppConfig,
+      built ? entries.built : entries.source,
+      { agent: true, series: false, built, endpoint, tickMs: o.tickMs } satisfies AppConfig,
     )
   );
   try {
@@ -351,7 +366,7 @@ async function runRep(
   order: AppRole[],
   endpoint: string,
   floorPort: number,
-  builtModule: string,
+  entries: AgentEntries,
 ): Promise<Record<AppRole, AppWindow>> {
   const k = Math.max(1, o.appsPerRole ?? 1);
   const all: Array<[AppRole, Child]> = [];
@@ -362,12 +377,13 @@ async function runRep(
           agent: role === "agent" || role === "idle" || role === "bare" || role === "built",
           updates: role !== "idle",
           series: role !== "bare" && role !== "built",
-          module: role === "built" ? builtModule : undefined,
+          built: role === "built",
           floorPort: role === "floor" ? floorPort : undefined,
           endpoint,
           tickMs: o.tickMs,
         };
-        all.push([role, new Child("./agent_app.ts", cfg)]);
+        const script = !cfg.agent ? "./agent_app.ts" : cfg.built ? entries.built : entries.source;
+        all.push([role, new Child(script, cfg)]);
       }
     }
     await Promise.all(all.map(([, c]) => c.next<{ ready: true }>()));
@@ -459,9 +475,10 @@ async function microbench(): Promise<AgentCostResults["micro"]> {
 export const SLOW_READ_FDS = 5000;
 
 /**
- * The runtime readers' slow read (open fds and threads) with {@link SLOW_READ_FDS} more files
- * open, µs per read, best of 5 rounds: from one `stat` each, and by listing /proc/self/fd
- * (what a kernel before 6.2 needs). The clock jumps past SLOW_READ_MS at every read, so
+ * The runtime readers' slow read with open fds asked for (`openFds`: threads from
+ * /proc/self/stat, fds by a `stat`) with {@link SLOW_READ_FDS} more files open, µs per read,
+ * best of 5 rounds, and the same with the fds listed from /proc/self/fd (what a kernel
+ * before 6.2 needs). The clock jumps past SLOW_READ_MS at every read, so
  * every read is a slow one. Linux only; NaN elsewhere.
  */
 function slowReadMicros(): { stat: number; list: number } {
@@ -480,10 +497,11 @@ function slowReadMicros(): { stat: number; list: number } {
       }
     };
     return {
-      stat: time(createRuntimeReaders({ probe: false, sources: { clock } })),
+      stat: time(createRuntimeReaders({ probe: false, openFds: true, sources: { clock } })),
       // A kernel before 6.2: /proc/self/fd has no size, so the fds are listed.
       list: time(createRuntimeReaders({
         probe: false,
+        openFds: true,
         sources: { clock, stat: () => ({ size: 0, links: 0 }) },
       })),
     };

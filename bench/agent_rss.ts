@@ -70,6 +70,7 @@ setInterval(async () => {
   noruntime: agent(`{ runtime: null }`),
   noheap: agent(`{ heapProfile: false }`),
   built: agent("{}"),
+  fds: agent("{ openFds: true }"),
   ftext: `globalThis.__s = Deno.readTextFileSync("/proc/sys/kernel/hostname").length;`,
   fstat: `let s = 0;
 const r = () => { s += Deno.statSync("/proc/self/fd").size + (Deno.statSync("/proc/self/task").nlink ?? 0); };

@@ -561,7 +561,7 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
       num(ticksPerSec)
     } "requests"/s) does a little work (a small JSON round trip) and ${a.updatesPerTick} metric updates (2 \`counter.inc\` with 2 labels, 2 \`gauge.set\` and 1 \`histogram.observe\` with labels): ${
       num(ticksPerSec * a.updatesPerTick)
-    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14). The app imports the agent by a specifier Deno cannot read ahead: Deno fetches every \`import("literal")\` of a graph at start-up, run or not, so with a literal the app without the agent loaded the agent's modules too, and Deno's npm resolver with them, and about 1.5 MiB of the agent's cost was hidden (corrected on 2026-12-04). The bench talks to the apps by signals (SIGUSR2: report a reading on stdout; SIGTERM: stop), not on stdin: reading stdin as lines loaded a module and Deno's stream code into both apps, which hid the part of the agent's cost that overlaps with them in an app that has neither.`,
+    } updates/s. With the agent they go to \`agent.metrics\` and \`createAgent\` samples at 1 Hz, pushing to a real PULL socket (lib/transport/zmq.ts \`bindPull\`) in the bench process. Without it the same code calls a no-op metrics object and loads no module: a plain Deno app (no lib/agent, no npm:zeromq, no \`node:\` module; issue 14). With the agent the app starts from a three-line entry module that imports \`createAgent\` statically, as an app does; without it, from the app's own module, which imports nothing. (A literal \`import()\` in the app loaded the agent into the app without it too, since Deno fetches every \`import("literal")\` of a graph at start-up: about 1.5 MiB of the agent's cost was hidden until 2026-12-04; an \`import()\` of a computed specifier then added Deno's dynamic-import code, ~0.3 MiB, to the agent's side until 2026-12-06.) The bench talks to the apps by signals (SIGUSR2: report a reading on stdout; SIGTERM: stop), not on stdin: reading stdin as lines loaded a module and Deno's stream code into both apps, which hid the part of the agent's cost that overlaps with them in an app that has neither.`,
   );
   p(
     `- **Runs**: each of ${a.reps.length} repetitions starts seven fresh app processes side by side: with the agent, two without it (an A/A pair: their difference is what noise alone produces under the same conditions), one with the agent and the same 50 series, set once, whose ticks update nothing (the agent's own cost, apart from the app's cost per update), one with the agent and none of the app's series (\`createAgent\` in a plain app: issue 14's own setup; it sends the agent's standard and runtime metrics, ${a.received.bareValues} values, ${
@@ -729,9 +729,9 @@ export function renderAgentCost(r: BenchResults, p: (s?: string) => void): void 
     } µs | 1 | ${num(m.sampleUs)} |`,
   );
   p(
-    `| open fds and threads (read every 10 s), ${
+    `| with \`openFds: true\`, open fds and threads (read every 10 s), ${
       num(SLOW_READ_FDS)
-    } more files open: one \`stat\` each (lib/agent/runtime.ts) | ${
+    } more files open: one \`stat\` and /proc/self/stat (lib/agent/runtime.ts) | ${
       num(m.slowRead.stat)
     } µs | 0.1 | ${num(m.slowRead.stat / 10, 1)} |`,
   );
