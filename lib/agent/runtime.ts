@@ -24,8 +24,9 @@
  * Threads come from /proc/self/stat, a text file read as the agent reads its others. Open
  * fds are counted only when asked (`openFds`): no text file in /proc holds the count, and
  * the `stat` that gives it (/proc/self/fd's size is its count of fds, Linux 6.2 and later)
- * costs a Deno app about 1 MiB of RSS, the op and the `Date` objects `Deno.statSync` builds,
- * a third of the agent's whole budget (bench/agent_rss.ts, docs/benchmarks-changes.md).
+ * costs a Deno app about 0.6 MiB of RSS beside the rest of the agent (1.5 MiB alone): the op
+ * and the `Date` objects `Deno.statSync` builds, a fifth of the agent's whole budget
+ * (bench/agent_rss.ts, docs/benchmarks-changes.md).
  * Where the size is 0 (older kernels) the fds are listed; listing the fds of a server with
  * thousands of connections allocates an entry for each, the `stat` costs the same for any
  * number.
@@ -113,7 +114,7 @@ export interface RuntimeReadersOptions {
   onError?: (error: unknown) => void;
   /**
    * Also count open fds (`process.open_fds`; Linux; default false): one `stat` of
-   * /proc/self/fd every SLOW_READ_MS, ~1 MiB of a Deno app's RSS (see the module doc).
+   * /proc/self/fd every SLOW_READ_MS, ~0.6 MiB of a Deno app's RSS (see the module doc).
    */
   openFds?: boolean;
 }

@@ -43,7 +43,10 @@ async function runNode(dir: string, script: string, args: string[], ms = 10_000)
 const REPORTER = `
 import process from "node:process";
 import { createAgent } from "./agent.mjs";
-const agent = createAgent({ service: "node-app", collector: process.argv[2], intervalMs: 50, color: "green" });
+// openFds: every runtime metric, the fd count by node:fs too, is checked under Node.
+const agent = createAgent({
+  service: "node-app", collector: process.argv[2], intervalMs: 50, color: "green", openFds: true,
+});
 // The agent's timers never keep a process alive: this app's own work does.
 const work = setInterval(async () => {
   if (agent.stats().sent < 5) return;

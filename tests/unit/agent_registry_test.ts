@@ -427,7 +427,7 @@ Deno.test("runtime readers read threads from /proc/self/stat and stat nothing un
     probe: false,
     sources: {
       platform: "linux",
-      stat: () => assert.fail("no stat (~1 MiB of a Deno app's RSS) unless openFds"),
+      stat: () => assert.fail("no stat (~0.6 MiB of a Deno app's RSS) unless openFds"),
       readDir: () => assert.fail("no listing unless openFds"),
       readFile: (path) => (read.push(path), stat),
     },
