@@ -71,6 +71,10 @@ setInterval(async () => {
   noheap: agent(`{ heapProfile: false }`),
   built: agent("{}"),
   fds: agent("{ openFds: true }"),
+  // Static imports, as an app imports the agent (bench/agent_cost.ts since stop 37).
+  ssmall: `import "./small.js";`,
+  simport: `import { createAgent } from "./agent/mod.js";\nglobalThis.__f = createAgent;`,
+  sbuilt: `import { createAgent } from "./agent/mod.js";\n${agent("{}").split("\n").pop()}`,
   ftext: `globalThis.__s = Deno.readTextFileSync("/proc/sys/kernel/hostname").length;`,
   fstat: `let s = 0;
 const r = () => { s += Deno.statSync("/proc/self/fd").size + (Deno.statSync("/proc/self/task").nlink ?? 0); };
