@@ -2,6 +2,9 @@
  * The agent's bounded send buffer: a FIFO ring that never grows past its limit. When it is
  * full the oldest sample is dropped and counted, so a long collector outage costs memory
  * once (the limit) and shows up as a counted sequence gap, never as unbounded growth.
+ * The ring starts small and doubles as it fills: while the collector keeps up it holds one
+ * or two samples, and a ring of the default hour (3 600 slots) would be 29 KB of an app's
+ * heap held for nothing (docs/benchmarks-changes.md, stop 38).
  *
  * @module
  */
@@ -25,17 +28,30 @@ export interface Backlog<T> {
   restore(items: readonly T[]): void;
 }
 
+/** Slots of a new ring; it doubles when full, up to the limit. */
+export const INITIAL_CAPACITY = 16;
+
 /** Create an empty backlog holding at most `limit` items (a positive integer). */
 export function createBacklog<T>(limit: number): Backlog<T> {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`backlog limit must be a positive integer, got ${limit}`);
   }
-  const ring: (T | undefined)[] = new Array(limit);
+  let ring: (T | undefined)[] = new Array(Math.min(limit, INITIAL_CAPACITY));
   let head = 0; // index of the oldest item
   let size = 0;
   let dropped = 0;
 
-  const at = (i: number) => (head + i) % limit;
+  const at = (i: number) => (head + i) % ring.length;
+  /** Room for `n` items: a ring twice as large (at most `limit`), the oldest item first. */
+  const reserve = (n: number) => {
+    if (n <= ring.length) return;
+    let capacity = ring.length;
+    while (capacity < n) capacity = Math.min(limit, capacity * 2);
+    const next: (T | undefined)[] = new Array(capacity);
+    for (let i = 0; i < size; i++) next[i] = ring[at(i)];
+    ring = next;
+    head = 0;
+  };
 
   return {
     limit,
@@ -53,7 +69,7 @@ export function createBacklog<T>(limit: number): Backlog<T> {
         size--;
         dropped++;
         droppedOne = true;
-      }
+      } else reserve(size + 1);
       ring[at(size)] = item;
       size++;
       return droppedOne;
@@ -73,8 +89,9 @@ export function createBacklog<T>(limit: number): Backlog<T> {
       // Items being restored are older than everything held, so overflow drops them first.
       const fit = Math.min(items.length, limit - size);
       dropped += items.length - fit;
+      reserve(size + fit);
       for (let i = items.length - 1; i >= items.length - fit; i--) {
-        head = (head - 1 + limit) % limit;
+        head = (head - 1 + ring.length) % ring.length;
         ring[head] = items[i];
         size++;
       }

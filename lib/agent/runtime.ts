@@ -14,10 +14,10 @@
  * Lag percentiles are two gauges, not a histogram: BUCKETS start at 0.5 ms and are too
  * coarse for lag, a per-interval percentile is exact here and needs nothing at the
  * collector. A probe records how late it fires; the interval's observations (at most 4096,
- * a uniform reservoir beyond) give nearest-rank percentiles. In the agent the observations
- * come from its one timer (ticker.ts: every ~200 ms while the app works, ~5 a second, so p99
- * is close to the interval's worst; once per interval while it is quiet); standalone, these
- * readers run their own probe (every 20 ms).
+ * 512 from the agent's probe; a uniform reservoir beyond) give nearest-rank percentiles. In
+ * the agent the observations come from its one timer (ticker.ts: every ~200 ms while the app
+ * works, ~5 a second, so p99 is close to the interval's worst; once per interval while it is
+ * quiet); standalone, these readers run their own probe (every 20 ms).
  * `node:perf_hooks` monitorEventLoopDelay is not used: under Deno 2.9 it does not see
  * blocked loops (measured: a 50 ms block reads as 0.1 ms).
  *
@@ -106,7 +106,11 @@ export interface RuntimeReadersOptions {
    * its process probe: each timer waking 50 times a second was a third of its CPU cost.
    */
   probe?: boolean;
-  /** Most lag observations kept per interval (default 4096; a uniform sample beyond). */
+  /**
+   * Most lag observations kept per interval, a uniform sample beyond (default 4096: 80 s of
+   * the own probe's; with `probe: false` 512, 100 s of the agent's fast probe: its 32 KB
+   * array would be held for ~5 observations a second).
+   */
   maxLagObservations?: number;
   /** Replace some sources (tests). */
   sources?: Partial<RuntimeSources>;
@@ -142,7 +146,7 @@ export function createRuntimeReaders(opts: RuntimeReadersOptions = {}): RuntimeR
   };
   const onError = opts.onError ?? (() => {});
   const period = opts.lagProbeMs ?? 20;
-  const cap = opts.maxLagObservations ?? 4096;
+  const cap = opts.maxLagObservations ?? (opts.probe === false ? 512 : 4096);
   const lags = new Float64Array(cap);
   let seen = 0;
   let last = src.clock();

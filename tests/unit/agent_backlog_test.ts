@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBacklog } from "../../lib/agent/backlog.ts";
+import { createBacklog, INITIAL_CAPACITY } from "../../lib/agent/backlog.ts";
 
 Deno.test("backlog hands items out oldest first", () => {
   const b = createBacklog<number>(10);
@@ -54,6 +54,33 @@ Deno.test("backlog restore drops the oldest restored items that no longer fit an
   assert.deepEqual(b.size, 5);
   assert.deepEqual(b.dropped, 2);
   assert.deepEqual(b.take(100), [2, 3, 4, 5, 6]);
+});
+
+Deno.test("backlog keeps its order when the ring grows while wrapped around", () => {
+  const b = createBacklog<number>(100);
+  for (let i = 0; i < 10; i++) b.push(i);
+  assert.deepEqual(b.take(6), [0, 1, 2, 3, 4, 5]); // the oldest is now mid-ring
+  for (let i = 10; i < 10 + 3 * INITIAL_CAPACITY; i++) b.push(i); // wraps, then grows twice
+  assert.deepEqual(b.dropped, 0);
+  assert.deepEqual(b.take(1000), Array.from({ length: 4 + 3 * INITIAL_CAPACITY }, (_, i) => i + 6));
+});
+
+Deno.test("backlog restore grows the ring and keeps the order", () => {
+  const b = createBacklog<number>(50);
+  for (let i = 0; i < INITIAL_CAPACITY - 2; i++) b.push(i);
+  const taken = b.take(10);
+  for (let i = INITIAL_CAPACITY - 2; i < INITIAL_CAPACITY + 8; i++) b.push(i); // wrapped, full
+  b.restore(taken); // needs more than the first ring
+  assert.deepEqual(b.size, INITIAL_CAPACITY + 8);
+  assert.deepEqual(b.take(1000), Array.from({ length: INITIAL_CAPACITY + 8 }, (_, i) => i));
+});
+
+Deno.test("backlog grown to its limit drops the oldest as before", () => {
+  const b = createBacklog<number>(INITIAL_CAPACITY * 2 + 3);
+  for (let i = 0; i < 200; i++) b.push(i);
+  assert.deepEqual(b.size, INITIAL_CAPACITY * 2 + 3);
+  assert.deepEqual(b.dropped, 200 - b.size);
+  assert.deepEqual(b.take(1000)[0], 200 - (INITIAL_CAPACITY * 2 + 3));
 });
 
 Deno.test("backlog rejects a limit below one", () => {

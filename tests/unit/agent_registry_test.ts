@@ -351,6 +351,17 @@ Deno.test("runtime readers' lag percentiles from the agent's probe: one firing, 
   r.close();
 });
 
+Deno.test("runtime readers keep a uniform sample of an interval's lags beyond their bound", () => {
+  const r = createRuntimeReaders({ probe: false, sources: { platform: "test", heapLimit: null } });
+  // More than 100 s of the agent's fast probe: on time at first, then late by 50 ms for the
+  // last 7/8 of the interval. The kept sample must be of the whole interval, not its start.
+  for (let i = 0; i < 8000; i++) r.observeLag(i < 1000 ? 0 : 50);
+  const out = r.read({ heapTotal: 1, external: 1 });
+  assert.equal(out[RUNTIME_METRICS.loopLagP50], 50);
+  assert.equal(out[RUNTIME_METRICS.loopLagP99], 50);
+  r.close();
+});
+
 Deno.test("sortPrefix sorts the first n values in place, below and above the insertion-sort bound", () => {
   for (const n of [0, 1, 2, 5, INSERTION_SORT_MAX, INSERTION_SORT_MAX + 1, 300]) {
     const a = new Float64Array(n + 3);
