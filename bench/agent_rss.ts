@@ -46,9 +46,10 @@ const agent = (opts: string) =>
 const { createAgent } = await import(M);
 globalThis.__agent = createAgent({ service: "rss", collector: \`tcp://127.0.0.1:\${Deno.args[0]}\`, ...${opts} });`;
 
-const FAKE_READERS =
+/** Readings and a transport for `createAgent` that touch no runtime path (the agent alone). */
+export const FAKE_READERS =
   "{ read: () => ({ cpuPercent: 1, rssBytes: 1, heapUsedBytes: 1, loopLagMs: 0 }), close() {} }";
-const FAKE_TRANSPORT = "{ trySend: async () => true, close() {} }";
+export const FAKE_TRANSPORT = "{ trySend: async () => true, close() {} }";
 
 /** Variant name -> the app's code after `import "./prologue.js"`. Args: PULL port, TCP port. */
 export const VARIANTS: Record<string, string> = {

@@ -21,8 +21,12 @@
  */
 import { bindPull } from "../lib/transport/zmq.ts";
 import { bundleAgent } from "../lib/cmd/build_agent.ts";
-import { PROLOGUE } from "./agent_rss.ts";
+import { FAKE_READERS, FAKE_TRANSPORT, PROLOGUE } from "./agent_rss.ts";
 import { takeOption } from "./stats.ts";
+
+/** A stage's code: `createAgent` with these options, pushing to the harness's PULL. */
+const agent = (name: string, opts: string) =>
+  `S.${name} = createAgent({ service: '${name}', collector: \`tcp://127.0.0.1:\${PORT}\`, ${opts} });`;
 
 /** [label, code]: what each stage does, in an async function; `S` keeps what it made. */
 export const STAGES: ReadonlyArray<readonly [string, string]> = [
@@ -45,17 +49,8 @@ export const STAGES: ReadonlyArray<readonly [string, string]> = [
     "conn.write (a ZMTP greeting's start)",
     "await S.conn.write(new Uint8Array([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]));",
   ],
-  [
-    "createAgent, all of the above already used",
-    "S.agent = createAgent({ service: 'stages', collector: `tcp://127.0.0.1:${PORT}` });",
-  ],
+  ["createAgent, all of the above already used", agent("agent", "")],
 ];
-
-const FAKE_READERS =
-  "{ read: () => ({ cpuPercent: 1, rssBytes: 1, heapUsedBytes: 1, loopLagMs: 0 }), close() {} }";
-const FAKE_TRANSPORT = "{ trySend: async () => true, close() {} }";
-const agent = (name: string, opts: string) =>
-  `S.${name} = createAgent({ service: '${name}', collector: \`tcp://127.0.0.1:\${PORT}\`, ${opts} });`;
 
 /**
  * `--split`: instead of the last stage, four agents one after the other, each adding one part

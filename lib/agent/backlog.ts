@@ -42,7 +42,7 @@ export function createBacklog<T>(limit: number): Backlog<T> {
   let dropped = 0;
 
   const at = (i: number) => (head + i) % ring.length;
-  /** Room for `n` items: a ring twice as large (at most `limit`), the oldest item first. */
+  /** Room for `n` items: the ring doubled until they fit (at most `limit`), oldest first. */
   const reserve = (n: number) => {
     if (n <= ring.length) return;
     let capacity = ring.length;

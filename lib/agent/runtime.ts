@@ -107,9 +107,9 @@ export interface RuntimeReadersOptions {
    */
   probe?: boolean;
   /**
-   * Most lag observations kept per interval, a uniform sample beyond (default 4096: 80 s of
-   * the own probe's; with `probe: false` 512, 100 s of the agent's fast probe: its 32 KB
-   * array would be held for ~5 observations a second).
+   * Most lag observations kept per interval, a uniform sample beyond. Default 4096 (80 s of
+   * the own probe's firings); with `probe: false` 512 (100 s of the agent's fast probe, ~5
+   * firings a second, for which 4096 slots were 32 KB held for nothing).
    */
   maxLagObservations?: number;
   /** Replace some sources (tests). */
