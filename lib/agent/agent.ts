@@ -184,9 +184,10 @@ export function createAgent(options: AgentOptions): Agent {
     alwaysQuiet: options.readers !== undefined,
   });
   const readers = options.readers ?? createProcessReaders({ lag: ticker.lag });
-  const heap = !options.readers && heapProfileEnabled(options.heapProfile)
+  const heap = !options.readers && options.heapProfile !== false
     ? startHeapProfiler({
       ...(typeof options.heapProfile === "object" ? options.heapProfile : {}),
+      enabled: () => heapProfileEnabled(options.heapProfile),
       identity,
       now,
       send: (frame) => transport.trySend(frame),

@@ -68,6 +68,13 @@ export interface HeapProfiler {
 /** Options for {@link startHeapProfiler}. */
 export interface HeapProfilerDeps extends HeapProfileOptions {
   identity: Identity;
+  /**
+   * Whether profiling is allowed (default: always), asked once, when the first window would
+   * start: the agent passes {@link heapProfileEnabled}, so an app whose heap never grows
+   * never reads the environment (the permission query and the read cost a Deno app ~0.1 MiB
+   * of RSS: docs/benchmarks-changes.md, stop 38).
+   */
+  enabled?: () => boolean;
   /** Hand one frame to the transport; false: not taken (the profile is dropped). */
   send(frame: Uint8Array): Promise<boolean>;
   /** Wall clock for the frame's `at` (default `Date.now`). */
@@ -82,7 +89,8 @@ export const DEFAULT_MIN_GAP_MS = 10 * 60_000;
 
 /**
  * Whether heap profiling is on: `createAgent({ heapProfile: false })` or the environment's
- * `ZEROAPM_HEAP_PROFILE=0` (or `false`, `off`) turn it off; it is on otherwise.
+ * `ZEROAPM_HEAP_PROFILE=0` (or `false`, `off`, `no`) turn it off; it is on otherwise, and
+ * when the environment may not be read.
  */
 export function heapProfileEnabled(option: HeapProfileOptions | boolean | undefined): boolean {
   if (option === false) return false;
@@ -156,6 +164,7 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
   const load = deps.loadInspector ?? (() => import("node:inspector") as Promise<InspectorModule>);
   const stats: HeapProfilerStats = { loaded: false, sampling: false, sent: 0, failed: 0 };
   let nextAt = -Infinity;
+  let allowed: boolean | undefined; // deps.enabled's answer, once asked
   let lastHeap = 0;
   let closed = false;
   let endWindow: (() => void) | null = null;
@@ -227,6 +236,11 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
       try {
         lastHeap = heapUsedBytes;
         if (!trigger.add(t, heapUsedBytes) || t < nextAt || stats.sampling) return;
+        allowed ??= deps.enabled?.() ?? true;
+        if (!allowed) {
+          nextAt = Infinity; // turned off: the trigger's answer no longer matters
+          return;
+        }
         nextAt = t + minGapMs;
         stats.sampling = true; // until the window ends: no second one starts meanwhile
         run().catch((e) => {

@@ -15,6 +15,7 @@ import { findDefinition, sourceLines } from "../../lib/agent/heap_lines.ts";
 import { createHeapTrigger } from "../../lib/agent/heap_trigger.ts";
 import {
   agentScripts,
+  heapProfileEnabled,
   type InspectorModule,
   startHeapProfiler,
 } from "../../lib/agent/heap_profile.ts";
@@ -249,6 +250,45 @@ Deno.test("profiler: loads the inspector only on growth, one window per gap, fra
   for (; t < firedAt + 9 * 60_000; t += 1000) p.observe(t, heap(t));
   assert.equal(loads.length, 1);
   p.close();
+});
+
+Deno.test("profiler: asks whether it may profile only when a window would start, and once", () => {
+  const asked: number[] = [];
+  const loads: number[] = [];
+  const p = startHeapProfiler({
+    identity: { service: "s", instance: "i", pid: 1, host: null, color: null, intervalMs: 1000 },
+    enabled: () => (asked.push(1), false),
+    loadInspector: () => (loads.push(1), Promise.resolve(fakeInspector([]))),
+    send: () => Promise.resolve(true),
+    onError: (e) => assert.fail(String(e)),
+  });
+  for (let t = 0; t < 10 * 60_000; t += 1000) p.observe(t, 8e6 + ((t / 1000) % 30) * 200_000);
+  assert.equal(asked.length, 0, "flat heap: the environment is never read");
+  // Growth of 48 MB/min for an hour: windows would start every 10 minutes.
+  for (let t = 10 * 60_000; t < 70 * 60_000; t += 1000) p.observe(t, 8e6 + (t - 600_000) * 800);
+  assert.equal(asked.length, 1, "asked once");
+  assert.equal(loads.length, 0, "turned off: no window, the inspector never loaded");
+  assert.equal(p.stats().sampling, false);
+  p.close();
+});
+
+Deno.test("heapProfileEnabled: off by option or by ZEROAPM_HEAP_PROFILE=0/false/off/no", () => {
+  const before = Deno.env.get("ZEROAPM_HEAP_PROFILE");
+  try {
+    Deno.env.delete("ZEROAPM_HEAP_PROFILE");
+    assert.equal(heapProfileEnabled(undefined), true);
+    assert.equal(heapProfileEnabled({ windowMs: 5000 }), true);
+    assert.equal(heapProfileEnabled(false), false);
+    for (const off of ["0", "false", " OFF ", "no"]) {
+      Deno.env.set("ZEROAPM_HEAP_PROFILE", off);
+      assert.equal(heapProfileEnabled(undefined), false, off);
+    }
+    Deno.env.set("ZEROAPM_HEAP_PROFILE", "1");
+    assert.equal(heapProfileEnabled(true), true);
+  } finally {
+    if (before === undefined) Deno.env.delete("ZEROAPM_HEAP_PROFILE");
+    else Deno.env.set("ZEROAPM_HEAP_PROFILE", before);
+  }
 });
 
 Deno.test("leak sites: top growing sites with their rate per minute and share, not the crumbs", () => {
