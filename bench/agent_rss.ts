@@ -170,10 +170,11 @@ async function main() {
   const waitMs = Number(opt("--wait", "20")) * 1000;
   const flags = opt("--flags", "").split(" ").filter(Boolean);
   // `--bundles old=DIR,b=DIR`: the built agent from other bundles (e.g. another tree's
-  // `deno bundle` output), as variants of those names beside this tree's `built`.
+  // `deno bundle` output), imported statically, as variants of those names beside this
+  // tree's `sbuilt`.
   for (const pair of opt("--bundles", "").split(",").filter(Boolean)) {
     const [name, dir] = pair.split("=");
-    VARIANTS[name] = agent("{}").replace(
+    VARIANTS[name] = VARIANTS.sbuilt.replace(
       '"./agent/mod.js"',
       JSON.stringify(`file://${dir}/mod.js`),
     );
