@@ -61,6 +61,10 @@ setInterval(async () => {
   const reading = { seq: seq++, t: Date.now(), mem: Deno.memoryUsage(), cpu: Deno.cpuUsage() };
   await conn.write(enc.encode(JSON.stringify(reading) + "\\n"));
 }, 1000);`,
+  // A promise a second, resolved by `then` or by `await`: what any async I/O in an app that
+  // had none costs before its first op (the floor reporter and the agent both pay it).
+  promise: `setInterval(() => { Promise.resolve(1).then((x) => globalThis.__x = x); }, 1000);`,
+  asyncfn: `setInterval(async () => { globalThis.__x = await Promise.resolve(1); }, 1000);`,
   dynsmall: `const M = "./small.js"; globalThis.__m = await import(M);`,
   import: `const M = "./agent/mod.js"; globalThis.__m = await import(M);`,
   core: agent(
