@@ -71,8 +71,9 @@ export interface HeapProfilerDeps extends HeapProfileOptions {
   /**
    * Whether profiling is allowed (default: always), asked once, when the first window would
    * start: the agent passes {@link heapProfileEnabled}, so an app whose heap never grows
-   * never reads the environment (the permission query and the read cost a Deno app ~0.1 MiB
-   * of RSS: docs/benchmarks-changes.md, stop 38).
+   * never reads the environment (the permission query and the read touch ~0.1 MiB of the
+   * deno executable: docs/benchmarks-changes.md, stops 38 and 39). Once it says no, the
+   * readings are not even looked at.
    */
   enabled?: () => boolean;
   /** Hand one frame to the transport; false: not taken (the profile is dropped). */
@@ -232,15 +233,12 @@ export function startHeapProfiler(deps: HeapProfilerDeps): HeapProfiler {
 
   return {
     observe(t, heapUsedBytes) {
-      if (closed) return;
+      if (closed || allowed === false) return;
       try {
         lastHeap = heapUsedBytes;
         if (!trigger.add(t, heapUsedBytes) || t < nextAt || stats.sampling) return;
         allowed ??= deps.enabled?.() ?? true;
-        if (!allowed) {
-          nextAt = Infinity; // turned off: the trigger's answer no longer matters
-          return;
-        }
+        if (!allowed) return; // turned off: no window, and no reading looked at again
         nextAt = t + minGapMs;
         stats.sampling = true; // until the window ends: no second one starts meanwhile
         run().catch((e) => {
