@@ -3,7 +3,8 @@
  * profiles itself with V8's sampling heap profiler and sends the site through real ZMQ to a
  * real collector, which serves it on /api/profiles, puts it on the leak alert in /api/alerts
  * and in the firing webhook. A flat app sends none, and reaches `node:inspector` only
- * through a dynamic import. Hostile profile frames are refused and counted.
+ * through a dynamic import; one with `ZEROAPM_HEAP_PROFILE=0` sends none while its leak alert
+ * fires. Hostile profile frames are refused and counted.
  */
 import assert from "node:assert/strict";
 import { startTestCollector } from "../support/collector.ts";
@@ -52,8 +53,13 @@ ${slackUrl ? `  - { url: ${slackUrl}, format: slack }\n` : ""}`),
 }
 
 function spawnApp(endpoint: string, ...args: string[]) {
+  return spawnAppWith({}, endpoint, ...args);
+}
+
+function spawnAppWith(env: Record<string, string>, endpoint: string, ...args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", FIXTURE.pathname, endpoint, ...args],
+    env,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -194,6 +200,35 @@ Deno.test("a flat app sends no heap profile and loads node:inspector only throug
       250,
     );
     const body = await getJson(`${c.httpUrl}/api/profiles?instance=${encodeURIComponent(id)}`);
+    assert.deepEqual(body.profiles, []);
+    const stats = await getJson(`${c.httpUrl}/api/stats`);
+    assert.deepEqual(stats.profiles, { received: 0, refused: 0 });
+  } finally {
+    await app.stop();
+    await c.stop();
+    await hook.close();
+  }
+});
+
+Deno.test("ZEROAPM_HEAP_PROFILE=0: a leaking app fires its leak alert but sends no heap profile", async () => {
+  const hook = webhook();
+  const c = await collector(hook.url, null);
+  const app = spawnAppWith({ ZEROAPM_HEAP_PROFILE: "0" }, c.zmqEndpoint);
+  try {
+    // The alert fires ~30 s in; with profiling on, the profile arrives ~10 s in (test above).
+    const alert = await waitFor(
+      async () => {
+        const { active } = await getJson(`${c.httpUrl}/api/alerts`) as { active: Alert[] };
+        return active.find((a) => a.service === "leaky-app" && a.state === "firing");
+      },
+      "a firing leak alert",
+      90_000,
+      500,
+    );
+    assert.equal(alert.leak?.sites, undefined, "no sites: no profile");
+    const body = await getJson(
+      `${c.httpUrl}/api/profiles?instance=${encodeURIComponent(alert.instance)}`,
+    );
     assert.deepEqual(body.profiles, []);
     const stats = await getJson(`${c.httpUrl}/api/stats`);
     assert.deepEqual(stats.profiles, { received: 0, refused: 0 });
