@@ -160,6 +160,14 @@ Deno.test("a Deno app leaking in retainOrders shows it with file and line in /ap
   // Kept on disk: a restarted collector still serves the profile.
 });
 
+/** The collector has no profile of instance `id`, and has received or refused none at all. */
+async function assertNoProfile(c: Collector, id: string) {
+  const body = await getJson(`${c.httpUrl}/api/profiles?instance=${encodeURIComponent(id)}`);
+  assert.deepEqual(body.profiles, []);
+  const stats = await getJson(`${c.httpUrl}/api/stats`);
+  assert.deepEqual(stats.profiles, { received: 0, refused: 0 });
+}
+
 Deno.test("a flat app sends no heap profile and loads node:inspector only through a dynamic import", async () => {
   // The module graph: node:inspector is reached from the agent by one dynamic import only.
   const info = await new Deno.Command(Deno.execPath(), {
@@ -199,10 +207,7 @@ Deno.test("a flat app sends no heap profile and loads node:inspector only throug
       60_000,
       250,
     );
-    const body = await getJson(`${c.httpUrl}/api/profiles?instance=${encodeURIComponent(id)}`);
-    assert.deepEqual(body.profiles, []);
-    const stats = await getJson(`${c.httpUrl}/api/stats`);
-    assert.deepEqual(stats.profiles, { received: 0, refused: 0 });
+    await assertNoProfile(c, id);
   } finally {
     await app.stop();
     await c.stop();
@@ -226,12 +231,7 @@ Deno.test("ZEROAPM_HEAP_PROFILE=0: a leaking app fires its leak alert but sends 
       500,
     );
     assert.equal(alert.leak?.sites, undefined, "no sites: no profile");
-    const body = await getJson(
-      `${c.httpUrl}/api/profiles?instance=${encodeURIComponent(alert.instance)}`,
-    );
-    assert.deepEqual(body.profiles, []);
-    const stats = await getJson(`${c.httpUrl}/api/stats`);
-    assert.deepEqual(stats.profiles, { received: 0, refused: 0 });
+    await assertNoProfile(c, alert.instance);
   } finally {
     await app.stop();
     await c.stop();
